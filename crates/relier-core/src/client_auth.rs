@@ -1,0 +1,489 @@
+//! Client authentication at the token, introspection, revocation and PAR endpoints — one
+//! implementation for every method (RFC 6749 §2.3, OIDC Core §9, RFC 7523, RFC 8705).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use aws_lc_rs::rand::SecureRandom;
+use base64::Engine as _;
+use relier_jose::{Algorithm, JoseError, SigningKey, jws};
+use serde::{Deserialize, Serialize};
+
+use crate::http::{Form, HttpRequest, TlsIdentity};
+use crate::secret::Secret;
+use crate::types::{ClientId, IssuerUrl, UnixTime};
+
+/// The registered names of client authentication methods (OAuth Token Endpoint Authentication
+/// Methods registry), strongest first as relier ranks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// OIDC Core §9, RFC 7523 §2.2: a JWT signed with the RP's private key.
+    PrivateKeyJwt,
+    /// RFC 8705 §2.1: PKI-bound client certificate.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: self-signed certificate registered in the client's JWKS.
+    SelfSignedTlsClientAuth,
+    /// OIDC Core §9: a JWT MACed with the client secret.
+    ClientSecretJwt,
+    /// RFC 6749 §2.3.1: HTTP Basic.
+    ClientSecretBasic,
+    /// RFC 6749 §2.3.1: secret in the request body.
+    ClientSecretPost,
+    /// Public client (PKCE mandatory).
+    None,
+}
+
+impl AuthMethod {
+    /// Every method, strongest first.
+    pub const ALL: [AuthMethod; 7] = [
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::TlsClientAuth,
+        AuthMethod::SelfSignedTlsClientAuth,
+        AuthMethod::ClientSecretJwt,
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::None,
+    ];
+
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+        }
+    }
+
+    /// Does the method present a client certificate?
+    pub fn uses_mtls(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuthMethod {
+    type Err = ClientAuthError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuthMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| ClientAuthError::UnknownMethod(s.to_owned()))
+    }
+}
+
+/// The `aud` of a client assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssertionAudience {
+    /// The OP's issuer identifier (FAPI 2.0 Security Profile §5.3.2.1, draft-ietf-oauth-rfc7523bis).
+    #[default]
+    Issuer,
+    /// The URL of the endpoint being called, for OPs that insist on it (RFC 7523 §3 (3)).
+    Endpoint,
+}
+
+/// Why client authentication could not be performed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientAuthError {
+    /// Not a registered method name.
+    #[error("client authentication: unknown method {0:?}")]
+    UnknownMethod(String),
+    /// RFC 7518 §3.2: HMAC keys must be at least as long as the hash output.
+    #[error(
+        "client_secret_jwt: the client secret is {got} bytes but {alg} needs at least {min} (RFC 7518 §3.2)"
+    )]
+    SecretTooShort { alg: &'static str, min: usize, got: usize },
+    /// The algorithm does not fit the method.
+    #[error("{method}: algorithm {alg} cannot be used")]
+    AlgorithmNotAllowed { method: &'static str, alg: String },
+    /// JOSE failure (signing).
+    #[error("client assertion: {0}")]
+    Jose(#[from] JoseError),
+    /// Random source failed.
+    #[error("client assertion: random number generator failed")]
+    Rng,
+    /// Clock before 1970 or overflow.
+    #[error("client assertion: invalid time")]
+    Time,
+}
+
+/// How this RP authenticates to the OP: the client_id plus one credential. Keys are parsed once
+/// (at construction) and reused for every assertion.
+#[derive(Clone)]
+pub struct ClientAuth {
+    client_id: ClientId,
+    kind: Kind,
+    audience: AssertionAudience,
+    lifetime_secs: u64,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Basic(Secret),
+    Post(Secret),
+    SecretJwt(Arc<SigningKey>),
+    PrivateKeyJwt(Arc<SigningKey>),
+    TlsClientAuth,
+    SelfSignedTlsClientAuth,
+    None,
+}
+
+/// Assertions live at most this long (RFC 7523 §3 (4): exp limits the window of use).
+pub const MAX_ASSERTION_LIFETIME_SECS: u64 = 60;
+
+impl ClientAuth {
+    fn build(client_id: ClientId, kind: Kind) -> Self {
+        Self {
+            client_id,
+            kind,
+            audience: AssertionAudience::Issuer,
+            lifetime_secs: MAX_ASSERTION_LIFETIME_SECS,
+        }
+    }
+
+    /// `client_secret_basic`.
+    pub fn client_secret_basic(client_id: ClientId, secret: Secret) -> Self {
+        Self::build(client_id, Kind::Basic(secret))
+    }
+
+    /// `client_secret_post`.
+    pub fn client_secret_post(client_id: ClientId, secret: Secret) -> Self {
+        Self::build(client_id, Kind::Post(secret))
+    }
+
+    /// `client_secret_jwt` with HS256/384/512 keyed with the secret.
+    pub fn client_secret_jwt(
+        client_id: ClientId,
+        secret: &Secret,
+        alg: Algorithm,
+    ) -> Result<Self, ClientAuthError> {
+        let Some(min) = alg.hmac_min_key_len() else {
+            return Err(ClientAuthError::AlgorithmNotAllowed {
+                method: "client_secret_jwt",
+                alg: alg.as_str().to_owned(),
+            });
+        };
+        // RFC 7518 §3.2: "A key of the same size as the hash output ... or larger MUST be used".
+        if secret.len() < min {
+            return Err(ClientAuthError::SecretTooShort {
+                alg: alg.as_str(),
+                min,
+                got: secret.len(),
+            });
+        }
+        let key = SigningKey::hmac(alg, secret.expose().as_bytes())?;
+        Ok(Self::build(client_id, Kind::SecretJwt(Arc::new(key))))
+    }
+
+    /// `private_key_jwt`. The key's `kid` goes in the assertion header; a key without one gets its
+    /// RFC 7638 thumbprint.
+    pub fn private_key_jwt(client_id: ClientId, key: SigningKey) -> Result<Self, ClientAuthError> {
+        if key.algorithm().is_hmac() || key.algorithm() == Algorithm::None {
+            return Err(ClientAuthError::AlgorithmNotAllowed {
+                method: "private_key_jwt",
+                alg: key.algorithm().as_str().to_owned(),
+            });
+        }
+        let key = if key.kid().is_some() {
+            key
+        } else {
+            let kid = key.thumbprint_sha256()?;
+            key.with_kid(kid)
+        };
+        Ok(Self::build(client_id, Kind::PrivateKeyJwt(Arc::new(key))))
+    }
+
+    /// `tls_client_auth`: the driver presents a PKI-issued certificate.
+    pub fn tls_client_auth(client_id: ClientId) -> Self {
+        Self::build(client_id, Kind::TlsClientAuth)
+    }
+
+    /// `self_signed_tls_client_auth`: the driver presents a self-signed certificate.
+    pub fn self_signed_tls_client_auth(client_id: ClientId) -> Self {
+        Self::build(client_id, Kind::SelfSignedTlsClientAuth)
+    }
+
+    /// `none`: a public client.
+    pub fn none(client_id: ClientId) -> Self {
+        Self::build(client_id, Kind::None)
+    }
+
+    /// Use the endpoint URL instead of the issuer as assertion `aud`.
+    pub fn with_assertion_audience(mut self, audience: AssertionAudience) -> Self {
+        self.audience = audience;
+        self
+    }
+
+    /// Shorten the assertion lifetime (capped at [`MAX_ASSERTION_LIFETIME_SECS`]).
+    pub fn with_assertion_lifetime(mut self, secs: u64) -> Self {
+        self.lifetime_secs = secs.clamp(1, MAX_ASSERTION_LIFETIME_SECS);
+        self
+    }
+
+    /// The client identifier.
+    pub fn client_id(&self) -> &ClientId {
+        &self.client_id
+    }
+
+    /// The method.
+    pub fn method(&self) -> AuthMethod {
+        match self.kind {
+            Kind::Basic(_) => AuthMethod::ClientSecretBasic,
+            Kind::Post(_) => AuthMethod::ClientSecretPost,
+            Kind::SecretJwt(_) => AuthMethod::ClientSecretJwt,
+            Kind::PrivateKeyJwt(_) => AuthMethod::PrivateKeyJwt,
+            Kind::TlsClientAuth => AuthMethod::TlsClientAuth,
+            Kind::SelfSignedTlsClientAuth => AuthMethod::SelfSignedTlsClientAuth,
+            Kind::None => AuthMethod::None,
+        }
+    }
+
+    /// Whether requests must carry the client certificate and go to mTLS aliases.
+    pub fn uses_mtls(&self) -> bool {
+        self.method().uses_mtls()
+    }
+
+    /// The JWS algorithm of the client assertion, if the method uses one.
+    pub fn assertion_algorithm(&self) -> Option<Algorithm> {
+        match &self.kind {
+            Kind::SecretJwt(k) | Kind::PrivateKeyJwt(k) => Some(k.algorithm()),
+            _ => None,
+        }
+    }
+
+    /// Build an authenticated form POST to `endpoint_url` (already the mTLS alias when
+    /// [`Self::uses_mtls`]). `form` holds the endpoint's own parameters.
+    pub fn request(
+        &self,
+        issuer: &IssuerUrl,
+        endpoint_url: &str,
+        mut form: Form,
+        now: UnixTime,
+        rng: &dyn SecureRandom,
+    ) -> Result<HttpRequest, ClientAuthError> {
+        let mut authorization = None;
+        match &self.kind {
+            Kind::Basic(secret) => {
+                // RFC 6749 §2.3.1: the client identifier and password are encoded using
+                // application/x-www-form-urlencoded, then used as the Basic user-id and password.
+                let id = form_encode(self.client_id.as_str());
+                let pw = zeroize::Zeroizing::new(form_encode(secret.expose()));
+                let joined = zeroize::Zeroizing::new(format!("{id}:{}", pw.as_str()));
+                let b64 = base64::engine::general_purpose::STANDARD.encode(joined.as_bytes());
+                authorization = Some(format!("Basic {b64}"));
+            }
+            Kind::Post(secret) => {
+                form.push("client_id", self.client_id.as_str());
+                form.push("client_secret", secret.expose());
+            }
+            Kind::SecretJwt(key) | Kind::PrivateKeyJwt(key) => {
+                let aud = match self.audience {
+                    AssertionAudience::Issuer => issuer.as_str(),
+                    AssertionAudience::Endpoint => endpoint_url,
+                };
+                let assertion = self.assertion(key, aud, now, rng)?;
+                form.push("client_id", self.client_id.as_str());
+                // RFC 7521 §4.2 / RFC 7523 §2.2.
+                form.push(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                );
+                form.push("client_assertion", &assertion);
+            }
+            // RFC 8705 §2: the client certificate authenticates; client_id goes in the body.
+            // none: RFC 6749 §3.2.1 public clients send client_id.
+            Kind::TlsClientAuth | Kind::SelfSignedTlsClientAuth | Kind::None => {
+                form.push("client_id", self.client_id.as_str());
+            }
+        }
+        let mut req = HttpRequest::form_post(endpoint_url, &form);
+        if let Some(a) = authorization {
+            req.headers.push(("authorization".into(), a));
+        }
+        if self.uses_mtls() {
+            req.tls_identity = TlsIdentity::ClientCertificate;
+        }
+        Ok(req)
+    }
+
+    /// RFC 7523 §3 claims: iss = sub = client_id, aud, exp (short), iat, jti (unique).
+    fn assertion(
+        &self,
+        key: &SigningKey,
+        aud: &str,
+        now: UnixTime,
+        rng: &dyn SecureRandom,
+    ) -> Result<String, ClientAuthError> {
+        let mut jti = [0u8; 24];
+        rng.fill(&mut jti).map_err(|_| ClientAuthError::Rng)?;
+        let exp = now
+            .0
+            .checked_add(self.lifetime_secs)
+            .ok_or(ClientAuthError::Time)?;
+        let claims = serde_json::json!({
+            "iss": self.client_id.as_str(),
+            "sub": self.client_id.as_str(),
+            "aud": aud,
+            "jti": relier_jose::b64::encode(&jti),
+            "iat": now.0,
+            "exp": exp,
+        });
+        let header = jws::Header::default();
+        let payload = claims.to_string();
+        Ok(jws::sign_compact(&header, payload.as_bytes(), key, rng)?)
+    }
+}
+
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAuth")
+            .field("client_id", &self.client_id)
+            .field("method", &self.method())
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::rand::SystemRandom;
+
+    fn iss() -> IssuerUrl {
+        IssuerUrl::new("https://op.example.com").unwrap()
+    }
+
+    fn form_of(req: &HttpRequest) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(&req.body).into_owned().collect()
+    }
+
+    #[test]
+    fn basic_form_encodes_before_base64() {
+        // RFC 6749 §2.3.1: a secret with reserved characters is form-encoded first.
+        let auth = ClientAuth::client_secret_basic(
+            ClientId::new("my client:1").unwrap(),
+            Secret::new("p@ss w%rd:+"),
+        );
+        let req = auth
+            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(0), &SystemRandom::new())
+            .unwrap();
+        let header = req.header("authorization").unwrap();
+        let b64 = header.strip_prefix("Basic ").unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        assert_eq!(
+            String::from_utf8(decoded).unwrap(),
+            "my+client%3A1:p%40ss+w%25rd%3A%2B"
+        );
+        assert!(form_of(&req).iter().all(|(k, _)| k != "client_secret"));
+        assert!(!format!("{req:?}").contains("Basic"));
+    }
+
+    #[test]
+    fn post_puts_secret_in_body() {
+        let auth = ClientAuth::client_secret_post(ClientId::new("c").unwrap(), Secret::new("s"));
+        let req = auth
+            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(0), &SystemRandom::new())
+            .unwrap();
+        let form = form_of(&req);
+        assert!(form.contains(&("client_id".into(), "c".into())));
+        assert!(form.contains(&("client_secret".into(), "s".into())));
+        assert!(req.header("authorization").is_none());
+    }
+
+    #[test]
+    fn secret_jwt_refuses_short_secrets() {
+        let cid = ClientId::new("c").unwrap();
+        let err = ClientAuth::client_secret_jwt(cid.clone(), &Secret::new("x".repeat(31)), Algorithm::HS256)
+            .unwrap_err();
+        assert!(matches!(err, ClientAuthError::SecretTooShort { min: 32, got: 31, .. }));
+        assert!(ClientAuth::client_secret_jwt(cid.clone(), &Secret::new("x".repeat(47)), Algorithm::HS384).is_err());
+        assert!(ClientAuth::client_secret_jwt(cid.clone(), &Secret::new("x".repeat(64)), Algorithm::HS512).is_ok());
+        assert!(ClientAuth::client_secret_jwt(cid, &Secret::new("x".repeat(64)), Algorithm::RS256).is_err());
+    }
+
+    #[test]
+    fn private_key_jwt_assertion_claims() {
+        let rng = SystemRandom::new();
+        let key = SigningKey::generate(Algorithm::ES256, None).unwrap();
+        let thumb = key.thumbprint_sha256().unwrap();
+        let verifier = key.verifying_key().unwrap();
+        let auth = ClientAuth::private_key_jwt(ClientId::new("rp").unwrap(), key).unwrap();
+        let req = auth
+            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(1_000_000), &rng)
+            .unwrap();
+        let form = form_of(&req);
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        assert_eq!(
+            get("client_assertion_type"),
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        );
+        let jws = jws::UnverifiedJws::parse(&get("client_assertion")).unwrap();
+        assert_eq!(jws.header().kid.as_deref(), Some(thumb.as_str()));
+        let payload = jws.verify(Algorithm::ES256, &verifier).unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(payload).unwrap();
+        assert_eq!(claims["iss"], "rp");
+        assert_eq!(claims["sub"], "rp");
+        assert_eq!(claims["aud"], "https://op.example.com");
+        assert_eq!(claims["iat"], 1_000_000);
+        assert_eq!(claims["exp"], 1_000_060);
+        assert!(claims["jti"].as_str().unwrap().len() >= 32);
+        // jti unique per assertion
+        let req2 = auth
+            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(1_000_000), &rng)
+            .unwrap();
+        assert_ne!(req.body, req2.body);
+    }
+
+    #[test]
+    fn endpoint_audience() {
+        let key = SigningKey::generate(Algorithm::EdDSA, None).unwrap();
+        let auth = ClientAuth::private_key_jwt(ClientId::new("rp").unwrap(), key)
+            .unwrap()
+            .with_assertion_audience(AssertionAudience::Endpoint);
+        let req = auth
+            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(5), &SystemRandom::new())
+            .unwrap();
+        let form = form_of(&req);
+        let a = &form.iter().find(|(n, _)| n == "client_assertion").unwrap().1;
+        let jws = jws::UnverifiedJws::parse(a).unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(jws.unverified_payload()).unwrap();
+        assert_eq!(claims["aud"], "https://op.example.com/token");
+    }
+
+    #[test]
+    fn mtls_marks_request() {
+        let auth = ClientAuth::tls_client_auth(ClientId::new("rp").unwrap());
+        let req = auth
+            .request(&iss(), "https://mtls.op.example.com/token", Form::new(), UnixTime(5), &SystemRandom::new())
+            .unwrap();
+        assert_eq!(req.tls_identity, TlsIdentity::ClientCertificate);
+        assert!(form_of(&req).contains(&("client_id".into(), "rp".into())));
+    }
+
+    #[test]
+    fn method_names_round_trip() {
+        for m in AuthMethod::ALL {
+            assert_eq!(m.as_str().parse::<AuthMethod>().unwrap(), m);
+        }
+        assert!("client_secret".parse::<AuthMethod>().is_err());
+    }
+}

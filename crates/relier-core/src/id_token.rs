@@ -1,0 +1,497 @@
+//! ID token validation: every step of OIDC Core §3.1.3.7, the at_hash check of §3.1.3.8, and the
+//! refresh rules of §12.2. [`VerifiedIdToken`] can only be built by passing all of them.
+
+use std::fmt;
+
+use relier_jose::{Algorithm, VerifyingKey};
+use serde_json::{Map, Value};
+
+use crate::jwks::KeySet;
+use crate::jwt::{JwtError, JwtPolicy, verify_jwt};
+use crate::secret::Secret;
+use crate::types::{ClientId, IssuerUrl, Nonce, UnixTime};
+
+/// Default allowed clock skew, seconds.
+pub const DEFAULT_CLOCK_SKEW_SECS: u64 = 60;
+/// Largest clock skew relier accepts as configuration.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
+/// Why an ID token was rejected. Messages name the failed check.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdTokenError {
+    /// Signature, algorithm, key selection or structure.
+    #[error("id_token: {0}")]
+    Jwt(#[from] JwtError),
+    /// §3.1.3.7 (2).
+    #[error("id_token: iss mismatch: expected {expected}, got {got}")]
+    IssuerMismatch { expected: String, got: String },
+    /// OIDC Core §2: a required claim is absent.
+    #[error("id_token: required claim {claim} is missing")]
+    MissingClaim { claim: &'static str },
+    /// A claim has the wrong JSON type or an impossible value.
+    #[error("id_token: claim {claim} is invalid: {reason}")]
+    InvalidClaim { claim: &'static str, reason: &'static str },
+    /// §3.1.3.7 (3).
+    #[error("id_token: aud mismatch: {client_id} is not in {aud:?}")]
+    AudienceMismatch { client_id: String, aud: Vec<String> },
+    /// §3.1.3.7 (3): additional audiences not trusted by the client.
+    #[error("id_token: untrusted audience {aud}")]
+    UntrustedAudience { aud: String },
+    /// §3.1.3.7 (4): several audiences and no azp.
+    #[error("id_token: azp is required when aud has several values")]
+    MissingAzp,
+    /// §3.1.3.7 (5).
+    #[error("id_token: azp mismatch: expected {expected}, got {got}")]
+    AzpMismatch { expected: String, got: String },
+    /// §3.1.3.7 (9).
+    #[error("id_token: expired at {exp} (now {now}, skew {skew}s)")]
+    Expired { exp: u64, now: u64, skew: u64 },
+    /// §3.1.3.7 (10): iat in the future beyond the skew.
+    #[error("id_token: iat {iat} is in the future (now {now}, skew {skew}s)")]
+    IssuedInFuture { iat: u64, now: u64, skew: u64 },
+    /// §3.1.3.7 (11): a nonce was sent and the token has none.
+    #[error("id_token: nonce is missing")]
+    MissingNonce,
+    /// §3.1.3.7 (11).
+    #[error("id_token: nonce mismatch")]
+    NonceMismatch,
+    /// §3.1.3.7 (13): max_age was requested and auth_time is absent.
+    #[error("id_token: auth_time is missing but max_age was requested")]
+    MissingAuthTime,
+    /// §3.1.3.7 (13).
+    #[error("id_token: auth_time {auth_time} is older than max_age {max_age}s (now {now})")]
+    AuthTooOld { auth_time: u64, max_age: u64, now: u64 },
+    /// §3.1.3.8 (3).
+    #[error("id_token: at_hash mismatch")]
+    AtHashMismatch,
+    /// §12.2: a refreshed ID token changed a claim that must stay the same.
+    #[error("id_token: refreshed token changed {claim}: was {before}, now {after}")]
+    RefreshChanged { claim: &'static str, before: String, after: String },
+}
+
+impl IdTokenError {
+    /// True when a JWKS refetch could help (unknown `kid`).
+    pub fn is_refetchable(&self) -> bool {
+        matches!(self, IdTokenError::Jwt(e) if e.is_refetchable())
+    }
+}
+
+/// The registered claims relier checks, plus every claim as received.
+#[derive(Debug, Clone)]
+pub struct IdTokenClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Subject.
+    pub sub: String,
+    /// Audiences (a single string becomes one element).
+    pub aud: Vec<String>,
+    /// Expiry.
+    pub exp: u64,
+    /// Issued at.
+    pub iat: u64,
+    /// Time of authentication.
+    pub auth_time: Option<u64>,
+    /// Nonce.
+    pub nonce: Option<String>,
+    /// Authorized party.
+    pub azp: Option<String>,
+    /// Access token hash.
+    pub at_hash: Option<String>,
+    /// Session id (Front/Back-Channel Logout).
+    pub sid: Option<String>,
+    /// All claims.
+    pub all: Map<String, Value>,
+}
+
+fn numeric_date(m: &Map<String, Value>, claim: &'static str) -> Result<Option<u64>, IdTokenError> {
+    match m.get(claim) {
+        None | Some(Value::Null) => Ok(None),
+        // RFC 7519 §2: NumericDate is a JSON number, possibly non-integer.
+        Some(Value::Number(n)) => {
+            if let Some(u) = n.as_u64() {
+                Ok(Some(u))
+            } else {
+                match n.as_f64() {
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        clippy::cast_sign_loss,
+                        reason = "finite, non-negative, below 2^53: fraction truncated"
+                    )]
+                    Some(f) if f.is_finite() && f >= 0.0 && f < 9.0e15 => Some(f as u64).map(Some).ok_or(
+                        IdTokenError::InvalidClaim {
+                            claim,
+                            reason: "not a NumericDate",
+                        },
+                    ),
+                    _ => Err(IdTokenError::InvalidClaim {
+                        claim,
+                        reason: "not a non-negative NumericDate",
+                    }),
+                }
+            }
+        }
+        Some(_) => Err(IdTokenError::InvalidClaim {
+            claim,
+            reason: "not a number",
+        }),
+    }
+}
+
+fn opt_string(m: &Map<String, Value>, claim: &'static str) -> Result<Option<String>, IdTokenError> {
+    match m.get(claim) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(IdTokenError::InvalidClaim {
+            claim,
+            reason: "not a string",
+        }),
+    }
+}
+
+impl IdTokenClaims {
+    /// Extract and type-check the registered claims (OIDC Core §2).
+    pub fn from_map(all: Map<String, Value>) -> Result<Self, IdTokenError> {
+        let iss = opt_string(&all, "iss")?.ok_or(IdTokenError::MissingClaim { claim: "iss" })?;
+        let sub = opt_string(&all, "sub")?.ok_or(IdTokenError::MissingClaim { claim: "sub" })?;
+        if sub.is_empty() || sub.len() > 255 {
+            // OIDC Core §2: sub MUST NOT exceed 255 ASCII characters.
+            return Err(IdTokenError::InvalidClaim {
+                claim: "sub",
+                reason: "must be 1-255 characters",
+            });
+        }
+        let aud = match all.get("aud") {
+            None | Some(Value::Null) => return Err(IdTokenError::MissingClaim { claim: "aud" }),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => {
+                let mut v = Vec::with_capacity(a.len());
+                for x in a {
+                    match x {
+                        Value::String(s) => v.push(s.clone()),
+                        _ => {
+                            return Err(IdTokenError::InvalidClaim {
+                                claim: "aud",
+                                reason: "array members must be strings",
+                            });
+                        }
+                    }
+                }
+                v
+            }
+            Some(_) => {
+                return Err(IdTokenError::InvalidClaim {
+                    claim: "aud",
+                    reason: "must be a string or an array of strings",
+                });
+            }
+        };
+        let exp = numeric_date(&all, "exp")?.ok_or(IdTokenError::MissingClaim { claim: "exp" })?;
+        let iat = numeric_date(&all, "iat")?.ok_or(IdTokenError::MissingClaim { claim: "iat" })?;
+        Ok(Self {
+            iss,
+            sub,
+            aud,
+            exp,
+            iat,
+            auth_time: numeric_date(&all, "auth_time")?,
+            nonce: opt_string(&all, "nonce")?,
+            azp: opt_string(&all, "azp")?,
+            at_hash: opt_string(&all, "at_hash")?,
+            sid: opt_string(&all, "sid")?,
+            all,
+        })
+    }
+}
+
+/// An ID token that passed every check. Only [`IdTokenValidator::validate`] builds one.
+#[derive(Clone)]
+pub struct VerifiedIdToken {
+    claims: IdTokenClaims,
+    alg: Algorithm,
+    raw: Secret,
+}
+
+impl VerifiedIdToken {
+    /// The validated claims.
+    pub fn claims(&self) -> &IdTokenClaims {
+        &self.claims
+    }
+
+    /// The algorithm it was verified with.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The compact token (for `id_token_hint`).
+    pub fn raw(&self) -> &Secret {
+        &self.raw
+    }
+}
+
+impl fmt::Debug for VerifiedIdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedIdToken")
+            .field("iss", &self.claims.iss)
+            .field("sub", &self.claims.sub)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the RP expects of one particular ID token.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expectations<'a> {
+    /// The nonce sent in the authorization request.
+    pub nonce: Option<&'a Nonce>,
+    /// The max_age sent.
+    pub max_age: Option<u64>,
+    /// The access token issued with the ID token, for at_hash.
+    pub access_token: Option<&'a Secret>,
+}
+
+/// The RP's fixed validation settings for one OP.
+pub struct IdTokenValidator {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    alg: Algorithm,
+    hmac_key: Option<VerifyingKey>,
+    skew: u64,
+    trusted_audiences: Vec<String>,
+    dangerous_allow_unsigned: bool,
+}
+
+impl fmt::Debug for IdTokenValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdTokenValidator")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("alg", &self.alg)
+            .field("skew", &self.skew)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IdTokenValidator {
+    /// RS256 expected (OIDC Core §3.1.3.7 (7) default), 60 s skew.
+    pub fn new(issuer: IssuerUrl, client_id: ClientId) -> Self {
+        Self {
+            issuer,
+            client_id,
+            alg: Algorithm::RS256,
+            hmac_key: None,
+            skew: DEFAULT_CLOCK_SKEW_SECS,
+            trusted_audiences: Vec::new(),
+            dangerous_allow_unsigned: false,
+        }
+    }
+
+    /// The registered `id_token_signed_response_alg`.
+    pub fn with_alg(mut self, alg: Algorithm) -> Self {
+        self.alg = alg;
+        self
+    }
+
+    /// The client secret, for HS256/384/512 ID tokens (OIDC Core §10.1).
+    pub fn with_client_secret(mut self, secret: &Secret) -> Self {
+        self.hmac_key = Some(VerifyingKey::hmac(secret.expose().as_bytes()));
+        self
+    }
+
+    /// Allowed clock skew in seconds (capped at [`MAX_CLOCK_SKEW_SECS`]).
+    pub fn with_clock_skew(mut self, secs: u64) -> Self {
+        self.skew = secs.min(MAX_CLOCK_SKEW_SECS);
+        self
+    }
+
+    /// Audiences besides the client_id that this RP trusts (§3.1.3.7 (3)).
+    pub fn with_trusted_audiences(mut self, auds: Vec<String>) -> Self {
+        self.trusted_audiences = auds;
+        self
+    }
+
+    /// Accept unsigned (`alg: none`) ID tokens. Only for OPs on a trusted back channel, never in
+    /// production; also requires `with_alg(Algorithm::None)`.
+    pub fn dangerous_allow_unsigned(mut self) -> Self {
+        self.dangerous_allow_unsigned = true;
+        self
+    }
+
+    /// The expected issuer.
+    pub fn issuer(&self) -> &IssuerUrl {
+        &self.issuer
+    }
+
+    /// The expected algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The JWT policy (alg, HMAC key) — also used for signed UserInfo and logout tokens.
+    pub fn policy(&self) -> JwtPolicy<'_> {
+        JwtPolicy {
+            alg: self.alg,
+            hmac_key: self.hmac_key.as_ref(),
+            dangerous_allow_unsigned: self.dangerous_allow_unsigned,
+        }
+    }
+
+    /// Validate an ID token from a token response (OIDC Core §3.1.3.7).
+    pub fn validate(
+        &self,
+        token: &str,
+        keys: &KeySet,
+        expect: &Expectations<'_>,
+        now: UnixTime,
+    ) -> Result<VerifiedIdToken, IdTokenError> {
+        // (1) encrypted tokens are refused inside verify_jwt; (6)(7)(8) signature with the pinned alg.
+        let jwt = verify_jwt(token, keys, self.policy())?;
+        let c = IdTokenClaims::from_map(jwt.claims)?;
+        self.check_claims(&c, expect, now)?;
+        Ok(VerifiedIdToken {
+            claims: c,
+            alg: self.alg,
+            raw: Secret::new(token),
+        })
+    }
+
+    fn check_claims(&self, c: &IdTokenClaims, expect: &Expectations<'_>, now: UnixTime) -> Result<(), IdTokenError> {
+        let cid = self.client_id.as_str();
+        // (2) iss MUST exactly match the issuer identifier.
+        if c.iss != self.issuer.as_str() {
+            return Err(IdTokenError::IssuerMismatch {
+                expected: self.issuer.as_str().to_owned(),
+                got: c.iss.clone(),
+            });
+        }
+        // (3) aud MUST contain client_id; additional audiences must be trusted.
+        if !c.aud.iter().any(|a| a == cid) {
+            return Err(IdTokenError::AudienceMismatch {
+                client_id: cid.to_owned(),
+                aud: c.aud.clone(),
+            });
+        }
+        if let Some(other) = c
+            .aud
+            .iter()
+            .find(|a| a.as_str() != cid && !self.trusted_audiences.contains(a))
+        {
+            return Err(IdTokenError::UntrustedAudience { aud: other.clone() });
+        }
+        // (4) several audiences: azp is required.
+        if c.aud.len() > 1 && c.azp.is_none() {
+            return Err(IdTokenError::MissingAzp);
+        }
+        // (5) azp, when present, MUST be the client_id.
+        if let Some(azp) = &c.azp {
+            if azp != cid {
+                return Err(IdTokenError::AzpMismatch {
+                    expected: cid.to_owned(),
+                    got: azp.clone(),
+                });
+            }
+        }
+        // (9) now MUST be before exp (with the allowed skew).
+        if now.0 >= c.exp.saturating_add(self.skew) {
+            return Err(IdTokenError::Expired {
+                exp: c.exp,
+                now: now.0,
+                skew: self.skew,
+            });
+        }
+        // (10) iat: reject tokens issued in the future beyond the skew.
+        if c.iat > now.0.saturating_add(self.skew) {
+            return Err(IdTokenError::IssuedInFuture {
+                iat: c.iat,
+                now: now.0,
+                skew: self.skew,
+            });
+        }
+        // (11) nonce MUST be present and equal when one was sent.
+        if let Some(sent) = expect.nonce {
+            let got = c.nonce.as_deref().ok_or(IdTokenError::MissingNonce)?;
+            if !sent.matches(got) {
+                return Err(IdTokenError::NonceMismatch);
+            }
+        }
+        // (12) acr is returned to the caller, which decides what is appropriate.
+        // (13) max_age requested: auth_time MUST be present and recent enough.
+        if let Some(max_age) = expect.max_age {
+            let auth_time = c.auth_time.ok_or(IdTokenError::MissingAuthTime)?;
+            if now.0 > auth_time.saturating_add(max_age).saturating_add(self.skew) {
+                return Err(IdTokenError::AuthTooOld {
+                    auth_time,
+                    max_age,
+                    now: now.0,
+                });
+            }
+        }
+        // §3.1.3.8: at_hash, when present, MUST match the access token.
+        if let (Some(at_hash), Some(at)) = (&c.at_hash, expect.access_token) {
+            if !at_hash_matches(self.alg, at.expose(), at_hash) {
+                return Err(IdTokenError::AtHashMismatch);
+            }
+        }
+        Ok(())
+    }
+
+    /// Validate an ID token returned by a refresh (OIDC Core §12.2): all of §3.1.3.7 except the
+    /// nonce, then iss, sub, aud and azp unchanged and auth_time unchanged if present.
+    pub fn validate_refreshed(
+        &self,
+        token: &str,
+        keys: &KeySet,
+        original: &IdTokenClaims,
+        access_token: Option<&Secret>,
+        now: UnixTime,
+    ) -> Result<VerifiedIdToken, IdTokenError> {
+        let expect = Expectations {
+            nonce: None,
+            max_age: None,
+            access_token,
+        };
+        let new = self.validate(token, keys, &expect, now)?;
+        let n = &new.claims;
+        let changed = |claim: &'static str, before: String, after: String| {
+            Err(IdTokenError::RefreshChanged { claim, before, after })
+        };
+        if n.iss != original.iss {
+            return changed("iss", original.iss.clone(), n.iss.clone());
+        }
+        if n.sub != original.sub {
+            return changed("sub", original.sub.clone(), n.sub.clone());
+        }
+        let mut a = n.aud.clone();
+        let mut b = original.aud.clone();
+        a.sort();
+        b.sort();
+        if a != b {
+            return changed("aud", format!("{b:?}"), format!("{a:?}"));
+        }
+        if n.azp != original.azp {
+            return changed("azp", format!("{:?}", original.azp), format!("{:?}", n.azp));
+        }
+        if let (Some(before), Some(after)) = (original.auth_time, n.auth_time) {
+            if before != after {
+                return changed("auth_time", before.to_string(), after.to_string());
+            }
+        }
+        Ok(new)
+    }
+}
+
+/// OIDC Core §3.1.3.8: base64url of the left-most half of the hash of the ASCII access token,
+/// the hash being the one of the ID token's JWS algorithm.
+pub fn at_hash_matches(alg: Algorithm, access_token: &str, at_hash: &str) -> bool {
+    let Some(digest) = alg.digest(access_token.as_bytes()) else {
+        return false;
+    };
+    let Some(half) = digest.get(..digest.len() / 2) else {
+        return false;
+    };
+    let expected = relier_jose::b64::encode(half);
+    subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), at_hash.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,247 @@
+//! The OP's JWK Set: parsing, key selection by `kid` and algorithm, and the refetch policy
+//! (OIDC Core §10.1.1: an unknown `kid` is the signal that the OP rotated its keys).
+
+use relier_jose::{Algorithm, JwkSet, VerifyingKey};
+
+use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
+use crate::types::UnixTime;
+
+/// Why a JWKS could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// Non-2xx.
+    #[error("jwks: {url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    /// Not `application/json` or `application/jwk-set+json` (RFC 7517 §8.5.1).
+    #[error("jwks: unexpected content type {0:?}")]
+    ContentType(Option<String>),
+    /// Parse error or a cap exceeded.
+    #[error("jwks: {0}")]
+    Invalid(String),
+}
+
+/// Why no key was chosen for a signature.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySelectError {
+    /// No signing key has this `kid` (a refetch may find it).
+    #[error("no key with kid {kid:?} for {alg}")]
+    KidNotFound { kid: String, alg: &'static str },
+    /// No `kid` in the header and no key fits the algorithm.
+    #[error("no key for {alg}")]
+    NoKeyForAlg { alg: &'static str },
+    /// No `kid` in the header and several keys fit: relier does not try every key.
+    #[error("the token has no kid and {count} keys fit {alg}")]
+    Ambiguous { alg: &'static str, count: usize },
+}
+
+impl KeySelectError {
+    /// Could fetching the JWKS again help?
+    pub fn is_refetchable(&self) -> bool {
+        matches!(self, KeySelectError::KidNotFound { .. } | KeySelectError::NoKeyForAlg { .. })
+    }
+}
+
+/// Parsed verification keys, each parsed once.
+#[derive(Debug, Default)]
+pub struct KeySet {
+    keys: Vec<VerifyingKey>,
+}
+
+impl KeySet {
+    /// The request for `jwks_uri`.
+    pub fn request(jwks_uri: &str) -> HttpRequest {
+        HttpRequest::get(jwks_uri, "application/jwk-set+json, application/json")
+    }
+
+    /// An empty set (e.g. an OP with no asymmetric keys).
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// From already-built keys.
+    pub fn from_keys(keys: Vec<VerifyingKey>) -> Self {
+        Self { keys }
+    }
+
+    /// Parse a JWK Set document. Keys relier cannot use (unknown `kty`, unsupported curve, RSA
+    /// under 2048 bits) are skipped, not fatal: an OP may publish keys for other parties.
+    pub fn from_json(body: &[u8]) -> Result<Self, JwksError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(JwksError::Invalid(format!("larger than {MAX_BODY_BYTES} bytes")));
+        }
+        let set = JwkSet::from_slice(body).map_err(|e| JwksError::Invalid(e.to_string()))?;
+        let keys = set
+            .keys
+            .iter()
+            .filter_map(|jwk| VerifyingKey::from_jwk(jwk).ok())
+            .collect();
+        Ok(Self { keys })
+    }
+
+    /// Consume the jwks_uri response.
+    pub fn from_response(url: &str, resp: &HttpResponse) -> Result<Self, JwksError> {
+        if !resp.is_success() {
+            return Err(JwksError::Status {
+                url: url.to_owned(),
+                status: resp.status,
+            });
+        }
+        match resp.media_type().as_deref() {
+            Some("application/json") | Some("application/jwk-set+json") => {}
+            _ => return Err(JwksError::ContentType(resp.content_type.clone())),
+        }
+        Self::from_json(&resp.body)
+    }
+
+    /// Number of usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// No usable keys?
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Choose the key for a signature made with the pinned `alg`. Keys with `use: enc` never
+    /// verify signatures (RFC 7517 §4.2); `is_compatible` enforces that and the key type.
+    pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerifyingKey, KeySelectError> {
+        let mut fitting = self.keys.iter().filter(|k| k.is_compatible(alg));
+        match kid {
+            Some(kid) => fitting
+                .find(|k| k.kid() == Some(kid))
+                .ok_or_else(|| KeySelectError::KidNotFound {
+                    kid: kid.to_owned(),
+                    alg: alg.as_str(),
+                }),
+            None => {
+                let candidates: Vec<&VerifyingKey> = fitting.collect();
+                match candidates.as_slice() {
+                    [one] => Ok(*one),
+                    [] => Err(KeySelectError::NoKeyForAlg { alg: alg.as_str() }),
+                    many => Err(KeySelectError::Ambiguous {
+                        alg: alg.as_str(),
+                        count: many.len(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// Rate limit for JWKS refetches triggered by unknown keys, so that a stream of tokens with
+/// random `kid`s cannot make the RP hammer the OP.
+#[derive(Debug, Clone)]
+pub struct RefetchGate {
+    min_interval_secs: u64,
+    last_refetch: Option<UnixTime>,
+}
+
+/// Default minimum interval between refetches.
+pub const DEFAULT_REFETCH_INTERVAL_SECS: u64 = 30;
+
+impl Default for RefetchGate {
+    fn default() -> Self {
+        Self::new(DEFAULT_REFETCH_INTERVAL_SECS)
+    }
+}
+
+impl RefetchGate {
+    /// A gate allowing one refetch per `min_interval_secs`.
+    pub fn new(min_interval_secs: u64) -> Self {
+        Self {
+            min_interval_secs,
+            last_refetch: None,
+        }
+    }
+
+    /// If a refetch is allowed now, record it and return true.
+    pub fn try_acquire(&mut self, now: UnixTime) -> bool {
+        let allowed = match self.last_refetch {
+            None => true,
+            Some(last) => now.0.saturating_sub(last.0) >= self.min_interval_secs,
+        };
+        if allowed {
+            self.last_refetch = Some(now);
+        }
+        allowed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relier_jose::SigningKey;
+
+    fn set_of(keys: &[(&str, Algorithm, Option<&str>)]) -> (KeySet, Vec<SigningKey>) {
+        let mut jwks = Vec::new();
+        let mut signers = Vec::new();
+        for (kid, alg, use_) in keys {
+            let k = SigningKey::generate(*alg, None).unwrap().with_kid(*kid);
+            let mut jwk = k.public_jwk().unwrap();
+            jwk.use_ = use_.map(str::to_owned);
+            jwks.push(serde_json::to_value(&jwk).unwrap());
+            signers.push(k);
+        }
+        let body = serde_json::json!({ "keys": jwks }).to_string();
+        (KeySet::from_json(body.as_bytes()).unwrap(), signers)
+    }
+
+    #[test]
+    fn selects_by_kid_and_alg() {
+        let (set, _) = set_of(&[
+            ("r1", Algorithm::RS256, Some("sig")),
+            ("e1", Algorithm::ES256, Some("sig")),
+        ]);
+        assert_eq!(set.select(Some("r1"), Algorithm::RS256).unwrap().kid(), Some("r1"));
+        assert!(matches!(
+            set.select(Some("r1"), Algorithm::ES256),
+            Err(KeySelectError::KidNotFound { .. })
+        ));
+        // no kid: exactly one candidate per alg
+        assert_eq!(set.select(None, Algorithm::ES256).unwrap().kid(), Some("e1"));
+    }
+
+    #[test]
+    fn enc_keys_never_verify() {
+        let (set, _) = set_of(&[("x", Algorithm::RS256, Some("enc"))]);
+        assert!(set.select(Some("x"), Algorithm::RS256).is_err());
+        assert!(set.select(None, Algorithm::RS256).is_err());
+    }
+
+    #[test]
+    fn kid_absent_with_several_keys_is_rejected() {
+        let (set, _) = set_of(&[
+            ("a", Algorithm::RS256, None),
+            ("b", Algorithm::RS256, None),
+        ]);
+        assert!(matches!(
+            set.select(None, Algorithm::RS256),
+            Err(KeySelectError::Ambiguous { count: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn content_type_checked() {
+        let ok = |ct: &str| HttpResponse {
+            status: 200,
+            content_type: Some(ct.into()),
+            www_authenticate: None,
+            body: br#"{"keys":[]}"#.to_vec(),
+        };
+        assert!(KeySet::from_response("u", &ok("application/json; charset=utf-8")).is_ok());
+        assert!(KeySet::from_response("u", &ok("application/jwk-set+json")).is_ok());
+        assert!(KeySet::from_response("u", &ok("text/html")).is_err());
+    }
+
+    #[test]
+    fn gate_limits_refetches() {
+        let mut g = RefetchGate::new(30);
+        assert!(g.try_acquire(UnixTime(100)));
+        assert!(!g.try_acquire(UnixTime(110)));
+        assert!(!g.try_acquire(UnixTime(129)));
+        assert!(g.try_acquire(UnixTime(130)));
+    }
+}

@@ -1,0 +1,136 @@
+//! Verification of signed JWTs from the OP (ID tokens, signed UserInfo, logout tokens), with the
+//! algorithm pinned by configuration — never taken from the token header (RFC 8725 §3.1).
+
+use relier_jose::jws::{Header, UnverifiedJws};
+use relier_jose::{Algorithm, JoseError, VerifyingKey};
+use serde_json::{Map, Value};
+
+use crate::jwks::{KeySelectError, KeySet};
+
+/// Header parameters relier understands when listed in `crit` (RFC 7515 §4.1.11): none.
+const UNDERSTOOD_CRIT: &[&str] = &[];
+
+/// Why a JWT's signature or structure was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtError {
+    /// Not a compact JWS, or a non-JSON payload.
+    #[error("malformed: {0}")]
+    Malformed(String),
+    /// Five parts: a JWE. relier does not decrypt tokens.
+    #[error("encrypted tokens (JWE) are not supported")]
+    Encrypted,
+    /// RFC 7515 §4.1.11: an extension the RP does not understand is marked critical.
+    #[error("unsupported crit header: {name}")]
+    UnsupportedCrit { name: String },
+    /// `alg: none` and the RP did not dangerously opt in.
+    #[error("alg none: unsigned tokens are rejected")]
+    Unsigned,
+    /// The header alg is not the one configured (RFC 8725 §3.1; OIDC Core §3.1.3.7 (7)).
+    #[error("alg mismatch: expected {expected}, got {got}")]
+    AlgorithmMismatch { expected: &'static str, got: String },
+    /// No key could be chosen.
+    #[error("{0}")]
+    Key(#[from] KeySelectError),
+    /// HS* expected but the RP holds no client secret.
+    #[error("{alg} requires the client secret, which is not configured")]
+    NoClientSecret { alg: &'static str },
+    /// Bad signature.
+    #[error("signature verification failed")]
+    InvalidSignature,
+}
+
+impl JwtError {
+    /// True when the OP may have rotated its keys and a JWKS refetch could help.
+    pub fn is_refetchable(&self) -> bool {
+        matches!(self, JwtError::Key(k) if k.is_refetchable())
+    }
+}
+
+/// A verified JWT: header and claims, built only by [`verify_jwt`].
+#[derive(Debug, Clone)]
+pub struct VerifiedJwt {
+    /// The JOSE header.
+    pub header: Header,
+    /// The claims object.
+    pub claims: Map<String, Value>,
+}
+
+/// How to verify.
+#[derive(Clone, Copy)]
+pub struct JwtPolicy<'a> {
+    /// The only algorithm accepted.
+    pub alg: Algorithm,
+    /// For HS*: the client secret as an HMAC key (OIDC Core §10.1).
+    pub hmac_key: Option<&'a VerifyingKey>,
+    /// `dangerous`: accept `alg: none` (only when `alg` is [`Algorithm::None`] too).
+    pub dangerous_allow_unsigned: bool,
+}
+
+impl std::fmt::Debug for JwtPolicy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtPolicy")
+            .field("alg", &self.alg)
+            .field("dangerous_allow_unsigned", &self.dangerous_allow_unsigned)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Verify structure, `crit`, algorithm and signature; return the claims.
+pub fn verify_jwt(token: &str, keys: &KeySet, policy: JwtPolicy<'_>) -> Result<VerifiedJwt, JwtError> {
+    if token.split('.').count() == 5 {
+        return Err(JwtError::Encrypted);
+    }
+    let jws = UnverifiedJws::parse(token).map_err(|e| JwtError::Malformed(e.to_string()))?;
+    let header = jws.header();
+    // RFC 7515 §4.1.11: reject unknown critical extensions.
+    relier_jose::jws::check_crit(header, UNDERSTOOD_CRIT).map_err(|e| match e {
+        JoseError::UnsupportedCrit { name, .. } => JwtError::UnsupportedCrit { name },
+        other => JwtError::Malformed(other.to_string()),
+    })?;
+    let got = jws.header_alg();
+    if got == "none" {
+        if !(policy.dangerous_allow_unsigned && policy.alg == Algorithm::None) {
+            return Err(JwtError::Unsigned);
+        }
+        let payload = jws
+            .dangerous_accept_unsigned()
+            .map_err(|e| JwtError::Malformed(e.to_string()))?;
+        return Ok(VerifiedJwt {
+            header: header.clone(),
+            claims: claims_of(payload)?,
+        });
+    }
+    // OIDC Core §3.1.3.7 (7): the alg MUST be the one registered (id_token_signed_response_alg).
+    if got != policy.alg.as_str() {
+        return Err(JwtError::AlgorithmMismatch {
+            expected: policy.alg.as_str(),
+            got: got.to_owned(),
+        });
+    }
+    let key = if policy.alg.is_hmac() {
+        // OIDC Core §3.1.3.7 (8): MAC algorithms use the client_secret octets as the key.
+        policy.hmac_key.ok_or(JwtError::NoClientSecret {
+            alg: policy.alg.as_str(),
+        })?
+    } else {
+        // OIDC Core §3.1.3.7 (6), §10.1: the key is chosen by kid; without kid, exactly one fits.
+        keys.select(header.kid.as_deref(), policy.alg)?
+    };
+    let payload = jws.verify(policy.alg, key).map_err(|e| match e {
+        JoseError::InvalidSignature => JwtError::InvalidSignature,
+        other => JwtError::Malformed(other.to_string()),
+    })?;
+    Ok(VerifiedJwt {
+        header: header.clone(),
+        claims: claims_of(payload)?,
+    })
+}
+
+fn claims_of(payload: &[u8]) -> Result<Map<String, Value>, JwtError> {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(JwtError::Malformed("payload is not a JSON object".into())),
+        Err(e) => Err(JwtError::Malformed(format!("payload is not JSON: {e}"))),
+    }
+}

@@ -1,0 +1,45 @@
+//! # relier-core
+//!
+//! The sans-I/O heart of relier: OpenID Connect relying-party logic that builds requests and
+//! consumes responses as values. It never opens a socket, reads a clock or draws randomness by
+//! itself — `now` ([`types::UnixTime`]) and the random source (`&dyn SecureRandom`) are
+//! parameters, so every rule can be tested deterministically. The `relier` crate drives it over
+//! HTTP.
+//!
+//! | module | spec |
+//! |---|---|
+//! | [`discovery`] | OIDC Discovery 1.0 §3–4, RFC 8414, RFC 8705 §5, RFC 9207 §3 |
+//! | [`client_auth`] | RFC 6749 §2.3, OIDC Core §9, RFC 7523, RFC 8705 §2 |
+//! | [`recommend`] | which client authentication method to use, and why |
+//! | [`authorize`] | OIDC Core §3.1.2, RFC 7636, RFC 9207 §2.4 |
+//! | [`token`] | RFC 6749 §4.1.3, §5, §6 |
+//! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
+//! | [`jwks`], [`jwt`] | RFC 7517, RFC 8725, OIDC Core §10.1.1 |
+//! | [`userinfo`] | OIDC Core §5.3 |
+//! | [`introspection`] | RFC 7662, RFC 7009 |
+
+pub mod authorize;
+pub mod client_auth;
+pub mod discovery;
+pub mod http;
+pub mod id_token;
+pub mod introspection;
+pub mod jwks;
+pub mod jwt;
+pub mod recommend;
+pub mod secret;
+pub mod token;
+pub mod types;
+pub mod userinfo;
+
+pub use relier_jose as jose;
+pub use relier_jose::Algorithm;
+
+pub use authorize::{AuthorizationParams, CallbackError, CallbackParams, PendingLogin};
+pub use client_auth::{AssertionAudience, AuthMethod, ClientAuth, ClientAuthError};
+pub use discovery::{DiscoveryError, ProviderMetadata};
+pub use id_token::{IdTokenClaims, IdTokenError, IdTokenValidator, VerifiedIdToken};
+pub use jwks::{KeySet, RefetchGate};
+pub use secret::Secret;
+pub use token::{TokenError, TokenResponse};
+pub use types::{ClientId, IssuerUrl, Nonce, PkceVerifier, RedirectUrl, State, UnixTime};

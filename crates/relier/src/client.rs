@@ -1,0 +1,409 @@
+//! [`RelyingParty`]: one OP, one client registration — the core's rules driven over HTTP.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::SystemRandom;
+use relier_core::authorize::{self, AuthorizationParams, CallbackParams, PendingLogin};
+use relier_core::discovery::Endpoint;
+use relier_core::http::HttpRequest;
+use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
+use relier_core::introspection::{self, TokenTypeHint};
+use relier_core::jwks::{KeySet, RefetchGate};
+use relier_core::token::{self, TokenError, TokenResponse};
+use relier_core::userinfo::{self, SignedUserInfo};
+use relier_core::{
+    Algorithm, ClientAuth, IdTokenValidator, IssuerUrl, ProviderMetadata, RedirectUrl, Secret,
+    UnixTime,
+};
+use serde_json::{Map, Value};
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::Error;
+use crate::http::HttpClient;
+
+/// The source of `now` for the driver (tests inject a fixed clock).
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> UnixTime;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        )
+    }
+}
+
+/// Fetch and check the OP's metadata (OIDC Discovery §4).
+pub async fn discover(http: &HttpClient, issuer: &IssuerUrl) -> Result<ProviderMetadata, Error> {
+    let resp = http.send(ProviderMetadata::request(issuer)).await?;
+    Ok(ProviderMetadata::from_response(issuer, &resp)?)
+}
+
+/// JWKS older than this is refetched before use, so keys the OP withdrew stop verifying.
+const JWKS_MAX_AGE_SECS: u64 = 24 * 3600;
+
+struct JwksCache {
+    keys: Arc<KeySet>,
+    fetched_at: Option<UnixTime>,
+    gate: RefetchGate,
+}
+
+/// The result of a completed login.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The token response.
+    pub tokens: TokenResponse,
+    /// The validated ID token.
+    pub id_token: VerifiedIdToken,
+}
+
+/// Builder for [`RelyingParty`].
+#[derive(Debug)]
+pub struct RelyingPartyBuilder {
+    http: HttpClient,
+    metadata: ProviderMetadata,
+    auth: ClientAuth,
+    redirect_uri: Option<RedirectUrl>,
+    id_token_alg: Algorithm,
+    userinfo_alg: Option<Algorithm>,
+    client_secret: Option<Secret>,
+    clock_skew: Option<u64>,
+    refetch_interval: Option<u64>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RelyingPartyBuilder {
+    /// Redirect URI registered for this client.
+    pub fn redirect_uri(mut self, uri: RedirectUrl) -> Self {
+        self.redirect_uri = Some(uri);
+        self
+    }
+
+    /// Expected `id_token_signed_response_alg` (default RS256).
+    pub fn id_token_alg(mut self, alg: Algorithm) -> Self {
+        self.id_token_alg = alg;
+        self
+    }
+
+    /// Registered `userinfo_signed_response_alg`: signed UserInfo is then required.
+    pub fn userinfo_signed_alg(mut self, alg: Algorithm) -> Self {
+        self.userinfo_alg = Some(alg);
+        self
+    }
+
+    /// The client secret, for HS* ID tokens (OIDC Core §10.1).
+    pub fn client_secret(mut self, secret: Secret) -> Self {
+        self.client_secret = Some(secret);
+        self
+    }
+
+    /// Allowed clock skew (default 60 s, at most 300 s).
+    pub fn clock_skew(mut self, secs: u64) -> Self {
+        self.clock_skew = Some(secs);
+        self
+    }
+
+    /// Minimum seconds between JWKS refetches triggered by unknown keys (default 30).
+    pub fn jwks_refetch_interval(mut self, secs: u64) -> Self {
+        self.refetch_interval = Some(secs);
+        self
+    }
+
+    /// Replace the clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Build.
+    pub fn build(self) -> RelyingParty {
+        let mut validator =
+            IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
+                .with_alg(self.id_token_alg);
+        if let Some(s) = &self.client_secret {
+            validator = validator.with_client_secret(s);
+        }
+        if let Some(skew) = self.clock_skew {
+            validator = validator.with_clock_skew(skew);
+        }
+        let userinfo_validator = self.userinfo_alg.map(|alg| {
+            let mut v = IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
+                .with_alg(alg);
+            if let Some(s) = &self.client_secret {
+                v = v.with_client_secret(s);
+            }
+            v
+        });
+        RelyingParty {
+            http: self.http,
+            metadata: self.metadata,
+            auth: self.auth,
+            redirect_uri: self.redirect_uri,
+            validator,
+            userinfo_validator,
+            jwks: Mutex::new(JwksCache {
+                keys: Arc::new(KeySet::empty()),
+                fetched_at: None,
+                gate: self
+                    .refetch_interval
+                    .map(RefetchGate::new)
+                    .unwrap_or_default(),
+            }),
+            rng: SystemRandom::new(),
+            clock: self.clock,
+        }
+    }
+}
+
+/// A relying party for one OP and one client registration.
+pub struct RelyingParty {
+    http: HttpClient,
+    metadata: ProviderMetadata,
+    auth: ClientAuth,
+    redirect_uri: Option<RedirectUrl>,
+    validator: IdTokenValidator,
+    userinfo_validator: Option<IdTokenValidator>,
+    jwks: Mutex<JwksCache>,
+    rng: SystemRandom,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for RelyingParty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelyingParty")
+            .field("issuer", &self.metadata.issuer)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RelyingParty {
+    /// Start building.
+    pub fn builder(http: HttpClient, metadata: ProviderMetadata, auth: ClientAuth) -> RelyingPartyBuilder {
+        RelyingPartyBuilder {
+            http,
+            metadata,
+            auth,
+            redirect_uri: None,
+            id_token_alg: Algorithm::RS256,
+            userinfo_alg: None,
+            client_secret: None,
+            clock_skew: None,
+            refetch_interval: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The OP's metadata.
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.metadata
+    }
+
+    /// The client authentication in use.
+    pub fn auth(&self) -> &ClientAuth {
+        &self.auth
+    }
+
+    fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// Build the authorization URL and the state to keep until the callback.
+    pub fn authorization_url(&self, params: &AuthorizationParams) -> Result<(Url, PendingLogin), Error> {
+        let redirect = self
+            .redirect_uri
+            .as_ref()
+            .ok_or_else(|| Error::Config("no redirect_uri configured".into()))?;
+        Ok(authorize::authorization_url(
+            &self.metadata,
+            self.auth.client_id(),
+            redirect,
+            params,
+            &self.rng,
+        )?)
+    }
+
+    fn endpoint(&self, kind: Endpoint) -> Result<String, Error> {
+        self.metadata
+            .endpoint(kind, self.auth.uses_mtls())
+            .map(str::to_owned)
+            .ok_or(Error::MissingEndpoint(kind.member()))
+    }
+
+    async fn authenticated_post(&self, kind: Endpoint, form: relier_core::http::Form) -> Result<relier_core::http::HttpResponse, Error> {
+        let url = self.endpoint(kind)?;
+        let req: HttpRequest = self
+            .auth
+            .request(&self.metadata.issuer, &url, form, self.now(), &self.rng)?;
+        self.http.send(req).await
+    }
+
+    /// Check the callback (state, iss, error), exchange the code and validate the ID token. The
+    /// token endpoint is never called when a callback check fails.
+    pub async fn complete_login(&self, callback: CallbackParams, pending: &PendingLogin) -> Result<Login, Error> {
+        let code = callback.validate(
+            pending,
+            &self.metadata.issuer,
+            self.metadata.authorization_response_iss_parameter_supported,
+        )?;
+        let form = token::code_exchange_form(&code, pending);
+        let resp = self.authenticated_post(Endpoint::Token, form).await?;
+        let tokens = TokenResponse::from_response(&resp)?;
+        let id_token = tokens.id_token.clone().ok_or(TokenError::MissingIdToken)?;
+        let expect = Expectations {
+            nonce: Some(&pending.nonce),
+            max_age: pending.max_age,
+            access_token: Some(&tokens.access_token),
+        };
+        let id_token = self.validate_id_token(id_token.expose(), &expect).await?;
+        Ok(Login { tokens, id_token })
+    }
+
+    /// Validate an ID token, refetching the JWKS once (rate-limited) when its key is unknown.
+    pub async fn validate_id_token(&self, token: &str, expect: &Expectations<'_>) -> Result<VerifiedIdToken, Error> {
+        let keys = self.keys(false).await?;
+        match self.validator.validate(token, &keys, expect, self.now()) {
+            Err(e) if e.is_refetchable() => {
+                let Some(fresh) = self.refetch_keys().await? else {
+                    return Err(e.into());
+                };
+                Ok(self.validator.validate(token, &fresh, expect, self.now())?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Current OP keys, fetched on first use and when older than a day.
+    pub async fn keys(&self, force: bool) -> Result<Arc<KeySet>, Error> {
+        let mut cache = self.jwks.lock().await;
+        let now = self.now();
+        let stale = cache
+            .fetched_at
+            .is_none_or(|t| now.0.saturating_sub(t.0) > JWKS_MAX_AGE_SECS);
+        if stale || force {
+            self.fetch_into(&mut cache, now).await?;
+        }
+        Ok(cache.keys.clone())
+    }
+
+    /// One refetch if the gate allows; `None` when rate-limited.
+    async fn refetch_keys(&self) -> Result<Option<Arc<KeySet>>, Error> {
+        let mut cache = self.jwks.lock().await;
+        let now = self.now();
+        if !cache.gate.try_acquire(now) {
+            tracing::warn!(issuer = %self.metadata.issuer, "unknown signing key; JWKS refetch rate-limited");
+            return Ok(None);
+        }
+        tracing::info!(issuer = %self.metadata.issuer, "unknown signing key; refetching JWKS");
+        self.fetch_into(&mut cache, now).await?;
+        Ok(Some(cache.keys.clone()))
+    }
+
+    async fn fetch_into(&self, cache: &mut JwksCache, now: UnixTime) -> Result<(), Error> {
+        let Some(uri) = &self.metadata.jwks_uri else {
+            // An OP using only HS* ID tokens may publish no JWKS.
+            cache.fetched_at = Some(now);
+            return Ok(());
+        };
+        let resp = self.http.send(KeySet::request(uri)).await?;
+        cache.keys = Arc::new(KeySet::from_response(uri, &resp)?);
+        cache.fetched_at = Some(now);
+        Ok(())
+    }
+
+    /// Call UserInfo and check its `sub` against the ID token's (OIDC Core §5.3.2).
+    pub async fn userinfo(&self, access_token: &Secret, expected_sub: &str) -> Result<Map<String, Value>, Error> {
+        let url = self.endpoint(Endpoint::UserInfo)?;
+        let resp = self
+            .http
+            .send(userinfo::request(&url, access_token, self.auth.uses_mtls()))
+            .await?;
+        let keys = if resp.media_type().as_deref() == Some("application/jwt") {
+            self.keys(false).await?
+        } else {
+            Arc::new(KeySet::empty())
+        };
+        let v = self.userinfo_validator.as_ref().unwrap_or(&self.validator);
+        let signed = SignedUserInfo {
+            keys: &keys,
+            policy: v.policy(),
+            required: self.userinfo_validator.is_some(),
+            issuer: &self.metadata.issuer,
+            client_id: self.auth.client_id(),
+        };
+        Ok(userinfo::parse(&resp, expected_sub, &signed)?)
+    }
+
+    /// Refresh (RFC 6749 §6). A returned ID token is validated; with `original`, §12.2's
+    /// same-iss/sub/aud rule is enforced too.
+    pub async fn refresh(
+        &self,
+        refresh_token: &Secret,
+        original: Option<&IdTokenClaims>,
+    ) -> Result<(TokenResponse, Option<VerifiedIdToken>), Error> {
+        let resp = self
+            .authenticated_post(Endpoint::Token, token::refresh_form(refresh_token, None))
+            .await?;
+        let tokens = TokenResponse::from_response(&resp)?;
+        let Some(raw) = tokens.id_token.clone() else {
+            return Ok((tokens, None));
+        };
+        let verified = match original {
+            Some(orig) => {
+                let keys = self.keys(false).await?;
+                let run = |keys: &KeySet| {
+                    self.validator.validate_refreshed(
+                        raw.expose(),
+                        keys,
+                        orig,
+                        Some(&tokens.access_token),
+                        self.now(),
+                    )
+                };
+                match run(&keys) {
+                    Err(e) if e.is_refetchable() => match self.refetch_keys().await? {
+                        Some(fresh) => run(&fresh)?,
+                        None => return Err(e.into()),
+                    },
+                    other => other?,
+                }
+            }
+            None => {
+                let expect = Expectations {
+                    nonce: None,
+                    max_age: None,
+                    access_token: Some(&tokens.access_token),
+                };
+                self.validate_id_token(raw.expose(), &expect).await?
+            }
+        };
+        Ok((tokens, Some(verified)))
+    }
+
+    /// RFC 7662 introspection with the configured client authentication.
+    pub async fn introspect(&self, token: &Secret, hint: Option<TokenTypeHint>) -> Result<Map<String, Value>, Error> {
+        let resp = self
+            .authenticated_post(Endpoint::Introspection, introspection::form(token, hint))
+            .await?;
+        Ok(introspection::parse_introspection(&resp)?)
+    }
+
+    /// RFC 7009 revocation with the configured client authentication.
+    pub async fn revoke(&self, token: &Secret, hint: Option<TokenTypeHint>) -> Result<(), Error> {
+        let resp = self
+            .authenticated_post(Endpoint::Revocation, introspection::form(token, hint))
+            .await?;
+        Ok(introspection::parse_revocation(&resp)?)
+    }
+}

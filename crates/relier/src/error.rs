@@ -1,0 +1,55 @@
+//! Errors of the driver: each wraps the core error that names the failed check.
+
+use relier_core::{
+    CallbackError, ClientAuthError, DiscoveryError, IdTokenError, TokenError,
+    authorize::AuthorizeError, jwks::JwksError, recommend::RecommendError, types::InvalidValue,
+    userinfo::UserInfoError,
+};
+
+/// Everything that can go wrong in a relying-party operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Transport failure (connection, TLS, timeout, body cap).
+    #[error("http: {url}: {reason}")]
+    Http { url: String, reason: String },
+    /// Configuration error.
+    #[error("config: {0}")]
+    Config(String),
+    /// The OP does not publish an endpoint the operation needs.
+    #[error("the OP does not publish {0}")]
+    MissingEndpoint(&'static str),
+    /// Invalid value.
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+    /// Discovery.
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    /// JWKS fetch.
+    #[error(transparent)]
+    Jwks(#[from] JwksError),
+    /// Authorization request.
+    #[error(transparent)]
+    Authorize(#[from] AuthorizeError),
+    /// Callback.
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    /// Client authentication.
+    #[error(transparent)]
+    ClientAuth(#[from] ClientAuthError),
+    /// Recommendation.
+    #[error(transparent)]
+    Recommend(#[from] RecommendError),
+    /// Token, introspection or revocation endpoint.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// ID token validation.
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
+    /// UserInfo.
+    #[error(transparent)]
+    UserInfo(#[from] UserInfoError),
+    /// JOSE (key loading).
+    #[error("key: {0}")]
+    Jose(#[from] relier_jose::JoseError),
+}

@@ -1,0 +1,161 @@
+//! The HTTP driver: sends the core's [`HttpRequest`] values with reqwest + rustls, with a
+//! client-certificate identity for mTLS, body-size caps, timeouts and no redirects.
+
+use std::time::Duration;
+
+use relier_core::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES, Method, TlsIdentity};
+use zeroize::Zeroizing;
+
+use crate::Error;
+
+/// How to build the HTTP clients.
+#[derive(Clone, Default)]
+pub struct HttpConfig {
+    /// Extra trusted CA certificates (PEM), e.g. a private PKI or a test CA.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Client certificate chain + private key (PEM) for RFC 8705 mTLS.
+    pub client_identity_pem: Option<Zeroizing<Vec<u8>>>,
+    /// Whole-request timeout (default 30 s).
+    pub timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("ca_pem", &self.ca_pem.is_some())
+            .field("client_identity", &self.client_identity_pem.is_some())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Sends requests. Cheap to clone (reqwest clients are reference-counted).
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    plain: reqwest::Client,
+    mtls: Option<reqwest::Client>,
+}
+
+fn builder(cfg: &HttpConfig) -> Result<reqwest::ClientBuilder, Error> {
+    let mut b = reqwest::Client::builder()
+        // Back-channel calls never follow redirects: an OP endpoint that redirects is misconfigured
+        // or hostile (RFC 9700 §4.11).
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(cfg.timeout.unwrap_or(Duration::from_secs(30)))
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("relier/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = &cfg.ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::Config(format!("CA file: {e}")))?;
+        if certs.is_empty() {
+            return Err(Error::Config("CA file: no certificate found".into()));
+        }
+        b = b.tls_certs_merge(certs);
+    }
+    Ok(b)
+}
+
+impl HttpClient {
+    /// Build the clients.
+    pub fn new(cfg: &HttpConfig) -> Result<Self, Error> {
+        let plain = builder(cfg)?
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let mtls = match &cfg.client_identity_pem {
+            Some(pem) => {
+                let id = reqwest::Identity::from_pem(pem)
+                    .map_err(|e| Error::Config(format!("TLS client certificate/key: {e}")))?;
+                Some(
+                    builder(cfg)?
+                        .identity(id)
+                        .build()
+                        .map_err(|e| Error::Config(format!("mTLS HTTP client: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        Ok(Self { plain, mtls })
+    }
+
+    /// Whether a client certificate is configured.
+    pub fn has_client_certificate(&self) -> bool {
+        self.mtls.is_some()
+    }
+
+    /// Send one request; the body is read up to [`MAX_BODY_BYTES`].
+    pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        let client = match req.tls_identity {
+            TlsIdentity::None => &self.plain,
+            TlsIdentity::ClientCertificate => self
+                .mtls
+                .as_ref()
+                .ok_or_else(|| Error::Config("mTLS client authentication needs --tls-cert and --tls-key".into()))?,
+        };
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+            _ => return Err(Error::Config("unsupported HTTP method".into())),
+        };
+        let url = req.url.clone();
+        let mut rb = client.request(method, &req.url);
+        for (k, v) in &req.headers {
+            rb = rb.header(k, v);
+        }
+        if !req.body.is_empty() {
+            rb = rb.body(req.body);
+        }
+        let http_err = |e: reqwest::Error| Error::Http {
+            url: url.clone(),
+            reason: error_chain(&e),
+        };
+        let mut resp = rb.send().await.map_err(http_err)?;
+        let status = resp.status().as_u16();
+        let header = |name: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        if resp.content_length().is_some_and(|l| l > MAX_BODY_BYTES as u64) {
+            return Err(Error::Http {
+                url,
+                reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
+            if body.len().saturating_add(chunk.len()) > MAX_BODY_BYTES {
+                return Err(Error::Http {
+                    url,
+                    reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            content_type,
+            www_authenticate,
+            body,
+        })
+    }
+}
+
+/// reqwest's Display hides the cause ("error sending request"); walk the chain for a useful line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}

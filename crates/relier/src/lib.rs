@@ -1,0 +1,35 @@
+//! # relier
+//!
+//! An OpenID Connect relying party for Rust: every client authentication method
+//! (`client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
+//! `tls_client_auth`, `self_signed_tls_client_auth`, `none`), strict ID-token validation, JWKS
+//! refetch on key rotation, UserInfo, refresh, introspection and revocation.
+//!
+//! This crate is the I/O driver (reqwest + rustls) around [`relier_core`], whose protocol logic
+//! is sans-I/O and re-exported here as [`core`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), relier::Error> {
+//! use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
+//! let http = relier::HttpClient::new(&Default::default())?;
+//! let issuer = IssuerUrl::new("https://op.example.com")?;
+//! let metadata = relier::discover(&http, &issuer).await?;
+//! let auth = ClientAuth::client_secret_basic(ClientId::new("my-app")?, Secret::new("…"));
+//! let rp = relier::RelyingParty::builder(http, metadata, auth)
+//!     .redirect_uri(RedirectUrl::new("https://app.example.com/callback")?)
+//!     .build();
+//! let (url, pending) = rp.authorization_url(&AuthorizationParams::default())?;
+//! // redirect the browser to `url`, keep `pending` server-side, then on the callback:
+//! // let login = rp.complete_login(CallbackParams::from_url(&callback_url)?, &pending).await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod error;
+pub mod http;
+
+pub use client::{Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover};
+pub use error::Error;
+pub use http::{HttpClient, HttpConfig};
+pub use relier_core as core;
+pub use relier_jose as jose;

@@ -1,0 +1,362 @@
+//! A test OP that misbehaves on purpose, one knob per check relier must enforce.
+//!
+//! It serves discovery, a JWKS, an authorization endpoint that answers at once with a redirect
+//! (no login page), a token endpoint minting ID tokens from a claims template, and UserInfo. Each
+//! [`Misbehavior`] field breaks one rule; counters show which endpoints the RP called.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::SystemRandom;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use relier_jose::{Algorithm, SigningKey, jws};
+use serde_json::{Value, json};
+
+/// How the ID token is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signing {
+    /// With the published RS256 key.
+    #[default]
+    Normal,
+    /// `alg: none`, empty signature.
+    Unsigned,
+    /// A key the OP never published, under the published key's kid.
+    UnpublishedKeySameKid,
+    /// A key the OP never published, under a kid no JWKS has.
+    UnpublishedKeyNewKid,
+    /// RS256→HS256 confusion: HMAC keyed with the public JWK's JSON.
+    HmacWithPublicKey,
+    /// A valid signature over a different payload.
+    TamperedPayload,
+    /// An unknown critical header.
+    UnknownCrit,
+    /// The ES256 key (when RS256 is expected).
+    WrongAlg,
+    /// No kid header; the JWKS has several RSA keys.
+    NoKidSeveralKeys,
+}
+
+/// What to break. Default: a well-behaved OP.
+#[derive(Debug, Clone, Default)]
+pub struct Misbehavior {
+    /// Discovery returns this issuer instead of the real one.
+    pub discovery_issuer: Option<String>,
+    /// Callback: send this state instead of the one received (`Some("")` omits it).
+    pub callback_state: Option<String>,
+    /// Callback: send this iss instead of the issuer (`Some("")` omits it).
+    pub callback_iss: Option<String>,
+    /// Callback: answer with this OAuth error.
+    pub callback_error: Option<(String, String)>,
+    /// ID token claim changes: `(name, Some(v))` sets, `(name, None)` removes.
+    pub claims: Vec<(String, Option<Value>)>,
+    /// ID token signing.
+    pub signing: Signing,
+    /// UserInfo returns this sub.
+    pub userinfo_sub: Option<String>,
+    /// The token endpoint answers with this error body and 400.
+    pub token_error: Option<String>,
+}
+
+/// Calls seen.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Token endpoint calls.
+    pub token: AtomicUsize,
+    /// UserInfo calls.
+    pub userinfo: AtomicUsize,
+    /// JWKS fetches.
+    pub jwks: AtomicUsize,
+}
+
+struct Inner {
+    issuer: String,
+    rsa: SigningKey,
+    rsa2: SigningKey,
+    ec: SigningKey,
+    rogue: SigningKey,
+    behavior: Mutex<Misbehavior>,
+    nonce: Mutex<Option<String>>,
+    counters: Counters,
+    publish_second_rsa: Mutex<bool>,
+}
+
+/// A running misbehaving OP.
+pub struct BadOp {
+    inner: Arc<Inner>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The client id the bad OP expects.
+pub const CLIENT_ID: &str = "bad-op-client";
+
+impl Drop for BadOp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl BadOp {
+    /// Start on 127.0.0.1:0.
+    pub async fn start() -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr: SocketAddr = listener.local_addr()?;
+        let inner = Arc::new(Inner {
+            issuer: format!("http://{addr}"),
+            rsa: SigningKey::generate(Algorithm::RS256, None)?.with_kid("rsa-1"),
+            rsa2: SigningKey::generate(Algorithm::RS256, None)?.with_kid("rsa-2"),
+            ec: SigningKey::generate(Algorithm::ES256, None)?.with_kid("ec-1"),
+            rogue: SigningKey::generate(Algorithm::RS256, None)?,
+            behavior: Mutex::new(Misbehavior::default()),
+            nonce: Mutex::new(None),
+            counters: Counters::default(),
+            publish_second_rsa: Mutex::new(false),
+        });
+        let app = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .route("/userinfo", get(userinfo))
+            .with_state(inner.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { inner, task })
+    }
+
+    /// The issuer.
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// Set the misbehavior for the next requests.
+    pub fn set(&self, m: Misbehavior) {
+        if let Ok(mut b) = self.inner.behavior.lock() {
+            *b = m;
+        }
+    }
+
+    /// Publish a second RSA key (makes kid-less tokens ambiguous).
+    pub fn publish_second_rsa_key(&self, yes: bool) {
+        if let Ok(mut p) = self.inner.publish_second_rsa.lock() {
+            *p = yes;
+        }
+    }
+
+    /// Token endpoint calls so far.
+    pub fn token_calls(&self) -> usize {
+        self.inner.counters.token.load(Ordering::SeqCst)
+    }
+
+    /// UserInfo calls so far.
+    pub fn userinfo_calls(&self) -> usize {
+        self.inner.counters.userinfo.load(Ordering::SeqCst)
+    }
+
+    /// JWKS fetches so far.
+    pub fn jwks_calls(&self) -> usize {
+        self.inner.counters.jwks.load(Ordering::SeqCst)
+    }
+}
+
+fn behavior(s: &Inner) -> Misbehavior {
+    s.behavior.lock().map(|b| b.clone()).unwrap_or_default()
+}
+
+async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
+    let b = behavior(&s);
+    let iss = &s.issuer;
+    Json(json!({
+        "issuer": b.discovery_issuer.unwrap_or_else(|| iss.clone()),
+        "authorization_endpoint": format!("{iss}/authorize"),
+        "token_endpoint": format!("{iss}/token"),
+        "userinfo_endpoint": format!("{iss}/userinfo"),
+        "jwks_uri": format!("{iss}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "authorization_response_iss_parameter_supported": true,
+        "code_challenge_methods_supported": ["S256"],
+        "x_misbehaving": true,
+    }))
+}
+
+async fn jwks(State(s): State<Arc<Inner>>) -> Response {
+    s.counters.jwks.fetch_add(1, Ordering::SeqCst);
+    let mut keys = vec![];
+    for k in [&s.rsa, &s.ec] {
+        if let Ok(j) = k.public_jwk() {
+            keys.push(j);
+        }
+    }
+    if s.publish_second_rsa.lock().map(|p| *p).unwrap_or(false) {
+        if let Ok(j) = s.rsa2.public_jwk() {
+            keys.push(j);
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, "application/jwk-set+json")],
+        Json(json!({ "keys": keys })),
+    )
+        .into_response()
+}
+
+async fn authorize(
+    State(s): State<Arc<Inner>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let b = behavior(&s);
+    let Some(redirect) = q.get("redirect_uri") else {
+        return (StatusCode::BAD_REQUEST, "redirect_uri missing").into_response();
+    };
+    if let Ok(mut n) = s.nonce.lock() {
+        *n = q.get("nonce").cloned();
+    }
+    let mut url = match url::Url::parse(redirect) {
+        Ok(u) => u,
+        Err(_) => return (StatusCode::BAD_REQUEST, "bad redirect_uri").into_response(),
+    };
+    {
+        let mut p = url.query_pairs_mut();
+        match &b.callback_error {
+            Some((e, d)) => {
+                p.append_pair("error", e);
+                p.append_pair("error_description", d);
+            }
+            None => {
+                p.append_pair("code", "code-from-bad-op");
+            }
+        }
+        let state = b
+            .callback_state
+            .clone()
+            .unwrap_or_else(|| q.get("state").cloned().unwrap_or_default());
+        if !state.is_empty() {
+            p.append_pair("state", &state);
+        }
+        let iss = b.callback_iss.clone().unwrap_or_else(|| s.issuer.clone());
+        if !iss.is_empty() {
+            p.append_pair("iss", &iss);
+        }
+    }
+    Redirect::to(url.as_str()).into_response()
+}
+
+fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
+    let now = now();
+    let nonce = s.nonce.lock().ok().and_then(|n| n.clone());
+    let mut claims = json!({
+        "iss": s.issuer,
+        "sub": "alice",
+        "aud": CLIENT_ID,
+        "exp": now + 300,
+        "iat": now,
+        "auth_time": now,
+        "nonce": nonce,
+        "email": "alice@example.com",
+    });
+    if let Some(obj) = claims.as_object_mut() {
+        for (k, v) in &b.claims {
+            match v {
+                Some(v) => {
+                    obj.insert(k.clone(), v.clone());
+                }
+                None => {
+                    obj.remove(k);
+                }
+            }
+        }
+    }
+    let payload = claims.to_string();
+    let rng = SystemRandom::new();
+    let header = jws::Header::default();
+    let signed = |key: &SigningKey, header: &jws::Header| {
+        jws::sign_compact(header, payload.as_bytes(), key, &rng)
+    };
+    Ok(match b.signing {
+        Signing::Normal => signed(&s.rsa, &header)?,
+        Signing::Unsigned => format!(
+            "{}.{}.",
+            relier_jose::b64::encode(br#"{"alg":"none"}"#),
+            relier_jose::b64::encode(payload.as_bytes())
+        ),
+        Signing::UnpublishedKeySameKid => signed(&s.rogue.clone().with_kid("rsa-1"), &header)?,
+        Signing::UnpublishedKeyNewKid => signed(&s.rogue.clone().with_kid("never-published"), &header)?,
+        Signing::HmacWithPublicKey => {
+            let public = serde_json::to_vec(&s.rsa.public_jwk()?)?;
+            let hs = SigningKey::hmac(Algorithm::HS256, &public)?.with_kid("rsa-1");
+            signed(&hs, &header)?
+        }
+        Signing::TamperedPayload => {
+            let good = signed(&s.rsa, &header)?;
+            let mut parts = good.split('.');
+            let h = parts.next().unwrap_or_default();
+            let _ = parts.next();
+            let sig = parts.next().unwrap_or_default();
+            let mut tampered = claims.clone();
+            tampered["sub"] = json!("mallory");
+            format!("{h}.{}.{sig}", relier_jose::b64::encode(tampered.to_string().as_bytes()))
+        }
+        Signing::UnknownCrit => {
+            let mut h = jws::Header::default();
+            h.crit = Some(vec!["urn:example:must-understand".into()]);
+            h.extra.insert("urn:example:must-understand".into(), json!(true));
+            signed(&s.rsa, &h)?
+        }
+        Signing::WrongAlg => signed(&s.ec, &header)?,
+        Signing::NoKidSeveralKeys => {
+            // Header without kid, built by hand (sign_compact would add the key's kid).
+            let hdr = relier_jose::b64::encode(br#"{"alg":"RS256"}"#);
+            let body = relier_jose::b64::encode(payload.as_bytes());
+            let input = format!("{hdr}.{body}");
+            let sig = s.rsa.sign(input.as_bytes(), &rng)?;
+            format!("{input}.{}", relier_jose::b64::encode(&sig))
+        }
+    })
+}
+
+async fn token(State(s): State<Arc<Inner>>, _headers: HeaderMap, _body: String) -> Response {
+    s.counters.token.fetch_add(1, Ordering::SeqCst);
+    let b = behavior(&s);
+    if let Some(e) = &b.token_error {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": e, "error_description": "the bad OP refuses"})),
+        )
+            .into_response();
+    }
+    match id_token(&s, &b) {
+        Ok(t) => Json(json!({
+            "access_token": "at-from-bad-op",
+            "token_type": "Bearer",
+            "expires_in": "3600",
+            "refresh_token": "rt-from-bad-op",
+            "id_token": t,
+        }))
+        .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn userinfo(State(s): State<Arc<Inner>>) -> Json<Value> {
+    s.counters.userinfo.fetch_add(1, Ordering::SeqCst);
+    let b = behavior(&s);
+    Json(json!({
+        "sub": b.userinfo_sub.unwrap_or_else(|| "alice".into()),
+        "email": "alice@example.com",
+    }))
+}

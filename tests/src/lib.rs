@@ -1,0 +1,13 @@
+//! Test support for relier: a misbehaving OP ([`bad_op`]) and the harness around panva's
+//! oidc-provider ([`oidc_provider`]).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_debug_implementations,
+    reason = "test support code"
+)]
+
+pub mod bad_op;

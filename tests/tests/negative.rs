@@ -1,0 +1,421 @@
+//! Negative tests: a misbehaving OP breaks one rule at a time; relier must reject each with its
+//! specific error, and never call the next endpoint after a bad response (the RP conformance
+//! suite's criterion).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+
+use relier::core::authorize::CallbackParams;
+use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
+use relier::{Error, HttpClient, RelyingParty};
+use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior, Signing};
+use serde_json::json;
+
+const REDIRECT: &str = "http://127.0.0.1:1/callback";
+
+async fn rp(op: &BadOp) -> Result<RelyingParty, Error> {
+    let http = HttpClient::new(&Default::default())?;
+    let issuer = IssuerUrl::new(op.issuer())?;
+    let md = relier::discover(&http, &issuer).await?;
+    let auth = ClientAuth::client_secret_basic(ClientId::new(CLIENT_ID)?, Secret::new("s3cret"));
+    Ok(RelyingParty::builder(http, md, auth)
+        .redirect_uri(RedirectUrl::new(REDIRECT)?)
+        .build())
+}
+
+/// Authorization request → the OP's immediate redirect → callback → token → userinfo.
+async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let (url, pending) = rp.authorization_url(&AuthorizationParams::default())?;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = browser.get(url.as_str()).send().await.unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let callback = CallbackParams::from_url(&url::Url::parse(&location).unwrap())?;
+    let done = rp.complete_login(callback, &pending).await?;
+    rp.userinfo(&done.tokens.access_token, &done.id_token.claims().sub).await
+}
+
+async fn expect_rejected(m: Misbehavior, want: &str) -> BadOp {
+    let op = BadOp::start().await.unwrap();
+    op.set(m);
+    let rp = rp(&op).await.unwrap();
+    let err = login(&rp).await.expect_err("the login must be rejected");
+    let msg = err.to_string();
+    assert!(msg.contains(want), "expected {want:?} in {msg:?}");
+    assert_eq!(op.userinfo_calls(), 0, "userinfo must not be called after a rejection");
+    op
+}
+
+fn claim(name: &str, v: serde_json::Value) -> Vec<(String, Option<serde_json::Value>)> {
+    vec![(name.into(), Some(v))]
+}
+
+fn without(name: &str) -> Vec<(String, Option<serde_json::Value>)> {
+    vec![(name.into(), None)]
+}
+
+#[tokio::test]
+async fn well_behaved_op_logs_in() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    let info = login(&rp).await.unwrap();
+    assert_eq!(info["sub"], "alice");
+    assert_eq!(op.token_calls(), 1);
+}
+
+#[tokio::test]
+async fn discovery_issuer_mismatch() {
+    let op = BadOp::start().await.unwrap();
+    op.set(Misbehavior {
+        discovery_issuer: Some("http://127.0.0.1:9/other".into()),
+        ..Default::default()
+    });
+    let err = rp(&op).await.unwrap_err();
+    assert!(err.to_string().starts_with("discovery: issuer mismatch"), "{err}");
+}
+
+#[tokio::test]
+async fn state_mismatch_stops_before_token() {
+    let op = expect_rejected(
+        Misbehavior {
+            callback_state: Some("forged".into()),
+            ..Default::default()
+        },
+        "callback: state mismatch",
+    )
+    .await;
+    assert_eq!(op.token_calls(), 0);
+}
+
+#[tokio::test]
+async fn state_missing_stops_before_token() {
+    let op = expect_rejected(
+        Misbehavior {
+            callback_state: Some(String::new()),
+            ..Default::default()
+        },
+        "callback: state is missing",
+    )
+    .await;
+    assert_eq!(op.token_calls(), 0);
+}
+
+#[tokio::test]
+async fn wrong_iss_parameter_stops_before_token() {
+    let op = expect_rejected(
+        Misbehavior {
+            callback_iss: Some("http://127.0.0.1:9/attacker".into()),
+            ..Default::default()
+        },
+        "callback: iss mismatch",
+    )
+    .await;
+    assert_eq!(op.token_calls(), 0);
+}
+
+#[tokio::test]
+async fn missing_iss_parameter_stops_before_token() {
+    // the OP advertises authorization_response_iss_parameter_supported
+    let op = expect_rejected(
+        Misbehavior {
+            callback_iss: Some(String::new()),
+            ..Default::default()
+        },
+        "callback: iss is missing",
+    )
+    .await;
+    assert_eq!(op.token_calls(), 0);
+}
+
+#[tokio::test]
+async fn error_response_surfaces() {
+    let op = expect_rejected(
+        Misbehavior {
+            callback_error: Some(("access_denied".into(), "the user said no".into())),
+            ..Default::default()
+        },
+        "the OP returned error access_denied: the user said no",
+    )
+    .await;
+    assert_eq!(op.token_calls(), 0);
+}
+
+#[tokio::test]
+async fn token_error_surfaces() {
+    expect_rejected(
+        Misbehavior {
+            token_error: Some("invalid_grant".into()),
+            ..Default::default()
+        },
+        "token: the OP returned error invalid_grant",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_iss_claim() {
+    expect_rejected(
+        Misbehavior {
+            claims: claim("iss", json!("https://evil.example")),
+            ..Default::default()
+        },
+        "id_token: iss mismatch",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_aud() {
+    expect_rejected(
+        Misbehavior {
+            claims: claim("aud", json!("someone-else")),
+            ..Default::default()
+        },
+        "id_token: aud mismatch",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn missing_aud() {
+    expect_rejected(
+        Misbehavior {
+            claims: without("aud"),
+            ..Default::default()
+        },
+        "id_token: required claim aud is missing",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn missing_sub() {
+    expect_rejected(
+        Misbehavior {
+            claims: without("sub"),
+            ..Default::default()
+        },
+        "id_token: required claim sub is missing",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn missing_iat() {
+    expect_rejected(
+        Misbehavior {
+            claims: without("iat"),
+            ..Default::default()
+        },
+        "id_token: required claim iat is missing",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn iat_in_the_future() {
+    let future = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    expect_rejected(
+        Misbehavior {
+            claims: claim("iat", json!(future)),
+            ..Default::default()
+        },
+        "is in the future",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn expired() {
+    expect_rejected(
+        Misbehavior {
+            claims: claim("exp", json!(1_000_000_000u64)),
+            ..Default::default()
+        },
+        "id_token: expired at 1000000000",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn nonce_mismatch() {
+    expect_rejected(
+        Misbehavior {
+            claims: claim("nonce", json!("not-the-nonce")),
+            ..Default::default()
+        },
+        "id_token: nonce mismatch",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn azp_required_with_several_audiences() {
+    expect_rejected(
+        Misbehavior {
+            claims: claim("aud", json!([CLIENT_ID, "other"])),
+            ..Default::default()
+        },
+        // the extra audience is untrusted before azp is even looked at
+        "id_token: untrusted audience other",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn azp_mismatch() {
+    expect_rejected(
+        Misbehavior {
+            claims: claim("azp", json!("other-client")),
+            ..Default::default()
+        },
+        "id_token: azp mismatch",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_signature() {
+    expect_rejected(
+        Misbehavior {
+            signing: Signing::TamperedPayload,
+            ..Default::default()
+        },
+        "id_token: signature verification failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn alg_none() {
+    expect_rejected(
+        Misbehavior {
+            signing: Signing::Unsigned,
+            ..Default::default()
+        },
+        "id_token: alg none: unsigned tokens are rejected",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn alg_confusion_rs256_to_hs256() {
+    expect_rejected(
+        Misbehavior {
+            signing: Signing::HmacWithPublicKey,
+            ..Default::default()
+        },
+        "id_token: alg mismatch: expected RS256, got HS256",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn alg_not_the_registered_one() {
+    expect_rejected(
+        Misbehavior {
+            signing: Signing::WrongAlg,
+            ..Default::default()
+        },
+        "id_token: alg mismatch: expected RS256, got ES256",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_crit() {
+    expect_rejected(
+        Misbehavior {
+            signing: Signing::UnknownCrit,
+            ..Default::default()
+        },
+        "id_token: unsupported crit header",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unpublished_key_with_published_kid() {
+    expect_rejected(
+        Misbehavior {
+            signing: Signing::UnpublishedKeySameKid,
+            ..Default::default()
+        },
+        "id_token: signature verification failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unpublished_key_is_refetched_once_then_rejected() {
+    let op = expect_rejected(
+        Misbehavior {
+            signing: Signing::UnpublishedKeyNewKid,
+            ..Default::default()
+        },
+        "id_token: no key with kid \"never-published\"",
+    )
+    .await;
+    // initial fetch + exactly one refetch
+    assert_eq!(op.jwks_calls(), 2);
+}
+
+#[tokio::test]
+async fn refetch_is_rate_limited() {
+    let op = BadOp::start().await.unwrap();
+    op.set(Misbehavior {
+        signing: Signing::UnpublishedKeyNewKid,
+        ..Default::default()
+    });
+    let rp = rp(&op).await.unwrap();
+    for _ in 0..5 {
+        assert!(login(&rp).await.is_err());
+    }
+    // five unknown kids within the refetch interval: one initial fetch + one refetch
+    assert_eq!(op.jwks_calls(), 2);
+}
+
+#[tokio::test]
+async fn kid_absent_several_keys() {
+    let op = BadOp::start().await.unwrap();
+    op.publish_second_rsa_key(true);
+    op.set(Misbehavior {
+        signing: Signing::NoKidSeveralKeys,
+        ..Default::default()
+    });
+    let rp = rp(&op).await.unwrap();
+    let err = login(&rp).await.unwrap_err();
+    assert!(err.to_string().contains("the token has no kid and 2 keys fit RS256"), "{err}");
+}
+
+#[tokio::test]
+async fn kid_absent_single_key_is_accepted() {
+    let op = BadOp::start().await.unwrap();
+    op.set(Misbehavior {
+        signing: Signing::NoKidSeveralKeys,
+        ..Default::default()
+    });
+    let rp = rp(&op).await.unwrap();
+    assert!(login(&rp).await.is_ok());
+}
+
+#[tokio::test]
+async fn userinfo_sub_mismatch() {
+    let op = BadOp::start().await.unwrap();
+    op.set(Misbehavior {
+        userinfo_sub: Some("mallory".into()),
+        ..Default::default()
+    });
+    let rp = rp(&op).await.unwrap();
+    let err = login(&rp).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "userinfo: sub mismatch: expected alice, got mallory"
+    );
+}
