@@ -295,7 +295,9 @@ fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
             relier_jose::b64::encode(payload.as_bytes())
         ),
         Signing::UnpublishedKeySameKid => signed(&s.rogue.clone().with_kid("rsa-1"), &header)?,
-        Signing::UnpublishedKeyNewKid => signed(&s.rogue.clone().with_kid("never-published"), &header)?,
+        Signing::UnpublishedKeyNewKid => {
+            signed(&s.rogue.clone().with_kid("never-published"), &header)?
+        }
         Signing::HmacWithPublicKey => {
             let public = serde_json::to_vec(&s.rsa.public_jwk()?)?;
             let hs = SigningKey::hmac(Algorithm::HS256, &public)?.with_kid("rsa-1");
@@ -309,12 +311,16 @@ fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
             let sig = parts.next().unwrap_or_default();
             let mut tampered = claims.clone();
             tampered["sub"] = json!("mallory");
-            format!("{h}.{}.{sig}", relier_jose::b64::encode(tampered.to_string().as_bytes()))
+            format!(
+                "{h}.{}.{sig}",
+                relier_jose::b64::encode(tampered.to_string().as_bytes())
+            )
         }
         Signing::UnknownCrit => {
             let mut h = jws::Header::default();
             h.crit = Some(vec!["urn:example:must-understand".into()]);
-            h.extra.insert("urn:example:must-understand".into(), json!(true));
+            h.extra
+                .insert("urn:example:must-understand".into(), json!(true));
             signed(&s.rsa, &h)?
         }
         Signing::WrongAlg => signed(&s.ec, &header)?,

@@ -11,3 +11,4 @@
 )]
 
 pub mod bad_op;
+pub mod oidc_provider;

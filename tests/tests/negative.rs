@@ -2,7 +2,13 @@
 //! specific error, and never call the next endpoint after a bad response (the RP conformance
 //! suite's criterion).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 
 use relier::core::authorize::CallbackParams;
 use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
@@ -34,7 +40,8 @@ async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::
     assert!(location.starts_with(REDIRECT), "{location}");
     let callback = CallbackParams::from_url(&url::Url::parse(&location).unwrap())?;
     let done = rp.complete_login(callback, &pending).await?;
-    rp.userinfo(&done.tokens.access_token, &done.id_token.claims().sub).await
+    rp.userinfo(&done.tokens.access_token, &done.id_token.claims().sub)
+        .await
 }
 
 async fn expect_rejected(m: Misbehavior, want: &str) -> BadOp {
@@ -44,7 +51,11 @@ async fn expect_rejected(m: Misbehavior, want: &str) -> BadOp {
     let err = login(&rp).await.expect_err("the login must be rejected");
     let msg = err.to_string();
     assert!(msg.contains(want), "expected {want:?} in {msg:?}");
-    assert_eq!(op.userinfo_calls(), 0, "userinfo must not be called after a rejection");
+    assert_eq!(
+        op.userinfo_calls(),
+        0,
+        "userinfo must not be called after a rejection"
+    );
     op
 }
 
@@ -73,7 +84,10 @@ async fn discovery_issuer_mismatch() {
         ..Default::default()
     });
     let err = rp(&op).await.unwrap_err();
-    assert!(err.to_string().starts_with("discovery: issuer mismatch"), "{err}");
+    assert!(
+        err.to_string().starts_with("discovery: issuer mismatch"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -391,7 +405,11 @@ async fn kid_absent_several_keys() {
     });
     let rp = rp(&op).await.unwrap();
     let err = login(&rp).await.unwrap_err();
-    assert!(err.to_string().contains("the token has no kid and 2 keys fit RS256"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the token has no kid and 2 keys fit RS256"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -148,7 +148,9 @@ pub enum CallbackError {
     #[error("callback: state mismatch")]
     StateMismatch,
     /// RFC 9207 §2.4: the OP advertises `authorization_response_iss_parameter_supported` but sent no `iss`.
-    #[error("callback: iss is missing but the OP advertises authorization_response_iss_parameter_supported (RFC 9207 §2.4)")]
+    #[error(
+        "callback: iss is missing but the OP advertises authorization_response_iss_parameter_supported (RFC 9207 §2.4)"
+    )]
     MissingIss,
     /// RFC 9207 §2.4: `iss` differs from the issuer (mix-up attack).
     #[error("callback: iss mismatch: expected {expected}, got {got}")]
@@ -264,7 +266,10 @@ impl CallbackParams {
                 uri: self.error_uri,
             });
         }
-        let code = self.code.filter(|c| !c.is_empty()).ok_or(CallbackError::MissingCode)?;
+        let code = self
+            .code
+            .filter(|c| !c.is_empty())
+            .ok_or(CallbackError::MissingCode)?;
         Ok(AuthorizationCode(crate::secret::Secret::new(code)))
     }
 }
@@ -359,7 +364,9 @@ mod tests {
         let (_, p) = start();
         let s = p.state.expose().to_owned();
         let i = "https%3A%2F%2Fop.example.com";
-        let ok = cb(&format!("code=abc&state={s}&iss={i}")).validate(&p, &iss(), true).unwrap();
+        let ok = cb(&format!("code=abc&state={s}&iss={i}"))
+            .validate(&p, &iss(), true)
+            .unwrap();
         assert_eq!(ok.expose(), "abc");
         assert!(matches!(
             cb(&format!("code=abc&state=wrong&iss={i}")).validate(&p, &iss(), true),
@@ -374,10 +381,16 @@ mod tests {
             Err(CallbackError::MissingIss)
         ));
         // not advertised: absent iss accepted, a present wrong one never
-        assert!(cb(&format!("code=abc&state={s}")).validate(&p, &iss(), false).is_ok());
-        let err = cb(&format!("code=abc&state={s}&iss=https%3A%2F%2Fevil.example"))
-            .validate(&p, &iss(), false)
-            .unwrap_err();
+        assert!(
+            cb(&format!("code=abc&state={s}"))
+                .validate(&p, &iss(), false)
+                .is_ok()
+        );
+        let err = cb(&format!(
+            "code=abc&state={s}&iss=https%3A%2F%2Fevil.example"
+        ))
+        .validate(&p, &iss(), false)
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "callback: iss mismatch: expected https://op.example.com, got https://evil.example"
@@ -387,7 +400,10 @@ mod tests {
         ))
         .validate(&p, &iss(), true)
         .unwrap_err();
-        assert_eq!(err.to_string(), "callback: the OP returned error access_denied: user said no");
+        assert_eq!(
+            err.to_string(),
+            "callback: the OP returned error access_denied: user said no"
+        );
         assert!(matches!(
             cb(&format!("state={s}&iss={i}")).validate(&p, &iss(), true),
             Err(CallbackError::MissingCode)

@@ -107,7 +107,11 @@ pub enum ClientAuthError {
     #[error(
         "client_secret_jwt: the client secret is {got} bytes but {alg} needs at least {min} (RFC 7518 §3.2)"
     )]
-    SecretTooShort { alg: &'static str, min: usize, got: usize },
+    SecretTooShort {
+        alg: &'static str,
+        min: usize,
+        got: usize,
+    },
     /// The algorithm does not fit the method.
     #[error("{method}: algorithm {alg} cannot be used")]
     AlgorithmNotAllowed { method: &'static str, alg: String },
@@ -373,7 +377,9 @@ mod tests {
     }
 
     fn form_of(req: &HttpRequest) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(&req.body).into_owned().collect()
+        url::form_urlencoded::parse(&req.body)
+            .into_owned()
+            .collect()
     }
 
     #[test]
@@ -384,11 +390,19 @@ mod tests {
             Secret::new("p@ss w%rd:+"),
         );
         let req = auth
-            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(0), &SystemRandom::new())
+            .request(
+                &iss(),
+                "https://op.example.com/token",
+                Form::new(),
+                UnixTime(0),
+                &SystemRandom::new(),
+            )
             .unwrap();
         let header = req.header("authorization").unwrap();
         let b64 = header.strip_prefix("Basic ").unwrap();
-        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
         assert_eq!(
             String::from_utf8(decoded).unwrap(),
             "my+client%3A1:p%40ss+w%25rd%3A%2B"
@@ -401,7 +415,13 @@ mod tests {
     fn post_puts_secret_in_body() {
         let auth = ClientAuth::client_secret_post(ClientId::new("c").unwrap(), Secret::new("s"));
         let req = auth
-            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(0), &SystemRandom::new())
+            .request(
+                &iss(),
+                "https://op.example.com/token",
+                Form::new(),
+                UnixTime(0),
+                &SystemRandom::new(),
+            )
             .unwrap();
         let form = form_of(&req);
         assert!(form.contains(&("client_id".into(), "c".into())));
@@ -412,12 +432,40 @@ mod tests {
     #[test]
     fn secret_jwt_refuses_short_secrets() {
         let cid = ClientId::new("c").unwrap();
-        let err = ClientAuth::client_secret_jwt(cid.clone(), &Secret::new("x".repeat(31)), Algorithm::HS256)
-            .unwrap_err();
-        assert!(matches!(err, ClientAuthError::SecretTooShort { min: 32, got: 31, .. }));
-        assert!(ClientAuth::client_secret_jwt(cid.clone(), &Secret::new("x".repeat(47)), Algorithm::HS384).is_err());
-        assert!(ClientAuth::client_secret_jwt(cid.clone(), &Secret::new("x".repeat(64)), Algorithm::HS512).is_ok());
-        assert!(ClientAuth::client_secret_jwt(cid, &Secret::new("x".repeat(64)), Algorithm::RS256).is_err());
+        let err = ClientAuth::client_secret_jwt(
+            cid.clone(),
+            &Secret::new("x".repeat(31)),
+            Algorithm::HS256,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ClientAuthError::SecretTooShort {
+                min: 32,
+                got: 31,
+                ..
+            }
+        ));
+        assert!(
+            ClientAuth::client_secret_jwt(
+                cid.clone(),
+                &Secret::new("x".repeat(47)),
+                Algorithm::HS384
+            )
+            .is_err()
+        );
+        assert!(
+            ClientAuth::client_secret_jwt(
+                cid.clone(),
+                &Secret::new("x".repeat(64)),
+                Algorithm::HS512
+            )
+            .is_ok()
+        );
+        assert!(
+            ClientAuth::client_secret_jwt(cid, &Secret::new("x".repeat(64)), Algorithm::RS256)
+                .is_err()
+        );
     }
 
     #[test]
@@ -428,10 +476,21 @@ mod tests {
         let verifier = key.verifying_key().unwrap();
         let auth = ClientAuth::private_key_jwt(ClientId::new("rp").unwrap(), key).unwrap();
         let req = auth
-            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(1_000_000), &rng)
+            .request(
+                &iss(),
+                "https://op.example.com/token",
+                Form::new(),
+                UnixTime(1_000_000),
+                &rng,
+            )
             .unwrap();
         let form = form_of(&req);
-        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        let get = |k: &str| {
+            form.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(
             get("client_assertion_type"),
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -448,7 +507,13 @@ mod tests {
         assert!(claims["jti"].as_str().unwrap().len() >= 32);
         // jti unique per assertion
         let req2 = auth
-            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(1_000_000), &rng)
+            .request(
+                &iss(),
+                "https://op.example.com/token",
+                Form::new(),
+                UnixTime(1_000_000),
+                &rng,
+            )
             .unwrap();
         assert_ne!(req.body, req2.body);
     }
@@ -460,10 +525,20 @@ mod tests {
             .unwrap()
             .with_assertion_audience(AssertionAudience::Endpoint);
         let req = auth
-            .request(&iss(), "https://op.example.com/token", Form::new(), UnixTime(5), &SystemRandom::new())
+            .request(
+                &iss(),
+                "https://op.example.com/token",
+                Form::new(),
+                UnixTime(5),
+                &SystemRandom::new(),
+            )
             .unwrap();
         let form = form_of(&req);
-        let a = &form.iter().find(|(n, _)| n == "client_assertion").unwrap().1;
+        let a = &form
+            .iter()
+            .find(|(n, _)| n == "client_assertion")
+            .unwrap()
+            .1;
         let jws = jws::UnverifiedJws::parse(a).unwrap();
         let claims: serde_json::Value = serde_json::from_slice(jws.unverified_payload()).unwrap();
         assert_eq!(claims["aud"], "https://op.example.com/token");
@@ -473,7 +548,13 @@ mod tests {
     fn mtls_marks_request() {
         let auth = ClientAuth::tls_client_auth(ClientId::new("rp").unwrap());
         let req = auth
-            .request(&iss(), "https://mtls.op.example.com/token", Form::new(), UnixTime(5), &SystemRandom::new())
+            .request(
+                &iss(),
+                "https://mtls.op.example.com/token",
+                Form::new(),
+                UnixTime(5),
+                &SystemRandom::new(),
+            )
             .unwrap();
         assert_eq!(req.tls_identity, TlsIdentity::ClientCertificate);
         assert!(form_of(&req).contains(&("client_id".into(), "rp".into())));

@@ -130,7 +130,9 @@ impl ProviderMetadata {
     /// Parse a metadata document and check it against the issuer it was fetched for.
     pub fn from_json(expected: &IssuerUrl, body: &[u8]) -> Result<Self, DiscoveryError> {
         if body.len() > MAX_BODY_BYTES {
-            return Err(DiscoveryError::TooLarge { max: MAX_BODY_BYTES });
+            return Err(DiscoveryError::TooLarge {
+                max: MAX_BODY_BYTES,
+            });
         }
         let raw: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
             .map_err(|e| DiscoveryError::InvalidJson {
@@ -164,7 +166,10 @@ impl ProviderMetadata {
     }
 
     /// Consume a discovery response.
-    pub fn from_response(expected: &IssuerUrl, resp: &HttpResponse) -> Result<Self, DiscoveryError> {
+    pub fn from_response(
+        expected: &IssuerUrl,
+        resp: &HttpResponse,
+    ) -> Result<Self, DiscoveryError> {
         if !resp.is_success() {
             return Err(DiscoveryError::Status {
                 url: expected.discovery_url(),

@@ -31,7 +31,10 @@ pub enum IdTokenError {
     MissingClaim { claim: &'static str },
     /// A claim has the wrong JSON type or an impossible value.
     #[error("id_token: claim {claim} is invalid: {reason}")]
-    InvalidClaim { claim: &'static str, reason: &'static str },
+    InvalidClaim {
+        claim: &'static str,
+        reason: &'static str,
+    },
     /// §3.1.3.7 (3).
     #[error("id_token: aud mismatch: {client_id} is not in {aud:?}")]
     AudienceMismatch { client_id: String, aud: Vec<String> },
@@ -61,13 +64,21 @@ pub enum IdTokenError {
     MissingAuthTime,
     /// §3.1.3.7 (13).
     #[error("id_token: auth_time {auth_time} is older than max_age {max_age}s (now {now})")]
-    AuthTooOld { auth_time: u64, max_age: u64, now: u64 },
+    AuthTooOld {
+        auth_time: u64,
+        max_age: u64,
+        now: u64,
+    },
     /// §3.1.3.8 (3).
     #[error("id_token: at_hash mismatch")]
     AtHashMismatch,
     /// §12.2: a refreshed ID token changed a claim that must stay the same.
     #[error("id_token: refreshed token changed {claim}: was {before}, now {after}")]
-    RefreshChanged { claim: &'static str, before: String, after: String },
+    RefreshChanged {
+        claim: &'static str,
+        before: String,
+        after: String,
+    },
 }
 
 impl IdTokenError {
@@ -118,12 +129,12 @@ fn numeric_date(m: &Map<String, Value>, claim: &'static str) -> Result<Option<u6
                         clippy::cast_sign_loss,
                         reason = "finite, non-negative, below 2^53: fraction truncated"
                     )]
-                    Some(f) if f.is_finite() && f >= 0.0 && f < 9.0e15 => Some(f as u64).map(Some).ok_or(
-                        IdTokenError::InvalidClaim {
+                    Some(f) if f.is_finite() && f >= 0.0 && f < 9.0e15 => {
+                        Some(f as u64).map(Some).ok_or(IdTokenError::InvalidClaim {
                             claim,
                             reason: "not a NumericDate",
-                        },
-                    ),
+                        })
+                    }
                     _ => Err(IdTokenError::InvalidClaim {
                         claim,
                         reason: "not a non-negative NumericDate",
@@ -355,7 +366,12 @@ impl IdTokenValidator {
         })
     }
 
-    fn check_claims(&self, c: &IdTokenClaims, expect: &Expectations<'_>, now: UnixTime) -> Result<(), IdTokenError> {
+    fn check_claims(
+        &self,
+        c: &IdTokenClaims,
+        expect: &Expectations<'_>,
+        now: UnixTime,
+    ) -> Result<(), IdTokenError> {
         let cid = self.client_id.as_str();
         // (2) iss MUST exactly match the issuer identifier.
         if c.iss != self.issuer.as_str() {
@@ -453,7 +469,11 @@ impl IdTokenValidator {
         let new = self.validate(token, keys, &expect, now)?;
         let n = &new.claims;
         let changed = |claim: &'static str, before: String, after: String| {
-            Err(IdTokenError::RefreshChanged { claim, before, after })
+            Err(IdTokenError::RefreshChanged {
+                claim,
+                before,
+                after,
+            })
         };
         if n.iss != original.iss {
             return changed("iss", original.iss.clone(), n.iss.clone());

@@ -39,7 +39,10 @@ pub enum KeySelectError {
 impl KeySelectError {
     /// Could fetching the JWKS again help?
     pub fn is_refetchable(&self) -> bool {
-        matches!(self, KeySelectError::KidNotFound { .. } | KeySelectError::NoKeyForAlg { .. })
+        matches!(
+            self,
+            KeySelectError::KidNotFound { .. } | KeySelectError::NoKeyForAlg { .. }
+        )
     }
 }
 
@@ -69,7 +72,9 @@ impl KeySet {
     /// under 2048 bits) are skipped, not fatal: an OP may publish keys for other parties.
     pub fn from_json(body: &[u8]) -> Result<Self, JwksError> {
         if body.len() > MAX_BODY_BYTES {
-            return Err(JwksError::Invalid(format!("larger than {MAX_BODY_BYTES} bytes")));
+            return Err(JwksError::Invalid(format!(
+                "larger than {MAX_BODY_BYTES} bytes"
+            )));
         }
         let set = JwkSet::from_slice(body).map_err(|e| JwksError::Invalid(e.to_string()))?;
         let keys = set
@@ -107,15 +112,21 @@ impl KeySet {
 
     /// Choose the key for a signature made with the pinned `alg`. Keys with `use: enc` never
     /// verify signatures (RFC 7517 §4.2); `is_compatible` enforces that and the key type.
-    pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerifyingKey, KeySelectError> {
+    pub fn select(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<&VerifyingKey, KeySelectError> {
         let mut fitting = self.keys.iter().filter(|k| k.is_compatible(alg));
         match kid {
-            Some(kid) => fitting
-                .find(|k| k.kid() == Some(kid))
-                .ok_or_else(|| KeySelectError::KidNotFound {
-                    kid: kid.to_owned(),
-                    alg: alg.as_str(),
-                }),
+            Some(kid) => {
+                fitting
+                    .find(|k| k.kid() == Some(kid))
+                    .ok_or_else(|| KeySelectError::KidNotFound {
+                        kid: kid.to_owned(),
+                        alg: alg.as_str(),
+                    })
+            }
             None => {
                 let candidates: Vec<&VerifyingKey> = fitting.collect();
                 match candidates.as_slice() {
@@ -195,13 +206,19 @@ mod tests {
             ("r1", Algorithm::RS256, Some("sig")),
             ("e1", Algorithm::ES256, Some("sig")),
         ]);
-        assert_eq!(set.select(Some("r1"), Algorithm::RS256).unwrap().kid(), Some("r1"));
+        assert_eq!(
+            set.select(Some("r1"), Algorithm::RS256).unwrap().kid(),
+            Some("r1")
+        );
         assert!(matches!(
             set.select(Some("r1"), Algorithm::ES256),
             Err(KeySelectError::KidNotFound { .. })
         ));
         // no kid: exactly one candidate per alg
-        assert_eq!(set.select(None, Algorithm::ES256).unwrap().kid(), Some("e1"));
+        assert_eq!(
+            set.select(None, Algorithm::ES256).unwrap().kid(),
+            Some("e1")
+        );
     }
 
     #[test]
@@ -213,10 +230,7 @@ mod tests {
 
     #[test]
     fn kid_absent_with_several_keys_is_rejected() {
-        let (set, _) = set_of(&[
-            ("a", Algorithm::RS256, None),
-            ("b", Algorithm::RS256, None),
-        ]);
+        let (set, _) = set_of(&[("a", Algorithm::RS256, None), ("b", Algorithm::RS256, None)]);
         assert!(matches!(
             set.select(None, Algorithm::RS256),
             Err(KeySelectError::Ambiguous { count: 2, .. })

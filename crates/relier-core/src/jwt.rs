@@ -77,7 +77,11 @@ impl std::fmt::Debug for JwtPolicy<'_> {
 }
 
 /// Verify structure, `crit`, algorithm and signature; return the claims.
-pub fn verify_jwt(token: &str, keys: &KeySet, policy: JwtPolicy<'_>) -> Result<VerifiedJwt, JwtError> {
+pub fn verify_jwt(
+    token: &str,
+    keys: &KeySet,
+    policy: JwtPolicy<'_>,
+) -> Result<VerifiedJwt, JwtError> {
     if token.split('.').count() == 5 {
         return Err(JwtError::Encrypted);
     }

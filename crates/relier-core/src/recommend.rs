@@ -108,7 +108,10 @@ pub fn recommend_for_op(md: &ProviderMetadata) -> Recommendation {
 }
 
 /// Recommend for the credentials the RP holds.
-pub fn recommend(md: &ProviderMetadata, creds: &Credentials) -> Result<Recommendation, RecommendError> {
+pub fn recommend(
+    md: &ProviderMetadata,
+    creds: &Credentials,
+) -> Result<Recommendation, RecommendError> {
     let supported = md.token_auth_methods();
     let op_has = |m: AuthMethod| supported.iter().any(|s| s == m.as_str());
     let Some(method) = AuthMethod::ALL
@@ -121,9 +124,13 @@ pub fn recommend(md: &ProviderMetadata, creds: &Credentials) -> Result<Recommend
                 // what the credentials allow if the OP supported everything
                 match m {
                     AuthMethod::PrivateKeyJwt => creds.private_key.is_some(),
-                    AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => creds.tls_certificate,
+                    AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+                        creds.tls_certificate
+                    }
                     AuthMethod::ClientSecretJwt => creds.secret_len.is_some_and(|l| l >= 32),
-                    AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => creds.secret_len.is_some(),
+                    AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
+                        creds.secret_len.is_some()
+                    }
                     _ => feasible(*m, md, creds),
                 }
             })
@@ -211,20 +218,29 @@ mod tests {
             AuthMethod::ClientSecretBasic
         );
         assert_eq!(
-            recommend(&md(&["client_secret_post"], &[]), &secret_only).unwrap().method,
+            recommend(&md(&["client_secret_post"], &[]), &secret_only)
+                .unwrap()
+                .method,
             AuthMethod::ClientSecretPost
         );
         let tls = Credentials {
             tls_certificate: true,
             ..Default::default()
         };
-        assert_eq!(recommend(&md(&ALL, &[]), &tls).unwrap().method, AuthMethod::TlsClientAuth);
         assert_eq!(
-            recommend(&md(&["self_signed_tls_client_auth"], &[]), &tls).unwrap().method,
+            recommend(&md(&ALL, &[]), &tls).unwrap().method,
+            AuthMethod::TlsClientAuth
+        );
+        assert_eq!(
+            recommend(&md(&["self_signed_tls_client_auth"], &[]), &tls)
+                .unwrap()
+                .method,
             AuthMethod::SelfSignedTlsClientAuth
         );
         assert_eq!(
-            recommend(&md(&ALL, &[]), &Credentials::default()).unwrap().method,
+            recommend(&md(&ALL, &[]), &Credentials::default())
+                .unwrap()
+                .method,
             AuthMethod::None
         );
     }
@@ -241,7 +257,10 @@ mod tests {
 
     #[test]
     fn for_op_alone() {
-        assert_eq!(recommend_for_op(&md(&ALL, &[])).method, AuthMethod::PrivateKeyJwt);
+        assert_eq!(
+            recommend_for_op(&md(&ALL, &[])).method,
+            AuthMethod::PrivateKeyJwt
+        );
         assert_eq!(
             recommend_for_op(&md(&["client_secret_post", "client_secret_basic"], &[])).method,
             AuthMethod::ClientSecretBasic

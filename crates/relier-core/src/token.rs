@@ -197,11 +197,23 @@ mod tests {
     #[test]
     fn expires_in_as_string_or_number() {
         for (body, want) in [
-            (r#"{"access_token":"a","token_type":"Bearer","expires_in":"3600"}"#, Some(3600)),
-            (r#"{"access_token":"a","token_type":"bearer","expires_in":3600}"#, Some(3600)),
-            (r#"{"access_token":"a","token_type":"Bearer","expires_in":59.9}"#, Some(59)),
+            (
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":"3600"}"#,
+                Some(3600),
+            ),
+            (
+                r#"{"access_token":"a","token_type":"bearer","expires_in":3600}"#,
+                Some(3600),
+            ),
+            (
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":59.9}"#,
+                Some(59),
+            ),
             (r#"{"access_token":"a","token_type":"Bearer"}"#, None),
-            (r#"{"access_token":"a","token_type":"Bearer","expires_in":null}"#, None),
+            (
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":null}"#,
+                None,
+            ),
         ] {
             let t = TokenResponse::from_response(&resp(200, body)).unwrap();
             assert_eq!(t.expires_in, want, "{body}");

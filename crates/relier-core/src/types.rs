@@ -16,11 +16,16 @@ pub enum InvalidValue {
     #[error("{what}: not a valid URL: {reason}")]
     NotAUrl { what: &'static str, reason: String },
     /// `http://` on a non-loopback host.
-    #[error("{what}: must use https (http is allowed only on loopback: 127.0.0.1, ::1, localhost), got {url}")]
+    #[error(
+        "{what}: must use https (http is allowed only on loopback: 127.0.0.1, ::1, localhost), got {url}"
+    )]
     InsecureScheme { what: &'static str, url: String },
     /// Query or fragment where the spec forbids one.
     #[error("{what}: must not contain a {part}")]
-    ForbiddenPart { what: &'static str, part: &'static str },
+    ForbiddenPart {
+        what: &'static str,
+        part: &'static str,
+    },
     /// Empty value.
     #[error("{what}: must not be empty")]
     Empty { what: &'static str },
@@ -29,7 +34,10 @@ pub enum InvalidValue {
     Rng,
     /// The value breaks a syntax rule.
     #[error("{what}: {reason}")]
-    Syntax { what: &'static str, reason: &'static str },
+    Syntax {
+        what: &'static str,
+        reason: &'static str,
+    },
 }
 
 /// Seconds since the Unix epoch. Every time-dependent check takes one as a parameter.
@@ -318,7 +326,8 @@ impl PkceVerifier {
 
     /// RFC 7636 §4.2: `code_challenge = BASE64URL(SHA256(ASCII(code_verifier)))`.
     pub fn s256_challenge(&self) -> String {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.expose().as_bytes());
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.expose().as_bytes());
         relier_jose::b64::encode(digest.as_ref())
     }
 
@@ -391,11 +400,15 @@ mod tests {
             IssuerUrl::new("https://op.example.com/").unwrap()
         );
         assert_eq!(
-            IssuerUrl::new("https://op.example.com/").unwrap().discovery_url(),
+            IssuerUrl::new("https://op.example.com/")
+                .unwrap()
+                .discovery_url(),
             "https://op.example.com/.well-known/openid-configuration"
         );
         assert_eq!(
-            IssuerUrl::new("https://op.example.com/tenant").unwrap().discovery_url(),
+            IssuerUrl::new("https://op.example.com/tenant")
+                .unwrap()
+                .discovery_url(),
             "https://op.example.com/tenant/.well-known/openid-configuration"
         );
     }

@@ -15,7 +15,10 @@ use crate::types::{ClientId, IssuerUrl};
 pub enum UserInfoError {
     /// Non-2xx (RFC 6750 §3 details from `WWW-Authenticate` when present).
     #[error("userinfo: HTTP {status}{}", www_authenticate.as_ref().map(|w| format!(" ({w})")).unwrap_or_default())]
-    Status { status: u16, www_authenticate: Option<String> },
+    Status {
+        status: u16,
+        www_authenticate: Option<String>,
+    },
     /// Neither a JSON object nor a JWT.
     #[error("userinfo: invalid response: {0}")]
     Invalid(String),
@@ -42,8 +45,10 @@ pub enum UserInfoError {
 /// OIDC Core §5.3.1: GET with the access token as a Bearer token (RFC 6750 §2.1).
 pub fn request(endpoint: &str, access_token: &Secret, mtls: bool) -> HttpRequest {
     let mut req = HttpRequest::get(endpoint, "application/json, application/jwt");
-    req.headers
-        .push(("authorization".into(), format!("Bearer {}", access_token.expose())));
+    req.headers.push((
+        "authorization".into(),
+        format!("Bearer {}", access_token.expose()),
+    ));
     if mtls {
         req.tls_identity = TlsIdentity::ClientCertificate;
     }

@@ -106,9 +106,8 @@ impl Jwk {
     }
 
     pub(crate) fn from_map(mut m: Map<String, Value>) -> Result<Self, JoseError> {
-        let kty = take_string(&mut m, "kty", PART)?.ok_or(JoseError::MissingMember {
-            member: "kty",
-        })?;
+        let kty =
+            take_string(&mut m, "kty", PART)?.ok_or(JoseError::MissingMember { member: "kty" })?;
         Ok(Jwk {
             kty,
             kid: take_string(&mut m, "kid", PART)?,
@@ -276,11 +275,7 @@ impl Serialize for Jwk {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut m = serializer.serialize_map(None)?;
         m.serialize_entry("kty", &self.kty)?;
-        let strings = [
-            ("kid", &self.kid),
-            ("use", &self.use_),
-            ("alg", &self.alg),
-        ];
+        let strings = [("kid", &self.kid), ("use", &self.use_), ("alg", &self.alg)];
         for (name, value) in strings {
             if let Some(v) = value {
                 m.serialize_entry(name, v)?;
@@ -388,7 +383,9 @@ impl JwkSet {
 
     /// The keys whose `kid` equals `kid`.
     pub fn find<'a>(&'a self, kid: &'a str) -> impl Iterator<Item = &'a Jwk> + 'a {
-        self.keys.iter().filter(move |k| k.kid.as_deref() == Some(kid))
+        self.keys
+            .iter()
+            .filter(move |k| k.kid.as_deref() == Some(kid))
     }
 }
 

@@ -63,9 +63,8 @@ fn okp_and_oct_thumbprints_use_the_right_members() {
         "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
     );
     let oct = Jwk::from_json(r#"{"kty":"oct","k":"AAAA"}"#).unwrap();
-    let expected = b64::encode(
-        digest::digest(&digest::SHA256, br#"{"k":"AAAA","kty":"oct"}"#).as_ref(),
-    );
+    let expected =
+        b64::encode(digest::digest(&digest::SHA256, br#"{"k":"AAAA","kty":"oct"}"#).as_ref());
     assert_eq!(oct.thumbprint_sha256().unwrap(), expected);
 }
 
@@ -144,7 +143,9 @@ fn to_public_drops_private_members() {
     assert!(!public.is_private());
     assert_eq!(public.kid.as_deref(), Some("k"));
     let s = serde_json::to_string(&public).unwrap();
-    for member in ["\"d\"", "\"p\"", "\"q\"", "\"dp\"", "\"dq\"", "\"qi\"", "\"oth\""] {
+    for member in [
+        "\"d\"", "\"p\"", "\"q\"", "\"dp\"", "\"dq\"", "\"qi\"", "\"oth\"",
+    ] {
         assert!(!s.contains(member), "{member} in {s}");
     }
     let oct = Jwk::from_json(r#"{"kty":"oct","k":"AAAA"}"#).unwrap();

@@ -217,7 +217,10 @@ mod tests {
         assert!(Curve::P256.uncompressed_point(&[1; 31], &[2; 32]).is_err());
         assert!(Curve::P521.uncompressed_point(&[1; 65], &[2; 66]).is_err());
         assert_eq!(
-            Curve::P384.uncompressed_point(&[1; 48], &[2; 48]).unwrap().len(),
+            Curve::P384
+                .uncompressed_point(&[1; 48], &[2; 48])
+                .unwrap()
+                .len(),
             97
         );
     }

@@ -41,3 +41,19 @@ pub use verifying::VerifyingKey;
 
 #[cfg(test)]
 mod rfc_vectors_tests;
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<super::SigningKey>();
+        assert_send_sync::<super::VerifyingKey>();
+        assert_send_sync::<super::Jwk>();
+        assert_send_sync::<super::JwkSet>();
+        assert_send_sync::<super::JoseError>();
+        assert_send_sync::<super::jws::UnverifiedJws>();
+        assert_send_sync::<super::jws::Header>();
+    }
+}

@@ -11,10 +11,14 @@ pub const MAX_PEM_BYTES: usize = 64 * 1024;
 
 const PART: &str = "PEM";
 
-/// The first PEM block of `pem`: its label and decoded contents. Text before the block is
-/// ignored (RFC 7468 §2 allows explanatory text); encapsulated headers (RFC 1421
+/// The first PEM block of `pem` whose label satisfies `wanted`: its label and decoded
+/// contents. Other blocks (e.g. a certificate chain in the same file) and text between blocks
+/// are skipped (RFC 7468 §2 allows explanatory text); encapsulated headers (RFC 1421
 /// "Proc-Type: 4,ENCRYPTED") are refused.
-pub(crate) fn decode(pem: &str) -> Result<(String, Zeroizing<Vec<u8>>), JoseError> {
+pub(crate) fn decode(
+    pem: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<(String, Zeroizing<Vec<u8>>), JoseError> {
     if pem.len() > MAX_PEM_BYTES {
         return Err(JoseError::TooLarge {
             what: "PEM document",
@@ -22,15 +26,25 @@ pub(crate) fn decode(pem: &str) -> Result<(String, Zeroizing<Vec<u8>>), JoseErro
         });
     }
     let mut lines = pem.lines().map(str::trim);
+    let mut skipping: Option<String> = None;
     let label = loop {
-        let line = lines
-            .next()
-            .ok_or_else(|| JoseError::malformed(PART, "no \"-----BEGIN\" line"))?;
+        let Some(line) = lines.next() else {
+            return Err(JoseError::malformed(PART, "no private key block found"));
+        };
+        if let Some(end) = &skipping {
+            if line == end {
+                skipping = None;
+            }
+            continue;
+        }
         if let Some(rest) = line.strip_prefix("-----BEGIN ") {
             let label = rest
                 .strip_suffix("-----")
                 .ok_or_else(|| JoseError::malformed(PART, "malformed BEGIN line"))?;
-            break label.to_owned();
+            if wanted(label) {
+                break label.to_owned();
+            }
+            skipping = Some(format!("-----END {label}-----"));
         }
     };
     let end = format!("-----END {label}-----");
@@ -89,24 +103,39 @@ mod tests {
         let data: Vec<u8> = (0..=255).collect();
         let pem = encode("PRIVATE KEY", &data);
         assert!(pem.lines().all(|l| l.len() <= 64));
-        let (label, der) = decode(&pem).unwrap();
+        let (label, der) = decode(&pem, |_| true).unwrap();
         assert_eq!(label, "PRIVATE KEY");
         assert_eq!(der.as_slice(), data.as_slice());
     }
 
     #[test]
     fn leading_text_and_crlf() {
-        let pem = "Key for tests\r\n-----BEGIN PRIVATE KEY-----\r\nAAEC\r\n-----END PRIVATE KEY-----\r\n";
-        let (label, der) = decode(pem).unwrap();
+        let pem =
+            "Key for tests\r\n-----BEGIN PRIVATE KEY-----\r\nAAEC\r\n-----END PRIVATE KEY-----\r\n";
+        let (label, der) = decode(pem, |_| true).unwrap();
         assert_eq!(label, "PRIVATE KEY");
         assert_eq!(der.as_slice(), &[0, 1, 2]);
     }
 
     #[test]
+    fn skips_unwanted_blocks() {
+        let cert = encode("CERTIFICATE", b"cert");
+        let key = encode("PRIVATE KEY", b"key");
+        let both = format!("{}{}", cert.as_str(), key.as_str());
+        let (label, der) = decode(&both, |l| l.ends_with("PRIVATE KEY")).unwrap();
+        assert_eq!(label, "PRIVATE KEY");
+        assert_eq!(der.as_slice(), b"key");
+        assert!(decode(&cert, |l| l.ends_with("PRIVATE KEY")).is_err());
+    }
+
+    #[test]
     fn rejects_bad_documents() {
+        let decode = |s: &str| decode(s, |_| true);
         assert!(decode("").is_err());
         assert!(decode("-----BEGIN PRIVATE KEY-----\nAAEC\n").is_err());
-        assert!(decode("-----BEGIN PRIVATE KEY-----\nAAEC\n-----END RSA PRIVATE KEY-----").is_err());
+        assert!(
+            decode("-----BEGIN PRIVATE KEY-----\nAAEC\n-----END RSA PRIVATE KEY-----").is_err()
+        );
         assert!(decode("-----BEGIN PRIVATE KEY-----\nA*EC\n-----END PRIVATE KEY-----").is_err());
         assert!(
             decode(

@@ -180,8 +180,9 @@ fn ec_private_jwk() -> String {
 }
 
 fn ec_public_key() -> VerifyingKey {
-    let json =
-        format!(r#"{{"kty":"EC","kid":"{KID}","use":"sig","crv":"P-521","x":"{EC_X}","y":"{EC_Y}"}}"#);
+    let json = format!(
+        r#"{{"kty":"EC","kid":"{KID}","use":"sig","crv":"P-521","x":"{EC_X}","y":"{EC_Y}"}}"#
+    );
     VerifyingKey::from_jwk(&Jwk::from_json(&json).unwrap()).unwrap()
 }
 
@@ -201,7 +202,10 @@ fn rfc7520_4_1_rs256_verify() {
     assert_eq!(jws.header().kid.as_deref(), Some(KID));
     let key = rsa_public_key();
     assert_eq!(key.rsa_bits(), Some(2048));
-    assert_eq!(jws.verify(Algorithm::RS256, &key).unwrap(), PAYLOAD.as_bytes());
+    assert_eq!(
+        jws.verify(Algorithm::RS256, &key).unwrap(),
+        PAYLOAD.as_bytes()
+    );
     // Pinned to anything else: refused before any cryptography.
     assert!(matches!(
         jws.verify(Algorithm::PS256, &key),
@@ -215,8 +219,13 @@ fn rfc7520_4_1_rs256_sign_from_private_jwk_is_exact() {
     let key = SigningKey::from_jwk_json(&rsa_private_jwk(), None).unwrap();
     assert_eq!(key.algorithm(), Algorithm::RS256);
     assert_eq!(key.kid(), Some(KID));
-    let out = sign_compact(&Header::default(), PAYLOAD.as_bytes(), &key, &SystemRandom::new())
-        .unwrap();
+    let out = sign_compact(
+        &Header::default(),
+        PAYLOAD.as_bytes(),
+        &key,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     assert_eq!(out, token(RS256_HEADER, RS256_SIG));
 }
 
@@ -225,8 +234,13 @@ fn rfc7520_4_8_rs256_alg_only_header() {
     let key = SigningKey::from_jwk_json(&rsa_private_jwk(), None)
         .unwrap()
         .without_kid();
-    let out = sign_compact(&Header::default(), PAYLOAD.as_bytes(), &key, &SystemRandom::new())
-        .unwrap();
+    let out = sign_compact(
+        &Header::default(),
+        PAYLOAD.as_bytes(),
+        &key,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     assert_eq!(out, token(RS256_ALG_ONLY_HEADER, RS256_ALG_ONLY_SIG));
     let jws = UnverifiedJws::parse(&out).unwrap();
     assert!(jws.verify(Algorithm::RS256, &rsa_public_key()).is_ok());
@@ -236,14 +250,25 @@ fn rfc7520_4_8_rs256_alg_only_header() {
 fn rfc7520_4_2_ps384_verify() {
     let jws = UnverifiedJws::parse(&token(PS384_HEADER, PS384_SIG)).unwrap();
     let key = rsa_public_key();
-    assert_eq!(jws.verify(Algorithm::PS384, &key).unwrap(), PAYLOAD.as_bytes());
+    assert_eq!(
+        jws.verify(Algorithm::PS384, &key).unwrap(),
+        PAYLOAD.as_bytes()
+    );
     // PSS is randomized: a fresh signature differs but verifies with the §3.3 public key.
     let signer = SigningKey::from_jwk_json(&rsa_private_jwk(), Some(Algorithm::PS384)).unwrap();
-    let out = sign_compact(&Header::default(), PAYLOAD.as_bytes(), &signer, &SystemRandom::new())
-        .unwrap();
+    let out = sign_compact(
+        &Header::default(),
+        PAYLOAD.as_bytes(),
+        &signer,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     assert_ne!(out, token(PS384_HEADER, PS384_SIG));
     let jws = UnverifiedJws::parse(&out).unwrap();
-    assert_eq!(jws.verify(Algorithm::PS384, &key).unwrap(), PAYLOAD.as_bytes());
+    assert_eq!(
+        jws.verify(Algorithm::PS384, &key).unwrap(),
+        PAYLOAD.as_bytes()
+    );
 }
 
 #[test]
@@ -251,15 +276,26 @@ fn rfc7520_4_3_es512_verify() {
     let jws = UnverifiedJws::parse(&token(ES512_HEADER, ES512_SIG)).unwrap();
     assert_eq!(jws.signature().len(), 132); // R||S, 66 bytes each (RFC 7518 §3.4)
     let key = ec_public_key();
-    assert_eq!(jws.verify(Algorithm::ES512, &key).unwrap(), PAYLOAD.as_bytes());
+    assert_eq!(
+        jws.verify(Algorithm::ES512, &key).unwrap(),
+        PAYLOAD.as_bytes()
+    );
     // ECDSA is randomized: sign with the §3.2 private key and verify.
     let signer = SigningKey::from_jwk_json(&ec_private_jwk(), None).unwrap();
     assert_eq!(signer.algorithm(), Algorithm::ES512);
-    let out = sign_compact(&Header::default(), PAYLOAD.as_bytes(), &signer, &SystemRandom::new())
-        .unwrap();
+    let out = sign_compact(
+        &Header::default(),
+        PAYLOAD.as_bytes(),
+        &signer,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     let jws = UnverifiedJws::parse(&out).unwrap();
     assert_eq!(jws.header().kid.as_deref(), Some(KID));
-    assert_eq!(jws.verify(Algorithm::ES512, &key).unwrap(), PAYLOAD.as_bytes());
+    assert_eq!(
+        jws.verify(Algorithm::ES512, &key).unwrap(),
+        PAYLOAD.as_bytes()
+    );
 }
 
 #[test]
@@ -267,17 +303,30 @@ fn rfc7520_4_4_hs256_verify_and_sign() {
     let jws = UnverifiedJws::parse(&token(HS256_HEADER, HS256_SIG)).unwrap();
     let secret = crate::b64::decode(HMAC_K).unwrap();
     let key = VerifyingKey::hmac(&secret);
-    assert_eq!(jws.verify(Algorithm::HS256, &key).unwrap(), PAYLOAD.as_bytes());
+    assert_eq!(
+        jws.verify(Algorithm::HS256, &key).unwrap(),
+        PAYLOAD.as_bytes()
+    );
     let signer = SigningKey::from_jwk_json(&hmac_jwk(), None).unwrap();
     assert_eq!(signer.algorithm(), Algorithm::HS256);
     assert_eq!(signer.kid(), Some(HMAC_KID));
-    let out = sign_compact(&Header::default(), PAYLOAD.as_bytes(), &signer, &SystemRandom::new())
-        .unwrap();
+    let out = sign_compact(
+        &Header::default(),
+        PAYLOAD.as_bytes(),
+        &signer,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     assert_eq!(out, token(HS256_HEADER, HS256_SIG));
     // And via SigningKey::hmac with the raw secret, alg-only header (§4.6 signing input).
     let raw = SigningKey::hmac(Algorithm::HS256, &secret).unwrap();
-    let out = sign_compact(&Header::default(), PAYLOAD.as_bytes(), &raw, &SystemRandom::new())
-        .unwrap();
+    let out = sign_compact(
+        &Header::default(),
+        PAYLOAD.as_bytes(),
+        &raw,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     assert_eq!(out, token(HS256_ALG_ONLY_HEADER, HS256_ALG_ONLY_SIG));
 }
 

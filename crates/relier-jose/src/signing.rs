@@ -40,7 +40,7 @@ enum Inner {
     Ec(Curve, EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
     Hmac {
-        key: hmac::Key,
+        key: Box<hmac::Key>,
         secret: Zeroizing<Vec<u8>>,
     },
 }
@@ -115,7 +115,8 @@ impl SigningKey {
     }
 
     /// Loads a PEM private key: "PRIVATE KEY" (PKCS#8), "RSA PRIVATE KEY" (PKCS#1) or
-    /// "EC PRIVATE KEY" (SEC 1 / RFC 5915). Encrypted keys are refused. With `alg` `None` the
+    /// "EC PRIVATE KEY" (SEC 1 / RFC 5915); the first such block is used, other blocks (e.g.
+    /// certificates) are skipped. Encrypted keys are refused. With `alg` `None` the
     /// algorithm defaults per key type (RSA→RS256, P-256→ES256, P-384→ES384, P-521→ES512,
     /// Ed25519→EdDSA); a given `alg` must fit the key (RSA may be RS* or PS*).
     ///
@@ -123,7 +124,8 @@ impl SigningKey {
     /// [`JoseError::Malformed`], [`JoseError::TooLarge`], [`JoseError::InvalidKey`],
     /// [`JoseError::KeyTypeMismatch`], [`JoseError::RsaKeyTooSmall`].
     pub fn from_pkcs8_pem(pem: &str, alg: Option<Algorithm>) -> Result<Self, JoseError> {
-        let (label, der) = pem::decode(pem)?;
+        // The first private-key block; a certificate chain in the same file is skipped.
+        let (label, der) = pem::decode(pem, |label| label.ends_with("PRIVATE KEY"))?;
         check_der_len(&der)?;
         let inner = match label.as_str() {
             "PRIVATE KEY" => parse_pkcs8(&der)?,
@@ -179,17 +181,17 @@ impl SigningKey {
         if !jwk.is_private() {
             return Err(JoseError::NotPrivateKey);
         }
-        if let Some(key_use) = &jwk.use_ {
-            if key_use == "enc" {
-                return Err(JoseError::KeyUseMismatch {
-                    key_use: untrusted(key_use),
-                });
-            }
+        if let Some(key_use) = &jwk.use_
+            && key_use == "enc"
+        {
+            return Err(JoseError::KeyUseMismatch {
+                key_use: untrusted(key_use),
+            });
         }
-        if let Some(ops) = &jwk.key_ops {
-            if !ops.iter().any(|op| op == "sign") {
-                return Err(JoseError::KeyOpsMismatch { op: "sign" });
-            }
+        if let Some(ops) = &jwk.key_ops
+            && !ops.iter().any(|op| op == "sign")
+        {
+            return Err(JoseError::KeyOpsMismatch { op: "sign" });
         }
         let jwk_alg = jwk
             .alg
@@ -236,7 +238,7 @@ impl SigningKey {
         let algorithm = hmac_algorithm(alg)?;
         check_hmac_len(alg, secret.len())?;
         let inner = Inner::Hmac {
-            key: hmac::Key::new(algorithm, secret),
+            key: Box::new(hmac::Key::new(algorithm, secret)),
             secret: Zeroizing::new(secret.to_vec()),
         };
         Self::new(inner, Some(alg), None)
@@ -274,7 +276,8 @@ impl SigningKey {
             Inner::Ec(curve, kp)
         } else if alg == Algorithm::EdDSA {
             Inner::Ed25519(
-                Ed25519KeyPair::generate().map_err(|_| JoseError::Crypto("Ed25519 key generation"))?,
+                Ed25519KeyPair::generate()
+                    .map_err(|_| JoseError::Crypto("Ed25519 key generation"))?,
             )
         } else {
             return Err(JoseError::UnsupportedAlgorithm(alg.as_str().to_owned()));
@@ -360,6 +363,9 @@ impl SigningKey {
                 let len = curve.coord_len();
                 let x = point.get(1..=len);
                 let y = point.get(len.saturating_add(1)..);
+                if point.len() != len.saturating_mul(2).saturating_add(1) {
+                    return Err(JoseError::Crypto("EC public key encoding"));
+                }
                 let (Some(x), Some(y)) = (x, y) else {
                     return Err(JoseError::Crypto("EC public key encoding"));
                 };
@@ -421,11 +427,7 @@ impl SigningKey {
     ///
     /// # Errors
     /// [`JoseError::Crypto`].
-    pub fn sign(
-        &self,
-        signing_input: &[u8],
-        rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, JoseError> {
+    pub fn sign(&self, signing_input: &[u8], rng: &dyn SecureRandom) -> Result<Vec<u8>, JoseError> {
         let failed = |_| JoseError::Crypto("signing");
         match &*self.inner {
             Inner::Rsa(kp) => {
@@ -434,8 +436,16 @@ impl SigningKey {
                     .map_err(failed)?;
                 Ok(signature)
             }
-            Inner::Ec(_, kp) => Ok(kp.sign(rng, signing_input).map_err(failed)?.as_ref().to_vec()),
-            Inner::Ed25519(kp) => Ok(kp.try_sign(signing_input).map_err(failed)?.as_ref().to_vec()),
+            Inner::Ec(_, kp) => Ok(kp
+                .sign(rng, signing_input)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
+            Inner::Ed25519(kp) => Ok(kp
+                .try_sign(signing_input)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
             Inner::Hmac { key, .. } => Ok(hmac::sign(key, signing_input).as_ref().to_vec()),
         }
     }

@@ -11,9 +11,7 @@ use zeroize::Zeroizing;
 use crate::alg::Algorithm;
 use crate::error::{JoseError, untrusted};
 use crate::jwk::Jwk;
-use crate::keyutil::{
-    Curve, check_rsa_public, decode_member, rejected, strip_leading_zeros,
-};
+use crate::keyutil::{Curve, check_rsa_public, decode_member, rejected, strip_leading_zeros};
 
 /// Ed25519 public keys are 32 bytes (RFC 8032 §5.1.5).
 pub(crate) const ED25519_KEY_LEN: usize = 32;
@@ -268,27 +266,27 @@ impl VerifyingKey {
             });
         }
         // RFC 7517 §4.4: "alg" identifies the algorithm intended for use with the key.
-        if let Some(key_alg) = &self.jwk_alg {
-            if key_alg != alg.as_str() {
-                return Err(JoseError::KeyAlgorithmMismatch {
-                    expected: alg,
-                    key_alg: untrusted(key_alg),
-                });
-            }
+        if let Some(key_alg) = &self.jwk_alg
+            && key_alg != alg.as_str()
+        {
+            return Err(JoseError::KeyAlgorithmMismatch {
+                expected: alg,
+                key_alg: untrusted(key_alg),
+            });
         }
         // RFC 7517 §4.2: "enc" keys are for encryption, not signatures.
-        if let Some(key_use) = &self.key_use {
-            if key_use == "enc" {
-                return Err(JoseError::KeyUseMismatch {
-                    key_use: untrusted(key_use),
-                });
-            }
+        if let Some(key_use) = &self.key_use
+            && key_use == "enc"
+        {
+            return Err(JoseError::KeyUseMismatch {
+                key_use: untrusted(key_use),
+            });
         }
         // RFC 7517 §4.3.
-        if let Some(ops) = &self.key_ops {
-            if !ops.iter().any(|op| op == "verify") {
-                return Err(JoseError::KeyOpsMismatch { op: "verify" });
-            }
+        if let Some(ops) = &self.key_ops
+            && !ops.iter().any(|op| op == "verify")
+        {
+            return Err(JoseError::KeyOpsMismatch { op: "verify" });
         }
         if let Inner::Hmac { secret } = &self.inner {
             check_hmac_len(alg, secret.len())?;

@@ -138,8 +138,9 @@ impl RelyingPartyBuilder {
             validator = validator.with_clock_skew(skew);
         }
         let userinfo_validator = self.userinfo_alg.map(|alg| {
-            let mut v = IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
-                .with_alg(alg);
+            let mut v =
+                IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
+                    .with_alg(alg);
             if let Some(s) = &self.client_secret {
                 v = v.with_client_secret(s);
             }
@@ -190,7 +191,11 @@ impl std::fmt::Debug for RelyingParty {
 
 impl RelyingParty {
     /// Start building.
-    pub fn builder(http: HttpClient, metadata: ProviderMetadata, auth: ClientAuth) -> RelyingPartyBuilder {
+    pub fn builder(
+        http: HttpClient,
+        metadata: ProviderMetadata,
+        auth: ClientAuth,
+    ) -> RelyingPartyBuilder {
         RelyingPartyBuilder {
             http,
             metadata,
@@ -220,7 +225,10 @@ impl RelyingParty {
     }
 
     /// Build the authorization URL and the state to keep until the callback.
-    pub fn authorization_url(&self, params: &AuthorizationParams) -> Result<(Url, PendingLogin), Error> {
+    pub fn authorization_url(
+        &self,
+        params: &AuthorizationParams,
+    ) -> Result<(Url, PendingLogin), Error> {
         let redirect = self
             .redirect_uri
             .as_ref()
@@ -241,17 +249,25 @@ impl RelyingParty {
             .ok_or(Error::MissingEndpoint(kind.member()))
     }
 
-    async fn authenticated_post(&self, kind: Endpoint, form: relier_core::http::Form) -> Result<relier_core::http::HttpResponse, Error> {
+    async fn authenticated_post(
+        &self,
+        kind: Endpoint,
+        form: relier_core::http::Form,
+    ) -> Result<relier_core::http::HttpResponse, Error> {
         let url = self.endpoint(kind)?;
-        let req: HttpRequest = self
-            .auth
-            .request(&self.metadata.issuer, &url, form, self.now(), &self.rng)?;
+        let req: HttpRequest =
+            self.auth
+                .request(&self.metadata.issuer, &url, form, self.now(), &self.rng)?;
         self.http.send(req).await
     }
 
     /// Check the callback (state, iss, error), exchange the code and validate the ID token. The
     /// token endpoint is never called when a callback check fails.
-    pub async fn complete_login(&self, callback: CallbackParams, pending: &PendingLogin) -> Result<Login, Error> {
+    pub async fn complete_login(
+        &self,
+        callback: CallbackParams,
+        pending: &PendingLogin,
+    ) -> Result<Login, Error> {
         let code = callback.validate(
             pending,
             &self.metadata.issuer,
@@ -271,7 +287,11 @@ impl RelyingParty {
     }
 
     /// Validate an ID token, refetching the JWKS once (rate-limited) when its key is unknown.
-    pub async fn validate_id_token(&self, token: &str, expect: &Expectations<'_>) -> Result<VerifiedIdToken, Error> {
+    pub async fn validate_id_token(
+        &self,
+        token: &str,
+        expect: &Expectations<'_>,
+    ) -> Result<VerifiedIdToken, Error> {
         let keys = self.keys(false).await?;
         match self.validator.validate(token, &keys, expect, self.now()) {
             Err(e) if e.is_refetchable() => {
@@ -323,7 +343,11 @@ impl RelyingParty {
     }
 
     /// Call UserInfo and check its `sub` against the ID token's (OIDC Core §5.3.2).
-    pub async fn userinfo(&self, access_token: &Secret, expected_sub: &str) -> Result<Map<String, Value>, Error> {
+    pub async fn userinfo(
+        &self,
+        access_token: &Secret,
+        expected_sub: &str,
+    ) -> Result<Map<String, Value>, Error> {
         let url = self.endpoint(Endpoint::UserInfo)?;
         let resp = self
             .http
@@ -392,7 +416,11 @@ impl RelyingParty {
     }
 
     /// RFC 7662 introspection with the configured client authentication.
-    pub async fn introspect(&self, token: &Secret, hint: Option<TokenTypeHint>) -> Result<Map<String, Value>, Error> {
+    pub async fn introspect(
+        &self,
+        token: &Secret,
+        hint: Option<TokenTypeHint>,
+    ) -> Result<Map<String, Value>, Error> {
         let resp = self
             .authenticated_post(Endpoint::Introspection, introspection::form(token, hint))
             .await?;

@@ -86,10 +86,9 @@ impl HttpClient {
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
         let client = match req.tls_identity {
             TlsIdentity::None => &self.plain,
-            TlsIdentity::ClientCertificate => self
-                .mtls
-                .as_ref()
-                .ok_or_else(|| Error::Config("mTLS client authentication needs --tls-cert and --tls-key".into()))?,
+            TlsIdentity::ClientCertificate => self.mtls.as_ref().ok_or_else(|| {
+                Error::Config("mTLS client authentication needs --tls-cert and --tls-key".into())
+            })?,
         };
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
@@ -120,7 +119,10 @@ impl HttpClient {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
-        if resp.content_length().is_some_and(|l| l > MAX_BODY_BYTES as u64) {
+        if resp
+            .content_length()
+            .is_some_and(|l| l > MAX_BODY_BYTES as u64)
+        {
             return Err(Error::Http {
                 url,
                 reason: format!("response larger than {MAX_BODY_BYTES} bytes"),

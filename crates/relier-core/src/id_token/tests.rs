@@ -15,7 +15,9 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let key = SigningKey::generate(Algorithm::RS256, None).unwrap().with_kid("k1");
+    let key = SigningKey::generate(Algorithm::RS256, None)
+        .unwrap()
+        .with_kid("k1");
     let keys = KeySet::from_keys(vec![key.verifying_key().unwrap()]);
     let validator = IdTokenValidator::new(
         IssuerUrl::new("https://op.example.com").unwrap(),
@@ -42,7 +44,13 @@ fn claims() -> Value {
 }
 
 fn sign(key: &SigningKey, claims: &Value) -> String {
-    jws::sign_compact(&jws::Header::default(), claims.to_string().as_bytes(), key, &SystemRandom::new()).unwrap()
+    jws::sign_compact(
+        &jws::Header::default(),
+        claims.to_string().as_bytes(),
+        key,
+        &SystemRandom::new(),
+    )
+    .unwrap()
 }
 
 fn check(f: &Fixture, token: &str) -> Result<VerifiedIdToken, IdTokenError> {
@@ -70,9 +78,15 @@ fn valid_token_passes() {
 #[test]
 fn step2_iss_exact() {
     let f = fixture();
-    let err = check(&f, &sign(&f.key, &with(|c| {
-        c.insert("iss".into(), json!("https://op.example.com/"));
-    })))
+    let err = check(
+        &f,
+        &sign(
+            &f.key,
+            &with(|c| {
+                c.insert("iss".into(), json!("https://op.example.com/"));
+            }),
+        ),
+    )
     .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -83,21 +97,42 @@ fn step2_iss_exact() {
 #[test]
 fn step3_aud() {
     let f = fixture();
-    let err = check(&f, &sign(&f.key, &with(|c| {
-        c.insert("aud".into(), json!("someone-else"));
-    })))
+    let err = check(
+        &f,
+        &sign(
+            &f.key,
+            &with(|c| {
+                c.insert("aud".into(), json!("someone-else"));
+            }),
+        ),
+    )
     .unwrap_err();
-    assert!(matches!(err, IdTokenError::AudienceMismatch { .. }), "{err}");
-    let err = check(&f, &sign(&f.key, &with(|c| {
-        c.remove("aud");
-    })))
+    assert!(
+        matches!(err, IdTokenError::AudienceMismatch { .. }),
+        "{err}"
+    );
+    let err = check(
+        &f,
+        &sign(
+            &f.key,
+            &with(|c| {
+                c.remove("aud");
+            }),
+        ),
+    )
     .unwrap_err();
     assert!(matches!(err, IdTokenError::MissingClaim { claim: "aud" }));
     // array with an untrusted extra audience
-    let err = check(&f, &sign(&f.key, &with(|c| {
-        c.insert("aud".into(), json!(["rp", "other"]));
-        c.insert("azp".into(), json!("rp"));
-    })))
+    let err = check(
+        &f,
+        &sign(
+            &f.key,
+            &with(|c| {
+                c.insert("aud".into(), json!(["rp", "other"]));
+                c.insert("azp".into(), json!("rp"));
+            }),
+        ),
+    )
     .unwrap_err();
     assert!(matches!(err, IdTokenError::UntrustedAudience { .. }));
 }
@@ -109,18 +144,35 @@ fn step4_5_azp() {
     let two = |c: &mut Map<String, Value>| {
         c.insert("aud".into(), json!(["rp", "other"]));
     };
-    assert!(matches!(check(&f, &sign(&f.key, &with(two))).unwrap_err(), IdTokenError::MissingAzp));
-    let err = check(&f, &sign(&f.key, &with(|c| {
-        two(c);
-        c.insert("azp".into(), json!("other"));
-    })))
+    assert!(matches!(
+        check(&f, &sign(&f.key, &with(two))).unwrap_err(),
+        IdTokenError::MissingAzp
+    ));
+    let err = check(
+        &f,
+        &sign(
+            &f.key,
+            &with(|c| {
+                two(c);
+                c.insert("azp".into(), json!("other"));
+            }),
+        ),
+    )
     .unwrap_err();
     assert!(matches!(err, IdTokenError::AzpMismatch { .. }));
-    assert!(check(&f, &sign(&f.key, &with(|c| {
-        two(c);
-        c.insert("azp".into(), json!("rp"));
-    })))
-    .is_ok());
+    assert!(
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    two(c);
+                    c.insert("azp".into(), json!("rp"));
+                })
+            )
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -128,20 +180,35 @@ fn step6_signature() {
     let f = fixture();
     let token = sign(&f.key, &claims());
     let mut parts: Vec<&str> = token.split('.').collect();
-    let other = sign(&f.key, &with(|c| {
-        c.insert("sub".into(), json!("mallory"));
-    }));
+    let other = sign(
+        &f.key,
+        &with(|c| {
+            c.insert("sub".into(), json!("mallory"));
+        }),
+    );
     let other_payload = other.split('.').nth(1).unwrap();
     parts[1] = other_payload;
-    let forged = format!("{}.{}.{}", parts[0], parts[1], token.split('.').nth(2).unwrap());
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        token.split('.').nth(2).unwrap()
+    );
     let err = check(&f, &forged).unwrap_err();
-    assert!(matches!(err, IdTokenError::Jwt(JwtError::InvalidSignature)), "{err}");
+    assert!(
+        matches!(err, IdTokenError::Jwt(JwtError::InvalidSignature)),
+        "{err}"
+    );
     // signed by a key the OP never published, same kid
-    let rogue = SigningKey::generate(Algorithm::RS256, None).unwrap().with_kid("k1");
+    let rogue = SigningKey::generate(Algorithm::RS256, None)
+        .unwrap()
+        .with_kid("k1");
     let err = check(&f, &sign(&rogue, &claims())).unwrap_err();
     assert!(matches!(err, IdTokenError::Jwt(JwtError::InvalidSignature)));
     // unknown kid: refetchable
-    let rogue = SigningKey::generate(Algorithm::RS256, None).unwrap().with_kid("k2");
+    let rogue = SigningKey::generate(Algorithm::RS256, None)
+        .unwrap()
+        .with_kid("k2");
     let err = check(&f, &sign(&rogue, &claims())).unwrap_err();
     assert!(err.is_refetchable());
 }
@@ -149,9 +216,14 @@ fn step6_signature() {
 #[test]
 fn step7_alg_pinned() {
     let f = fixture();
-    let es = SigningKey::generate(Algorithm::ES256, None).unwrap().with_kid("k1");
+    let es = SigningKey::generate(Algorithm::ES256, None)
+        .unwrap()
+        .with_kid("k1");
     let err = check(&f, &sign(&es, &claims())).unwrap_err();
-    assert_eq!(err.to_string(), "id_token: alg mismatch: expected RS256, got ES256");
+    assert_eq!(
+        err.to_string(),
+        "id_token: alg mismatch: expected RS256, got ES256"
+    );
 }
 
 #[test]
@@ -161,9 +233,15 @@ fn alg_none_rejected_unless_dangerously_allowed() {
     let payload = relier_jose::b64::encode(claims().to_string().as_bytes());
     let token = format!("{header}.{payload}.");
     let err = check(&f, &token).unwrap_err();
-    assert_eq!(err.to_string(), "id_token: alg none: unsigned tokens are rejected");
+    assert_eq!(
+        err.to_string(),
+        "id_token: alg none: unsigned tokens are rejected"
+    );
     let mut f2 = fixture();
-    f2.validator = f2.validator.with_alg(Algorithm::None).dangerous_allow_unsigned();
+    f2.validator = f2
+        .validator
+        .with_alg(Algorithm::None)
+        .dangerous_allow_unsigned();
     assert!(check(&f2, &token).is_ok());
 }
 
@@ -173,14 +251,20 @@ fn alg_confusion_rs256_public_key_as_hs256_secret() {
     let public = serde_json::to_vec(&f.key.public_jwk().unwrap()).unwrap();
     let hs = SigningKey::hmac(Algorithm::HS256, &public).unwrap();
     let err = check(&f, &sign(&hs, &claims())).unwrap_err();
-    assert!(matches!(err, IdTokenError::Jwt(JwtError::AlgorithmMismatch { .. })));
+    assert!(matches!(
+        err,
+        IdTokenError::Jwt(JwtError::AlgorithmMismatch { .. })
+    ));
 }
 
 #[test]
 fn step8_hmac_with_client_secret() {
     let secret = Secret::new("a-client-secret-that-is-at-least-32-bytes");
     let mut f = fixture();
-    f.validator = f.validator.with_alg(Algorithm::HS256).with_client_secret(&secret);
+    f.validator = f
+        .validator
+        .with_alg(Algorithm::HS256)
+        .with_client_secret(&secret);
     let hs = SigningKey::hmac(Algorithm::HS256, secret.expose().as_bytes()).unwrap();
     assert!(check(&f, &sign(&hs, &claims())).is_ok());
     let wrong = SigningKey::hmac(Algorithm::HS256, &[7u8; 32]).unwrap();
@@ -193,20 +277,40 @@ fn step8_hmac_with_client_secret() {
 #[test]
 fn step9_exp() {
     let f = fixture();
-    let err = check(&f, &sign(&f.key, &with(|c| {
-        c.insert("exp".into(), json!(NOW - 61));
-    })))
+    let err = check(
+        &f,
+        &sign(
+            &f.key,
+            &with(|c| {
+                c.insert("exp".into(), json!(NOW - 61));
+            }),
+        ),
+    )
     .unwrap_err();
     assert!(matches!(err, IdTokenError::Expired { .. }));
     // within skew
-    assert!(check(&f, &sign(&f.key, &with(|c| {
-        c.insert("exp".into(), json!(NOW - 30));
-    })))
-    .is_ok());
+    assert!(
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.insert("exp".into(), json!(NOW - 30));
+                })
+            )
+        )
+        .is_ok()
+    );
     assert!(matches!(
-        check(&f, &sign(&f.key, &with(|c| {
-            c.remove("exp");
-        })))
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.remove("exp");
+                })
+            )
+        )
         .unwrap_err(),
         IdTokenError::MissingClaim { claim: "exp" }
     ));
@@ -216,23 +320,41 @@ fn step9_exp() {
 fn step10_iat() {
     let f = fixture();
     assert!(matches!(
-        check(&f, &sign(&f.key, &with(|c| {
-            c.insert("iat".into(), json!(NOW + 61));
-        })))
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.insert("iat".into(), json!(NOW + 61));
+                })
+            )
+        )
         .unwrap_err(),
         IdTokenError::IssuedInFuture { .. }
     ));
     assert!(matches!(
-        check(&f, &sign(&f.key, &with(|c| {
-            c.remove("iat");
-        })))
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.remove("iat");
+                })
+            )
+        )
         .unwrap_err(),
         IdTokenError::MissingClaim { claim: "iat" }
     ));
     assert!(matches!(
-        check(&f, &sign(&f.key, &with(|c| {
-            c.insert("iat".into(), json!("yesterday"));
-        })))
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.insert("iat".into(), json!("yesterday"));
+                })
+            )
+        )
         .unwrap_err(),
         IdTokenError::InvalidClaim { claim: "iat", .. }
     ));
@@ -242,9 +364,15 @@ fn step10_iat() {
 fn missing_sub() {
     let f = fixture();
     assert!(matches!(
-        check(&f, &sign(&f.key, &with(|c| {
-            c.remove("sub");
-        })))
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.remove("sub");
+                })
+            )
+        )
         .unwrap_err(),
         IdTokenError::MissingClaim { claim: "sub" }
     ));
@@ -254,16 +382,28 @@ fn missing_sub() {
 fn step11_nonce() {
     let f = fixture();
     assert!(matches!(
-        check(&f, &sign(&f.key, &with(|c| {
-            c.insert("nonce".into(), json!("other"));
-        })))
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.insert("nonce".into(), json!("other"));
+                })
+            )
+        )
         .unwrap_err(),
         IdTokenError::NonceMismatch
     ));
     assert!(matches!(
-        check(&f, &sign(&f.key, &with(|c| {
-            c.remove("nonce");
-        })))
+        check(
+            &f,
+            &sign(
+                &f.key,
+                &with(|c| {
+                    c.remove("nonce");
+                })
+            )
+        )
         .unwrap_err(),
         IdTokenError::MissingNonce
     ));
@@ -277,8 +417,14 @@ fn step13_max_age() {
         max_age: Some(600),
         access_token: None,
     };
-    let run = |c: &Value| f.validator.validate(&sign(&f.key, c), &f.keys, &expect, UnixTime(NOW));
-    assert!(matches!(run(&claims()).unwrap_err(), IdTokenError::MissingAuthTime));
+    let run = |c: &Value| {
+        f.validator
+            .validate(&sign(&f.key, c), &f.keys, &expect, UnixTime(NOW))
+    };
+    assert!(matches!(
+        run(&claims()).unwrap_err(),
+        IdTokenError::MissingAuthTime
+    ));
     assert!(matches!(
         run(&with(|c| {
             c.insert("auth_time".into(), json!(NOW - 3600));
@@ -286,10 +432,12 @@ fn step13_max_age() {
         .unwrap_err(),
         IdTokenError::AuthTooOld { .. }
     ));
-    assert!(run(&with(|c| {
-        c.insert("auth_time".into(), json!(NOW - 100));
-    }))
-    .is_ok());
+    assert!(
+        run(&with(|c| {
+            c.insert("auth_time".into(), json!(NOW - 100));
+        }))
+        .is_ok()
+    );
 }
 
 #[test]
@@ -307,10 +455,14 @@ fn at_hash_checked_when_present() {
         let c = with(|c| {
             c.insert("at_hash".into(), json!(h));
         });
-        f.validator.validate(&sign(&f.key, &c), &f.keys, &expect, UnixTime(NOW))
+        f.validator
+            .validate(&sign(&f.key, &c), &f.keys, &expect, UnixTime(NOW))
     };
     assert!(run(&good).is_ok());
-    assert!(matches!(run("AAAAAAAAAAAAAAAAAAAAAA").unwrap_err(), IdTokenError::AtHashMismatch));
+    assert!(matches!(
+        run("AAAAAAAAAAAAAAAAAAAAAA").unwrap_err(),
+        IdTokenError::AtHashMismatch
+    ));
 }
 
 #[test]
@@ -318,12 +470,23 @@ fn unknown_crit_rejected() {
     let f = fixture();
     let header = jws::Header {
         crit: Some(vec!["urn:example:unknown".into()]),
-        extra: [("urn:example:unknown".to_owned(), json!(true))].into_iter().collect(),
+        extra: [("urn:example:unknown".to_owned(), json!(true))]
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
-    let token = jws::sign_compact(&header, claims().to_string().as_bytes(), &f.key, &SystemRandom::new()).unwrap();
+    let token = jws::sign_compact(
+        &header,
+        claims().to_string().as_bytes(),
+        &f.key,
+        &SystemRandom::new(),
+    )
+    .unwrap();
     let err = check(&f, &token).unwrap_err();
-    assert!(matches!(err, IdTokenError::Jwt(JwtError::UnsupportedCrit { .. })), "{err}");
+    assert!(
+        matches!(err, IdTokenError::Jwt(JwtError::UnsupportedCrit { .. })),
+        "{err}"
+    );
 }
 
 #[test]
@@ -336,18 +499,29 @@ fn kid_absent_single_key_accepted_multiple_rejected() {
         ..Default::default()
     };
     let token = sign(&nokid, &claims());
-    assert!(f.validator.validate(&token, &one, &expect, UnixTime(NOW)).is_ok());
+    assert!(
+        f.validator
+            .validate(&token, &one, &expect, UnixTime(NOW))
+            .is_ok()
+    );
     let two = KeySet::from_keys(vec![
         nokid.verifying_key().unwrap(),
         f.key.verifying_key().unwrap(),
     ]);
-    assert!(f.validator.validate(&token, &two, &expect, UnixTime(NOW)).is_err());
+    assert!(
+        f.validator
+            .validate(&token, &two, &expect, UnixTime(NOW))
+            .is_err()
+    );
 }
 
 #[test]
 fn jwe_and_garbage_rejected() {
     let f = fixture();
-    assert!(matches!(check(&f, "a.b.c.d.e").unwrap_err(), IdTokenError::Jwt(JwtError::Encrypted)));
+    assert!(matches!(
+        check(&f, "a.b.c.d.e").unwrap_err(),
+        IdTokenError::Jwt(JwtError::Encrypted)
+    ));
     for bad in ["", "a", "a.b", "....", "!!.!!.!!"] {
         assert!(check(&f, bad).is_err());
     }
@@ -358,8 +532,13 @@ fn refresh_keeps_iss_sub_aud() {
     let f = fixture();
     let orig = check(&f, &sign(&f.key, &claims())).unwrap();
     let refreshed = |c: &Value| {
-        f.validator
-            .validate_refreshed(&sign(&f.key, c), &f.keys, orig.claims(), None, UnixTime(NOW + 10))
+        f.validator.validate_refreshed(
+            &sign(&f.key, c),
+            &f.keys,
+            orig.claims(),
+            None,
+            UnixTime(NOW + 10),
+        )
     };
     let mut newer = claims();
     newer["iat"] = json!(NOW + 10);
