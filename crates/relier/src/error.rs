@@ -49,6 +49,9 @@ pub enum Error {
     /// UserInfo.
     #[error(transparent)]
     UserInfo(#[from] UserInfoError),
+    /// Dynamic registration / RFC 7592.
+    #[error(transparent)]
+    Registration(#[from] relier_core::registration::RegistrationError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

@@ -27,6 +27,7 @@
 mod client;
 mod error;
 pub mod http;
+pub mod registration;
 
 pub use client::{Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover};
 pub use error::Error;

@@ -1,0 +1,410 @@
+//! Dynamic client registration (OIDC Dynamic Client Registration 1.0 §2–3, RFC 7591 §2–3) and
+//! registration management (RFC 7592 §2.1 read, §2.2 update, §2.3 delete), as request and
+//! response values.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES, Method, TlsIdentity};
+use crate::secret::Secret;
+use crate::types::ClientId;
+
+/// Client metadata sent to the OP (RFC 7591 §2, OIDC DCR §2). Unset members are omitted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ClientMetadata {
+    /// Redirect URIs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// Grant types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grant_types: Vec<String>,
+    /// Response types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_types: Vec<String>,
+    /// Client authentication method at the token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// JWS alg of client assertions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    /// ID token signing alg the RP expects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+    /// Signed UserInfo alg.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<String>,
+    /// Inline public JWKS (RFC 7591 §2: MUST NOT be used together with jwks_uri).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Value>,
+    /// URL of the RP's public JWKS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Human-readable name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// `web` or `native`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<String>,
+    /// Space-separated scopes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// RP-Initiated Logout 1.0 §3.1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Back-Channel Logout 1.0 §2.2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// RFC 8705 §2.1.2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// Anything else.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Why registration or its management failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationError {
+    /// RFC 7591 §3.2.2 error response.
+    #[error("registration: the OP refused: {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// `error`.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// Non-2xx without an error body (e.g. 401 for a wrong initial access token).
+    #[error("registration: HTTP {status}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// A hint for common statuses.
+        hint: Option<&'static str>,
+    },
+    /// Not the JSON RFC 7591 §3.2.1 requires.
+    #[error("registration: invalid response: {0}")]
+    Invalid(String),
+    /// Metadata conflicts (e.g. both jwks and jwks_uri).
+    #[error("registration: invalid metadata: {0}")]
+    InvalidMetadata(&'static str),
+}
+
+/// RFC 7591 §3.2.1 / RFC 7592 §3 response. Secrets are split out of [`Self::metadata`].
+#[derive(Clone)]
+pub struct RegistrationResponse {
+    /// Issued client_id.
+    pub client_id: ClientId,
+    /// Issued client_secret, if any.
+    pub client_secret: Option<Secret>,
+    /// RFC 7592 access token for the client configuration endpoint.
+    pub registration_access_token: Option<Secret>,
+    /// RFC 7592 client configuration endpoint.
+    pub registration_client_uri: Option<String>,
+    /// Expiry of the client secret (0 = never).
+    pub client_secret_expires_at: Option<u64>,
+    /// Every member as received except `client_secret` and `registration_access_token`.
+    pub metadata: Map<String, Value>,
+}
+
+impl fmt::Debug for RegistrationResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistrationResponse")
+            .field("client_id", &self.client_id)
+            .field("has_client_secret", &self.client_secret.is_some())
+            .field("registration_client_uri", &self.registration_client_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+fn json_request(
+    method: Method,
+    url: &str,
+    body: Option<&Value>,
+    bearer: Option<&Secret>,
+) -> HttpRequest {
+    let mut headers = vec![("accept".to_owned(), "application/json".to_owned())];
+    if body.is_some() {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    if let Some(t) = bearer {
+        headers.push(("authorization".into(), format!("Bearer {}", t.expose())));
+    }
+    HttpRequest {
+        method,
+        url: url.to_owned(),
+        headers,
+        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+        tls_identity: TlsIdentity::None,
+    }
+}
+
+impl ClientMetadata {
+    fn check(&self) -> Result<(), RegistrationError> {
+        // RFC 7591 §2: "The jwks_uri and jwks parameters MUST NOT both be present".
+        if self.jwks.is_some() && self.jwks_uri.is_some() {
+            return Err(RegistrationError::InvalidMetadata(
+                "jwks and jwks_uri must not both be present",
+            ));
+        }
+        if let Some(Value::Object(j)) = &self.jwks {
+            let private = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+            let leaks = j.get("keys").and_then(Value::as_array).is_some_and(|keys| {
+                keys.iter()
+                    .any(|k| private.iter().any(|m| k.get(*m).is_some()))
+            });
+            if leaks {
+                return Err(RegistrationError::InvalidMetadata(
+                    "jwks contains private key members",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// RFC 7591 §3.1: POST the metadata as JSON, with the initial access token if the OP wants one.
+pub fn register_request(
+    registration_endpoint: &str,
+    metadata: &ClientMetadata,
+    initial_access_token: Option<&Secret>,
+) -> Result<HttpRequest, RegistrationError> {
+    metadata.check()?;
+    let body =
+        serde_json::to_value(metadata).map_err(|e| RegistrationError::Invalid(e.to_string()))?;
+    Ok(json_request(
+        Method::Post,
+        registration_endpoint,
+        Some(&body),
+        initial_access_token,
+    ))
+}
+
+/// RFC 7592 §2.1: read the current configuration.
+pub fn read_request(registration_client_uri: &str, token: &Secret) -> HttpRequest {
+    json_request(Method::Get, registration_client_uri, None, Some(token))
+}
+
+/// RFC 7592 §2.2: replace the configuration. The body carries `client_id` and, if the client has
+/// one, the current `client_secret`; never the registration access token or its URI.
+pub fn update_request(
+    registration_client_uri: &str,
+    token: &Secret,
+    client_id: &ClientId,
+    client_secret: Option<&Secret>,
+    metadata: &ClientMetadata,
+) -> Result<HttpRequest, RegistrationError> {
+    metadata.check()?;
+    let mut body =
+        serde_json::to_value(metadata).map_err(|e| RegistrationError::Invalid(e.to_string()))?;
+    if let Value::Object(m) = &mut body {
+        for forbidden in [
+            "registration_access_token",
+            "registration_client_uri",
+            "client_secret_expires_at",
+            "client_id_issued_at",
+        ] {
+            m.remove(forbidden);
+        }
+        m.insert(
+            "client_id".into(),
+            Value::String(client_id.as_str().to_owned()),
+        );
+        if let Some(s) = client_secret {
+            m.insert("client_secret".into(), Value::String(s.expose().to_owned()));
+        }
+    }
+    Ok(json_request(
+        Method::Put,
+        registration_client_uri,
+        Some(&body),
+        Some(token),
+    ))
+}
+
+/// RFC 7592 §2.3: deregister.
+pub fn delete_request(registration_client_uri: &str, token: &Secret) -> HttpRequest {
+    json_request(Method::Delete, registration_client_uri, None, Some(token))
+}
+
+fn error_of(resp: &HttpResponse) -> RegistrationError {
+    #[derive(Deserialize)]
+    struct E {
+        error: String,
+        error_description: Option<String>,
+    }
+    match serde_json::from_slice::<E>(&resp.body) {
+        Ok(e) => RegistrationError::Refused {
+            status: resp.status,
+            error: e.error,
+            description: e.error_description,
+        },
+        Err(_) => RegistrationError::Status {
+            status: resp.status,
+            hint: match resp.status {
+                401 => Some("missing or wrong initial access token / registration access token"),
+                403 => Some("forbidden"),
+                404 => Some("unknown client or registration endpoint"),
+                _ => None,
+            },
+        },
+    }
+}
+
+/// Parse a registration (201) or read/update (200) response.
+pub fn parse_response(resp: &HttpResponse) -> Result<RegistrationResponse, RegistrationError> {
+    if !resp.is_success() {
+        return Err(error_of(resp));
+    }
+    if resp.body.len() > MAX_BODY_BYTES {
+        return Err(RegistrationError::Invalid("body too large".into()));
+    }
+    let mut m: Map<String, Value> = serde_json::from_slice(&resp.body)
+        .map_err(|e| RegistrationError::Invalid(e.to_string()))?;
+    let take_secret =
+        |m: &mut Map<String, Value>, k: &str| -> Result<Option<Secret>, RegistrationError> {
+            match m.remove(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(Secret::new(s))),
+                Some(_) => Err(RegistrationError::Invalid(format!("{k} is not a string"))),
+            }
+        };
+    let client_secret = take_secret(&mut m, "client_secret")?;
+    let registration_access_token = take_secret(&mut m, "registration_access_token")?;
+    let client_id = match m.get("client_id") {
+        Some(Value::String(s)) => {
+            ClientId::new(s.clone()).map_err(|e| RegistrationError::Invalid(e.to_string()))?
+        }
+        _ => {
+            return Err(RegistrationError::Invalid(
+                "client_id is missing (RFC 7591 §3.2.1)".into(),
+            ));
+        }
+    };
+    let registration_client_uri = m
+        .get("registration_client_uri")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let Some(u) = &registration_client_uri {
+        crate::types::parse_secure_url("registration_client_uri", u)
+            .map_err(|e| RegistrationError::Invalid(e.to_string()))?;
+    }
+    let client_secret_expires_at = m.get("client_secret_expires_at").and_then(Value::as_u64);
+    Ok(RegistrationResponse {
+        client_id,
+        client_secret,
+        registration_access_token,
+        registration_client_uri,
+        client_secret_expires_at,
+        metadata: m,
+    })
+}
+
+/// RFC 7592 §2.3: 204 on success.
+pub fn parse_delete(resp: &HttpResponse) -> Result<(), RegistrationError> {
+    if resp.status == 204 || resp.status == 200 {
+        Ok(())
+    } else {
+        Err(error_of(resp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            content_type: Some("application/json".into()),
+            www_authenticate: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn request_carries_metadata_and_token() {
+        let md = ClientMetadata {
+            redirect_uris: vec!["https://rp.example.com/cb".into()],
+            token_endpoint_auth_method: Some("private_key_jwt".into()),
+            jwks: Some(
+                serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "a", "y": "b"}]}),
+            ),
+            ..Default::default()
+        };
+        let req =
+            register_request("https://op.example.com/reg", &md, Some(&Secret::new("iat"))).unwrap();
+        assert_eq!(req.header("authorization"), Some("Bearer iat"));
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        assert_eq!(body["token_endpoint_auth_method"], "private_key_jwt");
+        assert!(body.get("jwks_uri").is_none());
+        assert!(body.get("grant_types").is_none());
+    }
+
+    #[test]
+    fn private_members_and_double_jwks_refused() {
+        let leak = ClientMetadata {
+            jwks: Some(serde_json::json!({"keys": [{"kty": "EC", "d": "secret"}]})),
+            ..Default::default()
+        };
+        assert!(register_request("https://op/reg", &leak, None).is_err());
+        let both = ClientMetadata {
+            jwks: Some(serde_json::json!({"keys": []})),
+            jwks_uri: Some("https://rp/jwks".into()),
+            ..Default::default()
+        };
+        assert!(register_request("https://op/reg", &both, None).is_err());
+    }
+
+    #[test]
+    fn response_splits_secrets() {
+        let r = parse_response(&resp(
+            201,
+            r#"{"client_id":"c1","client_secret":"s3","registration_access_token":"rat","registration_client_uri":"https://op.example.com/reg/c1","redirect_uris":["https://rp/cb"]}"#,
+        ))
+        .unwrap();
+        assert_eq!(r.client_id.as_str(), "c1");
+        assert_eq!(r.client_secret.unwrap().expose(), "s3");
+        assert_eq!(r.registration_access_token.unwrap().expose(), "rat");
+        assert!(!r.metadata.contains_key("client_secret"));
+        assert!(!r.metadata.contains_key("registration_access_token"));
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        let e = parse_response(&resp(
+            400,
+            r#"{"error":"invalid_redirect_uri","error_description":"bad uri"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "registration: the OP refused: invalid_redirect_uri: bad uri"
+        );
+        let e = parse_response(&resp(401, "")).unwrap_err();
+        assert!(e.to_string().contains("initial access token"));
+    }
+
+    #[test]
+    fn update_body() {
+        let req = update_request(
+            "https://op.example.com/reg/c1",
+            &Secret::new("rat"),
+            &ClientId::new("c1").unwrap(),
+            None,
+            &ClientMetadata {
+                redirect_uris: vec!["https://rp/cb".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(req.method, Method::Put);
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        assert_eq!(body["client_id"], "c1");
+        assert!(body.get("registration_access_token").is_none());
+    }
+}
