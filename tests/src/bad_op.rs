@@ -203,10 +203,10 @@ async fn jwks(State(s): State<Arc<Inner>>) -> Response {
             keys.push(j);
         }
     }
-    if s.publish_second_rsa.lock().map(|p| *p).unwrap_or(false) {
-        if let Ok(j) = s.rsa2.public_jwk() {
-            keys.push(j);
-        }
+    if s.publish_second_rsa.lock().map(|p| *p).unwrap_or(false)
+        && let Ok(j) = s.rsa2.public_jwk()
+    {
+        keys.push(j);
     }
     (
         [(header::CONTENT_TYPE, "application/jwk-set+json")],
@@ -317,10 +317,13 @@ fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
             )
         }
         Signing::UnknownCrit => {
-            let mut h = jws::Header::default();
-            h.crit = Some(vec!["urn:example:must-understand".into()]);
-            h.extra
-                .insert("urn:example:must-understand".into(), json!(true));
+            let h = jws::Header {
+                crit: Some(vec!["urn:example:must-understand".into()]),
+                extra: [("urn:example:must-understand".to_owned(), json!(true))]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            };
             signed(&s.rsa, &h)?
         }
         Signing::WrongAlg => signed(&s.ec, &header)?,

@@ -241,18 +241,16 @@ impl ProviderMetadata {
 
     /// The endpoint to call for `kind`, honouring RFC 8705 §5 aliases when mTLS is in use.
     pub fn endpoint(&self, kind: Endpoint, mtls: bool) -> Option<&str> {
-        if mtls {
-            if let Some(a) = &self.mtls_endpoint_aliases {
-                let alias = match kind {
-                    Endpoint::Token => &a.token_endpoint,
-                    Endpoint::Revocation => &a.revocation_endpoint,
-                    Endpoint::Introspection => &a.introspection_endpoint,
-                    Endpoint::UserInfo => &a.userinfo_endpoint,
-                    Endpoint::PushedAuthorization => &a.pushed_authorization_request_endpoint,
-                };
-                if let Some(u) = alias {
-                    return Some(u);
-                }
+        if mtls && let Some(a) = &self.mtls_endpoint_aliases {
+            let alias = match kind {
+                Endpoint::Token => &a.token_endpoint,
+                Endpoint::Revocation => &a.revocation_endpoint,
+                Endpoint::Introspection => &a.introspection_endpoint,
+                Endpoint::UserInfo => &a.userinfo_endpoint,
+                Endpoint::PushedAuthorization => &a.pushed_authorization_request_endpoint,
+            };
+            if let Some(u) = alias {
+                return Some(u);
             }
         }
         match kind {

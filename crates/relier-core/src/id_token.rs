@@ -129,12 +129,11 @@ fn numeric_date(m: &Map<String, Value>, claim: &'static str) -> Result<Option<u6
                         clippy::cast_sign_loss,
                         reason = "finite, non-negative, below 2^53: fraction truncated"
                     )]
-                    Some(f) if f.is_finite() && f >= 0.0 && f < 9.0e15 => {
-                        Some(f as u64).map(Some).ok_or(IdTokenError::InvalidClaim {
+                    Some(f) if f.is_finite() && (0.0..9.0e15).contains(&f) => Some(Some(f as u64))
+                        .ok_or(IdTokenError::InvalidClaim {
                             claim,
                             reason: "not a NumericDate",
-                        })
-                    }
+                        }),
                     _ => Err(IdTokenError::InvalidClaim {
                         claim,
                         reason: "not a non-negative NumericDate",
@@ -399,13 +398,13 @@ impl IdTokenValidator {
             return Err(IdTokenError::MissingAzp);
         }
         // (5) azp, when present, MUST be the client_id.
-        if let Some(azp) = &c.azp {
-            if azp != cid {
-                return Err(IdTokenError::AzpMismatch {
-                    expected: cid.to_owned(),
-                    got: azp.clone(),
-                });
-            }
+        if let Some(azp) = &c.azp
+            && azp != cid
+        {
+            return Err(IdTokenError::AzpMismatch {
+                expected: cid.to_owned(),
+                got: azp.clone(),
+            });
         }
         // (9) now MUST be before exp (with the allowed skew).
         if now.0 >= c.exp.saturating_add(self.skew) {
@@ -443,10 +442,10 @@ impl IdTokenValidator {
             }
         }
         // §3.1.3.8: at_hash, when present, MUST match the access token.
-        if let (Some(at_hash), Some(at)) = (&c.at_hash, expect.access_token) {
-            if !at_hash_matches(self.alg, at.expose(), at_hash) {
-                return Err(IdTokenError::AtHashMismatch);
-            }
+        if let (Some(at_hash), Some(at)) = (&c.at_hash, expect.access_token)
+            && !at_hash_matches(self.alg, at.expose(), at_hash)
+        {
+            return Err(IdTokenError::AtHashMismatch);
         }
         Ok(())
     }
@@ -491,10 +490,10 @@ impl IdTokenValidator {
         if n.azp != original.azp {
             return changed("azp", format!("{:?}", original.azp), format!("{:?}", n.azp));
         }
-        if let (Some(before), Some(after)) = (original.auth_time, n.auth_time) {
-            if before != after {
-                return changed("auth_time", before.to_string(), after.to_string());
-            }
+        if let (Some(before), Some(after)) = (original.auth_time, n.auth_time)
+            && before != after
+        {
+            return changed("auth_time", before.to_string(), after.to_string());
         }
         Ok(new)
     }

@@ -92,13 +92,13 @@ pub fn parse(
         let jwt = verify_jwt(text.trim(), signed.keys, signed.policy)?;
         let claims = jwt.claims;
         // §5.3.2: if signed, the response SHOULD contain iss and aud; check them when present.
-        if let Some(iss) = claims.get("iss") {
-            if iss.as_str() != Some(signed.issuer.as_str()) {
-                return Err(UserInfoError::IssuerMismatch {
-                    expected: signed.issuer.as_str().to_owned(),
-                    got: iss.to_string(),
-                });
-            }
+        if let Some(iss) = claims.get("iss")
+            && iss.as_str() != Some(signed.issuer.as_str())
+        {
+            return Err(UserInfoError::IssuerMismatch {
+                expected: signed.issuer.as_str().to_owned(),
+                got: iss.to_string(),
+            });
         }
         if let Some(aud) = claims.get("aud") {
             let cid = signed.client_id.as_str();

@@ -87,7 +87,7 @@ impl HttpClient {
         let client = match req.tls_identity {
             TlsIdentity::None => &self.plain,
             TlsIdentity::ClientCertificate => self.mtls.as_ref().ok_or_else(|| {
-                Error::Config("mTLS client authentication needs --tls-cert and --tls-key".into())
+                Error::Config("mTLS client authentication needs a client certificate and key (HttpConfig::client_identity_pem)".into())
             })?,
         };
         let method = match req.method {

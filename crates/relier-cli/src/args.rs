@@ -1,0 +1,307 @@
+//! Every command-line argument (clap derive). Values are checked while parsing: an issuer that is
+//! not https (or loopback http), a malformed client_id, an unknown method or algorithm is a usage
+//! error before anything is read or sent.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use relier_core::{AuthMethod, ClientId, IssuerUrl};
+use relier_jose::Algorithm;
+
+use crate::loopback::RedirectSpec;
+
+/// OpenID Connect relying-party toolkit: discover an OP, log in with the native-app flow
+/// (RFC 8252), refresh, introspect and revoke tokens.
+#[derive(Debug, Parser)]
+#[command(name = "relier", version, propagate_version = true)]
+pub struct Cli {
+    /// Log to stderr (-v: debug, -vv: trace); RUST_LOG overrides the filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch and check an OP's metadata (OIDC Discovery) and recommend a client authentication
+    /// method.
+    Discover(DiscoverArgs),
+    /// Log in through a browser: authorization code + PKCE on a loopback redirect (RFC 8252).
+    Login(Box<LoginArgs>),
+    /// Use a token read from standard input.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `relier discover`.
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The issuer identifier (https, or http on 127.0.0.1, ::1 or localhost).
+    #[arg(value_parser = parse_issuer)]
+    pub issuer: IssuerUrl,
+
+    /// Print the metadata as received, plus the recommendation, as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Extra trusted CA certificates (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Which OP, which client, and how it authenticates.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The issuer identifier (https, or http on 127.0.0.1, ::1 or localhost).
+    #[arg(long, value_parser = parse_issuer)]
+    pub issuer: IssuerUrl,
+
+    /// The registered client_id.
+    #[arg(long, value_name = "ID", value_parser = parse_client_id)]
+    pub client_id: ClientId,
+
+    /// Client authentication method; without it the strongest one both the OP and the given
+    /// credentials support is chosen.
+    #[arg(long, value_name = "METHOD", value_parser = parse_auth_method)]
+    pub auth_method: Option<AuthMethod>,
+
+    /// Name of the environment variable holding the client secret.
+    #[arg(long, value_name = "VAR", conflicts_with = "client_secret_file")]
+    pub client_secret_env: Option<String>,
+
+    /// File holding the client secret (a trailing newline is removed).
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// Private key for private_key_jwt: PKCS#8 PEM (or PKCS#1 / SEC 1 PEM, or DER) or a private
+    /// JWK (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub private_key: Option<PathBuf>,
+
+    /// `kid` of the client assertion (default: the JWK's kid, else its RFC 7638 thumbprint).
+    #[arg(long, value_name = "KID", requires = "private_key")]
+    pub key_id: Option<String>,
+
+    /// Client assertion algorithm (client_secret_jwt: HS256; private_key_jwt: from the key).
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub signing_alg: Option<Algorithm>,
+
+    /// `aud` of the client assertion: the issuer (default) or the endpoint URL.
+    #[arg(long, value_name = "AUD", value_enum, default_value_t = AssertionAud::Issuer)]
+    pub assertion_aud: AssertionAud,
+
+    /// TLS client certificate (PEM chain) for tls_client_auth / self_signed_tls_client_auth.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Extra trusted CA certificates (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// How ID tokens are validated.
+#[derive(Debug, Args)]
+pub struct ValidationArgs {
+    /// Expected ID token algorithm (HS256/384/512 are verified with the client secret).
+    #[arg(long, value_name = "ALG", value_parser = parse_alg, default_value = "RS256")]
+    pub id_token_alg: Algorithm,
+
+    /// Allowed clock skew in seconds (default 60, at most 300).
+    #[arg(long, value_name = "SECS")]
+    pub clock_skew: Option<u64>,
+
+    /// Minimum seconds between JWKS refetches triggered by unknown keys.
+    #[arg(long, value_name = "SECS", hide = true)]
+    pub jwks_refetch_interval: Option<u64>,
+}
+
+/// `relier login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    #[command(flatten)]
+    pub validation: ValidationArgs,
+
+    /// Registered loopback redirect URI (default: http://127.0.0.1:<ephemeral port>/callback).
+    #[arg(long, value_name = "URI", value_parser = parse_redirect)]
+    pub redirect_uri: Option<RedirectSpec>,
+
+    /// Scopes to request (openid is always sent).
+    #[arg(long, default_value = "openid profile email")]
+    pub scope: String,
+
+    /// `login_hint`.
+    #[arg(long, value_name = "H")]
+    pub login_hint: Option<String>,
+
+    /// `prompt` (none, login, consent, select_account).
+    #[arg(long, value_name = "P")]
+    pub prompt: Option<String>,
+
+    /// `max_age` in seconds (auth_time is then required and checked).
+    #[arg(long, value_name = "S")]
+    pub max_age: Option<u64>,
+
+    /// `acr_values`.
+    #[arg(long, value_name = "V")]
+    pub acr_values: Option<String>,
+
+    /// `response_mode`: query (default) or form_post.
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub response_mode: Option<ResponseMode>,
+
+    /// Extra authorization request parameter (repeatable), e.g. ui_locales=fr.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub auth_param: Vec<(String, String)>,
+
+    /// Registered userinfo_signed_response_alg: a signed UserInfo response is then required.
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub userinfo_signed_alg: Option<Algorithm>,
+
+    /// Do not start a browser; only print the authorization URL.
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Print the result (claims, userinfo and tokens) as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Seconds to wait for the browser to come back.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+}
+
+/// `relier token …`: the token is read from standard input.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Exchange a refresh token (stdin) for new tokens.
+    Refresh(Box<RefreshArgs>),
+    /// Introspect a token (stdin, RFC 7662).
+    Introspect(Box<TokenOpArgs>),
+    /// Revoke a token (stdin, RFC 7009).
+    Revoke(Box<TokenOpArgs>),
+}
+
+/// `relier token refresh`.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    #[command(flatten)]
+    pub validation: ValidationArgs,
+
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `relier token introspect` and `relier token revoke`.
+#[derive(Debug, Args)]
+pub struct TokenOpArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// What the token is.
+    #[arg(long, value_name = "HINT", value_enum)]
+    pub token_type_hint: Option<TokenTypeHintArg>,
+
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--assertion-aud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AssertionAud {
+    /// The issuer identifier.
+    Issuer,
+    /// The URL of the endpoint called.
+    Endpoint,
+}
+
+/// `--response-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// Parameters in the redirect's query string.
+    Query,
+    /// Parameters POSTed by an auto-submitting form.
+    FormPost,
+}
+
+impl ResponseMode {
+    /// The registered `response_mode` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::FormPost => "form_post",
+        }
+    }
+}
+
+/// `--token-type-hint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum TokenTypeHintArg {
+    /// An access token.
+    AccessToken,
+    /// A refresh token.
+    RefreshToken,
+}
+
+fn parse_issuer(s: &str) -> Result<IssuerUrl, String> {
+    IssuerUrl::new(s).map_err(|e| e.to_string())
+}
+
+fn parse_client_id(s: &str) -> Result<ClientId, String> {
+    ClientId::new(s).map_err(|e| e.to_string())
+}
+
+fn parse_auth_method(s: &str) -> Result<AuthMethod, String> {
+    s.parse().map_err(|_| {
+        let names: Vec<&str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+        format!("unknown method; use one of {}", names.join(", "))
+    })
+}
+
+fn parse_alg(s: &str) -> Result<Algorithm, String> {
+    match s.parse::<Algorithm>() {
+        Ok(Algorithm::None) => Err("\"none\" is refused: a signature is required".to_owned()),
+        Ok(a) => Ok(a),
+        Err(_) => {
+            let names: Vec<&str> = Algorithm::ALL
+                .iter()
+                .filter(|a| **a != Algorithm::None)
+                .map(|a| a.as_str())
+                .collect();
+            Err(format!(
+                "unknown algorithm; use one of {}",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+fn parse_redirect(s: &str) -> Result<RedirectSpec, String> {
+    RedirectSpec::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err("expected NAME=VALUE".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

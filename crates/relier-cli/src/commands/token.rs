@@ -1,0 +1,133 @@
+//! `relier token refresh|introspect|revoke`: the token comes from standard input, never from the
+//! command line.
+
+use std::io::{IsTerminal as _, Read as _};
+
+use anyhow::{Context as _, bail};
+use relier_core::Secret;
+use relier_core::introspection::TokenTypeHint;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::{Session, now_secs};
+use crate::args::{TokenCommand, TokenTypeHintArg};
+use crate::output;
+
+/// Longest token accepted on stdin.
+const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// Run a `token` subcommand.
+pub async fn run(cmd: &TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Refresh(a) => {
+            let token = stdin_token("refresh token")?;
+            let rp = Session::connect(&a.client)
+                .await?
+                .relying_party(&a.validation, None, None)?;
+            let (tokens, id_token) = rp.refresh(&token, None).await?;
+            let method = rp.auth().method();
+            if a.json {
+                output::json_stdout(&output::tokens_json(
+                    method,
+                    &tokens,
+                    id_token.as_ref(),
+                    None,
+                ))
+            } else {
+                output::stdout(&output::tokens_human(
+                    method,
+                    &tokens,
+                    id_token.as_ref(),
+                    None,
+                    now_secs(),
+                ))
+            }
+        }
+        TokenCommand::Introspect(a) => {
+            let token = stdin_token("token")?;
+            let session = Session::connect(&a.client).await?;
+            let rp = session.relying_party(&default_validation(), None, None)?;
+            let m = rp.introspect(&token, hint(a.token_type_hint)).await?;
+            if a.json {
+                output::json_stdout(&Value::Object(m))
+            } else {
+                output::stdout(&output::introspection_human(&m))
+            }
+        }
+        TokenCommand::Revoke(a) => {
+            let token = stdin_token("token")?;
+            let session = Session::connect(&a.client).await?;
+            let rp = session.relying_party(&default_validation(), None, None)?;
+            rp.revoke(&token, hint(a.token_type_hint)).await?;
+            if a.json {
+                output::json_stdout(&json!({ "revoked": true }))
+            } else {
+                output::stdout("token revoked\n")
+            }
+        }
+    }
+}
+
+fn default_validation() -> crate::args::ValidationArgs {
+    crate::args::ValidationArgs {
+        id_token_alg: relier_jose::Algorithm::RS256,
+        clock_skew: None,
+        jwks_refetch_interval: None,
+    }
+}
+
+fn hint(h: Option<TokenTypeHintArg>) -> Option<TokenTypeHint> {
+    h.map(|h| match h {
+        TokenTypeHintArg::AccessToken => TokenTypeHint::AccessToken,
+        TokenTypeHintArg::RefreshToken => TokenTypeHint::RefreshToken,
+    })
+}
+
+/// Read the token from standard input, with a hint when a person has to type it.
+fn stdin_token(what: &str) -> anyhow::Result<Secret> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        output::note(&format!(
+            "reading the {what} from standard input (paste it, then Ctrl-D)"
+        ));
+    }
+    read_token(&mut stdin.lock(), what)
+}
+
+/// Read one token from `input`: surrounding whitespace trimmed, empty refused.
+fn read_token(input: &mut dyn std::io::Read, what: &str) -> anyhow::Result<Secret> {
+    let mut buf = Zeroizing::new(Vec::new());
+    input
+        .take(MAX_TOKEN_BYTES + 1)
+        .read_to_end(&mut buf)
+        .context("reading standard input")?;
+    if buf.len() as u64 > MAX_TOKEN_BYTES {
+        bail!("standard input: the {what} is longer than {MAX_TOKEN_BYTES} bytes");
+    }
+    let text = std::str::from_utf8(&buf)
+        .map_err(|_| anyhow::anyhow!("standard input: the {what} is not valid UTF-8"))?;
+    let token = text.trim();
+    if token.is_empty() {
+        bail!("standard input: no {what} (pipe it in, e.g. `relier token … < token.txt`)");
+    }
+    if token.chars().any(char::is_whitespace) {
+        bail!("standard input: expected one {what}, found whitespace inside it");
+    }
+    Ok(Secret::new(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_from_stdin() {
+        let t = read_token(&mut &b"  abc.def-123 \n"[..], "token").unwrap();
+        assert_eq!(t.expose(), "abc.def-123");
+        for bad in [&b""[..], b" \n\t", b"two tokens", b"\xff\xfe"] {
+            assert!(read_token(&mut &bad[..], "token").is_err());
+        }
+        let long = vec![b'a'; 70_000];
+        assert!(read_token(&mut &long[..], "token").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! `relier`: an OpenID Connect relying party on the command line.
+
+mod args;
+mod commands;
+mod credentials;
+mod loopback;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use clap::error::ErrorKind;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            report(&anyhow::Error::new(e).context("starting the async runtime"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(e: &anyhow::Error) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{}", output::error_line(e));
+}
+
+/// Help and version go to stdout as usual; a usage error becomes one `relier: error:` line.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "relier: error: {}",
+                output::one_line(&clap_one_line(&e.render().to_string()))
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// clap's message without its `error: ` prefix and usage block, tips kept, on one line.
+fn clap_one_line(rendered: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for line in rendered.lines() {
+        let l = line.trim();
+        if let Some(first) = l.strip_prefix("error: ") {
+            parts.push(first);
+        } else if l.starts_with("tip:") {
+            parts.push(l);
+        }
+    }
+    parts.push("see 'relier --help'");
+    parts.join("; ")
+}
+
+/// `-v`: debug logs of relier on stderr; `-vv`: everything at trace. RUST_LOG overrides.
+fn init_tracing(verbose: u8) {
+    use std::io::IsTerminal as _;
+    if verbose == 0 {
+        return;
+    }
+    let default = if verbose == 1 {
+        "warn,relier=debug,relier_core=debug,relier_cli=debug"
+    } else {
+        "trace"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let e = args::Cli::try_parse_from(["relier", "login", "--client-idd", "x"]).unwrap_err();
+        let line = clap_one_line(&e.render().to_string());
+        assert!(!line.contains('\n'));
+        assert!(line.contains("--client-idd"), "{line}");
+        assert!(line.contains("--client-id"), "{line}");
+    }
+}
