@@ -188,7 +188,7 @@ impl Listener {
             Ok(Some(cb)) => Ok(cb),
             Ok(None) => bail!("login: the loopback listener stopped"),
             Err(_) => bail!(
-                "login: no authorization response within {} s (--timeout)",
+                "login: timed out: no authorization response within {} s (--timeout)",
                 timeout.as_secs()
             ),
         }
