@@ -1,0 +1,327 @@
+//! The values the store hands out: key metadata and provider records.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use relier_core::{AuthMethod, Secret};
+use relier_jose::Algorithm;
+use serde::Serialize;
+
+use crate::error::StoreError;
+
+/// Where an RP signing key is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    /// Published in the JWKS, not yet used for signing; becomes active at `activates_at`.
+    Next,
+    /// Published and used for signing. At most one per algorithm.
+    Active,
+    /// No longer used for signing; published until `grace_until`, then removable.
+    Retired,
+}
+
+impl KeyState {
+    /// "next", "active" or "retired" (the stored form).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Next => "next",
+            KeyState::Active => "active",
+            KeyState::Retired => "retired",
+        }
+    }
+}
+
+impl fmt::Display for KeyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for KeyState {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "next" => Ok(KeyState::Next),
+            "active" => Ok(KeyState::Active),
+            "retired" => Ok(KeyState::Retired),
+            other => Err(StoreError::db(format!(
+                "unknown key state {other:?} in store"
+            ))),
+        }
+    }
+}
+
+/// Metadata of one RP signing key (never key material). Serializes with exactly these member
+/// names; `state` is lowercase, `alg` its JWS name, times unix seconds or null.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyInfo {
+    /// The key ID: the RFC 7638 SHA-256 JWK thumbprint of the public key.
+    pub kid: String,
+    /// The JWS algorithm the key signs with.
+    pub alg: Algorithm,
+    /// next / active / retired.
+    pub state: KeyState,
+    /// When the key was generated.
+    pub created_at: u64,
+    /// For a `next` key: when it becomes active (at the first `advance_keys` at or after it).
+    pub activates_at: Option<u64>,
+    /// When the key was retired.
+    pub retired_at: Option<u64>,
+    /// For a retired key: the end of its grace period (still published in the JWKS until then;
+    /// `remove_key` refuses it until then unless forced).
+    pub grace_until: Option<u64>,
+}
+
+/// What `advance_keys` changed, for the CLI to report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyChange {
+    /// The key.
+    pub kid: String,
+    /// Its algorithm.
+    pub alg: Algorithm,
+    /// The state before.
+    pub from: KeyState,
+    /// The state after.
+    pub to: KeyState,
+}
+
+/// How the RP's public keys reach the OP for this registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JwksMode {
+    /// The JWKS was registered inline (`jwks` client metadata).
+    Inline,
+    /// The OP fetches the RP's `jwks_uri`.
+    Uri,
+}
+
+impl JwksMode {
+    /// "inline" or "uri" (the stored form).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwksMode::Inline => "inline",
+            JwksMode::Uri => "uri",
+        }
+    }
+}
+
+impl fmt::Display for JwksMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JwksMode {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "inline" => Ok(JwksMode::Inline),
+            "uri" => Ok(JwksMode::Uri),
+            other => Err(StoreError::Invalid {
+                what: "jwks mode",
+                reason: format!("{other:?} is neither \"inline\" nor \"uri\""),
+            }),
+        }
+    }
+}
+
+/// One OP this RP is registered with, secrets included (decrypted). `Debug` redacts the
+/// secrets (they are [`Secret`]s); there is deliberately no `Serialize` — use
+/// [`ProviderRecord::info`] for output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderRecord {
+    /// Local name: 1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or digit.
+    pub name: String,
+    /// The OP's issuer identifier.
+    pub issuer: String,
+    /// The client_id at this OP.
+    pub client_id: String,
+    /// Token-endpoint authentication method.
+    pub auth_method: AuthMethod,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Scopes to request, space-separated (e.g. "openid profile email").
+    pub scopes: String,
+    /// Expected ID token signing algorithm (`id_token_signed_response_alg`), if pinned.
+    pub id_token_alg: Option<Algorithm>,
+    /// Client assertion algorithm for private_key_jwt / client_secret_jwt.
+    pub signing_alg: Option<Algorithm>,
+    /// How the RP's JWKS was registered, if at all.
+    pub jwks_mode: Option<JwksMode>,
+    /// The RP's registered jwks_uri (with [`JwksMode::Uri`]).
+    pub jwks_uri: Option<String>,
+    /// Client certificate (PEM) for tls_client_auth / self_signed_tls_client_auth.
+    pub tls_cert_path: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub tls_key_path: Option<PathBuf>,
+    /// RFC 7592 client configuration endpoint.
+    pub registration_client_uri: Option<String>,
+    /// The OP's discovery document as fetched.
+    pub provider_metadata: Option<serde_json::Value>,
+    /// The registration response without secrets (`client_secret` and
+    /// `registration_access_token` members are stripped when stored).
+    pub registration: Option<serde_json::Value>,
+    /// The client secret (stored encrypted).
+    pub client_secret: Option<Secret>,
+    /// The RFC 7592 registration access token (stored encrypted).
+    pub registration_access_token: Option<Secret>,
+    /// Set by the store on insert (ignored by `put_provider`; kept on replace).
+    pub created_at: u64,
+    /// Set by the store on every put (ignored by `put_provider`).
+    pub updated_at: u64,
+}
+
+impl ProviderRecord {
+    /// A record with the required fields; everything else empty, times 0 (set by the store).
+    #[must_use]
+    pub fn new(
+        name: impl Into<String>,
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        auth_method: AuthMethod,
+    ) -> Self {
+        ProviderRecord {
+            name: name.into(),
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            auth_method,
+            redirect_uris: Vec::new(),
+            scopes: "openid".to_owned(),
+            id_token_alg: None,
+            signing_alg: None,
+            jwks_mode: None,
+            jwks_uri: None,
+            tls_cert_path: None,
+            tls_key_path: None,
+            registration_client_uri: None,
+            provider_metadata: None,
+            registration: None,
+            client_secret: None,
+            registration_access_token: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// The public view (no secrets), for listing and JSON output.
+    #[must_use]
+    pub fn info(&self) -> ProviderInfo {
+        ProviderInfo {
+            name: self.name.clone(),
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            auth_method: self.auth_method,
+            redirect_uris: self.redirect_uris.clone(),
+            registration_client_uri: self.registration_client_uri.clone(),
+            scopes: self.scopes.clone(),
+            jwks_mode: self.jwks_mode,
+            jwks_uri: self.jwks_uri.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The secret-free view of a provider, for `providers list` / JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderInfo {
+    /// Local name.
+    pub name: String,
+    /// Issuer identifier.
+    pub issuer: String,
+    /// client_id.
+    pub client_id: String,
+    /// Token-endpoint authentication method (registered name, e.g. "private_key_jwt").
+    pub auth_method: AuthMethod,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// RFC 7592 client configuration endpoint.
+    pub registration_client_uri: Option<String>,
+    /// Scopes, space-separated.
+    pub scopes: String,
+    /// "inline", "uri" or null.
+    pub jwks_mode: Option<JwksMode>,
+    /// The RP's registered jwks_uri.
+    pub jwks_uri: Option<String>,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Unix seconds.
+    pub updated_at: u64,
+}
+
+/// Checks a provider name: 1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or
+/// digit (it is used on command lines, in file names and in encryption associated data).
+///
+/// # Errors
+/// [`StoreError::Invalid`].
+pub fn validate_provider_name(name: &str) -> Result<(), StoreError> {
+    let invalid = |reason: &str| StoreError::Invalid {
+        what: "provider name",
+        reason: format!("{name:?}: {reason}"),
+    };
+    if name.is_empty() || name.len() > 64 {
+        return Err(invalid("must be 1 to 64 characters"));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(invalid("must start with a letter or digit"));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(invalid("only A-Z a-z 0-9 . _ - are allowed"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_info_serializes_with_exact_members() {
+        let info = KeyInfo {
+            kid: "k".into(),
+            alg: Algorithm::ES256,
+            state: KeyState::Retired,
+            created_at: 1,
+            activates_at: None,
+            retired_at: Some(2),
+            grace_until: Some(3),
+        };
+        let v = serde_json::to_value(&info).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kid":"k","alg":"ES256","state":"retired","created_at":1,
+                "activates_at":null,"retired_at":2,"grace_until":3})
+        );
+    }
+
+    #[test]
+    fn provider_info_has_no_secrets() {
+        let mut r = ProviderRecord::new("op", "https://op", "c", AuthMethod::ClientSecretBasic);
+        r.client_secret = Some(Secret::new("s3cr3t-value"));
+        r.registration_access_token = Some(Secret::new("rat-value"));
+        r.jwks_mode = Some(JwksMode::Uri);
+        let json = serde_json::to_string(&r.info()).unwrap();
+        assert!(!json.contains("s3cr3t"));
+        assert!(!json.contains("rat-value"));
+        assert!(json.contains("\"jwks_mode\":\"uri\""));
+        assert!(json.contains("\"auth_method\":\"client_secret_basic\""));
+        assert!(!format!("{r:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn provider_names() {
+        for ok in ["google", "op-1", "a.b_c", "9x"] {
+            assert!(validate_provider_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-x", "a b", "a:b", "é", &"x".repeat(65)] {
+            assert!(validate_provider_name(bad).is_err(), "{bad}");
+        }
+    }
+}

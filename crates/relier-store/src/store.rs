@@ -1,0 +1,165 @@
+//! The backend-neutral store interface. SQLite implements it today ([`crate::SqliteStore`]);
+//! a PostgreSQL implementation drops in behind the same trait.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use relier_jose::{Algorithm, JwkSet, SigningKey};
+
+use crate::error::StoreError;
+use crate::lifecycle::DEFAULT_GRACE_SECS;
+use crate::model::{KeyChange, KeyInfo, ProviderInfo, ProviderRecord};
+use crate::url::StoreUrl;
+
+/// Tunables of the key lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPolicy {
+    /// Grace period of a retired key after the maximum client-assertion lifetime (seconds):
+    /// a key retired at `t` stays published until `t + 60 + grace_secs`.
+    pub grace_secs: u64,
+}
+
+impl Default for KeyPolicy {
+    fn default() -> Self {
+        KeyPolicy {
+            grace_secs: DEFAULT_GRACE_SECS,
+        }
+    }
+}
+
+/// The RP's persistent state: signing keys and the provider registry. Object-safe
+/// (`Box<dyn Store>`), `Send + Sync`; every method takes `now` (unix seconds) where time
+/// matters and never reads a clock.
+///
+/// Every change is one transaction that takes the write lock up front (SQLite `BEGIN
+/// IMMEDIATE`), so concurrent processes serialize instead of failing.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// The store's URL (password redacted in `Display`).
+    fn url(&self) -> &StoreUrl;
+
+    // ---- keys ----
+
+    /// Generates a signing key for `alg` (RS*/PS* with `rsa_bits` 2048 (default), 3072 or
+    /// 4096; ES256/ES384/ES512; EdDSA). Its kid is its RFC 7638 thumbprint. If `alg` has no
+    /// active key the new key is active at once; otherwise it is `next` with
+    /// `activates_at = now` — published now, signing from the next [`Store::advance_keys`]
+    /// (use [`Store::rotate_keys`] for a propagation delay).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for HMAC/`none`, [`StoreError::Jose`], [`StoreError::Database`].
+    async fn generate_key(
+        &self,
+        alg: Algorithm,
+        rsa_bits: Option<usize>,
+        now: u64,
+    ) -> Result<KeyInfo, StoreError>;
+
+    /// Rotation: for `alg` (or, with `None`, every algorithm that has an active key) creates a
+    /// `next` key activating at `now + propagation_secs` (see
+    /// [`crate::DEFAULT_PROPAGATION_SECS`] for why there is a delay). An RSA key keeps the modulus
+    /// size of the active key. A named `alg` without an active key gets an active key at once.
+    /// With `None` and no active key at all, nothing happens (empty result).
+    ///
+    /// # Errors
+    /// As [`Store::generate_key`].
+    async fn rotate_keys(
+        &self,
+        alg: Option<Algorithm>,
+        propagation_secs: u64,
+        now: u64,
+    ) -> Result<Vec<KeyInfo>, StoreError>;
+
+    /// Applies due transitions (call it on every open/command): `next` keys whose
+    /// `activates_at <= now` become active and the key active before retires with
+    /// `grace_until = now + 60 + grace`. Exactly one active key per algorithm. Returns what
+    /// changed (usually nothing).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn advance_keys(&self, now: u64) -> Result<Vec<KeyChange>, StoreError>;
+
+    /// Retires an active or next key (`grace_until = now + 60 + grace`); a retired key is
+    /// returned unchanged.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Database`].
+    async fn retire_key(&self, kid: &str, now: u64) -> Result<KeyInfo, StoreError>;
+
+    /// Deletes a key. Refuses an active key or a retired key still within its grace period
+    /// ([`StoreError::KeyInUse`]) unless `force`. Returns the removed key's metadata.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::KeyInUse`], [`StoreError::Database`].
+    async fn remove_key(&self, kid: &str, force: bool, now: u64) -> Result<KeyInfo, StoreError>;
+
+    /// Every key, ordered by algorithm, then creation time.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
+
+    /// The public JWKS to publish at `now`: active, next, and retired-within-grace keys (in
+    /// that order), each the public JWK with "kid", "alg" and "use":"sig". Never a private
+    /// member.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`], [`StoreError::Jose`] for a corrupt stored JWK.
+    async fn jwks(&self, now: u64) -> Result<JwkSet, StoreError>;
+
+    /// The active signing key for `alg`, decrypted, with its kid set; `None` if `alg` has no
+    /// active key.
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] if the private key does not decrypt or does not match its kid,
+    /// [`StoreError::Database`].
+    async fn signing_key(&self, alg: Algorithm) -> Result<Option<SigningKey>, StoreError>;
+
+    /// The algorithms that have an active key.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn active_algs(&self) -> Result<Vec<Algorithm>, StoreError>;
+
+    // ---- providers ----
+
+    /// Stores a provider (secrets encrypted). Without `replace`, an existing name is
+    /// [`StoreError::ProviderExists`]; with it the record is replaced, keeping its
+    /// `created_at`. `created_at`/`updated_at` of `record` are ignored (set from `now`).
+    /// `client_secret` / `registration_access_token` members of `record.registration` are
+    /// dropped (the secrets live only in the encrypted columns).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] (bad name, non-UTF-8 path), [`StoreError::ProviderExists`],
+    /// [`StoreError::Database`].
+    async fn put_provider(
+        &self,
+        record: &ProviderRecord,
+        replace: bool,
+        now: u64,
+    ) -> Result<ProviderInfo, StoreError>;
+
+    /// The provider with its secrets decrypted, or `None`.
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`], [`StoreError::Database`].
+    async fn get_provider(&self, name: &str) -> Result<Option<ProviderRecord>, StoreError>;
+
+    /// Every provider (no secrets), ordered by name.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn list_providers(&self) -> Result<Vec<ProviderInfo>, StoreError>;
+
+    /// Deletes a provider.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Database`].
+    async fn delete_provider(&self, name: &str) -> Result<(), StoreError>;
+
+    // ---- lifecycle of the handle ----
+
+    /// Flushes (checkpoints the SQLite WAL into the database file) and closes the handle's
+    /// connections. Later calls on this handle fail.
+    async fn close(&self);
+}
