@@ -26,6 +26,7 @@ pub mod id_token;
 pub mod introspection;
 pub mod jwks;
 pub mod jwt;
+pub mod logout;
 pub mod recommend;
 pub mod registration;
 pub mod secret;

@@ -415,6 +415,52 @@ impl RelyingParty {
         Ok((tokens, Some(verified)))
     }
 
+    /// Back-Channel Logout 1.0 §2.6: validate a logout token (same keys and pinned alg as ID
+    /// tokens; one rate-limited JWKS refetch on an unknown key).
+    pub async fn validate_logout_token(
+        &self,
+        token: &str,
+    ) -> Result<relier_core::logout::LogoutRequest, Error> {
+        use relier_core::logout::validate_logout_token;
+        let keys = self.keys(false).await?;
+        let run = |keys: &KeySet| {
+            validate_logout_token(
+                token,
+                &self.validator,
+                self.auth.client_id(),
+                keys,
+                self.now(),
+            )
+        };
+        match run(&keys) {
+            Err(relier_core::logout::LogoutTokenError::Jwt(e)) if e.is_refetchable() => {
+                match self.refetch_keys().await? {
+                    Some(fresh) => Ok(run(&fresh)?),
+                    None => Err(relier_core::logout::LogoutTokenError::Jwt(e).into()),
+                }
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// RP-Initiated Logout §2: where to send the browser, if the OP has an end_session_endpoint.
+    pub fn end_session_url(
+        &self,
+        id_token_hint: Option<&Secret>,
+        post_logout_redirect_uri: Option<&str>,
+        state: Option<&str>,
+    ) -> Option<Url> {
+        let ep = self.metadata.end_session_endpoint.as_deref()?;
+        relier_core::logout::end_session_url(
+            ep,
+            id_token_hint,
+            self.auth.client_id(),
+            post_logout_redirect_uri,
+            state,
+        )
+        .ok()
+    }
+
     /// RFC 7662 introspection with the configured client authentication.
     pub async fn introspect(
         &self,

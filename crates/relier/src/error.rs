@@ -49,6 +49,9 @@ pub enum Error {
     /// UserInfo.
     #[error(transparent)]
     UserInfo(#[from] UserInfoError),
+    /// Back-Channel Logout token.
+    #[error(transparent)]
+    LogoutToken(#[from] relier_core::logout::LogoutTokenError),
     /// Dynamic registration / RFC 7592.
     #[error(transparent)]
     Registration(#[from] relier_core::registration::RegistrationError),

@@ -1,0 +1,504 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup")]
+//! Relying-party hot paths, each beside the raw aws-lc-rs operation it is built on, in the same
+//! criterion group so the report compares them directly. See docs/benchmarks.md.
+//!
+//! `cargo bench -p relier-core --bench rp`
+//!
+//! Groups:
+//! - `id_token_validate/{RS256,ES256}`: `IdTokenValidator::validate` on a realistic 20-claim ID
+//!   token with a cached `KeySet`, against `ParsedPublicKey::verify_sig` over the same signing
+//!   input and signature.
+//! - `client_assertion/{RS256,ES256,EdDSA}`: `ClientAuth::private_key_jwt(..).request(..)` (the
+//!   whole authenticated token request), against the raw aws-lc-rs signature of a message as
+//!   long as the assertion's signing input.
+//! - `authorize`: `authorization_url` and `CallbackParams::parse(..).validate(..)`.
+//! - `breakdown_*`: the pieces of the two paths above, to locate any overhead.
+
+use std::hint::black_box;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ParsedPublicKey, RsaKeyPair,
+};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use relier_core::authorize::{self, AuthorizationParams, CallbackParams};
+use relier_core::http::Form;
+use relier_core::id_token::Expectations;
+use relier_core::jose::{SigningKey, b64, jws};
+use relier_core::{
+    Algorithm, ClientAuth, ClientId, IdTokenValidator, IssuerUrl, KeySet, Nonce, ProviderMetadata,
+    RedirectUrl, UnixTime,
+};
+use serde_json::{Value, json};
+
+const NOW: u64 = 1_700_000_000;
+const ISSUER: &str = "https://op.example.com";
+const CLIENT_ID: &str = "s6BhdRkqt3-relier-benchmark-client";
+const NONCE: &str = "n-0S6_WzA2Mj-7f3c9a1e4b2d8c6f0a5e9b3d7c1f4a8e2b6d0c9f3a7e1b5d";
+const TOKEN_ENDPOINT: &str = "https://op.example.com/oauth2/token";
+
+/// One signing key in both worlds: relier's `SigningKey` and the raw aws-lc-rs key pair, both
+/// loaded from the same PKCS#8 document (as an RP loads its configured key), plus the in-process
+/// generated `SigningKey` the document came from (for `breakdown_assertion/*_generated_key`).
+struct Keys {
+    rsa: SigningKey,
+    rsa_raw: RsaKeyPair,
+    rsa_generated: SigningKey,
+    ec: SigningKey,
+    ec_raw: EcdsaKeyPair,
+    ed: SigningKey,
+    ed_raw: Ed25519KeyPair,
+    ed_generated: SigningKey,
+}
+
+fn keys() -> Keys {
+    let load = |alg: Algorithm, kid: &str| {
+        let generated = SigningKey::generate(alg, Some(2048)).unwrap().with_kid(kid);
+        let der = generated.to_pkcs8_der().unwrap();
+        let loaded = SigningKey::from_pkcs8_der(&der, Some(alg))
+            .unwrap()
+            .with_kid(kid);
+        (generated, loaded, der)
+    };
+    let (rsa_generated, rsa, rsa_der) = load(Algorithm::RS256, "rsa-2024-11");
+    let (_, ec, ec_der) = load(Algorithm::ES256, "ec-2024-11");
+    let (ed_generated, ed, ed_der) = load(Algorithm::EdDSA, "ed-2024-11");
+    Keys {
+        rsa,
+        rsa_raw: RsaKeyPair::from_pkcs8(&rsa_der).unwrap(),
+        rsa_generated,
+        ec,
+        ec_raw: EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &ec_der).unwrap(),
+        ed,
+        ed_raw: Ed25519KeyPair::from_pkcs8(&ed_der).unwrap(),
+        ed_generated,
+    }
+}
+
+/// A realistic ID token body: 20 claims, the registered ones plus the usual profile scope.
+fn id_token_claims() -> Value {
+    json!({
+        "iss": ISSUER,
+        "sub": "248289761001-4f7a2c1e-9b3d-4e8f-a6c5-0d1b2e3f4a5b",
+        "aud": CLIENT_ID,
+        "exp": NOW + 3600,
+        "iat": NOW,
+        "auth_time": NOW - 120,
+        "nonce": NONCE,
+        "acr": "urn:mace:incommon:iap:silver",
+        "amr": ["pwd", "otp"],
+        "azp": CLIENT_ID,
+        "at_hash": "77QmUPtjPfzWtF2AnpK9RQ",
+        "sid": "08a5019c-17e1-4977-8f42-65a12843ea02",
+        "email": "janedoe@example.com",
+        "email_verified": true,
+        "name": "Jane Doe",
+        "given_name": "Jane",
+        "family_name": "Doe",
+        "preferred_username": "j.doe",
+        "locale": "en-US",
+        "updated_at": NOW - 86_400,
+    })
+}
+
+fn sign_id_token(key: &SigningKey) -> String {
+    let header = jws::Header {
+        typ: Some("JWT".to_owned()),
+        ..Default::default()
+    };
+    let payload = id_token_claims().to_string();
+    jws::sign_compact(&header, payload.as_bytes(), key, &SystemRandom::new()).unwrap()
+}
+
+/// Signing input and decoded signature of a compact JWS, split once outside the timed loop.
+fn split(token: &str) -> (Vec<u8>, Vec<u8>) {
+    let dot = token.rfind('.').unwrap();
+    let (input, sig) = token.split_at(dot);
+    (
+        input.as_bytes().to_vec(),
+        b64::decode(sig.trim_start_matches('.')).unwrap(),
+    )
+}
+
+/// The OP's JWKS as an RP would cache it: three keys, selected by kid.
+fn key_set(k: &Keys) -> KeySet {
+    let jwks: Vec<Value> = [&k.rsa, &k.ec, &k.ed]
+        .iter()
+        .map(|s| {
+            let mut jwk = s.public_jwk().unwrap();
+            jwk.use_ = Some("sig".to_owned());
+            serde_json::to_value(&jwk).unwrap()
+        })
+        .collect();
+    KeySet::from_json(json!({ "keys": jwks }).to_string().as_bytes()).unwrap()
+}
+
+fn bench_id_token(c: &mut Criterion, k: &Keys) {
+    let keys = key_set(k);
+    let issuer = IssuerUrl::new(ISSUER).unwrap();
+    let client_id = ClientId::new(CLIENT_ID).unwrap();
+    let nonce = Nonce::from_stored(NONCE).unwrap();
+    let now = UnixTime(NOW + 5);
+
+    let mut g = c.benchmark_group("id_token_validate");
+    g.throughput(Throughput::Elements(1));
+    for (alg, signer, raw_key) in [
+        (
+            Algorithm::RS256,
+            &k.rsa,
+            ParsedPublicKey::new(
+                &sig::RSA_PKCS1_2048_8192_SHA256,
+                k.rsa_raw.public_key().as_ref(),
+            )
+            .unwrap(),
+        ),
+        (
+            Algorithm::ES256,
+            &k.ec,
+            ParsedPublicKey::new(
+                &sig::ECDSA_P256_SHA256_FIXED,
+                k.ec_raw.public_key().as_ref(),
+            )
+            .unwrap(),
+        ),
+    ] {
+        let token = sign_id_token(signer);
+        let validator = IdTokenValidator::new(issuer.clone(), client_id.clone()).with_alg(alg);
+        let expect = Expectations {
+            nonce: Some(&nonce),
+            ..Default::default()
+        };
+        // The token must pass, and the raw baseline must verify the very same bytes.
+        let verified = validator.validate(&token, &keys, &expect, now).unwrap();
+        assert_eq!(verified.claims().all.len(), 20);
+        let (input, signature) = split(&token);
+        raw_key.verify_sig(&input, &signature).unwrap();
+
+        g.bench_function(BenchmarkId::new("relier", alg.as_str()), |b| {
+            b.iter(|| {
+                validator
+                    .validate(black_box(&token), &keys, &expect, now)
+                    .unwrap()
+            });
+        });
+        g.bench_function(BenchmarkId::new("raw_aws_lc_rs", alg.as_str()), |b| {
+            b.iter(|| {
+                raw_key
+                    .verify_sig(black_box(&input), black_box(&signature))
+                    .unwrap();
+            });
+        });
+    }
+    g.finish();
+}
+
+/// The `client_assertion` form value of a token request.
+fn assertion_of(body: &[u8]) -> String {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == "client_assertion")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+fn bench_client_assertion(c: &mut Criterion, k: &Keys) {
+    let rng = SystemRandom::new();
+    let issuer = IssuerUrl::new(ISSUER).unwrap();
+    let client_id = ClientId::new(CLIENT_ID).unwrap();
+    let now = UnixTime(NOW);
+
+    let mut g = c.benchmark_group("client_assertion");
+    g.throughput(Throughput::Elements(1));
+    for (alg, signer) in [
+        (Algorithm::RS256, &k.rsa),
+        (Algorithm::ES256, &k.ec),
+        (Algorithm::EdDSA, &k.ed),
+    ] {
+        let auth = ClientAuth::private_key_jwt(client_id.clone(), signer.clone()).unwrap();
+        // A message as long as the real assertion's signing input.
+        let req = auth
+            .request(&issuer, TOKEN_ENDPOINT, Form::new(), now, &rng)
+            .unwrap();
+        let assertion = assertion_of(&req.body);
+        let (input, _) = split(&assertion);
+        let msg = vec![b'a'; input.len()];
+
+        g.bench_function(BenchmarkId::new("relier", alg.as_str()), |b| {
+            b.iter(|| {
+                auth.request(&issuer, black_box(TOKEN_ENDPOINT), Form::new(), now, &rng)
+                    .unwrap()
+            });
+        });
+        let id = BenchmarkId::new("raw_aws_lc_rs", alg.as_str());
+        match alg {
+            Algorithm::RS256 => {
+                let mut out = vec![0u8; k.rsa_raw.public_modulus_len()];
+                g.bench_function(id, |b| {
+                    b.iter(|| {
+                        k.rsa_raw
+                            .sign(&sig::RSA_PKCS1_SHA256, &rng, black_box(&msg), &mut out)
+                            .unwrap();
+                    });
+                });
+            }
+            Algorithm::ES256 => {
+                g.bench_function(id, |b| {
+                    b.iter(|| k.ec_raw.sign(&rng, black_box(&msg)).unwrap());
+                });
+            }
+            _ => {
+                g.bench_function(id, |b| b.iter(|| k.ed_raw.sign(black_box(&msg))));
+            }
+        }
+    }
+    g.finish();
+}
+
+fn metadata() -> ProviderMetadata {
+    let doc = json!({
+        "issuer": ISSUER,
+        "authorization_endpoint": "https://op.example.com/oauth2/authorize",
+        "token_endpoint": TOKEN_ENDPOINT,
+        "jwks_uri": "https://op.example.com/.well-known/jwks.json",
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+    });
+    ProviderMetadata::from_json(&IssuerUrl::new(ISSUER).unwrap(), doc.to_string().as_bytes())
+        .unwrap()
+}
+
+fn bench_authorize(c: &mut Criterion) {
+    let rng = SystemRandom::new();
+    let md = metadata();
+    let issuer = IssuerUrl::new(ISSUER).unwrap();
+    let client_id = ClientId::new(CLIENT_ID).unwrap();
+    let redirect = RedirectUrl::new("https://rp.example.org/callback").unwrap();
+    let params = AuthorizationParams {
+        scopes: vec!["profile email".to_owned()],
+        max_age: Some(3600),
+        ..Default::default()
+    };
+    let (_, pending) =
+        authorize::authorization_url(&md, &client_id, &redirect, &params, &rng).unwrap();
+    let query = format!(
+        "code=SplxlOBeZQQYbYS6WxSbIA-4f7a2c1e9b3d4e8fa6c50d1b2e3f4a5b&state={}&iss={}",
+        pending.state.expose(),
+        url::form_urlencoded::byte_serialize(ISSUER.as_bytes()).collect::<String>(),
+    );
+    CallbackParams::parse(query.as_bytes())
+        .unwrap()
+        .validate(&pending, &issuer, true)
+        .unwrap();
+
+    let mut g = c.benchmark_group("authorize");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("authorization_url", |b| {
+        b.iter(|| {
+            authorize::authorization_url(&md, &client_id, &redirect, black_box(&params), &rng)
+                .unwrap()
+        });
+    });
+    // The unavoidable work inside authorization_url: 3 × 32 random bytes, one SHA-256 (PKCE
+    // S256) and four base64url encodings. A floor, not a target.
+    g.bench_function("raw_floor_authorization_url", |b| {
+        b.iter(|| {
+            let mut buf = [0u8; 96];
+            aws_lc_rs::rand::SecureRandom::fill(&rng, &mut buf).unwrap();
+            let (s, rest) = buf.split_at(32);
+            let (n, v) = rest.split_at(32);
+            let v = b64::encode(v);
+            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, v.as_bytes());
+            black_box((b64::encode(s), b64::encode(n), v, b64::encode(d.as_ref())))
+        });
+    });
+    g.bench_function("callback_parse_validate", |b| {
+        b.iter(|| {
+            CallbackParams::parse(black_box(query.as_bytes()))
+                .unwrap()
+                .validate(&pending, &issuer, true)
+                .unwrap()
+        });
+    });
+    g.finish();
+}
+
+/// The steps of `validate` and `request`, one by one, to locate the overhead over the raw
+/// primitive. Not compared against a target.
+fn bench_breakdown(c: &mut Criterion, k: &Keys) {
+    let keys = key_set(k);
+    let issuer = IssuerUrl::new(ISSUER).unwrap();
+    let client_id = ClientId::new(CLIENT_ID).unwrap();
+    let nonce = Nonce::from_stored(NONCE).unwrap();
+    let now = UnixTime(NOW + 5);
+    let mut g = c.benchmark_group("breakdown_validate");
+    for (alg, signer, kid) in [
+        (Algorithm::RS256, &k.rsa, "rsa-2024-11"),
+        (Algorithm::ES256, &k.ec, "ec-2024-11"),
+    ] {
+        let token = sign_id_token(signer);
+        let a = alg.as_str();
+        let verifier = keys.select(Some(kid), alg).unwrap();
+        let parsed = jws::UnverifiedJws::parse(&token).unwrap();
+        let payload = parsed.unverified_payload().to_vec();
+        let mut parts = token.split('.');
+        let header_b64 = parts.next().unwrap().to_owned();
+        let payload_b64 = parts.next().unwrap().to_owned();
+        let header_json = b64::decode(&header_b64).unwrap();
+        let validator = IdTokenValidator::new(issuer.clone(), client_id.clone()).with_alg(alg);
+        let expect = Expectations {
+            nonce: Some(&nonce),
+            ..Default::default()
+        };
+        // verify_jwt = jws_parse + select + verifying_key_verify + header clone + claims JSON;
+        // validate = verify_jwt + IdTokenClaims::from_map + checks + Secret copy of the token.
+        g.bench_function(BenchmarkId::new("validate", a), |b| {
+            b.iter(|| {
+                validator
+                    .validate(black_box(&token), &keys, &expect, now)
+                    .unwrap()
+            });
+        });
+        g.bench_function(BenchmarkId::new("verify_jwt", a), |b| {
+            b.iter(|| {
+                relier_core::jwt::verify_jwt(black_box(&token), &keys, validator.policy()).unwrap()
+            });
+        });
+        g.bench_function(BenchmarkId::new("jws_parse", a), |b| {
+            b.iter(|| jws::UnverifiedJws::parse(black_box(&token)).unwrap());
+        });
+        g.bench_function(BenchmarkId::new("verifying_key_verify", a), |b| {
+            b.iter(|| {
+                verifier
+                    .verify(alg, black_box(parsed.signing_input()), parsed.signature())
+                    .unwrap();
+            });
+        });
+        if alg != Algorithm::ES256 {
+            continue;
+        }
+        // Algorithm-independent pieces: measured once.
+        g.bench_function("b64_decode_header", |b| {
+            b.iter(|| b64::decode(black_box(&header_b64)).unwrap());
+        });
+        g.bench_function("header_json_to_map", |b| {
+            b.iter(|| {
+                serde_json::from_slice::<serde_json::Map<String, Value>>(black_box(&header_json))
+                    .unwrap()
+            });
+        });
+        g.bench_function("b64_decode_payload", |b| {
+            b.iter(|| b64::decode(black_box(&payload_b64)).unwrap());
+        });
+        g.bench_function("header_clone", |b| {
+            b.iter(|| black_box(parsed.header()).clone());
+        });
+        g.bench_function("keyset_select", |b| {
+            b.iter(|| keys.select(black_box(Some(kid)), alg).unwrap());
+        });
+        g.bench_function("claims_json_to_map", |b| {
+            b.iter(|| serde_json::from_slice::<Value>(black_box(&payload)).unwrap());
+        });
+        g.bench_function("claims_from_map", |b| {
+            b.iter_batched(
+                || serde_json::from_slice::<serde_json::Map<String, Value>>(&payload).unwrap(),
+                |m| relier_core::IdTokenClaims::from_map(m).unwrap(),
+                criterion::BatchSize::SmallInput,
+            );
+        });
+        g.bench_function("secret_copy_of_token", |b| {
+            b.iter(|| relier_core::Secret::new(black_box(token.as_str())));
+        });
+    }
+    g.finish();
+
+    let rng = SystemRandom::new();
+    let now = UnixTime(NOW);
+    let mut g = c.benchmark_group("breakdown_assertion");
+    for (alg, signer, generated) in [
+        (Algorithm::RS256, &k.rsa, Some(&k.rsa_generated)),
+        (Algorithm::ES256, &k.ec, None),
+        (Algorithm::EdDSA, &k.ed, Some(&k.ed_generated)),
+    ] {
+        let a = alg.as_str();
+        let auth = ClientAuth::private_key_jwt(client_id.clone(), signer.clone()).unwrap();
+        let req = auth
+            .request(&issuer, TOKEN_ENDPOINT, Form::new(), now, &rng)
+            .unwrap();
+        let assertion = assertion_of(&req.body);
+        let payload = b64::decode(assertion.split('.').nth(1).unwrap()).unwrap();
+        let (input, _) = split(&assertion);
+        let header = jws::Header {
+            kid: signer.kid().map(str::to_owned),
+            ..Default::default()
+        };
+        g.bench_function(BenchmarkId::new("request", a), |b| {
+            b.iter(|| {
+                auth.request(&issuer, black_box(TOKEN_ENDPOINT), Form::new(), now, &rng)
+                    .unwrap()
+            });
+        });
+        g.bench_function(BenchmarkId::new("sign_compact", a), |b| {
+            b.iter(|| jws::sign_compact(&header, black_box(&payload), signer, &rng).unwrap());
+        });
+        g.bench_function(BenchmarkId::new("signing_key_sign", a), |b| {
+            b.iter(|| signer.sign(black_box(&input), &rng).unwrap());
+        });
+        if let Some(generated) = generated {
+            g.bench_function(BenchmarkId::new("signing_key_sign_generated_key", a), |b| {
+                b.iter(|| generated.sign(black_box(&input), &rng).unwrap());
+            });
+        }
+        if alg != Algorithm::ES256 {
+            continue;
+        }
+        g.bench_function("claims_json", |b| {
+            b.iter(|| {
+                let mut jti = [0u8; 24];
+                aws_lc_rs::rand::SecureRandom::fill(&rng, &mut jti).unwrap();
+                json!({
+                    "iss": CLIENT_ID,
+                    "sub": CLIENT_ID,
+                    "aud": black_box(ISSUER),
+                    "jti": b64::encode(&jti),
+                    "iat": NOW,
+                    "exp": NOW + 60,
+                })
+                .to_string()
+            });
+        });
+        g.bench_function("rng_fill_24", |b| {
+            b.iter(|| {
+                let mut jti = [0u8; 24];
+                aws_lc_rs::rand::SecureRandom::fill(&rng, &mut jti).unwrap();
+                jti
+            });
+        });
+        g.bench_function("form_and_request", |b| {
+            b.iter(|| {
+                let mut form = Form::new();
+                form.push("client_id", CLIENT_ID);
+                form.push(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                );
+                form.push("client_assertion", black_box(&assertion));
+                relier_core::http::HttpRequest::form_post(TOKEN_ENDPOINT, &form)
+            });
+        });
+    }
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let k = keys();
+    bench_id_token(c, &k);
+    bench_client_assertion(c, &k);
+    bench_authorize(c);
+    bench_breakdown(c, &k);
+}
+
+criterion_group!(rp, benches);
+criterion_main!(rp);

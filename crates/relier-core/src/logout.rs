@@ -1,0 +1,311 @@
+//! Logout: RP-Initiated Logout 1.0 §2–3 (the end-session redirect) and Back-Channel Logout 1.0
+//! §2.4–2.6 (logout token validation).
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::id_token::{DEFAULT_CLOCK_SKEW_SECS, IdTokenValidator};
+use crate::jwks::KeySet;
+use crate::jwt::{JwtError, verify_jwt};
+use crate::secret::Secret;
+use crate::types::{ClientId, UnixTime};
+
+/// Back-Channel Logout 1.0 §2.4: the event member a logout token MUST carry.
+pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// Logout tokens older than this are refused (Back-Channel Logout §2.6 (6): "MAY reject ... iat too far away").
+pub const MAX_LOGOUT_TOKEN_AGE_SECS: u64 = 300;
+
+/// RP-Initiated Logout §2: the URL to send the browser to.
+pub fn end_session_url(
+    end_session_endpoint: &str,
+    id_token_hint: Option<&Secret>,
+    client_id: &ClientId,
+    post_logout_redirect_uri: Option<&str>,
+    state: Option<&str>,
+) -> Result<Url, url::ParseError> {
+    let mut url = Url::parse(end_session_endpoint)?;
+    {
+        let mut q = url.query_pairs_mut();
+        if let Some(h) = id_token_hint {
+            q.append_pair("id_token_hint", h.expose());
+        }
+        // §2: client_id lets the OP check post_logout_redirect_uri when no hint is given.
+        q.append_pair("client_id", client_id.as_str());
+        if let Some(p) = post_logout_redirect_uri {
+            q.append_pair("post_logout_redirect_uri", p);
+        }
+        if let Some(s) = state {
+            q.append_pair("state", s);
+        }
+    }
+    Ok(url)
+}
+
+/// Why a logout token was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogoutTokenError {
+    /// Signature, algorithm or structure (§2.6 (3)–(4)).
+    #[error("logout_token: {0}")]
+    Jwt(#[from] JwtError),
+    /// §2.6 (5): iss.
+    #[error("logout_token: iss mismatch: expected {expected}, got {got}")]
+    IssuerMismatch { expected: String, got: String },
+    /// §2.6 (5): aud.
+    #[error("logout_token: aud does not contain {client_id}")]
+    AudienceMismatch { client_id: String },
+    /// §2.4: a required claim is absent or mistyped.
+    #[error("logout_token: claim {claim} is missing or invalid")]
+    InvalidClaim { claim: &'static str },
+    /// §2.6 (6): iat too far from now.
+    #[error("logout_token: iat {iat} is too far from now ({now})")]
+    Stale { iat: u64, now: u64 },
+    /// §2.4: exp passed.
+    #[error("logout_token: expired")]
+    Expired,
+    /// §2.6 (7): events must contain the back-channel logout member, an object.
+    #[error("logout_token: events does not contain {BACKCHANNEL_LOGOUT_EVENT}")]
+    MissingEvent,
+    /// §2.6 (8): sid or sub required.
+    #[error("logout_token: neither sid nor sub is present")]
+    MissingSidAndSub,
+    /// §2.6 (10): a nonce is prohibited (so an ID token cannot pass as a logout token).
+    #[error("logout_token: nonce is present")]
+    NoncePresent,
+}
+
+/// Whom to log out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutRequest {
+    /// The OP session id.
+    pub sid: Option<String>,
+    /// The subject.
+    pub sub: Option<String>,
+    /// The token id (for replay detection by the caller).
+    pub jti: String,
+}
+
+/// Validate a logout token with the same pinned algorithm and keys as ID tokens (§2.6).
+pub fn validate_logout_token(
+    token: &str,
+    validator: &IdTokenValidator,
+    client_id: &ClientId,
+    keys: &KeySet,
+    now: UnixTime,
+) -> Result<LogoutRequest, LogoutTokenError> {
+    let jwt = verify_jwt(token, keys, validator.policy())?;
+    let c: Map<String, Value> = jwt.claims;
+    let s = |k: &'static str| c.get(k).and_then(Value::as_str);
+    let iss = s("iss").ok_or(LogoutTokenError::InvalidClaim { claim: "iss" })?;
+    if iss != validator.issuer().as_str() {
+        return Err(LogoutTokenError::IssuerMismatch {
+            expected: validator.issuer().as_str().to_owned(),
+            got: iss.to_owned(),
+        });
+    }
+    let aud_ok = match c.get("aud") {
+        Some(Value::String(a)) => a == client_id.as_str(),
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(client_id.as_str())),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(LogoutTokenError::AudienceMismatch {
+            client_id: client_id.as_str().to_owned(),
+        });
+    }
+    let iat = c
+        .get("iat")
+        .and_then(Value::as_u64)
+        .ok_or(LogoutTokenError::InvalidClaim { claim: "iat" })?;
+    if iat > now.0.saturating_add(DEFAULT_CLOCK_SKEW_SECS)
+        || now.0.saturating_sub(iat) > MAX_LOGOUT_TOKEN_AGE_SECS
+    {
+        return Err(LogoutTokenError::Stale { iat, now: now.0 });
+    }
+    if let Some(exp) = c.get("exp").and_then(Value::as_u64) {
+        if now.0 >= exp.saturating_add(DEFAULT_CLOCK_SKEW_SECS) {
+            return Err(LogoutTokenError::Expired);
+        }
+    }
+    let jti = s("jti")
+        .ok_or(LogoutTokenError::InvalidClaim { claim: "jti" })?
+        .to_owned();
+    match c
+        .get("events")
+        .and_then(|e| e.get(BACKCHANNEL_LOGOUT_EVENT))
+    {
+        Some(Value::Object(_)) => {}
+        _ => return Err(LogoutTokenError::MissingEvent),
+    }
+    if c.contains_key("nonce") {
+        return Err(LogoutTokenError::NoncePresent);
+    }
+    let sid = s("sid").map(str::to_owned);
+    let sub = s("sub").map(str::to_owned);
+    if sid.is_none() && sub.is_none() {
+        return Err(LogoutTokenError::MissingSidAndSub);
+    }
+    Ok(LogoutRequest { sid, sub, jti })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::IssuerUrl;
+    use aws_lc_rs::rand::SystemRandom;
+    use relier_jose::{Algorithm, SigningKey, jws};
+    use serde_json::json;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn setup() -> (SigningKey, KeySet, IdTokenValidator, ClientId) {
+        let key = SigningKey::generate(Algorithm::ES256, None)
+            .unwrap()
+            .with_kid("k");
+        let keys = KeySet::from_keys(vec![key.verifying_key().unwrap()]);
+        let cid = ClientId::new("rp").unwrap();
+        let v = IdTokenValidator::new(
+            IssuerUrl::new("https://op.example.com").unwrap(),
+            cid.clone(),
+        )
+        .with_alg(Algorithm::ES256);
+        (key, keys, v, cid)
+    }
+
+    fn good() -> Value {
+        json!({
+            "iss": "https://op.example.com", "aud": "rp", "iat": NOW, "jti": "j1", "sid": "s1",
+            "events": { BACKCHANNEL_LOGOUT_EVENT: {} }
+        })
+    }
+
+    fn run(claims: &Value, key: Option<&SigningKey>) -> Result<LogoutRequest, LogoutTokenError> {
+        let (k, keys, v, cid) = setup();
+        let key = key.unwrap_or(&k);
+        let t = jws::sign_compact(
+            &jws::Header::default(),
+            claims.to_string().as_bytes(),
+            key,
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        validate_logout_token(&t, &v, &cid, &keys, UnixTime(NOW))
+    }
+
+    fn with(f: impl FnOnce(&mut Map<String, Value>)) -> Value {
+        let mut c = good();
+        f(c.as_object_mut().unwrap());
+        c
+    }
+
+    #[test]
+    fn accepts_a_good_token() {
+        let r = run(&good(), None).unwrap();
+        assert_eq!(r.sid.as_deref(), Some("s1"));
+    }
+
+    #[test]
+    fn conformance_negatives() {
+        assert!(matches!(
+            run(
+                &with(|c| {
+                    c.insert("iss".into(), json!("https://evil"));
+                }),
+                None
+            ),
+            Err(LogoutTokenError::IssuerMismatch { .. })
+        ));
+        assert!(matches!(
+            run(
+                &with(|c| {
+                    c.insert("aud".into(), json!("other"));
+                }),
+                None
+            ),
+            Err(LogoutTokenError::AudienceMismatch { .. })
+        ));
+        assert!(matches!(
+            run(
+                &with(|c| {
+                    c.remove("events");
+                }),
+                None
+            ),
+            Err(LogoutTokenError::MissingEvent)
+        ));
+        assert!(matches!(
+            run(
+                &with(|c| {
+                    c.insert("events".into(), json!({"http://other/event": {}}));
+                }),
+                None
+            ),
+            Err(LogoutTokenError::MissingEvent)
+        ));
+        assert!(matches!(
+            run(
+                &with(|c| {
+                    c.insert("nonce".into(), json!("n"));
+                }),
+                None
+            ),
+            Err(LogoutTokenError::NoncePresent)
+        ));
+        assert!(matches!(
+            run(
+                &with(|c| {
+                    c.remove("sid");
+                }),
+                None
+            ),
+            Err(LogoutTokenError::MissingSidAndSub)
+        ));
+        assert!(matches!(
+            run(
+                &with(|c| {
+                    c.insert("iat".into(), json!(NOW - 3600));
+                }),
+                None
+            ),
+            Err(LogoutTokenError::Stale { .. })
+        ));
+        // wrong alg
+        let rs = SigningKey::generate(Algorithm::RS256, None)
+            .unwrap()
+            .with_kid("k");
+        assert!(matches!(
+            run(&good(), Some(&rs)),
+            Err(LogoutTokenError::Jwt(JwtError::AlgorithmMismatch { .. }))
+        ));
+    }
+
+    #[test]
+    fn alg_none_refused() {
+        let (_, keys, v, cid) = setup();
+        let t = format!(
+            "{}.{}.",
+            relier_jose::b64::encode(br#"{"alg":"none"}"#),
+            relier_jose::b64::encode(good().to_string().as_bytes())
+        );
+        assert!(matches!(
+            validate_logout_token(&t, &v, &cid, &keys, UnixTime(NOW)),
+            Err(LogoutTokenError::Jwt(JwtError::Unsigned))
+        ));
+    }
+
+    #[test]
+    fn end_session() {
+        let u = end_session_url(
+            "https://op.example.com/session/end",
+            Some(&Secret::new("idt")),
+            &ClientId::new("rp").unwrap(),
+            Some("https://rp/bye"),
+            None,
+        )
+        .unwrap();
+        let q: std::collections::HashMap<_, _> = u.query_pairs().into_owned().collect();
+        assert_eq!(q["id_token_hint"], "idt");
+        assert_eq!(q["post_logout_redirect_uri"], "https://rp/bye");
+    }
+}
