@@ -123,10 +123,10 @@ pub fn validate_logout_token(
     {
         return Err(LogoutTokenError::Stale { iat, now: now.0 });
     }
-    if let Some(exp) = c.get("exp").and_then(Value::as_u64) {
-        if now.0 >= exp.saturating_add(DEFAULT_CLOCK_SKEW_SECS) {
-            return Err(LogoutTokenError::Expired);
-        }
+    if let Some(exp) = c.get("exp").and_then(Value::as_u64)
+        && now.0 >= exp.saturating_add(DEFAULT_CLOCK_SKEW_SECS)
+    {
+        return Err(LogoutTokenError::Expired);
     }
     let jti = s("jti")
         .ok_or(LogoutTokenError::InvalidClaim { claim: "jti" })?
