@@ -37,6 +37,36 @@ pub(crate) fn provider_aad(name: &str, column: &str) -> Vec<u8> {
     .concat()
 }
 
+/// Associated data for an encrypted column of a gateway session (`access_token`,
+/// `refresh_token`, `id_token`, `csrf_token`); `id_hash` is the hex SHA-256 of the session id.
+pub(crate) fn session_aad(id_hash: &str, column: &str) -> Vec<u8> {
+    [
+        b"relier:session:".as_slice(),
+        id_hash.as_bytes(),
+        b":",
+        column.as_bytes(),
+    ]
+    .concat()
+}
+
+/// Associated data for a login state record; `state_hash` is the hex SHA-256 of the state.
+pub(crate) fn login_state_aad(state_hash: &str) -> Vec<u8> {
+    [b"relier:login_state:".as_slice(), state_hash.as_bytes()].concat()
+}
+
+/// Lowercase hex SHA-256 of `value`: the key of a session or login-state row (the raw value,
+/// a bearer credential, is never stored).
+pub(crate) fn sha256_hex(value: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value);
+    let mut out = String::with_capacity(64);
+    for b in digest.as_ref() {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 /// AES-256-GCM keyed with the master key.
 pub(crate) struct Cipher {
     key: RandomizedNonceKey,
@@ -150,6 +180,20 @@ mod tests {
         assert_eq!(
             provider_aad("op", "client_secret"),
             b"relier:provider:op:client_secret"
+        );
+        assert_eq!(
+            session_aad("ab12", "csrf_token"),
+            b"relier:session:ab12:csrf_token"
+        );
+        assert_eq!(login_state_aad("cd34"), b"relier:login_state:cd34");
+    }
+
+    #[test]
+    fn sha256_hex_vector() {
+        // FIPS 180-2 "abc".
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 }

@@ -1,13 +1,16 @@
 //! # relier-store
 //!
-//! The relying party's persistent state: its signing keys (with a rotation lifecycle) and the
-//! registry of OpenID providers it is registered with, in an embedded SQLite database
-//! (PostgreSQL later, behind the same [`Store`] trait).
+//! The relying party's persistent state: its signing keys (with a rotation lifecycle), the
+//! registry of OpenID providers it is registered with, and the login gateway's login states and
+//! sessions, in an embedded SQLite database (PostgreSQL later, behind the same [`Store`] trait).
 //!
 //! - **Secrets at rest** — private keys (PKCS#8 DER), client secrets, registration access
-//!   tokens — are encrypted with AES-256-GCM under a 32-byte [`MasterKey`], a fresh 96-bit
+//!   tokens, the gateway's pending logins (PKCE verifier, nonce), OP tokens and CSRF tokens —
+//!   are encrypted with AES-256-GCM under a 32-byte [`MasterKey`], a fresh 96-bit
 //!   nonce per value, the row's identity as associated data. Every open verifies the master
 //!   key against a check value first ([`StoreError::WrongMasterKey`]).
+//! - **No bearer value at rest**: sessions and login states are keyed by the SHA-256 of the
+//!   session id / `state` ([`session_id_hash`]), so a leaked database yields no usable cookie.
 //! - **Keys** follow `next` → `active` → `retired` → removed; the pure rules are in
 //!   [`lifecycle`], every function takes `now` (unix seconds) and none reads a clock.
 //! - **Concurrency**: WAL, a 10 s busy timeout, and every change in one `BEGIN IMMEDIATE`
@@ -38,6 +41,7 @@ mod error;
 pub mod lifecycle;
 mod master_key;
 mod model;
+mod session;
 mod sqlite;
 mod store;
 mod url;
@@ -51,6 +55,7 @@ pub use master_key::{
 pub use model::{
     JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, validate_provider_name,
 };
+pub use session::{LoginState, SessionRecord, session_id_hash};
 pub use sqlite::{BUSY_TIMEOUT, SqliteStore};
 pub use store::{KeyPolicy, Store};
 pub use url::{DEFAULT_STORE_URL, StoreUrl};
@@ -105,5 +110,7 @@ mod tests {
         assert_send_sync::<StoreError>();
         assert_send_sync::<MasterKey>();
         assert_send_sync::<ProviderRecord>();
+        assert_send_sync::<SessionRecord>();
+        assert_send_sync::<LoginState>();
     }
 }

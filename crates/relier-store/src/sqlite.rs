@@ -9,6 +9,8 @@
 //!   deferred transactions, so two processes opening a fresh store at once could both try to
 //!   apply the same migration.
 
+mod gateway;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -33,6 +35,7 @@ use crate::master_key::{
 use crate::model::{
     JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, validate_provider_name,
 };
+use crate::session::{LoginState, SessionRecord};
 use crate::store::{KeyPolicy, Store};
 use crate::url::StoreUrl;
 
@@ -49,11 +52,18 @@ struct Migration {
 }
 
 /// Schema migrations, in order. Append only; never edit an applied one.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "init: meta, keys, providers",
-    sql: include_str!("../migrations/sqlite/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "init: meta, keys, providers",
+        sql: include_str!("../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "gateway: login_states, sessions, logout_jtis",
+        sql: include_str!("../migrations/sqlite/0002_gateway.sql"),
+    },
+];
 
 const CHECK_NAME: &str = "master_key_check";
 const KEY_COLUMNS: &str = "kid, alg, state, created_at, activates_at, retired_at, grace_until";
@@ -880,6 +890,94 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn put_login_state(&self, state: &str, record: &LoginState) -> Result<(), StoreError> {
+        self.gw_put_login_state(state, record).await
+    }
+
+    async fn take_login_state(
+        &self,
+        state: &str,
+        now: u64,
+    ) -> Result<Option<LoginState>, StoreError> {
+        self.gw_take_login_state(state, now).await
+    }
+
+    async fn create_session(
+        &self,
+        session_id: &Secret,
+        rec: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        self.gw_create_session(session_id, rec).await
+    }
+
+    async fn get_session(
+        &self,
+        session_id: &Secret,
+        now: u64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.gw_get_session(session_id, now).await
+    }
+
+    async fn touch_session(
+        &self,
+        session_id: &Secret,
+        now: u64,
+        idle_expires_at: u64,
+    ) -> Result<(), StoreError> {
+        self.gw_touch_session(session_id, now, idle_expires_at)
+            .await
+    }
+
+    async fn update_session_tokens(
+        &self,
+        session_id: &Secret,
+        expected_version: u64,
+        access_token: Option<&Secret>,
+        refresh_token: Option<&Secret>,
+        id_token: Option<&Secret>,
+        access_expires_at: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        self.gw_update_session_tokens(
+            session_id,
+            expected_version,
+            access_token,
+            refresh_token,
+            id_token,
+            access_expires_at,
+        )
+        .await
+    }
+
+    async fn delete_session(&self, session_id: &Secret) -> Result<bool, StoreError> {
+        self.gw_delete_session(session_id).await
+    }
+
+    async fn delete_sessions_for(
+        &self,
+        provider: &str,
+        sid: Option<&str>,
+        sub: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.gw_delete_sessions_for(provider, sid, sub).await
+    }
+
+    async fn count_sessions(&self, now: u64) -> Result<u64, StoreError> {
+        self.gw_count_sessions(now).await
+    }
+
+    async fn purge_expired(&self, now: u64) -> Result<u64, StoreError> {
+        self.gw_purge_expired(now).await
+    }
+
+    async fn remember_logout_jti(
+        &self,
+        provider: &str,
+        jti: &str,
+        expires_at: u64,
+    ) -> Result<bool, StoreError> {
+        self.gw_remember_logout_jti(provider, jti, expires_at).await
     }
 
     async fn close(&self) {

@@ -4,11 +4,13 @@
 use std::fmt;
 
 use async_trait::async_trait;
+use relier_core::Secret;
 use relier_jose::{Algorithm, JwkSet, SigningKey};
 
 use crate::error::StoreError;
 use crate::lifecycle::DEFAULT_GRACE_SECS;
 use crate::model::{KeyChange, KeyInfo, ProviderInfo, ProviderRecord};
+use crate::session::{LoginState, SessionRecord};
 use crate::url::StoreUrl;
 
 /// Tunables of the key lifecycle.
@@ -156,6 +158,144 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Database`].
     async fn delete_provider(&self, name: &str) -> Result<(), StoreError>;
+
+    // ---- login gateway: login states ----
+
+    /// Stores a login in progress under `state` (the row is keyed by its SHA-256; the record,
+    /// PKCE verifier and nonce included, is encrypted). An existing row for the same state is
+    /// replaced (states are 256-bit random values: a collision is a caller bug).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] (time out of range), [`StoreError::Crypto`],
+    /// [`StoreError::Database`].
+    async fn put_login_state(&self, state: &str, record: &LoginState) -> Result<(), StoreError>;
+
+    /// Single use: atomically deletes the login state and returns it, so that of concurrent
+    /// callbacks with the same `state` exactly one gets `Some`. An expired one
+    /// (`now >= expires_at`) is deleted too and gives `Ok(None)`, as does an unknown one.
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] if the record does not decrypt (it is deleted all the same),
+    /// [`StoreError::Database`].
+    async fn take_login_state(
+        &self,
+        state: &str,
+        now: u64,
+    ) -> Result<Option<LoginState>, StoreError>;
+
+    // ---- login gateway: sessions ----
+
+    /// Stores a new session under the SHA-256 of `session_id` ([`crate::session_id_hash`]).
+    /// Tokens and the CSRF token are encrypted. `idle_expires_at` is stored as
+    /// `min(idle_expires_at, absolute_expires_at)`; `version` as given (start at 0).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] if a session with this id exists already or a time is out of
+    /// range, [`StoreError::Crypto`], [`StoreError::Database`].
+    async fn create_session(
+        &self,
+        session_id: &Secret,
+        rec: &SessionRecord,
+    ) -> Result<(), StoreError>;
+
+    /// The session, tokens decrypted; `None` when absent or expired
+    /// (`now >= idle_expires_at` or `now >= absolute_expires_at`). One indexed read, never a
+    /// write (use [`Store::touch_session`] to extend it).
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`], [`StoreError::Database`].
+    async fn get_session(
+        &self,
+        session_id: &Secret,
+        now: u64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Sliding expiry: sets `last_seen_at = now` and
+    /// `idle_expires_at = min(idle_expires_at, absolute_expires_at)` of a live session. Does not
+    /// change `version`. An absent or already expired session is left alone (no error, no
+    /// resurrection).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] (time out of range), [`StoreError::Database`].
+    async fn touch_session(
+        &self,
+        session_id: &Secret,
+        now: u64,
+        idle_expires_at: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Compare-and-swap on `version` (e.g. after a refresh): only if the stored version equals
+    /// `expected_version`, replaces the tokens, sets `access_expires_at` and increments
+    /// `version`; `Ok(false)` if the session is absent or someone else updated it first
+    /// (re-read it and use its tokens).
+    ///
+    /// A token given as `None` **keeps** the stored one (an OP may omit the refresh token
+    /// or the ID token from a refresh response, RFC 6749 §6, OIDC Core §12.2);
+    /// `access_expires_at` is always written as given (`None`: unknown).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] (version or time out of range), [`StoreError::Crypto`],
+    /// [`StoreError::Database`].
+    async fn update_session_tokens(
+        &self,
+        session_id: &Secret,
+        expected_version: u64,
+        access_token: Option<&Secret>,
+        refresh_token: Option<&Secret>,
+        id_token: Option<&Secret>,
+        access_expires_at: Option<u64>,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes a session (logout). `Ok(false)` if there was none.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn delete_session(&self, session_id: &Secret) -> Result<bool, StoreError>;
+
+    /// Back-channel logout: deletes the sessions of `provider` whose `sid` matches (and whose
+    /// `sub` matches too if given) or, with only `sub`, every session of that user at that
+    /// provider. Expired sessions count too. Returns the deleted sessions' id hashes
+    /// ([`crate::session_id_hash`]), for the caller to drop from caches.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] if both `sid` and `sub` are `None` (a logout token has at least
+    /// one; deleting every session of a provider is not what this is for),
+    /// [`StoreError::Database`].
+    async fn delete_sessions_for(
+        &self,
+        provider: &str,
+        sid: Option<&str>,
+        sub: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// How many sessions are live at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn count_sessions(&self, now: u64) -> Result<u64, StoreError>;
+
+    /// Deletes expired sessions, login states and logout jtis (`expires_at <= now`). Returns
+    /// how many rows went, all tables together.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn purge_expired(&self, now: u64) -> Result<u64, StoreError>;
+
+    // ---- login gateway: logout token replay ----
+
+    /// Replay guard for back-channel logout tokens: records (`provider`, `jti`) and returns
+    /// `Ok(true)` the first time, `Ok(false)` while it is remembered. It is remembered until
+    /// [`Store::purge_expired`] runs at or after `expires_at` (the token's `exp`): reject
+    /// expired logout tokens before calling this.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] (time out of range), [`StoreError::Database`].
+    async fn remember_logout_jti(
+        &self,
+        provider: &str,
+        jti: &str,
+        expires_at: u64,
+    ) -> Result<bool, StoreError>;
 
     // ---- lifecycle of the handle ----
 

@@ -733,6 +733,90 @@ async fn no_secret_is_stored_in_plaintext() {
         b"client-secret-new-Hh4".to_vec(),
     ));
     needles.push(("replacing token".into(), b"rat-new-Jj5".to_vec()));
+    // The login gateway: pending logins (state, nonce, PKCE verifier), session ids, OP tokens,
+    // CSRF tokens; none may be at rest in the clear, not even the session id or the state
+    // (the rows are keyed by their SHA-256).
+    for i in 0..3 {
+        let state = format!("state-{i}-Vb7nQ2xLp0Rt5yUi8oPa3sDf6gHj1kL4zXc9");
+        let nonce = format!("nonce-{i}-Mn4bV8cX2zQw6eRt0yUi3oPa7sDf1gHj5kL9");
+        let verifier = format!("verifier-{i}-Aq1sW2dE3fR4gT5hY6jU7kI8lO9pZxCvBnM");
+        let return_to = format!("/private/return-{i}-Ee8rT4");
+        let pending = relier_core::PendingLogin {
+            state: relier_core::State::from_stored(state.clone()).unwrap(),
+            nonce: relier_core::Nonce::from_stored(nonce.clone()).unwrap(),
+            pkce_verifier: relier_core::PkceVerifier::new(verifier.clone()).unwrap(),
+            redirect_uri: relier_core::RedirectUrl::new("https://rp.example/callback").unwrap(),
+            max_age: None,
+        };
+        let record = relier_store::LoginState {
+            provider: "op0".into(),
+            pending,
+            return_to: return_to.clone(),
+            created_at: NOW,
+            expires_at: NOW + 600,
+        };
+        store.put_login_state(&state, &record).await.unwrap();
+        needles.push((format!("login state {i}"), state.into_bytes()));
+        needles.push((format!("nonce {i}"), nonce.into_bytes()));
+        needles.push((format!("PKCE verifier {i}"), verifier.into_bytes()));
+        needles.push((format!("return_to {i}"), return_to.into_bytes()));
+
+        let session_id = format!("session-id-{i}-Tg5yH6uJ7iK8oL9pQ0wE1rT2");
+        let access = format!("access-token-{i}-Rf4tG5yH6u");
+        let refresh = format!("refresh-token-{i}-Ws2eD3rF4t");
+        let id_token = format!("eyJhbGciOiJFUzI1NiJ9.id-token-{i}-Ol9kI8uJ7y");
+        let csrf = format!("csrf-token-{i}-Pl0oK9iJ8u");
+        let rec = relier_store::SessionRecord {
+            provider: "op0".into(),
+            iss: "https://op.example".into(),
+            sub: format!("user-{i}"),
+            sid: Some(format!("sid-{i}")),
+            email: None,
+            name: None,
+            claims: json!({"sub": format!("user-{i}")}),
+            access_token: Some(Secret::new(access.clone())),
+            refresh_token: Some(Secret::new(refresh.clone())),
+            id_token: Some(Secret::new(id_token.clone())),
+            access_expires_at: Some(NOW + 300),
+            csrf_token: Secret::new(csrf.clone()),
+            created_at: NOW,
+            last_seen_at: NOW,
+            idle_expires_at: NOW + 1800,
+            absolute_expires_at: NOW + 86_400,
+            version: 0,
+        };
+        let sid = Secret::new(session_id.clone());
+        store.create_session(&sid, &rec).await.unwrap();
+        // Rotated tokens must not linger either.
+        let new_access = format!("rotated-access-token-{i}-Zx1cV2bN3m");
+        let new_refresh = format!("rotated-refresh-token-{i}-Qa1zW2sX3e");
+        assert!(
+            store
+                .update_session_tokens(
+                    &sid,
+                    0,
+                    Some(&Secret::new(new_access.clone())),
+                    Some(&Secret::new(new_refresh.clone())),
+                    None,
+                    Some(NOW + 600),
+                )
+                .await
+                .unwrap()
+        );
+        let back = store.get_session(&sid, NOW + 1).await.unwrap().unwrap();
+        assert_eq!(back.csrf_token.expose(), csrf);
+        assert_eq!(back.access_token.unwrap().expose(), new_access);
+        needles.push((format!("session id {i}"), session_id.into_bytes()));
+        needles.push((format!("access token {i}"), access.into_bytes()));
+        needles.push((format!("refresh token {i}"), refresh.into_bytes()));
+        needles.push((format!("ID token {i}"), id_token.into_bytes()));
+        needles.push((format!("CSRF token {i}"), csrf.into_bytes()));
+        needles.push((format!("rotated access token {i}"), new_access.into_bytes()));
+        needles.push((
+            format!("rotated refresh token {i}"),
+            new_refresh.into_bytes(),
+        ));
+    }
     let master_text = key_a().to_base64();
     needles.push(("master key (raw)".into(), [0xa5; 32].to_vec()));
     needles.push((
@@ -749,6 +833,12 @@ async fn no_secret_is_stored_in_plaintext() {
     let db = &files[0].1;
     assert!(contains(db, b"https://op.example"));
     assert!(contains(db, b"\"kty\""));
+    assert!(contains(db, b"user-1"));
+    assert!(contains(
+        db,
+        relier_store::session_id_hash(&Secret::new("session-id-1-Tg5yH6uJ7iK8oL9pQ0wE1rT2"))
+            .as_bytes()
+    ));
 }
 
 // ---- concurrency ----
@@ -866,7 +956,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(migrations, 1);
+    assert_eq!(migrations, 2);
     pool.close().await;
     // One key file, no temporaries.
     let names: Vec<String> = std::fs::read_dir(dir.path())

@@ -1,0 +1,162 @@
+//! What the login gateway keeps: login states (between the redirect to the OP and the callback),
+//! sessions, and the replay guard of back-channel logout tokens.
+//!
+//! Rows are keyed by the hex SHA-256 of the bearer value (session id, `state`), never the
+//! value itself, so a leaked database yields no usable cookie; every secret in a row (the
+//! pending login with its PKCE verifier and nonce, the OP's tokens, the CSRF token) is
+//! encrypted under the master key with the row's identity as associated data.
+
+use std::fmt;
+
+use relier_core::{PendingLogin, Secret};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::sha256_hex;
+
+/// A login in progress: stored under its `state` when the gateway redirects to the OP, taken
+/// (once) by the callback. Stored encrypted as a whole.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginState {
+    /// The provider the login goes to.
+    pub provider: String,
+    /// State, nonce, PKCE verifier, redirect URI and `max_age` sent.
+    pub pending: PendingLogin,
+    /// Where to send the user after the login.
+    pub return_to: String,
+    /// When the login started (unix seconds).
+    pub created_at: u64,
+    /// When the state expires (unix seconds): from then on it is as good as absent.
+    pub expires_at: u64,
+}
+
+/// A gateway session. The session id itself is not part of it (the store keeps only its
+/// SHA-256, see [`session_id_hash`]). `Debug` redacts the tokens, the CSRF token and the
+/// personal data (email, name, claims).
+#[derive(Clone)]
+pub struct SessionRecord {
+    /// The provider the user logged in with.
+    pub provider: String,
+    /// The ID token's `iss`.
+    pub iss: String,
+    /// The ID token's `sub`.
+    pub sub: String,
+    /// The ID token's `sid` (OpenID Connect Front-/Back-Channel Logout), if any.
+    pub sid: Option<String>,
+    /// `email` claim, if any.
+    pub email: Option<String>,
+    /// `name` claim, if any.
+    pub name: Option<String>,
+    /// Non-secret identity claims, for headers / the session JSON. Stored in the clear.
+    pub claims: serde_json::Value,
+    /// The OP's access token (encrypted at rest).
+    pub access_token: Option<Secret>,
+    /// The OP's refresh token (encrypted at rest).
+    pub refresh_token: Option<Secret>,
+    /// The OP's ID token (encrypted at rest), e.g. for `id_token_hint` at logout.
+    pub id_token: Option<Secret>,
+    /// When the access token expires (unix seconds), if known.
+    pub access_expires_at: Option<u64>,
+    /// The session's CSRF token (encrypted at rest).
+    pub csrf_token: Secret,
+    /// When the session was created (unix seconds).
+    pub created_at: u64,
+    /// Last [`crate::Store::touch_session`] (unix seconds).
+    pub last_seen_at: u64,
+    /// Idle expiry (unix seconds); never after `absolute_expires_at` once stored.
+    pub idle_expires_at: u64,
+    /// Absolute expiry (unix seconds).
+    pub absolute_expires_at: u64,
+    /// Bumped by every [`crate::Store::update_session_tokens`] (optimistic concurrency).
+    pub version: u64,
+}
+
+impl fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn redacted<T>(v: Option<&T>) -> Option<&'static str> {
+            v.map(|_| "[REDACTED]")
+        }
+        f.debug_struct("SessionRecord")
+            .field("provider", &self.provider)
+            .field("iss", &self.iss)
+            .field("sub", &self.sub)
+            .field("sid", &self.sid)
+            .field("email", &redacted(self.email.as_ref()))
+            .field("name", &redacted(self.name.as_ref()))
+            .field("claims", &"[REDACTED]")
+            .field("access_token", &redacted(self.access_token.as_ref()))
+            .field("refresh_token", &redacted(self.refresh_token.as_ref()))
+            .field("id_token", &redacted(self.id_token.as_ref()))
+            .field("access_expires_at", &self.access_expires_at)
+            .field("csrf_token", &"[REDACTED]")
+            .field("created_at", &self.created_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .field("idle_expires_at", &self.idle_expires_at)
+            .field("absolute_expires_at", &self.absolute_expires_at)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// The lowercase hex SHA-256 of a session id: the key of its row in the store, and the key the
+/// gateway's in-memory cache should use (so the cache holds no usable cookie either).
+/// [`crate::Store::delete_sessions_for`] returns these.
+#[must_use]
+pub fn session_id_hash(session_id: &Secret) -> String {
+    sha256_hex(session_id.expose().as_bytes())
+}
+
+/// The lowercase hex SHA-256 of a login `state`: the key of its row.
+pub(crate) fn state_hash(state: &str) -> String {
+    sha256_hex(state.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_redacted() {
+        let rec = SessionRecord {
+            provider: "op".into(),
+            iss: "https://op.example".into(),
+            sub: "alice".into(),
+            sid: Some("sid-1".into()),
+            email: Some("alice@example.com".into()),
+            name: Some("Alice Liddell".into()),
+            claims: serde_json::json!({"groups": ["wonderland"]}),
+            access_token: Some(Secret::new("at-secret")),
+            refresh_token: Some(Secret::new("rt-secret")),
+            id_token: None,
+            access_expires_at: Some(10),
+            csrf_token: Secret::new("csrf-secret"),
+            created_at: 1,
+            last_seen_at: 2,
+            idle_expires_at: 3,
+            absolute_expires_at: 4,
+            version: 5,
+        };
+        let text = format!("{rec:?}");
+        for secret in [
+            "at-secret",
+            "rt-secret",
+            "csrf-secret",
+            "alice@example.com",
+            "Alice Liddell",
+            "wonderland",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("alice") && text.contains("sid-1") && text.contains("version: 5"));
+        assert!(text.contains("id_token: None"));
+    }
+
+    #[test]
+    fn session_id_hash_is_hex_sha256() {
+        let h = session_id_hash(&Secret::new("abc"));
+        assert_eq!(
+            h,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(state_hash("abc"), h);
+    }
+}
