@@ -7,11 +7,17 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
+use relier_store::StoreUrl;
 
 use crate::loopback::RedirectSpec;
 
-/// OpenID Connect relying-party toolkit: discover an OP, log in with the native-app flow
-/// (RFC 8252), refresh, introspect and revoke tokens.
+mod registry;
+
+pub use registry::*;
+
+/// OpenID Connect relying-party toolkit: discover an OP, manage the RP's signing keys, register
+/// with OPs (dynamic registration, RFC 7591/7592), log in with the native-app flow (RFC 8252),
+/// refresh, introspect and revoke tokens.
 #[derive(Debug, Parser)]
 #[command(name = "relier", version, propagate_version = true)]
 pub struct Cli {
@@ -19,8 +25,33 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    #[command(flatten)]
+    pub store: StoreArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where relier keeps its signing keys and providers, and the key that encrypts their secrets.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The store: sqlite://PATH (created on first use; relative to the working directory).
+    #[arg(
+        long,
+        global = true,
+        display_order = 900,
+        env = "RELIER_STORE",
+        value_name = "URL",
+        default_value = relier_store::DEFAULT_STORE_URL,
+        value_parser = parse_store_url
+    )]
+    pub store: StoreUrl,
+
+    /// File holding the base64 master key that encrypts the store's secrets. Default: the
+    /// RELIER_MASTER_KEY environment variable (base64, 32 bytes), else the key file beside the
+    /// SQLite database (<db>.key, mode 0600, created with the store).
+    #[arg(long, global = true, display_order = 901, value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -34,6 +65,14 @@ pub enum Command {
     /// Use a token read from standard input.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The RP's signing keys (private_key_jwt): generate, list, rotate, retire, remove, and
+    /// the public JWKS.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The OPs relier is registered with: add a client registered by hand, register
+    /// dynamically (RFC 7591), import, list, show, sync and unregister (RFC 7592).
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
 }
 
 /// `relier discover`.
@@ -52,16 +91,34 @@ pub struct DiscoverArgs {
     pub ca_file: Option<PathBuf>,
 }
 
-/// Which OP, which client, and how it authenticates.
+/// Which OP, which client, and how it authenticates: a provider of the store (`--provider`),
+/// or everything on the command line.
 #[derive(Debug, Args)]
 pub struct ClientArgs {
+    /// A provider from the store (relier providers add/register/import): issuer, client_id,
+    /// method, secret, signing key, certificate and ID token algorithm come from there.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = [
+            "issuer", "client_id", "auth_method", "client_secret_env", "client_secret_file",
+            "private_key", "key_id", "signing_alg", "tls_cert", "tls_key",
+        ]
+    )]
+    pub provider: Option<String>,
+
     /// The issuer identifier (https, or http on 127.0.0.1, ::1 or localhost).
-    #[arg(long, value_parser = parse_issuer)]
-    pub issuer: IssuerUrl,
+    #[arg(long, value_parser = parse_issuer, required_unless_present = "provider")]
+    pub issuer: Option<IssuerUrl>,
 
     /// The registered client_id.
-    #[arg(long, value_name = "ID", value_parser = parse_client_id)]
-    pub client_id: ClientId,
+    #[arg(
+        long,
+        value_name = "ID",
+        value_parser = parse_client_id,
+        required_unless_present = "provider"
+    )]
+    pub client_id: Option<ClientId>,
 
     /// Client authentication method; without it the strongest one both the OP and the given
     /// credentials support is chosen.
@@ -110,8 +167,9 @@ pub struct ClientArgs {
 #[derive(Debug, Args)]
 pub struct ValidationArgs {
     /// Expected ID token algorithm (HS256/384/512 are verified with the client secret).
-    #[arg(long, value_name = "ALG", value_parser = parse_alg, default_value = "RS256")]
-    pub id_token_alg: Algorithm,
+    /// Default: the provider's registered one with --provider, else RS256.
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub id_token_alg: Option<Algorithm>,
 
     /// Allowed clock skew in seconds (default 60, at most 300).
     #[arg(long, value_name = "SECS")]
@@ -131,13 +189,15 @@ pub struct LoginArgs {
     #[command(flatten)]
     pub validation: ValidationArgs,
 
-    /// Registered loopback redirect URI (default: http://127.0.0.1:<ephemeral port>/callback).
+    /// Registered loopback redirect URI (default: with --provider its first registered one,
+    /// else http://127.0.0.1:<ephemeral port>/callback).
     #[arg(long, value_name = "URI", value_parser = parse_redirect)]
     pub redirect_uri: Option<RedirectSpec>,
 
-    /// Scopes to request (openid is always sent).
-    #[arg(long, default_value = "openid profile email")]
-    pub scope: String,
+    /// Scopes to request (openid is always sent). Default: the provider's scopes with
+    /// --provider, else "openid profile email".
+    #[arg(long)]
+    pub scope: Option<String>,
 
     /// `login_hint`.
     #[arg(long, value_name = "H")]
@@ -257,6 +317,10 @@ pub enum TokenTypeHintArg {
     AccessToken,
     /// A refresh token.
     RefreshToken,
+}
+
+fn parse_store_url(s: &str) -> Result<StoreUrl, String> {
+    StoreUrl::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_issuer(s: &str) -> Result<IssuerUrl, String> {

@@ -8,8 +8,9 @@ use anyhow::{Context as _, bail};
 use relier::HttpConfig;
 use relier_core::client_auth::AssertionAudience;
 use relier_core::recommend::{self, Credentials, Recommendation};
-use relier_core::{AuthMethod, ClientAuth, ProviderMetadata, Secret};
+use relier_core::{AuthMethod, ClientAuth, ClientId, ProviderMetadata, Secret};
 use relier_jose::{Algorithm, SigningKey};
+use relier_store::{ProviderRecord, Store};
 use zeroize::Zeroizing;
 
 use crate::args::{AssertionAud, ClientArgs};
@@ -52,26 +53,59 @@ impl Loaded {
             None => None,
         };
         let tls_identity = match (&a.tls_cert, &a.tls_key) {
-            (Some(cert), Some(key)) => {
-                let mut pem = read_file(cert, "--tls-cert")?;
-                if !pem.ends_with(b"\n") {
-                    pem.push(b'\n');
-                }
-                let key_pem = read_file(key, "--tls-key")?;
-                pem.extend_from_slice(&key_pem);
-                Some(pem)
-            }
+            (Some(cert), Some(key)) => Some(tls_identity(cert, key, "--tls-cert", "--tls-key")?),
             _ => None,
-        };
-        let ca_pem = match &a.ca_file {
-            Some(p) => Some(read_file(p, "--ca-file")?.to_vec()),
-            None => None,
         };
         Ok(Self {
             secret,
             key,
             tls_identity,
-            ca_pem,
+            ca_pem: ca_pem(a.ca_file.as_deref())?,
+        })
+    }
+
+    /// The credentials of a stored provider: its secret, the store's active signing key (for
+    /// private_key_jwt), its certificate files. Whatever its method needs must be there.
+    pub async fn from_provider(
+        record: &ProviderRecord,
+        store: &dyn Store,
+        ca_file: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        let name = &record.name;
+        let method = record.auth_method;
+        let key = if method == AuthMethod::PrivateKeyJwt {
+            Some(provider_signing_key(store, record).await?)
+        } else {
+            None
+        };
+        let needs_secret = matches!(
+            method,
+            AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretJwt
+        );
+        if needs_secret && record.client_secret.is_none() {
+            bail!(
+                "provider {name} uses {method} but the store holds no client secret for it: add it again with `relier providers add {name} --replace --client-secret-stdin …`"
+            );
+        }
+        let tls_identity = match (&record.tls_cert_path, &record.tls_key_path) {
+            (Some(cert), Some(key)) => Some(tls_identity(
+                cert,
+                key,
+                "TLS certificate of the provider",
+                "TLS key of the provider",
+            )?),
+            _ if method.uses_mtls() => bail!(
+                "provider {name} uses {method} but has no client certificate: add it again with --tls-cert FILE --tls-key FILE"
+            ),
+            _ => None,
+        };
+        Ok(Self {
+            secret: record.client_secret.clone(),
+            key,
+            tls_identity,
+            ca_pem: ca_pem(ca_file)?,
         })
     }
 
@@ -103,10 +137,43 @@ pub struct Chosen {
     pub recommendation: Option<Recommendation>,
 }
 
-/// Build the ClientAuth: `--auth-method` if given (its credential must be present), else the
+/// The client and what the user asked for, from the command line or from the store.
+#[derive(Debug, Clone)]
+pub struct AuthSpec {
+    /// The client_id.
+    pub client_id: ClientId,
+    /// The method, if fixed (else the recommender chooses).
+    pub method: Option<AuthMethod>,
+    /// The assertion algorithm, if fixed.
+    pub signing_alg: Option<Algorithm>,
+    /// `aud` of assertions.
+    pub audience: AssertionAudience,
+}
+
+impl AuthSpec {
+    /// From `--client-id`, `--auth-method`, `--signing-alg`, `--assertion-aud`.
+    pub fn from_args(a: &ClientArgs, client_id: ClientId) -> Self {
+        Self {
+            client_id,
+            method: a.auth_method,
+            signing_alg: a.signing_alg,
+            audience: audience(a.assertion_aud),
+        }
+    }
+}
+
+/// `--assertion-aud` as the core's value.
+pub fn audience(a: AssertionAud) -> AssertionAudience {
+    match a {
+        AssertionAud::Issuer => AssertionAudience::Issuer,
+        AssertionAud::Endpoint => AssertionAudience::Endpoint,
+    }
+}
+
+/// Build the ClientAuth: the method asked for (its credential must be present), else the
 /// recommender's choice.
-pub fn choose(a: &ClientArgs, loaded: &Loaded, md: &ProviderMetadata) -> anyhow::Result<Chosen> {
-    let (method, recommendation) = match a.auth_method {
+pub fn choose(a: &AuthSpec, loaded: &Loaded, md: &ProviderMetadata) -> anyhow::Result<Chosen> {
+    let (method, recommendation) = match a.method {
         Some(m) => {
             if !md.token_auth_methods().iter().any(|s| s == m.as_str()) {
                 crate::output::note(&format!(
@@ -121,12 +188,8 @@ pub fn choose(a: &ClientArgs, loaded: &Loaded, md: &ProviderMetadata) -> anyhow:
         }
     };
     let auth = build(method, a, loaded, md)?;
-    let aud = match a.assertion_aud {
-        AssertionAud::Issuer => AssertionAudience::Issuer,
-        AssertionAud::Endpoint => AssertionAudience::Endpoint,
-    };
     Ok(Chosen {
-        auth: auth.with_assertion_audience(aud),
+        auth: auth.with_assertion_audience(a.audience),
         recommendation,
     })
 }
@@ -142,7 +205,7 @@ fn need_secret(loaded: &Loaded, method: AuthMethod) -> anyhow::Result<Secret> {
 
 fn build(
     method: AuthMethod,
-    a: &ClientArgs,
+    a: &AuthSpec,
     loaded: &Loaded,
     md: &ProviderMetadata,
 ) -> anyhow::Result<ClientAuth> {
@@ -209,6 +272,72 @@ fn hmac_alg_for(md: &ProviderMetadata, secret_len: usize) -> Algorithm {
         .unwrap_or(Algorithm::HS256)
 }
 
+/// Certificate chain PEM followed by its key PEM.
+fn tls_identity(
+    cert: &Path,
+    key: &Path,
+    cert_what: &str,
+    key_what: &str,
+) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    let mut pem = read_file(cert, cert_what)?;
+    if !pem.ends_with(b"\n") {
+        pem.push(b'\n');
+    }
+    let key_pem = read_file(key, key_what)?;
+    pem.extend_from_slice(&key_pem);
+    Ok(pem)
+}
+
+/// The extra trusted CAs of `--ca-file`.
+pub fn ca_pem(path: Option<&Path>) -> anyhow::Result<Option<Vec<u8>>> {
+    path.map(|p| read_file(p, "--ca-file").map(|pem| pem.to_vec()))
+        .transpose()
+}
+
+/// Algorithms in the order relier prefers them for client assertions.
+const PREFERRED_ALGS: [Algorithm; 10] = [
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+    Algorithm::ES384,
+    Algorithm::PS256,
+    Algorithm::RS256,
+    Algorithm::ES512,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::RS384,
+    Algorithm::RS512,
+];
+
+/// The preferred algorithm among `algs` that `allowed` accepts.
+pub fn prefer_alg(algs: &[Algorithm], allowed: impl Fn(Algorithm) -> bool) -> Option<Algorithm> {
+    PREFERRED_ALGS
+        .into_iter()
+        .chain(algs.iter().copied())
+        .find(|a| algs.contains(a) && allowed(*a))
+}
+
+/// The store's active key for a private_key_jwt provider: the provider's registered
+/// algorithm, else the preferred active one.
+pub async fn provider_signing_key(
+    store: &dyn Store,
+    record: &ProviderRecord,
+) -> anyhow::Result<SigningKey> {
+    let name = &record.name;
+    let alg = match record.signing_alg.filter(|a| !a.is_hmac()) {
+        Some(alg) => alg,
+        None => prefer_alg(&store.active_algs().await?, |_| true).with_context(|| {
+            format!(
+                "provider {name} uses private_key_jwt but the store has no active signing key: run `relier keys generate --alg ES256`, then `relier providers sync {name}` (or register the key with the OP)"
+            )
+        })?,
+    };
+    store.signing_key(alg).await?.with_context(|| {
+        format!(
+            "provider {name} signs client assertions with {alg} but the store has no active {alg} key: run `relier keys generate --alg {alg}`, then `relier providers sync {name}` (or register the key with the OP)"
+        )
+    })
+}
+
 fn read_file(path: &Path, flag: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
     read_capped(path).with_context(|| format!("{flag} {}", path.display()))
 }
@@ -222,14 +351,21 @@ fn read_capped(path: &Path) -> anyhow::Result<Zeroizing<Vec<u8>>> {
     Ok(Zeroizing::new(std::fs::read(path)?))
 }
 
-fn secret_from_env(var: &str) -> anyhow::Result<Secret> {
+/// The secret in environment variable `var` (`--client-secret-env`).
+pub fn secret_from_env(var: &str) -> anyhow::Result<Secret> {
+    env_secret(var, "--client-secret-env")
+}
+
+/// A secret from environment variable `var`, named by the flag that pointed to it.
+pub fn env_secret(var: &str, flag: &str) -> anyhow::Result<Secret> {
     let v = std::env::var_os(var)
-        .with_context(|| format!("--client-secret-env: environment variable {var} is not set"))?;
-    let v = Zeroizing::new(v.into_string().map_err(|_| {
-        anyhow::anyhow!("--client-secret-env: environment variable {var} is not valid UTF-8")
-    })?);
+        .with_context(|| format!("{flag}: environment variable {var} is not set"))?;
+    let v =
+        Zeroizing::new(v.into_string().map_err(|_| {
+            anyhow::anyhow!("{flag}: environment variable {var} is not valid UTF-8")
+        })?);
     if v.is_empty() {
-        bail!("--client-secret-env: environment variable {var} is empty");
+        bail!("{flag}: environment variable {var} is empty");
     }
     Ok(Secret::new(v.as_str()))
 }

@@ -89,6 +89,11 @@ impl RedirectSpec {
         }
     }
 
+    /// The URI as given on the command line (`None` for the default).
+    pub fn as_given(&self) -> Option<&str> {
+        self.given.as_ref().map(|(text, _)| text.as_str())
+    }
+
     /// The port to bind (0: ephemeral).
     pub fn port(&self) -> u16 {
         self.bind.port()

@@ -5,6 +5,7 @@ mod commands;
 mod credentials;
 mod loopback;
 mod output;
+mod store;
 
 use std::process::ExitCode;
 
@@ -66,18 +67,28 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     }
 }
 
-/// clap's message without its `error: ` prefix and usage block, tips kept, on one line.
+/// clap's message without its `error: ` prefix and usage block, tips kept, on one line. The
+/// indented lines right after the error (e.g. the missing arguments) stay with it.
 fn clap_one_line(rendered: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
+    let mut in_error = false;
     for line in rendered.lines() {
         let l = line.trim();
         if let Some(first) = l.strip_prefix("error: ") {
-            parts.push(first);
+            parts.push(first.to_owned());
+            in_error = true;
+        } else if l.is_empty() {
+            in_error = false;
+        } else if in_error && line.starts_with(char::is_whitespace) {
+            if let Some(last) = parts.last_mut() {
+                last.push(' ');
+                last.push_str(l);
+            }
         } else if l.starts_with("tip:") {
-            parts.push(l);
+            parts.push(l.to_owned());
         }
     }
-    parts.push("see 'relier --help'");
+    parts.push("see 'relier --help'".to_owned());
     parts.join("; ")
 }
 
@@ -112,5 +123,12 @@ mod tests {
         assert!(!line.contains('\n'));
         assert!(line.contains("--client-idd"), "{line}");
         assert!(line.contains("--client-id"), "{line}");
+        let e = args::Cli::try_parse_from(["relier", "login", "--client-id", "x"]).unwrap_err();
+        let line = clap_one_line(&e.render().to_string());
+        assert!(
+            line.contains("not provided: --issuer") || line.contains("--provider"),
+            "{line}"
+        );
+        assert!(!line.contains("Usage"), "{line}");
     }
 }

@@ -74,6 +74,40 @@ pub fn one_line(s: &str) -> String {
     out
 }
 
+/// [`one_line`] applied to every line of `s` (text built from values an OP controls).
+pub fn one_line_each(s: &str) -> String {
+    s.lines()
+        .fold(String::with_capacity(s.len()), |mut out, l| {
+            out.push_str(&one_line(l));
+            out.push('\n');
+            out
+        })
+}
+
+/// A text table: columns as wide as their widest cell, two spaces apart; cells on one line.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let cells: Vec<Vec<String>> =
+        std::iter::once(headers.iter().map(|h| (*h).to_owned()).collect())
+            .chain(rows.iter().map(|r| r.iter().map(|c| one_line(c)).collect()))
+            .collect();
+    let mut widths = vec![0usize; headers.len()];
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for row in &cells {
+        let mut line = String::new();
+        for (c, w) in row.iter().zip(&widths) {
+            let _ = write!(line, "{c:<w$}  ");
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
 /// Escape text for HTML element content and attribute values.
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -345,6 +379,18 @@ mod tests {
             error_line(&e),
             "relier: error: callback: the OP returned error x: line1\\nline2"
         );
+    }
+
+    #[test]
+    fn tables_align() {
+        let t = table(
+            &["A", "LONGER"],
+            &[
+                vec!["wide cell".into(), "x".into()],
+                vec!["y\n".into(), "z".into()],
+            ],
+        );
+        assert_eq!(t, "A          LONGER\nwide cell  x\ny\\n        z\n");
     }
 
     #[test]

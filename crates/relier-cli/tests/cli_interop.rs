@@ -10,200 +10,24 @@
     reason = "tests"
 )]
 
-use std::process::Stdio;
-use std::time::Duration;
+mod common;
 
+use common::{
+    SECRET, assert_logged_in, asymmetric, client, free_port, login, relier, run_cmd, write,
+};
 use relier::jose::{Algorithm, SigningKey};
 use relier_tests::bad_op::{BadOp, CLIENT_ID as BAD_CLIENT, Misbehavior};
-use relier_tests::oidc_provider::{
-    Callback, OpConfig, TestOp, browse, cert_jwk, self_signed_client_cert,
-};
+use relier_tests::oidc_provider::{OpConfig, TestOp, cert_jwk, self_signed_client_cert};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
-
-const SECRET: &str = "a-client-secret-of-at-least-32-bytes-for-hs256!";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    /// Status and body the browser got from relier's loopback listener.
-    page: Option<(u16, String)>,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-fn relier() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_relier"));
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    c.env_remove("RUST_LOG");
-    c
-}
-
-/// Run `relier login`: read the authorization URL from stderr, play the browser, deliver the
-/// callback to relier's listener, collect the outcome.
-async fn login(args: &[&str], envs: &[(&str, &str)], redirect: &str) -> Run {
-    let mut cmd = relier();
-    cmd.arg("login").args(args).args([
-        "--no-browser",
-        "--json",
-        "--timeout",
-        "60",
-        "--redirect-uri",
-        redirect,
-    ]);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = String::new();
-    let url = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), stderr.next_line())
-            .await
-            .unwrap()
-            .unwrap();
-        let Some(line) = line else {
-            let out = child.wait_with_output().await.unwrap();
-            return Run {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: seen,
-                page: None,
-            };
-        };
-        seen.push_str(&line);
-        seen.push('\n');
-        if line.starts_with("http://") || line.starts_with("https://") {
-            assert!(
-                !line.contains(' '),
-                "the URL line must hold the URL alone: {line:?}"
-            );
-            break line;
-        }
-    };
-    let page = match browse(&url, redirect).await.unwrap() {
-        Callback::Query(u) => {
-            let r = reqwest::get(u.as_str()).await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-        Callback::FormPost { action, fields } => {
-            let body: String = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields)
-                .finish();
-            let r = reqwest::Client::new()
-                .post(action.as_str())
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
-        }
-    };
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .await
-        .unwrap();
-    while let Some(line) = stderr.next_line().await.unwrap() {
-        seen.push_str(&line);
-        seen.push('\n');
-    }
-    let status = child.wait().await.unwrap();
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr: seen,
-        page: Some(page),
-    }
-}
 
 /// `relier token …` with the token on stdin.
-async fn token(sub: &str, args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Run {
+async fn token(sub: &str, args: &[&str], envs: &[(&str, &str)], stdin: &str) -> common::Run {
     let mut cmd = relier();
     cmd.arg("token").arg(sub).args(args);
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = child.wait_with_output().await.unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        page: None,
-    }
-}
-
-fn client(id: &str, method: &str, redirect: &str) -> Value {
-    json!({
-        "client_id": id,
-        "client_secret": SECRET,
-        "redirect_uris": [redirect],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": method,
-    })
-}
-
-fn asymmetric(id: &str, method: &str, redirect: &str, extra: Value) -> Value {
-    let mut c = client(id, method, redirect);
-    c.as_object_mut().unwrap().remove("client_secret");
-    for (k, v) in extra.as_object().unwrap() {
-        c[k] = v.clone();
-    }
-    c
-}
-
-fn assert_logged_in(run: &Run, method: &str) -> Value {
-    assert_eq!(run.code, 0, "relier login failed: {}", run.stderr);
-    let out = run.json();
-    assert_eq!(out["auth_method"], method, "{out}");
-    assert_eq!(out["id_token_claims"]["sub"], "alice");
-    assert_eq!(out["userinfo"]["email"], "alice@example.com");
-    assert_eq!(
-        out["token_type"].as_str().unwrap().to_ascii_lowercase(),
-        "bearer"
-    );
-    assert!(out["access_token"].as_str().is_some());
-    assert!(out["id_token"].as_str().is_some());
-    let (status, _) = run.page.as_ref().unwrap();
-    assert_eq!(*status, 200);
-    out
-}
-
-fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> String {
-    let p = dir.path().join(name);
-    std::fs::write(&p, content).unwrap();
-    p.to_str().unwrap().to_owned()
+    run_cmd(cmd, stdin).await
 }
 
 #[tokio::test]

@@ -37,9 +37,9 @@ fn login_defaults_and_flags() {
     let Command::Login(l) = cli.command else {
         panic!("not login")
     };
-    assert_eq!(l.scope, "openid profile email");
+    assert_eq!(l.scope, None);
     assert_eq!(l.timeout, 300);
-    assert_eq!(l.validation.id_token_alg, Algorithm::RS256);
+    assert_eq!(l.validation.id_token_alg, None);
     assert_eq!(l.client.assertion_aud, AssertionAud::Issuer);
     assert!(l.redirect_uri.is_none());
 
@@ -83,7 +83,7 @@ fn login_defaults_and_flags() {
         l.auth_param,
         vec![("ui_locales".to_owned(), "fr".to_owned())]
     );
-    assert_eq!(l.validation.id_token_alg, Algorithm::HS256);
+    assert_eq!(l.validation.id_token_alg, Some(Algorithm::HS256));
     assert_eq!(l.redirect_uri.unwrap().port(), 8765);
 }
 
@@ -160,4 +160,80 @@ fn token_subcommands() {
         );
     }
     assert!(parse(&["token", "refresh", "--issuer", "https://op.example.com"]).is_err());
+}
+
+#[test]
+fn provider_and_store_flags() {
+    let cli = parse(&["--store", "sqlite:///tmp/x.db", "login", "--provider", "op"]).unwrap();
+    assert_eq!(cli.store.store.to_string(), "sqlite:///tmp/x.db");
+    let Command::Login(l) = cli.command else {
+        panic!("not login")
+    };
+    assert_eq!(l.client.provider.as_deref(), Some("op"));
+    assert!(l.client.issuer.is_none());
+    // --provider takes the issuer, client and credentials from the store
+    assert!(
+        parse(&[
+            "login",
+            "--provider",
+            "op",
+            "--issuer",
+            "https://op.example.com"
+        ])
+        .is_err()
+    );
+    assert!(
+        parse(&[
+            "token",
+            "refresh",
+            "--provider",
+            "op",
+            "--client-secret-env",
+            "S"
+        ])
+        .is_err()
+    );
+    assert!(parse(&["login", "--store", "mysql://x", "--provider", "op"]).is_err());
+    // kids (RFC 7638 thumbprints, base64url) may start with "-"
+    let cli = parse(&["keys", "remove", "-380cv5UgmOxg", "--force"]).unwrap();
+    let Command::Keys(KeysCommand::Remove(r)) = cli.command else {
+        panic!("not keys remove")
+    };
+    assert_eq!(r.key.kid, "-380cv5UgmOxg");
+    assert!(r.force);
+    assert!(parse(&["keys", "generate", "--alg", "HS256"]).is_err());
+    assert!(parse(&["keys", "generate", "--alg", "RS256", "--bits", "1024"]).is_err());
+    let reg = [
+        "providers",
+        "register",
+        "op",
+        "--issuer",
+        "https://op.example.com",
+    ];
+    assert!(parse(&reg).is_err(), "--redirect-uri is required");
+    let mut with_uri = reg.to_vec();
+    with_uri.extend([
+        "--redirect-uri",
+        "http://127.0.0.1:8765/cb",
+        "--jwks",
+        "uri",
+    ]);
+    assert!(parse(&with_uri).is_err(), "--jwks uri needs --jwks-uri");
+    with_uri.extend(["--jwks-uri", "https://rp.example.com/jwks.json"]);
+    assert!(parse(&with_uri).is_ok());
+    // a client secret is never an argument
+    assert!(
+        parse(&[
+            "providers",
+            "add",
+            "op",
+            "--issuer",
+            "https://op.example.com",
+            "--client-id",
+            "c",
+            "--client-secret",
+            "s",
+        ])
+        .is_err()
+    );
 }

@@ -12,25 +12,23 @@ use relier_core::discovery::Endpoint;
 use serde_json::{Map, Value};
 
 use super::{Session, now_secs};
-use crate::args::LoginArgs;
-use crate::loopback::{Listener, RedirectSpec};
+use crate::args::{LoginArgs, StoreArgs};
+use crate::loopback::Listener;
 use crate::output;
 
 /// Run `login`.
-pub async fn run(a: &LoginArgs) -> anyhow::Result<()> {
-    let spec = a
-        .redirect_uri
-        .clone()
-        .unwrap_or_else(RedirectSpec::default_ephemeral);
+pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
+    let session = Session::connect(&a.client, store).await?;
+    let spec = session.redirect_spec(a.redirect_uri.as_ref())?;
+    let scope = session.scopes(a.scope.as_deref());
     let mut listener = Listener::bind(&spec).await?;
-    let session = Session::connect(&a.client).await?;
     let rp = session.relying_party(
         &a.validation,
         Some(listener.redirect_uri().clone()),
         a.userinfo_signed_alg,
     )?;
     let params = AuthorizationParams {
-        scopes: vec![a.scope.clone()],
+        scopes: vec![scope],
         prompt: a.prompt.clone(),
         max_age: a.max_age,
         login_hint: a.login_hint.clone(),

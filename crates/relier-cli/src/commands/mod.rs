@@ -1,26 +1,53 @@
-//! The subcommands, and the setup they share: credentials, HTTP client, discovery, client
-//! authentication and the relying party.
+//! The subcommands, and the setup they share: credentials (from the command line or from a
+//! provider of the store), HTTP client, discovery, client authentication and the relying party.
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use relier::{HttpClient, RelyingParty};
-use relier_core::{ProviderMetadata, RedirectUrl, Secret};
+use relier_core::{IssuerUrl, ProviderMetadata, RedirectUrl, Secret};
 use relier_jose::Algorithm;
 
-use crate::args::{Cli, ClientArgs, Command, ValidationArgs};
-use crate::credentials::{self, Loaded};
-use crate::output;
+use crate::args::{Cli, ClientArgs, Command, StoreArgs, ValidationArgs};
+use crate::credentials::{self, AuthSpec, Loaded};
+use crate::loopback::RedirectSpec;
+use crate::{output, store};
 
 pub mod discover;
+pub mod keys;
 pub mod login;
+pub mod providers;
 pub mod token;
+
+/// Scopes requested when neither `--scope` nor a provider says otherwise.
+pub const DEFAULT_SCOPE: &str = "openid profile email";
 
 /// Run the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Discover(a) => discover::run(&a).await,
-        Command::Login(a) => login::run(&a).await,
-        Command::Token(t) => token::run(&t).await,
+        Command::Login(a) => login::run(&a, &cli.store).await,
+        Command::Token(t) => token::run(&t, &cli.store).await,
+        Command::Keys(k) => {
+            let opened = store::open(&cli.store).await?;
+            let result = keys::run(&*opened, &k).await;
+            opened.close().await;
+            result
+        }
+        Command::Providers(p) => {
+            let opened = store::open(&cli.store).await?;
+            let result = providers::run(&*opened, &p).await;
+            opened.close().await;
+            result
+        }
     }
+}
+
+/// What a stored provider adds to a session.
+#[derive(Debug)]
+struct ProviderDefaults {
+    name: String,
+    id_token_alg: Option<Algorithm>,
+    scopes: String,
+    redirect_uris: Vec<String>,
 }
 
 /// An OP discovered and a client authentication chosen.
@@ -30,15 +57,71 @@ pub struct Session {
     metadata: ProviderMetadata,
     auth: relier_core::ClientAuth,
     secret: Option<Secret>,
+    provider: Option<ProviderDefaults>,
 }
 
 impl Session {
-    /// Load the credentials, discover the OP, choose the method (saying why on stderr).
-    pub async fn connect(client: &ClientArgs) -> anyhow::Result<Self> {
+    /// From `--provider NAME` (the store) or from the command line's issuer and credentials:
+    /// load the credentials, discover the OP, choose the method (saying why on stderr).
+    pub async fn connect(client: &ClientArgs, store_args: &StoreArgs) -> anyhow::Result<Self> {
+        match &client.provider {
+            Some(name) => Self::from_provider(name, client, store_args).await,
+            None => Self::from_args(client).await,
+        }
+    }
+
+    async fn from_args(client: &ClientArgs) -> anyhow::Result<Self> {
+        let (Some(issuer), Some(client_id)) = (&client.issuer, &client.client_id) else {
+            bail!("give --provider NAME, or --issuer URL and --client-id ID");
+        };
         let loaded = Loaded::from_args(client)?;
+        let spec = AuthSpec::from_args(client, client_id.clone());
+        Self::establish(issuer, &spec, loaded, None).await
+    }
+
+    async fn from_provider(
+        name: &str,
+        client: &ClientArgs,
+        store_args: &StoreArgs,
+    ) -> anyhow::Result<Self> {
+        let opened = store::open(store_args).await?;
+        let found = async {
+            let record = providers::load(&*opened, name).await?;
+            let loaded =
+                Loaded::from_provider(&record, &*opened, client.ca_file.as_deref()).await?;
+            anyhow::Ok((record, loaded))
+        }
+        .await;
+        // Nothing is written during a login: the store is not held open while the browser is.
+        opened.close().await;
+        let (record, loaded) = found?;
+        let issuer = IssuerUrl::new(record.issuer.as_str())
+            .with_context(|| format!("provider {name}: stored issuer"))?;
+        let spec = AuthSpec {
+            client_id: relier_core::ClientId::new(record.client_id.as_str())
+                .with_context(|| format!("provider {name}: stored client_id"))?,
+            method: Some(record.auth_method),
+            signing_alg: record.signing_alg.filter(|a| a.is_hmac()),
+            audience: credentials::audience(client.assertion_aud),
+        };
+        let defaults = ProviderDefaults {
+            name: record.name,
+            id_token_alg: record.id_token_alg,
+            scopes: record.scopes,
+            redirect_uris: record.redirect_uris,
+        };
+        Self::establish(&issuer, &spec, loaded, Some(defaults)).await
+    }
+
+    async fn establish(
+        issuer: &IssuerUrl,
+        spec: &AuthSpec,
+        loaded: Loaded,
+        provider: Option<ProviderDefaults>,
+    ) -> anyhow::Result<Self> {
         let http = HttpClient::new(&loaded.http_config())?;
-        let metadata = relier::discover(&http, &client.issuer).await?;
-        let chosen = credentials::choose(client, &loaded, &metadata)?;
+        let metadata = relier::discover(&http, issuer).await?;
+        let chosen = credentials::choose(spec, &loaded, &metadata)?;
         if let Some(rec) = &chosen.recommendation {
             output::note(&format!("using {}: {}", rec.method, rec.reason));
         }
@@ -48,7 +131,54 @@ impl Session {
             metadata,
             auth: chosen.auth,
             secret: loaded.secret,
+            provider,
         })
+    }
+
+    /// The scopes to request: `--scope`, else the provider's, else [`DEFAULT_SCOPE`].
+    pub fn scopes(&self, given: Option<&str>) -> String {
+        match (given, &self.provider) {
+            (Some(s), _) => s.to_owned(),
+            (None, Some(p)) => p.scopes.clone(),
+            (None, None) => DEFAULT_SCOPE.to_owned(),
+        }
+    }
+
+    /// The redirect URI to listen on. With a provider: `given` must be one it registered, and
+    /// the default is its first registered one (a loopback http URI); without: `given` or an
+    /// ephemeral port.
+    pub fn redirect_spec(&self, given: Option<&RedirectSpec>) -> anyhow::Result<RedirectSpec> {
+        let Some(p) = self
+            .provider
+            .as_ref()
+            .filter(|p| !p.redirect_uris.is_empty())
+        else {
+            return Ok(given
+                .cloned()
+                .unwrap_or_else(RedirectSpec::default_ephemeral));
+        };
+        let registered = p.redirect_uris.join(", ");
+        match given {
+            Some(spec) => {
+                let text = spec.as_given().unwrap_or_default();
+                if !p.redirect_uris.iter().any(|r| r == text) {
+                    bail!(
+                        "--redirect-uri {text} is not registered for provider {}; registered: {registered}",
+                        p.name
+                    );
+                }
+                Ok(spec.clone())
+            }
+            None => {
+                let first = p.redirect_uris.first().map(String::as_str).unwrap_or("");
+                RedirectSpec::parse(first).map_err(|e| {
+                    anyhow::anyhow!(
+                        "provider {}: its first redirect URI {first} cannot be served by relier ({e}); give --redirect-uri (registered: {registered})",
+                        p.name
+                    )
+                })
+            }
+        }
     }
 
     /// The relying party, with the ID token rules of `v`.
@@ -58,15 +188,25 @@ impl Session {
         redirect_uri: Option<RedirectUrl>,
         userinfo_signed_alg: Option<Algorithm>,
     ) -> anyhow::Result<RelyingParty> {
+        let id_token_alg = v
+            .id_token_alg
+            .or(self.provider.as_ref().and_then(|p| p.id_token_alg))
+            .unwrap_or(Algorithm::RS256);
         let needs_secret =
-            v.id_token_alg.is_hmac() || userinfo_signed_alg.is_some_and(|a| a.is_hmac());
+            id_token_alg.is_hmac() || userinfo_signed_alg.is_some_and(|a| a.is_hmac());
         if needs_secret && self.secret.is_none() {
-            bail!(
-                "HS256/HS384/HS512 ID tokens and UserInfo are verified with the client secret: use --client-secret-env VAR or --client-secret-file FILE"
-            );
+            match &self.provider {
+                Some(p) => bail!(
+                    "HS256/HS384/HS512 ID tokens and UserInfo are verified with the client secret, and provider {} has none",
+                    p.name
+                ),
+                None => bail!(
+                    "HS256/HS384/HS512 ID tokens and UserInfo are verified with the client secret: use --client-secret-env VAR or --client-secret-file FILE"
+                ),
+            }
         }
         let mut b =
-            RelyingParty::builder(self.http, self.metadata, self.auth).id_token_alg(v.id_token_alg);
+            RelyingParty::builder(self.http, self.metadata, self.auth).id_token_alg(id_token_alg);
         if let Some(s) = self.secret {
             b = b.client_secret(s);
         }
@@ -86,7 +226,7 @@ impl Session {
     }
 }
 
-/// Seconds since the epoch, for display.
+/// Seconds since the epoch.
 pub fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

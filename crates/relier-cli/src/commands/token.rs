@@ -10,20 +10,22 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::{Session, now_secs};
-use crate::args::{TokenCommand, TokenTypeHintArg};
+use crate::args::{StoreArgs, TokenCommand, TokenTypeHintArg};
 use crate::output;
 
 /// Longest token accepted on stdin.
 const MAX_TOKEN_BYTES: u64 = 64 * 1024;
 
 /// Run a `token` subcommand.
-pub async fn run(cmd: &TokenCommand) -> anyhow::Result<()> {
+pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Refresh(a) => {
             let token = stdin_token("refresh token")?;
-            let rp = Session::connect(&a.client)
-                .await?
-                .relying_party(&a.validation, None, None)?;
+            let rp = Session::connect(&a.client, store).await?.relying_party(
+                &a.validation,
+                None,
+                None,
+            )?;
             let (tokens, id_token) = rp.refresh(&token, None).await?;
             let method = rp.auth().method();
             if a.json {
@@ -45,7 +47,7 @@ pub async fn run(cmd: &TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Introspect(a) => {
             let token = stdin_token("token")?;
-            let session = Session::connect(&a.client).await?;
+            let session = Session::connect(&a.client, store).await?;
             let rp = session.relying_party(&default_validation(), None, None)?;
             let m = rp.introspect(&token, hint(a.token_type_hint)).await?;
             if a.json {
@@ -56,7 +58,7 @@ pub async fn run(cmd: &TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke(a) => {
             let token = stdin_token("token")?;
-            let session = Session::connect(&a.client).await?;
+            let session = Session::connect(&a.client, store).await?;
             let rp = session.relying_party(&default_validation(), None, None)?;
             rp.revoke(&token, hint(a.token_type_hint)).await?;
             if a.json {
@@ -70,7 +72,7 @@ pub async fn run(cmd: &TokenCommand) -> anyhow::Result<()> {
 
 fn default_validation() -> crate::args::ValidationArgs {
     crate::args::ValidationArgs {
-        id_token_alg: relier_jose::Algorithm::RS256,
+        id_token_alg: None,
         clock_skew: None,
         jwks_refetch_interval: None,
     }

@@ -76,7 +76,7 @@ fn hmac_alg_choice() {
     assert_eq!(hmac_alg_for(&md(&[]), 10), Algorithm::HS256);
 }
 
-fn client_args(extra: &[&str]) -> ClientArgs {
+fn client_args(extra: &[&str]) -> AuthSpec {
     use clap::Parser;
     #[derive(Parser)]
     struct T {
@@ -91,7 +91,9 @@ fn client_args(extra: &[&str]) -> ClientArgs {
         "rp",
     ];
     v.extend_from_slice(extra);
-    T::try_parse_from(v).unwrap().c
+    let c = T::try_parse_from(v).unwrap().c;
+    let id = c.client_id.clone().unwrap();
+    AuthSpec::from_args(&c, id)
 }
 
 #[test]

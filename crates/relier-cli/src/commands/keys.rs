@@ -1,0 +1,271 @@
+//! `relier keys …`: the RP's signing keys in the store (kid = RFC 7638 thumbprint), their
+//! lifecycle next → active → retired → removed, and the public JWKS.
+
+use std::fmt::Write as _;
+
+use anyhow::Context as _;
+use relier_store::{JwksMode, KeyInfo, KeyState, Store, StoreError};
+
+use super::{now_secs, providers};
+use crate::args::{KeysCommand, KeysRemoveArgs, KeysRotateArgs};
+use crate::output;
+
+const ROTATED: &str = "rotated: new";
+
+/// Run a `keys` subcommand against an open store.
+pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
+    let now = now_secs();
+    match cmd {
+        KeysCommand::Generate(a) => {
+            if a.bits.is_some() && !a.alg.is_rsa() {
+                anyhow::bail!("--bits is for RSA keys (RS*, PS*), not {}", a.alg);
+            }
+            let key = store.generate_key(a.alg, a.bits, now).await?;
+            if key.state == KeyState::Next {
+                let mut note = format!(
+                    "{} already has an active key: the new key is published now and signs from the next command on",
+                    key.alg
+                );
+                if let Some(hint) = sync_hint(store).await? {
+                    note.push_str("; ");
+                    note.push_str(&hint);
+                }
+                output::note(&note);
+            }
+            print_keys(std::slice::from_ref(&key), a.json, "generated")
+        }
+        KeysCommand::List(a) => {
+            let keys = store.list_keys().await?;
+            if a.json {
+                output::json_stdout(&serde_json::to_value(&keys)?)
+            } else if keys.is_empty() {
+                output::stdout("no keys (create one with `relier keys generate --alg ES256`)\n")
+            } else {
+                output::stdout(&table(&keys, now))
+            }
+        }
+        KeysCommand::Rotate(a) => rotate(store, a, now).await,
+        KeysCommand::Retire(a) => {
+            let key = store.retire_key(&a.kid, now).await?;
+            if !store.active_algs().await?.contains(&key.alg) {
+                output::note(&format!(
+                    "warning: no active {} key is left; private_key_jwt with {} fails until you generate one",
+                    key.alg, key.alg
+                ));
+            }
+            if let Some(until) = key.grace_until {
+                output::note(&format!(
+                    "{} stays published until {} (grace period); remove it afterwards with `relier keys remove {}`",
+                    key.kid,
+                    output::utc(until),
+                    key.kid
+                ));
+            }
+            print_keys(std::slice::from_ref(&key), a.json, "retired")
+        }
+        KeysCommand::Remove(a) => remove(store, a, now).await,
+        KeysCommand::Jwks => {
+            let jwks = store.jwks(now).await?;
+            output::json_stdout(&serde_json::to_value(&jwks)?)
+        }
+    }
+}
+
+async fn rotate(store: &dyn Store, a: &KeysRotateArgs, now: u64) -> anyhow::Result<()> {
+    let keys = store.rotate_keys(a.alg, a.propagation, now).await?;
+    if keys.is_empty() {
+        anyhow::bail!(
+            "no active key to rotate: create one with `relier keys generate --alg ES256`"
+        );
+    }
+    print_keys(&keys, a.json, ROTATED)?;
+    if a.sync {
+        let names = inline_providers(store).await?;
+        let mut failed = Vec::new();
+        for name in &names {
+            match providers::sync::sync(store, name, None).await {
+                Ok(changes) => output::note(&format!(
+                    "synced provider {name}: {}",
+                    providers::sync::summary(&changes)
+                )),
+                Err(e) => {
+                    output::note(&format!(
+                        "sync of provider {name} failed: {}",
+                        output::chain(&e)
+                    ));
+                    failed.push(name.as_str());
+                }
+            }
+        }
+        if !failed.is_empty() {
+            anyhow::bail!(
+                "the new key is published but these OPs do not know it yet: {} (run `relier providers sync NAME` before the key activates)",
+                failed.join(", ")
+            );
+        }
+    } else if let Some(hint) = sync_hint(store).await? {
+        output::note(&hint);
+    }
+    Ok(())
+}
+
+/// The providers registered with an inline jwks (their OP learns new keys only by an update).
+async fn inline_providers(store: &dyn Store) -> anyhow::Result<Vec<String>> {
+    Ok(store
+        .list_providers()
+        .await?
+        .into_iter()
+        .filter(|p| p.jwks_mode == Some(JwksMode::Inline) && p.registration_client_uri.is_some())
+        .map(|p| p.name)
+        .collect())
+}
+
+/// What to do so that OPs learn the new key before relier signs with it (nothing without
+/// providers that hold the keys).
+async fn sync_hint(store: &dyn Store) -> anyhow::Result<Option<String>> {
+    let providers = store.list_providers().await?;
+    let inline: Vec<&str> = providers
+        .iter()
+        .filter(|p| p.jwks_mode == Some(JwksMode::Inline))
+        .map(|p| p.name.as_str())
+        .collect();
+    let uri = providers.iter().any(|p| p.jwks_mode == Some(JwksMode::Uri));
+    let mut hint = String::new();
+    if !inline.is_empty() {
+        let _ = write!(
+            hint,
+            "the OPs must know the new key before relier signs with it: run {} (or `relier keys rotate --sync`)",
+            inline
+                .iter()
+                .map(|n| format!("`relier providers sync {n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if uri {
+        if !hint.is_empty() {
+            hint.push_str("; ");
+        }
+        hint.push_str("serve the new `relier keys jwks` at your jwks_uri now");
+    }
+    Ok((!hint.is_empty()).then_some(hint))
+}
+
+async fn remove(store: &dyn Store, a: &KeysRemoveArgs, now: u64) -> anyhow::Result<()> {
+    let kid = &a.key.kid;
+    let key = match store.remove_key(kid, a.force, now).await {
+        Ok(k) => k,
+        Err(StoreError::KeyInUse { state, until, .. }) => {
+            let why = match until {
+                Some(t) => format!(
+                    "it is retired but still published until {} (grace period: an OP may still verify with it)",
+                    output::utc(t)
+                ),
+                None if state == KeyState::Active => format!(
+                    "it is active (relier signs with it); retire it first (`relier keys retire {kid}`)"
+                ),
+                None => format!("it is {state}"),
+            };
+            anyhow::bail!("key {kid} is in use: {why}; use --force to remove it anyway");
+        }
+        Err(e) => return Err(e).context(format!("removing key {kid}")),
+    };
+    print_keys(std::slice::from_ref(&key), a.key.json, "removed")
+}
+
+/// `--json`: generate/retire/remove print one key object, rotate an array (one per algorithm).
+fn print_keys(keys: &[KeyInfo], json: bool, verb: &str) -> anyhow::Result<()> {
+    if json {
+        let v = match keys {
+            [one] if verb != ROTATED => serde_json::to_value(one)?,
+            many => serde_json::to_value(many)?,
+        };
+        return output::json_stdout(&v);
+    }
+    let mut s = String::new();
+    for k in keys {
+        let _ = write!(s, "{verb} {} key {} ({})", k.alg, k.kid, k.state);
+        if let (KeyState::Next, Some(t)) = (k.state, k.activates_at) {
+            let _ = write!(s, ", signs from {}", output::utc(t));
+        }
+        s.push('\n');
+    }
+    output::stdout(&s)
+}
+
+/// `keys list` for people.
+fn table(keys: &[KeyInfo], now: u64) -> String {
+    let time = |t: Option<u64>| t.map_or_else(|| "-".to_owned(), short_time);
+    let rows: Vec<Vec<String>> = keys
+        .iter()
+        .map(|k| {
+            let until = match (k.state, k.grace_until) {
+                (KeyState::Retired, Some(t)) if t > now => short_time(t),
+                (KeyState::Retired, _) => "no longer".to_owned(),
+                _ => "-".to_owned(),
+            };
+            vec![
+                k.kid.clone(),
+                k.alg.as_str().to_owned(),
+                k.state.as_str().to_owned(),
+                short_time(k.created_at),
+                time(k.activates_at),
+                time(k.retired_at),
+                until,
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "KID",
+            "ALG",
+            "STATE",
+            "CREATED",
+            "ACTIVATES",
+            "RETIRED",
+            "PUBLISHED UNTIL",
+        ],
+        &rows,
+    )
+}
+
+/// "2024-05-01 12:00" (UTC).
+fn short_time(t: u64) -> String {
+    let full = output::utc(t);
+    full.get(..16).unwrap_or(&full).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relier_jose::Algorithm;
+
+    #[test]
+    fn table_shows_states_and_times() {
+        let keys = [
+            KeyInfo {
+                kid: "k1".into(),
+                alg: Algorithm::ES256,
+                state: KeyState::Retired,
+                created_at: 0,
+                activates_at: None,
+                retired_at: Some(60),
+                grace_until: Some(7200),
+            },
+            KeyInfo {
+                kid: "k2".into(),
+                alg: Algorithm::ES256,
+                state: KeyState::Active,
+                created_at: 60,
+                activates_at: Some(60),
+                retired_at: None,
+                grace_until: None,
+            },
+        ];
+        let t = table(&keys, 100);
+        assert!(t.contains("retired"), "{t}");
+        assert!(t.contains("1970-01-01 02:00"), "{t}");
+        assert_eq!(table(&keys, 7200).matches("no longer").count(), 1);
+        assert_eq!(short_time(0), "1970-01-01 00:00");
+    }
+}

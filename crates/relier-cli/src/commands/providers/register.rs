@@ -1,0 +1,267 @@
+//! `relier providers register`: OIDC Dynamic Client Registration / RFC 7591. The metadata names
+//! the redirect URIs, the code flow, the client authentication method (private_key_jwt by
+//! default, with the store's published keys inline or a jwks_uri) and the ID token algorithm;
+//! the response's client_id, secrets and RFC 7592 endpoint go to the store.
+
+use anyhow::{Context as _, bail};
+use relier_core::recommend::recommend_for_op;
+use relier_core::registration::{ClientMetadata, RegistrationError};
+use relier_core::types::is_loopback;
+use relier_core::{AuthMethod, ProviderMetadata, RedirectUrl};
+use relier_jose::Algorithm;
+use relier_store::{JwksMode, Store};
+use serde_json::Value;
+
+use super::add::op_accepts;
+use super::{check_new_name, discover, record_from_response, save_and_print};
+use crate::args::{ApplicationType, JwksArg, ProvidersRegisterArgs};
+use crate::commands::now_secs;
+use crate::credentials::{self, prefer_alg};
+use crate::output;
+
+/// Key algorithms relier generates for private_key_jwt, preferred first.
+const GENERATED_ALGS: [Algorithm; 4] = [
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+    Algorithm::PS256,
+    Algorithm::RS256,
+];
+
+/// Run `providers register`.
+pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result<()> {
+    check_new_name(store, &a.name, a.common.replace).await?;
+    for uri in &a.redirect_uris {
+        RedirectUrl::new(uri.as_str()).map_err(|e| anyhow::anyhow!("--redirect-uri {uri}: {e}"))?;
+    }
+    let jwks_mode = match (a.jwks, &a.jwks_uri) {
+        (Some(JwksArg::Inline), Some(_)) => {
+            bail!("--jwks-uri goes with --jwks uri (an inline jwks has no URL)")
+        }
+        (_, Some(uri)) => {
+            RedirectUrl::new(uri.as_str()).map_err(|e| anyhow::anyhow!("--jwks-uri {uri}: {e}"))?;
+            Some(JwksMode::Uri)
+        }
+        (Some(JwksArg::Inline), None) => Some(JwksMode::Inline),
+        (Some(JwksArg::Uri), None) => bail!("--jwks uri needs --jwks-uri URL"),
+        (None, None) => None,
+    };
+    let iat = match &a.initial_access_token_env {
+        Some(var) => Some(credentials::env_secret(var, "--initial-access-token-env")?),
+        None => None,
+    };
+    let (http, md) = discover(&a.issuer, a.common.ca_file.as_deref()).await?;
+    let Some(endpoint) = md.registration_endpoint.clone() else {
+        bail!(
+            "the OP {} has no registration_endpoint: it does not offer dynamic registration; register the client by hand and use `relier providers add`",
+            a.issuer.as_str()
+        );
+    };
+
+    let method = choose_method(&md, a)?;
+    let signing_alg = match method {
+        AuthMethod::PrivateKeyJwt => Some(ensure_key(store, &md, a.signing_alg).await?),
+        AuthMethod::ClientSecretJwt => a.signing_alg.filter(Algorithm::is_hmac),
+        AuthMethod::TlsClientAuth if a.tls_subject_dn.is_none() || a.common.tls_cert.is_none() => {
+            bail!("tls_client_auth needs --tls-cert FILE --tls-key FILE and --tls-subject-dn DN")
+        }
+        AuthMethod::SelfSignedTlsClientAuth => bail!(
+            "relier cannot register self_signed_tls_client_auth (the certificate goes in the client's jwks): register by hand and use `relier providers add`"
+        ),
+        _ => None,
+    };
+    let jwks_mode = jwks_mode.or((method == AuthMethod::PrivateKeyJwt).then_some(JwksMode::Inline));
+    let jwks = match jwks_mode {
+        Some(JwksMode::Inline) => Some(serde_json::to_value(store.jwks(now_secs()).await?)?),
+        _ => None,
+    };
+    let metadata = ClientMetadata {
+        redirect_uris: a.redirect_uris.clone(),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        response_types: vec!["code".into()],
+        token_endpoint_auth_method: Some(method.as_str().to_owned()),
+        token_endpoint_auth_signing_alg: signing_alg.map(|a| a.as_str().to_owned()),
+        id_token_signed_response_alg: Some(a.id_token_alg.as_str().to_owned()),
+        jwks,
+        jwks_uri: a.jwks_uri.clone(),
+        client_name: Some(a.client_name.clone().unwrap_or_else(|| "relier".to_owned())),
+        application_type: Some(application_type(a).to_owned()),
+        tls_client_auth_subject_dn: a.tls_subject_dn.clone(),
+        ..Default::default()
+    };
+
+    let resp = relier::registration::register(&http, &md, &metadata, iat.as_ref())
+        .await
+        .map_err(|e| registration_error(e, a.initial_access_token_env.as_deref()))
+        .with_context(|| format!("registering at {endpoint}"))?;
+    let echoed_method = resp.metadata.get("token_endpoint_auth_method").cloned();
+    let mut record = record_from_response(&a.name, &a.issuer, resp, &a.common)?;
+    match echoed_method {
+        None => record.auth_method = method,
+        Some(_) if record.auth_method != method => output::note(&format!(
+            "warning: asked for {method}, the OP registered {}",
+            record.auth_method
+        )),
+        Some(_) => {}
+    }
+    if record.redirect_uris.is_empty() {
+        record.redirect_uris = a.redirect_uris.clone();
+    }
+    record.id_token_alg = record.id_token_alg.or(Some(a.id_token_alg));
+    record.signing_alg = record.signing_alg.or(signing_alg);
+    if record.jwks_mode.is_none() {
+        record.jwks_mode = jwks_mode;
+        record.jwks_uri = a.jwks_uri.clone();
+    }
+    record.provider_metadata = Some(Value::Object(md.raw));
+    let needs_secret = matches!(
+        record.auth_method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
+    );
+    if needs_secret && record.client_secret.is_none() {
+        output::note(&format!(
+            "warning: the OP issued no client_secret for {}",
+            record.auth_method
+        ));
+    }
+    if let Err(e) = save_and_print(
+        store,
+        &record,
+        a.common.replace,
+        a.common.json,
+        "registered",
+    )
+    .await
+    {
+        // Do not leave an orphan registration behind.
+        if let Ok((uri, token)) = super::management(&record) {
+            match relier::registration::delete(&http, uri, token).await {
+                Ok(()) => output::note("the registration was deleted at the OP again (RFC 7592)"),
+                Err(d) => output::note(&format!(
+                    "the client {} stays registered at the OP (RFC 7592 delete failed: {d})",
+                    record.client_id
+                )),
+            }
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// `--auth-method`, else the OP's strongest method whose credential relier can hold.
+fn choose_method(md: &ProviderMetadata, a: &ProvidersRegisterArgs) -> anyhow::Result<AuthMethod> {
+    let supported = md.token_auth_methods();
+    if let Some(m) = a.auth_method {
+        if !supported.iter().any(|s| s == m.as_str()) {
+            output::note(&format!(
+                "warning: the OP does not list {m} in token_endpoint_auth_methods_supported"
+            ));
+        }
+        return Ok(m);
+    }
+    let can_hold = |m: AuthMethod| match m {
+        AuthMethod::PrivateKeyJwt => GENERATED_ALGS.iter().any(|alg| op_accepts(md, *alg)),
+        AuthMethod::TlsClientAuth => a.common.tls_cert.is_some() && a.tls_subject_dn.is_some(),
+        AuthMethod::ClientSecretJwt
+        | AuthMethod::ClientSecretBasic
+        | AuthMethod::ClientSecretPost => true,
+        _ => false,
+    };
+    let rec = recommend_for_op(md);
+    if can_hold(rec.method) {
+        output::note(&format!("using {}: {}", rec.method, rec.reason));
+        return Ok(rec.method);
+    }
+    let Some(m) = AuthMethod::ALL
+        .into_iter()
+        .find(|m| supported.iter().any(|s| s == m.as_str()) && can_hold(*m))
+    else {
+        bail!(
+            "the OP supports [{}], none of which relier can register on its own; choose one with --auth-method",
+            supported.join(", ")
+        );
+    };
+    output::note(&format!(
+        "using {m}: the strongest method the OP supports whose credential relier can hold ({} needs a credential relier does not have)",
+        rec.method
+    ));
+    Ok(m)
+}
+
+/// The store's active key for private_key_jwt; generated (ES256 unless `--signing-alg`) when
+/// the store has none the OP accepts.
+async fn ensure_key(
+    store: &dyn Store,
+    md: &ProviderMetadata,
+    wanted: Option<Algorithm>,
+) -> anyhow::Result<Algorithm> {
+    if let Some(alg) = wanted.filter(Algorithm::is_hmac) {
+        bail!("--signing-alg {alg} is for client_secret_jwt, not private_key_jwt");
+    }
+    let active = store.active_algs().await?;
+    let alg = match wanted {
+        Some(alg) => {
+            if !op_accepts(md, alg) {
+                output::note(&format!(
+                    "warning: the OP does not list {alg} in token_endpoint_auth_signing_alg_values_supported"
+                ));
+            }
+            if active.contains(&alg) {
+                return Ok(alg);
+            }
+            alg
+        }
+        None => {
+            if let Some(alg) = prefer_alg(&active, |a| op_accepts(md, a)) {
+                return Ok(alg);
+            }
+            GENERATED_ALGS
+                .into_iter()
+                .find(|a| op_accepts(md, *a))
+                .unwrap_or(Algorithm::ES256)
+        }
+    };
+    let key = store.generate_key(alg, None, now_secs()).await?;
+    output::note(&format!(
+        "the store had no active {alg} signing key: generated {} ({}) for private_key_jwt",
+        key.kid, key.state
+    ));
+    Ok(alg)
+}
+
+/// native when every redirect URI is loopback http (RFC 8252), else web.
+fn application_type(a: &ProvidersRegisterArgs) -> &'static str {
+    let native = a
+        .redirect_uris
+        .iter()
+        .all(|u| url::Url::parse(u).is_ok_and(|url| url.scheme() == "http" && is_loopback(&url)));
+    match a.application_type {
+        Some(ApplicationType::Web) => "web",
+        Some(ApplicationType::Native) => "native",
+        None if native => "native",
+        None => "web",
+    }
+}
+
+/// A 401 at the registration endpoint is about the initial access token: say which.
+fn registration_error(e: relier::Error, iat_env: Option<&str>) -> anyhow::Error {
+    let status = match &e {
+        relier::Error::Registration(
+            RegistrationError::Refused { status, .. } | RegistrationError::Status { status, .. },
+        ) => Some(*status),
+        _ => None,
+    };
+    let hint = match (status, iat_env) {
+        (Some(401), Some(var)) => Some(format!(
+            "the OP refused the initial access token from ${var}"
+        )),
+        (Some(401), None) => Some(
+            "the OP requires an initial access token: put it in an environment variable and give --initial-access-token-env VAR"
+                .to_owned(),
+        ),
+        _ => None,
+    };
+    match hint {
+        Some(h) => anyhow::Error::new(e).context(h),
+        None => anyhow::Error::new(e),
+    }
+}

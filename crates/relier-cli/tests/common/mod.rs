@@ -1,0 +1,215 @@
+//! Helpers shared by the CLI end-to-end tests: run the real `relier` binary, play the browser
+//! for `relier login` (the authorization URL is the stderr line starting with http), and the
+//! OP client fixtures.
+
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers; not every test file uses every helper"
+)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use relier_tests::oidc_provider::{Callback, browse};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+pub const SECRET: &str = "a-client-secret-of-at-least-32-bytes-for-hs256!";
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// Status and body the browser got from relier's loopback listener.
+    pub page: Option<(u16, String)>,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Panic with the output unless the command succeeded.
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "relier failed\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// The `relier` binary with piped stdio, no RUST_LOG, no store settings inherited.
+pub fn relier() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_relier"));
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for var in ["RUST_LOG", "RELIER_STORE", "RELIER_MASTER_KEY"] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// Run a prepared command with `stdin` as its standard input.
+pub async fn run_cmd(mut cmd: Command, stdin: &str) -> Run {
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        page: None,
+    }
+}
+
+/// Run `relier login`: read the authorization URL from stderr, play the browser, deliver the
+/// callback to relier's listener, collect the outcome.
+pub async fn login(args: &[&str], envs: &[(&str, &str)], redirect: &str) -> Run {
+    let mut cmd = relier();
+    cmd.arg("login")
+        .args(args)
+        .args(["--no-browser", "--json", "--timeout", "60"])
+        .args(["--redirect-uri", redirect]);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    login_cmd(cmd, redirect).await
+}
+
+/// Drive a prepared `relier login …` command whose OP redirects to `redirect`.
+pub async fn login_cmd(mut cmd: Command, redirect: &str) -> Run {
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    let url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), stderr.next_line())
+            .await
+            .unwrap()
+            .unwrap();
+        let Some(line) = line else {
+            let out = child.wait_with_output().await.unwrap();
+            return Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: seen,
+                page: None,
+            };
+        };
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("http://") || line.starts_with("https://") {
+            assert!(
+                !line.contains(' '),
+                "the URL line must hold the URL alone: {line:?}"
+            );
+            break line;
+        }
+    };
+    let page = match browse(&url, redirect).await.unwrap() {
+        Callback::Query(u) => {
+            let r = reqwest::get(u.as_str()).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+        Callback::FormPost { action, fields } => {
+            let body: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
+            let r = reqwest::Client::new()
+                .post(action.as_str())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .await
+        .unwrap();
+    while let Some(line) = stderr.next_line().await.unwrap() {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    let status = child.wait().await.unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr: seen,
+        page: Some(page),
+    }
+}
+
+/// A preconfigured client with [`SECRET`].
+pub fn client(id: &str, method: &str, redirect: &str) -> Value {
+    json!({
+        "client_id": id,
+        "client_secret": SECRET,
+        "redirect_uris": [redirect],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": method,
+    })
+}
+
+/// A preconfigured client without a secret, plus `extra` metadata.
+pub fn asymmetric(id: &str, method: &str, redirect: &str, extra: Value) -> Value {
+    let mut c = client(id, method, redirect);
+    c.as_object_mut().unwrap().remove("client_secret");
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    c
+}
+
+pub fn assert_logged_in(run: &Run, method: &str) -> Value {
+    assert_eq!(run.code, 0, "relier login failed: {}", run.stderr);
+    let out = run.json();
+    assert_eq!(out["auth_method"], method, "{out}");
+    assert_eq!(out["id_token_claims"]["sub"], "alice");
+    assert_eq!(out["userinfo"]["email"], "alice@example.com");
+    assert_eq!(
+        out["token_type"].as_str().unwrap().to_ascii_lowercase(),
+        "bearer"
+    );
+    assert!(out["access_token"].as_str().is_some());
+    assert!(out["id_token"].as_str().is_some());
+    let (status, _) = run.page.as_ref().unwrap();
+    assert_eq!(*status, 200);
+    out
+}
+
+pub fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_str().unwrap().to_owned()
+}
