@@ -69,10 +69,12 @@ pub struct ClientMetadata {
 #[non_exhaustive]
 pub enum RegistrationError {
     /// RFC 7591 §3.2.2 error response.
-    #[error("registration: the OP refused: {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("registration: the OP refused: {error}{}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default(), hint.map(|h| format!(" ({h})")).unwrap_or_default())]
     Refused {
         /// HTTP status.
         status: u16,
+        /// A hint for common statuses.
+        hint: Option<&'static str>,
         /// `error`.
         error: String,
         /// `error_description`.
@@ -237,20 +239,22 @@ fn error_of(resp: &HttpResponse) -> RegistrationError {
         error: String,
         error_description: Option<String>,
     }
+    let hint = match resp.status {
+        401 => Some("missing or wrong initial access token / registration access token"),
+        403 => Some("forbidden"),
+        404 => Some("unknown client or registration endpoint"),
+        _ => None,
+    };
     match serde_json::from_slice::<E>(&resp.body) {
         Ok(e) => RegistrationError::Refused {
             status: resp.status,
+            hint,
             error: e.error,
             description: e.error_description,
         },
         Err(_) => RegistrationError::Status {
             status: resp.status,
-            hint: match resp.status {
-                401 => Some("missing or wrong initial access token / registration access token"),
-                403 => Some("forbidden"),
-                404 => Some("unknown client or registration endpoint"),
-                _ => None,
-            },
+            hint,
         },
     }
 }
