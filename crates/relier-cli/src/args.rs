@@ -73,6 +73,17 @@ pub enum Command {
     /// dynamically (RFC 7591), import, list, show, sync and unregister (RFC 7592).
     #[command(subcommand)]
     Providers(ProvidersCommand),
+    /// Run the login gateway: "Login with …" in front of an existing application
+    /// (forward-auth for nginx/Traefik/Caddy, or a reverse proxy), sessions in the store.
+    Serve(ServeArgs),
+}
+
+/// `relier serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The gateway configuration (TOML; see examples/relier.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: std::path::PathBuf,
 }
 
 /// `relier discover`.

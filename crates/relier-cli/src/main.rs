@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, matches!(cli.command, args::Command::Serve(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,12 +93,15 @@ fn clap_one_line(rendered: &str) -> String {
 }
 
 /// `-v`: debug logs of relier on stderr; `-vv`: everything at trace. RUST_LOG overrides.
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, serving: bool) {
     use std::io::IsTerminal as _;
-    if verbose == 0 {
+    if verbose == 0 && !serving {
         return;
     }
-    let default = if verbose == 1 {
+    // `relier serve` is a daemon: it logs at info by default (logins, errors with correlation ids).
+    let default = if verbose == 0 {
+        "info"
+    } else if verbose == 1 {
         "warn,relier=debug,relier_core=debug,relier_cli=debug"
     } else {
         "trace"

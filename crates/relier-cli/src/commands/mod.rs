@@ -38,6 +38,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             opened.close().await;
             result
         }
+        Command::Serve(a) => {
+            // The file's `store` wins over RELIER_STORE; the master key comes from
+            // RELIER_MASTER_KEY or the file's master_key_file (relier_gateway::Config).
+            let config = relier_gateway::Config::from_file(&a.config)?;
+            Ok(relier_gateway::run(config).await?)
+        }
     }
 }
 

@@ -1,0 +1,436 @@
+//! `relier.toml`: the gateway's configuration (see `examples/relier.toml` for every key).
+
+pub mod duration;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use relier_core::Secret;
+use serde::Deserialize;
+
+use crate::error::GatewayError;
+
+/// Environment variable naming the store when the file has no `store`.
+pub const STORE_ENV: &str = "RELIER_STORE";
+
+/// Configuration files larger than this are refused.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8088`).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The URL browsers use to reach the gateway: https, or http on loopback only.
+    pub public_url: String,
+    /// Store URL; wins over `RELIER_STORE`; default `sqlite://relier.db`.
+    #[serde(default)]
+    pub store: Option<String>,
+    /// Master key file (else `RELIER_MASTER_KEY`, else `<db>.key` beside an SQLite store).
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+    /// A CSS file served after the built-in style sheet on the gateway's pages.
+    #[serde(default)]
+    pub theme_css: Option<PathBuf>,
+    /// Heading of the login page (default "Sign in").
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Serve `/metrics` (default true).
+    #[serde(default = "yes")]
+    pub metrics: bool,
+    /// Sessions.
+    #[serde(default)]
+    pub session: SessionConfig,
+    /// RP signing keys.
+    #[serde(default)]
+    pub keys: KeysConfig,
+    /// Reverse-proxy mode.
+    #[serde(default)]
+    pub upstream: Option<UpstreamConfig>,
+    /// Extra identity headers: header name → claim name (dots walk into objects).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The providers offered on the login page, in this order.
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+    /// Directory relative file paths are resolved against (the config file's; not in TOML).
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
+}
+
+/// `[session]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session unused this long ends (default 8h).
+    #[serde(default = "d_8h", deserialize_with = "duration::deserialize")]
+    pub idle_timeout: Duration,
+    /// A session ends this long after the login, used or not (default 24h).
+    #[serde(default = "d_24h", deserialize_with = "duration::deserialize")]
+    pub absolute_timeout: Duration,
+    /// Refresh the access token when it expires within this (default 60s).
+    #[serde(default = "d_60s", deserialize_with = "duration::deserialize")]
+    pub refresh_before: Duration,
+    /// How long a cached session is trusted before it is re-read from the store (default 5s).
+    #[serde(default = "d_5s", deserialize_with = "duration::deserialize")]
+    pub cache_ttl: Duration,
+    /// Most sessions kept in memory (default 100000).
+    #[serde(default = "default_cache_capacity")]
+    pub cache_capacity: usize,
+    /// The idle expiry is written to the store at most this often per session (default 60s).
+    #[serde(default = "d_60s", deserialize_with = "duration::deserialize")]
+    pub touch_interval: Duration,
+    /// A login must complete within this (default 10m).
+    #[serde(default = "d_10m", deserialize_with = "duration::deserialize")]
+    pub login_timeout: Duration,
+    /// Bind each login to the browser that started it with a short-lived cookie (login CSRF
+    /// protection; default true).
+    #[serde(default = "yes")]
+    pub bind_login: bool,
+}
+
+/// `[keys]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Algorithm of the key generated on first start (default ES256).
+    #[serde(default = "default_alg")]
+    pub alg: String,
+    /// Rotate every algorithm's active key this long after it became active (default: never).
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub rotation_interval: Option<Duration>,
+    /// A new key is published this long before it signs (default 1h). Must exceed how long
+    /// the OPs cache the gateway's JWKS.
+    #[serde(default = "d_1h", deserialize_with = "duration::deserialize")]
+    pub propagation: Duration,
+    /// How often due key transitions, expired rows and the session gauge are handled
+    /// (default 30s).
+    #[serde(default = "d_30s", deserialize_with = "duration::deserialize")]
+    pub check_interval: Duration,
+}
+
+/// `[upstream]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Base URL of the application, e.g. `http://127.0.0.1:3000`.
+    pub url: String,
+    /// Send the browser's `Host` instead of the upstream's (default false).
+    #[serde(default)]
+    pub preserve_host: bool,
+}
+
+/// One `[[providers]]` entry: inline (with `issuer`) or from the registry (only `name`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Local name (`A-Z a-z 0-9 . _ -`), in the callback URL.
+    pub name: String,
+    /// Button text after "Continue with" (default: the name).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Issuer identifier; absent for a registry provider.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// client_id.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Token endpoint authentication method (default client_secret_basic, or private_key_jwt
+    /// with `private_key` / `use_store_key`).
+    #[serde(default)]
+    pub auth_method: Option<String>,
+    /// The client secret in the file (prefer `client_secret_env` / `client_secret_file`).
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    /// Environment variable holding the client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// File holding the client secret.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// private_key_jwt key: PEM (PKCS#8/PKCS#1/SEC 1) or a private JWK.
+    #[serde(default)]
+    pub private_key: Option<PathBuf>,
+    /// kid for `private_key` (default: the JWK's kid or the key's thumbprint).
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// private_key_jwt with the gateway's own store key (rotated, published at
+    /// `/.well-known/jwks.json`).
+    #[serde(default)]
+    pub use_store_key: bool,
+    /// Client assertion algorithm.
+    #[serde(default)]
+    pub signing_alg: Option<String>,
+    /// Expected ID token algorithm (default RS256).
+    #[serde(default)]
+    pub id_token_alg: Option<String>,
+    /// mTLS client certificate (PEM).
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// mTLS client key (PEM).
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// Extra trusted CA certificates (PEM) for this OP.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Scopes (default `openid profile email`; a registry provider: its stored scopes).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// `query` (default) or `form_post`.
+    #[serde(default)]
+    pub response_mode: Option<String>,
+    /// `prompt` sent with every login (e.g. `select_account`).
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// Client assertion `aud`: `issuer` (default) or `endpoint`.
+    #[serde(default)]
+    pub assertion_audience: Option<String>,
+    /// Extra authorization request parameters (e.g. `ui_locales`).
+    #[serde(default)]
+    pub extra_params: BTreeMap<String, String>,
+}
+
+impl ProviderConfig {
+    /// A registry provider carries only its name (plus presentation overrides).
+    pub fn is_registry(&self) -> bool {
+        self.issuer.is_none()
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8088))
+}
+fn yes() -> bool {
+    true
+}
+fn default_alg() -> String {
+    "ES256".into()
+}
+fn default_cache_capacity() -> usize {
+    100_000
+}
+fn d_5s() -> Duration {
+    Duration::from_secs(5)
+}
+fn d_30s() -> Duration {
+    Duration::from_secs(30)
+}
+fn d_60s() -> Duration {
+    Duration::from_secs(60)
+}
+fn d_10m() -> Duration {
+    Duration::from_secs(600)
+}
+fn d_1h() -> Duration {
+    Duration::from_secs(3600)
+}
+fn d_8h() -> Duration {
+    Duration::from_secs(8 * 3600)
+}
+fn d_24h() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout: d_8h(),
+            absolute_timeout: d_24h(),
+            refresh_before: d_60s(),
+            cache_ttl: d_5s(),
+            cache_capacity: default_cache_capacity(),
+            touch_interval: d_60s(),
+            login_timeout: d_10m(),
+            bind_login: true,
+        }
+    }
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        KeysConfig {
+            alg: default_alg(),
+            rotation_interval: None,
+            propagation: d_1h(),
+            check_interval: d_30s(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and parses a TOML file; relative paths in it are resolved against its directory.
+    ///
+    /// # Errors
+    /// [`GatewayError::ConfigFile`] (I/O), [`GatewayError::Config`] (syntax, unknown keys).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Config, GatewayError> {
+        let path = path.as_ref();
+        let io = |source| GatewayError::ConfigFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if len > MAX_CONFIG_BYTES {
+            return Err(GatewayError::Config(format!(
+                "{}: larger than {MAX_CONFIG_BYTES} bytes",
+                path.display()
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let mut config = Self::from_toml(&text)
+            .map_err(|e| GatewayError::Config(format!("{}: {e}", path.display())))?;
+        config.base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf);
+        Ok(config)
+    }
+
+    /// Parses TOML text (relative paths are relative to the working directory).
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] with toml's message (line and column included).
+    pub fn from_toml(text: &str) -> Result<Config, GatewayError> {
+        toml::from_str(text).map_err(|e| GatewayError::Config(e.to_string().trim().to_owned()))
+    }
+
+    /// The store URL: `store` from the file, else `RELIER_STORE`, else `sqlite://relier.db`.
+    pub fn store_url(&self) -> String {
+        self.store
+            .clone()
+            .or_else(|| std::env::var(STORE_ENV).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| relier_store::DEFAULT_STORE_URL.to_owned())
+    }
+
+    /// A path from the file, resolved against the config file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
+/// The environment variable that overrides a provider's client secret:
+/// `RELIER_CLIENT_SECRET_<NAME>` (upper case, `.` and `-` as `_`).
+pub fn secret_override_env(provider: &str) -> String {
+    let name: String = provider
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("RELIER_CLIENT_SECRET_{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+listen = "127.0.0.1:9000"
+public_url = "https://login.example.com"
+store = "sqlite://x.db"
+[session]
+idle_timeout = "8h"
+absolute_timeout = "24h"
+refresh_before = "2m"
+[keys]
+rotation_interval = "30d"
+propagation = "1h"
+alg = "ES256"
+[upstream]
+url = "http://127.0.0.1:3000"
+[headers]
+"X-Relier-Groups" = "groups"
+[[providers]]
+name = "local"
+issuer = "http://127.0.0.1:3000"
+client_id = "rp-basic"
+auth_method = "client_secret_basic"
+client_secret_env = "LOCAL_CLIENT_SECRET"
+scopes = ["openid", "profile", "email"]
+[[providers]]
+name = "bank"
+"#;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let c = Config::from_toml(FULL).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.session.refresh_before, Duration::from_secs(120));
+        assert_eq!(c.session.idle_timeout, Duration::from_secs(8 * 3600));
+        assert_eq!(
+            c.keys.rotation_interval,
+            Some(Duration::from_secs(30 * 86400))
+        );
+        assert_eq!(c.providers.len(), 2);
+        assert!(!c.providers[0].is_registry());
+        assert!(c.providers[1].is_registry());
+        assert_eq!(c.headers["X-Relier-Groups"], "groups");
+        assert_eq!(c.store_url(), "sqlite://x.db");
+        assert!(c.metrics);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_durations_are_refused() {
+        let e = Config::from_toml("public_url = \"https://x\"\nlisten_addr = \"x\"").unwrap_err();
+        assert!(e.to_string().contains("listen_addr"), "{e}");
+        let e = Config::from_toml("public_url = \"https://x\"\n[session]\nidle_timeout = \"8\"")
+            .unwrap_err();
+        assert!(e.to_string().contains("missing unit"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = Config::from_toml(
+            "public_url = \"https://x\"\n[[providers]]\nname = \"a\"\nissuer = \"https://op\"\nclient_id = \"c\"\nclient_secret = \"hunter2\"",
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_example_file_parses() {
+        let c = Config::from_toml(include_str!("../../../examples/relier.toml")).unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:8088");
+        assert_eq!(c.providers.len(), 1);
+        assert_eq!(
+            c.providers[0].client_secret_env.as_deref(),
+            Some("LOCAL_CLIENT_SECRET")
+        );
+        assert_eq!(c.keys.alg, "ES256");
+    }
+
+    #[test]
+    fn override_env_names() {
+        assert_eq!(
+            secret_override_env("my-op.1"),
+            "RELIER_CLIENT_SECRET_MY_OP_1"
+        );
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relier.toml");
+        std::fs::write(
+            &path,
+            "public_url = \"https://x\"\ntheme_css = \"theme.css\"",
+        )
+        .unwrap();
+        let c = Config::from_file(&path).unwrap();
+        assert_eq!(
+            c.resolve(c.theme_css.as_deref().unwrap()),
+            dir.path().join("theme.css")
+        );
+        assert_eq!(c.resolve(Path::new("/abs")), PathBuf::from("/abs"));
+    }
+}

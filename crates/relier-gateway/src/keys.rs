@@ -1,0 +1,256 @@
+//! The RP's signing keys: bootstrap on first start, scheduled rotation (publish → activate →
+//! retire) with the store's `rotate_keys` / `advance_keys`, and keeping every private_key_jwt
+//! provider on the currently active key. The background task also purges expired rows and
+//! refreshes the session gauge.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use relier_jose::Algorithm;
+use relier_store::{KeyInfo, KeyState, Store, StoreError};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock;
+use crate::config::KeysConfig;
+use crate::error::GatewayError;
+use crate::metrics::Metrics;
+use crate::providers::Providers;
+use crate::state::AppState;
+
+/// Rotation, key transitions and provider key refresh.
+pub struct KeyManager {
+    store: Arc<dyn Store>,
+    providers: Arc<Providers>,
+    rotation: Option<u64>,
+    propagation: u64,
+    /// Earliest `activates_at` of a pending key (`u64::MAX`: none).
+    next_transition: AtomicU64,
+    lock: tokio::sync::Mutex<()>,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for KeyManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyManager")
+            .field("rotation", &self.rotation)
+            .field("propagation", &self.propagation)
+            .field("next_transition", &self.next_transition)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyManager {
+    /// First start: applies due transitions and generates a key (`keys.alg`, ES256 by default)
+    /// when the store has no active key at all, plus one for each algorithm a private_key_jwt
+    /// provider needs.
+    pub async fn bootstrap(
+        store: &dyn Store,
+        cfg: &KeysConfig,
+        needed: &[Algorithm],
+        now: u64,
+    ) -> Result<(), GatewayError> {
+        let default: Algorithm = cfg.alg.parse().map_err(|_| {
+            GatewayError::Config(format!("keys.alg: unknown algorithm {:?}", cfg.alg))
+        })?;
+        if default.is_hmac() || default == Algorithm::None {
+            return Err(GatewayError::Config(format!(
+                "keys.alg {default} cannot sign client assertions: use ES256, EdDSA, PS256, RS256…"
+            )));
+        }
+        store.advance_keys(now).await?;
+        let active = store.active_algs().await?;
+        let mut wanted: Vec<Algorithm> = needed.to_vec();
+        if active.is_empty() && !wanted.contains(&default) {
+            wanted.push(default);
+        }
+        for alg in wanted {
+            if !active.contains(&alg) {
+                let info = store.generate_key(alg, None, now).await?;
+                tracing::info!(kid = %info.kid, alg = %alg, "generated the RP signing key");
+            }
+        }
+        Ok(())
+    }
+
+    /// A manager for the built providers.
+    pub fn new(
+        store: Arc<dyn Store>,
+        providers: Arc<Providers>,
+        cfg: &KeysConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        KeyManager {
+            store,
+            providers,
+            rotation: cfg.rotation_interval.map(|d| d.as_secs().max(1)),
+            propagation: cfg.propagation.as_secs(),
+            next_transition: AtomicU64::new(u64::MAX),
+            lock: tokio::sync::Mutex::new(()),
+            metrics,
+        }
+    }
+
+    /// One scheduler step: due transitions, a rotation if one is due, provider keys.
+    pub async fn tick(&self, now: u64) -> Result<(), StoreError> {
+        let _g = self.lock.lock().await;
+        self.sync(now, true).await
+    }
+
+    /// Before a token endpoint call: if a pending key is due, activate it now (instead of at
+    /// the next tick) so the assertion is signed with the key that is active.
+    pub async fn ensure_current(&self, now: u64) {
+        if now < self.next_transition.load(Ordering::Acquire) {
+            return;
+        }
+        let _g = self.lock.lock().await;
+        if now < self.next_transition.load(Ordering::Acquire) {
+            return;
+        }
+        if let Err(e) = self.sync(now, false).await {
+            tracing::warn!(error = %e, "could not apply a due key transition");
+        }
+    }
+
+    async fn sync(&self, now: u64, may_rotate: bool) -> Result<(), StoreError> {
+        for c in self.store.advance_keys(now).await? {
+            tracing::info!(kid = %c.kid, alg = %c.alg, from = %c.from, to = %c.to, "RP key transition");
+        }
+        let mut keys = self.store.list_keys().await?;
+        if may_rotate && let Some(interval) = self.rotation {
+            let mut rotated = false;
+            for alg in due_for_rotation(&keys, interval, now) {
+                for k in self
+                    .store
+                    .rotate_keys(Some(alg), self.propagation, now)
+                    .await?
+                {
+                    self.metrics.key_rotations.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(kid = %k.kid, alg = %alg, activates_at = ?k.activates_at, "RP key rotation: new key published");
+                }
+                rotated = true;
+            }
+            if rotated {
+                keys = self.store.list_keys().await?;
+            }
+        }
+        let next = keys
+            .iter()
+            .filter(|k| k.state == KeyState::Next)
+            .filter_map(|k| k.activates_at)
+            .min()
+            .unwrap_or(u64::MAX);
+        self.next_transition.store(next, Ordering::Release);
+        self.sync_providers(&keys).await
+    }
+
+    async fn sync_providers(&self, keys: &[KeyInfo]) -> Result<(), StoreError> {
+        for p in self.providers.all() {
+            let Some(alg) = p.store_key_alg() else {
+                continue;
+            };
+            let active = keys
+                .iter()
+                .find(|k| k.alg == alg && k.state == KeyState::Active)
+                .map(|k| k.kid.clone());
+            if active.is_none() || active == p.current_kid() {
+                continue;
+            }
+            if let Some(key) = self.store.signing_key(alg).await?
+                && let Err(e) = p.install_key(&key)
+            {
+                tracing::error!(provider = %p.name, error = %e, "cannot use the new active key");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Algorithms whose active key has been active for `interval` and that have no pending key.
+fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<Algorithm> {
+    let mut due = Vec::new();
+    for k in keys.iter().filter(|k| k.state == KeyState::Active) {
+        let pending = keys
+            .iter()
+            .any(|n| n.alg == k.alg && n.state == KeyState::Next);
+        let since = k.activates_at.unwrap_or(k.created_at).max(k.created_at);
+        if !pending && now >= since.saturating_add(interval) && !due.contains(&k.alg) {
+            due.push(k.alg);
+        }
+    }
+    due
+}
+
+/// The scheduler: every `check_interval` (with a little jitter so instances sharing a store
+/// spread out): key tick, purge of expired rows, session gauge.
+pub fn spawn_background(
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let interval = state.settings.check_interval;
+    let task = tokio::spawn(async move {
+        loop {
+            let jitter = Duration::from_millis(u64::from(jitter_ms()) % 250);
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = tokio::time::sleep(interval + jitter) => {}
+            }
+            let now = clock::now();
+            if let Err(e) = state.keys.tick(now).await {
+                tracing::warn!(error = %e, "key maintenance failed");
+            }
+            match state.store.purge_expired(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(
+                    rows = n,
+                    "purged expired sessions, login states and logout jtis"
+                ),
+                Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+            if let Ok(n) = state.store.count_sessions(now).await {
+                state.metrics.sessions.store(n, Ordering::Relaxed);
+            }
+        }
+    });
+    vec![task]
+}
+
+fn jitter_ms() -> u16 {
+    let mut b = [0u8; 2];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    u16::from_le_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kid: &str, state: KeyState, created: u64, activates: Option<u64>) -> KeyInfo {
+        KeyInfo {
+            kid: kid.into(),
+            alg: Algorithm::ES256,
+            state,
+            created_at: created,
+            activates_at: activates,
+            retired_at: None,
+            grace_until: None,
+        }
+    }
+
+    #[test]
+    fn rotation_is_due_after_the_interval_without_a_pending_key() {
+        let k = [key("a", KeyState::Active, 100, None)];
+        assert!(due_for_rotation(&k, 50, 149).is_empty());
+        assert_eq!(due_for_rotation(&k, 50, 150), vec![Algorithm::ES256]);
+        let with_next = [
+            key("a", KeyState::Active, 100, None),
+            key("b", KeyState::Next, 150, Some(200)),
+        ];
+        assert!(due_for_rotation(&with_next, 50, 500).is_empty());
+        // activated later than created: the interval counts from activation
+        let promoted = [key("b", KeyState::Active, 150, Some(200))];
+        assert!(due_for_rotation(&promoted, 50, 240).is_empty());
+        assert_eq!(due_for_rotation(&promoted, 50, 250), vec![Algorithm::ES256]);
+    }
+}

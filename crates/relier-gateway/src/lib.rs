@@ -1,0 +1,203 @@
+//! # relier-gateway
+//!
+//! The login gateway: puts "Login with …" in front of an existing application without changing
+//! its code, either as a **forward-auth** endpoint (`GET /auth/check` for nginx `auth_request`,
+//! Traefik `forwardAuth`, Caddy `forward_auth`) or as a **reverse proxy** (`[upstream]`).
+//!
+//! - Logins: authorization code + PKCE S256 + nonce + state, query and `form_post` response
+//!   modes, RFC 9207 `iss` check, full ID-token validation and UserInfo — all through
+//!   [`relier::RelyingParty`]. The login state lives in the store (any instance can finish it).
+//! - Sessions: an opaque random id in an `HttpOnly; SameSite=Lax` cookie (`__Host-relier` on
+//!   https), the data server-side in the store with idle and absolute timeouts, an in-memory
+//!   cache for the hot path, access-token refresh with a single flight per session.
+//! - Logout: CSRF-protected RP-initiated logout (revocation + end_session redirect) and
+//!   OpenID Connect Back-Channel Logout 1.0 with a jti replay guard.
+//! - Keys: the RP's public JWKS at `/.well-known/jwks.json`, scheduled automatic rotation
+//!   (publish → activate → retire); `private_key_jwt` always signs with the active key.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), relier_gateway::GatewayError> {
+//! let config = relier_gateway::Config::from_file("relier.toml")?;
+//! relier_gateway::run(config).await
+//! # }
+//! ```
+//!
+//! In-process (tests, embedding): [`Gateway::build`] then [`Gateway::serve`] with a listener
+//! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`.
+
+mod clock;
+pub mod config;
+mod cookies;
+mod error;
+mod keys;
+mod metrics;
+mod providers;
+mod proxy;
+mod return_to;
+mod routes;
+mod session;
+mod state;
+mod templates;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+pub use error::GatewayError;
+pub use return_to::sanitize_return_to;
+
+use state::AppState;
+
+/// A built gateway: the router, its state and its background tasks (key rotation, purge,
+/// session gauge). Dropping it without [`Gateway::shutdown`] aborts the tasks.
+pub struct Gateway {
+    state: Arc<AppState>,
+    router: axum::Router,
+    tasks: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("public_url", &self.state.settings.public_url.as_str())
+            .field("providers", &self.state.providers.names())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Opens the store, makes sure the RP has a signing key (ES256 by default, generated on first
+    /// start), discovers every provider (fails fast with the provider's name on any error) and
+    /// starts the background tasks.
+    ///
+    /// # Errors
+    /// [`GatewayError`] naming what is wrong: configuration, store, a provider.
+    pub async fn build(config: Config) -> Result<Gateway, GatewayError> {
+        let state = Arc::new(AppState::build(config).await?);
+        let router = routes::router(state.clone());
+        let (stop, rx) = watch::channel(false);
+        let tasks = keys::spawn_background(state.clone(), rx);
+        Ok(Gateway {
+            state,
+            router,
+            tasks,
+            stop,
+        })
+    }
+
+    /// The axum router (cheap to clone), e.g. for `tower::ServiceExt::oneshot`.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
+    /// The public URL the gateway was configured with.
+    pub fn public_url(&self) -> &str {
+        self.state.settings.public_url.as_str()
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains connections, stops the
+    /// background tasks and closes the store.
+    ///
+    /// # Errors
+    /// [`GatewayError::Serve`] if the server fails.
+    pub async fn serve<F>(self, listener: TcpListener, shutdown: F) -> Result<(), GatewayError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let addr = listener.local_addr().ok();
+        tracing::info!(
+            listen = ?addr,
+            public_url = %self.state.settings.public_url,
+            providers = ?self.state.providers.names(),
+            proxy = self.state.proxy.is_some(),
+            "relier gateway listening"
+        );
+        let app = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(GatewayError::Serve);
+        self.shutdown().await;
+        result
+    }
+
+    /// Stops the background tasks and closes the store (checkpointing SQLite's WAL).
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a background task did not stop in time");
+            }
+        }
+        self.state.store.close().await;
+        tracing::info!("relier gateway stopped");
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Builds the gateway and serves on `listener` until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// As [`Gateway::build`] and [`Gateway::serve`].
+pub async fn serve_on(listener: TcpListener, config: Config) -> Result<(), GatewayError> {
+    let gateway = Gateway::build(config).await?;
+    gateway.serve(listener, shutdown_signal()).await
+}
+
+/// `relier serve`: binds `config.listen` and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// [`GatewayError::Bind`] if the address cannot be bound; otherwise as [`serve_on`].
+pub async fn run(config: Config) -> Result<(), GatewayError> {
+    let addr = config.listen;
+    // Build first so that a configuration or provider error is reported before binding.
+    let gateway = Gateway::build(config).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| GatewayError::Bind { addr, source })?;
+    gateway.serve(listener, shutdown_signal()).await
+}
+
+/// Completes on Ctrl-C or (Unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,277 @@
+//! Prometheus metrics with hand-rolled atomics (no registry, no allocation on the hot path).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+/// Upper bounds (seconds) of the token endpoint histogram.
+pub const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Outcome of `/auth/check` (and of the proxy's authentication).
+#[derive(Debug, Clone, Copy)]
+pub enum CheckResult {
+    /// 200.
+    Ok,
+    /// 401 / redirect to login.
+    Unauthorized,
+    /// Store failure.
+    Error,
+}
+
+/// Every counter the gateway exports.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    logins: Mutex<BTreeMap<(String, &'static str), u64>>,
+    token_buckets: [AtomicU64; BUCKETS.len()],
+    token_count: AtomicU64,
+    token_sum_micros: AtomicU64,
+    /// Live sessions (refreshed by the background task).
+    pub sessions: AtomicU64,
+    check_ok: AtomicU64,
+    check_unauthorized: AtomicU64,
+    check_error: AtomicU64,
+    proxy_ok: AtomicU64,
+    proxy_unauthorized: AtomicU64,
+    proxy_error: AtomicU64,
+    refresh_success: AtomicU64,
+    refresh_failure: AtomicU64,
+    backchannel: Mutex<BTreeMap<&'static str, u64>>,
+    /// Key rotations started by this instance.
+    pub key_rotations: AtomicU64,
+    /// Sessions in the in-memory cache.
+    pub cache_entries: AtomicU64,
+}
+
+impl Metrics {
+    /// A login finished with `outcome` (`success`, `denied`, `expired`, `failed`).
+    pub fn login(&self, provider: &str, outcome: &'static str) {
+        *self
+            .logins
+            .lock()
+            .entry((provider.to_owned(), outcome))
+            .or_insert(0) += 1;
+    }
+
+    /// A token endpoint call (code exchange or refresh) took `d`.
+    pub fn token_endpoint(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        for (b, le) in self.token_buckets.iter().zip(BUCKETS) {
+            if secs <= le {
+                b.fetch_add(1, Relaxed);
+            }
+        }
+        self.token_count.fetch_add(1, Relaxed);
+        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.token_sum_micros.fetch_add(micros, Relaxed);
+    }
+
+    /// One `/auth/check`.
+    pub fn check(&self, r: CheckResult) {
+        match r {
+            CheckResult::Ok => &self.check_ok,
+            CheckResult::Unauthorized => &self.check_unauthorized,
+            CheckResult::Error => &self.check_error,
+        }
+        .fetch_add(1, Relaxed);
+    }
+
+    /// One proxied request.
+    pub fn proxy(&self, r: CheckResult) {
+        match r {
+            CheckResult::Ok => &self.proxy_ok,
+            CheckResult::Unauthorized => &self.proxy_unauthorized,
+            CheckResult::Error => &self.proxy_error,
+        }
+        .fetch_add(1, Relaxed);
+    }
+
+    /// A refresh grant.
+    pub fn refresh(&self, success: bool) {
+        if success {
+            &self.refresh_success
+        } else {
+            &self.refresh_failure
+        }
+        .fetch_add(1, Relaxed);
+    }
+
+    /// A back-channel logout request (`success`, `invalid`, `replay`, `error`).
+    pub fn backchannel(&self, outcome: &'static str) {
+        *self.backchannel.lock().entry(outcome).or_insert(0) += 1;
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn render(&self) -> String {
+        let mut o = String::with_capacity(4096);
+        header(
+            &mut o,
+            "relier_logins_total",
+            "counter",
+            "Completed logins by provider and outcome.",
+        );
+        for ((provider, outcome), n) in self.logins.lock().iter() {
+            let _ = writeln!(
+                o,
+                "relier_logins_total{{provider=\"{}\",outcome=\"{outcome}\"}} {n}",
+                label(provider)
+            );
+        }
+        header(
+            &mut o,
+            "relier_token_endpoint_seconds",
+            "histogram",
+            "Duration of token endpoint calls (code exchange and refresh).",
+        );
+        for (b, le) in self.token_buckets.iter().zip(BUCKETS) {
+            let _ = writeln!(
+                o,
+                "relier_token_endpoint_seconds_bucket{{le=\"{le}\"}} {}",
+                b.load(Relaxed)
+            );
+        }
+        let count = self.token_count.load(Relaxed);
+        let _ = writeln!(
+            o,
+            "relier_token_endpoint_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "a sum of microseconds as seconds"
+        )]
+        let sum = self.token_sum_micros.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(o, "relier_token_endpoint_seconds_sum {sum}");
+        let _ = writeln!(o, "relier_token_endpoint_seconds_count {count}");
+        header(
+            &mut o,
+            "relier_sessions",
+            "gauge",
+            "Live sessions in the store.",
+        );
+        let _ = writeln!(o, "relier_sessions {}", self.sessions.load(Relaxed));
+        header(
+            &mut o,
+            "relier_check_requests_total",
+            "counter",
+            "Forward-auth checks by result.",
+        );
+        for (r, c) in [
+            ("ok", &self.check_ok),
+            ("unauthorized", &self.check_unauthorized),
+            ("error", &self.check_error),
+        ] {
+            let _ = writeln!(
+                o,
+                "relier_check_requests_total{{result=\"{r}\"}} {}",
+                c.load(Relaxed)
+            );
+        }
+        header(
+            &mut o,
+            "relier_proxy_requests_total",
+            "counter",
+            "Reverse-proxy requests by result.",
+        );
+        for (r, c) in [
+            ("ok", &self.proxy_ok),
+            ("unauthorized", &self.proxy_unauthorized),
+            ("error", &self.proxy_error),
+        ] {
+            let _ = writeln!(
+                o,
+                "relier_proxy_requests_total{{result=\"{r}\"}} {}",
+                c.load(Relaxed)
+            );
+        }
+        header(
+            &mut o,
+            "relier_token_refreshes_total",
+            "counter",
+            "Access token refreshes by outcome.",
+        );
+        for (r, c) in [
+            ("success", &self.refresh_success),
+            ("failure", &self.refresh_failure),
+        ] {
+            let _ = writeln!(
+                o,
+                "relier_token_refreshes_total{{outcome=\"{r}\"}} {}",
+                c.load(Relaxed)
+            );
+        }
+        header(
+            &mut o,
+            "relier_backchannel_logouts_total",
+            "counter",
+            "Back-channel logout requests by outcome.",
+        );
+        for (outcome, n) in self.backchannel.lock().iter() {
+            let _ = writeln!(
+                o,
+                "relier_backchannel_logouts_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        header(
+            &mut o,
+            "relier_key_rotations_total",
+            "counter",
+            "RP key rotations started by this instance.",
+        );
+        let _ = writeln!(
+            o,
+            "relier_key_rotations_total {}",
+            self.key_rotations.load(Relaxed)
+        );
+        header(
+            &mut o,
+            "relier_session_cache_entries",
+            "gauge",
+            "Sessions in the in-memory cache.",
+        );
+        let _ = writeln!(
+            o,
+            "relier_session_cache_entries {}",
+            self.cache_entries.load(Relaxed)
+        );
+        o
+    }
+}
+
+fn header(o: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(o, "# HELP {name} {help}");
+    let _ = writeln!(o, "# TYPE {name} {kind}");
+}
+
+/// Escapes a label value (backslash, quote, newline).
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.login("local", "success");
+        m.login("local", "success");
+        m.token_endpoint(Duration::from_millis(30));
+        m.check(CheckResult::Ok);
+        let t = m.render();
+        assert!(t.contains("relier_logins_total{provider=\"local\",outcome=\"success\"} 2\n"));
+        assert!(t.contains("relier_token_endpoint_seconds_bucket{le=\"0.025\"} 0\n"));
+        assert!(t.contains("relier_token_endpoint_seconds_bucket{le=\"0.05\"} 1\n"));
+        assert!(t.contains("relier_token_endpoint_seconds_bucket{le=\"+Inf\"} 1\n"));
+        assert!(t.contains("relier_token_endpoint_seconds_count 1\n"));
+        assert!(t.contains("relier_check_requests_total{result=\"ok\"} 1\n"));
+        assert!(t.contains("# TYPE relier_sessions gauge\n"));
+        assert_eq!(label("a\"b\\"), "a\\\"b\\\\");
+    }
+}

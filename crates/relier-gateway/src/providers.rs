@@ -1,0 +1,456 @@
+//! One [`RelyingParty`] per provider (its JWKS cache lives there), built at start from the
+//! inline configuration or the store's registry. A provider authenticating with the store's
+//! key (private_key_jwt) gets a new `RelyingParty` whenever the active key changes, so client
+//! assertions are always signed with the currently active key.
+
+mod credentials;
+
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use relier::{HttpClient, HttpConfig, RelyingParty};
+use relier_core::client_auth::AssertionAudience;
+use relier_core::{
+    Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, ProviderMetadata,
+    RedirectUrl, Secret,
+};
+use relier_jose::SigningKey;
+use relier_store::{JwksMode, Store};
+
+use crate::config::{Config, ProviderConfig, secret_override_env};
+use crate::error::GatewayError;
+use credentials::{http_config, parse_private_key, read_capped, secret_for};
+
+/// A configured provider.
+pub struct Provider {
+    /// Local name (in URLs).
+    pub name: String,
+    /// Button text.
+    pub display_name: String,
+    rp: RwLock<Arc<RelyingParty>>,
+    tpl: Template,
+    store_key_alg: Option<Algorithm>,
+    kid: Mutex<Option<String>>,
+    params: AuthorizationParams,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("name", &self.name)
+            .field("issuer", &self.tpl.metadata.issuer)
+            .field("method", &self.tpl.method)
+            .field("store_key_alg", &self.store_key_alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What is needed to (re)build the provider's `RelyingParty`.
+struct Template {
+    http: HttpClient,
+    metadata: ProviderMetadata,
+    client_id: ClientId,
+    method: AuthMethod,
+    secret: Option<Secret>,
+    static_key: Option<SigningKey>,
+    hmac_alg: Algorithm,
+    redirect: RedirectUrl,
+    id_token_alg: Algorithm,
+    audience: AssertionAudience,
+}
+
+impl Template {
+    fn client_auth(&self, key: Option<&SigningKey>) -> Result<ClientAuth, String> {
+        let cid = self.client_id.clone();
+        let secret = || {
+            self.secret
+                .clone()
+                .ok_or_else(|| format!("{} needs a client secret", self.method))
+        };
+        let auth = match self.method {
+            AuthMethod::ClientSecretBasic => ClientAuth::client_secret_basic(cid, secret()?),
+            AuthMethod::ClientSecretPost => ClientAuth::client_secret_post(cid, secret()?),
+            AuthMethod::ClientSecretJwt => {
+                ClientAuth::client_secret_jwt(cid, &secret()?, self.hmac_alg)
+                    .map_err(|e| e.to_string())?
+            }
+            AuthMethod::PrivateKeyJwt => {
+                let key = key
+                    .or(self.static_key.as_ref())
+                    .ok_or("private_key_jwt needs private_key or use_store_key = true")?;
+                ClientAuth::private_key_jwt(cid, key.clone()).map_err(|e| e.to_string())?
+            }
+            AuthMethod::TlsClientAuth => ClientAuth::tls_client_auth(cid),
+            AuthMethod::SelfSignedTlsClientAuth => ClientAuth::self_signed_tls_client_auth(cid),
+            AuthMethod::None => ClientAuth::none(cid),
+            other => return Err(format!("client authentication {other} is not supported")),
+        };
+        Ok(auth.with_assertion_audience(self.audience))
+    }
+
+    fn build(&self, key: Option<&SigningKey>) -> Result<RelyingParty, String> {
+        let auth = self.client_auth(key)?;
+        let mut b = RelyingParty::builder(self.http.clone(), self.metadata.clone(), auth)
+            .redirect_uri(self.redirect.clone())
+            .id_token_alg(self.id_token_alg);
+        if let Some(s) = &self.secret {
+            b = b.client_secret(s.clone());
+        }
+        Ok(b.build())
+    }
+}
+
+impl Provider {
+    /// The current relying party (cheap: an `Arc` clone under a read lock).
+    pub fn rp(&self) -> Arc<RelyingParty> {
+        self.rp.read().clone()
+    }
+
+    /// The authorization request parameters (scopes, response mode, prompt, extras).
+    pub fn params(&self) -> &AuthorizationParams {
+        &self.params
+    }
+
+    /// The store key algorithm, for providers signing with the gateway's own key.
+    pub fn store_key_alg(&self) -> Option<Algorithm> {
+        self.store_key_alg
+    }
+
+    /// The kid of the store key in use.
+    pub fn current_kid(&self) -> Option<String> {
+        self.kid.lock().clone()
+    }
+
+    /// Switches to `key` (the store's active key) if its kid differs from the one in use.
+    /// Returns whether the relying party was rebuilt.
+    pub fn install_key(&self, key: &SigningKey) -> Result<bool, String> {
+        let kid = key.kid().map(str::to_owned);
+        if kid.is_some() && *self.kid.lock() == kid {
+            return Ok(false);
+        }
+        let rp = self.tpl.build(Some(key))?;
+        *self.rp.write() = Arc::new(rp);
+        *self.kid.lock() = kid.clone();
+        tracing::info!(provider = %self.name, kid = ?kid, "client assertions now signed with the store's active key");
+        Ok(true)
+    }
+}
+
+/// Every provider, in configuration order.
+#[derive(Debug, Default)]
+pub struct Providers {
+    list: Vec<Arc<Provider>>,
+}
+
+impl Providers {
+    /// By name.
+    pub fn get(&self, name: &str) -> Option<&Arc<Provider>> {
+        self.list.iter().find(|p| p.name == name)
+    }
+
+    /// All, in order.
+    pub fn all(&self) -> &[Arc<Provider>] {
+        &self.list
+    }
+
+    /// Names, in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.list.iter().map(|p| p.name.as_str()).collect()
+    }
+}
+
+/// Everything a provider is built from, before discovery.
+struct Spec {
+    name: String,
+    display_name: String,
+    issuer: String,
+    client_id: String,
+    method: AuthMethod,
+    secret: Option<Secret>,
+    static_key: Option<SigningKey>,
+    store_key_alg: Option<Algorithm>,
+    signing_alg: Option<Algorithm>,
+    id_token_alg: Option<Algorithm>,
+    http: HttpConfig,
+    scopes: Vec<String>,
+}
+
+/// The store key algorithms the inline and registry providers need (for key bootstrap).
+pub async fn needed_store_algs(
+    config: &Config,
+    store: &dyn Store,
+) -> Result<Vec<Algorithm>, GatewayError> {
+    let default = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
+    let mut algs = Vec::new();
+    for p in &config.providers {
+        let alg = if p.is_registry() {
+            match store.get_provider(&p.name).await? {
+                Some(r) if r.auth_method == AuthMethod::PrivateKeyJwt => {
+                    Some(r.signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default))
+                }
+                _ => None,
+            }
+        } else if p.use_store_key {
+            Some(opt_alg(p.signing_alg.as_deref(), &p.name)?.unwrap_or(default))
+        } else {
+            None
+        };
+        if let Some(a) = alg
+            && !algs.contains(&a)
+        {
+            algs.push(a);
+        }
+    }
+    Ok(algs)
+}
+
+/// Builds every provider: credentials, discovery (fail fast), relying party.
+pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, GatewayError> {
+    let public = config.public_url.trim_end_matches('/');
+    let mut list: Vec<Arc<Provider>> = Vec::new();
+    for p in &config.providers {
+        relier_store::validate_provider_name(&p.name)
+            .map_err(|e| GatewayError::provider(&p.name, e))?;
+        if list.iter().any(|q| q.name == p.name) {
+            return Err(GatewayError::provider(&p.name, "configured twice"));
+        }
+        let spec = if p.is_registry() {
+            registry_spec(config, p, store).await?
+        } else {
+            inline_spec(config, p)?
+        };
+        let redirect = format!("{public}/auth/callback/{}", p.name);
+        list.push(Arc::new(build_one(p, spec, &redirect, store).await?));
+    }
+    Ok(Providers { list })
+}
+
+async fn build_one(
+    p: &ProviderConfig,
+    spec: Spec,
+    redirect: &str,
+    store: &dyn Store,
+) -> Result<Provider, GatewayError> {
+    let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
+    let http = HttpClient::new(&spec.http).map_err(|e| err(&e))?;
+    let issuer = IssuerUrl::new(spec.issuer.clone()).map_err(|e| err(&e))?;
+    let metadata = relier::discover(&http, &issuer)
+        .await
+        .map_err(|e| err(&format!("discovery of {} failed: {e}", issuer.as_str())))?;
+    let tpl = Template {
+        http,
+        metadata,
+        client_id: ClientId::new(spec.client_id.clone()).map_err(|e| err(&e))?,
+        method: spec.method,
+        secret: spec.secret,
+        static_key: spec.static_key,
+        hmac_alg: spec
+            .signing_alg
+            .filter(Algorithm::is_hmac)
+            .unwrap_or(Algorithm::HS256),
+        redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
+        id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
+        audience: match p.assertion_audience.as_deref() {
+            None | Some("issuer") => AssertionAudience::Issuer,
+            Some("endpoint") => AssertionAudience::Endpoint,
+            Some(other) => {
+                return Err(err(&format!(
+                    "assertion_audience {other:?}: use \"issuer\" or \"endpoint\""
+                )));
+            }
+        },
+    };
+    let key = match spec.store_key_alg {
+        Some(alg) => Some(store.signing_key(alg).await?.ok_or_else(|| {
+            err(&format!(
+                "the store has no active {alg} key for private_key_jwt"
+            ))
+        })?),
+        None => None,
+    };
+    let rp = tpl.build(key.as_ref()).map_err(|e| err(&e))?;
+    let response_mode = match p.response_mode.as_deref() {
+        None | Some("query") => None,
+        Some("form_post") => Some("form_post".to_owned()),
+        Some(other) => {
+            return Err(err(&format!(
+                "response_mode {other:?}: use \"query\" or \"form_post\""
+            )));
+        }
+    };
+    let params = AuthorizationParams {
+        scopes: spec.scopes,
+        prompt: p.prompt.clone(),
+        response_mode,
+        extra: p
+            .extra_params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        ..Default::default()
+    };
+    tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
+    Ok(Provider {
+        name: spec.name,
+        display_name: spec.display_name,
+        rp: RwLock::new(Arc::new(rp)),
+        tpl,
+        store_key_alg: spec.store_key_alg,
+        kid: Mutex::new(key.as_ref().and_then(|k| k.kid().map(str::to_owned))),
+        params,
+    })
+}
+
+fn parse_alg(s: &str) -> Result<Algorithm, String> {
+    s.parse::<Algorithm>()
+        .map_err(|_| format!("unknown algorithm {s:?}"))
+}
+
+fn opt_alg(s: Option<&str>, provider: &str) -> Result<Option<Algorithm>, GatewayError> {
+    s.map(parse_alg)
+        .transpose()
+        .map_err(|e| GatewayError::provider(provider, e))
+}
+
+fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
+    let err = |e: String| GatewayError::provider(&p.name, e);
+    let client_id = p
+        .client_id
+        .clone()
+        .ok_or_else(|| err("client_id is required with issuer".into()))?;
+    let secret = secret_for(config, p)?;
+    if p.private_key.is_some() && p.use_store_key {
+        return Err(err(
+            "use either private_key or use_store_key, not both".into()
+        ));
+    }
+    let method = match p.auth_method.as_deref() {
+        Some(m) => m.parse::<AuthMethod>().map_err(|e| err(e.to_string()))?,
+        None if p.private_key.is_some() || p.use_store_key => AuthMethod::PrivateKeyJwt,
+        None if p.tls_cert.is_some() => AuthMethod::TlsClientAuth,
+        None if secret.is_some() => AuthMethod::ClientSecretBasic,
+        None => {
+            return Err(err(
+                "no client credential: set client_secret_env (or client_secret_file), \
+                 private_key, use_store_key = true, or auth_method = \"none\""
+                    .into(),
+            ));
+        }
+    };
+    let signing_alg = opt_alg(p.signing_alg.as_deref(), &p.name)?;
+    let static_key = match &p.private_key {
+        Some(path) => {
+            let alg = signing_alg.filter(|a| !a.is_hmac());
+            let bytes = read_capped(&config.resolve(path))
+                .map_err(|e| err(format!("private_key {}: {e}", path.display())))?;
+            let key = parse_private_key(&bytes, alg)
+                .map_err(|e| err(format!("private_key {}: {e}", path.display())))?;
+            Some(match &p.key_id {
+                Some(kid) => key.with_kid(kid.clone()),
+                None => key,
+            })
+        }
+        None => None,
+    };
+    let default_alg = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
+    let store_key_alg = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
+        .then(|| signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg));
+    Ok(Spec {
+        name: p.name.clone(),
+        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
+        issuer: p.issuer.clone().unwrap_or_default(),
+        client_id,
+        method,
+        secret,
+        static_key,
+        store_key_alg,
+        signing_alg,
+        id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
+        http: http_config(config, p, p.tls_cert.as_deref(), p.tls_key.as_deref())?,
+        scopes: p
+            .scopes
+            .clone()
+            .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
+    })
+}
+
+async fn registry_spec(
+    config: &Config,
+    p: &ProviderConfig,
+    store: &dyn Store,
+) -> Result<Spec, GatewayError> {
+    let err = |e: String| GatewayError::provider(&p.name, e);
+    if p.client_id.is_some()
+        || p.auth_method.is_some()
+        || p.private_key.is_some()
+        || p.use_store_key
+        || p.client_secret.is_some()
+        || p.client_secret_env.is_some()
+        || p.client_secret_file.is_some()
+        || p.tls_cert.is_some()
+        || p.signing_alg.is_some()
+        || p.id_token_alg.is_some()
+    {
+        return Err(err(
+            "without issuer this is a registry provider: only name, display_name, scopes, \
+             response_mode, prompt, ca_file, assertion_audience and extra_params may be set \
+             (everything else comes from the store)"
+                .into(),
+        ));
+    }
+    let r = store.get_provider(&p.name).await?.ok_or_else(|| {
+        err(format!(
+            "not in the store {}: register it with `relier providers register/add/import`, or \
+             configure it inline with issuer and client_id",
+            config.store_url()
+        ))
+    })?;
+    let expected = format!(
+        "{}/auth/callback/{}",
+        config.public_url.trim_end_matches('/'),
+        p.name
+    );
+    if !r.redirect_uris.contains(&expected) {
+        tracing::warn!(provider = %p.name, expected = %expected, registered = ?r.redirect_uris,
+            "the gateway's redirect URI is not among the provider's registered redirect URIs; the OP will likely refuse logins");
+    }
+    let default_alg = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
+    let store_key_alg = (r.auth_method == AuthMethod::PrivateKeyJwt).then(|| {
+        r.signing_alg
+            .filter(|a| !a.is_hmac())
+            .unwrap_or(default_alg)
+    });
+    if store_key_alg.is_some()
+        && r.jwks_mode == Some(JwksMode::Inline)
+        && config.keys.rotation_interval.is_some()
+    {
+        tracing::warn!(provider = %p.name,
+            "registered with an inline JWKS: after an automatic key rotation run `relier providers sync`, or register with a jwks_uri pointing at /.well-known/jwks.json");
+    }
+    let secret = match std::env::var(secret_override_env(&p.name)) {
+        Ok(v) if !v.is_empty() => Some(Secret::new(v)),
+        _ => r.client_secret.clone(),
+    };
+    Ok(Spec {
+        name: p.name.clone(),
+        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
+        issuer: r.issuer.clone(),
+        client_id: r.client_id.clone(),
+        method: r.auth_method,
+        secret,
+        static_key: None,
+        store_key_alg,
+        signing_alg: r.signing_alg,
+        id_token_alg: r.id_token_alg,
+        http: http_config(
+            config,
+            p,
+            r.tls_cert_path.as_deref(),
+            r.tls_key_path.as_deref(),
+        )?,
+        scopes: p
+            .scopes
+            .clone()
+            .unwrap_or_else(|| r.scopes.split_whitespace().map(str::to_owned).collect()),
+    })
+}

@@ -1,0 +1,194 @@
+//! Reverse-proxy mode: authenticated requests are streamed to the upstream with the identity
+//! headers; client-sent `X-Relier-*` (and mapped) headers, the gateway's cookies and hop-by-hop
+//! headers never reach it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use url::Url;
+
+use crate::config::UpstreamConfig;
+use crate::cookies;
+use crate::error::{GatewayError, PageError, Problem};
+use crate::session::Authed;
+use crate::state::Settings;
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) plus `proxy-connection`.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-connection",
+];
+
+/// The upstream client.
+#[derive(Debug)]
+pub struct Proxy {
+    client: reqwest::Client,
+    base: String,
+    preserve_host: bool,
+}
+
+impl Proxy {
+    /// From `[upstream]`.
+    pub fn new(cfg: &UpstreamConfig) -> Result<Self, GatewayError> {
+        let bad = |m: &str| GatewayError::Config(format!("upstream.url {}: {m}", cfg.url));
+        let url = Url::parse(&cfg.url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(bad("must be an http:// or https:// URL"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("must not have a query or fragment"));
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| bad(&e.to_string()))?;
+        Ok(Proxy {
+            client,
+            base: url.as_str().trim_end_matches('/').to_owned(),
+            preserve_host: cfg.preserve_host,
+        })
+    }
+
+    /// Streams `req` to the upstream as `authed`'s user.
+    pub async fn forward(
+        &self,
+        settings: &Settings,
+        req: Request,
+        authed: &Authed,
+        client: Option<SocketAddr>,
+    ) -> Response {
+        let (parts, body) = req.into_parts();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let mut headers = parts.headers;
+        let original_host = headers.get(header::HOST).cloned();
+        let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+            || headers
+                .get(header::CONTENT_LENGTH)
+                .is_some_and(|v| v.as_bytes() != b"0");
+        strip_request_headers(settings, &mut headers);
+        if !self.preserve_host {
+            headers.remove(header::HOST);
+        }
+        for (name, value) in &authed.session.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        forwarded_headers(settings, &mut headers, original_host, client);
+        let mut rb = self
+            .client
+            .request(parts.method, format!("{}{path}", self.base))
+            .headers(headers);
+        if has_body {
+            rb = rb.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+        }
+        match rb.send().await {
+            Ok(resp) => {
+                let resp: axum::http::Response<reqwest::Body> = resp.into();
+                let (mut parts, body) = resp.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                Response::from_parts(parts, Body::new(body))
+            }
+            Err(e) => PageError::new(Problem::BadGateway, format!("upstream {}: {e}", self.base))
+                .into_response(),
+        }
+    }
+}
+
+/// Removes hop-by-hop headers, including those the `Connection` header names.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        headers.remove(n);
+    }
+    for n in HOP_BY_HOP {
+        headers.remove(n);
+    }
+}
+
+/// Everything the client must not be able to send upstream: hop-by-hop headers, any
+/// `X-Relier-*` header, the configured claim headers, the gateway's cookies.
+pub fn strip_request_headers(settings: &Settings, headers: &mut HeaderMap) {
+    strip_hop_by_hop(headers);
+    let spoofable: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| {
+            k.as_str().starts_with("x-relier-") || settings.header_map.iter().any(|(h, _)| h == *k)
+        })
+        .cloned()
+        .collect();
+    for k in spoofable {
+        headers.remove(k);
+    }
+    cookies::strip(
+        headers,
+        &[settings.cookie_name],
+        settings.login_cookie_prefix,
+    );
+}
+
+fn forwarded_headers(
+    settings: &Settings,
+    headers: &mut HeaderMap,
+    original_host: Option<HeaderValue>,
+    client: Option<SocketAddr>,
+) {
+    if let Some(addr) = client {
+        let ip = addr.ip().to_string();
+        let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            Some(prev) => format!("{prev}, {ip}"),
+            None => ip,
+        };
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert("x-forwarded-for", v);
+        }
+    }
+    headers.insert(
+        "x-forwarded-proto",
+        HeaderValue::from_static(if settings.secure { "https" } else { "http" }),
+    );
+    if let Some(h) = original_host {
+        headers.insert("x-forwarded-host", h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_and_connection_named_headers_go() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-secret"),
+        );
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key(header::ACCEPT));
+    }
+}

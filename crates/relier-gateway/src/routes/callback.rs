@@ -1,0 +1,223 @@
+//! `GET|POST /auth/callback/{provider}`: query and `form_post` responses. The login state is
+//! taken (once) from the store by the `state` parameter — never from a SameSite=Lax cookie, so
+//! cross-site `form_post` (Sign in with Apple) works; the optional binding cookie is
+//! `SameSite=None` on https.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use relier_core::{CallbackError, CallbackParams, Secret};
+use relier_store::{SessionRecord, session_id_hash};
+use serde_json::{Map, Value};
+
+use super::login::{binding_cookie, binding_same_site};
+use super::{param, redirect};
+use crate::clock;
+use crate::cookies;
+use crate::error::{PageError, Problem};
+use crate::session::{ID_BYTES, session_cookie, try_random_token};
+use crate::state::AppState;
+
+/// Protocol claims not kept in the session's identity claims.
+const DROPPED_CLAIMS: [&str; 11] = [
+    "nonce", "at_hash", "c_hash", "s_hash", "aud", "azp", "exp", "iat", "nbf", "jti", "sid",
+];
+
+/// `GET /auth/callback/{provider}?code=…&state=…&iss=…`.
+pub async fn query(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let raw = q.unwrap_or_default();
+    complete(&state, &name, raw.as_bytes(), &headers).await
+}
+
+/// `POST /auth/callback/{provider}` (`response_mode=form_post`).
+pub async fn form_post(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    complete(&state, &name, &body, &headers).await
+}
+
+async fn complete(
+    state: &AppState,
+    name: &str,
+    raw: &[u8],
+    headers: &HeaderMap,
+) -> Result<Response, PageError> {
+    let result = finish(state, name, raw, headers).await;
+    let outcome = match &result {
+        Ok(_) => "success",
+        Err((o, _)) => o,
+    };
+    if state.providers.get(name).is_some() {
+        state.metrics.login(name, outcome);
+    }
+    result.map_err(|(_, e)| e)
+}
+
+type Failed = (&'static str, PageError);
+
+fn failed(p: Problem, d: impl std::fmt::Display) -> Failed {
+    let outcome = match p {
+        Problem::LoginExpired => "expired",
+        Problem::Denied => "denied",
+        _ => "failed",
+    };
+    (outcome, PageError::new(p, d))
+}
+
+async fn finish(
+    state: &AppState,
+    name: &str,
+    raw: &[u8],
+    headers: &HeaderMap,
+) -> Result<Response, Failed> {
+    let s = &state.settings;
+    let provider = state
+        .providers
+        .get(name)
+        .ok_or_else(|| {
+            failed(
+                Problem::UnknownProvider,
+                format!("callback for unknown provider {name:?}"),
+            )
+        })?
+        .clone();
+    let params = CallbackParams::parse(raw).map_err(|e| failed(Problem::LoginFailed, e))?;
+    let st = param(raw, "state")
+        .ok_or_else(|| failed(Problem::LoginFailed, "callback without state"))?;
+    let now = clock::now();
+    let login = state
+        .store
+        .take_login_state(&st, now)
+        .await
+        .map_err(|e| failed(Problem::Internal, e))?
+        .ok_or_else(|| {
+            failed(
+                Problem::LoginExpired,
+                "unknown, expired or already used state",
+            )
+        })?;
+    if login.provider != name {
+        return Err(failed(
+            Problem::LoginFailed,
+            format!(
+                "callback at provider {name} for a login started with {}",
+                login.provider
+            ),
+        ));
+    }
+    let binding = binding_cookie(s, &st);
+    if s.bind_login && cookies::get(headers, &binding).is_none() {
+        return Err(failed(
+            Problem::LoginExpired,
+            "login-binding cookie missing: the callback reached a browser that did not start this login",
+        ));
+    }
+    if provider.store_key_alg().is_some() {
+        state.keys.ensure_current(now).await;
+    }
+    let rp = provider.rp();
+    let started = Instant::now();
+    let result = rp.complete_login(params, &login.pending).await;
+    if !matches!(result, Err(relier::Error::Callback(_))) {
+        state.metrics.token_endpoint(started.elapsed());
+    }
+    let done = result.map_err(|e| match e {
+        relier::Error::Callback(CallbackError::OpError { .. }) => failed(Problem::Denied, e),
+        relier::Error::Http { .. } => failed(Problem::ProviderUnavailable, e),
+        e => failed(Problem::LoginFailed, e),
+    })?;
+    let idt = done.id_token.claims();
+    let mut claims: Map<String, Value> = idt.all.clone();
+    if rp.metadata().userinfo_endpoint.is_some() {
+        let info = rp
+            .userinfo(&done.tokens.access_token, &idt.sub)
+            .await
+            .map_err(|e| match e {
+                relier::Error::Http { .. } => {
+                    failed(Problem::ProviderUnavailable, format!("userinfo: {e}"))
+                }
+                e => failed(Problem::LoginFailed, format!("userinfo: {e}")),
+            })?;
+        for (k, v) in info {
+            if !matches!(k.as_str(), "iss" | "sub" | "aud") {
+                claims.insert(k, v);
+            }
+        }
+    }
+    for c in DROPPED_CLAIMS {
+        claims.remove(c);
+    }
+    let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+    let display = text("name").or_else(|| {
+        match (text("given_name"), text("family_name")) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (g, f) => g.or(f),
+        }
+        .or_else(|| text("preferred_username"))
+    });
+    let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
+        return Err(failed(Problem::Internal, "random source failed"));
+    };
+    let id = Secret::new(id);
+    let rec = SessionRecord {
+        provider: name.to_owned(),
+        iss: idt.iss.clone(),
+        sub: idt.sub.clone(),
+        sid: idt.sid.clone(),
+        email: text("email"),
+        name: display,
+        access_token: Some(done.tokens.access_token.clone()),
+        refresh_token: done.tokens.refresh_token.clone(),
+        id_token: Some(done.id_token.raw().clone()),
+        access_expires_at: done.tokens.expires_in.map(|e| now.saturating_add(e)),
+        csrf_token: Secret::new(csrf),
+        created_at: now,
+        last_seen_at: now,
+        idle_expires_at: now.saturating_add(s.idle_timeout),
+        absolute_expires_at: now.saturating_add(s.absolute_timeout),
+        version: 0,
+        claims: Value::Object(claims),
+    };
+    // A new login replaces the browser's previous session (no fixation, no orphan).
+    if let Some(old) = session_cookie(s, headers) {
+        state.sessions.remove(&session_id_hash(&old));
+        if let Err(e) = state.store.delete_session(&old).await {
+            tracing::warn!(error = %e, "could not delete the previous session");
+        }
+    }
+    state
+        .store
+        .create_session(&id, &rec)
+        .await
+        .map_err(|e| failed(Problem::Internal, e))?;
+    tracing::info!(provider = %name, sub = %rec.sub, "login completed");
+    let mut resp = redirect(StatusCode::FOUND, &login.return_to);
+    let h = resp.headers_mut();
+    if let Some(c) = cookies::set(
+        s.cookie_name,
+        id.expose(),
+        Some(s.absolute_timeout),
+        s.secure,
+        "Lax",
+    ) {
+        h.append(header::SET_COOKIE, c);
+    }
+    if s.bind_login
+        && let Some(c) = cookies::expire(&binding, s.secure, binding_same_site(s))
+    {
+        h.append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,124 @@
+//! `GET /auth/login` (the chooser) and `GET /auth/login/{provider}` (the redirect to the OP,
+//! with state, nonce and PKCE S256 kept server-side in the store).
+
+use std::sync::Arc;
+
+use aws_lc_rs::digest;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use relier_store::LoginState;
+
+use super::redirect;
+use crate::clock;
+use crate::cookies;
+use crate::error::{PageError, Problem};
+use crate::return_to::{self, sanitize_return_to};
+use crate::state::{AppState, Settings};
+use crate::templates::{self, Choice};
+
+/// `GET /auth/login?return_to=/path`.
+pub async fn chooser(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
+    let raw = q.unwrap_or_default();
+    let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
+    let choices: Vec<Choice<'_>> = state
+        .providers
+        .all()
+        .iter()
+        .map(|p| Choice {
+            name: &p.name,
+            display_name: &p.display_name,
+        })
+        .collect();
+    templates::page_response(
+        StatusCode::OK,
+        &templates::chooser(&state.settings.title, &choices, &return_to),
+    )
+}
+
+/// The login-binding cookie's name for a `state`.
+pub fn binding_cookie(settings: &Settings, state: &str) -> String {
+    let d = digest::digest(&digest::SHA256, state.as_bytes());
+    let hex: String = d
+        .as_ref()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}{hex}", settings.login_cookie_prefix)
+}
+
+/// SameSite of the login-binding cookie: `None` on https (a `form_post` callback is a
+/// cross-site POST, e.g. Sign in with Apple), `Lax` on http (loopback only).
+pub fn binding_same_site(settings: &Settings) -> &'static str {
+    if settings.secure { "None" } else { "Lax" }
+}
+
+/// `GET /auth/login/{provider}?return_to=/path`.
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, PageError> {
+    let provider = state
+        .providers
+        .get(&name)
+        .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
+    let raw = q.unwrap_or_default();
+    let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
+    let (url, pending) = provider
+        .rp()
+        .authorization_url(provider.params())
+        .map_err(|e| PageError::new(Problem::Internal, format!("authorization request: {e}")))?;
+    let now = clock::now();
+    let s = &state.settings;
+    let login = LoginState {
+        provider: name.clone(),
+        pending,
+        return_to,
+        created_at: now,
+        expires_at: now.saturating_add(s.login_timeout),
+    };
+    let key = login.pending.state.expose().to_owned();
+    state.store.put_login_state(&key, &login).await?;
+    let mut resp = redirect(StatusCode::FOUND, url.as_str());
+    resp.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if s.bind_login
+        && let Some(c) = cookies::set(
+            &binding_cookie(s, &key),
+            "1",
+            Some(s.login_timeout),
+            s.secure,
+            binding_same_site(s),
+        )
+    {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    tracing::debug!(provider = %name, "login started");
+    Ok(resp)
+}
+
+/// `GET /auth/assets/relier.css`.
+pub async fn base_css() -> Response {
+    css(templates::BASE_CSS.to_owned())
+}
+
+/// `GET /auth/assets/theme.css` (empty without `theme_css`).
+pub async fn theme_css(State(state): State<Arc<AppState>>) -> Response {
+    css(state.settings.theme_css.clone().unwrap_or_default())
+}
+
+fn css(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}

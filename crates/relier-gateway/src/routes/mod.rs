@@ -1,0 +1,153 @@
+//! The HTTP surface: `/auth/*`, `/.well-known/jwks.json`, `/healthz`, `/metrics`, and — in
+//! reverse-proxy mode — everything else.
+
+mod backchannel;
+mod callback;
+mod check;
+mod health;
+mod jwks;
+mod login;
+mod logout;
+mod metrics;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+
+use crate::error::{PageError, Problem};
+use crate::metrics::CheckResult;
+use crate::session as sessions;
+use crate::state::AppState;
+
+/// Largest callback / logout / back-channel request body.
+const SMALL_BODY: usize = 64 * 1024;
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut r = Router::new()
+        .route("/auth/login", get(login::chooser))
+        .route("/auth/login/{provider}", get(login::start))
+        .route(
+            "/auth/callback/{provider}",
+            get(callback::query).post(callback::form_post),
+        )
+        .route("/auth/session", get(session::current))
+        .route("/auth/check", any(check::check))
+        .route("/auth/logout", get(logout::confirm).post(logout::logout))
+        .route("/auth/logged-out", get(logout::logged_out))
+        .route(
+            "/auth/backchannel-logout/{provider}",
+            post(backchannel::logout),
+        )
+        .route("/auth/assets/relier.css", get(login::base_css))
+        .route("/auth/assets/theme.css", get(login::theme_css))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
+        .route("/healthz", get(health::healthz));
+    if state.settings.metrics {
+        r = r.route("/metrics", get(metrics::metrics));
+    }
+    r.fallback(fallback)
+        .layer(DefaultBodyLimit::max(SMALL_BODY))
+        .with_state(state)
+}
+
+/// `{"error": code}` with `Cache-Control: no-store`.
+pub(crate) fn json_error(status: StatusCode, code: &str) -> Response {
+    no_store(
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            format!("{{\"error\":\"{code}\"}}"),
+        )
+            .into_response(),
+    )
+}
+
+/// Adds `Cache-Control: no-store`.
+pub(crate) fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// A redirect with `Location` as given (relative or absolute).
+pub(crate) fn redirect(status: StatusCode, location: &str) -> Response {
+    let mut resp = status.into_response();
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+        Err(_) => {
+            resp.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/"));
+        }
+    }
+    no_store(resp)
+}
+
+/// The first value of `name` in a query string or form body.
+pub(crate) fn param(raw: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(raw)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A top-level browser navigation (gets a redirect to the login page instead of a 401).
+pub(crate) fn is_navigation(method: &Method, headers: &HeaderMap) -> bool {
+    if method != Method::GET && method != Method::HEAD {
+        return false;
+    }
+    let accept_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let navigate = headers
+        .get("sec-fetch-mode")
+        .is_some_and(|v| v.as_bytes() == b"navigate");
+    accept_html || navigate
+}
+
+/// `/auth/login?return_to=…` for a path + query.
+pub(crate) fn login_redirect(return_to: &str) -> Response {
+    let q: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    redirect(StatusCode::FOUND, &format!("/auth/login?return_to={q}"))
+}
+
+/// Reverse proxy (with `[upstream]`) or 404.
+async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let Some(proxy) = &state.proxy else {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    };
+    if req.uri().path().starts_with("/auth/") || req.uri().path() == "/auth" {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    }
+    match sessions::authenticate(&state, req.headers()).await {
+        Err(e) => {
+            state.metrics.proxy(CheckResult::Error);
+            PageError::new(Problem::Internal, format!("store: {e}")).into_response()
+        }
+        Ok(None) => {
+            state.metrics.proxy(CheckResult::Unauthorized);
+            if is_navigation(req.method(), req.headers()) {
+                let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+                login_redirect(target)
+            } else {
+                json_error(StatusCode::UNAUTHORIZED, "unauthenticated")
+            }
+        }
+        Ok(Some(authed)) => {
+            state.metrics.proxy(CheckResult::Ok);
+            let client = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0);
+            proxy.forward(&state.settings, req, &authed, client).await
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! [`AppState`]: everything the handlers share, built once at start.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::http::HeaderName;
+use relier_store::{MasterKeySource, Store, StoreUrl};
+use url::Url;
+
+use crate::clock;
+use crate::config::Config;
+use crate::error::GatewayError;
+use crate::keys::KeyManager;
+use crate::metrics::Metrics;
+use crate::providers::{self, Providers};
+use crate::proxy::Proxy;
+use crate::session::{RefreshLocks, SessionCache};
+
+/// The built-in identity headers (also stripped from every proxied request).
+pub const H_PROVIDER: &str = "x-relier-provider";
+/// `X-Relier-Issuer`.
+pub const H_ISSUER: &str = "x-relier-issuer";
+/// `X-Relier-Subject`.
+pub const H_SUBJECT: &str = "x-relier-subject";
+/// `X-Relier-Email`.
+pub const H_EMAIL: &str = "x-relier-email";
+/// `X-Relier-Name`.
+pub const H_NAME: &str = "x-relier-name";
+
+/// Header names a claim mapping may not use.
+const RESERVED_HEADERS: [&str; 23] = [
+    "host",
+    "cookie",
+    "set-cookie",
+    "authorization",
+    "proxy-authorization",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-real-ip",
+    "location",
+    "x-csrf-token",
+];
+
+/// Settings derived from the configuration.
+#[derive(Debug)]
+pub struct Settings {
+    /// `public_url`, parsed.
+    pub public_url: Url,
+    /// `public_url` without a trailing slash.
+    pub base: String,
+    /// Its origin (`scheme://host[:port]`), for the CSRF checks.
+    pub origin: String,
+    /// https: `Secure` cookies with the `__Host-` prefix.
+    pub secure: bool,
+    /// The session cookie's name.
+    pub cookie_name: &'static str,
+    /// Prefix of the login-binding cookies.
+    pub login_cookie_prefix: &'static str,
+    /// Seconds.
+    pub idle_timeout: u64,
+    /// Seconds.
+    pub absolute_timeout: u64,
+    /// Seconds.
+    pub refresh_before: u64,
+    /// Seconds.
+    pub touch_interval: u64,
+    /// Seconds.
+    pub login_timeout: u64,
+    /// Login-binding cookies on.
+    pub bind_login: bool,
+    /// Login page heading.
+    pub title: String,
+    /// The theme CSS file's content.
+    pub theme_css: Option<String>,
+    /// `/metrics` served.
+    pub metrics: bool,
+    /// Claim → header mappings.
+    pub header_map: Vec<(HeaderName, String)>,
+    /// `Cache-Control: max-age` of the JWKS (a quarter of the propagation delay, ≤ 5 min).
+    pub jwks_max_age: u64,
+    /// Period of the background task.
+    pub check_interval: std::time::Duration,
+}
+
+/// Shared state of the handlers.
+pub struct AppState {
+    /// Settings.
+    pub settings: Settings,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The providers.
+    pub providers: Arc<Providers>,
+    /// In-memory session cache.
+    pub sessions: SessionCache,
+    /// Single-flight refresh locks.
+    pub refresh_locks: RefreshLocks,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Key rotation and the store key of private_key_jwt providers.
+    pub keys: KeyManager,
+    /// Reverse proxy, with `[upstream]`.
+    pub proxy: Option<Proxy>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.settings)
+            .field("providers", &self.providers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Validates the configuration, opens the store, bootstraps keys, discovers providers.
+    pub async fn build(config: Config) -> Result<AppState, GatewayError> {
+        let settings = settings(&config)?;
+        let store = open_store(&config).await?;
+        let metrics = Arc::new(Metrics::default());
+        let now = clock::now();
+        let algs = providers::needed_store_algs(&config, store.as_ref()).await?;
+        KeyManager::bootstrap(store.as_ref(), &config.keys, &algs, now).await?;
+        let providers = Arc::new(providers::build_all(&config, store.as_ref()).await?);
+        let keys = KeyManager::new(
+            store.clone(),
+            providers.clone(),
+            &config.keys,
+            metrics.clone(),
+        );
+        keys.tick(now).await?;
+        let proxy = match &config.upstream {
+            Some(u) => Some(Proxy::new(u)?),
+            None => None,
+        };
+        if let Ok(n) = store.count_sessions(now).await {
+            metrics
+                .sessions
+                .store(n, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(AppState {
+            sessions: SessionCache::new(config.session.cache_capacity, config.session.cache_ttl),
+            refresh_locks: RefreshLocks::default(),
+            settings,
+            store,
+            providers,
+            metrics,
+            keys,
+            proxy,
+        })
+    }
+}
+
+async fn open_store(config: &Config) -> Result<Arc<dyn Store>, GatewayError> {
+    let url = StoreUrl::parse(&config.store_url())?;
+    let env = std::env::var(relier_store::MASTER_KEY_ENV)
+        .ok()
+        .filter(|s| !s.is_empty());
+    let file = config.master_key_file.as_deref().map(|p| config.resolve(p));
+    let (store, created) =
+        relier_store::open(&url, MasterKeySource::from_inputs(env, file)).await?;
+    if let Some(created) = created {
+        tracing::warn!("{created}");
+    }
+    Ok(Arc::from(store))
+}
+
+fn secs(d: std::time::Duration) -> u64 {
+    d.as_secs()
+}
+
+fn settings(config: &Config) -> Result<Settings, GatewayError> {
+    let bad = |m: String| GatewayError::Config(m);
+    let public_url = relier_core::types::parse_secure_url("public_url", &config.public_url)
+        .map_err(|e| bad(e.to_string()))?;
+    if public_url.path() != "/" || public_url.query().is_some() || public_url.fragment().is_some() {
+        return Err(bad(format!(
+            "public_url {} must be an origin (scheme, host, port) without path, query or fragment: the gateway serves /auth/… at the root",
+            config.public_url
+        )));
+    }
+    let secure = public_url.scheme() == "https";
+    let s = &config.session;
+    if s.idle_timeout.is_zero() || s.absolute_timeout.is_zero() || s.login_timeout.is_zero() {
+        return Err(bad(
+            "session: idle_timeout, absolute_timeout and login_timeout must be positive".into(),
+        ));
+    }
+    if config.keys.check_interval.is_zero() {
+        return Err(bad("keys.check_interval must be positive".into()));
+    }
+    if matches!(config.keys.rotation_interval, Some(d) if d.is_zero()) {
+        return Err(bad("keys.rotation_interval must be positive".into()));
+    }
+    let mut header_map = Vec::new();
+    for (name, claim) in &config.headers {
+        let h = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad(format!("headers: {name:?} is not a valid header name")))?;
+        let lower = h.as_str();
+        if RESERVED_HEADERS.contains(&lower)
+            || [H_PROVIDER, H_ISSUER, H_SUBJECT, H_EMAIL, H_NAME].contains(&lower)
+        {
+            return Err(bad(format!(
+                "headers: {name} is reserved and cannot carry a claim"
+            )));
+        }
+        if claim.is_empty() {
+            return Err(bad(format!("headers: {name}: empty claim name")));
+        }
+        header_map.push((h, claim.clone()));
+    }
+    let theme_css = match &config.theme_css {
+        Some(p) => Some(read_theme(&config.resolve(p))?),
+        None => None,
+    };
+    let base = public_url.as_str().trim_end_matches('/').to_owned();
+    Ok(Settings {
+        origin: public_url.origin().ascii_serialization(),
+        base,
+        public_url,
+        secure,
+        cookie_name: if secure {
+            "__Host-relier"
+        } else {
+            "relier_session"
+        },
+        login_cookie_prefix: if secure {
+            "__Host-relier-login-"
+        } else {
+            "relier_login_"
+        },
+        idle_timeout: secs(s.idle_timeout),
+        absolute_timeout: secs(s.absolute_timeout),
+        refresh_before: secs(s.refresh_before),
+        touch_interval: secs(s.touch_interval),
+        login_timeout: secs(s.login_timeout),
+        bind_login: s.bind_login,
+        title: config.title.clone().unwrap_or_else(|| "Sign in".into()),
+        theme_css,
+        metrics: config.metrics,
+        header_map,
+        jwks_max_age: (secs(config.keys.propagation) / 4).min(300),
+        check_interval: config.keys.check_interval,
+    })
+}
+
+fn read_theme(path: &Path) -> Result<String, GatewayError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| GatewayError::Config(format!("theme_css {}: {e}", path.display())))?;
+    if meta.len() > 1024 * 1024 {
+        return Err(GatewayError::Config(format!(
+            "theme_css {}: larger than 1 MiB",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| GatewayError::Config(format!("theme_css {}: {e}", path.display())))
+}

@@ -1,0 +1,179 @@
+//! Server-rendered pages: no JavaScript, every dynamic value HTML-escaped, accessible (lang,
+//! landmarks, visible focus), themable with `theme_css` (served at `/auth/assets/theme.css`
+//! after the built-in sheet at `/auth/assets/relier.css`).
+
+use std::fmt::Write as _;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The built-in style sheet.
+pub const BASE_CSS: &str = r#":root{color-scheme:light dark;--relier-accent:#2457d6;--relier-bg:#f5f6f8;--relier-card:#fff;--relier-fg:#1b1d21;--relier-muted:#5b6170;--relier-border:#d5d9e0}
+@media (prefers-color-scheme:dark){:root{--relier-bg:#15171b;--relier-card:#1f2228;--relier-fg:#eceef2;--relier-muted:#a4aab6;--relier-border:#3a3f48;--relier-accent:#7aa2ff}}
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:var(--relier-bg);color:var(--relier-fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{width:100%;max-width:26rem;margin:1rem;padding:2rem;background:var(--relier-card);border:1px solid var(--relier-border);border-radius:12px}
+h1{font-size:1.4rem;margin:0 0 1rem}
+p{margin:0 0 1rem;color:var(--relier-muted)}
+ul.relier-providers{list-style:none;margin:0;padding:0;display:grid;gap:.75rem}
+a.relier-button,button.relier-button{display:block;width:100%;padding:.75rem 1rem;border:1px solid var(--relier-border);border-radius:8px;background:var(--relier-card);color:var(--relier-fg);font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}
+a.relier-button:hover,button.relier-button:hover{border-color:var(--relier-accent)}
+a:focus-visible,button:focus-visible{outline:3px solid var(--relier-accent);outline-offset:2px}
+a{color:var(--relier-accent)}
+.relier-ref{font-size:.85rem;font-family:ui-monospace,monospace}
+"#;
+
+/// HTML-escapes text for element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"robots\" content=\"noindex\">\n<title>{}</title>\n\
+         <link rel=\"stylesheet\" href=\"/auth/assets/relier.css\">\n\
+         <link rel=\"stylesheet\" href=\"/auth/assets/theme.css\">\n</head>\n<body>\n\
+         <main aria-labelledby=\"relier-title\">\n{body}</main>\n</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// One button of the login page.
+#[derive(Debug, Clone)]
+pub struct Choice<'a> {
+    /// Provider name (URL path segment).
+    pub name: &'a str,
+    /// Text shown.
+    pub display_name: &'a str,
+}
+
+/// The login page: one link per provider, each carrying `return_to`.
+pub fn chooser(title: &str, choices: &[Choice<'_>], return_to: &str) -> String {
+    let mut body = format!("<h1 id=\"relier-title\">{}</h1>\n", escape(title));
+    if choices.is_empty() {
+        body.push_str("<p>No sign-in provider is configured.</p>\n");
+        return page(title, &body);
+    }
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("return_to", return_to)
+        .finish();
+    body.push_str("<ul class=\"relier-providers\">\n");
+    for c in choices {
+        let href = format!("/auth/login/{}?{query}", encode_segment(c.name));
+        let _ = writeln!(
+            body,
+            "<li><a class=\"relier-button\" href=\"{}\">Continue with {}</a></li>",
+            escape(&href),
+            escape(c.display_name)
+        );
+    }
+    body.push_str("</ul>\n");
+    page(title, &body)
+}
+
+fn encode_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// An error page with its correlation id.
+pub fn error_page(title: &str, message: &str, correlation_id: &str) -> String {
+    let body = format!(
+        "<h1 id=\"relier-title\">{}</h1>\n<p>{}</p>\n\
+         <p class=\"relier-ref\">Reference: <span>{}</span></p>\n\
+         <p><a href=\"/auth/login\">Back to sign-in</a></p>\n",
+        escape(title),
+        escape(message),
+        escape(correlation_id)
+    );
+    page(title, &body)
+}
+
+/// After logout.
+pub fn logged_out() -> String {
+    page(
+        "Signed out",
+        "<h1 id=\"relier-title\">You are signed out</h1>\n\
+         <p>You can close this window.</p>\n\
+         <p><a class=\"relier-button\" href=\"/auth/login\">Sign in again</a></p>\n",
+    )
+}
+
+/// `GET /auth/logout`: a confirmation form (POST with the session's CSRF token).
+pub fn logout_confirm(csrf_token: &str) -> String {
+    let body = format!(
+        "<h1 id=\"relier-title\">Sign out?</h1>\n\
+         <form method=\"post\" action=\"/auth/logout\">\n\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\n\
+         <button class=\"relier-button\" type=\"submit\">Sign out</button>\n</form>\n",
+        escape(csrf_token)
+    );
+    page("Sign out", &body)
+}
+
+/// An HTML response with the security headers every gateway page carries.
+pub fn page_response(status: StatusCode, html: &str) -> Response {
+    let mut resp = (status, html.to_owned()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chooser_escapes_and_carries_return_to() {
+        let html = chooser(
+            "Sign <in>",
+            &[Choice {
+                name: "a",
+                display_name: "<script>alert(1)</script> & \"Co\"",
+            }],
+            "/app?x=1&y=\"2\"",
+        );
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;"));
+        assert!(html.contains("Sign &lt;in&gt;"));
+        assert!(html.contains("href=\"/auth/login/a?return_to=%2Fapp%3Fx%3D1%26y%3D%222%22\""));
+        assert!(html.contains("<html lang=\"en\">"));
+    }
+
+    #[test]
+    fn error_page_shows_only_the_id() {
+        let html = error_page("T", "M", "abc<");
+        assert!(html.contains("abc&lt;"));
+    }
+}

@@ -1,0 +1,562 @@
+//! The gateway in front of the real test OP (panva's oidc-provider, `tests/op`): browserless
+//! logins for a client_secret provider and a private_key_jwt provider registered with the
+//! gateway's own `jwks_uri`, forward auth, the reverse proxy, RP-initiated and back-channel
+//! logout, sessions across a restart, single-flight refresh, and automatic RP key rotation
+//! while logins continue.
+//!
+//! Needs node and `npm ci --prefix tests/op`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::{Running, browser, echo_upstream, form, location};
+use relier_store::{KeyState, MasterKeySource, StoreUrl};
+use relier_tests::oidc_provider::{Browser, Callback, OpConfig, TestOp};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+const SECRET: &str = "gateway-test-client-secret-0123456789abcdef";
+
+fn secret_client(base: &str, backchannel_logout_uri: Option<&str>) -> Value {
+    let bcl = backchannel_logout_uri.map_or_else(
+        || format!("{base}/auth/backchannel-logout/local"),
+        str::to_owned,
+    );
+    json!({
+        "client_id": "rp-gw",
+        "client_secret": SECRET,
+        "redirect_uris": [format!("{base}/auth/callback/local")],
+        "post_logout_redirect_uris": [format!("{base}/auth/logged-out")],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "backchannel_logout_uri": bcl,
+        "backchannel_logout_session_required": true,
+    })
+}
+
+fn pkjwt_client(base: &str) -> Value {
+    json!({
+        "client_id": "rp-gw-pkjwt",
+        "redirect_uris": [format!("{base}/auth/callback/pkjwt")],
+        "post_logout_redirect_uris": [format!("{base}/auth/logged-out")],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "ES256",
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+    })
+}
+
+struct World {
+    op: TestOp,
+    gw: Option<Running>,
+    base: String,
+    toml: String,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// An OP, a gateway on a real port with providers `local` (client_secret_basic, query) and
+/// `pkjwt` (private_key_jwt with the store key, form_post), and the pkjwt client registered
+/// at the OP with the gateway's jwks_uri once the gateway listens.
+async fn world(extra: &str, op_extra: Value) -> World {
+    world_with(extra, op_extra, None).await
+}
+
+async fn world_with(extra: &str, op_extra: Value, bcl_uri: Option<&str>) -> World {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let op = TestOp::start_with(
+        OpConfig {
+            clients: vec![secret_client(&base, bcl_uri)],
+            ..Default::default()
+        },
+        op_extra,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gateway.db");
+    let toml = format!(
+        r#"
+public_url = "{base}"
+store = "sqlite://{db}"
+{extra}
+
+[[providers]]
+name = "local"
+display_name = "Local OP"
+issuer = "{iss}"
+client_id = "rp-gw"
+client_secret = "{SECRET}"
+
+[[providers]]
+name = "pkjwt"
+issuer = "{iss}"
+client_id = "rp-gw-pkjwt"
+use_store_key = true
+response_mode = "form_post"
+"#,
+        db = db.display(),
+        iss = op.issuer,
+    );
+    let gw = Running::start(listener, &toml).await;
+    op.add_client(pkjwt_client(&base)).await.unwrap();
+    World {
+        op,
+        gw: Some(gw),
+        base,
+        toml,
+        db,
+        _dir: dir,
+    }
+}
+
+/// A browserless login through the gateway: gateway → OP (played by `op`) → callback
+/// delivered to the gateway with `gw`'s cookie jar. Returns where the gateway sends the user.
+async fn login(base: &str, gw: &reqwest::Client, op: &Browser, provider: &str) -> String {
+    let r = gw
+        .get(format!(
+            "{base}/auth/login/{provider}?return_to=%2Fhome%3Fx%3D1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let auth = location(r.headers());
+    let cb = op
+        .browse(&auth, &format!("{base}/auth/callback/"))
+        .await
+        .unwrap();
+    let r = match cb {
+        Callback::Query(url) => gw.get(url).send().await.unwrap(),
+        Callback::FormPost { action, fields } => {
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            gw.post(action)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form(&pairs))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let status = r.status();
+    let loc = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(status, 302, "login failed: {}", r.text().await.unwrap());
+    loc.unwrap()
+}
+
+async fn check(base: &str, gw: &reqwest::Client) -> reqwest::Response {
+    gw.get(format!("{base}/auth/check")).send().await.unwrap()
+}
+
+async fn metrics(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn discovery(op: &TestOp) -> Value {
+    reqwest::get(op.discovery_url())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_forward_auth_proxy_and_rp_initiated_logout() {
+    let (up, _task) = echo_upstream().await;
+    let w = world(&format!("[upstream]\nurl = \"http://{up}\""), Value::Null).await;
+    let base = &w.base;
+    let gw = browser();
+    let op = Browser::new().unwrap();
+
+    assert_eq!(check(base, &gw).await.status(), 401);
+    assert_eq!(login(base, &gw, &op, "local").await, "/home?x=1");
+    let r = check(base, &gw).await;
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    assert_eq!(h["x-relier-provider"], "local");
+    assert_eq!(h["x-relier-issuer"], w.op.issuer.as_str());
+    assert_eq!(h["x-relier-subject"], "alice");
+    assert_eq!(h["x-relier-email"], "alice@example.com");
+    assert_eq!(h["x-relier-name"], "Alice Liddell");
+
+    // reverse proxy: identity headers added, spoofed ones gone
+    let v: Value = gw
+        .get(format!("{base}/whoami?q=1"))
+        .header("x-relier-subject", "mallory")
+        .header("x-relier-role", "admin")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert_eq!(v["uri"], "/whoami?q=1");
+    assert_eq!(v["headers"]["x-relier-subject"], json!(["alice"]));
+    assert!(v["headers"].get("x-relier-role").is_none());
+    assert!(
+        v["headers"].get("cookie").is_none(),
+        "session cookie stripped"
+    );
+
+    // RP-initiated logout: session gone, then the OP's end_session with id_token_hint
+    let r = gw
+        .post(format!("{base}/auth/logout"))
+        .header("origin", base.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let end = url::Url::parse(&location(r.headers())).unwrap();
+    let md = discovery(&w.op).await;
+    assert!(
+        end.as_str()
+            .starts_with(md["end_session_endpoint"].as_str().unwrap())
+    );
+    let q: std::collections::HashMap<_, _> = end.query_pairs().into_owned().collect();
+    assert!(q["id_token_hint"].split('.').count() == 3);
+    assert_eq!(
+        q["post_logout_redirect_uri"],
+        format!("{base}/auth/logged-out")
+    );
+    assert_eq!(check(base, &gw).await.status(), 401);
+    // the OP accepts it and comes back to the logged-out page
+    let back = op
+        .browse(end.as_str(), &format!("{base}/auth/logged-out"))
+        .await
+        .unwrap();
+    assert!(matches!(back, Callback::Query(_)));
+
+    // private_key_jwt with the gateway's own key, form_post response mode
+    let op2 = Browser::new().unwrap();
+    assert_eq!(login(base, &gw, &op2, "pkjwt").await, "/home?x=1");
+    let r = check(base, &gw).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-relier-provider"], "pkjwt");
+    let m = metrics(base).await;
+    assert_eq!(
+        metric(
+            &m,
+            "relier_logins_total{provider=\"pkjwt\",outcome=\"success\"}"
+        ),
+        1
+    );
+    assert!(metric(&m, "relier_token_endpoint_seconds_count") >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backchannel_logout_from_the_op_ends_the_session() {
+    let w = world("", Value::Null).await;
+    let base = &w.base;
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    login(base, &gw, &op, "local").await;
+    assert_eq!(check(base, &gw).await.status(), 200);
+    // The user logs out at the OP (not through the gateway): the OP posts a logout token to
+    // the gateway's backchannel_logout_uri before redirecting.
+    let md = discovery(&w.op).await;
+    let mut end = url::Url::parse(md["end_session_endpoint"].as_str().unwrap()).unwrap();
+    end.query_pairs_mut()
+        .append_pair("client_id", "rp-gw")
+        .append_pair(
+            "post_logout_redirect_uri",
+            &format!("{base}/auth/logged-out"),
+        );
+    op.browse(end.as_str(), &format!("{base}/auth/logged-out"))
+        .await
+        .unwrap();
+    assert_eq!(
+        check(base, &gw).await.status(),
+        401,
+        "{}",
+        w.op.stderr_log()
+    );
+    let m = metrics(base).await;
+    assert_eq!(
+        metric(&m, "relier_backchannel_logouts_total{outcome=\"success\"}"),
+        1
+    );
+}
+
+/// Between the OP and the gateway: records each back-channel logout body, forwards it.
+async fn recording_relay(
+    target: std::sync::Arc<std::sync::Mutex<String>>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/bcl",
+        axum::routing::post(move |body: String| {
+            let target = target.lock().unwrap().clone();
+            seen.lock().unwrap().push(body.clone());
+            async move {
+                let r = reqwest::Client::new()
+                    .post(target)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                axum::http::StatusCode::from_u16(r.status().as_u16()).unwrap()
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/bcl")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backchannel_logout_tokens_cannot_be_replayed() {
+    let target = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let relay = recording_relay(target.clone(), seen.clone()).await;
+    let w = world_with("", Value::Null, Some(&relay)).await;
+    let base = &w.base;
+    *target.lock().unwrap() = format!("{base}/auth/backchannel-logout/local");
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    login(base, &gw, &op, "local").await;
+    let md = discovery(&w.op).await;
+    let mut end = url::Url::parse(md["end_session_endpoint"].as_str().unwrap()).unwrap();
+    end.query_pairs_mut()
+        .append_pair("client_id", "rp-gw")
+        .append_pair(
+            "post_logout_redirect_uri",
+            &format!("{base}/auth/logged-out"),
+        );
+    op.browse(end.as_str(), &format!("{base}/auth/logged-out"))
+        .await
+        .unwrap();
+    assert_eq!(check(base, &gw).await.status(), 401);
+    let body = seen
+        .lock()
+        .unwrap()
+        .first()
+        .cloned()
+        .expect("a logout token");
+    assert!(body.starts_with("logout_token="));
+    // the same token again: refused (jti replay guard)
+    let r = reqwest::Client::new()
+        .post(format!("{base}/auth/backchannel-logout/local"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.text().await.unwrap(), "{\"error\":\"invalid_request\"}");
+    // at another provider's endpoint it fails validation (aud/alg), not only the jti check
+    let r = reqwest::Client::new()
+        .post(format!("{base}/auth/backchannel-logout/pkjwt"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let m = metrics(base).await;
+    assert_eq!(
+        metric(&m, "relier_backchannel_logouts_total{outcome=\"success\"}"),
+        1
+    );
+    assert_eq!(
+        metric(&m, "relier_backchannel_logouts_total{outcome=\"replay\"}"),
+        1
+    );
+    assert_eq!(
+        metric(&m, "relier_backchannel_logouts_total{outcome=\"invalid\"}"),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_survive_a_restart() {
+    let mut w = world("", Value::Null).await;
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    login(&w.base, &gw, &op, "local").await;
+    assert_eq!(check(&w.base, &gw).await.status(), 200);
+    let running = w.gw.take().unwrap();
+    let addr = running.addr;
+    running.stop().await;
+    let listener = TcpListener::bind(addr).await.unwrap();
+    let again = Running::start(listener, &w.toml).await;
+    let r = check(&w.base, &gw).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-relier-subject"], "alice");
+    again.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_on_an_expiring_session_refresh_once() {
+    // Access tokens live 3600 s at the test OP: with refresh_before 3595 s a session is
+    // "expiring" 5 s after login, and fresh again (for 5 s) right after a refresh. Refresh
+    // tokens rotate, so a second use of the same one would fail and end the session.
+    let w = world(
+        "[session]\nrefresh_before = \"3595s\"",
+        json!({"rotate_refresh_token": true}),
+    )
+    .await;
+    let base = w.base.clone();
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    login(&base, &gw, &op, "local").await;
+    let before: Value = gw
+        .get(format!("{base}/auth/session"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let gw = gw.clone();
+            let base = base.clone();
+            tokio::spawn(async move { check(&base, &gw).await.status().as_u16() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let m = metrics(&base).await;
+    assert_eq!(
+        metric(&m, "relier_token_refreshes_total{outcome=\"success\"}"),
+        1,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "relier_token_refreshes_total{outcome=\"failure\"}"),
+        0
+    );
+    let after: Value = gw
+        .get(format!("{base}/auth/session"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert!(
+        after["access_token_expires_at"].as_u64().unwrap()
+            > before["access_token_expires_at"].as_u64().unwrap()
+    );
+    // the rotated refresh token was stored: the next refresh works too
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(check(&base, &gw).await.status(), 200);
+    let m = metrics(&base).await;
+    assert_eq!(
+        metric(&m, "relier_token_refreshes_total{outcome=\"success\"}"),
+        2
+    );
+}
+
+/// Scheduled rotation every 2 s with a 61 s propagation delay (the test OP caches a client's
+/// JWKS for at least 60 s): a new key is published long before it signs, so no login fails
+/// while keys rotate. Runs until the first rotated key has become active and signed logins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rp_key_rotation_while_logging_in_has_no_failures() {
+    let w = world(
+        "[keys]\nrotation_interval = \"2s\"\npropagation = \"61s\"\ncheck_interval = \"1s\"",
+        Value::Null,
+    )
+    .await;
+    let base = &w.base;
+    let (store, _) = relier_store::open(&StoreUrl::sqlite(&w.db), MasterKeySource::BesideDatabase)
+        .await
+        .unwrap();
+    let first = store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.state == KeyState::Active)
+        .unwrap()
+        .kid;
+    let started = Instant::now();
+    let mut logins = 0;
+    let mut after_switch = 0;
+    let mut saw_two_published = false;
+    while after_switch < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(150),
+            "no key switch within 150 s"
+        );
+        let gw = browser();
+        let op = Browser::new().unwrap();
+        assert_eq!(login(base, &gw, &op, "pkjwt").await, "/home?x=1");
+        assert_eq!(check(base, &gw).await.status(), 200);
+        logins += 1;
+        let keys = store.list_keys().await.unwrap();
+        let active = keys
+            .iter()
+            .find(|k| k.state == KeyState::Active)
+            .unwrap()
+            .kid
+            .clone();
+        if active != first {
+            after_switch += 1;
+        }
+        let jwks: Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap();
+        saw_two_published |= jwks["keys"].as_array().unwrap().len() >= 2;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    assert!(
+        saw_two_published,
+        "the next key is published before it signs"
+    );
+    assert!(logins >= 4);
+    let keys = store.list_keys().await.unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k.kid == first && k.state == KeyState::Retired),
+        "{keys:?}"
+    );
+    assert!(metric(&metrics(base).await, "relier_key_rotations_total") >= 1);
+    store.close().await;
+}

@@ -1,0 +1,568 @@
+//! The gateway's routes through `Router::oneshot`, against the in-process misbehaving OP
+//! (`relier_tests::bad_op`): chooser escaping, return_to validation, the login flow and its
+//! error pages, forward auth, the reverse proxy's header stripping, logout CSRF, back-channel
+//! input checks, health, metrics, JWKS.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{OneShot, echo_upstream, loc, text};
+use relier_gateway::{Config, Gateway};
+use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior};
+use serde_json::Value;
+
+const PUBLIC: &str = "http://127.0.0.1:8088";
+
+struct Env {
+    op: BadOp,
+    gw: Gateway,
+    app: OneShot,
+    _dir: tempfile::TempDir,
+    _upstream: Option<tokio::task::JoinHandle<()>>,
+}
+
+async fn env_with(extra: &str, upstream: bool) -> Env {
+    let op = BadOp::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (up, task) = if upstream {
+        let (addr, task) = echo_upstream().await;
+        (format!("[upstream]\nurl = \"http://{addr}\"\n"), Some(task))
+    } else {
+        (String::new(), None)
+    };
+    let toml = format!(
+        r#"
+public_url = "{PUBLIC}"
+store = "sqlite://{db}"
+{extra}
+{up}
+[headers]
+"X-Relier-Groups" = "groups"
+"X-Forwarded-User" = "preferred_username"
+
+[[providers]]
+name = "bad"
+display_name = "<script>alert(1)</script> Bad & Co"
+issuer = "{iss}"
+client_id = "{CLIENT_ID}"
+client_secret = "s3cret-s3cret"
+"#,
+        db = dir.path().join("g.db").display(),
+        iss = op.issuer(),
+    );
+    let gw = Gateway::build(Config::from_toml(&toml).unwrap())
+        .await
+        .unwrap();
+    let app = OneShot::new(gw.router());
+    Env {
+        op,
+        gw,
+        app,
+        _dir: dir,
+        _upstream: task,
+    }
+}
+
+async fn env() -> Env {
+    env_with("", false).await
+}
+
+/// The OP's answer to the authorization request: the callback URL (query mode).
+async fn op_callback(auth_url: &str) -> url::Url {
+    let c = common::browser();
+    let r = c.get(auth_url).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    url::Url::parse(&common::location(r.headers())).unwrap()
+}
+
+/// Runs a full login; returns the callback response.
+async fn login(e: &mut Env, return_to: &str) -> axum::http::Response<Body> {
+    let q = common::form(&[("return_to", return_to)]);
+    let r = e.app.get(&format!("/auth/login/bad?{q}")).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let cb = op_callback(&loc(&r)).await;
+    assert!(
+        cb.as_str()
+            .starts_with(&format!("{PUBLIC}/auth/callback/bad?"))
+    );
+    e.app
+        .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+        .await
+}
+
+async fn logged_in(e: &mut Env) {
+    let r = login(e, "/app").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+}
+
+fn req(method: &str, uri: &str) -> axum::http::request::Builder {
+    Request::builder().method(method).uri(uri)
+}
+
+#[tokio::test]
+async fn chooser_escapes_names_is_accessible_and_carries_return_to() {
+    let mut e = env().await;
+    let r = e.app.get("/auth/login?return_to=%2Fapp%3Fa%3D1").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+    assert!(
+        r.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let html = text(r).await;
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; Bad &amp; Co"));
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("href=\"/auth/login/bad?return_to=%2Fapp%3Fa%3D1\""));
+    assert!(html.contains("/auth/assets/theme.css"));
+    let css = text(e.app.get("/auth/assets/relier.css").await).await;
+    assert!(css.contains(":focus-visible"));
+    // an open-redirect attempt never reaches the page
+    let html = text(
+        e.app
+            .get("/auth/login?return_to=https%3A%2F%2Fevil.example")
+            .await,
+    )
+    .await;
+    assert!(html.contains("return_to=%2F\""), "{html}");
+}
+
+#[tokio::test]
+async fn return_to_open_redirect_attempts_end_at_root() {
+    let mut e = env().await;
+    for (input, expected) in [
+        ("https://evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("\\\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),
+        ("/ok?x=1#f", "/ok?x=1#f"),
+    ] {
+        let r = login(&mut e, input).await;
+        assert_eq!(r.status(), StatusCode::FOUND, "{input}");
+        assert_eq!(loc(&r), expected, "{input}");
+    }
+    // nginx cannot URL-encode: `return 302 /auth/login?return_to=$request_uri;`
+    for (raw, expected) in [("/a?b=1&c=2", "/a?b=1&c=2"), ("//evil.example/?x", "/")] {
+        let r = e.app.get(&format!("/auth/login/bad?return_to={raw}")).await;
+        let cb = op_callback(&loc(&r)).await;
+        let r = e
+            .app
+            .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+            .await;
+        assert_eq!(loc(&r), expected, "{raw}");
+    }
+}
+
+#[tokio::test]
+async fn check_is_401_without_a_session_and_200_with_headers() {
+    let mut e = env().await;
+    let r = e.app.get("/auth/check").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = e
+        .app
+        .send(
+            req("GET", "/auth/check")
+                .header(header::COOKIE, format!("relier_session={}", "A".repeat(43)))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    logged_in(&mut e).await;
+    assert!(e.app.jar.contains_key("relier_session"));
+    assert!(!e.app.jar.keys().any(|k| k.starts_with("relier_login_")));
+    let r = e.app.get("/auth/check").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
+    assert_eq!(h["x-relier-provider"], "bad");
+    assert_eq!(h["x-relier-subject"], "alice");
+    assert_eq!(h["x-relier-issuer"], e.op.issuer());
+    assert_eq!(h["x-relier-email"], "alice@example.com");
+    assert!(h.get("x-relier-groups").is_none());
+    // redirect mode for Traefik / Caddy
+    let r = e
+        .app
+        .send(
+            req("GET", "/auth/check?redirect=1")
+                .header(header::COOKIE, "other=1")
+                .header(header::ACCEPT, "text/html")
+                .header("x-forwarded-uri", "/deep/link?q=1")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(
+        loc(&r),
+        format!("{PUBLIC}/auth/login?return_to=%2Fdeep%2Flink%3Fq%3D1")
+    );
+    let s: Value = serde_json::from_str(&text(e.app.get("/auth/session").await).await).unwrap();
+    assert_eq!(s["provider"], "bad");
+    assert_eq!(s["sub"], "alice");
+    assert_eq!(s["email"], "alice@example.com");
+    assert!(s["expires_at"].as_u64().unwrap() > 0);
+    assert_eq!(s["csrf_token"].as_str().unwrap().len(), 43);
+    assert!(s.get("name").is_some());
+}
+
+#[tokio::test]
+async fn callback_errors_render_a_page_with_a_correlation_id_only() {
+    let mut e = env().await;
+    // OP error
+    e.op.set(Misbehavior {
+        callback_error: Some(("access_denied".into(), "secret-internal-detail".into())),
+        ..Default::default()
+    });
+    let r = login(&mut e, "/").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().contains_key("x-correlation-id"));
+    let html = text(r).await;
+    assert!(html.contains("Reference:"));
+    assert!(!html.contains("secret-internal-detail") && !html.contains("access_denied"));
+    // RFC 9207 mix-up
+    e.op.set(Misbehavior {
+        callback_iss: Some("https://evil.example".into()),
+        ..Default::default()
+    });
+    let r = login(&mut e, "/").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(!text(r).await.contains("evil.example"));
+    assert_eq!(
+        e.op.token_calls(),
+        0,
+        "no code exchange after a failed check"
+    );
+    e.op.set(Misbehavior::default());
+    // unknown state
+    let r = e.app.get("/auth/callback/bad?code=x&state=nope").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(text(r).await.contains("expired"));
+    // callback in a browser that did not start the login (login CSRF)
+    let r = e.app.get("/auth/login/bad").await;
+    let cb = op_callback(&loc(&r)).await;
+    e.app.jar.clear();
+    let r = e
+        .app
+        .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(!e.app.jar.contains_key("relier_session"));
+    // unknown provider
+    assert_eq!(
+        e.app.get("/auth/login/nope").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let m = text(e.app.get("/metrics").await).await;
+    assert!(
+        m.contains("relier_logins_total{provider=\"bad\",outcome=\"denied\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("relier_logins_total{provider=\"bad\",outcome=\"expired\"} 2"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn form_post_callbacks_are_accepted() {
+    let mut e = env().await;
+    let r = e.app.get("/auth/login/bad?return_to=%2Fposted").await;
+    let cb = op_callback(&loc(&r)).await;
+    let r = e
+        .app
+        .send(
+            req("POST", cb.path())
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(cb.query().unwrap().to_owned()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(loc(&r), "/posted");
+    assert_eq!(e.app.get("/auth/check").await.status(), 200);
+}
+
+#[tokio::test]
+async fn proxy_strips_spoofed_identity_headers_and_the_session_cookie() {
+    let mut e = env_with("", true).await;
+    // unauthenticated: browsers go to the chooser, others get 401
+    let r = e
+        .app
+        .send(
+            req("GET", "/app/page?x=1")
+                .header(header::ACCEPT, "text/html,application/xhtml+xml")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(loc(&r), "/auth/login?return_to=%2Fapp%2Fpage%3Fx%3D1");
+    let r = e.app.get("/api/data").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // unknown /auth/ paths are not proxied
+    assert_eq!(
+        e.app.get("/auth/nope").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    logged_in(&mut e).await;
+    let session = e.app.jar["relier_session"].clone();
+    let r = e
+        .app
+        .send(
+            req("POST", "/api/echo?y=2")
+                .header(header::COOKIE, format!("app=1; relier_session={session}"))
+                .header("X-Relier-Subject", "mallory")
+                .header("x-relier-admin", "yes")
+                .header("X-Relier-Groups", "admins")
+                .header("X-Forwarded-User", "mallory")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .header(header::CONTENT_LENGTH, "5")
+                .body(Body::from("hello"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = serde_json::from_str(&text(r).await).unwrap();
+    let h = &v["headers"];
+    assert_eq!(v["method"], "POST");
+    assert_eq!(v["uri"], "/api/echo?y=2");
+    assert_eq!(v["body"], "hello");
+    assert_eq!(h["x-relier-subject"], serde_json::json!(["alice"]));
+    assert_eq!(h["x-relier-provider"], serde_json::json!(["bad"]));
+    assert!(h.get("x-relier-admin").is_none(), "{h}");
+    assert!(h.get("x-relier-groups").is_none(), "{h}");
+    assert!(h.get("x-forwarded-user").is_none(), "{h}");
+    assert_eq!(h["cookie"], serde_json::json!(["app=1"]));
+    assert_eq!(h["x-forwarded-proto"], serde_json::json!(["http"]));
+}
+
+#[tokio::test]
+async fn logout_is_csrf_protected() {
+    let mut e = env().await;
+    logged_in(&mut e).await;
+    let post = |origin: Option<&str>, body: &str| {
+        let mut b = req("POST", "/auth/logout")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        b.body(Body::from(body.to_owned())).unwrap()
+    };
+    // cross-site form post: refused, session kept
+    let r = e.app.send(post(Some("https://evil.example"), "")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(e.app.get("/auth/check").await.status(), 200);
+    // no Origin, no Referer, no token: refused
+    let r = e.app.send(post(None, "")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // cross-site Referer: refused; wrong token: refused
+    let r = e
+        .app
+        .send(
+            req("POST", "/auth/logout")
+                .header(header::REFERER, "https://evil.example/page")
+                .body(Body::from("csrf_token=wrong"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(e.app.get("/auth/check").await.status(), 200);
+    // the session's token works cross-site (e.g. an SPA on another origin)
+    let s: Value = serde_json::from_str(&text(e.app.get("/auth/session").await).await).unwrap();
+    let token = s["csrf_token"].as_str().unwrap().to_owned();
+    let r = e
+        .app
+        .send(
+            req("POST", "/auth/logout")
+                .header("x-csrf-token", &token)
+                .header(header::ORIGIN, "null")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        loc(&r),
+        "/auth/logged-out",
+        "the bad OP has no end_session_endpoint"
+    );
+    assert!(!e.app.jar.contains_key("relier_session"), "cookie expired");
+    assert_eq!(e.app.get("/auth/check").await.status(), 401);
+    // same-origin form post ends a session
+    logged_in(&mut e).await;
+    let session = e.app.jar["relier_session"].clone();
+    let r = e.app.send(post(Some(PUBLIC), "")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = e
+        .app
+        .send(
+            req("GET", "/auth/check")
+                .header(header::COOKIE, format!("relier_session={session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), 401, "the old cookie is dead");
+    let html = text(e.app.get("/auth/logged-out").await).await;
+    assert!(html.contains("signed out"));
+}
+
+#[tokio::test]
+async fn backchannel_logout_refuses_bad_input() {
+    let mut e = env().await;
+    for (path, body) in [
+        ("/auth/backchannel-logout/bad", "logout_token=not.a.jwt"),
+        ("/auth/backchannel-logout/bad", "nothing=1"),
+        (
+            "/auth/backchannel-logout/bad",
+            "logout_token=a&logout_token=b",
+        ),
+        ("/auth/backchannel-logout/nope", "logout_token=a.b.c"),
+    ] {
+        let r = e
+            .app
+            .send(
+                req("POST", path)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path} {body}");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(text(r).await, "{\"error\":\"invalid_request\"}");
+    }
+}
+
+#[tokio::test]
+async fn healthz_metrics_and_jwks() {
+    let mut e = env().await;
+    let r = e.app.get("/healthz").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(text(r).await, "ok");
+    logged_in(&mut e).await;
+    e.app.get("/auth/check").await;
+    let r = e.app.get("/metrics").await;
+    assert!(
+        r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let m = text(r).await;
+    for line in [
+        "# TYPE relier_logins_total counter",
+        "relier_logins_total{provider=\"bad\",outcome=\"success\"} 1",
+        "# TYPE relier_token_endpoint_seconds histogram",
+        "relier_token_endpoint_seconds_bucket{le=\"+Inf\"} 1",
+        "relier_token_endpoint_seconds_count 1",
+        "# TYPE relier_sessions gauge",
+        "relier_check_requests_total{result=\"ok\"} 1",
+    ] {
+        assert!(m.lines().any(|l| l == line), "missing {line:?} in\n{m}");
+    }
+    for l in m.lines().filter(|l| !l.starts_with('#')) {
+        let (_, v) = l.rsplit_once(' ').unwrap();
+        assert!(v.parse::<f64>().is_ok(), "{l}");
+    }
+    let r = e.app.get("/.well-known/jwks.json").await;
+    assert_eq!(
+        r.headers()[header::CONTENT_TYPE],
+        "application/jwk-set+json"
+    );
+    assert!(
+        r.headers()[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let v: Value = serde_json::from_str(&text(r).await).unwrap();
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "ES256 key generated on first start");
+    for k in keys {
+        assert_eq!(k["alg"], "ES256");
+        assert!(k["kid"].is_string());
+        for private in ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] {
+            assert!(k.get(private).is_none(), "{private} in {k}");
+        }
+    }
+    // store unreachable: 503 (the router outlives the closed store here)
+    e.gw.shutdown().await;
+    let r = e.app.get("/healthz").await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // without a cached session, a check fails closed
+    let r = e
+        .app
+        .send(
+            req("GET", "/auth/check")
+                .header(header::COOKIE, format!("relier_session={}", "B".repeat(43)))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn configuration_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let build = |extra: String| async move {
+        Gateway::build(Config::from_toml(&extra).unwrap())
+            .await
+            .unwrap_err()
+            .to_string()
+    };
+    let e = build(format!(
+        "public_url = \"http://gateway.example\"\nstore = \"sqlite://{}\"",
+        db.display()
+    ))
+    .await;
+    assert!(e.contains("https"), "{e}");
+    let e = build(format!(
+        "public_url = \"https://gateway.example/app\"\nstore = \"sqlite://{}\"",
+        db.display()
+    ))
+    .await;
+    assert!(e.contains("without path"), "{e}");
+    let e = build(format!(
+        "public_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n[[providers]]\nname = \"bank\"",
+        db.display()
+    ))
+    .await;
+    assert!(
+        e.contains("provider bank") && e.contains("not in the store"),
+        "{e}"
+    );
+    let e = build(format!(
+        "public_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n[[providers]]\nname = \"down\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"x\"\nclient_secret = \"y\"",
+        db.display()
+    ))
+    .await;
+    assert!(
+        e.contains("provider down") && e.contains("discovery"),
+        "{e}"
+    );
+    let e = build(format!(
+        "public_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n[headers]\nCookie = \"sub\"",
+        db.display()
+    ))
+    .await;
+    assert!(e.contains("reserved"), "{e}");
+}
