@@ -164,11 +164,28 @@ impl Form {
 
     /// Encode per the WHATWG URL standard's form serializer.
     pub fn encode(&self) -> String {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (n, v) in &self.pairs {
-            ser.append_pair(n, v);
+        // Values made only of bytes the serializer leaves as they are (every JWS, every
+        // base64url token) are appended directly: the byte-wise encoder was the largest
+        // non-crypto cost of building a client assertion request.
+        fn plain(v: &str) -> bool {
+            v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_'))
         }
-        ser.finish()
+        let cap = self.pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+        let mut out = String::with_capacity(cap);
+        for (n, v) in &self.pairs {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.extend(url::form_urlencoded::byte_serialize(n.as_bytes()));
+            out.push('=');
+            if plain(v) {
+                out.push_str(v);
+            } else {
+                out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
+            }
+        }
+        out
     }
 }
 
@@ -176,5 +193,28 @@ impl fmt::Debug for Form {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.pairs.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("Form").field("names", &names).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Form;
+
+    #[test]
+    fn encode_matches_the_whatwg_serializer() {
+        let cases = [
+            ("a", "b.c-d_e*f"),
+            ("client_secret", "p@ss w%rd:+/~"),
+            ("redirect_uri", "http://127.0.0.1:8080/cb?x=1&y=2"),
+            ("é", "ü ñ"),
+            ("empty", ""),
+        ];
+        let mut f = Form::new();
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (n, v) in cases {
+            f.push(n, v);
+            ser.append_pair(n, v);
+        }
+        assert_eq!(f.encode(), ser.finish());
     }
 }
