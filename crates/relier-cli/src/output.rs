@@ -108,21 +108,8 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
-/// Escape text for HTML element content and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escape text for HTML element content and attribute values (the gateway's escaper).
+pub use relier_gateway::html_escape;
 
 /// `discover --json`: every member as received, plus the recommendation.
 pub fn discover_json(md: &ProviderMetadata, rec: &Recommendation) -> Value {

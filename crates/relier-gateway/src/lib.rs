@@ -50,6 +50,7 @@ use tokio::task::JoinHandle;
 pub use config::Config;
 pub use error::GatewayError;
 pub use return_to::sanitize_return_to;
+pub use templates::escape as html_escape;
 
 use state::AppState;
 
