@@ -13,8 +13,8 @@ use relier_core::jwks::{KeySet, RefetchGate};
 use relier_core::token::{self, TokenError, TokenResponse};
 use relier_core::userinfo::{self, SignedUserInfo};
 use relier_core::{
-    Algorithm, ClientAuth, IdTokenValidator, IssuerUrl, ProviderMetadata, RedirectUrl, Secret,
-    UnixTime,
+    Algorithm, ClientAuth, IdTokenError, IdTokenValidator, IssuerUrl, ProviderMetadata,
+    RedirectUrl, Secret, UnixTime,
 };
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
@@ -292,14 +292,30 @@ impl RelyingParty {
         token: &str,
         expect: &Expectations<'_>,
     ) -> Result<VerifiedIdToken, Error> {
+        self.with_op_keys(
+            |keys| self.validator.validate(token, keys, expect, self.now()),
+            IdTokenError::is_refetchable,
+        )
+        .await
+    }
+
+    /// Run `check` against the OP's keys. When it fails because the signing key is unknown (the
+    /// OP rotated, OIDC Core §10.1.1), fetch the JWKS again — at most once per
+    /// [`RefetchGate`] interval — and run it once more: the one place that policy lives.
+    async fn with_op_keys<T, E>(
+        &self,
+        check: impl Fn(&KeySet) -> Result<T, E>,
+        refetchable: impl Fn(&E) -> bool,
+    ) -> Result<T, Error>
+    where
+        Error: From<E>,
+    {
         let keys = self.keys(false).await?;
-        match self.validator.validate(token, &keys, expect, self.now()) {
-            Err(e) if e.is_refetchable() => {
-                let Some(fresh) = self.refetch_keys().await? else {
-                    return Err(e.into());
-                };
-                Ok(self.validator.validate(token, &fresh, expect, self.now())?)
-            }
+        match check(&keys) {
+            Err(e) if refetchable(&e) => match self.refetch_keys(&keys).await? {
+                Some(fresh) => Ok(check(&fresh)?),
+                None => Err(e.into()),
+            },
             other => Ok(other?),
         }
     }
@@ -317,9 +333,13 @@ impl RelyingParty {
         Ok(cache.keys.clone())
     }
 
-    /// One refetch if the gate allows; `None` when rate-limited.
-    async fn refetch_keys(&self) -> Result<Option<Arc<KeySet>>, Error> {
+    /// Keys newer than `seen`: the ones another task fetched in the meantime, else one refetch if
+    /// the gate allows; `None` when rate-limited.
+    async fn refetch_keys(&self, seen: &Arc<KeySet>) -> Result<Option<Arc<KeySet>>, Error> {
         let mut cache = self.jwks.lock().await;
+        if !Arc::ptr_eq(&cache.keys, seen) {
+            return Ok(Some(cache.keys.clone()));
+        }
         let now = self.now();
         if !cache.gate.try_acquire(now) {
             tracing::warn!(issuer = %self.metadata.issuer, "unknown signing key; JWKS refetch rate-limited");
@@ -353,20 +373,27 @@ impl RelyingParty {
             .http
             .send(userinfo::request(&url, access_token, self.auth.uses_mtls()))
             .await?;
-        let keys = if resp.media_type().as_deref() == Some("application/jwt") {
-            self.keys(false).await?
-        } else {
-            Arc::new(KeySet::empty())
-        };
         let v = self.userinfo_validator.as_ref().unwrap_or(&self.validator);
-        let signed = SignedUserInfo {
-            keys: &keys,
-            policy: v.policy(),
-            required: self.userinfo_validator.is_some(),
-            issuer: &self.metadata.issuer,
-            client_id: self.auth.client_id(),
+        let parse = |keys: &KeySet| {
+            let signed = SignedUserInfo {
+                keys,
+                policy: v.policy(),
+                required: self.userinfo_validator.is_some(),
+                issuer: &self.metadata.issuer,
+                client_id: self.auth.client_id(),
+            };
+            userinfo::parse(&resp, expected_sub, &signed)
         };
-        Ok(userinfo::parse(&resp, expected_sub, &signed)?)
+        if resp.media_type().as_deref() == Some("application/jwt") {
+            // §5.3.2 signed response: the OP's keys, with the same rotation handling as ID tokens.
+            self.with_op_keys(
+                parse,
+                |e| matches!(e, relier_core::userinfo::UserInfoError::Jwt(j) if j.is_refetchable()),
+            )
+            .await
+        } else {
+            Ok(parse(&KeySet::empty())?)
+        }
     }
 
     /// Refresh (RFC 6749 §6). A returned ID token is validated; with `original`, §12.2's
@@ -385,23 +412,19 @@ impl RelyingParty {
         };
         let verified = match original {
             Some(orig) => {
-                let keys = self.keys(false).await?;
-                let run = |keys: &KeySet| {
-                    self.validator.validate_refreshed(
-                        raw.expose(),
-                        keys,
-                        orig,
-                        Some(&tokens.access_token),
-                        self.now(),
-                    )
-                };
-                match run(&keys) {
-                    Err(e) if e.is_refetchable() => match self.refetch_keys().await? {
-                        Some(fresh) => run(&fresh)?,
-                        None => return Err(e.into()),
+                self.with_op_keys(
+                    |keys| {
+                        self.validator.validate_refreshed(
+                            raw.expose(),
+                            keys,
+                            orig,
+                            Some(&tokens.access_token),
+                            self.now(),
+                        )
                     },
-                    other => other?,
-                }
+                    IdTokenError::is_refetchable,
+                )
+                .await?
             }
             None => {
                 let expect = Expectations {
@@ -421,26 +444,20 @@ impl RelyingParty {
         &self,
         token: &str,
     ) -> Result<relier_core::logout::LogoutRequest, Error> {
-        use relier_core::logout::validate_logout_token;
-        let keys = self.keys(false).await?;
-        let run = |keys: &KeySet| {
-            validate_logout_token(
-                token,
-                &self.validator,
-                self.auth.client_id(),
-                keys,
-                self.now(),
-            )
-        };
-        match run(&keys) {
-            Err(relier_core::logout::LogoutTokenError::Jwt(e)) if e.is_refetchable() => {
-                match self.refetch_keys().await? {
-                    Some(fresh) => Ok(run(&fresh)?),
-                    None => Err(relier_core::logout::LogoutTokenError::Jwt(e).into()),
-                }
-            }
-            other => Ok(other?),
-        }
+        use relier_core::logout::{LogoutTokenError, validate_logout_token};
+        self.with_op_keys(
+            |keys| {
+                validate_logout_token(
+                    token,
+                    &self.validator,
+                    self.auth.client_id(),
+                    keys,
+                    self.now(),
+                )
+            },
+            |e| matches!(e, LogoutTokenError::Jwt(j) if j.is_refetchable()),
+        )
+        .await
     }
 
     /// RP-Initiated Logout §2: where to send the browser, if the OP has an end_session_endpoint.
