@@ -308,6 +308,13 @@ let signingKeys = [];
 
 const cookieKeys = [crypto.randomBytes(32).toString('base64url')];
 
+// Start-up milestones on stderr (ms since the process started), so a slow or
+// stuck start on a loaded machine shows where it stopped.
+function stage(what) {
+  console.error(`test-op: ${what} at ${Math.round(performance.now())} ms`);
+}
+stage('signing keys ready');
+
 // ---------------------------------------------------------------------------
 // mTLS helpers
 
@@ -913,6 +920,7 @@ try {
   const httpServer = tune(http.createServer(handler));
   const port = await listen(httpServer);
   issuer = `http://127.0.0.1:${port}`;
+  stage('HTTP listener bound');
 
   if (cfg.tls) {
     const { cert, key, ca } = cfg.tls;
@@ -927,7 +935,9 @@ try {
     mtlsBase = `https://127.0.0.1:${tlsPort}`;
   }
 
+  stage('building the provider');
   await buildProvider();
+  stage('provider built');
 } catch (err) {
   fail('start-up failed:', err);
 }

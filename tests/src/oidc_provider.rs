@@ -24,8 +24,10 @@ use rcgen::{
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
-/// How long `TestOp::start` waits for the OP's JSON line.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `TestOp::start` waits for the OP's JSON line, per attempt.
+const START_TIMEOUT: Duration = Duration::from_secs(45);
+/// Start attempts: a process that stays silent is restarted once.
+const START_ATTEMPTS: u32 = 2;
 /// Timeout of every HTTP request made by this module.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The OP's stderr kept in memory (the most recent bytes).
@@ -298,6 +300,118 @@ struct Ready {
     mtls_base: Option<String>,
 }
 
+/// One way to run the OP; [`Launch::spawn`] starts a fresh process.
+struct Launch<'a> {
+    node: &'a std::ffi::OsStr,
+    script: &'a std::path::Path,
+    script_dir: &'a std::path::Path,
+    config_path: &'a std::path::Path,
+    echo: bool,
+}
+
+struct Started {
+    ready: Ready,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stderr: Arc<Mutex<String>>,
+}
+
+struct StartFailure {
+    timed_out: bool,
+    message: String,
+}
+
+impl Launch<'_> {
+    async fn spawn(&self) -> Result<Started, StartFailure> {
+        let mut child = Command::new(self.node)
+            .arg(self.script)
+            .arg(self.config_path)
+            .current_dir(self.script_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|err| StartFailure {
+                timed_out: false,
+                message: format!(
+                    "spawning `{} {}`: {err}",
+                    self.node.to_string_lossy(),
+                    self.script.display()
+                ),
+            })?;
+
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr_task = child
+            .stderr
+            .take()
+            .map(|pipe| drain(pipe, Some(Arc::clone(&stderr)), self.echo));
+        let stdin = child.stdin.take();
+        let Some(stdout) = child.stdout.take() else {
+            return Err(StartFailure {
+                timed_out: false,
+                message: "the OP's stdout is not piped".to_owned(),
+            });
+        };
+
+        let mut reader = BufReader::new(stdout);
+        let ready = tokio::time::timeout(START_TIMEOUT, async {
+            let mut line = String::new();
+            loop {
+                line.clear();
+                let n = reader.read_line(&mut line).await?;
+                if n == 0 {
+                    return Ok::<Option<Ready>, std::io::Error>(None);
+                }
+                if let Ok(ready) = serde_json::from_str::<Ready>(line.trim()) {
+                    return Ok(Some(ready));
+                }
+            }
+        })
+        .await;
+
+        let (timed_out, failure) = match ready {
+            Ok(Ok(Some(ready))) => {
+                // Keep draining stdout so the OP can never block on a full pipe.
+                drop(drain(reader.into_inner(), None, self.echo));
+                return Ok(Started {
+                    ready,
+                    child,
+                    stdin,
+                    stderr,
+                });
+            }
+            Ok(Ok(None)) => (
+                false,
+                "the OP exited before printing its address".to_owned(),
+            ),
+            Ok(Err(err)) => (false, format!("reading the OP's stdout failed: {err}")),
+            Err(_) => (
+                true,
+                format!(
+                    "the OP printed no address within {} s",
+                    START_TIMEOUT.as_secs()
+                ),
+            ),
+        };
+
+        let _ = child.start_kill();
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok);
+        if let Some(task) = stderr_task {
+            let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+        }
+        let log = lock(&stderr).clone();
+        let status = status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string());
+        Err(StartFailure {
+            timed_out,
+            message: format!("{failure} ({status}); OP stderr:\n{log}"),
+        })
+    }
+}
+
 fn http_client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .no_proxy()
@@ -386,82 +500,45 @@ impl TestOp {
         .context("writing the OP's config.json")?;
 
         let node = std::env::var_os("RELIER_TEST_NODE").unwrap_or_else(|| "node".into());
-        let mut child = Command::new(&node)
-            .arg(&script)
-            .arg(&config_path)
-            .current_dir(&script_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| {
-                format!("spawning `{} {}`", node.to_string_lossy(), script.display())
-            })?;
-
         let echo =
             std::env::var_os("RELIER_TEST_OP_LOG").is_some_and(|v| !v.is_empty() && v != "0");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let stderr_task = child
-            .stderr
-            .take()
-            .map(|pipe| drain(pipe, Some(Arc::clone(&stderr)), echo));
-        let stdin = child.stdin.take();
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow!("the OP's stdout is not piped"))?;
-
-        let mut reader = BufReader::new(stdout);
-        let ready = tokio::time::timeout(START_TIMEOUT, async {
-            let mut line = String::new();
-            loop {
-                line.clear();
-                let n = reader.read_line(&mut line).await?;
-                if n == 0 {
-                    return Ok::<Option<Ready>, std::io::Error>(None);
-                }
-                if let Ok(ready) = serde_json::from_str::<Ready>(line.trim()) {
-                    return Ok(Some(ready));
-                }
-            }
-        })
-        .await;
-
-        let failure = match ready {
-            Ok(Ok(Some(ready))) => {
-                // Keep draining stdout so the OP can never block on a full pipe.
-                drop(drain(reader.into_inner(), None, echo));
-                return Ok(TestOp {
-                    issuer: ready.issuer,
-                    mtls_base: ready.mtls_base,
-                    ca,
-                    child,
-                    stdin,
-                    stderr,
-                    http: http_client()?,
-                    dir,
-                });
-            }
-            Ok(Ok(None)) => "the OP exited before printing its address".to_owned(),
-            Ok(Err(err)) => format!("reading the OP's stdout failed: {err}"),
-            Err(_) => format!(
-                "the OP printed no address within {} s",
-                START_TIMEOUT.as_secs()
-            ),
+        let launch = Launch {
+            node: &node,
+            script: &script,
+            script_dir: &script_dir,
+            config_path: &config_path,
+            echo,
         };
-
-        let _ = child.start_kill();
-        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
-            .await
-            .ok()
-            .and_then(Result::ok);
-        if let Some(task) = stderr_task {
-            let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+        // A Node.js process that prints nothing for START_TIMEOUT on a loaded
+        // CI machine is restarted once; the first attempt's log is kept in
+        // the error if the second one fails too. Any other start-up failure
+        // (bad fixture, crash) is reported at once.
+        let mut earlier = String::new();
+        for attempt in 1..=START_ATTEMPTS {
+            match launch.spawn().await {
+                Ok(started) => {
+                    if attempt > 1 {
+                        eprintln!("test OP started on attempt {attempt}");
+                    }
+                    return Ok(TestOp {
+                        issuer: started.ready.issuer,
+                        mtls_base: started.ready.mtls_base,
+                        ca,
+                        child: started.child,
+                        stdin: started.stdin,
+                        stderr: started.stderr,
+                        http: http_client()?,
+                        dir,
+                    });
+                }
+                Err(failure) if failure.timed_out && attempt < START_ATTEMPTS => {
+                    eprintln!("test OP attempt {attempt}: {}; retrying", failure.message);
+                    earlier = format!("attempt {attempt}: {}\n", failure.message);
+                }
+                Err(failure) => bail!("{earlier}attempt {attempt}: {}", failure.message),
+            }
         }
-        let log = lock(&stderr).clone();
-        let status = status.map_or_else(|| "exit status unknown".to_owned(), |s| s.to_string());
-        Err(anyhow!("{failure} ({status}); OP stderr:\n{log}"))
+        bail!("{earlier}the test OP did not start")
     }
 
     /// `<issuer>/.well-known/openid-configuration`.
