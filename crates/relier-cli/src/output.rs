@@ -213,7 +213,11 @@ pub fn tokens_json(
 ) -> Value {
     json!({
         "auth_method": method.as_str(),
-        "id_token_claims": id_token.map_or(Value::Null, |t| Value::Object(t.claims().all.clone())),
+        // null only if a claim the validation skipped is not valid JSON text (see
+        // `IdTokenClaims::all`).
+        "id_token_claims": id_token
+            .and_then(|t| t.claims().all().ok())
+            .map_or(Value::Null, |all| Value::Object(all.clone())),
         "userinfo": userinfo.map_or(Value::Null, |u| Value::Object(u.clone())),
         "token_type": tokens.token_type,
         "expires_in": tokens.expires_in,
@@ -241,10 +245,7 @@ pub fn tokens_human(
         line("sub", &c.sub);
         line("iss", &c.iss);
         for claim in ["email", "name"] {
-            let v = c
-                .all
-                .get(claim)
-                .or_else(|| userinfo.and_then(|u| u.get(claim)));
+            let v = c.get(claim).or_else(|| userinfo.and_then(|u| u.get(claim)));
             if let Some(Value::String(v)) = v {
                 line(claim, v);
             }

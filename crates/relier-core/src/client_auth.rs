@@ -143,8 +143,8 @@ pub struct ClientAuth {
 enum Kind {
     Basic(Secret),
     Post(Secret),
-    SecretJwt(Arc<SigningKey>),
-    PrivateKeyJwt(Arc<SigningKey>),
+    SecretJwt(Arc<jws::CompactSigner>),
+    PrivateKeyJwt(Arc<jws::CompactSigner>),
     TlsClientAuth,
     SelfSignedTlsClientAuth,
     None,
@@ -194,7 +194,7 @@ impl ClientAuth {
             });
         }
         let key = SigningKey::hmac(alg, secret.expose().as_bytes())?;
-        Ok(Self::build(client_id, Kind::SecretJwt(Arc::new(key))))
+        Ok(Self::build(client_id, Kind::SecretJwt(signer(key)?)))
     }
 
     /// `private_key_jwt`. The key's `kid` goes in the assertion header; a key without one gets its
@@ -212,7 +212,7 @@ impl ClientAuth {
             let kid = key.thumbprint_sha256()?;
             key.with_kid(kid)
         };
-        Ok(Self::build(client_id, Kind::PrivateKeyJwt(Arc::new(key))))
+        Ok(Self::build(client_id, Kind::PrivateKeyJwt(signer(key)?)))
     }
 
     /// `tls_client_auth`: the driver presents a PKI-issued certificate.
@@ -268,7 +268,7 @@ impl ClientAuth {
     /// The JWS algorithm of the client assertion, if the method uses one.
     pub fn assertion_algorithm(&self) -> Option<Algorithm> {
         match &self.kind {
-            Kind::SecretJwt(k) | Kind::PrivateKeyJwt(k) => Some(k.algorithm()),
+            Kind::SecretJwt(k) | Kind::PrivateKeyJwt(k) => Some(k.key().algorithm()),
             _ => None,
         }
     }
@@ -298,12 +298,8 @@ impl ClientAuth {
                 form.push("client_id", self.client_id.as_str());
                 form.push("client_secret", secret.expose());
             }
-            Kind::SecretJwt(key) | Kind::PrivateKeyJwt(key) => {
-                let aud = match self.audience {
-                    AssertionAudience::Issuer => issuer.as_str(),
-                    AssertionAudience::Endpoint => endpoint_url,
-                };
-                let assertion = self.assertion(key, aud, now, rng)?;
+            Kind::SecretJwt(signer) | Kind::PrivateKeyJwt(signer) => {
+                let assertion = self.assertion(signer, issuer, endpoint_url, now, rng)?;
                 form.push("client_id", self.client_id.as_str());
                 // RFC 7521 §4.2 / RFC 7523 §2.2.
                 form.push(
@@ -328,14 +324,41 @@ impl ClientAuth {
         Ok(req)
     }
 
+    /// The `client_assertion` (RFC 7523 §2.2) this client would send to `endpoint_url`, for
+    /// `client_secret_jwt` and `private_key_jwt`; `None` for the other methods. Each call draws
+    /// a fresh `jti`. [`Self::request`] uses it; it is public for endpoints relier does not
+    /// drive itself.
+    pub fn client_assertion(
+        &self,
+        issuer: &IssuerUrl,
+        endpoint_url: &str,
+        now: UnixTime,
+        rng: &dyn SecureRandom,
+    ) -> Result<Option<String>, ClientAuthError> {
+        match &self.kind {
+            Kind::SecretJwt(signer) | Kind::PrivateKeyJwt(signer) => self
+                .assertion(signer, issuer, endpoint_url, now, rng)
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// RFC 7523 §3 claims: iss = sub = client_id, aud, exp (short), iat, jti (unique).
     fn assertion(
         &self,
-        key: &SigningKey,
-        aud: &str,
+        signer: &jws::CompactSigner,
+        issuer: &IssuerUrl,
+        endpoint_url: &str,
         now: UnixTime,
         rng: &dyn SecureRandom,
     ) -> Result<String, ClientAuthError> {
+        // RFC 7523 §3 (3): aud identifies the authorization server — its issuer identifier, or
+        // the endpoint URL for OPs that insist on it.
+        let aud = match self.audience {
+            AssertionAudience::Issuer => issuer.as_str(),
+            AssertionAudience::Endpoint => endpoint_url,
+        };
+        // RFC 7523 §3 (7): jti, a unique identifier; 192 random bits.
         let mut jti = [0u8; 24];
         rng.fill(&mut jti).map_err(|_| ClientAuthError::Rng)?;
         let exp = now
@@ -362,10 +385,18 @@ impl ClientAuth {
             iat: now.0,
             exp,
         };
-        let payload = serde_json::to_vec(&claims).map_err(|_| ClientAuthError::Encoding)?;
-        let header = jws::Header::default();
-        Ok(jws::sign_compact(&header, &payload, key, rng)?)
+        let mut payload = Vec::with_capacity(128 + 2 * self.client_id.as_str().len() + aud.len());
+        serde_json::to_writer(&mut payload, &claims).map_err(|_| ClientAuthError::Encoding)?;
+        Ok(signer.sign(&payload, rng)?)
     }
+}
+
+/// The key with its assertion header (`alg`, `kid`) encoded once.
+fn signer(key: SigningKey) -> Result<Arc<jws::CompactSigner>, ClientAuthError> {
+    Ok(Arc::new(jws::CompactSigner::new(
+        &jws::Header::default(),
+        key,
+    )?))
 }
 
 fn form_encode(s: &str) -> String {
@@ -510,7 +541,8 @@ mod tests {
             get("client_assertion_type"),
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
         );
-        let jws = jws::UnverifiedJws::parse(&get("client_assertion")).unwrap();
+        let text = get("client_assertion");
+        let jws = jws::UnverifiedJws::parse(&text).unwrap();
         assert_eq!(jws.header().kid.as_deref(), Some(thumb.as_str()));
         let payload = jws.verify(Algorithm::ES256, &verifier).unwrap();
         let claims: serde_json::Value = serde_json::from_slice(payload).unwrap();

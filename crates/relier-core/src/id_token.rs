@@ -2,12 +2,15 @@
 //! refresh rules of §12.2. [`VerifiedIdToken`] can only be built by passing all of them.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use relier_jose::{Algorithm, VerifyingKey};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::jwks::KeySet;
-use crate::jwt::{JwtError, JwtPolicy, verify_jwt};
+use crate::jwt::{JwtError, JwtPolicy, verify_jwt_payload};
 use crate::secret::Secret;
 use crate::types::{ClientId, IssuerUrl, Nonce, UnixTime};
 
@@ -88,7 +91,8 @@ impl IdTokenError {
     }
 }
 
-/// The registered claims relier checks, plus every claim as received.
+/// The registered claims relier checks, typed; every other claim is parsed on demand
+/// ([`IdTokenClaims::all`], [`IdTokenClaims::deserialize`]) from the verified payload.
 #[derive(Debug, Clone)]
 pub struct IdTokenClaims {
     /// Issuer.
@@ -111,12 +115,29 @@ pub struct IdTokenClaims {
     pub at_hash: Option<String>,
     /// Session id (Front/Back-Channel Logout).
     pub sid: Option<String>,
-    /// All claims.
-    pub all: Map<String, Value>,
+    payload: Vec<u8>,
+    all: OnceLock<Map<String, Value>>,
 }
 
-fn numeric_date(m: &Map<String, Value>, claim: &'static str) -> Result<Option<u64>, IdTokenError> {
-    match m.get(claim) {
+/// The registered claims as they arrive; unknown claims are skipped without being built.
+/// `null` counts as absent. A repeated registered claim is refused (RFC 7519 §4 lets a parser
+/// reject duplicate claim names; for the claims relier checks that is the only safe choice).
+#[derive(Deserialize)]
+struct Registered {
+    iss: Option<Value>,
+    sub: Option<Value>,
+    aud: Option<Value>,
+    exp: Option<Value>,
+    iat: Option<Value>,
+    auth_time: Option<Value>,
+    nonce: Option<Value>,
+    azp: Option<Value>,
+    at_hash: Option<Value>,
+    sid: Option<Value>,
+}
+
+fn numeric_date(v: Option<&Value>, claim: &'static str) -> Result<Option<u64>, IdTokenError> {
+    match v {
         None | Some(Value::Null) => Ok(None),
         // RFC 7519 §2: NumericDate is a JSON number, possibly non-integer.
         Some(Value::Number(n)) => {
@@ -148,10 +169,10 @@ fn numeric_date(m: &Map<String, Value>, claim: &'static str) -> Result<Option<u6
     }
 }
 
-fn opt_string(m: &Map<String, Value>, claim: &'static str) -> Result<Option<String>, IdTokenError> {
-    match m.get(claim) {
+fn opt_string(v: Option<Value>, claim: &'static str) -> Result<Option<String>, IdTokenError> {
+    match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(IdTokenError::InvalidClaim {
             claim,
             reason: "not a string",
@@ -159,11 +180,42 @@ fn opt_string(m: &Map<String, Value>, claim: &'static str) -> Result<Option<Stri
     }
 }
 
+fn audiences(v: Option<Value>) -> Result<Vec<String>, IdTokenError> {
+    match v {
+        None | Some(Value::Null) => Err(IdTokenError::MissingClaim { claim: "aud" }),
+        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::Array(a)) => a
+            .into_iter()
+            .map(|x| match x {
+                Value::String(s) => Ok(s),
+                _ => Err(IdTokenError::InvalidClaim {
+                    claim: "aud",
+                    reason: "array members must be strings",
+                }),
+            })
+            .collect(),
+        Some(_) => Err(IdTokenError::InvalidClaim {
+            claim: "aud",
+            reason: "must be a string or an array of strings",
+        }),
+    }
+}
+
+fn malformed(reason: String) -> IdTokenError {
+    IdTokenError::Jwt(JwtError::Malformed(reason))
+}
+
 impl IdTokenClaims {
-    /// Extract and type-check the registered claims (OIDC Core §2).
-    pub fn from_map(all: Map<String, Value>) -> Result<Self, IdTokenError> {
-        let iss = opt_string(&all, "iss")?.ok_or(IdTokenError::MissingClaim { claim: "iss" })?;
-        let sub = opt_string(&all, "sub")?.ok_or(IdTokenError::MissingClaim { claim: "sub" })?;
+    /// Extract and type-check the registered claims (OIDC Core §2) of a JSON claims object.
+    pub fn from_json(payload: Vec<u8>) -> Result<Self, IdTokenError> {
+        // RFC 7519 §7.2 (10): the claims are a JSON object (a struct would also accept an array).
+        if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(malformed("payload is not a JSON object".into()));
+        }
+        let r: Registered = serde_json::from_slice(&payload)
+            .map_err(|e| malformed(format!("payload is not valid claims JSON: {e}")))?;
+        let iss = opt_string(r.iss, "iss")?.ok_or(IdTokenError::MissingClaim { claim: "iss" })?;
+        let sub = opt_string(r.sub, "sub")?.ok_or(IdTokenError::MissingClaim { claim: "sub" })?;
         if sub.is_empty() || sub.len() > 255 {
             // OIDC Core §2: sub MUST NOT exceed 255 ASCII characters.
             return Err(IdTokenError::InvalidClaim {
@@ -171,46 +223,54 @@ impl IdTokenClaims {
                 reason: "must be 1-255 characters",
             });
         }
-        let aud = match all.get("aud") {
-            None | Some(Value::Null) => return Err(IdTokenError::MissingClaim { claim: "aud" }),
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => {
-                let mut v = Vec::with_capacity(a.len());
-                for x in a {
-                    match x {
-                        Value::String(s) => v.push(s.clone()),
-                        _ => {
-                            return Err(IdTokenError::InvalidClaim {
-                                claim: "aud",
-                                reason: "array members must be strings",
-                            });
-                        }
-                    }
-                }
-                v
-            }
-            Some(_) => {
-                return Err(IdTokenError::InvalidClaim {
-                    claim: "aud",
-                    reason: "must be a string or an array of strings",
-                });
-            }
-        };
-        let exp = numeric_date(&all, "exp")?.ok_or(IdTokenError::MissingClaim { claim: "exp" })?;
-        let iat = numeric_date(&all, "iat")?.ok_or(IdTokenError::MissingClaim { claim: "iat" })?;
+        let aud = audiences(r.aud)?;
+        let exp = numeric_date(r.exp.as_ref(), "exp")?
+            .ok_or(IdTokenError::MissingClaim { claim: "exp" })?;
+        let iat = numeric_date(r.iat.as_ref(), "iat")?
+            .ok_or(IdTokenError::MissingClaim { claim: "iat" })?;
         Ok(Self {
             iss,
             sub,
             aud,
             exp,
             iat,
-            auth_time: numeric_date(&all, "auth_time")?,
-            nonce: opt_string(&all, "nonce")?,
-            azp: opt_string(&all, "azp")?,
-            at_hash: opt_string(&all, "at_hash")?,
-            sid: opt_string(&all, "sid")?,
-            all,
+            auth_time: numeric_date(r.auth_time.as_ref(), "auth_time")?,
+            nonce: opt_string(r.nonce, "nonce")?,
+            azp: opt_string(r.azp, "azp")?,
+            at_hash: opt_string(r.at_hash, "at_hash")?,
+            sid: opt_string(r.sid, "sid")?,
+            payload,
+            all: OnceLock::new(),
         })
+    }
+
+    /// Every claim as received, parsed on first use and kept.
+    ///
+    /// # Errors
+    /// A payload that passed validation can still hold JSON a full parse refuses (e.g. an
+    /// unpaired UTF-16 surrogate escape in a claim relier does not check).
+    pub fn all(&self) -> Result<&Map<String, Value>, IdTokenError> {
+        if let Some(all) = self.all.get() {
+            return Ok(all);
+        }
+        let parsed: Map<String, Value> = self.deserialize()?;
+        // Another thread may have set it first; both parses are equal.
+        Ok(self.all.get_or_init(|| parsed))
+    }
+
+    /// The claims deserialized into a type of the caller's (e.g. the OP's extra claims).
+    ///
+    /// # Errors
+    /// The claims do not fit `T`.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, IdTokenError> {
+        serde_json::from_slice(&self.payload)
+            .map_err(|e| malformed(format!("claims do not fit the requested type: {e}")))
+    }
+
+    /// One claim by name (parses every claim on first use, see [`Self::all`]); `None` when
+    /// absent or when the claims cannot be parsed.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.all().ok()?.get(name)
     }
 }
 
@@ -355,8 +415,8 @@ impl IdTokenValidator {
         now: UnixTime,
     ) -> Result<VerifiedIdToken, IdTokenError> {
         // (1) encrypted tokens are refused inside verify_jwt; (6)(7)(8) signature with the pinned alg.
-        let jwt = verify_jwt(token, keys, self.policy())?;
-        let c = IdTokenClaims::from_map(jwt.claims)?;
+        let payload = verify_jwt_payload(token, keys, self.policy())?;
+        let c = IdTokenClaims::from_json(payload)?;
         self.check_claims(&c, expect, now)?;
         Ok(VerifiedIdToken {
             claims: c,

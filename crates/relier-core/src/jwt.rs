@@ -82,10 +82,40 @@ pub fn verify_jwt(
     keys: &KeySet,
     policy: JwtPolicy<'_>,
 ) -> Result<VerifiedJwt, JwtError> {
-    if token.split('.').count() == 5 {
-        return Err(JwtError::Encrypted);
-    }
-    let jws = UnverifiedJws::parse(token).map_err(|e| JwtError::Malformed(e.to_string()))?;
+    let jws = parse(token)?;
+    let payload = verified_payload(&jws, keys, policy)?;
+    Ok(VerifiedJwt {
+        header: jws.header().clone(),
+        claims: claims_of(payload)?,
+    })
+}
+
+/// Like [`verify_jwt`], for callers that type the claims themselves: the verified payload bytes.
+pub(crate) fn verify_jwt_payload(
+    token: &str,
+    keys: &KeySet,
+    policy: JwtPolicy<'_>,
+) -> Result<Vec<u8>, JwtError> {
+    let jws = parse(token)?;
+    verified_payload(&jws, keys, policy).map(<[u8]>::to_vec)
+}
+
+fn parse(token: &str) -> Result<UnverifiedJws<'_>, JwtError> {
+    UnverifiedJws::parse(token).map_err(|e| {
+        // OIDC Core §3.1.3.7 (1): an encrypted ID token has five parts; relier does not decrypt.
+        if token.split('.').count() == 5 {
+            JwtError::Encrypted
+        } else {
+            JwtError::Malformed(e.to_string())
+        }
+    })
+}
+
+fn verified_payload<'j>(
+    jws: &'j UnverifiedJws<'_>,
+    keys: &KeySet,
+    policy: JwtPolicy<'_>,
+) -> Result<&'j [u8], JwtError> {
     let header = jws.header();
     // RFC 7515 §4.1.11: reject unknown critical extensions.
     relier_jose::jws::check_crit(header, UNDERSTOOD_CRIT).map_err(|e| match e {
@@ -97,13 +127,9 @@ pub fn verify_jwt(
         if !(policy.dangerous_allow_unsigned && policy.alg == Algorithm::None) {
             return Err(JwtError::Unsigned);
         }
-        let payload = jws
+        return jws
             .dangerous_accept_unsigned()
-            .map_err(|e| JwtError::Malformed(e.to_string()))?;
-        return Ok(VerifiedJwt {
-            header: header.clone(),
-            claims: claims_of(payload)?,
-        });
+            .map_err(|e| JwtError::Malformed(e.to_string()));
     }
     // OIDC Core §3.1.3.7 (7): the alg MUST be the one registered (id_token_signed_response_alg).
     if got != policy.alg.as_str() {
@@ -121,13 +147,9 @@ pub fn verify_jwt(
         // OIDC Core §3.1.3.7 (6), §10.1: the key is chosen by kid; without kid, exactly one fits.
         keys.select(header.kid.as_deref(), policy.alg)?
     };
-    let payload = jws.verify(policy.alg, key).map_err(|e| match e {
+    jws.verify(policy.alg, key).map_err(|e| match e {
         JoseError::InvalidSignature => JwtError::InvalidSignature,
         other => JwtError::Malformed(other.to_string()),
-    })?;
-    Ok(VerifiedJwt {
-        header: header.clone(),
-        claims: claims_of(payload)?,
     })
 }
 

@@ -14,6 +14,11 @@ pub fn encode(data: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(data)
 }
 
+/// Appends the base64url encoding of `data` (no padding) to `out`.
+pub fn encode_into(data: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(data, out);
+}
+
 /// Decodes base64url without padding; rejects `=`, characters outside the alphabet and
 /// non-canonical encodings.
 ///

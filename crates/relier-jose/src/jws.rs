@@ -3,22 +3,18 @@
 use std::fmt;
 
 use aws_lc_rs::rand::SecureRandom;
-use serde::de::{self, Deserializer};
-use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
 use crate::b64;
 use crate::error::{JoseError, untrusted};
-use crate::json::{UniqueMap, parse_object, take_string, take_string_array};
+pub use crate::header::Header;
 use crate::signing::SigningKey;
 use crate::verifying::VerifyingKey;
 
 /// A compact JWS may be at most this many bytes.
 pub const MAX_COMPACT_JWS_BYTES: usize = 64 * 1024;
 
-const HEADER: &str = "JWS header";
+pub(crate) const HEADER: &str = "JWS header";
 
 /// Header Parameter names registered by RFC 7515 §4.1; `crit` must not list them
 /// (RFC 7515 §4.1.11).
@@ -26,88 +22,24 @@ const REGISTERED: [&str; 11] = [
     "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit",
 ];
 
-/// A JOSE header (RFC 7515 §4). Unmodelled parameters are kept in `extra`.
-///
-/// Deserializing refuses duplicate parameter names (RFC 7515 §4) and requires `alg` to be a
-/// string. Serializing skips absent members and any `extra` entry whose name collides with a
-/// modelled member.
-#[derive(Clone, Debug, Default)]
-pub struct Header {
-    /// Algorithm (RFC 7515 §4.1.1). Informational only: verification uses the caller's pinned
-    /// algorithm and merely checks that this equals it.
-    pub alg: String,
-    /// Key ID (RFC 7515 §4.1.4).
-    pub kid: Option<String>,
-    /// Media type of the whole JWS (RFC 7515 §4.1.9), e.g. "JWT".
-    pub typ: Option<String>,
-    /// Content type of the payload (RFC 7515 §4.1.10).
-    pub cty: Option<String>,
-    /// Critical extensions (RFC 7515 §4.1.11); see [`check_crit`].
-    pub crit: Option<Vec<String>>,
-    /// Every other parameter.
-    pub extra: Map<String, Value>,
-}
-
-impl Header {
-    fn from_map(mut m: Map<String, Value>) -> Result<Self, JoseError> {
-        let alg = take_string(&mut m, "alg", HEADER)?
-            .ok_or_else(|| JoseError::malformed(HEADER, "missing \"alg\""))?;
-        Ok(Header {
-            alg,
-            kid: take_string(&mut m, "kid", HEADER)?,
-            typ: take_string(&mut m, "typ", HEADER)?,
-            cty: take_string(&mut m, "cty", HEADER)?,
-            crit: take_string_array(&mut m, "crit", HEADER)?,
-            extra: m,
-        })
-    }
-}
-
-impl Serialize for Header {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut m = serializer.serialize_map(None)?;
-        m.serialize_entry("alg", &self.alg)?;
-        for (name, value) in [("kid", &self.kid), ("typ", &self.typ), ("cty", &self.cty)] {
-            if let Some(v) = value {
-                m.serialize_entry(name, v)?;
-            }
-        }
-        if let Some(crit) = &self.crit {
-            m.serialize_entry("crit", crit)?;
-        }
-        for (name, value) in &self.extra {
-            if !matches!(name.as_str(), "alg" | "kid" | "typ" | "cty" | "crit") {
-                m.serialize_entry(name, value)?;
-            }
-        }
-        m.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for Header {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = UniqueMap::deserialize(deserializer)?.0;
-        Header::from_map(map).map_err(de::Error::custom)
-    }
-}
-
-/// A compact JWS split and decoded but NOT verified.
+/// A compact JWS split and decoded but NOT verified. It borrows the token's text for the
+/// signing input.
 #[derive(Clone)]
-pub struct UnverifiedJws {
+pub struct UnverifiedJws<'a> {
     header: Header,
     payload: Vec<u8>,
-    signing_input: String,
+    signing_input: &'a str,
     signature: Vec<u8>,
 }
 
-impl UnverifiedJws {
+impl<'a> UnverifiedJws<'a> {
     /// Splits and decodes a compact JWS: exactly three base64url parts (strict, no padding),
     /// a header that is a JSON object with a string "alg" and unique member names, at most
     /// [`MAX_COMPACT_JWS_BYTES`] in all.
     ///
     /// # Errors
     /// [`JoseError::TooLarge`], [`JoseError::Malformed`].
-    pub fn parse(token: &str) -> Result<Self, JoseError> {
+    pub fn parse(token: &'a str) -> Result<Self, JoseError> {
         if token.len() > MAX_COMPACT_JWS_BYTES {
             return Err(JoseError::TooLarge {
                 what: "compact JWS",
@@ -130,14 +62,13 @@ impl UnverifiedJws {
             ));
         };
         let header_bytes = b64::decode_part(h, HEADER)?;
-        let header = Header::from_map(parse_object(&header_bytes, HEADER)?)?;
+        let header = Header::from_json(&header_bytes)?;
         let payload = b64::decode_part(p, "JWS payload")?;
         let signature = b64::decode_part(s, "JWS signature")?;
         // RFC 7515 §5.2 step 8: the JWS Signing Input is ASCII(h '.' p) exactly as received.
         let signing_input = token
             .get(..h.len().saturating_add(1).saturating_add(p.len()))
-            .ok_or_else(|| JoseError::malformed("compact JWS", "signing input"))?
-            .to_owned();
+            .ok_or_else(|| JoseError::malformed("compact JWS", "signing input"))?;
         Ok(UnverifiedJws {
             header,
             payload,
@@ -220,7 +151,7 @@ impl UnverifiedJws {
     }
 }
 
-impl fmt::Debug for UnverifiedJws {
+impl fmt::Debug for UnverifiedJws<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UnverifiedJws")
             .field("header", &self.header)
@@ -241,6 +172,55 @@ pub fn sign_compact(
     key: &SigningKey,
     rng: &dyn SecureRandom,
 ) -> Result<String, JoseError> {
+    let header_b64 = encode_header(header, key)?;
+    finish_compact(&header_b64, payload, key, rng)
+}
+
+/// A signing key with its JWS Protected Header serialized and base64url-encoded once, for
+/// callers that sign many payloads with one key (client assertions): signing is then the
+/// payload encoding plus the key operation.
+#[derive(Clone)]
+pub struct CompactSigner {
+    key: SigningKey,
+    header_b64: String,
+}
+
+impl CompactSigner {
+    /// Fixes the header as [`sign_compact`] would build it: "alg" from the key, "kid" from the
+    /// key when `header.kid` is `None`.
+    ///
+    /// # Errors
+    /// [`JoseError::Malformed`] if the header cannot be serialized.
+    pub fn new(header: &Header, key: SigningKey) -> Result<Self, JoseError> {
+        let header_b64 = encode_header(header, &key)?;
+        Ok(Self { key, header_b64 })
+    }
+
+    /// The key.
+    #[must_use]
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// Signs `payload`; the result equals [`sign_compact`] with the same header and key.
+    ///
+    /// # Errors
+    /// The key's signing error.
+    pub fn sign(&self, payload: &[u8], rng: &dyn SecureRandom) -> Result<String, JoseError> {
+        finish_compact(&self.header_b64, payload, &self.key, rng)
+    }
+}
+
+impl fmt::Debug for CompactSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompactSigner")
+            .field("alg", &self.key.algorithm())
+            .field("kid", &self.key.kid())
+            .finish_non_exhaustive()
+    }
+}
+
+fn encode_header(header: &Header, key: &SigningKey) -> Result<String, JoseError> {
     let mut header = header.clone();
     header.alg = key.algorithm().as_str().to_owned();
     if header.kid.is_none() {
@@ -248,12 +228,33 @@ pub fn sign_compact(
     }
     let header_json =
         serde_json::to_vec(&header).map_err(|e| JoseError::malformed(HEADER, e.to_string()))?;
-    let mut token = b64::encode(&header_json);
+    Ok(b64::encode(&header_json))
+}
+
+/// Longest signature relier produces: RSA 4096 (512 bytes), as base64url.
+const MAX_SIGNATURE_B64: usize = 683;
+
+/// RFC 7515 §7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature), built in
+/// one buffer sized up front.
+fn finish_compact(
+    header_b64: &str,
+    payload: &[u8],
+    key: &SigningKey,
+    rng: &dyn SecureRandom,
+) -> Result<String, JoseError> {
+    let payload_b64 = payload.len().div_ceil(3).saturating_mul(4);
+    let mut token = String::with_capacity(
+        header_b64
+            .len()
+            .saturating_add(payload_b64)
+            .saturating_add(MAX_SIGNATURE_B64 + 2),
+    );
+    token.push_str(header_b64);
     token.push('.');
-    token.push_str(&b64::encode(payload));
+    b64::encode_into(payload, &mut token);
     let signature = key.sign(token.as_bytes(), rng)?;
     token.push('.');
-    token.push_str(&b64::encode(&signature));
+    b64::encode_into(&signature, &mut token);
     Ok(token)
 }
 

@@ -64,7 +64,8 @@ fn sign_verify_round_trip_for_every_algorithm() {
         let mut parts: Vec<&str> = token.split('.').collect();
         let other = b64::encode(br#"{"sub":"y"}"#);
         parts[1] = &other;
-        let tampered = UnverifiedJws::parse(&parts.join(".")).unwrap();
+        let text = parts.join(".");
+        let tampered = UnverifiedJws::parse(&text).unwrap();
         assert!(matches!(
             tampered.verify(alg, &verifier),
             Err(JoseError::InvalidSignature)
@@ -83,12 +84,14 @@ fn sign_compact_sets_alg_and_kid() {
         ..Header::default()
     };
     header.extra.insert("nonce".into(), json!("n-1"));
-    let jws = UnverifiedJws::parse(&sign_compact(&header, b"p", &key, &rng).unwrap()).unwrap();
+    let text = sign_compact(&header, b"p", &key, &rng).unwrap();
+    let jws = UnverifiedJws::parse(&text).unwrap();
     assert_eq!(jws.header_alg(), "ES256");
     assert_eq!(jws.header().kid.as_deref(), Some("key-kid"));
     assert_eq!(jws.header().extra.get("nonce"), Some(&json!("n-1")));
     header.kid = Some("explicit".into());
-    let jws = UnverifiedJws::parse(&sign_compact(&header, b"p", &key, &rng).unwrap()).unwrap();
+    let text = sign_compact(&header, b"p", &key, &rng).unwrap();
+    let jws = UnverifiedJws::parse(&text).unwrap();
     assert_eq!(jws.header().kid.as_deref(), Some("explicit"));
     // A colliding extra member cannot smuggle a second "alg" into the header.
     header.extra.insert("alg".into(), json!("none"));
@@ -340,4 +343,38 @@ fn debug_does_not_dump_payload() {
     let dbg = format!("{:?}", UnverifiedJws::parse(&token).unwrap());
     assert!(!dbg.contains("secret-claims"));
     assert!(dbg.contains("HS256"));
+}
+
+#[test]
+fn compact_signer_equals_sign_compact() {
+    let rng = SystemRandom::new();
+    // Ed25519 signatures are deterministic (RFC 8032 §5.1.6), so the outputs must be equal.
+    let key = SigningKey::generate(Algorithm::EdDSA, None)
+        .unwrap()
+        .with_kid("ed-1");
+    let header = Header {
+        typ: Some("JWT".into()),
+        ..Header::default()
+    };
+    let signer = CompactSigner::new(&header, key.clone()).unwrap();
+    for payload in [&b""[..], b"p", b"pa", b"pay", br#"{"iss":"x","sub":"x"}"#] {
+        let one = signer.sign(payload, &rng).unwrap();
+        assert_eq!(one, sign_compact(&header, payload, &key, &rng).unwrap());
+        let jws = UnverifiedJws::parse(&one).unwrap();
+        let vk = key.verifying_key().unwrap();
+        assert_eq!(jws.verify(Algorithm::EdDSA, &vk).unwrap(), payload);
+        assert_eq!(jws.header().kid.as_deref(), Some("ed-1"));
+    }
+    // RSA 4096 signatures (the longest) fit the preallocated buffer and verify.
+    let rsa = SigningKey::generate(Algorithm::PS256, Some(4096)).unwrap();
+    let token = CompactSigner::new(&Header::default(), rsa.clone())
+        .unwrap()
+        .sign(b"{}", &rng)
+        .unwrap();
+    let jws = UnverifiedJws::parse(&token).unwrap();
+    assert_eq!(jws.signature().len(), 512);
+    assert!(
+        jws.verify(Algorithm::PS256, &rsa.verifying_key().unwrap())
+            .is_ok()
+    );
 }

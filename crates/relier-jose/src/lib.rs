@@ -25,6 +25,7 @@ pub mod jws;
 
 mod alg;
 mod error;
+mod header;
 mod json;
 mod jwk;
 mod keyutil;
@@ -53,7 +54,7 @@ mod tests {
         assert_send_sync::<super::Jwk>();
         assert_send_sync::<super::JwkSet>();
         assert_send_sync::<super::JoseError>();
-        assert_send_sync::<super::jws::UnverifiedJws>();
+        assert_send_sync::<super::jws::UnverifiedJws<'static>>();
         assert_send_sync::<super::jws::Header>();
     }
 }

@@ -197,7 +197,8 @@ fn payload_encoding_matches_figure_8() {
 
 #[test]
 fn rfc7520_4_1_rs256_verify() {
-    let jws = UnverifiedJws::parse(&token(RS256_HEADER, RS256_SIG)).unwrap();
+    let text = token(RS256_HEADER, RS256_SIG);
+    let jws = UnverifiedJws::parse(&text).unwrap();
     assert_eq!(jws.header_alg(), "RS256");
     assert_eq!(jws.header().kid.as_deref(), Some(KID));
     let key = rsa_public_key();
@@ -248,7 +249,8 @@ fn rfc7520_4_8_rs256_alg_only_header() {
 
 #[test]
 fn rfc7520_4_2_ps384_verify() {
-    let jws = UnverifiedJws::parse(&token(PS384_HEADER, PS384_SIG)).unwrap();
+    let text = token(PS384_HEADER, PS384_SIG);
+    let jws = UnverifiedJws::parse(&text).unwrap();
     let key = rsa_public_key();
     assert_eq!(
         jws.verify(Algorithm::PS384, &key).unwrap(),
@@ -273,7 +275,8 @@ fn rfc7520_4_2_ps384_verify() {
 
 #[test]
 fn rfc7520_4_3_es512_verify() {
-    let jws = UnverifiedJws::parse(&token(ES512_HEADER, ES512_SIG)).unwrap();
+    let text = token(ES512_HEADER, ES512_SIG);
+    let jws = UnverifiedJws::parse(&text).unwrap();
     assert_eq!(jws.signature().len(), 132); // R||S, 66 bytes each (RFC 7518 §3.4)
     let key = ec_public_key();
     assert_eq!(
@@ -300,7 +303,8 @@ fn rfc7520_4_3_es512_verify() {
 
 #[test]
 fn rfc7520_4_4_hs256_verify_and_sign() {
-    let jws = UnverifiedJws::parse(&token(HS256_HEADER, HS256_SIG)).unwrap();
+    let text = token(HS256_HEADER, HS256_SIG);
+    let jws = UnverifiedJws::parse(&text).unwrap();
     let secret = crate::b64::decode(HMAC_K).unwrap();
     let key = VerifyingKey::hmac(&secret);
     assert_eq!(

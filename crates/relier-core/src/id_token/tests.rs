@@ -555,3 +555,81 @@ fn refresh_keeps_iss_sub_aud() {
     // iss is checked against the issuer first (§3.1.3.7 (2)), then against the original
     assert!(refreshed(&other_iss).is_err());
 }
+
+fn sign_text(key: &SigningKey, payload: &str) -> String {
+    jws::sign_compact(
+        &jws::Header::default(),
+        payload.as_bytes(),
+        key,
+        &SystemRandom::new(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn other_claims_parsed_on_demand() {
+    let f = fixture();
+    let token = sign(
+        &f.key,
+        &with(|c| {
+            c.insert("email".into(), json!("alice@example.com"));
+            c.insert("address".into(), json!({"country": "NL"}));
+        }),
+    );
+    let v = check(&f, &token).unwrap();
+    let c = v.claims();
+    assert_eq!(c.all().unwrap().len(), 8);
+    assert_eq!(c.get("email"), Some(&json!("alice@example.com")));
+    assert_eq!(c.get("absent"), None);
+    #[derive(serde::Deserialize)]
+    struct Mine {
+        email: String,
+        address: Map<String, Value>,
+    }
+    let mine: Mine = c.deserialize().unwrap();
+    assert_eq!(mine.email, "alice@example.com");
+    assert_eq!(mine.address.get("country"), Some(&json!("NL")));
+    // A clone keeps the claims.
+    assert_eq!(c.clone().all().unwrap(), c.all().unwrap());
+}
+
+#[test]
+fn claims_payload_shape() {
+    let f = fixture();
+    // RFC 7519 §7.2 (10): the claims set is a JSON object — not an array in field order.
+    let token = sign_text(
+        &f.key,
+        &format!(
+            r#"["https://op.example.com","alice","rp",{},{}]"#,
+            NOW + 300,
+            NOW
+        ),
+    );
+    assert!(matches!(
+        check(&f, &token),
+        Err(IdTokenError::Jwt(JwtError::Malformed(_)))
+    ));
+    // A repeated registered claim is refused rather than resolved either way.
+    let good = claims().to_string();
+    let twice = good.replacen('{', r#"{"sub":"mallory","#, 1);
+    let err = check(&f, &sign_text(&f.key, &twice)).unwrap_err();
+    assert!(err.to_string().contains("duplicate field `sub`"), "{err}");
+    // Wrong types name the claim.
+    let token = sign(
+        &f.key,
+        &with(|c| {
+            c.insert("nonce".into(), json!(5));
+        }),
+    );
+    assert!(matches!(
+        check(&f, &token),
+        Err(IdTokenError::InvalidClaim { claim: "nonce", .. })
+    ));
+    // A claim relier does not check may hold text the full parse refuses (an unpaired
+    // surrogate): validation passes, `all` reports it instead of inventing a value.
+    let odd = good.replacen('{', r#"{"x":"\ud800","#, 1);
+    let v = check(&f, &sign_text(&f.key, &odd)).unwrap();
+    assert!(v.claims().all().is_err());
+    assert_eq!(v.claims().get("sub"), None);
+    assert_eq!(v.claims().sub, "alice");
+}

@@ -139,7 +139,10 @@ async fn finish(
         e => failed(Problem::LoginFailed, e),
     })?;
     let idt = done.id_token.claims();
-    let mut claims: Map<String, Value> = idt.all.clone();
+    let mut claims: Map<String, Value> = idt
+        .all()
+        .map_err(|e| failed(Problem::LoginFailed, e))?
+        .clone();
     if rp.metadata().userinfo_endpoint.is_some() {
         let info = rp
             .userinfo(&done.tokens.access_token, &idt.sub)

@@ -189,6 +189,5 @@ fn is_transient(e: &relier::Error) -> bool {
 fn id_token_claims(token: &str) -> Option<IdTokenClaims> {
     let payload = token.split('.').nth(1)?;
     let bytes = relier_jose::b64::decode(payload).ok()?;
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
-    IdTokenClaims::from_map(map).ok()
+    IdTokenClaims::from_json(bytes).ok()
 }
