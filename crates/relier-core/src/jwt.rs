@@ -83,10 +83,11 @@ pub fn verify_jwt(
     policy: JwtPolicy<'_>,
 ) -> Result<VerifiedJwt, JwtError> {
     let jws = parse(token)?;
-    let payload = verified_payload(&jws, keys, policy)?;
+    let header = jws.header().clone();
+    let payload = verify(jws, keys, policy)?;
     Ok(VerifiedJwt {
-        header: jws.header().clone(),
-        claims: claims_of(payload)?,
+        header,
+        claims: claims_of(&payload)?,
     })
 }
 
@@ -96,8 +97,7 @@ pub(crate) fn verify_jwt_payload(
     keys: &KeySet,
     policy: JwtPolicy<'_>,
 ) -> Result<Vec<u8>, JwtError> {
-    let jws = parse(token)?;
-    verified_payload(&jws, keys, policy).map(<[u8]>::to_vec)
+    verify(parse(token)?, keys, policy)
 }
 
 fn parse(token: &str) -> Result<UnverifiedJws<'_>, JwtError> {
@@ -111,11 +111,11 @@ fn parse(token: &str) -> Result<UnverifiedJws<'_>, JwtError> {
     })
 }
 
-fn verified_payload<'j>(
-    jws: &'j UnverifiedJws<'_>,
+fn verify(
+    jws: UnverifiedJws<'_>,
     keys: &KeySet,
     policy: JwtPolicy<'_>,
-) -> Result<&'j [u8], JwtError> {
+) -> Result<Vec<u8>, JwtError> {
     let header = jws.header();
     // RFC 7515 §4.1.11: reject unknown critical extensions.
     relier_jose::jws::check_crit(header, UNDERSTOOD_CRIT).map_err(|e| match e {
@@ -129,6 +129,7 @@ fn verified_payload<'j>(
         }
         return jws
             .dangerous_accept_unsigned()
+            .map(<[u8]>::to_vec)
             .map_err(|e| JwtError::Malformed(e.to_string()));
     }
     // OIDC Core §3.1.3.7 (7): the alg MUST be the one registered (id_token_signed_response_alg).
@@ -147,10 +148,11 @@ fn verified_payload<'j>(
         // OIDC Core §3.1.3.7 (6), §10.1: the key is chosen by kid; without kid, exactly one fits.
         keys.select(header.kid.as_deref(), policy.alg)?
     };
-    jws.verify(policy.alg, key).map_err(|e| match e {
-        JoseError::InvalidSignature => JwtError::InvalidSignature,
-        other => JwtError::Malformed(other.to_string()),
-    })
+    jws.verify_into_payload(policy.alg, key)
+        .map_err(|e| match e {
+            JoseError::InvalidSignature => JwtError::InvalidSignature,
+            other => JwtError::Malformed(other.to_string()),
+        })
 }
 
 fn claims_of(payload: &[u8]) -> Result<Map<String, Value>, JwtError> {

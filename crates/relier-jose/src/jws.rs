@@ -128,6 +128,19 @@ impl<'a> UnverifiedJws<'a> {
         Ok(&self.payload)
     }
 
+    /// Like [`Self::verify`], consuming the JWS: the verified payload is moved out, not copied.
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub fn verify_into_payload(
+        self,
+        expected: Algorithm,
+        key: &VerifyingKey,
+    ) -> Result<Vec<u8>, JoseError> {
+        self.verify(expected, key)?;
+        Ok(self.payload)
+    }
+
     /// Accepts an Unsecured JWS: header "alg" exactly "none" and an empty signature
     /// (RFC 7518 §3.6). Only for flows where the payload is authenticated otherwise.
     ///
