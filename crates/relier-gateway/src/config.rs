@@ -48,6 +48,9 @@ pub struct Config {
     /// RP signing keys.
     #[serde(default)]
     pub keys: KeysConfig,
+    /// Rate limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Reverse-proxy mode.
     #[serde(default)]
     pub upstream: Option<UpstreamConfig>,
@@ -111,6 +114,46 @@ pub struct KeysConfig {
     /// (default 30s).
     #[serde(default = "d_30s", deserialize_with = "duration::deserialize")]
     pub check_interval: Duration,
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Login starts (`/auth/login/{provider}`) per minute per client address, IPv6 per /64
+    /// (default 60; 0 turns the limit off).
+    #[serde(default = "default_login_per_minute")]
+    pub login_per_minute: u32,
+    /// Login starts a client may make at once before the rate applies (default 20).
+    #[serde(default = "default_login_burst")]
+    pub login_burst: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: from these peers the client is the
+    /// last address in that header (default: 127.0.0.1 and ::1).
+    #[serde(default = "default_trusted_proxies")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            login_per_minute: default_login_per_minute(),
+            login_burst: default_login_burst(),
+            trusted_proxies: default_trusted_proxies(),
+        }
+    }
+}
+
+fn default_login_per_minute() -> u32 {
+    60
+}
+fn default_login_burst() -> u32 {
+    20
+}
+fn default_trusted_proxies() -> Vec<std::net::IpAddr> {
+    vec![
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+    ]
 }
 
 /// `[upstream]`.

@@ -76,6 +76,8 @@ pub enum Problem {
     BadGateway,
     /// A logout request failed the CSRF check.
     Forbidden,
+    /// Too many login starts from one client address.
+    TooManyRequests,
 }
 
 impl Problem {
@@ -88,6 +90,7 @@ impl Problem {
             Problem::ProviderUnavailable | Problem::BadGateway => StatusCode::BAD_GATEWAY,
             Problem::Internal => StatusCode::SERVICE_UNAVAILABLE,
             Problem::Forbidden => StatusCode::FORBIDDEN,
+            Problem::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -125,6 +128,11 @@ impl Problem {
             Problem::Forbidden => (
                 "Request refused",
                 "This request did not come from this site and was refused.",
+            ),
+            Problem::TooManyRequests => (
+                "Too many sign-in attempts",
+                "Too many sign-ins were started from your network. Please wait a moment and \
+                 try again.",
             ),
         }
     }

@@ -30,6 +30,7 @@ pub mod config;
 mod cookies;
 mod error;
 mod keys;
+mod limits;
 mod metrics;
 mod providers;
 mod proxy;

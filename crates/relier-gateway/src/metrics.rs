@@ -45,6 +45,7 @@ pub struct Metrics {
     pub key_rotations: AtomicU64,
     /// Sessions in the in-memory cache.
     pub cache_entries: AtomicU64,
+    login_rate_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -55,6 +56,11 @@ impl Metrics {
             .lock()
             .entry((provider.to_owned(), outcome))
             .or_insert(0) += 1;
+    }
+
+    /// A login start was refused by the rate limit.
+    pub fn login_rate_limited(&self) {
+        self.login_rate_limited.fetch_add(1, Relaxed);
     }
 
     /// A token endpoint call (code exchange or refresh) took `d`.
@@ -225,6 +231,17 @@ impl Metrics {
             o,
             "relier_key_rotations_total {}",
             self.key_rotations.load(Relaxed)
+        );
+        header(
+            &mut o,
+            "relier_login_rate_limited_total",
+            "counter",
+            "Login starts refused by the per-client rate limit.",
+        );
+        let _ = writeln!(
+            o,
+            "relier_login_rate_limited_total {}",
+            self.login_rate_limited.load(Relaxed)
         );
         header(
             &mut o,

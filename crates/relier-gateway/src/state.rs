@@ -11,6 +11,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::error::GatewayError;
 use crate::keys::KeyManager;
+use crate::limits::LoginLimiter;
 use crate::metrics::Metrics;
 use crate::providers::{self, Providers};
 use crate::proxy::Proxy;
@@ -113,6 +114,8 @@ pub struct AppState {
     pub keys: KeyManager,
     /// Reverse proxy, with `[upstream]`.
     pub proxy: Option<Proxy>,
+    /// Login-start rate limit (`None` when off).
+    pub login_limiter: Option<LoginLimiter>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -159,6 +162,7 @@ impl AppState {
             metrics,
             keys,
             proxy,
+            login_limiter: LoginLimiter::new(&config.limits),
         })
     }
 }

@@ -566,3 +566,58 @@ async fn configuration_errors_are_clear() {
     .await;
     assert!(e.contains("reserved"), "{e}");
 }
+
+#[tokio::test]
+async fn login_starts_are_rate_limited_per_client() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let mut e = env_with("[limits]\nlogin_per_minute = 1\nlogin_burst = 2\n", false).await;
+    let from = |peer: &str, xff: Option<&str>| {
+        let mut r = req("GET", "/auth/login/bad?return_to=/app");
+        if let Some(x) = xff {
+            r = r.header("x-forwarded-for", x);
+        }
+        let mut r = r.body(Body::empty()).unwrap();
+        r.extensions_mut()
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        r
+    };
+    for _ in 0..2 {
+        let r = e.app.send(from("192.0.2.1:1000", None)).await;
+        assert_eq!(r.status(), StatusCode::FOUND);
+    }
+    let r = e.app.send(from("192.0.2.1:1001", None)).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(r.headers().contains_key("x-correlation-id"));
+    let page = text(r).await;
+    assert!(page.contains("Too many sign-in attempts"), "{page}");
+    assert!(
+        !page.contains("192.0.2.1"),
+        "the page must not echo details"
+    );
+    // A spoofed X-Forwarded-For from an untrusted peer changes nothing.
+    let r = e
+        .app
+        .send(from("192.0.2.1:1002", Some("203.0.113.5")))
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another client, and a client behind the trusted (loopback) proxy, are not affected.
+    let r = e.app.send(from("192.0.2.2:1000", None)).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let r = e
+        .app
+        .send(from("127.0.0.1:1000", Some("198.51.100.7")))
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let metrics = text(e.app.get("/metrics").await).await;
+    assert!(
+        metrics.contains("relier_login_rate_limited_total 2"),
+        "{metrics}"
+    );
+}

@@ -1,11 +1,14 @@
 //! `GET /auth/login` (the chooser) and `GET /auth/login/{provider}` (the redirect to the OP,
 //! with state, nonce and PKCE S256 kept server-side in the store).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use aws_lc_rs::digest;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relier_store::LoginState;
 
@@ -59,7 +62,24 @@ pub async fn start(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
+    if let Some(limiter) = &state.login_limiter {
+        let client = limiter.client(peer.map(|Extension(ConnectInfo(addr))| addr), &headers);
+        if let Err(wait) = limiter.check(client, Instant::now()) {
+            state.metrics.login_rate_limited();
+            let mut resp = PageError::new(
+                Problem::TooManyRequests,
+                format!("login rate limit for {client}"),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(resp);
+        }
+    }
     let provider = state
         .providers
         .get(&name)
