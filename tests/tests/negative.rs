@@ -76,6 +76,24 @@ async fn well_behaved_op_logs_in() {
     assert_eq!(op.token_calls(), 1);
 }
 
+/// A relying party re-made with a new credential (RP key rotation) keeps the OP's JWKS cache.
+#[tokio::test]
+async fn new_credential_keeps_the_jwks_cache() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1);
+    let again = rp.with_client_auth(rp.auth().clone()).unwrap();
+    login(&again).await.unwrap();
+    assert_eq!(
+        op.jwks_calls(),
+        1,
+        "the second relying party fetched the JWKS again"
+    );
+    let other = ClientAuth::none(ClientId::new("someone-else").unwrap());
+    assert!(rp.with_client_auth(other).is_err());
+}
+
 #[tokio::test]
 async fn discovery_issuer_mismatch() {
     let op = BadOp::start().await.unwrap();

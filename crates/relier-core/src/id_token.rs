@@ -321,6 +321,7 @@ pub struct Expectations<'a> {
 }
 
 /// The RP's fixed validation settings for one OP.
+#[derive(Clone)]
 pub struct IdTokenValidator {
     issuer: IssuerUrl,
     client_id: ClientId,

@@ -128,7 +128,12 @@ impl Provider {
         if kid.is_some() && *self.kid.lock() == kid {
             return Ok(false);
         }
-        let rp = self.tpl.build(Some(key))?;
+        // Same client, new assertion key: the OP's JWKS cache carries over.
+        let auth = self.tpl.client_auth(Some(key))?;
+        let rp = self
+            .rp()
+            .with_client_auth(auth)
+            .map_err(|e| e.to_string())?;
         *self.rp.write() = Arc::new(rp);
         *self.kid.lock() = kid.clone();
         tracing::info!(provider = %self.name, kid = ?kid, "client assertions now signed with the store's active key");

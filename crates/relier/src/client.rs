@@ -153,14 +153,14 @@ impl RelyingPartyBuilder {
             redirect_uri: self.redirect_uri,
             validator,
             userinfo_validator,
-            jwks: Mutex::new(JwksCache {
+            jwks: Arc::new(Mutex::new(JwksCache {
                 keys: Arc::new(KeySet::empty()),
                 fetched_at: None,
                 gate: self
                     .refetch_interval
                     .map(RefetchGate::new)
                     .unwrap_or_default(),
-            }),
+            })),
             rng: SystemRandom::new(),
             clock: self.clock,
         }
@@ -175,7 +175,8 @@ pub struct RelyingParty {
     redirect_uri: Option<RedirectUrl>,
     validator: IdTokenValidator,
     userinfo_validator: Option<IdTokenValidator>,
-    jwks: Mutex<JwksCache>,
+    /// Shared with the relying parties made by [`RelyingParty::with_client_auth`].
+    jwks: Arc<Mutex<JwksCache>>,
     rng: SystemRandom,
     clock: Arc<dyn Clock>,
 }
@@ -208,6 +209,33 @@ impl RelyingParty {
             refetch_interval: None,
             clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same relying party with another credential for the same client — e.g. after the
+    /// RP rotated its private_key_jwt key. The OP's JWKS cache (and its refetch rate limit) is
+    /// shared, so switching keys costs no JWKS fetch.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `auth` is for another client_id.
+    pub fn with_client_auth(&self, auth: ClientAuth) -> Result<RelyingParty, Error> {
+        if auth.client_id() != self.auth.client_id() {
+            return Err(Error::Config(format!(
+                "with_client_auth: client_id {} is not {}",
+                auth.client_id().as_str(),
+                self.auth.client_id().as_str()
+            )));
+        }
+        Ok(RelyingParty {
+            http: self.http.clone(),
+            metadata: self.metadata.clone(),
+            auth,
+            redirect_uri: self.redirect_uri.clone(),
+            validator: self.validator.clone(),
+            userinfo_validator: self.userinfo_validator.clone(),
+            jwks: Arc::clone(&self.jwks),
+            rng: SystemRandom::new(),
+            clock: Arc::clone(&self.clock),
+        })
     }
 
     /// The OP's metadata.
