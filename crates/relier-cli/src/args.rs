@@ -271,6 +271,12 @@ pub struct RefreshArgs {
     #[command(flatten)]
     pub validation: ValidationArgs,
 
+    /// The ID token received with the refresh token (e.g. `login --json`'s "id_token"), in a
+    /// file: a refreshed ID token must then keep its iss, sub, aud, azp and auth_time (OIDC
+    /// Core §12.2). It is only compared, not re-verified.
+    #[arg(long, value_name = "FILE")]
+    pub id_token_file: Option<PathBuf>,
+
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,

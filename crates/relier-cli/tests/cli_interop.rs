@@ -114,11 +114,33 @@ async fn client_secret_methods_and_token_commands() {
     let r = refreshed.json();
     assert_eq!(r["id_token_claims"]["sub"], "alice");
     assert!(r["userinfo"].is_null());
+    // OIDC Core §12.2 against the ID token from the login: the same iss/sub/aud pass, a
+    // changed sub is refused.
+    let rt = r["refresh_token"].as_str().unwrap_or(rt).to_owned();
+    let original = out["id_token"].as_str().unwrap();
+    let mut with_original = auth.to_vec();
+    let original_file = write(&dir, "id_token.jwt", &format!("{original}\n"));
+    with_original.extend(["--id-token-file", &original_file]);
+    let kept = token("refresh", &with_original, &env, &rt).await;
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    let r = kept.json();
+    let rt = r["refresh_token"].as_str().unwrap_or(&rt).to_owned();
+    let mut parts: Vec<String> = original.split('.').map(str::to_owned).collect();
+    let mut claims: Value =
+        serde_json::from_slice(&relier_jose::b64::decode(&parts[1]).unwrap()).unwrap();
+    claims["sub"] = json!("mallory");
+    parts[1] = relier_jose::b64::encode(claims.to_string().as_bytes());
+    let forged_file = write(&dir, "other.jwt", &parts.join("."));
+    let mut with_other = auth.to_vec();
+    with_other.extend(["--id-token-file", &forged_file]);
+    let changed = token("refresh", &with_other, &env, &rt).await;
+    assert_ne!(changed.code, 0);
+    assert!(changed.stderr.contains("changed sub"), "{}", changed.stderr);
     let at = r["access_token"].as_str().unwrap();
     let intro = token("introspect", &auth, &env, at).await;
     assert_eq!(intro.code, 0, "{}", intro.stderr);
     assert_eq!(intro.json()["active"], true);
-    let rt2 = r["refresh_token"].as_str().unwrap_or(rt);
+    let rt2 = r["refresh_token"].as_str().unwrap_or(&rt);
     let mut revoke_args = auth.to_vec();
     revoke_args.extend(["--token-type-hint", "refresh_token"]);
     let revoked = token("revoke", &revoke_args, &env, rt2).await;

@@ -4,8 +4,8 @@
 use std::io::{IsTerminal as _, Read as _};
 
 use anyhow::{Context as _, bail};
-use relier_core::Secret;
 use relier_core::introspection::TokenTypeHint;
+use relier_core::{IdTokenClaims, Secret};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
@@ -26,7 +26,11 @@ pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
                 None,
                 None,
             )?;
-            let (tokens, id_token) = rp.refresh(&token, None).await?;
+            let original = match &a.id_token_file {
+                Some(path) => Some(original_claims(path)?),
+                None => None,
+            };
+            let (tokens, id_token) = rp.refresh(&token, original.as_ref()).await?;
             let method = rp.auth().method();
             if a.json {
                 output::json_stdout(&output::tokens_json(
@@ -94,6 +98,22 @@ fn stdin_token(what: &str) -> anyhow::Result<Secret> {
         ));
     }
     read_token(&mut stdin.lock(), what)
+}
+
+/// The claims of the ID token in `path` (for the OIDC Core §12.2 comparison).
+fn original_claims(path: &std::path::Path) -> anyhow::Result<IdTokenClaims> {
+    let shown = path.display();
+    let file = std::fs::File::open(path).with_context(|| format!("opening {shown}"))?;
+    let token = read_token(&mut std::io::BufReader::new(file), "ID token")
+        .with_context(|| format!("reading {shown}"))?;
+    let payload = token
+        .expose()
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("{shown}: not a compact JWT"))?;
+    let bytes = relier_jose::b64::decode(payload)
+        .map_err(|e| anyhow::anyhow!("{shown}: the ID token payload is not base64url: {e}"))?;
+    IdTokenClaims::from_json(bytes).map_err(|e| anyhow::anyhow!("{shown}: {e}"))
 }
 
 /// Read one token from `input`: surrounding whitespace trimmed, empty refused.
