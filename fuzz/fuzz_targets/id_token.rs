@@ -88,6 +88,12 @@ fuzz_target!(|data: &[u8]| {
 fn check(t: &VerifiedIdToken, alg: Algorithm, now: u64, expect: &Expectations<'_>) {
     let c = t.claims();
     assert_eq!(t.alg(), alg);
+    // The full claims are parsed on demand: they may be refused, but when parsed they agree
+    // with the typed registered claims.
+    if let Ok(all) = c.all() {
+        assert_eq!(all.get("iss").and_then(|v| v.as_str()), Some(c.iss.as_str()));
+        assert_eq!(all.get("sub").and_then(|v| v.as_str()), Some(c.sub.as_str()));
+    }
     assert_eq!(c.iss, ISSUER);
     assert!(c.aud.iter().any(|a| a == CLIENT_ID));
     assert!(
