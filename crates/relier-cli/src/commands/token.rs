@@ -93,9 +93,12 @@ fn hint(h: Option<TokenTypeHintArg>) -> Option<TokenTypeHint> {
 fn stdin_token(what: &str) -> anyhow::Result<Secret> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        output::note(&format!(
-            "reading the {what} from standard input (paste it, then Ctrl-D)"
-        ));
+        // Pasted at a terminal: read without echo, so the token stays out of the scrollback.
+        let typed = Zeroizing::new(
+            rpassword::prompt_password(format!("{what} (not echoed): "))
+                .with_context(|| format!("reading the {what} from the terminal"))?,
+        );
+        return read_token(&mut typed.as_bytes(), what);
     }
     read_token(&mut stdin.lock(), what)
 }

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal as _;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use relier_core::recommend::{self, Credentials};
 use relier_core::{AuthMethod, ProviderMetadata, RedirectUrl, Secret};
 use relier_jose::Algorithm;
@@ -94,7 +94,13 @@ fn read_secret(a: &ProvidersAddArgs) -> anyhow::Result<Option<Secret>> {
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        output::note("paste the client secret the OP issued, then press Enter (it is echoed)");
+        // Typed or pasted at a terminal: read without echo, so the secret stays off the screen
+        // and out of terminal scrollback.
+        let typed = zeroize::Zeroizing::new(
+            rpassword::prompt_password("client secret the OP issued (not echoed): ")
+                .context("reading the client secret from the terminal")?,
+        );
+        return cli_store::secret_line(&mut typed.as_bytes(), "client secret").map(Some);
     }
     cli_store::secret_line(&mut stdin.lock(), "client secret").map(Some)
 }
