@@ -89,6 +89,17 @@ impl Loaded {
                 "provider {name} uses {method} but the store holds no client secret for it: add it again with `relier providers add {name} --replace --client-secret-stdin …`"
             );
         }
+        // RFC 7591 §3.2.1: past client_secret_expires_at the OP refuses the secret; say so
+        // before it answers "invalid_client".
+        if let Some(at) = relier_store::secret_expiry(record.registration.as_ref())
+            && needs_secret
+            && at <= crate::commands::now_secs()
+        {
+            bail!(
+                "provider {name}: the client secret expired at {} (client_secret_expires_at): `relier providers sync {name}` stores a new one if the OP issued it, else register again or `relier providers add {name} --replace --client-secret-stdin …`",
+                crate::output::utc(at)
+            );
+        }
         let tls_identity = match (&record.tls_cert_path, &record.tls_key_path) {
             (Some(cert), Some(key)) => Some(tls_identity(
                 cert,

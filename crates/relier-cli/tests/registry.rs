@@ -366,6 +366,39 @@ async fn import_a_registration_response_then_login() {
     assert!(run.stderr.contains(&redirect), "{}", run.stderr);
     ctx.assert_no_plaintext(&[&secret, rat]);
 
+    // RFC 7591 §3.2.1: a secret past client_secret_expires_at is reported, and a login with it
+    // stops before the OP (0, what oidc-provider sends, means it never expires).
+    let mut expired = response.clone();
+    expired["client_secret_expires_at"] = json!(1_600_000_000u64);
+    let file = common::write(&ctx.dir, "expired.json", &expired.to_string());
+    ctx.ok(&format!(
+        "providers import old --issuer {} --registration-response {file}",
+        op.issuer
+    ))
+    .await;
+    let list = ctx.json("providers list --json").await;
+    let by_name = |n: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_name("old")["client_secret_expires_at"], 1_600_000_000u64);
+    assert!(by_name("imp")["client_secret_expires_at"].is_null());
+    let table = ctx.ok("providers list").await;
+    assert!(table.stdout.contains("(expired)"), "{}", table.stdout);
+    let run = ctx
+        .run(&format!("login --provider old --redirect-uri {redirect}"))
+        .await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("client secret expired"),
+        "{}",
+        run.stderr
+    );
+
     // unregister deletes the client at the OP: the old token no longer reads it.
     ctx.ok("providers unregister imp").await;
     let read = http.get(rcu).bearer_auth(rat).send().await.unwrap();

@@ -419,6 +419,19 @@ async fn registry_spec(
         tracing::warn!(provider = %p.name, expected = %expected, registered = ?r.redirect_uris,
             "the gateway's redirect URI is not among the provider's registered redirect URIs; the OP will likely refuse logins");
     }
+    // RFC 7591 §3.2.1: the OP refuses a client secret past client_secret_expires_at.
+    if let Some(at) = relier_store::secret_expiry(r.registration.as_ref())
+        && r.client_secret.is_some()
+    {
+        let now = crate::clock::now();
+        if at <= now {
+            tracing::error!(provider = %p.name, client_secret_expires_at = at,
+                "the provider's client secret has expired: logins will fail until `relier providers sync` or a new registration stores a new one");
+        } else if at - now < 7 * 24 * 3600 {
+            tracing::warn!(provider = %p.name, client_secret_expires_at = at,
+                "the provider's client secret expires within 7 days");
+        }
+    }
     let default_alg = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
     let store_key_alg = (r.auth_method == AuthMethod::PrivateKeyJwt).then(|| {
         r.signing_alg

@@ -53,7 +53,8 @@ pub use master_key::{
     default_key_file, resolve_master_key,
 };
 pub use model::{
-    JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, validate_provider_name,
+    JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, secret_expiry,
+    validate_provider_name,
 };
 pub use session::{LoginState, SessionRecord, session_id_hash};
 pub use sqlite::{BUSY_TIMEOUT, SqliteStore};

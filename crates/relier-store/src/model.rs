@@ -211,6 +211,7 @@ impl ProviderRecord {
     #[must_use]
     pub fn info(&self) -> ProviderInfo {
         ProviderInfo {
+            client_secret_expires_at: secret_expiry(self.registration.as_ref()),
             name: self.name.clone(),
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
@@ -247,10 +248,22 @@ pub struct ProviderInfo {
     pub jwks_mode: Option<JwksMode>,
     /// The RP's registered jwks_uri.
     pub jwks_uri: Option<String>,
+    /// When the OP-issued client secret expires (RFC 7591 §3.2.1 `client_secret_expires_at`
+    /// from the registration response; `None`: no such secret, or it never expires).
+    pub client_secret_expires_at: Option<u64>,
     /// Unix seconds.
     pub created_at: u64,
     /// Unix seconds.
     pub updated_at: u64,
+}
+
+/// `client_secret_expires_at` of a stored registration response; RFC 7591 §3.2.1: 0 means the
+/// secret does not expire.
+pub fn secret_expiry(registration: Option<&serde_json::Value>) -> Option<u64> {
+    registration?
+        .get("client_secret_expires_at")?
+        .as_u64()
+        .filter(|&t| t != 0)
 }
 
 /// Checks a provider name: 1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or

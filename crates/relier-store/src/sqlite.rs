@@ -33,7 +33,8 @@ use crate::master_key::{
     read_or_create_key_file, resolve_given,
 };
 use crate::model::{
-    JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, validate_provider_name,
+    JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, secret_expiry,
+    validate_provider_name,
 };
 use crate::session::{LoginState, SessionRecord};
 use crate::store::{KeyPolicy, Store};
@@ -588,7 +589,13 @@ fn provider_info(row: &SqliteRow) -> Result<ProviderInfo, StoreError> {
     let auth_method: String = row.try_get("auth_method")?;
     let redirect_uris: String = row.try_get("redirect_uris")?;
     let jwks_mode: Option<String> = row.try_get("jwks_mode")?;
+    let registration: Option<String> = row.try_get("registration")?;
+    let registration = registration
+        .as_deref()
+        .map(|t| parse_json(t, "registration"))
+        .transpose()?;
     Ok(ProviderInfo {
+        client_secret_expires_at: secret_expiry(registration.as_ref()),
         name: row.try_get("name")?,
         issuer: row.try_get("issuer")?,
         client_id: row.try_get("client_id")?,

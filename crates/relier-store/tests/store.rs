@@ -438,15 +438,19 @@ async fn provider_round_trip() {
     assert!(got.tls_cert_path.is_none());
     assert_eq!((got.created_at, got.updated_at), (NOW, NOW + 5));
 
-    store
-        .put_provider(&provider("another", "s2", "t2"), false, NOW)
-        .await
-        .unwrap();
+    let mut another = provider("another", "s2", "t2");
+    if let Some(serde_json::Value::Object(m)) = &mut another.registration {
+        m.insert("client_secret_expires_at".into(), json!(NOW + 86_400));
+    }
+    store.put_provider(&another, false, NOW).await.unwrap();
     let list = store.list_providers().await.unwrap();
     assert_eq!(
         list.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         ["another", "op"]
     );
+    // RFC 7591 §3.2.1 client_secret_expires_at, from the stored registration response.
+    assert_eq!(list[0].client_secret_expires_at, Some(NOW + 86_400));
+    assert_eq!(list[1].client_secret_expires_at, None);
     let listed = serde_json::to_string(&list).unwrap();
     assert!(!listed.contains("\"s2\"") && !listed.contains("\"t2\""));
     assert!(!listed.contains("\"client_secret\""));

@@ -42,6 +42,7 @@ pub async fn run(store: &dyn Store, cmd: &ProvidersCommand) -> anyhow::Result<()
                     "no providers (add one with `relier providers register` or `relier providers add`)\n",
                 );
             }
+            let now = now_secs();
             let rows: Vec<Vec<String>> = list
                 .iter()
                 .map(|p| {
@@ -51,11 +52,20 @@ pub async fn run(store: &dyn Store, cmd: &ProvidersCommand) -> anyhow::Result<()
                         p.client_id.clone(),
                         p.auth_method.as_str().to_owned(),
                         p.jwks_mode.map_or("-", JwksMode::as_str).to_owned(),
+                        p.client_secret_expires_at
+                            .map_or_else(|| "-".to_owned(), |t| secret_expiry_text(t, now)),
                     ]
                 })
                 .collect();
             output::stdout(&output::table(
-                &["NAME", "ISSUER", "CLIENT_ID", "AUTH METHOD", "JWKS"],
+                &[
+                    "NAME",
+                    "ISSUER",
+                    "CLIENT_ID",
+                    "AUTH METHOD",
+                    "JWKS",
+                    "SECRET EXPIRES",
+                ],
                 &rows,
             ))
         }
@@ -371,4 +381,13 @@ fn show_human(v: &Value) -> String {
         let _ = writeln!(s, "{:<30} {}", k, output::one_line(&text));
     }
     s
+}
+
+/// An expiry time for people, marked when it has passed.
+fn secret_expiry_text(at: u64, now: u64) -> String {
+    if at <= now {
+        format!("{} (expired)", output::utc(at))
+    } else {
+        output::utc(at)
+    }
 }
