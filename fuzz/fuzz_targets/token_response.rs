@@ -1,6 +1,7 @@
-//! Token, introspection and revocation endpoint responses (RFC 6749 §5.1–5.2, RFC 7662 §2.2,
-//! RFC 7009 §2.2): `TokenResponse::from_response` and `introspection::parse_introspection`
-//! on a 200 and on a 400 answer with the fuzzed body.
+//! Token, introspection, revocation and PAR endpoint responses (RFC 6749 §5.1–5.2, RFC 7662
+//! §2.2, RFC 7009 §2.2, RFC 9126 §2.2): `TokenResponse::from_response`,
+//! `introspection::parse_introspection` and `par::parse_response` on a 200 and on a 400 answer
+//! with the fuzzed body.
 //!
 //! Invariants: an error status never parses as success; an accepted token response has a
 //! non-empty access token; an accepted introspection response has a boolean `active`.
@@ -46,6 +47,13 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         assert_eq!(parse_revocation(&resp).is_ok(), status == 200);
+        // RFC 9126 §2.2: a pushed request's answer: a non-empty request_uri and expires_in > 0.
+        if let Ok(p) = relier_core::par::parse_response(&resp) {
+            assert!(resp.is_success());
+            assert!(!p.request_uri.is_empty());
+            assert!(p.request_uri.len() <= relier_core::par::MAX_REQUEST_URI_BYTES);
+            assert!(p.expires_in > 0);
+        }
         let _ = error_from_response("token", &resp).to_string();
     }
 });

@@ -576,6 +576,11 @@ function makeConfiguration() {
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
+      // RFC 9126; CONFIG.require_par makes every client push its requests.
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: cfg.require_par === true,
+      },
       introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy },
       revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
       userinfo: { enabled: true },

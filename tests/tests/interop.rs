@@ -73,7 +73,7 @@ fn params() -> AuthorizationParams {
 }
 
 async fn login_with(rp: &RelyingParty, params: &AuthorizationParams) -> Login {
-    let (url, pending) = rp.authorization_url(params).unwrap();
+    let (url, pending) = rp.login_url(params).await.unwrap();
     let callback = match browse(url.as_str(), REDIRECT).await.unwrap() {
         Callback::Query(u) => CallbackParams::from_url(&u).unwrap(),
         Callback::FormPost { fields, .. } => {
@@ -271,6 +271,70 @@ async fn private_key_jwt_jwks_uri_and_endpoint_audience() {
         .unwrap()
         .with_assertion_audience(relier::core::AssertionAudience::Endpoint);
     full_flow(&rp(&op, auth).await, true).await;
+}
+
+/// RFC 9126: the authorization request pushed with client authentication (basic: client_id in
+/// the body as well; private_key_jwt), and an OP that requires it for everyone.
+#[tokio::test]
+async fn pushed_authorization_requests() {
+    let key = rp_key(Algorithm::ES256);
+    let mut pkj = with(
+        client("rp-par-pkj", "private_key_jwt"),
+        json!({
+            "token_endpoint_auth_signing_alg": "ES256",
+            "jwks": { "keys": [key.public_jwk().unwrap()] },
+        }),
+    );
+    pkj.as_object_mut().unwrap().remove("client_secret");
+    let op = TestOp::start(OpConfig {
+        clients: vec![client("rp-par-basic", "client_secret_basic"), pkj],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let basic = ClientAuth::client_secret_basic(cid("rp-par-basic"), Secret::new(SECRET));
+    let pushed = rp(&op, basic)
+        .await
+        .with_pushed_authorization_requests(true);
+    assert!(
+        pushed
+            .metadata()
+            .pushed_authorization_request_endpoint
+            .is_some()
+    );
+    assert!(pushed.uses_par());
+    let (url, _) = pushed.login_url(&params()).await.unwrap();
+    let names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{url}");
+    full_flow(&pushed, true).await;
+    let auth = ClientAuth::private_key_jwt(cid("rp-par-pkj"), key).unwrap();
+    let pushed = rp(&op, auth).await.with_pushed_authorization_requests(true);
+    full_flow(&pushed, true).await;
+
+    // An OP that requires PAR: relier pushes without being told; a plain request is refused.
+    let op = TestOp::start_with(
+        OpConfig {
+            clients: vec![client("rp-par-basic", "client_secret_basic")],
+            ..Default::default()
+        },
+        json!({ "require_par": true }),
+    )
+    .await
+    .unwrap();
+    let basic = ClientAuth::client_secret_basic(cid("rp-par-basic"), Secret::new(SECRET));
+    let required = rp(&op, basic).await;
+    assert!(required.metadata().require_pushed_authorization_requests);
+    full_flow(&required, true).await;
+    let (plain, pending) = required.authorization_url(&params()).unwrap();
+    let refused = match browse(plain.as_str(), REDIRECT).await {
+        Ok(Callback::Query(u)) => {
+            let cb = CallbackParams::from_url(&u).unwrap();
+            required.complete_login(cb, &pending).await.is_err()
+        }
+        Ok(Callback::FormPost { .. }) => false,
+        Err(_) => true,
+    };
+    assert!(refused, "the OP accepted a request that was not pushed");
 }
 
 #[tokio::test]

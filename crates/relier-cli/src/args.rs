@@ -242,6 +242,11 @@ pub struct LoginArgs {
     #[arg(long)]
     pub no_browser: bool,
 
+    /// Push the authorization request to the OP first (RFC 9126 PAR, client-authenticated); the
+    /// browser then carries only client_id and request_uri. Automatic when the OP requires it.
+    #[arg(long)]
+    pub par: bool,
+
     /// Print the result (claims, userinfo and tokens) as JSON on stdout.
     #[arg(long)]
     pub json: bool,

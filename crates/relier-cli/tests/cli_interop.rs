@@ -76,6 +76,13 @@ async fn client_secret_methods_and_token_commands() {
         &secret_file,
     ];
     assert_logged_in(&login(&post, &[], &redirect).await, "client_secret_post");
+    // RFC 9126: the request pushed first, the printed URL carries only client_id + request_uri.
+    let mut par = post.to_vec();
+    par.push("--par");
+    let run = login(&par, &[], &redirect).await;
+    assert_logged_in(&run, "client_secret_post");
+    assert!(run.stderr.contains("request_uri="), "{}", run.stderr);
+    assert!(!run.stderr.contains("code_challenge="), "{}", run.stderr);
 
     // No --auth-method: a 47-byte secret and an OP that supports client_secret_jwt → recommended.
     let jwt = [

@@ -58,7 +58,7 @@ pub enum AuthorizeError {
     BadEndpoint,
 }
 
-const RESERVED: [&str; 8] = [
+const RESERVED: [&str; 10] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -67,6 +67,10 @@ const RESERVED: [&str; 8] = [
     "code_challenge",
     "code_challenge_method",
     "scope",
+    // RFC 9126 §4: set by relier when the request is pushed.
+    "request_uri",
+    // RFC 9101: a request object would carry its own copy of every parameter above.
+    "request",
 ];
 
 /// Build the authorization URL: response_type=code, state, nonce and PKCE S256 always.
@@ -77,6 +81,21 @@ pub fn authorization_url(
     params: &AuthorizationParams,
     rng: &dyn SecureRandom,
 ) -> Result<(Url, PendingLogin), AuthorizeError> {
+    let mut url =
+        Url::parse(&metadata.authorization_endpoint).map_err(|_| AuthorizeError::BadEndpoint)?;
+    let (pairs, pending) = request_parameters(client_id, redirect_uri, params, rng)?;
+    url.query_pairs_mut().extend_pairs(pairs);
+    Ok((url, pending))
+}
+
+/// The authorization request's parameters, in order, and what to remember for the callback —
+/// sent as the URL's query ([`authorization_url`]) or pushed (RFC 9126, [`crate::par`]).
+pub(crate) fn request_parameters(
+    client_id: &ClientId,
+    redirect_uri: &RedirectUrl,
+    params: &AuthorizationParams,
+    rng: &dyn SecureRandom,
+) -> Result<(Vec<(String, String)>, PendingLogin), AuthorizeError> {
     for (name, _) in &params.extra {
         if RESERVED.contains(&name.as_str()) {
             return Err(AuthorizeError::ReservedParameter(name.clone()));
@@ -85,8 +104,6 @@ pub fn authorization_url(
     let state = State::generate(rng)?;
     let nonce = Nonce::generate(rng)?;
     let verifier = PkceVerifier::generate(rng)?;
-    let mut url =
-        Url::parse(&metadata.authorization_endpoint).map_err(|_| AuthorizeError::BadEndpoint)?;
     let mut scopes: Vec<&str> = vec!["openid"];
     for s in &params.scopes {
         for part in s.split_whitespace() {
@@ -95,38 +112,37 @@ pub fn authorization_url(
             }
         }
     }
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code");
-        q.append_pair("client_id", client_id.as_str());
-        q.append_pair("redirect_uri", redirect_uri.as_str());
-        q.append_pair("scope", &scopes.join(" "));
-        q.append_pair("state", state.expose());
-        q.append_pair("nonce", nonce.expose());
-        // RFC 7636 §4.3; RFC 9700 §2.1.1: PKCE for every client, S256 only.
-        q.append_pair("code_challenge", &verifier.s256_challenge());
-        q.append_pair("code_challenge_method", "S256");
-        if let Some(p) = &params.prompt {
-            q.append_pair("prompt", p);
-        }
-        if let Some(m) = params.max_age {
-            q.append_pair("max_age", &m.to_string());
-        }
-        if let Some(h) = &params.login_hint {
-            q.append_pair("login_hint", h);
-        }
-        if let Some(a) = &params.acr_values {
-            q.append_pair("acr_values", a);
-        }
-        if let Some(m) = &params.response_mode {
-            q.append_pair("response_mode", m);
-        }
-        for (k, v) in &params.extra {
-            q.append_pair(k, v);
-        }
+    let mut q: Vec<(String, String)> = Vec::with_capacity(12 + params.extra.len());
+    let mut push = |k: &str, v: &str| q.push((k.to_owned(), v.to_owned()));
+    push("response_type", "code");
+    push("client_id", client_id.as_str());
+    push("redirect_uri", redirect_uri.as_str());
+    push("scope", &scopes.join(" "));
+    push("state", state.expose());
+    push("nonce", nonce.expose());
+    // RFC 7636 §4.3; RFC 9700 §2.1.1: PKCE for every client, S256 only.
+    push("code_challenge", &verifier.s256_challenge());
+    push("code_challenge_method", "S256");
+    if let Some(p) = &params.prompt {
+        push("prompt", p);
+    }
+    if let Some(m) = params.max_age {
+        push("max_age", &m.to_string());
+    }
+    if let Some(h) = &params.login_hint {
+        push("login_hint", h);
+    }
+    if let Some(a) = &params.acr_values {
+        push("acr_values", a);
+    }
+    if let Some(m) = &params.response_mode {
+        push("response_mode", m);
+    }
+    for (k, v) in &params.extra {
+        push(k, v);
     }
     Ok((
-        url,
+        q,
         PendingLogin {
             state,
             nonce,

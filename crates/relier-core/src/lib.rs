@@ -27,6 +27,7 @@ pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod logout;
+pub mod par;
 pub mod recommend;
 pub mod registration;
 pub mod secret;

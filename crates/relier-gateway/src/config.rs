@@ -186,6 +186,10 @@ pub struct ProviderConfig {
     /// with `private_key` / `use_store_key`).
     #[serde(default)]
     pub auth_method: Option<String>,
+    /// Push authorization requests (RFC 9126 PAR) even when the OP does not require it
+    /// (default false; an OP that requires PAR gets it anyway).
+    #[serde(default)]
+    pub par: bool,
     /// The client secret in the file (prefer `client_secret_env` / `client_secret_file`).
     #[serde(default)]
     pub client_secret: Option<Secret>,

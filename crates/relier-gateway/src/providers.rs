@@ -57,6 +57,7 @@ struct Template {
     redirect: RedirectUrl,
     id_token_alg: Algorithm,
     audience: AssertionAudience,
+    par: bool,
 }
 
 impl Template {
@@ -96,7 +97,7 @@ impl Template {
         if let Some(s) = &self.secret {
             b = b.client_secret(s.clone());
         }
-        Ok(b.build())
+        Ok(b.build().with_pushed_authorization_requests(self.par))
     }
 }
 
@@ -264,6 +265,7 @@ async fn build_one(
                 )));
             }
         },
+        par: p.par,
     };
     let key = match spec.store_key_alg {
         Some(alg) => Some(store.signing_key(alg).await?.ok_or_else(|| {
@@ -398,7 +400,7 @@ async fn registry_spec(
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, ca_file, assertion_audience and extra_params may be set \
+             response_mode, prompt, par, ca_file, assertion_audience and extra_params may be set \
              (everything else comes from the store)"
                 .into(),
         ));

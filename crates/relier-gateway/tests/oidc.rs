@@ -423,6 +423,30 @@ async fn sessions_survive_a_restart() {
     again.stop().await;
 }
 
+/// An OP that requires pushed authorization requests (RFC 9126): the gateway pushes them by
+/// itself, authenticated with each provider's method (client_secret_basic and the store key).
+#[tokio::test]
+async fn an_op_that_requires_par_gets_pushed_requests() {
+    let w = world("", json!({ "require_par": true })).await;
+    for provider in ["local", "pkjwt"] {
+        let gw = browser();
+        let op = Browser::new().unwrap();
+        let r = gw
+            .get(format!("{}/auth/login/{provider}", w.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 302);
+        let to = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        let names: Vec<String> = to.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        assert_eq!(names, ["client_id", "request_uri"], "{to}");
+        login(&w.base, &gw, &op, provider).await;
+        let c = check(&w.base, &gw).await;
+        assert_eq!(c.status(), 200, "{provider}");
+        assert_eq!(c.headers()["x-relier-subject"], "alice");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_on_an_expiring_session_refresh_once() {
     // Access tokens live 3600 s at the test OP: with refresh_before 3595 s a session is

@@ -10,6 +10,7 @@ use relier_core::http::HttpRequest;
 use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
 use relier_core::introspection::{self, TokenTypeHint};
 use relier_core::jwks::{KeySet, RefetchGate};
+use relier_core::par;
 use relier_core::token::{self, TokenError, TokenResponse};
 use relier_core::userinfo::{self, SignedUserInfo};
 use relier_core::{
@@ -163,6 +164,7 @@ impl RelyingPartyBuilder {
             })),
             rng: SystemRandom::new(),
             clock: self.clock,
+            par: false,
         }
     }
 }
@@ -179,6 +181,7 @@ pub struct RelyingParty {
     jwks: Arc<Mutex<JwksCache>>,
     rng: SystemRandom,
     clock: Arc<dyn Clock>,
+    par: bool,
 }
 
 impl std::fmt::Debug for RelyingParty {
@@ -235,6 +238,7 @@ impl RelyingParty {
             jwks: Arc::clone(&self.jwks),
             rng: SystemRandom::new(),
             clock: Arc::clone(&self.clock),
+            par: self.par,
         })
     }
 
@@ -268,6 +272,54 @@ impl RelyingParty {
             params,
             &self.rng,
         )?)
+    }
+
+    /// The authorization URL as this OP and configuration want it: pushed (RFC 9126) when the
+    /// OP requires it or [`RelyingPartyBuilder::pushed_authorization_requests`] asked for it,
+    /// otherwise a plain authorization request.
+    pub async fn login_url(
+        &self,
+        params: &AuthorizationParams,
+    ) -> Result<(Url, PendingLogin), Error> {
+        if self.uses_par() {
+            self.pushed_authorization_url(params).await
+        } else {
+            self.authorization_url(params)
+        }
+    }
+
+    /// Push every authorization request (RFC 9126) from [`Self::login_url`], even when the OP
+    /// does not require it. Without this, requests are pushed only when the OP says
+    /// `require_pushed_authorization_requests`.
+    #[must_use]
+    pub fn with_pushed_authorization_requests(mut self, on: bool) -> Self {
+        self.par = on;
+        self
+    }
+
+    /// Whether [`Self::login_url`] pushes the request.
+    pub fn uses_par(&self) -> bool {
+        self.par || self.metadata.require_pushed_authorization_requests
+    }
+
+    /// RFC 9126: push the authorization request to the OP, authenticated like a token request
+    /// (at the mTLS alias when the method needs it), and build the URL that carries only
+    /// `client_id` and the returned `request_uri`.
+    pub async fn pushed_authorization_url(
+        &self,
+        params: &AuthorizationParams,
+    ) -> Result<(Url, PendingLogin), Error> {
+        let redirect = self
+            .redirect_uri
+            .as_ref()
+            .ok_or_else(|| Error::Config("no redirect_uri configured".into()))?;
+        let (form, pending) = par::pushed_request(&self.auth, redirect, params, &self.rng)?;
+        let resp = self
+            .authenticated_post(Endpoint::PushedAuthorization, form)
+            .await?;
+        let pushed = par::parse_response(&resp)?;
+        let url = par::authorization_url(&self.metadata, self.auth.client_id(), &pushed)?;
+        Ok((url, pending))
     }
 
     fn endpoint(&self, kind: Endpoint) -> Result<String, Error> {

@@ -22,11 +22,13 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     let spec = session.redirect_spec(a.redirect_uri.as_ref())?;
     let scope = session.scopes(a.scope.as_deref());
     let mut listener = Listener::bind(&spec).await?;
-    let rp = session.relying_party(
-        &a.validation,
-        Some(listener.redirect_uri().clone()),
-        a.userinfo_signed_alg,
-    )?;
+    let rp = session
+        .relying_party(
+            &a.validation,
+            Some(listener.redirect_uri().clone()),
+            a.userinfo_signed_alg,
+        )?
+        .with_pushed_authorization_requests(a.par);
     let params = AuthorizationParams {
         scopes: vec![scope],
         prompt: a.prompt.clone(),
@@ -36,7 +38,7 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
         response_mode: a.response_mode.map(|m| m.as_str().to_owned()),
         extra: a.auth_param.clone(),
     };
-    let (url, pending) = rp.authorization_url(&params)?;
+    let (url, pending) = rp.login_url(&params).await?;
 
     output::note(&format!(
         "open this URL in a browser to log in (waiting up to {} s for {}):",

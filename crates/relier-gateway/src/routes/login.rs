@@ -86,10 +86,18 @@ pub async fn start(
         .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
     let raw = q.unwrap_or_default();
     let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
+    // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
     let (url, pending) = provider
         .rp()
-        .authorization_url(provider.params())
-        .map_err(|e| PageError::new(Problem::Internal, format!("authorization request: {e}")))?;
+        .login_url(provider.params())
+        .await
+        .map_err(|e| match e {
+            relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(
+                Problem::ProviderUnavailable,
+                format!("pushed authorization request: {e}"),
+            ),
+            e => PageError::new(Problem::Internal, format!("authorization request: {e}")),
+        })?;
     let now = clock::now();
     let s = &state.settings;
     let login = LoginState {
