@@ -70,7 +70,14 @@ impl Proxy {
         authed: &Authed,
         client: Option<SocketAddr>,
     ) -> Response {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        // RFC 6455 §4.1: a WebSocket handshake is forwarded as an upgrade; once the upstream
+        // answers 101, the two connections are spliced.
+        let upgrade = if is_websocket_upgrade(&parts.headers) {
+            parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
+        } else {
+            None
+        };
         let path = parts
             .uri
             .path_and_query()
@@ -90,6 +97,10 @@ impl Proxy {
             headers.insert(name.clone(), value.clone());
         }
         forwarded_headers(settings, &mut headers, original_host, client);
+        if upgrade.is_some() {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        }
         let mut rb = self
             .client
             .request(parts.method, format!("{}{path}", self.base))
@@ -98,6 +109,17 @@ impl Proxy {
             rb = rb.body(reqwest::Body::wrap_stream(body.into_data_stream()));
         }
         match rb.send().await {
+            Ok(resp) if resp.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS => {
+                match upgrade {
+                    Some(on_upgrade) => self.splice(resp, on_upgrade).await,
+                    // The upstream switched protocols without being asked to.
+                    None => PageError::new(
+                        Problem::BadGateway,
+                        format!("upstream {}: unrequested 101 response", self.base),
+                    )
+                    .into_response(),
+                }
+            }
             Ok(resp) => {
                 let resp: axum::http::Response<reqwest::Body> = resp.into();
                 let (mut parts, body) = resp.into_parts();
@@ -108,6 +130,66 @@ impl Proxy {
                 .into_response(),
         }
     }
+}
+
+impl Proxy {
+    /// Answers the client's handshake with the upstream's 101 and copies bytes both ways
+    /// until either side closes.
+    async fn splice(
+        &self,
+        resp: reqwest::Response,
+        on_upgrade: hyper::upgrade::OnUpgrade,
+    ) -> Response {
+        let mut answer = Response::new(Body::empty());
+        *answer.status_mut() = resp.status();
+        for (name, value) in resp.headers() {
+            if !HOP_BY_HOP.contains(&name.as_str()) {
+                answer.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        answer
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        answer
+            .headers_mut()
+            .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        let mut upstream = match resp.upgrade().await {
+            Ok(u) => u,
+            Err(e) => {
+                return PageError::new(
+                    Problem::BadGateway,
+                    format!("upstream {}: websocket upgrade: {e}", self.base),
+                )
+                .into_response();
+            }
+        };
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(client) => {
+                    let mut client = hyper_util::rt::TokioIo::new(client);
+                    if let Err(e) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await
+                    {
+                        tracing::debug!(error = %e, "websocket connection ended");
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "client websocket upgrade failed"),
+            }
+        });
+        answer
+    }
+}
+
+/// RFC 6455 §4.1: `Connection` lists `upgrade` and `Upgrade` lists `websocket`.
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    let lists = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    lists(header::CONNECTION, "upgrade") && lists(header::UPGRADE, "websocket")
 }
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.

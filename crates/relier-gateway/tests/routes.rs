@@ -621,3 +621,43 @@ async fn login_starts_are_rate_limited_per_client() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn proxy_carries_websockets_for_signed_in_users() {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use std::net::SocketAddr;
+    use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest as _};
+    let mut e = env_with("", true).await;
+    logged_in(&mut e).await;
+    let cookie: Vec<String> = e.app.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = e.gw.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("cookie", cookie.join("; ").parse().unwrap());
+    // A client-sent identity header is replaced, on the handshake too.
+    req.headers_mut()
+        .insert("x-relier-subject", "mallory".parse().unwrap());
+    let (mut ws, resp) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert_eq!(resp.status(), 101);
+    for text in ["hello", "again"] {
+        ws.send(Message::text(text)).await.unwrap();
+        let got = ws.next().await.unwrap().unwrap();
+        assert_eq!(got.into_text().unwrap().as_str(), format!("alice: {text}"));
+    }
+    ws.close(None).await.unwrap();
+    // Without a session the handshake is refused before it reaches the upstream.
+    match tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await {
+        Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+}

@@ -164,38 +164,64 @@ pub fn loc(resp: &Response<Body>) -> String {
         .to_owned()
 }
 
+/// `GET /ws` of the echo upstream: a WebSocket that answers each text message with
+/// "<X-Relier-Subject of the handshake>: <message>".
+async fn ws_echo(
+    headers: HeaderMap,
+    ws: axum::extract::ws::WebSocketUpgrade,
+) -> axum::response::Response {
+    use axum::extract::ws::Message;
+    let who = headers
+        .get("x-relier-subject")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("nobody")
+        .to_owned();
+    ws.on_upgrade(move |mut socket| async move {
+        while let Some(Ok(msg)) = socket.recv().await {
+            if let Message::Text(t) = msg {
+                let reply = format!("{who}: {}", t.as_str());
+                if socket.send(Message::Text(reply.into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    })
+}
+
 /// An upstream that answers every request with JSON: method, path+query, headers, body.
 pub async fn echo_upstream() -> (SocketAddr, JoinHandle<()>) {
     use axum::extract::Request as AxRequest;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = Router::new().fallback(|req: AxRequest| async move {
-        let (parts, body) = req.into_parts();
-        let body = axum::body::to_bytes(body, 1 << 20)
-            .await
-            .unwrap_or_default();
-        let headers: BTreeMap<String, Vec<String>> = parts
-            .headers
-            .keys()
-            .map(|k| {
-                (
-                    k.as_str().to_owned(),
-                    parts
-                        .headers
-                        .get_all(k)
-                        .iter()
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                        .collect(),
-                )
-            })
-            .collect();
-        axum::Json(serde_json::json!({
-            "method": parts.method.as_str(),
-            "uri": parts.uri.to_string(),
-            "headers": headers,
-            "body": String::from_utf8_lossy(&body),
-        }))
-    });
+    let app = Router::new()
+        .route("/ws", axum::routing::get(ws_echo))
+        .fallback(|req: AxRequest| async move {
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let headers: BTreeMap<String, Vec<String>> = parts
+                .headers
+                .keys()
+                .map(|k| {
+                    (
+                        k.as_str().to_owned(),
+                        parts
+                            .headers
+                            .get_all(k)
+                            .iter()
+                            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                            .collect(),
+                    )
+                })
+                .collect();
+            axum::Json(serde_json::json!({
+                "method": parts.method.as_str(),
+                "uri": parts.uri.to_string(),
+                "headers": headers,
+                "body": String::from_utf8_lossy(&body),
+            }))
+        });
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
