@@ -64,6 +64,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "gateway: login_states, sessions, logout_jtis",
         sql: include_str!("../migrations/sqlite/0002_gateway.sql"),
     },
+    Migration {
+        version: 3,
+        description: "sessions: personal data encrypted (identity)",
+        sql: include_str!("../migrations/sqlite/0003_session_identity.sql"),
+    },
 ];
 
 const CHECK_NAME: &str = "master_key_check";
@@ -126,10 +131,7 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Full);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(BUSY_TIMEOUT.saturating_mul(3))
-            .connect_with(options)
+        let pool = connect(options)
             .await
             .map_err(|e| StoreError::db(format!("cannot open {url}: {e}")))?;
 
@@ -221,6 +223,32 @@ where
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StoreError::db(format!("background task failed: {e}")))?
+}
+
+/// Opens the pool. Switching a new database file to WAL takes an exclusive lock that SQLite's
+/// busy timeout does not wait for, so several processes creating the same store at once can
+/// see `SQLITE_BUSY` here: that is retried, with a growing pause, for up to [`BUSY_TIMEOUT`].
+async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        let result = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(BUSY_TIMEOUT.saturating_mul(3))
+            .connect_with(options.clone())
+            .await;
+        match result {
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("5") && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = pause
+                    .saturating_mul(2)
+                    .min(std::time::Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Migrations and the master-key check, in one write transaction.

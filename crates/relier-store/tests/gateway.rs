@@ -758,3 +758,64 @@ async fn session_secrets_are_bound_to_their_row_and_column() {
     pool.close().await;
     store.close().await;
 }
+
+#[tokio::test]
+async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, path) = db_url(dir.path());
+    let store = open(&url).await;
+    let id = Secret::new("session-pii");
+    let rec = session("op", "carol", None);
+    store.create_session(&id, &rec).await.unwrap();
+    let pool = raw_pool(&path).await;
+    let (email, name, claims): (Option<String>, Option<String>, String) =
+        sqlx::query_as("SELECT email, name, claims FROM sessions WHERE id_hash = $1")
+            .bind(session_id_hash(&id))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((email, name, claims.as_str()), (None, None, "{}"));
+    let db = std::fs::read(&path).unwrap();
+    let wal = std::fs::read(path.with_extension("db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes.windows(17).any(|w| w == b"carol@example.com"),
+            "email in clear text"
+        );
+    }
+    assert_same_session(&store.get_session(&id, NOW).await.unwrap().unwrap(), &rec);
+
+    // The identity moved to another row does not decrypt there.
+    let other = Secret::new("session-other");
+    store
+        .create_session(&other, &session("op", "dave", None))
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE sessions SET identity = (SELECT identity FROM sessions WHERE id_hash = $1) \
+         WHERE id_hash = $2",
+    )
+    .bind(session_id_hash(&id))
+    .bind(session_id_hash(&other))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let err = store.get_session(&other, NOW).await.unwrap_err();
+    assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
+
+    // A row written before the identity column existed is read from its clear-text columns.
+    sqlx::query(
+        "UPDATE sessions SET identity = NULL, email = 'dave@example.com', name = 'User dave', \
+         claims = '{\"sub\":\"dave\",\"groups\":[\"a\",\"b\"]}' WHERE id_hash = $1",
+    )
+    .bind(session_id_hash(&other))
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_same_session(
+        &store.get_session(&other, NOW).await.unwrap().unwrap(),
+        &session("op", "dave", None),
+    );
+    pool.close().await;
+    store.close().await;
+}

@@ -18,7 +18,16 @@ use crate::session::{LoginState, SessionRecord, session_id_hash, state_hash};
 
 const SESSION_COLUMNS: &str = "provider, iss, sub, sid, email, name, claims, access_token, \
     refresh_token, id_token, access_expires_at, csrf_token, created_at, last_seen_at, \
-    idle_expires_at, absolute_expires_at, version";
+    idle_expires_at, absolute_expires_at, version, identity";
+const IDENTITY: &str = "identity";
+
+/// The personal data of a session, stored as one encrypted JSON value.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Identity {
+    email: Option<String>,
+    name: Option<String>,
+    claims: serde_json::Value,
+}
 const ACCESS_TOKEN: &str = "access_token";
 const REFRESH_TOKEN: &str = "refresh_token";
 const ID_TOKEN: &str = "id_token";
@@ -79,10 +88,29 @@ impl SqliteStore {
             .transpose()
     }
 
-    fn session_record(&self, id_hash: &str, row: &SqliteRow) -> Result<SessionRecord, StoreError> {
+    /// The personal data: encrypted in `identity`, or — rows from before migration 3 — in the
+    /// clear-text columns.
+    fn session_identity(&self, id_hash: &str, row: &SqliteRow) -> Result<Identity, StoreError> {
+        if let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>(IDENTITY)? {
+            let what = "identity of a session";
+            let plain = zeroize::Zeroizing::new(self.cipher.open(
+                &sealed,
+                &session_aad(id_hash, IDENTITY),
+                what,
+            )?);
+            return serde_json::from_slice(&plain).map_err(|e| corrupt_json(what, &e));
+        }
         let claims: String = row.try_get("claims")?;
-        let claims = serde_json::from_str(&claims)
-            .map_err(|e| StoreError::db(format!("corrupt claims of a session: {e}")))?;
+        Ok(Identity {
+            email: row.try_get("email")?,
+            name: row.try_get("name")?,
+            claims: serde_json::from_str(&claims)
+                .map_err(|e| StoreError::db(format!("corrupt claims of a session: {e}")))?,
+        })
+    }
+
+    fn session_record(&self, id_hash: &str, row: &SqliteRow) -> Result<SessionRecord, StoreError> {
+        let identity = self.session_identity(id_hash, row)?;
         let csrf = self
             .open_session_secret(id_hash, CSRF_TOKEN, row.try_get(CSRF_TOKEN)?)?
             .ok_or_else(|| StoreError::db("session without a CSRF token"))?;
@@ -91,9 +119,9 @@ impl SqliteStore {
             iss: row.try_get("iss")?,
             sub: row.try_get("sub")?,
             sid: row.try_get("sid")?,
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            claims,
+            email: identity.email,
+            name: identity.name,
+            claims: identity.claims,
             access_token: self.open_session_secret(
                 id_hash,
                 ACCESS_TOKEN,
@@ -192,10 +220,18 @@ impl SqliteStore {
         rec: &SessionRecord,
     ) -> Result<(), StoreError> {
         let hash = session_id_hash(session_id);
-        let claims = serde_json::to_string(&rec.claims).map_err(|e| StoreError::Invalid {
-            what: "session claims",
-            reason: e.to_string(),
-        })?;
+        let identity = zeroize::Zeroizing::new(
+            serde_json::to_vec(&Identity {
+                email: rec.email.clone(),
+                name: rec.name.clone(),
+                claims: rec.claims.clone(),
+            })
+            .map_err(|e| StoreError::Invalid {
+                what: "session claims",
+                reason: e.to_string(),
+            })?,
+        );
+        let identity = self.cipher.seal(&identity, &session_aad(&hash, IDENTITY))?;
         let access = self.seal_session_secret(&hash, ACCESS_TOKEN, rec.access_token.as_ref())?;
         let refresh = self.seal_session_secret(&hash, REFRESH_TOKEN, rec.refresh_token.as_ref())?;
         let id_token = self.seal_session_secret(&hash, ID_TOKEN, rec.id_token.as_ref())?;
@@ -204,7 +240,7 @@ impl SqliteStore {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(&format!(
             "INSERT INTO sessions (id_hash, {SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              ON CONFLICT (id_hash) DO NOTHING"
         ))
         .bind(&hash)
@@ -212,9 +248,10 @@ impl SqliteStore {
         .bind(&rec.iss)
         .bind(&rec.sub)
         .bind(&rec.sid)
-        .bind(&rec.email)
-        .bind(&rec.name)
-        .bind(claims)
+        // The clear-text columns of rows from before migration 3 stay empty.
+        .bind(Option::<String>::None)
+        .bind(Option::<String>::None)
+        .bind("{}")
         .bind(access)
         .bind(refresh)
         .bind(id_token)
@@ -225,6 +262,7 @@ impl SqliteStore {
         .bind(to_db_time(idle)?)
         .bind(to_db_time(rec.absolute_expires_at)?)
         .bind(to_db_version(rec.version)?)
+        .bind(identity)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
