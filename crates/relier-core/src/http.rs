@@ -107,6 +107,17 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// An `application/json` response, for tests of the response parsers.
+    #[cfg(test)]
+    pub(crate) fn json(status: u16, body: &str) -> Self {
+        HttpResponse {
+            status,
+            content_type: Some("application/json".into()),
+            www_authenticate: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     /// Media type without parameters, lower-cased (`application/json; charset=utf-8` → `application/json`).
     pub fn media_type(&self) -> Option<String> {
         self.content_type.as_deref().map(|ct| {

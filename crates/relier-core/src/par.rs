@@ -111,12 +111,7 @@ mod tests {
     use aws_lc_rs::rand::SystemRandom;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            content_type: Some("application/json".into()),
-            www_authenticate: None,
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::json(status, body)
     }
 
     fn pairs_of(body: &[u8]) -> Vec<(String, String)> {

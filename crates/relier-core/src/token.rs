@@ -186,12 +186,7 @@ mod tests {
     use super::*;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            content_type: Some("application/json".into()),
-            www_authenticate: None,
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::json(status, body)
     }
 
     #[test]
