@@ -273,6 +273,12 @@ impl ClientAuth {
         }
     }
 
+    /// Whether [`Self::request`] puts `client_id` in the form body: every method but
+    /// `client_secret_basic`, whose `Authorization` header carries it.
+    pub fn puts_client_id_in_body(&self) -> bool {
+        !matches!(self.kind, Kind::Basic(_))
+    }
+
     /// Build an authenticated form POST to `endpoint_url` (already the mTLS alias when
     /// [`Self::uses_mtls`]). `form` holds the endpoint's own parameters.
     pub fn request(
@@ -284,6 +290,11 @@ impl ClientAuth {
         rng: &dyn SecureRandom,
     ) -> Result<HttpRequest, ClientAuthError> {
         let mut authorization = None;
+        // RFC 6749 §2.3.1 (post), RFC 7523 §2.2 (JWT), RFC 8705 §2 (mTLS), RFC 6749 §3.2.1
+        // (public clients): client_id goes in the body — for basic it is in the header.
+        if self.puts_client_id_in_body() {
+            form.push("client_id", self.client_id.as_str());
+        }
         match &self.kind {
             Kind::Basic(secret) => {
                 // RFC 6749 §2.3.1: the client identifier and password are encoded using
@@ -295,12 +306,10 @@ impl ClientAuth {
                 authorization = Some(format!("Basic {b64}"));
             }
             Kind::Post(secret) => {
-                form.push("client_id", self.client_id.as_str());
                 form.push("client_secret", secret.expose());
             }
             Kind::SecretJwt(signer) | Kind::PrivateKeyJwt(signer) => {
                 let assertion = self.assertion(signer, issuer, endpoint_url, now, rng)?;
-                form.push("client_id", self.client_id.as_str());
                 // RFC 7521 §4.2 / RFC 7523 §2.2.
                 form.push(
                     "client_assertion_type",
@@ -308,11 +317,8 @@ impl ClientAuth {
                 );
                 form.push("client_assertion", &assertion);
             }
-            // RFC 8705 §2: the client certificate authenticates; client_id goes in the body.
-            // none: RFC 6749 §3.2.1 public clients send client_id.
-            Kind::TlsClientAuth | Kind::SelfSignedTlsClientAuth | Kind::None => {
-                form.push("client_id", self.client_id.as_str());
-            }
+            // RFC 8705 §2: the client certificate authenticates. none: nothing but client_id.
+            Kind::TlsClientAuth | Kind::SelfSignedTlsClientAuth | Kind::None => {}
         }
         let mut req = HttpRequest::form_post(endpoint_url, &form);
         if let Some(a) = authorization {

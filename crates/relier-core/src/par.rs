@@ -13,7 +13,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::authorize::{self, AuthorizationParams, AuthorizeError, PendingLogin};
-use crate::client_auth::{AuthMethod, ClientAuth};
+use crate::client_auth::ClientAuth;
 use crate::discovery::ProviderMetadata;
 use crate::http::{Form, HttpResponse};
 use crate::token::{TokenError, error_from_response, parse_json};
@@ -25,8 +25,8 @@ const ENDPOINT: &str = "pushed_authorization_request";
 pub const MAX_REQUEST_URI_BYTES: usize = 2048;
 
 /// RFC 9126 §2.1: the authorization request parameters as a form body, for `auth` to
-/// authenticate ([`ClientAuth::request`]). `client_id` appears exactly once: `auth` adds it to
-/// the body for every method but `client_secret_basic`, for which it is added here.
+/// authenticate ([`ClientAuth::request`]). `client_id` appears exactly once: here only when
+/// `auth` does not put it in the body itself ([`ClientAuth::puts_client_id_in_body`]).
 pub fn pushed_request(
     auth: &ClientAuth,
     redirect_uri: &RedirectUrl,
@@ -35,10 +35,10 @@ pub fn pushed_request(
 ) -> Result<(Form, PendingLogin), AuthorizeError> {
     let (pairs, pending) =
         authorize::request_parameters(auth.client_id(), redirect_uri, params, rng)?;
-    let body_has_client_id = auth.method() != AuthMethod::ClientSecretBasic;
+    let auth_adds_client_id = auth.puts_client_id_in_body();
     let mut form = Form::new();
     for (k, v) in &pairs {
-        if k != "client_id" || !body_has_client_id {
+        if k != "client_id" || !auth_adds_client_id {
             form.push(k, v);
         }
     }

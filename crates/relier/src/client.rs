@@ -256,15 +256,18 @@ impl RelyingParty {
         self.clock.now()
     }
 
+    fn redirect_uri(&self) -> Result<&RedirectUrl, Error> {
+        self.redirect_uri
+            .as_ref()
+            .ok_or_else(|| Error::Config("no redirect_uri configured".into()))
+    }
+
     /// Build the authorization URL and the state to keep until the callback.
     pub fn authorization_url(
         &self,
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
-        let redirect = self
-            .redirect_uri
-            .as_ref()
-            .ok_or_else(|| Error::Config("no redirect_uri configured".into()))?;
+        let redirect = self.redirect_uri()?;
         Ok(authorize::authorization_url(
             &self.metadata,
             self.auth.client_id(),
@@ -309,10 +312,7 @@ impl RelyingParty {
         &self,
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
-        let redirect = self
-            .redirect_uri
-            .as_ref()
-            .ok_or_else(|| Error::Config("no redirect_uri configured".into()))?;
+        let redirect = self.redirect_uri()?;
         let (form, pending) = par::pushed_request(&self.auth, redirect, params, &self.rng)?;
         let resp = self
             .authenticated_post(Endpoint::PushedAuthorization, form)
