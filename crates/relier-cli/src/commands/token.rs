@@ -109,14 +109,7 @@ fn original_claims(path: &std::path::Path) -> anyhow::Result<IdTokenClaims> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {shown}"))?;
     let token = read_token(&mut std::io::BufReader::new(file), "ID token")
         .with_context(|| format!("reading {shown}"))?;
-    let payload = token
-        .expose()
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| anyhow::anyhow!("{shown}: not a compact JWT"))?;
-    let bytes = relier_jose::b64::decode(payload)
-        .map_err(|e| anyhow::anyhow!("{shown}: the ID token payload is not base64url: {e}"))?;
-    IdTokenClaims::from_json(bytes).map_err(|e| anyhow::anyhow!("{shown}: {e}"))
+    IdTokenClaims::of_validated_token(token.expose()).map_err(|e| anyhow::anyhow!("{shown}: {e}"))
 }
 
 /// Read one token from `input`: surrounding whitespace trimmed, empty refused.

@@ -633,3 +633,15 @@ fn claims_payload_shape() {
     assert_eq!(v.claims().get("sub"), None);
     assert_eq!(v.claims().sub, "alice");
 }
+
+#[test]
+fn claims_of_a_token_validated_earlier() {
+    let f = fixture();
+    let token = sign(&f.key, &claims());
+    let c = IdTokenClaims::of_validated_token(&token).unwrap();
+    assert_eq!(c.sub, "alice");
+    assert_eq!(c.aud, ["rp"]);
+    for bad in ["", "a.b", "a.b.c.d", "e30.%%%.sig", "e30.W10.sig"] {
+        assert!(IdTokenClaims::of_validated_token(bad).is_err(), "{bad}");
+    }
+}

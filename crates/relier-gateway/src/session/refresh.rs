@@ -93,7 +93,7 @@ async fn refresh_locked(
     let original = rec
         .id_token
         .as_ref()
-        .and_then(|t| id_token_claims(t.expose()));
+        .and_then(|t| IdTokenClaims::of_validated_token(t.expose()).ok());
     let started = Instant::now();
     let result = provider.rp().refresh(&rt, original.as_ref()).await;
     state.metrics.token_endpoint(started.elapsed());
@@ -182,12 +182,4 @@ fn is_transient(e: &relier::Error) -> bool {
         }
         _ => false,
     }
-}
-
-/// The claims of the session's (already validated) ID token, for the OIDC Core §12.2 checks
-/// on a refreshed one.
-fn id_token_claims(token: &str) -> Option<IdTokenClaims> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = relier_jose::b64::decode(payload).ok()?;
-    IdTokenClaims::from_json(bytes).ok()
 }
