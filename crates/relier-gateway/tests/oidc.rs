@@ -276,17 +276,10 @@ async fn login_forward_auth_proxy_and_rp_initiated_logout() {
     assert!(metric(&m, "relier_token_endpoint_seconds_count") >= 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backchannel_logout_from_the_op_ends_the_session() {
-    let w = world("", Value::Null).await;
-    let base = &w.base;
-    let gw = browser();
-    let op = Browser::new().unwrap();
-    login(base, &gw, &op, "local").await;
-    assert_eq!(check(base, &gw).await.status(), 200);
-    // The user logs out at the OP (not through the gateway): the OP posts a logout token to
-    // the gateway's backchannel_logout_uri before redirecting.
-    let md = discovery(&w.op).await;
+/// The user logs out at the OP itself (RP-initiated logout of client rp-gw, played by `op`),
+/// which sends its back-channel logout tokens before redirecting to the gateway.
+async fn logout_at_the_op(test_op: &TestOp, base: &str, op: &Browser) {
+    let md = discovery(test_op).await;
     let mut end = url::Url::parse(md["end_session_endpoint"].as_str().unwrap()).unwrap();
     end.query_pairs_mut()
         .append_pair("client_id", "rp-gw")
@@ -297,6 +290,19 @@ async fn backchannel_logout_from_the_op_ends_the_session() {
     op.browse(end.as_str(), &format!("{base}/auth/logged-out"))
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backchannel_logout_from_the_op_ends_the_session() {
+    let w = world("", Value::Null).await;
+    let base = &w.base;
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    login(base, &gw, &op, "local").await;
+    assert_eq!(check(base, &gw).await.status(), 200);
+    // The user logs out at the OP (not through the gateway): the OP posts a logout token to
+    // the gateway's backchannel_logout_uri before redirecting.
+    logout_at_the_op(&w.op, base, &op).await;
     assert_eq!(
         check(base, &gw).await.status(),
         401,
@@ -351,17 +357,7 @@ async fn backchannel_logout_tokens_cannot_be_replayed() {
     let gw = browser();
     let op = Browser::new().unwrap();
     login(base, &gw, &op, "local").await;
-    let md = discovery(&w.op).await;
-    let mut end = url::Url::parse(md["end_session_endpoint"].as_str().unwrap()).unwrap();
-    end.query_pairs_mut()
-        .append_pair("client_id", "rp-gw")
-        .append_pair(
-            "post_logout_redirect_uri",
-            &format!("{base}/auth/logged-out"),
-        );
-    op.browse(end.as_str(), &format!("{base}/auth/logged-out"))
-        .await
-        .unwrap();
+    logout_at_the_op(&w.op, base, &op).await;
     assert_eq!(check(base, &gw).await.status(), 401);
     let body = seen
         .lock()
