@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use relier_core::authorize::{CallbackError, CallbackParams};
 use relier_core::types::is_loopback;
 use relier_core::{RedirectUrl, types::InvalidValue};
@@ -288,28 +288,14 @@ fn is_form(headers: &HeaderMap) -> bool {
 
 /// A small self-contained HTML page (no scripts, no external resources, not cached).
 fn page(status: StatusCode, title: &str, message: &str, close: bool) -> Response {
-    let body = render_page(title, message);
-    let mut r = (status, body).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+    let mut r = relier_gateway::html_response(
+        status,
+        render_page(title, message),
+        "default-src 'none'; style-src 'unsafe-inline'",
     );
     if close {
-        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     r
 }

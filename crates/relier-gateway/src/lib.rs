@@ -51,7 +51,7 @@ use tokio::task::JoinHandle;
 pub use config::Config;
 pub use error::GatewayError;
 pub use return_to::sanitize_return_to;
-pub use templates::escape as html_escape;
+pub use templates::{escape as html_escape, html_response};
 
 use state::AppState;
 

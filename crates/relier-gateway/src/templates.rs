@@ -125,7 +125,17 @@ pub fn logout_confirm(csrf_token: &str) -> String {
 
 /// An HTML response with the security headers every gateway page carries.
 pub fn page_response(status: StatusCode, html: &str) -> Response {
-    let mut resp = (status, html.to_owned()).into_response();
+    html_response(
+        status,
+        html.to_owned(),
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+    )
+}
+
+/// An uncached HTML page under the Content-Security-Policy `csp`, not framable, no
+/// MIME sniffing, no referrer (the gateway's pages and `relier login`'s loopback page).
+pub fn html_response(status: StatusCode, html: String, csp: &'static str) -> Response {
+    let mut resp = (status, html).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -133,9 +143,7 @@ pub fn page_response(status: StatusCode, html: &str) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static(csp),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
