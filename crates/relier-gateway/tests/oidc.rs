@@ -163,6 +163,19 @@ async fn login(base: &str, gw: &reqwest::Client, op: &Browser, provider: &str) -
     loc.unwrap()
 }
 
+/// `GET /auth/session` as JSON.
+async fn session_json(base: &str, gw: &reqwest::Client) -> Value {
+    let text = gw
+        .get(format!("{base}/auth/session"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 async fn check(base: &str, gw: &reqwest::Client) -> reqwest::Response {
     gw.get(format!("{base}/auth/check")).send().await.unwrap()
 }
@@ -457,15 +470,7 @@ async fn concurrent_requests_on_an_expiring_session_refresh_once() {
     let gw = browser();
     let op = Browser::new().unwrap();
     login(&base, &gw, &op, "local").await;
-    let before: Value = gw
-        .get(format!("{base}/auth/session"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let before = session_json(&base, &gw).await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -487,15 +492,7 @@ async fn concurrent_requests_on_an_expiring_session_refresh_once() {
         metric(&m, "relier_token_refreshes_total{outcome=\"failure\"}"),
         0
     );
-    let after: Value = gw
-        .get(format!("{base}/auth/session"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let after = session_json(&base, &gw).await;
     assert!(
         after["access_token_expires_at"].as_u64().unwrap()
             > before["access_token_expires_at"].as_u64().unwrap()
