@@ -248,15 +248,9 @@ impl IdTokenClaims {
     /// by `relier login`), e.g. as the `original` of OIDC Core §12.2. The signature is NOT
     /// checked again: never use this on a token that did not pass [`IdTokenValidator::validate`].
     pub fn of_validated_token(token: &str) -> Result<Self, IdTokenError> {
-        let mut parts = token.split('.');
-        let (Some(_), Some(payload), Some(_), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("not a compact JWS".into()));
-        };
-        let bytes =
-            relier_jose::b64::decode(payload).map_err(|e| malformed(format!("payload: {e}")))?;
-        Self::from_json(bytes)
+        let jws =
+            relier_jose::jws::UnverifiedJws::parse(token).map_err(|e| malformed(e.to_string()))?;
+        Self::from_json(jws.unverified_payload().to_vec())
     }
 
     /// Every claim as received, parsed on first use and kept.
