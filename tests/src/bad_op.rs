@@ -268,6 +268,7 @@ fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
         "auth_time": now,
         "nonce": nonce,
         "email": "alice@example.com",
+        "email_verified": true,
     });
     if let Some(obj) = claims.as_object_mut() {
         for (k, v) in &b.claims {

@@ -11,6 +11,7 @@ use relier_core::Secret;
 use serde::Deserialize;
 
 use crate::error::GatewayError;
+use crate::forwarding::{Cidr, TrustedProxies};
 
 /// Environment variable naming the store when the file has no `store`.
 pub const STORE_ENV: &str = "RELIER_STORE";
@@ -39,9 +40,22 @@ pub struct Config {
     /// Heading of the login page (default "Sign in").
     #[serde(default)]
     pub title: Option<String>,
-    /// Serve `/metrics` (default true).
-    #[serde(default = "yes")]
+    /// Also serve `/metrics` on the public listener (default false: metrics describe the
+    /// gateway's traffic and belong on an operations address, see `metrics_listen`).
+    #[serde(default)]
     pub metrics: bool,
+    /// Serve `/metrics` (and `/healthz`) on this address of their own, e.g. `127.0.0.1:9108`.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Reverse proxies in front of the gateway whose forwarding headers (`X-Forwarded-For`,
+    /// `Forwarded`) are believed: addresses or CIDR blocks (default: 127.0.0.1 and ::1).
+    #[serde(default)]
+    pub trusted_proxies: Option<Vec<Cidr>>,
+    /// Pass request headers whose names contain `_` to the upstream (default false: they are
+    /// dropped, as nginx does, because frameworks read `_` and `-` alike). Identity headers are
+    /// stripped in every spelling either way.
+    #[serde(default)]
+    pub underscores_in_headers: bool,
     /// Sessions.
     #[serde(default)]
     pub session: SessionConfig,
@@ -127,10 +141,9 @@ pub struct LimitsConfig {
     /// Login starts a client may make at once before the rate applies (default 20).
     #[serde(default = "default_login_burst")]
     pub login_burst: u32,
-    /// Reverse proxies whose `X-Forwarded-For` is believed: from these peers the client is the
-    /// last address in that header (default: 127.0.0.1 and ::1).
-    #[serde(default = "default_trusted_proxies")]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Deprecated place of the top-level `trusted_proxies` (still read when that is absent).
+    #[serde(default)]
+    pub trusted_proxies: Option<Vec<Cidr>>,
 }
 
 impl Default for LimitsConfig {
@@ -138,7 +151,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             login_per_minute: default_login_per_minute(),
             login_burst: default_login_burst(),
-            trusted_proxies: default_trusted_proxies(),
+            trusted_proxies: None,
         }
     }
 }
@@ -149,10 +162,10 @@ fn default_login_per_minute() -> u32 {
 fn default_login_burst() -> u32 {
     20
 }
-fn default_trusted_proxies() -> Vec<std::net::IpAddr> {
+fn default_trusted_proxies() -> Vec<Cidr> {
     vec![
-        std::net::IpAddr::from([127, 0, 0, 1]),
-        std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        Cidr::from(std::net::IpAddr::from([127, 0, 0, 1])),
+        Cidr::from(std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)),
     ]
 }
 
@@ -165,6 +178,11 @@ pub struct UpstreamConfig {
     /// Send the browser's `Host` instead of the upstream's (default false).
     #[serde(default)]
     pub preserve_host: bool,
+    /// Origins, besides `public_url`'s, from which a WebSocket handshake is accepted
+    /// (cross-site WebSocket hijacking: a browser sends the session cookie with any site's
+    /// handshake, and `Origin` is the only sign of where it came from).
+    #[serde(default)]
+    pub websocket_origins: Vec<String>,
 }
 
 /// One `[[providers]]` entry: inline (with `issuer`) or from the registry (only `name`).
@@ -352,6 +370,22 @@ impl Config {
             .unwrap_or_else(|| relier_store::DEFAULT_STORE_URL.to_owned())
     }
 
+    /// The trusted reverse proxies: top-level `trusted_proxies`, else the deprecated
+    /// `[limits] trusted_proxies`, else the loopback addresses.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] when both places are set.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, GatewayError> {
+        match (&self.trusted_proxies, &self.limits.trusted_proxies) {
+            (Some(_), Some(_)) => Err(GatewayError::Config(
+                "trusted_proxies is set both at the top level and in [limits]; keep the top-level one"
+                    .into(),
+            )),
+            (Some(t), None) | (None, Some(t)) => Ok(TrustedProxies::new(t.clone())),
+            (None, None) => Ok(TrustedProxies::new(default_trusted_proxies())),
+        }
+    }
+
     /// A path from the file, resolved against the config file's directory.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         match &self.base_dir {
@@ -423,7 +457,9 @@ name = "bank"
         assert!(c.providers[1].is_registry());
         assert_eq!(c.headers["X-Relier-Groups"], "groups");
         assert_eq!(c.store_url(), "sqlite://x.db");
-        assert!(c.metrics);
+        assert!(!c.metrics, "metrics are off the public listener by default");
+        assert!(c.metrics_listen.is_none());
+        assert!(!c.underscores_in_headers);
     }
 
     #[test]

@@ -172,9 +172,9 @@ impl IntoResponse for PageError {
         let id = correlation_id();
         let status = self.problem.status();
         if status.is_server_error() {
-            tracing::error!(correlation_id = %id, problem = ?self.problem, detail = %self.detail, "request failed");
+            tracing::error!(correlation_id = %id, problem = ?self.problem, detail = ?self.detail, "request failed");
         } else {
-            tracing::warn!(correlation_id = %id, problem = ?self.problem, detail = %self.detail, "request refused");
+            tracing::warn!(correlation_id = %id, problem = ?self.problem, detail = ?self.detail, "request refused");
         }
         let (title, message) = self.problem.text();
         let mut resp =

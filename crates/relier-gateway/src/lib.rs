@@ -29,6 +29,8 @@ mod clock;
 pub mod config;
 mod cookies;
 mod error;
+mod forwarding;
+mod identity;
 mod keys;
 mod limits;
 mod metrics;
@@ -50,6 +52,7 @@ use tokio::task::JoinHandle;
 
 pub use config::Config;
 pub use error::GatewayError;
+pub use forwarding::{Cidr, CidrError, TrustedProxies};
 pub use return_to::sanitize_return_to;
 pub use templates::{escape as html_escape, html_response};
 
@@ -98,20 +101,45 @@ impl Gateway {
         self.router.clone()
     }
 
+    /// The operations router (`/metrics`, `/healthz`) that `metrics_listen` serves.
+    pub fn operations_router(&self) -> axum::Router {
+        routes::operations_router(self.state.clone())
+    }
+
     /// The public URL the gateway was configured with.
     pub fn public_url(&self) -> &str {
         self.state.settings.public_url.as_str()
     }
 
-    /// Serves on `listener` until `shutdown` completes, then drains connections, stops the
-    /// background tasks and closes the store.
+    /// Serves on `listener` (and `/metrics` on `metrics_listen`, when set) until `shutdown`
+    /// completes, then drains connections, stops the background tasks and closes the store.
     ///
     /// # Errors
-    /// [`GatewayError::Serve`] if the server fails.
-    pub async fn serve<F>(self, listener: TcpListener, shutdown: F) -> Result<(), GatewayError>
+    /// [`GatewayError::Bind`] if `metrics_listen` cannot be bound, [`GatewayError::Serve`] if
+    /// the server fails.
+    pub async fn serve<F>(mut self, listener: TcpListener, shutdown: F) -> Result<(), GatewayError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        if let Some(ops) = self.state.settings.metrics_listen {
+            let ops_listener = TcpListener::bind(ops)
+                .await
+                .map_err(|source| GatewayError::Bind { addr: ops, source })?;
+            tracing::info!(listen = ?ops_listener.local_addr().ok(), "metrics listening");
+            let app = self.operations_router();
+            let mut stop = self.stop.subscribe();
+            self.tasks.push(tokio::spawn(async move {
+                let done = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = axum::serve(ops_listener, app)
+                    .with_graceful_shutdown(done)
+                    .await
+                {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            }));
+        }
         let addr = listener.local_addr().ok();
         tracing::info!(
             listen = ?addr,

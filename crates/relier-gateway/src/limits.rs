@@ -3,16 +3,14 @@
 //! after `login_timeout`). Each client address gets a token bucket; IPv6 addresses are grouped
 //! by their /64, the smallest block a single subscriber is usually given.
 //!
-//! The client address is the TCP peer, or — when the peer is a trusted reverse proxy
-//! (`[limits] trusted_proxies`, default the loopback addresses) — the last `X-Forwarded-For`
-//! entry, the one that proxy appended.
+//! The client address is the one [`crate::forwarding`] finds (the TCP peer, or behind trusted
+//! proxies the right-most untrusted `X-Forwarded-For` entry), so a client cannot buy fresh
+//! buckets by rotating the header's values.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-use axum::http::HeaderMap;
 
 use crate::config::LimitsConfig;
 
@@ -26,7 +24,6 @@ pub struct LoginLimiter {
     /// Tokens added per second.
     rate: f64,
     burst: f64,
-    trusted_proxies: Vec<IpAddr>,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
@@ -45,32 +42,13 @@ impl LoginLimiter {
         Some(LoginLimiter {
             rate: f64::from(cfg.login_per_minute) / 60.0,
             burst: f64::from(cfg.login_burst.max(1)),
-            trusted_proxies: cfg.trusted_proxies.clone(),
             buckets: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The address a request is counted against.
-    pub fn client(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> IpAddr {
-        let Some(peer) = peer.map(|p| canonical(p.ip())) else {
-            return IpAddr::from([0, 0, 0, 0]);
-        };
-        if !self.trusted_proxies.contains(&peer) {
-            return bucket_key(peer);
-        }
-        // The proxy appends the address it saw to the last X-Forwarded-For line.
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .next_back()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|s| s.trim().parse::<IpAddr>().ok());
-        bucket_key(forwarded.map_or(peer, canonical))
-    }
-
     /// Takes one token for `client`, or says how long until one is available.
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        let client = bucket_key(crate::forwarding::canonical(client));
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&client) {
             let (rate, burst) = (self.rate, self.burst);
@@ -104,14 +82,6 @@ impl LoginLimiter {
 fn refilled(b: Bucket, now: Instant, rate: f64, burst: f64) -> f64 {
     let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
     (b.tokens + elapsed * rate).min(burst)
-}
-
-/// IPv4-mapped IPv6 (`::ffff:a.b.c.d`, from a dual-stack socket) as IPv4.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 @ IpAddr::V4(_) => v4,
-    }
 }
 
 /// IPv6 addresses count per /64.
@@ -172,36 +142,17 @@ mod tests {
     }
 
     #[test]
-    fn client_address() {
-        let l = limiter(60, 3);
-        let mut h = HeaderMap::new();
-        h.append(
-            "x-forwarded-for",
-            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+    fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
+        let l = limiter(60, 1);
+        let t0 = Instant::now();
+        assert!(l.check("2001:db8:1:2:aaaa::1".parse().unwrap(), t0).is_ok());
+        assert!(
+            l.check("2001:db8:1:2:bbbb::9".parse().unwrap(), t0)
+                .is_err()
         );
-        h.append("x-forwarded-for", "10.0.0.1, 198.51.100.8".parse().unwrap());
-        let local: SocketAddr = "127.0.0.1:5555".parse().unwrap();
-        let remote: SocketAddr = "192.0.2.1:5555".parse().unwrap();
-        // From the trusted (loopback) proxy: the address it appended, last on the last line.
-        assert_eq!(
-            l.client(Some(local), &h),
-            "198.51.100.8".parse::<IpAddr>().unwrap()
-        );
-        // From anyone else the header is the client's own claim: ignored.
-        assert_eq!(l.client(Some(remote), &h), remote.ip());
-        // Garbage in the header: the peer counts.
-        let mut bad = HeaderMap::new();
-        bad.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
-        assert_eq!(l.client(Some(local), &bad), local.ip());
-        // IPv6 per /64; IPv4-mapped IPv6 as IPv4.
-        let a: SocketAddr = "[2001:db8:1:2:aaaa::1]:1".parse().unwrap();
-        let b: SocketAddr = "[2001:db8:1:2:bbbb::9]:1".parse().unwrap();
-        assert_eq!(
-            l.client(Some(a), &HeaderMap::new()),
-            l.client(Some(b), &HeaderMap::new())
-        );
-        let mapped: SocketAddr = "[::ffff:192.0.2.1]:1".parse().unwrap();
-        assert_eq!(l.client(Some(mapped), &HeaderMap::new()), remote.ip());
+        assert!(l.check("2001:db8:1:3::1".parse().unwrap(), t0).is_ok());
+        assert!(l.check("192.0.2.1".parse().unwrap(), t0).is_ok());
+        assert!(l.check("::ffff:192.0.2.1".parse().unwrap(), t0).is_err());
     }
 
     #[test]

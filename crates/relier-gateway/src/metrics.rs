@@ -21,6 +21,8 @@ pub enum CheckResult {
     Unauthorized,
     /// Store failure.
     Error,
+    /// 403: refused (a client-sent identity header, a foreign WebSocket origin).
+    Refused,
 }
 
 /// Every counter the gateway exports.
@@ -35,9 +37,11 @@ pub struct Metrics {
     check_ok: AtomicU64,
     check_unauthorized: AtomicU64,
     check_error: AtomicU64,
+    check_refused: AtomicU64,
     proxy_ok: AtomicU64,
     proxy_unauthorized: AtomicU64,
     proxy_error: AtomicU64,
+    proxy_refused: AtomicU64,
     refresh_success: AtomicU64,
     refresh_failure: AtomicU64,
     backchannel: Mutex<BTreeMap<&'static str, u64>>,
@@ -82,6 +86,7 @@ impl Metrics {
             CheckResult::Ok => &self.check_ok,
             CheckResult::Unauthorized => &self.check_unauthorized,
             CheckResult::Error => &self.check_error,
+            CheckResult::Refused => &self.check_refused,
         }
         .fetch_add(1, Relaxed);
     }
@@ -92,6 +97,7 @@ impl Metrics {
             CheckResult::Ok => &self.proxy_ok,
             CheckResult::Unauthorized => &self.proxy_unauthorized,
             CheckResult::Error => &self.proxy_error,
+            CheckResult::Refused => &self.proxy_refused,
         }
         .fetch_add(1, Relaxed);
     }
@@ -169,6 +175,7 @@ impl Metrics {
             ("ok", &self.check_ok),
             ("unauthorized", &self.check_unauthorized),
             ("error", &self.check_error),
+            ("refused", &self.check_refused),
         ] {
             let _ = writeln!(
                 o,
@@ -186,6 +193,7 @@ impl Metrics {
             ("ok", &self.proxy_ok),
             ("unauthorized", &self.proxy_unauthorized),
             ("error", &self.proxy_error),
+            ("refused", &self.proxy_refused),
         ] {
             let _ = writeln!(
                 o,

@@ -1,6 +1,7 @@
 //! Reverse-proxy mode: authenticated requests are streamed to the upstream with the identity
-//! headers; client-sent `X-Relier-*` (and mapped) headers, the gateway's cookies and hop-by-hop
-//! headers never reach it.
+//! headers; client-sent identity headers in any spelling ([`crate::identity`]), headers with
+//! `_` in their names (unless allowed), the gateway's cookies and hop-by-hop headers never reach
+//! it, and the forwarding headers are the gateway's own ([`crate::forwarding`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use url::Url;
 use crate::config::UpstreamConfig;
 use crate::cookies;
 use crate::error::{GatewayError, PageError, Problem};
+use crate::forwarding;
 use crate::session::Authed;
 use crate::state::Settings;
 
@@ -83,8 +85,18 @@ impl Proxy {
             .path_and_query()
             .map_or("/", |p| p.as_str())
             .to_owned();
+        if upgrade.is_some() && !origin_allowed(settings, &parts.headers) {
+            return PageError::new(
+                Problem::Forbidden,
+                format_args!(
+                    "websocket handshake from origin {:?} refused",
+                    parts.headers.get(header::ORIGIN)
+                ),
+            )
+            .into_response();
+        }
+        let route = forwarding::route(&settings.trusted_proxies, client, &parts.headers);
         let mut headers = parts.headers;
-        let original_host = headers.get(header::HOST).cloned();
         let has_body = headers.contains_key(header::TRANSFER_ENCODING)
             || headers
                 .get(header::CONTENT_LENGTH)
@@ -96,7 +108,7 @@ impl Proxy {
         for (name, value) in &authed.session.headers {
             headers.insert(name.clone(), value.clone());
         }
-        forwarded_headers(settings, &mut headers, original_host, client);
+        settings.public_origin.rewrite(&mut headers, &route);
         if upgrade.is_some() {
             headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
             headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -209,20 +221,14 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Everything the client must not be able to send upstream: hop-by-hop headers, any
-/// `X-Relier-*` header, the configured claim headers, the gateway's cookies.
+/// Everything the client must not be able to send upstream: hop-by-hop headers, anything that
+/// could pass for an identity header, underscored names (unless allowed), the gateway's
+/// cookies.
 pub fn strip_request_headers(settings: &Settings, headers: &mut HeaderMap) {
     strip_hop_by_hop(headers);
-    let spoofable: Vec<HeaderName> = headers
-        .keys()
-        .filter(|k| {
-            k.as_str().starts_with("x-relier-") || settings.header_map.iter().any(|(h, _)| h == *k)
-        })
-        .cloned()
-        .collect();
-    for k in spoofable {
-        headers.remove(k);
-    }
+    settings
+        .identity
+        .strip_client_sent(headers, settings.underscores_in_headers);
     cookies::strip(
         headers,
         &[settings.cookie_name],
@@ -230,29 +236,19 @@ pub fn strip_request_headers(settings: &Settings, headers: &mut HeaderMap) {
     );
 }
 
-fn forwarded_headers(
-    settings: &Settings,
-    headers: &mut HeaderMap,
-    original_host: Option<HeaderValue>,
-    client: Option<SocketAddr>,
-) {
-    if let Some(addr) = client {
-        let ip = addr.ip().to_string();
-        let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-            Some(prev) => format!("{prev}, {ip}"),
-            None => ip,
-        };
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert("x-forwarded-for", v);
-        }
-    }
-    headers.insert(
-        "x-forwarded-proto",
-        HeaderValue::from_static(if settings.secure { "https" } else { "http" }),
-    );
-    if let Some(h) = original_host {
-        headers.insert("x-forwarded-host", h);
-    }
+/// RFC 6455 §10.2: the server checks `Origin` to refuse handshakes a page of another site
+/// started (the browser sends the session cookie with them). No `Origin` is refused too: every
+/// browser sends one, so only a non-browser client can omit it, and it can send one.
+fn origin_allowed(settings: &Settings, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| {
+            settings
+                .websocket_origins
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(o))
+        })
 }
 
 #[cfg(test)]

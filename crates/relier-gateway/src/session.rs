@@ -15,13 +15,12 @@ use base64::Engine as _;
 use parking_lot::RwLock;
 use relier_core::Secret;
 use relier_store::{SessionRecord, StoreError, session_id_hash};
-use serde_json::Value;
 
 pub use refresh::RefreshLocks;
 
 use crate::clock;
 use crate::cookies;
-use crate::state::{AppState, H_EMAIL, H_ISSUER, H_NAME, H_PROVIDER, H_SUBJECT, Settings};
+use crate::state::{AppState, Settings};
 
 /// Session ids are 32 random bytes, base64url without padding (43 characters).
 pub const ID_BYTES: usize = 32;
@@ -62,7 +61,7 @@ pub struct CachedSession {
 impl CachedSession {
     /// Builds the entry for `rec`, carrying the sliding expiry of the entry it replaces.
     pub fn new(settings: &Settings, rec: SessionRecord, prev: Option<&CachedSession>) -> Self {
-        let headers = identity_headers(settings, &rec);
+        let headers = settings.identity.for_session(&rec);
         let (mut touch, mut idle, mut retry) = (rec.last_seen_at, rec.idle_expires_at, 0);
         if let Some(p) = prev {
             touch = touch.max(p.last_touch.load(Ordering::Relaxed));
@@ -105,49 +104,6 @@ impl CachedSession {
     fn fresh(&self, ttl: Duration) -> bool {
         self.validated_at.elapsed() < ttl
     }
-}
-
-/// The value of a claim (`a.b` walks into objects) as a header value: strings as they are,
-/// arrays joined with `,`, other values as JSON. `None` if absent, null, or not a valid header
-/// value (control characters).
-fn claim_header(claims: &Value, path: &str) -> Option<HeaderValue> {
-    let v = claims
-        .get(path)
-        .or_else(|| path.split('.').try_fold(claims, |v, part| v.get(part)))?;
-    let text = match v {
-        Value::Null => return None,
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-        other => other.to_string(),
-    };
-    HeaderValue::from_bytes(text.as_bytes()).ok()
-}
-
-fn identity_headers(settings: &Settings, rec: &SessionRecord) -> Vec<(HeaderName, HeaderValue)> {
-    let mut out = Vec::with_capacity(5 + settings.header_map.len());
-    let mut push = |name: &'static str, value: Option<&str>| {
-        if let Some(v) = value.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
-            out.push((HeaderName::from_static(name), v));
-        }
-    };
-    push(H_PROVIDER, Some(&rec.provider));
-    push(H_ISSUER, Some(&rec.iss));
-    push(H_SUBJECT, Some(&rec.sub));
-    push(H_EMAIL, rec.email.as_deref());
-    push(H_NAME, rec.name.as_deref());
-    for (name, claim) in &settings.header_map {
-        if let Some(v) = claim_header(&rec.claims, claim) {
-            out.push((name.clone(), v));
-        }
-    }
-    out
 }
 
 type Shard = RwLock<HashMap<String, Arc<CachedSession>>>;
@@ -324,21 +280,6 @@ fn touch(state: &AppState, id: &Secret, e: &CachedSession, now: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn claim_values_as_headers() {
-        let c = json!({"groups": ["a", "b"], "n": 3, "o": {"x": "y"}, "bad": "a\nb", "z": null,
-                        "dotted.name": "d"});
-        assert_eq!(claim_header(&c, "groups").unwrap(), "a,b");
-        assert_eq!(claim_header(&c, "n").unwrap(), "3");
-        assert_eq!(claim_header(&c, "o.x").unwrap(), "y");
-        assert_eq!(claim_header(&c, "dotted.name").unwrap(), "d");
-        assert_eq!(claim_header(&c, "o").unwrap(), "{\"x\":\"y\"}");
-        assert!(claim_header(&c, "bad").is_none());
-        assert!(claim_header(&c, "z").is_none());
-        assert!(claim_header(&c, "missing").is_none());
-    }
 
     #[test]
     fn tokens_are_random_and_sized() {

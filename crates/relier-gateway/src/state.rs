@@ -10,23 +10,14 @@ use url::Url;
 use crate::clock;
 use crate::config::Config;
 use crate::error::GatewayError;
+use crate::forwarding::{PublicOrigin, TrustedProxies};
+use crate::identity::{self, IdentityHeaders};
 use crate::keys::KeyManager;
 use crate::limits::LoginLimiter;
 use crate::metrics::Metrics;
 use crate::providers::{self, Providers};
 use crate::proxy::Proxy;
 use crate::session::{RefreshLocks, SessionCache};
-
-/// The built-in identity headers (also stripped from every proxied request).
-pub const H_PROVIDER: &str = "x-relier-provider";
-/// `X-Relier-Issuer`.
-pub const H_ISSUER: &str = "x-relier-issuer";
-/// `X-Relier-Subject`.
-pub const H_SUBJECT: &str = "x-relier-subject";
-/// `X-Relier-Email`.
-pub const H_EMAIL: &str = "x-relier-email";
-/// `X-Relier-Name`.
-pub const H_NAME: &str = "x-relier-name";
 
 /// Header names a claim mapping may not use.
 const RESERVED_HEADERS: [&str; 23] = [
@@ -86,10 +77,20 @@ pub struct Settings {
     pub title: String,
     /// The theme CSS file's content.
     pub theme_css: Option<String>,
-    /// `/metrics` served.
+    /// `/metrics` served on the public listener.
     pub metrics: bool,
-    /// Claim → header mappings.
-    pub header_map: Vec<(HeaderName, String)>,
+    /// `/metrics` served on an address of its own.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The identity headers (built-in and `[headers]` claim mappings).
+    pub identity: IdentityHeaders,
+    /// Request headers with `_` in their names reach the upstream.
+    pub underscores_in_headers: bool,
+    /// Reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// What the upstream is told about the public side of the request.
+    pub public_origin: PublicOrigin,
+    /// Origins a proxied WebSocket handshake may come from (`public_url`'s first).
+    pub websocket_origins: Vec<String>,
     /// `Cache-Control: max-age` of the JWKS (a quarter of the propagation delay, ≤ 5 min).
     pub jwks_max_age: u64,
     /// Period of the background task.
@@ -213,8 +214,13 @@ fn settings(config: &Config) -> Result<Settings, GatewayError> {
         let h = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| bad(format!("headers: {name:?} is not a valid header name")))?;
         let lower = h.as_str();
-        if RESERVED_HEADERS.contains(&lower)
-            || [H_PROVIDER, H_ISSUER, H_SUBJECT, H_EMAIL, H_NAME].contains(&lower)
+        if RESERVED_HEADERS
+            .iter()
+            .chain(identity::BUILT_IN.iter())
+            .any(|r| identity::eq_normalized(lower, r))
+            || header_map
+                .iter()
+                .any(|(m, _): &(HeaderName, String)| identity::eq_normalized(m.as_str(), lower))
         {
             return Err(bad(format!(
                 "headers: {name} is reserved and cannot carry a claim"
@@ -230,8 +236,28 @@ fn settings(config: &Config) -> Result<Settings, GatewayError> {
         None => None,
     };
     let base = public_url.as_str().trim_end_matches('/').to_owned();
+    let origin = public_url.origin().ascii_serialization();
+    let public_origin = PublicOrigin::new(&public_url)
+        .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
+    let mut websocket_origins = vec![origin.clone()];
+    for o in config.upstream.iter().flat_map(|u| &u.websocket_origins) {
+        let url =
+            Url::parse(o).map_err(|e| bad(format!("upstream.websocket_origins: {o:?}: {e}")))?;
+        let serialized = url.origin().ascii_serialization();
+        if serialized == "null" || url.path() != "/" {
+            return Err(bad(format!(
+                "upstream.websocket_origins: {o:?} must be an origin such as https://app.example.com"
+            )));
+        }
+        websocket_origins.push(serialized);
+    }
     Ok(Settings {
-        origin: public_url.origin().ascii_serialization(),
+        origin,
+        public_origin,
+        websocket_origins,
+        trusted_proxies: config.trusted_proxies()?,
+        underscores_in_headers: config.underscores_in_headers,
+        metrics_listen: config.metrics_listen,
         base,
         public_url,
         secure,
@@ -254,7 +280,7 @@ fn settings(config: &Config) -> Result<Settings, GatewayError> {
         title: config.title.clone().unwrap_or_else(|| "Sign in".into()),
         theme_css,
         metrics: config.metrics,
-        header_map,
+        identity: IdentityHeaders::new(header_map),
         jwks_max_age: (secs(config.keys.propagation) / 4).min(300),
         check_interval: config.keys.check_interval,
     })

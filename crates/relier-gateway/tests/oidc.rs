@@ -91,6 +91,7 @@ async fn world_with(extra: &str, op_extra: Value, bcl_uri: Option<&str>) -> Worl
     let toml = format!(
         r#"
 public_url = "{base}"
+metrics = true
 store = "sqlite://{db}"
 {extra}
 

@@ -14,99 +14,12 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use common::{OneShot, echo_upstream, loc, text};
+use axum::http::{StatusCode, header};
+use common::bad_env::{PUBLIC, env, env_with, logged_in, login, op_callback, req};
+use common::{loc, text};
 use relier_gateway::{Config, Gateway};
-use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior};
+use relier_tests::bad_op::Misbehavior;
 use serde_json::Value;
-
-const PUBLIC: &str = "http://127.0.0.1:8088";
-
-struct Env {
-    op: BadOp,
-    gw: Gateway,
-    app: OneShot,
-    _dir: tempfile::TempDir,
-    _upstream: Option<tokio::task::JoinHandle<()>>,
-}
-
-async fn env_with(extra: &str, upstream: bool) -> Env {
-    let op = BadOp::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (up, task) = if upstream {
-        let (addr, task) = echo_upstream().await;
-        (format!("[upstream]\nurl = \"http://{addr}\"\n"), Some(task))
-    } else {
-        (String::new(), None)
-    };
-    let toml = format!(
-        r#"
-public_url = "{PUBLIC}"
-store = "sqlite://{db}"
-{extra}
-{up}
-[headers]
-"X-Relier-Groups" = "groups"
-"X-Forwarded-User" = "preferred_username"
-
-[[providers]]
-name = "bad"
-display_name = "<script>alert(1)</script> Bad & Co"
-issuer = "{iss}"
-client_id = "{CLIENT_ID}"
-client_secret = "s3cret-s3cret"
-"#,
-        db = dir.path().join("g.db").display(),
-        iss = op.issuer(),
-    );
-    let gw = Gateway::build(Config::from_toml(&toml).unwrap())
-        .await
-        .unwrap();
-    let app = OneShot::new(gw.router());
-    Env {
-        op,
-        gw,
-        app,
-        _dir: dir,
-        _upstream: task,
-    }
-}
-
-async fn env() -> Env {
-    env_with("", false).await
-}
-
-/// The OP's answer to the authorization request: the callback URL (query mode).
-async fn op_callback(auth_url: &str) -> url::Url {
-    let c = common::browser();
-    let r = c.get(auth_url).send().await.unwrap();
-    assert!(r.status().is_redirection(), "{}", r.status());
-    url::Url::parse(&common::location(r.headers())).unwrap()
-}
-
-/// Runs a full login; returns the callback response.
-async fn login(e: &mut Env, return_to: &str) -> axum::http::Response<Body> {
-    let q = common::form(&[("return_to", return_to)]);
-    let r = e.app.get(&format!("/auth/login/bad?{q}")).await;
-    assert_eq!(r.status(), StatusCode::FOUND);
-    let cb = op_callback(&loc(&r)).await;
-    assert!(
-        cb.as_str()
-            .starts_with(&format!("{PUBLIC}/auth/callback/bad?"))
-    );
-    e.app
-        .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
-        .await
-}
-
-async fn logged_in(e: &mut Env) {
-    let r = login(e, "/app").await;
-    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
-}
-
-fn req(method: &str, uri: &str) -> axum::http::request::Builder {
-    Request::builder().method(method).uri(uri)
-}
 
 #[tokio::test]
 async fn chooser_escapes_names_is_accessible_and_carries_return_to() {
@@ -223,7 +136,7 @@ async fn check_is_401_without_a_session_and_200_with_headers() {
 
 #[tokio::test]
 async fn callback_errors_render_a_page_with_a_correlation_id_only() {
-    let mut e = env().await;
+    let mut e = env_with("metrics = true", false).await;
     // OP error
     e.op.set(Misbehavior {
         callback_error: Some(("access_denied".into(), "secret-internal-detail".into())),
@@ -452,7 +365,7 @@ async fn backchannel_logout_refuses_bad_input() {
 
 #[tokio::test]
 async fn healthz_metrics_and_jwks() {
-    let mut e = env().await;
+    let mut e = env_with("metrics = true", false).await;
     let r = e.app.get("/healthz").await;
     assert_eq!(r.status(), 200);
     assert_eq!(text(r).await, "ok");
@@ -571,7 +484,11 @@ async fn configuration_errors_are_clear() {
 async fn login_starts_are_rate_limited_per_client() {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
-    let mut e = env_with("[limits]\nlogin_per_minute = 1\nlogin_burst = 2\n", false).await;
+    let mut e = env_with(
+        "metrics = true\n[limits]\nlogin_per_minute = 1\nlogin_burst = 2\n",
+        false,
+    )
+    .await;
     let from = |peer: &str, xff: Option<&str>| {
         let mut r = req("GET", "/auth/login/bad?return_to=/app");
         if let Some(x) = xff {
@@ -647,6 +564,7 @@ async fn proxy_carries_websockets_for_signed_in_users() {
     // A client-sent identity header is replaced, on the handshake too.
     req.headers_mut()
         .insert("x-relier-subject", "mallory".parse().unwrap());
+    req.headers_mut().insert("origin", PUBLIC.parse().unwrap());
     let (mut ws, resp) = tokio_tungstenite::connect_async(req).await.unwrap();
     assert_eq!(resp.status(), 101);
     for text in ["hello", "again"] {

@@ -27,7 +27,7 @@ pub async fn logout(
     body: Bytes,
 ) -> Response {
     let Some(provider) = state.providers.get(&name).cloned() else {
-        tracing::warn!(provider = %name, "back-channel logout for an unknown provider");
+        tracing::warn!(provider = ?name, "back-channel logout for an unknown provider");
         return invalid(&state, "invalid");
     };
     let form = headers
@@ -39,17 +39,17 @@ pub async fn logout(
         .map(|(_, v)| v.into_owned())
         .collect();
     let [token] = tokens.as_slice() else {
-        tracing::warn!(provider = %name, count = tokens.len(), "back-channel logout: expected exactly one logout_token");
+        tracing::warn!(provider = ?name, count = tokens.len(), "back-channel logout: expected exactly one logout_token");
         return invalid(&state, "invalid");
     };
     if !form {
-        tracing::warn!(provider = %name, "back-channel logout: not a form post");
+        tracing::warn!(provider = ?name, "back-channel logout: not a form post");
         return invalid(&state, "invalid");
     }
     let req = match provider.rp().validate_logout_token(token).await {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(provider = %name, error = %e, "back-channel logout: invalid logout token");
+            tracing::warn!(provider = ?name, error = ?e.to_string(), "back-channel logout: invalid logout token");
             return invalid(&state, "invalid");
         }
     };
@@ -66,11 +66,11 @@ pub async fn logout(
     {
         Ok(true) => {}
         Ok(false) => {
-            tracing::warn!(provider = %name, "back-channel logout: replayed jti");
+            tracing::warn!(provider = ?name, "back-channel logout: replayed jti");
             return invalid(&state, "replay");
         }
         Err(e) => {
-            tracing::error!(provider = %name, error = %e, "back-channel logout: store failed");
+            tracing::error!(provider = ?name, error = %e, "back-channel logout: store failed");
             return invalid(&state, "error");
         }
     }
@@ -84,14 +84,14 @@ pub async fn logout(
                 state.sessions.remove(h);
             }
             state.metrics.backchannel("success");
-            tracing::info!(provider = %name, sessions = hashes.len(), sid = ?req.sid, sub = ?req.sub, "back-channel logout");
+            tracing::info!(provider = ?name, sessions = hashes.len(), sid = ?req.sid, sub = ?req.sub, "back-channel logout");
             let mut resp = no_store(StatusCode::OK.into_response());
             resp.headers_mut()
                 .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             resp
         }
         Err(e) => {
-            tracing::error!(provider = %name, error = %e, "back-channel logout: deleting sessions failed");
+            tracing::error!(provider = ?name, error = %e, "back-channel logout: deleting sessions failed");
             invalid(&state, "error")
         }
     }

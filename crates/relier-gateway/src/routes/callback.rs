@@ -153,6 +153,15 @@ async fn finish(
                 }
                 e => failed(Problem::LoginFailed, format!("userinfo: {e}")),
             })?;
+        // An address from UserInfo carries its own verification: the ID token's flag, which
+        // spoke of the ID token's address, is not carried over to a different one.
+        if info
+            .get("email")
+            .is_some_and(|e| claims.get("email") != Some(e))
+            && !info.contains_key("email_verified")
+        {
+            claims.remove("email_verified");
+        }
         for (k, v) in info {
             if !matches!(k.as_str(), "iss" | "sub" | "aud") {
                 claims.insert(k, v);
@@ -205,7 +214,7 @@ async fn finish(
         .create_session(&id, &rec)
         .await
         .map_err(|e| failed(Problem::Internal, e))?;
-    tracing::info!(provider = %name, sub = %rec.sub, "login completed");
+    tracing::info!(provider = ?name, sub = ?rec.sub, "login completed");
     let mut resp = redirect(StatusCode::FOUND, &login.return_to);
     let h = resp.headers_mut();
     if let Some(c) = cookies::set(

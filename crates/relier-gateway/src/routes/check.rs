@@ -2,6 +2,12 @@
 //! `forward_auth` — 200 with the identity headers, or 401. The hot path: a cached session costs
 //! one SHA-256, one read lock and a few atomics; no store write.
 //!
+//! A request that carries a header which could pass for an identity header, in any spelling
+//! (`X-Relier-Email`, `x_relier_email`, a `[headers]` name), is refused with 403: no browser
+//! sends one, and a front proxy that forwards it to the application would hand the client's
+//! value on wherever the answer lacks that header (Caddy's `copy_headers`, GHSA-7r4p-vjf4-gxv4)
+//! or under an underscore alias (GHSA-f59h-q822-g45g).
+//!
 //! With `?redirect=1`, an unauthenticated browser navigation gets a 302 to the login page with
 //! `return_to` taken from `X-Forwarded-Uri` (Traefik, Caddy) or `X-Original-URI` (nginx) — for
 //! proxies that hand the auth response to the client as is.
@@ -25,6 +31,14 @@ pub async fn check(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(name) = state.settings.identity.first_spoofed(&headers) {
+        state.metrics.check(CheckResult::Refused);
+        tracing::warn!(
+            header = ?name.as_str(),
+            "forward auth: the request carries an identity header; refused (strip client-sent X-Relier-* headers at the front proxy)"
+        );
+        return json_error(StatusCode::FORBIDDEN, "identity_header_in_request");
+    }
     match authenticate(&state, &headers).await {
         Ok(Some(a)) => {
             state.metrics.check(CheckResult::Ok);
@@ -72,7 +86,7 @@ pub async fn check(
         }
         Err(e) => {
             state.metrics.check(CheckResult::Error);
-            tracing::error!(error = %e, "session lookup failed");
+            tracing::error!(error = ?e.to_string(), "session lookup failed");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
         }
     }

@@ -16,6 +16,7 @@ use super::redirect;
 use crate::clock;
 use crate::cookies;
 use crate::error::{PageError, Problem};
+use crate::forwarding;
 use crate::return_to::{self, sanitize_return_to};
 use crate::state::{AppState, Settings};
 use crate::templates::{self, Choice};
@@ -66,7 +67,8 @@ pub async fn start(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if let Some(limiter) = &state.login_limiter {
-        let client = limiter.client(peer.map(|Extension(ConnectInfo(addr))| addr), &headers);
+        let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+        let client = forwarding::route(&state.settings.trusted_proxies, peer, &headers).client();
         if let Err(wait) = limiter.check(client, Instant::now()) {
             state.metrics.login_rate_limited();
             let mut resp = PageError::new(
@@ -125,7 +127,7 @@ pub async fn start(
     {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
-    tracing::debug!(provider = %name, "login started");
+    tracing::debug!(provider = ?name, "login started");
     Ok(resp)
 }
 

@@ -66,7 +66,7 @@ pub async fn logout(
     }
     state.sessions.remove(&a.hash);
     state.store.delete_session(&a.id).await?;
-    tracing::info!(provider = %rec.provider, sub = %rec.sub, "logout");
+    tracing::info!(provider = %rec.provider, sub = ?rec.sub, "logout");
     let provider = state.providers.get(&rec.provider).cloned();
     let mut location = "/auth/logged-out".to_owned();
     if let Some(p) = provider {
@@ -81,7 +81,7 @@ pub async fn logout(
                     st.keys.ensure_current(crate::clock::now()).await;
                 }
                 if let Err(e) = p.rp().revoke(&rt, Some(TokenTypeHint::RefreshToken)).await {
-                    tracing::warn!(provider = %p.name, error = %e, "refresh token revocation failed");
+                    tracing::warn!(provider = %p.name, error = ?e.to_string(), "refresh token revocation failed");
                 }
             });
         }

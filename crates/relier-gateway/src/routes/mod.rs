@@ -57,6 +57,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The operations router for `metrics_listen`: `/metrics` and `/healthz`, nothing else.
+pub fn operations_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(health::healthz))
+        .with_state(state)
+}
+
 /// `{"error": code}` with `Cache-Control: no-store`.
 pub(crate) fn json_error(status: StatusCode, code: &str) -> Response {
     no_store(

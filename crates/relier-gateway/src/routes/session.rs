@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{json_error, no_store};
+use crate::identity;
 use crate::session::authenticate;
 use crate::state::AppState;
 
@@ -22,6 +23,7 @@ pub async fn current(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
                 "sub": r.sub,
                 "sid": r.sid,
                 "email": r.email,
+                "email_verified": identity::email_verified(&r.claims),
                 "name": r.name,
                 "claims": r.claims,
                 "created_at": r.created_at,

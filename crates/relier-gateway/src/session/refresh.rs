@@ -149,7 +149,7 @@ async fn refresh_locked(
         }
         Err(e) if is_transient(&e) => {
             state.metrics.refresh(false);
-            tracing::warn!(provider = %provider.name, error = %e, "refresh failed (transient); keeping the session and retrying later");
+            tracing::warn!(provider = %provider.name, error = ?e.to_string(), "refresh failed (transient); keeping the session and retrying later");
             entry
                 .retry_refresh_after
                 .store(now.saturating_add(RETRY_AFTER_SECS), Ordering::Relaxed);
@@ -158,7 +158,7 @@ async fn refresh_locked(
         }
         Err(e) => {
             state.metrics.refresh(false);
-            tracing::warn!(provider = %provider.name, error = %e, "refresh refused; ending the session");
+            tracing::warn!(provider = %provider.name, error = ?e.to_string(), "refresh refused; ending the session");
             end(state, id, hash).await?;
             Ok(None)
         }

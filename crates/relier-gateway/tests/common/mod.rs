@@ -11,6 +11,8 @@
     reason = "test support code"
 )]
 
+pub mod bad_env;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;

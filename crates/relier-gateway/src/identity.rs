@@ -1,0 +1,291 @@
+//! What the application behind the gateway is told about the user: the identity headers
+//! (`X-Relier-*` and the `[headers]` claim mappings), computed from a session — and the rule that
+//! no client-sent header can pass for one of them.
+//!
+//! Header names are compared the way the most lenient application framework reads them:
+//! case-insensitively and with `_` read as `-` (CGI, WSGI, PHP-FPM and Rack turn both into the
+//! same `HTTP_X_RELIER_EMAIL` variable), so `X_Relier_Email` is as much an identity header as
+//! `X-Relier-Email` (the oauth2-proxy CVE-2025-64484 class).
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use relier_store::SessionRecord;
+use serde_json::Value;
+
+/// `X-Relier-Provider`.
+pub const H_PROVIDER: &str = "x-relier-provider";
+/// `X-Relier-Issuer`.
+pub const H_ISSUER: &str = "x-relier-issuer";
+/// `X-Relier-Subject`.
+pub const H_SUBJECT: &str = "x-relier-subject";
+/// `X-Relier-Email`.
+pub const H_EMAIL: &str = "x-relier-email";
+/// `X-Relier-Name`.
+pub const H_NAME: &str = "x-relier-name";
+/// The built-in identity headers.
+pub const BUILT_IN: [&str; 5] = [H_PROVIDER, H_ISSUER, H_SUBJECT, H_EMAIL, H_NAME];
+/// Every name starting with this is an identity header.
+const PREFIX: &str = "x-relier-";
+
+/// The identity header names: the built-in `X-Relier-*` family and the `[headers]` mappings.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityHeaders {
+    /// Claim → header mappings, in configuration order.
+    mapped: Vec<(HeaderName, String)>,
+}
+
+impl IdentityHeaders {
+    /// With the `[headers]` mappings (names already validated).
+    pub fn new(mapped: Vec<(HeaderName, String)>) -> Self {
+        IdentityHeaders { mapped }
+    }
+
+    /// Whether a request header with this name could be read as an identity header.
+    pub fn is_identity(&self, name: &str) -> bool {
+        starts_with_normalized(name, PREFIX)
+            || self
+                .mapped
+                .iter()
+                .any(|(h, _)| eq_normalized(name, h.as_str()))
+    }
+
+    /// The first client-sent header that could pass for an identity header, if any.
+    pub fn first_spoofed<'a>(&self, headers: &'a HeaderMap) -> Option<&'a HeaderName> {
+        headers.keys().find(|k| self.is_identity(k.as_str()))
+    }
+
+    /// Removes every header that could pass for an identity header, and — unless
+    /// `allow_underscores` — every header with `_` in its name (what nginx does by default:
+    /// such names are ambiguous to the application).
+    pub fn strip_client_sent(&self, headers: &mut HeaderMap, allow_underscores: bool) {
+        let doomed: Vec<HeaderName> = headers
+            .keys()
+            .filter(|k| {
+                (!allow_underscores && k.as_str().contains('_')) || self.is_identity(k.as_str())
+            })
+            .cloned()
+            .collect();
+        for k in doomed {
+            headers.remove(k);
+        }
+    }
+
+    /// The headers for a session: provider, issuer, subject, a *verified* e-mail address, the
+    /// display name, then each mapping whose claim has a value.
+    pub fn for_session(&self, rec: &SessionRecord) -> Vec<(HeaderName, HeaderValue)> {
+        let verified = email_verified(&rec.claims);
+        let mut out = Vec::with_capacity(5 + self.mapped.len());
+        let mut push = |name: &'static str, value: Option<&str>| {
+            if let Some(v) = value.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
+                out.push((HeaderName::from_static(name), v));
+            }
+        };
+        push(H_PROVIDER, Some(&rec.provider));
+        push(H_ISSUER, Some(&rec.iss));
+        push(H_SUBJECT, Some(&rec.sub));
+        // An address the OP has not verified is anyone's claim: it is kept in the session
+        // (with its flag) but never handed on as an identity (OIDC Core §5.1 email_verified).
+        push(H_EMAIL, rec.email.as_deref().filter(|_| verified));
+        push(H_NAME, rec.name.as_deref());
+        for (name, claim) in &self.mapped {
+            if is_email_claim(claim) && !verified {
+                continue;
+            }
+            if let Some(v) = claim_header(&rec.claims, claim) {
+                out.push((name.clone(), v));
+            }
+        }
+        out
+    }
+}
+
+/// Whether the claims say the `email` is verified: `email_verified` is `true` (or the string
+/// `"true"`, as Sign in with Apple sends it).
+pub fn email_verified(claims: &Value) -> bool {
+    match claims.get("email_verified") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
+    }
+}
+
+/// A claim path that yields the e-mail address.
+fn is_email_claim(path: &str) -> bool {
+    path == "email"
+}
+
+/// The value of a claim (`a.b` walks into objects) as a header value: strings as they are,
+/// arrays joined with `,`, other values as JSON. `None` if absent, null, or not a valid header
+/// value (control characters).
+fn claim_header(claims: &Value, path: &str) -> Option<HeaderValue> {
+    let v = claims
+        .get(path)
+        .or_else(|| path.split('.').try_fold(claims, |v, part| v.get(part)))?;
+    let text = match v {
+        Value::Null => return None,
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    };
+    HeaderValue::from_bytes(text.as_bytes()).ok()
+}
+
+/// A header name as an application framework may read it: lower case, `_` as `-`.
+fn normalized(b: u8) -> u8 {
+    if b == b'_' {
+        b'-'
+    } else {
+        b.to_ascii_lowercase()
+    }
+}
+
+/// `a` and `b` name the same header once normalised.
+pub fn eq_normalized(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .all(|(x, y)| normalized(x) == normalized(y))
+}
+
+fn starts_with_normalized(name: &str, prefix: &str) -> bool {
+    name.get(..prefix.len())
+        .is_some_and(|head| eq_normalized(head, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relier_core::Secret;
+    use serde_json::json;
+
+    fn mapped() -> IdentityHeaders {
+        IdentityHeaders::new(vec![
+            (
+                HeaderName::from_static("x-forwarded-user"),
+                "preferred_username".into(),
+            ),
+            (HeaderName::from_static("x-user-email"), "email".into()),
+        ])
+    }
+
+    fn rec(claims: Value, email: Option<&str>) -> SessionRecord {
+        SessionRecord {
+            provider: "op".into(),
+            iss: "https://op".into(),
+            sub: "alice".into(),
+            sid: None,
+            email: email.map(str::to_owned),
+            name: Some("Alice".into()),
+            claims,
+            access_token: None,
+            refresh_token: None,
+            id_token: None,
+            access_expires_at: None,
+            csrf_token: Secret::new(String::from("c")),
+            created_at: 0,
+            last_seen_at: 0,
+            idle_expires_at: 1,
+            absolute_expires_at: 1,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn claim_values_as_headers() {
+        let c = json!({"groups": ["a", "b"], "n": 3, "o": {"x": "y"}, "bad": "a\nb", "z": null,
+                        "dotted.name": "d"});
+        assert_eq!(claim_header(&c, "groups").unwrap(), "a,b");
+        assert_eq!(claim_header(&c, "n").unwrap(), "3");
+        assert_eq!(claim_header(&c, "o.x").unwrap(), "y");
+        assert_eq!(claim_header(&c, "dotted.name").unwrap(), "d");
+        assert_eq!(claim_header(&c, "o").unwrap(), "{\"x\":\"y\"}");
+        assert!(claim_header(&c, "bad").is_none());
+        assert!(claim_header(&c, "z").is_none());
+        assert!(claim_header(&c, "missing").is_none());
+    }
+
+    #[test]
+    fn spellings_that_frameworks_read_as_identity_headers() {
+        let ids = mapped();
+        for spoof in [
+            "x-relier-email",
+            "x_relier_email",
+            "x-relier_subject",
+            "x_relier-anything",
+            "x-forwarded-user",
+            "x_forwarded_user",
+            "x_user_email",
+        ] {
+            assert!(ids.is_identity(spoof), "{spoof}");
+        }
+        for fine in ["x-relie", "x-forwarded-users", "accept", "x-user"] {
+            assert!(!ids.is_identity(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn stripping_removes_aliases_and_underscored_names() {
+        let ids = mapped();
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("x_relier_email", "admin@example.com"),
+            ("x-relier-subject", "mallory"),
+            ("x_forwarded_user", "root"),
+            ("x_custom_thing", "1"),
+            ("accept", "*/*"),
+        ] {
+            h.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let mut allowed = h.clone();
+        ids.strip_client_sent(&mut allowed, true);
+        let mut left: Vec<&str> = allowed.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["accept", "x_custom_thing"]);
+        ids.strip_client_sent(&mut h, false);
+        assert_eq!(
+            h.keys().map(HeaderName::as_str).collect::<Vec<_>>(),
+            ["accept"]
+        );
+    }
+
+    #[test]
+    fn only_a_verified_email_is_handed_on() {
+        let ids = mapped();
+        let names = |r: &SessionRecord| -> Vec<String> {
+            ids.for_session(r)
+                .iter()
+                .map(|(k, _)| k.as_str().to_owned())
+                .collect()
+        };
+        let base = json!({"email": "a@example.com", "preferred_username": "alice"});
+        for claims in [
+            base.clone(),
+            json!({"email": "a@example.com", "email_verified": false}),
+            json!({"email": "a@example.com", "email_verified": "false"}),
+            json!({"email": "a@example.com", "email_verified": 1}),
+        ] {
+            let n = names(&rec(claims, Some("a@example.com")));
+            assert!(!n.contains(&H_EMAIL.to_owned()), "{n:?}");
+            assert!(!n.contains(&"x-user-email".to_owned()), "{n:?}");
+        }
+        for claims in [
+            json!({"email": "a@example.com", "email_verified": true}),
+            json!({"email": "a@example.com", "email_verified": "true"}),
+        ] {
+            let n = names(&rec(claims, Some("a@example.com")));
+            assert!(n.contains(&H_EMAIL.to_owned()), "{n:?}");
+            assert!(n.contains(&"x-user-email".to_owned()), "{n:?}");
+        }
+        let n = names(&rec(base, None));
+        assert!(n.contains(&"x-forwarded-user".to_owned()));
+    }
+}

@@ -1,0 +1,111 @@
+//! A gateway in front of the in-process misbehaving OP (`relier_tests::bad_op`), driven with
+//! `Router::oneshot`: the environment of the route tests.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use relier_gateway::{Config, Gateway};
+use relier_tests::bad_op::{BadOp, CLIENT_ID};
+
+use super::{OneShot, echo_upstream, loc, text};
+
+pub const PUBLIC: &str = "http://127.0.0.1:8088";
+
+pub struct Env {
+    pub op: BadOp,
+    pub gw: Gateway,
+    pub app: OneShot,
+    pub _dir: tempfile::TempDir,
+    _upstream: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The gateway with top-level `extra` configuration, in proxy mode to an echoing upstream
+/// when `upstream`.
+pub async fn env_with(extra: &str, upstream: bool) -> Env {
+    build(extra, upstream.then_some("")).await
+}
+
+/// Proxy mode with `upstream_extra` keys in `[upstream]`.
+pub async fn env_upstream(extra: &str, upstream_extra: &str) -> Env {
+    build(extra, Some(upstream_extra)).await
+}
+
+async fn build(extra: &str, upstream: Option<&str>) -> Env {
+    let op = BadOp::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (up, task) = if let Some(more) = upstream {
+        let (addr, task) = echo_upstream().await;
+        (
+            format!("[upstream]\nurl = \"http://{addr}\"\n{more}\n"),
+            Some(task),
+        )
+    } else {
+        (String::new(), None)
+    };
+    let toml = format!(
+        r#"
+public_url = "{PUBLIC}"
+store = "sqlite://{db}"
+{extra}
+{up}
+[headers]
+"X-Relier-Groups" = "groups"
+"X-Forwarded-User" = "preferred_username"
+
+[[providers]]
+name = "bad"
+display_name = "<script>alert(1)</script> Bad & Co"
+issuer = "{iss}"
+client_id = "{CLIENT_ID}"
+client_secret = "s3cret-s3cret"
+"#,
+        db = dir.path().join("g.db").display(),
+        iss = op.issuer(),
+    );
+    let gw = Gateway::build(Config::from_toml(&toml).unwrap())
+        .await
+        .unwrap();
+    let app = OneShot::new(gw.router());
+    Env {
+        op,
+        gw,
+        app,
+        _dir: dir,
+        _upstream: task,
+    }
+}
+
+pub async fn env() -> Env {
+    env_with("", false).await
+}
+
+/// The OP's answer to the authorization request: the callback URL (query mode).
+pub async fn op_callback(auth_url: &str) -> url::Url {
+    let c = super::browser();
+    let r = c.get(auth_url).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    url::Url::parse(&super::location(r.headers())).unwrap()
+}
+
+/// Runs a full login; returns the callback response.
+pub async fn login(e: &mut Env, return_to: &str) -> axum::http::Response<Body> {
+    let q = super::form(&[("return_to", return_to)]);
+    let r = e.app.get(&format!("/auth/login/bad?{q}")).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let cb = op_callback(&loc(&r)).await;
+    assert!(
+        cb.as_str()
+            .starts_with(&format!("{PUBLIC}/auth/callback/bad?"))
+    );
+    e.app
+        .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+        .await
+}
+
+pub async fn logged_in(e: &mut Env) {
+    let r = login(e, "/app").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+}
+
+pub fn req(method: &str, uri: &str) -> axum::http::request::Builder {
+    Request::builder().method(method).uri(uri)
+}
