@@ -19,9 +19,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
-use super::{is_navigation, json_error, login_redirect, param};
+use super::require::{WhenMissing, require_session};
+use super::{json_error, param};
 use crate::metrics::CheckResult;
-use crate::session::authenticate;
 use crate::state::AppState;
 
 /// `GET /auth/check` (any method).
@@ -39,9 +39,33 @@ pub async fn check(
         );
         return json_error(StatusCode::FORBIDDEN, "identity_header_in_request");
     }
-    match authenticate(&state, &headers).await {
-        Ok(Some(a)) => {
-            state.metrics.check(CheckResult::Ok);
+    let wants_redirect = q
+        .as_deref()
+        .and_then(|q| param(q.as_bytes(), "redirect"))
+        .is_some_and(|v| v == "1" || v == "true");
+    let forwarded_method = headers
+        .get("x-forwarded-method")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+        .unwrap_or(method);
+    let target = headers
+        .get("x-forwarded-uri")
+        .or_else(|| headers.get("x-original-uri"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("/");
+    let missing = if wants_redirect {
+        // The proxy answers on the application's origin: the Location is absolute to the
+        // gateway's public URL.
+        WhenMissing::LoginPage {
+            method: &forwarded_method,
+            return_to: target,
+            absolute: true,
+        }
+    } else {
+        WhenMissing::Unauthorized
+    };
+    match require_session(&state, &headers, missing, |r| state.metrics.check(r)).await {
+        Ok(a) => {
             let mut resp = Response::new(Body::empty());
             let h = resp.headers_mut();
             h.reserve(a.session.headers.len() + 1);
@@ -51,43 +75,6 @@ pub async fn check(
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
-        Ok(None) => {
-            state.metrics.check(CheckResult::Unauthorized);
-            let wants_redirect = q
-                .as_deref()
-                .and_then(|q| param(q.as_bytes(), "redirect"))
-                .is_some_and(|v| v == "1" || v == "true");
-            let forwarded_method = headers
-                .get("x-forwarded-method")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
-                .unwrap_or(method);
-            if wants_redirect && is_navigation(&forwarded_method, &headers) {
-                let target = headers
-                    .get("x-forwarded-uri")
-                    .or_else(|| headers.get("x-original-uri"))
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("/");
-                let mut resp = login_redirect(target);
-                // The proxy answers on the application's origin: make the Location absolute
-                // to the gateway's public URL.
-                if let Some(loc) = resp.headers().get(header::LOCATION).cloned()
-                    && let Ok(abs) = HeaderValue::from_str(&format!(
-                        "{}{}",
-                        state.settings.base,
-                        loc.to_str().unwrap_or("/auth/login")
-                    ))
-                {
-                    resp.headers_mut().insert(header::LOCATION, abs);
-                }
-                return resp;
-            }
-            json_error(StatusCode::UNAUTHORIZED, "unauthenticated")
-        }
-        Err(e) => {
-            state.metrics.check(CheckResult::Error);
-            tracing::error!(error = ?e.to_string(), "session lookup failed");
-            json_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
-        }
+        Err(resp) => resp,
     }
 }

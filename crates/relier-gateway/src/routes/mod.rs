@@ -9,6 +9,7 @@ mod jwks;
 mod login;
 mod logout;
 mod metrics;
+mod require;
 mod session;
 
 use std::net::SocketAddr;
@@ -20,10 +21,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
-use crate::error::{PageError, Problem};
-use crate::metrics::CheckResult;
-use crate::session as sessions;
 use crate::state::AppState;
+use require::{WhenMissing, require_session};
 
 /// Largest callback / logout / back-channel request body.
 const SMALL_BODY: usize = 64 * 1024;
@@ -135,22 +134,15 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
     if req.uri().path().starts_with("/auth/") || req.uri().path() == "/auth" {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
-    match sessions::authenticate(&state, req.headers()).await {
-        Err(e) => {
-            state.metrics.proxy(CheckResult::Error);
-            PageError::new(Problem::Internal, format!("store: {e}")).into_response()
-        }
-        Ok(None) => {
-            state.metrics.proxy(CheckResult::Unauthorized);
-            if is_navigation(req.method(), req.headers()) {
-                let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-                login_redirect(target)
-            } else {
-                json_error(StatusCode::UNAUTHORIZED, "unauthenticated")
-            }
-        }
-        Ok(Some(authed)) => {
-            state.metrics.proxy(CheckResult::Ok);
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let missing = WhenMissing::LoginPage {
+        method: req.method(),
+        return_to: target,
+        absolute: false,
+    };
+    match require_session(&state, req.headers(), missing, |r| state.metrics.proxy(r)).await {
+        Err(resp) => resp,
+        Ok(authed) => {
             let client = req
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
