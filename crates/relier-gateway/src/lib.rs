@@ -28,6 +28,7 @@
 mod clock;
 pub mod config;
 mod cookies;
+pub mod embed;
 mod error;
 mod forwarding;
 mod identity;
@@ -84,7 +85,22 @@ impl Gateway {
     /// # Errors
     /// [`GatewayError`] naming what is wrong: configuration, store, a provider.
     pub async fn build(config: Config) -> Result<Gateway, GatewayError> {
-        let state = Arc::new(AppState::build(config).await?);
+        Gateway::builder(config).build().await
+    }
+
+    /// A gateway with options: the embedding API's entry point.
+    pub fn builder(config: Config) -> GatewayBuilder {
+        GatewayBuilder {
+            config,
+            login_hook: Arc::new(embed::AcceptAll),
+        }
+    }
+
+    async fn build_with(
+        config: Config,
+        login_hook: Arc<dyn embed::LoginHook>,
+    ) -> Result<Gateway, GatewayError> {
+        let state = Arc::new(AppState::build(config, login_hook).await?);
         let router = routes::router(state.clone());
         let (stop, rx) = watch::channel(false);
         let tasks = keys::spawn_background(state.clone(), rx);
@@ -99,6 +115,51 @@ impl Gateway {
     /// The axum router (cheap to clone), e.g. for `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> axum::Router {
         self.router.clone()
+    }
+
+    /// The login routes for an application that embeds relier (merge them into its router):
+    /// `/auth/login`, `/auth/login/{provider}`, `/auth/callback/{provider}`, `/auth/session`,
+    /// `/auth/logout`, `/auth/logged-out`, `/auth/backchannel-logout/{provider}`, the chooser's
+    /// assets and the RP's JWKS at `/.well-known/jwks.json`. No forward auth, no proxy.
+    pub fn login_router(&self) -> axum::Router {
+        routes::embedded_router(self.state.clone())
+    }
+
+    /// The layer that lets [`embed::Identity`] find this gateway's sessions.
+    pub fn layer(&self) -> axum::Extension<embed::RelierHandle> {
+        axum::Extension(embed::RelierHandle(self.state.clone()))
+    }
+
+    /// The providers, in configuration order: `(name, display name)`, e.g. to draw one
+    /// "Login with …" button per provider on the application's own sign-in page (linking to
+    /// `/auth/login/{name}`).
+    pub fn providers(&self) -> Vec<(String, String)> {
+        self.state
+            .providers
+            .all()
+            .iter()
+            .map(|p| (p.name.clone(), p.display_name.clone()))
+            .collect()
+    }
+
+    /// Ends the request's relier session here (no redirect to the OP; the refresh token is
+    /// not revoked): returns the `Set-Cookie` header that clears the session cookie, to add to
+    /// the application's response. For a full logout, post to `/auth/logout` instead.
+    ///
+    /// # Errors
+    /// [`GatewayError::Store`] if the store fails.
+    pub async fn end_session(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Option<axum::http::HeaderValue>, GatewayError> {
+        let s = &self.state.settings;
+        if let Some(id) = session::session_cookie(s, headers) {
+            self.state
+                .sessions
+                .remove(&relier_store::session_id_hash(&id));
+            self.state.store.delete_session(&id).await?;
+        }
+        Ok(cookies::expire(s.cookie_name, s.secure, "Lax"))
     }
 
     /// The operations router (`/metrics`, `/healthz`) that `metrics_listen` serves.
@@ -173,6 +234,37 @@ impl Gateway {
         }
         self.state.store.close().await;
         tracing::info!("relier gateway stopped");
+    }
+}
+
+/// Options of a [`Gateway`] before it is built.
+pub struct GatewayBuilder {
+    config: Config,
+    login_hook: Arc<dyn embed::LoginHook>,
+}
+
+impl std::fmt::Debug for GatewayBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayBuilder")
+            .field("public_url", &self.config.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GatewayBuilder {
+    /// The application's say on every completed login (account linking): see
+    /// [`embed::LoginHook`].
+    pub fn on_login(mut self, hook: impl embed::LoginHook) -> Self {
+        self.login_hook = Arc::new(hook);
+        self
+    }
+
+    /// As [`Gateway::build`].
+    ///
+    /// # Errors
+    /// As [`Gateway::build`].
+    pub async fn build(self) -> Result<Gateway, GatewayError> {
+        Gateway::build_with(self.config, self.login_hook).await
     }
 }
 

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::clock;
 use crate::config::Config;
+use crate::embed::LoginHook;
 use crate::error::GatewayError;
 use crate::forwarding::{PublicOrigin, TrustedProxies};
 use crate::identity::{self, IdentityHeaders};
@@ -117,6 +118,8 @@ pub struct AppState {
     pub proxy: Option<Proxy>,
     /// Login-start rate limit (`None` when off).
     pub login_limiter: Option<LoginLimiter>,
+    /// The application's say on each completed login (embedding; `AcceptAll` otherwise).
+    pub login_hook: Arc<dyn LoginHook>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -130,7 +133,10 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     /// Validates the configuration, opens the store, bootstraps keys, discovers providers.
-    pub async fn build(config: Config) -> Result<AppState, GatewayError> {
+    pub async fn build(
+        config: Config,
+        login_hook: Arc<dyn LoginHook>,
+    ) -> Result<AppState, GatewayError> {
         let settings = settings(&config)?;
         let store = open_store(&config).await?;
         let metrics = Arc::new(Metrics::default());
@@ -164,6 +170,7 @@ impl AppState {
             keys,
             proxy,
             login_limiter: LoginLimiter::new(&config.limits),
+            login_hook,
         })
     }
 }

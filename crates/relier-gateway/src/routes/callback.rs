@@ -18,7 +18,9 @@ use super::login::{binding_cookie, binding_same_site};
 use super::{param, redirect};
 use crate::clock;
 use crate::cookies;
+use crate::embed::{CompletedLogin, LoginDecision};
 use crate::error::{PageError, Problem};
+use crate::identity;
 use crate::session::{ID_BYTES, session_cookie, try_random_token};
 use crate::state::AppState;
 
@@ -139,6 +141,102 @@ async fn finish(
         e => failed(Problem::LoginFailed, e),
     })?;
     let idt = done.id_token.claims();
+    let claims = identity_claims(&rp, &done, idt).await?;
+    let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
+        return Err(failed(Problem::Internal, "random source failed"));
+    };
+    let id = Secret::new(id);
+    let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+    let decision = state
+        .login_hook
+        .on_login(
+            &CompletedLogin {
+                provider: name,
+                issuer: &idt.iss,
+                subject: &idt.sub,
+                email: claims.get("email").and_then(Value::as_str),
+                email_verified: identity::email_verified(&Value::Object(claims.clone())),
+                name: display_name(&claims).as_deref(),
+                claims: &claims,
+                return_to: &login.return_to,
+            },
+            headers,
+        )
+        .await;
+    let (redirect_to, extra) = match decision {
+        LoginDecision::Accept {
+            redirect_to,
+            headers,
+        } => (redirect_to.filter(|r| r.starts_with('/')), headers),
+        LoginDecision::Respond(resp) => {
+            tracing::info!(provider = ?name, sub = ?idt.sub, "login completed; the application answered without a session");
+            return Ok(resp);
+        }
+    };
+    let rec = SessionRecord {
+        provider: name.to_owned(),
+        iss: idt.iss.clone(),
+        sub: idt.sub.clone(),
+        sid: idt.sid.clone(),
+        email: text("email"),
+        name: display_name(&claims),
+        access_token: Some(done.tokens.access_token.clone()),
+        refresh_token: done.tokens.refresh_token.clone(),
+        id_token: Some(done.id_token.raw().clone()),
+        access_expires_at: done.tokens.expires_in.map(|e| now.saturating_add(e)),
+        csrf_token: Secret::new(csrf),
+        created_at: now,
+        last_seen_at: now,
+        idle_expires_at: now.saturating_add(s.idle_timeout),
+        absolute_expires_at: now.saturating_add(s.absolute_timeout),
+        version: 0,
+        claims: Value::Object(claims),
+    };
+    // A new login replaces the browser's previous session (no fixation, no orphan).
+    if let Some(old) = session_cookie(s, headers) {
+        state.sessions.remove(&session_id_hash(&old));
+        if let Err(e) = state.store.delete_session(&old).await {
+            tracing::warn!(error = %e, "could not delete the previous session");
+        }
+    }
+    state
+        .store
+        .create_session(&id, &rec)
+        .await
+        .map_err(|e| failed(Problem::Internal, e))?;
+    tracing::info!(provider = ?name, sub = ?rec.sub, "login completed");
+    let mut resp = redirect(
+        StatusCode::FOUND,
+        redirect_to.as_deref().unwrap_or(&login.return_to),
+    );
+    let h = resp.headers_mut();
+    for (k, v) in &extra {
+        h.append(k.clone(), v.clone());
+    }
+    if let Some(c) = cookies::set(
+        s.cookie_name,
+        id.expose(),
+        Some(s.absolute_timeout),
+        s.secure,
+        "Lax",
+    ) {
+        h.append(header::SET_COOKIE, c);
+    }
+    if s.bind_login
+        && let Some(c) = cookies::expire(&binding, s.secure, binding_same_site(s))
+    {
+        h.append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+/// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the
+/// endpoint), protocol claims removed.
+async fn identity_claims(
+    rp: &relier::RelyingParty,
+    done: &relier::Login,
+    idt: &relier_core::IdTokenClaims,
+) -> Result<Map<String, Value>, Failed> {
     let mut claims: Map<String, Value> = idt
         .all()
         .map_err(|e| failed(Problem::LoginFailed, e))?
@@ -171,65 +269,17 @@ async fn finish(
     for c in DROPPED_CLAIMS {
         claims.remove(c);
     }
+    Ok(claims)
+}
+
+/// `name`, else given and family name, else `preferred_username`.
+fn display_name(claims: &Map<String, Value>) -> Option<String> {
     let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
-    let display = text("name").or_else(|| {
+    text("name").or_else(|| {
         match (text("given_name"), text("family_name")) {
             (Some(g), Some(f)) => Some(format!("{g} {f}")),
             (g, f) => g.or(f),
         }
         .or_else(|| text("preferred_username"))
-    });
-    let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
-        return Err(failed(Problem::Internal, "random source failed"));
-    };
-    let id = Secret::new(id);
-    let rec = SessionRecord {
-        provider: name.to_owned(),
-        iss: idt.iss.clone(),
-        sub: idt.sub.clone(),
-        sid: idt.sid.clone(),
-        email: text("email"),
-        name: display,
-        access_token: Some(done.tokens.access_token.clone()),
-        refresh_token: done.tokens.refresh_token.clone(),
-        id_token: Some(done.id_token.raw().clone()),
-        access_expires_at: done.tokens.expires_in.map(|e| now.saturating_add(e)),
-        csrf_token: Secret::new(csrf),
-        created_at: now,
-        last_seen_at: now,
-        idle_expires_at: now.saturating_add(s.idle_timeout),
-        absolute_expires_at: now.saturating_add(s.absolute_timeout),
-        version: 0,
-        claims: Value::Object(claims),
-    };
-    // A new login replaces the browser's previous session (no fixation, no orphan).
-    if let Some(old) = session_cookie(s, headers) {
-        state.sessions.remove(&session_id_hash(&old));
-        if let Err(e) = state.store.delete_session(&old).await {
-            tracing::warn!(error = %e, "could not delete the previous session");
-        }
-    }
-    state
-        .store
-        .create_session(&id, &rec)
-        .await
-        .map_err(|e| failed(Problem::Internal, e))?;
-    tracing::info!(provider = ?name, sub = ?rec.sub, "login completed");
-    let mut resp = redirect(StatusCode::FOUND, &login.return_to);
-    let h = resp.headers_mut();
-    if let Some(c) = cookies::set(
-        s.cookie_name,
-        id.expose(),
-        Some(s.absolute_timeout),
-        s.secure,
-        "Lax",
-    ) {
-        h.append(header::SET_COOKIE, c);
-    }
-    if s.bind_login
-        && let Some(c) = cookies::expire(&binding, s.secure, binding_same_site(s))
-    {
-        h.append(header::SET_COOKIE, c);
-    }
-    Ok(resp)
+    })
 }

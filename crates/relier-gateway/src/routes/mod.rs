@@ -9,7 +9,7 @@ mod jwks;
 mod login;
 mod logout;
 mod metrics;
-mod require;
+pub(crate) mod require;
 mod session;
 
 use std::net::SocketAddr;
@@ -27,9 +27,30 @@ use require::{WhenMissing, require_session};
 /// Largest callback / logout / back-channel request body.
 const SMALL_BODY: usize = 64 * 1024;
 
-/// The router.
+/// The standalone gateway's router: the login routes, forward auth, health, (optionally)
+/// metrics, and the reverse proxy as the fallback.
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut r = Router::new()
+    let mut r = login_routes()
+        .route("/auth/check", any(check::check))
+        .route("/healthz", get(health::healthz));
+    if state.settings.metrics {
+        r = r.route("/metrics", get(metrics::metrics));
+    }
+    r.fallback(fallback)
+        .layer(DefaultBodyLimit::max(SMALL_BODY))
+        .with_state(state)
+}
+
+/// The login routes an application mounts when it embeds relier: chooser, login start,
+/// callback, session JSON, logout, back-channel logout, assets and the RP's JWKS.
+pub fn embedded_router(state: Arc<AppState>) -> Router {
+    login_routes()
+        .layer(DefaultBodyLimit::max(SMALL_BODY))
+        .with_state(state)
+}
+
+fn login_routes() -> Router<Arc<AppState>> {
+    Router::new()
         .route("/auth/login", get(login::chooser))
         .route("/auth/login/{provider}", get(login::start))
         .route(
@@ -37,7 +58,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(callback::query).post(callback::form_post),
         )
         .route("/auth/session", get(session::current))
-        .route("/auth/check", any(check::check))
         .route("/auth/logout", get(logout::confirm).post(logout::logout))
         .route("/auth/logged-out", get(logout::logged_out))
         .route(
@@ -47,13 +67,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/auth/assets/relier.css", get(login::base_css))
         .route("/auth/assets/theme.css", get(login::theme_css))
         .route("/.well-known/jwks.json", get(jwks::jwks))
-        .route("/healthz", get(health::healthz));
-    if state.settings.metrics {
-        r = r.route("/metrics", get(metrics::metrics));
-    }
-    r.fallback(fallback)
-        .layer(DefaultBodyLimit::max(SMALL_BODY))
-        .with_state(state)
 }
 
 /// The operations router for `metrics_listen`: `/metrics` and `/healthz`, nothing else.

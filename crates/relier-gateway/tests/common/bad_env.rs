@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use relier_gateway::{Config, Gateway};
+use relier_gateway::{Config, Gateway, GatewayBuilder};
 use relier_tests::bad_op::{BadOp, CLIENT_ID};
 
 use super::{OneShot, echo_upstream, loc, text};
@@ -30,6 +30,17 @@ pub async fn env_upstream(extra: &str, upstream_extra: &str) -> Env {
 }
 
 async fn build(extra: &str, upstream: Option<&str>) -> Env {
+    build_with(extra, upstream, |b| b, |gw| gw.router()).await
+}
+
+/// The gateway built through `builder` (e.g. with a login hook), driven through the router
+/// `app` makes of it (e.g. an application that embeds it).
+pub async fn build_with(
+    extra: &str,
+    upstream: Option<&str>,
+    builder: impl FnOnce(GatewayBuilder) -> GatewayBuilder,
+    app: impl FnOnce(&Gateway) -> axum::Router,
+) -> Env {
     let op = BadOp::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (up, task) = if let Some(more) = upstream {
@@ -61,10 +72,11 @@ client_secret = "s3cret-s3cret"
         db = dir.path().join("g.db").display(),
         iss = op.issuer(),
     );
-    let gw = Gateway::build(Config::from_toml(&toml).unwrap())
+    let gw = builder(Gateway::builder(Config::from_toml(&toml).unwrap()))
+        .build()
         .await
         .unwrap();
-    let app = OneShot::new(gw.router());
+    let app = OneShot::new(app(&gw));
     Env {
         op,
         gw,

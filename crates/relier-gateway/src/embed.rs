@@ -1,0 +1,230 @@
+//! relier inside a Rust web application: the same login routes, store, sessions, keys and
+//! client authentication as `relier serve`, mounted into the application's own
+//! [`axum::Router`], with an [`Identity`] extractor and a [`LoginHook`] where the application
+//! decides what an external identity means for it (account linking).
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use relier_gateway::{Config, Gateway};
+//! use relier_gateway::embed::Identity;
+//!
+//! async fn me(who: Identity) -> String {
+//!     format!("{} at {}", who.subject(), who.issuer())
+//! }
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let relier = Gateway::builder(Config::from_file("relier.toml")?).build().await?;
+//! let app: Router = Router::new()
+//!     .route("/me", get(me))
+//!     .merge(relier.login_router())   // /auth/login[/{provider}], /auth/callback/{provider}, …
+//!     .layer(relier.layer());         // what Identity reads
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! `Identity` rejects a request without a session with a redirect to the login page (browser
+//! navigations) or 401 (anything else); `Option<Identity>` lets the handler decide.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::identity;
+use crate::routes::require::{WhenMissing, require_session};
+use crate::session::Authed;
+use crate::state::AppState;
+
+/// What [`Identity`] reads from the request's extensions: added by
+/// [`crate::Gateway::layer`].
+#[derive(Clone)]
+pub struct RelierHandle(pub(crate) Arc<AppState>);
+
+impl std::fmt::Debug for RelierHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RelierHandle").finish_non_exhaustive()
+    }
+}
+
+/// The signed-in user's external identity: who the OP says they are.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    provider: String,
+    issuer: String,
+    subject: String,
+    email: Option<String>,
+    email_verified: bool,
+    name: Option<String>,
+    claims: Value,
+    csrf_token: String,
+}
+
+impl Identity {
+    fn of(a: &Authed) -> Self {
+        let r = &a.session.rec;
+        Identity {
+            provider: r.provider.clone(),
+            issuer: r.iss.clone(),
+            subject: r.sub.clone(),
+            email: r.email.clone(),
+            email_verified: identity::email_verified(&r.claims),
+            name: r.name.clone(),
+            claims: r.claims.clone(),
+            csrf_token: r.csrf_token.expose().to_owned(),
+        }
+    }
+
+    /// The local name of the provider the user signed in with.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// The OP's issuer identifier (the ID token's `iss`).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The user's identifier at that issuer (`sub`): with [`Self::issuer`], the only stable key
+    /// of an external identity (OIDC Core §5.7).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The e-mail address, only when the OP says it is verified.
+    pub fn verified_email(&self) -> Option<&str> {
+        self.email.as_deref().filter(|_| self.email_verified)
+    }
+
+    /// The e-mail address whether verified or not, with its flag — never a key to an account.
+    pub fn email_claim(&self) -> Option<(&str, bool)> {
+        self.email.as_deref().map(|e| (e, self.email_verified))
+    }
+
+    /// A display name, if the OP gave one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The identity claims (ID token and UserInfo, protocol claims removed).
+    pub fn claims(&self) -> &Value {
+        &self.claims
+    }
+
+    /// The relier session's CSRF token: the `csrf_token` field of a form posting to
+    /// `/auth/logout`.
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+fn handle(parts: &Parts) -> Option<Arc<AppState>> {
+    parts.extensions.get::<RelierHandle>().map(|h| h.0.clone())
+}
+
+fn layer_missing() -> Response {
+    tracing::error!("Identity used on a route without relier's layer (Gateway::layer)");
+    (StatusCode::INTERNAL_SERVER_ERROR, "relier layer missing\n").into_response()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Identity {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        let state = handle(parts).ok_or_else(layer_missing)?;
+        let return_to = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let missing = WhenMissing::LoginPage {
+            method: &parts.method,
+            return_to,
+            absolute: false,
+        };
+        let a = require_session(&state, &parts.headers, missing, |_| {}).await?;
+        Ok(Identity::of(&a))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Response> {
+        let state = handle(parts).ok_or_else(layer_missing)?;
+        match require_session(&state, &parts.headers, WhenMissing::Unauthorized, |_| {}).await {
+            Ok(a) => Ok(Some(Identity::of(&a))),
+            Err(resp) if resp.status() == StatusCode::UNAUTHORIZED => Ok(None),
+            Err(resp) => Err(resp),
+        }
+    }
+}
+
+/// A login that passed every check, before its session exists: what [`LoginHook::on_login`]
+/// decides about.
+#[derive(Debug)]
+pub struct CompletedLogin<'a> {
+    /// The provider's local name.
+    pub provider: &'a str,
+    /// The ID token's `iss`.
+    pub issuer: &'a str,
+    /// The ID token's `sub`.
+    pub subject: &'a str,
+    /// The `email` claim, if any (see `email_verified`).
+    pub email: Option<&'a str>,
+    /// Whether the OP says `email` is verified.
+    pub email_verified: bool,
+    /// A display name, if any.
+    pub name: Option<&'a str>,
+    /// The identity claims.
+    pub claims: &'a Map<String, Value>,
+    /// Where the login was going to return (already sanitised to a local path).
+    pub return_to: &'a str,
+}
+
+/// What the application decided about a login.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoginDecision {
+    /// Create the relier session and redirect (302) to `redirect_to` (a local path; default: the
+    /// login's `return_to`), adding `headers` (e.g. the application's own `Set-Cookie`).
+    Accept {
+        /// Where to go instead of `return_to` (must start with `/`).
+        redirect_to: Option<String>,
+        /// Extra response headers.
+        headers: HeaderMap,
+    },
+    /// No relier session: send this response instead (e.g. "this identity is linked to another
+    /// account").
+    Respond(Response),
+}
+
+impl LoginDecision {
+    /// Accept, continue to `return_to`.
+    pub fn accept() -> Self {
+        LoginDecision::Accept {
+            redirect_to: None,
+            headers: HeaderMap::new(),
+        }
+    }
+}
+
+/// The application's say on every completed login, called after the ID token (and UserInfo)
+/// passed every check and before the session is created. The callback request's headers carry
+/// the application's own cookies (the callback is a top-level navigation on its origin; with
+/// `response_mode = "form_post"` only `SameSite=None` cookies arrive).
+#[async_trait::async_trait]
+pub trait LoginHook: Send + Sync + 'static {
+    /// Decides what the login means for the application.
+    async fn on_login(&self, login: &CompletedLogin<'_>, request: &HeaderMap) -> LoginDecision;
+}
+
+/// The default: every login is accepted as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptAll;
+
+#[async_trait::async_trait]
+impl LoginHook for AcceptAll {
+    async fn on_login(&self, _: &CompletedLogin<'_>, _: &HeaderMap) -> LoginDecision {
+        LoginDecision::accept()
+    }
+}
