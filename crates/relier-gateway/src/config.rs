@@ -10,6 +10,7 @@ use std::time::Duration;
 use relier_core::Secret;
 use serde::Deserialize;
 
+use crate::access::ClaimMatch;
 use crate::error::GatewayError;
 use crate::forwarding::{Cidr, TrustedProxies};
 
@@ -71,6 +72,12 @@ pub struct Config {
     /// Extra identity headers: header name → claim name (dots walk into objects).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Path prefixes answered without a session (matched on the normalised path).
+    #[serde(default)]
+    pub skip_auth: Vec<String>,
+    /// Per-path access rules: every rule whose prefix matches must pass.
+    #[serde(default)]
+    pub access: Vec<AccessRule>,
     /// The providers offered on the login page, in this order.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
@@ -185,6 +192,23 @@ pub struct UpstreamConfig {
     pub websocket_origins: Vec<String>,
 }
 
+/// One `[[access]]` rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRule {
+    /// Path prefix (`/admin` covers `/admin` and `/admin/…`).
+    pub path: String,
+    /// The user must have one of these groups (`groups` or `roles` claim).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Verified e-mail addresses allowed (with `domains`: either list).
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Domains of verified e-mail addresses allowed.
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
 /// One `[[providers]]` entry: inline (with `issuer`) or from the registry (only `name`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -257,6 +281,18 @@ pub struct ProviderConfig {
     /// Extra authorization request parameters (e.g. `ui_locales`).
     #[serde(default)]
     pub extra_params: BTreeMap<String, String>,
+    /// Only these verified e-mail addresses may log in (with `allowed_domains`: either list).
+    #[serde(default)]
+    pub allowed_emails: Vec<String>,
+    /// Only verified e-mail addresses of these domains may log in.
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    /// Only users with one of these groups (`groups` claim, or Entra `roles`) may log in.
+    #[serde(default)]
+    pub allowed_groups: Vec<String>,
+    /// Claims that must have one of the given values (`claim = "v"` or `claim = ["a", "b"]`).
+    #[serde(default)]
+    pub require: BTreeMap<String, ClaimMatch>,
 }
 
 impl ProviderConfig {

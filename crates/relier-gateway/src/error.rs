@@ -78,6 +78,8 @@ pub enum Problem {
     Forbidden,
     /// Too many login starts from one client address.
     TooManyRequests,
+    /// Signed in (or just authenticated by the OP) but not allowed in by the access rules.
+    AccessDenied,
 }
 
 impl Problem {
@@ -89,7 +91,7 @@ impl Problem {
             }
             Problem::ProviderUnavailable | Problem::BadGateway => StatusCode::BAD_GATEWAY,
             Problem::Internal => StatusCode::SERVICE_UNAVAILABLE,
-            Problem::Forbidden => StatusCode::FORBIDDEN,
+            Problem::Forbidden | Problem::AccessDenied => StatusCode::FORBIDDEN,
             Problem::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
@@ -128,6 +130,11 @@ impl Problem {
             Problem::Forbidden => (
                 "Request refused",
                 "This request did not come from this site and was refused.",
+            ),
+            Problem::AccessDenied => (
+                "Access refused",
+                "Your account is not allowed to use this application. If you think it should \
+                 be, ask the people who run it.",
             ),
             Problem::TooManyRequests => (
                 "Too many sign-in attempts",

@@ -25,6 +25,7 @@
 //! In-process (tests, embedding): [`Gateway::build`] then [`Gateway::serve`] with a listener
 //! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`.
 
+mod access;
 mod clock;
 pub mod config;
 mod cookies;
@@ -51,6 +52,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use access::ClaimMatch;
 pub use config::Config;
 pub use error::GatewayError;
 pub use forwarding::{Cidr, CidrError, TrustedProxies};

@@ -13,7 +13,7 @@ pub const BUCKETS: [f64; 11] = [
 ];
 
 /// Outcome of `/auth/check` (and of the proxy's authentication).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckResult {
     /// 200.
     Ok,

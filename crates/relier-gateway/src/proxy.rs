@@ -64,12 +64,13 @@ impl Proxy {
         })
     }
 
-    /// Streams `req` to the upstream as `authed`'s user.
+    /// Streams `req` to the upstream as `authed`'s user (no user: a `skip_auth` path without a
+    /// session; the identity headers are then absent, client-sent ones stripped all the same).
     pub async fn forward(
         &self,
         settings: &Settings,
         req: Request,
-        authed: &Authed,
+        authed: Option<&Authed>,
         client: Option<SocketAddr>,
     ) -> Response {
         let (mut parts, body) = req.into_parts();
@@ -105,7 +106,7 @@ impl Proxy {
         if !self.preserve_host {
             headers.remove(header::HOST);
         }
-        for (name, value) in &authed.session.headers {
+        for (name, value) in authed.iter().flat_map(|a| &a.session.headers) {
             headers.insert(name.clone(), value.clone());
         }
         settings.public_origin.rewrite(&mut headers, &route);

@@ -1,5 +1,6 @@
 //! [`AppState`]: everything the handlers share, built once at start.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use axum::http::HeaderName;
 use relier_store::{MasterKeySource, Store, StoreUrl};
 use url::Url;
 
+use crate::access::{PathRules, Policy, Prefix};
 use crate::clock;
 use crate::config::Config;
 use crate::embed::LoginHook;
@@ -92,6 +94,10 @@ pub struct Settings {
     pub public_origin: PublicOrigin,
     /// Origins a proxied WebSocket handshake may come from (`public_url`'s first).
     pub websocket_origins: Vec<String>,
+    /// `skip_auth` and `[[access]]`.
+    pub path_rules: PathRules,
+    /// Who may log in, per provider (absent: everyone the OP vouches for).
+    pub login_policies: HashMap<String, Policy>,
     /// `Cache-Control: max-age` of the JWKS (a quarter of the propagation delay, ≤ 5 min).
     pub jwks_max_age: u64,
     /// Period of the background task.
@@ -258,7 +264,10 @@ fn settings(config: &Config) -> Result<Settings, GatewayError> {
         }
         websocket_origins.push(serialized);
     }
+    let (path_rules, login_policies) = access_rules(config)?;
     Ok(Settings {
+        path_rules,
+        login_policies,
         origin,
         public_origin,
         websocket_origins,
@@ -291,6 +300,49 @@ fn settings(config: &Config) -> Result<Settings, GatewayError> {
         jwks_max_age: (secs(config.keys.propagation) / 4).min(300),
         check_interval: config.keys.check_interval,
     })
+}
+
+/// `skip_auth`, `[[access]]` and each provider's allow-lists, checked.
+fn access_rules(config: &Config) -> Result<(PathRules, HashMap<String, Policy>), GatewayError> {
+    let prefix = |key: &str, p: &str| {
+        Prefix::parse(p).ok_or_else(|| {
+            GatewayError::Config(format!("{key}: {p:?} must be a path starting with /"))
+        })
+    };
+    let skip = config
+        .skip_auth
+        .iter()
+        .map(|p| prefix("skip_auth", p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rules = Vec::new();
+    for rule in &config.access {
+        let policy = Policy {
+            emails: rule.emails.clone(),
+            domains: rule.domains.clone(),
+            groups: rule.groups.clone(),
+            require: Default::default(),
+        };
+        if policy.is_empty() {
+            return Err(GatewayError::Config(format!(
+                "access: the rule for {:?} names no groups, emails or domains",
+                rule.path
+            )));
+        }
+        rules.push((prefix("access.path", &rule.path)?, policy));
+    }
+    let mut policies = HashMap::new();
+    for p in &config.providers {
+        let policy = Policy {
+            emails: p.allowed_emails.clone(),
+            domains: p.allowed_domains.clone(),
+            groups: p.allowed_groups.clone(),
+            require: p.require.clone(),
+        };
+        if !policy.is_empty() {
+            policies.insert(p.name.clone(), policy);
+        }
+    }
+    Ok((PathRules { skip, rules }, policies))
 }
 
 fn read_theme(path: &Path) -> Result<String, GatewayError> {

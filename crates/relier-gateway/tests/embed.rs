@@ -20,7 +20,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use common::bad_env::{Env, build_with, login, req};
+use common::bad_env::{Env, Setup, build_with, login, req};
 use common::{loc, text};
 use relier_gateway::embed::{CompletedLogin, Identity, LoginDecision, LoginHook};
 
@@ -88,8 +88,7 @@ async fn maybe(who: Option<Identity>) -> String {
 
 async fn embedded(accounts: Accounts) -> Env {
     build_with(
-        "",
-        None,
+        Setup::default(),
         |b| b.on_login(accounts),
         |gw| {
             Router::new()

@@ -108,23 +108,24 @@ async fn check_is_401_without_a_session_and_200_with_headers() {
     assert_eq!(h["x-relier-issuer"], e.op.issuer());
     assert_eq!(h["x-relier-email"], "alice@example.com");
     assert!(h.get("x-relier-groups").is_none());
-    // redirect mode for Traefik / Caddy
-    let r = e
-        .app
-        .send(
-            req("GET", "/auth/check?redirect=1")
-                .header(header::COOKIE, "other=1")
-                .header(header::ACCEPT, "text/html")
-                .header("x-forwarded-uri", "/deep/link?q=1")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::FOUND);
-    assert_eq!(
-        loc(&r),
-        format!("{PUBLIC}/auth/login?return_to=%2Fdeep%2Flink%3Fq%3D1")
-    );
+    // redirect mode for Traefik / Caddy: X-Forwarded-Uri believed from the trusted proxy only
+    for (peer, want) in [
+        ("127.0.0.1:9", "%2Fdeep%2Flink%3Fq%3D1"),
+        ("192.0.2.1:9", "%2F"),
+    ] {
+        let mut r = req("GET", "/auth/check?redirect=1")
+            .header(header::COOKIE, "other=1")
+            .header(header::ACCEPT, "text/html")
+            .header("x-forwarded-uri", "/deep/link?q=1")
+            .body(Body::empty())
+            .unwrap();
+        r.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<std::net::SocketAddr>().unwrap(),
+        ));
+        let r = e.app.send(r).await;
+        assert_eq!(r.status(), StatusCode::FOUND);
+        assert_eq!(loc(&r), format!("{PUBLIC}/auth/login?return_to={want}"));
+    }
     let s: Value = serde_json::from_str(&text(e.app.get("/auth/session").await).await).unwrap();
     assert_eq!(s["provider"], "bad");
     assert_eq!(s["sub"], "alice");

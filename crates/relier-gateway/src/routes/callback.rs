@@ -146,6 +146,17 @@ async fn finish(
         return Err(failed(Problem::Internal, "random source failed"));
     };
     let id = Secret::new(id);
+    if let Some(policy) = s.login_policies.get(name)
+        && let Err(refusal) = policy.check(&Value::Object(claims.clone()))
+    {
+        return Err((
+            "refused",
+            PageError::new(
+                Problem::AccessDenied,
+                format_args!("login of {:?} at {name:?} refused: {refusal}", idt.sub),
+            ),
+        ));
+    }
     let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
     let decision = state
         .login_hook

@@ -15,12 +15,16 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
-use super::require::{WhenMissing, require_session};
+use super::require::{WhenMissing, admit};
 use super::{json_error, param};
+use crate::forwarding;
 use crate::metrics::CheckResult;
 use crate::state::AppState;
 
@@ -29,6 +33,7 @@ pub async fn check(
     State(state): State<Arc<AppState>>,
     method: Method,
     RawQuery(q): RawQuery,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
 ) -> Response {
     if let Some(name) = state.settings.identity.first_spoofed(&headers) {
@@ -48,9 +53,19 @@ pub async fn check(
         .and_then(|v| v.to_str().ok())
         .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
         .unwrap_or(method);
+    // The original request's URI, believed only from a trusted proxy: it decides skip_auth
+    // and [[access]], and where the login returns to.
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+    let trusted = peer.is_some_and(|p| {
+        state
+            .settings
+            .trusted_proxies
+            .contains(forwarding::canonical(p.ip()))
+    });
     let target = headers
         .get("x-forwarded-uri")
         .or_else(|| headers.get("x-original-uri"))
+        .filter(|_| trusted)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("/");
     let missing = if wants_redirect {
@@ -64,12 +79,17 @@ pub async fn check(
     } else {
         WhenMissing::Unauthorized
     };
-    match require_session(&state, &headers, missing, |r| state.metrics.check(r)).await {
+    match admit(&state, &headers, target, missing, |r| {
+        state.metrics.check(r)
+    })
+    .await
+    {
         Ok(a) => {
             let mut resp = Response::new(Body::empty());
             let h = resp.headers_mut();
-            h.reserve(a.session.headers.len() + 1);
-            for (name, value) in &a.session.headers {
+            let identity = a.iter().flat_map(|a| &a.session.headers);
+            h.reserve(identity.clone().count() + 1);
+            for (name, value) in identity {
                 h.insert(name.clone(), value.clone());
             }
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

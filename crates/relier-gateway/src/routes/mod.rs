@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
 use crate::state::AppState;
-use require::{WhenMissing, require_session};
+use require::{WhenMissing, admit};
 
 /// Largest callback / logout / back-channel request body.
 const SMALL_BODY: usize = 64 * 1024;
@@ -153,14 +153,20 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
         return_to: target,
         absolute: false,
     };
-    match require_session(&state, req.headers(), missing, |r| state.metrics.proxy(r)).await {
+    match admit(&state, req.headers(), target, missing, |r| {
+        state.metrics.proxy(r)
+    })
+    .await
+    {
         Err(resp) => resp,
         Ok(authed) => {
             let client = req
                 .extensions()
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0);
-            proxy.forward(&state.settings, req, &authed, client).await
+            proxy
+                .forward(&state.settings, req, authed.as_ref(), client)
+                .await
         }
     }
 }

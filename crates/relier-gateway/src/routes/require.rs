@@ -1,12 +1,15 @@
 //! The one "require a session" path: forward auth (`/auth/check`), the reverse proxy and the
 //! embedding API's `Identity` extractor all ask here, and get either the signed-in session or
 //! the answer for a request without one (a redirect to the login page for a browser navigation
-//! when the caller wants it, else 401; 503 when the store fails).
+//! when the caller wants it, else 401; 503 when the store fails). [`admit`] adds the per-path
+//! rules (`skip_auth`, `[[access]]`) for forward auth and the proxy.
 
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::{is_navigation, json_error, login_redirect};
+use crate::access::PathDecision;
+use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
 use crate::session::{Authed, authenticate};
 use crate::state::AppState;
@@ -54,6 +57,64 @@ pub async fn require_session(
             ))
         }
     }
+}
+
+/// A request for `target` (path and query): `Ok(None)` for a `skip_auth` path without a
+/// session, `Ok(Some(_))` for a session that every matching `[[access]]` rule admits, else the
+/// response to send (as [`require_session`], or 403 when a rule refuses the user).
+pub async fn admit(
+    state: &AppState,
+    headers: &HeaderMap,
+    target: &str,
+    missing: WhenMissing<'_>,
+    count: impl Fn(CheckResult),
+) -> Result<Option<Authed>, Response> {
+    let policies = match state.settings.path_rules.decide(target) {
+        PathDecision::Public => {
+            return match authenticate(state, headers).await {
+                Ok(a) => {
+                    count(CheckResult::Ok);
+                    Ok(a)
+                }
+                Err(e) => {
+                    count(CheckResult::Error);
+                    tracing::error!(error = ?e.to_string(), "session lookup failed");
+                    Err(json_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                    ))
+                }
+            };
+        }
+        PathDecision::Protected(policies) => policies,
+    };
+    // Counted as Ok only once the rules admit the user.
+    let a = require_session(state, headers, missing, |r| {
+        if r != CheckResult::Ok {
+            count(r);
+        }
+    })
+    .await?;
+    for policy in policies {
+        if let Err(refusal) = policy.check(&a.session.rec.claims) {
+            count(CheckResult::Refused);
+            let detail = format!(
+                "access to {target:?} refused for {:?}: {refusal}",
+                a.session.rec.sub
+            );
+            let method = match missing {
+                WhenMissing::LoginPage { method, .. } => method,
+                WhenMissing::Unauthorized => &Method::GET,
+            };
+            if is_navigation(method, headers) {
+                return Err(PageError::new(Problem::AccessDenied, detail).into_response());
+            }
+            tracing::warn!(detail = ?detail, "request refused");
+            return Err(json_error(StatusCode::FORBIDDEN, "access_denied"));
+        }
+    }
+    count(CheckResult::Ok);
+    Ok(Some(a))
 }
 
 fn unauthenticated(state: &AppState, headers: &HeaderMap, missing: WhenMissing<'_>) -> Response {

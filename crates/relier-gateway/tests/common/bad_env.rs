@@ -3,7 +3,9 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use relier_gateway::{Config, Gateway, GatewayBuilder};
+use std::net::SocketAddr;
+
+use relier_gateway::{Config, Gateway, GatewayBuilder, GatewayError};
 use relier_tests::bad_op::{BadOp, CLIENT_ID};
 
 use super::{OneShot, echo_upstream, loc, text};
@@ -30,30 +32,55 @@ pub async fn env_upstream(extra: &str, upstream_extra: &str) -> Env {
 }
 
 async fn build(extra: &str, upstream: Option<&str>) -> Env {
-    build_with(extra, upstream, |b| b, |gw| gw.router()).await
+    let setup = Setup {
+        extra,
+        upstream,
+        tail: "",
+    };
+    build_with(setup, |b| b, |gw| gw.router()).await
 }
 
-/// The gateway built through `builder` (e.g. with a login hook), driven through the router
-/// `app` makes of it (e.g. an application that embeds it).
-pub async fn build_with(
-    extra: &str,
-    upstream: Option<&str>,
-    builder: impl FnOnce(GatewayBuilder) -> GatewayBuilder,
-    app: impl FnOnce(&Gateway) -> axum::Router,
-) -> Env {
+/// The gateway with `tail` appended to the provider's `[[providers]]` table.
+pub async fn build_with_tail(tail: &str) -> Env {
+    let setup = Setup {
+        extra: "",
+        upstream: None,
+        tail,
+    };
+    build_with(setup, |b| b, |gw| gw.router()).await
+}
+
+/// Builds a gateway with top-level `extra` configuration, keeping the error.
+pub async fn try_build(extra: &str) -> Result<Gateway, GatewayError> {
     let op = BadOp::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (up, task) = if let Some(more) = upstream {
-        let (addr, task) = echo_upstream().await;
-        (
-            format!("[upstream]\nurl = \"http://{addr}\"\n{more}\n"),
-            Some(task),
-        )
-    } else {
-        (String::new(), None)
+    let setup = Setup {
+        extra,
+        upstream: None,
+        tail: "",
     };
-    let toml = format!(
-        r#"
+    Gateway::build(Config::from_toml(&setup.toml(&op, dir.path(), None))?).await
+}
+
+/// What the test configuration holds besides the fixed parts.
+#[derive(Clone, Copy, Default)]
+pub struct Setup<'a> {
+    /// Top-level keys and tables, before `[upstream]`.
+    pub extra: &'a str,
+    /// Proxy mode to an echoing upstream, with these extra `[upstream]` keys.
+    pub upstream: Option<&'a str>,
+    /// Appended to the provider's table.
+    pub tail: &'a str,
+}
+
+impl Setup<'_> {
+    fn toml(&self, op: &BadOp, dir: &std::path::Path, upstream: Option<SocketAddr>) -> String {
+        let up = match (upstream, self.upstream) {
+            (Some(addr), Some(more)) => format!("[upstream]\nurl = \"http://{addr}\"\n{more}\n"),
+            _ => String::new(),
+        };
+        format!(
+            r#"
 public_url = "{PUBLIC}"
 store = "sqlite://{db}"
 {extra}
@@ -68,10 +95,32 @@ display_name = "<script>alert(1)</script> Bad & Co"
 issuer = "{iss}"
 client_id = "{CLIENT_ID}"
 client_secret = "s3cret-s3cret"
+{tail}
 "#,
-        db = dir.path().join("g.db").display(),
-        iss = op.issuer(),
-    );
+            db = dir.join("g.db").display(),
+            iss = op.issuer(),
+            extra = self.extra,
+            tail = self.tail,
+        )
+    }
+}
+
+/// The gateway built through `builder` (e.g. with a login hook), driven through the router
+/// `app` makes of it (e.g. an application that embeds it).
+pub async fn build_with(
+    setup: Setup<'_>,
+    builder: impl FnOnce(GatewayBuilder) -> GatewayBuilder,
+    app: impl FnOnce(&Gateway) -> axum::Router,
+) -> Env {
+    let op = BadOp::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, task) = if setup.upstream.is_some() {
+        let (addr, task) = echo_upstream().await;
+        (Some(addr), Some(task))
+    } else {
+        (None, None)
+    };
+    let toml = setup.toml(&op, dir.path(), addr);
     let gw = builder(Gateway::builder(Config::from_toml(&toml).unwrap()))
         .build()
         .await

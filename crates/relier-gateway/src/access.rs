@@ -1,0 +1,421 @@
+//! Who may enter: per-provider allow-lists checked when a login completes (no session for a
+//! user outside them), and per-path rules checked on every request (`skip_auth` prefixes
+//! answered without a session, `[[access]]` prefixes that require a group, an address or a
+//! domain).
+//!
+//! Only a *verified* e-mail address counts (`email_verified` true, or `"true"` as Sign in with
+//! Apple sends it): an unverified address is anyone's claim. Paths are matched after the same
+//! normalisation an application or a lenient server might apply (percent-decoding until
+//! stable, `\` as `/`, `;` segment parameters dropped, dot segments resolved, repeated slashes
+//! collapsed), so `/public/../admin` and its encoded variants are `/admin`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::identity::email_verified;
+
+/// A `[providers.require]` or rule value: one accepted value or a list of them.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ClaimMatch {
+    /// The claim equals (or, for an array claim, contains) this.
+    One(String),
+    /// The claim equals (or contains) one of these.
+    AnyOf(Vec<String>),
+}
+
+impl ClaimMatch {
+    fn accepts(&self, v: &str) -> bool {
+        match self {
+            ClaimMatch::One(x) => x == v,
+            ClaimMatch::AnyOf(xs) => xs.iter().any(|x| x == v),
+        }
+    }
+}
+
+/// Who may pass: e-mail addresses or domains (either list), groups, claim values. Every
+/// configured part must pass; an empty policy lets everyone in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Verified addresses, compared case-insensitively.
+    pub emails: Vec<String>,
+    /// Domains of verified addresses (exact, case-insensitive; no subdomains).
+    pub domains: Vec<String>,
+    /// Values of the `groups` (or Entra `roles`) claim, one of which the user must have.
+    pub groups: Vec<String>,
+    /// Claim (dots walk into objects) → accepted value(s).
+    pub require: BTreeMap<String, ClaimMatch>,
+}
+
+/// Why a policy refused someone (for the log, never the page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No verified address in `emails` or domain in `domains`.
+    Email {
+        /// The verified address, if there was one.
+        verified: Option<String>,
+    },
+    /// None of `groups`.
+    Groups,
+    /// A required claim is missing or has another value.
+    Claim {
+        /// The claim.
+        name: String,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Email { verified: Some(e) } => {
+                write!(
+                    f,
+                    "verified e-mail {e:?} is not in allowed_emails/allowed_domains"
+                )
+            }
+            Refusal::Email { verified: None } => write!(
+                f,
+                "no verified e-mail address, and allowed_emails/allowed_domains are set"
+            ),
+            Refusal::Groups => write!(f, "no group in allowed_groups"),
+            Refusal::Claim { name } => write!(f, "claim {name:?} does not have a required value"),
+        }
+    }
+}
+
+impl Policy {
+    /// Whether anything is configured.
+    pub fn is_empty(&self) -> bool {
+        self.emails.is_empty()
+            && self.domains.is_empty()
+            && self.groups.is_empty()
+            && self.require.is_empty()
+    }
+
+    /// Checks an identity's claims (`email`, `email_verified`, `groups`, `roles`, …).
+    pub fn check(&self, claims: &Value) -> Result<(), Refusal> {
+        if !self.emails.is_empty() || !self.domains.is_empty() {
+            let verified = claims
+                .get("email")
+                .and_then(Value::as_str)
+                .filter(|_| email_verified(claims));
+            let ok = verified.is_some_and(|e| {
+                let domain = e.rsplit_once('@').map(|(_, d)| d);
+                self.emails.iter().any(|a| a.eq_ignore_ascii_case(e))
+                    || domain
+                        .is_some_and(|d| self.domains.iter().any(|a| a.eq_ignore_ascii_case(d)))
+            });
+            if !ok {
+                return Err(Refusal::Email {
+                    verified: verified.map(str::to_owned),
+                });
+            }
+        }
+        if !self.groups.is_empty() {
+            let has = ["groups", "roles"]
+                .iter()
+                .flat_map(|c| values(claims.get(*c)))
+                .any(|g| self.groups.iter().any(|a| a == g));
+            if !has {
+                return Err(Refusal::Groups);
+            }
+        }
+        for (name, want) in &self.require {
+            let claim = claims
+                .get(name)
+                .or_else(|| name.split('.').try_fold(claims, |v, p| v.get(p)));
+            if !values(claim).any(|v| want.accepts(v)) {
+                return Err(Refusal::Claim { name: name.clone() });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A claim's string values: the string, or an array's strings.
+fn values(v: Option<&Value>) -> impl Iterator<Item = &str> {
+    let (one, many) = match v {
+        Some(Value::String(s)) => (Some(s.as_str()), None),
+        Some(Value::Array(a)) => (None, Some(a.iter().filter_map(Value::as_str))),
+        _ => (None, None),
+    };
+    one.into_iter().chain(many.into_iter().flatten())
+}
+
+/// A path prefix: matches the path itself and everything below it (`/public` matches
+/// `/public` and `/public/x`, not `/publicity`; `/public/` matches `/public/x`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefix(String);
+
+impl Prefix {
+    /// From configuration: must start with `/`; normalised like request paths.
+    pub fn parse(s: &str) -> Option<Prefix> {
+        if !s.starts_with('/') {
+            return None;
+        }
+        let trailing = s.len() > 1 && s.ends_with('/');
+        let mut p = normalize_path(s);
+        if trailing && !p.ends_with('/') {
+            p.push('/');
+        }
+        Some(Prefix(p))
+    }
+
+    /// Whether the normalised `path` is under this prefix.
+    pub fn matches(&self, path: &str) -> bool {
+        let p = self.0.as_str();
+        p == "/"
+            || path == p
+            || path == p.trim_end_matches('/')
+            || (path.starts_with(p)
+                && (p.ends_with('/') || path.as_bytes().get(p.len()) == Some(&b'/')))
+    }
+}
+
+/// The per-path rules.
+#[derive(Debug, Clone, Default)]
+pub struct PathRules {
+    /// Answered without a session.
+    pub skip: Vec<Prefix>,
+    /// Every rule whose prefix matches must pass.
+    pub rules: Vec<(Prefix, Policy)>,
+}
+
+/// What the path rules say about a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PathDecision<'a> {
+    /// `skip_auth`: no session needed.
+    Public,
+    /// A session is needed, and these policies must pass.
+    Protected(Vec<&'a Policy>),
+}
+
+impl PathRules {
+    /// Whether there is any rule at all (the hot path skips the normalisation without).
+    pub fn is_empty(&self) -> bool {
+        self.skip.is_empty() && self.rules.is_empty()
+    }
+
+    /// The decision for a request target (path with optional query).
+    pub fn decide(&self, target: &str) -> PathDecision<'_> {
+        if self.is_empty() {
+            return PathDecision::Protected(Vec::new());
+        }
+        let path = normalize_path(target.split(['?', '#']).next().unwrap_or("/"));
+        if self.skip.iter().any(|p| p.matches(&path)) {
+            return PathDecision::Public;
+        }
+        PathDecision::Protected(
+            self.rules
+                .iter()
+                .filter(|(p, _)| p.matches(&path))
+                .map(|(_, policy)| policy)
+                .collect(),
+        )
+    }
+}
+
+/// Most rounds of percent-decoding (`%252e` → `%2e` → `.`).
+const MAX_DECODES: usize = 4;
+
+/// The path as the most lenient reader would see it (see the module docs).
+pub fn normalize_path(raw: &str) -> String {
+    let mut s = raw.to_owned();
+    for _ in 0..MAX_DECODES {
+        let decoded: String = percent_decode(&s);
+        if decoded == s {
+            break;
+        }
+        s = decoded;
+    }
+    let s = s.replace('\\', "/");
+    let mut out: Vec<&str> = Vec::new();
+    let trailing = s.ends_with('/') || s.ends_with("/.") || s.ends_with("/..");
+    for seg in s.split('/') {
+        let seg = seg.split(';').next().unwrap_or("");
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    let mut p = format!("/{}", out.join("/"));
+    if trailing && p.len() > 1 {
+        p.push('/');
+    }
+    p
+}
+
+/// One round of percent-decoding; invalid UTF-8 becomes U+FFFD (never matches a prefix).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16)),
+                bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16)),
+            )
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn path_normalisation_closes_the_usual_escapes() {
+        for (raw, want) in [
+            ("/public/../admin", "/admin"),
+            ("/public/%2e%2e/admin", "/admin"),
+            ("/public/%2E%2E%2Fadmin", "/admin"),
+            ("/public%2F..%2Fadmin", "/admin"),
+            ("/public/%252e%252e/admin", "/admin"),
+            ("/public/..;/admin", "/admin"),
+            ("/public\\..\\admin", "/admin"),
+            ("//public//./x", "/public/x"),
+            ("/public/", "/public/"),
+            ("/../../etc", "/etc"),
+            ("", "/"),
+        ] {
+            assert_eq!(normalize_path(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn prefixes_match_on_segment_boundaries() {
+        let p = Prefix::parse("/public").unwrap();
+        assert!(p.matches("/public") && p.matches("/public/") && p.matches("/public/x"));
+        assert!(!p.matches("/publicity") && !p.matches("/admin"));
+        let p = Prefix::parse("/public/").unwrap();
+        assert!(p.matches("/public/x") && p.matches("/public"));
+        assert!(!p.matches("/publicx"));
+        assert!(Prefix::parse("public").is_none());
+        assert!(Prefix::parse("/").unwrap().matches("/anything"));
+    }
+
+    #[test]
+    fn skip_auth_cannot_be_escaped() {
+        let rules = PathRules {
+            skip: vec![Prefix::parse("/public/").unwrap()],
+            rules: vec![(
+                Prefix::parse("/admin").unwrap(),
+                Policy {
+                    groups: vec!["admins".into()],
+                    ..Policy::default()
+                },
+            )],
+        };
+        assert_eq!(rules.decide("/public/a.css?x=1"), PathDecision::Public);
+        for escape in [
+            "/public/../admin",
+            "/public/%2e%2e/admin",
+            "/public%2f..%2fadmin",
+            "/public/..;/admin",
+            "/public/%252e%252e/admin/x",
+        ] {
+            match rules.decide(escape) {
+                PathDecision::Protected(p) => assert_eq!(p.len(), 1, "{escape}"),
+                PathDecision::Public => panic!("{escape} escaped skip_auth"),
+            }
+        }
+        assert_eq!(rules.decide("/other"), PathDecision::Protected(vec![]));
+    }
+
+    fn claims(email: &str, verified: Value, groups: Value) -> Value {
+        json!({"email": email, "email_verified": verified, "groups": groups, "hd": "example.com",
+               "org": {"tier": "gold"}})
+    }
+
+    #[test]
+    fn email_and_domain_lists_count_only_verified_addresses() {
+        let p = Policy {
+            emails: vec!["Boss@Other.org".into()],
+            domains: vec!["example.com".into()],
+            ..Policy::default()
+        };
+        assert!(
+            p.check(&claims("a@example.com", json!(true), json!([])))
+                .is_ok()
+        );
+        assert!(
+            p.check(&claims("a@EXAMPLE.com", json!("true"), json!([])))
+                .is_ok()
+        );
+        assert!(
+            p.check(&claims("boss@other.org", json!(true), json!([])))
+                .is_ok()
+        );
+        assert_eq!(
+            p.check(&claims("a@example.com", json!(false), json!([]))),
+            Err(Refusal::Email { verified: None })
+        );
+        assert!(
+            p.check(&claims("a@example.com", json!("false"), json!([])))
+                .is_err()
+        );
+        assert!(p.check(&json!({"email": "a@example.com"})).is_err());
+        assert!(
+            p.check(&claims("a@sub.example.com", json!(true), json!([])))
+                .is_err()
+        );
+        assert!(
+            p.check(&claims("a@evil.com", json!(true), json!([])))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn groups_roles_and_required_claims() {
+        let p = Policy {
+            groups: vec!["admins".into()],
+            ..Policy::default()
+        };
+        assert!(
+            p.check(&claims("a@x", json!(true), json!(["users", "admins"])))
+                .is_ok()
+        );
+        assert!(
+            p.check(&claims("a@x", json!(true), json!("admins")))
+                .is_ok()
+        );
+        assert!(p.check(&json!({"roles": ["admins"]})).is_ok());
+        assert_eq!(
+            p.check(&claims("a@x", json!(true), json!(["users"]))),
+            Err(Refusal::Groups)
+        );
+        let mut require = BTreeMap::new();
+        require.insert("hd".into(), ClaimMatch::One("example.com".into()));
+        require.insert(
+            "org.tier".into(),
+            ClaimMatch::AnyOf(vec!["gold".into(), "platinum".into()]),
+        );
+        let p = Policy {
+            require,
+            ..Policy::default()
+        };
+        assert!(p.check(&claims("a@x", json!(true), json!([]))).is_ok());
+        assert!(
+            p.check(&json!({"hd": "example.com", "org": {"tier": "tin"}}))
+                .is_err()
+        );
+        assert!(p.check(&json!({"org": {"tier": "gold"}})).is_err());
+        assert!(Policy::default().check(&json!({})).is_ok());
+    }
+}
