@@ -13,7 +13,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::embed::LoginHook;
 use crate::error::GatewayError;
-use crate::forwarding::{PublicOrigin, TrustedProxies};
+use crate::forwarding::{FORWARDING_HEADERS, PublicOrigin, TrustedProxies};
 use crate::identity::{self, IdentityHeaders};
 use crate::keys::KeyManager;
 use crate::limits::LoginLimiter;
@@ -22,8 +22,9 @@ use crate::providers::{self, Providers};
 use crate::proxy::Proxy;
 use crate::session::{RefreshLocks, SessionCache};
 
-/// Header names a claim mapping may not use.
-const RESERVED_HEADERS: [&str; 23] = [
+/// Header names a claim mapping may not use (besides the forwarding and built-in identity
+/// headers).
+const RESERVED_HEADERS: [&str; 16] = [
     "host",
     "cookie",
     "set-cookie",
@@ -38,13 +39,6 @@ const RESERVED_HEADERS: [&str; 23] = [
     "upgrade",
     "te",
     "trailer",
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-    "x-forwarded-port",
-    "x-forwarded-prefix",
-    "x-real-ip",
     "location",
     "x-csrf-token",
 ];
@@ -229,6 +223,7 @@ fn settings(config: &Config) -> Result<Settings, GatewayError> {
         let lower = h.as_str();
         if RESERVED_HEADERS
             .iter()
+            .chain(FORWARDING_HEADERS.iter())
             .chain(identity::BUILT_IN.iter())
             .any(|r| identity::eq_normalized(lower, r))
             || header_map

@@ -107,15 +107,7 @@ async fn the_app_mounts_the_login_routes_and_reads_the_identity() {
     let mut e = embedded(accounts.clone()).await;
     // Without a session: browsers go to the chooser with return_to, others get 401;
     // Option<Identity> is None.
-    let r = e
-        .app
-        .send(
-            req("GET", "/me?tab=1")
-                .header(header::ACCEPT, "text/html")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = e.app.navigate("/me?tab=1").await;
     assert_eq!(r.status(), StatusCode::FOUND);
     assert_eq!(loc(&r), "/auth/login?return_to=%2Fme%3Ftab%3D1");
     assert_eq!(e.app.get("/me").await.status(), StatusCode::UNAUTHORIZED);

@@ -343,17 +343,7 @@ async fn websocket_handshakes_from_foreign_origins_are_refused() {
     let mut e = env_upstream("", "websocket_origins = [\"https://app.example.com\"]").await;
     logged_in(&mut e).await;
     let cookie: Vec<String> = e.app.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = e.gw.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let addr = common::serve(e.gw.router()).await;
     let handshake = |origin: Option<&str>| {
         let mut r = format!("ws://{addr}/ws").into_client_request().unwrap();
         r.headers_mut()

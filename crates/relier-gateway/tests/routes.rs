@@ -216,15 +216,7 @@ async fn form_post_callbacks_are_accepted() {
 async fn proxy_strips_spoofed_identity_headers_and_the_session_cookie() {
     let mut e = env_with("", true).await;
     // unauthenticated: browsers go to the chooser, others get 401
-    let r = e
-        .app
-        .send(
-            req("GET", "/app/page?x=1")
-                .header(header::ACCEPT, "text/html,application/xhtml+xml")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let r = e.app.navigate("/app/page?x=1").await;
     assert_eq!(r.status(), StatusCode::FOUND);
     assert_eq!(loc(&r), "/auth/login?return_to=%2Fapp%2Fpage%3Fx%3D1");
     let r = e.app.get("/api/data").await;
@@ -543,22 +535,11 @@ async fn login_starts_are_rate_limited_per_client() {
 #[tokio::test]
 async fn proxy_carries_websockets_for_signed_in_users() {
     use futures_util::{SinkExt as _, StreamExt as _};
-    use std::net::SocketAddr;
     use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest as _};
     let mut e = env_with("", true).await;
     logged_in(&mut e).await;
     let cookie: Vec<String> = e.app.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = e.gw.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let addr = common::serve(e.gw.router()).await;
     let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
     req.headers_mut()
         .insert("cookie", cookie.join("; ").parse().unwrap());

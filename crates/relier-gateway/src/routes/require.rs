@@ -13,6 +13,7 @@ use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
 use crate::session::{Authed, authenticate};
 use crate::state::AppState;
+use relier_store::StoreError;
 
 /// What to answer a request without a session.
 #[derive(Debug, Clone, Copy)]
@@ -48,15 +49,15 @@ pub async fn require_session(
             count(CheckResult::Unauthorized);
             Err(unauthenticated(state, headers, missing))
         }
-        Err(e) => {
-            count(CheckResult::Error);
-            tracing::error!(error = ?e.to_string(), "session lookup failed");
-            Err(json_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-            ))
-        }
+        Err(e) => Err(store_failed(&e, count)),
     }
+}
+
+/// 503 when the store fails.
+fn store_failed(e: &StoreError, count: impl Fn(CheckResult)) -> Response {
+    count(CheckResult::Error);
+    tracing::error!(error = ?e.to_string(), "session lookup failed");
+    json_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
 }
 
 /// A request for `target` (path and query): `Ok(None)` for a `skip_auth` path without a
@@ -76,14 +77,7 @@ pub async fn admit(
                     count(CheckResult::Ok);
                     Ok(a)
                 }
-                Err(e) => {
-                    count(CheckResult::Error);
-                    tracing::error!(error = ?e.to_string(), "session lookup failed");
-                    Err(json_error(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "temporarily_unavailable",
-                    ))
-                }
+                Err(e) => Err(store_failed(&e, count)),
             };
         }
         PathDecision::Protected(policies) => policies,

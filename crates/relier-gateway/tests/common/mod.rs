@@ -142,10 +142,36 @@ impl OneShot {
         }
     }
 
+    /// A browser navigation (`Accept: text/html`) to `uri`.
+    pub async fn navigate(&mut self, uri: &str) -> Response<Body> {
+        self.send(
+            Request::get(uri)
+                .header(header::ACCEPT, "text/html,application/xhtml+xml")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn get(&mut self, uri: &str) -> Response<Body> {
         self.send(Request::get(uri).body(Body::empty()).unwrap())
             .await
     }
+}
+
+/// Serves `router` on an ephemeral loopback port (with the peer address as `ConnectInfo`).
+pub async fn serve(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
 }
 
 /// The body of a response as text.
