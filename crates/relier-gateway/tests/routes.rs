@@ -31,6 +31,11 @@ struct Env {
 }
 
 async fn env_with(extra: &str, upstream: bool) -> Env {
+    env_full(extra, upstream, "").await
+}
+
+/// `extra` goes at the top level, `provider` into the `[[providers]]` table.
+async fn env_full(extra: &str, upstream: bool, provider: &str) -> Env {
     let op = BadOp::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (up, task) = if upstream {
@@ -55,6 +60,7 @@ display_name = "<script>alert(1)</script> Bad & Co"
 issuer = "{iss}"
 client_id = "{CLIENT_ID}"
 client_secret = "s3cret-s3cret"
+{provider}
 "#,
         db = dir.path().join("g.db").display(),
         iss = op.issuer(),
@@ -277,6 +283,36 @@ async fn callback_errors_render_a_page_with_a_correlation_id_only() {
         m.contains("relier_logins_total{provider=\"bad\",outcome=\"expired\"} 2"),
         "{m}"
     );
+}
+
+/// OIDC Core §3.1.2.1 / §3.1.3.7 (13): a provider's `max_age` goes with every login, and the
+/// ID token must then carry an auth_time no older than that.
+#[tokio::test]
+async fn provider_max_age_is_sent_and_auth_time_required() {
+    let mut e = env_full("", false, "max_age = \"5m\"").await;
+    let r = e.app.get("/auth/login/bad").await;
+    let auth = url::Url::parse(&loc(&r)).unwrap();
+    assert!(
+        auth.query_pairs()
+            .any(|(k, v)| k == "max_age" && v == "300"),
+        "{auth}"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for auth_time in [None, Some(serde_json::json!(now - 3600))] {
+        e.op.set(Misbehavior {
+            claims: vec![("auth_time".into(), auth_time.clone())],
+            ..Default::default()
+        });
+        let r = login(&mut e, "/app").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{auth_time:?}");
+        assert!(!e.app.jar.contains_key("relier_session"), "{auth_time:?}");
+    }
+    e.op.set(Misbehavior::default());
+    logged_in(&mut e).await;
+    assert!(e.app.jar.contains_key("relier_session"));
 }
 
 #[tokio::test]
