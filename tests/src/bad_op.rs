@@ -84,6 +84,8 @@ struct Inner {
     nonce: Mutex<Option<String>>,
     counters: Counters,
     publish_second_rsa: Mutex<bool>,
+    /// Keys added by [`BadOp::rotate_key`], published; the newest signs ID tokens.
+    rotated: Mutex<Vec<SigningKey>>,
 }
 
 /// A running misbehaving OP.
@@ -123,6 +125,7 @@ impl BadOp {
             nonce: Mutex::new(None),
             counters: Counters::default(),
             publish_second_rsa: Mutex::new(false),
+            rotated: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -154,6 +157,19 @@ impl BadOp {
         if let Ok(mut p) = self.inner.publish_second_rsa.lock() {
             *p = yes;
         }
+    }
+
+    /// Rotate the OP's signing key: a new RSA key with a new kid is published and signs the ID
+    /// tokens from now on. Returns its kid.
+    pub fn rotate_key(&self) -> anyhow::Result<String> {
+        let mut rotated = self
+            .inner
+            .rotated
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let kid = format!("rsa-rotated-{}", rotated.len() + 1);
+        rotated.push(SigningKey::generate(Algorithm::RS256, None)?.with_kid(kid.clone()));
+        Ok(kid)
     }
 
     /// Token endpoint calls so far.
@@ -202,6 +218,9 @@ async fn jwks(State(s): State<Arc<Inner>>) -> Response {
         if let Ok(j) = k.public_jwk() {
             keys.push(j);
         }
+    }
+    if let Ok(rotated) = s.rotated.lock() {
+        keys.extend(rotated.iter().filter_map(|k| k.public_jwk().ok()));
     }
     if s.publish_second_rsa.lock().map(|p| *p).unwrap_or(false)
         && let Ok(j) = s.rsa2.public_jwk()
@@ -288,8 +307,14 @@ fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
     let signed = |key: &SigningKey, header: &jws::Header| {
         jws::sign_compact(header, payload.as_bytes(), key, &rng)
     };
+    let current = s
+        .rotated
+        .lock()
+        .ok()
+        .and_then(|r| r.last().cloned())
+        .unwrap_or_else(|| s.rsa.clone());
     Ok(match b.signing {
-        Signing::Normal => signed(&s.rsa, &header)?,
+        Signing::Normal => signed(&current, &header)?,
         Signing::Unsigned => format!(
             "{}.{}.",
             relier_jose::b64::encode(br#"{"alg":"none"}"#),

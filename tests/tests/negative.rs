@@ -10,22 +10,43 @@
     reason = "tests"
 )]
 
+use relier::core::UnixTime;
 use relier::core::authorize::CallbackParams;
+use relier::core::jwks::{
+    DEFAULT_REFETCH_INTERVAL_SECS, DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS,
+};
 use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
-use relier::{Error, HttpClient, RelyingParty};
+use relier::{Clock, Error, HttpClient, RelyingParty, SystemClock};
 use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior, Signing};
 use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
 
 async fn rp(op: &BadOp) -> Result<RelyingParty, Error> {
+    rp_with_clock(op, Arc::new(SystemClock)).await
+}
+
+async fn rp_with_clock(op: &BadOp, clock: Arc<dyn Clock>) -> Result<RelyingParty, Error> {
     let http = HttpClient::new(&Default::default())?;
     let issuer = IssuerUrl::new(op.issuer())?;
     let md = relier::discover(&http, &issuer).await?;
     let auth = ClientAuth::client_secret_basic(ClientId::new(CLIENT_ID)?, Secret::new("s3cret"));
     Ok(RelyingParty::builder(http, md, auth)
         .redirect_uri(RedirectUrl::new(REDIRECT)?)
+        .clock(clock)
         .build())
+}
+
+/// The system clock moved forward by a number of seconds the test sets.
+#[derive(Debug, Default)]
+struct AheadClock(AtomicU64);
+
+impl Clock for AheadClock {
+    fn now(&self) -> UnixTime {
+        UnixTime(SystemClock.now().0 + self.0.load(Ordering::SeqCst))
+    }
 }
 
 /// Authorization request → the OP's immediate redirect → callback → token → userinfo.
@@ -411,6 +432,58 @@ async fn refetch_is_rate_limited() {
     }
     // five unknown kids within the refetch interval: one initial fetch + one refetch
     assert_eq!(op.jwks_calls(), 2);
+}
+
+/// OIDC Core §10.1.1: the OP rotates twice within the JWKS refetch cool-down. An ID token from
+/// the token endpoint (TLS to the OP, client authenticated) refetches again once the short
+/// token-endpoint interval has passed, so the second login after the second rotation works; a
+/// logout token (anyone can post one) with an unknown kid still waits out the cool-down.
+#[tokio::test]
+async fn second_op_rotation_within_the_cool_down() {
+    let op = BadOp::start().await.unwrap();
+    let clock = Arc::new(AheadClock::default());
+    let rp = rp_with_clock(&op, clock.clone()).await.unwrap();
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1);
+    op.rotate_key().unwrap();
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 2, "the first rotation refetched");
+    op.rotate_key().unwrap();
+    // Past the token-endpoint interval, well inside the cool-down.
+    clock.0.store(
+        DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS + 1,
+        Ordering::SeqCst,
+    );
+    const { assert!(DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS + 1 < DEFAULT_REFETCH_INTERVAL_SECS) };
+    let rogue = relier::jose::SigningKey::generate(relier::jose::Algorithm::RS256, None)
+        .unwrap()
+        .with_kid("rsa-rotated-3");
+    let now = clock.now().0;
+    let claims = json!({
+        "iss": op.issuer(), "aud": CLIENT_ID, "iat": now, "jti": "j1", "sid": "s1",
+        "events": { relier::core::logout::BACKCHANNEL_LOGOUT_EVENT: {} },
+    });
+    let header = relier::jose::jws::Header {
+        typ: Some("logout+jwt".into()),
+        ..Default::default()
+    };
+    let logout = relier::jose::jws::sign_compact(
+        &header,
+        claims.to_string().as_bytes(),
+        &rogue,
+        &aws_lc_rs::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let err = rp.validate_logout_token(&logout).await.unwrap_err();
+    assert!(err.to_string().contains("rsa-rotated-3"), "{err}");
+    assert_eq!(
+        op.jwks_calls(),
+        2,
+        "a logout token refetched in the cool-down"
+    );
+    let second = login(&rp).await.unwrap();
+    assert_eq!(second["sub"], "alice");
+    assert_eq!(op.jwks_calls(), 3, "the second rotation refetched");
 }
 
 #[tokio::test]

@@ -399,6 +399,26 @@ async fn import_a_registration_response_then_login() {
         run.stderr
     );
 
+    // RFC 7592 §3: a registration_client_uri off the OP's origin would receive the
+    // registration access token: the import is refused and nothing is stored.
+    let mut foreign = response.clone();
+    foreign["registration_client_uri"] = json!("https://rcu.evil.example/reg/c1");
+    let file = common::write(&ctx.dir, "foreign.json", &foreign.to_string());
+    let run = ctx
+        .run(&format!(
+            "providers import foreign --issuer {} --registration-response {file}",
+            op.issuer
+        ))
+        .await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("rcu.evil.example") && run.stderr.contains("not on the OP's origin"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(rat), "{}", run.stderr);
+    assert!(ctx.run("providers show foreign").await.code != 0);
+
     // unregister deletes the client at the OP: the old token no longer reads it.
     ctx.ok("providers unregister imp").await;
     let read = http.get(rcu).bearer_auth(rat).send().await.unwrap();

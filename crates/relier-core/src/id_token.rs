@@ -521,7 +521,9 @@ impl IdTokenValidator {
     }
 
     /// Validate an ID token returned by a refresh (OIDC Core §12.2): all of §3.1.3.7 except the
-    /// nonce, then iss, sub, aud and azp unchanged and auth_time unchanged if present.
+    /// nonce, then iss, sub, aud and azp unchanged, auth_time unchanged if present, and a nonce,
+    /// if present, the original's. The one §12.2 check: the gateway's session refresh and
+    /// `relier token refresh --id-token-file` both reach it through `RelyingParty::refresh`.
     pub fn validate_refreshed(
         &self,
         token: &str,
@@ -564,6 +566,18 @@ impl IdTokenValidator {
             && before != after
         {
             return changed("auth_time", before.to_string(), after.to_string());
+        }
+        // §12.2 (errata set 2): a refreshed ID token SHOULD NOT carry a nonce; if it does, it
+        // MUST be the one of the original ID token. The values stay out of the message.
+        if let Some(after) = &n.nonce
+            && original.nonce.as_deref() != Some(after.as_str())
+        {
+            let (before, after) = if original.nonce.is_some() {
+                ("the original nonce", "another nonce")
+            } else {
+                ("absent", "a nonce")
+            };
+            return changed("nonce", before.to_owned(), after.to_owned());
         }
         Ok(new)
     }

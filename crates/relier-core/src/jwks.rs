@@ -142,16 +142,38 @@ impl KeySet {
     }
 }
 
+/// Where a token whose key is unknown came from: decides how soon it may refetch the JWKS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySource {
+    /// The token endpoint's response (code exchange, refresh): TLS to the OP, the client
+    /// authenticated. An unknown `kid` there means the OP rotated its keys (OIDC Core
+    /// §10.1.1), so it may refetch within the cool-down, at most once per the shorter
+    /// token-endpoint interval.
+    TokenEndpoint,
+    /// Anything an attacker can hand the RP — back-channel logout tokens, front-channel or
+    /// JARM responses, ID tokens supplied by a caller, signed UserInfo: the full cool-down.
+    Untrusted,
+}
+
 /// Rate limit for JWKS refetches triggered by unknown keys, so that a stream of tokens with
-/// random `kid`s cannot make the RP hammer the OP.
+/// random `kid`s cannot make the RP hammer the OP. One clock for every refetch: an untrusted
+/// token refetches at most once per cool-down, a token-endpoint one at most once per the
+/// (much shorter) token-endpoint interval since the last refetch of either kind.
 #[derive(Debug, Clone)]
 pub struct RefetchGate {
     min_interval_secs: u64,
+    token_endpoint_interval_secs: u64,
     last_refetch: Option<UnixTime>,
 }
 
-/// Default minimum interval between refetches.
+/// Default minimum interval between refetches (the cool-down).
 pub const DEFAULT_REFETCH_INTERVAL_SECS: u64 = 30;
+
+/// Default minimum interval between refetches for ID tokens from the token endpoint: short
+/// enough that a second OP rotation within the cool-down costs logins seconds, not the
+/// cool-down; long enough that a flood of logins cannot hammer the OP.
+pub const DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS: u64 = 5;
 
 impl Default for RefetchGate {
     fn default() -> Self {
@@ -160,19 +182,34 @@ impl Default for RefetchGate {
 }
 
 impl RefetchGate {
-    /// A gate allowing one refetch per `min_interval_secs`.
+    /// A gate allowing one refetch per `min_interval_secs`, and token-endpoint refetches
+    /// [`DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS`] apart (never more often than untrusted).
     pub fn new(min_interval_secs: u64) -> Self {
         Self {
             min_interval_secs,
+            token_endpoint_interval_secs: DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS
+                .min(min_interval_secs),
             last_refetch: None,
         }
     }
 
-    /// If a refetch is allowed now, record it and return true.
-    pub fn try_acquire(&mut self, now: UnixTime) -> bool {
+    /// The minimum interval for [`KeySource::TokenEndpoint`] refetches (capped at the
+    /// cool-down).
+    #[must_use]
+    pub fn with_token_endpoint_interval(mut self, secs: u64) -> Self {
+        self.token_endpoint_interval_secs = secs.min(self.min_interval_secs);
+        self
+    }
+
+    /// If a refetch for a token from `source` is allowed now, record it and return true.
+    pub fn try_acquire(&mut self, now: UnixTime, source: KeySource) -> bool {
+        let interval = match source {
+            KeySource::TokenEndpoint => self.token_endpoint_interval_secs,
+            KeySource::Untrusted => self.min_interval_secs,
+        };
         let allowed = match self.last_refetch {
             None => true,
-            Some(last) => now.0.saturating_sub(last.0) >= self.min_interval_secs,
+            Some(last) => now.0.saturating_sub(last.0) >= interval,
         };
         if allowed {
             self.last_refetch = Some(now);
@@ -253,9 +290,42 @@ mod tests {
     #[test]
     fn gate_limits_refetches() {
         let mut g = RefetchGate::new(30);
-        assert!(g.try_acquire(UnixTime(100)));
-        assert!(!g.try_acquire(UnixTime(110)));
-        assert!(!g.try_acquire(UnixTime(129)));
-        assert!(g.try_acquire(UnixTime(130)));
+        assert!(g.try_acquire(UnixTime(100), KeySource::Untrusted));
+        assert!(!g.try_acquire(UnixTime(110), KeySource::Untrusted));
+        assert!(!g.try_acquire(UnixTime(129), KeySource::Untrusted));
+        assert!(g.try_acquire(UnixTime(130), KeySource::Untrusted));
+    }
+
+    /// OIDC Core §10.1.1: an unknown kid from the token endpoint is an OP rotation, so a second
+    /// rotation inside the cool-down refetches — bounded by the token-endpoint interval — while
+    /// untrusted tokens keep the whole cool-down.
+    #[test]
+    fn token_endpoint_refetches_within_the_cool_down_bounded() {
+        let mut g = RefetchGate::new(30);
+        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint));
+        // A flood of logins right after: no refetch until the token-endpoint interval passed.
+        for t in 100..105 {
+            assert!(!g.try_acquire(UnixTime(t), KeySource::TokenEndpoint), "{t}");
+        }
+        // A logout token with an unknown kid inside the cool-down: still refused.
+        assert!(!g.try_acquire(UnixTime(105), KeySource::Untrusted));
+        // The second rotation, 5 s later, well inside the 30 s cool-down.
+        assert!(g.try_acquire(UnixTime(105), KeySource::TokenEndpoint));
+        assert!(!g.try_acquire(UnixTime(120), KeySource::Untrusted));
+        assert!(g.try_acquire(UnixTime(135), KeySource::Untrusted));
+        // An untrusted refetch holds token-endpoint ones back only for their own interval.
+        assert!(!g.try_acquire(UnixTime(139), KeySource::TokenEndpoint));
+        assert!(g.try_acquire(UnixTime(140), KeySource::TokenEndpoint));
+    }
+
+    #[test]
+    fn token_endpoint_interval_never_exceeds_the_cool_down() {
+        let mut g = RefetchGate::new(2).with_token_endpoint_interval(10);
+        assert!(g.try_acquire(UnixTime(100), KeySource::Untrusted));
+        assert!(g.try_acquire(UnixTime(102), KeySource::TokenEndpoint));
+        let mut g = RefetchGate::new(30).with_token_endpoint_interval(1);
+        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint));
+        assert!(g.try_acquire(UnixTime(101), KeySource::TokenEndpoint));
+        assert!(!g.try_acquire(UnixTime(101), KeySource::Untrusted));
     }
 }

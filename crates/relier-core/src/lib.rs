@@ -42,7 +42,7 @@ pub use authorize::{AuthorizationParams, CallbackError, CallbackParams, PendingL
 pub use client_auth::{AssertionAudience, AuthMethod, ClientAuth, ClientAuthError};
 pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use id_token::{IdTokenClaims, IdTokenError, IdTokenValidator, VerifiedIdToken};
-pub use jwks::{KeySet, RefetchGate};
+pub use jwks::{KeySet, KeySource, RefetchGate};
 pub use secret::Secret;
 pub use token::{TokenError, TokenResponse};
 pub use types::{ClientId, IssuerUrl, Nonce, PkceVerifier, RedirectUrl, State, UnixTime};

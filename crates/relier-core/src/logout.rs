@@ -13,6 +13,9 @@ use crate::types::{ClientId, UnixTime};
 /// Back-Channel Logout 1.0 §2.4: the event member a logout token MUST carry.
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
+/// Back-Channel Logout 1.0 §2.4: the explicit type a logout token's `typ` header carries.
+pub const LOGOUT_TOKEN_TYPE: &str = "logout+jwt";
+
 /// Logout tokens older than this are refused (Back-Channel Logout §2.6 (6): "MAY reject ... iat too far away").
 pub const MAX_LOGOUT_TOKEN_AGE_SECS: u64 = 300;
 
@@ -49,6 +52,10 @@ pub enum LogoutTokenError {
     /// Signature, algorithm or structure (§2.6 (3)–(4)).
     #[error("logout_token: {0}")]
     Jwt(#[from] JwtError),
+    /// §2.4: a `typ` header other than `logout+jwt` (explicit typing, RFC 8725 §3.11): the
+    /// token was issued as another kind of JWT.
+    #[error("logout_token: typ {typ:?} is not {LOGOUT_TOKEN_TYPE}")]
+    WrongType { typ: String },
     /// §2.6 (5): iss.
     #[error("logout_token: iss mismatch: expected {expected}, got {got}")]
     IssuerMismatch { expected: String, got: String },
@@ -95,6 +102,15 @@ pub fn validate_logout_token(
     now: UnixTime,
 ) -> Result<LogoutRequest, LogoutTokenError> {
     let jwt = verify_jwt(token, keys, validator.policy())?;
+    // §2.4: a typ, when present, must be logout+jwt, so that no other JWT of the OP (an ID
+    // token, an access token) can be replayed as a logout token.
+    if let Some(typ) = jwt.header.typ.as_deref()
+        && !is_logout_type(typ)
+    {
+        return Err(LogoutTokenError::WrongType {
+            typ: typ.to_owned(),
+        });
+    }
     let c: Map<String, Value> = jwt.claims;
     let s = |k: &'static str| c.get(k).and_then(Value::as_str);
     let iss = s("iss").ok_or(LogoutTokenError::InvalidClaim { claim: "iss" })?;
@@ -149,6 +165,15 @@ pub fn validate_logout_token(
     Ok(LogoutRequest { sid, sub, jti })
 }
 
+/// RFC 7515 §4.1.9: media types compare case-insensitively, and `application/` may be omitted.
+fn is_logout_type(typ: &str) -> bool {
+    let bare = match typ.get(..12) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("application/") => typ.get(12..),
+        _ => Some(typ),
+    };
+    bare.is_some_and(|t| t.eq_ignore_ascii_case(LOGOUT_TOKEN_TYPE))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,10 +206,22 @@ mod tests {
     }
 
     fn run(claims: &Value, key: Option<&SigningKey>) -> Result<LogoutRequest, LogoutTokenError> {
+        run_typed(claims, key, None)
+    }
+
+    fn run_typed(
+        claims: &Value,
+        key: Option<&SigningKey>,
+        typ: Option<&str>,
+    ) -> Result<LogoutRequest, LogoutTokenError> {
         let (k, keys, v, cid) = setup();
         let key = key.unwrap_or(&k);
+        let header = jws::Header {
+            typ: typ.map(str::to_owned),
+            ..Default::default()
+        };
         let t = jws::sign_compact(
-            &jws::Header::default(),
+            &header,
             claims.to_string().as_bytes(),
             key,
             &SystemRandom::new(),
@@ -278,6 +315,38 @@ mod tests {
             run(&good(), Some(&rs)),
             Err(LogoutTokenError::Jwt(JwtError::AlgorithmMismatch { .. }))
         ));
+    }
+
+    /// Back-Channel Logout 1.0 §2.4 (explicit typing): typ, when present, is logout+jwt,
+    /// compared as a media type (RFC 7515 §4.1.9).
+    #[test]
+    fn typ_when_present_must_be_logout_jwt() {
+        for ok in [
+            None,
+            Some("logout+jwt"),
+            Some("Logout+JWT"),
+            Some("application/logout+jwt"),
+            Some("APPLICATION/logout+jwt"),
+        ] {
+            assert!(run_typed(&good(), None, ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "JWT",
+            "jwt",
+            "at+jwt",
+            "secevent+jwt",
+            "application/jwt",
+            "",
+            "logout+jwt; v=1",
+            " logout+jwt",
+            "text/logout+jwt",
+            "application/",
+        ] {
+            match run_typed(&good(), None, Some(bad)) {
+                Err(LogoutTokenError::WrongType { typ }) => assert_eq!(typ, bad),
+                other => panic!("typ {bad:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use url::Url;
 
+use crate::discovery::ProviderMetadata;
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES, Method, TlsIdentity};
 use crate::secret::Secret;
 use crate::types::ClientId;
@@ -94,6 +96,18 @@ pub enum RegistrationError {
     /// Metadata conflicts (e.g. both jwks and jwks_uri).
     #[error("registration: invalid metadata: {0}")]
     InvalidMetadata(&'static str),
+    /// RFC 7592 §1.1 / §3: the `registration_client_uri` is not on the OP's origin (the
+    /// registration endpoint's or the issuer's, or for a read/update answer the one in use), so
+    /// the registration access token would be sent elsewhere.
+    #[error(
+        "registration: registration_client_uri {registration_client_uri} is not on the OP's origin ({allowed}): refused, the registration access token is never sent there"
+    )]
+    ForeignClientUri {
+        /// The URI the response named.
+        registration_client_uri: String,
+        /// The origins it may be on, comma-separated.
+        allowed: String,
+    },
 }
 
 /// RFC 7591 §3.2.1 / RFC 7592 §3 response. Secrets are split out of [`Self::metadata`].
@@ -120,6 +134,54 @@ impl fmt::Debug for RegistrationResponse {
             .field("has_client_secret", &self.client_secret.is_some())
             .field("registration_client_uri", &self.registration_client_uri)
             .finish_non_exhaustive()
+    }
+}
+
+impl RegistrationResponse {
+    /// RFC 7592 §3: the registration access token is presented at `registration_client_uri`,
+    /// so a registration response (RFC 7591 §3.2.1) may only name a URI on the OP's origin —
+    /// the registration endpoint's or the issuer's (same scheme, host and port).
+    ///
+    /// # Errors
+    /// [`RegistrationError::ForeignClientUri`].
+    pub fn check_client_uri(&self, op: &ProviderMetadata) -> Result<(), RegistrationError> {
+        let allowed: Vec<&str> = op
+            .registration_endpoint
+            .as_deref()
+            .into_iter()
+            .chain([op.issuer.as_str()])
+            .collect();
+        self.check_client_uri_on(&allowed)
+    }
+
+    /// RFC 7592 §2.1–2.2: a read or update answer may move the client configuration endpoint,
+    /// but only within the origin of the one in use (`current`).
+    ///
+    /// # Errors
+    /// [`RegistrationError::ForeignClientUri`].
+    pub fn check_client_uri_moved(&self, current: &str) -> Result<(), RegistrationError> {
+        self.check_client_uri_on(&[current])
+    }
+
+    fn check_client_uri_on(&self, allowed: &[&str]) -> Result<(), RegistrationError> {
+        let Some(uri) = &self.registration_client_uri else {
+            return Ok(());
+        };
+        let origin = |u: &str| Url::parse(u).ok().map(|u| u.origin());
+        let ok = origin(uri).is_some_and(|o| {
+            o.is_tuple() && allowed.iter().any(|a| origin(a).as_ref() == Some(&o))
+        });
+        if ok {
+            return Ok(());
+        }
+        let allowed = allowed
+            .iter()
+            .filter_map(|a| origin(a).map(|o| o.ascii_serialization()))
+            .collect::<Vec<_>>();
+        Err(RegistrationError::ForeignClientUri {
+            registration_client_uri: uri.clone(),
+            allowed: allowed.join(", "),
+        })
     }
 }
 
@@ -386,6 +448,88 @@ mod tests {
         );
         let e = parse_response(&resp(401, "")).unwrap_err();
         assert!(e.to_string().contains("initial access token"));
+    }
+
+    fn registered(uri: &str) -> RegistrationResponse {
+        let body = serde_json::json!({"client_id": "c1", "registration_client_uri": uri});
+        parse_response(&resp(201, &body.to_string())).unwrap()
+    }
+
+    fn op(issuer: &str, registration_endpoint: Option<&str>) -> ProviderMetadata {
+        let mut md = serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/auth"),
+            "token_endpoint": format!("{issuer}/token"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        });
+        if let Some(r) = registration_endpoint {
+            md["registration_endpoint"] = serde_json::json!(r);
+        }
+        let issuer = crate::types::IssuerUrl::new(issuer).unwrap();
+        ProviderMetadata::from_json(&issuer, md.to_string().as_bytes()).unwrap()
+    }
+
+    /// RFC 7592 §3: the registration access token goes to registration_client_uri, which must
+    /// be on the OP's origin (the registration endpoint's or the issuer's).
+    #[test]
+    fn client_uri_on_the_op_origin_only() {
+        let md = op(
+            "https://op.example.com",
+            Some("https://reg.example.com:8443/register"),
+        );
+        for ok in [
+            "https://op.example.com/reg/c1",
+            "https://op.example.com:443/other/c1",
+            "https://reg.example.com:8443/register/c1",
+        ] {
+            assert!(registered(ok).check_client_uri(&md).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://evil.example/reg/c1",
+            "https://op.example.com.evil.example/reg/c1",
+            "https://op.example.com:8443/reg/c1",
+            "https://reg.example.com/register/c1",
+            "https://user@evil.example/op.example.com/reg",
+        ] {
+            match registered(bad).check_client_uri(&md) {
+                Err(RegistrationError::ForeignClientUri {
+                    registration_client_uri,
+                    allowed,
+                }) => {
+                    assert_eq!(registration_client_uri, bad);
+                    assert_eq!(
+                        allowed,
+                        "https://reg.example.com:8443, https://op.example.com"
+                    );
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        // Without a registration endpoint (an imported registration), the issuer's origin.
+        let md = op("https://op.example.com", None);
+        assert!(
+            registered("https://op.example.com/reg/c1")
+                .check_client_uri(&md)
+                .is_ok()
+        );
+        assert!(
+            registered("https://reg.example.com:8443/register/c1")
+                .check_client_uri(&md)
+                .is_err()
+        );
+        // A read/update answer stays on the origin of the URI in use.
+        let r = registered("https://op.example.com/reg/new");
+        assert!(
+            r.check_client_uri_moved("https://op.example.com/reg/c1")
+                .is_ok()
+        );
+        assert!(
+            r.check_client_uri_moved("https://other.example.com/reg/c1")
+                .is_err()
+        );
     }
 
     #[test]

@@ -275,6 +275,11 @@ pub struct ProviderConfig {
     /// `prompt` sent with every login (e.g. `select_account`).
     #[serde(default)]
     pub prompt: Option<String>,
+    /// `max_age` sent with every login (OIDC Core §3.1.2.1): the OP re-authenticates a user
+    /// who signed in longer ago, and the ID token must then carry an `auth_time` no older
+    /// (§3.1.3.7 (13)); whole seconds.
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub max_age: Option<Duration>,
     /// Client assertion `aud`: `issuer` (default) or `endpoint`.
     #[serde(default)]
     pub assertion_audience: Option<String>,
@@ -474,8 +479,10 @@ client_id = "rp-basic"
 auth_method = "client_secret_basic"
 client_secret_env = "LOCAL_CLIENT_SECRET"
 scopes = ["openid", "profile", "email"]
+max_age = "1h"
 [[providers]]
 name = "bank"
+max_age = "90s"
 "#;
 
     #[test]
@@ -491,6 +498,8 @@ name = "bank"
         assert_eq!(c.providers.len(), 2);
         assert!(!c.providers[0].is_registry());
         assert!(c.providers[1].is_registry());
+        assert_eq!(c.providers[0].max_age, Some(Duration::from_secs(3600)));
+        assert_eq!(c.providers[1].max_age, Some(Duration::from_secs(90)));
         assert_eq!(c.headers["X-Relier-Groups"], "groups");
         assert_eq!(c.store_url(), "sqlite://x.db");
         assert!(!c.metrics, "metrics are off the public listener by default");
@@ -505,6 +514,14 @@ name = "bank"
         let e = Config::from_toml("public_url = \"https://x\"\n[session]\nidle_timeout = \"8\"")
             .unwrap_err();
         assert!(e.to_string().contains("missing unit"), "{e}");
+        let e = Config::from_toml(
+            "public_url = \"https://x\"\n[[providers]]\nname = \"a\"\nmax_age = \"soon\"",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("max_age"), "{e}");
+        let c =
+            Config::from_toml("public_url = \"https://x\"\n[[providers]]\nname = \"a\"").unwrap();
+        assert_eq!(c.providers[0].max_age, None);
     }
 
     #[test]

@@ -288,6 +288,9 @@ async fn build_one(
     let params = AuthorizationParams {
         scopes: spec.scopes,
         prompt: p.prompt.clone(),
+        // OIDC Core §3.1.2.1: sent with every login; the callback then requires a recent
+        // enough auth_time (§3.1.3.7 (13)), the pending login carrying the value sent.
+        max_age: p.max_age.map(|d| d.as_secs()),
         response_mode,
         extra: p
             .extra_params
@@ -400,8 +403,8 @@ async fn registry_spec(
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, par, ca_file, assertion_audience and extra_params may be set \
-             (everything else comes from the store)"
+             response_mode, prompt, max_age, par, ca_file, assertion_audience and extra_params \
+             may be set (everything else comes from the store)"
                 .into(),
         ));
     }

@@ -193,6 +193,36 @@ async fn callback_errors_render_a_page_with_a_correlation_id_only() {
     );
 }
 
+/// OIDC Core §3.1.2.1 / §3.1.3.7 (13): a provider's `max_age` goes with every login, and the
+/// ID token must then carry an auth_time no older than that.
+#[tokio::test]
+async fn provider_max_age_is_sent_and_auth_time_required() {
+    let mut e = common::bad_env::build_with_tail("max_age = \"5m\"").await;
+    let r = e.app.get("/auth/login/bad").await;
+    let auth = url::Url::parse(&loc(&r)).unwrap();
+    assert!(
+        auth.query_pairs()
+            .any(|(k, v)| k == "max_age" && v == "300"),
+        "{auth}"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for auth_time in [None, Some(serde_json::json!(now - 3600))] {
+        e.op.set(Misbehavior {
+            claims: vec![("auth_time".into(), auth_time.clone())],
+            ..Default::default()
+        });
+        let r = login(&mut e, "/app").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{auth_time:?}");
+        assert!(!e.app.jar.contains_key("relier_session"), "{auth_time:?}");
+    }
+    e.op.set(Misbehavior::default());
+    logged_in(&mut e).await;
+    assert!(e.app.jar.contains_key("relier_session"));
+}
+
 #[tokio::test]
 async fn form_post_callbacks_are_accepted() {
     let mut e = env().await;

@@ -9,7 +9,7 @@ use relier_core::discovery::Endpoint;
 use relier_core::http::HttpRequest;
 use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
 use relier_core::introspection::{self, TokenTypeHint};
-use relier_core::jwks::{KeySet, RefetchGate};
+use relier_core::jwks::{KeySet, KeySource, RefetchGate};
 use relier_core::par;
 use relier_core::token::{self, TokenError, TokenResponse};
 use relier_core::userinfo::{self, SignedUserInfo};
@@ -81,6 +81,7 @@ pub struct RelyingPartyBuilder {
     client_secret: Option<Secret>,
     clock_skew: Option<u64>,
     refetch_interval: Option<u64>,
+    token_endpoint_refetch_interval: Option<u64>,
     clock: Arc<dyn Clock>,
 }
 
@@ -121,6 +122,14 @@ impl RelyingPartyBuilder {
         self
     }
 
+    /// Minimum seconds between JWKS refetches for unknown keys in ID tokens straight from the
+    /// token endpoint (default 5, never more than [`Self::jwks_refetch_interval`]); see
+    /// [`KeySource`].
+    pub fn jwks_token_endpoint_refetch_interval(mut self, secs: u64) -> Self {
+        self.token_endpoint_refetch_interval = Some(secs);
+        self
+    }
+
     /// Replace the clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -157,10 +166,16 @@ impl RelyingPartyBuilder {
             jwks: Arc::new(Mutex::new(JwksCache {
                 keys: Arc::new(KeySet::empty()),
                 fetched_at: None,
-                gate: self
-                    .refetch_interval
-                    .map(RefetchGate::new)
-                    .unwrap_or_default(),
+                gate: {
+                    let gate = self
+                        .refetch_interval
+                        .map(RefetchGate::new)
+                        .unwrap_or_default();
+                    match self.token_endpoint_refetch_interval {
+                        Some(secs) => gate.with_token_endpoint_interval(secs),
+                        None => gate,
+                    }
+                },
             })),
             rng: SystemRandom::new(),
             clock: self.clock,
@@ -210,6 +225,7 @@ impl RelyingParty {
             client_secret: None,
             clock_skew: None,
             refetch_interval: None,
+            token_endpoint_refetch_interval: None,
             clock: Arc::new(SystemClock),
         }
     }
@@ -362,17 +378,32 @@ impl RelyingParty {
             max_age: pending.max_age,
             access_token: Some(&tokens.access_token),
         };
-        let id_token = self.validate_id_token(id_token.expose(), &expect).await?;
+        let id_token = self
+            .validate_id_token_from(KeySource::TokenEndpoint, id_token.expose(), &expect)
+            .await?;
         Ok(Login { tokens, id_token })
     }
 
     /// Validate an ID token, refetching the JWKS once (rate-limited) when its key is unknown.
+    /// The token may come from anywhere, so the refetch waits out the whole cool-down
+    /// ([`KeySource::Untrusted`]).
     pub async fn validate_id_token(
         &self,
         token: &str,
         expect: &Expectations<'_>,
     ) -> Result<VerifiedIdToken, Error> {
+        self.validate_id_token_from(KeySource::Untrusted, token, expect)
+            .await
+    }
+
+    async fn validate_id_token_from(
+        &self,
+        source: KeySource,
+        token: &str,
+        expect: &Expectations<'_>,
+    ) -> Result<VerifiedIdToken, Error> {
         self.with_op_keys(
+            source,
             |keys| self.validator.validate(token, keys, expect, self.now()),
             IdTokenError::is_refetchable,
         )
@@ -380,10 +411,11 @@ impl RelyingParty {
     }
 
     /// Run `check` against the OP's keys. When it fails because the signing key is unknown (the
-    /// OP rotated, OIDC Core §10.1.1), fetch the JWKS again — at most once per
-    /// [`RefetchGate`] interval — and run it once more: the one place that policy lives.
+    /// OP rotated, OIDC Core §10.1.1), fetch the JWKS again — as often as the [`RefetchGate`]
+    /// allows for a token from `source` — and run it once more: the one place that policy lives.
     async fn with_op_keys<T, E>(
         &self,
+        source: KeySource,
         check: impl Fn(&KeySet) -> Result<T, E>,
         refetchable: impl Fn(&E) -> bool,
     ) -> Result<T, Error>
@@ -392,7 +424,7 @@ impl RelyingParty {
     {
         let keys = self.keys(false).await?;
         match check(&keys) {
-            Err(e) if refetchable(&e) => match self.refetch_keys(&keys).await? {
+            Err(e) if refetchable(&e) => match self.refetch_keys(&keys, source).await? {
                 Some(fresh) => Ok(check(&fresh)?),
                 None => Err(e.into()),
             },
@@ -413,15 +445,20 @@ impl RelyingParty {
         Ok(cache.keys.clone())
     }
 
-    /// Keys newer than `seen`: the ones another task fetched in the meantime, else one refetch if
-    /// the gate allows; `None` when rate-limited.
-    async fn refetch_keys(&self, seen: &Arc<KeySet>) -> Result<Option<Arc<KeySet>>, Error> {
+    /// Keys newer than `seen`: the ones another task fetched in the meantime (concurrent
+    /// refetches coalesce under the lock), else one refetch if the gate allows for `source`;
+    /// `None` when rate-limited.
+    async fn refetch_keys(
+        &self,
+        seen: &Arc<KeySet>,
+        source: KeySource,
+    ) -> Result<Option<Arc<KeySet>>, Error> {
         let mut cache = self.jwks.lock().await;
         if !Arc::ptr_eq(&cache.keys, seen) {
             return Ok(Some(cache.keys.clone()));
         }
         let now = self.now();
-        if !cache.gate.try_acquire(now) {
+        if !cache.gate.try_acquire(now, source) {
             tracing::warn!(issuer = %self.metadata.issuer, "unknown signing key; JWKS refetch rate-limited");
             return Ok(None);
         }
@@ -467,6 +504,7 @@ impl RelyingParty {
         if resp.media_type().as_deref() == Some("application/jwt") {
             // §5.3.2 signed response: the OP's keys, with the same rotation handling as ID tokens.
             self.with_op_keys(
+                KeySource::Untrusted,
                 parse,
                 |e| matches!(e, relier_core::userinfo::UserInfoError::Jwt(j) if j.is_refetchable()),
             )
@@ -493,6 +531,7 @@ impl RelyingParty {
         let verified = match original {
             Some(orig) => {
                 self.with_op_keys(
+                    KeySource::TokenEndpoint,
                     |keys| {
                         self.validator.validate_refreshed(
                             raw.expose(),
@@ -512,7 +551,8 @@ impl RelyingParty {
                     max_age: None,
                     access_token: Some(&tokens.access_token),
                 };
-                self.validate_id_token(raw.expose(), &expect).await?
+                self.validate_id_token_from(KeySource::TokenEndpoint, raw.expose(), &expect)
+                    .await?
             }
         };
         Ok((tokens, Some(verified)))
@@ -525,7 +565,9 @@ impl RelyingParty {
         token: &str,
     ) -> Result<relier_core::logout::LogoutRequest, Error> {
         use relier_core::logout::{LogoutTokenError, validate_logout_token};
+        // Anyone can post a logout token: the full cool-down applies.
         self.with_op_keys(
+            KeySource::Untrusted,
             |keys| {
                 validate_logout_token(
                     token,

@@ -7,7 +7,9 @@ use relier_core::types::ClientId;
 
 use crate::{Error, HttpClient};
 
-/// Register a client at the OP's `registration_endpoint` (OIDC DCR §3.1, RFC 7591 §3.1).
+/// Register a client at the OP's `registration_endpoint` (OIDC DCR §3.1, RFC 7591 §3.1). A
+/// response whose `registration_client_uri` is not on the OP's origin is refused
+/// ([`registration::RegistrationError::ForeignClientUri`]).
 pub async fn register(
     http: &HttpClient,
     op: &ProviderMetadata,
@@ -20,10 +22,14 @@ pub async fn register(
         .ok_or(Error::MissingEndpoint("registration_endpoint"))?;
     let req = registration::register_request(endpoint, metadata, initial_access_token)?;
     let resp = http.send(req).await?;
-    Ok(registration::parse_response(&resp)?)
+    let registered = registration::parse_response(&resp)?;
+    // RFC 7592 §3: the registration access token only ever goes to the OP's origin.
+    registered.check_client_uri(op)?;
+    Ok(registered)
 }
 
-/// RFC 7592 §2.1: read the client's current registration.
+/// RFC 7592 §2.1: read the client's current registration (a `registration_client_uri` in the
+/// answer stays on the origin of the one used).
 pub async fn read(
     http: &HttpClient,
     registration_client_uri: &str,
@@ -32,10 +38,13 @@ pub async fn read(
     let resp = http
         .send(registration::read_request(registration_client_uri, token))
         .await?;
-    Ok(registration::parse_response(&resp)?)
+    let current = registration::parse_response(&resp)?;
+    current.check_client_uri_moved(registration_client_uri)?;
+    Ok(current)
 }
 
-/// RFC 7592 §2.2: replace the client's registration with `metadata`.
+/// RFC 7592 §2.2: replace the client's registration with `metadata` (a `registration_client_uri`
+/// in the answer stays on the origin of the one used).
 pub async fn update(
     http: &HttpClient,
     registration_client_uri: &str,
@@ -52,7 +61,9 @@ pub async fn update(
         metadata,
     )?;
     let resp = http.send(req).await?;
-    Ok(registration::parse_response(&resp)?)
+    let updated = registration::parse_response(&resp)?;
+    updated.check_client_uri_moved(registration_client_uri)?;
+    Ok(updated)
 }
 
 /// RFC 7592 §2.3: deregister.

@@ -556,6 +556,44 @@ fn refresh_keeps_iss_sub_aud() {
     assert!(refreshed(&other_iss).is_err());
 }
 
+/// OIDC Core §12.2 (errata set 2): a nonce in a refreshed ID token, when present, is the
+/// original's; a refreshed token without one is fine.
+#[test]
+fn refresh_keeps_the_nonce_when_present() {
+    let f = fixture();
+    let orig = check(&f, &sign(&f.key, &claims())).unwrap();
+    let refreshed = |c: &Value, original: &IdTokenClaims| {
+        f.validator.validate_refreshed(
+            &sign(&f.key, c),
+            &f.keys,
+            original,
+            None,
+            UnixTime(NOW + 10),
+        )
+    };
+    let mut same = claims();
+    same["iat"] = json!(NOW + 10);
+    assert!(refreshed(&same, orig.claims()).is_ok());
+    let mut other = same.clone();
+    other["nonce"] = json!("n-other");
+    let err = refreshed(&other, orig.claims()).unwrap_err();
+    assert!(
+        matches!(err, IdTokenError::RefreshChanged { claim: "nonce", .. }),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("n-other"), "{err}");
+    let mut none = same.clone();
+    none.as_object_mut().unwrap().remove("nonce");
+    assert!(refreshed(&none, orig.claims()).is_ok());
+    // An original without a nonce: a refreshed token may not bring one.
+    let plain = IdTokenClaims::of_validated_token(&sign(&f.key, &none)).unwrap();
+    assert!(refreshed(&none, &plain).is_ok());
+    assert!(matches!(
+        refreshed(&same, &plain),
+        Err(IdTokenError::RefreshChanged { claim: "nonce", .. })
+    ));
+}
+
 fn sign_text(key: &SigningKey, payload: &str) -> String {
     jws::sign_compact(
         &jws::Header::default(),

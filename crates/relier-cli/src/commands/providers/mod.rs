@@ -269,6 +269,9 @@ async fn import(store: &dyn Store, a: &ProvidersImportArgs) -> anyhow::Result<()
     })
     .with_context(|| format!("--registration-response {}", path.display()))?;
     let (_, md) = discover(&a.issuer, a.common.ca_file.as_deref()).await?;
+    // RFC 7592 §3: the stored registration access token would be sent to this URI.
+    resp.check_client_uri(&md)
+        .with_context(|| format!("--registration-response {}", path.display()))?;
     let mut record = record_from_response(&a.name, &a.issuer, resp, &a.common)?;
     record.provider_metadata = Some(Value::Object(md.raw));
     check_keys_known(store, &record).await?;

@@ -250,6 +250,14 @@ fn registration_error(e: relier::Error, iat_env: Option<&str>) -> anyhow::Error 
         ) => Some(*status),
         _ => None,
     };
+    if matches!(
+        &e,
+        relier::Error::Registration(RegistrationError::ForeignClientUri { .. })
+    ) {
+        return anyhow::Error::new(e).context(
+            "the OP registered a client but named a management endpoint off its origin: the client is not saved and stays registered at the OP",
+        );
+    }
     let hint = match (status, iat_env) {
         (Some(401), Some(var)) => Some(format!(
             "the OP refused the initial access token from ${var}"
