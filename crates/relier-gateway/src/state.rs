@@ -293,7 +293,9 @@ fn read_theme(path: &Path) -> Result<String, GatewayError> {
 #[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::PermissionsExt as _;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
+
+    use parking_lot::Mutex;
 
     use super::*;
 
@@ -303,7 +305,7 @@ mod tests {
 
     impl std::io::Write for Captured {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
+            self.0.lock().extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -335,7 +337,7 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             warn_lax_permissions(&StoreUrl::sqlite(&db), Some(&key));
         });
-        let logged = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let logged = String::from_utf8(out.0.lock().clone()).unwrap();
         assert_eq!(logged.lines().count(), 1, "{logged}");
         assert!(logged.contains("WARN"), "{logged}");
         assert!(
