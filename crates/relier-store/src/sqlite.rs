@@ -107,9 +107,9 @@ impl SqliteStore {
 
     /// Opens (creating the file, mode 0600, and its parent directories, 0700, if needed) the
     /// SQLite store at `url`, applies pending migrations, and verifies the master key against
-    /// the store's check value (writing it on a fresh store). With [`MasterKeySource::BesideDatabase`] the
-    /// key file `<db>.key` is read, or created for a store that has no check value yet; the
-    /// returned [`CreatedKeyFile`] says so, once.
+    /// the store's check value (writing it on a fresh store). With
+    /// [`MasterKeySource::BesideDatabase`] the key file `<db>.key` is read, or created for a
+    /// store that has no check value yet; the returned [`CreatedKeyFile`] says so, once.
     ///
     /// Does not advance the key lifecycle: call [`Store::advance_keys`] with the current time.
     ///
