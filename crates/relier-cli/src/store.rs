@@ -1,6 +1,7 @@
 //! Opening the store: the URL from `--store` / `RELIER_STORE`, the master key from
 //! `--master-key-file` / `RELIER_MASTER_KEY` / the key file beside the database; the master key
-//! is verified on open, then the key lifecycle is advanced to now.
+//! is verified on open (with a warning for store files that group or others may access), then
+//! the key lifecycle is advanced to now.
 
 use anyhow::Context as _;
 use relier_store::{MASTER_KEY_ENV, MasterKeySource, Store, StoreError};
@@ -46,6 +47,10 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<Opened> {
         .map_err(|e| open_error(e, url))?;
     if let Some(created) = created {
         output::note(&created.to_string());
+    }
+    // Issue 7, item 5: say so when group or others may read or write a store file.
+    for lax in relier_store::lax_permissions(url, args.master_key_file.as_deref()) {
+        output::note(&format!("warning: {lax}"));
     }
     let opened = Opened { store };
     match opened.advance_keys(now_secs()).await {

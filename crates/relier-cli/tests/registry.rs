@@ -566,3 +566,69 @@ async fn master_key_file_concurrency_and_wrong_key() {
     let db = std::fs::read(dir.path().join("relier.db")).unwrap();
     assert!(!db.windows(11).any(|w| w == b"PRIVATE KEY"));
 }
+
+/// Issue 7, item 5: under umask 022 the CLI creates the store's directory 0700 and the
+/// database, its `-wal`/`-shm` files and the master key file 0600; it warns (once per file,
+/// with the fix) about store files that group or others may read.
+#[cfg(unix)]
+#[tokio::test]
+async fn store_files_are_private_and_a_lax_one_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = data.join("relier.db");
+    let store = format!("sqlite://{}", db.display());
+    let cmd = |line: &str| {
+        let mut c = common::relier_umask_022();
+        c.arg("--store")
+            .arg(&store)
+            .args(line.split_whitespace())
+            .current_dir(dir.path());
+        c
+    };
+    let mode = |name: &str| {
+        let path = data.join(name);
+        std::fs::metadata(&path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    };
+
+    let run = run_cmd(cmd("keys generate --alg ES256"), "").await.ok();
+    assert!(
+        run.stderr.contains("created master key file"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert_eq!(mode(""), Some(0o700));
+    assert_eq!(mode("relier.db"), Some(0o600));
+    assert_eq!(mode("relier.db.key"), Some(0o600));
+    for name in ["relier.db-wal", "relier.db-shm"] {
+        // Present unless the last connection removed them on close.
+        assert!(matches!(mode(name), None | Some(0o600)), "{name}");
+    }
+
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = run_cmd(cmd("keys list"), "").await.ok();
+    let warnings: Vec<_> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("relier: warning: "))
+        .collect();
+    // The database first; SQLite gives the `-wal`/`-shm` it creates the database's mode.
+    assert!(
+        !warnings.is_empty() && warnings.iter().all(|w| w.contains("mode 0644")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        warnings[0].contains("store database") && warnings[0].contains("mode 0644"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        warnings[0].ends_with(&format!("chmod 600 {}", db.display())),
+        "{}",
+        run.stderr
+    );
+}

@@ -182,11 +182,28 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, GatewayError> {
         .filter(|s| !s.is_empty());
     let file = config.master_key_file.as_deref().map(|p| config.resolve(p));
     let (store, created) =
-        relier_store::open(&url, MasterKeySource::from_inputs(env, file)).await?;
+        relier_store::open(&url, MasterKeySource::from_inputs(env, file.clone())).await?;
     if let Some(created) = created {
         tracing::warn!("{created}");
     }
+    warn_lax_permissions(&url, file.as_deref());
     Ok(Arc::from(store))
+}
+
+/// One warning per existing store file (database, `-wal`, `-shm`, master key file) that group
+/// or others may read or write (issue 7, item 5): relier creates them 0600, but a store made
+/// by an older version, copied or restored from a backup may not be. Not an error: the
+/// operator may have reasons (a backup group); the warning says how to fix it.
+fn warn_lax_permissions(url: &StoreUrl, master_key_file: Option<&Path>) {
+    for file in relier_store::lax_permissions(url, master_key_file) {
+        tracing::warn!(
+            path = ?file.path,
+            mode = %format_args!("{:04o}", file.mode),
+            fix = ?file.fix(),
+            "{} is readable or writable by group or others",
+            file.kind
+        );
+    }
 }
 
 fn secs(d: std::time::Duration) -> u64 {
@@ -351,4 +368,66 @@ fn read_theme(path: &Path) -> Result<String, GatewayError> {
     }
     std::fs::read_to_string(path)
         .map_err(|e| GatewayError::Config(format!("theme_css {}: {e}", path.display())))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::sync::Arc;
+
+    use parking_lot::Mutex;
+
+    use super::*;
+
+    /// A log sink for one test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn lax_store_files_are_warned_about_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("relier.db");
+        let key = dir.path().join("master.key");
+        for (path, mode) in [(&db, 0o644), (&key, 0o600)] {
+            std::fs::write(path, b"").unwrap();
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let out = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(out.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            warn_lax_permissions(&StoreUrl::sqlite(&db), Some(&key));
+        });
+        let logged = String::from_utf8(out.0.lock().clone()).unwrap();
+        assert_eq!(logged.lines().count(), 1, "{logged}");
+        assert!(logged.contains("WARN"), "{logged}");
+        assert!(
+            logged.contains("store database is readable or writable by group or others"),
+            "{logged}"
+        );
+        assert!(logged.contains("mode=0644"), "{logged}");
+        assert!(
+            logged.contains(&format!("path={db:?}")) && logged.contains("fix=\"chmod 600 "),
+            "{logged}"
+        );
+    }
 }

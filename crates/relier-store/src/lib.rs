@@ -9,6 +9,9 @@
 //!   are encrypted with AES-256-GCM under a 32-byte [`MasterKey`], a fresh 96-bit
 //!   nonce per value, the row's identity as associated data. Every open verifies the master
 //!   key against a check value first ([`StoreError::WrongMasterKey`]).
+//! - **Private files**: the database (and so its `-wal`/`-shm` files), the master key file
+//!   and the directories created for them are owner-only (0600 / 0700) whatever the umask;
+//!   [`lax_permissions`] reports existing store files that group or others may access.
 //! - **No bearer value at rest**: sessions and login states are keyed by the SHA-256 of the
 //!   session id / `state` ([`session_id_hash`]), so a leaked database yields no usable cookie.
 //! - **Keys** follow `next` → `active` → `retired` → removed; the pure rules are in
@@ -41,6 +44,7 @@ mod error;
 pub mod lifecycle;
 mod master_key;
 mod model;
+mod private_files;
 mod session;
 mod sqlite;
 mod store;
@@ -56,6 +60,7 @@ pub use model::{
     JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, secret_expiry,
     validate_provider_name,
 };
+pub use private_files::{LaxFile, StoreFile, lax_permissions};
 pub use session::{LoginState, SessionRecord, session_id_hash};
 pub use sqlite::{BUSY_TIMEOUT, SqliteStore};
 pub use store::{KeyPolicy, Store};

@@ -21,6 +21,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
+use crate::private_files;
 
 /// The environment variable the CLI reads the master key from.
 pub const MASTER_KEY_ENV: &str = "RELIER_MASTER_KEY";
@@ -311,24 +312,6 @@ pub(crate) fn read_or_create_key_file(
     }
 }
 
-fn open_new_private(path: &Path) -> io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let file = options.open(path)?;
-    #[cfg(unix)]
-    {
-        // The umask can only remove bits; make sure of 0600 anyway.
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(file)
-}
-
 fn write_synced(mut file: fs::File, content: &[u8]) -> io::Result<()> {
     file.write_all(content)?;
     file.sync_all()
@@ -346,7 +329,7 @@ fn create_exclusive(path: &Path, content: &[u8]) -> io::Result<()> {
         nonce.iter().map(|b| format!("{b:02x}")).collect::<String>()
     ));
     let tmp = PathBuf::from(tmp_name);
-    let linked = open_new_private(&tmp)
+    let linked = private_files::create_new(&tmp)
         .and_then(|file| write_synced(file, content))
         .and_then(|()| fs::hard_link(&tmp, path));
     // Best effort: the temporary name is never used again.
@@ -359,7 +342,7 @@ fn create_exclusive(path: &Path, content: &[u8]) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
         // No hard links here (or no temporary file): create the file itself exclusively.
         Err(_) => {
-            let file = open_new_private(path)?;
+            let file = private_files::create_new(path)?;
             write_synced(file, content)?;
             sync_parent(path);
             Ok(())

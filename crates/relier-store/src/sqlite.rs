@@ -8,6 +8,8 @@
 //!   such transaction on open. sqlx's own migrator is not used: it applies migrations in
 //!   deferred transactions, so two processes opening a fresh store at once could both try to
 //!   apply the same migration.
+//! - Private files: the database file is created 0600 (its directories 0700) before SQLite
+//!   opens it, so the `-wal`/`-shm` files SQLite derives from it are 0600 too.
 
 mod gateway;
 
@@ -36,6 +38,7 @@ use crate::model::{
     JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, secret_expiry,
     validate_provider_name,
 };
+use crate::private_files;
 use crate::session::{LoginState, SessionRecord};
 use crate::store::{KeyPolicy, Store};
 use crate::url::StoreUrl;
@@ -102,11 +105,11 @@ impl SqliteStore {
         Self::open_with(url, source, KeyPolicy::default()).await
     }
 
-    /// Opens (creating the file and its parent directories if needed) the SQLite store at
-    /// `url`, applies pending migrations, and verifies the master key against the store's
-    /// check value (writing it on a fresh store). With [`MasterKeySource::BesideDatabase`] the
-    /// key file `<db>.key` is read, or created for a store that has no check value yet; the
-    /// returned [`CreatedKeyFile`] says so, once.
+    /// Opens (creating the file, mode 0600, and its parent directories, 0700, if needed) the
+    /// SQLite store at `url`, applies pending migrations, and verifies the master key against
+    /// the store's check value (writing it on a fresh store). With
+    /// [`MasterKeySource::BesideDatabase`] the key file `<db>.key` is read, or created for a
+    /// store that has no check value yet; the returned [`CreatedKeyFile`] says so, once.
     ///
     /// Does not advance the key lifecycle: call [`Store::advance_keys`] with the current time.
     ///
@@ -122,7 +125,8 @@ impl SqliteStore {
             return Err(unsupported_backend(url));
         };
         let given = blocking(move || resolve_given(&source)).await?;
-        create_parent_dir(&path)?;
+        let db = path.clone();
+        blocking(move || create_private_database(&db)).await?;
 
         let options = SqliteConnectOptions::new()
             .filename(&path)
@@ -206,12 +210,18 @@ fn unsupported_backend(url: &StoreUrl) -> StoreError {
     }
 }
 
-fn create_parent_dir(path: &Path) -> Result<(), StoreError> {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::db(format!("cannot create directory {}: {e}", dir.display()))),
-        _ => Ok(()),
+/// Creates the database's missing parent directories (0700) and the database file itself
+/// (0600) before SQLite opens it, so that its `-wal`, `-shm` and `-journal` files, which SQLite
+/// creates with the database file's mode, are private too (issue 7, item 5). An existing
+/// database keeps its mode ([`crate::lax_permissions`] reports a lax one).
+fn create_private_database(path: &Path) -> Result<(), StoreError> {
+    if let Some(dir) = path.parent() {
+        private_files::create_dir_all(dir).map_err(|e| {
+            StoreError::db(format!("cannot create directory {}: {e}", dir.display()))
+        })?;
     }
+    private_files::create_if_missing(path)
+        .map_err(|e| StoreError::db(format!("cannot create {}: {e}", path.display())))
 }
 
 /// Runs blocking work (key generation, key-file I/O) off the async executor.

@@ -60,7 +60,21 @@ impl Run {
 
 /// The `relier` binary with piped stdio, no RUST_LOG, no store settings inherited.
 pub fn relier() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_relier"));
+    prepared(Command::new(env!("CARGO_BIN_EXE_relier")))
+}
+
+/// As [`relier`], run with umask 022 (the usual default, under which a program's new files are
+/// group- and world-readable unless it asks otherwise), whatever the test runner's umask.
+#[cfg(unix)]
+pub fn relier_umask_022() -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_relier"));
+    prepared(c)
+}
+
+fn prepared(mut c: Command) -> Command {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
