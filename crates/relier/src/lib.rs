@@ -25,6 +25,7 @@
 //! ```
 
 mod client;
+pub mod credentials;
 mod error;
 pub mod http;
 pub mod registration;
