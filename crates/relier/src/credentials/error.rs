@@ -174,6 +174,20 @@ pub enum CredentialError {
     Recommend(#[from] RecommendError),
 }
 
+impl CredentialError {
+    /// The credential file that failed, if a file did.
+    pub fn file(&self) -> Option<CredentialFile> {
+        match self {
+            CredentialError::Unreadable { file, .. }
+            | CredentialError::TooLarge { file, .. }
+            | CredentialError::NotUtf8 { file, .. }
+            | CredentialError::EmptyFile { file, .. } => Some(*file),
+            CredentialError::InvalidKey { path: Some(_), .. } => Some(CredentialFile::PrivateKey),
+            _ => None,
+        }
+    }
+}
+
 fn key_origin(path: Option<&Path>) -> String {
     match path {
         Some(p) => format!("{} {}: ", CredentialFile::PrivateKey, p.display()),
