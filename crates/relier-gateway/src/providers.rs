@@ -8,18 +8,18 @@ mod credentials;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use relier::{HttpClient, HttpConfig, RelyingParty};
+use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials, CredentialSources};
+use relier::{HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
 use relier_core::{
     Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, ProviderMetadata,
-    RedirectUrl, Secret,
+    RedirectUrl,
 };
 use relier_jose::SigningKey;
 use relier_store::{JwksMode, Store};
 
-use crate::config::{Config, ProviderConfig, secret_override_env};
+use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
-use credentials::{http_config, parse_private_key, read_capped, secret_for};
 
 /// A configured provider.
 pub struct Provider {
@@ -39,7 +39,7 @@ impl std::fmt::Debug for Provider {
         f.debug_struct("Provider")
             .field("name", &self.name)
             .field("issuer", &self.tpl.metadata.issuer)
-            .field("method", &self.tpl.method)
+            .field("method", &self.tpl.auth.method)
             .field("store_key_alg", &self.store_key_alg)
             .finish_non_exhaustive()
     }
@@ -49,55 +49,39 @@ impl std::fmt::Debug for Provider {
 struct Template {
     http: HttpClient,
     metadata: ProviderMetadata,
-    client_id: ClientId,
-    method: AuthMethod,
-    secret: Option<Secret>,
-    static_key: Option<SigningKey>,
-    hmac_alg: Algorithm,
+    auth: ClientAuthSpec,
+    credentials: ClientCredentials,
     redirect: RedirectUrl,
     id_token_alg: Algorithm,
-    audience: AssertionAudience,
     par: bool,
 }
 
 impl Template {
-    fn client_auth(&self, key: Option<&SigningKey>) -> Result<ClientAuth, String> {
-        let cid = self.client_id.clone();
-        let secret = || {
-            self.secret
-                .clone()
-                .ok_or_else(|| format!("{} needs a client secret", self.method))
-        };
-        let auth = match self.method {
-            AuthMethod::ClientSecretBasic => ClientAuth::client_secret_basic(cid, secret()?),
-            AuthMethod::ClientSecretPost => ClientAuth::client_secret_post(cid, secret()?),
-            AuthMethod::ClientSecretJwt => {
-                ClientAuth::client_secret_jwt(cid, &secret()?, self.hmac_alg)
-                    .map_err(|e| e.to_string())?
+    /// The client authentication, signing with `key` (the store's active key) if given.
+    fn client_auth(&self, key: Option<&SigningKey>) -> Result<ClientAuth, relier::Error> {
+        let with_key;
+        let credentials = match key {
+            Some(key) => {
+                with_key = ClientCredentials {
+                    key: Some(key.clone()),
+                    ..self.credentials.clone()
+                };
+                &with_key
             }
-            AuthMethod::PrivateKeyJwt => {
-                let key = key
-                    .or(self.static_key.as_ref())
-                    .ok_or("private_key_jwt needs private_key or use_store_key = true")?;
-                ClientAuth::private_key_jwt(cid, key.clone()).map_err(|e| e.to_string())?
-            }
-            AuthMethod::TlsClientAuth => ClientAuth::tls_client_auth(cid),
-            AuthMethod::SelfSignedTlsClientAuth => ClientAuth::self_signed_tls_client_auth(cid),
-            AuthMethod::None => ClientAuth::none(cid),
-            other => return Err(format!("client authentication {other} is not supported")),
+            None => &self.credentials,
         };
-        Ok(auth.with_assertion_audience(self.audience))
+        Ok(creds::client_auth(&self.auth, credentials, &self.metadata)?.auth)
     }
 
-    fn build(&self, key: Option<&SigningKey>) -> Result<RelyingParty, String> {
-        let auth = self.client_auth(key)?;
-        let mut b = RelyingParty::builder(self.http.clone(), self.metadata.clone(), auth)
+    fn build(&self) -> Result<RelyingParty, relier::Error> {
+        let auth = self.client_auth(None)?;
+        Ok(self
+            .credentials
+            .relying_party(self.http.clone(), self.metadata.clone(), auth)
             .redirect_uri(self.redirect.clone())
-            .id_token_alg(self.id_token_alg);
-        if let Some(s) = &self.secret {
-            b = b.client_secret(s.clone());
-        }
-        Ok(b.build().with_pushed_authorization_requests(self.par))
+            .id_token_alg(self.id_token_alg)
+            .build()
+            .with_pushed_authorization_requests(self.par))
     }
 }
 
@@ -124,17 +108,14 @@ impl Provider {
 
     /// Switches to `key` (the store's active key) if its kid differs from the one in use.
     /// Returns whether the relying party was rebuilt.
-    pub fn install_key(&self, key: &SigningKey) -> Result<bool, String> {
+    pub fn install_key(&self, key: &SigningKey) -> Result<bool, relier::Error> {
         let kid = key.kid().map(str::to_owned);
         if kid.is_some() && *self.kid.lock() == kid {
             return Ok(false);
         }
         // Same client, new assertion key: the OP's JWKS cache carries over.
         let auth = self.tpl.client_auth(Some(key))?;
-        let rp = self
-            .rp()
-            .with_client_auth(auth)
-            .map_err(|e| e.to_string())?;
+        let rp = self.rp().with_client_auth(auth)?;
         *self.rp.write() = Arc::new(rp);
         *self.kid.lock() = kid.clone();
         tracing::info!(provider = %self.name, kid = ?kid, "client assertions now signed with the store's active key");
@@ -172,13 +153,20 @@ struct Spec {
     issuer: String,
     client_id: String,
     method: AuthMethod,
-    secret: Option<Secret>,
-    static_key: Option<SigningKey>,
-    store_key_alg: Option<Algorithm>,
+    sources: CredentialSources,
+    store_key: Option<StoreKey>,
     signing_alg: Option<Algorithm>,
     id_token_alg: Option<Algorithm>,
-    http: HttpConfig,
     scopes: Vec<String>,
+}
+
+/// The store key a private_key_jwt provider signs with.
+#[derive(Debug, Clone, Copy)]
+enum StoreKey {
+    /// An inline provider's `signing_alg`, else `keys.alg`.
+    Configured(Algorithm),
+    /// A registry provider's: by [`creds::registered_key_alg`] once the OP's metadata is known.
+    Registered(Option<Algorithm>),
 }
 
 /// The store key algorithms the inline and registry providers need (for key bootstrap).
@@ -191,8 +179,10 @@ pub async fn needed_store_algs(
     for p in &config.providers {
         let alg = if p.is_registry() {
             match store.get_provider(&p.name).await? {
+                // Without a registered algorithm the provider signs with an active key the OP
+                // accepts (creds::registered_key_alg); the bootstrap makes sure there is one.
                 Some(r) if r.auth_method == AuthMethod::PrivateKeyJwt => {
-                    Some(r.signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default))
+                    r.signing_alg.filter(|a| !a.is_hmac())
                 }
                 _ => None,
             }
@@ -238,44 +228,46 @@ async fn build_one(
     store: &dyn Store,
 ) -> Result<Provider, GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
-    let http = HttpClient::new(&spec.http).map_err(|e| err(&e))?;
+    let mut credentials = credentials::load(&spec.name, &spec.sources)?;
+    let http = HttpClient::new(&credentials.http_config()).map_err(|e| err(&e))?;
     let issuer = IssuerUrl::new(spec.issuer.clone()).map_err(|e| err(&e))?;
     let metadata = relier::discover(&http, &issuer)
         .await
         .map_err(|e| err(&format!("discovery of {} failed: {e}", issuer.as_str())))?;
-    let tpl = Template {
-        http,
-        metadata,
-        client_id: ClientId::new(spec.client_id.clone()).map_err(|e| err(&e))?,
-        method: spec.method,
-        secret: spec.secret,
-        static_key: spec.static_key,
-        hmac_alg: spec
-            .signing_alg
-            .filter(Algorithm::is_hmac)
-            .unwrap_or(Algorithm::HS256),
-        redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
-        id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
-        audience: match p.assertion_audience.as_deref() {
-            None | Some("issuer") => AssertionAudience::Issuer,
-            Some("endpoint") => AssertionAudience::Endpoint,
-            Some(other) => {
-                return Err(err(&format!(
-                    "assertion_audience {other:?}: use \"issuer\" or \"endpoint\""
-                )));
-            }
-        },
-        par: p.par,
+    let store_key_alg = match spec.store_key {
+        Some(StoreKey::Configured(alg)) => Some(alg),
+        Some(StoreKey::Registered(registered)) => {
+            let active = store.active_algs().await?;
+            Some(creds::registered_key_alg(registered, &active, &metadata).map_err(|e| err(&e))?)
+        }
+        None => None,
     };
-    let key = match spec.store_key_alg {
-        Some(alg) => Some(store.signing_key(alg).await?.ok_or_else(|| {
+    if let Some(alg) = store_key_alg {
+        let key = store.signing_key(alg).await?.ok_or_else(|| {
             err(&format!(
                 "the store has no active {alg} key for private_key_jwt"
             ))
-        })?),
-        None => None,
+        })?;
+        credentials.key = Some(key);
+    }
+    let kid = store_key_alg
+        .and(credentials.key.as_ref())
+        .and_then(|k| k.kid().map(str::to_owned));
+    let tpl = Template {
+        http,
+        metadata,
+        auth: ClientAuthSpec {
+            client_id: ClientId::new(spec.client_id.clone()).map_err(|e| err(&e))?,
+            method: Some(spec.method),
+            signing_alg: spec.signing_alg,
+            audience: assertion_audience(p)?,
+        },
+        credentials,
+        redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
+        id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
+        par: p.par,
     };
-    let rp = tpl.build(key.as_ref()).map_err(|e| err(&e))?;
+    let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
     let response_mode = match p.response_mode.as_deref() {
         None | Some("query") => None,
         Some("form_post") => Some("form_post".to_owned()),
@@ -305,10 +297,36 @@ async fn build_one(
         display_name: spec.display_name,
         rp: RwLock::new(Arc::new(rp)),
         tpl,
-        store_key_alg: spec.store_key_alg,
-        kid: Mutex::new(key.as_ref().and_then(|k| k.kid().map(str::to_owned))),
+        store_key_alg,
+        kid: Mutex::new(kid),
         params,
     })
+}
+
+fn assertion_audience(p: &ProviderConfig) -> Result<AssertionAudience, GatewayError> {
+    match p.assertion_audience.as_deref() {
+        None | Some("issuer") => Ok(AssertionAudience::Issuer),
+        Some("endpoint") => Ok(AssertionAudience::Endpoint),
+        Some(other) => Err(GatewayError::provider(
+            &p.name,
+            format!("assertion_audience {other:?}: use \"issuer\" or \"endpoint\""),
+        )),
+    }
+}
+
+/// A missing credential, with the configuration keys that supply it.
+fn missing_hint(e: relier::Error) -> String {
+    let relier::Error::Credentials(creds::CredentialError::Missing { credential, .. }) = &e else {
+        return e.to_string();
+    };
+    let keys = match credential {
+        creds::Credential::ClientSecret => {
+            "set client_secret_env, client_secret_file or client_secret (a registry provider: RELIER_CLIENT_SECRET_<NAME>)"
+        }
+        creds::Credential::PrivateKey => "set private_key, or use_store_key = true",
+        _ => "set tls_cert and tls_key",
+    };
+    format!("{e}: {keys}")
 }
 
 fn parse_alg(s: &str) -> Result<Algorithm, String> {
@@ -328,7 +346,8 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
         .client_id
         .clone()
         .ok_or_else(|| err("client_id is required with issuer".into()))?;
-    let secret = secret_for(config, p)?;
+    let signing_alg = opt_alg(p.signing_alg.as_deref(), &p.name)?;
+    let sources = credentials::inline_sources(config, p, signing_alg)?;
     if p.private_key.is_some() && p.use_store_key {
         return Err(err(
             "use either private_key or use_store_key, not both".into()
@@ -338,7 +357,7 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
         Some(m) => m.parse::<AuthMethod>().map_err(|e| err(e.to_string()))?,
         None if p.private_key.is_some() || p.use_store_key => AuthMethod::PrivateKeyJwt,
         None if p.tls_cert.is_some() => AuthMethod::TlsClientAuth,
-        None if secret.is_some() => AuthMethod::ClientSecretBasic,
+        None if sources.secret.is_some() => AuthMethod::ClientSecretBasic,
         None => {
             return Err(err(
                 "no client credential: set client_secret_env (or client_secret_file), \
@@ -347,36 +366,19 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
             ));
         }
     };
-    let signing_alg = opt_alg(p.signing_alg.as_deref(), &p.name)?;
-    let static_key = match &p.private_key {
-        Some(path) => {
-            let alg = signing_alg.filter(|a| !a.is_hmac());
-            let bytes = read_capped(&config.resolve(path))
-                .map_err(|e| err(format!("private_key {}: {e}", path.display())))?;
-            let key = parse_private_key(&bytes, alg)
-                .map_err(|e| err(format!("private_key {}: {e}", path.display())))?;
-            Some(match &p.key_id {
-                Some(kid) => key.with_kid(kid.clone()),
-                None => key,
-            })
-        }
-        None => None,
-    };
     let default_alg = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
-    let store_key_alg = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
-        .then(|| signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg));
+    let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
+        .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
         issuer: p.issuer.clone().unwrap_or_default(),
         client_id,
         method,
-        secret,
-        static_key,
-        store_key_alg,
+        sources,
+        store_key,
         signing_alg,
         id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
-        http: http_config(config, p, p.tls_cert.as_deref(), p.tls_key.as_deref())?,
         scopes: p
             .scopes
             .clone()
@@ -437,43 +439,33 @@ async fn registry_spec(
                 "the provider's client secret expires within 7 days");
         }
     }
-    let default_alg = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
-    let store_key_alg = (r.auth_method == AuthMethod::PrivateKeyJwt).then(|| {
-        r.signing_alg
-            .filter(|a| !a.is_hmac())
-            .unwrap_or(default_alg)
-    });
-    if store_key_alg.is_some()
+    let store_key =
+        (r.auth_method == AuthMethod::PrivateKeyJwt).then_some(StoreKey::Registered(r.signing_alg));
+    if store_key.is_some()
         && r.jwks_mode == Some(JwksMode::Inline)
         && config.keys.rotation_interval.is_some()
     {
         tracing::warn!(provider = %p.name,
             "registered with an inline JWKS: after an automatic key rotation run `relier providers sync`, or register with a jwks_uri pointing at /.well-known/jwks.json");
     }
-    let secret = match std::env::var(secret_override_env(&p.name)) {
-        Ok(v) if !v.is_empty() => Some(Secret::new(v)),
-        _ => r.client_secret.clone(),
-    };
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
         issuer: r.issuer.clone(),
         client_id: r.client_id.clone(),
         method: r.auth_method,
-        secret,
-        static_key: None,
-        store_key_alg,
-        signing_alg: r.signing_alg,
+        sources: credentials::registry_sources(config, p, &r)?,
+        store_key,
+        // The store key's algorithm is the registered one if asymmetric; an HMAC one is
+        // client_secret_jwt's.
+        signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
         id_token_alg: r.id_token_alg,
-        http: http_config(
-            config,
-            p,
-            r.tls_cert_path.as_deref(),
-            r.tls_key_path.as_deref(),
-        )?,
         scopes: p
             .scopes
             .clone()
             .unwrap_or_else(|| r.scopes.split_whitespace().map(str::to_owned).collect()),
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -55,6 +55,9 @@ pub enum Error {
     /// Dynamic registration / RFC 7592.
     #[error(transparent)]
     Registration(#[from] relier_core::registration::RegistrationError),
+    /// Client credentials (loading, assembly into a client authentication).
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

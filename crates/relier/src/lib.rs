@@ -5,6 +5,10 @@
 //! `tls_client_auth`, `self_signed_tls_client_auth`, `none`), strict ID-token validation, JWKS
 //! refetch on key rotation, UserInfo, refresh, introspection and revocation.
 //!
+//! [`credentials`] loads a client's credentials (secret from an environment variable or a file,
+//! private key file, mTLS certificate and key, extra CAs) and assembles them into its
+//! `ClientAuth` and `RelyingParty`.
+//!
 //! This crate is the I/O driver (reqwest + rustls) around [`relier_core`], whose protocol logic
 //! is sans-I/O and re-exported here as [`core`].
 //!
@@ -25,6 +29,7 @@
 //! ```
 
 mod client;
+pub mod credentials;
 mod error;
 pub mod http;
 pub mod registration;

@@ -1,6 +1,7 @@
 //! `relier discover ISSUER`: fetch, check and show the OP's metadata, and recommend a client
 //! authentication method for registering with it.
 
+use anyhow::Context as _;
 use relier::{HttpClient, HttpConfig};
 use relier_core::recommend::recommend_for_op;
 
@@ -9,12 +10,12 @@ use crate::output;
 
 /// Run `discover`.
 pub async fn run(a: &DiscoverArgs) -> anyhow::Result<()> {
-    let ca_pem = match &a.ca_file {
-        Some(p) => {
-            Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("--ca-file {}: {e}", p.display()))?)
-        }
-        None => None,
-    };
+    let ca_pem = a
+        .ca_file
+        .as_deref()
+        .map(relier::credentials::read_ca_file)
+        .transpose()
+        .context("--ca-file")?;
     let http = HttpClient::new(&HttpConfig {
         ca_pem,
         ..Default::default()

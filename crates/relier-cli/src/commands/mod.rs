@@ -2,12 +2,14 @@
 //! provider of the store), HTTP client, discovery, client authentication and the relying party.
 
 use anyhow::{Context as _, bail};
+use relier::credentials::{ClientAuthSpec, ClientCredentials};
 use relier::{HttpClient, RelyingParty};
-use relier_core::{IssuerUrl, ProviderMetadata, RedirectUrl, Secret};
+use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
+use relier_store::Store;
 
 use crate::args::{Cli, ClientArgs, Command, StoreArgs, ValidationArgs};
-use crate::credentials::{self, AuthSpec, Loaded};
+use crate::credentials::{self, Origin};
 use crate::loopback::RedirectSpec;
 use crate::{output, store};
 
@@ -62,7 +64,7 @@ pub struct Session {
     http: HttpClient,
     metadata: ProviderMetadata,
     auth: relier_core::ClientAuth,
-    secret: Option<Secret>,
+    credentials: ClientCredentials,
     provider: Option<ProviderDefaults>,
 }
 
@@ -80,9 +82,11 @@ impl Session {
         let (Some(issuer), Some(client_id)) = (&client.issuer, &client.client_id) else {
             bail!("give --provider NAME, or --issuer URL and --client-id ID");
         };
-        let loaded = Loaded::from_args(client)?;
-        let spec = AuthSpec::from_args(client, client_id.clone());
-        Self::establish(issuer, &spec, loaded, None).await
+        let loaded = credentials::load_args(client)?;
+        let spec = credentials::spec_from_args(client, client_id.clone());
+        let http = HttpClient::new(&loaded.http_config())?;
+        let metadata = relier::discover(&http, issuer).await?;
+        Self::establish(http, metadata, &spec, loaded, None)
     }
 
     async fn from_provider(
@@ -91,19 +95,29 @@ impl Session {
         store_args: &StoreArgs,
     ) -> anyhow::Result<Self> {
         let opened = store::open(store_args).await?;
-        let found = async {
-            let record = providers::load(&*opened, name).await?;
-            let loaded =
-                Loaded::from_provider(&record, &*opened, client.ca_file.as_deref()).await?;
-            anyhow::Ok((record, loaded))
-        }
-        .await;
+        let session = Self::with_store(name, client, &*opened).await;
         // Nothing is written during a login: the store is not held open while the browser is.
         opened.close().await;
-        let (record, loaded) = found?;
+        session
+    }
+
+    /// A stored provider: its credentials, discovery, then the store's key (private_key_jwt)
+    /// in an algorithm the OP accepts.
+    async fn with_store(
+        name: &str,
+        client: &ClientArgs,
+        store: &dyn Store,
+    ) -> anyhow::Result<Self> {
+        let record = providers::load(store, name).await?;
+        let mut loaded = credentials::load_provider(&record, client.ca_file.as_deref())?;
         let issuer = IssuerUrl::new(record.issuer.as_str())
             .with_context(|| format!("provider {name}: stored issuer"))?;
-        let spec = AuthSpec {
+        let http = HttpClient::new(&loaded.http_config())?;
+        let metadata = relier::discover(&http, &issuer).await?;
+        if record.auth_method == AuthMethod::PrivateKeyJwt {
+            loaded.key = Some(credentials::provider_signing_key(store, &record, &metadata).await?);
+        }
+        let spec = ClientAuthSpec {
             client_id: relier_core::ClientId::new(record.client_id.as_str())
                 .with_context(|| format!("provider {name}: stored client_id"))?,
             method: Some(record.auth_method),
@@ -116,18 +130,21 @@ impl Session {
             scopes: record.scopes,
             redirect_uris: record.redirect_uris,
         };
-        Self::establish(&issuer, &spec, loaded, Some(defaults)).await
+        Self::establish(http, metadata, &spec, loaded, Some(defaults))
     }
 
-    async fn establish(
-        issuer: &IssuerUrl,
-        spec: &AuthSpec,
-        loaded: Loaded,
+    fn establish(
+        http: HttpClient,
+        metadata: ProviderMetadata,
+        spec: &ClientAuthSpec,
+        loaded: ClientCredentials,
         provider: Option<ProviderDefaults>,
     ) -> anyhow::Result<Self> {
-        let http = HttpClient::new(&loaded.http_config())?;
-        let metadata = relier::discover(&http, issuer).await?;
-        let chosen = credentials::choose(spec, &loaded, &metadata)?;
+        let origin = match &provider {
+            Some(p) => Origin::Provider(&p.name),
+            None => Origin::Args,
+        };
+        let chosen = credentials::choose(spec, &loaded, &metadata, origin)?;
         if let Some(rec) = &chosen.recommendation {
             output::note(&format!("using {}: {}", rec.method, rec.reason));
         }
@@ -136,7 +153,7 @@ impl Session {
             http,
             metadata,
             auth: chosen.auth,
-            secret: loaded.secret,
+            credentials: loaded,
             provider,
         })
     }
@@ -200,7 +217,7 @@ impl Session {
             .unwrap_or(Algorithm::RS256);
         let needs_secret =
             id_token_alg.is_hmac() || userinfo_signed_alg.is_some_and(|a| a.is_hmac());
-        if needs_secret && self.secret.is_none() {
+        if needs_secret && self.credentials.secret.is_none() {
             match &self.provider {
                 Some(p) => bail!(
                     "HS256/HS384/HS512 ID tokens and UserInfo are verified with the client secret, and provider {} has none",
@@ -211,11 +228,10 @@ impl Session {
                 ),
             }
         }
-        let mut b =
-            RelyingParty::builder(self.http, self.metadata, self.auth).id_token_alg(id_token_alg);
-        if let Some(s) = self.secret {
-            b = b.client_secret(s);
-        }
+        let mut b = self
+            .credentials
+            .relying_party(self.http, self.metadata, self.auth)
+            .id_token_alg(id_token_alg);
         if let Some(r) = redirect_uri {
             b = b.redirect_uri(r);
         }

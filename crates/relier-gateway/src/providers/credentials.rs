@@ -1,112 +1,108 @@
-//! Credentials from the configuration: client secret (environment, file, inline), private
-//! key (JWK, PEM, DER), mTLS identity, extra CA certificates.
+//! A provider's credential keys (`client_secret*`, `private_key`, `key_id`, `tls_cert`,
+//! `tls_key`, `ca_file`; or the registry record) as [`CredentialSources`], loaded by
+//! [`relier::credentials`]. Relative paths resolve against the configuration file's directory.
 
-use std::path::Path;
-
-use relier::HttpConfig;
-use relier_core::Secret;
-use relier_jose::{Algorithm, SigningKey};
-use zeroize::Zeroizing;
+use relier::credentials::{
+    ClientCredentials, CredentialError, CredentialFile, CredentialSources, KeySource, SecretSource,
+    TlsIdentityFiles,
+};
+use relier_jose::Algorithm;
+use relier_store::ProviderRecord;
 
 use crate::config::{Config, ProviderConfig, secret_override_env};
 use crate::error::GatewayError;
 
-/// Credential files larger than this are refused.
-const MAX_FILE: u64 = 1024 * 1024;
-
-/// The client secret: `RELIER_CLIENT_SECRET_<NAME>`, else `client_secret_env`, else
-/// `client_secret_file`, else `client_secret`.
-pub fn secret_for(config: &Config, p: &ProviderConfig) -> Result<Option<Secret>, GatewayError> {
-    let err = |e: String| GatewayError::provider(&p.name, e);
-    if let Ok(v) = std::env::var(secret_override_env(&p.name))
-        && !v.is_empty()
-    {
-        return Ok(Some(Secret::new(v)));
-    }
-    if let Some(var) = &p.client_secret_env {
-        let v = std::env::var(var).map_err(|_| {
-            err(format!(
-                "client_secret_env: environment variable {var} is not set"
-            ))
-        })?;
-        if v.is_empty() {
-            return Err(err(format!(
-                "client_secret_env: environment variable {var} is empty"
-            )));
-        }
-        return Ok(Some(Secret::new(v)));
-    }
-    if let Some(path) = &p.client_secret_file {
-        let bytes = read_capped(&config.resolve(path))
-            .map_err(|e| err(format!("client_secret_file {}: {e}", path.display())))?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| err(format!("client_secret_file {}: not UTF-8", path.display())))?;
-        let s = text.trim_end_matches(['\n', '\r']);
-        if s.is_empty() {
-            return Err(err(format!("client_secret_file {}: empty", path.display())));
-        }
-        return Ok(Some(Secret::new(s)));
-    }
-    Ok(p.client_secret.clone())
+/// `RELIER_CLIENT_SECRET_<NAME>`, when set and not empty: it wins over every other secret.
+fn secret_override(p: &ProviderConfig) -> Option<SecretSource> {
+    let var = secret_override_env(&p.name);
+    std::env::var_os(&var)
+        .filter(|v| !v.is_empty())
+        .map(|_| SecretSource::Env(var))
 }
 
-pub fn http_config(
+/// An inline provider's sources: the secret from `RELIER_CLIENT_SECRET_<NAME>`, else
+/// `client_secret_env`, else `client_secret_file`, else `client_secret`; `private_key` with
+/// `key_id` and the asymmetric `signing_alg`; `tls_cert` + `tls_key`; `ca_file`.
+pub fn inline_sources(
     config: &Config,
     p: &ProviderConfig,
-    cert: Option<&Path>,
-    key: Option<&Path>,
-) -> Result<HttpConfig, GatewayError> {
-    let err = |e: String| GatewayError::provider(&p.name, e);
-    let ca_pem = match &p.ca_file {
-        Some(path) => Some(
-            read_capped(&config.resolve(path))
-                .map_err(|e| err(format!("ca_file {}: {e}", path.display())))?
-                .to_vec(),
-        ),
-        None => None,
-    };
-    let client_identity_pem = match (cert, key) {
-        (Some(c), Some(k)) => {
-            let mut pem = read_capped(&config.resolve(c))
-                .map_err(|e| err(format!("tls_cert {}: {e}", c.display())))?;
-            if !pem.ends_with(b"\n") {
-                pem.push(b'\n');
-            }
-            let kp = read_capped(&config.resolve(k))
-                .map_err(|e| err(format!("tls_key {}: {e}", k.display())))?;
-            pem.extend_from_slice(&kp);
-            Some(pem)
-        }
-        (None, None) => None,
-        _ => return Err(err("tls_cert and tls_key go together".into())),
-    };
-    Ok(HttpConfig {
-        ca_pem,
-        client_identity_pem,
-        ..Default::default()
+    signing_alg: Option<Algorithm>,
+) -> Result<CredentialSources, GatewayError> {
+    let secret = secret_override(p)
+        .or_else(|| p.client_secret_env.clone().map(SecretSource::Env))
+        .or_else(|| {
+            p.client_secret_file
+                .as_deref()
+                .map(|f| SecretSource::File(config.resolve(f)))
+        })
+        .or_else(|| p.client_secret.clone().map(SecretSource::Value));
+    Ok(CredentialSources {
+        secret,
+        private_key: p
+            .private_key
+            .as_deref()
+            .map(|f| KeySource::file(config.resolve(f), p.key_id.clone(), signing_alg)),
+        tls_identity: tls_identity(config, p, p.tls_cert.as_deref(), p.tls_key.as_deref())?,
+        ca_file: p.ca_file.as_deref().map(|f| config.resolve(f)),
     })
 }
 
-pub fn read_capped(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
-    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if len > MAX_FILE {
-        return Err(format!("larger than {MAX_FILE} bytes"));
-    }
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|e| e.to_string())
+/// A registry provider's sources: the stored secret (`RELIER_CLIENT_SECRET_<NAME>` wins),
+/// the stored certificate files, the configuration's `ca_file`.
+pub fn registry_sources(
+    config: &Config,
+    p: &ProviderConfig,
+    r: &ProviderRecord,
+) -> Result<CredentialSources, GatewayError> {
+    Ok(CredentialSources {
+        secret: secret_override(p).or_else(|| r.client_secret.clone().map(SecretSource::Value)),
+        private_key: None,
+        tls_identity: tls_identity(
+            config,
+            p,
+            r.tls_cert_path.as_deref(),
+            r.tls_key_path.as_deref(),
+        )?,
+        ca_file: p.ca_file.as_deref().map(|f| config.resolve(f)),
+    })
 }
 
-/// A private key from a JWK (`{…}`), PEM (`-----BEGIN`) or PKCS#8 DER.
-pub fn parse_private_key(bytes: &[u8], alg: Option<Algorithm>) -> Result<SigningKey, String> {
-    let trimmed = bytes.trim_ascii_start();
-    let text = || std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned());
-    if trimmed.starts_with(b"{") {
-        SigningKey::from_jwk_json(text()?, alg).map_err(|e| format!("JWK: {e}"))
-    } else if trimmed.starts_with(b"-----BEGIN") {
-        SigningKey::from_pkcs8_pem(text()?, alg).map_err(|e| format!("PEM: {e}"))
-    } else {
-        SigningKey::from_pkcs8_der(bytes, alg)
-            .map_err(|e| format!("neither a JWK nor PEM; as PKCS#8 DER: {e}"))
-    }
+fn tls_identity(
+    config: &Config,
+    p: &ProviderConfig,
+    cert: Option<&std::path::Path>,
+    key: Option<&std::path::Path>,
+) -> Result<Option<TlsIdentityFiles>, GatewayError> {
+    let (cert, key) = (
+        cert.map(|c| config.resolve(c)),
+        key.map(|k| config.resolve(k)),
+    );
+    TlsIdentityFiles::pair(cert.as_deref(), key.as_deref())
+        .map_err(|e| GatewayError::provider(&p.name, e))
+}
+
+/// Reads the sources; an error names the configuration key that pointed to the failed file or
+/// variable.
+pub fn load(name: &str, sources: &CredentialSources) -> Result<ClientCredentials, GatewayError> {
+    ClientCredentials::load(sources).map_err(|e| {
+        let key = match e.file() {
+            Some(CredentialFile::ClientSecret) => "client_secret_file",
+            Some(CredentialFile::PrivateKey) => "private_key",
+            Some(CredentialFile::TlsCertificate) => "tls_cert",
+            Some(CredentialFile::TlsKey) => "tls_key",
+            Some(CredentialFile::CaCertificates) => "ca_file",
+            _ if is_env(&e) => "client_secret_env",
+            _ => return GatewayError::provider(name, e),
+        };
+        GatewayError::provider(name, format!("{key}: {e}"))
+    })
+}
+
+fn is_env(e: &CredentialError) -> bool {
+    matches!(
+        e,
+        CredentialError::EnvNotSet { .. }
+            | CredentialError::EnvNotUtf8 { .. }
+            | CredentialError::EnvEmpty { .. }
+    )
 }

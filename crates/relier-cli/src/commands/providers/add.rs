@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use super::{check_new_name, discover, save_and_print, tls_paths};
 use crate::args::ProvidersAddArgs;
-use crate::credentials::{self, prefer_alg};
+use relier::credentials::{op_accepts, prefer_alg};
+
+use crate::credentials;
 use crate::{output, store as cli_store};
 
 /// Run `providers add`.
@@ -87,7 +89,7 @@ pub async fn run(store: &dyn Store, a: &ProvidersAddArgs) -> anyhow::Result<()> 
 
 fn read_secret(a: &ProvidersAddArgs) -> anyhow::Result<Option<Secret>> {
     if let Some(var) = &a.client_secret_env {
-        return credentials::secret_from_env(var).map(Some);
+        return credentials::secret_env(var, "--client-secret-env").map(Some);
     }
     if !a.client_secret_stdin {
         return Ok(None);
@@ -126,12 +128,6 @@ async fn store_key_alg(
         Some(alg) => active.contains(&alg).then_some(alg),
         None => prefer_alg(&active, |alg| op_accepts(md, alg)),
     })
-}
-
-/// Whether the OP accepts `alg` for client assertions (an empty list: no restriction known).
-pub fn op_accepts(md: &ProviderMetadata, alg: Algorithm) -> bool {
-    let algs = &md.token_endpoint_auth_signing_alg_values_supported;
-    algs.is_empty() || algs.iter().any(|a| a == alg.as_str())
 }
 
 fn no_key_message(wanted: Option<Algorithm>) -> String {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::now_secs;
 use crate::args::{ProviderCommon, ProvidersCommand, ProvidersImportArgs, ProvidersUnregisterArgs};
-use crate::{credentials, output};
+use crate::output;
 
 pub mod add;
 pub mod register;
@@ -120,7 +120,7 @@ pub async fn check_new_name(store: &dyn Store, name: &str, replace: bool) -> any
 /// An HTTP client trusting `--ca-file` too.
 pub fn http_client(ca_file: Option<&Path>) -> anyhow::Result<HttpClient> {
     Ok(HttpClient::new(&relier::HttpConfig {
-        ca_pem: credentials::ca_pem(ca_file)?,
+        ca_pem: ca_file.map(relier::credentials::read_ca_file).transpose()?,
         ..Default::default()
     })?)
 }

@@ -12,11 +12,12 @@ use relier_jose::Algorithm;
 use relier_store::{JwksMode, Store};
 use serde_json::Value;
 
-use super::add::op_accepts;
 use super::{check_new_name, discover, record_from_response, save_and_print};
 use crate::args::{ApplicationType, JwksArg, ProvidersRegisterArgs};
 use crate::commands::now_secs;
-use crate::credentials::{self, prefer_alg};
+use relier::credentials::{op_accepts, prefer_alg};
+
+use crate::credentials;
 use crate::output;
 
 /// Key algorithms relier generates for private_key_jwt, preferred first.
@@ -46,7 +47,7 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
         (None, None) => None,
     };
     let iat = match &a.initial_access_token_env {
-        Some(var) => Some(credentials::env_secret(var, "--initial-access-token-env")?),
+        Some(var) => Some(credentials::secret_env(var, "--initial-access-token-env")?),
         None => None,
     };
     let (http, md) = discover(&a.issuer, a.common.ca_file.as_deref()).await?;

@@ -1,0 +1,160 @@
+//! Provider assembly against a test OP (`relier_tests::bad_op`, whose discovery lists no
+//! `token_endpoint_auth_signing_alg_values_supported`: every algorithm is accepted).
+
+use relier_store::{MasterKeySource, ProviderRecord, StoreUrl};
+use relier_tests::bad_op::{BadOp, CLIENT_ID};
+
+use super::*;
+use crate::clock;
+
+const PUBLIC: &str = "http://127.0.0.1:8088";
+
+struct Fixture {
+    op: BadOp,
+    store: Box<dyn Store>,
+    dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let op = BadOp::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = StoreUrl::parse(&format!("sqlite://{}", dir.path().join("g.db").display())).unwrap();
+    let (store, _) = relier_store::open(&url, MasterKeySource::BesideDatabase)
+        .await
+        .unwrap();
+    Fixture { op, store, dir }
+}
+
+fn config(f: &Fixture, body: &str) -> Config {
+    let toml = format!(
+        "public_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n{body}",
+        f.dir.path().join("g.db").display()
+    );
+    Config::from_toml(&toml.replace("ISSUER", f.op.issuer())).unwrap()
+}
+
+async fn build_error(f: &Fixture, body: &str) -> String {
+    build_all(&config(f, body), f.store.as_ref())
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
+/// A registry provider registered without `token_endpoint_auth_signing_alg` signs with the
+/// preferred active store key the OP accepts (as `relier login --provider` does), not with a
+/// `keys.alg` key the store may lack and the OP may refuse.
+#[tokio::test]
+async fn a_registry_provider_without_a_registered_alg_uses_the_preferred_active_key() {
+    let f = fixture().await;
+    for alg in [Algorithm::RS256, Algorithm::ES256] {
+        f.store.generate_key(alg, None, clock::now()).await.unwrap();
+    }
+    let mut record =
+        ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::PrivateKeyJwt);
+    record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
+    f.store
+        .put_provider(&record, false, clock::now())
+        .await
+        .unwrap();
+    let config = config(
+        &f,
+        "[keys]\nalg = \"RS256\"\n[[providers]]\nname = \"reg\"\n",
+    );
+
+    assert!(
+        needed_store_algs(&config, f.store.as_ref())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let providers = build_all(&config, f.store.as_ref()).await.unwrap();
+    let p = providers.get("reg").unwrap();
+    assert_eq!(p.store_key_alg(), Some(Algorithm::ES256));
+    assert_eq!(p.rp().auth().assertion_algorithm(), Some(Algorithm::ES256));
+
+    // A registered algorithm wins.
+    record.signing_alg = Some(Algorithm::RS256);
+    f.store
+        .put_provider(&record, true, clock::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        needed_store_algs(&config, f.store.as_ref()).await.unwrap(),
+        [Algorithm::RS256]
+    );
+    let providers = build_all(&config, f.store.as_ref()).await.unwrap();
+    assert_eq!(
+        providers.get("reg").unwrap().store_key_alg(),
+        Some(Algorithm::RS256)
+    );
+}
+
+/// mTLS without a client certificate, and a signing_alg that does not fit the method, are
+/// refused at start (they used to fail at the first token request, or be ignored).
+#[tokio::test]
+async fn credentials_that_cannot_authenticate_are_refused_at_start() {
+    let f = fixture().await;
+    let inline = "[[providers]]\nname = \"p\"\nissuer = \"ISSUER\"\nclient_id = \"rp\"\n";
+    let e = build_error(&f, &format!("{inline}auth_method = \"tls_client_auth\"\n")).await;
+    assert!(
+        e.contains("tls_client_auth needs a client certificate"),
+        "{e}"
+    );
+    assert!(e.contains("tls_cert and tls_key"), "{e}");
+    let e = build_error(
+        &f,
+        &format!(
+            "{inline}auth_method = \"client_secret_jwt\"\nsigning_alg = \"RS256\"\nclient_secret = \"{}\"\n",
+            "s".repeat(32)
+        ),
+    )
+    .await;
+    assert!(
+        e.contains("signing algorithm RS256 cannot be used with client_secret_jwt"),
+        "{e}"
+    );
+    let e = build_error(
+        &f,
+        &format!("{inline}auth_method = \"client_secret_post\"\n"),
+    )
+    .await;
+    assert!(
+        e.contains("client_secret_post needs the client secret"),
+        "{e}"
+    );
+}
+
+/// File and variable errors name the configuration key.
+#[tokio::test]
+async fn a_failed_credential_names_its_key() {
+    let f = fixture().await;
+    let inline = "[[providers]]\nname = \"p\"\nissuer = \"ISSUER\"\nclient_id = \"rp\"\n";
+    let big = f.dir.path().join("big");
+    std::fs::write(&big, vec![b'k'; 1024 * 1024 + 1]).unwrap();
+    let e = build_error(
+        &f,
+        &format!("{inline}private_key = \"{}\"\n", big.display()),
+    )
+    .await;
+    assert!(
+        e.contains("private_key: private key file") && e.contains("larger than"),
+        "{e}"
+    );
+    let e = build_error(
+        &f,
+        &format!("{inline}client_secret_env = \"RELIER_GATEWAY_TEST_SURELY_UNSET\"\n"),
+    )
+    .await;
+    assert!(
+        e.contains(
+            "client_secret_env: environment variable RELIER_GATEWAY_TEST_SURELY_UNSET is not set"
+        ),
+        "{e}"
+    );
+    let e = build_error(
+        &f,
+        &format!("{inline}tls_cert = \"c.pem\"\nclient_secret = \"x\"\n"),
+    )
+    .await;
+    assert!(e.contains("go together"), "{e}");
+}
