@@ -711,7 +711,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
   res.end(body);
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use relier_gateway::{html_escape as esc, html_response};
 
@@ -39,7 +39,14 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
          <main aria-labelledby=\"title\">\n{body}</main>\n</body>\n</html>\n",
         esc(title)
     );
-    html_response(status, html, CSP)
+    let mut resp = html_response(status, html, CSP);
+    // Not `no-referrer`: under it browsers send `Origin: null` with the forms' POSTs, which
+    // the origin check refuses. `same-origin` sends nothing to other sites either.
+    resp.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
 }
 
 fn csrf_input(csrf: &str) -> String {

@@ -28,6 +28,8 @@ async fn sign_in_page_signup_password_login_and_me() {
         .to_str()
         .unwrap();
     assert!(csp.contains("default-src 'none'"), "{csp}");
+    // Under `no-referrer` browsers send `Origin: null` with form posts.
+    assert_eq!(r.headers()[header::REFERRER_POLICY], "same-origin");
     let page = text(r).await;
     for needle in [
         "action=\"/login\"",
