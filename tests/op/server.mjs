@@ -18,7 +18,8 @@
 //     "registration": { "initial_access_token": "..." },                      // optional
 //     "conform_id_token_claims": true,                                       // optional
 //     "rotate_refresh_token": false,                                         // optional
-//     "response_types": ["code"]                                             // optional
+//     "response_types": ["code"],                                            // optional
+//     "interactive": { "users": { "alice": "PASSWORD" } }                    // optional
 //   }
 //
 // stdout carries exactly one line of JSON:
@@ -29,6 +30,11 @@
 //
 // Headless login: GET /interaction/:uid logs in `alice` (or the account named
 // by login_hint, e.g. `bob`) and consents to every requested scope and claim.
+//
+// Interactive login (CONFIG.interactive, for the demo and the browser test):
+// GET /interaction/:uid shows an HTML form (username, password) that posts back
+// to the same URL; only the users of CONFIG.interactive.users sign in. Consent
+// is still given automatically.
 //
 // Test-only routes (plain JSON, no auth, loopback only):
 //   POST /__test/rotate?alg=RS256[&retire=1] -> {"kid"}: new signing key, used
@@ -679,6 +685,73 @@ async function buildProvider() {
 // ---------------------------------------------------------------------------
 // headless interactions
 
+const INTERACTIVE_USERS = cfg.interactive && typeof cfg.interactive.users === 'object'
+  ? new Map(Object.entries(cfg.interactive.users))
+  : undefined;
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function sendLoginForm(res, uid, status, error) {
+  const body = `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo OP: sign in</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}
+label{display:block;margin:.75rem 0}input{display:block;width:100%;padding:.5rem;font:inherit}
+button{margin-top:1rem;padding:.6rem 1.2rem;font:inherit}.error{color:#b00020}</style></head>
+<body><h1>Demo OP</h1><p>Sign in to continue to the application.</p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}">
+<label>Username <input name="username" autocomplete="username" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form></body></html>`;
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+  res.end(body);
+}
+
+async function readFormBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 64 * 1024) {
+      throw Object.assign(new Error('request body too large'), { status: 413 });
+    }
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function passwordMatches(expected, given) {
+  const a = crypto.createHash('sha256').update(String(expected)).digest();
+  const b = crypto.createHash('sha256').update(String(given)).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+// Interactive login: the form on GET, the check on POST. Returns the account
+// id once the user signed in, undefined when a page was sent.
+async function interactiveLogin(req, res, uid) {
+  if (req.method !== 'POST') {
+    sendLoginForm(res, uid, 200);
+    return undefined;
+  }
+  const form = await readFormBody(req);
+  const username = form.get('username') ?? '';
+  const password = form.get('password') ?? '';
+  const expected = INTERACTIVE_USERS.get(username);
+  if (expected === undefined || !passwordMatches(expected, password)) {
+    sendLoginForm(res, uid, 401, 'Wrong username or password.');
+    return undefined;
+  }
+  return username;
+}
+
 async function handleInteraction(req, res) {
   const { provider } = current;
   const details = await provider.interactionDetails(req, res);
@@ -688,7 +761,12 @@ async function handleInteraction(req, res) {
 
   switch (prompt.name) {
     case 'login': {
-      const accountId = accountForLoginHint(params.login_hint);
+      const accountId = INTERACTIVE_USERS
+        ? await interactiveLogin(req, res, details.uid)
+        : accountForLoginHint(params.login_hint);
+      if (accountId === undefined) {
+        return;
+      }
       await provider.interactionFinished(
         req,
         res,

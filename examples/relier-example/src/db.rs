@@ -1,0 +1,453 @@
+//! The application's own SQLite database (beside relier's store): local accounts, the external
+//! identities linked to them, and the application's sessions.
+//!
+//! An external identity is keyed by `(issuer, subject)` only — the one stable key OpenID
+//! Connect gives (OIDC Core §5.7). E-mail addresses and names are never looked up.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::Row as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::error::AppError;
+
+const SCHEMA: &str = r"
+CREATE TABLE IF NOT EXISTS accounts (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT,
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identities (
+    issuer     TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    provider   TEXT NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    linked_at  INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject),
+    UNIQUE (account_id, provider)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash         TEXT PRIMARY KEY,
+    csrf_token      TEXT NOT NULL,
+    account_id      INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+    link_provider   TEXT,
+    link_expires_at INTEGER,
+    expires_at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
+";
+
+/// A local account's id.
+pub type AccountId = i64;
+
+/// An external identity linked to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked {
+    /// The relier provider name it was linked through.
+    pub provider: String,
+    /// The OP's issuer.
+    pub issuer: String,
+    /// The user's `sub` at that issuer.
+    pub subject: String,
+}
+
+/// A row of the sessions table.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// The signed-in account, if any (a pre-session has none).
+    pub account: Option<AccountId>,
+    /// A pending "link this provider" intent and its expiry (unix seconds).
+    pub link_intent: Option<(String, i64)>,
+}
+
+/// What linking an identity did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Linked now.
+    Linked,
+    /// It was already linked to this account: nothing to do.
+    AlreadyLinked,
+    /// It is linked to another account: refused, nothing changed.
+    OtherAccount,
+    /// The account already has another identity of this provider: refused, nothing changed.
+    ProviderTaken,
+}
+
+/// What creating an account did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// The new account.
+    Account(AccountId),
+    /// The username is taken.
+    UsernameTaken,
+    /// The identity to link is linked to an account already.
+    IdentityTaken,
+}
+
+/// What unlinking did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlinkOutcome {
+    /// Unlinked.
+    Unlinked,
+    /// Nothing of that provider is linked to the account.
+    NotLinked,
+    /// Refused: it is the account's only way to sign in (no password, no other identity).
+    LastSignInMethod,
+}
+
+/// The database handle (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: SqlitePool,
+}
+
+/// Unix time in seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and its tables.
+    ///
+    /// # Errors
+    /// [`AppError::Db`] if the file cannot be opened or the schema applied.
+    pub async fn open(path: &Path) -> Result<Db, AppError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        Ok(Db { pool })
+    }
+
+    /// Closes the pool (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- accounts ----------------------------------------------------------------------
+
+    /// Creates an account; `UsernameTaken` if the name (case-insensitively) exists.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password_hash: Option<&str>,
+    ) -> Result<Created, AppError> {
+        let r = sqlx::query(
+            "INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)",
+        )
+        .bind(username)
+        .bind(password_hash)
+        .bind(now())
+        .execute(&self.pool)
+        .await;
+        match r {
+            Ok(done) => Ok(Created::Account(done.last_insert_rowid())),
+            Err(e) if is_unique_violation(&e) => Ok(Created::UsernameTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates an account without a password and links `identity` to it, in one transaction.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn create_account_linked(
+        &self,
+        username: &str,
+        identity: &Linked,
+    ) -> Result<Created, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let linked: Option<i64> = sqlx::query_scalar(
+            "SELECT account_id FROM identities WHERE issuer = ? AND subject = ?",
+        )
+        .bind(&identity.issuer)
+        .bind(&identity.subject)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if linked.is_some() {
+            return Ok(Created::IdentityTaken);
+        }
+        let r = sqlx::query("INSERT INTO accounts (username, created_at) VALUES (?, ?)")
+            .bind(username)
+            .bind(now())
+            .execute(&mut *tx)
+            .await;
+        let id = match r {
+            Ok(done) => done.last_insert_rowid(),
+            Err(e) if is_unique_violation(&e) => return Ok(Created::UsernameTaken),
+            Err(e) => return Err(e.into()),
+        };
+        let r = insert_identity(&mut tx, id, identity).await;
+        match r {
+            Ok(()) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(Created::IdentityTaken),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(Created::Account(id))
+    }
+
+    /// The account of `username` (case-insensitive) and its password hash, if any.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn account_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<(AccountId, Option<String>)>, AppError> {
+        let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    /// The username of an account.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn username(&self, id: AccountId) -> Result<Option<String>, AppError> {
+        Ok(
+            sqlx::query_scalar("SELECT username FROM accounts WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    // ---- identities --------------------------------------------------------------------
+
+    /// The identities linked to an account, by provider name.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn identities(&self, id: AccountId) -> Result<Vec<Linked>, AppError> {
+        let rows = sqlx::query(
+            "SELECT provider, issuer, subject FROM identities WHERE account_id = ? \
+             ORDER BY provider",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Linked {
+                    provider: r.try_get("provider")?,
+                    issuer: r.try_get("issuer")?,
+                    subject: r.try_get("subject")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The account `(issuer, subject)` is linked to.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn account_for(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<AccountId>, AppError> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT account_id FROM identities WHERE issuer = ? AND subject = ?",
+            )
+            .bind(issuer)
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await?,
+        )
+    }
+
+    /// Links `identity` to `account` unless it is linked elsewhere or the account has another
+    /// identity of the same provider (then nothing changes).
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn link(
+        &self,
+        account: AccountId,
+        identity: &Linked,
+    ) -> Result<LinkOutcome, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let owner: Option<i64> = sqlx::query_scalar(
+            "SELECT account_id FROM identities WHERE issuer = ? AND subject = ?",
+        )
+        .bind(&identity.issuer)
+        .bind(&identity.subject)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match owner {
+            Some(o) if o == account => return Ok(LinkOutcome::AlreadyLinked),
+            Some(_) => return Ok(LinkOutcome::OtherAccount),
+            None => {}
+        }
+        match insert_identity(&mut tx, account, identity).await {
+            Ok(()) => {}
+            // The account already has an identity of this provider (or a concurrent link won).
+            Err(e) if is_unique_violation(&e) => return Ok(LinkOutcome::ProviderTaken),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(LinkOutcome::Linked)
+    }
+
+    /// Unlinks the account's identity of `provider`, unless it is the last way to sign in.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn unlink(
+        &self,
+        account: AccountId,
+        provider: &str,
+    ) -> Result<UnlinkOutcome, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let has_password: Option<bool> =
+            sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM accounts WHERE id = ?")
+                .bind(account)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM identities WHERE account_id = ?")
+            .bind(account)
+            .fetch_one(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM identities WHERE account_id = ? AND provider = ?")
+            .bind(account)
+            .bind(provider)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(UnlinkOutcome::NotLinked);
+        }
+        if has_password != Some(true) && count <= 1 {
+            return Ok(UnlinkOutcome::LastSignInMethod);
+        }
+        tx.commit().await?;
+        Ok(UnlinkOutcome::Unlinked)
+    }
+
+    // ---- sessions ----------------------------------------------------------------------
+
+    /// Stores a new session (and purges expired ones).
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        csrf_token: &str,
+        account: Option<AccountId>,
+        ttl: Duration,
+    ) -> Result<(), AppError> {
+        let now = now();
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, csrf_token, account_id, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id_hash)
+        .bind(csrf_token)
+        .bind(account)
+        .bind(now.saturating_add(ttl))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A session that has not expired.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>, AppError> {
+        let row = sqlx::query(
+            "SELECT csrf_token, account_id, link_provider, link_expires_at FROM sessions \
+             WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(id_hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let provider: Option<String> = r.try_get("link_provider")?;
+        let until: Option<i64> = r.try_get("link_expires_at")?;
+        Ok(Some(SessionRow {
+            csrf_token: r.try_get("csrf_token")?,
+            account: r.try_get("account_id")?,
+            link_intent: provider.zip(until),
+        }))
+    }
+
+    /// Deletes a session.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn delete_session(&self, id_hash: &str) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records (or with `None`, clears) the session's intent to link `provider` until `until`.
+    ///
+    /// # Errors
+    /// [`AppError::Db`].
+    pub async fn set_link_intent(
+        &self,
+        id_hash: &str,
+        intent: Option<(&str, i64)>,
+    ) -> Result<(), AppError> {
+        sqlx::query("UPDATE sessions SET link_provider = ?, link_expires_at = ? WHERE id_hash = ?")
+            .bind(intent.map(|i| i.0))
+            .bind(intent.map(|i| i.1))
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn insert_identity(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    account: AccountId,
+    identity: &Linked,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO identities (issuer, subject, provider, account_id, linked_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&identity.issuer)
+    .bind(&identity.subject)
+    .bind(&identity.provider)
+    .bind(account)
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! # relier-example
+//!
+//! A small web application with local accounts (username + Argon2id password, in SQLite beside
+//! relier's store) and, beside the password form, "Login with …" for every provider of a
+//! `relier.toml`, through relier's embedding API. External identities are linked to local
+//! accounts by `(issuer, sub)` only — see [`hook`].
+//!
+//! HTTP contract: `GET /` (sign-in page or account page), `POST /signup`, `POST /login`,
+//! `GET /me` (JSON), `POST /link/{provider}`, `POST /unlink/{provider}`, `POST /logout`,
+//! `GET /first-login` with `POST /first-login/create` and `POST /first-login/link`, plus
+//! relier's `/auth/*` routes.
+
+pub mod db;
+pub mod error;
+pub mod hook;
+pub mod pages;
+pub mod password;
+mod routes;
+pub mod session;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use relier_gateway::{Config, Gateway};
+use relier_store::StoreUrl;
+
+use crate::db::Db;
+use crate::error::AppError;
+use crate::session::Sessions;
+
+/// The application's state.
+#[derive(Debug)]
+pub struct App {
+    /// The application's database.
+    pub db: Db,
+    /// The application's sessions.
+    pub sessions: Sessions,
+    /// relier, embedded.
+    pub relier: Gateway,
+    /// The public origin (`public_url` without a trailing slash): the only accepted `Origin`.
+    pub origin: String,
+    /// `(name, display name)` of every provider.
+    pub providers: Vec<(String, String)>,
+    dummy_hash: String,
+}
+
+/// Where the application's database goes by default: `relier-example.db` beside an SQLite
+/// store.
+///
+/// # Errors
+/// [`AppError::Config`] for a store that is not an SQLite file.
+pub fn default_db_path(config: &Config) -> Result<PathBuf, AppError> {
+    let url = StoreUrl::parse(&config.store_url())
+        .map_err(|e| AppError::Config(format!("store: {e}")))?;
+    match url {
+        StoreUrl::Sqlite { path } => Ok(path
+            .parent()
+            .map_or_else(PathBuf::new, Path::to_path_buf)
+            .join("relier-example.db")),
+        _ => Err(AppError::Config(
+            "the store is not an SQLite file: give the application's database with --db FILE"
+                .into(),
+        )),
+    }
+}
+
+impl App {
+    /// Opens the application's database at `db_path` and builds relier from `config` with the
+    /// linking hook.
+    ///
+    /// # Errors
+    /// [`AppError`] naming what failed (database, configuration, store, a provider).
+    pub async fn build(config: Config, db_path: &Path) -> Result<Arc<App>, AppError> {
+        let db = Db::open(db_path).await?;
+        let origin = config.public_url.trim_end_matches('/').to_owned();
+        let secure = origin.starts_with("https://");
+        let sessions = Sessions::new(db.clone(), secure);
+        let hook = hook::Linking {
+            db: db.clone(),
+            sessions: sessions.clone(),
+        };
+        let relier = Gateway::builder(config).on_login(hook).build().await?;
+        let providers = relier.providers();
+        let dummy_hash = password::dummy_hash().await?;
+        Ok(Arc::new(App {
+            db,
+            sessions,
+            relier,
+            origin,
+            providers,
+            dummy_hash,
+        }))
+    }
+
+    /// The application's router: its own routes, relier's login routes, relier's layer.
+    pub fn router(self: &Arc<Self>) -> Router {
+        routes::router(self.clone())
+            .merge(self.relier.login_router())
+            .layer(self.relier.layer())
+    }
+
+    /// Stops relier's background tasks and closes both databases (once the router is gone).
+    pub async fn shutdown(self: Arc<Self>) {
+        match Arc::try_unwrap(self) {
+            Ok(app) => {
+                app.relier.shutdown().await;
+                app.db.close().await;
+            }
+            Err(app) => app.db.close().await,
+        }
+    }
+
+    fn provider_display(&self, name: &str) -> Option<&str> {
+        self.providers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.as_str())
+    }
+}

@@ -1,0 +1,365 @@
+//! The application's routes (relier's `/auth/*` routes are merged in by [`crate::App::router`]).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use relier_gateway::embed::Identity;
+use serde_json::json;
+
+use crate::db::{AccountId, Created, Linked, UnlinkOutcome, now};
+use crate::error::AppError;
+use crate::hook::link_refused;
+use crate::pages::{self, NewIdentity};
+use crate::session::{Current, Posted};
+use crate::{App, password};
+
+/// How long a link intent waits for the provider's login to come back.
+const LINK_INTENT_SECS: i64 = 600;
+
+const WRONG_PASSWORD: &str = "Wrong username or password.";
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/signup", post(signup))
+        .route("/login", post(login))
+        .route("/me", get(me))
+        .route("/link/{provider}", post(link))
+        .route("/unlink/{provider}", post(unlink))
+        .route("/logout", post(logout))
+        .route("/first-login", get(first_login))
+        .route("/first-login/create", post(first_login_create))
+        .route("/first-login/link", post(first_login_link))
+        .route("/assets/example.css", get(css))
+        .with_state(app)
+}
+
+type Page = Result<Response, AppError>;
+
+fn see_other(to: &str, cookies: &[HeaderValue]) -> Response {
+    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();
+    for c in cookies {
+        resp.headers_mut().append(header::SET_COOKIE, c.clone());
+    }
+    resp
+}
+
+fn with_cookie(mut resp: Response, cookie: HeaderValue) -> Response {
+    resp.headers_mut().append(header::SET_COOKIE, cookie);
+    resp
+}
+
+/// 1–64 of `A–Z a–z 0–9 . _ -`.
+fn valid_username(u: &str) -> bool {
+    (1..=64).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn linked(who: &Identity) -> Linked {
+    Linked {
+        provider: who.provider().to_owned(),
+        issuer: who.issuer().to_owned(),
+        subject: who.subject().to_owned(),
+    }
+}
+
+impl App {
+    /// The account whose password this is. An unknown user, an account without a password and
+    /// a wrong password all cost one Argon2 verification and give `None`.
+    async fn check_password(
+        &self,
+        username: &str,
+        pw: &str,
+    ) -> Result<Option<AccountId>, AppError> {
+        let found = self.db.account_by_username(username).await?;
+        let (account, stored) = match found {
+            Some((id, Some(hash))) => (Some(id), hash),
+            _ => (None, self.dummy_hash.clone()),
+        };
+        let ok = password::verify(pw.to_owned(), stored).await?;
+        Ok(account.filter(|_| ok))
+    }
+
+    /// Signs `account` in with a new session replacing `old`: 303 to `/`.
+    async fn signed_in(&self, account: AccountId, old: &Current) -> Page {
+        let (_, cookie) = self.sessions.start(Some(account), Some(old)).await?;
+        Ok(see_other("/", &[cookie]))
+    }
+
+    fn sign_in_page(&self, status: StatusCode, csrf: &str, error: &str) -> Response {
+        pages::sign_in(status, csrf, &self.providers, Some(error))
+    }
+}
+
+async fn index(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
+    let current = app.sessions.current(&headers).await?;
+    if let Some(cur) = &current
+        && let Some(account) = cur.row.account
+        && let Some(name) = app.db.username(account).await?
+    {
+        let ids = app.db.identities(account).await?;
+        return Ok(pages::home(
+            &name,
+            &ids,
+            &app.providers,
+            &cur.row.csrf_token,
+        ));
+    }
+    match current {
+        Some(cur) if cur.row.account.is_none() => Ok(pages::sign_in(
+            StatusCode::OK,
+            &cur.row.csrf_token,
+            &app.providers,
+            None,
+        )),
+        other => {
+            let (cur, cookie) = app.sessions.start(None, other.as_ref()).await?;
+            let page = pages::sign_in(StatusCode::OK, &cur.row.csrf_token, &app.providers, None);
+            Ok(with_cookie(page, cookie))
+        }
+    }
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        pages::CSS,
+    )
+        .into_response()
+}
+
+async fn signup(State(app): State<Arc<App>>, form: Posted) -> Page {
+    let username = form.field("username").unwrap_or_default().trim();
+    let pw = form.field("password").unwrap_or_default();
+    let csrf = &form.session.row.csrf_token;
+    if !valid_username(username) {
+        let e = "A username is 1 to 64 letters, digits, '.', '_' or '-'.";
+        return Ok(app.sign_in_page(StatusCode::BAD_REQUEST, csrf, e));
+    }
+    if pw.chars().count() < password::MIN_LEN || pw.len() > password::MAX_LEN {
+        let e = "A password is 8 to 1024 characters long.";
+        return Ok(app.sign_in_page(StatusCode::BAD_REQUEST, csrf, e));
+    }
+    let hash = password::hash(pw.to_owned()).await?;
+    match app.db.create_account(username, Some(&hash)).await? {
+        Created::Account(id) => app.signed_in(id, &form.session).await,
+        Created::UsernameTaken | Created::IdentityTaken => {
+            Ok(app.sign_in_page(StatusCode::CONFLICT, csrf, "That username is taken."))
+        }
+    }
+}
+
+async fn login(State(app): State<Arc<App>>, form: Posted) -> Page {
+    let username = form.field("username").unwrap_or_default().trim();
+    let pw = form.field("password").unwrap_or_default();
+    match app.check_password(username, pw).await? {
+        Some(id) => app.signed_in(id, &form.session).await,
+        None => Ok(app.sign_in_page(
+            StatusCode::UNAUTHORIZED,
+            &form.session.row.csrf_token,
+            WRONG_PASSWORD,
+        )),
+    }
+}
+
+async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
+    let current = app.sessions.current(&headers).await?;
+    if let Some(cur) = current
+        && let Some(account) = cur.row.account
+        && let Some(username) = app.db.username(account).await?
+    {
+        let ids: Vec<_> = app
+            .db
+            .identities(account)
+            .await?
+            .into_iter()
+            .map(|l| json!({"provider": l.provider, "issuer": l.issuer, "sub": l.subject}))
+            .collect();
+        let body =
+            json!({"username": username, "identities": ids, "csrf_token": cur.row.csrf_token});
+        return Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response());
+    }
+    Ok((
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({"error": "not signed in"})),
+    )
+        .into_response())
+}
+
+fn not_signed_in() -> Response {
+    pages::message(StatusCode::UNAUTHORIZED, "Not signed in", "Sign in first.")
+}
+
+async fn link(State(app): State<Arc<App>>, Path(provider): Path<String>, form: Posted) -> Page {
+    if form.account().is_none() {
+        return Ok(not_signed_in());
+    }
+    if app.provider_display(&provider).is_none() {
+        return Ok(pages::message(
+            StatusCode::NOT_FOUND,
+            "Unknown provider",
+            "No such provider.",
+        ));
+    }
+    let until = now().saturating_add(LINK_INTENT_SECS);
+    app.db
+        .set_link_intent(&form.session.id_hash, Some((&provider, until)))
+        .await?;
+    let seg: String = url::form_urlencoded::byte_serialize(provider.as_bytes()).collect();
+    Ok(see_other(&format!("/auth/login/{seg}?return_to=%2F"), &[]))
+}
+
+async fn unlink(State(app): State<Arc<App>>, Path(provider): Path<String>, form: Posted) -> Page {
+    let Some(account) = form.account() else {
+        return Ok(not_signed_in());
+    };
+    match app.db.unlink(account, &provider).await? {
+        UnlinkOutcome::Unlinked | UnlinkOutcome::NotLinked => Ok(see_other("/", &[])),
+        UnlinkOutcome::LastSignInMethod => Ok(pages::message(
+            StatusCode::CONFLICT,
+            "Not unlinked",
+            "This identity is the only way to sign in to this account (it has no password).",
+        )),
+    }
+}
+
+async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, form: Posted) -> Page {
+    let mut cookies = vec![app.sessions.end(&form.session).await?];
+    cookies.extend(app.relier.end_session(&headers).await?);
+    Ok(see_other("/", &cookies))
+}
+
+/// The first-login page for the relier session's identity, when no account has it.
+async fn first_login(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    who: Option<Identity>,
+) -> Page {
+    let Some(who) = who else {
+        return Ok(see_other("/", &[]));
+    };
+    if app
+        .db
+        .account_for(who.issuer(), who.subject())
+        .await?
+        .is_some()
+    {
+        return Ok(see_other("/", &[]));
+    }
+    let current = app.sessions.current(&headers).await?;
+    let (cur, cookie) = match current {
+        Some(c) => (c, None),
+        None => {
+            let (c, cookie) = app.sessions.start(None, None).await?;
+            (c, Some(cookie))
+        }
+    };
+    let page = first_login_page(&app, &who, StatusCode::OK, &cur.row.csrf_token, None);
+    Ok(match cookie {
+        Some(c) => with_cookie(page, c),
+        None => page,
+    })
+}
+
+fn first_login_page(
+    app: &App,
+    who: &Identity,
+    status: StatusCode,
+    csrf: &str,
+    error: Option<&str>,
+) -> Response {
+    let display = app
+        .provider_display(who.provider())
+        .unwrap_or(who.provider());
+    let new = NewIdentity {
+        provider: display,
+        issuer: who.issuer(),
+        subject: who.subject(),
+        name: who.name(),
+    };
+    pages::first_login(status, &new, csrf, error)
+}
+
+fn no_external_login() -> Response {
+    pages::message(
+        StatusCode::BAD_REQUEST,
+        "No external sign-in",
+        "There is no sign-in with a provider to link. Use a \"Login with …\" button first.",
+    )
+}
+
+async fn first_login_create(
+    State(app): State<Arc<App>>,
+    who: Option<Identity>,
+    form: Posted,
+) -> Page {
+    let Some(who) = who else {
+        return Ok(no_external_login());
+    };
+    let username = form.field("username").unwrap_or_default().trim();
+    let csrf = &form.session.row.csrf_token;
+    if !valid_username(username) {
+        let e = "A username is 1 to 64 letters, digits, '.', '_' or '-'.";
+        return Ok(first_login_page(
+            &app,
+            &who,
+            StatusCode::BAD_REQUEST,
+            csrf,
+            Some(e),
+        ));
+    }
+    match app
+        .db
+        .create_account_linked(username, &linked(&who))
+        .await?
+    {
+        Created::Account(id) => app.signed_in(id, &form.session).await,
+        Created::UsernameTaken => {
+            let e = "That username is taken.";
+            Ok(first_login_page(
+                &app,
+                &who,
+                StatusCode::CONFLICT,
+                csrf,
+                Some(e),
+            ))
+        }
+        Created::IdentityTaken => Ok(link_refused(crate::db::LinkOutcome::OtherAccount)
+            .unwrap_or_else(|| see_other("/", &[]))),
+    }
+}
+
+async fn first_login_link(
+    State(app): State<Arc<App>>,
+    who: Option<Identity>,
+    form: Posted,
+) -> Page {
+    let Some(who) = who else {
+        return Ok(no_external_login());
+    };
+    let username = form.field("username").unwrap_or_default().trim();
+    let pw = form.field("password").unwrap_or_default();
+    let Some(account) = app.check_password(username, pw).await? else {
+        let csrf = &form.session.row.csrf_token;
+        return Ok(first_login_page(
+            &app,
+            &who,
+            StatusCode::UNAUTHORIZED,
+            csrf,
+            Some(WRONG_PASSWORD),
+        ));
+    };
+    let outcome = app.db.link(account, &linked(&who)).await?;
+    if let Some(refused) = link_refused(outcome) {
+        return Ok(refused);
+    }
+    app.signed_in(account, &form.session).await
+}

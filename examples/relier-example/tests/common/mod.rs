@@ -1,0 +1,249 @@
+//! The example application in front of the in-process misbehaving OP (a static provider with
+//! client_secret), driven with `Router::oneshot` and a cookie jar.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_debug_implementations,
+    dead_code,
+    reason = "test support code"
+)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use relier_example::App;
+use relier_gateway::Config;
+use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+pub const PUBLIC: &str = "http://127.0.0.1:8088";
+
+pub struct Env {
+    pub op: BadOp,
+    pub app: Arc<App>,
+    pub b: Browser,
+    pub _dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub async fn new() -> Env {
+        let op = BadOp::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            r#"
+public_url = "{PUBLIC}"
+store = "sqlite://{db}"
+
+[[providers]]
+name = "bad"
+display_name = "Bad <OP>"
+issuer = "{iss}"
+client_id = "{CLIENT_ID}"
+client_secret = "s3cret-s3cret"
+"#,
+            db = dir.path().join("relier.db").display(),
+            iss = op.issuer(),
+        );
+        let config = Config::from_toml(&toml).unwrap();
+        let db = relier_example::default_db_path(&config).unwrap();
+        assert_eq!(db, dir.path().join("relier-example.db"));
+        let app = App::build(config, &db).await.unwrap();
+        let b = Browser::new(app.router());
+        Env {
+            op,
+            app,
+            b,
+            _dir: dir,
+        }
+    }
+
+    /// The OP signs the next logins in as `sub` (e-mail `alice@example.com` whatever `sub`).
+    pub fn op_user(&self, sub: &str) {
+        self.op.set(Misbehavior {
+            claims: vec![("sub".into(), Some(json!(sub)))],
+            userinfo_sub: Some(sub.into()),
+            ..Default::default()
+        });
+    }
+
+    /// Follows a redirect to `/auth/login/bad…` through the OP back to the callback: returns
+    /// the callback's response.
+    pub async fn through_op(&mut self, login_path: &str) -> Response<Body> {
+        let r = self.b.get(login_path).await;
+        assert_eq!(r.status(), StatusCode::FOUND, "{login_path}");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        let op = client.get(loc(&r)).send().await.unwrap();
+        assert!(op.status().is_redirection(), "{}", op.status());
+        let cb = url::Url::parse(op.headers()["location"].to_str().unwrap()).unwrap();
+        assert!(
+            cb.as_str()
+                .starts_with(&format!("{PUBLIC}/auth/callback/bad?"))
+        );
+        self.b
+            .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+            .await
+    }
+
+    /// "Login with …" from the sign-in page.
+    pub async fn provider_login(&mut self) -> Response<Body> {
+        self.through_op("/auth/login/bad").await
+    }
+
+    pub async fn signup(&mut self, user: &str, pw: &str) -> Response<Body> {
+        let t = self.b.csrf().await;
+        self.b
+            .post(
+                "/signup",
+                &[("username", user), ("password", pw), ("csrf_token", &t)],
+            )
+            .await
+    }
+
+    pub async fn login(&mut self, user: &str, pw: &str) -> Response<Body> {
+        let t = self.b.csrf().await;
+        self.b
+            .post(
+                "/login",
+                &[("username", user), ("password", pw), ("csrf_token", &t)],
+            )
+            .await
+    }
+
+    /// `POST /logout` with the CSRF token in the header.
+    pub async fn logout(&mut self) {
+        let t = self.b.csrf().await;
+        let r = self
+            .b
+            .send(
+                Request::post("/logout")
+                    .header("x-csrf-token", t)
+                    .header(header::ORIGIN, PUBLIC)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(self.me().await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    /// `POST {path}` with the session's CSRF token and no other field.
+    pub async fn post_action(&mut self, path: &str) -> Response<Body> {
+        let t = self.b.csrf().await;
+        self.b.post(path, &[("csrf_token", &t)]).await
+    }
+
+    pub async fn me(&mut self) -> (StatusCode, Value) {
+        let r = self.b.get("/me").await;
+        let status = r.status();
+        (status, serde_json::from_str(&text(r).await).unwrap())
+    }
+
+    /// The identities `/me` lists, as `provider issuer sub` strings.
+    pub async fn identities(&mut self) -> Vec<String> {
+        let (s, me) = self.me().await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        me["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {} {}", i["provider"], i["issuer"], i["sub"]).replace('"', ""))
+            .collect()
+    }
+}
+
+/// Drives a `Router` with `oneshot`, keeping cookies like a browser would.
+pub struct Browser {
+    pub router: Router,
+    pub jar: BTreeMap<String, String>,
+}
+
+impl Browser {
+    pub fn new(router: Router) -> Self {
+        Browser {
+            router,
+            jar: BTreeMap::new(),
+        }
+    }
+
+    pub async fn send(&mut self, mut req: Request<Body>) -> Response<Body> {
+        if !req.headers().contains_key(header::COOKIE) && !self.jar.is_empty() {
+            let c: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req.headers_mut()
+                .insert(header::COOKIE, c.join("; ").parse().unwrap());
+        }
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        for sc in resp.headers().get_all(header::SET_COOKIE) {
+            let sc = sc.to_str().unwrap();
+            let (k, v) = sc.split(';').next().unwrap().split_once('=').unwrap();
+            if sc.contains("Max-Age=0") {
+                self.jar.remove(k);
+            } else {
+                self.jar.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        resp
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Response<Body> {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// A same-origin form post.
+    pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Response<Body> {
+        self.send(form_request(uri, fields, Some(PUBLIC))).await
+    }
+
+    /// The CSRF token of the forms on `/`.
+    pub async fn csrf(&mut self) -> String {
+        let page = text(self.get("/").await).await;
+        hidden_csrf(&page)
+    }
+}
+
+pub fn form_request(uri: &str, fields: &[(&str, &str)], origin: Option<&str>) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut r =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(o) = origin {
+        r = r.header(header::ORIGIN, o);
+    }
+    r.body(Body::from(body)).unwrap()
+}
+
+/// The value of the first hidden `csrf_token` input of a page.
+pub fn hidden_csrf(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).expect("a csrf_token input") + marker.len();
+    let end = page[start..].find('"').unwrap();
+    page[start..start + end].to_owned()
+}
+
+pub async fn text(resp: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+pub fn loc(resp: &Response<Body>) -> String {
+    resp.headers()
+        .get(header::LOCATION)
+        .expect("Location")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}

@@ -1,0 +1,157 @@
+//! The example application on a real port in front of the real test OP (panva's
+//! oidc-provider, `tests/op`) with a private_key_jwt client that authenticates with the store's
+//! key (published at the application's `/.well-known/jwks.json`): a provider login links to
+//! nobody, then the first-login page creates an account that the next login lands in.
+//!
+//! Needs node and `npm ci --prefix tests/op`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use relier_example::App;
+use relier_gateway::Config;
+use relier_tests::oidc_provider::{Browser, Callback, OpConfig, TestOp};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// "Login with" through the OP: returns where the application sends the browser.
+async fn provider_login(base: &str, b: &reqwest::Client, op: &Browser) -> String {
+    let r = b.get(format!("{base}/auth/login/op")).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let cb = op
+        .browse(&location(&r), &format!("{base}/auth/callback/"))
+        .await
+        .unwrap();
+    let Callback::Query(url) = cb else {
+        panic!("query response mode expected")
+    };
+    let r = b.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 302, "{}", r.text().await.unwrap());
+    location(&r)
+}
+
+async fn get_me(base: &str, b: &reqwest::Client) -> Value {
+    let text = b
+        .get(format!("{base}/me"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn hidden_csrf(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let end = page[start..].find('"').unwrap();
+    page[start..start + end].to_owned()
+}
+
+#[tokio::test]
+async fn private_key_jwt_with_the_store_key_against_the_real_op() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let op = TestOp::start(OpConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        r#"
+public_url = "{base}"
+store = "sqlite://{db}"
+
+[[providers]]
+name = "op"
+display_name = "Test OP"
+issuer = "{iss}"
+client_id = "example-pkjwt"
+use_store_key = true
+"#,
+        db = dir.path().join("relier.db").display(),
+        iss = op.issuer,
+    );
+    let config = Config::from_toml(&toml).unwrap();
+    let app = App::build(config, &dir.path().join("app.db"))
+        .await
+        .unwrap();
+    let router = app.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    op.add_client(json!({
+        "client_id": "example-pkjwt",
+        "redirect_uris": [format!("{base}/auth/callback/op")],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "ES256",
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+    }))
+    .await
+    .unwrap();
+
+    let b = client();
+    let op_browser = Browser::new().unwrap();
+    assert_eq!(provider_login(&base, &b, &op_browser).await, "/first-login");
+    let page = b
+        .get(format!("{base}/first-login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let t = hidden_csrf(&page);
+    let r = b
+        .post(format!("{base}/first-login/create"))
+        .header("origin", &base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("username", "alice-at-op"), ("csrf_token", &t)])
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let me = get_me(&base, &b).await;
+    assert_eq!(me["username"], "alice-at-op");
+    assert_eq!(
+        me["identities"],
+        json!([{"provider": "op", "issuer": op.issuer, "sub": "alice"}])
+    );
+
+    // Signed out, the next login lands in the same account.
+    let r = b
+        .post(format!("{base}/logout"))
+        .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        b.get(format!("{base}/me")).send().await.unwrap().status(),
+        401
+    );
+    assert_eq!(provider_login(&base, &b, &op_browser).await, "/");
+    let me = get_me(&base, &b).await;
+    assert_eq!(me["username"], "alice-at-op");
+    server.abort();
+}
