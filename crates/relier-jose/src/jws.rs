@@ -52,7 +52,7 @@ impl<'a> UnverifiedJws<'a> {
         else {
             let count = token.split('.').count();
             let hint = if count == 5 {
-                " (a JWE? encrypted tokens are not supported)"
+                " (a JWE? decrypt it with jwe::decrypt_compact first)"
             } else {
                 ""
             };
