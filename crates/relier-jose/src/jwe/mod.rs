@@ -403,16 +403,16 @@ pub fn decrypt_compact(
             if expect.alg == KeyManagementAlg::EcdhEs {
                 require_empty_key(&parts.encrypted_key, expect.alg)?;
             }
-            let candidates = keys.candidates(expect.alg, kid, |_| true)?;
-            let candidates: Vec<&DecryptionKey> = candidates
-                .into_iter()
-                .filter(|k| epk.same_curve(k.inner()))
-                .collect();
-            if candidates.is_empty() {
-                return Err(JoseError::InvalidEphemeralKey {
-                    reason: "on another curve than the recipient key",
-                });
-            }
+            // Only keys on the epk's curve are tried; if the algorithm has keys but none on
+            // that curve, the epk is what is wrong.
+            let candidates = keys
+                .candidates(expect.alg, kid, |k| epk.same_curve(k.inner()))
+                .map_err(|e| match keys.candidates(expect.alg, kid, |_| true) {
+                    Ok(_) => JoseError::InvalidEphemeralKey {
+                        reason: "on another curve than the recipient key",
+                    },
+                    Err(_) => e,
+                })?;
             try_keys(&candidates, |key| {
                 let derived =
                     key_mgmt::ecdh_es_key(key.inner(), &epk, expect.alg, enc, &apu, &apv)?;

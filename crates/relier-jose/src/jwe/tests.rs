@@ -716,3 +716,17 @@ fn nothing_secret_in_debug() {
     assert!(format!("{:?}", &*RSA).contains("rsa-1"));
     assert_eq!(out.into_plaintext().as_slice(), b"very secret payload");
 }
+
+/// The attempt bound counts only keys on the epk's curve.
+#[test]
+fn curve_filter_comes_before_the_attempt_bound() {
+    let mut keys = DecryptionKeys::new();
+    for _ in 0..MAX_KEY_ATTEMPTS {
+        keys.push(DecryptionKey::generate(K::EcdhEs, None).unwrap())
+            .unwrap();
+    }
+    keys.push(EC[3].clone()).unwrap();
+    let token = encrypt(K::EcdhEs, E::A128Gcm, To::Key(&EC[3]), json!({}), b"x");
+    let out = decrypt_compact(&token, &expect(K::EcdhEs, E::A128Gcm), &keys).unwrap();
+    assert_eq!(out.key_id(), Some("X25519"));
+}
