@@ -5,11 +5,15 @@
 //! exactly. The matching private keys are published test vectors too (RFC 7520 §3, RFC 7515
 //! Appendix A.3, RFC 8037 Appendix A); the P-384 key was generated once for these targets and
 //! only its public half is kept. seeds/ holds tokens signed with all of them.
+//!
+//! The JWE target decrypts with published private keys (RFC 7520 §5.2 RSA, §5.4 P-384, §5.5
+//! P-256, the JOSE Cookbook X25519 key) and [`CLIENT_SECRET`] for `dir` / `A*KW`.
 
 use std::sync::LazyLock;
 
 use relier_core::authorize::PendingLogin;
 use relier_core::{ClientId, IssuerUrl, KeySet, Nonce, PkceVerifier, RedirectUrl, State};
+use relier_jose::jwe::{DecryptionKey, DecryptionKeys};
 use relier_jose::{Algorithm, Jwk, VerifyingKey, b64};
 
 /// The OP every target expects.
@@ -187,3 +191,78 @@ pub fn pending_login() -> PendingLogin {
         Err(e) => panic!("fixed pending login: {e}"),
     }
 }
+
+// --- JWE: the relying party's decryption keys (published test vectors) ---
+
+/// RFC 7520 §5.2: RSA 4096-bit private key ("samwise.gamgee@hobbiton.example"), without its
+/// "alg" member so that RSA-OAEP-256 reaches it too.
+pub const JWE_RSA_JWK: &str = concat!(
+    r#"{"kty":"RSA","kid":"samwise.gamgee@hobbiton.example","use":"enc","n":"wbdxI55VaanZXPY29L"#,
+    r#"g5hdmv2XhvqAhoxUkanfzf2-5zVUxa6prHRrI4pP1AhoqJRlZfYtWWd5mmHRG2pAHIlh0ySJ9wi0BioZBl1XP2e-"#,
+    r#"C-FyXJGcTy0HdKQWlrfhTm42EW7Vv04r4gfao6uxjLGwfpGrZLarohiWCPnkNrg71S2CuNZSQBIPGjXfkmIy2tl_"#,
+    r#"VWgGnL22GplyXj5YlBLdxXp3XeStsqo571utNfoUTU8E4qdzJ3U1DItoVkPGsMwlmmnJiwA7sXRItBCivR4M5qnZ"#,
+    r#"tdw-7v4WuR4779ubDuJ5nalMv2S66-RPcnFAzWSKxtBDnFJJDGIUe7Tzizjg1nms0Xq_yPub_UOlWn0ec85FCft1"#,
+    r#"hACpWG8schrOBeNqHBODFskYpUc2LC5JA2TaPF2dA67dg1TTsC_FupfQ2kNGcE1LgprxKHcVWYQb86B-HozjHZcq"#,
+    r#"tauBzFNV5tbTuB-TpkcvJfNcFLlH3b8mb-H_ox35FjqBSAjLKyoeqfKTpVjvXhd09knwgJf6VKq6UC418_TOljMV"#,
+    r#"fFTWXUxlnfhOOnzW6HSSzD1c9WrCuVzsUMv54szidQ9wf1cYWf3g5qFDxDQKis99gcDaiCAwM3yEBIzuNeeCa5da"#,
+    r#"rtHDb1xEB_HcHSeYbghbMjGfasvKn0aZRsnTyC0xhWBlsolZE","e":"AQAB","d":"n7fz"#,
+    r#"Jc3_WG59VEOBTkayzuSMM780OJQuZjN_KbH8lOZG25ZoA7T4Bxcc0xQn5oZE5uSCIwg91oCt0JvxPcpmqzaJZg1n"#,
+    r#"irjcWZ-oBtVk7gCAWq-B3qhfF3izlbkosrzjHajIcY33HBhsy4_WerrXg4MDNE4HYojy68TcxT2LYQRxUOCf5TtJ"#,
+    r#"XvM8olexlSGtVnQnDRutxEUCwiewfmmrfveEogLx9EA-KMgAjTiISXxqIXQhWUQX1G7v_mV_Hr2YuImYcNcHkRvp"#,
+    r#"9E7ook0876DhkO8v4UOZLwA1OlUX98mkoqwc58A_Y2lBYbVx1_s5lpPsEqbbH-nqIjh1fL0gdNfihLxnclWtW7pC"#,
+    r#"ztLnImZAyeCWAG7ZIfv-Rn9fLIv9jZ6r7r-MSH9sqbuziHN2grGjD_jfRluMHa0l84fFKl6bcqN1JWxPVhzNZo01"#,
+    r#"yDF-1LiQnqUYSepPf6X3a2SOdkqBRiquE6EvLuSYIDpJq3jDIsgoL8Mo1LoomgiJxUwL_GWEOGu28gplyzm-9Q0U"#,
+    r#"0nyhEf1uhSR8aJAQWAiFImWH5W_IQT9I7-yrindr_2fWQ_i1UgMsGzA7aOGzZfPljRy6z-tY_KuBG00-28S_aWvj"#,
+    r#"yUc-Alp8AUyKjBZ-7CWH32fGWK48j1t-zomrwjL_mnhsPbGs0c9WsWgRzI-K8gE","p":"7_2v3OQZzlPFcHyYfL"#,
+    r#"ABQ3XP85Es4hCdwCkbDeltaUXgVy9l9etKghvM4hRkOvbb01kYVuLFmxIkCDtpi-zLCYAdXKrAK3PtSbtzld_XZ9"#,
+    r#"nlsYa_QZWpXB_IrtFjVfdKUdMz94pHUhFGFj7nr6NNxfpiHSHWFE1zD_AC3mY46J961Y2LRnreVwAGNw53p07Db8"#,
+    r#"yD_92pDa97vqcZOdgtybH9q6uma-RFNhO1AoiJhYZj69hjmMRXx-x56HO9cnXNbmzNSCFCKnQmn4GQLmRj9sfbZR"#,
+    r#"qL94bbtE4_e0Zrpo8RNo8vxRLqQNwIy85fc6BRgBJomt8QdQvIgPgWCv5HoQ","q":"zqOHk1P6WN_rHuM7ZF1cX"#,
+    r#"H0x6RuOHq67WuHiSknqQeefGBA9PWs6ZyKQCO-O6mKXtcgE8_Q_hA2kMRcKOcvHil1hqMCNSXlflM7WPRPZu2qCD"#,
+    r#"cqssd_uMbP-DqYthH_EzwL9KnYoH7JQFxxmcv5An8oXUtTwk4knKjkIYGRuUwfQTus0w1NfjFAyxOOiAQ37ussIc"#,
+    r#"E6C6ZSsM3n41UlbJ7TCqewzVJaPJN5cxjySPZPD3Vp01a9YgAD6a3IIaKJdIxJS1ImnfPevSJQBE79-EXe2kSwVg"#,
+    r#"Ozvt-gsmM29QQ8veHy4uAqca5dZzMs7hkkHtw1z0jHV90epQJJlXXnH8Q","dp":"19oDkBh1AXelMIxQFm2zZTq"#,
+    r#"UhAzCIr4xNIGEPNoDt1jK83_FJA-xnx5kA7-1erdHdms_Ef67HsONNv5A60JaR7w8LHnDiBGnjdaUmmuO8XAxQJ_"#,
+    r#"ia5mxjxNjS6E2yD44USo2JmHvzeeNczq25elqbTPLhUpGo1IZuG72FZQ5gTjXoTXC2-xtCDEUZfaUNh4IeAipfLu"#,
+    r#"gbpe0JAFlFfrTDAMUFpC3iXjxqzbEanflwPvj6V9iDSgjj8SozSM0dLtxvu0LIeIQAeEgT_yXcrKGmpKdSO08kLB"#,
+    r#"x8VUjkbv_3Pn20Gyu2YEuwpFlM_H1NikuxJNKFGmnAq9LcnwwT0jvoQ","dq":"S6p59KrlmzGzaQYQM3o0XfHCG"#,
+    r#"vfqHLYjCO557HYQf72O9kLMCfd_1VBEqeD-1jjwELKDjck8kOBl5UvohK1oDfSP1DleAy-cnmL29DqWmhgwM1ip0"#,
+    r#"CCNmkmsmDSlqkUXDi6sAaZuntyukyflI-qSQ3C_BafPyFaKrt1fgdyEwYa08pESKwwWisy7KnmoUvaJ3SaHmohFS"#,
+    r#"78TJ25cfc10wZ9hQNOrIChZlkiOdFCtxDqdmCqNacnhgE3bZQjGp3n83ODSz9zwJcSUvODlXBPc2AycH6Ci5yjbx"#,
+    r#"t4Ppox_5pjm6xnQkiPgj01GpsUssMmBN7iHVsrE7N2iznBNCeOUIQ","qi":"FZhClBMywVVjnuUud-05qd5CYU0"#,
+    r#"dK79akAgy9oX6RX6I3IIIPckCciRrokxglZn-omAY5CnCe4KdrnjFOT5YUZE7G_Pg44XgCXaarLQf4hl80oPEf6-"#,
+    r#"jJ5Iy6wPRx7G2e8qLxnh9cOdf-kRqgOS3F48Ucvw3ma5V6KGMwQqWFeV31XtZ8l5cVI-I3NzBS7qltpUVgz2Ju02"#,
+    r#"1eyc7IlqgzR98qKONl27DuEES0aK0WE97jnsyO27Yp88Wa2RiBrEocM89QZI1seJiGDizHRUP4UZxw9zsXww46wy"#,
+    r#"0P6f9grnYp7t8LkyDDk8eoI4KX6SNMNVcyVS9IWjlq8EzqZEKIA"}"#,
+);
+/// RFC 7520 §5.5: EC P-256 private key ("meriadoc.brandybuck@buckland.example").
+pub const JWE_P256_JWK: &str = concat!(
+    r#"{"kty":"EC","kid":"meriadoc.brandybuck@buckland.example","use":"enc","crv":"P-256","x":""#,
+    r#"Ze2loSV3wrroKUN_4zhwGhCqo3Xhu1td4QjeQ5wIVR0","y":"HlLtdXARY_f55A3fnzQbPcm6hgr34Mp8p-nuzQ"#,
+    r#"CE0Zw","d":"r_kHyZ-a06rmxM3yESK84r1otSg-aQcVStkRhA-iCM8"}"#,
+);
+/// RFC 7520 §5.4: EC P-384 private key ("peregrin.took@tuckborough.example").
+pub const JWE_P384_JWK: &str = concat!(
+    r#"{"kty":"EC","kid":"peregrin.took@tuckborough.example","use":"enc","crv":"P-384","x":"YU4"#,
+    r#"rRUzdmVqmRtWOs2OpDE_T5fsNIodcG8G5FWPrTPMyxpzsSOGaQLpe2FpxBmu2","y":"A8-yxCHxkfBz3hKZfI1j"#,
+    r#"UYMjUhsEveZ9THuwFjH2sCNdtksRJU7D5-SkgaFL1ETP","d":"iTx2pk7wW-GqJkHcEkFQb2EFyYcO7RugmaW3m"#,
+    r#"RrQVAOUiPommT0IdnYK2xDlZh-j"}"#,
+);
+/// The JOSE Cookbook's X25519 example key ("Bob").
+pub const JWE_X25519_JWK: &str = concat!(
+    r#"{"kty":"OKP","kid":"Bob","use":"enc","crv":"X25519","x":"3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGd"#,
+    r#"Nrfx-FG-IK08","d":"XasIfmJKikt54X-Lg4AO5m87sSkmGLb9HC-LJ_-I4Os"}"#,
+);
+
+/// The relying party's decryption keys for the JWE target: the four private keys above (kids
+/// as in their JWKs) and [`CLIENT_SECRET`] for symmetric key management.
+pub static JWE_KEYS: LazyLock<DecryptionKeys> = LazyLock::new(|| {
+    let mut keys = DecryptionKeys::new().with_client_secret(CLIENT_SECRET);
+    for json in [JWE_RSA_JWK, JWE_P256_JWK, JWE_P384_JWK, JWE_X25519_JWK] {
+        let pushed = DecryptionKey::from_jwk_json(json).and_then(|key| keys.push(key));
+        if let Err(e) = pushed {
+            panic!("fixed JWE key does not parse: {e}");
+        }
+    }
+    keys
+});

@@ -4,6 +4,7 @@
 //! header, a JWK member) are truncated by [`untrusted`] before they are stored in an error.
 
 use crate::alg::Algorithm;
+use crate::jwe::{ContentEncAlg, KeyManagementAlg};
 
 /// Everything that can go wrong in `relier-jose`. Each variant names the check that failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,6 +127,50 @@ pub enum JoseError {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// The JWE header `alg` differs from the key management algorithm the caller pinned
+    /// (RFC 8725 §3.1; checked before any cryptography).
+    #[error(
+        "JWE header alg {header_alg:?} does not match the expected key management algorithm {expected}"
+    )]
+    JweAlgorithmMismatch {
+        /// The algorithm the caller expects.
+        expected: KeyManagementAlg,
+        /// The `alg` found in the token header (truncated).
+        header_alg: String,
+    },
+    /// The JWE header `enc` differs from the content encryption algorithm the caller pinned
+    /// (checked before any cryptography).
+    #[error(
+        "JWE header enc {header_enc:?} does not match the expected content encryption algorithm {expected}"
+    )]
+    JweEncryptionMismatch {
+        /// The algorithm the caller expects.
+        expected: ContentEncAlg,
+        /// The `enc` found in the token header (truncated; empty when absent).
+        header_enc: String,
+    },
+    /// The JWE header has a `zip` member: compressed content is refused (decompressing
+    /// attacker-chosen data before its size is known invites decompression bombs).
+    #[error("JWE compression (\"zip\") is refused")]
+    JweCompressionRefused,
+    /// No decryption key can be used for the token.
+    #[error("no decryption key: {reason}")]
+    NoDecryptionKey {
+        /// Why: no key of the type the algorithm needs, no key with the header's `kid`, no
+        /// client secret for symmetric key management.
+        reason: &'static str,
+    },
+    /// The JWE header `epk` (ephemeral public key, RFC 7518 §4.6.1.1) is missing, on another
+    /// curve than the recipient's key, or not a valid point of that curve.
+    #[error("invalid ephemeral public key (epk): {reason}")]
+    InvalidEphemeralKey {
+        /// Why (never contains key material).
+        reason: &'static str,
+    },
+    /// JWE decryption failed: the key could not be unwrapped or decrypted, or the
+    /// authentication tag or padding is wrong. One error for all of these (RFC 7516 §11.5).
+    #[error("JWE decryption failed")]
+    DecryptionFailed,
     /// aws-lc-rs failed in an unexpected way (key generation, signing, random source).
     #[error("cryptographic operation failed: {0}")]
     Crypto(&'static str),

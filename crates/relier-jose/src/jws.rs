@@ -52,7 +52,7 @@ impl<'a> UnverifiedJws<'a> {
         else {
             let count = token.split('.').count();
             let hint = if count == 5 {
-                " (a JWE? encrypted tokens are not supported)"
+                " (a JWE? decrypt it with jwe::decrypt_compact first)"
             } else {
                 ""
             };
@@ -278,6 +278,16 @@ fn finish_compact(
 /// # Errors
 /// [`JoseError::UnsupportedCrit`].
 pub fn check_crit(header: &Header, understood: &[&str]) -> Result<(), JoseError> {
+    check_crit_against(header, understood, &REGISTERED)
+}
+
+/// [`check_crit`] with the list of registered names that `crit` must not list (RFC 7515
+/// §4.1.11 for JWS, RFC 7516 §4.1.13 for JWE).
+pub(crate) fn check_crit_against(
+    header: &Header,
+    understood: &[&str],
+    registered: &[&str],
+) -> Result<(), JoseError> {
     let Some(crit) = &header.crit else {
         return Ok(());
     };
@@ -291,7 +301,7 @@ pub fn check_crit(header: &Header, understood: &[&str]) -> Result<(), JoseError>
     for name in crit {
         // "Producers MUST NOT include Header Parameter names defined by this specification or
         // [JWA] for use with JWS ... in the "crit" list."
-        if REGISTERED.contains(&name.as_str()) {
+        if registered.contains(&name.as_str()) {
             return Err(JoseError::UnsupportedCrit {
                 name: untrusted(name),
                 reason: "a registered header parameter may not be listed",

@@ -1,5 +1,6 @@
 //! Helpers shared by verifying and signing keys: curves, JWK member decoding, RSA checks.
 
+use aws_lc_rs::agreement;
 use aws_lc_rs::signature::{self as sig, EcdsaSigningAlgorithm, EcdsaVerificationAlgorithm};
 use zeroize::Zeroizing;
 
@@ -74,6 +75,15 @@ impl Curve {
             Self::P256 => &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
             Self::P384 => &sig::ECDSA_P384_SHA384_FIXED_SIGNING,
             Self::P521 => &sig::ECDSA_P521_SHA512_FIXED_SIGNING,
+        }
+    }
+
+    /// ECDH on this curve (RFC 7518 §4.6, JWE key agreement).
+    pub(crate) fn agreement_algorithm(self) -> &'static agreement::Algorithm {
+        match self {
+            Self::P256 => &agreement::ECDH_P256,
+            Self::P384 => &agreement::ECDH_P384,
+            Self::P521 => &agreement::ECDH_P521,
         }
     }
 

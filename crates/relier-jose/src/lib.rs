@@ -1,10 +1,13 @@
 //! JOSE for relier, on aws-lc-rs: base64url, JSON Web Keys (RFC 7517), JWK thumbprints
-//! (RFC 7638) and compact JWS (RFC 7515) signing and verification.
+//! (RFC 7638), compact JWS (RFC 7515) signing and verification, and compact JWE (RFC 7516)
+//! decryption of encrypted ID tokens, UserInfo and JARM responses ([`jwe`]).
 //!
 //! The signature algorithm is always supplied by the caller (pinned from configuration) and
 //! never taken from a token header (RFC 8725 §3.1): [`jws::UnverifiedJws::verify`] takes the
 //! expected [`Algorithm`] and only checks that the header agrees; [`VerifyingKey::verify`]
-//! refuses an algorithm its key type, JWK "alg", "use" or "key_ops" do not allow.
+//! refuses an algorithm its key type, JWK "alg", "use" or "key_ops" do not allow. JWE key
+//! management and content encryption algorithms are pinned the same way
+//! ([`jwe::JweExpectation`]).
 //!
 //! No I/O, no clock. Randomness is a parameter. Inputs are size-capped and parsing never panics.
 //!
@@ -21,6 +24,7 @@
 //! ```
 
 pub mod b64;
+pub mod jwe;
 pub mod jws;
 
 mod alg;
@@ -56,5 +60,8 @@ mod tests {
         assert_send_sync::<super::JoseError>();
         assert_send_sync::<super::jws::UnverifiedJws<'static>>();
         assert_send_sync::<super::jws::Header>();
+        assert_send_sync::<super::jwe::DecryptionKey>();
+        assert_send_sync::<super::jwe::DecryptionKeys>();
+        assert_send_sync::<super::jwe::Decrypted>();
     }
 }

@@ -470,7 +470,7 @@ impl SigningKey {
     }
 }
 
-fn check_der_len(der: &[u8]) -> Result<(), JoseError> {
+pub(crate) fn check_der_len(der: &[u8]) -> Result<(), JoseError> {
     if der.len() > MAX_KEY_DER_BYTES {
         return Err(JoseError::TooLarge {
             what: "DER private key",
@@ -501,6 +501,11 @@ fn parse_pkcs8(der: &[u8]) -> Result<Inner, JoseError> {
 /// RFC 7518 §6.3.2: when any of p, q, dp, dq, qi is present all must be; aws-lc-rs needs them
 /// all, so a key with only "d" is refused. Multi-prime keys ("oth") are not supported.
 fn rsa_from_jwk(jwk: &Jwk) -> Result<Inner, JoseError> {
+    Ok(Inner::Rsa(rsa_key_pair_from_jwk(jwk)?))
+}
+
+/// The RSA key pair of a private JWK (also used for JWE decryption keys).
+pub(crate) fn rsa_key_pair_from_jwk(jwk: &Jwk) -> Result<RsaKeyPair, JoseError> {
     if jwk.extra.contains_key("oth") {
         return Err(JoseError::InvalidKey {
             reason: "multi-prime RSA keys (\"oth\") are not supported",
@@ -527,12 +532,16 @@ fn rsa_from_jwk(jwk: &Jwk) -> Result<Inner, JoseError> {
         qInv: qi.as_slice(),
     };
     // from_components checks n = p·q and the CRT values for consistency.
-    Ok(Inner::Rsa(
-        RsaKeyPair::from_components(&components).map_err(|e| rejected(&e))?,
-    ))
+    RsaKeyPair::from_components(&components).map_err(|e| rejected(&e))
 }
 
 fn ec_from_jwk(jwk: &Jwk) -> Result<Inner, JoseError> {
+    let (curve, kp) = ec_key_pair_from_jwk(jwk)?;
+    Ok(Inner::Ec(curve, kp))
+}
+
+/// The curve and key pair of a private EC JWK (also used for JWE decryption keys).
+pub(crate) fn ec_key_pair_from_jwk(jwk: &Jwk) -> Result<(Curve, EcdsaKeyPair), JoseError> {
     let crv = jwk
         .crv
         .as_deref()
@@ -556,7 +565,7 @@ fn ec_from_jwk(jwk: &Jwk) -> Result<Inner, JoseError> {
     // Checks that the public point matches the private scalar.
     let kp = EcdsaKeyPair::from_private_key_and_public_key(curve.signing_algorithm(), &d, &point)
         .map_err(|e| rejected(&e))?;
-    Ok(Inner::Ec(curve, kp))
+    Ok((curve, kp))
 }
 
 fn ed25519_from_jwk(jwk: &Jwk) -> Result<Inner, JoseError> {
