@@ -29,14 +29,15 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::cache::Authed;
+pub use crate::hook::{AcceptAll, CompletedLogin, LoginDecision, LoginHook};
 use crate::identity;
 use crate::routes::require::{WhenMissing, require_session};
-use crate::session::Authed;
 use crate::state::AppState;
 
 /// What [`Identity`] reads from the request's extensions: added by
@@ -156,75 +157,5 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
             Err(resp) if resp.status() == StatusCode::UNAUTHORIZED => Ok(None),
             Err(resp) => Err(resp),
         }
-    }
-}
-
-/// A login that passed every check, before its session exists: what [`LoginHook::on_login`]
-/// decides about.
-#[derive(Debug)]
-pub struct CompletedLogin<'a> {
-    /// The provider's local name.
-    pub provider: &'a str,
-    /// The ID token's `iss`.
-    pub issuer: &'a str,
-    /// The ID token's `sub`.
-    pub subject: &'a str,
-    /// The `email` claim, if any (see `email_verified`).
-    pub email: Option<&'a str>,
-    /// Whether the OP says `email` is verified.
-    pub email_verified: bool,
-    /// A display name, if any.
-    pub name: Option<&'a str>,
-    /// The identity claims.
-    pub claims: &'a Map<String, Value>,
-    /// Where the login was going to return (already sanitised to a local path).
-    pub return_to: &'a str,
-}
-
-/// What the application decided about a login.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum LoginDecision {
-    /// Create the relier session and redirect (302) to `redirect_to` (a local path; default: the
-    /// login's `return_to`), adding `headers` (e.g. the application's own `Set-Cookie`).
-    Accept {
-        /// Where to go instead of `return_to` (must start with `/`).
-        redirect_to: Option<String>,
-        /// Extra response headers.
-        headers: HeaderMap,
-    },
-    /// No relier session: send this response instead (e.g. "this identity is linked to another
-    /// account").
-    Respond(Response),
-}
-
-impl LoginDecision {
-    /// Accept, continue to `return_to`.
-    pub fn accept() -> Self {
-        LoginDecision::Accept {
-            redirect_to: None,
-            headers: HeaderMap::new(),
-        }
-    }
-}
-
-/// The application's say on every completed login, called after the ID token (and UserInfo)
-/// passed every check and before the session is created. The callback request's headers carry
-/// the application's own cookies (the callback is a top-level navigation on its origin; with
-/// `response_mode = "form_post"` only `SameSite=None` cookies arrive).
-#[async_trait::async_trait]
-pub trait LoginHook: Send + Sync + 'static {
-    /// Decides what the login means for the application.
-    async fn on_login(&self, login: &CompletedLogin<'_>, request: &HeaderMap) -> LoginDecision;
-}
-
-/// The default: every login is accepted as it is.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AcceptAll;
-
-#[async_trait::async_trait]
-impl LoginHook for AcceptAll {
-    async fn on_login(&self, _: &CompletedLogin<'_>, _: &HeaderMap) -> LoginDecision {
-        LoginDecision::accept()
     }
 }

@@ -171,7 +171,7 @@ impl From<relier_store::StoreError> for PageError {
 
 /// A random id for a log line and the page that refers to it.
 pub fn correlation_id() -> String {
-    crate::session::random_token(9)
+    crate::random::random_token(9)
 }
 
 impl IntoResponse for PageError {

@@ -26,21 +26,26 @@
 //! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`.
 
 mod access;
+mod background;
+mod cache;
 mod clock;
 pub mod config;
 mod cookies;
 pub mod embed;
 mod error;
 mod forwarding;
+mod hook;
 mod identity;
 mod keys;
 mod limits;
 mod metrics;
 mod providers;
 mod proxy;
+mod random;
 mod return_to;
 mod routes;
 mod session;
+mod settings;
 mod state;
 mod templates;
 
@@ -94,18 +99,18 @@ impl Gateway {
     pub fn builder(config: Config) -> GatewayBuilder {
         GatewayBuilder {
             config,
-            login_hook: Arc::new(embed::AcceptAll),
+            login_hook: Arc::new(hook::AcceptAll),
         }
     }
 
     async fn build_with(
         config: Config,
-        login_hook: Arc<dyn embed::LoginHook>,
+        login_hook: Arc<dyn hook::LoginHook>,
     ) -> Result<Gateway, GatewayError> {
         let state = Arc::new(AppState::build(config, login_hook).await?);
         let router = routes::router(state.clone());
         let (stop, rx) = watch::channel(false);
-        let tasks = keys::spawn_background(state.clone(), rx);
+        let tasks = background::spawn_background(state.clone(), rx);
         Ok(Gateway {
             state,
             router,
@@ -155,7 +160,7 @@ impl Gateway {
         headers: &axum::http::HeaderMap,
     ) -> Result<Option<axum::http::HeaderValue>, GatewayError> {
         let s = &self.state.settings;
-        if let Some(id) = session::session_cookie(s, headers) {
+        if let Some(id) = cache::session_cookie(s, headers) {
             self.state
                 .sessions
                 .remove(&relier_store::session_id_hash(&id));
@@ -242,7 +247,7 @@ impl Gateway {
 /// Options of a [`Gateway`] before it is built.
 pub struct GatewayBuilder {
     config: Config,
-    login_hook: Arc<dyn embed::LoginHook>,
+    login_hook: Arc<dyn hook::LoginHook>,
 }
 
 impl std::fmt::Debug for GatewayBuilder {
@@ -256,7 +261,7 @@ impl std::fmt::Debug for GatewayBuilder {
 impl GatewayBuilder {
     /// The application's say on every completed login (account linking): see
     /// [`embed::LoginHook`].
-    pub fn on_login(mut self, hook: impl embed::LoginHook) -> Self {
+    pub fn on_login(mut self, hook: impl hook::LoginHook) -> Self {
         self.login_hook = Arc::new(hook);
         self
     }

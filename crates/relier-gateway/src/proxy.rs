@@ -12,12 +12,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use url::Url;
 
+use crate::cache::Authed;
 use crate::config::UpstreamConfig;
 use crate::cookies;
 use crate::error::{GatewayError, PageError, Problem};
 use crate::forwarding;
-use crate::session::Authed;
-use crate::state::Settings;
+use crate::settings::Settings;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [

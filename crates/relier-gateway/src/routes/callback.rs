@@ -16,12 +16,13 @@ use serde_json::{Map, Value};
 
 use super::login::{binding_cookie, binding_same_site};
 use super::{param, redirect};
+use crate::cache::{ID_BYTES, session_cookie};
 use crate::clock;
 use crate::cookies;
-use crate::embed::{CompletedLogin, LoginDecision};
 use crate::error::{PageError, Problem};
+use crate::hook::{CompletedLogin, LoginDecision};
 use crate::identity;
-use crate::session::{ID_BYTES, session_cookie, try_random_token};
+use crate::random::try_random_token;
 use crate::state::AppState;
 
 /// Protocol claims not kept in the session's identity claims.

@@ -18,7 +18,8 @@ use crate::cookies;
 use crate::error::{PageError, Problem};
 use crate::forwarding;
 use crate::return_to::{self, sanitize_return_to};
-use crate::state::{AppState, Settings};
+use crate::settings::Settings;
+use crate::state::AppState;
 use crate::templates::{self, Choice};
 
 /// `GET /auth/login?return_to=/path`.

@@ -14,7 +14,8 @@ use super::{param, redirect};
 use crate::cookies;
 use crate::error::{PageError, Problem};
 use crate::session::peek;
-use crate::state::{AppState, Settings};
+use crate::settings::Settings;
+use crate::state::AppState;
 use crate::templates;
 
 /// `Origin` (or, without it, `Referer`) is the gateway's own origin.

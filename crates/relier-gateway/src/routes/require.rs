@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::{is_navigation, json_error, login_redirect};
 use crate::access::PathDecision;
+use crate::cache::Authed;
 use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
-use crate::session::{Authed, authenticate};
+use crate::session::authenticate;
 use crate::state::AppState;
 use relier_store::StoreError;
 

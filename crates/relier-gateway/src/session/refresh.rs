@@ -3,41 +3,19 @@
 //! used twice by this instance; across instances the store's compare-and-swap on `version`
 //! decides (the loser re-reads the winner's tokens).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use parking_lot::Mutex;
 use relier_core::{IdTokenClaims, Secret};
 use relier_store::StoreError;
 
-use super::CachedSession;
+use crate::cache::CachedSession;
 use crate::clock;
 use crate::state::AppState;
 
 /// After a transient refresh failure (OP unreachable, 5xx), wait this long before trying again.
 const RETRY_AFTER_SECS: u64 = 10;
-
-/// Per-session refresh locks (entries removed when nobody holds or waits on them).
-#[derive(Debug, Default)]
-pub struct RefreshLocks {
-    map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl RefreshLocks {
-    fn acquire(&self, hash: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.map.lock().entry(hash.to_owned()).or_default().clone()
-    }
-
-    fn release(&self, hash: &str, lock: &Arc<tokio::sync::Mutex<()>>) {
-        let mut map = self.map.lock();
-        // Ours and the map's: nobody else waits.
-        if map.get(hash).is_some_and(|l| Arc::ptr_eq(l, lock)) && Arc::strong_count(lock) <= 2 {
-            map.remove(hash);
-        }
-    }
-}
 
 /// Refreshes the session's tokens once, however many requests ask at the same time. Returns
 /// the up-to-date session, or `None` if it ended (refresh refused by the OP, session gone).

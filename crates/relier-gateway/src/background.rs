@@ -1,0 +1,51 @@
+//! The gateway's background work, above everything it drives.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock;
+use crate::state::AppState;
+
+/// The scheduler: every `check_interval` (with a little jitter so instances sharing a store
+/// spread out): key tick, purge of expired rows, session gauge.
+pub fn spawn_background(
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let interval = state.settings.check_interval;
+    let task = tokio::spawn(async move {
+        loop {
+            let jitter = Duration::from_millis(u64::from(jitter_ms()) % 250);
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = tokio::time::sleep(interval + jitter) => {}
+            }
+            let now = clock::now();
+            if let Err(e) = state.keys.tick(now).await {
+                tracing::warn!(error = %e, "key maintenance failed");
+            }
+            match state.store.purge_expired(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(
+                    rows = n,
+                    "purged expired sessions, login states and logout jtis"
+                ),
+                Err(e) => tracing::warn!(error = %e, "purge failed"),
+            }
+            if let Ok(n) = state.store.count_sessions(now).await {
+                state.metrics.sessions.store(n, Ordering::Relaxed);
+            }
+        }
+    });
+    vec![task]
+}
+
+fn jitter_ms() -> u16 {
+    let mut b = [0u8; 2];
+    let _ = aws_lc_rs::rand::fill(&mut b);
+    u16::from_le_bytes(b)
+}

@@ -1,0 +1,207 @@
+//! The session cache on the hot path: a sharded in-memory map keyed by the session id's
+//! SHA-256 (so memory holds no usable cookie either) with precomputed identity headers, the
+//! session cookie's format, and the per-session refresh locks. No I/O here: [`crate::session`]
+//! reads the store and refreshes tokens.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use parking_lot::{Mutex, RwLock};
+use relier_core::Secret;
+use relier_store::SessionRecord;
+
+use crate::cookies;
+use crate::settings::Settings;
+
+/// Session ids are 32 random bytes, base64url without padding (43 characters).
+pub const ID_BYTES: usize = 32;
+const ID_LEN: usize = 43;
+const SHARDS: usize = 16;
+
+/// A session as the hot path needs it.
+#[derive(Debug)]
+pub struct CachedSession {
+    /// The stored record (tokens included).
+    pub rec: SessionRecord,
+    /// Identity headers, computed once.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    validated_at: Instant,
+    /// Last time the idle expiry was written (unix seconds).
+    pub(crate) last_touch: AtomicU64,
+    /// Sliding idle expiry (unix seconds).
+    pub(crate) idle_expires_at: AtomicU64,
+    /// No refresh before this after a transient failure (unix seconds).
+    pub(crate) retry_refresh_after: AtomicU64,
+}
+
+impl CachedSession {
+    /// Builds the entry for `rec`, carrying the sliding expiry of the entry it replaces.
+    pub fn new(settings: &Settings, rec: SessionRecord, prev: Option<&CachedSession>) -> Self {
+        let headers = settings.identity.for_session(&rec);
+        let (mut touch, mut idle, mut retry) = (rec.last_seen_at, rec.idle_expires_at, 0);
+        if let Some(p) = prev {
+            touch = touch.max(p.last_touch.load(Ordering::Relaxed));
+            idle = idle.max(p.idle_expires_at.load(Ordering::Relaxed));
+            retry = p.retry_refresh_after.load(Ordering::Relaxed);
+        }
+        idle = idle.min(rec.absolute_expires_at);
+        CachedSession {
+            headers,
+            validated_at: Instant::now(),
+            last_touch: AtomicU64::new(touch),
+            idle_expires_at: AtomicU64::new(idle),
+            retry_refresh_after: AtomicU64::new(retry),
+            rec,
+        }
+    }
+
+    /// When the session ends if unused (idle, capped by absolute).
+    pub fn expires_at(&self) -> u64 {
+        self.idle_expires_at
+            .load(Ordering::Relaxed)
+            .min(self.rec.absolute_expires_at)
+    }
+
+    /// Whether it has ended at `now`.
+    pub fn expired(&self, now: u64) -> bool {
+        now >= self.expires_at()
+    }
+
+    /// Whether its access token should be refreshed now.
+    pub fn needs_refresh(&self, now: u64, before: u64) -> bool {
+        self.rec.refresh_token.is_some()
+            && self
+                .rec
+                .access_expires_at
+                .is_some_and(|t| t <= now.saturating_add(before))
+            && now >= self.retry_refresh_after.load(Ordering::Relaxed)
+    }
+
+    /// Validated against the store less than `ttl` ago.
+    pub(crate) fn fresh(&self, ttl: Duration) -> bool {
+        self.validated_at.elapsed() < ttl
+    }
+}
+
+type Shard = RwLock<HashMap<String, Arc<CachedSession>>>;
+
+/// Bounded, sharded cache: id hash → session.
+#[derive(Debug)]
+pub struct SessionCache {
+    shards: Vec<Shard>,
+    cap_per_shard: usize,
+    /// How long an entry is trusted before it is re-read from the store.
+    pub(crate) ttl: Duration,
+}
+
+impl SessionCache {
+    /// `capacity` entries at most; entries older than `ttl` are re-read from the store.
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        SessionCache {
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            cap_per_shard: capacity.div_ceil(SHARDS).max(1),
+            ttl,
+        }
+    }
+
+    fn shard(&self, hash: &str) -> Option<&Shard> {
+        let idx = hash
+            .get(..2)
+            .and_then(|h| usize::from_str_radix(h, 16).ok())
+            .unwrap_or(0);
+        self.shards.get(idx % SHARDS)
+    }
+
+    /// The entry, however old.
+    pub fn get(&self, hash: &str) -> Option<Arc<CachedSession>> {
+        self.shard(hash)?.read().get(hash).cloned()
+    }
+
+    /// Inserts (evicting stale entries, then an arbitrary one, when the shard is full).
+    pub fn insert(&self, hash: String, entry: Arc<CachedSession>) {
+        let Some(shard) = self.shard(&hash) else {
+            return;
+        };
+        let mut map = shard.write();
+        if map.len() >= self.cap_per_shard && !map.contains_key(&hash) {
+            let ttl = self.ttl;
+            map.retain(|_, v| v.fresh(ttl));
+            if map.len() >= self.cap_per_shard
+                && let Some(k) = map.keys().next().cloned()
+            {
+                map.remove(&k);
+            }
+        }
+        map.insert(hash, entry);
+    }
+
+    /// Drops an entry (logout, back-channel logout, expiry).
+    pub fn remove(&self, hash: &str) {
+        if let Some(shard) = self.shard(hash) {
+            shard.write().remove(hash);
+        }
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.read().len()).sum()
+    }
+}
+
+/// An authenticated request.
+#[derive(Debug)]
+pub struct Authed {
+    /// The session id (from the cookie).
+    pub id: Secret,
+    /// Its hash (cache and store key).
+    pub hash: String,
+    /// The session.
+    pub session: Arc<CachedSession>,
+}
+
+/// The session id in the request's cookie, if well-formed.
+pub fn session_cookie(settings: &Settings, headers: &HeaderMap) -> Option<Secret> {
+    let v = cookies::get(headers, settings.cookie_name)?;
+    (v.len() == ID_LEN
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| Secret::new(v))
+}
+
+/// Per-session refresh locks (entries removed when nobody holds or waits on them).
+#[derive(Debug, Default)]
+pub struct RefreshLocks {
+    map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl RefreshLocks {
+    /// The lock of a session (created on first use).
+    pub(crate) fn acquire(&self, hash: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.map.lock().entry(hash.to_owned()).or_default().clone()
+    }
+
+    /// Drops the lock when nobody else holds or waits on it.
+    pub(crate) fn release(&self, hash: &str, lock: &Arc<tokio::sync::Mutex<()>>) {
+        let mut map = self.map.lock();
+        // Ours and the map's: nobody else waits.
+        if map.get(hash).is_some_and(|l| Arc::ptr_eq(l, lock)) && Arc::strong_count(lock) <= 2 {
+            map.remove(hash);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::try_random_token;
+
+    #[test]
+    fn tokens_are_random_and_sized() {
+        let a = try_random_token(ID_BYTES).unwrap();
+        assert_eq!(a.len(), ID_LEN);
+        assert_ne!(a, try_random_token(ID_BYTES).unwrap());
+    }
+}

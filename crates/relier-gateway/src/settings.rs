@@ -1,0 +1,255 @@
+//! [`Settings`]: what the handlers read from the configuration, checked and derived once at
+//! start (public URL, cookies, timeouts, identity headers, forwarding, access rules).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use axum::http::HeaderName;
+use url::Url;
+
+use crate::access::{PathRules, Policy, Prefix};
+use crate::config::Config;
+use crate::error::GatewayError;
+use crate::forwarding::{FORWARDING_HEADERS, PublicOrigin, TrustedProxies};
+use crate::identity::{self, IdentityHeaders};
+
+/// Header names a claim mapping may not use (besides the forwarding and built-in identity
+/// headers).
+const RESERVED_HEADERS: [&str; 16] = [
+    "host",
+    "cookie",
+    "set-cookie",
+    "authorization",
+    "proxy-authorization",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "location",
+    "x-csrf-token",
+];
+
+/// Settings derived from the configuration.
+#[derive(Debug)]
+pub struct Settings {
+    /// `public_url`, parsed.
+    pub public_url: Url,
+    /// `public_url` without a trailing slash.
+    pub base: String,
+    /// Its origin (`scheme://host[:port]`), for the CSRF checks.
+    pub origin: String,
+    /// https: `Secure` cookies with the `__Host-` prefix.
+    pub secure: bool,
+    /// The session cookie's name.
+    pub cookie_name: &'static str,
+    /// Prefix of the login-binding cookies.
+    pub login_cookie_prefix: &'static str,
+    /// Seconds.
+    pub idle_timeout: u64,
+    /// Seconds.
+    pub absolute_timeout: u64,
+    /// Seconds.
+    pub refresh_before: u64,
+    /// Seconds.
+    pub touch_interval: u64,
+    /// Seconds.
+    pub login_timeout: u64,
+    /// Login-binding cookies on.
+    pub bind_login: bool,
+    /// Login page heading.
+    pub title: String,
+    /// The theme CSS file's content.
+    pub theme_css: Option<String>,
+    /// `/metrics` served on the public listener.
+    pub metrics: bool,
+    /// `/metrics` served on an address of its own.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The identity headers (built-in and `[headers]` claim mappings).
+    pub identity: IdentityHeaders,
+    /// Request headers with `_` in their names reach the upstream.
+    pub underscores_in_headers: bool,
+    /// Reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// What the upstream is told about the public side of the request.
+    pub public_origin: PublicOrigin,
+    /// Origins a proxied WebSocket handshake may come from (`public_url`'s first).
+    pub websocket_origins: Vec<String>,
+    /// `skip_auth` and `[[access]]`.
+    pub path_rules: PathRules,
+    /// Who may log in, per provider (absent: everyone the OP vouches for).
+    pub login_policies: HashMap<String, Policy>,
+    /// `Cache-Control: max-age` of the JWKS (a quarter of the propagation delay, ≤ 5 min).
+    pub jwks_max_age: u64,
+    /// Period of the background task.
+    pub check_interval: std::time::Duration,
+}
+
+fn secs(d: std::time::Duration) -> u64 {
+    d.as_secs()
+}
+
+/// Checks the configuration and derives the settings.
+pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
+    let bad = |m: String| GatewayError::Config(m);
+    let public_url = relier_core::types::parse_secure_url("public_url", &config.public_url)
+        .map_err(|e| bad(e.to_string()))?;
+    if public_url.path() != "/" || public_url.query().is_some() || public_url.fragment().is_some() {
+        return Err(bad(format!(
+            "public_url {} must be an origin (scheme, host, port) without path, query or fragment: the gateway serves /auth/… at the root",
+            config.public_url
+        )));
+    }
+    let secure = public_url.scheme() == "https";
+    let s = &config.session;
+    if s.idle_timeout.is_zero() || s.absolute_timeout.is_zero() || s.login_timeout.is_zero() {
+        return Err(bad(
+            "session: idle_timeout, absolute_timeout and login_timeout must be positive".into(),
+        ));
+    }
+    if config.keys.check_interval.is_zero() {
+        return Err(bad("keys.check_interval must be positive".into()));
+    }
+    if matches!(config.keys.rotation_interval, Some(d) if d.is_zero()) {
+        return Err(bad("keys.rotation_interval must be positive".into()));
+    }
+    let mut header_map = Vec::new();
+    for (name, claim) in &config.headers {
+        let h = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad(format!("headers: {name:?} is not a valid header name")))?;
+        let lower = h.as_str();
+        if RESERVED_HEADERS
+            .iter()
+            .chain(FORWARDING_HEADERS.iter())
+            .chain(identity::BUILT_IN.iter())
+            .any(|r| identity::eq_normalized(lower, r))
+            || header_map
+                .iter()
+                .any(|(m, _): &(HeaderName, String)| identity::eq_normalized(m.as_str(), lower))
+        {
+            return Err(bad(format!(
+                "headers: {name} is reserved and cannot carry a claim"
+            )));
+        }
+        if claim.is_empty() {
+            return Err(bad(format!("headers: {name}: empty claim name")));
+        }
+        header_map.push((h, claim.clone()));
+    }
+    let theme_css = match &config.theme_css {
+        Some(p) => Some(read_theme(&config.resolve(p))?),
+        None => None,
+    };
+    let base = public_url.as_str().trim_end_matches('/').to_owned();
+    let origin = public_url.origin().ascii_serialization();
+    let public_origin = PublicOrigin::new(&public_url)
+        .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
+    let mut websocket_origins = vec![origin.clone()];
+    for o in config.upstream.iter().flat_map(|u| &u.websocket_origins) {
+        let url =
+            Url::parse(o).map_err(|e| bad(format!("upstream.websocket_origins: {o:?}: {e}")))?;
+        let serialized = url.origin().ascii_serialization();
+        if serialized == "null" || url.path() != "/" {
+            return Err(bad(format!(
+                "upstream.websocket_origins: {o:?} must be an origin such as https://app.example.com"
+            )));
+        }
+        websocket_origins.push(serialized);
+    }
+    let (path_rules, login_policies) = access_rules(config)?;
+    Ok(Settings {
+        path_rules,
+        login_policies,
+        origin,
+        public_origin,
+        websocket_origins,
+        trusted_proxies: config.trusted_proxies()?,
+        underscores_in_headers: config.underscores_in_headers,
+        metrics_listen: config.metrics_listen,
+        base,
+        public_url,
+        secure,
+        cookie_name: if secure {
+            "__Host-relier"
+        } else {
+            "relier_session"
+        },
+        login_cookie_prefix: if secure {
+            "__Host-relier-login-"
+        } else {
+            "relier_login_"
+        },
+        idle_timeout: secs(s.idle_timeout),
+        absolute_timeout: secs(s.absolute_timeout),
+        refresh_before: secs(s.refresh_before),
+        touch_interval: secs(s.touch_interval),
+        login_timeout: secs(s.login_timeout),
+        bind_login: s.bind_login,
+        title: config.title.clone().unwrap_or_else(|| "Sign in".into()),
+        theme_css,
+        metrics: config.metrics,
+        identity: IdentityHeaders::new(header_map),
+        jwks_max_age: (secs(config.keys.propagation) / 4).min(300),
+        check_interval: config.keys.check_interval,
+    })
+}
+
+/// `skip_auth`, `[[access]]` and each provider's allow-lists, checked.
+fn access_rules(config: &Config) -> Result<(PathRules, HashMap<String, Policy>), GatewayError> {
+    let prefix = |key: &str, p: &str| {
+        Prefix::parse(p).ok_or_else(|| {
+            GatewayError::Config(format!("{key}: {p:?} must be a path starting with /"))
+        })
+    };
+    let skip = config
+        .skip_auth
+        .iter()
+        .map(|p| prefix("skip_auth", p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rules = Vec::new();
+    for rule in &config.access {
+        let policy = Policy {
+            emails: rule.emails.clone(),
+            domains: rule.domains.clone(),
+            groups: rule.groups.clone(),
+            require: Default::default(),
+        };
+        if policy.is_empty() {
+            return Err(GatewayError::Config(format!(
+                "access: the rule for {:?} names no groups, emails or domains",
+                rule.path
+            )));
+        }
+        rules.push((prefix("access.path", &rule.path)?, policy));
+    }
+    let mut policies = HashMap::new();
+    for p in &config.providers {
+        let policy = Policy {
+            emails: p.allowed_emails.clone(),
+            domains: p.allowed_domains.clone(),
+            groups: p.allowed_groups.clone(),
+            require: p.require.clone(),
+        };
+        if !policy.is_empty() {
+            policies.insert(p.name.clone(), policy);
+        }
+    }
+    Ok((PathRules { skip, rules }, policies))
+}
+
+fn read_theme(path: &Path) -> Result<String, GatewayError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| GatewayError::Config(format!("theme_css {}: {e}", path.display())))?;
+    if meta.len() > 1024 * 1024 {
+        return Err(GatewayError::Config(format!(
+            "theme_css {}: larger than 1 MiB",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| GatewayError::Config(format!("theme_css {}: {e}", path.display())))
+}
