@@ -33,8 +33,12 @@ fn location(r: &reqwest::Response) -> String {
 }
 
 /// "Login with" through the OP: returns where the application sends the browser.
-async fn provider_login(base: &str, b: &reqwest::Client, op: &Browser) -> String {
-    let r = b.get(format!("{base}/auth/login/op")).send().await.unwrap();
+async fn provider_login(base: &str, provider: &str, b: &reqwest::Client, op: &Browser) -> String {
+    let r = b
+        .get(format!("{base}/auth/login/{provider}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 302);
     let cb = op
         .browse(&location(&r), &format!("{base}/auth/callback/"))
@@ -106,9 +110,19 @@ use_store_key = true
     .await
     .unwrap();
 
+    first_login_then_the_same_account(&base, "op", &op.issuer).await;
+    server.abort();
+}
+
+/// The story both tests tell: a provider login links to nobody, the first-login page creates
+/// an account, and after signing out the next provider login lands in that account.
+async fn first_login_then_the_same_account(base: &str, provider: &str, issuer: &str) {
     let b = client();
     let op_browser = Browser::new().unwrap();
-    assert_eq!(provider_login(&base, &b, &op_browser).await, "/first-login");
+    assert_eq!(
+        provider_login(base, provider, &b, &op_browser).await,
+        "/first-login"
+    );
     let page = b
         .get(format!("{base}/first-login"))
         .send()
@@ -120,7 +134,7 @@ use_store_key = true
     let t = hidden_csrf(&page);
     let r = b
         .post(format!("{base}/first-login/create"))
-        .header("origin", &base)
+        .header("origin", base)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(
             url::form_urlencoded::Serializer::new(String::new())
@@ -131,11 +145,11 @@ use_store_key = true
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let me = get_me(&base, &b).await;
+    let me = get_me(base, &b).await;
     assert_eq!(me["username"], "alice-at-op");
     assert_eq!(
         me["identities"],
-        json!([{"provider": "op", "issuer": op.issuer, "sub": "alice"}])
+        json!([{"provider": provider, "issuer": issuer, "sub": "alice"}])
     );
 
     // Signed out, the next login lands in the same account.
@@ -150,8 +164,64 @@ use_store_key = true
         b.get(format!("{base}/me")).send().await.unwrap().status(),
         401
     );
-    assert_eq!(provider_login(&base, &b, &op_browser).await, "/");
-    let me = get_me(&base, &b).await;
+    assert_eq!(provider_login(base, provider, &b, &op_browser).await, "/");
+    let me = get_me(base, &b).await;
     assert_eq!(me["username"], "alice-at-op");
+}
+
+/// The `relier` binary (`cargo build -p relier-cli`, which `./scripts/test` runs first).
+fn relier_bin() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        std::path::PathBuf::from,
+    );
+    let bin = target.join("debug/relier");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p relier-cli` first (./scripts/test does)",
+        bin.display()
+    );
+    bin
+}
+
+#[tokio::test]
+async fn a_registry_provider_with_private_key_jwt_against_the_real_op() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let op = TestOp::start(OpConfig {
+        registration: Some(None),
+        ..OpConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("relier.db").display());
+    // Dynamic registration (RFC 7591) with the CLI: private_key_jwt, the store's key published
+    // at the application's jwks_uri.
+    let out = tokio::process::Command::new(relier_bin())
+        .env("RELIER_STORE", &store)
+        .args(["providers", "register", "reg", "--issuer", &op.issuer])
+        .args(["--redirect-uri", &format!("{base}/auth/callback/reg")])
+        .args(["--auth-method", "private_key_jwt", "--jwks", "uri"])
+        .args(["--jwks-uri", &format!("{base}/.well-known/jwks.json")])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let toml =
+        format!("public_url = \"{base}\"\nstore = \"{store}\"\n[[providers]]\nname = \"reg\"\n");
+    let app = App::build(
+        Config::from_toml(&toml).unwrap(),
+        &dir.path().join("app.db"),
+    )
+    .await
+    .unwrap();
+    let router = app.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    first_login_then_the_same_account(&base, "reg", &op.issuer).await;
     server.abort();
 }
