@@ -52,16 +52,13 @@ async fn provider_login(base: &str, provider: &str, b: &reqwest::Client, op: &Br
     location(&r)
 }
 
+/// The body of a GET.
+async fn get_text(b: &reqwest::Client, url: &str) -> String {
+    b.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn get_me(base: &str, b: &reqwest::Client) -> Value {
-    let text = b
-        .get(format!("{base}/me"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&get_text(b, &format!("{base}/me")).await).unwrap()
 }
 
 fn hidden_csrf(page: &str) -> String {
@@ -123,14 +120,7 @@ async fn first_login_then_the_same_account(base: &str, provider: &str, issuer: &
         provider_login(base, provider, &b, &op_browser).await,
         "/first-login"
     );
-    let page = b
-        .get(format!("{base}/first-login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&b, &format!("{base}/first-login")).await;
     let t = hidden_csrf(&page);
     let r = b
         .post(format!("{base}/first-login/create"))

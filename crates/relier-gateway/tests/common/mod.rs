@@ -174,23 +174,7 @@ pub async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
-/// The body of a response as text.
-pub async fn text(resp: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-/// `Location` of an axum response.
-pub fn loc(resp: &Response<Body>) -> String {
-    resp.headers()
-        .get(header::LOCATION)
-        .expect("Location")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
+pub use relier_tests::responses::{loc, text};
 
 /// `GET /ws` of the echo upstream: a WebSocket that answers each text message with
 /// "<X-Relier-Subject of the handshake>: <message>".

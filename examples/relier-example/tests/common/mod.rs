@@ -232,18 +232,4 @@ pub fn hidden_csrf(page: &str) -> String {
     page[start..start + end].to_owned()
 }
 
-pub async fn text(resp: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-pub fn loc(resp: &Response<Body>) -> String {
-    resp.headers()
-        .get(header::LOCATION)
-        .expect("Location")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
+pub use relier_tests::responses::{loc, text};
