@@ -71,7 +71,7 @@ pub fn load_provider(
     if let Some(at) = relier_store::secret_expiry(record.registration.as_ref())
         && needs_secret
         && record.client_secret.is_some()
-        && at <= crate::commands::now_secs()
+        && at <= crate::clock::now_secs()
     {
         bail!(
             "provider {name}: the client secret expired at {} (client_secret_expires_at): `relier providers sync {name}` stores a new one if the OP issued it, else register again or `relier providers add {name} --replace --client-secret-stdin …`",

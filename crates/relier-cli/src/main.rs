@@ -1,6 +1,7 @@
 //! `relier`: an OpenID Connect relying party on the command line.
 
 mod args;
+mod clock;
 mod commands;
 mod credentials;
 mod loopback;

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use relier_store::{MASTER_KEY_ENV, MasterKeySource, Store, StoreError};
 
 use crate::args::StoreArgs;
-use crate::commands::now_secs;
+use crate::clock::now_secs;
 use crate::output;
 
 /// An open store; call [`Opened::close`] when done (it checkpoints the SQLite WAL).

@@ -4,7 +4,7 @@
 //! header, a JWK member) are truncated by [`untrusted`] before they are stored in an error.
 
 use crate::alg::Algorithm;
-use crate::jwe::{ContentEncAlg, KeyManagementAlg};
+use crate::jwe::alg::{ContentEncAlg, KeyManagementAlg};
 
 /// Everything that can go wrong in `relier-jose`. Each variant names the check that failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

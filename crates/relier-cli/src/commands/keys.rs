@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use anyhow::Context as _;
 use relier_store::{JwksMode, KeyInfo, KeyState, Store, StoreError};
 
-use super::{now_secs, providers};
+use super::providers;
 use crate::args::{KeysCommand, KeysRemoveArgs, KeysRotateArgs};
+use crate::clock::now_secs;
 use crate::output;
 
 const ROTATED: &str = "rotated: new";

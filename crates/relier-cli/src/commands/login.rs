@@ -11,8 +11,9 @@ use relier_core::authorize::{CallbackError, CallbackParams, PendingLogin};
 use relier_core::discovery::Endpoint;
 use serde_json::{Map, Value};
 
-use super::{Session, now_secs};
+use super::Session;
 use crate::args::{LoginArgs, StoreArgs};
+use crate::clock::now_secs;
 use crate::loopback::Listener;
 use crate::output;
 

@@ -247,11 +247,3 @@ impl Session {
         Ok(b.build())
     }
 }
-
-/// Seconds since the epoch.
-pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}

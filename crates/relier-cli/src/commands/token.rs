@@ -9,8 +9,9 @@ use relier_core::{IdTokenClaims, Secret};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::{Session, now_secs};
+use super::Session;
 use crate::args::{StoreArgs, TokenCommand, TokenTypeHintArg};
+use crate::clock::now_secs;
 use crate::output;
 
 /// Longest token accepted on stdin.

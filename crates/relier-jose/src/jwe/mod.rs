@@ -37,7 +37,7 @@
 //! # Ok::<(), relier_jose::JoseError>(())
 //! ```
 
-mod alg;
+pub(crate) mod alg;
 mod content;
 mod key_mgmt;
 mod keys;

@@ -15,8 +15,8 @@ use relier_jose::Algorithm;
 use relier_store::{JwksMode, ProviderRecord, Store};
 use serde_json::{Map, Value, json};
 
-use super::now_secs;
 use crate::args::{ProviderCommon, ProvidersCommand, ProvidersImportArgs, ProvidersUnregisterArgs};
+use crate::clock::now_secs;
 use crate::output;
 
 pub mod add;

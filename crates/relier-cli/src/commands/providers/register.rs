@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{check_new_name, discover, record_from_response, save_and_print};
 use crate::args::{ApplicationType, JwksArg, ProvidersRegisterArgs};
-use crate::commands::now_secs;
+use crate::clock::now_secs;
 use relier::credentials::{op_accepts, prefer_alg};
 
 use crate::credentials;

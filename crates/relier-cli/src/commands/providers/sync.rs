@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::{http_client, load, management};
 use crate::args::ProviderNameArgs;
-use crate::commands::now_secs;
+use crate::clock::now_secs;
 use crate::output;
 
 /// Members that are the OP's to set, never sent back in an update (RFC 7592 §2.2).
