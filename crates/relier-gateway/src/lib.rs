@@ -36,6 +36,7 @@ mod identity;
 mod keys;
 mod limits;
 mod metrics;
+pub mod presets;
 mod providers;
 mod proxy;
 mod return_to;
