@@ -1,5 +1,6 @@
-//! Test support for relier: a misbehaving OP ([`bad_op`]) and the harness around panva's
-//! oidc-provider ([`oidc_provider`]).
+//! Test support for relier: a misbehaving OP ([`bad_op`]), stand-ins for providers with quirks
+//! of their own ([`standins`]: GitHub, Entra ID) and the harness around panva's oidc-provider
+//! ([`oidc_provider`]).
 
 #![allow(
     clippy::unwrap_used,
@@ -13,3 +14,4 @@
 pub mod bad_op;
 pub mod oidc_provider;
 pub mod responses;
+pub mod standins;

@@ -88,9 +88,45 @@ pub fn authorization_url(
     Ok((url, pending))
 }
 
+/// Which protocol an authorization request speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// OpenID Connect: `openid` scope and a nonce (OIDC Core §3.1.2.1).
+    Oidc,
+    /// Plain OAuth 2.0 (RFC 6749 §4.1.1), e.g. GitHub: the scopes as given, no nonce (there is
+    /// no ID token to carry it back). State and PKCE S256 are sent all the same.
+    OAuth2,
+}
+
+/// A plain OAuth 2.0 authorization URL (RFC 6749 §4.1.1 with RFC 7636 PKCE S256 and state),
+/// for providers that are not OpenID Connect providers. The scopes are sent as given, `openid`
+/// is not added and no nonce is sent; the [`PendingLogin`]'s nonce is unused.
+pub fn oauth2_authorization_url(
+    authorization_endpoint: &str,
+    client_id: &ClientId,
+    redirect_uri: &RedirectUrl,
+    params: &AuthorizationParams,
+    rng: &dyn SecureRandom,
+) -> Result<(Url, PendingLogin), AuthorizeError> {
+    let mut url = Url::parse(authorization_endpoint).map_err(|_| AuthorizeError::BadEndpoint)?;
+    let (pairs, pending) = parameters(Flavor::OAuth2, client_id, redirect_uri, params, rng)?;
+    url.query_pairs_mut().extend_pairs(pairs);
+    Ok((url, pending))
+}
+
 /// The authorization request's parameters, in order, and what to remember for the callback —
 /// sent as the URL's query ([`authorization_url`]) or pushed (RFC 9126, [`crate::par`]).
 pub(crate) fn request_parameters(
+    client_id: &ClientId,
+    redirect_uri: &RedirectUrl,
+    params: &AuthorizationParams,
+    rng: &dyn SecureRandom,
+) -> Result<(Vec<(String, String)>, PendingLogin), AuthorizeError> {
+    parameters(Flavor::Oidc, client_id, redirect_uri, params, rng)
+}
+
+fn parameters(
+    flavor: Flavor,
     client_id: &ClientId,
     redirect_uri: &RedirectUrl,
     params: &AuthorizationParams,
@@ -104,7 +140,10 @@ pub(crate) fn request_parameters(
     let state = State::generate(rng)?;
     let nonce = Nonce::generate(rng)?;
     let verifier = PkceVerifier::generate(rng)?;
-    let mut scopes: Vec<&str> = vec!["openid"];
+    let mut scopes: Vec<&str> = match flavor {
+        Flavor::Oidc => vec!["openid"],
+        Flavor::OAuth2 => Vec::new(),
+    };
     for s in &params.scopes {
         for part in s.split_whitespace() {
             if !scopes.contains(&part) {
@@ -117,9 +156,13 @@ pub(crate) fn request_parameters(
     push("response_type", "code");
     push("client_id", client_id.as_str());
     push("redirect_uri", redirect_uri.as_str());
-    push("scope", &scopes.join(" "));
+    if !scopes.is_empty() {
+        push("scope", &scopes.join(" "));
+    }
     push("state", state.expose());
-    push("nonce", nonce.expose());
+    if flavor == Flavor::Oidc {
+        push("nonce", nonce.expose());
+    }
     // RFC 7636 §4.3; RFC 9700 §2.1.1: PKCE for every client, S256 only.
     push("code_challenge", &verifier.s256_challenge());
     push("code_challenge_method", "S256");
@@ -313,6 +356,28 @@ mod tests {
 
     fn iss() -> IssuerUrl {
         IssuerUrl::new("https://op.example.com").unwrap()
+    }
+
+    #[test]
+    fn oauth2_requests_have_no_openid_scope_and_no_nonce_but_state_and_pkce() {
+        let params = AuthorizationParams {
+            scopes: vec!["read:user user:email".into()],
+            ..Default::default()
+        };
+        let (url, pending) = oauth2_authorization_url(
+            "https://github.com/login/oauth/authorize",
+            &ClientId::new("Iv1.x").unwrap(),
+            &RedirectUrl::new("http://127.0.0.1:8080/callback").unwrap(),
+            &params,
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["scope"], "read:user user:email");
+        assert!(!q.contains_key("nonce"));
+        assert_eq!(q["state"], pending.state.expose());
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["code_challenge"], pending.pkce_verifier.s256_challenge());
     }
 
     fn start() -> (Url, PendingLogin) {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::entra::TenantPolicy;
 use crate::jwks::KeySet;
 use crate::jwt::{JwtError, JwtPolicy, verify_jwt_payload};
 use crate::secret::Secret;
@@ -29,6 +30,10 @@ pub enum IdTokenError {
     /// §3.1.3.7 (2).
     #[error("id_token: iss mismatch: expected {expected}, got {got}")]
     IssuerMismatch { expected: String, got: String },
+    /// Microsoft Entra ID multi-tenant login ([`crate::entra`]): the token's tenant is not
+    /// among the allowed ones.
+    #[error("id_token: tenant (tid) {tid} is not allowed")]
+    TenantNotAllowed { tid: String },
     /// OIDC Core §2: a required claim is absent.
     #[error("id_token: required claim {claim} is missing")]
     MissingClaim { claim: &'static str },
@@ -338,6 +343,7 @@ pub struct IdTokenValidator {
     hmac_key: Option<VerifyingKey>,
     skew: u64,
     trusted_audiences: Vec<String>,
+    tenants: Option<TenantPolicy>,
     dangerous_allow_unsigned: bool,
 }
 
@@ -362,8 +368,17 @@ impl IdTokenValidator {
             hmac_key: None,
             skew: DEFAULT_CLOCK_SKEW_SECS,
             trusted_audiences: Vec::new(),
+            tenants: None,
             dangerous_allow_unsigned: false,
         }
+    }
+
+    /// The issuer is a Microsoft Entra ID multi-tenant template (`…/{tenantid}/v2.0`): the
+    /// token's `iss` must be the template with its own `tid` put in, and `tid` must pass
+    /// `policy` ([`crate::entra`]). Replaces the exact comparison of §3.1.3.7 (2).
+    pub fn with_tenants(mut self, policy: TenantPolicy) -> Self {
+        self.tenants = Some(policy);
+        self
     }
 
     /// The registered `id_token_signed_response_alg`.
@@ -442,10 +457,19 @@ impl IdTokenValidator {
         now: UnixTime,
     ) -> Result<(), IdTokenError> {
         let cid = self.client_id.as_str();
-        // (2) iss MUST exactly match the issuer identifier.
-        if c.iss != self.issuer.as_str() {
+        // (2) iss MUST exactly match the issuer identifier (a multi-tenant template: with
+        // the token's own tenant put in).
+        let expected = match &self.tenants {
+            None => std::borrow::Cow::Borrowed(self.issuer.as_str()),
+            Some(policy) => std::borrow::Cow::Owned(crate::entra::expected_issuer(
+                self.issuer.as_str(),
+                c,
+                policy,
+            )?),
+        };
+        if c.iss != *expected {
             return Err(IdTokenError::IssuerMismatch {
-                expected: self.issuer.as_str().to_owned(),
+                expected: expected.into_owned(),
                 got: c.iss.clone(),
             });
         }

@@ -16,11 +16,15 @@
 //! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
 //! | [`jwks`], [`jwt`] | RFC 7517, RFC 8725, OIDC Core §10.1.1 |
 //! | [`userinfo`] | OIDC Core §5.3 |
+//! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
+//! | [`github`] | GitHub's OAuth 2.0 login (not OpenID Connect) and REST API identity |
 //! | [`introspection`] | RFC 7662, RFC 7009 |
 
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
+pub mod entra;
+pub mod github;
 pub mod http;
 pub mod id_token;
 pub mod introspection;

@@ -61,6 +61,9 @@ pub enum Refusal {
     },
     /// None of `groups`.
     Groups,
+    /// None of `groups`, and the token carries no groups at all but an Entra ID groups
+    /// overage (`_claim_names.groups`): the user has too many groups for a token.
+    GroupsOverage,
     /// A required claim is missing or has another value.
     Claim {
         /// The claim.
@@ -82,6 +85,13 @@ impl fmt::Display for Refusal {
                 "no verified e-mail address, and allowed_emails/allowed_domains are set"
             ),
             Refusal::Groups => write!(f, "no group in allowed_groups"),
+            Refusal::GroupsOverage => write!(
+                f,
+                "the token lists no groups but an Entra ID groups overage (_claim_names.groups: \
+                 the user is in too many groups for a token), so allowed_groups cannot be checked; \
+                 use app roles (allowed_groups also matches roles) or emit only the groups assigned \
+                 to the application"
+            ),
             Refusal::Claim { name } => write!(f, "claim {name:?} does not have a required value"),
         }
     }
@@ -121,7 +131,15 @@ impl Policy {
                 .flat_map(|c| values(claims.get(*c)))
                 .any(|g| self.groups.iter().any(|a| a == g));
             if !has {
-                return Err(Refusal::Groups);
+                let overage = claims
+                    .as_object()
+                    .and_then(crate::identity::groups_overage)
+                    .is_some();
+                return Err(if overage {
+                    Refusal::GroupsOverage
+                } else {
+                    Refusal::Groups
+                });
             }
         }
         for (name, want) in &self.require {

@@ -209,12 +209,35 @@ pub struct AccessRule {
     pub domains: Vec<String>,
 }
 
-/// One `[[providers]]` entry: inline (with `issuer`) or from the registry (only `name`).
+/// One `[[providers]]` entry: inline (with `issuer` or a `preset`) or from the registry
+/// (only `name`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     /// Local name (`A-Z a-z 0-9 . _ -`), in the callback URL.
     pub name: String,
+    /// `github`, `google` or `entra`: fills in what the provider needs ([`crate::presets`]);
+    /// every explicit key still wins.
+    #[serde(default)]
+    pub preset: Option<crate::presets::Preset>,
+    /// `preset = "github"`: github.com (default `https://github.com`) or a GitHub Enterprise
+    /// Server's URL.
+    #[serde(default)]
+    pub github_url: Option<String>,
+    /// `preset = "entra"`: `common`, `organizations`, `consumers` or a tenant id.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// `preset = "entra"`: the authority (default `https://login.microsoftonline.com`; a
+    /// sovereign cloud's, e.g. `https://login.microsoftonline.us`).
+    #[serde(default)]
+    pub authority: Option<String>,
+    /// `preset = "entra"` with a multi-tenant `tenant`: the tenant ids (`tid`) allowed in.
+    #[serde(default)]
+    pub allowed_tenants: Vec<String>,
+    /// `preset = "entra"` with a multi-tenant `tenant`: let every tenant in (an explicit
+    /// choice: without it or `allowed_tenants` the gateway refuses to start).
+    #[serde(default)]
+    pub allow_any_tenant: bool,
     /// Button text after "Continue with" (default: the name).
     #[serde(default)]
     pub display_name: Option<String>,
@@ -303,7 +326,7 @@ pub struct ProviderConfig {
 impl ProviderConfig {
     /// A registry provider carries only its name (plus presentation overrides).
     pub fn is_registry(&self) -> bool {
-        self.issuer.is_none()
+        self.issuer.is_none() && self.preset.is_none()
     }
 }
 

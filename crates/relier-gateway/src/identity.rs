@@ -108,6 +108,15 @@ pub fn email_verified(claims: &Value) -> bool {
     }
 }
 
+/// Entra ID's groups overage: a user in more groups than a token holds gets no `groups` claim
+/// but `_claim_names.groups` naming a `_claim_sources` entry (the Graph API)
+/// (<https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference#groups-overage-claim>).
+/// Returns the source's name.
+pub fn groups_overage(claims: &serde_json::Map<String, Value>) -> Option<String> {
+    let source = claims.get("_claim_names")?.get("groups")?;
+    Some(source.as_str().unwrap_or("?").to_owned())
+}
+
 /// A claim path that yields the e-mail address.
 fn is_email_claim(path: &str) -> bool {
     path == "email"

@@ -39,6 +39,7 @@ mod identity;
 mod keys;
 mod limits;
 mod metrics;
+pub mod presets;
 mod providers;
 mod proxy;
 mod random;

@@ -4,22 +4,26 @@
 //! assertions are always signed with the currently active key.
 
 mod credentials;
+mod github;
 
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials, CredentialSources};
-use relier::{HttpClient, RelyingParty};
+use relier::{GitHubClient, HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
 use relier_core::{
-    Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, ProviderMetadata,
-    RedirectUrl,
+    Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, PendingLogin,
+    ProviderMetadata, RedirectUrl,
 };
 use relier_jose::SigningKey;
 use relier_store::{JwksMode, Store};
 
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
+use crate::presets::{self, Preset};
+use relier_core::entra::TenantPolicy;
+use url::Url;
 
 /// A configured provider.
 pub struct Provider {
@@ -27,21 +31,39 @@ pub struct Provider {
     pub name: String,
     /// Button text.
     pub display_name: String,
+    protocol: Protocol,
+    params: AuthorizationParams,
+}
+
+/// How the provider is spoken to.
+enum Protocol {
+    /// An OpenID Connect provider.
+    Oidc(Box<Oidc>),
+    /// GitHub: OAuth 2.0 with the identity from its REST API (no ID token, no discovery, no
+    /// end_session, no back-channel logout, no refresh).
+    GitHub(Box<GitHubClient>),
+}
+
+/// An OpenID Connect provider's relying party and what rebuilds it on a key change.
+struct Oidc {
     rp: RwLock<Arc<RelyingParty>>,
     tpl: Template,
     store_key_alg: Option<Algorithm>,
     kid: Mutex<Option<String>>,
-    params: AuthorizationParams,
 }
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Provider")
-            .field("name", &self.name)
-            .field("issuer", &self.tpl.metadata.issuer)
-            .field("method", &self.tpl.auth.method)
-            .field("store_key_alg", &self.store_key_alg)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Provider");
+        d.field("name", &self.name);
+        match &self.protocol {
+            Protocol::Oidc(o) => d
+                .field("issuer", &o.tpl.metadata.issuer)
+                .field("method", &o.tpl.auth.method)
+                .field("store_key_alg", &o.store_key_alg),
+            Protocol::GitHub(g) => d.field("github", &g.endpoints().issuer),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
@@ -54,6 +76,8 @@ struct Template {
     redirect: RedirectUrl,
     id_token_alg: Algorithm,
     par: bool,
+    /// An Entra ID multi-tenant provider's allowed tenants.
+    tenants: Option<TenantPolicy>,
 }
 
 impl Template {
@@ -75,49 +99,81 @@ impl Template {
 
     fn build(&self) -> Result<RelyingParty, relier::Error> {
         let auth = self.client_auth(None)?;
-        Ok(self
+        let mut b = self
             .credentials
             .relying_party(self.http.clone(), self.metadata.clone(), auth)
             .redirect_uri(self.redirect.clone())
-            .id_token_alg(self.id_token_alg)
-            .build()
-            .with_pushed_authorization_requests(self.par))
+            .id_token_alg(self.id_token_alg);
+        if let Some(t) = &self.tenants {
+            b = b.tenants(t.clone());
+        }
+        Ok(b.build().with_pushed_authorization_requests(self.par))
     }
 }
 
 impl Provider {
-    /// The current relying party (cheap: an `Arc` clone under a read lock).
-    pub fn rp(&self) -> Arc<RelyingParty> {
-        self.rp.read().clone()
+    /// The current relying party of an OpenID Connect provider (cheap: an `Arc` clone under a
+    /// read lock); `None` for GitHub.
+    pub fn rp(&self) -> Option<Arc<RelyingParty>> {
+        match &self.protocol {
+            Protocol::Oidc(o) => Some(o.rp.read().clone()),
+            Protocol::GitHub(_) => None,
+        }
     }
 
-    /// The authorization request parameters (scopes, response mode, prompt, extras).
-    pub fn params(&self) -> &AuthorizationParams {
-        &self.params
+    /// The GitHub client of a `preset = "github"` provider.
+    pub fn github(&self) -> Option<&GitHubClient> {
+        match &self.protocol {
+            Protocol::GitHub(g) => Some(g),
+            Protocol::Oidc(_) => None,
+        }
+    }
+
+    /// The URL to send the browser to, and what to keep until the callback.
+    ///
+    /// # Errors
+    /// The request cannot be built, or a pushed authorization request (RFC 9126) failed.
+    pub async fn login_url(&self) -> Result<(Url, PendingLogin), relier::Error> {
+        match &self.protocol {
+            Protocol::Oidc(o) => {
+                let rp = o.rp.read().clone();
+                rp.login_url(&self.params).await
+            }
+            Protocol::GitHub(g) => g.authorization_url(&self.params),
+        }
     }
 
     /// The store key algorithm, for providers signing with the gateway's own key.
     pub fn store_key_alg(&self) -> Option<Algorithm> {
-        self.store_key_alg
+        match &self.protocol {
+            Protocol::Oidc(o) => o.store_key_alg,
+            Protocol::GitHub(_) => None,
+        }
     }
 
     /// The kid of the store key in use.
     pub fn current_kid(&self) -> Option<String> {
-        self.kid.lock().clone()
+        match &self.protocol {
+            Protocol::Oidc(o) => o.kid.lock().clone(),
+            Protocol::GitHub(_) => None,
+        }
     }
 
     /// Switches to `key` (the store's active key) if its kid differs from the one in use.
     /// Returns whether the relying party was rebuilt.
     pub fn install_key(&self, key: &SigningKey) -> Result<bool, relier::Error> {
+        let Protocol::Oidc(o) = &self.protocol else {
+            return Ok(false);
+        };
         let kid = key.kid().map(str::to_owned);
-        if kid.is_some() && *self.kid.lock() == kid {
+        if kid.is_some() && *o.kid.lock() == kid {
             return Ok(false);
         }
         // Same client, new assertion key: the OP's JWKS cache carries over.
-        let auth = self.tpl.client_auth(Some(key))?;
-        let rp = self.rp().with_client_auth(auth)?;
-        *self.rp.write() = Arc::new(rp);
-        *self.kid.lock() = kid.clone();
+        let auth = o.tpl.client_auth(Some(key))?;
+        let rp = o.rp.read().with_client_auth(auth)?;
+        *o.rp.write() = Arc::new(rp);
+        *o.kid.lock() = kid.clone();
         tracing::info!(provider = %self.name, kid = ?kid, "client assertions now signed with the store's active key");
         Ok(true)
     }
@@ -210,12 +266,16 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
         if list.iter().any(|q| q.name == p.name) {
             return Err(GatewayError::provider(&p.name, "configured twice"));
         }
+        let redirect = format!("{public}/auth/callback/{}", p.name);
+        if p.preset == Some(Preset::GitHub) {
+            list.push(Arc::new(github::build(config, p, &redirect)?));
+            continue;
+        }
         let spec = if p.is_registry() {
             registry_spec(config, p, store).await?
         } else {
             inline_spec(config, p)?
         };
-        let redirect = format!("{public}/auth/callback/{}", p.name);
         list.push(Arc::new(build_one(p, spec, &redirect, store).await?));
     }
     Ok(Providers { list })
@@ -231,9 +291,13 @@ async fn build_one(
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
     let http = HttpClient::new(&credentials.http_config()).map_err(|e| err(&e))?;
     let issuer = IssuerUrl::new(spec.issuer.clone()).map_err(|e| err(&e))?;
-    let metadata = relier::discover(&http, &issuer)
-        .await
-        .map_err(|e| err(&format!("discovery of {} failed: {e}", issuer.as_str())))?;
+    let tenants = presets::tenant_policy(p);
+    let discovered = match tenants {
+        Some(_) => relier::discover_entra(&http, &issuer).await,
+        None => relier::discover(&http, &issuer).await,
+    };
+    let metadata =
+        discovered.map_err(|e| err(&format!("discovery of {} failed: {e}", issuer.as_str())))?;
     let store_key_alg = match spec.store_key {
         Some(StoreKey::Configured(alg)) => Some(alg),
         Some(StoreKey::Registered(registered)) => {
@@ -266,19 +330,41 @@ async fn build_one(
         redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
         id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
         par: p.par,
+        tenants,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
+    let params = authorization_params(p, spec.scopes)?;
+    tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
+    Ok(Provider {
+        name: spec.name,
+        display_name: spec.display_name,
+        protocol: Protocol::Oidc(Box::new(Oidc {
+            rp: RwLock::new(Arc::new(rp)),
+            tpl,
+            store_key_alg,
+            kid: Mutex::new(kid),
+        })),
+        params,
+    })
+}
+
+/// The authorization request parameters of every login at `p`.
+fn authorization_params(
+    p: &ProviderConfig,
+    scopes: Vec<String>,
+) -> Result<AuthorizationParams, GatewayError> {
     let response_mode = match p.response_mode.as_deref() {
         None | Some("query") => None,
         Some("form_post") => Some("form_post".to_owned()),
         Some(other) => {
-            return Err(err(&format!(
-                "response_mode {other:?}: use \"query\" or \"form_post\""
-            )));
+            return Err(GatewayError::provider(
+                &p.name,
+                format!("response_mode {other:?}: use \"query\" or \"form_post\""),
+            ));
         }
     };
-    let params = AuthorizationParams {
-        scopes: spec.scopes,
+    Ok(AuthorizationParams {
+        scopes,
         prompt: p.prompt.clone(),
         // OIDC Core §3.1.2.1: sent with every login; the callback then requires a recent
         // enough auth_time (§3.1.3.7 (13)), the pending login carrying the value sent.
@@ -290,16 +376,6 @@ async fn build_one(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         ..Default::default()
-    };
-    tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
-    Ok(Provider {
-        name: spec.name,
-        display_name: spec.display_name,
-        rp: RwLock::new(Arc::new(rp)),
-        tpl,
-        store_key_alg,
-        kid: Mutex::new(kid),
-        params,
     })
 }
 

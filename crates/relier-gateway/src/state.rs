@@ -56,6 +56,7 @@ impl AppState {
         config: Config,
         login_hook: Arc<dyn LoginHook>,
     ) -> Result<AppState, GatewayError> {
+        let config = crate::presets::expand(config)?;
         let settings = settings::settings(&config)?;
         let store = open_store(&config).await?;
         let metrics = Arc::new(Metrics::default());

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::authorize::{self, AuthorizationParams, CallbackParams, PendingLogin};
 use relier_core::discovery::Endpoint;
+use relier_core::entra::TenantPolicy;
 use relier_core::http::HttpRequest;
 use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
 use relier_core::introspection::{self, TokenTypeHint};
@@ -51,6 +52,22 @@ pub async fn discover(http: &HttpClient, issuer: &IssuerUrl) -> Result<ProviderM
     Ok(ProviderMetadata::from_response(issuer, &resp)?)
 }
 
+/// Discovery at a Microsoft Entra ID multi-tenant authority (`…/common/v2.0`,
+/// `…/organizations/v2.0`), whose document's issuer is the template `…/{tenantid}/v2.0`
+/// ([`relier_core::entra`]); any other issuer is discovered as by [`discover`]. Build the
+/// relying party with [`RelyingPartyBuilder::tenants`] to check ID tokens against it.
+pub async fn discover_entra(
+    http: &HttpClient,
+    issuer: &IssuerUrl,
+) -> Result<ProviderMetadata, Error> {
+    let expected = relier_core::entra::issuer_template(issuer)?;
+    let resp = http.send(ProviderMetadata::request(issuer)).await?;
+    Ok(ProviderMetadata::from_response(
+        expected.as_ref().unwrap_or(issuer),
+        &resp,
+    )?)
+}
+
 /// JWKS older than this is refetched before use, so keys the OP withdrew stop verifying.
 const JWKS_MAX_AGE_SECS: u64 = 24 * 3600;
 
@@ -82,10 +99,19 @@ pub struct RelyingPartyBuilder {
     clock_skew: Option<u64>,
     refetch_interval: Option<u64>,
     token_endpoint_refetch_interval: Option<u64>,
+    tenants: Option<TenantPolicy>,
     clock: Arc<dyn Clock>,
 }
 
 impl RelyingPartyBuilder {
+    /// The metadata's issuer is a Microsoft Entra ID multi-tenant template
+    /// ([`discover_entra`]): ID tokens must carry the issuer of their own `tid`, and `tid`
+    /// must pass `policy`.
+    pub fn tenants(mut self, policy: TenantPolicy) -> Self {
+        self.tenants = Some(policy);
+        self
+    }
+
     /// Redirect URI registered for this client.
     pub fn redirect_uri(mut self, uri: RedirectUrl) -> Self {
         self.redirect_uri = Some(uri);
@@ -146,6 +172,9 @@ impl RelyingPartyBuilder {
         }
         if let Some(skew) = self.clock_skew {
             validator = validator.with_clock_skew(skew);
+        }
+        if let Some(t) = &self.tenants {
+            validator = validator.with_tenants(t.clone());
         }
         let userinfo_validator = self.userinfo_alg.map(|alg| {
             let mut v =
@@ -226,6 +255,7 @@ impl RelyingParty {
             clock_skew: None,
             refetch_interval: None,
             token_endpoint_refetch_interval: None,
+            tenants: None,
             clock: Arc::new(SystemClock),
         }
     }

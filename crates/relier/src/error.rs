@@ -58,6 +58,9 @@ pub enum Error {
     /// Client credentials (loading, assembly into a client authentication).
     #[error(transparent)]
     Credentials(#[from] crate::credentials::CredentialError),
+    /// GitHub's REST API (identity of a GitHub login).
+    #[error(transparent)]
+    GitHub(#[from] relier_core::github::GitHubError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

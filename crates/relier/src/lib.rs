@@ -9,6 +9,9 @@
 //! private key file, mTLS certificate and key, extra CAs) and assembles them into its
 //! `ClientAuth` and `RelyingParty`.
 //!
+//! [`GitHubClient`] logs in with GitHub, which is OAuth 2.0 and not OpenID Connect: the
+//! identity comes from GitHub's REST API instead of an ID token.
+//!
 //! This crate is the I/O driver (reqwest + rustls) around [`relier_core`], whose protocol logic
 //! is sans-I/O and re-exported here as [`core`].
 //!
@@ -31,11 +34,15 @@
 mod client;
 pub mod credentials;
 mod error;
+pub mod github;
 pub mod http;
 pub mod registration;
 
-pub use client::{Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover};
+pub use client::{
+    Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover, discover_entra,
+};
 pub use error::Error;
+pub use github::{GitHubClient, GitHubLogin};
 pub use http::{HttpClient, HttpConfig};
 pub use relier_core as core;
 pub use relier_jose as jose;

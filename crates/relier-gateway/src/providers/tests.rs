@@ -70,7 +70,10 @@ async fn a_registry_provider_without_a_registered_alg_uses_the_preferred_active_
     let providers = build_all(&config, f.store.as_ref()).await.unwrap();
     let p = providers.get("reg").unwrap();
     assert_eq!(p.store_key_alg(), Some(Algorithm::ES256));
-    assert_eq!(p.rp().auth().assertion_algorithm(), Some(Algorithm::ES256));
+    assert_eq!(
+        p.rp().unwrap().auth().assertion_algorithm(),
+        Some(Algorithm::ES256)
+    );
 
     // A registered algorithm wins.
     record.signing_alg = Some(Algorithm::RS256);

@@ -46,7 +46,11 @@ pub async fn logout(
         tracing::warn!(provider = ?name, "back-channel logout: not a form post");
         return invalid(&state, "invalid");
     }
-    let req = match provider.rp().validate_logout_token(token).await {
+    let Some(rp) = provider.rp() else {
+        tracing::warn!(provider = ?name, "back-channel logout: the provider is not an OpenID Connect provider");
+        return invalid(&state, "invalid");
+    };
+    let req = match rp.validate_logout_token(token).await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(provider = ?name, error = ?e.to_string(), "back-channel logout: invalid logout token");

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use relier_core::{CallbackError, CallbackParams, Secret};
+use relier_core::{CallbackError, CallbackParams, PendingLogin, Secret, TokenResponse};
 use relier_store::{SessionRecord, session_id_hash};
 use serde_json::{Map, Value};
 
@@ -22,6 +22,7 @@ use crate::cookies;
 use crate::error::{PageError, Problem};
 use crate::hook::{CompletedLogin, LoginDecision};
 use crate::identity;
+use crate::providers::Provider;
 use crate::random::try_random_token;
 use crate::state::AppState;
 
@@ -127,22 +128,8 @@ async fn finish(
             "login-binding cookie missing: the callback reached a browser that did not start this login",
         ));
     }
-    if provider.store_key_alg().is_some() {
-        state.keys.ensure_current(now).await;
-    }
-    let rp = provider.rp();
-    let started = Instant::now();
-    let result = rp.complete_login(params, &login.pending).await;
-    if !matches!(result, Err(relier::Error::Callback(_))) {
-        state.metrics.token_endpoint(started.elapsed());
-    }
-    let done = result.map_err(|e| match e {
-        relier::Error::Callback(CallbackError::OpError { .. }) => failed(Problem::Denied, e),
-        relier::Error::Http { .. } => failed(Problem::ProviderUnavailable, e),
-        e => failed(Problem::LoginFailed, e),
-    })?;
-    let idt = done.id_token.claims();
-    let claims = identity_claims(&rp, &done, idt).await?;
+    let done = exchange(state, &provider, params, &login.pending).await?;
+    let claims = done.claims;
     let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
         return Err(failed(Problem::Internal, "random source failed"));
     };
@@ -154,7 +141,7 @@ async fn finish(
             "refused",
             PageError::new(
                 Problem::AccessDenied,
-                format_args!("login of {:?} at {name:?} refused: {refusal}", idt.sub),
+                format_args!("login of {:?} at {name:?} refused: {refusal}", done.sub),
             ),
         ));
     }
@@ -164,8 +151,8 @@ async fn finish(
         .on_login(
             &CompletedLogin {
                 provider: name,
-                issuer: &idt.iss,
-                subject: &idt.sub,
+                issuer: &done.iss,
+                subject: &done.sub,
                 email: claims.get("email").and_then(Value::as_str),
                 email_verified: identity::email_verified(&Value::Object(claims.clone())),
                 name: display_name(&claims).as_deref(),
@@ -181,20 +168,20 @@ async fn finish(
             headers,
         } => (redirect_to.filter(|r| r.starts_with('/')), headers),
         LoginDecision::Respond(resp) => {
-            tracing::info!(provider = ?name, sub = ?idt.sub, "login completed; the application answered without a session");
+            tracing::info!(provider = ?name, sub = ?done.sub, "login completed; the application answered without a session");
             return Ok(resp);
         }
     };
     let rec = SessionRecord {
         provider: name.to_owned(),
-        iss: idt.iss.clone(),
-        sub: idt.sub.clone(),
-        sid: idt.sid.clone(),
+        iss: done.iss,
+        sub: done.sub,
+        sid: done.sid,
         email: text("email"),
         name: display_name(&claims),
         access_token: Some(done.tokens.access_token.clone()),
         refresh_token: done.tokens.refresh_token.clone(),
-        id_token: Some(done.id_token.raw().clone()),
+        id_token: done.id_token,
         access_expires_at: done.tokens.expires_in.map(|e| now.saturating_add(e)),
         csrf_token: Secret::new(csrf),
         created_at: now,
@@ -240,6 +227,79 @@ async fn finish(
         h.append(header::SET_COOKIE, c);
     }
     Ok(resp)
+}
+
+/// What a completed login yields, whatever the provider speaks.
+struct Completed {
+    iss: String,
+    sub: String,
+    sid: Option<String>,
+    /// The identity claims (`iss`, `sub`, `email`, `email_verified`, `name`, …).
+    claims: Map<String, Value>,
+    tokens: TokenResponse,
+    id_token: Option<Secret>,
+}
+
+fn login_error(e: relier::Error) -> Failed {
+    match e {
+        relier::Error::Callback(CallbackError::OpError { .. }) => failed(Problem::Denied, e),
+        relier::Error::Http { .. } => failed(Problem::ProviderUnavailable, e),
+        e => failed(Problem::LoginFailed, e),
+    }
+}
+
+/// Checks the callback, exchanges the code and assembles the identity: from the ID token and
+/// UserInfo (OpenID Connect), or from GitHub's API.
+async fn exchange(
+    state: &AppState,
+    provider: &Provider,
+    params: CallbackParams,
+    pending: &PendingLogin,
+) -> Result<Completed, Failed> {
+    let started = Instant::now();
+    let timed = |callback_failed: bool| {
+        if !callback_failed {
+            state.metrics.token_endpoint(started.elapsed());
+        }
+    };
+    if let Some(gh) = provider.github() {
+        let result = gh.complete_login(params, pending).await;
+        timed(matches!(result, Err(relier::Error::Callback(_))));
+        let mut done = result.map_err(login_error)?;
+        // No refresh: a GitHub session lives by the gateway's own timeouts.
+        done.tokens.refresh_token = None;
+        return Ok(Completed {
+            iss: done.identity.issuer.clone(),
+            sub: done.identity.sub(),
+            sid: None,
+            claims: done.identity.claims(),
+            tokens: done.tokens,
+            id_token: None,
+        });
+    }
+    let rp = provider
+        .rp()
+        .ok_or_else(|| failed(Problem::Internal, "provider without a relying party"))?;
+    if provider.store_key_alg().is_some() {
+        state.keys.ensure_current(clock::now()).await;
+    }
+    let result = rp.complete_login(params, pending).await;
+    timed(matches!(result, Err(relier::Error::Callback(_))));
+    let done = result.map_err(login_error)?;
+    let idt = done.id_token.claims();
+    let claims = identity_claims(&rp, &done, idt).await?;
+    if let Some(overage) = identity::groups_overage(&claims) {
+        tracing::warn!(provider = %provider.name, sub = ?idt.sub, source = %overage,
+            "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token); allowed_groups cannot see them");
+    }
+    Ok(Completed {
+        iss: idt.iss.clone(),
+        sub: idt.sub.clone(),
+        sid: idt.sid.clone(),
+        claims,
+        tokens: done.tokens.clone(),
+        id_token: Some(done.id_token.raw().clone()),
+    })
 }
 
 /// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the

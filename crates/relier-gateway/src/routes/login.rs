@@ -90,17 +90,13 @@ pub async fn start(
     let raw = q.unwrap_or_default();
     let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
     // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
-    let (url, pending) = provider
-        .rp()
-        .login_url(provider.params())
-        .await
-        .map_err(|e| match e {
-            relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(
-                Problem::ProviderUnavailable,
-                format!("pushed authorization request: {e}"),
-            ),
-            e => PageError::new(Problem::Internal, format!("authorization request: {e}")),
-        })?;
+    let (url, pending) = provider.login_url().await.map_err(|e| match e {
+        relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(
+            Problem::ProviderUnavailable,
+            format!("pushed authorization request: {e}"),
+        ),
+        e => PageError::new(Problem::Internal, format!("authorization request: {e}")),
+    })?;
     let now = clock::now();
     let s = &state.settings;
     let login = LoginState {

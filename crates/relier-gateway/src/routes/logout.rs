@@ -70,8 +70,7 @@ pub async fn logout(
     tracing::info!(provider = %rec.provider, sub = ?rec.sub, "logout");
     let provider = state.providers.get(&rec.provider).cloned();
     let mut location = "/auth/logged-out".to_owned();
-    if let Some(p) = provider {
-        let rp = p.rp();
+    if let Some((p, rp)) = provider.and_then(|p| p.rp().map(|rp| (p, rp))) {
         if rp.metadata().revocation_endpoint.is_some()
             && let Some(rt) = rec.refresh_token.clone()
         {
@@ -81,7 +80,8 @@ pub async fn logout(
                 if keys_due {
                     st.keys.ensure_current(crate::clock::now()).await;
                 }
-                if let Err(e) = p.rp().revoke(&rt, Some(TokenTypeHint::RefreshToken)).await {
+                let Some(rp) = p.rp() else { return };
+                if let Err(e) = rp.revoke(&rt, Some(TokenTypeHint::RefreshToken)).await {
                     tracing::warn!(provider = %p.name, error = ?e.to_string(), "refresh token revocation failed");
                 }
             });

@@ -59,9 +59,9 @@ async fn refresh_locked(
         return Ok(Some(entry));
     }
     let rec = &entry.rec;
-    let (Some(rt), Some(provider)) = (
+    let (Some(rt), Some(rp)) = (
         rec.refresh_token.clone(),
-        state.providers.get(&rec.provider).cloned(),
+        state.providers.get(&rec.provider).and_then(|p| p.rp()),
     ) else {
         tracing::warn!(provider = %rec.provider, "session of an unknown provider; ending it");
         end(state, id, hash).await?;
@@ -73,7 +73,7 @@ async fn refresh_locked(
         .as_ref()
         .and_then(|t| IdTokenClaims::of_validated_token(t.expose()).ok());
     let started = Instant::now();
-    let result = provider.rp().refresh(&rt, original.as_ref()).await;
+    let result = rp.refresh(&rt, original.as_ref()).await;
     state.metrics.token_endpoint(started.elapsed());
     match result {
         Ok((tokens, id_token)) => {
@@ -113,7 +113,7 @@ async fn refresh_locked(
                     }
                 }
             };
-            tracing::debug!(provider = %provider.name, "access token refreshed");
+            tracing::debug!(provider = %rec.provider, "access token refreshed");
             let fresh = Arc::new(CachedSession::new(&state.settings, new_rec, Some(&entry)));
             // Tokens that live shorter than refresh_before would be "expiring" right away:
             // refresh them at half their lifetime instead of on every request.
@@ -127,7 +127,7 @@ async fn refresh_locked(
         }
         Err(e) if is_transient(&e) => {
             state.metrics.refresh(false);
-            tracing::warn!(provider = %provider.name, error = ?e.to_string(), "refresh failed (transient); keeping the session and retrying later");
+            tracing::warn!(provider = %rec.provider, error = ?e.to_string(), "refresh failed (transient); keeping the session and retrying later");
             entry
                 .retry_refresh_after
                 .store(now.saturating_add(RETRY_AFTER_SECS), Ordering::Relaxed);
@@ -136,7 +136,7 @@ async fn refresh_locked(
         }
         Err(e) => {
             state.metrics.refresh(false);
-            tracing::warn!(provider = %provider.name, error = ?e.to_string(), "refresh refused; ending the session");
+            tracing::warn!(provider = %rec.provider, error = ?e.to_string(), "refresh refused; ending the session");
             end(state, id, hash).await?;
             Ok(None)
         }

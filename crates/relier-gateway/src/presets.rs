@@ -1,0 +1,210 @@
+//! `preset = "github" | "google" | "entra"`: what each provider needs, filled into the
+//! provider's configuration before anything else reads it. Every explicit key still wins, and
+//! every endpoint can be overridden (`github_url`, `authority`, `issuer`): GitHub Enterprise
+//! Server, sovereign clouds, tests.
+
+use std::fmt;
+
+use relier_core::entra::{self, TenantPolicy};
+use relier_core::github;
+use serde::Deserialize;
+
+use crate::access::ClaimMatch;
+use crate::config::{Config, ProviderConfig};
+use crate::error::GatewayError;
+
+/// A provider preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub enum Preset {
+    /// GitHub (github.com or Enterprise Server): OAuth 2.0, **not** OpenID Connect.
+    #[serde(rename = "github")]
+    GitHub,
+    /// Google (`https://accounts.google.com`).
+    #[serde(rename = "google")]
+    Google,
+    /// Microsoft Entra ID (work, school and personal Microsoft accounts).
+    #[serde(rename = "entra")]
+    Entra,
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Preset::GitHub => "github",
+            Preset::Google => "google",
+            Preset::Entra => "entra",
+        })
+    }
+}
+
+impl Preset {
+    /// The provider's name on the chooser's button.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Preset::GitHub => "GitHub",
+            Preset::Google => "Google",
+            Preset::Entra => "Microsoft",
+        }
+    }
+}
+
+/// Google's issuer (<https://developers.google.com/identity/openid-connect/openid-connect#discovery>).
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+/// Entra ID's global authority
+/// (<https://learn.microsoft.com/en-us/entra/identity-platform/authentication-national-cloud>).
+pub const ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
+
+/// Every provider's preset applied.
+///
+/// # Errors
+/// [`GatewayError::Provider`]: a key that does not go with the preset, a missing `tenant`, a
+/// multi-tenant Entra provider without `allowed_tenants` or `allow_any_tenant = true`.
+pub fn expand(mut config: Config) -> Result<Config, GatewayError> {
+    for p in &mut config.providers {
+        apply(p).map_err(|reason| GatewayError::provider(&p.name, reason))?;
+    }
+    Ok(config)
+}
+
+fn apply(p: &mut ProviderConfig) -> Result<(), String> {
+    let only = |key: &str, set: bool, preset: Preset| {
+        if set && p.preset != Some(preset) {
+            Err(format!("{key} goes with preset = \"{preset}\""))
+        } else {
+            Ok(())
+        }
+    };
+    only("github_url", p.github_url.is_some(), Preset::GitHub)?;
+    only("tenant", p.tenant.is_some(), Preset::Entra)?;
+    only("authority", p.authority.is_some(), Preset::Entra)?;
+    only(
+        "allowed_tenants",
+        !p.allowed_tenants.is_empty(),
+        Preset::Entra,
+    )?;
+    only("allow_any_tenant", p.allow_any_tenant, Preset::Entra)?;
+    let Some(preset) = p.preset else {
+        return Ok(());
+    };
+    if p.display_name.is_none() {
+        p.display_name = Some(preset.display_name().to_owned());
+    }
+    match preset {
+        Preset::GitHub => apply_github(p),
+        Preset::Google => {
+            apply_google(p);
+            Ok(())
+        }
+        Preset::Entra => apply_entra(p),
+    }
+}
+
+/// GitHub: `issuer` is `github_url`; the scopes read the profile and the addresses.
+fn apply_github(p: &mut ProviderConfig) -> Result<(), String> {
+    if p.issuer.is_some() {
+        return Err("preset = \"github\" takes github_url, not issuer".into());
+    }
+    let refused = [
+        ("private_key", p.private_key.is_some()),
+        ("use_store_key", p.use_store_key),
+        ("tls_cert", p.tls_cert.is_some()),
+        ("signing_alg", p.signing_alg.is_some()),
+        ("id_token_alg", p.id_token_alg.is_some()),
+        ("par", p.par),
+        ("max_age", p.max_age.is_some()),
+        ("response_mode", p.response_mode.is_some()),
+        ("assertion_audience", p.assertion_audience.is_some()),
+    ];
+    if let Some((key, _)) = refused.iter().find(|(_, set)| *set) {
+        return Err(format!(
+            "{key} does not apply to GitHub (OAuth 2.0 with a client secret, not OpenID Connect)"
+        ));
+    }
+    if let Some(m) = p.auth_method.as_deref()
+        && m != "client_secret_post"
+    {
+        return Err(format!(
+            "auth_method {m:?}: GitHub takes the client secret in the token request's body (client_secret_post)"
+        ));
+    }
+    let url = p.github_url.as_deref().unwrap_or(github::GITHUB_COM);
+    p.issuer = Some(url.trim_end_matches('/').to_owned());
+    if p.scopes.is_none() {
+        p.scopes = Some(github::DEFAULT_SCOPES.map(str::to_owned).to_vec());
+    }
+    Ok(())
+}
+
+/// Google: the issuer; with `allowed_domains`, the account must also be a Google Workspace
+/// account of one of them: the ID token's `hd` claim
+/// (<https://developers.google.com/identity/openid-connect/openid-connect#an-id-tokens-payload>:
+/// "use hd … to restrict access to members of a Google Workspace domain"; the address's
+/// domain alone does not say the domain's organisation manages the account).
+fn apply_google(p: &mut ProviderConfig) {
+    if p.issuer.is_none() {
+        p.issuer = Some(GOOGLE_ISSUER.to_owned());
+    }
+    if !p.allowed_domains.is_empty() && !p.require.contains_key("hd") {
+        p.require
+            .insert("hd".into(), ClaimMatch::AnyOf(p.allowed_domains.clone()));
+    }
+}
+
+/// Entra ID: the issuer `{authority}/{tenant}/v2.0` (`consumers`: the fixed consumer tenant);
+/// a multi-tenant `tenant` needs `allowed_tenants` or an explicit `allow_any_tenant = true`.
+fn apply_entra(p: &mut ProviderConfig) -> Result<(), String> {
+    let tenant = p.tenant.clone().ok_or(
+        "preset = \"entra\" needs tenant: common, organizations, consumers or a tenant id",
+    )?;
+    if tenant.is_empty()
+        || !tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(format!("tenant {tenant:?} is not a tenant id or domain"));
+    }
+    let multi = entra::MULTI_TENANT.contains(&tenant.as_str());
+    if multi && p.allowed_tenants.is_empty() && !p.allow_any_tenant {
+        return Err(format!(
+            "tenant = \"{tenant}\" lets users of every Entra ID tenant sign in: list the tenant ids allowed in allowed_tenants, or set allow_any_tenant = true"
+        ));
+    }
+    if !multi && (!p.allowed_tenants.is_empty() || p.allow_any_tenant) {
+        return Err(format!(
+            "allowed_tenants and allow_any_tenant apply to tenant = \"common\" or \"organizations\", not {tenant:?}"
+        ));
+    }
+    if multi && !p.allowed_tenants.is_empty() && p.allow_any_tenant {
+        return Err("set allowed_tenants or allow_any_tenant = true, not both".into());
+    }
+    if p.issuer.is_none() {
+        let authority = p.authority.as_deref().unwrap_or(ENTRA_AUTHORITY);
+        let tenant = if tenant == "consumers" {
+            entra::CONSUMERS_TENANT_ID
+        } else {
+            tenant.as_str()
+        };
+        p.issuer = Some(format!("{}/{tenant}/v2.0", authority.trim_end_matches('/')));
+    }
+    Ok(())
+}
+
+/// The tenants a multi-tenant Entra provider lets in (`None`: not multi-tenant).
+pub fn tenant_policy(p: &ProviderConfig) -> Option<TenantPolicy> {
+    let multi = p.preset == Some(Preset::Entra)
+        && p.tenant
+            .as_deref()
+            .is_some_and(|t| entra::MULTI_TENANT.contains(&t));
+    if !multi {
+        return None;
+    }
+    Some(if p.allow_any_tenant {
+        TenantPolicy::Any
+    } else {
+        TenantPolicy::Allowed(p.allowed_tenants.clone())
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+//! Presets end to end through the gateway against loopback stand-ins (`relier_tests::standins`):
+//! GitHub (OAuth 2.0, identity from the API) and a multi-tenant Entra ID provider.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{OneShot, browser, form, loc, location, text};
+use relier_gateway::{Config, Gateway};
+use relier_tests::standins::entra::{self, Entra};
+use relier_tests::standins::github::{self, GitHub};
+use serde_json::{Value, json};
+
+const PUBLIC: &str = "http://127.0.0.1:8088";
+
+async fn gateway(dir: &tempfile::TempDir, providers: &str) -> Result<Gateway, String> {
+    let toml = format!(
+        "public_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n[headers]\n\"X-Forwarded-User\" = \"preferred_username\"\n{providers}",
+        dir.path().join("g.db").display()
+    );
+    Gateway::build(Config::from_toml(&toml).map_err(|e| e.to_string())?)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Login at `provider`: the gateway's redirect, the stand-in's answer, the callback.
+async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::body::Body> {
+    let q = form(&[("return_to", "/app")]);
+    let r = app.get(&format!("/auth/login/{provider}?{q}")).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let r = browser().get(loc(&r)).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let cb = url::Url::parse(&location(r.headers())).unwrap();
+    assert!(
+        cb.as_str()
+            .starts_with(&format!("{PUBLIC}/auth/callback/{provider}?"))
+    );
+    app.get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+        .await
+}
+
+async fn session(app: &mut OneShot) -> Value {
+    let r = app.get("/auth/session").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    serde_json::from_str(&text(r).await).unwrap()
+}
+
+fn github_provider(gh: &GitHub, extra: &str) -> String {
+    format!(
+        "[[providers]]\nname = \"gh\"\npreset = \"github\"\ngithub_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n{extra}",
+        gh.url(),
+        github::CLIENT_ID,
+        github::CLIENT_SECRET
+    )
+}
+
+#[tokio::test]
+async fn github_login_keys_on_the_numeric_id_with_the_primary_verified_email() {
+    let gh = GitHub::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gw = gateway(&dir, &github_provider(&gh, "")).await.unwrap();
+    let mut app = OneShot::new(gw.router());
+    let page = text(app.get("/auth/login").await).await;
+    assert!(page.contains("GitHub"), "{page}");
+    let r = login(&mut app, "gh").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(loc(&r), "/app");
+    let s = session(&mut app).await;
+    assert_eq!(s["iss"], gh.url());
+    assert_eq!(s["sub"], "583231");
+    assert_eq!(s["claims"]["preferred_username"], "octocat");
+    assert_eq!(s["email"], "octocat@example.com");
+    assert_eq!(s["email_verified"], true);
+    assert_eq!(s["name"], "The Octocat");
+    assert!(gh.complaints().is_empty(), "{:?}", gh.complaints());
+    // A login renamed (and the old name taken by someone else) is still the same subject;
+    // an account without a verified primary address has no e-mail.
+    gh.set(github::Knobs {
+        user: json!({"id": 583231, "login": "renamed"}),
+        emails: json!([{"email": "x@example.com", "primary": true, "verified": false}]),
+        token_error: None,
+    });
+    let r = login(&mut app, "gh").await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let s = session(&mut app).await;
+    assert_eq!(s["sub"], "583231");
+    assert_eq!(s["claims"]["preferred_username"], "renamed");
+    assert_eq!(s["email"], Value::Null);
+    assert_eq!(s["email_verified"], false);
+}
+
+#[tokio::test]
+async fn github_errors_sent_with_http_200_fail_the_login() {
+    let gh = GitHub::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gw = gateway(&dir, &github_provider(&gh, "")).await.unwrap();
+    let mut app = OneShot::new(gw.router());
+    gh.set(github::Knobs {
+        token_error: Some("bad_verification_code".into()),
+        ..Default::default()
+    });
+    let r = login(&mut app, "gh").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", text(r).await);
+    assert_eq!(
+        app.get("/auth/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn github_allow_lists_see_the_verified_email() {
+    let gh = GitHub::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gw = gateway(
+        &dir,
+        &github_provider(&gh, "allowed_domains = [\"elsewhere.example\"]"),
+    )
+    .await
+    .unwrap();
+    let mut app = OneShot::new(gw.router());
+    let r = login(&mut app, "gh").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+fn entra_provider(e: &Entra, tenant_keys: &str) -> String {
+    format!(
+        "[[providers]]\nname = \"ms\"\npreset = \"entra\"\ntenant = \"common\"\nauthority = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n{tenant_keys}",
+        e.authority(),
+        entra::CLIENT_ID,
+        entra::CLIENT_SECRET
+    )
+}
+
+#[tokio::test]
+async fn entra_multi_tenant_checks_the_issuer_of_the_tokens_own_tenant() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gw = gateway(
+        &dir,
+        &entra_provider(
+            &e,
+            &format!("allowed_tenants = [\"{}\"]", entra::GOOD_TENANT),
+        ),
+    )
+    .await
+    .unwrap();
+    let mut app = OneShot::new(gw.router());
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let s = session(&mut app).await;
+    assert_eq!(
+        s["iss"],
+        format!("{}/{}/v2.0", e.authority(), entra::GOOD_TENANT)
+    );
+    assert_eq!(s["claims"]["tid"], entra::GOOD_TENANT);
+    // A tenant outside allowed_tenants is refused.
+    let mut other = OneShot::new(gw.router());
+    e.set(entra::Knobs {
+        tid: entra::OTHER_TENANT.into(),
+        ..Default::default()
+    });
+    let r = login(&mut other, "ms").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        other.get("/auth/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // An allowed tid with another tenant's issuer is refused.
+    e.set(entra::Knobs {
+        iss: Some(format!("{}/{}/v2.0", e.authority(), entra::OTHER_TENANT)),
+        ..Default::default()
+    });
+    let r = login(&mut other, "ms").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        other.get("/auth/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn entra_multi_tenant_without_a_tenant_choice_does_not_start() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = gateway(&dir, &entra_provider(&e, "")).await.unwrap_err();
+    assert!(
+        err.contains("allowed_tenants") && err.contains("allow_any_tenant"),
+        "{err}"
+    );
+    let gw = gateway(&dir, &entra_provider(&e, "allow_any_tenant = true"))
+        .await
+        .unwrap();
+    let mut app = OneShot::new(gw.router());
+    e.set(entra::Knobs {
+        tid: entra::OTHER_TENANT.into(),
+        ..Default::default()
+    });
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+}
+
+#[tokio::test]
+async fn entra_groups_overage_is_reported_as_such() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gw = gateway(
+        &dir,
+        &entra_provider(&e, "allow_any_tenant = true\nallowed_groups = [\"staff\"]"),
+    )
+    .await
+    .unwrap();
+    let mut app = OneShot::new(gw.router());
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let mut other = OneShot::new(gw.router());
+    e.set(entra::Knobs {
+        overage: true,
+        ..Default::default()
+    });
+    let r = login(&mut other, "ms").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,29 @@
+//! Loopback stand-ins for providers with quirks of their own, each reproducing the documented
+//! behaviour relier's presets must cope with: [`github`] (OAuth 2.0, no ID token, identity from
+//! the REST API) and [`entra`] (multi-tenant issuer template).
+
+pub mod entra;
+pub mod github;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+
+/// Serves `app` on 127.0.0.1:0; the task ends when the handle is aborted.
+pub(crate) async fn serve(
+    app: impl FnOnce(SocketAddr) -> Router,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = app(addr);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok((addr, task))
+}
+
+/// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) == challenge.
+pub(crate) fn pkce_ok(verifier: &str, challenge: &str) -> bool {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    relier_jose::b64::encode(d.as_ref()) == challenge
+}

@@ -1,0 +1,198 @@
+//! A Microsoft Entra ID stand-in for multi-tenant logins: the metadata of `/common/v2.0` and
+//! `/organizations/v2.0` carries the issuer template `{base}/{tenantid}/v2.0`, and each ID
+//! token the issuer of its own `tid`. Knobs choose the tenant, an issuer that does not match
+//! the tenant, and the groups overage (`_claim_names.groups` instead of `groups`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::SystemRandom;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use relier_jose::{Algorithm, SigningKey, jws};
+use serde_json::{Value, json};
+
+/// The application (client) id.
+pub const CLIENT_ID: &str = "00000000-0000-0000-0000-00000000c11e";
+/// Its client secret.
+pub const CLIENT_SECRET: &str = "entra-standin-secret";
+/// A tenant the tests allow.
+pub const GOOD_TENANT: &str = "11111111-1111-1111-1111-111111111111";
+/// A tenant the tests do not allow.
+pub const OTHER_TENANT: &str = "22222222-2222-2222-2222-222222222222";
+
+/// What the next ID token says.
+#[derive(Debug, Clone)]
+pub struct Knobs {
+    /// `tid`.
+    pub tid: String,
+    /// `iss` instead of `{base}/{tid}/v2.0`.
+    pub iss: Option<String>,
+    /// Groups overage: `_claim_names.groups` and `_claim_sources` instead of `groups`.
+    pub overage: bool,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            tid: GOOD_TENANT.into(),
+            iss: None,
+            overage: false,
+        }
+    }
+}
+
+struct Inner {
+    base: String,
+    key: SigningKey,
+    knobs: Mutex<Knobs>,
+    nonce: Mutex<Option<String>>,
+}
+
+/// A running Entra ID stand-in.
+pub struct Entra {
+    inner: Arc<Inner>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Entra {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Entra {
+    /// Starts on 127.0.0.1:0.
+    pub async fn start() -> anyhow::Result<Entra> {
+        let key = SigningKey::generate(Algorithm::RS256, None)?.with_kid("entra-1");
+        let cell: Arc<Mutex<Option<Arc<Inner>>>> = Arc::default();
+        let holder = cell.clone();
+        let (addr, task) = super::serve(move |addr| {
+            let inner = Arc::new(Inner {
+                base: format!("http://{addr}"),
+                key,
+                knobs: Mutex::default(),
+                nonce: Mutex::default(),
+            });
+            *holder.lock().unwrap() = Some(inner.clone());
+            Router::new()
+                .route(
+                    "/{tenant}/v2.0/.well-known/openid-configuration",
+                    get(discovery),
+                )
+                .route("/{tenant}/discovery/v2.0/keys", get(jwks))
+                .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
+                .route("/{tenant}/oauth2/v2.0/token", post(token))
+                .with_state(inner)
+        })
+        .await?;
+        let inner = cell.lock().unwrap().take().unwrap();
+        debug_assert_eq!(inner.base, format!("http://{addr}"));
+        Ok(Entra { inner, task })
+    }
+
+    /// The `authority`.
+    pub fn authority(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Changes the next tokens.
+    pub fn set(&self, k: Knobs) {
+        *self.inner.knobs.lock().unwrap() = k;
+    }
+}
+
+async fn discovery(State(s): State<Arc<Inner>>, Path(tenant): Path<String>) -> Json<Value> {
+    let b = &s.base;
+    let issuer = if tenant == "common" || tenant == "organizations" {
+        format!("{b}/{{tenantid}}/v2.0")
+    } else {
+        format!("{b}/{tenant}/v2.0")
+    };
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{b}/{tenant}/oauth2/v2.0/authorize"),
+        "token_endpoint": format!("{b}/{tenant}/oauth2/v2.0/token"),
+        "jwks_uri": format!("{b}/{tenant}/discovery/v2.0/keys"),
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "tid", "oid", "email", "name", "preferred_username"],
+        "tenant_region_scope": null,
+    }))
+}
+
+async fn jwks(State(s): State<Arc<Inner>>) -> Json<Value> {
+    Json(json!({ "keys": [s.key.public_jwk().unwrap()] }))
+}
+
+async fn authorize(
+    State(s): State<Arc<Inner>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(redirect) = q.get("redirect_uri") else {
+        return (StatusCode::BAD_REQUEST, "AADSTS900144: redirect_uri").into_response();
+    };
+    *s.nonce.lock().unwrap() = q.get("nonce").cloned();
+    let mut url = url::Url::parse(redirect).unwrap();
+    url.query_pairs_mut().append_pair("code", "entra-code");
+    if let Some(st) = q.get("state") {
+        url.query_pairs_mut().append_pair("state", st);
+    }
+    Redirect::to(url.as_str()).into_response()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+async fn token(State(s): State<Arc<Inner>>) -> Response {
+    let k = s.knobs.lock().unwrap().clone();
+    let now = now();
+    let mut claims = json!({
+        "iss": k.iss.clone().unwrap_or_else(|| format!("{}/{}/v2.0", s.base, k.tid)),
+        "sub": "entra-pairwise-sub",
+        "oid": "33333333-3333-3333-3333-333333333333",
+        "tid": k.tid,
+        "aud": CLIENT_ID,
+        "exp": now + 3600,
+        "iat": now,
+        "nbf": now,
+        "nonce": s.nonce.lock().unwrap().clone(),
+        "name": "Ada Lovelace",
+        "preferred_username": "ada@contoso.example",
+        "email": "ada@contoso.example",
+        "ver": "2.0",
+    });
+    if k.overage {
+        claims["_claim_names"] = json!({"groups": "src1"});
+        claims["_claim_sources"] = json!({"src1": {"endpoint": format!("https://graph.microsoft.com/v1.0/users/{}/getMemberObjects", "33333333-3333-3333-3333-333333333333")}});
+    } else {
+        claims["groups"] = json!(["staff"]);
+    }
+    let idt = jws::sign_compact(
+        &jws::Header::default(),
+        claims.to_string().as_bytes(),
+        &s.key,
+        &SystemRandom::new(),
+    )
+    .unwrap();
+    Json(json!({
+        "token_type": "Bearer",
+        "scope": "openid profile email",
+        "expires_in": 3599,
+        "access_token": "entra-access-token",
+        "id_token": idt,
+    }))
+    .into_response()
+}
