@@ -219,7 +219,7 @@ pub struct ProviderConfig {
     /// `github`, `google` or `entra`: fills in what the provider needs ([`crate::presets`]);
     /// every explicit key still wins.
     #[serde(default)]
-    pub preset: Option<crate::presets::Preset>,
+    pub preset: Option<crate::presets::kind::Preset>,
     /// `preset = "github"`: github.com (default `https://github.com`) or a GitHub Enterprise
     /// Server's URL.
     #[serde(default)]

@@ -3,51 +3,16 @@
 //! every endpoint can be overridden (`github_url`, `authority`, `issuer`): GitHub Enterprise
 //! Server, sovereign clouds, tests.
 
-use std::fmt;
+pub(crate) mod kind;
 
 use relier_core::entra::{self, TenantPolicy};
 use relier_core::github;
-use serde::Deserialize;
+
+pub use kind::Preset;
 
 use crate::access::ClaimMatch;
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
-
-/// A provider preset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub enum Preset {
-    /// GitHub (github.com or Enterprise Server): OAuth 2.0, **not** OpenID Connect.
-    #[serde(rename = "github")]
-    GitHub,
-    /// Google (`https://accounts.google.com`).
-    #[serde(rename = "google")]
-    Google,
-    /// Microsoft Entra ID (work, school and personal Microsoft accounts).
-    #[serde(rename = "entra")]
-    Entra,
-}
-
-impl fmt::Display for Preset {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Preset::GitHub => "github",
-            Preset::Google => "google",
-            Preset::Entra => "entra",
-        })
-    }
-}
-
-impl Preset {
-    /// The provider's name on the chooser's button.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Preset::GitHub => "GitHub",
-            Preset::Google => "Google",
-            Preset::Entra => "Microsoft",
-        }
-    }
-}
 
 /// Google's issuer (<https://developers.google.com/identity/openid-connect/openid-connect#discovery>).
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
