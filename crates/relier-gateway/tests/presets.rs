@@ -30,6 +30,13 @@ async fn gateway(dir: &tempfile::TempDir, providers: &str) -> Result<Gateway, St
         .map_err(|e| e.to_string())
 }
 
+/// The gateway for `providers` in `dir`, and a browser for it.
+async fn started(dir: &tempfile::TempDir, providers: &str) -> (Gateway, OneShot) {
+    let gw = gateway(dir, providers).await.unwrap();
+    let app = OneShot::new(gw.router());
+    (gw, app)
+}
+
 /// Login at `provider`: the gateway's redirect, the stand-in's answer, the callback.
 async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::body::Body> {
     let q = form(&[("return_to", "/app")]);
@@ -65,8 +72,7 @@ fn github_provider(gh: &GitHub, extra: &str) -> String {
 async fn github_login_keys_on_the_numeric_id_with_the_primary_verified_email() {
     let gh = GitHub::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(&dir, &github_provider(&gh, "")).await.unwrap();
-    let mut app = OneShot::new(gw.router());
+    let (_gw, mut app) = started(&dir, &github_provider(&gh, "")).await;
     let page = text(app.get("/auth/login").await).await;
     assert!(page.contains("GitHub"), "{page}");
     let r = login(&mut app, "gh").await;
@@ -100,8 +106,7 @@ async fn github_login_keys_on_the_numeric_id_with_the_primary_verified_email() {
 async fn github_errors_sent_with_http_200_fail_the_login() {
     let gh = GitHub::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(&dir, &github_provider(&gh, "")).await.unwrap();
-    let mut app = OneShot::new(gw.router());
+    let (_gw, mut app) = started(&dir, &github_provider(&gh, "")).await;
     gh.set(github::Knobs {
         token_error: Some("bad_verification_code".into()),
         ..Default::default()
@@ -118,13 +123,11 @@ async fn github_errors_sent_with_http_200_fail_the_login() {
 async fn github_allow_lists_see_the_verified_email() {
     let gh = GitHub::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(
+    let (_gw, mut app) = started(
         &dir,
         &github_provider(&gh, "allowed_domains = [\"elsewhere.example\"]"),
     )
-    .await
-    .unwrap();
-    let mut app = OneShot::new(gw.router());
+    .await;
     let r = login(&mut app, "gh").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
@@ -142,16 +145,14 @@ fn entra_provider(e: &Entra, tenant_keys: &str) -> String {
 async fn entra_multi_tenant_checks_the_issuer_of_the_tokens_own_tenant() {
     let e = Entra::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(
+    let (gw, mut app) = started(
         &dir,
         &entra_provider(
             &e,
             &format!("allowed_tenants = [\"{}\"]", entra::GOOD_TENANT),
         ),
     )
-    .await
-    .unwrap();
-    let mut app = OneShot::new(gw.router());
+    .await;
     let r = login(&mut app, "ms").await;
     assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
     let s = session(&mut app).await;
@@ -194,10 +195,7 @@ async fn entra_multi_tenant_without_a_tenant_choice_does_not_start() {
         err.contains("allowed_tenants") && err.contains("allow_any_tenant"),
         "{err}"
     );
-    let gw = gateway(&dir, &entra_provider(&e, "allow_any_tenant = true"))
-        .await
-        .unwrap();
-    let mut app = OneShot::new(gw.router());
+    let (_gw, mut app) = started(&dir, &entra_provider(&e, "allow_any_tenant = true")).await;
     e.set(entra::Knobs {
         tid: entra::OTHER_TENANT.into(),
         ..Default::default()
@@ -210,13 +208,11 @@ async fn entra_multi_tenant_without_a_tenant_choice_does_not_start() {
 async fn entra_groups_overage_is_reported_as_such() {
     let e = Entra::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let gw = gateway(
+    let (gw, mut app) = started(
         &dir,
         &entra_provider(&e, "allow_any_tenant = true\nallowed_groups = [\"staff\"]"),
     )
-    .await
-    .unwrap();
-    let mut app = OneShot::new(gw.router());
+    .await;
     let r = login(&mut app, "ms").await;
     assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
     let mut other = OneShot::new(gw.router());
