@@ -1,5 +1,6 @@
-//! The backend-neutral store interface. SQLite implements it today ([`crate::SqliteStore`]);
-//! a PostgreSQL implementation drops in behind the same trait.
+//! The backend-neutral store interface, split by what callers need: [`KeyStore`] (RP signing
+//! keys), [`ProviderRegistry`] (the providers), [`SessionStore`] (the login gateway's login
+//! states, sessions and logout replay guard), and [`Store`], all three on one database.
 
 use std::fmt;
 
@@ -29,24 +30,17 @@ impl Default for KeyPolicy {
     }
 }
 
-/// The RP's persistent state: signing keys and the provider registry. Object-safe
-/// (`Box<dyn Store>`), `Send + Sync`; every method takes `now` (unix seconds) where time
-/// matters and never reads a clock.
-///
-/// Every change is one transaction that takes the write lock up front (SQLite `BEGIN
-/// IMMEDIATE`), so concurrent processes serialize instead of failing.
+/// The RP's signing keys and their lifecycle (`next` → `active` → `retired` → removed).
+/// Object-safe, `Send + Sync`; every method takes `now` (unix seconds) where time matters and
+/// never reads a clock. Every change is one transaction; changes to the keys are serialized
+/// across processes and instances (SQLite's write lock, a PostgreSQL advisory lock).
 #[async_trait]
-pub trait Store: Send + Sync + fmt::Debug {
-    /// The store's URL (password redacted in `Display`).
-    fn url(&self) -> &StoreUrl;
-
-    // ---- keys ----
-
+pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Generates a signing key for `alg` (RS*/PS* with `rsa_bits` 2048 (default), 3072 or
     /// 4096; ES256/ES384/ES512; EdDSA). Its kid is its RFC 7638 thumbprint. If `alg` has no
     /// active key the new key is active at once; otherwise it is `next` with
-    /// `activates_at = now` — published now, signing from the next [`Store::advance_keys`]
-    /// (use [`Store::rotate_keys`] for a propagation delay).
+    /// `activates_at = now` — published now, signing from the next [`KeyStore::advance_keys`]
+    /// (use [`KeyStore::rotate_keys`] for a propagation delay).
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for HMAC/`none`, [`StoreError::Jose`], [`StoreError::Database`].
@@ -64,7 +58,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// With `None` and no active key at all, nothing happens (empty result).
     ///
     /// # Errors
-    /// As [`Store::generate_key`].
+    /// As [`KeyStore::generate_key`].
     async fn rotate_keys(
         &self,
         alg: Option<Algorithm>,
@@ -122,9 +116,11 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`StoreError::Database`].
     async fn active_algs(&self) -> Result<Vec<Algorithm>, StoreError>;
+}
 
-    // ---- providers ----
-
+/// The registry of OpenID providers the RP is registered with (secrets encrypted at rest).
+#[async_trait]
+pub trait ProviderRegistry: Send + Sync + fmt::Debug {
     /// Stores a provider (secrets encrypted). Without `replace`, an existing name is
     /// [`StoreError::ProviderExists`]; with it the record is replaced, keeping its
     /// `created_at`. `created_at`/`updated_at` of `record` are ignored (set from `now`).
@@ -158,9 +154,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Database`].
     async fn delete_provider(&self, name: &str) -> Result<(), StoreError>;
+}
 
-    // ---- login gateway: login states ----
-
+/// The login gateway's state: logins in progress, sessions (with the compare-and-swap on
+/// `version` that makes a refresh single-flight across instances) and the back-channel logout
+/// replay guard.
+#[async_trait]
+pub trait SessionStore: Send + Sync + fmt::Debug {
     /// Stores a login in progress under `state` (the row is keyed by its SHA-256; the record,
     /// PKCE verifier and nonce included, is encrypted). An existing row for the same state is
     /// replaced (states are 256-bit random values: a collision is a caller bug).
@@ -183,7 +183,7 @@ pub trait Store: Send + Sync + fmt::Debug {
         now: u64,
     ) -> Result<Option<LoginState>, StoreError>;
 
-    // ---- login gateway: sessions ----
+    // ---- sessions ----
 
     /// Stores a new session under the SHA-256 of `session_id` ([`crate::session_id_hash`]).
     /// Tokens and the CSRF token are encrypted. `idle_expires_at` is stored as
@@ -200,7 +200,7 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The session, tokens decrypted; `None` when absent or expired
     /// (`now >= idle_expires_at` or `now >= absolute_expires_at`). One indexed read, never a
-    /// write (use [`Store::touch_session`] to extend it).
+    /// write (use [`SessionStore::touch_session`] to extend it).
     ///
     /// # Errors
     /// [`StoreError::Crypto`], [`StoreError::Database`].
@@ -281,11 +281,11 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// [`StoreError::Database`].
     async fn purge_expired(&self, now: u64) -> Result<u64, StoreError>;
 
-    // ---- login gateway: logout token replay ----
+    // ---- back-channel logout replay guard ----
 
     /// Replay guard for back-channel logout tokens: records (`provider`, `jti`) and returns
     /// `Ok(true)` the first time, `Ok(false)` while it is remembered. It is remembered until
-    /// [`Store::purge_expired`] runs at or after `expires_at` (the token's `exp`): reject
+    /// [`SessionStore::purge_expired`] runs at or after `expires_at` (the token's `exp`): reject
     /// expired logout tokens before calling this.
     ///
     /// # Errors
@@ -296,10 +296,18 @@ pub trait Store: Send + Sync + fmt::Debug {
         jti: &str,
         expires_at: u64,
     ) -> Result<bool, StoreError>;
+}
 
-    // ---- lifecycle of the handle ----
+/// The RP's whole persistent state, as [`crate::open`] returns it: the three parts above on one
+/// database, with secrets encrypted at rest above the database backend (SQLite or
+/// PostgreSQL). Object-safe (`Box<dyn Store>`, `Arc<dyn Store>`); bring [`KeyStore`],
+/// [`ProviderRegistry`] and [`SessionStore`] into scope to call their methods.
+#[async_trait]
+pub trait Store: KeyStore + ProviderRegistry + SessionStore {
+    /// The store's URL (password redacted in `Display`).
+    fn url(&self) -> &StoreUrl;
 
-    /// Flushes (checkpoints the SQLite WAL into the database file) and closes the handle's
+    /// Flushes (SQLite: checkpoints the WAL into the database file) and closes the handle's
     /// connections. Later calls on this handle fail.
     async fn close(&self);
 }

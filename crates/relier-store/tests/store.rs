@@ -564,14 +564,27 @@ async fn key_file_beside_the_database() {
 }
 
 #[tokio::test]
-async fn postgres_is_not_yet_supported() {
-    let url = StoreUrl::parse("postgres://rp:pw@localhost/relier").unwrap();
+async fn a_postgres_store_needs_the_master_key_given() {
+    // Nothing to put a key file beside: refused before connecting, naming the way out.
+    let url = StoreUrl::parse("postgres://rp:pw@localhost:1/relier").unwrap();
+    let err = relier_store::open(&url, MasterKeySource::BesideDatabase)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MasterKey { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("RELIER_MASTER_KEY"), "{message}");
+    assert!(!message.contains("pw@"), "{message}");
+    // An unreachable server is a database error naming the store, password redacted.
+    let url = StoreUrl::parse("postgres://rp:pw@127.0.0.1:1/relier?connect_timeout=1").unwrap();
     let err = relier_store::open(&url, MasterKeySource::Key(key_a()))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Unsupported { .. }));
+    assert!(matches!(err, StoreError::Database { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("not yet supported"), "{message}");
+    assert!(
+        message.contains("postgres://rp:***@127.0.0.1:1/relier"),
+        "{message}"
+    );
     assert!(!message.contains("pw@"), "{message}");
 }
 
