@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use relier_core::{Nonce, PendingLogin, PkceVerifier, RedirectUrl, Secret, State};
+mod common;
+
+use common::TestDb;
 use relier_store::{
     LoginState, MasterKey, MasterKeySource, SessionRecord, Store, StoreError, StoreUrl,
     session_id_hash,
@@ -117,10 +120,8 @@ fn assert_same_session(a: &SessionRecord, b: &SessionRecord) {
 
 // ---- login states ----
 
-#[tokio::test]
-async fn login_state_round_trip_is_single_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn login_state_round_trip_is_single_use(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
 
     assert!(
@@ -259,11 +260,9 @@ async fn a_login_state_moved_to_another_row_does_not_decrypt() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_takes_of_one_state_yield_exactly_one() {
+async fn concurrent_takes_of_one_state_yield_exactly_one(db: TestDb) {
     const TASKS: usize = 8;
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+    let url = db.url().clone();
     let store: Arc<Box<dyn Store>> = Arc::new(open(&url).await);
     // A second handle (its own pool, like another gateway process) takes part too.
     let other: Arc<Box<dyn Store>> = Arc::new(open(&url).await);
@@ -304,10 +303,8 @@ async fn concurrent_takes_of_one_state_yield_exactly_one() {
 
 // ---- sessions ----
 
-#[tokio::test]
-async fn session_round_trip_touch_and_expiry() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn session_round_trip_touch_and_expiry(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let id = Secret::new("session-1");
     let rec = session("op", "alice", Some("sid-1"));
@@ -404,10 +401,8 @@ async fn session_round_trip_touch_and_expiry() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn purge_and_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn purge_and_count(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let short = Secret::new("short");
     let long = Secret::new("long");
@@ -449,10 +444,8 @@ async fn purge_and_count() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn token_updates_are_compare_and_swap() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn token_updates_are_compare_and_swap(db: TestDb) {
+    let url = db.url().clone();
     let store: Arc<Box<dyn Store>> = Arc::new(open(&url).await);
     let id = Secret::new("session-cas");
     store
@@ -550,10 +543,8 @@ async fn token_updates_are_compare_and_swap() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn back_channel_logout_by_sid_and_by_sub() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn back_channel_logout_by_sid_and_by_sub(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let ids: Vec<(Secret, SessionRecord)> = vec![
         (Secret::new("s1"), session("op", "alice", Some("sid-a1"))),
@@ -621,10 +612,8 @@ async fn back_channel_logout_by_sid_and_by_sub() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn logout_jti_replay_guard() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn logout_jti_replay_guard(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     assert!(
         store
@@ -669,10 +658,8 @@ async fn logout_jti_replay_guard() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn sessions_survive_closing_and_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn sessions_survive_closing_and_reopening(db: TestDb) {
+    let url = db.url().clone();
     let id = Secret::new("persistent-session");
     let rec = session("op", "alice", Some("sid"));
     let store = open(&url).await;
@@ -819,3 +806,14 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
     pool.close().await;
     store.close().await;
 }
+
+both_backends!(
+    login_state_round_trip_is_single_use,
+    concurrent_takes_of_one_state_yield_exactly_one,
+    session_round_trip_touch_and_expiry,
+    purge_and_count,
+    token_updates_are_compare_and_swap,
+    back_channel_logout_by_sid_and_by_sub,
+    logout_jti_replay_guard,
+    sessions_survive_closing_and_reopening,
+);

@@ -15,6 +15,9 @@ use std::sync::Arc;
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::{AuthMethod, Secret};
 use relier_jose::{Algorithm, JwkSet, SigningKey, b64, jws};
+mod common;
+
+use common::TestDb;
 use relier_store::{
     JwksMode, KeyInfo, KeyPolicy, KeyState, MasterKey, MasterKeySource, ProviderRecord, Store,
     StoreError, StoreUrl, default_key_file,
@@ -90,10 +93,8 @@ fn assert_public_jwks(jwks: &JwkSet) {
 
 // ---- keys ----
 
-#[tokio::test]
-async fn key_lifecycle_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn key_lifecycle_round_trip(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
 
     assert!(store.list_keys().await.unwrap().is_empty());
@@ -216,10 +217,8 @@ async fn key_lifecycle_round_trip() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn rotate_publishes_first_and_keeps_rsa_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn rotate_publishes_first_and_keeps_rsa_size(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
 
     // Nothing to rotate yet.
@@ -279,10 +278,8 @@ async fn rotate_publishes_first_and_keeps_rsa_size() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn jwks_is_never_private_for_any_key_type() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn jwks_is_never_private_for_any_key_type(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     let algs = [
         Algorithm::RS256,
@@ -332,10 +329,8 @@ async fn jwks_is_never_private_for_any_key_type() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn grace_policy_is_configurable() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn grace_policy_is_configurable(db: TestDb) {
+    let url = db.url().clone();
     let (store, _) = relier_store::open_with(
         &url,
         MasterKeySource::Key(key_a()),
@@ -389,10 +384,8 @@ async fn a_private_key_moved_to_another_row_does_not_decrypt() {
 
 // ---- providers ----
 
-#[tokio::test]
-async fn provider_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn provider_round_trip(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     assert!(store.get_provider("op").await.unwrap().is_none());
 
@@ -474,10 +467,8 @@ async fn provider_round_trip() {
 
 // ---- master key ----
 
-#[tokio::test]
-async fn wrong_master_key_names_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn wrong_master_key_names_the_store(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     store
         .generate_key(Algorithm::ES256, None, NOW)
@@ -983,3 +974,12 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .collect();
     assert_eq!(names, ["relier.db.key"]);
 }
+
+both_backends!(
+    key_lifecycle_round_trip,
+    rotate_publishes_first_and_keeps_rsa_size,
+    jwks_is_never_private_for_any_key_type,
+    grace_policy_is_configurable,
+    provider_round_trip,
+    wrong_master_key_names_the_store,
+);
