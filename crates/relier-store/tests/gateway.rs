@@ -176,10 +176,8 @@ async fn login_state_round_trip_is_single_use(db: TestDb) {
     store.close().await;
 }
 
-#[tokio::test]
-async fn expired_login_state_is_none_and_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn expired_login_state_is_none_and_deleted(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
 
     store
@@ -194,11 +192,7 @@ async fn expired_login_state_is_none_and_deleted() {
             .unwrap()
             .is_none()
     );
-    let pool = raw_pool(&path).await;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_states")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let n = db.count("SELECT COUNT(*) FROM login_states").await;
     assert_eq!(n, 0, "the expired state was deleted");
 
     // purge_expired removes expired states nobody took, and keeps live ones.
@@ -219,14 +213,11 @@ async fn expired_login_state_is_none_and_deleted() {
             .unwrap()
             .is_some()
     );
-    pool.close().await;
     store.close().await;
 }
 
-#[tokio::test]
-async fn a_login_state_moved_to_another_row_does_not_decrypt() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn a_login_state_moved_to_another_row_does_not_decrypt(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     store
         .put_login_state("victim", &login_state("victim", NOW + 600))
@@ -236,17 +227,15 @@ async fn a_login_state_moved_to_another_row_does_not_decrypt() {
         .put_login_state("attacker", &login_state("attacker", NOW + 600))
         .await
         .unwrap();
-    let pool = raw_pool(&path).await;
-    sqlx::query(
+    db.exec(
         "UPDATE login_states SET record = (SELECT record FROM login_states WHERE state_hash = $1) \
          WHERE state_hash = $2",
+        &[
+            &session_id_hash(&Secret::new("victim")),
+            &session_id_hash(&Secret::new("attacker")),
+        ],
     )
-    .bind(session_id_hash(&Secret::new("victim")))
-    .bind(session_id_hash(&Secret::new("attacker")))
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
+    .await;
     let err = store.take_login_state("attacker", NOW).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
     // Deleted all the same.
@@ -808,6 +797,8 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
 }
 
 both_backends!(
+    expired_login_state_is_none_and_deleted,
+    a_login_state_moved_to_another_row_does_not_decrypt,
     login_state_round_trip_is_single_use,
     concurrent_takes_of_one_state_yield_exactly_one,
     session_round_trip_touch_and_expiry,

@@ -347,10 +347,8 @@ async fn grace_policy_is_configurable(db: TestDb) {
     store.close().await;
 }
 
-#[tokio::test]
-async fn a_private_key_moved_to_another_row_does_not_decrypt() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn a_private_key_moved_to_another_row_does_not_decrypt(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     let a = store
         .generate_key(Algorithm::ES256, None, NOW)
@@ -362,16 +360,12 @@ async fn a_private_key_moved_to_another_row_does_not_decrypt() {
         .unwrap();
     store.close().await;
 
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query("UPDATE keys SET private_key = (SELECT private_key FROM keys WHERE kid = $1) WHERE kid = $2")
-        .bind(&a.kid)
-        .bind(&b.kid)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    db.exec(
+        "UPDATE keys SET private_key = (SELECT private_key FROM keys WHERE kid = $1) \
+         WHERE kid = $2",
+        &[&a.kid, &b.kid],
+    )
+    .await;
 
     let store = open(&url, &key_a()).await;
     assert!(store.signing_key(Algorithm::ES256).await.unwrap().is_some());
@@ -976,6 +970,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
 }
 
 both_backends!(
+    a_private_key_moved_to_another_row_does_not_decrypt,
     key_lifecycle_round_trip,
     rotate_publishes_first_and_keeps_rsa_size,
     jwks_is_never_private_for_any_key_type,
