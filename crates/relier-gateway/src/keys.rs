@@ -119,19 +119,17 @@ impl KeyManager {
         }
         let mut keys = self.store.list_keys().await?;
         if may_rotate && let Some(interval) = self.rotation {
-            let mut rotated = false;
-            for alg in due_for_rotation(&keys, interval, now) {
-                for k in self
-                    .store
-                    .rotate_keys(Some(alg), self.propagation, now)
-                    .await?
-                {
-                    self.metrics.key_rotations.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(kid = %k.kid, alg = %alg, activates_at = ?k.activates_at, "RP key rotation: new key published");
-                }
-                rotated = true;
+            // Decided and applied under the store's key lock: of instances sharing the store,
+            // one rotates each due algorithm.
+            let rotated = self
+                .store
+                .rotate_due_keys(interval, self.propagation, now)
+                .await?;
+            for k in &rotated {
+                self.metrics.key_rotations.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(kid = %k.kid, alg = %k.alg, activates_at = ?k.activates_at, "RP key rotation: new key published");
             }
-            if rotated {
+            if !rotated.is_empty() {
                 keys = self.store.list_keys().await?;
             }
         }
@@ -165,21 +163,6 @@ impl KeyManager {
         }
         Ok(())
     }
-}
-
-/// Algorithms whose active key has been active for `interval` and that have no pending key.
-fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<Algorithm> {
-    let mut due = Vec::new();
-    for k in keys.iter().filter(|k| k.state == KeyState::Active) {
-        let pending = keys
-            .iter()
-            .any(|n| n.alg == k.alg && n.state == KeyState::Next);
-        let since = k.activates_at.unwrap_or(k.created_at).max(k.created_at);
-        if !pending && now >= since.saturating_add(interval) && !due.contains(&k.alg) {
-            due.push(k.alg);
-        }
-    }
-    due
 }
 
 /// The scheduler: every `check_interval` (with a little jitter so instances sharing a store
@@ -220,37 +203,4 @@ fn jitter_ms() -> u16 {
     let mut b = [0u8; 2];
     let _ = aws_lc_rs::rand::fill(&mut b);
     u16::from_le_bytes(b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(kid: &str, state: KeyState, created: u64, activates: Option<u64>) -> KeyInfo {
-        KeyInfo {
-            kid: kid.into(),
-            alg: Algorithm::ES256,
-            state,
-            created_at: created,
-            activates_at: activates,
-            retired_at: None,
-            grace_until: None,
-        }
-    }
-
-    #[test]
-    fn rotation_is_due_after_the_interval_without_a_pending_key() {
-        let k = [key("a", KeyState::Active, 100, None)];
-        assert!(due_for_rotation(&k, 50, 149).is_empty());
-        assert_eq!(due_for_rotation(&k, 50, 150), vec![Algorithm::ES256]);
-        let with_next = [
-            key("a", KeyState::Active, 100, None),
-            key("b", KeyState::Next, 150, Some(200)),
-        ];
-        assert!(due_for_rotation(&with_next, 50, 500).is_empty());
-        // activated later than created: the interval counts from activation
-        let promoted = [key("b", KeyState::Active, 150, Some(200))];
-        assert!(due_for_rotation(&promoted, 50, 240).is_empty());
-        assert_eq!(due_for_rotation(&promoted, 50, 250), vec![Algorithm::ES256]);
-    }
 }

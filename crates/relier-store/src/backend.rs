@@ -38,6 +38,10 @@ pub(crate) enum KeyEdit {
 pub(crate) type KeyPlanner<'a> =
     dyn Fn(&[KeyInfo]) -> Result<Vec<KeyEdit>, StoreError> + Send + Sync + 'a;
 
+/// Decides, from every key as stored (inside the key transaction), whether a new key for an
+/// algorithm is still wanted.
+pub(crate) type KeyFilter<'a> = dyn Fn(&[KeyInfo], Algorithm) -> bool + Send + Sync + 'a;
+
 /// A `providers` row: JSON as text, secrets sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ProviderRow {
@@ -115,13 +119,14 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     async fn init_master_key_check(&self, value: &[u8]) -> Result<Vec<u8>, StoreError>;
 
     // ---- keys ----
-    /// Inserts the keys in one transaction, each `active` if its algorithm has no active key,
-    /// else `next` activating at `now + delay_secs`.
+    /// Under the key lock, inserts the keys that `wanted` still wants, each `active` if its
+    /// algorithm has no active key, else `next` activating at `now + delay_secs`.
     async fn insert_keys(
         &self,
         keys: &[NewKey],
         now: u64,
         delay_secs: u64,
+        wanted: &KeyFilter<'_>,
     ) -> Result<Vec<KeyInfo>, StoreError>;
     /// Every key, ordered by algorithm, creation time, kid.
     async fn load_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;

@@ -82,6 +82,31 @@ impl<B: Backend> Sealed<B> {
     fn grace(&self) -> u64 {
         self.policy.grace_secs
     }
+
+    /// A new key for each active key `select` picks (RSA keeps the modulus size), by
+    /// algorithm name.
+    async fn successors(
+        &self,
+        select: impl Fn(&KeyInfo) -> bool,
+    ) -> Result<Vec<NewKey>, StoreError> {
+        let mut targets: Vec<(Algorithm, Option<usize>)> = Vec::new();
+        for (info, jwk) in self.backend.public_keys().await? {
+            if info.state == KeyState::Active && select(&info) {
+                let bits = if info.alg.is_rsa() {
+                    rsa_bits(&jwk)
+                } else {
+                    None
+                };
+                targets.push((info.alg, bits));
+            }
+        }
+        targets.sort_by_key(|(a, _)| a.as_str());
+        let mut prepared = Vec::with_capacity(targets.len());
+        for (a, bits) in targets {
+            prepared.push(self.new_key(a, bits).await?);
+        }
+        Ok(prepared)
+    }
 }
 
 async fn verify_master_key<B: Backend>(
@@ -183,7 +208,10 @@ impl<B: Backend> KeyStore for Sealed<B> {
     ) -> Result<KeyInfo, StoreError> {
         // Key generation (seconds for big RSA keys) happens before the write lock is taken.
         let key = self.new_key(alg, rsa_bits).await?;
-        let mut info = self.backend.insert_keys(&[key], now, 0).await?;
+        let mut info = self
+            .backend
+            .insert_keys(&[key], now, 0, &|_, _| true)
+            .await?;
         info.pop()
             .ok_or_else(|| StoreError::db("the new key was not stored"))
     }
@@ -194,29 +222,38 @@ impl<B: Backend> KeyStore for Sealed<B> {
         propagation_secs: u64,
         now: u64,
     ) -> Result<Vec<KeyInfo>, StoreError> {
-        let mut targets: Vec<(Algorithm, Option<usize>)> = Vec::new();
-        for (info, jwk) in self.backend.public_keys().await? {
-            if info.state == KeyState::Active && alg.is_none_or(|wanted| wanted == info.alg) {
-                let bits = if info.alg.is_rsa() {
-                    rsa_bits(&jwk)
-                } else {
-                    None
-                };
-                targets.push((info.alg, bits));
-            }
-        }
-        targets.sort_by_key(|(a, _)| a.as_str());
+        let mut prepared = self
+            .successors(|info| alg.is_none_or(|wanted| wanted == info.alg))
+            .await?;
         if let Some(wanted) = alg
-            && targets.is_empty()
+            && prepared.is_empty()
         {
-            targets.push((wanted, None));
-        }
-        let mut prepared = Vec::with_capacity(targets.len());
-        for (a, bits) in targets {
-            prepared.push(self.new_key(a, bits).await?);
+            prepared.push(self.new_key(wanted, None).await?);
         }
         self.backend
-            .insert_keys(&prepared, now, propagation_secs)
+            .insert_keys(&prepared, now, propagation_secs, &|_, _| true)
+            .await
+    }
+
+    async fn rotate_due_keys(
+        &self,
+        interval_secs: u64,
+        propagation_secs: u64,
+        now: u64,
+    ) -> Result<Vec<KeyInfo>, StoreError> {
+        let keys = self.backend.load_keys().await?;
+        let due = lifecycle::due_for_rotation(&keys, interval_secs, now);
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Keys are generated outside the lock; under it, only the algorithms still due get
+        // theirs (another instance may have rotated meanwhile).
+        let prepared = self.successors(|info| due.contains(&info.alg)).await?;
+        let still_due = move |keys: &[KeyInfo], alg: Algorithm| {
+            lifecycle::due_for_rotation(keys, interval_secs, now).contains(&alg)
+        };
+        self.backend
+            .insert_keys(&prepared, now, propagation_secs, &still_due)
             .await
     }
 

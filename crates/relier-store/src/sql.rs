@@ -72,10 +72,12 @@ macro_rules! impl_sql_backend {
                 keys: &[$crate::backend::NewKey],
                 now: u64,
                 delay_secs: u64,
+                wanted: &$crate::backend::KeyFilter<'_>,
             ) -> Result<Vec<KeyInfo>, StoreError> {
                 let mut tx = self.key_tx().await?;
+                let stored = load_keys(&mut tx).await?;
                 let mut out = Vec::with_capacity(keys.len());
-                for key in keys {
+                for key in keys.iter().filter(|k| wanted(&stored, k.alg)) {
                     let active: i64 = sqlx::query_scalar(
                         "SELECT COUNT(*) FROM keys WHERE alg = $1 AND state = 'active'",
                     )

@@ -66,6 +66,21 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         now: u64,
     ) -> Result<Vec<KeyInfo>, StoreError>;
 
+    /// Scheduled rotation, once across instances sharing the store: under the key lock, for
+    /// every algorithm whose active key has been active for `interval_secs` and that has no
+    /// `next` key yet ([`crate::lifecycle::due_for_rotation`]), creates a `next` key as
+    /// [`KeyStore::rotate_keys`] does. Instances calling this at the same moment rotate each
+    /// algorithm once. Returns the new keys.
+    ///
+    /// # Errors
+    /// As [`KeyStore::generate_key`].
+    async fn rotate_due_keys(
+        &self,
+        interval_secs: u64,
+        propagation_secs: u64,
+        now: u64,
+    ) -> Result<Vec<KeyInfo>, StoreError>;
+
     /// Applies due transitions (call it on every open/command): `next` keys whose
     /// `activates_at <= now` become active and the key active before retires with
     /// `grace_until = now + 60 + grace`. Exactly one active key per algorithm. Returns what

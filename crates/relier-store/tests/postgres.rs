@@ -281,3 +281,55 @@ async fn tls_to_the_database_follows_sslmode() {
         Err(other) => panic!("unexpected {other:?}"),
     }
 }
+
+/// Scheduled rotation from every instance at the same moment: one new key per due algorithm.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scheduled_rotation_happens_once_across_instances() {
+    let db = TestDb::postgres().await;
+    let store = open(db.url()).await;
+    store
+        .generate_key(Algorithm::ES256, None, NOW)
+        .await
+        .unwrap();
+    store
+        .generate_key(Algorithm::EdDSA, None, NOW)
+        .await
+        .unwrap();
+    store.close().await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(INSTANCES));
+    let mut tasks = Vec::new();
+    for _ in 0..INSTANCES {
+        let url = db.url().clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            let store = open(&url).await;
+            barrier.wait().await;
+            let rotated = store.rotate_due_keys(100, 60, NOW + 100).await.unwrap();
+            store.close().await;
+            rotated.len()
+        }));
+    }
+    let mut rotated = 0;
+    for task in tasks {
+        rotated += task.await.unwrap();
+    }
+    assert_eq!(rotated, 2, "one new key per algorithm");
+    let store = open(db.url()).await;
+    let next = store
+        .list_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.state == KeyState::Next)
+        .count();
+    assert_eq!(next, 2);
+    // Not due again while a next key is pending.
+    assert!(
+        store
+            .rotate_due_keys(100, 60, NOW + 500)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.close().await;
+}
