@@ -12,3 +12,4 @@
 
 pub mod bad_op;
 pub mod oidc_provider;
+pub mod pg;

@@ -1,7 +1,7 @@
 //! `--store postgres://…` end to end: the real binary, two processes (as two instances) on one
-//! PostgreSQL database. The server is `RELIER_TEST_PG_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/test`); the test creates a database of its own there and
-//! drops it at the end. Without a reachable server it fails, saying how to point it at one.
+//! PostgreSQL database of the test's own ([`relier_tests::pg`]: `RELIER_TEST_PG_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`). Without a reachable server it fails, saying how to
+//! point it at one.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,49 +14,12 @@
 mod common;
 
 use common::{relier, run_cmd};
-use sqlx::Connection as _;
-
-const PG_URL_ENV: &str = "RELIER_TEST_PG_URL";
-
-/// Creates `relier_cli_test_<pid>_<n>` on the test server; returns (admin URL, name, its URL).
-async fn fresh_database(n: u32) -> (String, String, String) {
-    let admin = std::env::var(PG_URL_ENV)
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "this test needs a PostgreSQL server it may create databases on: {admin} is not \
-             reachable ({e}). Start one, or set {PG_URL_ENV} to postgres://USER@HOST:PORT/DB"
-            )
-        });
-    let name = format!("relier_cli_test_{}_{n}", std::process::id());
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&format!("/{name}"));
-    (admin, name, url.to_string())
-}
-
-async fn drop_database(admin: &str, name: &str) {
-    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-}
+use relier_tests::pg::PgDatabase;
 
 #[tokio::test]
 async fn keys_on_a_postgres_store_are_shared_between_processes() {
-    let (admin, name, store) = fresh_database(1).await;
+    let db = PgDatabase::create().await;
+    let store = db.url().to_owned();
     let key = relier::jose::b64::encode(&[7u8; 32]);
     let dir = tempfile::tempdir().unwrap();
     let cmd = |line: &str, master_key: Option<&str>| {
@@ -94,5 +57,4 @@ async fn keys_on_a_postgres_store_are_shared_between_processes() {
     let run = run_cmd(cmd("keys list", Some(&other)), "").await;
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("wrong master key"), "{}", run.stderr);
-    drop_database(&admin, &name).await;
 }

@@ -264,9 +264,7 @@ async fn key_transitions_are_applied_once_across_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tls_to_the_database_follows_sslmode() {
     let db = TestDb::postgres().await;
-    let TestDb::Postgres { raw, .. } = &db else {
-        unreachable!()
-    };
+    let raw = db.pg_url().unwrap();
     let require = StoreUrl::parse(&format!("{raw}?sslmode=require&max_connections=2")).unwrap();
     let store = open(&require).await;
     store

@@ -1,22 +1,17 @@
 //! One store test suite, two databases: [`TestDb`] is a fresh SQLite file or a fresh
 //! PostgreSQL database, and [`both_backends!`] runs a test body against each.
 //!
-//! PostgreSQL: the server of `RELIER_TEST_PG_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/test`); each test creates its own database
-//! `relier_test_<random>` there and drops it at the end, so parallel runs do not collide.
-//! Without a reachable server the PostgreSQL tests fail, saying how to point them at one.
+//! PostgreSQL: a database of the test's own ([`relier_tests::pg::PgDatabase`]) on the server of
+//! `RELIER_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`), dropped at the
+//! end. Without a reachable server the PostgreSQL tests fail, saying how to point them at one.
 
 #![allow(dead_code, reason = "each test file uses a part")]
 
 use std::path::PathBuf;
 
-use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use relier_store::StoreUrl;
+use relier_tests::pg::PgDatabase;
 use sqlx::Connection as _;
-
-/// The variable naming the PostgreSQL server the tests use.
-pub const PG_URL_ENV: &str = "RELIER_TEST_PG_URL";
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// A fresh, empty database for one test.
 #[derive(Debug)]
@@ -26,11 +21,8 @@ pub enum TestDb {
         url: StoreUrl,
     },
     Postgres {
-        /// The server URL the database was created through.
-        admin: String,
-        name: String,
+        db: PgDatabase,
         url: StoreUrl,
-        raw: String,
     },
 }
 
@@ -41,37 +33,18 @@ impl TestDb {
         TestDb::Sqlite { dir, url }
     }
 
-    /// A fresh database on the test server (see the module docs). Panics with instructions
-    /// when no server is reachable.
+    /// A fresh database on the test server (see the module docs).
     pub async fn postgres() -> Self {
-        let admin = std::env::var(PG_URL_ENV).unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "the PostgreSQL store tests need a PostgreSQL server they may create databases \
-                 on: {admin} is not reachable ({e}). Start one, or set {PG_URL_ENV} to \
-                 postgres://USER[:PASSWORD]@HOST:PORT/DATABASE of a server where USER may \
-                 CREATE DATABASE"
-                )
-            });
-        let mut bytes = [0u8; 8];
-        SystemRandom::new().fill(&mut bytes).unwrap();
-        let name = format!(
-            "relier_test_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let raw = with_database(&admin, &name);
-        TestDb::Postgres {
-            url: StoreUrl::parse(&raw).unwrap(),
-            admin,
-            name,
-            raw,
+        let db = PgDatabase::create().await;
+        let url = StoreUrl::parse(db.url()).unwrap();
+        TestDb::Postgres { db, url }
+    }
+
+    /// The PostgreSQL URL (password included) of a PostgreSQL database.
+    pub fn pg_url(&self) -> Option<&str> {
+        match self {
+            TestDb::Postgres { db, .. } => Some(db.url()),
+            TestDb::Sqlite { .. } => None,
         }
     }
 
@@ -107,8 +80,8 @@ impl TestDb {
                 conn.close().await.unwrap();
                 n
             }
-            TestDb::Postgres { raw, .. } => {
-                let mut conn = sqlx::PgConnection::connect(raw).await.unwrap();
+            TestDb::Postgres { db, .. } => {
+                let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
                 let mut q = sqlx::query(sql);
                 for p in params {
                     q = q.bind(*p);
@@ -132,47 +105,14 @@ impl TestDb {
                 conn.close().await.unwrap();
                 n
             }
-            TestDb::Postgres { raw, .. } => {
-                let mut conn = sqlx::PgConnection::connect(raw).await.unwrap();
+            TestDb::Postgres { db, .. } => {
+                let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
                 let n = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
                 conn.close().await.unwrap();
                 n
             }
         }
     }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let TestDb::Postgres { admin, name, .. } = self else {
-            return;
-        };
-        let (admin, name) = (admin.clone(), name.clone());
-        // Drop runs inside the test's runtime: drop the database from a thread of its own.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await
-                    .ok()?;
-                conn.close().await.ok()
-            })
-        })
-        .join();
-        let _ = dropped;
-    }
-}
-
-/// `url` with its database (path) replaced by `name`, the query kept.
-fn with_database(url: &str, name: &str) -> String {
-    let mut parsed = url::Url::parse(url).unwrap();
-    parsed.set_path(&format!("/{name}"));
-    parsed.to_string()
 }
 
 /// Runs each `async fn NAME(db: TestDb)` of the enclosing module against SQLite
