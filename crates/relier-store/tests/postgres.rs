@@ -16,11 +16,11 @@ mod common;
 use std::sync::Arc;
 
 use common::TestDb;
-use relier_core::{AuthMethod, Secret};
+use relier_core::{AuthMethod, Nonce, PendingLogin, PkceVerifier, RedirectUrl, Secret, State};
 use relier_jose::Algorithm;
 use relier_store::{
-    KeyState, MasterKey, MasterKeySource, ProviderRecord, SessionRecord, Store, StoreError,
-    StoreUrl,
+    KeyState, LoginState, MasterKey, MasterKeySource, ProviderRecord, SessionRecord, Store,
+    StoreError, StoreUrl,
 };
 use serde_json::json;
 
@@ -330,4 +330,100 @@ async fn scheduled_rotation_happens_once_across_instances() {
             .is_empty()
     );
     store.close().await;
+}
+
+/// Every table as text, BYTEA values included (as PostgreSQL's hex).
+async fn dump(db: &TestDb) -> String {
+    let url = db.pg_url().unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
+    let mut all = String::new();
+    for table in [
+        "meta",
+        "keys",
+        "providers",
+        "login_states",
+        "sessions",
+        "logout_jtis",
+    ] {
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        all.push_str(&rows.join("\n"));
+    }
+    sqlx::Connection::close(conn).await.unwrap();
+    all
+}
+
+/// Secrets are encrypted at rest on PostgreSQL too: none appears in any table, neither as
+/// text nor as the hex of a BYTEA value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_secret_is_stored_in_plaintext_on_postgres() {
+    let db = TestDb::postgres().await;
+    let store = open(db.url()).await;
+    let key = store
+        .generate_key(Algorithm::ES256, None, NOW)
+        .await
+        .unwrap();
+    let der = store
+        .signing_key(Algorithm::ES256)
+        .await
+        .unwrap()
+        .unwrap()
+        .to_pkcs8_der()
+        .unwrap();
+    let mut p = provider("op", "client-secret-value-1");
+    p.registration_access_token = Some(Secret::new("registration-token-value-2"));
+    store.put_provider(&p, false, NOW).await.unwrap();
+    let state = LoginState {
+        provider: "op".into(),
+        pending: PendingLogin {
+            state: State::from_stored("state-value-3").unwrap(),
+            nonce: Nonce::from_stored("nonce-value-4").unwrap(),
+            pkce_verifier: PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+                .unwrap(),
+            redirect_uri: RedirectUrl::new("https://rp.example/callback").unwrap(),
+            max_age: None,
+        },
+        return_to: "/app".into(),
+        created_at: NOW,
+        expires_at: NOW + 600,
+    };
+    store
+        .put_login_state("state-value-3", &state)
+        .await
+        .unwrap();
+    let mut rec = session();
+    rec.email = Some("alice-mail@example.com".into());
+    rec.access_token = Some(Secret::new("access-token-value-5"));
+    rec.refresh_token = Some(Secret::new("refresh-token-value-6"));
+    rec.id_token = Some(Secret::new("id-token-value-7"));
+    rec.csrf_token = Secret::new("csrf-token-value-8");
+    let session_id = Secret::new("session-id-value-9");
+    store.create_session(&session_id, &rec).await.unwrap();
+    store.close().await;
+
+    let dump = dump(&db).await;
+    assert!(dump.contains(&key.kid), "the dump holds the rows");
+    assert!(dump.contains("\\x01"), "and the ciphertexts, as hex");
+    let hex = |s: &[u8]| s.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert!(!dump.contains(&hex(&der)), "the private key in the clear");
+    for secret in [
+        "client-secret-value-1",
+        "registration-token-value-2",
+        "state-value-3",
+        "nonce-value-4",
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "alice-mail@example.com",
+        "access-token-value-5",
+        "refresh-token-value-6",
+        "id-token-value-7",
+        "csrf-token-value-8",
+        "session-id-value-9",
+    ] {
+        assert!(!dump.contains(secret), "{secret} in the clear");
+        assert!(!dump.contains(&hex(secret.as_bytes())), "{secret} as hex");
+    }
 }
