@@ -681,10 +681,8 @@ async fn sessions_survive_closing_and_reopening(db: TestDb) {
     assert!(matches!(err, StoreError::WrongMasterKey { .. }), "{err:?}");
 }
 
-#[tokio::test]
-async fn session_secrets_are_bound_to_their_row_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn session_secrets_are_bound_to_their_row_and_column(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let victim = Secret::new("victim");
     let attacker = Secret::new("attacker");
@@ -696,42 +694,35 @@ async fn session_secrets_are_bound_to_their_row_and_column() {
         .create_session(&attacker, &session("op", "attacker", None))
         .await
         .unwrap();
-    let pool = raw_pool(&path).await;
-
     // The stored key is the SHA-256 of the id, never the id.
-    let keys: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions ORDER BY id_hash")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let keys = db
+        .strings("SELECT id_hash FROM sessions ORDER BY id_hash")
+        .await;
     let mut want = vec![session_id_hash(&victim), session_id_hash(&attacker)];
     want.sort();
     assert_eq!(keys, want);
     assert!(keys.iter().all(|k| k.len() == 64));
 
     // The victim's refresh token copied into the attacker's row does not decrypt...
-    sqlx::query(
+    db.exec(
         "UPDATE sessions SET refresh_token = (SELECT refresh_token FROM sessions \
          WHERE id_hash = $1) WHERE id_hash = $2",
+        &[&session_id_hash(&victim), &session_id_hash(&attacker)],
     )
-    .bind(session_id_hash(&victim))
-    .bind(session_id_hash(&attacker))
-    .execute(&pool)
-    .await
-    .unwrap();
+    .await;
     let err = store.get_session(&attacker, NOW).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
     let message = err.to_string();
     assert!(!message.contains("rt-victim"), "{message}");
 
     // ... nor does one of its own columns moved to another column.
-    sqlx::query("UPDATE sessions SET access_token = refresh_token WHERE id_hash = $1")
-        .bind(session_id_hash(&victim))
-        .execute(&pool)
-        .await
-        .unwrap();
+    db.exec(
+        "UPDATE sessions SET access_token = refresh_token WHERE id_hash = $1",
+        &[&session_id_hash(&victim)],
+    )
+    .await;
     let err = store.get_session(&victim, NOW).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
-    pool.close().await;
     store.close().await;
 }
 
@@ -797,6 +788,7 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
 }
 
 both_backends!(
+    session_secrets_are_bound_to_their_row_and_column,
     expired_login_state_is_none_and_deleted,
     a_login_state_moved_to_another_row_does_not_decrypt,
     login_state_round_trip_is_single_use,

@@ -13,6 +13,30 @@ use relier_store::StoreUrl;
 use relier_tests::pg::PgDatabase;
 use sqlx::Connection as _;
 
+/// Runs `$body` with `$conn`, a new connection to `$db`'s database (SQLite or PostgreSQL),
+/// closed afterwards.
+macro_rules! on_connection {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            TestDb::Sqlite { url, .. } => {
+                let path = url.sqlite_path().unwrap().display().to_string();
+                let mut $conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+                    .await
+                    .unwrap();
+                let out = $body;
+                $conn.close().await.unwrap();
+                out
+            }
+            TestDb::Postgres { db, .. } => {
+                let mut $conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
+                let out = $body;
+                $conn.close().await.unwrap();
+                out
+            }
+        }
+    };
+}
+
 /// A fresh, empty database for one test.
 #[derive(Debug)]
 pub enum TestDb {
@@ -66,52 +90,29 @@ impl TestDb {
     /// Runs `sql` with text parameters `$1`… directly on the database (behind the store's
     /// back); returns the rows affected.
     pub async fn exec(&self, sql: &str, params: &[&str]) -> u64 {
-        match self {
-            TestDb::Sqlite { url, .. } => {
-                let path = url.sqlite_path().unwrap().display().to_string();
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
-                    .await
-                    .unwrap();
-                let mut q = sqlx::query(sql);
-                for p in params {
-                    q = q.bind(*p);
-                }
-                let n = q.execute(&mut conn).await.unwrap().rows_affected();
-                conn.close().await.unwrap();
-                n
+        on_connection!(self, |conn| {
+            let mut q = sqlx::query(sql);
+            for p in params {
+                q = q.bind(*p);
             }
-            TestDb::Postgres { db, .. } => {
-                let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
-                let mut q = sqlx::query(sql);
-                for p in params {
-                    q = q.bind(*p);
-                }
-                let n = q.execute(&mut conn).await.unwrap().rows_affected();
-                conn.close().await.unwrap();
-                n
-            }
-        }
+            q.execute(&mut conn).await.unwrap().rows_affected()
+        })
+    }
+
+    /// The first column of every row of `sql`, as text.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        on_connection!(self, |conn| sqlx::query_scalar(sql)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap())
     }
 
     /// One 64-bit integer from `sql` (e.g. `SELECT COUNT(*) …`).
     pub async fn count(&self, sql: &str) -> i64 {
-        match self {
-            TestDb::Sqlite { url, .. } => {
-                let path = url.sqlite_path().unwrap().display().to_string();
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
-                    .await
-                    .unwrap();
-                let n = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-                n
-            }
-            TestDb::Postgres { db, .. } => {
-                let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
-                let n = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-                n
-            }
-        }
+        on_connection!(self, |conn| sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap())
     }
 }
 
