@@ -32,7 +32,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), relier_store::StoreError> {
-//! use relier_store::{KeyStore, MasterKeySource, Store, StoreUrl};
+//! use relier_store::{MasterKeySource, StoreUrl};
 //! use relier_jose::Algorithm;
 //!
 //! let url = StoreUrl::parse("sqlite://relier.db")?;

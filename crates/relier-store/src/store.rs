@@ -315,8 +315,9 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
 
 /// The RP's whole persistent state, as [`crate::open`] returns it: the three parts above on one
 /// database, with secrets encrypted at rest above the database backend (SQLite or
-/// PostgreSQL). Object-safe (`Box<dyn Store>`, `Arc<dyn Store>`); bring [`KeyStore`],
-/// [`ProviderRegistry`] and [`SessionStore`] into scope to call their methods.
+/// PostgreSQL). Object-safe (`Box<dyn Store>`, `Arc<dyn Store>`: the parts' methods are called
+/// on it directly); code that needs only one part can take `&dyn KeyStore`,
+/// `&dyn ProviderRegistry` or `&dyn SessionStore`.
 #[async_trait]
 pub trait Store: KeyStore + ProviderRegistry + SessionStore {
     /// The store's URL (password redacted in `Display`).
