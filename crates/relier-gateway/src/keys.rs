@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use relier_jose::Algorithm;
-use relier_store::{KeyInfo, KeyState, Store, StoreError};
+use relier_store::{KeyInfo, KeyState, Store, StoreError, UnixTime};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -59,7 +59,7 @@ impl KeyManager {
                 "keys.alg {default} cannot sign client assertions: use ES256, EdDSA, PS256, RS256…"
             )));
         }
-        store.advance_keys(now).await?;
+        store.advance_keys(UnixTime(now)).await?;
         let active = store.active_algs().await?;
         let mut wanted: Vec<Algorithm> = needed.to_vec();
         if active.is_empty() && !wanted.contains(&default) {
@@ -67,7 +67,7 @@ impl KeyManager {
         }
         for alg in wanted {
             if !active.contains(&alg) {
-                let info = store.generate_key(alg, None, now).await?;
+                let info = store.generate_key(alg, None, UnixTime(now)).await?;
                 tracing::info!(kid = %info.kid, alg = %alg, "generated the RP signing key");
             }
         }
@@ -114,7 +114,7 @@ impl KeyManager {
     }
 
     async fn sync(&self, now: u64, may_rotate: bool) -> Result<(), StoreError> {
-        for c in self.store.advance_keys(now).await? {
+        for c in self.store.advance_keys(UnixTime(now)).await? {
             tracing::info!(kid = %c.kid, alg = %c.alg, from = %c.from, to = %c.to, "RP key transition");
         }
         let mut keys = self.store.list_keys().await?;
@@ -123,7 +123,7 @@ impl KeyManager {
             // one rotates each due algorithm.
             let rotated = self
                 .store
-                .rotate_due_keys(interval, self.propagation, now)
+                .rotate_due_keys(interval, self.propagation, UnixTime(now))
                 .await?;
             for k in &rotated {
                 self.metrics.key_rotations.fetch_add(1, Ordering::Relaxed);
@@ -183,7 +183,7 @@ pub fn spawn_background(
             if let Err(e) = state.keys.tick(now).await {
                 tracing::warn!(error = %e, "key maintenance failed");
             }
-            match state.store.purge_expired(now).await {
+            match state.store.purge_expired(UnixTime(now)).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(
                     rows = n,
@@ -191,7 +191,7 @@ pub fn spawn_background(
                 ),
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
             }
-            if let Ok(n) = state.store.count_sessions(now).await {
+            if let Ok(n) = state.store.count_sessions(UnixTime(now)).await {
                 state.metrics.sessions.store(n, Ordering::Relaxed);
             }
         }

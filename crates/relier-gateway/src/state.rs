@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::http::HeaderName;
-use relier_store::{MasterKeySource, Store, StoreUrl};
+use relier_store::{MasterKeySource, Store, StoreUrl, UnixTime};
 use url::Url;
 
 use crate::access::{PathRules, Policy, Prefix};
@@ -155,7 +155,7 @@ impl AppState {
             Some(u) => Some(Proxy::new(u)?),
             None => None,
         };
-        if let Ok(n) = store.count_sessions(now).await {
+        if let Ok(n) = store.count_sessions(UnixTime(now)).await {
             metrics
                 .sessions
                 .store(n, std::sync::atomic::Ordering::Relaxed);

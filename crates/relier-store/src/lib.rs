@@ -21,7 +21,7 @@
 //! - **No bearer value at rest**: sessions and login states are keyed by the SHA-256 of the
 //!   session id / `state` ([`session_id_hash`]), so a leaked database yields no usable cookie.
 //! - **Keys** follow `next` → `active` → `retired` → removed; the pure rules are in
-//!   [`lifecycle`], every function takes `now` (unix seconds) and none reads a clock.
+//!   [`lifecycle`]; every store method takes `now` ([`UnixTime`]) and none reads a clock.
 //! - **Concurrency**: every change is one transaction. SQLite: WAL, a 10 s busy timeout,
 //!   `BEGIN IMMEDIATE`, so concurrent CLI processes serialize instead of failing. PostgreSQL:
 //!   migrations and key changes under advisory locks, session refresh a compare-and-swap on
@@ -32,7 +32,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), relier_store::StoreError> {
-//! use relier_store::{MasterKeySource, StoreUrl};
+//! use relier_store::{MasterKeySource, StoreUrl, UnixTime};
 //! use relier_jose::Algorithm;
 //!
 //! let url = StoreUrl::parse("sqlite://relier.db")?;
@@ -41,7 +41,7 @@
 //! if let Some(created) = created {
 //!     eprintln!("{created}"); // "created master key file relier.db.key — back it up: …"
 //! }
-//! let now = 1_700_000_000;
+//! let now = UnixTime(1_700_000_000);
 //! store.advance_keys(now).await?;
 //! store.generate_key(Algorithm::ES256, None, now).await?;
 //! let jwks = store.jwks(now).await?;
@@ -79,6 +79,7 @@ pub use postgres::{
     CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,
 };
 pub use private_files::{LaxFile, StoreFile, lax_permissions};
+pub use relier_core::UnixTime;
 pub use session::{LoginState, SessionRecord, session_id_hash};
 pub use sqlite::BUSY_TIMEOUT;
 pub use store::{KeyPolicy, KeyStore, ProviderRegistry, SessionStore, Store};

@@ -9,6 +9,7 @@ mod sessions;
 use std::path::Path;
 
 use async_trait::async_trait;
+use relier_core::UnixTime;
 use relier_jose::{Algorithm, Jwk, JwkSet, SigningKey, b64};
 
 use crate::backend::{Backend, KeyEdit, NewKey};
@@ -204,8 +205,9 @@ impl<B: Backend> KeyStore for Sealed<B> {
         &self,
         alg: Algorithm,
         rsa_bits: Option<usize>,
-        now: u64,
+        now: UnixTime,
     ) -> Result<KeyInfo, StoreError> {
+        let now = now.secs();
         // Key generation (seconds for big RSA keys) happens before the write lock is taken.
         let key = self.new_key(alg, rsa_bits).await?;
         let mut info = self
@@ -220,8 +222,9 @@ impl<B: Backend> KeyStore for Sealed<B> {
         &self,
         alg: Option<Algorithm>,
         propagation_secs: u64,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError> {
+        let now = now.secs();
         let mut prepared = self
             .successors(|info| alg.is_none_or(|wanted| wanted == info.alg))
             .await?;
@@ -239,8 +242,9 @@ impl<B: Backend> KeyStore for Sealed<B> {
         &self,
         interval_secs: u64,
         propagation_secs: u64,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError> {
+        let now = now.secs();
         let keys = self.backend.load_keys().await?;
         let due = lifecycle::due_for_rotation(&keys, interval_secs, now);
         if due.is_empty() {
@@ -257,7 +261,8 @@ impl<B: Backend> KeyStore for Sealed<B> {
             .await
     }
 
-    async fn advance_keys(&self, now: u64) -> Result<Vec<KeyChange>, StoreError> {
+    async fn advance_keys(&self, now: UnixTime) -> Result<Vec<KeyChange>, StoreError> {
+        let now = now.secs();
         let grace = self.grace();
         // Cheap read first: most calls have nothing to do and need no write lock.
         let keys = self.backend.load_keys().await?;
@@ -285,7 +290,8 @@ impl<B: Backend> KeyStore for Sealed<B> {
             .collect())
     }
 
-    async fn retire_key(&self, kid: &str, now: u64) -> Result<KeyInfo, StoreError> {
+    async fn retire_key(&self, kid: &str, now: UnixTime) -> Result<KeyInfo, StoreError> {
+        let now = now.secs();
         let grace = self.grace();
         let plan = move |keys: &[KeyInfo]| {
             let key = find_key(keys, kid)?;
@@ -306,7 +312,13 @@ impl<B: Backend> KeyStore for Sealed<B> {
         Ok(key)
     }
 
-    async fn remove_key(&self, kid: &str, force: bool, now: u64) -> Result<KeyInfo, StoreError> {
+    async fn remove_key(
+        &self,
+        kid: &str,
+        force: bool,
+        now: UnixTime,
+    ) -> Result<KeyInfo, StoreError> {
+        let now = now.secs();
         let plan = move |keys: &[KeyInfo]| {
             let key = find_key(keys, kid)?;
             lifecycle::check_remove(&key, force, now)?;
@@ -320,7 +332,8 @@ impl<B: Backend> KeyStore for Sealed<B> {
         self.backend.load_keys().await
     }
 
-    async fn jwks(&self, now: u64) -> Result<JwkSet, StoreError> {
+    async fn jwks(&self, now: UnixTime) -> Result<JwkSet, StoreError> {
+        let now = now.secs();
         let mut published = Vec::new();
         for (info, text) in self.backend.public_keys().await? {
             if !lifecycle::is_published(&info, now) {

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use relier_core::Secret;
+use relier_core::{Secret, UnixTime};
 use relier_jose::{Algorithm, JwkSet, SigningKey};
 
 use crate::error::StoreError;
@@ -48,7 +48,7 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         &self,
         alg: Algorithm,
         rsa_bits: Option<usize>,
-        now: u64,
+        now: UnixTime,
     ) -> Result<KeyInfo, StoreError>;
 
     /// Rotation: for `alg` (or, with `None`, every algorithm that has an active key) creates a
@@ -63,7 +63,7 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         &self,
         alg: Option<Algorithm>,
         propagation_secs: u64,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError>;
 
     /// Scheduled rotation, once across instances sharing the store: under the key lock, for
@@ -78,7 +78,7 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         &self,
         interval_secs: u64,
         propagation_secs: u64,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError>;
 
     /// Applies due transitions (call it on every open/command): `next` keys whose
@@ -88,21 +88,26 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    async fn advance_keys(&self, now: u64) -> Result<Vec<KeyChange>, StoreError>;
+    async fn advance_keys(&self, now: UnixTime) -> Result<Vec<KeyChange>, StoreError>;
 
     /// Retires an active or next key (`grace_until = now + 60 + grace`); a retired key is
     /// returned unchanged.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Database`].
-    async fn retire_key(&self, kid: &str, now: u64) -> Result<KeyInfo, StoreError>;
+    async fn retire_key(&self, kid: &str, now: UnixTime) -> Result<KeyInfo, StoreError>;
 
     /// Deletes a key. Refuses an active key or a retired key still within its grace period
     /// ([`StoreError::KeyInUse`]) unless `force`. Returns the removed key's metadata.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::KeyInUse`], [`StoreError::Database`].
-    async fn remove_key(&self, kid: &str, force: bool, now: u64) -> Result<KeyInfo, StoreError>;
+    async fn remove_key(
+        &self,
+        kid: &str,
+        force: bool,
+        now: UnixTime,
+    ) -> Result<KeyInfo, StoreError>;
 
     /// Every key, ordered by algorithm, then creation time.
     ///
@@ -116,7 +121,7 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::Jose`] for a corrupt stored JWK.
-    async fn jwks(&self, now: u64) -> Result<JwkSet, StoreError>;
+    async fn jwks(&self, now: UnixTime) -> Result<JwkSet, StoreError>;
 
     /// The active signing key for `alg`, decrypted, with its kid set; `None` if `alg` has no
     /// active key.
@@ -149,7 +154,7 @@ pub trait ProviderRegistry: Send + Sync + fmt::Debug {
         &self,
         record: &ProviderRecord,
         replace: bool,
-        now: u64,
+        now: UnixTime,
     ) -> Result<ProviderInfo, StoreError>;
 
     /// The provider with its secrets decrypted, or `None`.
@@ -195,7 +200,7 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     async fn take_login_state(
         &self,
         state: &str,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Option<LoginState>, StoreError>;
 
     // ---- sessions ----
@@ -222,7 +227,7 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     async fn get_session(
         &self,
         session_id: &Secret,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Sliding expiry: sets `last_seen_at = now` and
@@ -235,7 +240,7 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     async fn touch_session(
         &self,
         session_id: &Secret,
-        now: u64,
+        now: UnixTime,
         idle_expires_at: u64,
     ) -> Result<(), StoreError>;
 
@@ -287,14 +292,14 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    async fn count_sessions(&self, now: u64) -> Result<u64, StoreError>;
+    async fn count_sessions(&self, now: UnixTime) -> Result<u64, StoreError>;
 
     /// Deletes expired sessions, login states and logout jtis (`expires_at <= now`). Returns
     /// how many rows went, all tables together.
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    async fn purge_expired(&self, now: u64) -> Result<u64, StoreError>;
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 
     // ---- back-channel logout replay guard ----
 

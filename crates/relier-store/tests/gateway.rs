@@ -18,7 +18,7 @@ mod common;
 
 use common::TestDb;
 use relier_store::{
-    LoginState, MasterKey, MasterKeySource, SessionRecord, Store, StoreError, StoreUrl,
+    LoginState, MasterKey, MasterKeySource, SessionRecord, Store, StoreError, StoreUrl, UnixTime,
     session_id_hash,
 };
 use serde_json::json;
@@ -126,7 +126,7 @@ async fn login_state_round_trip_is_single_use(db: TestDb) {
 
     assert!(
         store
-            .take_login_state("unknown", NOW)
+            .take_login_state("unknown", UnixTime(NOW))
             .await
             .unwrap()
             .is_none()
@@ -139,7 +139,7 @@ async fn login_state_round_trip_is_single_use(db: TestDb) {
         .unwrap();
 
     let got = store
-        .take_login_state("st-1", NOW + 1)
+        .take_login_state("st-1", UnixTime(NOW + 1))
         .await
         .unwrap()
         .unwrap();
@@ -162,13 +162,13 @@ async fn login_state_round_trip_is_single_use(db: TestDb) {
     // Single use; the other state is untouched.
     assert!(
         store
-            .take_login_state("st-1", NOW + 1)
+            .take_login_state("st-1", UnixTime(NOW + 1))
             .await
             .unwrap()
             .is_none()
     );
     let other = store
-        .take_login_state("st-2", NOW + 1)
+        .take_login_state("st-2", UnixTime(NOW + 1))
         .await
         .unwrap()
         .unwrap();
@@ -187,7 +187,7 @@ async fn expired_login_state_is_none_and_deleted(db: TestDb) {
     // now == expires_at is expired.
     assert!(
         store
-            .take_login_state("old", NOW + 600)
+            .take_login_state("old", UnixTime(NOW + 600))
             .await
             .unwrap()
             .is_none()
@@ -204,11 +204,17 @@ async fn expired_login_state_is_none_and_deleted(db: TestDb) {
         .put_login_state("b", &login_state("b", NOW + 20))
         .await
         .unwrap();
-    assert_eq!(store.purge_expired(NOW + 10).await.unwrap(), 1);
-    assert!(store.take_login_state("a", NOW).await.unwrap().is_none());
+    assert_eq!(store.purge_expired(UnixTime(NOW + 10)).await.unwrap(), 1);
     assert!(
         store
-            .take_login_state("b", NOW + 19)
+            .take_login_state("a", UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .take_login_state("b", UnixTime(NOW + 19))
             .await
             .unwrap()
             .is_some()
@@ -236,12 +242,15 @@ async fn a_login_state_moved_to_another_row_does_not_decrypt(db: TestDb) {
         ],
     )
     .await;
-    let err = store.take_login_state("attacker", NOW).await.unwrap_err();
+    let err = store
+        .take_login_state("attacker", UnixTime(NOW))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
     // Deleted all the same.
     assert!(
         store
-            .take_login_state("attacker", NOW)
+            .take_login_state("attacker", UnixTime(NOW))
             .await
             .unwrap()
             .is_none()
@@ -274,7 +283,10 @@ async fn concurrent_takes_of_one_state_yield_exactly_one(db: TestDb) {
             let state = state.clone();
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                store.take_login_state(&state, NOW + 1).await.unwrap()
+                store
+                    .take_login_state(&state, UnixTime(NOW + 1))
+                    .await
+                    .unwrap()
             }));
         }
         let mut winners = 0;
@@ -298,48 +310,71 @@ async fn session_round_trip_touch_and_expiry(db: TestDb) {
     let id = Secret::new("session-1");
     let rec = session("op", "alice", Some("sid-1"));
 
-    assert!(store.get_session(&id, NOW).await.unwrap().is_none());
+    assert!(
+        store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.create_session(&id, &rec).await.unwrap();
-    assert_same_session(&store.get_session(&id, NOW).await.unwrap().unwrap(), &rec);
+    assert_same_session(
+        &store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec,
+    );
     // A second session with the same id is refused.
     let err = store.create_session(&id, &rec).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 1);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 1);
 
     // Idle expiry: expired at now == idle_expires_at.
     assert!(
         store
-            .get_session(&id, NOW + IDLE - 1)
+            .get_session(&id, UnixTime(NOW + IDLE - 1))
             .await
             .unwrap()
             .is_some()
     );
-    assert!(store.get_session(&id, NOW + IDLE).await.unwrap().is_none());
-    assert_eq!(store.count_sessions(NOW + IDLE).await.unwrap(), 0);
+    assert!(
+        store
+            .get_session(&id, UnixTime(NOW + IDLE))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.count_sessions(UnixTime(NOW + IDLE)).await.unwrap(), 0);
 
     // Touching extends the idle expiry (and does not change the version)...
     store
-        .touch_session(&id, NOW + 1000, NOW + 1000 + IDLE)
+        .touch_session(&id, UnixTime(NOW + 1000), NOW + 1000 + IDLE)
         .await
         .unwrap();
-    let got = store.get_session(&id, NOW + IDLE).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id, UnixTime(NOW + IDLE))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.last_seen_at, NOW + 1000);
     assert_eq!(got.idle_expires_at, NOW + 1000 + IDLE);
     assert_eq!(got.version, 0);
     // ... never past the absolute expiry.
     store
-        .touch_session(&id, NOW + 2000, NOW + ABSOLUTE + IDLE)
+        .touch_session(&id, UnixTime(NOW + 2000), NOW + ABSOLUTE + IDLE)
         .await
         .unwrap();
     let got = store
-        .get_session(&id, NOW + ABSOLUTE - 1)
+        .get_session(&id, UnixTime(NOW + ABSOLUTE - 1))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(got.idle_expires_at, NOW + ABSOLUTE);
     assert!(
         store
-            .get_session(&id, NOW + ABSOLUTE)
+            .get_session(&id, UnixTime(NOW + ABSOLUTE))
             .await
             .unwrap()
             .is_none()
@@ -352,13 +387,19 @@ async fn session_round_trip_touch_and_expiry(db: TestDb) {
         .await
         .unwrap();
     store
-        .touch_session(&id2, NOW + IDLE, NOW + 2 * IDLE)
+        .touch_session(&id2, UnixTime(NOW + IDLE), NOW + 2 * IDLE)
         .await
         .unwrap();
-    assert!(store.get_session(&id2, NOW + IDLE).await.unwrap().is_none());
+    assert!(
+        store
+            .get_session(&id2, UnixTime(NOW + IDLE))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Touching an unknown session is not an error.
     store
-        .touch_session(&Secret::new("nope"), NOW, NOW + IDLE)
+        .touch_session(&Secret::new("nope"), UnixTime(NOW), NOW + IDLE)
         .await
         .unwrap();
 
@@ -367,7 +408,11 @@ async fn session_round_trip_touch_and_expiry(db: TestDb) {
     let mut rec3 = session("op", "carol", None);
     rec3.idle_expires_at = rec3.absolute_expires_at + 100;
     store.create_session(&id3, &rec3).await.unwrap();
-    let got = store.get_session(&id3, NOW).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id3, UnixTime(NOW))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.idle_expires_at, rec3.absolute_expires_at);
 
     // Optional members absent.
@@ -381,12 +426,25 @@ async fn session_round_trip_touch_and_expiry(db: TestDb) {
     rec4.access_expires_at = None;
     rec4.claims = json!({});
     store.create_session(&id4, &rec4).await.unwrap();
-    assert_same_session(&store.get_session(&id4, NOW).await.unwrap().unwrap(), &rec4);
+    assert_same_session(
+        &store
+            .get_session(&id4, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec4,
+    );
 
     // Delete.
     assert!(store.delete_session(&id4).await.unwrap());
     assert!(!store.delete_session(&id4).await.unwrap());
-    assert!(store.get_session(&id4, NOW).await.unwrap().is_none());
+    assert!(
+        store
+            .get_session(&id4, UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.close().await;
 }
 
@@ -415,14 +473,20 @@ async fn purge_and_count(db: TestDb) {
         .await
         .unwrap();
 
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 2);
-    assert_eq!(store.count_sessions(NOW + 100).await.unwrap(), 1);
-    assert_eq!(store.purge_expired(NOW + 99).await.unwrap(), 0);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 2);
+    assert_eq!(store.count_sessions(UnixTime(NOW + 100)).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(UnixTime(NOW + 99)).await.unwrap(), 0);
     // One session, one jti, one login state.
-    assert_eq!(store.purge_expired(NOW + 100).await.unwrap(), 3);
-    assert_eq!(store.purge_expired(NOW + 100).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(UnixTime(NOW + 100)).await.unwrap(), 3);
+    assert_eq!(store.purge_expired(UnixTime(NOW + 100)).await.unwrap(), 0);
     assert!(!store.delete_session(&short).await.unwrap());
-    assert!(store.get_session(&long, NOW + 100).await.unwrap().is_some());
+    assert!(
+        store
+            .get_session(&long, UnixTime(NOW + 100))
+            .await
+            .unwrap()
+            .is_some()
+    );
     // The jti still remembered is still a replay.
     assert!(
         !store
@@ -474,7 +538,11 @@ async fn token_updates_are_compare_and_swap(db: TestDb) {
     }
     assert_eq!(winners.len(), 1, "{winners:?}");
     let w = winners[0];
-    let got = store.get_session(&id, NOW).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id, UnixTime(NOW))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.version, 1);
     assert_eq!(
         expose(got.access_token.as_ref()),
@@ -509,7 +577,11 @@ async fn token_updates_are_compare_and_swap(db: TestDb) {
             .await
             .unwrap()
     );
-    let got = store.get_session(&id, NOW).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id, UnixTime(NOW))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.version, 2);
     assert_eq!(expose(got.access_token.as_ref()), Some("at-3"));
     assert_eq!(
@@ -548,7 +620,11 @@ async fn back_channel_logout_by_sid_and_by_sub(db: TestDb) {
     }
     let hash = |i: usize| session_id_hash(&ids[i].0);
     let live = async |store: &dyn Store, i: usize| {
-        store.get_session(&ids[i].0, NOW).await.unwrap().is_some()
+        store
+            .get_session(&ids[i].0, UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_some()
     };
 
     // Neither sid nor sub: refused, nothing deleted.
@@ -557,7 +633,7 @@ async fn back_channel_logout_by_sid_and_by_sub(db: TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 6);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 6);
 
     // sid only: that session at that provider (not the other provider's same sid).
     let gone = store
@@ -597,7 +673,7 @@ async fn back_channel_logout_by_sid_and_by_sub(db: TestDb) {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 2);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 2);
     store.close().await;
 }
 
@@ -630,14 +706,14 @@ async fn logout_jti_replay_guard(db: TestDb) {
             .unwrap()
     );
     // Remembered until purged at or after its expiry.
-    store.purge_expired(NOW + 119).await.unwrap();
+    store.purge_expired(UnixTime(NOW + 119)).await.unwrap();
     assert!(
         !store
             .remember_logout_jti("op", "jti-1", NOW + 120)
             .await
             .unwrap()
     );
-    store.purge_expired(NOW + 120).await.unwrap();
+    store.purge_expired(UnixTime(NOW + 120)).await.unwrap();
     assert!(
         store
             .remember_logout_jti("op", "jti-1", NOW + 240)
@@ -664,8 +740,21 @@ async fn sessions_survive_closing_and_reopening(db: TestDb) {
     store.close().await;
 
     let store = open(&url).await;
-    assert_same_session(&store.get_session(&id, NOW).await.unwrap().unwrap(), &rec);
-    assert!(store.take_login_state("st", NOW).await.unwrap().is_some());
+    assert_same_session(
+        &store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec,
+    );
+    assert!(
+        store
+            .take_login_state("st", UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(
         !store
             .remember_logout_jti("op", "j", NOW + 600)
@@ -710,7 +799,10 @@ async fn session_secrets_are_bound_to_their_row_and_column(db: TestDb) {
         &[&session_id_hash(&victim), &session_id_hash(&attacker)],
     )
     .await;
-    let err = store.get_session(&attacker, NOW).await.unwrap_err();
+    let err = store
+        .get_session(&attacker, UnixTime(NOW))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
     let message = err.to_string();
     assert!(!message.contains("rt-victim"), "{message}");
@@ -721,7 +813,7 @@ async fn session_secrets_are_bound_to_their_row_and_column(db: TestDb) {
         &[&session_id_hash(&victim)],
     )
     .await;
-    let err = store.get_session(&victim, NOW).await.unwrap_err();
+    let err = store.get_session(&victim, UnixTime(NOW)).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
     store.close().await;
 }
@@ -750,7 +842,14 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
             "email in clear text"
         );
     }
-    assert_same_session(&store.get_session(&id, NOW).await.unwrap().unwrap(), &rec);
+    assert_same_session(
+        &store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec,
+    );
 
     // The identity moved to another row does not decrypt there.
     let other = Secret::new("session-other");
@@ -767,7 +866,7 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
     .execute(&pool)
     .await
     .unwrap();
-    let err = store.get_session(&other, NOW).await.unwrap_err();
+    let err = store.get_session(&other, UnixTime(NOW)).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
 
     // A row written before the identity column existed is read from its clear-text columns.
@@ -780,7 +879,11 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
     .await
     .unwrap();
     assert_same_session(
-        &store.get_session(&other, NOW).await.unwrap().unwrap(),
+        &store
+            .get_session(&other, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
         &session("op", "dave", None),
     );
     pool.close().await;

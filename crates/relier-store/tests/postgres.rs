@@ -20,7 +20,7 @@ use relier_core::{AuthMethod, Nonce, PendingLogin, PkceVerifier, RedirectUrl, Se
 use relier_jose::Algorithm;
 use relier_store::{
     KeyState, LoginState, MasterKey, MasterKeySource, ProviderRecord, SessionRecord, Store,
-    StoreError, StoreUrl,
+    StoreError, StoreUrl, UnixTime,
 };
 use serde_json::json;
 
@@ -90,18 +90,22 @@ async fn concurrent_first_starts_on_an_empty_database() {
                 Algorithm::EdDSA
             };
             let now = NOW + i as u64;
-            store.advance_keys(now).await.unwrap();
-            store.generate_key(alg, None, now).await.unwrap();
+            store.advance_keys(UnixTime(now)).await.unwrap();
+            store.generate_key(alg, None, UnixTime(now)).await.unwrap();
             let name = format!("op{i}");
             store
-                .put_provider(&provider(&name, &format!("s-{i}")), false, now)
+                .put_provider(&provider(&name, &format!("s-{i}")), false, UnixTime(now))
                 .await
                 .unwrap();
             store
-                .put_provider(&provider("shared", &format!("shared-{i}")), true, now)
+                .put_provider(
+                    &provider("shared", &format!("shared-{i}")),
+                    true,
+                    UnixTime(now),
+                )
                 .await
                 .unwrap();
-            store.advance_keys(now + 1).await.unwrap();
+            store.advance_keys(UnixTime(now + 1)).await.unwrap();
             assert!(store.signing_key(alg).await.unwrap().is_some());
             store.close().await;
         }));
@@ -127,8 +131,8 @@ async fn concurrent_first_starts_on_an_empty_database() {
     // Every instance publishes the same JWKS.
     let other = open(db.url()).await;
     assert_eq!(
-        serde_json::to_value(store.jwks(NOW + 100).await.unwrap()).unwrap(),
-        serde_json::to_value(other.jwks(NOW + 100).await.unwrap()).unwrap()
+        serde_json::to_value(store.jwks(UnixTime(NOW + 100)).await.unwrap()).unwrap(),
+        serde_json::to_value(other.jwks(UnixTime(NOW + 100)).await.unwrap()).unwrap()
     );
     other.close().await;
     store.close().await;
@@ -205,7 +209,11 @@ async fn a_session_refresh_is_single_flight_across_instances() {
     assert_eq!(winners.len(), 1, "{winners:?}");
     let winner = winners[0];
     for store in &stores {
-        let got = store.get_session(&id, NOW).await.unwrap().unwrap();
+        let got = store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(got.version, 1);
         let rt = format!("rt-{winner}");
         assert_eq!(
@@ -225,11 +233,11 @@ async fn key_transitions_are_applied_once_across_instances() {
     let db = TestDb::postgres().await;
     let store = open(db.url()).await;
     let first = store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
     let second = store
-        .rotate_keys(Some(Algorithm::ES256), 10, NOW)
+        .rotate_keys(Some(Algorithm::ES256), 10, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -241,7 +249,7 @@ async fn key_transitions_are_applied_once_across_instances() {
         tasks.push(tokio::spawn(async move {
             let store = open(&url).await;
             barrier.wait().await;
-            let changes = store.advance_keys(NOW + 20).await.unwrap();
+            let changes = store.advance_keys(UnixTime(NOW + 20)).await.unwrap();
             store.close().await;
             changes.len()
         }));
@@ -268,7 +276,7 @@ async fn tls_to_the_database_follows_sslmode() {
     let require = StoreUrl::parse(&format!("{raw}?sslmode=require&max_connections=2")).unwrap();
     let store = open(&require).await;
     store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -286,11 +294,11 @@ async fn scheduled_rotation_happens_once_across_instances() {
     let db = TestDb::postgres().await;
     let store = open(db.url()).await;
     store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
     store
-        .generate_key(Algorithm::EdDSA, None, NOW)
+        .generate_key(Algorithm::EdDSA, None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -302,7 +310,10 @@ async fn scheduled_rotation_happens_once_across_instances() {
         tasks.push(tokio::spawn(async move {
             let store = open(&url).await;
             barrier.wait().await;
-            let rotated = store.rotate_due_keys(100, 60, NOW + 100).await.unwrap();
+            let rotated = store
+                .rotate_due_keys(100, 60, UnixTime(NOW + 100))
+                .await
+                .unwrap();
             store.close().await;
             rotated.len()
         }));
@@ -324,7 +335,7 @@ async fn scheduled_rotation_happens_once_across_instances() {
     // Not due again while a next key is pending.
     assert!(
         store
-            .rotate_due_keys(100, 60, NOW + 500)
+            .rotate_due_keys(100, 60, UnixTime(NOW + 500))
             .await
             .unwrap()
             .is_empty()
@@ -364,7 +375,7 @@ async fn no_secret_is_stored_in_plaintext_on_postgres() {
     let db = TestDb::postgres().await;
     let store = open(db.url()).await;
     let key = store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
     let der = store
@@ -376,7 +387,7 @@ async fn no_secret_is_stored_in_plaintext_on_postgres() {
         .unwrap();
     let mut p = provider("op", "client-secret-value-1");
     p.registration_access_token = Some(Secret::new("registration-token-value-2"));
-    store.put_provider(&p, false, NOW).await.unwrap();
+    store.put_provider(&p, false, UnixTime(NOW)).await.unwrap();
     let state = LoginState {
         provider: "op".into(),
         pending: PendingLogin {

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use relier_core::{IdTokenClaims, Secret};
-use relier_store::StoreError;
+use relier_store::{StoreError, UnixTime};
 
 use super::CachedSession;
 use crate::clock;
@@ -71,7 +71,7 @@ async fn refresh_locked(
         return Ok(Some(cur));
     }
     // Another instance may have refreshed: the store has the last word.
-    let Some(rec) = state.store.get_session(id, now).await? else {
+    let Some(rec) = state.store.get_session(id, UnixTime(now)).await? else {
         state.sessions.remove(hash);
         return Ok(None);
     };
@@ -127,7 +127,7 @@ async fn refresh_locked(
                 r
             } else {
                 // Another instance won the race: take its tokens.
-                match state.store.get_session(id, now).await? {
+                match state.store.get_session(id, UnixTime(now)).await? {
                     Some(r) => r,
                     None => {
                         state.sessions.remove(hash);

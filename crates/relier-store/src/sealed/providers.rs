@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use relier_core::{AuthMethod, Secret};
+use relier_core::{AuthMethod, Secret, UnixTime};
 use serde_json::Value;
 
 use super::Sealed;
@@ -200,8 +200,9 @@ impl<B: Backend> ProviderRegistry for Sealed<B> {
         &self,
         record: &ProviderRecord,
         replace: bool,
-        now: u64,
+        now: UnixTime,
     ) -> Result<ProviderInfo, StoreError> {
+        let now = now.secs();
         validate_provider_name(&record.name)?;
         let row = self.provider_row(record, to_db_time(now)?)?;
         // An upsert, not delete + insert: rows that later reference the provider survive a

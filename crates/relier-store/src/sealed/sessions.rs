@@ -3,7 +3,7 @@
 //! as associated data ([`session_aad`], [`login_state_aad`]).
 
 use async_trait::async_trait;
-use relier_core::Secret;
+use relier_core::{Secret, UnixTime};
 use zeroize::Zeroizing;
 
 use super::Sealed;
@@ -192,8 +192,9 @@ impl<B: Backend> SessionStore for Sealed<B> {
     async fn take_login_state(
         &self,
         state: &str,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Option<LoginState>, StoreError> {
+        let now = now.secs();
         let hash = state_hash(state);
         let now = to_db_time(now)?;
         let Some((sealed, expires_at)) = self.backend.take_login_state(&hash).await? else {
@@ -234,8 +235,9 @@ impl<B: Backend> SessionStore for Sealed<B> {
     async fn get_session(
         &self,
         session_id: &Secret,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Option<SessionRecord>, StoreError> {
+        let now = now.secs();
         let hash = session_id_hash(session_id);
         self.backend
             .get_session(&hash, to_db_time(now)?)
@@ -247,9 +249,10 @@ impl<B: Backend> SessionStore for Sealed<B> {
     async fn touch_session(
         &self,
         session_id: &Secret,
-        now: u64,
+        now: UnixTime,
         idle_expires_at: u64,
     ) -> Result<(), StoreError> {
+        let now = now.secs();
         let hash = session_id_hash(session_id);
         self.backend
             .touch_session(&hash, to_db_time(now)?, to_db_time(idle_expires_at)?)
@@ -302,12 +305,14 @@ impl<B: Backend> SessionStore for Sealed<B> {
         self.backend.delete_sessions_for(provider, target).await
     }
 
-    async fn count_sessions(&self, now: u64) -> Result<u64, StoreError> {
+    async fn count_sessions(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let now = now.secs();
         let n = self.backend.count_sessions(to_db_time(now)?).await?;
         u64::try_from(n).map_err(|_| StoreError::db(format!("negative count {n}")))
     }
 
-    async fn purge_expired(&self, now: u64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let now = now.secs();
         self.backend.purge_expired(to_db_time(now)?).await
     }
 
