@@ -13,5 +13,6 @@
 
 pub mod bad_op;
 pub mod oidc_provider;
+pub mod pg;
 pub mod responses;
 pub mod standins;

@@ -4,7 +4,7 @@
 //! the key lifecycle is advanced to now.
 
 use anyhow::Context as _;
-use relier_store::{MASTER_KEY_ENV, MasterKeySource, Store, StoreError};
+use relier_store::{MASTER_KEY_ENV, MasterKeySource, Store, StoreError, UnixTime};
 
 use crate::args::StoreArgs;
 use crate::clock::now_secs;
@@ -53,7 +53,7 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<Opened> {
         output::note(&format!("warning: {lax}"));
     }
     let opened = Opened { store };
-    match opened.advance_keys(now_secs()).await {
+    match opened.advance_keys(UnixTime(now_secs())).await {
         Ok(changes) => {
             for c in changes {
                 output::note(&format!("key {} ({}): {} → {}", c.kid, c.alg, c.from, c.to));

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use relier_store::UnixTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -28,7 +29,7 @@ pub fn spawn_background(
             if let Err(e) = state.keys.tick(now).await {
                 tracing::warn!(error = %e, "key maintenance failed");
             }
-            match state.store.purge_expired(now).await {
+            match state.store.purge_expired(UnixTime(now)).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(
                     rows = n,
@@ -36,7 +37,7 @@ pub fn spawn_background(
                 ),
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
             }
-            if let Ok(n) = state.store.count_sessions(now).await {
+            if let Ok(n) = state.store.count_sessions(UnixTime(now)).await {
                 state.metrics.sessions.store(n, Ordering::Relaxed);
             }
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use relier_jose::Algorithm;
-use relier_store::{KeyInfo, KeyState, Store, StoreError};
+use relier_store::{KeyInfo, KeyState, Store, StoreError, UnixTime};
 
 use crate::config::KeysConfig;
 use crate::error::GatewayError;
@@ -54,7 +54,7 @@ impl KeyManager {
                 "keys.alg {default} cannot sign client assertions: use ES256, EdDSA, PS256, RS256…"
             )));
         }
-        store.advance_keys(now).await?;
+        store.advance_keys(UnixTime(now)).await?;
         let active = store.active_algs().await?;
         let mut wanted: Vec<Algorithm> = needed.to_vec();
         if active.is_empty() && !wanted.contains(&default) {
@@ -62,7 +62,7 @@ impl KeyManager {
         }
         for alg in wanted {
             if !active.contains(&alg) {
-                let info = store.generate_key(alg, None, now).await?;
+                let info = store.generate_key(alg, None, UnixTime(now)).await?;
                 tracing::info!(kid = %info.kid, alg = %alg, "generated the RP signing key");
             }
         }
@@ -109,24 +109,22 @@ impl KeyManager {
     }
 
     async fn sync(&self, now: u64, may_rotate: bool) -> Result<(), StoreError> {
-        for c in self.store.advance_keys(now).await? {
+        for c in self.store.advance_keys(UnixTime(now)).await? {
             tracing::info!(kid = %c.kid, alg = %c.alg, from = %c.from, to = %c.to, "RP key transition");
         }
         let mut keys = self.store.list_keys().await?;
         if may_rotate && let Some(interval) = self.rotation {
-            let mut rotated = false;
-            for alg in due_for_rotation(&keys, interval, now) {
-                for k in self
-                    .store
-                    .rotate_keys(Some(alg), self.propagation, now)
-                    .await?
-                {
-                    self.metrics.key_rotations.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(kid = %k.kid, alg = %alg, activates_at = ?k.activates_at, "RP key rotation: new key published");
-                }
-                rotated = true;
+            // Decided and applied under the store's key lock: of instances sharing the store,
+            // one rotates each due algorithm.
+            let rotated = self
+                .store
+                .rotate_due_keys(interval, self.propagation, UnixTime(now))
+                .await?;
+            for k in &rotated {
+                self.metrics.key_rotations.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(kid = %k.kid, alg = %k.alg, activates_at = ?k.activates_at, "RP key rotation: new key published");
             }
-            if rotated {
+            if !rotated.is_empty() {
                 keys = self.store.list_keys().await?;
             }
         }
@@ -159,53 +157,5 @@ impl KeyManager {
             }
         }
         Ok(())
-    }
-}
-
-/// Algorithms whose active key has been active for `interval` and that have no pending key.
-fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<Algorithm> {
-    let mut due = Vec::new();
-    for k in keys.iter().filter(|k| k.state == KeyState::Active) {
-        let pending = keys
-            .iter()
-            .any(|n| n.alg == k.alg && n.state == KeyState::Next);
-        let since = k.activates_at.unwrap_or(k.created_at).max(k.created_at);
-        if !pending && now >= since.saturating_add(interval) && !due.contains(&k.alg) {
-            due.push(k.alg);
-        }
-    }
-    due
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(kid: &str, state: KeyState, created: u64, activates: Option<u64>) -> KeyInfo {
-        KeyInfo {
-            kid: kid.into(),
-            alg: Algorithm::ES256,
-            state,
-            created_at: created,
-            activates_at: activates,
-            retired_at: None,
-            grace_until: None,
-        }
-    }
-
-    #[test]
-    fn rotation_is_due_after_the_interval_without_a_pending_key() {
-        let k = [key("a", KeyState::Active, 100, None)];
-        assert!(due_for_rotation(&k, 50, 149).is_empty());
-        assert_eq!(due_for_rotation(&k, 50, 150), vec![Algorithm::ES256]);
-        let with_next = [
-            key("a", KeyState::Active, 100, None),
-            key("b", KeyState::Next, 150, Some(200)),
-        ];
-        assert!(due_for_rotation(&with_next, 50, 500).is_empty());
-        // activated later than created: the interval counts from activation
-        let promoted = [key("b", KeyState::Active, 150, Some(200))];
-        assert!(due_for_rotation(&promoted, 50, 240).is_empty());
-        assert_eq!(due_for_rotation(&promoted, 50, 250), vec![Algorithm::ES256]);
     }
 }

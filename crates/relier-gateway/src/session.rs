@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use axum::http::HeaderMap;
 use relier_core::Secret;
-use relier_store::{StoreError, session_id_hash};
+use relier_store::{StoreError, UnixTime, session_id_hash};
 
 use crate::cache::{Authed, CachedSession, session_cookie};
 use crate::clock;
@@ -29,7 +29,7 @@ pub async fn authenticate(
     let cached = state.sessions.get(&hash);
     let entry = match cached {
         Some(e) if e.fresh(state.sessions.ttl) => e,
-        prev => match state.store.get_session(&id, now).await? {
+        prev => match state.store.get_session(&id, UnixTime(now)).await? {
             None => {
                 state.sessions.remove(&hash);
                 return Ok(None);
@@ -64,7 +64,7 @@ pub async fn peek(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed
         return Ok(None);
     };
     let hash = session_id_hash(&id);
-    match state.store.get_session(&id, clock::now()).await? {
+    match state.store.get_session(&id, UnixTime(clock::now())).await? {
         None => {
             state.sessions.remove(&hash);
             Ok(None)
@@ -96,7 +96,7 @@ fn touch(state: &AppState, id: &Secret, e: &CachedSession, now: u64) {
     let store = state.store.clone();
     let id = id.clone();
     tokio::spawn(async move {
-        if let Err(err) = store.touch_session(&id, now, idle).await {
+        if let Err(err) = store.touch_session(&id, UnixTime(now), idle).await {
             tracing::warn!(error = %err, "could not extend a session's idle expiry");
         }
     });

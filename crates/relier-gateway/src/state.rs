@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use relier_store::{MasterKeySource, Store, StoreUrl};
+use relier_store::{MasterKeySource, Store, StoreUrl, UnixTime};
 
 use crate::cache::{RefreshLocks, SessionCache};
 use crate::clock;
@@ -75,7 +75,7 @@ impl AppState {
             Some(u) => Some(Proxy::new(u)?),
             None => None,
         };
-        if let Ok(n) = store.count_sessions(now).await {
+        if let Ok(n) = store.count_sessions(UnixTime(now)).await {
             metrics
                 .sessions
                 .store(n, std::sync::atomic::Ordering::Relaxed);

@@ -2,7 +2,13 @@
 //!
 //! The relying party's persistent state: its signing keys (with a rotation lifecycle), the
 //! registry of OpenID providers it is registered with, and the login gateway's login states and
-//! sessions, in an embedded SQLite database (PostgreSQL later, behind the same [`Store`] trait).
+//! sessions, in an embedded SQLite database or in PostgreSQL (`postgres://…`, for several
+//! instances sharing one truth), behind one [`Store`] trait.
+//!
+//! - **Layers**: [`Store`] is [`KeyStore`] + [`ProviderRegistry`] + [`SessionStore`]; one
+//!   implementation of it does the encryption at rest, key generation and the lifecycle rules
+//!   for every database, above raw backends that only run SQL (the statements are shared; the
+//!   schemas are `migrations/sqlite` and `migrations/postgres`).
 //!
 //! - **Secrets at rest** — private keys (PKCS#8 DER), client secrets, registration access
 //!   tokens, the gateway's pending logins (PKCE verifier, nonce), OP tokens and CSRF tokens —
@@ -15,13 +21,18 @@
 //! - **No bearer value at rest**: sessions and login states are keyed by the SHA-256 of the
 //!   session id / `state` ([`session_id_hash`]), so a leaked database yields no usable cookie.
 //! - **Keys** follow `next` → `active` → `retired` → removed; the pure rules are in
-//!   [`lifecycle`], every function takes `now` (unix seconds) and none reads a clock.
-//! - **Concurrency**: WAL, a 10 s busy timeout, and every change in one `BEGIN IMMEDIATE`
-//!   transaction, so concurrent CLI processes serialize instead of failing.
+//!   [`lifecycle`]; every store method takes `now` ([`UnixTime`]) and none reads a clock.
+//! - **Concurrency**: every change is one transaction. SQLite: WAL, a 10 s busy timeout,
+//!   `BEGIN IMMEDIATE`, so concurrent CLI processes serialize instead of failing. PostgreSQL:
+//!   migrations and key changes under advisory locks, session refresh a compare-and-swap on
+//!   the row's `version`, single-use rows taken with `DELETE … RETURNING`.
+//! - **PostgreSQL URL**: libpq's `sslmode` / `sslrootcert` (TLS with rustls), plus
+//!   `max_connections` and `connect_timeout` (seconds) for the pool. The master key must be
+//!   given (`RELIER_MASTER_KEY` or a key file): there is no database file to put it beside.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), relier_store::StoreError> {
-//! use relier_store::{MasterKeySource, Store, StoreUrl};
+//! use relier_store::{MasterKeySource, StoreUrl, UnixTime};
 //! use relier_jose::Algorithm;
 //!
 //! let url = StoreUrl::parse("sqlite://relier.db")?;
@@ -30,7 +41,7 @@
 //! if let Some(created) = created {
 //!     eprintln!("{created}"); // "created master key file relier.db.key — back it up: …"
 //! }
-//! let now = 1_700_000_000;
+//! let now = UnixTime(1_700_000_000);
 //! store.advance_keys(now).await?;
 //! store.generate_key(Algorithm::ES256, None, now).await?;
 //! let jwks = store.jwks(now).await?;
@@ -39,13 +50,17 @@
 //! # Ok(()) }
 //! ```
 
+mod backend;
 mod crypto;
 mod error;
 pub mod lifecycle;
 mod master_key;
 mod model;
+mod postgres;
 mod private_files;
+mod sealed;
 mod session;
+mod sql;
 mod sqlite;
 mod store;
 mod url;
@@ -60,11 +75,20 @@ pub use model::{
     JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, secret_expiry,
     validate_provider_name,
 };
+pub use postgres::{
+    CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,
+};
 pub use private_files::{LaxFile, StoreFile, lax_permissions};
+pub use relier_core::UnixTime;
 pub use session::{LoginState, SessionRecord, session_id_hash};
-pub use sqlite::{BUSY_TIMEOUT, SqliteStore};
-pub use store::{KeyPolicy, Store};
+pub use sqlite::BUSY_TIMEOUT;
+pub use store::{KeyPolicy, KeyStore, ProviderRegistry, SessionStore, Store};
 pub use url::{DEFAULT_STORE_URL, StoreUrl};
+
+use master_key::resolve_given;
+use postgres::PostgresBackend;
+use sealed::Sealed;
+use sqlite::SqliteBackend;
 
 /// Opens the store at `url` with the default [`KeyPolicy`]: see [`open_with`].
 ///
@@ -78,28 +102,40 @@ pub async fn open(
 }
 
 /// Opens (creating if needed) the store at `url`, applies migrations and verifies the master
-/// key. `Some(CreatedKeyFile)` when this call created the master key file beside an SQLite
-/// database — tell the user once to back it up. Call [`Store::advance_keys`] afterwards.
+/// key (writing its check value on a fresh store). `Some(CreatedKeyFile)` when this call
+/// created the master key file beside an SQLite database — tell the user once to back it up.
+/// A PostgreSQL store needs the key given ([`MasterKeySource::Env`], [`MasterKeySource::File`],
+/// [`MasterKeySource::Key`]). Call [`KeyStore::advance_keys`] afterwards.
 ///
 /// # Errors
-/// [`StoreError::Unsupported`] for `postgres://` (not yet in this build),
-/// [`StoreError::MasterKey`], [`StoreError::WrongMasterKey`], [`StoreError::Database`].
+/// [`StoreError::MasterKey`], [`StoreError::WrongMasterKey`], [`StoreError::InvalidUrl`],
+/// [`StoreError::Unsupported`] (a schema newer than this build), [`StoreError::Database`].
 pub async fn open_with(
     url: &StoreUrl,
     source: MasterKeySource,
     policy: KeyPolicy,
 ) -> Result<(Box<dyn Store>, Option<CreatedKeyFile>), StoreError> {
+    let given = sealed::blocking(move || resolve_given(&source))
+        .await?
+        .map(|(key, _)| key);
     match url {
-        StoreUrl::Sqlite { .. } => {
-            let (store, created) = SqliteStore::open_with(url, source, policy).await?;
+        StoreUrl::Sqlite { path } => {
+            let backend = SqliteBackend::open(url, path).await?;
+            let (store, created) = Sealed::new(backend, url, given, Some(path), policy).await?;
             Ok((Box::new(store), created))
         }
-        StoreUrl::Postgres { .. } => Err(StoreError::Unsupported {
-            what: format!(
-                "store {url}: PostgreSQL stores are not yet supported in this build; use \
-                 sqlite://PATH"
-            ),
-        }),
+        StoreUrl::Postgres { url: raw } => {
+            if given.is_none() {
+                return Err(StoreError::master(format!(
+                    "no master key for store {url}: set {MASTER_KEY_ENV} or give a master key \
+                     file (a key file is created automatically only beside an SQLite database); \
+                     every instance sharing the database needs the same key"
+                )));
+            }
+            let backend = PostgresBackend::open(url, raw.expose()).await?;
+            let (store, created) = Sealed::new(backend, url, given, None, policy).await?;
+            Ok((Box::new(store), created))
+        }
     }
 }
 
@@ -112,7 +148,6 @@ mod tests {
     #[test]
     fn public_types_are_send_and_sync() {
         assert_send_sync::<Box<dyn Store>>();
-        assert_send_sync::<SqliteStore>();
         assert_send_sync::<StoreError>();
         assert_send_sync::<MasterKey>();
         assert_send_sync::<ProviderRecord>();

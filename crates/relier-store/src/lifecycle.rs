@@ -184,6 +184,23 @@ pub fn is_published(key: &KeyInfo, now: u64) -> bool {
     }
 }
 
+/// Scheduled rotation: the algorithms whose active key has been active for `interval` seconds
+/// and that have no `next` key yet.
+#[must_use]
+pub fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<Algorithm> {
+    let mut due = Vec::new();
+    for k in keys.iter().filter(|k| k.state == KeyState::Active) {
+        let pending = keys
+            .iter()
+            .any(|n| n.alg == k.alg && n.state == KeyState::Next);
+        let since = k.activates_at.unwrap_or(k.created_at).max(k.created_at);
+        if !pending && now >= since.saturating_add(interval) && !due.contains(&k.alg) {
+            due.push(k.alg);
+        }
+    }
+    due
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +375,33 @@ mod tests {
             &key("x", Algorithm::ES256, KeyState::Retired),
             0
         ));
+    }
+
+    fn rot_key(kid: &str, state: KeyState, created: u64, activates: Option<u64>) -> KeyInfo {
+        KeyInfo {
+            kid: kid.into(),
+            alg: Algorithm::ES256,
+            state,
+            created_at: created,
+            activates_at: activates,
+            retired_at: None,
+            grace_until: None,
+        }
+    }
+
+    #[test]
+    fn rotation_is_due_after_the_interval_without_a_pending_key() {
+        let k = [rot_key("a", KeyState::Active, 100, None)];
+        assert!(due_for_rotation(&k, 50, 149).is_empty());
+        assert_eq!(due_for_rotation(&k, 50, 150), vec![Algorithm::ES256]);
+        let with_next = [
+            rot_key("a", KeyState::Active, 100, None),
+            rot_key("b", KeyState::Next, 150, Some(200)),
+        ];
+        assert!(due_for_rotation(&with_next, 50, 500).is_empty());
+        // activated later than created: the interval counts from activation
+        let promoted = [rot_key("b", KeyState::Active, 150, Some(200))];
+        assert!(due_for_rotation(&promoted, 50, 240).is_empty());
+        assert_eq!(due_for_rotation(&promoted, 50, 250), vec![Algorithm::ES256]);
     }
 }

@@ -1,10 +1,11 @@
-//! The backend-neutral store interface. SQLite implements it today ([`crate::SqliteStore`]);
-//! a PostgreSQL implementation drops in behind the same trait.
+//! The backend-neutral store interface, split by what callers need: [`KeyStore`] (RP signing
+//! keys), [`ProviderRegistry`] (the providers), [`SessionStore`] (the login gateway's login
+//! states, sessions and logout replay guard), and [`Store`], all three on one database.
 
 use std::fmt;
 
 use async_trait::async_trait;
-use relier_core::Secret;
+use relier_core::{Secret, UnixTime};
 use relier_jose::{Algorithm, JwkSet, SigningKey};
 
 use crate::error::StoreError;
@@ -29,24 +30,17 @@ impl Default for KeyPolicy {
     }
 }
 
-/// The RP's persistent state: signing keys and the provider registry. Object-safe
-/// (`Box<dyn Store>`), `Send + Sync`; every method takes `now` (unix seconds) where time
-/// matters and never reads a clock.
-///
-/// Every change is one transaction that takes the write lock up front (SQLite `BEGIN
-/// IMMEDIATE`), so concurrent processes serialize instead of failing.
+/// The RP's signing keys and their lifecycle (`next` → `active` → `retired` → removed).
+/// Object-safe, `Send + Sync`; every method takes `now` (unix seconds) where time matters and
+/// never reads a clock. Every change is one transaction; changes to the keys are serialized
+/// across processes and instances (SQLite's write lock, a PostgreSQL advisory lock).
 #[async_trait]
-pub trait Store: Send + Sync + fmt::Debug {
-    /// The store's URL (password redacted in `Display`).
-    fn url(&self) -> &StoreUrl;
-
-    // ---- keys ----
-
+pub trait KeyStore: Send + Sync + fmt::Debug {
     /// Generates a signing key for `alg` (RS*/PS* with `rsa_bits` 2048 (default), 3072 or
     /// 4096; ES256/ES384/ES512; EdDSA). Its kid is its RFC 7638 thumbprint. If `alg` has no
     /// active key the new key is active at once; otherwise it is `next` with
-    /// `activates_at = now` — published now, signing from the next [`Store::advance_keys`]
-    /// (use [`Store::rotate_keys`] for a propagation delay).
+    /// `activates_at = now` — published now, signing from the next [`KeyStore::advance_keys`]
+    /// (use [`KeyStore::rotate_keys`] for a propagation delay).
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for HMAC/`none`, [`StoreError::Jose`], [`StoreError::Database`].
@@ -54,7 +48,7 @@ pub trait Store: Send + Sync + fmt::Debug {
         &self,
         alg: Algorithm,
         rsa_bits: Option<usize>,
-        now: u64,
+        now: UnixTime,
     ) -> Result<KeyInfo, StoreError>;
 
     /// Rotation: for `alg` (or, with `None`, every algorithm that has an active key) creates a
@@ -64,12 +58,27 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// With `None` and no active key at all, nothing happens (empty result).
     ///
     /// # Errors
-    /// As [`Store::generate_key`].
+    /// As [`KeyStore::generate_key`].
     async fn rotate_keys(
         &self,
         alg: Option<Algorithm>,
         propagation_secs: u64,
-        now: u64,
+        now: UnixTime,
+    ) -> Result<Vec<KeyInfo>, StoreError>;
+
+    /// Scheduled rotation, once across instances sharing the store: under the key lock, for
+    /// every algorithm whose active key has been active for `interval_secs` and that has no
+    /// `next` key yet ([`crate::lifecycle::due_for_rotation`]), creates a `next` key as
+    /// [`KeyStore::rotate_keys`] does. Instances calling this at the same moment rotate each
+    /// algorithm once. Returns the new keys.
+    ///
+    /// # Errors
+    /// As [`KeyStore::generate_key`].
+    async fn rotate_due_keys(
+        &self,
+        interval_secs: u64,
+        propagation_secs: u64,
+        now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError>;
 
     /// Applies due transitions (call it on every open/command): `next` keys whose
@@ -79,21 +88,26 @@ pub trait Store: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    async fn advance_keys(&self, now: u64) -> Result<Vec<KeyChange>, StoreError>;
+    async fn advance_keys(&self, now: UnixTime) -> Result<Vec<KeyChange>, StoreError>;
 
     /// Retires an active or next key (`grace_until = now + 60 + grace`); a retired key is
     /// returned unchanged.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Database`].
-    async fn retire_key(&self, kid: &str, now: u64) -> Result<KeyInfo, StoreError>;
+    async fn retire_key(&self, kid: &str, now: UnixTime) -> Result<KeyInfo, StoreError>;
 
     /// Deletes a key. Refuses an active key or a retired key still within its grace period
     /// ([`StoreError::KeyInUse`]) unless `force`. Returns the removed key's metadata.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::KeyInUse`], [`StoreError::Database`].
-    async fn remove_key(&self, kid: &str, force: bool, now: u64) -> Result<KeyInfo, StoreError>;
+    async fn remove_key(
+        &self,
+        kid: &str,
+        force: bool,
+        now: UnixTime,
+    ) -> Result<KeyInfo, StoreError>;
 
     /// Every key, ordered by algorithm, then creation time.
     ///
@@ -107,7 +121,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::Jose`] for a corrupt stored JWK.
-    async fn jwks(&self, now: u64) -> Result<JwkSet, StoreError>;
+    async fn jwks(&self, now: UnixTime) -> Result<JwkSet, StoreError>;
 
     /// The active signing key for `alg`, decrypted, with its kid set; `None` if `alg` has no
     /// active key.
@@ -122,9 +136,11 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`StoreError::Database`].
     async fn active_algs(&self) -> Result<Vec<Algorithm>, StoreError>;
+}
 
-    // ---- providers ----
-
+/// The registry of OpenID providers the RP is registered with (secrets encrypted at rest).
+#[async_trait]
+pub trait ProviderRegistry: Send + Sync + fmt::Debug {
     /// Stores a provider (secrets encrypted). Without `replace`, an existing name is
     /// [`StoreError::ProviderExists`]; with it the record is replaced, keeping its
     /// `created_at`. `created_at`/`updated_at` of `record` are ignored (set from `now`).
@@ -138,7 +154,7 @@ pub trait Store: Send + Sync + fmt::Debug {
         &self,
         record: &ProviderRecord,
         replace: bool,
-        now: u64,
+        now: UnixTime,
     ) -> Result<ProviderInfo, StoreError>;
 
     /// The provider with its secrets decrypted, or `None`.
@@ -158,9 +174,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Database`].
     async fn delete_provider(&self, name: &str) -> Result<(), StoreError>;
+}
 
-    // ---- login gateway: login states ----
-
+/// The login gateway's state: logins in progress, sessions (with the compare-and-swap on
+/// `version` that makes a refresh single-flight across instances) and the back-channel logout
+/// replay guard.
+#[async_trait]
+pub trait SessionStore: Send + Sync + fmt::Debug {
     /// Stores a login in progress under `state` (the row is keyed by its SHA-256; the record,
     /// PKCE verifier and nonce included, is encrypted). An existing row for the same state is
     /// replaced (states are 256-bit random values: a collision is a caller bug).
@@ -180,10 +200,10 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn take_login_state(
         &self,
         state: &str,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Option<LoginState>, StoreError>;
 
-    // ---- login gateway: sessions ----
+    // ---- sessions ----
 
     /// Stores a new session under the SHA-256 of `session_id` ([`crate::session_id_hash`]).
     /// Tokens and the CSRF token are encrypted. `idle_expires_at` is stored as
@@ -200,14 +220,14 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The session, tokens decrypted; `None` when absent or expired
     /// (`now >= idle_expires_at` or `now >= absolute_expires_at`). One indexed read, never a
-    /// write (use [`Store::touch_session`] to extend it).
+    /// write (use [`SessionStore::touch_session`] to extend it).
     ///
     /// # Errors
     /// [`StoreError::Crypto`], [`StoreError::Database`].
     async fn get_session(
         &self,
         session_id: &Secret,
-        now: u64,
+        now: UnixTime,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Sliding expiry: sets `last_seen_at = now` and
@@ -220,7 +240,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn touch_session(
         &self,
         session_id: &Secret,
-        now: u64,
+        now: UnixTime,
         idle_expires_at: u64,
     ) -> Result<(), StoreError>;
 
@@ -272,20 +292,20 @@ pub trait Store: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    async fn count_sessions(&self, now: u64) -> Result<u64, StoreError>;
+    async fn count_sessions(&self, now: UnixTime) -> Result<u64, StoreError>;
 
     /// Deletes expired sessions, login states and logout jtis (`expires_at <= now`). Returns
     /// how many rows went, all tables together.
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    async fn purge_expired(&self, now: u64) -> Result<u64, StoreError>;
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
 
-    // ---- login gateway: logout token replay ----
+    // ---- back-channel logout replay guard ----
 
     /// Replay guard for back-channel logout tokens: records (`provider`, `jti`) and returns
     /// `Ok(true)` the first time, `Ok(false)` while it is remembered. It is remembered until
-    /// [`Store::purge_expired`] runs at or after `expires_at` (the token's `exp`): reject
+    /// [`SessionStore::purge_expired`] runs at or after `expires_at` (the token's `exp`): reject
     /// expired logout tokens before calling this.
     ///
     /// # Errors
@@ -296,10 +316,19 @@ pub trait Store: Send + Sync + fmt::Debug {
         jti: &str,
         expires_at: u64,
     ) -> Result<bool, StoreError>;
+}
 
-    // ---- lifecycle of the handle ----
+/// The RP's whole persistent state, as [`crate::open`] returns it: the three parts above on one
+/// database, with secrets encrypted at rest above the database backend (SQLite or
+/// PostgreSQL). Object-safe (`Box<dyn Store>`, `Arc<dyn Store>`: the parts' methods are called
+/// on it directly); code that needs only one part can take `&dyn KeyStore`,
+/// `&dyn ProviderRegistry` or `&dyn SessionStore`.
+#[async_trait]
+pub trait Store: KeyStore + ProviderRegistry + SessionStore {
+    /// The store's URL (password redacted in `Display`).
+    fn url(&self) -> &StoreUrl;
 
-    /// Flushes (checkpoints the SQLite WAL into the database file) and closes the handle's
+    /// Flushes (SQLite: checkpoints the WAL into the database file) and closes the handle's
     /// connections. Later calls on this handle fail.
     async fn close(&self);
 }

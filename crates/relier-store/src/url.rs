@@ -1,5 +1,6 @@
 //! Where a store lives: `sqlite://relier.db` (relative to the working directory),
-//! `sqlite:///abs/path.db`, or (later) `postgres://…`.
+//! `sqlite:///abs/path.db`, or `postgres://…` (see [`crate::open_with`] and the crate docs for
+//! its query parameters).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,8 @@ pub enum StoreUrl {
         /// The database file as given (relative paths are relative to the working directory).
         path: PathBuf,
     },
-    /// A PostgreSQL URL (parsed so that the error can be precise; not supported in this build).
+    /// A PostgreSQL database (`postgres://` or `postgresql://`), with libpq's `sslmode` /
+    /// `sslrootcert` and relier's `max_connections` / `connect_timeout` query parameters.
     Postgres {
         /// The URL (may hold a password).
         url: Secret,
@@ -42,6 +44,7 @@ impl StoreUrl {
             reason,
         };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            crate::postgres::pool_settings(url)?;
             return Ok(StoreUrl::Postgres {
                 url: Secret::new(url),
             });
@@ -110,6 +113,13 @@ impl fmt::Display for StoreUrl {
 impl fmt::Debug for StoreUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "StoreUrl({self})")
+    }
+}
+
+impl StoreUrl {
+    /// `url` with the password of `scheme://user:password@host…` replaced by `***`.
+    pub(crate) fn redact(url: &str) -> String {
+        redact(url)
     }
 }
 

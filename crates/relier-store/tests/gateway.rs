@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use relier_core::{Nonce, PendingLogin, PkceVerifier, RedirectUrl, Secret, State};
+mod common;
+
+use common::TestDb;
 use relier_store::{
-    LoginState, MasterKey, MasterKeySource, SessionRecord, Store, StoreError, StoreUrl,
+    LoginState, MasterKey, MasterKeySource, SessionRecord, Store, StoreError, StoreUrl, UnixTime,
     session_id_hash,
 };
 use serde_json::json;
@@ -117,15 +120,13 @@ fn assert_same_session(a: &SessionRecord, b: &SessionRecord) {
 
 // ---- login states ----
 
-#[tokio::test]
-async fn login_state_round_trip_is_single_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn login_state_round_trip_is_single_use(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
 
     assert!(
         store
-            .take_login_state("unknown", NOW)
+            .take_login_state("unknown", UnixTime(NOW))
             .await
             .unwrap()
             .is_none()
@@ -138,7 +139,7 @@ async fn login_state_round_trip_is_single_use() {
         .unwrap();
 
     let got = store
-        .take_login_state("st-1", NOW + 1)
+        .take_login_state("st-1", UnixTime(NOW + 1))
         .await
         .unwrap()
         .unwrap();
@@ -161,13 +162,13 @@ async fn login_state_round_trip_is_single_use() {
     // Single use; the other state is untouched.
     assert!(
         store
-            .take_login_state("st-1", NOW + 1)
+            .take_login_state("st-1", UnixTime(NOW + 1))
             .await
             .unwrap()
             .is_none()
     );
     let other = store
-        .take_login_state("st-2", NOW + 1)
+        .take_login_state("st-2", UnixTime(NOW + 1))
         .await
         .unwrap()
         .unwrap();
@@ -175,10 +176,8 @@ async fn login_state_round_trip_is_single_use() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn expired_login_state_is_none_and_deleted() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn expired_login_state_is_none_and_deleted(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
 
     store
@@ -188,16 +187,12 @@ async fn expired_login_state_is_none_and_deleted() {
     // now == expires_at is expired.
     assert!(
         store
-            .take_login_state("old", NOW + 600)
+            .take_login_state("old", UnixTime(NOW + 600))
             .await
             .unwrap()
             .is_none()
     );
-    let pool = raw_pool(&path).await;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_states")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let n = db.count("SELECT COUNT(*) FROM login_states").await;
     assert_eq!(n, 0, "the expired state was deleted");
 
     // purge_expired removes expired states nobody took, and keeps live ones.
@@ -209,23 +204,26 @@ async fn expired_login_state_is_none_and_deleted() {
         .put_login_state("b", &login_state("b", NOW + 20))
         .await
         .unwrap();
-    assert_eq!(store.purge_expired(NOW + 10).await.unwrap(), 1);
-    assert!(store.take_login_state("a", NOW).await.unwrap().is_none());
+    assert_eq!(store.purge_expired(UnixTime(NOW + 10)).await.unwrap(), 1);
     assert!(
         store
-            .take_login_state("b", NOW + 19)
+            .take_login_state("a", UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .take_login_state("b", UnixTime(NOW + 19))
             .await
             .unwrap()
             .is_some()
     );
-    pool.close().await;
     store.close().await;
 }
 
-#[tokio::test]
-async fn a_login_state_moved_to_another_row_does_not_decrypt() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn a_login_state_moved_to_another_row_does_not_decrypt(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     store
         .put_login_state("victim", &login_state("victim", NOW + 600))
@@ -235,23 +233,24 @@ async fn a_login_state_moved_to_another_row_does_not_decrypt() {
         .put_login_state("attacker", &login_state("attacker", NOW + 600))
         .await
         .unwrap();
-    let pool = raw_pool(&path).await;
-    sqlx::query(
+    db.exec(
         "UPDATE login_states SET record = (SELECT record FROM login_states WHERE state_hash = $1) \
          WHERE state_hash = $2",
+        &[
+            &session_id_hash(&Secret::new("victim")),
+            &session_id_hash(&Secret::new("attacker")),
+        ],
     )
-    .bind(session_id_hash(&Secret::new("victim")))
-    .bind(session_id_hash(&Secret::new("attacker")))
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    let err = store.take_login_state("attacker", NOW).await.unwrap_err();
+    .await;
+    let err = store
+        .take_login_state("attacker", UnixTime(NOW))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
     // Deleted all the same.
     assert!(
         store
-            .take_login_state("attacker", NOW)
+            .take_login_state("attacker", UnixTime(NOW))
             .await
             .unwrap()
             .is_none()
@@ -259,11 +258,9 @@ async fn a_login_state_moved_to_another_row_does_not_decrypt() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_takes_of_one_state_yield_exactly_one() {
+async fn concurrent_takes_of_one_state_yield_exactly_one(db: TestDb) {
     const TASKS: usize = 8;
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+    let url = db.url().clone();
     let store: Arc<Box<dyn Store>> = Arc::new(open(&url).await);
     // A second handle (its own pool, like another gateway process) takes part too.
     let other: Arc<Box<dyn Store>> = Arc::new(open(&url).await);
@@ -286,7 +283,10 @@ async fn concurrent_takes_of_one_state_yield_exactly_one() {
             let state = state.clone();
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                store.take_login_state(&state, NOW + 1).await.unwrap()
+                store
+                    .take_login_state(&state, UnixTime(NOW + 1))
+                    .await
+                    .unwrap()
             }));
         }
         let mut winners = 0;
@@ -304,56 +304,77 @@ async fn concurrent_takes_of_one_state_yield_exactly_one() {
 
 // ---- sessions ----
 
-#[tokio::test]
-async fn session_round_trip_touch_and_expiry() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn session_round_trip_touch_and_expiry(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let id = Secret::new("session-1");
     let rec = session("op", "alice", Some("sid-1"));
 
-    assert!(store.get_session(&id, NOW).await.unwrap().is_none());
+    assert!(
+        store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.create_session(&id, &rec).await.unwrap();
-    assert_same_session(&store.get_session(&id, NOW).await.unwrap().unwrap(), &rec);
+    assert_same_session(
+        &store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec,
+    );
     // A second session with the same id is refused.
     let err = store.create_session(&id, &rec).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 1);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 1);
 
     // Idle expiry: expired at now == idle_expires_at.
     assert!(
         store
-            .get_session(&id, NOW + IDLE - 1)
+            .get_session(&id, UnixTime(NOW + IDLE - 1))
             .await
             .unwrap()
             .is_some()
     );
-    assert!(store.get_session(&id, NOW + IDLE).await.unwrap().is_none());
-    assert_eq!(store.count_sessions(NOW + IDLE).await.unwrap(), 0);
+    assert!(
+        store
+            .get_session(&id, UnixTime(NOW + IDLE))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.count_sessions(UnixTime(NOW + IDLE)).await.unwrap(), 0);
 
     // Touching extends the idle expiry (and does not change the version)...
     store
-        .touch_session(&id, NOW + 1000, NOW + 1000 + IDLE)
+        .touch_session(&id, UnixTime(NOW + 1000), NOW + 1000 + IDLE)
         .await
         .unwrap();
-    let got = store.get_session(&id, NOW + IDLE).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id, UnixTime(NOW + IDLE))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.last_seen_at, NOW + 1000);
     assert_eq!(got.idle_expires_at, NOW + 1000 + IDLE);
     assert_eq!(got.version, 0);
     // ... never past the absolute expiry.
     store
-        .touch_session(&id, NOW + 2000, NOW + ABSOLUTE + IDLE)
+        .touch_session(&id, UnixTime(NOW + 2000), NOW + ABSOLUTE + IDLE)
         .await
         .unwrap();
     let got = store
-        .get_session(&id, NOW + ABSOLUTE - 1)
+        .get_session(&id, UnixTime(NOW + ABSOLUTE - 1))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(got.idle_expires_at, NOW + ABSOLUTE);
     assert!(
         store
-            .get_session(&id, NOW + ABSOLUTE)
+            .get_session(&id, UnixTime(NOW + ABSOLUTE))
             .await
             .unwrap()
             .is_none()
@@ -366,13 +387,19 @@ async fn session_round_trip_touch_and_expiry() {
         .await
         .unwrap();
     store
-        .touch_session(&id2, NOW + IDLE, NOW + 2 * IDLE)
+        .touch_session(&id2, UnixTime(NOW + IDLE), NOW + 2 * IDLE)
         .await
         .unwrap();
-    assert!(store.get_session(&id2, NOW + IDLE).await.unwrap().is_none());
+    assert!(
+        store
+            .get_session(&id2, UnixTime(NOW + IDLE))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Touching an unknown session is not an error.
     store
-        .touch_session(&Secret::new("nope"), NOW, NOW + IDLE)
+        .touch_session(&Secret::new("nope"), UnixTime(NOW), NOW + IDLE)
         .await
         .unwrap();
 
@@ -381,7 +408,11 @@ async fn session_round_trip_touch_and_expiry() {
     let mut rec3 = session("op", "carol", None);
     rec3.idle_expires_at = rec3.absolute_expires_at + 100;
     store.create_session(&id3, &rec3).await.unwrap();
-    let got = store.get_session(&id3, NOW).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id3, UnixTime(NOW))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.idle_expires_at, rec3.absolute_expires_at);
 
     // Optional members absent.
@@ -395,19 +426,30 @@ async fn session_round_trip_touch_and_expiry() {
     rec4.access_expires_at = None;
     rec4.claims = json!({});
     store.create_session(&id4, &rec4).await.unwrap();
-    assert_same_session(&store.get_session(&id4, NOW).await.unwrap().unwrap(), &rec4);
+    assert_same_session(
+        &store
+            .get_session(&id4, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec4,
+    );
 
     // Delete.
     assert!(store.delete_session(&id4).await.unwrap());
     assert!(!store.delete_session(&id4).await.unwrap());
-    assert!(store.get_session(&id4, NOW).await.unwrap().is_none());
+    assert!(
+        store
+            .get_session(&id4, UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.close().await;
 }
 
-#[tokio::test]
-async fn purge_and_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn purge_and_count(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let short = Secret::new("short");
     let long = Secret::new("long");
@@ -431,14 +473,20 @@ async fn purge_and_count() {
         .await
         .unwrap();
 
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 2);
-    assert_eq!(store.count_sessions(NOW + 100).await.unwrap(), 1);
-    assert_eq!(store.purge_expired(NOW + 99).await.unwrap(), 0);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 2);
+    assert_eq!(store.count_sessions(UnixTime(NOW + 100)).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(UnixTime(NOW + 99)).await.unwrap(), 0);
     // One session, one jti, one login state.
-    assert_eq!(store.purge_expired(NOW + 100).await.unwrap(), 3);
-    assert_eq!(store.purge_expired(NOW + 100).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(UnixTime(NOW + 100)).await.unwrap(), 3);
+    assert_eq!(store.purge_expired(UnixTime(NOW + 100)).await.unwrap(), 0);
     assert!(!store.delete_session(&short).await.unwrap());
-    assert!(store.get_session(&long, NOW + 100).await.unwrap().is_some());
+    assert!(
+        store
+            .get_session(&long, UnixTime(NOW + 100))
+            .await
+            .unwrap()
+            .is_some()
+    );
     // The jti still remembered is still a replay.
     assert!(
         !store
@@ -449,10 +497,8 @@ async fn purge_and_count() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn token_updates_are_compare_and_swap() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn token_updates_are_compare_and_swap(db: TestDb) {
+    let url = db.url().clone();
     let store: Arc<Box<dyn Store>> = Arc::new(open(&url).await);
     let id = Secret::new("session-cas");
     store
@@ -492,7 +538,11 @@ async fn token_updates_are_compare_and_swap() {
     }
     assert_eq!(winners.len(), 1, "{winners:?}");
     let w = winners[0];
-    let got = store.get_session(&id, NOW).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id, UnixTime(NOW))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.version, 1);
     assert_eq!(
         expose(got.access_token.as_ref()),
@@ -527,7 +577,11 @@ async fn token_updates_are_compare_and_swap() {
             .await
             .unwrap()
     );
-    let got = store.get_session(&id, NOW).await.unwrap().unwrap();
+    let got = store
+        .get_session(&id, UnixTime(NOW))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.version, 2);
     assert_eq!(expose(got.access_token.as_ref()), Some("at-3"));
     assert_eq!(
@@ -550,10 +604,8 @@ async fn token_updates_are_compare_and_swap() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn back_channel_logout_by_sid_and_by_sub() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn back_channel_logout_by_sid_and_by_sub(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let ids: Vec<(Secret, SessionRecord)> = vec![
         (Secret::new("s1"), session("op", "alice", Some("sid-a1"))),
@@ -568,7 +620,11 @@ async fn back_channel_logout_by_sid_and_by_sub() {
     }
     let hash = |i: usize| session_id_hash(&ids[i].0);
     let live = async |store: &dyn Store, i: usize| {
-        store.get_session(&ids[i].0, NOW).await.unwrap().is_some()
+        store
+            .get_session(&ids[i].0, UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_some()
     };
 
     // Neither sid nor sub: refused, nothing deleted.
@@ -577,7 +633,7 @@ async fn back_channel_logout_by_sid_and_by_sub() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 6);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 6);
 
     // sid only: that session at that provider (not the other provider's same sid).
     let gone = store
@@ -617,14 +673,12 @@ async fn back_channel_logout_by_sid_and_by_sub() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(store.count_sessions(NOW).await.unwrap(), 2);
+    assert_eq!(store.count_sessions(UnixTime(NOW)).await.unwrap(), 2);
     store.close().await;
 }
 
-#[tokio::test]
-async fn logout_jti_replay_guard() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn logout_jti_replay_guard(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     assert!(
         store
@@ -652,14 +706,14 @@ async fn logout_jti_replay_guard() {
             .unwrap()
     );
     // Remembered until purged at or after its expiry.
-    store.purge_expired(NOW + 119).await.unwrap();
+    store.purge_expired(UnixTime(NOW + 119)).await.unwrap();
     assert!(
         !store
             .remember_logout_jti("op", "jti-1", NOW + 120)
             .await
             .unwrap()
     );
-    store.purge_expired(NOW + 120).await.unwrap();
+    store.purge_expired(UnixTime(NOW + 120)).await.unwrap();
     assert!(
         store
             .remember_logout_jti("op", "jti-1", NOW + 240)
@@ -669,10 +723,8 @@ async fn logout_jti_replay_guard() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn sessions_survive_closing_and_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn sessions_survive_closing_and_reopening(db: TestDb) {
+    let url = db.url().clone();
     let id = Secret::new("persistent-session");
     let rec = session("op", "alice", Some("sid"));
     let store = open(&url).await;
@@ -688,8 +740,21 @@ async fn sessions_survive_closing_and_reopening() {
     store.close().await;
 
     let store = open(&url).await;
-    assert_same_session(&store.get_session(&id, NOW).await.unwrap().unwrap(), &rec);
-    assert!(store.take_login_state("st", NOW).await.unwrap().is_some());
+    assert_same_session(
+        &store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec,
+    );
+    assert!(
+        store
+            .take_login_state("st", UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(
         !store
             .remember_logout_jti("op", "j", NOW + 600)
@@ -705,10 +770,8 @@ async fn sessions_survive_closing_and_reopening() {
     assert!(matches!(err, StoreError::WrongMasterKey { .. }), "{err:?}");
 }
 
-#[tokio::test]
-async fn session_secrets_are_bound_to_their_row_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn session_secrets_are_bound_to_their_row_and_column(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url).await;
     let victim = Secret::new("victim");
     let attacker = Secret::new("attacker");
@@ -720,42 +783,38 @@ async fn session_secrets_are_bound_to_their_row_and_column() {
         .create_session(&attacker, &session("op", "attacker", None))
         .await
         .unwrap();
-    let pool = raw_pool(&path).await;
-
     // The stored key is the SHA-256 of the id, never the id.
-    let keys: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions ORDER BY id_hash")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let keys = db
+        .strings("SELECT id_hash FROM sessions ORDER BY id_hash")
+        .await;
     let mut want = vec![session_id_hash(&victim), session_id_hash(&attacker)];
     want.sort();
     assert_eq!(keys, want);
     assert!(keys.iter().all(|k| k.len() == 64));
 
     // The victim's refresh token copied into the attacker's row does not decrypt...
-    sqlx::query(
+    db.exec(
         "UPDATE sessions SET refresh_token = (SELECT refresh_token FROM sessions \
          WHERE id_hash = $1) WHERE id_hash = $2",
+        &[&session_id_hash(&victim), &session_id_hash(&attacker)],
     )
-    .bind(session_id_hash(&victim))
-    .bind(session_id_hash(&attacker))
-    .execute(&pool)
-    .await
-    .unwrap();
-    let err = store.get_session(&attacker, NOW).await.unwrap_err();
+    .await;
+    let err = store
+        .get_session(&attacker, UnixTime(NOW))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
     let message = err.to_string();
     assert!(!message.contains("rt-victim"), "{message}");
 
     // ... nor does one of its own columns moved to another column.
-    sqlx::query("UPDATE sessions SET access_token = refresh_token WHERE id_hash = $1")
-        .bind(session_id_hash(&victim))
-        .execute(&pool)
-        .await
-        .unwrap();
-    let err = store.get_session(&victim, NOW).await.unwrap_err();
+    db.exec(
+        "UPDATE sessions SET access_token = refresh_token WHERE id_hash = $1",
+        &[&session_id_hash(&victim)],
+    )
+    .await;
+    let err = store.get_session(&victim, UnixTime(NOW)).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
-    pool.close().await;
     store.close().await;
 }
 
@@ -783,7 +842,14 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
             "email in clear text"
         );
     }
-    assert_same_session(&store.get_session(&id, NOW).await.unwrap().unwrap(), &rec);
+    assert_same_session(
+        &store
+            .get_session(&id, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
+        &rec,
+    );
 
     // The identity moved to another row does not decrypt there.
     let other = Secret::new("session-other");
@@ -800,7 +866,7 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
     .execute(&pool)
     .await
     .unwrap();
-    let err = store.get_session(&other, NOW).await.unwrap_err();
+    let err = store.get_session(&other, UnixTime(NOW)).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
 
     // A row written before the identity column existed is read from its clear-text columns.
@@ -813,9 +879,27 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
     .await
     .unwrap();
     assert_same_session(
-        &store.get_session(&other, NOW).await.unwrap().unwrap(),
+        &store
+            .get_session(&other, UnixTime(NOW))
+            .await
+            .unwrap()
+            .unwrap(),
         &session("op", "dave", None),
     );
     pool.close().await;
     store.close().await;
 }
+
+both_backends!(
+    session_secrets_are_bound_to_their_row_and_column,
+    expired_login_state_is_none_and_deleted,
+    a_login_state_moved_to_another_row_does_not_decrypt,
+    login_state_round_trip_is_single_use,
+    concurrent_takes_of_one_state_yield_exactly_one,
+    session_round_trip_touch_and_expiry,
+    purge_and_count,
+    token_updates_are_compare_and_swap,
+    back_channel_logout_by_sid_and_by_sub,
+    logout_jti_replay_guard,
+    sessions_survive_closing_and_reopening,
+);

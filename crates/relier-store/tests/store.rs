@@ -15,9 +15,12 @@ use std::sync::Arc;
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::{AuthMethod, Secret};
 use relier_jose::{Algorithm, JwkSet, SigningKey, b64, jws};
+mod common;
+
+use common::TestDb;
 use relier_store::{
     JwksMode, KeyInfo, KeyPolicy, KeyState, MasterKey, MasterKeySource, ProviderRecord, Store,
-    StoreError, StoreUrl, default_key_file,
+    StoreError, StoreUrl, UnixTime, default_key_file,
 };
 use serde_json::json;
 
@@ -90,17 +93,15 @@ fn assert_public_jwks(jwks: &JwkSet) {
 
 // ---- keys ----
 
-#[tokio::test]
-async fn key_lifecycle_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn key_lifecycle_round_trip(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
 
     assert!(store.list_keys().await.unwrap().is_empty());
     assert!(store.signing_key(Algorithm::ES256).await.unwrap().is_none());
 
     let first = store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
     assert_eq!(first.state, KeyState::Active);
@@ -119,7 +120,7 @@ async fn key_lifecycle_round_trip() {
         ..jws::Header::default()
     };
     let token = jws::sign_compact(&header, b"{}", &signer, &SystemRandom::new()).unwrap();
-    let jwks = store.jwks(NOW).await.unwrap();
+    let jwks = store.jwks(UnixTime(NOW)).await.unwrap();
     let published = jwks.find(&first.kid).next().unwrap();
     let verifier = relier_jose::VerifyingKey::from_jwk(published).unwrap();
     let parsed = jws::UnverifiedJws::parse(&token).unwrap();
@@ -127,15 +128,21 @@ async fn key_lifecycle_round_trip() {
 
     // A second key for the same alg is next, activating now (at the next advance).
     let second = store
-        .generate_key(Algorithm::ES256, None, NOW + 10)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW + 10))
         .await
         .unwrap();
     assert_eq!(second.state, KeyState::Next);
     assert_eq!(second.activates_at, Some(NOW + 10));
-    assert_eq!(store.jwks(NOW + 10).await.unwrap().keys.len(), 2);
-    assert!(store.advance_keys(NOW + 9).await.unwrap().is_empty());
+    assert_eq!(store.jwks(UnixTime(NOW + 10)).await.unwrap().keys.len(), 2);
+    assert!(
+        store
+            .advance_keys(UnixTime(NOW + 9))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let changes = store.advance_keys(NOW + 20).await.unwrap();
+    let changes = store.advance_keys(UnixTime(NOW + 20)).await.unwrap();
     assert_eq!(changes.len(), 2);
     let keys = store.list_keys().await.unwrap();
     assert_eq!(state_of(&keys, &first.kid), KeyState::Retired);
@@ -143,7 +150,13 @@ async fn key_lifecycle_round_trip() {
     let retired = keys.iter().find(|k| k.kid == first.kid).unwrap();
     assert_eq!(retired.retired_at, Some(NOW + 20));
     assert_eq!(retired.grace_until, Some(NOW + 20 + 60 + 3600));
-    assert!(store.advance_keys(NOW + 20).await.unwrap().is_empty());
+    assert!(
+        store
+            .advance_keys(UnixTime(NOW + 20))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         store
             .signing_key(Algorithm::ES256)
@@ -156,11 +169,22 @@ async fn key_lifecycle_round_trip() {
 
     // The retired key is published until its grace period ends.
     let grace_end = NOW + 20 + 60 + 3600;
-    assert_eq!(store.jwks(grace_end - 1).await.unwrap().keys.len(), 2);
-    assert_eq!(store.jwks(grace_end).await.unwrap().keys.len(), 1);
+    assert_eq!(
+        store
+            .jwks(UnixTime(grace_end - 1))
+            .await
+            .unwrap()
+            .keys
+            .len(),
+        2
+    );
+    assert_eq!(store.jwks(UnixTime(grace_end)).await.unwrap().keys.len(), 1);
 
     // Remove refuses keys in use.
-    match store.remove_key(&second.kid, false, NOW + 30).await {
+    match store
+        .remove_key(&second.kid, false, UnixTime(NOW + 30))
+        .await
+    {
         Err(StoreError::KeyInUse { kid, state, until }) => {
             assert_eq!(kid, second.kid);
             assert_eq!(state, KeyState::Active);
@@ -168,69 +192,89 @@ async fn key_lifecycle_round_trip() {
         }
         other => panic!("expected KeyInUse, got {other:?}"),
     }
-    match store.remove_key(&first.kid, false, grace_end - 1).await {
+    match store
+        .remove_key(&first.kid, false, UnixTime(grace_end - 1))
+        .await
+    {
         Err(e @ StoreError::KeyInUse { .. }) => {
             assert!(e.to_string().contains("grace period"), "{e}");
         }
         other => panic!("expected KeyInUse, got {other:?}"),
     }
     let removed = store
-        .remove_key(&first.kid, false, grace_end)
+        .remove_key(&first.kid, false, UnixTime(grace_end))
         .await
         .unwrap();
     assert_eq!(removed.kid, first.kid);
     assert!(matches!(
-        store.remove_key(&first.kid, false, grace_end).await,
+        store
+            .remove_key(&first.kid, false, UnixTime(grace_end))
+            .await,
         Err(StoreError::NotFound { what: "key", .. })
     ));
 
     // Retire the active key: no signing key for that alg any more; forced removal works.
-    let retired = store.retire_key(&second.kid, NOW + 40).await.unwrap();
+    let retired = store
+        .retire_key(&second.kid, UnixTime(NOW + 40))
+        .await
+        .unwrap();
     assert_eq!(retired.state, KeyState::Retired);
     assert_eq!(retired.grace_until, Some(NOW + 40 + 60 + 3600));
     // Retiring again changes nothing.
     assert_eq!(
-        store.retire_key(&second.kid, NOW + 50).await.unwrap(),
+        store
+            .retire_key(&second.kid, UnixTime(NOW + 50))
+            .await
+            .unwrap(),
         retired
     );
     assert!(store.signing_key(Algorithm::ES256).await.unwrap().is_none());
     assert!(store.active_algs().await.unwrap().is_empty());
     assert!(
         store
-            .remove_key(&second.kid, false, NOW + 41)
+            .remove_key(&second.kid, false, UnixTime(NOW + 41))
             .await
             .is_err()
     );
-    store.remove_key(&second.kid, true, NOW + 41).await.unwrap();
+    store
+        .remove_key(&second.kid, true, UnixTime(NOW + 41))
+        .await
+        .unwrap();
     assert!(store.list_keys().await.unwrap().is_empty());
     assert!(matches!(
-        store.retire_key("nope", NOW).await,
+        store.retire_key("nope", UnixTime(NOW)).await,
         Err(StoreError::NotFound { .. })
     ));
 
     // HMAC is not an RP signing key.
     assert!(matches!(
-        store.generate_key(Algorithm::HS256, None, NOW).await,
+        store
+            .generate_key(Algorithm::HS256, None, UnixTime(NOW))
+            .await,
         Err(StoreError::Invalid { .. })
     ));
     store.close().await;
 }
 
-#[tokio::test]
-async fn rotate_publishes_first_and_keeps_rsa_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn rotate_publishes_first_and_keeps_rsa_size(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
 
     // Nothing to rotate yet.
-    assert!(store.rotate_keys(None, 3600, NOW).await.unwrap().is_empty());
+    assert!(
+        store
+            .rotate_keys(None, 3600, UnixTime(NOW))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let rsa = store
-        .generate_key(Algorithm::PS256, Some(3072), NOW)
+        .generate_key(Algorithm::PS256, Some(3072), UnixTime(NOW))
         .await
         .unwrap();
     let ec = store
-        .generate_key(Algorithm::EdDSA, None, NOW)
+        .generate_key(Algorithm::EdDSA, None, UnixTime(NOW))
         .await
         .unwrap();
     assert_eq!(
@@ -238,19 +282,28 @@ async fn rotate_publishes_first_and_keeps_rsa_size() {
         vec![Algorithm::EdDSA, Algorithm::PS256]
     );
 
-    let rotated = store.rotate_keys(None, 3600, NOW + 100).await.unwrap();
+    let rotated = store
+        .rotate_keys(None, 3600, UnixTime(NOW + 100))
+        .await
+        .unwrap();
     assert_eq!(rotated.len(), 2);
     for k in &rotated {
         assert_eq!(k.state, KeyState::Next);
         assert_eq!(k.activates_at, Some(NOW + 100 + 3600));
     }
     // Published at once, but not used for signing before propagation.
-    assert_eq!(store.jwks(NOW + 100).await.unwrap().keys.len(), 4);
-    assert!(store.advance_keys(NOW + 3699).await.unwrap().is_empty());
+    assert_eq!(store.jwks(UnixTime(NOW + 100)).await.unwrap().keys.len(), 4);
+    assert!(
+        store
+            .advance_keys(UnixTime(NOW + 3699))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let signer = store.signing_key(Algorithm::PS256).await.unwrap().unwrap();
     assert_eq!(signer.kid(), Some(rsa.kid.as_str()));
 
-    let changes = store.advance_keys(NOW + 3700).await.unwrap();
+    let changes = store.advance_keys(UnixTime(NOW + 3700)).await.unwrap();
     assert_eq!(changes.len(), 4);
     let keys = store.list_keys().await.unwrap();
     assert_eq!(state_of(&keys, &rsa.kid), KeyState::Retired);
@@ -259,7 +312,7 @@ async fn rotate_publishes_first_and_keeps_rsa_size() {
     assert_eq!(state_of(&keys, &new_rsa.kid), KeyState::Active);
 
     // The new RSA key has the old key's size.
-    let jwks = serde_json::to_value(store.jwks(NOW + 3700).await.unwrap()).unwrap();
+    let jwks = serde_json::to_value(store.jwks(UnixTime(NOW + 3700)).await.unwrap()).unwrap();
     let new_jwk = jwks["keys"]
         .as_array()
         .unwrap()
@@ -271,7 +324,7 @@ async fn rotate_publishes_first_and_keeps_rsa_size() {
 
     // Rotating a named alg without an active key creates an active key.
     let es = store
-        .rotate_keys(Some(Algorithm::ES384), 3600, NOW)
+        .rotate_keys(Some(Algorithm::ES384), 3600, UnixTime(NOW))
         .await
         .unwrap();
     assert_eq!(es.len(), 1);
@@ -279,10 +332,8 @@ async fn rotate_publishes_first_and_keeps_rsa_size() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn jwks_is_never_private_for_any_key_type() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn jwks_is_never_private_for_any_key_type(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     let algs = [
         Algorithm::RS256,
@@ -294,12 +345,12 @@ async fn jwks_is_never_private_for_any_key_type() {
     ];
     for alg in algs {
         // One active, one next, one retired (within grace) per alg.
-        let a = store.generate_key(alg, None, NOW).await.unwrap();
-        store.generate_key(alg, None, NOW).await.unwrap();
-        store.retire_key(&a.kid, NOW).await.unwrap();
-        store.generate_key(alg, None, NOW).await.unwrap();
+        let a = store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
+        store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
+        store.retire_key(&a.kid, UnixTime(NOW)).await.unwrap();
+        store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
     }
-    let jwks = store.jwks(NOW).await.unwrap();
+    let jwks = store.jwks(UnixTime(NOW)).await.unwrap();
     assert_eq!(jwks.keys.len(), algs.len() * 3);
     assert_public_jwks(&jwks);
     for alg in algs {
@@ -332,10 +383,8 @@ async fn jwks_is_never_private_for_any_key_type() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn grace_policy_is_configurable() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn grace_policy_is_configurable(db: TestDb) {
+    let url = db.url().clone();
     let (store, _) = relier_store::open_with(
         &url,
         MasterKeySource::Key(key_a()),
@@ -344,39 +393,33 @@ async fn grace_policy_is_configurable() {
     .await
     .unwrap();
     let k = store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
-    let r = store.retire_key(&k.kid, NOW).await.unwrap();
+    let r = store.retire_key(&k.kid, UnixTime(NOW)).await.unwrap();
     assert_eq!(r.grace_until, Some(NOW + 60));
     store.close().await;
 }
 
-#[tokio::test]
-async fn a_private_key_moved_to_another_row_does_not_decrypt() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, path) = db_url(dir.path());
+async fn a_private_key_moved_to_another_row_does_not_decrypt(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     let a = store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
     let b = store
-        .generate_key(Algorithm::ES384, None, NOW)
+        .generate_key(Algorithm::ES384, None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
 
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    sqlx::query("UPDATE keys SET private_key = (SELECT private_key FROM keys WHERE kid = $1) WHERE kid = $2")
-        .bind(&a.kid)
-        .bind(&b.kid)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    db.exec(
+        "UPDATE keys SET private_key = (SELECT private_key FROM keys WHERE kid = $1) \
+         WHERE kid = $2",
+        &[&a.kid, &b.kid],
+    )
+    .await;
 
     let store = open(&url, &key_a()).await;
     assert!(store.signing_key(Algorithm::ES256).await.unwrap().is_some());
@@ -389,15 +432,16 @@ async fn a_private_key_moved_to_another_row_does_not_decrypt() {
 
 // ---- providers ----
 
-#[tokio::test]
-async fn provider_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn provider_round_trip(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     assert!(store.get_provider("op").await.unwrap().is_none());
 
     let record = provider("op", "cs-value", "rat-value");
-    let info = store.put_provider(&record, false, NOW).await.unwrap();
+    let info = store
+        .put_provider(&record, false, UnixTime(NOW))
+        .await
+        .unwrap();
     assert_eq!(info.created_at, NOW);
     assert_eq!(info.updated_at, NOW);
 
@@ -423,12 +467,15 @@ async fn provider_round_trip() {
 
     // add without replace fails; replace keeps created_at.
     assert!(matches!(
-        store.put_provider(&record, false, NOW + 1).await,
+        store.put_provider(&record, false, UnixTime(NOW + 1)).await,
         Err(StoreError::ProviderExists { name }) if name == "op"
     ));
     let mut changed = ProviderRecord::new("op", "https://op2.example", "c2", AuthMethod::None);
     changed.jwks_mode = None;
-    let info = store.put_provider(&changed, true, NOW + 5).await.unwrap();
+    let info = store
+        .put_provider(&changed, true, UnixTime(NOW + 5))
+        .await
+        .unwrap();
     assert_eq!((info.created_at, info.updated_at), (NOW, NOW + 5));
     let got = store.get_provider("op").await.unwrap().unwrap();
     assert_eq!(got.issuer, "https://op2.example");
@@ -442,7 +489,10 @@ async fn provider_round_trip() {
     if let Some(serde_json::Value::Object(m)) = &mut another.registration {
         m.insert("client_secret_expires_at".into(), json!(NOW + 86_400));
     }
-    store.put_provider(&another, false, NOW).await.unwrap();
+    store
+        .put_provider(&another, false, UnixTime(NOW))
+        .await
+        .unwrap();
     let list = store.list_providers().await.unwrap();
     assert_eq!(
         list.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
@@ -465,7 +515,7 @@ async fn provider_round_trip() {
     ));
     assert!(matches!(
         store
-            .put_provider(&provider("bad name", "s", "t"), false, NOW)
+            .put_provider(&provider("bad name", "s", "t"), false, UnixTime(NOW))
             .await,
         Err(StoreError::Invalid { .. })
     ));
@@ -474,13 +524,11 @@ async fn provider_round_trip() {
 
 // ---- master key ----
 
-#[tokio::test]
-async fn wrong_master_key_names_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _) = db_url(dir.path());
+async fn wrong_master_key_names_the_store(db: TestDb) {
+    let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     store
-        .generate_key(Algorithm::ES256, None, NOW)
+        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -529,7 +577,7 @@ async fn key_file_beside_the_database() {
         assert_eq!(mode & 0o777, 0o600);
     }
     store
-        .generate_key(Algorithm::EdDSA, None, NOW)
+        .generate_key(Algorithm::EdDSA, None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -564,14 +612,27 @@ async fn key_file_beside_the_database() {
 }
 
 #[tokio::test]
-async fn postgres_is_not_yet_supported() {
-    let url = StoreUrl::parse("postgres://rp:pw@localhost/relier").unwrap();
+async fn a_postgres_store_needs_the_master_key_given() {
+    // Nothing to put a key file beside: refused before connecting, naming the way out.
+    let url = StoreUrl::parse("postgres://rp:pw@localhost:1/relier").unwrap();
+    let err = relier_store::open(&url, MasterKeySource::BesideDatabase)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MasterKey { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("RELIER_MASTER_KEY"), "{message}");
+    assert!(!message.contains("pw@"), "{message}");
+    // An unreachable server is a database error naming the store, password redacted.
+    let url = StoreUrl::parse("postgres://rp:pw@127.0.0.1:1/relier?connect_timeout=1").unwrap();
     let err = relier_store::open(&url, MasterKeySource::Key(key_a()))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Unsupported { .. }));
+    assert!(matches!(err, StoreError::Database { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("not yet supported"), "{message}");
+    assert!(
+        message.contains("postgres://rp:***@127.0.0.1:1/relier"),
+        "{message}"
+    );
     assert!(!message.contains("pw@"), "{message}");
 }
 
@@ -693,7 +754,7 @@ async fn no_secret_is_stored_in_plaintext() {
         Algorithm::EdDSA,
     ];
     for alg in algs {
-        let info = store.generate_key(alg, None, NOW).await.unwrap();
+        let info = store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
         let key: SigningKey = store.signing_key(alg).await.unwrap().unwrap();
         assert_eq!(key.kid(), Some(info.kid.as_str()));
         let der = key.to_pkcs8_der().unwrap();
@@ -722,7 +783,11 @@ async fn no_secret_is_stored_in_plaintext() {
         let secret = format!("client-secret-{i}-Zq8vXw2Lr9");
         let token = format!("registration-access-token-{i}-Kp3mN7");
         store
-            .put_provider(&provider(&format!("op{i}"), &secret, &token), false, NOW)
+            .put_provider(
+                &provider(&format!("op{i}"), &secret, &token),
+                false,
+                UnixTime(NOW),
+            )
             .await
             .unwrap();
         needles.push((format!("client secret {i}"), secret.into_bytes()));
@@ -731,7 +796,10 @@ async fn no_secret_is_stored_in_plaintext() {
     // A replaced secret must not linger either.
     let mut replaced = provider("op0", "client-secret-new-Hh4", "rat-new-Jj5");
     replaced.client_secret = Some(Secret::new("client-secret-new-Hh4"));
-    store.put_provider(&replaced, true, NOW + 1).await.unwrap();
+    store
+        .put_provider(&replaced, true, UnixTime(NOW + 1))
+        .await
+        .unwrap();
     needles.push((
         "replacing client secret".into(),
         b"client-secret-new-Hh4".to_vec(),
@@ -807,7 +875,11 @@ async fn no_secret_is_stored_in_plaintext() {
                 .await
                 .unwrap()
         );
-        let back = store.get_session(&sid, NOW + 1).await.unwrap().unwrap();
+        let back = store
+            .get_session(&sid, UnixTime(NOW + 1))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(back.csrf_token.expose(), csrf);
         assert_eq!(back.access_token.unwrap().expose(), new_access);
         needles.push((format!("session id {i}"), session_id.into_bytes()));
@@ -872,26 +944,33 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
                 Algorithm::EdDSA
             };
             let now = NOW + i as u64;
-            store.advance_keys(now).await.unwrap();
-            let key = store.generate_key(alg, None, now).await.unwrap();
+            store.advance_keys(UnixTime(now)).await.unwrap();
+            let key = store.generate_key(alg, None, UnixTime(now)).await.unwrap();
             store
                 .put_provider(
                     &provider(&format!("op{i}"), &format!("secret-{i}"), &format!("t-{i}")),
                     false,
-                    now,
+                    UnixTime(now),
                 )
                 .await
                 .unwrap();
             // Everyone also replaces one shared provider.
             store
-                .put_provider(&provider("shared", &format!("shared-{i}"), "t"), true, now)
+                .put_provider(
+                    &provider("shared", &format!("shared-{i}"), "t"),
+                    true,
+                    UnixTime(now),
+                )
                 .await
                 .unwrap();
-            store.advance_keys(now + 1).await.unwrap();
+            store.advance_keys(UnixTime(now + 1)).await.unwrap();
             assert!(store.signing_key(alg).await.unwrap().is_some());
-            store.rotate_keys(Some(alg), 3600, now).await.unwrap();
+            store
+                .rotate_keys(Some(alg), 3600, UnixTime(now))
+                .await
+                .unwrap();
             store.list_keys().await.unwrap();
-            store.jwks(now).await.unwrap();
+            store.jwks(UnixTime(now)).await.unwrap();
             store.close().await;
             (created.is_some(), key.kid)
         }));
@@ -940,7 +1019,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
             .expose()
             .starts_with("shared-")
     );
-    assert_public_jwks(&store.jwks(NOW).await.unwrap());
+    assert_public_jwks(&store.jwks(UnixTime(NOW)).await.unwrap());
     store.close().await;
 
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
@@ -970,3 +1049,13 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .collect();
     assert_eq!(names, ["relier.db.key"]);
 }
+
+both_backends!(
+    a_private_key_moved_to_another_row_does_not_decrypt,
+    key_lifecycle_round_trip,
+    rotate_publishes_first_and_keeps_rsa_size,
+    jwks_is_never_private_for_any_key_type,
+    grace_policy_is_configurable,
+    provider_round_trip,
+    wrong_master_key_names_the_store,
+);

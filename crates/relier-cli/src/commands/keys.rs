@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use relier_store::{JwksMode, KeyInfo, KeyState, Store, StoreError};
+use relier_store::{JwksMode, KeyInfo, KeyState, Store, StoreError, UnixTime};
 
 use super::providers;
 use crate::args::{KeysCommand, KeysRemoveArgs, KeysRotateArgs};
@@ -21,7 +21,7 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
             if a.bits.is_some() && !a.alg.is_rsa() {
                 anyhow::bail!("--bits is for RSA keys (RS*, PS*), not {}", a.alg);
             }
-            let key = store.generate_key(a.alg, a.bits, now).await?;
+            let key = store.generate_key(a.alg, a.bits, UnixTime(now)).await?;
             if key.state == KeyState::Next {
                 let mut note = format!(
                     "{} already has an active key: the new key is published now and signs from the next command on",
@@ -47,7 +47,7 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Rotate(a) => rotate(store, a, now).await,
         KeysCommand::Retire(a) => {
-            let key = store.retire_key(&a.kid, now).await?;
+            let key = store.retire_key(&a.kid, UnixTime(now)).await?;
             if !store.active_algs().await?.contains(&key.alg) {
                 output::note(&format!(
                     "warning: no active {} key is left; private_key_jwt with {} fails until you generate one",
@@ -66,14 +66,16 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Remove(a) => remove(store, a, now).await,
         KeysCommand::Jwks => {
-            let jwks = store.jwks(now).await?;
+            let jwks = store.jwks(UnixTime(now)).await?;
             output::json_stdout(&serde_json::to_value(&jwks)?)
         }
     }
 }
 
 async fn rotate(store: &dyn Store, a: &KeysRotateArgs, now: u64) -> anyhow::Result<()> {
-    let keys = store.rotate_keys(a.alg, a.propagation, now).await?;
+    let keys = store
+        .rotate_keys(a.alg, a.propagation, UnixTime(now))
+        .await?;
     if keys.is_empty() {
         anyhow::bail!(
             "no active key to rotate: create one with `relier keys generate --alg ES256`"
@@ -154,7 +156,7 @@ async fn sync_hint(store: &dyn Store) -> anyhow::Result<Option<String>> {
 
 async fn remove(store: &dyn Store, a: &KeysRemoveArgs, now: u64) -> anyhow::Result<()> {
     let kid = &a.key.kid;
-    let key = match store.remove_key(kid, a.force, now).await {
+    let key = match store.remove_key(kid, a.force, UnixTime(now)).await {
         Ok(k) => k,
         Err(StoreError::KeyInUse { state, until, .. }) => {
             let why = match until {

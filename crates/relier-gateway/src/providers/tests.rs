@@ -1,7 +1,7 @@
 //! Provider assembly against a test OP (`relier_tests::bad_op`, whose discovery lists no
 //! `token_endpoint_auth_signing_alg_values_supported`: every algorithm is accepted).
 
-use relier_store::{MasterKeySource, ProviderRecord, StoreUrl};
+use relier_store::{MasterKeySource, ProviderRecord, StoreUrl, UnixTime};
 use relier_tests::bad_op::{BadOp, CLIENT_ID};
 
 use super::*;
@@ -47,13 +47,16 @@ async fn build_error(f: &Fixture, body: &str) -> String {
 async fn a_registry_provider_without_a_registered_alg_uses_the_preferred_active_key() {
     let f = fixture().await;
     for alg in [Algorithm::RS256, Algorithm::ES256] {
-        f.store.generate_key(alg, None, clock::now()).await.unwrap();
+        f.store
+            .generate_key(alg, None, UnixTime(clock::now()))
+            .await
+            .unwrap();
     }
     let mut record =
         ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::PrivateKeyJwt);
     record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
     f.store
-        .put_provider(&record, false, clock::now())
+        .put_provider(&record, false, UnixTime(clock::now()))
         .await
         .unwrap();
     let config = config(
@@ -78,7 +81,7 @@ async fn a_registry_provider_without_a_registered_alg_uses_the_preferred_active_
     // A registered algorithm wins.
     record.signing_alg = Some(Algorithm::RS256);
     f.store
-        .put_provider(&record, true, clock::now())
+        .put_provider(&record, true, UnixTime(clock::now()))
         .await
         .unwrap();
     assert_eq!(

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use relier_core::{CallbackError, CallbackParams, PendingLogin, Secret, TokenResponse};
-use relier_store::{SessionRecord, session_id_hash};
+use relier_store::{SessionRecord, UnixTime, session_id_hash};
 use serde_json::{Map, Value};
 
 use super::login::{binding_cookie, binding_same_site};
@@ -103,7 +103,7 @@ async fn finish(
     let now = clock::now();
     let login = state
         .store
-        .take_login_state(&st, now)
+        .take_login_state(&st, UnixTime(now))
         .await
         .map_err(|e| failed(Problem::Internal, e))?
         .ok_or_else(|| {

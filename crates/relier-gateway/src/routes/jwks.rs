@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use super::json_error;
 use crate::clock;
 use crate::state::AppState;
+use relier_store::UnixTime;
 
 /// `GET /.well-known/jwks.json`.
 pub async fn jwks(State(state): State<Arc<AppState>>) -> Response {
-    let set = match state.store.jwks(clock::now()).await {
+    let set = match state.store.jwks(UnixTime(clock::now())).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "JWKS: store failed");

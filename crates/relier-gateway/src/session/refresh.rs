@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use relier_core::{IdTokenClaims, Secret};
-use relier_store::StoreError;
+use relier_store::{StoreError, UnixTime};
 
 use crate::cache::CachedSession;
 use crate::clock;
@@ -49,7 +49,7 @@ async fn refresh_locked(
         return Ok(Some(cur));
     }
     // Another instance may have refreshed: the store has the last word.
-    let Some(rec) = state.store.get_session(id, now).await? else {
+    let Some(rec) = state.store.get_session(id, UnixTime(now)).await? else {
         state.sessions.remove(hash);
         return Ok(None);
     };
@@ -105,7 +105,7 @@ async fn refresh_locked(
                 r
             } else {
                 // Another instance won the race: take its tokens.
-                match state.store.get_session(id, now).await? {
+                match state.store.get_session(id, UnixTime(now)).await? {
                     Some(r) => r,
                     None => {
                         state.sessions.remove(hash);

@@ -36,6 +36,7 @@ async fn build(extra: &str, upstream: Option<&str>) -> Env {
         extra,
         upstream,
         tail: "",
+        store: None,
     };
     build_with(setup, |b| b, |gw| gw.router()).await
 }
@@ -46,6 +47,7 @@ pub async fn build_with_tail(tail: &str) -> Env {
         extra: "",
         upstream: None,
         tail,
+        store: None,
     };
     build_with(setup, |b| b, |gw| gw.router()).await
 }
@@ -58,6 +60,7 @@ pub async fn try_build(extra: &str) -> Result<Gateway, GatewayError> {
         extra,
         upstream: None,
         tail: "",
+        store: None,
     };
     Gateway::build(Config::from_toml(&setup.toml(&op, dir.path(), None))?).await
 }
@@ -71,6 +74,8 @@ pub struct Setup<'a> {
     pub upstream: Option<&'a str>,
     /// Appended to the provider's table.
     pub tail: &'a str,
+    /// The store URL (default: `sqlite://<test dir>/g.db`).
+    pub store: Option<&'a str>,
 }
 
 impl Setup<'_> {
@@ -82,7 +87,7 @@ impl Setup<'_> {
         format!(
             r#"
 public_url = "{PUBLIC}"
-store = "sqlite://{db}"
+store = "{store}"
 {extra}
 {up}
 [headers]
@@ -97,7 +102,10 @@ client_id = "{CLIENT_ID}"
 client_secret = "s3cret-s3cret"
 {tail}
 "#,
-            db = dir.join("g.db").display(),
+            store = self.store.map_or_else(
+                || format!("sqlite://{}", dir.join("g.db").display()),
+                str::to_owned
+            ),
             iss = op.issuer(),
             extra = self.extra,
             tail = self.tail,
@@ -133,6 +141,16 @@ pub async fn build_with(
         _dir: dir,
         _upstream: task,
     }
+}
+
+/// Another gateway (as another instance) with `setup`, in front of `e`'s OP, sharing `e`'s
+/// directory.
+pub async fn another_instance(e: &Env, setup: Setup<'_>) -> OneShot {
+    let toml = setup.toml(&e.op, e._dir.path(), None);
+    let gw = Gateway::build(Config::from_toml(&toml).unwrap())
+        .await
+        .unwrap();
+    OneShot::new(gw.router())
 }
 
 pub async fn env() -> Env {

@@ -12,7 +12,7 @@ use relier::HttpClient;
 use relier_core::registration::RegistrationResponse;
 use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, Secret};
 use relier_jose::Algorithm;
-use relier_store::{JwksMode, ProviderRecord, Store};
+use relier_store::{JwksMode, ProviderRecord, Store, UnixTime};
 use serde_json::{Map, Value, json};
 
 use crate::args::{ProviderCommon, ProvidersCommand, ProvidersImportArgs, ProvidersUnregisterArgs};
@@ -221,7 +221,9 @@ pub async fn save_and_print(
     json: bool,
     verb: &str,
 ) -> anyhow::Result<()> {
-    let info = store.put_provider(record, replace, now_secs()).await?;
+    let info = store
+        .put_provider(record, replace, UnixTime(now_secs()))
+        .await?;
     if json {
         return output::json_stdout(&serde_json::to_value(&info)?);
     }
@@ -242,7 +244,7 @@ pub async fn check_keys_known(store: &dyn Store, record: &ProviderRecord) -> any
     {
         return Ok(());
     }
-    let published = store.jwks(now_secs()).await?;
+    let published = store.jwks(UnixTime(now_secs())).await?;
     let registered = sync::jwks_kids(record.registration.as_ref().and_then(|r| r.get("jwks")));
     if !registered
         .iter()

@@ -9,7 +9,7 @@ use relier_core::registration::{ClientMetadata, RegistrationError};
 use relier_core::types::is_loopback;
 use relier_core::{AuthMethod, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
-use relier_store::{JwksMode, Store};
+use relier_store::{JwksMode, Store, UnixTime};
 use serde_json::Value;
 
 use super::{check_new_name, discover, record_from_response, save_and_print};
@@ -72,7 +72,9 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
     };
     let jwks_mode = jwks_mode.or((method == AuthMethod::PrivateKeyJwt).then_some(JwksMode::Inline));
     let jwks = match jwks_mode {
-        Some(JwksMode::Inline) => Some(serde_json::to_value(store.jwks(now_secs()).await?)?),
+        Some(JwksMode::Inline) => Some(serde_json::to_value(
+            store.jwks(UnixTime(now_secs())).await?,
+        )?),
         _ => None,
     };
     let metadata = ClientMetadata {
@@ -221,7 +223,7 @@ async fn ensure_key(
                 .unwrap_or(Algorithm::ES256)
         }
     };
-    let key = store.generate_key(alg, None, now_secs()).await?;
+    let key = store.generate_key(alg, None, UnixTime(now_secs())).await?;
     output::note(&format!(
         "the store had no active {alg} signing key: generated {} ({}) for private_key_jwt",
         key.kid, key.state

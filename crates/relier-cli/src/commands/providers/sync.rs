@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use relier_core::ClientId;
 use relier_core::registration::ClientMetadata;
-use relier_store::{JwksMode, Store};
+use relier_store::{JwksMode, Store, UnixTime};
 use serde_json::{Map, Value, json};
 
 use super::{http_client, load, management};
@@ -95,7 +95,7 @@ pub async fn sync(
         Some(JwksMode::Inline) => {
             m.insert(
                 "jwks".into(),
-                serde_json::to_value(store.jwks(now_secs()).await?)?,
+                serde_json::to_value(store.jwks(UnixTime(now_secs())).await?)?,
             );
             m.remove("jwks_uri");
         }
@@ -139,7 +139,9 @@ pub async fn sync(
         record.registration_client_uri = Some(u);
     }
     record.registration = Some(Value::Object(updated.metadata));
-    store.put_provider(&record, true, now_secs()).await?;
+    store
+        .put_provider(&record, true, UnixTime(now_secs()))
+        .await?;
     Ok(changes)
 }
 

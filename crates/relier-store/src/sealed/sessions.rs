@@ -1,0 +1,329 @@
+//! The login gateway's state over a backend: login states, sessions, logout jtis. Rows are
+//! keyed by the hex SHA-256 of the session id / state; secrets are sealed with the row identity
+//! as associated data ([`session_aad`], [`login_state_aad`]).
+
+use async_trait::async_trait;
+use relier_core::{Secret, UnixTime};
+use zeroize::Zeroizing;
+
+use super::Sealed;
+use crate::backend::{
+    Backend, LogoutTarget, SessionRow, TokenUpdate, from_db_time, opt_from_db_time, opt_to_db_time,
+    to_db_time,
+};
+use crate::crypto::{login_state_aad, session_aad};
+use crate::error::StoreError;
+use crate::session::{LoginState, SessionRecord, session_id_hash, state_hash};
+use crate::store::SessionStore;
+
+const IDENTITY: &str = "identity";
+const ACCESS_TOKEN: &str = "access_token";
+const REFRESH_TOKEN: &str = "refresh_token";
+const ID_TOKEN: &str = "id_token";
+const CSRF_TOKEN: &str = "csrf_token";
+
+/// The personal data of a session, stored as one encrypted JSON value.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Identity {
+    email: Option<String>,
+    name: Option<String>,
+    claims: serde_json::Value,
+}
+
+fn to_db_version(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Invalid {
+        what: "session version",
+        reason: format!("{v} is out of range"),
+    })
+}
+
+/// A JSON error about decrypted content, without serde's message (which may quote the value).
+fn corrupt_json(what: &str, e: &serde_json::Error) -> StoreError {
+    StoreError::crypto(format!(
+        "{what}: corrupt JSON after decryption ({:?} error at line {}, column {})",
+        e.classify(),
+        e.line(),
+        e.column()
+    ))
+}
+
+impl<B: Backend> Sealed<B> {
+    fn seal_session_secret(
+        &self,
+        id_hash: &str,
+        column: &str,
+        secret: Option<&Secret>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        secret
+            .map(|s| {
+                self.cipher
+                    .seal(s.expose().as_bytes(), &session_aad(id_hash, column))
+            })
+            .transpose()
+    }
+
+    fn open_session_secret(
+        &self,
+        id_hash: &str,
+        column: &str,
+        sealed: Option<&[u8]>,
+    ) -> Result<Option<Secret>, StoreError> {
+        sealed
+            .map(|sealed| {
+                let what = format!("{column} of a session");
+                let plain = self
+                    .cipher
+                    .open(sealed, &session_aad(id_hash, column), &what)?;
+                std::str::from_utf8(&plain)
+                    .map(Secret::new)
+                    .map_err(|_| StoreError::crypto(format!("{what}: not UTF-8")))
+            })
+            .transpose()
+    }
+
+    /// The personal data: encrypted in `identity`, or — rows from before the identity was
+    /// encrypted (SQLite migration 3) — in the clear-text columns.
+    fn session_identity(&self, id_hash: &str, row: &SessionRow) -> Result<Identity, StoreError> {
+        if let Some(sealed) = &row.identity {
+            let what = "identity of a session";
+            let plain = self
+                .cipher
+                .open(sealed, &session_aad(id_hash, IDENTITY), what)?;
+            return serde_json::from_slice(&plain).map_err(|e| corrupt_json(what, &e));
+        }
+        Ok(Identity {
+            email: row.email.clone(),
+            name: row.name.clone(),
+            claims: serde_json::from_str(&row.claims)
+                .map_err(|e| StoreError::db(format!("corrupt claims of a session: {e}")))?,
+        })
+    }
+
+    fn session_record(&self, id_hash: &str, row: SessionRow) -> Result<SessionRecord, StoreError> {
+        let identity = self.session_identity(id_hash, &row)?;
+        let open =
+            |column: &str, sealed: Option<&[u8]>| self.open_session_secret(id_hash, column, sealed);
+        let csrf = open(CSRF_TOKEN, Some(&row.csrf_token))?
+            .ok_or_else(|| StoreError::db("session without a CSRF token"))?;
+        Ok(SessionRecord {
+            access_token: open(ACCESS_TOKEN, row.access_token.as_deref())?,
+            refresh_token: open(REFRESH_TOKEN, row.refresh_token.as_deref())?,
+            id_token: open(ID_TOKEN, row.id_token.as_deref())?,
+            provider: row.provider,
+            iss: row.iss,
+            sub: row.sub,
+            sid: row.sid,
+            email: identity.email,
+            name: identity.name,
+            claims: identity.claims,
+            access_expires_at: opt_from_db_time(row.access_expires_at)?,
+            csrf_token: csrf,
+            created_at: from_db_time(row.created_at)?,
+            last_seen_at: from_db_time(row.last_seen_at)?,
+            idle_expires_at: from_db_time(row.idle_expires_at)?,
+            absolute_expires_at: from_db_time(row.absolute_expires_at)?,
+            version: u64::try_from(row.version)
+                .map_err(|_| StoreError::db("negative session version in store"))?,
+        })
+    }
+
+    fn session_row(&self, hash: &str, rec: &SessionRecord) -> Result<SessionRow, StoreError> {
+        let identity = Zeroizing::new(
+            serde_json::to_vec(&Identity {
+                email: rec.email.clone(),
+                name: rec.name.clone(),
+                claims: rec.claims.clone(),
+            })
+            .map_err(|e| StoreError::Invalid {
+                what: "session claims",
+                reason: e.to_string(),
+            })?,
+        );
+        let seal =
+            |column: &str, secret: Option<&Secret>| self.seal_session_secret(hash, column, secret);
+        let csrf = self.cipher.seal(
+            rec.csrf_token.expose().as_bytes(),
+            &session_aad(hash, CSRF_TOKEN),
+        )?;
+        Ok(SessionRow {
+            provider: rec.provider.clone(),
+            iss: rec.iss.clone(),
+            sub: rec.sub.clone(),
+            sid: rec.sid.clone(),
+            // The clear-text columns of rows from before the identity was encrypted stay empty.
+            email: None,
+            name: None,
+            claims: "{}".to_owned(),
+            access_token: seal(ACCESS_TOKEN, rec.access_token.as_ref())?,
+            refresh_token: seal(REFRESH_TOKEN, rec.refresh_token.as_ref())?,
+            id_token: seal(ID_TOKEN, rec.id_token.as_ref())?,
+            access_expires_at: opt_to_db_time(rec.access_expires_at)?,
+            csrf_token: csrf,
+            created_at: to_db_time(rec.created_at)?,
+            last_seen_at: to_db_time(rec.last_seen_at)?,
+            idle_expires_at: to_db_time(rec.idle_expires_at.min(rec.absolute_expires_at))?,
+            absolute_expires_at: to_db_time(rec.absolute_expires_at)?,
+            version: to_db_version(rec.version)?,
+            identity: Some(self.cipher.seal(&identity, &session_aad(hash, IDENTITY))?),
+        })
+    }
+}
+
+#[async_trait]
+impl<B: Backend> SessionStore for Sealed<B> {
+    async fn put_login_state(&self, state: &str, record: &LoginState) -> Result<(), StoreError> {
+        let hash = state_hash(state);
+        let json = Zeroizing::new(serde_json::to_vec(record).map_err(|e| StoreError::Invalid {
+            what: "login state",
+            reason: e.to_string(),
+        })?);
+        let sealed = self.cipher.seal(&json, &login_state_aad(&hash))?;
+        self.backend
+            .put_login_state(
+                &hash,
+                &record.provider,
+                &sealed,
+                to_db_time(record.created_at)?,
+                to_db_time(record.expires_at)?,
+            )
+            .await
+    }
+
+    async fn take_login_state(
+        &self,
+        state: &str,
+        now: UnixTime,
+    ) -> Result<Option<LoginState>, StoreError> {
+        let now = now.secs();
+        let hash = state_hash(state);
+        let now = to_db_time(now)?;
+        let Some((sealed, expires_at)) = self.backend.take_login_state(&hash).await? else {
+            return Ok(None);
+        };
+        if now >= expires_at {
+            return Ok(None);
+        }
+        let json = self
+            .cipher
+            .open(&sealed, &login_state_aad(&hash), "login state")?;
+        let record: LoginState =
+            serde_json::from_slice(&json).map_err(|e| corrupt_json("login state", &e))?;
+        // The encrypted copy is authoritative; the clear column only serves housekeeping.
+        if to_db_time(record.expires_at)? <= now {
+            return Ok(None);
+        }
+        Ok(Some(record))
+    }
+
+    async fn create_session(
+        &self,
+        session_id: &Secret,
+        rec: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        let hash = session_id_hash(session_id);
+        let row = self.session_row(&hash, rec)?;
+        if self.backend.create_session(&hash, &row).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid {
+                what: "session id",
+                reason: "a session with this id exists already".to_owned(),
+            })
+        }
+    }
+
+    async fn get_session(
+        &self,
+        session_id: &Secret,
+        now: UnixTime,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let now = now.secs();
+        let hash = session_id_hash(session_id);
+        self.backend
+            .get_session(&hash, to_db_time(now)?)
+            .await?
+            .map(|row| self.session_record(&hash, row))
+            .transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        session_id: &Secret,
+        now: UnixTime,
+        idle_expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let now = now.secs();
+        let hash = session_id_hash(session_id);
+        self.backend
+            .touch_session(&hash, to_db_time(now)?, to_db_time(idle_expires_at)?)
+            .await
+    }
+
+    async fn update_session_tokens(
+        &self,
+        session_id: &Secret,
+        expected_version: u64,
+        access_token: Option<&Secret>,
+        refresh_token: Option<&Secret>,
+        id_token: Option<&Secret>,
+        access_expires_at: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let hash = session_id_hash(session_id);
+        let update = TokenUpdate {
+            expected_version: to_db_version(expected_version)?,
+            access_token: self.seal_session_secret(&hash, ACCESS_TOKEN, access_token)?,
+            refresh_token: self.seal_session_secret(&hash, REFRESH_TOKEN, refresh_token)?,
+            id_token: self.seal_session_secret(&hash, ID_TOKEN, id_token)?,
+            access_expires_at: opt_to_db_time(access_expires_at)?,
+        };
+        self.backend.update_session_tokens(&hash, &update).await
+    }
+
+    async fn delete_session(&self, session_id: &Secret) -> Result<bool, StoreError> {
+        self.backend
+            .delete_session(&session_id_hash(session_id))
+            .await
+    }
+
+    async fn delete_sessions_for(
+        &self,
+        provider: &str,
+        sid: Option<&str>,
+        sub: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let target = match (sid, sub) {
+            (Some(sid), Some(sub)) => LogoutTarget::SidAndSub(sid, sub),
+            (Some(sid), None) => LogoutTarget::Sid(sid),
+            (None, Some(sub)) => LogoutTarget::Sub(sub),
+            (None, None) => {
+                return Err(StoreError::Invalid {
+                    what: "logout",
+                    reason: "neither sid nor sub given".to_owned(),
+                });
+            }
+        };
+        self.backend.delete_sessions_for(provider, target).await
+    }
+
+    async fn count_sessions(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let now = now.secs();
+        let n = self.backend.count_sessions(to_db_time(now)?).await?;
+        u64::try_from(n).map_err(|_| StoreError::db(format!("negative count {n}")))
+    }
+
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let now = now.secs();
+        self.backend.purge_expired(to_db_time(now)?).await
+    }
+
+    async fn remember_logout_jti(
+        &self,
+        provider: &str,
+        jti: &str,
+        expires_at: u64,
+    ) -> Result<bool, StoreError> {
+        self.backend
+            .remember_logout_jti(provider, jti, to_db_time(expires_at)?)
+            .await
+    }
+}

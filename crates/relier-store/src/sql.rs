@@ -1,0 +1,530 @@
+//! The store's statements, written once for both databases: [`impl_sql_backend!`] implements
+//! [`crate::backend::Backend`] for a backend type that has a `pool: sqlx::Pool<DB>` field and
+//! the inherent methods
+//!
+//! - `write_tx(&self)`: a transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock
+//!   up front),
+//! - `key_tx(&self)`: a write transaction that also holds the cluster-wide key lock (SQLite:
+//!   the write lock is enough; PostgreSQL: a transaction-scoped advisory lock), so that of
+//!   instances advancing or rotating keys at once one decides and the others see its result,
+//! - `close_pool(&self)`.
+//!
+//! Statements use only what both SQLite and PostgreSQL accept (`$N` parameters,
+//! `ON CONFLICT … DO NOTHING / DO UPDATE … excluded`, `RETURNING`); the schemas differ only in
+//! types (`migrations/sqlite`, `migrations/postgres`).
+
+/// `UPDATE` of a provider on replace: every column but its name and `created_at`.
+pub(crate) const PROVIDER_UPSERT: &str = "INSERT INTO providers (name, issuer, client_id, \
+    auth_method, redirect_uris, scopes, id_token_alg, signing_alg, jwks_mode, jwks_uri, \
+    tls_cert_path, tls_key_path, registration_client_uri, provider_metadata, registration, \
+    client_secret, registration_access_token, created_at, updated_at) VALUES ($1, $2, $3, $4, \
+    $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (name) DO \
+    UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
+    auth_method = excluded.auth_method, redirect_uris = excluded.redirect_uris, \
+    scopes = excluded.scopes, id_token_alg = excluded.id_token_alg, \
+    signing_alg = excluded.signing_alg, jwks_mode = excluded.jwks_mode, \
+    jwks_uri = excluded.jwks_uri, tls_cert_path = excluded.tls_cert_path, \
+    tls_key_path = excluded.tls_key_path, \
+    registration_client_uri = excluded.registration_client_uri, \
+    provider_metadata = excluded.provider_metadata, registration = excluded.registration, \
+    client_secret = excluded.client_secret, \
+    registration_access_token = excluded.registration_access_token, \
+    updated_at = excluded.updated_at RETURNING created_at";
+
+/// The same without replacing: no row when the name exists.
+pub(crate) const PROVIDER_INSERT: &str = "INSERT INTO providers (name, issuer, client_id, \
+    auth_method, redirect_uris, scopes, id_token_alg, signing_alg, jwks_mode, jwks_uri, \
+    tls_cert_path, tls_key_path, registration_client_uri, provider_metadata, registration, \
+    client_secret, registration_access_token, created_at, updated_at) VALUES ($1, $2, $3, $4, \
+    $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (name) DO \
+    NOTHING RETURNING created_at";
+
+macro_rules! impl_sql_backend {
+    ($backend:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::backend::Backend for $backend {
+            async fn master_key_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(sqlx::query_scalar("SELECT value FROM meta WHERE name = $1")
+                    .bind($crate::backend::CHECK_NAME)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn init_master_key_check(&self, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+                let mut tx = self.write_tx().await?;
+                sqlx::query(
+                    "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                )
+                .bind($crate::backend::CHECK_NAME)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+                let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE name = $1")
+                    .bind($crate::backend::CHECK_NAME)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(stored)
+            }
+
+            async fn insert_keys(
+                &self,
+                keys: &[$crate::backend::NewKey],
+                now: u64,
+                delay_secs: u64,
+                wanted: &$crate::backend::KeyFilter<'_>,
+            ) -> Result<Vec<KeyInfo>, StoreError> {
+                let mut tx = self.key_tx().await?;
+                let stored = load_keys(&mut tx).await?;
+                let mut out = Vec::with_capacity(keys.len());
+                for key in keys.iter().filter(|k| wanted(&stored, k.alg)) {
+                    let active: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM keys WHERE alg = $1 AND state = 'active'",
+                    )
+                    .bind(key.alg.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let (state, activates_at) =
+                        $crate::lifecycle::new_key_state(active > 0, now, delay_secs);
+                    sqlx::query(
+                        "INSERT INTO keys (kid, alg, state, created_at, activates_at, \
+                         retired_at, grace_until, public_jwk, private_key) \
+                         VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)",
+                    )
+                    .bind(&key.kid)
+                    .bind(key.alg.as_str())
+                    .bind(state.as_str())
+                    .bind($crate::backend::to_db_time(now)?)
+                    .bind($crate::backend::opt_to_db_time(activates_at)?)
+                    .bind(&key.public_jwk)
+                    .bind(&key.sealed)
+                    .execute(&mut *tx)
+                    .await?;
+                    out.push(KeyInfo {
+                        kid: key.kid.clone(),
+                        alg: key.alg,
+                        state,
+                        created_at: now,
+                        activates_at,
+                        retired_at: None,
+                        grace_until: None,
+                    });
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn load_keys(&self) -> Result<Vec<KeyInfo>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                load_keys(&mut conn).await
+            }
+
+            async fn edit_keys(
+                &self,
+                plan: &$crate::backend::KeyPlanner<'_>,
+            ) -> Result<(Vec<KeyInfo>, Vec<$crate::backend::KeyEdit>), StoreError> {
+                let mut tx = self.key_tx().await?;
+                let keys = load_keys(&mut tx).await?;
+                let edits = plan(&keys)?;
+                for edit in &edits {
+                    apply(&mut tx, edit).await?;
+                }
+                tx.commit().await?;
+                Ok((keys, edits))
+            }
+
+            async fn public_keys(&self) -> Result<Vec<(KeyInfo, String)>, StoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {}, public_jwk FROM keys ORDER BY created_at DESC, kid",
+                    $crate::backend::KEY_COLUMNS
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok((
+                            $crate::backend::key_info(row)?,
+                            $crate::backend::Columns::text(row, "public_jwk")?,
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn active_private_key(
+                &self,
+                alg: relier_jose::Algorithm,
+            ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT kid, private_key FROM keys WHERE alg = $1 AND state = 'active'",
+                )
+                .bind(alg.as_str())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn put_provider(
+                &self,
+                row: &$crate::backend::ProviderRow,
+                replace: bool,
+            ) -> Result<i64, StoreError> {
+                let sql = if replace {
+                    $crate::sql::PROVIDER_UPSERT
+                } else {
+                    $crate::sql::PROVIDER_INSERT
+                };
+                let mut tx = self.write_tx().await?;
+                let created_at: Option<i64> = sqlx::query_scalar(sql)
+                    .bind(&row.name)
+                    .bind(&row.issuer)
+                    .bind(&row.client_id)
+                    .bind(&row.auth_method)
+                    .bind(&row.redirect_uris)
+                    .bind(&row.scopes)
+                    .bind(&row.id_token_alg)
+                    .bind(&row.signing_alg)
+                    .bind(&row.jwks_mode)
+                    .bind(&row.jwks_uri)
+                    .bind(&row.tls_cert_path)
+                    .bind(&row.tls_key_path)
+                    .bind(&row.registration_client_uri)
+                    .bind(&row.provider_metadata)
+                    .bind(&row.registration)
+                    .bind(&row.client_secret)
+                    .bind(&row.registration_access_token)
+                    .bind(row.created_at)
+                    .bind(row.updated_at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let created_at = created_at.ok_or_else(|| StoreError::ProviderExists {
+                    name: row.name.clone(),
+                })?;
+                tx.commit().await?;
+                Ok(created_at)
+            }
+
+            async fn get_provider(
+                &self,
+                name: &str,
+            ) -> Result<Option<$crate::backend::ProviderRow>, StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM providers WHERE name = $1",
+                    $crate::backend::PROVIDER_COLUMNS
+                ))
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map($crate::backend::provider_row).transpose()
+            }
+
+            async fn list_providers(
+                &self,
+            ) -> Result<Vec<$crate::backend::ProviderRow>, StoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM providers ORDER BY name",
+                    $crate::backend::PROVIDER_COLUMNS
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map($crate::backend::provider_row).collect()
+            }
+
+            async fn delete_provider(&self, name: &str) -> Result<bool, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let done = sqlx::query("DELETE FROM providers WHERE name = $1")
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn put_login_state(
+                &self,
+                hash: &str,
+                provider: &str,
+                sealed: &[u8],
+                created_at: i64,
+                expires_at: i64,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.write_tx().await?;
+                sqlx::query(
+                    "INSERT INTO login_states (state_hash, provider, record, created_at, \
+                     expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO \
+                     UPDATE SET provider = excluded.provider, record = excluded.record, \
+                     created_at = excluded.created_at, expires_at = excluded.expires_at",
+                )
+                .bind(hash)
+                .bind(provider)
+                .bind(sealed)
+                .bind(created_at)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_login_state(
+                &self,
+                hash: &str,
+            ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+                // One statement deletes and returns the row: of concurrent takers exactly one
+                // sees it. fetch_all drives the statement to completion before the commit.
+                let mut tx = self.write_tx().await?;
+                let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+                    "DELETE FROM login_states WHERE state_hash = $1 \
+                     RETURNING record, expires_at",
+                )
+                .bind(hash)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(rows.into_iter().next())
+            }
+
+            async fn create_session(
+                &self,
+                hash: &str,
+                row: &$crate::backend::SessionRow,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let done = sqlx::query(&format!(
+                    "INSERT INTO sessions (id_hash, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+                     ON CONFLICT (id_hash) DO NOTHING",
+                    $crate::backend::SESSION_COLUMNS
+                ))
+                .bind(hash)
+                .bind(&row.provider)
+                .bind(&row.iss)
+                .bind(&row.sub)
+                .bind(&row.sid)
+                .bind(&row.email)
+                .bind(&row.name)
+                .bind(&row.claims)
+                .bind(&row.access_token)
+                .bind(&row.refresh_token)
+                .bind(&row.id_token)
+                .bind(row.access_expires_at)
+                .bind(&row.csrf_token)
+                .bind(row.created_at)
+                .bind(row.last_seen_at)
+                .bind(row.idle_expires_at)
+                .bind(row.absolute_expires_at)
+                .bind(row.version)
+                .bind(&row.identity)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn get_session(
+                &self,
+                hash: &str,
+                now: i64,
+            ) -> Result<Option<$crate::backend::SessionRow>, StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM sessions WHERE id_hash = $1 \
+                     AND idle_expires_at > $2 AND absolute_expires_at > $2",
+                    $crate::backend::SESSION_COLUMNS
+                ))
+                .bind(hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map($crate::backend::session_row).transpose()
+            }
+
+            async fn touch_session(
+                &self,
+                hash: &str,
+                now: i64,
+                idle: i64,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.write_tx().await?;
+                sqlx::query(
+                    "UPDATE sessions SET last_seen_at = $1, idle_expires_at = CASE \
+                     WHEN $2 < absolute_expires_at THEN $2 ELSE absolute_expires_at END \
+                     WHERE id_hash = $3 AND idle_expires_at > $1 AND absolute_expires_at > $1",
+                )
+                .bind(now)
+                .bind(idle)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_session_tokens(
+                &self,
+                hash: &str,
+                update: &$crate::backend::TokenUpdate,
+            ) -> Result<bool, StoreError> {
+                // One conditional UPDATE: on PostgreSQL a concurrent updater waits for the row
+                // lock and then re-checks `version`, so exactly one of them wins.
+                let mut tx = self.write_tx().await?;
+                let done = sqlx::query(
+                    "UPDATE sessions SET access_token = COALESCE($1, access_token), \
+                     refresh_token = COALESCE($2, refresh_token), \
+                     id_token = COALESCE($3, id_token), \
+                     access_expires_at = $4, version = version + 1 \
+                     WHERE id_hash = $5 AND version = $6",
+                )
+                .bind(&update.access_token)
+                .bind(&update.refresh_token)
+                .bind(&update.id_token)
+                .bind(update.access_expires_at)
+                .bind(hash)
+                .bind(update.expected_version)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_session(&self, hash: &str) -> Result<bool, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_sessions_for(
+                &self,
+                provider: &str,
+                target: $crate::backend::LogoutTarget<'_>,
+            ) -> Result<Vec<String>, StoreError> {
+                use $crate::backend::LogoutTarget;
+                let query = match target {
+                    LogoutTarget::SidAndSub(sid, sub) => sqlx::query_scalar(
+                        "DELETE FROM sessions WHERE provider = $1 AND sid = $2 AND sub = $3 \
+                         RETURNING id_hash",
+                    )
+                    .bind(provider)
+                    .bind(sid)
+                    .bind(sub),
+                    LogoutTarget::Sid(sid) => sqlx::query_scalar(
+                        "DELETE FROM sessions WHERE provider = $1 AND sid = $2 \
+                         RETURNING id_hash",
+                    )
+                    .bind(provider)
+                    .bind(sid),
+                    LogoutTarget::Sub(sub) => sqlx::query_scalar(
+                        "DELETE FROM sessions WHERE provider = $1 AND sub = $2 \
+                         RETURNING id_hash",
+                    )
+                    .bind(provider)
+                    .bind(sub),
+                };
+                let mut tx = self.write_tx().await?;
+                let hashes: Vec<String> = query.fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(hashes)
+            }
+
+            async fn count_sessions(&self, now: i64) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sessions \
+                     WHERE idle_expires_at > $1 AND absolute_expires_at > $1",
+                )
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let mut purged = 0u64;
+                // Every write keeps idle_expires_at <= absolute_expires_at, so the idle expiry
+                // (indexed) alone finds every expired session.
+                for sql in [
+                    "DELETE FROM sessions WHERE idle_expires_at <= $1",
+                    "DELETE FROM login_states WHERE expires_at <= $1",
+                    "DELETE FROM logout_jtis WHERE expires_at <= $1",
+                ] {
+                    let done = sqlx::query(sql).bind(now).execute(&mut *tx).await?;
+                    purged = purged.saturating_add(done.rows_affected());
+                }
+                tx.commit().await?;
+                Ok(purged)
+            }
+
+            async fn remember_logout_jti(
+                &self,
+                provider: &str,
+                jti: &str,
+                expires_at: i64,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let done = sqlx::query(
+                    "INSERT INTO logout_jtis (provider, jti, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (provider, jti) DO NOTHING",
+                )
+                .bind(provider)
+                .bind(jti)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn close(&self) {
+                self.close_pool().await;
+            }
+        }
+
+        async fn load_keys(
+            conn: &mut <$db as sqlx::Database>::Connection,
+        ) -> Result<Vec<KeyInfo>, StoreError> {
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM keys ORDER BY alg, created_at, kid",
+                $crate::backend::KEY_COLUMNS
+            ))
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.iter().map($crate::backend::key_info).collect()
+        }
+
+        async fn apply(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            edit: &$crate::backend::KeyEdit,
+        ) -> Result<(), StoreError> {
+            let (done, what) = match edit {
+                $crate::backend::KeyEdit::Transition(t) => {
+                    let done = sqlx::query(
+                        "UPDATE keys SET state = $1, retired_at = COALESCE($2, retired_at), \
+                         grace_until = COALESCE($3, grace_until) WHERE kid = $4 AND state = $5",
+                    )
+                    .bind(t.to.as_str())
+                    .bind($crate::backend::opt_to_db_time(t.retired_at)?)
+                    .bind($crate::backend::opt_to_db_time(t.grace_until)?)
+                    .bind(&t.kid)
+                    .bind(t.from.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                    (done, &t.kid)
+                }
+                $crate::backend::KeyEdit::Delete(kid) => {
+                    let done = sqlx::query("DELETE FROM keys WHERE kid = $1")
+                        .bind(kid)
+                        .execute(&mut *conn)
+                        .await?;
+                    (done, kid)
+                }
+            };
+            if done.rows_affected() == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::db(format!("key {what} changed concurrently")))
+            }
+        }
+    };
+}
+
+pub(crate) use impl_sql_backend;
