@@ -196,6 +196,18 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
         expires_at: i64,
     ) -> Result<bool, StoreError>;
 
+    /// Id hashes of the sessions deleted in the last `within_ms` milliseconds (the database's
+    /// clock), at most [`crate::sql::MAX_RECENT_ENDS`].
+    async fn recently_ended_sessions(&self, within_ms: i64) -> Result<Vec<String>, StoreError>;
+    /// Takes a token from `client`'s login bucket (capacity `burst`, refilled at `per_ms`
+    /// tokens per ms): whether one was taken, and the tokens left.
+    async fn take_login_token(
+        &self,
+        client: &str,
+        burst: f64,
+        per_ms: f64,
+    ) -> Result<(bool, f64), StoreError>;
+
     /// Closes the connections.
     async fn close(&self);
 }

@@ -41,11 +41,22 @@ const MIGRATION_LOCK: i64 = 0x7265_6c69_6572_0001;
 const KEY_LOCK: i64 = 0x7265_6c69_6572_0002;
 
 /// Schema migrations, in order. Append only; never edit an applied one.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "init: meta, keys, providers, login_states, sessions, logout_jtis",
-    sql: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "init: meta, keys, providers, login_states, sessions, logout_jtis",
+        sql: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "cluster: session_ends, login_buckets",
+        sql: include_str!("../migrations/postgres/0002_cluster.sql"),
+    },
+];
+
+/// The database's clock in unix milliseconds, as SQL (`clock_timestamp()`: the time of the
+/// statement, not of the transaction's start).
+const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
 
 /// Pool settings from the URL's query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +146,7 @@ impl PostgresBackend {
     }
 }
 
-impl_sql_backend!(PostgresBackend, Postgres);
+impl_sql_backend!(PostgresBackend, Postgres, NOW_MS);
 
 /// Takes a transaction-scoped advisory lock (released at commit or rollback).
 async fn advisory_lock(conn: &mut PgConnection, key: i64) -> Result<(), StoreError> {

@@ -160,3 +160,34 @@ mod tests {
         assert_eq!(state_hash("abc"), h);
     }
 }
+
+/// The shared login rate limit's parameters ([`crate::SessionStore::take_login_token`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginRate {
+    /// Login starts a client may make per minute (at least 1).
+    pub per_minute: u32,
+    /// Login starts a client may make at once before the rate applies (at least 1).
+    pub burst: u32,
+}
+
+/// What the shared login rate limit decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginAllowance {
+    /// A token was taken: go on.
+    Granted,
+    /// None left: the next one is available after this long.
+    Wait(std::time::Duration),
+}
+
+impl LoginRate {
+    /// The decision for a bucket after a take: `granted`, with `tokens_left`.
+    pub(crate) fn decide(self, granted: bool, tokens_left: f64) -> LoginAllowance {
+        if granted {
+            return LoginAllowance::Granted;
+        }
+        let per_sec = f64::from(self.per_minute.max(1)) / 60.0;
+        let secs = ((1.0 - tokens_left).max(0.0) / per_sec).ceil().max(1.0);
+        LoginAllowance::Wait(std::time::Duration::from_secs_f64(secs.min(3600.0)))
+    }
+}

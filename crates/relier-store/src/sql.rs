@@ -39,8 +39,57 @@ pub(crate) const PROVIDER_INSERT: &str = "INSERT INTO providers (name, issuer, c
     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (name) DO \
     NOTHING RETURNING created_at";
 
+/// Most ended sessions one [`crate::backend::Backend::recently_ended_sessions`] returns.
+pub(crate) const MAX_RECENT_ENDS: i64 = 100_000;
+
+/// How long an ended session's row is kept (ms): far longer than any instance's poll interval.
+const KEEP_ENDS_MS: i64 = 10 * 60 * 1000;
+
+/// How long an unused login bucket is kept (ms). A bucket purged before it has refilled only
+/// makes the limit more lenient for that client, once.
+const KEEP_BUCKETS_MS: i64 = 60 * 60 * 1000;
+
+/// Records that the session `$1` ended, at the database's time `now`.
+pub(crate) fn record_end(now: &str) -> String {
+    format!("INSERT INTO session_ends (id_hash, ended_at_ms) VALUES ($1, {now})")
+}
+
+/// The sessions that ended in the last `$1` ms (at most `$2`).
+pub(crate) fn recent_ends(now: &str) -> String {
+    format!("SELECT id_hash FROM session_ends WHERE ended_at_ms >= {now} - $1 LIMIT $2")
+}
+
+/// Deletes ended-session rows and login buckets nobody needs any more.
+pub(crate) fn purge_cluster_rows(now: &str) -> [String; 2] {
+    [
+        format!("DELETE FROM session_ends WHERE ended_at_ms < {now} - {KEEP_ENDS_MS}"),
+        format!("DELETE FROM login_buckets WHERE at_ms < {now} - {KEEP_BUCKETS_MS}"),
+    ]
+}
+
+/// One token from the bucket of client `$1` (capacity `$2` tokens, refilled at `$3` tokens per
+/// ms), in one statement, so that instances taking tokens at once never both spend the last
+/// one: a new bucket starts full; an existing one is refilled for the time since its last use
+/// (never negative, whatever the clocks), capped at the capacity, and loses a token if it has
+/// one. Returns whether a token was taken and the tokens left.
+pub(crate) fn take_login_token(now: &str) -> String {
+    let elapsed = format!(
+        "(CASE WHEN {now} > login_buckets.at_ms THEN {now} - login_buckets.at_ms ELSE 0 END)"
+    );
+    let filled = format!("(login_buckets.tokens + {elapsed} * $3)");
+    let refilled = format!("(CASE WHEN {filled} < $2 THEN {filled} ELSE $2 END)");
+    format!(
+        "INSERT INTO login_buckets (client, tokens, at_ms, granted) VALUES ($1, $2 - 1, {now}, TRUE) \
+         ON CONFLICT (client) DO UPDATE SET \
+         tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END, \
+         at_ms = CASE WHEN {now} > login_buckets.at_ms THEN {now} ELSE login_buckets.at_ms END, \
+         granted = ({refilled} >= 1) \
+         RETURNING granted, tokens"
+    )
+}
+
 macro_rules! impl_sql_backend {
-    ($backend:ty, $db:ty) => {
+    ($backend:ty, $db:ty, $now_ms:expr) => {
         #[async_trait::async_trait]
         impl $crate::backend::Backend for $backend {
             async fn master_key_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
@@ -390,8 +439,15 @@ macro_rules! impl_sql_backend {
                     .bind(hash)
                     .execute(&mut *tx)
                     .await?;
+                let ended = done.rows_affected() > 0;
+                if ended {
+                    sqlx::query(&$crate::sql::record_end($now_ms))
+                        .bind(hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
-                Ok(done.rows_affected() > 0)
+                Ok(ended)
             }
 
             async fn delete_sessions_for(
@@ -423,6 +479,10 @@ macro_rules! impl_sql_backend {
                 };
                 let mut tx = self.write_tx().await?;
                 let hashes: Vec<String> = query.fetch_all(&mut *tx).await?;
+                let record = $crate::sql::record_end($now_ms);
+                for hash in &hashes {
+                    sqlx::query(&record).bind(hash).execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 Ok(hashes)
             }
@@ -450,6 +510,10 @@ macro_rules! impl_sql_backend {
                     let done = sqlx::query(sql).bind(now).execute(&mut *tx).await?;
                     purged = purged.saturating_add(done.rows_affected());
                 }
+                for sql in $crate::sql::purge_cluster_rows($now_ms) {
+                    let done = sqlx::query(&sql).execute(&mut *tx).await?;
+                    purged = purged.saturating_add(done.rows_affected());
+                }
                 tx.commit().await?;
                 Ok(purged)
             }
@@ -472,6 +536,34 @@ macro_rules! impl_sql_backend {
                 .await?;
                 tx.commit().await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn recently_ended_sessions(
+                &self,
+                within_ms: i64,
+            ) -> Result<Vec<String>, StoreError> {
+                Ok(sqlx::query_scalar(&$crate::sql::recent_ends($now_ms))
+                    .bind(within_ms)
+                    .bind($crate::sql::MAX_RECENT_ENDS)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn take_login_token(
+                &self,
+                client: &str,
+                burst: f64,
+                per_ms: f64,
+            ) -> Result<(bool, f64), StoreError> {
+                let mut tx = self.write_tx().await?;
+                let row: (bool, f64) = sqlx::query_as(&$crate::sql::take_login_token($now_ms))
+                    .bind(client)
+                    .bind(burst)
+                    .bind(per_ms)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(row)
             }
 
             async fn close(&self) {

@@ -51,7 +51,15 @@ const MIGRATIONS: &[Migration] = &[
         description: "sessions: personal data encrypted (identity)",
         sql: include_str!("../migrations/sqlite/0003_session_identity.sql"),
     },
+    Migration {
+        version: 4,
+        description: "cluster: session_ends, login_buckets",
+        sql: include_str!("../migrations/sqlite/0004_cluster.sql"),
+    },
 ];
+
+/// The database's clock in unix milliseconds, as SQL.
+const NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 
 /// An open SQLite database.
 #[derive(Debug)]
@@ -110,7 +118,7 @@ impl SqliteBackend {
     }
 }
 
-impl_sql_backend!(SqliteBackend, Sqlite);
+impl_sql_backend!(SqliteBackend, Sqlite, NOW_MS);
 
 /// Creates the database's missing parent directories (0700) and the database file itself
 /// (0600) before SQLite opens it, so that its `-wal`, `-shm` and `-journal` files, which SQLite

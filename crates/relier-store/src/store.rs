@@ -11,7 +11,7 @@ use relier_jose::{Algorithm, JwkSet, SigningKey};
 use crate::error::StoreError;
 use crate::lifecycle::DEFAULT_GRACE_SECS;
 use crate::model::{KeyChange, KeyInfo, ProviderInfo, ProviderRecord};
-use crate::session::{LoginState, SessionRecord};
+use crate::session::{LoginAllowance, LoginRate, LoginState, SessionRecord};
 use crate::url::StoreUrl;
 
 /// Tunables of the key lifecycle.
@@ -300,6 +300,33 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`StoreError::Database`].
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
+
+    /// Id hashes ([`crate::session_id_hash`]) of the sessions deleted by
+    /// [`SessionStore::delete_session`] or [`SessionStore::delete_sessions_for`] in the last
+    /// `within`, by the database's clock (so instances' clocks do not matter), at most 100 000.
+    /// An instance that caches sessions polls this to drop sessions another instance ended.
+    /// Rows are kept 10 minutes.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn recently_ended_sessions(
+        &self,
+        within: std::time::Duration,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The login rate limit shared by every instance on the store: takes a token from the
+    /// token bucket of `client` (an opaque key, e.g. the client address), refilled at
+    /// `rate.per_minute` and holding at most `rate.burst`, in one atomic statement so that
+    /// instances never hand out the same token twice. Times are the database's clock. Buckets
+    /// unused for an hour are purged by [`SessionStore::purge_expired`].
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn take_login_token(
+        &self,
+        client: &str,
+        rate: LoginRate,
+    ) -> Result<LoginAllowance, StoreError>;
 
     // ---- back-channel logout replay guard ----
 

@@ -17,30 +17,16 @@ use relier_core::{Nonce, PendingLogin, PkceVerifier, RedirectUrl, Secret, State}
 mod common;
 
 use common::TestDb;
+use common::rows::{ABSOLUTE, IDLE, NOW, key, open, session};
 use relier_store::{
     LoginState, MasterKey, MasterKeySource, SessionRecord, Store, StoreError, StoreUrl, UnixTime,
     session_id_hash,
 };
 use serde_json::json;
 
-const NOW: u64 = 1_700_000_000;
-const IDLE: u64 = 1800;
-const ABSOLUTE: u64 = 8 * 3600;
-
 fn db_url(dir: &Path) -> (StoreUrl, PathBuf) {
     let path = dir.join("relier.db");
     (StoreUrl::sqlite(&path), path)
-}
-
-fn key() -> MasterKey {
-    MasterKey::from_bytes([0x5a; 32])
-}
-
-async fn open(url: &StoreUrl) -> Box<dyn Store> {
-    relier_store::open(url, MasterKeySource::Key(key()))
-        .await
-        .unwrap()
-        .0
 }
 
 async fn raw_pool(path: &Path) -> sqlx::SqlitePool {
@@ -63,28 +49,6 @@ fn login_state(state: &str, expires_at: u64) -> LoginState {
         return_to: "/app?tab=1".into(),
         created_at: NOW,
         expires_at,
-    }
-}
-
-fn session(provider: &str, sub: &str, sid: Option<&str>) -> SessionRecord {
-    SessionRecord {
-        provider: provider.into(),
-        iss: format!("https://{provider}.example"),
-        sub: sub.into(),
-        sid: sid.map(str::to_owned),
-        email: Some(format!("{sub}@example.com")),
-        name: Some(format!("User {sub}")),
-        claims: json!({"sub": sub, "groups": ["a", "b"]}),
-        access_token: Some(Secret::new(format!("at-{sub}"))),
-        refresh_token: Some(Secret::new(format!("rt-{sub}"))),
-        id_token: Some(Secret::new(format!("idt-{sub}"))),
-        access_expires_at: Some(NOW + 300),
-        csrf_token: Secret::new(format!("csrf-{sub}")),
-        created_at: NOW,
-        last_seen_at: NOW,
-        idle_expires_at: NOW + IDLE,
-        absolute_expires_at: NOW + ABSOLUTE,
-        version: 0,
     }
 }
 

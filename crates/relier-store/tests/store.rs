@@ -1039,7 +1039,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(migrations, 3);
+    assert_eq!(migrations, 4);
     pool.close().await;
     // One key file, no temporaries.
     let names: Vec<String> = std::fs::read_dir(dir.path())

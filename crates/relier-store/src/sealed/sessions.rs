@@ -13,7 +13,9 @@ use crate::backend::{
 };
 use crate::crypto::{login_state_aad, session_aad};
 use crate::error::StoreError;
-use crate::session::{LoginState, SessionRecord, session_id_hash, state_hash};
+use crate::session::{
+    LoginAllowance, LoginRate, LoginState, SessionRecord, session_id_hash, state_hash,
+};
 use crate::store::SessionStore;
 
 const IDENTITY: &str = "identity";
@@ -314,6 +316,25 @@ impl<B: Backend> SessionStore for Sealed<B> {
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         let now = now.secs();
         self.backend.purge_expired(to_db_time(now)?).await
+    }
+
+    async fn recently_ended_sessions(
+        &self,
+        within: std::time::Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        let ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
+        self.backend.recently_ended_sessions(ms).await
+    }
+
+    async fn take_login_token(
+        &self,
+        client: &str,
+        rate: LoginRate,
+    ) -> Result<LoginAllowance, StoreError> {
+        let burst = f64::from(rate.burst.max(1));
+        let per_ms = f64::from(rate.per_minute.max(1)) / 60_000.0;
+        let (granted, left) = self.backend.take_login_token(client, burst, per_ms).await?;
+        Ok(rate.decide(granted, left))
     }
 
     async fn remember_logout_jti(

@@ -9,6 +9,8 @@
 
 use std::path::PathBuf;
 
+pub mod rows;
+
 use relier_store::StoreUrl;
 use relier_tests::pg::PgDatabase;
 use sqlx::Connection as _;
