@@ -17,7 +17,7 @@ use relier_core::{Nonce, PendingLogin, PkceVerifier, RedirectUrl, Secret, State}
 mod common;
 
 use common::TestDb;
-use common::rows::{ABSOLUTE, IDLE, NOW, key, open, session};
+use common::rows::{ABSOLUTE, IDLE, NOW, open, session};
 use relier_store::{
     LoginState, MasterKey, MasterKeySource, SessionRecord, Store, StoreError, StoreUrl, UnixTime,
     session_id_hash,
