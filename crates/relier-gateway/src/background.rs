@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use relier_store::UnixTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::cache::{ENDED_POLL_INTERVAL, ENDED_WINDOW};
 use crate::clock;
 use crate::state::AppState;
 
@@ -18,6 +19,8 @@ pub fn spawn_background(
     mut stop: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let interval = state.settings.check_interval;
+    let stop_ended = stop.clone();
+    let state_ended = state.clone();
     let task = tokio::spawn(async move {
         loop {
             let jitter = Duration::from_millis(u64::from(jitter_ms()) % 250);
@@ -42,7 +45,41 @@ pub fn spawn_background(
             }
         }
     });
-    vec![task]
+    vec![task, spawn_ended_feed(state_ended, stop_ended)]
+}
+
+/// Reads the store's feed of ended sessions every [`ENDED_POLL_INTERVAL`] and drops them from
+/// the session cache: a logout on another instance sharing the store ends the session here
+/// within [`crate::cache::LOGOUT_PROPAGATION`]. While the feed cannot be read, cached
+/// sessions are re-read from the store instead ([`crate::cache::SessionCache::trusted`]).
+fn spawn_ended_feed(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = tokio::time::sleep(ENDED_POLL_INTERVAL) => {}
+            }
+            let started = Instant::now();
+            match state.store.recently_ended_sessions(ENDED_WINDOW).await {
+                Ok(hashes) => {
+                    state.sessions.apply_ended(hashes, started);
+                    if failing {
+                        tracing::info!("reading ended sessions from the store works again");
+                        failing = false;
+                    }
+                }
+                Err(e) if !failing => {
+                    tracing::warn!(
+                        error = %e,
+                        "cannot read ended sessions from the store: cached sessions are re-read from the store until it works again"
+                    );
+                    failing = true;
+                }
+                Err(_) => {}
+            }
+        }
+    })
 }
 
 fn jitter_ms() -> u16 {

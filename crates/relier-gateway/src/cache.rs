@@ -86,6 +86,36 @@ impl CachedSession {
     }
 }
 
+/// A logout on any instance ends the session on every instance within this: a cached entry
+/// older than this is trusted only while the feed of ended sessions
+/// ([`SessionCache::apply_ended`]) has been read within this too.
+pub const LOGOUT_PROPAGATION: Duration = Duration::from_secs(1);
+
+/// How often the background task reads the store's feed of ended sessions.
+pub const ENDED_POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How far back each read of the feed looks: covers several missed polls, and a session read
+/// from the store just before its logout and cached just after a poll (the next poll drops
+/// it again).
+pub const ENDED_WINDOW: Duration = Duration::from_secs(5);
+
+/// Ended sessions are remembered this long, so a store read that raced with the logout cannot
+/// put the session back into the cache.
+const ENDED_MEMORY: Duration = Duration::from_secs(10);
+
+/// Most ended sessions remembered at once (beyond it the oldest go first; the cache then only
+/// relies on the feed's next read).
+const MAX_ENDED: usize = 100_000;
+
+/// What the cache knows of sessions other instances ended.
+#[derive(Debug)]
+struct Ended {
+    /// Id hash → when this instance learnt that it ended.
+    recent: HashMap<String, Instant>,
+    /// When the last successful read of the feed started.
+    synced: Option<Instant>,
+}
+
 type Shard = RwLock<HashMap<String, Arc<CachedSession>>>;
 
 /// Bounded, sharded cache: id hash → session.
@@ -95,6 +125,7 @@ pub struct SessionCache {
     cap_per_shard: usize,
     /// How long an entry is trusted before it is re-read from the store.
     pub(crate) ttl: Duration,
+    ended: Mutex<Ended>,
 }
 
 impl SessionCache {
@@ -104,7 +135,50 @@ impl SessionCache {
             shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
             cap_per_shard: capacity.div_ceil(SHARDS).max(1),
             ttl,
+            ended: Mutex::new(Ended {
+                recent: HashMap::new(),
+                synced: None,
+            }),
         }
+    }
+
+    /// Whether `entry` may be used without reading the store again: validated less than the
+    /// cache TTL ago, and either less than [`LOGOUT_PROPAGATION`] ago or with the feed of ended
+    /// sessions read since (a logout elsewhere would have removed it).
+    pub fn trusted(&self, entry: &CachedSession) -> bool {
+        let age = entry.validated_at.elapsed();
+        if age >= self.ttl {
+            return false;
+        }
+        age < LOGOUT_PROPAGATION
+            || self
+                .ended
+                .lock()
+                .synced
+                .is_some_and(|t| t.elapsed() < LOGOUT_PROPAGATION)
+    }
+
+    /// Whether the session `hash` was reported ended by the feed (a store read that raced
+    /// with its logout may still have returned it).
+    pub fn ended(&self, hash: &str) -> bool {
+        self.ended.lock().recent.contains_key(hash)
+    }
+
+    /// Applies one read of the feed of ended sessions, started at `started`: drops them from
+    /// the cache and remembers them for a while.
+    pub fn apply_ended(&self, hashes: Vec<String>, started: Instant) {
+        let now = Instant::now();
+        let mut ended = self.ended.lock();
+        ended
+            .recent
+            .retain(|_, at| now.saturating_duration_since(*at) < ENDED_MEMORY);
+        for hash in hashes {
+            self.remove(&hash);
+            if ended.recent.len() < MAX_ENDED {
+                ended.recent.entry(hash).or_insert(now);
+            }
+        }
+        ended.synced = Some(ended.synced.map_or(started, |t| t.max(started)));
     }
 
     fn shard(&self, hash: &str) -> Option<&Shard> {
@@ -122,6 +196,9 @@ impl SessionCache {
 
     /// Inserts (evicting stale entries, then an arbitrary one, when the shard is full).
     pub fn insert(&self, hash: String, entry: Arc<CachedSession>) {
+        if self.ended(&hash) {
+            return;
+        }
         let Some(shard) = self.shard(&hash) else {
             return;
         };

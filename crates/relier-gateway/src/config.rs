@@ -100,6 +100,9 @@ pub struct SessionConfig {
     #[serde(default = "d_60s", deserialize_with = "duration::deserialize")]
     pub refresh_before: Duration,
     /// How long a cached session is trusted before it is re-read from the store (default 5s).
+    /// A logout on another instance sharing the store still ends it here within 1 s: every
+    /// instance reads the store's list of ended sessions four times a second, and an entry
+    /// older than 1 s is re-read while that list cannot be read.
     #[serde(default = "d_5s", deserialize_with = "duration::deserialize")]
     pub cache_ttl: Duration,
     /// Most sessions kept in memory (default 100000).
@@ -148,6 +151,11 @@ pub struct LimitsConfig {
     /// Login starts a client may make at once before the rate applies (default 20).
     #[serde(default = "default_login_burst")]
     pub login_burst: u32,
+    /// Keep the login buckets in the store, shared by every instance on it, so that N
+    /// instances behind one load balancer allow the rate once, not N times (default false: each
+    /// instance counts on its own, in memory). Costs one store write per login start.
+    #[serde(default)]
+    pub shared_login_limit: bool,
     /// Deprecated place of the top-level `trusted_proxies` (still read when that is absent).
     #[serde(default)]
     pub trusted_proxies: Option<Vec<Cidr>>,
@@ -158,6 +166,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             login_per_minute: default_login_per_minute(),
             login_burst: default_login_burst(),
+            shared_login_limit: false,
             trusted_proxies: None,
         }
     }

@@ -3,6 +3,10 @@
 //! after `login_timeout`). Each client address gets a token bucket; IPv6 addresses are grouped
 //! by their /64, the smallest block a single subscriber is usually given.
 //!
+//! With `[limits] shared_login_limit = true` the buckets live in the store, shared by every
+//! instance on it (so N instances do not allow N times the rate); the per-instance buckets then
+//! only stand in while the store cannot be reached.
+//!
 //! The client address is the one [`crate::forwarding`] finds (the TCP peer, or behind trusted
 //! proxies the right-most untrusted `X-Forwarded-For` entry), so a client cannot buy fresh
 //! buckets by rotating the header's values.
@@ -11,6 +15,8 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use relier_store::{LoginAllowance, LoginRate, SessionStore};
 
 use crate::config::LimitsConfig;
 
@@ -25,6 +31,8 @@ pub struct LoginLimiter {
     rate: f64,
     burst: f64,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    /// Buckets in the store, shared by every instance.
+    shared: Option<LoginRate>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +51,34 @@ impl LoginLimiter {
             rate: f64::from(cfg.login_per_minute) / 60.0,
             burst: f64::from(cfg.login_burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
+            shared: cfg.shared_login_limit.then_some(LoginRate {
+                per_minute: cfg.login_per_minute,
+                burst: cfg.login_burst.max(1),
+            }),
         })
+    }
+
+    /// Takes one token for `client` from the shared buckets in `store` when the limit is
+    /// shared (falling back to this instance's buckets while the store fails), else from this
+    /// instance's; or says how long until one is available.
+    pub async fn admit(
+        &self,
+        client: IpAddr,
+        now: Instant,
+        store: &dyn SessionStore,
+    ) -> Result<(), Duration> {
+        let Some(rate) = self.shared else {
+            return self.check(client, now);
+        };
+        let key = bucket_key(crate::forwarding::canonical(client)).to_string();
+        match store.take_login_token(&key, rate).await {
+            Ok(LoginAllowance::Wait(wait)) => Err(wait),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "shared login rate limit unavailable: this instance's limit applies");
+                self.check(client, now)
+            }
+        }
     }
 
     /// Takes one token for `client`, or says how long until one is available.

@@ -28,8 +28,10 @@ pub async fn authenticate(
     let now = clock::now();
     let cached = state.sessions.get(&hash);
     let entry = match cached {
-        Some(e) if e.fresh(state.sessions.ttl) => e,
+        Some(e) if state.sessions.trusted(&e) => e,
         prev => match state.store.get_session(&id, UnixTime(now)).await? {
+            // Another instance ended it while we read (the feed said so).
+            Some(_) if state.sessions.ended(&hash) => return Ok(None),
             None => {
                 state.sessions.remove(&hash);
                 return Ok(None);

@@ -70,7 +70,10 @@ pub async fn start(
     if let Some(limiter) = &state.login_limiter {
         let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
         let client = forwarding::route(&state.settings.trusted_proxies, peer, &headers).client();
-        if let Err(wait) = limiter.check(client, Instant::now()) {
+        if let Err(wait) = limiter
+            .admit(client, Instant::now(), state.store.as_ref())
+            .await
+        {
             state.metrics.login_rate_limited();
             let mut resp = PageError::new(
                 Problem::TooManyRequests,
