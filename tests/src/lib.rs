@@ -12,6 +12,7 @@
 )]
 
 pub mod bad_op;
+pub mod balancer;
 pub mod oidc_provider;
 pub mod pg;
 pub mod responses;
