@@ -41,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 
 import {
   ROOT, cleanup, die, expectStatus, fmtMs, freePort, headlessLogin, log, machineInfo,
-  relierPreflight, rssSampler, startExpress, startOp, startRelier, stopChild,
+  relierPreflight, rssSampler, startChild, startExpress, startOp, startRelier, stopChild,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------------------
