@@ -261,20 +261,22 @@ export async function expectStatus(url, cookie, want) {
 // ---------------------------------------------------------------------------
 // measurement
 
-export function readRssKiB(pid) {
+// A memory figure of /proc/PID/status in KiB: VmRSS (default), or e.g. RssAnon (the
+// process's own memory, without the file pages it maps).
+export function readRssKiB(pid, field = 'VmRSS') {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
     return m ? Number(m[1]) : null;
   } catch {
     return null;
   }
 }
 
-export function rssSampler(pid, everyMs = 200) {
-  let peak = readRssKiB(pid) ?? 0;
+export function rssSampler(pid, everyMs = 200, field = 'VmRSS') {
+  let peak = readRssKiB(pid, field) ?? 0;
   const timer = setInterval(() => {
-    const v = readRssKiB(pid);
+    const v = readRssKiB(pid, field);
     if (v !== null && v > peak) {
       peak = v;
     }
@@ -282,7 +284,7 @@ export function rssSampler(pid, everyMs = 200) {
   return {
     stop() {
       clearInterval(timer);
-      const v = readRssKiB(pid);
+      const v = readRssKiB(pid, field);
       if (v !== null && v > peak) {
         peak = v;
       }

@@ -125,8 +125,10 @@ async function main() {
     log('warm-up 5 s (discarded)');
     await runWrk(`${relier.url}`, script, { ...opts, duration: 5 });
     const sampler = rssSampler(relier.child.pid);
+    const anon = rssSampler(relier.child.pid, 200, 'RssAnon');
     const out = await runWrk(`${relier.url}`, script, opts);
     const peakRssKiB = sampler.stop();
+    const peakAnonKiB = anon.stop();
     process.stderr.write(`${out.trimEnd().replace(/^/gm, '[wrk] ')}\n`);
     if (/Non-2xx/.test(out) || /Socket errors/.test(out)) {
       throw new Error('wrk saw non-2xx responses or socket errors: the sessions did not all check');
@@ -138,6 +140,7 @@ async function main() {
       p50: latency(out, 50),
       p99: latency(out, 99),
       peakRssKiB,
+      peakAnonKiB,
     };
   });
   const missRate = Math.max(0, 1 - opts.cache / opts.workingSet);
@@ -145,9 +148,9 @@ async function main() {
     machineLine(machine),
     `${opts.sessions} sessions in ${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'}; cookies drawn from ${opts.workingSet} of them; cache_capacity ${opts.cache} (≈ ${(missRate * 100).toFixed(0)} % of checks miss the cache); wrk -t2 -c${opts.connections} -d${opts.duration}s.`,
     '',
-    '| req/s | p50 | p99 | peak RSS |',
-    '| ---: | ---: | ---: | ---: |',
-    `| ${result.rps.toFixed(0)} | ${fmtMs(result.p50)} | ${fmtMs(result.p99)} | ${(result.peakRssKiB / 1024).toFixed(1)} MiB |`,
+    '| req/s | p50 | p99 | peak RSS | of which own memory (RssAnon) |',
+    '| ---: | ---: | ---: | ---: | ---: |',
+    `| ${result.rps.toFixed(0)} | ${fmtMs(result.p50)} | ${fmtMs(result.p99)} | ${(result.peakRssKiB / 1024).toFixed(1)} MiB | ${(result.peakAnonKiB / 1024).toFixed(1)} MiB |`,
     '',
   ].join('\n'));
 }

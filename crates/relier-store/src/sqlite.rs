@@ -37,7 +37,8 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The connections one handle keeps (a CLI needs one; a gateway a few readers).
 const MAX_CONNECTIONS: u32 = 2;
 const MAX_SESSION_CONNECTIONS: u32 = 4;
-const MMAP_SIZE: &str = "268435456";
+/// 64 MiB: the hot pages (indexes, recent rows) of a large store; beyond it, reads use pread.
+const MMAP_SIZE: &str = "67108864";
 
 /// Schema migrations, in order. Append only; never edit an applied one.
 const MIGRATIONS: &[Migration] = &[
