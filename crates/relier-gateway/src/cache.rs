@@ -20,6 +20,8 @@ use crate::settings::Settings;
 pub const ID_BYTES: usize = 32;
 const ID_LEN: usize = 43;
 const SHARDS: usize = 16;
+/// A full shard is swept for stale entries on one insert in this many.
+const SWEEP_EVERY: u64 = 64;
 
 /// A session as the hot path needs it.
 #[derive(Debug)]
@@ -126,6 +128,8 @@ pub struct SessionCache {
     /// How long an entry is trusted before it is re-read from the store.
     pub(crate) ttl: Duration,
     ended: Mutex<Ended>,
+    /// Inserts into a full shard so far (every [`SWEEP_EVERY`]th sweeps stale entries).
+    full_inserts: AtomicU64,
 }
 
 impl SessionCache {
@@ -139,6 +143,7 @@ impl SessionCache {
                 recent: HashMap::new(),
                 synced: None,
             }),
+            full_inserts: AtomicU64::new(0),
         }
     }
 
@@ -204,8 +209,12 @@ impl SessionCache {
         };
         let mut map = shard.write();
         if map.len() >= self.cap_per_shard && !map.contains_key(&hash) {
-            let ttl = self.ttl;
-            map.retain(|_, v| v.fresh(ttl));
+            // A full shard: now and then drop every stale entry (a scan of the shard), else
+            // an arbitrary one, so that a stream of misses does not scan on every insert.
+            if self.full_inserts.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+                let ttl = self.ttl;
+                map.retain(|_, v| v.fresh(ttl));
+            }
             if map.len() >= self.cap_per_shard
                 && let Some(k) = map.keys().next().cloned()
             {
