@@ -272,6 +272,69 @@ async fn rotation_with_sync_never_fails_a_login() {
 }
 
 #[tokio::test]
+async fn encryption_keys_from_the_command_line() {
+    let ctx = Ctx::new(7);
+    ctx.ok("keys generate --alg ES256").await;
+    let rsa = ctx.json("keys generate --use enc --bits 3072 --json").await;
+    assert_eq!(
+        (&rsa["use"], &rsa["alg"], &rsa["state"]),
+        (&json!("enc"), &json!("RSA-OAEP-256"), &json!("active"))
+    );
+    let ec = ctx
+        .json("keys generate --use enc --alg ECDH-ES --json")
+        .await;
+    assert_eq!(ec["alg"], "ECDH-ES");
+    // The list names the use; the JWKS publishes both beside the signing key.
+    let list = ctx.ok("keys list").await.stdout;
+    assert!(
+        list.contains("USE") && list.contains("enc") && list.contains("sig"),
+        "{list}"
+    );
+    let jwks = ctx.json("keys jwks").await;
+    let uses: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["use"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    for want in [
+        ("sig", "ES256"),
+        ("enc", "RSA-OAEP-256"),
+        ("enc", "ECDH-ES"),
+    ] {
+        assert!(uses.contains(&want), "{want:?} in {uses:?}");
+    }
+    // Rotation of one enc algorithm publishes a next key.
+    let rotated = ctx
+        .json("keys rotate --alg ECDH-ES --propagation 60 --json")
+        .await;
+    assert_eq!(rotated[0]["state"], "next");
+    assert_eq!(rotated[0]["use"], "enc");
+    // Refusals: a use that does not fit the algorithm, a symmetric one, --bits on EC.
+    for (line, says) in [
+        (
+            "keys generate --use enc --alg ES256",
+            "is for sig keys, not --use enc",
+        ),
+        (
+            "keys generate --use sig --alg RSA-OAEP",
+            "is for enc keys, not --use sig",
+        ),
+        ("keys generate --alg A128KW", "client secret"),
+        (
+            "keys generate --use enc --alg ECDH-ES --bits 2048",
+            "--bits",
+        ),
+        ("keys generate", "--alg is required"),
+    ] {
+        let run = ctx.run(line).await;
+        assert_ne!(run.code, 0, "{line}");
+        assert!(run.stderr.contains(says), "{line}: {}", run.stderr);
+    }
+    ctx.assert_no_plaintext(&[]);
+}
+
+#[tokio::test]
 async fn sync_read_update_and_unregister() {
     let ctx = Ctx::new(3);
     let redirect = redirect_uri();

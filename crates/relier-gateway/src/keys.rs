@@ -62,7 +62,7 @@ impl KeyManager {
         }
         for alg in wanted {
             if !active.contains(&alg) {
-                let info = store.generate_key(alg, None, UnixTime(now)).await?;
+                let info = store.generate_key(alg.into(), None, UnixTime(now)).await?;
                 tracing::info!(kid = %info.kid, alg = %alg, "generated the RP signing key");
             }
         }

@@ -72,8 +72,8 @@ pub use master_key::{
     default_key_file, resolve_master_key,
 };
 pub use model::{
-    JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, secret_expiry,
-    validate_provider_name,
+    JwksMode, KeyAlg, KeyChange, KeyInfo, KeyState, KeyUse, ProviderInfo, ProviderRecord,
+    secret_expiry, validate_provider_name,
 };
 pub use postgres::{
     CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,

@@ -48,7 +48,7 @@ async fn a_registry_provider_without_a_registered_alg_uses_the_preferred_active_
     let f = fixture().await;
     for alg in [Algorithm::RS256, Algorithm::ES256] {
         f.store
-            .generate_key(alg, None, UnixTime(clock::now()))
+            .generate_key(alg.into(), None, UnixTime(clock::now()))
             .await
             .unwrap();
     }

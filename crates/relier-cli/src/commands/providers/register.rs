@@ -223,7 +223,9 @@ async fn ensure_key(
                 .unwrap_or(Algorithm::ES256)
         }
     };
-    let key = store.generate_key(alg, None, UnixTime(now_secs())).await?;
+    let key = store
+        .generate_key(alg.into(), None, UnixTime(now_secs()))
+        .await?;
     output::note(&format!(
         "the store had no active {alg} signing key: generated {} ({}) for private_key_jwt",
         key.kid, key.state
