@@ -289,6 +289,15 @@ pub struct ProviderConfig {
     /// Expected ID token algorithm (default RS256).
     #[serde(default)]
     pub id_token_alg: Option<String>,
+    /// The registered `id_token_encrypted_response_alg` (OIDC Registration §2): ID tokens must
+    /// then be encrypted to the gateway's encryption key (RSA-OAEP*, ECDH-ES*, generated at
+    /// start and published in `/.well-known/jwks.json`) or with the client secret (`dir`,
+    /// `A128KW`, `A256KW`).
+    #[serde(default)]
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// The registered `id_token_encrypted_response_enc` (default A128CBC-HS256).
+    #[serde(default)]
+    pub id_token_encrypted_response_enc: Option<String>,
     /// mTLS client certificate (PEM).
     #[serde(default)]
     pub tls_cert: Option<PathBuf>,

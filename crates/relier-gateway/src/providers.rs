@@ -1,7 +1,8 @@
 //! One [`RelyingParty`] per provider (its JWKS cache lives there), built at start from the
 //! inline configuration or the store's registry. A provider authenticating with the store's
 //! key (private_key_jwt) gets a new `RelyingParty` whenever the active key changes, so client
-//! assertions are always signed with the currently active key.
+//! assertions are always signed with the currently active key; one whose ID tokens are
+//! encrypted to the store's encryption keys gets one whenever those keys change.
 
 mod credentials;
 mod github;
@@ -12,6 +13,9 @@ use parking_lot::{Mutex, RwLock};
 use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials, CredentialSources};
 use relier::{GitHubClient, HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
+use relier_core::encryption::{
+    DecryptionKeys, EncryptedResponse, KeyManagementAlg, ResponseEncryption,
+};
 use relier_core::{
     Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, PendingLogin,
     ProviderMetadata, RedirectUrl,
@@ -50,6 +54,9 @@ struct Oidc {
     tpl: Template,
     store_key_alg: Option<Algorithm>,
     kid: Mutex<Option<String>>,
+    /// The kids of the store's encryption keys the relying party decrypts ID tokens with
+    /// (RP-key algorithms only).
+    enc_kids: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -75,6 +82,8 @@ struct Template {
     credentials: ClientCredentials,
     redirect: RedirectUrl,
     id_token_alg: Algorithm,
+    /// The registered ID token encryption and the store's keys for it.
+    id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
     par: bool,
     /// An Entra ID multi-tenant provider's allowed tenants.
     tenants: Option<TenantPolicy>,
@@ -106,6 +115,9 @@ impl Template {
             .id_token_alg(self.id_token_alg);
         if let Some(t) = &self.tenants {
             b = b.tenants(t.clone());
+        }
+        if let Some((expect, keys)) = &self.id_token_decryption {
+            b = b.id_token_decryption(*expect, keys.clone());
         }
         Ok(b.build().with_pushed_authorization_requests(self.par))
     }
@@ -149,6 +161,42 @@ impl Provider {
             Protocol::Oidc(o) => o.store_key_alg,
             Protocol::GitHub(_) => None,
         }
+    }
+
+    /// The key-management algorithm of the store keys ID tokens are encrypted to (an RP-key
+    /// algorithm registered as `id_token_encrypted_response_alg`).
+    pub fn store_enc_alg(&self) -> Option<KeyManagementAlg> {
+        match &self.protocol {
+            Protocol::Oidc(o) => o
+                .tpl
+                .id_token_decryption
+                .as_ref()
+                .map(|(e, _)| e.alg)
+                .filter(|a| !a.is_symmetric()),
+            Protocol::GitHub(_) => None,
+        }
+    }
+
+    /// The kids of the encryption keys in use.
+    pub fn current_enc_kids(&self) -> Vec<String> {
+        match &self.protocol {
+            Protocol::Oidc(o) => o.enc_kids.lock().clone(),
+            Protocol::GitHub(_) => Vec::new(),
+        }
+    }
+
+    /// Decrypts ID tokens with `keys` from now on (the store's encryption keys changed).
+    pub fn install_decryption_keys(&self, keys: DecryptionKeys) {
+        let Protocol::Oidc(o) = &self.protocol else {
+            return;
+        };
+        let kids = key_ids(&keys);
+        let rp =
+            o.rp.read()
+                .with_decryption_keys(EncryptedResponse::IdToken, keys);
+        *o.rp.write() = Arc::new(rp);
+        tracing::info!(provider = %self.name, kids = ?kids, "ID tokens now decrypted with the store's encryption keys");
+        *o.enc_kids.lock() = kids;
     }
 
     /// The kid of the store key in use.
@@ -213,7 +261,17 @@ struct Spec {
     store_key: Option<StoreKey>,
     signing_alg: Option<Algorithm>,
     id_token_alg: Option<Algorithm>,
+    /// `id_token_encrypted_response_*`: configured, or registered.
+    id_token_encryption: Option<ResponseEncryption>,
     scopes: Vec<String>,
+}
+
+/// The kids of `keys`, in order.
+pub fn key_ids(keys: &DecryptionKeys) -> Vec<String> {
+    keys.keys()
+        .iter()
+        .filter_map(|k| k.kid().map(str::to_owned))
+        .collect()
 }
 
 /// The store key a private_key_jwt provider signs with.
@@ -254,6 +312,54 @@ pub async fn needed_store_algs(
         }
     }
     Ok(algs)
+}
+
+/// The RP-key algorithms ID tokens of the inline and registry providers are encrypted with
+/// (for key bootstrap: each needs an active encryption key).
+pub async fn needed_enc_algs(
+    config: &Config,
+    store: &dyn Store,
+) -> Result<Vec<KeyManagementAlg>, GatewayError> {
+    let mut algs = Vec::new();
+    for p in &config.providers {
+        let expect = if p.is_registry() {
+            match store.get_provider(&p.name).await? {
+                Some(r) => r
+                    .response_encryption(EncryptedResponse::IdToken)
+                    .map_err(|e| GatewayError::provider(&p.name, e))?,
+                None => None,
+            }
+        } else {
+            configured_encryption(p)?
+        };
+        if let Some(alg) = expect.map(|e| e.alg).filter(|a| !a.is_symmetric())
+            && !algs.contains(&alg)
+        {
+            algs.push(alg);
+        }
+    }
+    Ok(algs)
+}
+
+/// An inline provider's `id_token_encrypted_response_alg`/`_enc`.
+fn configured_encryption(p: &ProviderConfig) -> Result<Option<ResponseEncryption>, GatewayError> {
+    let mut reg = serde_json::Map::new();
+    for (member, value) in [
+        (
+            EncryptedResponse::IdToken.alg_member(),
+            &p.id_token_encrypted_response_alg,
+        ),
+        (
+            EncryptedResponse::IdToken.enc_member(),
+            &p.id_token_encrypted_response_enc,
+        ),
+    ] {
+        if let Some(v) = value {
+            reg.insert(member.to_owned(), v.clone().into());
+        }
+    }
+    ResponseEncryption::from_registration(&reg, EncryptedResponse::IdToken)
+        .map_err(|e| GatewayError::provider(&p.name, e))
 }
 
 /// Builds every provider: credentials, discovery (fail fast), relying party.
@@ -317,6 +423,19 @@ async fn build_one(
     let kid = store_key_alg
         .and(credentials.key.as_ref())
         .and_then(|k| k.kid().map(str::to_owned));
+    let id_token_decryption = match spec.id_token_encryption {
+        Some(expect) => Some((
+            expect,
+            relier_store::decryption_keys_for(store, expect)
+                .await
+                .map_err(|e| err(&format!("ID token encryption {expect}: {e}")))?,
+        )),
+        None => None,
+    };
+    let enc_kids = id_token_decryption
+        .as_ref()
+        .map(|(_, keys)| key_ids(keys))
+        .unwrap_or_default();
     let tpl = Template {
         http,
         metadata,
@@ -329,6 +448,7 @@ async fn build_one(
         credentials,
         redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
         id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
+        id_token_decryption,
         par: p.par,
         tenants,
     };
@@ -343,6 +463,7 @@ async fn build_one(
             tpl,
             store_key_alg,
             kid: Mutex::new(kid),
+            enc_kids: Mutex::new(enc_kids),
         })),
         params,
     })
@@ -455,6 +576,7 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
         store_key,
         signing_alg,
         id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
+        id_token_encryption: configured_encryption(p)?,
         scopes: p
             .scopes
             .clone()
@@ -478,6 +600,8 @@ async fn registry_spec(
         || p.tls_cert.is_some()
         || p.signing_alg.is_some()
         || p.id_token_alg.is_some()
+        || p.id_token_encrypted_response_alg.is_some()
+        || p.id_token_encrypted_response_enc.is_some()
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
@@ -536,6 +660,9 @@ async fn registry_spec(
         // client_secret_jwt's.
         signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
         id_token_alg: r.id_token_alg,
+        id_token_encryption: r
+            .response_encryption(EncryptedResponse::IdToken)
+            .map_err(|e| err(e.to_string()))?,
         scopes: p
             .scopes
             .clone()

@@ -52,6 +52,7 @@
 
 mod backend;
 mod crypto;
+mod encryption;
 mod error;
 pub mod lifecycle;
 mod master_key;
@@ -65,6 +66,7 @@ mod sqlite;
 mod store;
 mod url;
 
+pub use encryption::decryption_keys_for;
 pub use error::StoreError;
 pub use lifecycle::{DEFAULT_GRACE_SECS, DEFAULT_PROPAGATION_SECS, MAX_ASSERTION_LIFETIME_SECS};
 pub use master_key::{

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
+use relier_core::encryption::ResponseEncryption;
 use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
 use relier_store::{KeyAlg, KeyUse};
@@ -290,8 +291,26 @@ pub struct ProvidersRegisterArgs {
     #[arg(long, value_name = "DN")]
     pub tls_subject_dn: Option<String>,
 
+    /// Ask the OP to encrypt ID tokens to the RP (`id_token_encrypted_response_alg`/`_enc`,
+    /// e.g. RSA-OAEP-256/A256GCM; ENC defaults to A128CBC-HS256). RSA-OAEP*/ECDH-ES*: the
+    /// store's encryption key (generated if missing) is registered with the signing keys.
+    #[arg(long, value_name = "ALG[/ENC]", value_parser = parse_encryption)]
+    pub encrypt_id_token: Option<ResponseEncryption>,
+
+    /// Ask the OP to encrypt UserInfo responses (`userinfo_encrypted_response_alg`/`_enc`).
+    #[arg(long, value_name = "ALG[/ENC]", value_parser = parse_encryption)]
+    pub encrypt_userinfo: Option<ResponseEncryption>,
+
+    /// Ask the OP to sign UserInfo responses (`userinfo_signed_response_alg`).
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub signed_userinfo: Option<Algorithm>,
+
     #[command(flatten)]
     pub common: ProviderCommon,
+}
+
+fn parse_encryption(s: &str) -> Result<ResponseEncryption, String> {
+    s.parse::<ResponseEncryption>().map_err(|e| e.to_string())
 }
 
 /// `relier providers import`.
