@@ -26,6 +26,7 @@ use relier_store::{JwksMode, Store};
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
 use crate::presets::{self, Preset};
+use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
 use url::Url;
 
@@ -57,6 +58,7 @@ struct Oidc {
     /// The kids of the store's encryption keys the relying party decrypts ID tokens with
     /// (RP-key algorithms only).
     enc_kids: Mutex<Vec<String>>,
+    userinfo: UserinfoNeed,
 }
 
 impl std::fmt::Debug for Provider {
@@ -130,6 +132,15 @@ impl Provider {
         match &self.protocol {
             Protocol::Oidc(o) => Some(o.rp.read().clone()),
             Protocol::GitHub(_) => None,
+        }
+    }
+
+    /// Whether to call UserInfo after a login whose ID token carries `id_claims`
+    /// ([`crate::userinfo`]); never for GitHub (its identity is its API's).
+    pub fn wants_userinfo(&self, id_claims: &serde_json::Map<String, serde_json::Value>) -> bool {
+        match &self.protocol {
+            Protocol::Oidc(o) => o.userinfo.wanted(id_claims),
+            Protocol::GitHub(_) => false,
         }
     }
 
@@ -382,12 +393,15 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
         } else {
             inline_spec(config, p)?
         };
-        list.push(Arc::new(build_one(p, spec, &redirect, store).await?));
+        list.push(Arc::new(
+            build_one(config, p, spec, &redirect, store).await?,
+        ));
     }
     Ok(Providers { list })
 }
 
 async fn build_one(
+    config: &Config,
     p: &ProviderConfig,
     spec: Spec,
     redirect: &str,
@@ -453,6 +467,7 @@ async fn build_one(
         tenants,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
+    let userinfo = UserinfoNeed::new(config, p, &spec.scopes);
     let params = authorization_params(p, spec.scopes)?;
     tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
     Ok(Provider {
@@ -464,6 +479,7 @@ async fn build_one(
             store_key_alg,
             kid: Mutex::new(kid),
             enc_kids: Mutex::new(enc_kids),
+            userinfo,
         })),
         params,
     })
@@ -605,7 +621,7 @@ async fn registry_spec(
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, max_age, par, ca_file, assertion_audience and extra_params \
+             response_mode, prompt, max_age, userinfo, par, ca_file, assertion_audience and extra_params \
              may be set (everything else comes from the store)"
                 .into(),
         ));

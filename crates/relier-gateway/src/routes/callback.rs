@@ -287,7 +287,7 @@ async fn exchange(
     timed(matches!(result, Err(relier::Error::Callback(_))));
     let done = result.map_err(login_error)?;
     let idt = done.id_token.claims();
-    let claims = identity_claims(&rp, &done, idt).await?;
+    let claims = identity_claims(provider, &rp, &done, idt).await?;
     if let Some(overage) = identity::groups_overage(&claims) {
         tracing::warn!(provider = %provider.name, sub = ?idt.sub, source = %overage,
             "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token); allowed_groups cannot see them");
@@ -303,8 +303,9 @@ async fn exchange(
 }
 
 /// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the
-/// endpoint), protocol claims removed.
+/// endpoint and the provider's `userinfo` policy wants it), protocol claims removed.
 async fn identity_claims(
+    provider: &Provider,
     rp: &relier::RelyingParty,
     done: &relier::Login,
     idt: &relier_core::IdTokenClaims,
@@ -313,7 +314,7 @@ async fn identity_claims(
         .all()
         .map_err(|e| failed(Problem::LoginFailed, e))?
         .clone();
-    if rp.metadata().userinfo_endpoint.is_some() {
+    if rp.metadata().userinfo_endpoint.is_some() && provider.wants_userinfo(&claims) {
         let info = rp
             .userinfo(&done.tokens.access_token, &idt.sub)
             .await
