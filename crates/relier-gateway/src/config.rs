@@ -298,6 +298,17 @@ pub struct ProviderConfig {
     /// The registered `id_token_encrypted_response_enc` (default A128CBC-HS256).
     #[serde(default)]
     pub id_token_encrypted_response_enc: Option<String>,
+    /// The registered `userinfo_encrypted_response_alg`: UserInfo responses must then be
+    /// encrypted (as ID tokens, above).
+    #[serde(default)]
+    pub userinfo_encrypted_response_alg: Option<String>,
+    /// The registered `userinfo_encrypted_response_enc` (default A128CBC-HS256).
+    #[serde(default)]
+    pub userinfo_encrypted_response_enc: Option<String>,
+    /// The registered `userinfo_signed_response_alg`: UserInfo responses must then be signed
+    /// JWTs (OIDC Core §5.3.2), verified against the OP's JWKS.
+    #[serde(default)]
+    pub userinfo_signed_response_alg: Option<String>,
     /// mTLS client certificate (PEM).
     #[serde(default)]
     pub tls_cert: Option<PathBuf>,

@@ -170,25 +170,29 @@ impl KeyManager {
         Ok(())
     }
 
-    /// Providers whose ID tokens are encrypted to the store's keys decrypt with every stored
+    /// Providers whose responses are encrypted to the store's keys decrypt with every stored
     /// key of the algorithm (a new one after a rotation; a retired one until it is removed).
     async fn sync_decryption_keys(&self, keys: &[KeyInfo]) -> Result<(), StoreError> {
         for p in self.providers.all() {
-            let Some(alg) = p.store_enc_alg() else {
-                continue;
-            };
-            let mut stored: Vec<&str> = keys
-                .iter()
-                .filter(|k| k.alg == alg)
-                .map(|k| k.kid.as_str())
-                .collect();
-            let mut current = p.current_enc_kids();
-            stored.sort_unstable();
-            current.sort_unstable();
-            if stored == current {
+            let algs = p.store_enc_algs();
+            if algs.is_empty() {
                 continue;
             }
-            p.install_decryption_keys(self.store.decryption_keys(alg).await?);
+            let mut stored: Vec<String> = keys
+                .iter()
+                .filter(|k| algs.iter().any(|(_, alg)| k.alg == *alg))
+                .map(|k| k.kid.clone())
+                .collect();
+            stored.sort_unstable();
+            stored.dedup();
+            if stored == p.current_enc_kids() {
+                continue;
+            }
+            let mut sets = Vec::with_capacity(algs.len());
+            for (which, alg) in algs {
+                sets.push((which, self.store.decryption_keys(alg).await?));
+            }
+            p.install_decryption_keys(sets, stored);
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 
 mod credentials;
 mod github;
+mod responses;
 
 use std::sync::Arc;
 
@@ -13,9 +14,7 @@ use parking_lot::{Mutex, RwLock};
 use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials, CredentialSources};
 use relier::{GitHubClient, HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
-use relier_core::encryption::{
-    DecryptionKeys, EncryptedResponse, KeyManagementAlg, ResponseEncryption,
-};
+use relier_core::encryption::{DecryptionKeys, EncryptedResponse, KeyManagementAlg};
 use relier_core::{
     Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, PendingLogin,
     ProviderMetadata, RedirectUrl,
@@ -28,6 +27,7 @@ use crate::error::GatewayError;
 use crate::presets::{self, Preset};
 use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
+use responses::{Decryption, Responses};
 use url::Url;
 
 /// A configured provider.
@@ -55,8 +55,8 @@ struct Oidc {
     tpl: Template,
     store_key_alg: Option<Algorithm>,
     kid: Mutex<Option<String>>,
-    /// The kids of the store's encryption keys the relying party decrypts ID tokens with
-    /// (RP-key algorithms only).
+    /// The kids of the store's encryption keys the relying party decrypts with (RP-key
+    /// algorithms only), sorted.
     enc_kids: Mutex<Vec<String>>,
     userinfo: UserinfoNeed,
 }
@@ -84,8 +84,8 @@ struct Template {
     credentials: ClientCredentials,
     redirect: RedirectUrl,
     id_token_alg: Algorithm,
-    /// The registered ID token encryption and the store's keys for it.
-    id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
+    /// Encrypted ID tokens and UserInfo, signed UserInfo, and the store's keys for them.
+    decryption: Decryption,
     par: bool,
     /// An Entra ID multi-tenant provider's allowed tenants.
     tenants: Option<TenantPolicy>,
@@ -118,9 +118,7 @@ impl Template {
         if let Some(t) = &self.tenants {
             b = b.tenants(t.clone());
         }
-        if let Some((expect, keys)) = &self.id_token_decryption {
-            b = b.id_token_decryption(*expect, keys.clone());
-        }
+        b = self.decryption.apply(b);
         Ok(b.build().with_pushed_authorization_requests(self.par))
     }
 }
@@ -174,21 +172,15 @@ impl Provider {
         }
     }
 
-    /// The key-management algorithm of the store keys ID tokens are encrypted to (an RP-key
-    /// algorithm registered as `id_token_encrypted_response_alg`).
-    pub fn store_enc_alg(&self) -> Option<KeyManagementAlg> {
+    /// The responses encrypted to the store's keys, with their key-management algorithms.
+    pub fn store_enc_algs(&self) -> Vec<(EncryptedResponse, KeyManagementAlg)> {
         match &self.protocol {
-            Protocol::Oidc(o) => o
-                .tpl
-                .id_token_decryption
-                .as_ref()
-                .map(|(e, _)| e.alg)
-                .filter(|a| !a.is_symmetric()),
-            Protocol::GitHub(_) => None,
+            Protocol::Oidc(o) => o.tpl.decryption.rules().store_algs(),
+            Protocol::GitHub(_) => Vec::new(),
         }
     }
 
-    /// The kids of the encryption keys in use.
+    /// The kids of the encryption keys in use, sorted.
     pub fn current_enc_kids(&self) -> Vec<String> {
         match &self.protocol {
             Protocol::Oidc(o) => o.enc_kids.lock().clone(),
@@ -196,17 +188,29 @@ impl Provider {
         }
     }
 
-    /// Decrypts ID tokens with `keys` from now on (the store's encryption keys changed).
-    pub fn install_decryption_keys(&self, keys: DecryptionKeys) {
+    /// Decrypts with these keys from now on (the store's encryption keys changed); `kids` are
+    /// all their key ids, sorted.
+    pub fn install_decryption_keys(
+        &self,
+        keys: Vec<(EncryptedResponse, DecryptionKeys)>,
+        kids: Vec<String>,
+    ) {
         let Protocol::Oidc(o) = &self.protocol else {
             return;
         };
-        let kids = key_ids(&keys);
-        let rp =
-            o.rp.read()
-                .with_decryption_keys(EncryptedResponse::IdToken, keys);
-        *o.rp.write() = Arc::new(rp);
-        tracing::info!(provider = %self.name, kids = ?kids, "ID tokens now decrypted with the store's encryption keys");
+        let current = o.rp.read().clone();
+        let mut rp: Option<RelyingParty> = None;
+        for (which, set) in keys {
+            rp = Some(
+                rp.as_ref()
+                    .unwrap_or(&current)
+                    .with_decryption_keys(which, set),
+            );
+        }
+        if let Some(rp) = rp {
+            *o.rp.write() = Arc::new(rp);
+        }
+        tracing::info!(provider = %self.name, kids = ?kids, "now decrypting with the store's encryption keys");
         *o.enc_kids.lock() = kids;
     }
 
@@ -272,17 +276,9 @@ struct Spec {
     store_key: Option<StoreKey>,
     signing_alg: Option<Algorithm>,
     id_token_alg: Option<Algorithm>,
-    /// `id_token_encrypted_response_*`: configured, or registered.
-    id_token_encryption: Option<ResponseEncryption>,
+    /// Encrypted and signed responses: configured, or registered.
+    responses: Responses,
     scopes: Vec<String>,
-}
-
-/// The kids of `keys`, in order.
-pub fn key_ids(keys: &DecryptionKeys) -> Vec<String> {
-    keys.keys()
-        .iter()
-        .filter_map(|k| k.kid().map(str::to_owned))
-        .collect()
 }
 
 /// The store key a private_key_jwt provider signs with.
@@ -325,52 +321,31 @@ pub async fn needed_store_algs(
     Ok(algs)
 }
 
-/// The RP-key algorithms ID tokens of the inline and registry providers are encrypted with
-/// (for key bootstrap: each needs an active encryption key).
+/// The RP-key algorithms the responses of the inline and registry providers are encrypted
+/// with (for key bootstrap: each needs an active encryption key).
 pub async fn needed_enc_algs(
     config: &Config,
     store: &dyn Store,
 ) -> Result<Vec<KeyManagementAlg>, GatewayError> {
     let mut algs = Vec::new();
     for p in &config.providers {
-        let expect = if p.is_registry() {
+        let rules = if p.is_registry() {
             match store.get_provider(&p.name).await? {
-                Some(r) => r
-                    .response_encryption(EncryptedResponse::IdToken)
-                    .map_err(|e| GatewayError::provider(&p.name, e))?,
-                None => None,
+                Some(r) => {
+                    Responses::registered(&r).map_err(|e| GatewayError::provider(&p.name, e))?
+                }
+                None => Responses::default(),
             }
         } else {
-            configured_encryption(p)?
+            Responses::configured(p)?
         };
-        if let Some(alg) = expect.map(|e| e.alg).filter(|a| !a.is_symmetric())
-            && !algs.contains(&alg)
-        {
-            algs.push(alg);
+        for (_, alg) in rules.store_algs() {
+            if !algs.contains(&alg) {
+                algs.push(alg);
+            }
         }
     }
     Ok(algs)
-}
-
-/// An inline provider's `id_token_encrypted_response_alg`/`_enc`.
-fn configured_encryption(p: &ProviderConfig) -> Result<Option<ResponseEncryption>, GatewayError> {
-    let mut reg = serde_json::Map::new();
-    for (member, value) in [
-        (
-            EncryptedResponse::IdToken.alg_member(),
-            &p.id_token_encrypted_response_alg,
-        ),
-        (
-            EncryptedResponse::IdToken.enc_member(),
-            &p.id_token_encrypted_response_enc,
-        ),
-    ] {
-        if let Some(v) = value {
-            reg.insert(member.to_owned(), v.clone().into());
-        }
-    }
-    ResponseEncryption::from_registration(&reg, EncryptedResponse::IdToken)
-        .map_err(|e| GatewayError::provider(&p.name, e))
 }
 
 /// Builds every provider: credentials, discovery (fail fast), relying party.
@@ -437,19 +412,10 @@ async fn build_one(
     let kid = store_key_alg
         .and(credentials.key.as_ref())
         .and_then(|k| k.kid().map(str::to_owned));
-    let id_token_decryption = match spec.id_token_encryption {
-        Some(expect) => Some((
-            expect,
-            relier_store::decryption_keys_for(store, expect)
-                .await
-                .map_err(|e| err(&format!("ID token encryption {expect}: {e}")))?,
-        )),
-        None => None,
-    };
-    let enc_kids = id_token_decryption
-        .as_ref()
-        .map(|(_, keys)| key_ids(keys))
-        .unwrap_or_default();
+    let decryption = Decryption::load(spec.responses, store)
+        .await
+        .map_err(|e| err(&e))?;
+    let enc_kids = decryption.key_ids();
     let tpl = Template {
         http,
         metadata,
@@ -462,7 +428,7 @@ async fn build_one(
         credentials,
         redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
         id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
-        id_token_decryption,
+        decryption,
         par: p.par,
         tenants,
     };
@@ -592,7 +558,7 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
         store_key,
         signing_alg,
         id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
-        id_token_encryption: configured_encryption(p)?,
+        responses: Responses::configured(p)?,
         scopes: p
             .scopes
             .clone()
@@ -618,6 +584,9 @@ async fn registry_spec(
         || p.id_token_alg.is_some()
         || p.id_token_encrypted_response_alg.is_some()
         || p.id_token_encrypted_response_enc.is_some()
+        || p.userinfo_encrypted_response_alg.is_some()
+        || p.userinfo_encrypted_response_enc.is_some()
+        || p.userinfo_signed_response_alg.is_some()
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
@@ -676,9 +645,7 @@ async fn registry_spec(
         // client_secret_jwt's.
         signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
         id_token_alg: r.id_token_alg,
-        id_token_encryption: r
-            .response_encryption(EncryptedResponse::IdToken)
-            .map_err(|e| err(e.to_string()))?,
+        responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
         scopes: p
             .scopes
             .clone()

@@ -592,9 +592,10 @@ async fn rp_key_rotation_while_logging_in_has_no_failures() {
     store.close().await;
 }
 
-/// A client registered at the OP with `id_token_encrypted_response_alg` RSA-OAEP-256 and the
-/// gateway's jwks_uri: the gateway generates its encryption key at start, publishes it, and
-/// decrypts the ID tokens of the login and of every refresh.
+/// A client registered at the OP with `id_token_encrypted_response_alg` RSA-OAEP-256, signed
+/// then ECDH-ES-encrypted UserInfo, and the gateway's jwks_uri: the gateway generates its
+/// encryption keys at start, publishes them, and decrypts the ID tokens of the login and of
+/// every refresh, and UserInfo.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn id_tokens_encrypted_to_the_gateway_key_at_login_and_refresh() {
     let w = world_full(
@@ -609,6 +610,9 @@ client_id = "rp-gw-enc"
 use_store_key = true
 id_token_encrypted_response_alg = "RSA-OAEP-256"
 id_token_encrypted_response_enc = "A256GCM"
+userinfo = "always"
+userinfo_encrypted_response_alg = "ECDH-ES"
+userinfo_signed_response_alg = "RS256"
 "#,
     )
     .await;
@@ -628,19 +632,24 @@ id_token_encrypted_response_enc = "A256GCM"
         .iter()
         .filter(|k| k["use"] == "enc")
         .collect();
-    assert_eq!(enc.len(), 1, "{jwks}");
-    assert_eq!(enc[0]["alg"], "RSA-OAEP-256");
+    let mut algs: Vec<&str> = enc.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    algs.sort_unstable();
+    assert_eq!(algs, ["ECDH-ES", "RSA-OAEP-256"], "{jwks}");
     let mut client = pkjwt_client(&base);
     client["client_id"] = json!("rp-gw-enc");
     client["redirect_uris"] = json!([format!("{base}/auth/callback/enc")]);
     client["id_token_encrypted_response_alg"] = json!("RSA-OAEP-256");
     client["id_token_encrypted_response_enc"] = json!("A256GCM");
+    client["userinfo_encrypted_response_alg"] = json!("ECDH-ES");
+    client["userinfo_signed_response_alg"] = json!("RS256");
     w.op.add_client(client).await.unwrap();
 
     let gw = browser();
     let op = Browser::new().unwrap();
     assert_eq!(login(&base, &gw, &op, "enc").await, "/home?x=1");
-    assert_eq!(session_json(&base, &gw).await["sub"], "alice");
+    let session = session_json(&base, &gw).await;
+    assert_eq!(session["sub"], "alice");
+    assert_eq!(session["email"], "alice@example.com", "{session}");
     // Past refresh_before: the session refreshes, and the refreshed ID token is encrypted too.
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(check(&base, &gw).await.status(), 200);

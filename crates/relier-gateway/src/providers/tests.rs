@@ -185,7 +185,8 @@ async fn encryption_keys_are_bootstrapped_and_followed() {
          [[providers]]\nname = \"inline\"\nissuer = \"ISSUER\"\nclient_id = \"c\"\n\
          auth_method = \"none\"\n\
          id_token_encrypted_response_alg = \"RSA-OAEP-256\"\n\
-         id_token_encrypted_response_enc = \"A256GCM\"\n",
+         id_token_encrypted_response_enc = \"A256GCM\"\n\
+         userinfo_encrypted_response_alg = \"ECDH-ES\"\n",
     );
     let needed = needed_enc_algs(&config, f.store.as_ref()).await.unwrap();
     assert_eq!(needed, [K::EcdhEs, K::RsaOaep256]);
@@ -198,12 +199,28 @@ async fn encryption_keys_are_bootstrapped_and_followed() {
     );
     let providers = Arc::new(build_all(&config, f.store.as_ref()).await.unwrap());
     let inline = providers.get("inline").unwrap().clone();
-    assert_eq!(inline.store_enc_alg(), Some(K::RsaOaep256));
     assert_eq!(
-        providers.get("reg").unwrap().store_enc_alg(),
-        Some(K::EcdhEs)
+        inline.store_enc_algs(),
+        [
+            (EncryptedResponse::IdToken, K::RsaOaep256),
+            (EncryptedResponse::UserInfo, K::EcdhEs)
+        ]
     );
-    let first = inline.current_enc_kids();
+    assert_eq!(
+        providers.get("reg").unwrap().store_enc_algs(),
+        [(EncryptedResponse::IdToken, K::EcdhEs)]
+    );
+    // The ECDH-ES key is shared with "reg"; the RSA one is the inline provider's alone.
+    let rsa_kids = |kids: Vec<String>, keys: &[relier_store::KeyInfo]| -> Vec<String> {
+        kids.into_iter()
+            .filter(|kid| keys.iter().any(|k| &k.kid == kid && k.alg == K::RsaOaep256))
+            .collect()
+    };
+    assert_eq!(inline.current_enc_kids().len(), 2);
+    let first = rsa_kids(
+        inline.current_enc_kids(),
+        &f.store.list_keys().await.unwrap(),
+    );
     assert_eq!(first.len(), 1);
 
     // A rotation: the new key is added (before it is active), the old one kept.
@@ -219,7 +236,7 @@ async fn encryption_keys_are_bootstrapped_and_followed() {
         .await
         .unwrap();
     manager.tick(now().0).await.unwrap();
-    let kids = inline.current_enc_kids();
+    let kids = rsa_kids(inline.current_enc_kids(), &store.list_keys().await.unwrap());
     assert_eq!(kids.len(), 2);
     assert!(kids.contains(&new[0].kid) && kids.contains(&first[0]));
     // Removed: no longer decrypting with it.
@@ -230,5 +247,7 @@ async fn encryption_keys_are_bootstrapped_and_followed() {
     );
     store.remove_key(&first[0], true, now()).await.unwrap();
     manager.tick(now().0).await.unwrap();
-    assert_eq!(inline.current_enc_kids(), [new[0].kid.clone()]);
+    let kids = inline.current_enc_kids();
+    assert!(!kids.contains(&first[0]) && kids.contains(&new[0].kid));
+    assert_eq!(kids.len(), 2, "the new RSA key and the ECDH-ES key");
 }
