@@ -331,11 +331,13 @@ impl RelyingParty {
                     rp.validator = rp.validator.with_decryption(d);
                 }
             }
-            _ => {
+            EncryptedResponse::UserInfo => {
                 if let Some(d) = self.userinfo_decryptor.as_ref().and_then(renewed) {
                     rp.userinfo_decryptor = Some(d);
                 }
             }
+            // A kind of response this relying party does not decrypt.
+            _ => {}
         }
         rp
     }
