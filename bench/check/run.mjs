@@ -7,6 +7,12 @@
 //   cargo build --release -p relier-cli
 //   node bench/check/run.mjs [--only express|relier] [--duration 20] [--warmup 5]
 //                            [--connections 50] [--threads 2] [--relier-bin PATH]
+//                            [--store postgres://…] [--instances 2]
+//
+// --store runs relier on that store instead of an SQLite file; --instances N starts N
+// `relier serve` processes on it (same master key, the first one's public URL; N > 1 needs
+// --store) and puts the load on all of them at once, one wrk each, connections and
+// threads split.
 //
 // Needs wrk on PATH (Debian: `apt-get update && apt-get install -y wrk`).
 //
@@ -35,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 
 import {
   ROOT, cleanup, die, expectStatus, fmtMs, freePort, headlessLogin, log, machineInfo,
-  relierPreflight, rssSampler, startExpress, startOp, startRelier, stopChild,
+  relierPreflight, rssSampler, startChild, startExpress, startOp, startRelier, stopChild,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------------------
@@ -49,6 +55,8 @@ function parseArgs(argv) {
     connections: 50,
     threads: 2,
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
+    store: null,
+    instances: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -66,6 +74,8 @@ function parseArgs(argv) {
       case '--connections': opts.connections = Number(value()); break;
       case '--threads': opts.threads = Number(value()); break;
       case '--relier-bin': opts.relierBin = path.resolve(value()); break;
+      case '--store': opts.store = value(); break;
+      case '--instances': opts.instances = Number(value()); break;
       case '-h': case '--help':
         process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8')
           .split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
@@ -76,6 +86,10 @@ function parseArgs(argv) {
   }
   if (opts.only !== null && !['express', 'relier'].includes(opts.only)) {
     die('--only takes express or relier');
+  }
+  if (!Number.isInteger(opts.instances) || opts.instances < 1 || opts.instances > 8
+      || (opts.instances > 1 && !opts.store)) {
+    die('--instances takes 1 to 8, and more than 1 needs --store (a shared store)');
   }
   for (const k of ['duration', 'warmup', 'connections', 'threads']) {
     if (!Number.isInteger(opts[k]) || opts[k] < (k === 'warmup' ? 0 : 1) || opts[k] > 600) {
@@ -141,22 +155,42 @@ function runWrk(url, cookie, seconds, opts) {
   });
 }
 
-async function benchmark(name, url, cookie, pid, opts) {
+// Load on every target at once (one wrk per target, the connections and threads split
+// between them): requests/s summed, latency percentiles the worst target's, peak RSS the
+// largest process's.
+async function benchmark(name, targets, cookie, opts) {
+  const share = {
+    ...opts,
+    connections: Math.max(1, Math.floor(opts.connections / targets.length)),
+    threads: Math.max(1, Math.floor(opts.threads / targets.length)),
+  };
+  const urls = targets.map((t) => t.url).join(' + ');
   if (opts.warmup > 0) {
     log(`${name}: warm-up ${opts.warmup}s (discarded)`);
-    const warm = parseWrk(await runWrk(url, cookie, opts.warmup, opts));
-    log(`${name}: warm-up ${warm.rps.toFixed(0)} req/s`);
+    const warm = await Promise.all(targets.map((t) => runWrk(t.url, cookie, opts.warmup, share)));
+    log(`${name}: warm-up ${warm.map((o) => parseWrk(o).rps).reduce((a, b) => a + b, 0).toFixed(0)} req/s`);
   }
-  log(`${name}: wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s --latency -H 'Cookie: ${cookie.slice(0, 24)}…' ${url}`);
-  const sampler = rssSampler(pid);
-  const out = await runWrk(url, cookie, opts.duration, opts);
-  const peakRssKiB = sampler.stop();
-  const result = parseWrk(out);
-  process.stderr.write(`${out.trimEnd().replace(/^/gm, `[wrk ${name}] `)}\n`);
-  if (result.non2xx > 0 || result.socketErrors) {
-    throw new Error(`${name}: ${result.non2xx} non-2xx responses, socket errors: ${result.socketErrors ?? 'none'} — the numbers would not measure a live session`);
+  log(`${name}: wrk -t${share.threads} -c${share.connections} -d${opts.duration}s --latency -H 'Cookie: ${cookie.slice(0, 24)}…' on ${urls}`);
+  const samplers = targets.map((t) => rssSampler(t.pid));
+  const outs = await Promise.all(targets.map((t) => runWrk(t.url, cookie, opts.duration, share)));
+  const peakRssKiB = Math.max(...samplers.map((x) => x.stop()));
+  const parts = outs.map(parseWrk);
+  for (const out of outs) {
+    process.stderr.write(`${out.trimEnd().replace(/^/gm, `[wrk ${name}] `)}\n`);
   }
-  return { name, url, ...result, peakRssKiB };
+  for (const r of parts) {
+    if (r.non2xx > 0 || r.socketErrors) {
+      throw new Error(`${name}: ${r.non2xx} non-2xx responses, socket errors: ${r.socketErrors ?? 'none'} — the numbers would not measure a live session`);
+    }
+  }
+  return {
+    name,
+    url: urls,
+    rps: parts.reduce((a, r) => a + r.rps, 0),
+    p50: Math.max(...parts.map((r) => r.p50)),
+    p99: Math.max(...parts.map((r) => r.p99)),
+    peakRssKiB,
+  };
 }
 
 function table(results) {
@@ -222,24 +256,36 @@ async function main() {
       log(`express: /check 200 with cookie ${JSON.stringify(identities.express)}, 401 without`);
     }
     if (wantRelier) {
-      relier = await startRelier(opts.relierBin, tmp, ports.relier, op.issuer, secrets.relier);
-      relierCookie = await headlessLogin(`${relier.url}/auth/login/local`, relier.url, 'relier_session');
+      const masterKey = crypto.randomBytes(32).toString('base64');
+      const first = `http://127.0.0.1:${ports.relier}`;
+      relier = [];
+      for (let i = 0; i < opts.instances; i++) {
+        const port = i === 0 ? ports.relier : await freePort();
+        relier.push(await startRelier(opts.relierBin, tmp, port, op.issuer, secrets.relier, {
+          store: opts.store ?? undefined, masterKey, publicUrl: first, name: `relier-${i}`,
+        }));
+      }
+      relierCookie = await headlessLogin(`${first}/auth/login/local`, first, 'relier_session');
       log(`relier: logged in, cookie ${relierCookie.length} bytes`);
-      identities.relier = await expectStatus(`${relier.url}/auth/check`, relierCookie, 200);
-      await expectStatus(`${relier.url}/auth/check`, null, 401);
+      for (const r of relier) {
+        identities.relier = await expectStatus(`${r.url}/auth/check`, relierCookie, 200);
+        await expectStatus(`${r.url}/auth/check`, null, 401);
+      }
       log(`relier: /auth/check 200 with cookie ${JSON.stringify(identities.relier)}, 401 without`);
     }
 
     // The OP is idle from here on; it stays up because a check may consult it
     // (it would in a real deployment too).
     if (wantExpress) {
-      results.push(await benchmark('express-openid-connect', `${express.url}/check`, expressCookie, express.child.pid, opts));
+      results.push(await benchmark('express-openid-connect', [{ url: `${express.url}/check`, pid: express.child.pid }], expressCookie, opts));
       // stop it so that it does not hold memory or timers during relier's run
       await stopChild(express.child);
     }
     if (wantRelier) {
-      results.push(await benchmark('relier', `${relier.url}/auth/check`, relierCookie, relier.child.pid, opts));
-      await stopChild(relier.child);
+      results.push(await benchmark('relier', relier.map((r) => ({ url: `${r.url}/auth/check`, pid: r.child.pid })), relierCookie, opts));
+      for (const r of relier) {
+        await stopChild(r.child);
+      }
     }
     await stopChild(op.child);
   } catch (err) {
@@ -254,7 +300,7 @@ async function main() {
 
   const out = [
     `Machine: ${machine.nproc} CPUs (${machine.model}), ${machine.memGiB} GiB RAM, Linux ${machine.kernel}; node ${machine.node}; ${machine.wrk.replace(/\s*\[.*$/, '')}; git ${machine.gitRev}; ${machine.date}; load average before the run ${machine.loadavg}`,
-    `Load: wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s --latency (after a discarded ${opts.warmup}s warm-up), one live session cookie, loopback; wrk and the server share the machine's CPUs.`,
+    `Load: wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s --latency (after a discarded ${opts.warmup}s warm-up), one live session cookie, loopback; wrk and the server share the machine's CPUs. relier: ${opts.instances} instance(s) on ${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'}.`,
     '',
     table(results),
     '',

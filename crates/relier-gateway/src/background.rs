@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use crate::cache::{ENDED_POLL_INTERVAL, ENDED_WINDOW};
 use crate::clock;
 use crate::state::AppState;
+use crate::touch::TOUCH_FLUSH_INTERVAL;
 
 /// The scheduler: every `check_interval` (with a little jitter so instances sharing a store
 /// spread out): key tick, purge of expired rows, session gauge.
@@ -45,7 +46,25 @@ pub fn spawn_background(
             }
         }
     });
-    vec![task, spawn_ended_feed(state_ended, stop_ended)]
+    let touches = spawn_touch_flusher(state_ended.clone(), stop_ended.clone());
+    vec![task, spawn_ended_feed(state_ended, stop_ended), touches]
+}
+
+/// Writes the gathered sliding-expiry touches every [`TOUCH_FLUSH_INTERVAL`], and once more
+/// when the gateway stops.
+fn spawn_touch_flusher(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let stopping = tokio::select! {
+                _ = stop.changed() => true,
+                () = tokio::time::sleep(TOUCH_FLUSH_INTERVAL) => false,
+            };
+            state.touches.flush(state.store.as_ref()).await;
+            if stopping {
+                break;
+            }
+        }
+    })
 }
 
 /// Reads the store's feed of ended sessions every [`ENDED_POLL_INTERVAL`] and drops them from

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use axum::http::HeaderMap;
 use relier_core::Secret;
-use relier_store::{StoreError, UnixTime, session_id_hash};
+use relier_store::{SessionTouch, StoreError, UnixTime, session_id_hash};
 
 use crate::cache::{Authed, CachedSession, session_cookie};
 use crate::clock;
@@ -79,7 +79,8 @@ pub async fn peek(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed
     }
 }
 
-/// Sliding expiry: at most once per `touch_interval` per session, in the background.
+/// Sliding expiry: at most once per `touch_interval` per session, written in the background
+/// with the other sessions' ([`crate::touch`]).
 fn touch(state: &AppState, id: &Secret, e: &CachedSession, now: u64) {
     let last = e.last_touch.load(Ordering::Relaxed);
     if now < last.saturating_add(state.settings.touch_interval) {
@@ -95,11 +96,9 @@ fn touch(state: &AppState, id: &Secret, e: &CachedSession, now: u64) {
         .saturating_add(state.settings.idle_timeout)
         .min(e.rec.absolute_expires_at);
     e.idle_expires_at.fetch_max(idle, Ordering::Relaxed);
-    let store = state.store.clone();
-    let id = id.clone();
-    tokio::spawn(async move {
-        if let Err(err) = store.touch_session(&id, UnixTime(now), idle).await {
-            tracing::warn!(error = %err, "could not extend a session's idle expiry");
-        }
+    state.touches.push(SessionTouch {
+        id_hash: session_id_hash(id),
+        now: UnixTime(now),
+        idle_expires_at: idle,
     });
 }

@@ -16,6 +16,7 @@ use crate::metrics::Metrics;
 use crate::providers::{self, Providers};
 use crate::proxy::Proxy;
 use crate::settings::{self, Settings};
+use crate::touch::Touches;
 
 /// Shared state of the handlers.
 pub struct AppState {
@@ -35,6 +36,8 @@ pub struct AppState {
     pub keys: KeyManager,
     /// Reverse proxy, with `[upstream]`.
     pub proxy: Option<Proxy>,
+    /// Sliding-expiry writes waiting for the background task.
+    pub touches: Touches,
     /// Login-start rate limit (`None` when off).
     pub login_limiter: Option<LoginLimiter>,
     /// The application's say on each completed login (embedding; `AcceptAll` otherwise).
@@ -90,6 +93,7 @@ impl AppState {
             metrics,
             keys,
             proxy,
+            touches: Touches::default(),
             login_limiter: LoginLimiter::new(&config.limits),
             login_hook,
         })

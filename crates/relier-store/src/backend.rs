@@ -175,6 +175,8 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// The session unless expired at `now`.
     async fn get_session(&self, hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError>;
     async fn touch_session(&self, hash: &str, now: i64, idle: i64) -> Result<(), StoreError>;
+    /// [`Backend::touch_session`] of many sessions: `(id hash, now, idle expiry)` each.
+    async fn touch_sessions(&self, touches: &[(String, i64, i64)]) -> Result<(), StoreError>;
     /// Compare-and-swap on `version`; `true` if this call updated the row.
     async fn update_session_tokens(
         &self,

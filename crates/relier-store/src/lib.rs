@@ -82,7 +82,9 @@ pub use postgres::{
 };
 pub use private_files::{LaxFile, StoreFile, lax_permissions};
 pub use relier_core::UnixTime;
-pub use session::{LoginAllowance, LoginRate, LoginState, SessionRecord, session_id_hash};
+pub use session::{
+    LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch, session_id_hash,
+};
 pub use sqlite::BUSY_TIMEOUT;
 pub use store::{KeyPolicy, KeyStore, ProviderRegistry, SessionStore, Store};
 pub use url::{DEFAULT_STORE_URL, StoreUrl};

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use relier_core::{PendingLogin, Secret};
+use relier_core::{PendingLogin, Secret, UnixTime};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::sha256_hex;
@@ -190,4 +190,15 @@ impl LoginRate {
         let secs = ((1.0 - tokens_left).max(0.0) / per_sec).ceil().max(1.0);
         LoginAllowance::Wait(std::time::Duration::from_secs_f64(secs.min(3600.0)))
     }
+}
+
+/// One session's sliding expiry, for [`crate::SessionStore::touch_sessions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTouch {
+    /// The session id's hash ([`session_id_hash`]).
+    pub id_hash: String,
+    /// When it was used.
+    pub now: UnixTime,
+    /// Its new idle expiry (capped by the absolute one in the store).
+    pub idle_expires_at: u64,
 }

@@ -94,6 +94,28 @@ pub(crate) fn take_login_token(now: &str) -> String {
     )
 }
 
+/// Sessions touched by one statement at most (3 parameters each).
+pub(crate) const TOUCH_CHUNK: usize = 200;
+
+/// Sliding expiry of `n` sessions in one statement: parameters `(id hash, now, idle expiry)`
+/// per session, joined as a `VALUES` list (its columns are `column1`… on both databases).
+/// Like [`crate::backend::Backend::touch_session`]: live sessions only, the idle expiry
+/// capped by the absolute one.
+pub(crate) fn touch_many(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    format!(
+        "UPDATE sessions SET last_seen_at = t.column2, idle_expires_at = CASE \
+         WHEN t.column3 < sessions.absolute_expires_at THEN t.column3 \
+         ELSE sessions.absolute_expires_at END \
+         FROM (VALUES {}) AS t \
+         WHERE sessions.id_hash = t.column1 AND sessions.idle_expires_at > t.column2 \
+         AND sessions.absolute_expires_at > t.column2",
+        values.join(", ")
+    )
+}
+
 macro_rules! impl_sql_backend {
     ($backend:ty, $db:ty, $now_ms:expr) => {
         #[async_trait::async_trait]
@@ -423,6 +445,21 @@ macro_rules! impl_sql_backend {
                 .bind(hash)
                 .execute(&self.sessions)
                 .await?;
+                Ok(())
+            }
+
+            async fn touch_sessions(
+                &self,
+                touches: &[(String, i64, i64)],
+            ) -> Result<(), StoreError> {
+                for chunk in touches.chunks($crate::sql::TOUCH_CHUNK) {
+                    let sql = $crate::sql::touch_many(chunk.len());
+                    let mut q = sqlx::query(&sql);
+                    for (hash, now, idle) in chunk {
+                        q = q.bind(hash).bind(*now).bind(*idle);
+                    }
+                    q.execute(&self.sessions).await?;
+                }
                 Ok(())
             }
 

@@ -37,6 +37,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The connections one handle keeps (a CLI needs one; a gateway a few readers).
 const MAX_CONNECTIONS: u32 = 2;
 const MAX_SESSION_CONNECTIONS: u32 = 4;
+const MMAP_SIZE: &str = "268435456";
 
 /// Schema migrations, in order. Append only; never edit an applied one.
 const MIGRATIONS: &[Migration] = &[
@@ -86,7 +87,9 @@ impl SqliteBackend {
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Full);
+            .synchronous(SqliteSynchronous::Full)
+            // Pages read through a memory map, not a pread each.
+            .pragma("mmap_size", MMAP_SIZE);
         let pool = connect(options.clone(), MAX_CONNECTIONS)
             .await
             .map_err(|e| StoreError::db(format!("cannot open {url}: {e}")))?;
@@ -171,6 +174,9 @@ async fn connect(
     loop {
         let result = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            // A local file does not drop connections: no ping (a round trip to the connection's
+            // worker thread) before every statement.
+            .test_before_acquire(false)
             .acquire_timeout(BUSY_TIMEOUT.saturating_mul(3))
             .connect_with(options.clone())
             .await;

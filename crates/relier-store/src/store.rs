@@ -12,7 +12,7 @@ use relier_jose::{Algorithm, JwkSet, SigningKey};
 use crate::error::StoreError;
 use crate::lifecycle::DEFAULT_GRACE_SECS;
 use crate::model::{KeyAlg, KeyChange, KeyInfo, ProviderInfo, ProviderRecord};
-use crate::session::{LoginAllowance, LoginRate, LoginState, SessionRecord};
+use crate::session::{LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch};
 use crate::url::StoreUrl;
 
 /// Tunables of the key lifecycle.
@@ -265,6 +265,14 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
         now: UnixTime,
         idle_expires_at: u64,
     ) -> Result<(), StoreError>;
+
+    /// [`SessionStore::touch_session`] of many sessions at once, by id hash, in as few
+    /// statements as possible (a gateway collects the touches of a moment and writes them
+    /// together, off the request path).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] (time out of range), [`StoreError::Database`].
+    async fn touch_sessions(&self, touches: &[SessionTouch]) -> Result<(), StoreError>;
 
     /// Compare-and-swap on `version` (e.g. after a refresh): only if the stored version equals
     /// `expected_version`, replaces the tokens, sets `access_expires_at` and increments

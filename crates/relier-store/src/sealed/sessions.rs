@@ -14,7 +14,7 @@ use crate::backend::{
 use crate::crypto::{login_state_aad, session_aad};
 use crate::error::StoreError;
 use crate::session::{
-    LoginAllowance, LoginRate, LoginState, SessionRecord, session_id_hash, state_hash,
+    LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch, session_id_hash, state_hash,
 };
 use crate::store::SessionStore;
 
@@ -259,6 +259,20 @@ impl<B: Backend> SessionStore for Sealed<B> {
         self.backend
             .touch_session(&hash, to_db_time(now)?, to_db_time(idle_expires_at)?)
             .await
+    }
+
+    async fn touch_sessions(&self, touches: &[SessionTouch]) -> Result<(), StoreError> {
+        let rows = touches
+            .iter()
+            .map(|t| {
+                Ok((
+                    t.id_hash.clone(),
+                    to_db_time(t.now.secs())?,
+                    to_db_time(t.idle_expires_at)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.backend.touch_sessions(&rows).await
     }
 
     async fn update_session_tokens(
