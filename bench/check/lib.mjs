@@ -442,3 +442,56 @@ export function fmtMs(ms) {
   return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
 }
 
+
+// ---------------------------------------------------------------------------
+// the scripts' shared frame
+
+// Reads `--flag value` pairs into a copy of `defaults`: a flag is its option's name in
+// kebab-case (`--relier-bin` → relierBin); numbers stay numbers, `relierBin` is resolved.
+// `--help` prints the calling script's leading comment.
+export function parseFlags(argv, defaults, scriptUrl) {
+  const opts = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') {
+      process.stdout.write(fs.readFileSync(fileURLToPath(scriptUrl), 'utf8')
+        .split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+      process.exit(0);
+    }
+    const key = arg.startsWith('--') ? arg.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase()) : null;
+    if (key === null || !(key in defaults)) {
+      die(`unknown argument ${arg} (try --help)`);
+    }
+    const v = argv[++i];
+    if (v === undefined) {
+      die(`${arg} needs a value`);
+    }
+    opts[key] = typeof defaults[key] === 'number' ? Number(v) : key === 'relierBin' ? path.resolve(v) : v;
+  }
+  return opts;
+}
+
+// Runs `body(tmp)` with a fresh temporary directory (removed afterwards). On a failure every
+// child is stopped and the script exits with the message.
+export async function inTempDir(prefix, body) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  let failure = null;
+  let result;
+  try {
+    result = await body(tmp);
+  } catch (err) {
+    failure = err;
+  } finally {
+    cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  if (failure) {
+    die(failure.message);
+  }
+  return result;
+}
+
+// The report's first line.
+export function machineLine(m) {
+  return `Machine: ${m.nproc} CPUs (${m.model}), ${m.memGiB} GiB RAM, Linux ${m.kernel}; node ${m.node}; git ${m.gitRev}; ${m.date}; load average before the run ${m.loadavg}`;
+}

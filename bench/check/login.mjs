@@ -18,42 +18,23 @@
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 import {
-  ROOT, cleanup, die, fmtMs, freePort, headlessLogin, log, machineInfo, relierPreflight,
-  startExpress, startOp, startRelier, stopChild,
+  ROOT, die, fmtMs, freePort, headlessLogin, inTempDir, log, machineInfo, machineLine,
+  parseFlags, relierPreflight, startExpress, startOp, startRelier, stopChild,
 } from './lib.mjs';
 
 function parseArgs(argv) {
-  const opts = {
-    only: null,
+  const opts = parseFlags(argv, {
+    only: '',
     logins: 400,
     warmup: 50,
-    store: null,
+    store: '',
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) {
-        die(`${arg} needs a value`);
-      }
-      return v;
-    };
-    switch (arg) {
-      case '--only': opts.only = value(); break;
-      case '--logins': opts.logins = Number(value()); break;
-      case '--warmup': opts.warmup = Number(value()); break;
-      case '--store': opts.store = value(); break;
-      case '--relier-bin': opts.relierBin = path.resolve(value()); break;
-      default: die(`unknown argument ${arg}`);
-    }
-  }
-  if (opts.only !== null && !['express', 'relier'].includes(opts.only)) {
+  }, import.meta.url);
+  if (opts.only !== '' && !['express', 'relier'].includes(opts.only)) {
     die('--only takes express or relier');
   }
   for (const k of ['logins', 'warmup']) {
@@ -126,7 +107,6 @@ async function main() {
     }
   }
   const machine = machineInfo();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relier-bench-login-'));
   const ports = { express: await freePort(), relier: await freePort() };
   while (ports.relier === ports.express) {
     ports.relier = await freePort();
@@ -135,35 +115,27 @@ async function main() {
     express: crypto.randomBytes(24).toString('base64url'),
     relier: crypto.randomBytes(24).toString('base64url'),
   };
-  const results = [];
-  let failure = null;
-  try {
+  const results = await inTempDir('relier-bench-login-', async (tmp) => {
+    const out = [];
     const op = await startOp(tmp, ports, secrets);
     if (wantExpress) {
       const express = await startExpress(ports.express, op.issuer, secrets.express);
-      results.push(await measure('express-openid-connect (openid-client)', `${express.url}/login`, express.url, 'appSession', express.child.pid, opts));
+      out.push(await measure('express-openid-connect (openid-client)', `${express.url}/login`, express.url, 'appSession', express.child.pid, opts));
       await stopChild(express.child);
     }
     if (wantRelier) {
       // The login rate limit is per client address: the driver is one client.
-      const options = { store: opts.store ?? undefined, extra: ['', '[limits]', 'login_per_minute = 0'] };
+      const options = { store: opts.store || undefined, extra: ['', '[limits]', 'login_per_minute = 0'] };
       const relier = await startRelier(opts.relierBin, tmp, ports.relier, op.issuer, secrets.relier, options);
-      results.push(await measure(`relier (${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'})`, `${relier.url}/auth/login/local`, relier.url, 'relier_session', relier.child.pid, opts));
+      out.push(await measure(`relier (${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'})`, `${relier.url}/auth/login/local`, relier.url, 'relier_session', relier.child.pid, opts));
       await stopChild(relier.child);
     }
     await stopChild(op.child);
-  } catch (err) {
-    failure = err;
-  } finally {
-    cleanup();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  if (failure) {
-    die(failure.message);
-  }
+    return out;
+  });
   const reference = results.find((r) => r.name.startsWith('express'));
   const lines = [
-    `Machine: ${machine.nproc} CPUs (${machine.model}), ${machine.memGiB} GiB RAM, Linux ${machine.kernel}; node ${machine.node}; git ${machine.gitRev}; ${machine.date}; load average before the run ${machine.loadavg}`,
+    machineLine(machine),
     `${opts.logins} logins per server after ${opts.warmup} warm-up logins, one after the other, same OP and driver.`,
     '',
     '| server | CPU per login | context switches per login | wall time per login | CPU vs express |',

@@ -32,59 +32,32 @@
 // Every wrk run is bounded by -d (and killed if it overruns); every child
 // process is stopped on exit.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import {
   ROOT, cleanup, die, expectStatus, fmtMs, freePort, headlessLogin, log, machineInfo,
-  relierPreflight, rssSampler, startChild, startExpress, startOp, startRelier, stopChild,
+  parseFlags, relierPreflight, rssSampler, startChild, startExpress, startOp, startRelier, stopChild,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------------------
 // arguments
 
 function parseArgs(argv) {
-  const opts = {
-    only: null,
+  const opts = parseFlags(argv, {
+    only: '',
     duration: 20,
     warmup: 5,
     connections: 50,
     threads: 2,
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
-    store: null,
+    store: '',
     instances: 1,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) {
-        die(`${arg} needs a value`);
-      }
-      return v;
-    };
-    switch (arg) {
-      case '--only': opts.only = value(); break;
-      case '--duration': opts.duration = Number(value()); break;
-      case '--warmup': opts.warmup = Number(value()); break;
-      case '--connections': opts.connections = Number(value()); break;
-      case '--threads': opts.threads = Number(value()); break;
-      case '--relier-bin': opts.relierBin = path.resolve(value()); break;
-      case '--store': opts.store = value(); break;
-      case '--instances': opts.instances = Number(value()); break;
-      case '-h': case '--help':
-        process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8')
-          .split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
-        process.exit(0);
-        break;
-      default: die(`unknown argument ${arg} (try --help)`);
-    }
-  }
-  if (opts.only !== null && !['express', 'relier'].includes(opts.only)) {
+  }, import.meta.url);
+  if (opts.only !== '' && !['express', 'relier'].includes(opts.only)) {
     die('--only takes express or relier');
   }
   if (!Number.isInteger(opts.instances) || opts.instances < 1 || opts.instances > 8
@@ -262,7 +235,7 @@ async function main() {
       for (let i = 0; i < opts.instances; i++) {
         const port = i === 0 ? ports.relier : await freePort();
         relier.push(await startRelier(opts.relierBin, tmp, port, op.issuer, secrets.relier, {
-          store: opts.store ?? undefined, masterKey, publicUrl: first, name: `relier-${i}`,
+          store: opts.store || undefined, masterKey, publicUrl: first, name: `relier-${i}`,
         }));
       }
       relierCookie = await headlessLogin(`${first}/auth/login/local`, first, 'relier_session');

@@ -18,45 +18,25 @@
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 import {
-  ROOT, cleanup, die, fmtMs, freePort, log, machineInfo, relierPreflight, rssSampler,
-  startChild, startOp, startRelier, stopChild,
+  ROOT, die, fmtMs, freePort, inTempDir, log, machineInfo, machineLine, parseFlags,
+  relierPreflight, rssSampler, startChild, startOp, startRelier, stopChild,
 } from './lib.mjs';
 
 function parseArgs(argv) {
-  const opts = {
+  const opts = parseFlags(argv, {
     sessions: 1_000_000,
     workingSet: 100_000,
     cache: 10_000,
     duration: 20,
     connections: 50,
-    store: null,
+    store: '',
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
     seedBin: path.join(ROOT, 'target', 'release', 'examples', 'seed_sessions'),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) {
-        die(`${arg} needs a value`);
-      }
-      return v;
-    };
-    switch (arg) {
-      case '--sessions': opts.sessions = Number(value()); break;
-      case '--working-set': opts.workingSet = Number(value()); break;
-      case '--cache': opts.cache = Number(value()); break;
-      case '--duration': opts.duration = Number(value()); break;
-      case '--connections': opts.connections = Number(value()); break;
-      case '--store': opts.store = value(); break;
-      default: die(`unknown argument ${arg}`);
-    }
-  }
+  }, import.meta.url);
   for (const k of ['sessions', 'workingSet', 'cache', 'duration', 'connections']) {
     if (!Number.isInteger(opts[k]) || opts[k] < 1) {
       die(`--${k} must be a positive integer`);
@@ -121,14 +101,11 @@ async function main() {
     die(problem);
   }
   const machine = machineInfo();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relier-bench-scale-'));
-  const store = opts.store ?? `sqlite://${path.join(tmp, 'relier.db')}`;
   const masterKey = crypto.randomBytes(32).toString('base64');
   const ports = { express: await freePort(), relier: await freePort() };
   const secrets = { express: 'unused-unused-unused', relier: crypto.randomBytes(24).toString('base64url') };
-  let result;
-  let failure = null;
-  try {
+  const result = await inTempDir('relier-bench-scale-', async (tmp) => {
+    const store = opts.store || `sqlite://${path.join(tmp, 'relier.db')}`;
     const idsFile = path.join(tmp, 'ids.txt');
     log(`seeding ${opts.sessions} sessions into ${store.replace(/\/\/[^@]*@/, '//…@')}`);
     const seeded = spawnSync(opts.seedBin, [store, String(opts.sessions), idsFile, String(opts.workingSet)], {
@@ -154,26 +131,18 @@ async function main() {
     if (/Non-2xx/.test(out) || /Socket errors/.test(out)) {
       throw new Error('wrk saw non-2xx responses or socket errors: the sessions did not all check');
     }
-    result = {
+    await stopChild(relier.child);
+    await stopChild(op.child);
+    return {
       rps: Number(/Requests\/sec:\s*([\d.]+)/.exec(out)?.[1]),
       p50: latency(out, 50),
       p99: latency(out, 99),
       peakRssKiB,
     };
-    await stopChild(relier.child);
-    await stopChild(op.child);
-  } catch (err) {
-    failure = err;
-  } finally {
-    cleanup();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  if (failure) {
-    die(failure.message);
-  }
+  });
   const missRate = Math.max(0, 1 - opts.cache / opts.workingSet);
   process.stdout.write([
-    `Machine: ${machine.nproc} CPUs (${machine.model}), ${machine.memGiB} GiB RAM, Linux ${machine.kernel}; git ${machine.gitRev}; ${machine.date}; load average before the run ${machine.loadavg}`,
+    machineLine(machine),
     `${opts.sessions} sessions in ${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'}; cookies drawn from ${opts.workingSet} of them; cache_capacity ${opts.cache} (≈ ${(missRate * 100).toFixed(0)} % of checks miss the cache); wrk -t2 -c${opts.connections} -d${opts.duration}s.`,
     '',
     '| req/s | p50 | p99 | peak RSS |',
