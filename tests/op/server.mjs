@@ -19,8 +19,12 @@
 //     "conform_id_token_claims": true,                                       // optional
 //     "rotate_refresh_token": false,                                         // optional
 //     "response_types": ["code"],                                            // optional
-//     "interactive": { "users": { "alice": "PASSWORD" } }                    // optional
+//     "interactive": { "users": { "alice": "PASSWORD" } },                   // optional
+//     "encryption": true                                                     // optional
 //   }
+//
+// "encryption": true enables encrypted ID tokens and UserInfo (OIDC Core §10.2) for
+// clients that register id_token_encrypted_response_* / userinfo_encrypted_response_*.
 //
 // stdout carries exactly one line of JSON:
 //   {"issuer":"http://127.0.0.1:PORT","mtls_base":"https://127.0.0.1:TLSPORT"|null}
@@ -591,6 +595,7 @@ function makeConfiguration() {
       revocation: { enabled: true, allowedPolicy: revocationAllowedPolicy },
       userinfo: { enabled: true },
       jwtUserinfo: { enabled: true },
+      encryption: { enabled: cfg.encryption === true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       backchannelLogout: { enabled: true },
       mTLS: {

@@ -15,8 +15,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use relier_jose::jwe::encryptor::{Recipient, encrypt_compact};
+use relier_jose::jwe::{ContentEncAlg, DecryptionKey, KeyManagementAlg};
 use relier_jose::{Algorithm, SigningKey, jws};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// How the ID token is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,6 +44,54 @@ pub enum Signing {
     NoKidSeveralKeys,
 }
 
+/// How the OP encrypts a response to the RP (OIDC Core §10.2), chosen by the test: the
+/// registered algorithms to a registered key behave; another alg or enc, a key the RP does not
+/// hold, or a `zip` header misbehave.
+#[derive(Debug, Clone)]
+pub struct Encryption {
+    /// Key management.
+    pub alg: KeyManagementAlg,
+    /// Content encryption.
+    pub enc: ContentEncAlg,
+    /// The RP key to encrypt to (its public half is used).
+    pub to: DecryptionKey,
+    /// Header members added to {"alg","enc"} (e.g. "kid", "cty", "zip").
+    pub header: Map<String, Value>,
+}
+
+impl Encryption {
+    /// To `to` with `alg`/`enc`, its kid (if any) in the header.
+    pub fn to(to: &DecryptionKey, alg: KeyManagementAlg, enc: ContentEncAlg) -> Self {
+        let mut header = Map::new();
+        if let Some(kid) = to.kid() {
+            header.insert("kid".into(), kid.into());
+        }
+        Encryption {
+            alg,
+            enc,
+            to: to.clone(),
+            header,
+        }
+    }
+
+    /// With another header member.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: Value) -> Self {
+        self.header.insert(name.into(), value);
+        self
+    }
+
+    fn apply(&self, plaintext: &[u8]) -> anyhow::Result<String> {
+        Ok(encrypt_compact(
+            self.alg,
+            self.enc,
+            Recipient::Key(&self.to),
+            &self.header,
+            plaintext,
+        )?)
+    }
+}
+
 /// What to break. Default: a well-behaved OP.
 #[derive(Debug, Clone, Default)]
 pub struct Misbehavior {
@@ -61,6 +111,10 @@ pub struct Misbehavior {
     pub userinfo_sub: Option<String>,
     /// The token endpoint answers with this error body and 400.
     pub token_error: Option<String>,
+    /// The ID token is signed, then encrypted like this (a nested JWT, `cty` "JWT").
+    pub id_token_encryption: Option<Encryption>,
+    /// UserInfo answers with its claims encrypted like this (`application/jwt`).
+    pub userinfo_encryption: Option<Encryption>,
 }
 
 /// Calls seen.
@@ -374,7 +428,14 @@ async fn token(State(s): State<Arc<Inner>>, _headers: HeaderMap, _body: String) 
         )
             .into_response();
     }
-    match id_token(&s, &b) {
+    let encrypted = id_token(&s, &b).and_then(|t| match &b.id_token_encryption {
+        Some(e) => e
+            .clone()
+            .with_header("cty", json!("JWT"))
+            .apply(t.as_bytes()),
+        None => Ok(t),
+    });
+    match encrypted {
         Ok(t) => Json(json!({
             "access_token": "at-from-bad-op",
             "token_type": "Bearer",
@@ -387,11 +448,18 @@ async fn token(State(s): State<Arc<Inner>>, _headers: HeaderMap, _body: String) 
     }
 }
 
-async fn userinfo(State(s): State<Arc<Inner>>) -> Json<Value> {
+async fn userinfo(State(s): State<Arc<Inner>>) -> Response {
     s.counters.userinfo.fetch_add(1, Ordering::SeqCst);
     let b = behavior(&s);
-    Json(json!({
+    let claims = json!({
         "sub": b.userinfo_sub.unwrap_or_else(|| "alice".into()),
         "email": "alice@example.com",
-    }))
+    });
+    match &b.userinfo_encryption {
+        None => Json(claims).into_response(),
+        Some(e) => match e.apply(claims.to_string().as_bytes()) {
+            Ok(jwe) => ([(header::CONTENT_TYPE, "application/jwt")], jwe).into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        },
+    }
 }

@@ -12,12 +12,16 @@
 
 use relier::core::UnixTime;
 use relier::core::authorize::CallbackParams;
+use relier::core::encryption::{
+    ContentEncAlg, DecryptionKey, DecryptionKeys, EncryptedResponse, KeyManagementAlg,
+    ResponseEncryption,
+};
 use relier::core::jwks::{
     DEFAULT_REFETCH_INTERVAL_SECS, DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS,
 };
 use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
 use relier::{Clock, Error, HttpClient, RelyingParty, SystemClock};
-use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior, Signing};
+use relier_tests::bad_op::{BadOp, CLIENT_ID, Encryption, Misbehavior, Signing};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,14 +33,15 @@ async fn rp(op: &BadOp) -> Result<RelyingParty, Error> {
 }
 
 async fn rp_with_clock(op: &BadOp, clock: Arc<dyn Clock>) -> Result<RelyingParty, Error> {
+    Ok(builder(op).await?.clock(clock).build())
+}
+
+async fn builder(op: &BadOp) -> Result<relier::RelyingPartyBuilder, Error> {
     let http = HttpClient::new(&Default::default())?;
     let issuer = IssuerUrl::new(op.issuer())?;
     let md = relier::discover(&http, &issuer).await?;
     let auth = ClientAuth::client_secret_basic(ClientId::new(CLIENT_ID)?, Secret::new("s3cret"));
-    Ok(RelyingParty::builder(http, md, auth)
-        .redirect_uri(RedirectUrl::new(REDIRECT)?)
-        .clock(clock)
-        .build())
+    Ok(RelyingParty::builder(http, md, auth).redirect_uri(RedirectUrl::new(REDIRECT)?))
 }
 
 /// The system clock moved forward by a number of seconds the test sets.
@@ -527,4 +532,196 @@ async fn userinfo_sub_mismatch() {
         err.to_string(),
         "userinfo: sub mismatch: expected alice, got mallory"
     );
+}
+
+// ---- encrypted ID tokens and UserInfo (OIDC Core §10.2) ----
+
+/// What the RP registered: ID tokens RSA-OAEP-256/A256GCM, UserInfo ECDH-ES/A128GCM.
+const ID_TOKEN_ENC: ResponseEncryption =
+    ResponseEncryption::new(KeyManagementAlg::RsaOaep256, ContentEncAlg::A256Gcm);
+const USERINFO_ENC: ResponseEncryption =
+    ResponseEncryption::new(KeyManagementAlg::EcdhEs, ContentEncAlg::A128Gcm);
+
+struct RpKeys {
+    rsa: DecryptionKey,
+    ec: DecryptionKey,
+}
+
+fn rp_keys() -> RpKeys {
+    RpKeys {
+        rsa: DecryptionKey::generate_rsa(2048)
+            .unwrap()
+            .with_kid("rp-enc-rsa"),
+        ec: DecryptionKey::generate(KeyManagementAlg::EcdhEs, Some("P-256"))
+            .unwrap()
+            .with_kid("rp-enc-ec"),
+    }
+}
+
+fn keys(of: &[&DecryptionKey]) -> DecryptionKeys {
+    let mut set = DecryptionKeys::new();
+    for k in of {
+        set.push((*k).clone()).unwrap();
+    }
+    set
+}
+
+async fn encrypting_rp(op: &BadOp, k: &RpKeys) -> RelyingParty {
+    builder(op)
+        .await
+        .unwrap()
+        .id_token_decryption(ID_TOKEN_ENC, keys(&[&k.rsa]))
+        .userinfo_decryption(USERINFO_ENC, keys(&[&k.ec]))
+        .build()
+}
+
+/// The OP encrypting both as registered.
+fn behaving(k: &RpKeys) -> Misbehavior {
+    Misbehavior {
+        id_token_encryption: Some(Encryption::to(&k.rsa, ID_TOKEN_ENC.alg, ID_TOKEN_ENC.enc)),
+        userinfo_encryption: Some(Encryption::to(&k.ec, USERINFO_ENC.alg, USERINFO_ENC.enc)),
+        ..Default::default()
+    }
+}
+
+async fn expect_encryption_rejected(k: &RpKeys, m: Misbehavior, want: &str) -> BadOp {
+    let op = BadOp::start().await.unwrap();
+    op.set(m);
+    let err = login(&encrypting_rp(&op, k).await).await.unwrap_err();
+    assert!(err.to_string().contains(want), "expected {want:?} in {err}");
+    op
+}
+
+#[tokio::test]
+async fn encrypted_id_token_and_userinfo_log_in() {
+    let k = rp_keys();
+    let op = BadOp::start().await.unwrap();
+    op.set(behaving(&k));
+    let info = login(&encrypting_rp(&op, &k).await).await.unwrap();
+    assert_eq!(info["email"], "alice@example.com");
+}
+
+#[tokio::test]
+async fn unencrypted_id_token_where_encryption_was_registered() {
+    let k = rp_keys();
+    let op = expect_encryption_rejected(
+        &k,
+        Misbehavior {
+            id_token_encryption: None,
+            ..behaving(&k)
+        },
+        "id_token: expected an encrypted response (JWE, registered RSA-OAEP-256/A256GCM)",
+    )
+    .await;
+    assert_eq!(op.userinfo_calls(), 0);
+}
+
+#[tokio::test]
+async fn jwe_with_another_alg_or_enc_than_registered() {
+    let k = rp_keys();
+    let other_alg = Encryption::to(&k.rsa, KeyManagementAlg::RsaOaep, ID_TOKEN_ENC.enc);
+    expect_encryption_rejected(
+        &k,
+        Misbehavior {
+            id_token_encryption: Some(other_alg),
+            ..behaving(&k)
+        },
+        "JWE alg mismatch: registered RSA-OAEP-256, got \"RSA-OAEP\"",
+    )
+    .await;
+    let other_enc = Encryption::to(&k.rsa, ID_TOKEN_ENC.alg, ContentEncAlg::A128CbcHs256);
+    expect_encryption_rejected(
+        &k,
+        Misbehavior {
+            id_token_encryption: Some(other_enc),
+            ..behaving(&k)
+        },
+        "JWE enc mismatch: registered A256GCM, got \"A128CBC-HS256\"",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn jwe_to_an_unknown_key() {
+    let k = rp_keys();
+    let stranger = DecryptionKey::generate_rsa(2048)
+        .unwrap()
+        .with_kid("not-the-rps");
+    expect_encryption_rejected(
+        &k,
+        Misbehavior {
+            id_token_encryption: Some(Encryption::to(
+                &stranger,
+                ID_TOKEN_ENC.alg,
+                ID_TOKEN_ENC.enc,
+            )),
+            ..behaving(&k)
+        },
+        "no RP decryption key for kid \"not-the-rps\"",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn jwe_to_a_retired_key_then_to_a_removed_one() {
+    let k = rp_keys();
+    let new = DecryptionKey::generate_rsa(2048)
+        .unwrap()
+        .with_kid("rp-enc-new");
+    let op = BadOp::start().await.unwrap();
+    // The OP still encrypts to the key the RP just rotated away from.
+    op.set(behaving(&k));
+    let rp = encrypting_rp(&op, &k).await;
+    let rotated = rp.with_decryption_keys(EncryptedResponse::IdToken, keys(&[&new, &k.rsa]));
+    login(&rotated).await.unwrap();
+    // Once the retired key is removed, it no longer decrypts.
+    let removed = rp.with_decryption_keys(EncryptedResponse::IdToken, keys(&[&new]));
+    let err = login(&removed).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no RP decryption key for kid \"rp-enc-rsa\""),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn compressed_jwe_is_refused() {
+    let k = rp_keys();
+    let zipped =
+        Encryption::to(&k.rsa, ID_TOKEN_ENC.alg, ID_TOKEN_ENC.enc).with_header("zip", json!("DEF"));
+    expect_encryption_rejected(
+        &k,
+        Misbehavior {
+            id_token_encryption: Some(zipped),
+            ..behaving(&k)
+        },
+        "JWE compression (zip) is refused",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unencrypted_userinfo_where_encryption_was_registered() {
+    let k = rp_keys();
+    let op = expect_encryption_rejected(
+        &k,
+        Misbehavior {
+            userinfo_encryption: None,
+            ..behaving(&k)
+        },
+        "userinfo: expected an encrypted response (JWE, registered ECDH-ES/A128GCM)",
+    )
+    .await;
+    assert_eq!(op.userinfo_calls(), 1);
+    // UserInfo to the RSA key with the EC registration: the alg is pinned.
+    let wrong = Encryption::to(&k.rsa, ID_TOKEN_ENC.alg, USERINFO_ENC.enc);
+    expect_encryption_rejected(
+        &k,
+        Misbehavior {
+            userinfo_encryption: Some(wrong),
+            ..behaving(&k)
+        },
+        "userinfo: JWE alg mismatch: registered ECDH-ES",
+    )
+    .await;
 }

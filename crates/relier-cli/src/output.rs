@@ -224,7 +224,9 @@ pub fn tokens_json(
         "scope": tokens.scope,
         "access_token": tokens.access_token.expose(),
         "refresh_token": secret_or_null(tokens.refresh_token.as_ref()),
-        "id_token": secret_or_null(tokens.id_token.as_ref()),
+        // The validated (for an encrypted ID token: the decrypted, signed) token, as
+        // id_token_hint and `token refresh --id-token-file` want it.
+        "id_token": secret_or_null(id_token.map(VerifiedIdToken::raw).or(tokens.id_token.as_ref())),
     })
 }
 

@@ -272,6 +272,69 @@ async fn rotation_with_sync_never_fails_a_login() {
 }
 
 #[tokio::test]
+async fn encryption_keys_from_the_command_line() {
+    let ctx = Ctx::new(7);
+    ctx.ok("keys generate --alg ES256").await;
+    let rsa = ctx.json("keys generate --use enc --bits 3072 --json").await;
+    assert_eq!(
+        (&rsa["use"], &rsa["alg"], &rsa["state"]),
+        (&json!("enc"), &json!("RSA-OAEP-256"), &json!("active"))
+    );
+    let ec = ctx
+        .json("keys generate --use enc --alg ECDH-ES --json")
+        .await;
+    assert_eq!(ec["alg"], "ECDH-ES");
+    // The list names the use; the JWKS publishes both beside the signing key.
+    let list = ctx.ok("keys list").await.stdout;
+    assert!(
+        list.contains("USE") && list.contains("enc") && list.contains("sig"),
+        "{list}"
+    );
+    let jwks = ctx.json("keys jwks").await;
+    let uses: Vec<(&str, &str)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["use"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    for want in [
+        ("sig", "ES256"),
+        ("enc", "RSA-OAEP-256"),
+        ("enc", "ECDH-ES"),
+    ] {
+        assert!(uses.contains(&want), "{want:?} in {uses:?}");
+    }
+    // Rotation of one enc algorithm publishes a next key.
+    let rotated = ctx
+        .json("keys rotate --alg ECDH-ES --propagation 60 --json")
+        .await;
+    assert_eq!(rotated[0]["state"], "next");
+    assert_eq!(rotated[0]["use"], "enc");
+    // Refusals: a use that does not fit the algorithm, a symmetric one, --bits on EC.
+    for (line, says) in [
+        (
+            "keys generate --use enc --alg ES256",
+            "is for sig keys, not --use enc",
+        ),
+        (
+            "keys generate --use sig --alg RSA-OAEP",
+            "is for enc keys, not --use sig",
+        ),
+        ("keys generate --alg A128KW", "client secret"),
+        (
+            "keys generate --use enc --alg ECDH-ES --bits 2048",
+            "--bits",
+        ),
+        ("keys generate", "--alg is required"),
+    ] {
+        let run = ctx.run(line).await;
+        assert_ne!(run.code, 0, "{line}");
+        assert!(run.stderr.contains(says), "{line}: {}", run.stderr);
+    }
+    ctx.assert_no_plaintext(&[]);
+}
+
+#[tokio::test]
 async fn sync_read_update_and_unregister() {
     let ctx = Ctx::new(3);
     let redirect = redirect_uri();
@@ -631,4 +694,79 @@ async fn store_files_are_private_and_a_lax_one_is_warned_about() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test]
+async fn encrypted_id_token_and_userinfo_registered_then_login() {
+    let ctx = Ctx::new(8);
+    let redirect = redirect_uri();
+    let op = TestOp::start_with(
+        OpConfig {
+            registration: Some(None),
+            ..Default::default()
+        },
+        json!({"encryption": true}),
+    )
+    .await
+    .unwrap();
+    // No encryption key yet: register generates them and sends them with the signing key.
+    let run = ctx
+        .ok(&format!(
+            "providers register enc-op --issuer {} --redirect-uri {redirect} \
+             --encrypt-id-token RSA-OAEP-256/A256GCM --encrypt-userinfo ECDH-ES/A128GCM \
+             --signed-userinfo ES256 --id-token-alg ES256",
+            op.issuer
+        ))
+        .await;
+    assert!(
+        run.stderr.contains("no active RSA-OAEP-256 encryption key"),
+        "{}",
+        run.stderr
+    );
+    let remote = ctx.json("providers show enc-op --remote").await;
+    assert_eq!(remote["id_token_encrypted_response_alg"], "RSA-OAEP-256");
+    assert_eq!(remote["userinfo_encrypted_response_enc"], "A128GCM");
+    let uses: Vec<&str> = remote["jwks"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["use"].as_str().unwrap())
+        .collect();
+    assert_eq!(uses.iter().filter(|u| **u == "enc").count(), 2, "{remote}");
+
+    let run = ctx.login("--provider enc-op", &redirect).await;
+    let out = assert_logged_in(&run, "private_key_jwt");
+    // The printed ID token is the decrypted, signed one.
+    assert_eq!(out["id_token"].as_str().unwrap().split('.').count(), 3);
+    // Without the keys the login is refused before it starts, naming the fix.
+    let keys = ctx.json("keys list --json").await;
+    let mut removed = Vec::new();
+    for k in keys.as_array().unwrap() {
+        if k["use"] == "enc" {
+            let kid = k["kid"].as_str().unwrap();
+            ctx.ok(&format!("keys remove {kid} --force")).await;
+            removed.push(kid.to_owned());
+        }
+    }
+    let run = ctx.login("--provider enc-op", &redirect).await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("relier keys generate --use enc --alg RSA-OAEP-256"),
+        "{}",
+        run.stderr
+    );
+    // New keys the OP was never told about: it still encrypts to the removed key, which no
+    // longer decrypts (the OP did encrypt, to the registered key).
+    ctx.ok("keys generate --use enc --alg RSA-OAEP-256").await;
+    ctx.ok("keys generate --use enc --alg ECDH-ES").await;
+    let run = ctx.login("--provider enc-op", &redirect).await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("no RP decryption key for kid")
+            && removed.iter().any(|kid| run.stderr.contains(kid.as_str())),
+        "{}",
+        run.stderr
+    );
+    ctx.assert_no_plaintext(&[]);
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::encryption::{DecryptError, Decryptor};
 use crate::entra::TenantPolicy;
 use crate::jwks::KeySet;
 use crate::jwt::{JwtError, JwtPolicy, verify_jwt_payload};
@@ -27,6 +28,9 @@ pub enum IdTokenError {
     /// Signature, algorithm, key selection or structure.
     #[error("id_token: {0}")]
     Jwt(#[from] JwtError),
+    /// OIDC Core §10.2: the registered encryption was not applied, or decryption failed.
+    #[error("id_token: {0}")]
+    Decryption(#[from] DecryptError),
     /// §3.1.3.7 (2).
     #[error("id_token: iss mismatch: expected {expected}, got {got}")]
     IssuerMismatch { expected: String, got: String },
@@ -307,7 +311,8 @@ impl VerifiedIdToken {
         self.alg
     }
 
-    /// The compact token (for `id_token_hint`).
+    /// The compact signed token (for `id_token_hint`): for an encrypted ID token, the nested
+    /// JWS it decrypted to.
     pub fn raw(&self) -> &Secret {
         &self.raw
     }
@@ -345,6 +350,7 @@ pub struct IdTokenValidator {
     trusted_audiences: Vec<String>,
     tenants: Option<TenantPolicy>,
     dangerous_allow_unsigned: bool,
+    decryptor: Option<Decryptor>,
 }
 
 impl fmt::Debug for IdTokenValidator {
@@ -354,6 +360,7 @@ impl fmt::Debug for IdTokenValidator {
             .field("client_id", &self.client_id)
             .field("alg", &self.alg)
             .field("skew", &self.skew)
+            .field("decryptor", &self.decryptor)
             .finish_non_exhaustive()
     }
 }
@@ -370,7 +377,16 @@ impl IdTokenValidator {
             trusted_audiences: Vec::new(),
             tenants: None,
             dangerous_allow_unsigned: false,
+            decryptor: None,
         }
+    }
+
+    /// The client registered `id_token_encrypted_response_alg`/`_enc` (OIDC Registration §2):
+    /// every ID token MUST then be a JWE with exactly these algorithms, decrypted with the RP's
+    /// keys, its nested JWS validated as an unencrypted token is (OIDC Core §10.2).
+    pub fn with_decryption(mut self, decryptor: Decryptor) -> Self {
+        self.decryptor = Some(decryptor);
+        self
     }
 
     /// The issuer is a Microsoft Entra ID multi-tenant template (`…/{tenantid}/v2.0`): the
@@ -412,6 +428,11 @@ impl IdTokenValidator {
         self
     }
 
+    /// The registered encryption and the RP's keys, if ID tokens are encrypted.
+    pub fn decryption(&self) -> Option<&Decryptor> {
+        self.decryptor.as_ref()
+    }
+
     /// The expected issuer.
     pub fn issuer(&self) -> &IssuerUrl {
         &self.issuer
@@ -439,10 +460,23 @@ impl IdTokenValidator {
         expect: &Expectations<'_>,
         now: UnixTime,
     ) -> Result<VerifiedIdToken, IdTokenError> {
-        // (1) encrypted tokens are refused inside verify_jwt; (6)(7)(8) signature with the pinned alg.
+        // (1) "If the ID Token is encrypted, decrypt it using the keys and algorithms that the
+        // Client specified during Registration"; when none were registered, an encrypted token
+        // is refused inside verify_jwt. OIDC Core §10.2: the plaintext is the signed ID token.
+        let decrypted;
+        let token = match &self.decryptor {
+            Some(d) => {
+                decrypted = d.decrypt(token)?;
+                decrypted.as_str()
+            }
+            None => token,
+        };
+        // (6)(7)(8) signature with the pinned alg.
         let payload = verify_jwt_payload(token, keys, self.policy())?;
         let c = IdTokenClaims::from_json(payload)?;
         self.check_claims(&c, expect, now)?;
+        // The signed (inner) token: RP-Initiated Logout §2 wants the decrypted one as
+        // id_token_hint.
         Ok(VerifiedIdToken {
             claims: c,
             alg: self.alg,

@@ -17,8 +17,9 @@ pub enum JwtError {
     /// Not a compact JWS, or a non-JSON payload.
     #[error("malformed: {0}")]
     Malformed(String),
-    /// Five parts: a JWE. relier does not decrypt tokens.
-    #[error("encrypted tokens (JWE) are not supported")]
+    /// Five parts: a JWE, and no encryption was registered for this response (OIDC Core §10.2:
+    /// register `id_token_encrypted_response_alg`/`userinfo_encrypted_response_alg`).
+    #[error("encrypted token (JWE), but no encryption is registered for it")]
     Encrypted,
     /// RFC 7515 §4.1.11: an extension the RP does not understand is marked critical.
     #[error("unsupported crit header: {name}")]
@@ -102,7 +103,8 @@ pub(crate) fn verify_jwt_payload(
 
 fn parse(token: &str) -> Result<UnverifiedJws<'_>, JwtError> {
     UnverifiedJws::parse(token).map_err(|e| {
-        // OIDC Core §3.1.3.7 (1): an encrypted ID token has five parts; relier does not decrypt.
+        // OIDC Core §3.1.3.7 (1): an encrypted token has five parts; it is decrypted before
+        // this point when encryption was registered (crate::encryption).
         if token.split('.').count() == 5 {
             JwtError::Encrypted
         } else {

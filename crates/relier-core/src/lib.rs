@@ -14,6 +14,7 @@
 //! | [`authorize`] | OIDC Core §3.1.2, RFC 7636, RFC 9207 §2.4 |
 //! | [`token`] | RFC 6749 §4.1.3, §5, §6 |
 //! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
+//! | [`encryption`] | OIDC Core §10.2, OIDC Registration §2 (encrypted ID tokens and UserInfo) |
 //! | [`jwks`], [`jwt`] | RFC 7517, RFC 8725, OIDC Core §10.1.1 |
 //! | [`userinfo`] | OIDC Core §5.3 |
 //! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
@@ -23,6 +24,7 @@
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
+pub mod encryption;
 pub mod entra;
 pub mod github;
 pub mod http;
@@ -45,6 +47,7 @@ pub use relier_jose::Algorithm;
 pub use authorize::{AuthorizationParams, CallbackError, CallbackParams, PendingLogin};
 pub use client_auth::{AssertionAudience, AuthMethod, ClientAuth, ClientAuthError};
 pub use discovery::{DiscoveryError, ProviderMetadata};
+pub use encryption::{DecryptError, Decryptor, EncryptedResponse, ResponseEncryption};
 pub use id_token::{IdTokenClaims, IdTokenError, IdTokenValidator, VerifiedIdToken};
 pub use jwks::{KeySet, KeySource, RefetchGate};
 pub use secret::Secret;

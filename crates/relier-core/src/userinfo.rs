@@ -1,8 +1,9 @@
-//! The UserInfo endpoint (OIDC Core §5.3): Bearer request, JSON or signed-JWT response, and the
-//! rule that its `sub` MUST equal the ID token's (§5.3.2).
+//! The UserInfo endpoint (OIDC Core §5.3): Bearer request, JSON, signed and/or encrypted JWT
+//! response, and the rule that its `sub` MUST equal the ID token's (§5.3.2).
 
 use serde_json::{Map, Value};
 
+use crate::encryption::{DecryptError, Decryptor};
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES, TlsIdentity};
 use crate::jwks::KeySet;
 use crate::jwt::{JwtError, JwtPolicy, verify_jwt};
@@ -28,6 +29,10 @@ pub enum UserInfoError {
     /// Signed response failed verification.
     #[error("userinfo: {0}")]
     Jwt(#[from] JwtError),
+    /// `userinfo_encrypted_response_alg` was registered and the response is not encrypted
+    /// with it, or does not decrypt (OIDC Core §5.3.2).
+    #[error("userinfo: {0}")]
+    Decryption(#[from] DecryptError),
     /// §5.3.2: signed responses' iss must be the OP.
     #[error("userinfo: iss mismatch: expected {expected}, got {got}")]
     IssuerMismatch { expected: String, got: String },
@@ -68,6 +73,9 @@ pub struct SignedUserInfo<'a> {
     pub issuer: &'a IssuerUrl,
     /// This RP.
     pub client_id: &'a ClientId,
+    /// The registered `userinfo_encrypted_response_*` and the RP's keys: the response must
+    /// then be a JWE.
+    pub decryptor: Option<&'a Decryptor>,
 }
 
 /// Parse and check a UserInfo response against the ID token's `sub`.
@@ -85,44 +93,29 @@ pub fn parse(
     if resp.body.len() > MAX_BODY_BYTES {
         return Err(UserInfoError::Invalid("body too large".into()));
     }
-    let media = resp.media_type();
-    let claims = if media.as_deref() == Some("application/jwt") {
-        let text = std::str::from_utf8(&resp.body)
-            .map_err(|_| UserInfoError::Invalid("JWT is not UTF-8".into()))?;
-        let jwt = verify_jwt(text.trim(), signed.keys, signed.policy)?;
-        let claims = jwt.claims;
-        // §5.3.2: if signed, the response SHOULD contain iss and aud; check them when present.
-        if let Some(iss) = claims.get("iss")
-            && iss.as_str() != Some(signed.issuer.as_str())
-        {
-            return Err(UserInfoError::IssuerMismatch {
-                expected: signed.issuer.as_str().to_owned(),
-                got: iss.to_string(),
-            });
-        }
-        if let Some(aud) = claims.get("aud") {
-            let cid = signed.client_id.as_str();
-            let ok = match aud {
-                Value::String(s) => s == cid,
-                Value::Array(a) => a.iter().any(|v| v.as_str() == Some(cid)),
-                _ => false,
-            };
-            if !ok {
-                return Err(UserInfoError::AudienceMismatch {
-                    client_id: cid.to_owned(),
-                });
+    let is_jwt = resp.media_type().as_deref() == Some("application/jwt");
+    let claims = if let Some(decryptor) = signed.decryptor {
+        // §5.3.2: a signed and/or encrypted response is a JWT, application/jwt.
+        if !is_jwt {
+            return Err(DecryptError::NotEncrypted {
+                expected: decryptor.expectation(),
             }
+            .into());
         }
-        claims
+        let plaintext = decryptor.decrypt(body_text(resp)?)?;
+        if signed.required {
+            // Signed, then encrypted (a nested JWT, OIDC Core §5.3.2).
+            verified_claims(&plaintext, signed)?
+        } else {
+            json_object(plaintext.as_bytes())?
+        }
+    } else if is_jwt {
+        verified_claims(body_text(resp)?, signed)?
     } else {
         if signed.required {
             return Err(UserInfoError::ExpectedSigned(resp.content_type.clone()));
         }
-        match serde_json::from_slice::<Value>(&resp.body) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => return Err(UserInfoError::Invalid("not a JSON object".into())),
-            Err(e) => return Err(UserInfoError::Invalid(e.to_string())),
-        }
+        json_object(&resp.body)?
     };
     // §5.3.2: "The sub Claim in the UserInfo Response MUST be verified to exactly match".
     match claims.get("sub") {
@@ -133,4 +126,49 @@ pub fn parse(
         }),
         _ => Err(UserInfoError::MissingSub),
     }
+}
+
+fn body_text(resp: &HttpResponse) -> Result<&str, UserInfoError> {
+    std::str::from_utf8(&resp.body)
+        .map(str::trim)
+        .map_err(|_| UserInfoError::Invalid("JWT is not UTF-8".into()))
+}
+
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, UserInfoError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(UserInfoError::Invalid("not a JSON object".into())),
+        Err(e) => Err(UserInfoError::Invalid(e.to_string())),
+    }
+}
+
+/// A signed response: signature with the pinned algorithm, then iss and aud when present.
+fn verified_claims(
+    text: &str,
+    signed: &SignedUserInfo<'_>,
+) -> Result<Map<String, Value>, UserInfoError> {
+    let claims = verify_jwt(text.trim(), signed.keys, signed.policy)?.claims;
+    // §5.3.2: if signed, the response SHOULD contain iss and aud; check them when present.
+    if let Some(iss) = claims.get("iss")
+        && iss.as_str() != Some(signed.issuer.as_str())
+    {
+        return Err(UserInfoError::IssuerMismatch {
+            expected: signed.issuer.as_str().to_owned(),
+            got: iss.to_string(),
+        });
+    }
+    if let Some(aud) = claims.get("aud") {
+        let cid = signed.client_id.as_str();
+        let ok = match aud {
+            Value::String(s) => s == cid,
+            Value::Array(a) => a.iter().any(|v| v.as_str() == Some(cid)),
+            _ => false,
+        };
+        if !ok {
+            return Err(UserInfoError::AudienceMismatch {
+                client_id: cid.to_owned(),
+            });
+        }
+    }
+    Ok(claims)
 }

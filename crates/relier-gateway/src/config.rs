@@ -289,6 +289,26 @@ pub struct ProviderConfig {
     /// Expected ID token algorithm (default RS256).
     #[serde(default)]
     pub id_token_alg: Option<String>,
+    /// The registered `id_token_encrypted_response_alg` (OIDC Registration §2): ID tokens must
+    /// then be encrypted to the gateway's encryption key (RSA-OAEP*, ECDH-ES*, generated at
+    /// start and published in `/.well-known/jwks.json`) or with the client secret (`dir`,
+    /// `A128KW`, `A256KW`).
+    #[serde(default)]
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// The registered `id_token_encrypted_response_enc` (default A128CBC-HS256).
+    #[serde(default)]
+    pub id_token_encrypted_response_enc: Option<String>,
+    /// The registered `userinfo_encrypted_response_alg`: UserInfo responses must then be
+    /// encrypted (as ID tokens, above).
+    #[serde(default)]
+    pub userinfo_encrypted_response_alg: Option<String>,
+    /// The registered `userinfo_encrypted_response_enc` (default A128CBC-HS256).
+    #[serde(default)]
+    pub userinfo_encrypted_response_enc: Option<String>,
+    /// The registered `userinfo_signed_response_alg`: UserInfo responses must then be signed
+    /// JWTs (OIDC Core §5.3.2), verified against the OP's JWKS.
+    #[serde(default)]
+    pub userinfo_signed_response_alg: Option<String>,
     /// mTLS client certificate (PEM).
     #[serde(default)]
     pub tls_cert: Option<PathBuf>,

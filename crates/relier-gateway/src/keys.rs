@@ -1,4 +1,4 @@
-//! The RP's signing keys: bootstrap on first start, scheduled rotation (publish → activate →
+//! The RP's signing and encryption keys: bootstrap on first start, scheduled rotation (publish → activate →
 //! retire) with the store's `rotate_keys` / `advance_keys`, and keeping every private_key_jwt
 //! provider on the currently active key. The background task also purges expired rows and
 //! refreshes the session gauge.
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use relier_jose::Algorithm;
+use relier_jose::jwe::KeyManagementAlg;
 use relier_store::{KeyInfo, KeyState, Store, StoreError, UnixTime};
 
 use crate::config::KeysConfig;
@@ -39,11 +40,13 @@ impl std::fmt::Debug for KeyManager {
 impl KeyManager {
     /// First start: applies due transitions and generates a key (`keys.alg`, ES256 by default)
     /// when the store has no active key at all, plus one for each algorithm a private_key_jwt
-    /// provider needs.
+    /// provider needs, and an encryption key for each key-management algorithm a provider's ID
+    /// tokens are encrypted with.
     pub async fn bootstrap(
         store: &dyn Store,
         cfg: &KeysConfig,
         needed: &[Algorithm],
+        needed_enc: &[KeyManagementAlg],
         now: u64,
     ) -> Result<(), GatewayError> {
         let default: Algorithm = cfg.alg.parse().map_err(|_| {
@@ -62,9 +65,16 @@ impl KeyManager {
         }
         for alg in wanted {
             if !active.contains(&alg) {
-                let info = store.generate_key(alg, None, UnixTime(now)).await?;
+                let info = store.generate_key(alg.into(), None, UnixTime(now)).await?;
                 tracing::info!(kid = %info.kid, alg = %alg, "generated the RP signing key");
             }
+        }
+        let active_enc = store.active_enc_algs().await?;
+        for alg in needed_enc.iter().filter(|a| !active_enc.contains(a)) {
+            let info = store
+                .generate_key((*alg).into(), None, UnixTime(now))
+                .await?;
+            tracing::info!(kid = %info.kid, alg = %alg, "generated the RP encryption key");
         }
         Ok(())
     }
@@ -139,6 +149,7 @@ impl KeyManager {
     }
 
     async fn sync_providers(&self, keys: &[KeyInfo]) -> Result<(), StoreError> {
+        self.sync_decryption_keys(keys).await?;
         for p in self.providers.all() {
             let Some(alg) = p.store_key_alg() else {
                 continue;
@@ -155,6 +166,33 @@ impl KeyManager {
             {
                 tracing::error!(provider = %p.name, error = %e, "cannot use the new active key");
             }
+        }
+        Ok(())
+    }
+
+    /// Providers whose responses are encrypted to the store's keys decrypt with every stored
+    /// key of the algorithm (a new one after a rotation; a retired one until it is removed).
+    async fn sync_decryption_keys(&self, keys: &[KeyInfo]) -> Result<(), StoreError> {
+        for p in self.providers.all() {
+            let algs = p.store_enc_algs();
+            if algs.is_empty() {
+                continue;
+            }
+            let mut stored: Vec<String> = keys
+                .iter()
+                .filter(|k| algs.iter().any(|(_, alg)| k.alg == *alg))
+                .map(|k| k.kid.clone())
+                .collect();
+            stored.sort_unstable();
+            stored.dedup();
+            if stored == p.current_enc_kids() {
+                continue;
+            }
+            let mut sets = Vec::with_capacity(algs.len());
+            for (which, alg) in algs {
+                sets.push((which, self.store.decryption_keys(alg).await?));
+            }
+            p.install_decryption_keys(sets, stored);
         }
         Ok(())
     }

@@ -76,6 +76,10 @@ fn apply_github(p: &mut ProviderConfig) -> Result<(), String> {
         ("tls_cert", p.tls_cert.is_some()),
         ("signing_alg", p.signing_alg.is_some()),
         ("id_token_alg", p.id_token_alg.is_some()),
+        (
+            "id_token_encrypted_response_alg",
+            p.id_token_encrypted_response_alg.is_some(),
+        ),
         ("par", p.par),
         ("max_age", p.max_age.is_some()),
         ("response_mode", p.response_mode.is_some()),

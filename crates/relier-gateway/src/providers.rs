@@ -1,10 +1,12 @@
 //! One [`RelyingParty`] per provider (its JWKS cache lives there), built at start from the
 //! inline configuration or the store's registry. A provider authenticating with the store's
 //! key (private_key_jwt) gets a new `RelyingParty` whenever the active key changes, so client
-//! assertions are always signed with the currently active key.
+//! assertions are always signed with the currently active key; one whose ID tokens are
+//! encrypted to the store's encryption keys gets one whenever those keys change.
 
 mod credentials;
 mod github;
+mod responses;
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use parking_lot::{Mutex, RwLock};
 use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials, CredentialSources};
 use relier::{GitHubClient, HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
+use relier_core::encryption::{DecryptionKeys, EncryptedResponse, KeyManagementAlg};
 use relier_core::{
     Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, PendingLogin,
     ProviderMetadata, RedirectUrl,
@@ -24,6 +27,7 @@ use crate::error::GatewayError;
 use crate::presets::{self, Preset};
 use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
+use responses::{Decryption, Responses};
 use url::Url;
 
 /// A configured provider.
@@ -51,6 +55,9 @@ struct Oidc {
     tpl: Template,
     store_key_alg: Option<Algorithm>,
     kid: Mutex<Option<String>>,
+    /// The kids of the store's encryption keys the relying party decrypts with (RP-key
+    /// algorithms only), sorted.
+    enc_kids: Mutex<Vec<String>>,
     userinfo: UserinfoNeed,
 }
 
@@ -77,6 +84,8 @@ struct Template {
     credentials: ClientCredentials,
     redirect: RedirectUrl,
     id_token_alg: Algorithm,
+    /// Encrypted ID tokens and UserInfo, signed UserInfo, and the store's keys for them.
+    decryption: Decryption,
     par: bool,
     /// An Entra ID multi-tenant provider's allowed tenants.
     tenants: Option<TenantPolicy>,
@@ -109,6 +118,7 @@ impl Template {
         if let Some(t) = &self.tenants {
             b = b.tenants(t.clone());
         }
+        b = self.decryption.apply(b);
         Ok(b.build().with_pushed_authorization_requests(self.par))
     }
 }
@@ -160,6 +170,48 @@ impl Provider {
             Protocol::Oidc(o) => o.store_key_alg,
             Protocol::GitHub(_) => None,
         }
+    }
+
+    /// The responses encrypted to the store's keys, with their key-management algorithms.
+    pub fn store_enc_algs(&self) -> Vec<(EncryptedResponse, KeyManagementAlg)> {
+        match &self.protocol {
+            Protocol::Oidc(o) => o.tpl.decryption.rules().store_algs(),
+            Protocol::GitHub(_) => Vec::new(),
+        }
+    }
+
+    /// The kids of the encryption keys in use, sorted.
+    pub fn current_enc_kids(&self) -> Vec<String> {
+        match &self.protocol {
+            Protocol::Oidc(o) => o.enc_kids.lock().clone(),
+            Protocol::GitHub(_) => Vec::new(),
+        }
+    }
+
+    /// Decrypts with these keys from now on (the store's encryption keys changed); `kids` are
+    /// all their key ids, sorted.
+    pub fn install_decryption_keys(
+        &self,
+        keys: Vec<(EncryptedResponse, DecryptionKeys)>,
+        kids: Vec<String>,
+    ) {
+        let Protocol::Oidc(o) = &self.protocol else {
+            return;
+        };
+        let current = o.rp.read().clone();
+        let mut rp: Option<RelyingParty> = None;
+        for (which, set) in keys {
+            rp = Some(
+                rp.as_ref()
+                    .unwrap_or(&current)
+                    .with_decryption_keys(which, set),
+            );
+        }
+        if let Some(rp) = rp {
+            *o.rp.write() = Arc::new(rp);
+        }
+        tracing::info!(provider = %self.name, kids = ?kids, "now decrypting with the store's encryption keys");
+        *o.enc_kids.lock() = kids;
     }
 
     /// The kid of the store key in use.
@@ -224,6 +276,8 @@ struct Spec {
     store_key: Option<StoreKey>,
     signing_alg: Option<Algorithm>,
     id_token_alg: Option<Algorithm>,
+    /// Encrypted and signed responses: configured, or registered.
+    responses: Responses,
     scopes: Vec<String>,
 }
 
@@ -262,6 +316,33 @@ pub async fn needed_store_algs(
             && !algs.contains(&a)
         {
             algs.push(a);
+        }
+    }
+    Ok(algs)
+}
+
+/// The RP-key algorithms the responses of the inline and registry providers are encrypted
+/// with (for key bootstrap: each needs an active encryption key).
+pub async fn needed_enc_algs(
+    config: &Config,
+    store: &dyn Store,
+) -> Result<Vec<KeyManagementAlg>, GatewayError> {
+    let mut algs = Vec::new();
+    for p in &config.providers {
+        let rules = if p.is_registry() {
+            match store.get_provider(&p.name).await? {
+                Some(r) => {
+                    Responses::registered(&r).map_err(|e| GatewayError::provider(&p.name, e))?
+                }
+                None => Responses::default(),
+            }
+        } else {
+            Responses::configured(p)?
+        };
+        for (_, alg) in rules.store_algs() {
+            if !algs.contains(&alg) {
+                algs.push(alg);
+            }
         }
     }
     Ok(algs)
@@ -331,6 +412,10 @@ async fn build_one(
     let kid = store_key_alg
         .and(credentials.key.as_ref())
         .and_then(|k| k.kid().map(str::to_owned));
+    let decryption = Decryption::load(spec.responses, store)
+        .await
+        .map_err(|e| err(&e))?;
+    let enc_kids = decryption.key_ids();
     let tpl = Template {
         http,
         metadata,
@@ -343,6 +428,7 @@ async fn build_one(
         credentials,
         redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
         id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
+        decryption,
         par: p.par,
         tenants,
     };
@@ -358,6 +444,7 @@ async fn build_one(
             tpl,
             store_key_alg,
             kid: Mutex::new(kid),
+            enc_kids: Mutex::new(enc_kids),
             userinfo,
         })),
         params,
@@ -471,6 +558,7 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
         store_key,
         signing_alg,
         id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
+        responses: Responses::configured(p)?,
         scopes: p
             .scopes
             .clone()
@@ -494,6 +582,11 @@ async fn registry_spec(
         || p.tls_cert.is_some()
         || p.signing_alg.is_some()
         || p.id_token_alg.is_some()
+        || p.id_token_encrypted_response_alg.is_some()
+        || p.id_token_encrypted_response_enc.is_some()
+        || p.userinfo_encrypted_response_alg.is_some()
+        || p.userinfo_encrypted_response_enc.is_some()
+        || p.userinfo_signed_response_alg.is_some()
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
@@ -552,6 +645,7 @@ async fn registry_spec(
         // client_secret_jwt's.
         signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
         id_token_alg: r.id_token_alg,
+        responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
         scopes: p
             .scopes
             .clone()

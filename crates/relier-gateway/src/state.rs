@@ -65,7 +65,8 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let now = clock::now();
         let algs = providers::needed_store_algs(&config, store.as_ref()).await?;
-        KeyManager::bootstrap(store.as_ref(), &config.keys, &algs, now).await?;
+        let enc_algs = providers::needed_enc_algs(&config, store.as_ref()).await?;
+        KeyManager::bootstrap(store.as_ref(), &config.keys, &algs, &enc_algs, now).await?;
         let providers = Arc::new(providers::build_all(&config, store.as_ref()).await?);
         let keys = KeyManager::new(
             store.clone(),

@@ -1,8 +1,8 @@
 //! The gateway in front of the real test OP (panva's oidc-provider, `tests/op`): browserless
 //! logins for a client_secret provider and a private_key_jwt provider registered with the
 //! gateway's own `jwks_uri`, forward auth, the reverse proxy, RP-initiated and back-channel
-//! logout, sessions across a restart, single-flight refresh, and automatic RP key rotation
-//! while logins continue.
+//! logout, sessions across a restart, single-flight refresh, automatic RP key rotation
+//! while logins continue, and ID tokens encrypted to the gateway's own encryption key.
 //!
 //! Needs node and `npm ci --prefix tests/op`.
 
@@ -75,6 +75,17 @@ async fn world(extra: &str, op_extra: Value) -> World {
 }
 
 async fn world_with(extra: &str, op_extra: Value, bcl_uri: Option<&str>) -> World {
+    world_full(extra, op_extra, bcl_uri, "").await
+}
+
+/// [`world_with`], plus `more_providers` (TOML after the two providers; `{ISSUER}` is the OP's
+/// issuer).
+async fn world_full(
+    extra: &str,
+    op_extra: Value,
+    bcl_uri: Option<&str>,
+    more_providers: &str,
+) -> World {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let op = TestOp::start_with(
@@ -108,9 +119,11 @@ issuer = "{iss}"
 client_id = "rp-gw-pkjwt"
 use_store_key = true
 response_mode = "form_post"
+{more}
 "#,
         db = db.display(),
         iss = op.issuer,
+        more = more_providers.replace("{ISSUER}", &op.issuer),
     );
     let gw = Running::start(listener, &toml).await;
     op.add_client(pkjwt_client(&base)).await.unwrap();
@@ -577,4 +590,73 @@ async fn rp_key_rotation_while_logging_in_has_no_failures() {
     );
     assert!(metric(&metrics(base).await, "relier_key_rotations_total") >= 1);
     store.close().await;
+}
+
+/// A client registered at the OP with `id_token_encrypted_response_alg` RSA-OAEP-256, signed
+/// then ECDH-ES-encrypted UserInfo, and the gateway's jwks_uri: the gateway generates its
+/// encryption keys at start, publishes them, and decrypts the ID tokens of the login and of
+/// every refresh, and UserInfo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_tokens_encrypted_to_the_gateway_key_at_login_and_refresh() {
+    let w = world_full(
+        "[session]\nrefresh_before = \"3595s\"",
+        json!({"encryption": true}),
+        None,
+        r#"
+[[providers]]
+name = "enc"
+issuer = "{ISSUER}"
+client_id = "rp-gw-enc"
+use_store_key = true
+id_token_encrypted_response_alg = "RSA-OAEP-256"
+id_token_encrypted_response_enc = "A256GCM"
+userinfo = "always"
+userinfo_encrypted_response_alg = "ECDH-ES"
+userinfo_signed_response_alg = "RS256"
+"#,
+    )
+    .await;
+    let base = w.base.clone();
+    let jwks: Value = serde_json::from_str(
+        &reqwest::get(format!("{base}/.well-known/jwks.json"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let enc: Vec<&Value> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["use"] == "enc")
+        .collect();
+    let mut algs: Vec<&str> = enc.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    algs.sort_unstable();
+    assert_eq!(algs, ["ECDH-ES", "RSA-OAEP-256"], "{jwks}");
+    let mut client = pkjwt_client(&base);
+    client["client_id"] = json!("rp-gw-enc");
+    client["redirect_uris"] = json!([format!("{base}/auth/callback/enc")]);
+    client["id_token_encrypted_response_alg"] = json!("RSA-OAEP-256");
+    client["id_token_encrypted_response_enc"] = json!("A256GCM");
+    client["userinfo_encrypted_response_alg"] = json!("ECDH-ES");
+    client["userinfo_signed_response_alg"] = json!("RS256");
+    w.op.add_client(client).await.unwrap();
+
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    assert_eq!(login(&base, &gw, &op, "enc").await, "/home?x=1");
+    let session = session_json(&base, &gw).await;
+    assert_eq!(session["sub"], "alice");
+    assert_eq!(session["email"], "alice@example.com", "{session}");
+    // Past refresh_before: the session refreshes, and the refreshed ID token is encrypted too.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(check(&base, &gw).await.status(), 200);
+    let m = metrics(&base).await;
+    assert_eq!(
+        metric(&m, "relier_token_refreshes_total{outcome=\"success\"}"),
+        1,
+        "{m}"
+    );
 }

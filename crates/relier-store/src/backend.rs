@@ -14,13 +14,13 @@ use relier_jose::Algorithm;
 
 use crate::error::StoreError;
 use crate::lifecycle::Transition;
-use crate::model::{KeyInfo, KeyState};
+use crate::model::{KeyAlg, KeyInfo, KeyState};
 
 /// A new key, its private key already sealed.
 #[derive(Debug)]
 pub(crate) struct NewKey {
     pub kid: String,
-    pub alg: Algorithm,
+    pub alg: KeyAlg,
     pub public_jwk: String,
     pub sealed: Vec<u8>,
 }
@@ -40,7 +40,7 @@ pub(crate) type KeyPlanner<'a> =
 
 /// Decides, from every key as stored (inside the key transaction), whether a new key for an
 /// algorithm is still wanted.
-pub(crate) type KeyFilter<'a> = dyn Fn(&[KeyInfo], Algorithm) -> bool + Send + Sync + 'a;
+pub(crate) type KeyFilter<'a> = dyn Fn(&[KeyInfo], KeyAlg) -> bool + Send + Sync + 'a;
 
 /// A `providers` row: JSON as text, secrets sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,8 +141,10 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// kid and sealed private key of the active key of `alg`.
     async fn active_private_key(
         &self,
-        alg: Algorithm,
+        alg: KeyAlg,
     ) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+    /// Every key of `alg` (any state) with its sealed private key, newest first.
+    async fn private_keys(&self, alg: KeyAlg) -> Result<Vec<(KeyInfo, Vec<u8>)>, StoreError>;
 
     // ---- providers ----
     /// Inserts, or with `replace` upserts (keeping `created_at`), a provider; returns the
@@ -267,6 +269,10 @@ pub(crate) fn parse_alg(s: &str) -> Result<Algorithm, StoreError> {
     Algorithm::from_str(s).map_err(|_| StoreError::db(format!("unknown algorithm {s:?} in store")))
 }
 
+fn parse_key_alg(s: &str) -> Result<KeyAlg, StoreError> {
+    KeyAlg::from_str(s).map_err(|_| StoreError::db(format!("unknown algorithm {s:?} in store")))
+}
+
 /// Typed column access, one implementation per database row type.
 pub(crate) trait Columns {
     fn text(&self, col: &str) -> Result<String, StoreError>;
@@ -317,7 +323,7 @@ pub(crate) const SESSION_COLUMNS: &str = "provider, iss, sub, sid, email, name, 
 pub(crate) fn key_info(row: &impl Columns) -> Result<KeyInfo, StoreError> {
     Ok(KeyInfo {
         kid: row.text("kid")?,
-        alg: parse_alg(&row.text("alg")?)?,
+        alg: parse_key_alg(&row.text("alg")?)?,
         state: KeyState::from_str(&row.text("state")?)?,
         created_at: from_db_time(row.int("created_at")?)?,
         activates_at: opt_from_db_time(row.opt_int("activates_at")?)?,

@@ -52,6 +52,7 @@
 
 mod backend;
 mod crypto;
+mod encryption;
 mod error;
 pub mod lifecycle;
 mod master_key;
@@ -65,6 +66,7 @@ mod sqlite;
 mod store;
 mod url;
 
+pub use encryption::decryption_keys_for;
 pub use error::StoreError;
 pub use lifecycle::{DEFAULT_GRACE_SECS, DEFAULT_PROPAGATION_SECS, MAX_ASSERTION_LIFETIME_SECS};
 pub use master_key::{
@@ -72,8 +74,8 @@ pub use master_key::{
     default_key_file, resolve_master_key,
 };
 pub use model::{
-    JwksMode, KeyChange, KeyInfo, KeyState, ProviderInfo, ProviderRecord, secret_expiry,
-    validate_provider_name,
+    JwksMode, KeyAlg, KeyChange, KeyInfo, KeyState, KeyUse, ProviderInfo, ProviderRecord,
+    secret_expiry, validate_provider_name,
 };
 pub use postgres::{
     CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,

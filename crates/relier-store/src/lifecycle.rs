@@ -1,4 +1,4 @@
-//! The pure rules of the RP signing-key lifecycle: `next` → `active` → `retired` → removed.
+//! The pure rules of the RP key lifecycle: `next` → `active` → `retired` → removed.
 //! No clock and no database here: `now` is a parameter and every function works on
 //! [`KeyInfo`] values, so the rules are unit-tested on their own.
 //!
@@ -15,10 +15,8 @@
 
 use std::collections::BTreeMap;
 
-use relier_jose::Algorithm;
-
 use crate::error::StoreError;
-use crate::model::{KeyInfo, KeyState};
+use crate::model::{KeyAlg, KeyInfo, KeyState};
 
 /// The longest lifetime of a client assertion relier signs (seconds); a retired key stays
 /// published at least this long.
@@ -57,7 +55,7 @@ pub struct Transition {
     /// The key.
     pub kid: String,
     /// Its algorithm.
-    pub alg: Algorithm,
+    pub alg: KeyAlg,
     /// State before.
     pub from: KeyState,
     /// State after.
@@ -187,7 +185,7 @@ pub fn is_published(key: &KeyInfo, now: u64) -> bool {
 /// Scheduled rotation: the algorithms whose active key has been active for `interval` seconds
 /// and that have no `next` key yet.
 #[must_use]
-pub fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<Algorithm> {
+pub fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<KeyAlg> {
     let mut due = Vec::new();
     for k in keys.iter().filter(|k| k.state == KeyState::Active) {
         let pending = keys
@@ -203,12 +201,15 @@ pub fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<Algori
 
 #[cfg(test)]
 mod tests {
+    use relier_jose::Algorithm;
+    use relier_jose::jwe::KeyManagementAlg;
+
     use super::*;
 
-    fn key(kid: &str, alg: Algorithm, state: KeyState) -> KeyInfo {
+    fn key(kid: &str, alg: impl Into<KeyAlg>, state: KeyState) -> KeyInfo {
         KeyInfo {
             kid: kid.into(),
-            alg,
+            alg: alg.into(),
             state,
             created_at: 100,
             activates_at: None,
@@ -217,7 +218,7 @@ mod tests {
         }
     }
 
-    fn next(kid: &str, alg: Algorithm, at: u64) -> KeyInfo {
+    fn next(kid: &str, alg: impl Into<KeyAlg>, at: u64) -> KeyInfo {
         KeyInfo {
             activates_at: Some(at),
             ..key(kid, alg, KeyState::Next)
@@ -235,7 +236,11 @@ mod tests {
                 k.retired_at = t.retired_at;
                 k.grace_until = t.grace_until;
             }
-            for alg in [Algorithm::ES256, Algorithm::RS256] {
+            for alg in [
+                KeyAlg::Sig(Algorithm::ES256),
+                KeyAlg::Sig(Algorithm::RS256),
+                KeyAlg::Enc(KeyManagementAlg::EcdhEs),
+            ] {
                 let active = keys
                     .iter()
                     .filter(|k| k.alg == alg && k.state == KeyState::Active)
@@ -380,7 +385,7 @@ mod tests {
     fn rot_key(kid: &str, state: KeyState, created: u64, activates: Option<u64>) -> KeyInfo {
         KeyInfo {
             kid: kid.into(),
-            alg: Algorithm::ES256,
+            alg: Algorithm::ES256.into(),
             state,
             created_at: created,
             activates_at: activates,
@@ -393,7 +398,10 @@ mod tests {
     fn rotation_is_due_after_the_interval_without_a_pending_key() {
         let k = [rot_key("a", KeyState::Active, 100, None)];
         assert!(due_for_rotation(&k, 50, 149).is_empty());
-        assert_eq!(due_for_rotation(&k, 50, 150), vec![Algorithm::ES256]);
+        assert_eq!(
+            due_for_rotation(&k, 50, 150),
+            vec![KeyAlg::Sig(Algorithm::ES256)]
+        );
         let with_next = [
             rot_key("a", KeyState::Active, 100, None),
             rot_key("b", KeyState::Next, 150, Some(200)),
@@ -402,6 +410,37 @@ mod tests {
         // activated later than created: the interval counts from activation
         let promoted = [rot_key("b", KeyState::Active, 150, Some(200))];
         assert!(due_for_rotation(&promoted, 50, 240).is_empty());
-        assert_eq!(due_for_rotation(&promoted, 50, 250), vec![Algorithm::ES256]);
+        assert_eq!(
+            due_for_rotation(&promoted, 50, 250),
+            vec![KeyAlg::Sig(Algorithm::ES256)]
+        );
+    }
+
+    #[test]
+    fn enc_keys_share_the_lifecycle_beside_a_signing_key_of_the_same_curve() {
+        let enc = KeyAlg::Enc(KeyManagementAlg::EcdhEs);
+        let mut keys = vec![
+            key("s", Algorithm::ES256, KeyState::Active),
+            key("e1", enc, KeyState::Active),
+            next("e2", enc, 50),
+        ];
+        let plan = plan_advance(&keys, 50, 10);
+        assert_eq!(plan.len(), 2);
+        apply(&mut keys, &plan);
+        let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
+        assert_eq!(state("s"), KeyState::Active);
+        assert_eq!(state("e1"), KeyState::Retired);
+        assert_eq!(state("e2"), KeyState::Active);
+        let rotated = [
+            rot_key("s", KeyState::Active, 0, None),
+            KeyInfo {
+                alg: enc,
+                ..rot_key("e", KeyState::Active, 0, None)
+            },
+        ];
+        assert_eq!(
+            due_for_rotation(&rotated, 10, 10),
+            vec![KeyAlg::Sig(Algorithm::ES256), enc]
+        );
     }
 }

@@ -6,11 +6,149 @@ use std::str::FromStr;
 
 use relier_core::{AuthMethod, Secret};
 use relier_jose::Algorithm;
+use relier_jose::jwe::KeyManagementAlg;
 use serde::Serialize;
 
 use crate::error::StoreError;
 
-/// Where an RP signing key is in its life.
+/// What an RP key is for (RFC 7517 §4.2 "use").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyUse {
+    /// Signing client assertions and request objects ("sig").
+    Sig,
+    /// Decrypting what the OP encrypts to the RP: ID tokens, UserInfo ("enc").
+    Enc,
+}
+
+impl KeyUse {
+    /// "sig" or "enc".
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUse::Sig => "sig",
+            KeyUse::Enc => "enc",
+        }
+    }
+}
+
+impl fmt::Display for KeyUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The algorithm of an RP key: a JWS algorithm for a signing key, or a JWE key-management
+/// algorithm for an encryption key. The two IANA registries (RFC 7518 §3.1 and §4.1) do not
+/// share a name, so the stored name alone tells the key's use. Serializes as that name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAlg {
+    /// A signing key (RS*, PS*, ES*, EdDSA).
+    Sig(Algorithm),
+    /// An encryption key (RSA-OAEP, RSA-OAEP-256, ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW).
+    Enc(KeyManagementAlg),
+}
+
+impl KeyAlg {
+    /// The registered algorithm name (the stored form).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlg::Sig(a) => a.as_str(),
+            KeyAlg::Enc(a) => a.as_str(),
+        }
+    }
+
+    /// sig or enc.
+    #[must_use]
+    pub fn key_use(self) -> KeyUse {
+        match self {
+            KeyAlg::Sig(_) => KeyUse::Sig,
+            KeyAlg::Enc(_) => KeyUse::Enc,
+        }
+    }
+
+    /// Whether the key is RSA (RS*, PS*, RSA-OAEP*).
+    #[must_use]
+    pub fn is_rsa(self) -> bool {
+        match self {
+            KeyAlg::Sig(a) => a.is_rsa(),
+            KeyAlg::Enc(a) => a.is_rsa(),
+        }
+    }
+
+    /// The signing algorithm, for a signing key.
+    #[must_use]
+    pub fn sig(self) -> Option<Algorithm> {
+        match self {
+            KeyAlg::Sig(a) => Some(a),
+            KeyAlg::Enc(_) => None,
+        }
+    }
+
+    /// The key-management algorithm, for an encryption key.
+    #[must_use]
+    pub fn enc(self) -> Option<KeyManagementAlg> {
+        match self {
+            KeyAlg::Sig(_) => None,
+            KeyAlg::Enc(a) => Some(a),
+        }
+    }
+}
+
+impl From<Algorithm> for KeyAlg {
+    fn from(alg: Algorithm) -> Self {
+        KeyAlg::Sig(alg)
+    }
+}
+
+impl From<KeyManagementAlg> for KeyAlg {
+    fn from(alg: KeyManagementAlg) -> Self {
+        KeyAlg::Enc(alg)
+    }
+}
+
+impl PartialEq<Algorithm> for KeyAlg {
+    fn eq(&self, other: &Algorithm) -> bool {
+        *self == KeyAlg::Sig(*other)
+    }
+}
+
+impl PartialEq<KeyManagementAlg> for KeyAlg {
+    fn eq(&self, other: &KeyManagementAlg) -> bool {
+        *self == KeyAlg::Enc(*other)
+    }
+}
+
+impl fmt::Display for KeyAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for KeyAlg {
+    type Err = StoreError;
+    /// A JWS algorithm name, else a JWE key-management algorithm name.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(a) = Algorithm::from_str(s) {
+            return Ok(KeyAlg::Sig(a));
+        }
+        KeyManagementAlg::from_str(s)
+            .map(KeyAlg::Enc)
+            .map_err(|_| StoreError::Invalid {
+                what: "key algorithm",
+                reason: format!("unknown algorithm {s:?}"),
+            })
+    }
+}
+
+impl Serialize for KeyAlg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Where an RP key is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyState {
@@ -54,14 +192,16 @@ impl FromStr for KeyState {
     }
 }
 
-/// Metadata of one RP signing key (never key material). Serializes with exactly these member
-/// names; `state` is lowercase, `alg` its JWS name, times unix seconds or null.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Metadata of one RP key (never key material). Serializes with exactly these member names
+/// (plus `use`, "sig" or "enc"); `state` is lowercase, `alg` its JWS or JWE name, times unix
+/// seconds or null.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
     /// The key ID: the RFC 7638 SHA-256 JWK thumbprint of the public key.
     pub kid: String,
-    /// The JWS algorithm the key signs with.
-    pub alg: Algorithm,
+    /// The JWS algorithm the key signs with, or the JWE key-management algorithm it decrypts
+    /// with.
+    pub alg: KeyAlg,
     /// next / active / retired.
     pub state: KeyState,
     /// When the key was generated.
@@ -75,13 +215,37 @@ pub struct KeyInfo {
     pub grace_until: Option<u64>,
 }
 
+impl KeyInfo {
+    /// sig or enc.
+    #[must_use]
+    pub fn key_use(&self) -> KeyUse {
+        self.alg.key_use()
+    }
+}
+
+impl Serialize for KeyInfo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("KeyInfo", 8)?;
+        st.serialize_field("kid", &self.kid)?;
+        st.serialize_field("use", &self.alg.key_use())?;
+        st.serialize_field("alg", &self.alg)?;
+        st.serialize_field("state", &self.state)?;
+        st.serialize_field("created_at", &self.created_at)?;
+        st.serialize_field("activates_at", &self.activates_at)?;
+        st.serialize_field("retired_at", &self.retired_at)?;
+        st.serialize_field("grace_until", &self.grace_until)?;
+        st.end()
+    }
+}
+
 /// What `advance_keys` changed, for the CLI to report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyChange {
     /// The key.
     pub kid: String,
     /// Its algorithm.
-    pub alg: Algorithm,
+    pub alg: KeyAlg,
     /// The state before.
     pub from: KeyState,
     /// The state after.
@@ -299,7 +463,7 @@ mod tests {
     fn key_info_serializes_with_exact_members() {
         let info = KeyInfo {
             kid: "k".into(),
-            alg: Algorithm::ES256,
+            alg: Algorithm::ES256.into(),
             state: KeyState::Retired,
             created_at: 1,
             activates_at: None,
@@ -309,9 +473,22 @@ mod tests {
         let v = serde_json::to_value(&info).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"kid":"k","alg":"ES256","state":"retired","created_at":1,
+            serde_json::json!({"kid":"k","use":"sig","alg":"ES256","state":"retired","created_at":1,
                 "activates_at":null,"retired_at":2,"grace_until":3})
         );
+    }
+
+    #[test]
+    fn key_algs_parse_by_registry() {
+        let sig: KeyAlg = "PS256".parse().unwrap();
+        assert_eq!(sig, Algorithm::PS256);
+        assert_eq!(sig.key_use(), KeyUse::Sig);
+        let enc: KeyAlg = "RSA-OAEP-256".parse().unwrap();
+        assert_eq!(enc, KeyManagementAlg::RsaOaep256);
+        assert_eq!(enc.key_use(), KeyUse::Enc);
+        assert!(enc.is_rsa());
+        assert_eq!(enc.to_string(), "RSA-OAEP-256");
+        assert!("nope".parse::<KeyAlg>().is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use relier_core::UnixTime;
+use relier_jose::jwe::{DecryptionKey, DecryptionKeys, KeyManagementAlg, MAX_DECRYPTION_KEYS};
 use relier_jose::{Algorithm, Jwk, JwkSet, SigningKey, b64};
 
 use crate::backend::{Backend, KeyEdit, NewKey};
@@ -20,7 +21,7 @@ use crate::master_key::{
     CreatedKeyFile, MasterKey, MasterKeyOrigin, default_key_file, no_key_for_non_sqlite,
     read_key_file, read_or_create_key_file,
 };
-use crate::model::{KeyChange, KeyInfo, KeyState};
+use crate::model::{KeyAlg, KeyChange, KeyInfo, KeyState};
 use crate::store::{KeyPolicy, KeyStore, Store};
 use crate::url::StoreUrl;
 
@@ -62,15 +63,26 @@ impl<B: Backend> Sealed<B> {
         }
     }
 
-    async fn new_key(&self, alg: Algorithm, rsa_bits: Option<usize>) -> Result<NewKey, StoreError> {
-        check_key_alg(alg)?;
-        let key =
-            blocking(move || SigningKey::generate(alg, rsa_bits).map_err(StoreError::from)).await?;
-        let kid = key.thumbprint_sha256()?;
-        let key = key.with_kid(kid.clone());
-        let public_jwk = serde_json::to_string(&key.public_jwk()?)
+    async fn new_key(&self, alg: KeyAlg, rsa_bits: Option<usize>) -> Result<NewKey, StoreError> {
+        let (kid, public_jwk, der) = match alg {
+            KeyAlg::Sig(alg) => {
+                check_key_alg(alg)?;
+                let key =
+                    blocking(move || SigningKey::generate(alg, rsa_bits).map_err(StoreError::from))
+                        .await?;
+                let kid = key.thumbprint_sha256()?;
+                let key = key.with_kid(kid.clone());
+                (kid, key.public_jwk()?, key.to_pkcs8_der()?)
+            }
+            KeyAlg::Enc(alg) => {
+                let key = blocking(move || generate_enc_key(alg, rsa_bits)).await?;
+                let kid = key.thumbprint_sha256()?;
+                let key = key.with_kid(kid.clone());
+                (kid, key.public_jwk()?, key.to_pkcs8_der()?)
+            }
+        };
+        let public_jwk = serde_json::to_string(&public_jwk)
             .map_err(|e| StoreError::crypto(format!("encoding the public JWK: {e}")))?;
-        let der = key.to_pkcs8_der()?;
         let sealed = self.cipher.seal(&der, &key_aad(&kid))?;
         Ok(NewKey {
             kid,
@@ -78,6 +90,26 @@ impl<B: Backend> Sealed<B> {
             public_jwk,
             sealed,
         })
+    }
+
+    /// Opens a sealed private key and checks it against its kid.
+    fn open_key<K>(
+        &self,
+        kid: &str,
+        sealed: &[u8],
+        parse: impl FnOnce(&[u8]) -> Result<K, relier_jose::JoseError>,
+        thumbprint: impl FnOnce(&K) -> Result<String, relier_jose::JoseError>,
+    ) -> Result<K, StoreError> {
+        let der = self
+            .cipher
+            .open(sealed, &key_aad(kid), &format!("private key {kid}"))?;
+        let key = parse(&der)?;
+        if thumbprint(&key)? != kid {
+            return Err(StoreError::crypto(format!(
+                "private key {kid} does not match its kid"
+            )));
+        }
+        Ok(key)
     }
 
     fn grace(&self) -> u64 {
@@ -90,7 +122,7 @@ impl<B: Backend> Sealed<B> {
         &self,
         select: impl Fn(&KeyInfo) -> bool,
     ) -> Result<Vec<NewKey>, StoreError> {
-        let mut targets: Vec<(Algorithm, Option<usize>)> = Vec::new();
+        let mut targets: Vec<(KeyAlg, Option<usize>)> = Vec::new();
         for (info, jwk) in self.backend.public_keys().await? {
             if info.state == KeyState::Active && select(&info) {
                 let bits = if info.alg.is_rsa() {
@@ -169,6 +201,31 @@ where
         .map_err(|e| StoreError::db(format!("background task failed: {e}")))?
 }
 
+/// An encryption key for `alg`: RSA (`rsa_bits`, 2048 by default) for RSA-OAEP*, P-256 for
+/// ECDH-ES*; restricted to `alg`, so that its public JWK carries "alg".
+fn generate_enc_key(
+    alg: KeyManagementAlg,
+    rsa_bits: Option<usize>,
+) -> Result<DecryptionKey, StoreError> {
+    let key = if alg.is_rsa() {
+        DecryptionKey::generate_rsa(rsa_bits.unwrap_or(2048))?
+    } else if alg.is_ecdh() && rsa_bits.is_none() {
+        DecryptionKey::generate(alg, Some("P-256"))?
+    } else {
+        // OIDC Core §10.2: symmetric key management uses a key derived from the client
+        // secret, never a stored key.
+        return Err(StoreError::Invalid {
+            what: "key algorithm",
+            reason: format!(
+                "{alg} is not an asymmetric key-management algorithm with these options \
+                 (RSA-OAEP, RSA-OAEP-256, ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW; bits only \
+                 for RSA)"
+            ),
+        });
+    };
+    Ok(key.restricted_to(alg)?)
+}
+
 fn check_key_alg(alg: Algorithm) -> Result<(), StoreError> {
     if alg.is_rsa() || alg.is_ecdsa() || alg == Algorithm::EdDSA {
         Ok(())
@@ -189,6 +246,15 @@ fn rsa_bits(public_jwk: &str) -> Option<usize> {
     Some(n.len().saturating_mul(8))
 }
 
+/// Active, then next, then retired.
+fn state_rank(state: KeyState) -> u8 {
+    match state {
+        KeyState::Active => 0,
+        KeyState::Next => 1,
+        KeyState::Retired => 2,
+    }
+}
+
 fn find_key(keys: &[KeyInfo], kid: &str) -> Result<KeyInfo, StoreError> {
     keys.iter()
         .find(|k| k.kid == kid)
@@ -203,7 +269,7 @@ fn find_key(keys: &[KeyInfo], kid: &str) -> Result<KeyInfo, StoreError> {
 impl<B: Backend> KeyStore for Sealed<B> {
     async fn generate_key(
         &self,
-        alg: Algorithm,
+        alg: KeyAlg,
         rsa_bits: Option<usize>,
         now: UnixTime,
     ) -> Result<KeyInfo, StoreError> {
@@ -220,7 +286,7 @@ impl<B: Backend> KeyStore for Sealed<B> {
 
     async fn rotate_keys(
         &self,
-        alg: Option<Algorithm>,
+        alg: Option<KeyAlg>,
         propagation_secs: u64,
         now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError> {
@@ -253,7 +319,7 @@ impl<B: Backend> KeyStore for Sealed<B> {
         // Keys are generated outside the lock; under it, only the algorithms still due get
         // theirs (another instance may have rotated meanwhile).
         let prepared = self.successors(|info| due.contains(&info.alg)).await?;
-        let still_due = move |keys: &[KeyInfo], alg: Algorithm| {
+        let still_due = move |keys: &[KeyInfo], alg: KeyAlg| {
             lifecycle::due_for_rotation(keys, interval_secs, now).contains(&alg)
         };
         self.backend
@@ -343,35 +409,46 @@ impl<B: Backend> KeyStore for Sealed<B> {
             let mut jwk = Jwk::from_json(&text)?.to_public();
             jwk.kid = Some(info.kid.clone());
             jwk.alg = Some(info.alg.as_str().to_owned());
-            jwk.use_ = Some("sig".to_owned());
+            jwk.use_ = Some(info.alg.key_use().as_str().to_owned());
             jwk.key_ops = None;
             published.push((info.state, jwk));
         }
         // Active first (some consumers take the first key), then next, then retired.
-        published.sort_by_key(|(state, _)| match state {
-            KeyState::Active => 0u8,
-            KeyState::Next => 1,
-            KeyState::Retired => 2,
-        });
+        published.sort_by_key(|(state, _)| state_rank(*state));
         Ok(JwkSet {
             keys: published.into_iter().map(|(_, jwk)| jwk).collect(),
         })
     }
 
     async fn signing_key(&self, alg: Algorithm) -> Result<Option<SigningKey>, StoreError> {
-        let Some((kid, sealed)) = self.backend.active_private_key(alg).await? else {
+        let Some((kid, sealed)) = self.backend.active_private_key(alg.into()).await? else {
             return Ok(None);
         };
-        let der = self
-            .cipher
-            .open(&sealed, &key_aad(&kid), &format!("private key {kid}"))?;
-        let key = SigningKey::from_pkcs8_der(&der, Some(alg))?;
-        if key.thumbprint_sha256()? != kid {
-            return Err(StoreError::crypto(format!(
-                "private key {kid} does not match its kid"
-            )));
-        }
+        let key = self.open_key(
+            &kid,
+            &sealed,
+            |der| SigningKey::from_pkcs8_der(der, Some(alg)),
+            SigningKey::thumbprint_sha256,
+        )?;
         Ok(Some(key.with_kid(kid)))
+    }
+
+    async fn decryption_keys(&self, alg: KeyManagementAlg) -> Result<DecryptionKeys, StoreError> {
+        let mut rows = self.backend.private_keys(alg.into()).await?;
+        // Active first (the key an OP encrypts to), then next, then retired, newest first
+        // within each (the backend's order; the sort is stable).
+        rows.sort_by_key(|(info, _)| state_rank(info.state));
+        let mut keys = DecryptionKeys::new();
+        for (info, sealed) in rows.into_iter().take(MAX_DECRYPTION_KEYS) {
+            let key = self.open_key(
+                &info.kid,
+                &sealed,
+                DecryptionKey::from_pkcs8_der,
+                DecryptionKey::thumbprint_sha256,
+            )?;
+            keys.push(key.with_kid(info.kid).restricted_to(alg)?)?;
+        }
+        Ok(keys)
     }
 
     async fn active_algs(&self) -> Result<Vec<Algorithm>, StoreError> {
@@ -381,7 +458,21 @@ impl<B: Backend> KeyStore for Sealed<B> {
             .await?
             .into_iter()
             .filter(|k| k.state == KeyState::Active)
-            .map(|k| k.alg)
+            .filter_map(|k| k.alg.sig())
+            .collect();
+        algs.sort_by_key(|a| a.as_str());
+        algs.dedup();
+        Ok(algs)
+    }
+
+    async fn active_enc_algs(&self) -> Result<Vec<KeyManagementAlg>, StoreError> {
+        let mut algs: Vec<KeyManagementAlg> = self
+            .backend
+            .load_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.state == KeyState::Active)
+            .filter_map(|k| k.alg.enc())
             .collect();
         algs.sort_by_key(|a| a.as_str());
         algs.dedup();

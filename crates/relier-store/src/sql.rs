@@ -229,7 +229,7 @@ macro_rules! impl_sql_backend {
 
             async fn active_private_key(
                 &self,
-                alg: relier_jose::Algorithm,
+                alg: $crate::model::KeyAlg,
             ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
                 Ok(sqlx::query_as(
                     "SELECT kid, private_key FROM keys WHERE alg = $1 AND state = 'active'",
@@ -237,6 +237,28 @@ macro_rules! impl_sql_backend {
                 .bind(alg.as_str())
                 .fetch_optional(&self.pool)
                 .await?)
+            }
+
+            async fn private_keys(
+                &self,
+                alg: $crate::model::KeyAlg,
+            ) -> Result<Vec<(KeyInfo, Vec<u8>)>, StoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {}, private_key FROM keys WHERE alg = $1 \
+                     ORDER BY created_at DESC, kid",
+                    $crate::backend::KEY_COLUMNS
+                ))
+                .bind(alg.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok((
+                            $crate::backend::key_info(row)?,
+                            $crate::backend::Columns::bytes(row, "private_key")?,
+                        ))
+                    })
+                    .collect()
             }
 
             async fn put_provider(

@@ -1,16 +1,17 @@
 //! The backend-neutral store interface, split by what callers need: [`KeyStore`] (RP signing
-//! keys), [`ProviderRegistry`] (the providers), [`SessionStore`] (the login gateway's login
+//! and encryption keys), [`ProviderRegistry`] (the providers), [`SessionStore`] (the login gateway's login
 //! states, sessions and logout replay guard), and [`Store`], all three on one database.
 
 use std::fmt;
 
 use async_trait::async_trait;
 use relier_core::{Secret, UnixTime};
+use relier_jose::jwe::{DecryptionKeys, KeyManagementAlg};
 use relier_jose::{Algorithm, JwkSet, SigningKey};
 
 use crate::error::StoreError;
 use crate::lifecycle::DEFAULT_GRACE_SECS;
-use crate::model::{KeyChange, KeyInfo, ProviderInfo, ProviderRecord};
+use crate::model::{KeyAlg, KeyChange, KeyInfo, ProviderInfo, ProviderRecord};
 use crate::session::{LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch};
 use crate::url::StoreUrl;
 
@@ -30,23 +31,29 @@ impl Default for KeyPolicy {
     }
 }
 
-/// The RP's signing keys and their lifecycle (`next` → `active` → `retired` → removed).
+/// The RP's keys and their lifecycle (`next` → `active` → `retired` → removed): signing keys
+/// (`use` "sig", by JWS algorithm) and encryption keys (`use` "enc", by JWE key-management
+/// algorithm), each algorithm with its own active key. An OP may still encrypt to a retired
+/// encryption key for a while: [`KeyStore::decryption_keys`] includes every stored key of the
+/// algorithm until it is removed.
 /// Object-safe, `Send + Sync`; every method takes `now` (unix seconds) where time matters and
 /// never reads a clock. Every change is one transaction; changes to the keys are serialized
 /// across processes and instances (SQLite's write lock, a PostgreSQL advisory lock).
 #[async_trait]
 pub trait KeyStore: Send + Sync + fmt::Debug {
-    /// Generates a signing key for `alg` (RS*/PS* with `rsa_bits` 2048 (default), 3072 or
-    /// 4096; ES256/ES384/ES512; EdDSA). Its kid is its RFC 7638 thumbprint. If `alg` has no
+    /// Generates a key for `alg`: a signing key (RS*/PS* with `rsa_bits` 2048 (default), 3072
+    /// or 4096; ES256/ES384/ES512; EdDSA) or an encryption key (RSA-OAEP/RSA-OAEP-256 with
+    /// `rsa_bits`; ECDH-ES, ECDH-ES+A128KW/+A256KW on P-256). Its kid is its RFC 7638 thumbprint. If `alg` has no
     /// active key the new key is active at once; otherwise it is `next` with
     /// `activates_at = now` — published now, signing from the next [`KeyStore::advance_keys`]
     /// (use [`KeyStore::rotate_keys`] for a propagation delay).
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] for HMAC/`none`, [`StoreError::Jose`], [`StoreError::Database`].
+    /// [`StoreError::Invalid`] for HMAC/`none` and symmetric key management,
+    /// [`StoreError::Jose`], [`StoreError::Database`].
     async fn generate_key(
         &self,
-        alg: Algorithm,
+        alg: KeyAlg,
         rsa_bits: Option<usize>,
         now: UnixTime,
     ) -> Result<KeyInfo, StoreError>;
@@ -61,7 +68,7 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// As [`KeyStore::generate_key`].
     async fn rotate_keys(
         &self,
-        alg: Option<Algorithm>,
+        alg: Option<KeyAlg>,
         propagation_secs: u64,
         now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError>;
@@ -116,8 +123,8 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
 
     /// The public JWKS to publish at `now`: active, next, and retired-within-grace keys (in
-    /// that order), each the public JWK with "kid", "alg" and "use":"sig". Never a private
-    /// member.
+    /// that order), each the public JWK with "kid", "alg" and "use" ("sig" or "enc"). Never a
+    /// private member.
     ///
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::Jose`] for a corrupt stored JWK.
@@ -131,11 +138,26 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// [`StoreError::Database`].
     async fn signing_key(&self, alg: Algorithm) -> Result<Option<SigningKey>, StoreError>;
 
-    /// The algorithms that have an active key.
+    /// The signing algorithms that have an active key.
     ///
     /// # Errors
     /// [`StoreError::Database`].
     async fn active_algs(&self) -> Result<Vec<Algorithm>, StoreError>;
+
+    /// Every stored encryption key of `alg` (active first, then next, then retired, newest
+    /// first; at most [`relier_jose::jwe::MAX_DECRYPTION_KEYS`]), decrypted, each with its kid
+    /// and restricted to `alg`. Retired keys are included until they are removed.
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] if a private key does not decrypt or does not match its kid,
+    /// [`StoreError::Database`].
+    async fn decryption_keys(&self, alg: KeyManagementAlg) -> Result<DecryptionKeys, StoreError>;
+
+    /// The key-management algorithms that have an active encryption key.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    async fn active_enc_algs(&self) -> Result<Vec<KeyManagementAlg>, StoreError>;
 }
 
 /// The registry of OpenID providers the RP is registered with (secrets encrypted at rest).

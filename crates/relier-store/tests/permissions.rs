@@ -77,7 +77,7 @@ async fn created_store_files_are_0600_under_umask_022() {
         .unwrap();
     assert!(created.is_some());
     store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
 
@@ -136,7 +136,7 @@ async fn a_group_readable_store_is_reported_not_changed() {
     // Opening it keeps the operator's mode (and SQLite gives a `-wal` it creates the same one).
     let (store, _) = relier_store::open(&url, source).await.unwrap();
     store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     assert_eq!(mode(&db), 0o644);

@@ -91,7 +91,10 @@ async fn concurrent_first_starts_on_an_empty_database() {
             };
             let now = NOW + i as u64;
             store.advance_keys(UnixTime(now)).await.unwrap();
-            store.generate_key(alg, None, UnixTime(now)).await.unwrap();
+            store
+                .generate_key(alg.into(), None, UnixTime(now))
+                .await
+                .unwrap();
             let name = format!("op{i}");
             store
                 .put_provider(&provider(&name, &format!("s-{i}")), false, UnixTime(now))
@@ -233,11 +236,11 @@ async fn key_transitions_are_applied_once_across_instances() {
     let db = TestDb::postgres().await;
     let store = open(db.url()).await;
     let first = store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     let second = store
-        .rotate_keys(Some(Algorithm::ES256), 10, UnixTime(NOW))
+        .rotate_keys(Some(Algorithm::ES256.into()), 10, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -276,7 +279,7 @@ async fn tls_to_the_database_follows_sslmode() {
     let require = StoreUrl::parse(&format!("{raw}?sslmode=require&max_connections=2")).unwrap();
     let store = open(&require).await;
     store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -294,11 +297,11 @@ async fn scheduled_rotation_happens_once_across_instances() {
     let db = TestDb::postgres().await;
     let store = open(db.url()).await;
     store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     store
-        .generate_key(Algorithm::EdDSA, None, UnixTime(NOW))
+        .generate_key(Algorithm::EdDSA.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -375,7 +378,7 @@ async fn no_secret_is_stored_in_plaintext_on_postgres() {
     let db = TestDb::postgres().await;
     let store = open(db.url()).await;
     let key = store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     let der = store

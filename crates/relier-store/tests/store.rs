@@ -101,7 +101,7 @@ async fn key_lifecycle_round_trip(db: TestDb) {
     assert!(store.signing_key(Algorithm::ES256).await.unwrap().is_none());
 
     let first = store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     assert_eq!(first.state, KeyState::Active);
@@ -128,7 +128,7 @@ async fn key_lifecycle_round_trip(db: TestDb) {
 
     // A second key for the same alg is next, activating now (at the next advance).
     let second = store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW + 10))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW + 10))
         .await
         .unwrap();
     assert_eq!(second.state, KeyState::Next);
@@ -249,7 +249,7 @@ async fn key_lifecycle_round_trip(db: TestDb) {
     // HMAC is not an RP signing key.
     assert!(matches!(
         store
-            .generate_key(Algorithm::HS256, None, UnixTime(NOW))
+            .generate_key(Algorithm::HS256.into(), None, UnixTime(NOW))
             .await,
         Err(StoreError::Invalid { .. })
     ));
@@ -270,11 +270,11 @@ async fn rotate_publishes_first_and_keeps_rsa_size(db: TestDb) {
     );
 
     let rsa = store
-        .generate_key(Algorithm::PS256, Some(3072), UnixTime(NOW))
+        .generate_key(Algorithm::PS256.into(), Some(3072), UnixTime(NOW))
         .await
         .unwrap();
     let ec = store
-        .generate_key(Algorithm::EdDSA, None, UnixTime(NOW))
+        .generate_key(Algorithm::EdDSA.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     assert_eq!(
@@ -324,7 +324,7 @@ async fn rotate_publishes_first_and_keeps_rsa_size(db: TestDb) {
 
     // Rotating a named alg without an active key creates an active key.
     let es = store
-        .rotate_keys(Some(Algorithm::ES384), 3600, UnixTime(NOW))
+        .rotate_keys(Some(Algorithm::ES384.into()), 3600, UnixTime(NOW))
         .await
         .unwrap();
     assert_eq!(es.len(), 1);
@@ -345,10 +345,19 @@ async fn jwks_is_never_private_for_any_key_type(db: TestDb) {
     ];
     for alg in algs {
         // One active, one next, one retired (within grace) per alg.
-        let a = store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
-        store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
+        let a = store
+            .generate_key(alg.into(), None, UnixTime(NOW))
+            .await
+            .unwrap();
+        store
+            .generate_key(alg.into(), None, UnixTime(NOW))
+            .await
+            .unwrap();
         store.retire_key(&a.kid, UnixTime(NOW)).await.unwrap();
-        store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
+        store
+            .generate_key(alg.into(), None, UnixTime(NOW))
+            .await
+            .unwrap();
     }
     let jwks = store.jwks(UnixTime(NOW)).await.unwrap();
     assert_eq!(jwks.keys.len(), algs.len() * 3);
@@ -393,7 +402,7 @@ async fn grace_policy_is_configurable(db: TestDb) {
     .await
     .unwrap();
     let k = store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     let r = store.retire_key(&k.kid, UnixTime(NOW)).await.unwrap();
@@ -405,11 +414,11 @@ async fn a_private_key_moved_to_another_row_does_not_decrypt(db: TestDb) {
     let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     let a = store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     let b = store
-        .generate_key(Algorithm::ES384, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES384.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -528,7 +537,7 @@ async fn wrong_master_key_names_the_store(db: TestDb) {
     let url = db.url().clone();
     let store = open(&url, &key_a()).await;
     store
-        .generate_key(Algorithm::ES256, None, UnixTime(NOW))
+        .generate_key(Algorithm::ES256.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -577,7 +586,7 @@ async fn key_file_beside_the_database() {
         assert_eq!(mode & 0o777, 0o600);
     }
     store
-        .generate_key(Algorithm::EdDSA, None, UnixTime(NOW))
+        .generate_key(Algorithm::EdDSA.into(), None, UnixTime(NOW))
         .await
         .unwrap();
     store.close().await;
@@ -754,7 +763,10 @@ async fn no_secret_is_stored_in_plaintext() {
         Algorithm::EdDSA,
     ];
     for alg in algs {
-        let info = store.generate_key(alg, None, UnixTime(NOW)).await.unwrap();
+        let info = store
+            .generate_key(alg.into(), None, UnixTime(NOW))
+            .await
+            .unwrap();
         let key: SigningKey = store.signing_key(alg).await.unwrap().unwrap();
         assert_eq!(key.kid(), Some(info.kid.as_str()));
         let der = key.to_pkcs8_der().unwrap();
@@ -945,7 +957,10 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
             };
             let now = NOW + i as u64;
             store.advance_keys(UnixTime(now)).await.unwrap();
-            let key = store.generate_key(alg, None, UnixTime(now)).await.unwrap();
+            let key = store
+                .generate_key(alg.into(), None, UnixTime(now))
+                .await
+                .unwrap();
             store
                 .put_provider(
                     &provider(&format!("op{i}"), &format!("secret-{i}"), &format!("t-{i}")),
@@ -966,7 +981,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
             store.advance_keys(UnixTime(now + 1)).await.unwrap();
             assert!(store.signing_key(alg).await.unwrap().is_some());
             store
-                .rotate_keys(Some(alg), 3600, UnixTime(now))
+                .rotate_keys(Some(alg.into()), 3600, UnixTime(now))
                 .await
                 .unwrap();
             store.list_keys().await.unwrap();

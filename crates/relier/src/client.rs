@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::authorize::{self, AuthorizationParams, CallbackParams, PendingLogin};
 use relier_core::discovery::Endpoint;
+use relier_core::encryption::{DecryptionKeys, Decryptor, EncryptedResponse, ResponseEncryption};
 use relier_core::entra::TenantPolicy;
 use relier_core::http::HttpRequest;
 use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
@@ -95,6 +96,8 @@ pub struct RelyingPartyBuilder {
     redirect_uri: Option<RedirectUrl>,
     id_token_alg: Algorithm,
     userinfo_alg: Option<Algorithm>,
+    id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
+    userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
     client_secret: Option<Secret>,
     clock_skew: Option<u64>,
     refetch_interval: Option<u64>,
@@ -127,6 +130,21 @@ impl RelyingPartyBuilder {
     /// Registered `userinfo_signed_response_alg`: signed UserInfo is then required.
     pub fn userinfo_signed_alg(mut self, alg: Algorithm) -> Self {
         self.userinfo_alg = Some(alg);
+        self
+    }
+
+    /// Registered `id_token_encrypted_response_alg`/`_enc` (OIDC Core §10.2): every ID token
+    /// must then be a JWE with these algorithms, decrypted with `keys` (the RP's keys for
+    /// `expect.alg`, current first; for `dir`/`A*KW` the client secret is used).
+    pub fn id_token_decryption(mut self, expect: ResponseEncryption, keys: DecryptionKeys) -> Self {
+        self.id_token_decryption = Some((expect, keys));
+        self
+    }
+
+    /// Registered `userinfo_encrypted_response_alg`/`_enc`: every UserInfo response must then
+    /// be a JWE with these algorithms (signed inside when [`Self::userinfo_signed_alg`] is set).
+    pub fn userinfo_decryption(mut self, expect: ResponseEncryption, keys: DecryptionKeys) -> Self {
+        self.userinfo_decryption = Some((expect, keys));
         self
     }
 
@@ -176,6 +194,19 @@ impl RelyingPartyBuilder {
         if let Some(t) = &self.tenants {
             validator = validator.with_tenants(t.clone());
         }
+        let secret = self.client_secret.as_ref();
+        let decryptor = |(expect, keys): (ResponseEncryption, DecryptionKeys)| {
+            let d = Decryptor::new(expect, keys);
+            match secret {
+                // OIDC Core §10.2: dir / A*KW use a key derived from the client secret.
+                Some(s) if expect.alg.is_symmetric() => d.with_client_secret(s),
+                _ => d,
+            }
+        };
+        if let Some(d) = self.id_token_decryption.map(decryptor) {
+            validator = validator.with_decryption(d);
+        }
+        let userinfo_decryptor = self.userinfo_decryption.map(decryptor);
         let userinfo_validator = self.userinfo_alg.map(|alg| {
             let mut v =
                 IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
@@ -192,6 +223,7 @@ impl RelyingPartyBuilder {
             redirect_uri: self.redirect_uri,
             validator,
             userinfo_validator,
+            userinfo_decryptor,
             jwks: Arc::new(Mutex::new(JwksCache {
                 keys: Arc::new(KeySet::empty()),
                 fetched_at: None,
@@ -221,6 +253,7 @@ pub struct RelyingParty {
     redirect_uri: Option<RedirectUrl>,
     validator: IdTokenValidator,
     userinfo_validator: Option<IdTokenValidator>,
+    userinfo_decryptor: Option<Decryptor>,
     /// Shared with the relying parties made by [`RelyingParty::with_client_auth`].
     jwks: Arc<Mutex<JwksCache>>,
     rng: SystemRandom,
@@ -251,6 +284,8 @@ impl RelyingParty {
             redirect_uri: None,
             id_token_alg: Algorithm::RS256,
             userinfo_alg: None,
+            id_token_decryption: None,
+            userinfo_decryption: None,
             client_secret: None,
             clock_skew: None,
             refetch_interval: None,
@@ -275,17 +310,53 @@ impl RelyingParty {
             )));
         }
         Ok(RelyingParty {
+            auth,
+            ..self.share()
+        })
+    }
+
+    /// The same relying party with new RP decryption keys for `which` — after the RP's
+    /// encryption keys changed (rotation, removal of a retired key). The registered algorithms
+    /// stay; for symmetric key management nothing changes (the client secret is the key). The
+    /// OP's JWKS cache is shared. Without registered encryption for `which`, an unchanged copy.
+    #[must_use]
+    pub fn with_decryption_keys(&self, which: EncryptedResponse, keys: DecryptionKeys) -> Self {
+        let mut rp = self.share();
+        let renewed = |d: &Decryptor| {
+            (!d.expectation().alg.is_symmetric()).then(|| Decryptor::new(d.expectation(), keys))
+        };
+        match which {
+            EncryptedResponse::IdToken => {
+                if let Some(d) = self.validator.decryption().and_then(renewed) {
+                    rp.validator = rp.validator.with_decryption(d);
+                }
+            }
+            EncryptedResponse::UserInfo => {
+                if let Some(d) = self.userinfo_decryptor.as_ref().and_then(renewed) {
+                    rp.userinfo_decryptor = Some(d);
+                }
+            }
+            // A kind of response this relying party does not decrypt.
+            _ => {}
+        }
+        rp
+    }
+
+    /// A copy sharing the OP's JWKS cache.
+    fn share(&self) -> RelyingParty {
+        RelyingParty {
             http: self.http.clone(),
             metadata: self.metadata.clone(),
-            auth,
+            auth: self.auth.clone(),
             redirect_uri: self.redirect_uri.clone(),
             validator: self.validator.clone(),
             userinfo_validator: self.userinfo_validator.clone(),
+            userinfo_decryptor: self.userinfo_decryptor.clone(),
             jwks: Arc::clone(&self.jwks),
             rng: SystemRandom::new(),
             clock: Arc::clone(&self.clock),
             par: self.par,
-        })
+        }
     }
 
     /// The OP's metadata.
@@ -528,6 +599,7 @@ impl RelyingParty {
                 required: self.userinfo_validator.is_some(),
                 issuer: &self.metadata.issuer,
                 client_id: self.auth.client_id(),
+                decryptor: self.userinfo_decryptor.as_ref(),
             };
             userinfo::parse(&resp, expected_sub, &signed)
         };

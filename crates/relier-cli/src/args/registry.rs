@@ -3,18 +3,21 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
+use relier_core::encryption::ResponseEncryption;
 use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
+use relier_store::{KeyAlg, KeyUse};
 
 use super::{parse_alg, parse_auth_method, parse_client_id, parse_issuer};
 
 /// `relier keys …`.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Generate a signing key. The first key of an algorithm is active at once; a later one is
-    /// published now and signs from the next command on (use `keys rotate` for a delay).
+    /// Generate a signing key, or with `--use enc` an encryption key (what the OP encrypts ID
+    /// tokens and UserInfo to). The first key of an algorithm is active at once; a later one is
+    /// published now and used from the next command on (use `keys rotate` for a delay).
     Generate(KeysGenerateArgs),
-    /// List every key: kid, alg, state, created, activates, retired, published until.
+    /// List every key: kid, use, alg, state, created, activates, retired, published until.
     List(JsonArgs),
     /// Publish a new key per algorithm (or for --alg) that starts signing after the propagation
     /// delay; the key it replaces retires then and stays published for a grace period.
@@ -38,12 +41,18 @@ pub struct JsonArgs {
 /// `relier keys generate`.
 #[derive(Debug, Args)]
 pub struct KeysGenerateArgs {
-    /// The signing algorithm: RS256, PS256, ES256, ES384, EdDSA (also RS384/512, PS384/512,
-    /// ES512).
-    #[arg(long, value_name = "ALG", value_parser = parse_key_alg)]
-    pub alg: Algorithm,
+    /// What the key is for: sig (signing client assertions, the default) or enc (decrypting
+    /// what the OP encrypts to the RP).
+    #[arg(long = "use", value_name = "USE", value_enum)]
+    pub key_use: Option<KeyUseArg>,
 
-    /// RSA modulus size (RS*/PS* only; default 2048).
+    /// The algorithm. Signing: RS256, PS256, ES256, ES384, EdDSA (also RS384/512, PS384/512,
+    /// ES512); required. Encryption: RSA-OAEP-256 (the default with --use enc), RSA-OAEP,
+    /// ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW (EC keys on P-256).
+    #[arg(long, value_name = "ALG", value_parser = parse_key_alg)]
+    pub alg: Option<KeyAlg>,
+
+    /// RSA modulus size (RS*, PS*, RSA-OAEP* only; default 2048).
     #[arg(long, value_name = "BITS", value_parser = parse_bits)]
     pub bits: Option<usize>,
 
@@ -52,12 +61,31 @@ pub struct KeysGenerateArgs {
     pub json: bool,
 }
 
+/// `--use`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyUseArg {
+    /// A signing key.
+    Sig,
+    /// An encryption key.
+    Enc,
+}
+
+impl From<KeyUseArg> for KeyUse {
+    fn from(u: KeyUseArg) -> Self {
+        match u {
+            KeyUseArg::Sig => KeyUse::Sig,
+            KeyUseArg::Enc => KeyUse::Enc,
+        }
+    }
+}
+
 /// `relier keys rotate`.
 #[derive(Debug, Args)]
 pub struct KeysRotateArgs {
-    /// Rotate only this algorithm (default: every algorithm that has an active key).
+    /// Rotate only this algorithm, signing or encryption (default: every algorithm that has an
+    /// active key).
     #[arg(long, value_name = "ALG", value_parser = parse_key_alg)]
-    pub alg: Option<Algorithm>,
+    pub alg: Option<KeyAlg>,
 
     /// Seconds between publishing the new key and signing with it. OPs cache the RP's JWKS
     /// (from its jwks_uri, typically for minutes to an hour): a key must be published before it
@@ -263,8 +291,26 @@ pub struct ProvidersRegisterArgs {
     #[arg(long, value_name = "DN")]
     pub tls_subject_dn: Option<String>,
 
+    /// Ask the OP to encrypt ID tokens to the RP (`id_token_encrypted_response_alg`/`_enc`,
+    /// e.g. RSA-OAEP-256/A256GCM; ENC defaults to A128CBC-HS256). RSA-OAEP*/ECDH-ES*: the
+    /// store's encryption key (generated if missing) is registered with the signing keys.
+    #[arg(long, value_name = "ALG[/ENC]", value_parser = parse_encryption)]
+    pub encrypt_id_token: Option<ResponseEncryption>,
+
+    /// Ask the OP to encrypt UserInfo responses (`userinfo_encrypted_response_alg`/`_enc`).
+    #[arg(long, value_name = "ALG[/ENC]", value_parser = parse_encryption)]
+    pub encrypt_userinfo: Option<ResponseEncryption>,
+
+    /// Ask the OP to sign UserInfo responses (`userinfo_signed_response_alg`).
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub signed_userinfo: Option<Algorithm>,
+
     #[command(flatten)]
     pub common: ProviderCommon,
+}
+
+fn parse_encryption(s: &str) -> Result<ResponseEncryption, String> {
+    s.parse::<ResponseEncryption>().map_err(|e| e.to_string())
 }
 
 /// `relier providers import`.
@@ -322,15 +368,26 @@ pub struct ProvidersUnregisterArgs {
     pub local_only: bool,
 }
 
-/// An asymmetric signature algorithm the store can generate a key for.
-fn parse_key_alg(s: &str) -> Result<Algorithm, String> {
-    let alg = parse_alg(s)?;
-    if alg.is_hmac() {
-        return Err(format!(
-            "{alg} is a shared-secret algorithm; RP keys are RS*, PS*, ES* or EdDSA"
-        ));
+/// An asymmetric signature algorithm or asymmetric key-management algorithm the store can
+/// generate a key for.
+fn parse_key_alg(s: &str) -> Result<KeyAlg, String> {
+    if let Ok(alg) = parse_alg(s) {
+        if alg.is_hmac() {
+            return Err(format!(
+                "{alg} is a shared-secret algorithm; RP keys are RS*, PS*, ES* or EdDSA"
+            ));
+        }
+        return Ok(KeyAlg::Sig(alg));
     }
-    Ok(alg)
+    match s.parse::<relier_jose::jwe::KeyManagementAlg>() {
+        Ok(alg) if alg.is_symmetric() => Err(format!(
+            "{alg} uses a key derived from the client secret (OIDC Core §10.2), not an RP key"
+        )),
+        Ok(alg) => Ok(KeyAlg::Enc(alg)),
+        Err(_) => Err(format!(
+            "unknown algorithm {s:?}: RS256, PS256, ES256, EdDSA… or RSA-OAEP-256, ECDH-ES…"
+        )),
+    }
 }
 
 fn parse_bits(s: &str) -> Result<usize, String> {

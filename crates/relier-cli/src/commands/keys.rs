@@ -1,13 +1,14 @@
-//! `relier keys …`: the RP's signing keys in the store (kid = RFC 7638 thumbprint), their
+//! `relier keys …`: the RP's signing and encryption keys in the store (kid = RFC 7638 thumbprint), their
 //! lifecycle next → active → retired → removed, and the public JWKS.
 
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use relier_store::{JwksMode, KeyInfo, KeyState, Store, StoreError, UnixTime};
+use relier_jose::jwe::KeyManagementAlg;
+use relier_store::{JwksMode, KeyAlg, KeyInfo, KeyState, KeyUse, Store, StoreError, UnixTime};
 
 use super::providers;
-use crate::args::{KeysCommand, KeysRemoveArgs, KeysRotateArgs};
+use crate::args::{KeysCommand, KeysGenerateArgs, KeysRemoveArgs, KeysRotateArgs};
 use crate::clock::now_secs;
 use crate::output;
 
@@ -17,24 +18,7 @@ const ROTATED: &str = "rotated: new";
 pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
     let now = now_secs();
     match cmd {
-        KeysCommand::Generate(a) => {
-            if a.bits.is_some() && !a.alg.is_rsa() {
-                anyhow::bail!("--bits is for RSA keys (RS*, PS*), not {}", a.alg);
-            }
-            let key = store.generate_key(a.alg, a.bits, UnixTime(now)).await?;
-            if key.state == KeyState::Next {
-                let mut note = format!(
-                    "{} already has an active key: the new key is published now and signs from the next command on",
-                    key.alg
-                );
-                if let Some(hint) = sync_hint(store).await? {
-                    note.push_str("; ");
-                    note.push_str(&hint);
-                }
-                output::note(&note);
-            }
-            print_keys(std::slice::from_ref(&key), a.json, "generated")
-        }
+        KeysCommand::Generate(a) => generate(store, a, now).await,
         KeysCommand::List(a) => {
             let keys = store.list_keys().await?;
             if a.json {
@@ -48,7 +32,9 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Rotate(a) => rotate(store, a, now).await,
         KeysCommand::Retire(a) => {
             let key = store.retire_key(&a.kid, UnixTime(now)).await?;
-            if !store.active_algs().await?.contains(&key.alg) {
+            if let KeyAlg::Sig(alg) = key.alg
+                && !store.active_algs().await?.contains(&alg)
+            {
                 output::note(&format!(
                     "warning: no active {} key is left; private_key_jwt with {} fails until you generate one",
                     key.alg, key.alg
@@ -70,6 +56,40 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
             output::json_stdout(&serde_json::to_value(&jwks)?)
         }
     }
+}
+
+/// The algorithm `keys generate` asked for: `--alg`, which must fit `--use`; with `--use enc`
+/// alone, RSA-OAEP-256 (the key-management algorithm OPs support most widely).
+fn generate_alg(a: &KeysGenerateArgs) -> anyhow::Result<KeyAlg> {
+    let wanted = a.key_use.map(KeyUse::from);
+    match (a.alg, wanted) {
+        (Some(alg), Some(u)) if alg.key_use() != u => {
+            anyhow::bail!("{alg} is for {} keys, not --use {u}", alg.key_use())
+        }
+        (Some(alg), _) => Ok(alg),
+        (None, Some(KeyUse::Enc)) => Ok(KeyAlg::Enc(KeyManagementAlg::RsaOaep256)),
+        (None, _) => anyhow::bail!("--alg is required for a signing key (e.g. --alg ES256)"),
+    }
+}
+
+async fn generate(store: &dyn Store, a: &KeysGenerateArgs, now: u64) -> anyhow::Result<()> {
+    let alg = generate_alg(a)?;
+    if a.bits.is_some() && !alg.is_rsa() {
+        anyhow::bail!("--bits is for RSA keys (RS*, PS*, RSA-OAEP*), not {alg}");
+    }
+    let key = store.generate_key(alg, a.bits, UnixTime(now)).await?;
+    if key.state == KeyState::Next {
+        let mut note = format!(
+            "{} already has an active key: the new key is published now and used from the next command on",
+            key.alg
+        );
+        if let Some(hint) = sync_hint(store).await? {
+            note.push_str("; ");
+            note.push_str(&hint);
+        }
+        output::note(&note);
+    }
+    print_keys(std::slice::from_ref(&key), a.json, "generated")
 }
 
 async fn rotate(store: &dyn Store, a: &KeysRotateArgs, now: u64) -> anyhow::Result<()> {
@@ -189,7 +209,11 @@ fn print_keys(keys: &[KeyInfo], json: bool, verb: &str) -> anyhow::Result<()> {
     for k in keys {
         let _ = write!(s, "{verb} {} key {} ({})", k.alg, k.kid, k.state);
         if let (KeyState::Next, Some(t)) = (k.state, k.activates_at) {
-            let _ = write!(s, ", signs from {}", output::utc(t));
+            let verb = match k.key_use() {
+                KeyUse::Sig => "signs",
+                KeyUse::Enc => "encrypted to",
+            };
+            let _ = write!(s, ", {verb} from {}", output::utc(t));
         }
         s.push('\n');
     }
@@ -209,6 +233,7 @@ fn table(keys: &[KeyInfo], now: u64) -> String {
             };
             vec![
                 k.kid.clone(),
+                k.key_use().as_str().to_owned(),
                 k.alg.as_str().to_owned(),
                 k.state.as_str().to_owned(),
                 short_time(k.created_at),
@@ -221,6 +246,7 @@ fn table(keys: &[KeyInfo], now: u64) -> String {
     output::table(
         &[
             "KID",
+            "USE",
             "ALG",
             "STATE",
             "CREATED",
@@ -248,7 +274,7 @@ mod tests {
         let keys = [
             KeyInfo {
                 kid: "k1".into(),
-                alg: Algorithm::ES256,
+                alg: Algorithm::ES256.into(),
                 state: KeyState::Retired,
                 created_at: 0,
                 activates_at: None,
@@ -257,7 +283,7 @@ mod tests {
             },
             KeyInfo {
                 kid: "k2".into(),
-                alg: Algorithm::ES256,
+                alg: Algorithm::ES256.into(),
                 state: KeyState::Active,
                 created_at: 60,
                 activates_at: Some(60),

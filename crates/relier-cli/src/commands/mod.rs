@@ -4,9 +4,10 @@
 use anyhow::{Context as _, bail};
 use relier::credentials::{ClientAuthSpec, ClientCredentials};
 use relier::{HttpClient, RelyingParty};
+use relier_core::encryption::{DecryptionKeys, EncryptedResponse, ResponseEncryption};
 use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
-use relier_store::Store;
+use relier_store::{ProviderRecord, Store};
 
 use crate::args::{Cli, ClientArgs, Command, StoreArgs, ValidationArgs};
 use crate::credentials::{self, Origin};
@@ -56,6 +57,38 @@ struct ProviderDefaults {
     id_token_alg: Option<Algorithm>,
     scopes: String,
     redirect_uris: Vec<String>,
+    /// The registered `userinfo_signed_response_alg`.
+    userinfo_signed_alg: Option<Algorithm>,
+    /// The registered `id_token_encrypted_response_*` and the store's keys for it.
+    id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
+    /// The registered `userinfo_encrypted_response_*` and the store's keys for it.
+    userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
+}
+
+/// The registered encryption of `which` and the store's keys for it (OIDC Registration §2).
+async fn registered_decryption(
+    store: &dyn Store,
+    record: &ProviderRecord,
+    which: EncryptedResponse,
+) -> anyhow::Result<Option<(ResponseEncryption, DecryptionKeys)>> {
+    let name = &record.name;
+    let Some(expect) = record
+        .response_encryption(which)
+        .with_context(|| format!("provider {name}"))?
+    else {
+        return Ok(None);
+    };
+    let keys = relier_store::decryption_keys_for(store, expect)
+        .await
+        .with_context(|| {
+            format!(
+                "provider {name} registered {} {}: run `relier keys generate --use enc --alg {}`, then `relier providers sync {name}`",
+                which.alg_member(),
+                expect.alg,
+                expect.alg
+            )
+        })?;
+    Ok(Some((expect, keys)))
 }
 
 /// An OP discovered and a client authentication chosen.
@@ -125,6 +158,13 @@ impl Session {
             audience: credentials::audience(client.assertion_aud),
         };
         let defaults = ProviderDefaults {
+            userinfo_signed_alg: record
+                .userinfo_signed_alg()
+                .with_context(|| format!("provider {name}"))?,
+            id_token_decryption: registered_decryption(store, &record, EncryptedResponse::IdToken)
+                .await?,
+            userinfo_decryption: registered_decryption(store, &record, EncryptedResponse::UserInfo)
+                .await?,
             name: record.name,
             id_token_alg: record.id_token_alg,
             scopes: record.scopes,
@@ -215,6 +255,8 @@ impl Session {
             .id_token_alg
             .or(self.provider.as_ref().and_then(|p| p.id_token_alg))
             .unwrap_or(Algorithm::RS256);
+        let userinfo_signed_alg =
+            userinfo_signed_alg.or(self.provider.as_ref().and_then(|p| p.userinfo_signed_alg));
         let needs_secret =
             id_token_alg.is_hmac() || userinfo_signed_alg.is_some_and(|a| a.is_hmac());
         if needs_secret && self.credentials.secret.is_none() {
@@ -237,6 +279,14 @@ impl Session {
         }
         if let Some(a) = userinfo_signed_alg {
             b = b.userinfo_signed_alg(a);
+        }
+        if let Some(p) = self.provider {
+            if let Some((expect, keys)) = p.id_token_decryption {
+                b = b.id_token_decryption(expect, keys);
+            }
+            if let Some((expect, keys)) = p.userinfo_decryption {
+                b = b.userinfo_decryption(expect, keys);
+            }
         }
         if let Some(s) = v.clock_skew {
             b = b.clock_skew(s);

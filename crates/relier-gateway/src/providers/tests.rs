@@ -48,7 +48,7 @@ async fn a_registry_provider_without_a_registered_alg_uses_the_preferred_active_
     let f = fixture().await;
     for alg in [Algorithm::RS256, Algorithm::ES256] {
         f.store
-            .generate_key(alg, None, UnixTime(clock::now()))
+            .generate_key(alg.into(), None, UnixTime(clock::now()))
             .await
             .unwrap();
     }
@@ -163,4 +163,91 @@ async fn a_failed_credential_names_its_key() {
     )
     .await;
     assert!(e.contains("go together"), "{e}");
+}
+
+/// ID tokens encrypted to the store's keys: the inline provider's configuration keys and the
+/// registry provider's registration name the algorithms; the bootstrap generates what is
+/// missing; providers pick up rotated keys and drop removed ones.
+#[tokio::test]
+async fn encryption_keys_are_bootstrapped_and_followed() {
+    use relier_jose::jwe::KeyManagementAlg as K;
+    use relier_store::{KeyAlg, KeyState};
+
+    let f = fixture().await;
+    let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
+    record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
+    record.registration = Some(serde_json::json!({"id_token_encrypted_response_alg": "ECDH-ES"}));
+    let now = || UnixTime(clock::now());
+    f.store.put_provider(&record, false, now()).await.unwrap();
+    let config = config(
+        &f,
+        "[[providers]]\nname = \"reg\"\n\
+         [[providers]]\nname = \"inline\"\nissuer = \"ISSUER\"\nclient_id = \"c\"\n\
+         auth_method = \"none\"\n\
+         id_token_encrypted_response_alg = \"RSA-OAEP-256\"\n\
+         id_token_encrypted_response_enc = \"A256GCM\"\n\
+         userinfo_encrypted_response_alg = \"ECDH-ES\"\n",
+    );
+    let needed = needed_enc_algs(&config, f.store.as_ref()).await.unwrap();
+    assert_eq!(needed, [K::EcdhEs, K::RsaOaep256]);
+    crate::keys::KeyManager::bootstrap(f.store.as_ref(), &config.keys, &[], &needed, now().0)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.active_enc_algs().await.unwrap(),
+        [K::EcdhEs, K::RsaOaep256]
+    );
+    let providers = Arc::new(build_all(&config, f.store.as_ref()).await.unwrap());
+    let inline = providers.get("inline").unwrap().clone();
+    assert_eq!(
+        inline.store_enc_algs(),
+        [
+            (EncryptedResponse::IdToken, K::RsaOaep256),
+            (EncryptedResponse::UserInfo, K::EcdhEs)
+        ]
+    );
+    assert_eq!(
+        providers.get("reg").unwrap().store_enc_algs(),
+        [(EncryptedResponse::IdToken, K::EcdhEs)]
+    );
+    // The ECDH-ES key is shared with "reg"; the RSA one is the inline provider's alone.
+    let rsa_kids = |kids: Vec<String>, keys: &[relier_store::KeyInfo]| -> Vec<String> {
+        kids.into_iter()
+            .filter(|kid| keys.iter().any(|k| &k.kid == kid && k.alg == K::RsaOaep256))
+            .collect()
+    };
+    assert_eq!(inline.current_enc_kids().len(), 2);
+    let first = rsa_kids(
+        inline.current_enc_kids(),
+        &f.store.list_keys().await.unwrap(),
+    );
+    assert_eq!(first.len(), 1);
+
+    // A rotation: the new key is added (before it is active), the old one kept.
+    let store: Arc<dyn Store> = Arc::from(f.store);
+    let manager = crate::keys::KeyManager::new(
+        store.clone(),
+        providers.clone(),
+        &config.keys,
+        Arc::new(crate::metrics::Metrics::default()),
+    );
+    let new = store
+        .rotate_keys(Some(KeyAlg::Enc(K::RsaOaep256)), 0, now())
+        .await
+        .unwrap();
+    manager.tick(now().0).await.unwrap();
+    let kids = rsa_kids(inline.current_enc_kids(), &store.list_keys().await.unwrap());
+    assert_eq!(kids.len(), 2);
+    assert!(kids.contains(&new[0].kid) && kids.contains(&first[0]));
+    // Removed: no longer decrypting with it.
+    let old = store.list_keys().await.unwrap();
+    assert!(
+        old.iter()
+            .any(|k| k.kid == first[0] && k.state == KeyState::Retired)
+    );
+    store.remove_key(&first[0], true, now()).await.unwrap();
+    manager.tick(now().0).await.unwrap();
+    let kids = inline.current_enc_kids();
+    assert!(!kids.contains(&first[0]) && kids.contains(&new[0].kid));
+    assert_eq!(kids.len(), 2, "the new RSA key and the ECDH-ES key");
 }

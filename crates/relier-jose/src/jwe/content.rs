@@ -154,35 +154,39 @@ fn cbc_hmac_open(
     Ok(())
 }
 
-/// Content encryption for the tests' encryptor: returns (ciphertext, tag).
-#[cfg(test)]
+/// Content encryption for the encryptor of tests and test OPs: returns (ciphertext, tag).
+#[cfg(any(test, feature = "test-encryption"))]
 pub(crate) fn encrypt(
     enc: ContentEncAlg,
     cek: &[u8],
     iv: &[u8],
     aad: &[u8],
     plaintext: &[u8],
-) -> (Vec<u8>, Vec<u8>) {
+) -> Result<(Vec<u8>, Vec<u8>), JoseError> {
     use aws_lc_rs::cipher::{EncryptionContext, PaddedBlockEncryptingKey};
+    let failed = |_| JoseError::Crypto("content encryption");
     let mut buf = plaintext.to_vec();
     if enc.is_gcm() {
-        let key = LessSafeKey::new(UnboundKey::new(gcm_algorithm(enc), cek).unwrap());
-        let nonce = Nonce::try_assume_unique_for_key(iv).unwrap();
+        let key = LessSafeKey::new(UnboundKey::new(gcm_algorithm(enc), cek).map_err(failed)?);
+        let nonce = Nonce::try_assume_unique_for_key(iv).map_err(failed)?;
         let tag = key
             .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut buf)
-            .unwrap();
-        return (buf, tag.as_ref().to_vec());
+            .map_err(failed)?;
+        return Ok((buf, tag.as_ref().to_vec()));
     }
     let params = cbc_hmac(enc);
-    let (mac_key, enc_key) = split_cek(cek).unwrap();
-    let key =
-        PaddedBlockEncryptingKey::cbc_pkcs7(UnboundCipherKey::new(params.aes, enc_key).unwrap())
-            .unwrap();
-    let iv16: [u8; 16] = iv.try_into().unwrap();
+    let (mac_key, enc_key) = split_cek(cek)?;
+    let key = PaddedBlockEncryptingKey::cbc_pkcs7(
+        UnboundCipherKey::new(params.aes, enc_key).map_err(failed)?,
+    )
+    .map_err(failed)?;
+    let iv16: [u8; 16] = iv
+        .try_into()
+        .map_err(|_| JoseError::Crypto("content encryption IV"))?;
     key.less_safe_encrypt(&mut buf, EncryptionContext::Iv128(FixedLength::from(iv16)))
-        .unwrap();
-    let tag = cbc_hmac_tag(params.hmac, mac_key, aad, iv, &buf, enc.tag_len()).unwrap();
-    (buf, tag)
+        .map_err(failed)?;
+    let tag = cbc_hmac_tag(params.hmac, mac_key, aad, iv, &buf, enc.tag_len())?;
+    Ok((buf, tag))
 }
 
 #[cfg(test)]
@@ -251,7 +255,7 @@ mod tests {
             let plain = decrypt(enc, &k(enc), &iv, A.as_bytes(), e.clone(), &t).unwrap();
             assert_eq!(plain.as_slice(), P.as_bytes(), "{enc}");
             assert_eq!(
-                encrypt(enc, &k(enc), &iv, A.as_bytes(), P.as_bytes()),
+                encrypt(enc, &k(enc), &iv, A.as_bytes(), P.as_bytes()).unwrap(),
                 (e, t),
                 "{enc}"
             );
@@ -304,7 +308,7 @@ mod tests {
         let enc = ContentEncAlg::A128CbcHs256;
         let key = k(enc);
         let iv = [7u8; 16];
-        let (mut e, _) = encrypt(enc, &key, &iv, b"aad", &[0x41; 16]);
+        let (mut e, _) = encrypt(enc, &key, &iv, b"aad", &[0x41; 16]).unwrap();
         e.truncate(16);
         let (mac_key, _) = split_cek(&key).unwrap();
         let t = cbc_hmac_tag(hmac::HMAC_SHA256, mac_key, b"aad", &iv, &e, 16).unwrap();
@@ -323,7 +327,7 @@ mod tests {
         ] {
             let key = vec![3u8; enc.cek_len()];
             let iv = [9u8; 12];
-            let (e, t) = encrypt(enc, &key, &iv, b"aad", b"hello");
+            let (e, t) = encrypt(enc, &key, &iv, b"aad", b"hello").unwrap();
             assert_eq!(t.len(), 16);
             let p = decrypt(enc, &key, &iv, b"aad", e.clone(), &t).unwrap();
             assert_eq!(p.as_slice(), b"hello");

@@ -220,9 +220,9 @@ pub(crate) fn rsa_oaep_cek(
     }
 }
 
-/// Key management for the tests' encryptor: the CEK, the JWE Encrypted Key and (for ECDH-ES)
-/// the header's `epk`.
-#[cfg(test)]
+/// Key management for the encryptor of tests and test OPs: the CEK, the JWE Encrypted Key and
+/// (for ECDH-ES) the header's `epk`.
+#[cfg(any(test, feature = "test-encryption"))]
 pub(crate) mod encrypt {
     use aws_lc_rs::agreement::PrivateKey;
     use aws_lc_rs::encoding::AsDer as _;
@@ -233,39 +233,55 @@ pub(crate) mod encrypt {
     use crate::b64;
     use crate::jwe::DecryptionKey;
 
-    pub(crate) fn random(len: usize) -> Vec<u8> {
-        let mut v = vec![0u8; len];
-        SystemRandom::new().fill(&mut v).unwrap();
-        v
+    fn failed<E>(_: E) -> JoseError {
+        JoseError::Crypto("JWE encryption")
     }
 
-    pub(crate) fn aes_wrap(kek: &[u8], cek: &[u8]) -> Vec<u8> {
+    pub(crate) fn random(len: usize) -> Result<Vec<u8>, JoseError> {
+        let mut v = vec![0u8; len];
+        SystemRandom::new().fill(&mut v).map_err(failed)?;
+        Ok(v)
+    }
+
+    pub(crate) fn aes_wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>, JoseError> {
         let kek = match kek.len() {
             16 => AesKek::new(&AES_128, kek),
             _ => AesKek::new(&AES_256, kek),
         }
-        .unwrap();
-        let mut out = vec![0u8; cek.len() + 8];
-        kek.wrap(cek, &mut out).unwrap();
-        out
+        .map_err(failed)?;
+        let mut out = vec![0u8; cek.len().saturating_add(8)];
+        let len = kek.wrap(cek, &mut out).map_err(failed)?.len();
+        out.truncate(len);
+        Ok(out)
     }
 
-    pub(crate) fn rsa_oaep(to: &DecryptionKey, alg: KeyManagementAlg, cek: &[u8]) -> Vec<u8> {
+    pub(crate) fn rsa_oaep(
+        to: &DecryptionKey,
+        alg: KeyManagementAlg,
+        cek: &[u8],
+    ) -> Result<Vec<u8>, JoseError> {
         let Inner::Rsa { pair, .. } = to.inner() else {
-            panic!("not an RSA key")
+            return Err(JoseError::UnsupportedAlgorithm(format!(
+                "{alg} to a {} key",
+                to.key_type()
+            )));
         };
-        let der = pair.as_der().unwrap();
-        let private = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der.as_ref()).unwrap();
-        let public = OaepPublicEncryptingKey::new(private.public_key()).unwrap();
+        let der = pair.as_der().map_err(failed)?;
+        let private =
+            aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der.as_ref()).map_err(failed)?;
+        let public = OaepPublicEncryptingKey::new(private.public_key()).map_err(failed)?;
         let oaep = if alg == KeyManagementAlg::RsaOaep256 {
             &OAEP_SHA256_MGF1SHA256
         } else {
             &OAEP_SHA1_MGF1SHA1
         };
         let mut out = vec![0u8; public.ciphertext_size()];
-        let len = public.encrypt(oaep, cek, &mut out, None).unwrap().len();
+        let len = public
+            .encrypt(oaep, cek, &mut out, None)
+            .map_err(failed)?
+            .len();
         out.truncate(len);
-        out
+        Ok(out)
     }
 
     /// An ephemeral key on the recipient's curve: the `epk` JWK and the ECDH-ES derived key.
@@ -277,32 +293,42 @@ pub(crate) mod encrypt {
         enc: ContentEncAlg,
         apu: &[u8],
         apv: &[u8],
-    ) -> (Value, Zeroizing<Vec<u8>>) {
-        let recipient = Epk::from_jwk(&to.public_jwk().unwrap()).unwrap();
+    ) -> Result<(Value, Zeroizing<Vec<u8>>), JoseError> {
+        let recipient = Epk::from_jwk(&to.public_jwk()?)?;
         let (ours, epk) = match to.inner() {
             Inner::Ec(curve, _) => {
-                let ephemeral = PrivateKey::generate(curve.agreement_algorithm()).unwrap();
-                let public = ephemeral.compute_public_key().unwrap();
-                let p = public.as_ref();
+                let ephemeral =
+                    PrivateKey::generate(curve.agreement_algorithm()).map_err(failed)?;
+                let public = ephemeral.compute_public_key().map_err(failed)?;
                 let len = curve.coord_len();
+                let (Some(x), Some(y)) = (
+                    public.as_ref().get(1..=len),
+                    public.as_ref().get(len.saturating_add(1)..),
+                ) else {
+                    return Err(JoseError::Crypto("EC public key encoding"));
+                };
                 let epk = json!({
                     "kty": "EC",
                     "crv": curve.name(),
-                    "x": b64::encode(&p[1..=len]),
-                    "y": b64::encode(&p[len + 1..]),
+                    "x": b64::encode(x),
+                    "y": b64::encode(y),
                 });
                 (Inner::Ec(*curve, ephemeral), epk)
             }
             Inner::X25519(_) => {
-                let ephemeral = PrivateKey::generate(&agreement::X25519).unwrap();
-                let public = ephemeral.compute_public_key().unwrap();
+                let ephemeral = PrivateKey::generate(&agreement::X25519).map_err(failed)?;
+                let public = ephemeral.compute_public_key().map_err(failed)?;
                 let epk = json!({"kty": "OKP", "crv": "X25519", "x": b64::encode(public.as_ref())});
                 (Inner::X25519(ephemeral), epk)
             }
-            Inner::Rsa { .. } => panic!("not an ECDH key"),
+            Inner::Rsa { .. } => {
+                return Err(JoseError::UnsupportedAlgorithm(format!(
+                    "{alg} to an RSA key"
+                )));
+            }
         };
-        let key = ecdh_es_key(&ours, &recipient, alg, enc, apu, apv).unwrap();
-        (epk, key)
+        let key = ecdh_es_key(&ours, &recipient, alg, enc, apu, apv)?;
+        Ok((epk, key))
     }
 }
 
@@ -354,7 +380,7 @@ mod tests {
     fn aes_key_wrap_lengths() {
         let kek = [1u8; 16];
         let cek = [2u8; 16];
-        let wrapped = encrypt::aes_wrap(&kek, &cek);
+        let wrapped = encrypt::aes_wrap(&kek, &cek).unwrap();
         let got = aes_unwrap(&kek, &wrapped, ContentEncAlg::A128Gcm).unwrap();
         assert_eq!(got.as_slice(), &cek);
         // Wrong length for the enc: refused before unwrapping.

@@ -99,3 +99,29 @@ fn x25519_pkcs8() {
     assert!(decrypt_compact(&token, &expect(K::EcdhEs, E::A256Gcm), &keys).is_ok());
     assert!(DecryptionKey::from_pkcs8_der(&der[..47]).is_err());
 }
+
+#[test]
+fn generated_keys_round_trip_through_pkcs8() {
+    let keys = [
+        DecryptionKey::generate_rsa(3072).unwrap(),
+        DecryptionKey::generate(K::EcdhEs, Some("P-256")).unwrap(),
+        DecryptionKey::generate(K::EcdhEs, Some("P-521")).unwrap(),
+        DecryptionKey::generate(K::EcdhEs, Some("X25519")).unwrap(),
+    ];
+    for key in keys {
+        let back = DecryptionKey::from_pkcs8_der(&key.to_pkcs8_der().unwrap()).unwrap();
+        assert_eq!(back.key_type(), key.key_type());
+        assert_eq!(
+            back.thumbprint_sha256().unwrap(),
+            key.thumbprint_sha256().unwrap()
+        );
+    }
+    assert!(matches!(
+        DecryptionKey::generate_rsa(1024),
+        Err(JoseError::RsaKeyTooSmall { bits: 1024 })
+    ));
+    assert!(matches!(
+        DecryptionKey::generate_rsa(2500),
+        Err(JoseError::UnsupportedRsaKeySize { bits: 2500 })
+    ));
+}

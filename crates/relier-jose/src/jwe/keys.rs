@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_lc_rs::agreement::{self, PrivateKey};
 use aws_lc_rs::digest;
-use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+use aws_lc_rs::encoding::{AsBigEndian as _, AsDer, Curve25519SeedBin, Pkcs8V1Der};
 use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
 use zeroize::Zeroizing;
@@ -203,6 +203,59 @@ impl DecryptionKey {
             return Err(JoseError::UnsupportedAlgorithm(alg.as_str().to_owned()));
         };
         Ok(Self::new(inner, None))
+    }
+
+    /// Generates an RSA key of `bits` (2048, 3072 or 4096) for RSA-OAEP and RSA-OAEP-256.
+    ///
+    /// # Errors
+    /// [`JoseError::RsaKeyTooSmall`], [`JoseError::UnsupportedRsaKeySize`],
+    /// [`JoseError::Crypto`].
+    pub fn generate_rsa(bits: usize) -> Result<Self, JoseError> {
+        let size = match bits {
+            2048 => KeySize::Rsa2048,
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            bits if bits < crate::keyutil::RSA_MIN_BITS => {
+                return Err(JoseError::RsaKeyTooSmall { bits });
+            }
+            bits => return Err(JoseError::UnsupportedRsaKeySize { bits }),
+        };
+        let pair = RsaKeyPair::generate(size).map_err(|_| JoseError::Crypto("key generation"))?;
+        Ok(Self::new(rsa_inner(pair)?, None))
+    }
+
+    /// The unencrypted PKCS#8 v1 DER encoding of the private key (RFC 5208; X25519 as RFC 8410
+    /// §7), readable by [`DecryptionKey::from_pkcs8_der`]. Handle it as a secret.
+    ///
+    /// # Errors
+    /// [`JoseError::Crypto`] if aws-lc-rs cannot encode the key.
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, JoseError> {
+        let failed = |_| JoseError::Crypto("PKCS#8 encoding");
+        let der = match &*self.inner {
+            Inner::Rsa { pair, .. } => {
+                let der: Pkcs8V1Der<'static> = pair.as_der().map_err(failed)?;
+                der.as_ref().to_vec()
+            }
+            Inner::Ec(_, key) => {
+                let der: Pkcs8V1Der<'static> = key.as_der().map_err(failed)?;
+                der.as_ref().to_vec()
+            }
+            Inner::X25519(key) => {
+                let seed: Curve25519SeedBin<'static> = key.as_be_bytes().map_err(failed)?;
+                let mut der = X25519_PKCS8_PREFIX.to_vec();
+                der.extend_from_slice(seed.as_ref());
+                der
+            }
+        };
+        Ok(Zeroizing::new(der))
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint of the public key, base64url (a stable key ID).
+    ///
+    /// # Errors
+    /// As [`DecryptionKey::public_jwk`].
+    pub fn thumbprint_sha256(&self) -> Result<String, JoseError> {
+        self.public_jwk()?.thumbprint_sha256()
     }
 
     /// Sets the key ID.

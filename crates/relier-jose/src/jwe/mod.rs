@@ -469,6 +469,9 @@ fn decode_party(value: Option<&str>, member: &'static str) -> Result<Vec<u8>, Jo
     }
 }
 
+#[cfg(any(test, feature = "test-encryption"))]
+pub mod encryptor;
+
 #[cfg(test)]
 pub(crate) mod test_encryptor;
 

@@ -4,13 +4,14 @@
 //! the response's client_id, secrets and RFC 7592 endpoint go to the store.
 
 use anyhow::{Context as _, bail};
+use relier_core::encryption::EncryptedResponse;
 use relier_core::recommend::recommend_for_op;
 use relier_core::registration::{ClientMetadata, RegistrationError};
 use relier_core::types::is_loopback;
 use relier_core::{AuthMethod, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
-use relier_store::{JwksMode, Store, UnixTime};
-use serde_json::Value;
+use relier_store::{JwksMode, ProviderRecord, Store, UnixTime};
+use serde_json::{Map, Value};
 
 use super::{check_new_name, discover, record_from_response, save_and_print};
 use crate::args::{ApplicationType, JwksArg, ProvidersRegisterArgs};
@@ -70,7 +71,10 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
         ),
         _ => None,
     };
-    let jwks_mode = jwks_mode.or((method == AuthMethod::PrivateKeyJwt).then_some(JwksMode::Inline));
+    let responses = response_metadata(store, a).await?;
+    // The OP needs the RP's public keys for private_key_jwt and to encrypt to the RP.
+    let needs_keys = method == AuthMethod::PrivateKeyJwt || encrypts_to_rp_key(a);
+    let jwks_mode = jwks_mode.or(needs_keys.then_some(JwksMode::Inline));
     let jwks = match jwks_mode {
         Some(JwksMode::Inline) => Some(serde_json::to_value(
             store.jwks(UnixTime(now_secs())).await?,
@@ -84,6 +88,8 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
         token_endpoint_auth_method: Some(method.as_str().to_owned()),
         token_endpoint_auth_signing_alg: signing_alg.map(|a| a.as_str().to_owned()),
         id_token_signed_response_alg: Some(a.id_token_alg.as_str().to_owned()),
+        userinfo_signed_response_alg: a.signed_userinfo.map(|alg| alg.as_str().to_owned()),
+        extra: responses,
         jwks,
         jwks_uri: a.jwks_uri.clone(),
         client_name: Some(a.client_name.clone().unwrap_or_else(|| "relier".to_owned())),
@@ -116,6 +122,7 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
         record.jwks_uri = a.jwks_uri.clone();
     }
     record.provider_metadata = Some(Value::Object(md.raw));
+    warn_unregistered(&record, a);
     let needs_secret = matches!(
         record.auth_method,
         AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
@@ -223,12 +230,81 @@ async fn ensure_key(
                 .unwrap_or(Algorithm::ES256)
         }
     };
-    let key = store.generate_key(alg, None, UnixTime(now_secs())).await?;
+    let key = store
+        .generate_key(alg.into(), None, UnixTime(now_secs()))
+        .await?;
     output::note(&format!(
         "the store had no active {alg} signing key: generated {} ({}) for private_key_jwt",
         key.kid, key.state
     ));
     Ok(alg)
+}
+
+/// Whether an asked-for encryption uses one of the RP's keys (not the client secret).
+fn encrypts_to_rp_key(a: &ProvidersRegisterArgs) -> bool {
+    [a.encrypt_id_token, a.encrypt_userinfo]
+        .into_iter()
+        .flatten()
+        .any(|e| !e.alg.is_symmetric())
+}
+
+/// The `…_encrypted_response_alg`/`_enc` members asked for (OIDC Registration §2); for RP-key
+/// algorithms, an active encryption key is generated first when the store has none, so that the
+/// JWKS registered with the OP carries it.
+async fn response_metadata(
+    store: &dyn Store,
+    a: &ProvidersRegisterArgs,
+) -> anyhow::Result<Map<String, Value>> {
+    let mut members = Map::new();
+    let asked = [
+        (EncryptedResponse::IdToken, a.encrypt_id_token),
+        (EncryptedResponse::UserInfo, a.encrypt_userinfo),
+    ];
+    for (which, expect) in asked {
+        let Some(expect) = expect else { continue };
+        members.insert(which.alg_member().into(), expect.alg.as_str().into());
+        members.insert(which.enc_member().into(), expect.enc.as_str().into());
+        if expect.alg.is_symmetric() {
+            continue;
+        }
+        if !store.active_enc_algs().await?.contains(&expect.alg) {
+            let key = store
+                .generate_key(expect.alg.into(), None, UnixTime(now_secs()))
+                .await?;
+            output::note(&format!(
+                "the store had no active {} encryption key: generated {} ({})",
+                expect.alg, key.kid, key.state
+            ));
+        }
+    }
+    Ok(members)
+}
+
+/// RFC 7591 §3.2.1: the response carries what the OP registered. An encryption or signing the
+/// OP dropped is not expected at login: say so.
+fn warn_unregistered(record: &ProviderRecord, a: &ProvidersRegisterArgs) {
+    let asked = [
+        (EncryptedResponse::IdToken, a.encrypt_id_token),
+        (EncryptedResponse::UserInfo, a.encrypt_userinfo),
+    ];
+    for (which, expect) in asked {
+        let Some(expect) = expect else { continue };
+        let got = record.response_encryption(which).ok().flatten();
+        if got != Some(expect) {
+            output::note(&format!(
+                "warning: asked for {} {expect}, the OP registered {}",
+                which.alg_member(),
+                got.map_or_else(|| "none".to_owned(), |g| g.to_string())
+            ));
+        }
+    }
+    if let Some(alg) = a.signed_userinfo
+        && record.userinfo_signed_alg().ok().flatten() != Some(alg)
+    {
+        output::note(&format!(
+            "warning: asked for userinfo_signed_response_alg {alg}, the OP did not register it"
+        ));
+    }
 }
 
 /// native when every redirect URI is loopback http (RFC 8252), else web.
