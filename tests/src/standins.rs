@@ -1,7 +1,9 @@
 //! Loopback stand-ins for providers with quirks of their own, each reproducing the documented
 //! behaviour relier's presets must cope with: [`github`] (OAuth 2.0, no ID token, identity from
-//! the REST API) and [`entra`] (multi-tenant issuer template).
+//! the REST API), [`apple`] (a client secret the client signs, form_post, the name only once)
+//! and [`entra`] (multi-tenant issuer template).
 
+pub mod apple;
 pub mod entra;
 pub mod github;
 

@@ -16,10 +16,12 @@
 //! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
 //! | [`jwks`], [`jwt`] | RFC 7517, RFC 8725, OIDC Core §10.1.1 |
 //! | [`userinfo`] | OIDC Core §5.3 |
+//! | [`apple`] | Sign in with Apple: the minted client secret, the `user` form field |
 //! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
 //! | [`github`] | GitHub's OAuth 2.0 login (not OpenID Connect) and REST API identity |
 //! | [`introspection`] | RFC 7662, RFC 7009 |
 
+pub mod apple;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;

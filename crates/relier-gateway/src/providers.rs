@@ -3,6 +3,7 @@
 //! key (private_key_jwt) gets a new `RelyingParty` whenever the active key changes, so client
 //! assertions are always signed with the currently active key.
 
+mod apple;
 mod credentials;
 mod github;
 
@@ -50,6 +51,8 @@ struct Oidc {
     tpl: Template,
     store_key_alg: Option<Algorithm>,
     kid: Mutex<Option<String>>,
+    /// Sign in with Apple: the client secret relier mints.
+    apple: Option<apple::AppleSecret>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -64,6 +67,30 @@ impl std::fmt::Debug for Provider {
             Protocol::GitHub(g) => d.field("github", &g.endpoints().issuer),
         };
         d.finish_non_exhaustive()
+    }
+}
+
+impl Oidc {
+    /// Installs a new Apple client secret when the one in use is due for renewal. A failure is
+    /// logged: the secret in use stays until it expires, and Apple then refuses the token
+    /// request (`invalid_client`).
+    fn renew_apple_secret(&self, a: &apple::AppleSecret, provider: &str) {
+        let renewed = a.renewed(crate::clock::now()).map_err(relier::Error::from);
+        let rebuilt = match renewed {
+            Ok(Some(auth)) => self.rp.read().with_client_auth(auth).map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match rebuilt {
+            Ok(Some(rp)) => {
+                *self.rp.write() = Arc::new(rp);
+                tracing::info!(provider = %provider, "Sign in with Apple: new client secret minted");
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(provider = %provider, error = %e, "Sign in with Apple: could not mint a new client secret");
+            }
+        }
     }
 }
 
@@ -113,12 +140,23 @@ impl Template {
 
 impl Provider {
     /// The current relying party of an OpenID Connect provider (cheap: an `Arc` clone under a
-    /// read lock); `None` for GitHub.
+    /// read lock); `None` for GitHub. Sign in with Apple: with a client secret that is not
+    /// about to expire (re-minted first if it is).
     pub fn rp(&self) -> Option<Arc<RelyingParty>> {
         match &self.protocol {
-            Protocol::Oidc(o) => Some(o.rp.read().clone()),
+            Protocol::Oidc(o) => {
+                if let Some(a) = &o.apple {
+                    o.renew_apple_secret(a, &self.name);
+                }
+                Some(o.rp.read().clone())
+            }
             Protocol::GitHub(_) => None,
         }
+    }
+
+    /// Whether this is a `preset = "apple"` provider (its callback may carry the `user` field).
+    pub fn is_apple(&self) -> bool {
+        matches!(&self.protocol, Protocol::Oidc(o) if o.apple.is_some())
     }
 
     /// The GitHub client of a `preset = "github"` provider.
@@ -276,19 +314,28 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
         } else {
             inline_spec(config, p)?
         };
-        list.push(Arc::new(build_one(p, spec, &redirect, store).await?));
+        let apple = (p.preset == Some(Preset::Apple))
+            .then(|| apple::AppleSecret::start(config, p, crate::clock::now()))
+            .transpose()?;
+        list.push(Arc::new(build_one(p, spec, apple, &redirect, store).await?));
     }
     Ok(Providers { list })
 }
 
+/// `apple`: a Sign in with Apple provider's minter and first client secret.
 async fn build_one(
     p: &ProviderConfig,
     spec: Spec,
+    apple: Option<(apple::AppleSecret, relier_core::Secret)>,
     redirect: &str,
     store: &dyn Store,
 ) -> Result<Provider, GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
+    let apple = apple.map(|(minter, first)| {
+        credentials.secret = Some(first);
+        minter
+    });
     let http = HttpClient::new(&credentials.http_config()).map_err(|e| err(&e))?;
     let issuer = IssuerUrl::new(spec.issuer.clone()).map_err(|e| err(&e))?;
     let tenants = presets::tenant_policy(p);
@@ -343,6 +390,7 @@ async fn build_one(
             tpl,
             store_key_alg,
             kid: Mutex::new(kid),
+            apple,
         })),
         params,
     })

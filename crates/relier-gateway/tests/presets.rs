@@ -1,5 +1,6 @@
 //! Presets end to end through the gateway against loopback stand-ins (`relier_tests::standins`):
-//! GitHub (OAuth 2.0, identity from the API) and a multi-tenant Entra ID provider.
+//! GitHub (OAuth 2.0, identity from the API), Sign in with Apple (a client secret relier mints,
+//! form_post, the name only once) and a multi-tenant Entra ID provider.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,9 +12,11 @@
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use common::{OneShot, browser, form, loc, location, text};
 use relier_gateway::{Config, Gateway};
+use relier_tests::standins::apple::{self, Apple};
 use relier_tests::standins::entra::{self, Entra};
 use relier_tests::standins::github::{self, GitHub};
 use serde_json::{Value, json};
@@ -37,12 +40,17 @@ async fn started(dir: &tempfile::TempDir, providers: &str) -> (Gateway, OneShot)
     (gw, app)
 }
 
-/// Login at `provider`: the gateway's redirect, the stand-in's answer, the callback.
-async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::body::Body> {
+/// The gateway's redirect to `provider`, followed: the stand-in's answer.
+async fn authorize(app: &mut OneShot, provider: &str) -> reqwest::Response {
     let q = form(&[("return_to", "/app")]);
     let r = app.get(&format!("/auth/login/{provider}?{q}")).await;
     assert_eq!(r.status(), StatusCode::FOUND);
-    let r = browser().get(loc(&r)).send().await.unwrap();
+    browser().get(loc(&r)).send().await.unwrap()
+}
+
+/// Login at `provider`: the gateway's redirect, the stand-in's answer, the callback.
+async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::body::Body> {
+    let r = authorize(app, provider).await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let cb = url::Url::parse(&location(r.headers())).unwrap();
     assert!(
@@ -51,6 +59,31 @@ async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::
     );
     app.get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
         .await
+}
+
+/// Login at `provider` answering with `response_mode=form_post`: the stand-in's page posts its
+/// form to the gateway's callback.
+async fn login_form_post(
+    app: &mut OneShot,
+    provider: &str,
+) -> (
+    axum::http::Response<axum::body::Body>,
+    Vec<(String, String)>,
+) {
+    let r = authorize(app, provider).await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let (action, fields) = apple::read_form_post(&r.text().await.unwrap()).unwrap();
+    let path = format!("/auth/callback/{provider}");
+    assert_eq!(action, format!("{PUBLIC}{path}"));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form(&pairs)))
+        .unwrap();
+    (app.send(req).await, fields)
 }
 
 async fn session(app: &mut OneShot) -> Value {
@@ -222,4 +255,106 @@ async fn entra_groups_overage_is_reported_as_such() {
     });
     let r = login(&mut other, "ms").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// A `preset = "apple"` provider at the stand-in, its `.p8` key written to `dir`.
+fn apple_provider(a: &Apple, dir: &tempfile::TempDir, extra: &str) -> String {
+    let p8 = dir.path().join(format!("AuthKey_{}.p8", apple::KEY_ID));
+    std::fs::write(&p8, a.p8()).unwrap();
+    format!(
+        "[[providers]]\nname = \"apple\"\npreset = \"apple\"\nissuer = \"{}\"\nclient_id = \"{}\"\nteam_id = \"{}\"\nkey_id = \"{}\"\nprivate_key_file = \"{}\"\n{extra}",
+        a.issuer(),
+        apple::CLIENT_ID,
+        apple::TEAM_ID,
+        apple::KEY_ID,
+        p8.display()
+    )
+}
+
+#[tokio::test]
+async fn apple_login_with_a_minted_client_secret_keeps_the_first_authorizations_name() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, mut app) = started(&dir, &apple_provider(&a, &dir, "")).await;
+    let page = text(app.get("/auth/login").await).await;
+    assert!(page.contains("Apple"), "{page}");
+    let (r, fields) = login_form_post(&mut app, "apple").await;
+    assert!(fields.iter().any(|(k, _)| k == "user"), "{fields:?}");
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(loc(&r), "/app");
+    assert!(a.complaints().is_empty(), "{:?}", a.complaints());
+    let s = session(&mut app).await;
+    assert_eq!(s["iss"], a.issuer());
+    assert_eq!(s["sub"], apple::SUB);
+    assert_eq!(s["name"], "Ada Lovelace");
+    assert_eq!(s["claims"]["given_name"], apple::FIRST_NAME);
+    assert_eq!(s["email"], "ada@privaterelay.appleid.com");
+    assert_eq!(s["email_verified"], true);
+    assert_eq!(s["claims"]["is_private_email"], "true");
+    let r = app.get("/auth/check").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-relier-name"], "Ada Lovelace");
+    assert_eq!(
+        r.headers()["x-relier-email"],
+        "ada@privaterelay.appleid.com"
+    );
+    // Apple sends the name on the first authorization only: a later login has none.
+    let mut later = OneShot::new(gw.router());
+    let (r, fields) = login_form_post(&mut later, "apple").await;
+    assert!(!fields.iter().any(|(k, _)| k == "user"), "{fields:?}");
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let s = session(&mut later).await;
+    assert_eq!(s["sub"], apple::SUB);
+    assert_eq!(s["name"], Value::Null);
+    assert!(a.complaints().is_empty(), "{:?}", a.complaints());
+}
+
+#[tokio::test]
+async fn apple_email_verified_false_counts_for_no_allowed_domain() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, mut app) = started(
+        &dir,
+        &apple_provider(&a, &dir, "allowed_domains = [\"example.com\"]"),
+    )
+    .await;
+    a.set(apple::Knobs {
+        email: "ada@example.com".into(),
+        email_verified: "false".into(),
+        is_private_email: "false".into(),
+    });
+    let (r, _) = login_form_post(&mut app, "apple").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    a.set(apple::Knobs {
+        email: "ada@example.com".into(),
+        ..Default::default()
+    });
+    let mut other = OneShot::new(gw.router());
+    let (r, _) = login_form_post(&mut other, "apple").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let s = session(&mut other).await;
+    assert_eq!(s["email_verified"], true);
+}
+
+#[tokio::test]
+async fn apple_with_a_key_of_the_wrong_type_does_not_start() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let providers = apple_provider(&a, &dir, "");
+    let rsa = relier_jose::SigningKey::generate(relier_jose::Algorithm::RS256, None).unwrap();
+    let p8 = dir.path().join(format!("AuthKey_{}.p8", apple::KEY_ID));
+    std::fs::write(&p8, rsa.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let err = gateway(&dir, &providers).await.unwrap_err();
+    assert!(err.contains("private_key_file"), "{err}");
+}
+
+#[tokio::test]
+async fn apple_refuses_a_client_secret_signed_for_another_team() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let providers = apple_provider(&a, &dir, "").replace(apple::TEAM_ID, "OTHER12345");
+    let (_gw, mut app) = started(&dir, &providers).await;
+    let (r, _) = login_form_post(&mut app, "apple").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(a.complaints(), ["client secret: iss is not the team id"]);
 }
