@@ -72,3 +72,39 @@ impl AppleSecret {
 fn mint(minter: &AppleClientSecret, now: u64) -> Result<MintedSecret, AppleError> {
     minter.mint(UnixTime(now), &aws_lc_rs::rand::SystemRandom::new())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use super::*;
+    use relier_core::apple::{CLIENT_SECRET_LIFETIME_SECS, RENEW_MARGIN_SECS};
+    use relier_jose::SigningKey;
+
+    #[test]
+    fn a_new_secret_is_minted_only_within_the_margin_of_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let p8 = dir.path().join("AuthKey.p8");
+        let key = SigningKey::generate(Algorithm::ES256, None).unwrap();
+        std::fs::write(&p8, key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+        let p = ProviderConfig {
+            name: "apple".into(),
+            client_id: Some("com.example.web".into()),
+            team_id: Some("TEAM123456".into()),
+            key_id: Some("KEY1234567".into()),
+            private_key_file: Some(p8),
+            ..Default::default()
+        };
+        let config = Config::from_toml("public_url = \"https://x\"").unwrap();
+        let t0 = 1_700_000_000;
+        let (a, first) = AppleSecret::start(&config, &p, t0).unwrap();
+        let due = t0 + CLIENT_SECRET_LIFETIME_SECS - RENEW_MARGIN_SECS;
+        assert!(a.renewed(t0).unwrap().is_none());
+        assert!(a.renewed(due - 1).unwrap().is_none());
+        let auth = a.renewed(due).unwrap().unwrap();
+        assert_eq!(auth.method(), relier_core::AuthMethod::ClientSecretPost);
+        assert_ne!(a.current.lock().secret, first);
+        // The new one lasts a day from its minting.
+        assert!(a.renewed(due + 1).unwrap().is_none());
+    }
+}
