@@ -23,6 +23,7 @@ use relier_store::{JwksMode, Store};
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
 use crate::presets::{self, Preset};
+use crate::templates::Brand;
 use relier_core::entra::TenantPolicy;
 use url::Url;
 
@@ -32,6 +33,8 @@ pub struct Provider {
     pub name: String,
     /// Button text.
     pub display_name: String,
+    /// The preset's branded button, when the button text is the preset's own.
+    pub brand: Option<Brand>,
     protocol: Protocol,
     params: AuthorizationParams,
 }
@@ -385,6 +388,7 @@ async fn build_one(
     Ok(Provider {
         name: spec.name,
         display_name: spec.display_name,
+        brand: brand(p),
         protocol: Protocol::Oidc(Box::new(Oidc {
             rp: RwLock::new(Arc::new(rp)),
             tpl,
@@ -393,6 +397,22 @@ async fn build_one(
             apple,
         })),
         params,
+    })
+}
+
+/// The chooser's branded button of a preset provider, unless `display_name` was set to text
+/// of the operator's own (every explicit key wins; a provider's button rules allow only its
+/// own wording).
+fn brand(p: &ProviderConfig) -> Option<Brand> {
+    let preset = p.preset?;
+    if p.display_name.as_deref() != Some(preset.display_name()) {
+        return None;
+    }
+    Some(match preset {
+        Preset::GitHub => Brand::GitHub,
+        Preset::Apple => Brand::Apple,
+        Preset::Entra => Brand::Microsoft,
+        Preset::Google => Brand::Google,
     })
 }
 

@@ -358,3 +358,45 @@ async fn apple_refuses_a_client_secret_signed_for_another_team() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(a.complaints(), ["client secret: iss is not the team id"]);
 }
+
+#[tokio::test]
+async fn the_chooser_shows_branded_buttons_under_the_unchanged_csp() {
+    let gh = GitHub::start().await.unwrap();
+    let a = Apple::start().await.unwrap();
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let providers = format!(
+        "{}\n{}\n{}\n{}",
+        github_provider(&gh, ""),
+        apple_provider(&a, &dir, ""),
+        entra_provider(&e, "allow_any_tenant = true"),
+        // An operator's own button text wins over the brand.
+        entra_provider(&e, "allow_any_tenant = true").replace(
+            "name = \"ms\"",
+            "name = \"corp\"\ndisplay_name = \"Contoso staff\""
+        ),
+    );
+    let (_gw, mut app) = started(&dir, &providers).await;
+    let r = app.get("/auth/login").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'"
+    );
+    let html = text(r).await;
+    for (class, label) in [
+        ("relier-brand-github", "Sign in with GitHub"),
+        ("relier-brand-apple", "Sign in with Apple"),
+        ("relier-brand-microsoft", "Sign in with Microsoft"),
+    ] {
+        assert!(html.contains(class), "{html}");
+        assert!(html.contains(&format!("<span>{label}</span>")), "{html}");
+    }
+    assert!(html.contains(">Continue with Contoso staff</a>"), "{html}");
+    assert_eq!(html.matches("<svg ").count(), 3);
+    for banned in ["style=", "<style", "<script"] {
+        assert!(!html.contains(banned), "{banned}: {html}");
+    }
+    let css = text(app.get("/auth/assets/relier.css").await).await;
+    assert!(css.contains("a.relier-brand-apple"), "{css}");
+}
