@@ -16,6 +16,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{OneShot, browser, form, loc, location, text};
 use relier_gateway::{Config, Gateway};
+use relier_tests::oidc_provider::{Callback, browse};
 use relier_tests::standins::apple::{self, Apple};
 use relier_tests::standins::entra::{self, Entra};
 use relier_tests::standins::github::{self, GitHub};
@@ -40,17 +41,12 @@ async fn started(dir: &tempfile::TempDir, providers: &str) -> (Gateway, OneShot)
     (gw, app)
 }
 
-/// The gateway's redirect to `provider`, followed: the stand-in's answer.
-async fn authorize(app: &mut OneShot, provider: &str) -> reqwest::Response {
+/// Login at `provider`: the gateway's redirect, the stand-in's answer, the callback.
+async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::body::Body> {
     let q = form(&[("return_to", "/app")]);
     let r = app.get(&format!("/auth/login/{provider}?{q}")).await;
     assert_eq!(r.status(), StatusCode::FOUND);
-    browser().get(loc(&r)).send().await.unwrap()
-}
-
-/// Login at `provider`: the gateway's redirect, the stand-in's answer, the callback.
-async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::body::Body> {
-    let r = authorize(app, provider).await;
+    let r = browser().get(loc(&r)).send().await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
     let cb = url::Url::parse(&location(r.headers())).unwrap();
     assert!(
@@ -70,11 +66,16 @@ async fn login_form_post(
     axum::http::Response<axum::body::Body>,
     Vec<(String, String)>,
 ) {
-    let r = authorize(app, provider).await;
-    assert_eq!(r.status(), reqwest::StatusCode::OK);
-    let (action, fields) = apple::read_form_post(&r.text().await.unwrap()).unwrap();
+    let q = form(&[("return_to", "/app")]);
+    let r = app.get(&format!("/auth/login/{provider}?{q}")).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
     let path = format!("/auth/callback/{provider}");
-    assert_eq!(action, format!("{PUBLIC}{path}"));
+    let Callback::FormPost { action, fields } =
+        browse(&loc(&r), &format!("{PUBLIC}{path}")).await.unwrap()
+    else {
+        panic!("not a form_post answer");
+    };
+    assert_eq!(action.path(), path);
     let pairs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -235,31 +235,6 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// What a browser would post from a form_post page of this stand-in: the form's `action` and
-/// its fields.
-pub fn read_form_post(html: &str) -> Option<(String, Vec<(String, String)>)> {
-    let attr = |tag: &str, name: &str| -> Option<String> {
-        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-        let len = tag.get(start..)?.find('"')?;
-        Some(unescape(tag.get(start..start + len)?))
-    };
-    let form = html.split("<form ").nth(1)?;
-    let action = attr(form.split('>').next()?, "action")?;
-    let fields = form
-        .split("<input ")
-        .skip(1)
-        .filter_map(|tag| Some((attr(tag, "name")?, attr(tag, "value")?)))
-        .collect();
-    Some((action, fields))
-}
-
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
