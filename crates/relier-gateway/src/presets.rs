@@ -28,9 +28,18 @@ pub const ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
 /// multi-tenant Entra provider without `allowed_tenants` or `allow_any_tenant = true`.
 pub fn expand(mut config: Config) -> Result<Config, GatewayError> {
     for p in &mut config.providers {
-        apply(p).map_err(|reason| GatewayError::provider(&p.name, reason))?;
+        expand_provider(p)?;
     }
     Ok(config)
+}
+
+/// One provider's preset applied (what [`expand`] does for each; `relier login --preset`
+/// builds a [`ProviderConfig`] from its flags and expands it here, so both read one rule).
+///
+/// # Errors
+/// As [`expand`].
+pub fn expand_provider(p: &mut ProviderConfig) -> Result<(), GatewayError> {
+    apply(p).map_err(|reason| GatewayError::provider(&p.name, reason))
 }
 
 fn apply(p: &mut ProviderConfig) -> Result<(), String> {

@@ -4,9 +4,9 @@
 //! time the provider's relying party is taken for a request.
 
 use parking_lot::Mutex;
-use relier::credentials::KeySource;
+use relier::credentials::apple_client_secret;
 use relier_core::apple::{AppleClientSecret, AppleError, MintedSecret};
-use relier_core::{Algorithm, ClientAuth, ClientId, Secret, UnixTime};
+use relier_core::{ClientAuth, ClientId, Secret, UnixTime};
 
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
@@ -37,12 +37,12 @@ impl AppleSecret {
                 &"preset = \"apple\" needs team_id, key_id, private_key_file and client_id",
             ));
         };
-        let key = KeySource::file(config.resolve(file), None, Some(Algorithm::ES256))
-            .load()
-            .map_err(|e| err(&format!("private_key_file: {e}")))?;
         let client_id = ClientId::new(client_id).map_err(|e| err(&e))?;
-        let minter =
-            AppleClientSecret::new(team_id, key_id, client_id, key).map_err(|e| err(&e))?;
+        let minter = apple_client_secret(&config.resolve(file), team_id, key_id, client_id)
+            .map_err(|e| match e {
+                relier::Error::Credentials(e) => err(&format!("private_key_file: {e}")),
+                e => err(&e),
+            })?;
         let first = mint(&minter, now).map_err(|e| err(&e))?;
         let secret = first.secret.clone();
         Ok((
@@ -79,7 +79,7 @@ mod tests {
 
     use super::*;
     use relier_core::apple::{CLIENT_SECRET_LIFETIME_SECS, RENEW_MARGIN_SECS};
-    use relier_jose::SigningKey;
+    use relier_jose::{Algorithm, SigningKey};
 
     #[test]
     fn a_new_secret_is_minted_only_within_the_margin_of_expiry() {
