@@ -224,6 +224,17 @@ fn apply_entra(p: &mut ProviderConfig) -> Result<(), String> {
     if multi && !p.allowed_tenants.is_empty() && p.allow_any_tenant {
         return Err("set allowed_tenants or allow_any_tenant = true, not both".into());
     }
+    if certificate_credentials(p) {
+        // Entra ID's certificate credentials: "aud: … the token endpoint", and the assertion
+        // is RS256 or PS256
+        // (<https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials>).
+        if p.assertion_audience.is_none() {
+            p.assertion_audience = Some("endpoint".into());
+        }
+        if p.signing_alg.is_none() {
+            p.signing_alg = Some("RS256".into());
+        }
+    }
     if p.issuer.is_none() {
         let authority = p.authority.as_deref().unwrap_or(ENTRA_AUTHORITY);
         let tenant = if tenant == "consumers" {
@@ -234,6 +245,13 @@ fn apply_entra(p: &mut ProviderConfig) -> Result<(), String> {
         p.issuer = Some(format!("{}/{tenant}/v2.0", authority.trim_end_matches('/')));
     }
     Ok(())
+}
+
+/// Whether an Entra ID provider authenticates with a certificate credential: private_key_jwt
+/// with the store's key or `private_key`, each assertion naming the key's self-signed
+/// certificate (`relier keys cert`) by its `x5t#S256` thumbprint.
+pub fn certificate_credentials(p: &ProviderConfig) -> bool {
+    p.preset == Some(Preset::Entra) && (p.use_store_key || p.private_key.is_some())
 }
 
 /// The tenants a multi-tenant Entra provider lets in (`None`: not multi-tenant).

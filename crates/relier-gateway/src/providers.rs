@@ -108,6 +108,8 @@ struct Template {
     par: bool,
     /// An Entra ID multi-tenant provider's allowed tenants.
     tenants: Option<TenantPolicy>,
+    /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
+    certificate: bool,
 }
 
 impl Template {
@@ -124,7 +126,14 @@ impl Template {
             }
             None => &self.credentials,
         };
-        Ok(creds::client_auth(&self.auth, credentials, &self.metadata)?.auth)
+        let auth = creds::client_auth(&self.auth, credentials, &self.metadata)?.auth;
+        match (&credentials.key, self.certificate) {
+            (Some(key), true) => {
+                let cert = relier::certificate::key_certificate(key)?;
+                Ok(auth.with_x5t_s256(&cert.x5t_s256)?)
+            }
+            _ => Ok(auth),
+        }
     }
 
     fn build(&self) -> Result<RelyingParty, relier::Error> {
@@ -381,8 +390,14 @@ async fn build_one(
         id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
         par: p.par,
         tenants,
+        certificate: presets::certificate_credentials(p),
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
+    if let (true, Some(key)) = (tpl.certificate, tpl.credentials.key.as_ref()) {
+        let cert = relier::certificate::key_certificate(key).map_err(|e| err(&e))?;
+        tracing::info!(provider = %spec.name, kid = ?key.kid(), x5t_s256 = %cert.x5t_s256,
+            "Entra ID certificate credential: upload the certificate `relier keys cert` prints for this key");
+    }
     let params = authorization_params(p, spec.scopes)?;
     tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
     Ok(Provider {

@@ -401,3 +401,36 @@ async fn the_chooser_shows_branded_buttons_under_the_unchanged_csp() {
     let css = text(app.get("/auth/assets/relier.css").await).await;
     assert!(css.contains("a.relier-brand-apple"), "{css}");
 }
+
+#[tokio::test]
+async fn entra_certificate_credentials_name_the_store_keys_certificate() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let provider = format!(
+        "[[providers]]\nname = \"ms\"\npreset = \"entra\"\ntenant = \"common\"\nallow_any_tenant = true\nauthority = \"{}\"\nclient_id = \"{}\"\nuse_store_key = true\n",
+        e.authority(),
+        entra::CLIENT_ID
+    );
+    let (_gw, mut app) = started(&dir, &provider).await;
+    // Before the certificate is uploaded, Entra ID refuses the assertion.
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", text(r).await);
+    assert_eq!(e.complaints().len(), 1, "{:?}", e.complaints());
+    // What `relier keys cert` prints for the store's key, uploaded.
+    let (store, _) = relier_store::open(
+        &relier_store::StoreUrl::sqlite(dir.path().join("g.db")),
+        relier_store::MasterKeySource::BesideDatabase,
+    )
+    .await
+    .unwrap();
+    let key = store
+        .signing_key(relier_jose::Algorithm::RS256)
+        .await
+        .unwrap()
+        .unwrap();
+    let cert = relier::certificate::key_certificate(&key).unwrap();
+    e.upload_certificate(&cert.x5t_s256, key.verifying_key().unwrap());
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(e.complaints().len(), 1, "{:?}", e.complaints());
+}

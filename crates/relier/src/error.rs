@@ -64,6 +64,9 @@ pub enum Error {
     /// Sign in with Apple (minting the client secret, the `user` form field).
     #[error(transparent)]
     Apple(#[from] relier_core::apple::AppleError),
+    /// A key's certificate (Entra ID certificate credentials).
+    #[error(transparent)]
+    Certificate(#[from] crate::certificate::CertificateError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

@@ -143,3 +143,20 @@ fn apple_refuses_a_configured_secret_a_missing_key_and_a_query_response() {
         .unwrap_err();
     assert!(e.contains("team_id goes with preset = \"apple\""), "{e}");
 }
+
+#[test]
+fn entra_with_a_key_uses_certificate_credentials() {
+    let p = expanded(
+        "preset = \"entra\"\ntenant = \"11111111-1111-1111-1111-111111111111\"\nclient_id = \"c\"\nuse_store_key = true",
+    )
+    .unwrap();
+    assert!(certificate_credentials(&p));
+    assert_eq!(p.assertion_audience.as_deref(), Some("endpoint"));
+    assert_eq!(p.signing_alg.as_deref(), Some("RS256"));
+    let p = expanded(
+        "preset = \"entra\"\ntenant = \"11111111-1111-1111-1111-111111111111\"\nclient_id = \"c\"\nclient_secret = \"s\"",
+    )
+    .unwrap();
+    assert!(!certificate_credentials(&p));
+    assert!(p.assertion_audience.is_none());
+}
