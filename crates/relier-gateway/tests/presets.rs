@@ -434,3 +434,40 @@ async fn entra_certificate_credentials_name_the_store_keys_certificate() {
     assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
     assert_eq!(e.complaints().len(), 1, "{:?}", e.complaints());
 }
+
+#[tokio::test]
+async fn entra_multi_tenant_back_channel_logout_checks_the_tokens_tenant() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_gw, mut app) = started(
+        &dir,
+        &entra_provider(
+            &e,
+            &format!("allowed_tenants = [\"{}\"]", entra::GOOD_TENANT),
+        ),
+    )
+    .await;
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let post = |token: String| {
+        Request::post("/auth/backchannel-logout/ms")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[("logout_token", &token)])))
+            .unwrap()
+    };
+    // A tenant outside allowed_tenants cannot end the session.
+    let r = app
+        .send(post(e.logout_token(entra::OTHER_TENANT, "j1")))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/auth/session").await.status(), StatusCode::OK);
+    // The user's own tenant's issuer, its tid put in the template, ends it.
+    let r = app
+        .send(post(e.logout_token(entra::GOOD_TENANT, "j2")))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/auth/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -121,6 +121,31 @@ impl Entra {
         *self.inner.certificate.lock().unwrap() = Some((x5t_s256.to_owned(), key));
     }
 
+    /// A back-channel logout token for the stand-in's user, issued by tenant `tid`'s issuer.
+    pub fn logout_token(&self, tid: &str, jti: &str) -> String {
+        let s = &self.inner;
+        let claims = json!({
+            "iss": format!("{}/{tid}/v2.0", s.base),
+            "aud": CLIENT_ID,
+            "iat": now(),
+            "jti": jti,
+            "sub": "entra-pairwise-sub",
+            "tid": tid,
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+        });
+        let header = jws::Header {
+            typ: Some("logout+jwt".into()),
+            ..Default::default()
+        };
+        jws::sign_compact(
+            &header,
+            claims.to_string().as_bytes(),
+            &s.key,
+            &SystemRandom::new(),
+        )
+        .unwrap()
+    }
+
     /// Client assertions Entra ID would have refused.
     pub fn complaints(&self) -> Vec<String> {
         self.inner.complaints.lock().unwrap().clone()
