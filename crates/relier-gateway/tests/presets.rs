@@ -1,6 +1,6 @@
 //! Presets end to end through the gateway against loopback stand-ins (`relier_tests::standins`):
 //! GitHub (OAuth 2.0, identity from the API), Sign in with Apple (a client secret relier mints,
-//! form_post, the name only once) and a multi-tenant Entra ID provider.
+//! form_post, the name only once), multi-tenant Entra ID and Google (`hd`).
 
 #![allow(
     clippy::unwrap_used,
@@ -20,6 +20,7 @@ use relier_tests::oidc_provider::{Callback, browse};
 use relier_tests::standins::apple::{self, Apple};
 use relier_tests::standins::entra::{self, Entra};
 use relier_tests::standins::github::{self, GitHub};
+use relier_tests::standins::google::{self, Google};
 use serde_json::{Value, json};
 
 const PUBLIC: &str = "http://127.0.0.1:8088";
@@ -470,4 +471,30 @@ async fn entra_multi_tenant_back_channel_logout_checks_the_tokens_tenant() {
         app.get("/auth/session").await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn google_allowed_domains_need_the_workspace_hd() {
+    let g = Google::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let provider = format!(
+        "[[providers]]\nname = \"google\"\npreset = \"google\"\nissuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nallowed_domains = [\"example.com\"]\n",
+        g.issuer(),
+        google::CLIENT_ID,
+        google::CLIENT_SECRET
+    );
+    let (gw, mut app) = started(&dir, &provider).await;
+    let r = login(&mut app, "google").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(session(&mut app).await["claims"]["hd"], "example.com");
+    // A verified address of the domain is not enough: a consumer account has no hd.
+    for hd in [None, Some("other.example".to_owned())] {
+        g.set(google::Knobs {
+            hd,
+            ..Default::default()
+        });
+        let mut other = OneShot::new(gw.router());
+        let r = login(&mut other, "google").await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
 }

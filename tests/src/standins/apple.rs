@@ -14,17 +14,17 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::SystemRandom;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use relier_jose::jws::UnverifiedJws;
-use relier_jose::{Algorithm, SigningKey, VerifyingKey, jws};
+use relier_jose::{Algorithm, SigningKey, VerifyingKey};
 use serde_json::{Value, json};
+
+use super::{now, sign};
 
 /// The Services ID.
 pub const CLIENT_ID: &str = "com.example.relier.web";
@@ -235,13 +235,6 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// Apple, "Creating a client secret": the checks its token endpoint makes of the JWT.
 fn client_secret_refusal(s: &Inner, secret: &str) -> Option<String> {
     let Ok(jws) = UnverifiedJws::parse(secret) else {
@@ -323,13 +316,7 @@ async fn token(State(s): State<Arc<Inner>>, body: String) -> Response {
     if let Some(n) = nonce {
         claims["nonce"] = Value::String(n);
     }
-    let idt = jws::sign_compact(
-        &jws::Header::default(),
-        claims.to_string().as_bytes(),
-        &s.key,
-        &SystemRandom::new(),
-    )
-    .unwrap();
+    let idt = sign(&s.key, &claims, None);
     (
         [(header::CACHE_CONTROL, "no-store")],
         Json(json!({

@@ -9,17 +9,17 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::SystemRandom;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use relier_jose::jws::UnverifiedJws;
-use relier_jose::{Algorithm, SigningKey, VerifyingKey, jws};
+use relier_jose::{Algorithm, SigningKey, VerifyingKey};
 use serde_json::{Value, json};
+
+use super::{now, sign};
 
 /// The application (client) id.
 pub const CLIENT_ID: &str = "00000000-0000-0000-0000-00000000c11e";
@@ -133,17 +133,7 @@ impl Entra {
             "tid": tid,
             "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
         });
-        let header = jws::Header {
-            typ: Some("logout+jwt".into()),
-            ..Default::default()
-        };
-        jws::sign_compact(
-            &header,
-            claims.to_string().as_bytes(),
-            &s.key,
-            &SystemRandom::new(),
-        )
-        .unwrap()
+        sign(&s.key, &claims, Some("logout+jwt"))
     }
 
     /// Client assertions Entra ID would have refused.
@@ -229,13 +219,6 @@ async fn authorize(
     Redirect::to(url.as_str()).into_response()
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 async fn token(State(s): State<Arc<Inner>>, Path(tenant): Path<String>, body: String) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
         .into_owned()
@@ -273,13 +256,7 @@ async fn token(State(s): State<Arc<Inner>>, Path(tenant): Path<String>, body: St
     } else {
         claims["groups"] = json!(["staff"]);
     }
-    let idt = jws::sign_compact(
-        &jws::Header::default(),
-        claims.to_string().as_bytes(),
-        &s.key,
-        &SystemRandom::new(),
-    )
-    .unwrap();
+    let idt = sign(&s.key, &claims, None);
     Json(json!({
         "token_type": "Bearer",
         "scope": "openid profile email",
