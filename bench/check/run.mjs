@@ -7,6 +7,12 @@
 //   cargo build --release -p relier-cli
 //   node bench/check/run.mjs [--only express|relier] [--duration 20] [--warmup 5]
 //                            [--connections 50] [--threads 2] [--relier-bin PATH]
+//                            [--store postgres://…] [--instances 2]
+//
+// --store runs relier on that store instead of an SQLite file; --instances N starts N
+// `relier serve` processes on it (same master key, the first one's public URL; N > 1 needs
+// --store) and puts the load on all of them at once, one wrk each, connections and
+// threads split.
 //
 // Needs wrk on PATH (Debian: `apt-get update && apt-get install -y wrk`).
 //
@@ -29,13 +35,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
+import {
+  ROOT, cleanup, die, expectStatus, fmtMs, freePort, headlessLogin, log, machineInfo,
+  relierPreflight, rssSampler, startExpress, startOp, startRelier, stopChild,
+} from './lib.mjs';
 
 // ---------------------------------------------------------------------------
 // arguments
@@ -48,6 +55,8 @@ function parseArgs(argv) {
     connections: 50,
     threads: 2,
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
+    store: null,
+    instances: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -65,6 +74,8 @@ function parseArgs(argv) {
       case '--connections': opts.connections = Number(value()); break;
       case '--threads': opts.threads = Number(value()); break;
       case '--relier-bin': opts.relierBin = path.resolve(value()); break;
+      case '--store': opts.store = value(); break;
+      case '--instances': opts.instances = Number(value()); break;
       case '-h': case '--help':
         process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8')
           .split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
@@ -76,291 +87,16 @@ function parseArgs(argv) {
   if (opts.only !== null && !['express', 'relier'].includes(opts.only)) {
     die('--only takes express or relier');
   }
+  if (!Number.isInteger(opts.instances) || opts.instances < 1 || opts.instances > 8
+      || (opts.instances > 1 && !opts.store)) {
+    die('--instances takes 1 to 8, and more than 1 needs --store (a shared store)');
+  }
   for (const k of ['duration', 'warmup', 'connections', 'threads']) {
     if (!Number.isInteger(opts[k]) || opts[k] < (k === 'warmup' ? 0 : 1) || opts[k] > 600) {
       die(`--${k} must be an integer in [${k === 'warmup' ? 0 : 1}, 600]`);
     }
   }
   return opts;
-}
-
-// ---------------------------------------------------------------------------
-// process bookkeeping: every child started here is stopped on exit
-
-const children = new Set();
-
-function log(...args) {
-  console.error('bench:', ...args);
-}
-
-function die(message) {
-  console.error(`bench: error: ${message}`);
-  cleanup();
-  process.exit(1);
-}
-
-function cleanup() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.stdin?.end();
-      } catch {
-        // ignore
-      }
-      try {
-        child.kill('SIGTERM');
-      } catch {
-        // ignore
-      }
-    }
-  }
-}
-
-process.on('exit', cleanup);
-process.on('SIGINT', () => die('interrupted'));
-process.on('SIGTERM', () => die('terminated'));
-
-function startChild(name, cmd, args, options = {}) {
-  const child = spawn(cmd, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    ...options,
-  });
-  child.benchName = name;
-  children.add(child);
-  let stderrTail = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk) => {
-    stderrTail = (stderrTail + chunk).slice(-8000);
-    if (process.env.BENCH_VERBOSE) {
-      process.stderr.write(chunk.replace(/^/gm, `[${name}] `));
-    }
-  });
-  child.stderrTail = () => stderrTail;
-  child.on('exit', () => children.delete(child));
-  child.on('error', (err) => die(`${name}: cannot start ${cmd}: ${err.message}`));
-  return child;
-}
-
-// Resolves with the first stdout line (parsed as JSON), rejects if the child
-// exits first or the timeout passes.
-function firstJsonLine(child, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`${child.benchName}: no start-up line after ${timeoutMs} ms\n${child.stderrTail()}`)), timeoutMs);
-    const onExit = (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${child.benchName} exited (${code ?? signal}) before starting:\n${child.stderrTail()}`));
-    };
-    child.once('exit', onExit);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', function onData(chunk) {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl !== -1) {
-        child.stdout.off('data', onData);
-        child.off('exit', onExit);
-        clearTimeout(timer);
-        child.stdout.resume();
-        try {
-          resolve(JSON.parse(buf.slice(0, nl)));
-        } catch (err) {
-          reject(new Error(`${child.benchName}: bad start-up line ${JSON.stringify(buf.slice(0, nl))}`));
-        }
-      }
-    });
-  });
-}
-
-async function stopChild(child, timeoutMs = 5000) {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    child.stdin.end();
-  } catch {
-    // ignore
-  }
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------
-// a tiny cookie jar: per origin (scheme://host:port), honouring Path and
-// deletion (Max-Age<=0 or Expires in the past); nothing else is needed here.
-
-class CookieJar {
-  constructor() {
-    this.cookies = new Map(); // origin -> Map(`${name}\0${path}` -> {name, value, path})
-  }
-
-  store(url, response) {
-    const u = new URL(url);
-    const list = response.headers.getSetCookie();
-    let bucket = this.cookies.get(u.origin);
-    if (!bucket) {
-      bucket = new Map();
-      this.cookies.set(u.origin, bucket);
-    }
-    for (const line of list) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair.indexOf('=');
-      if (eq <= 0) {
-        continue;
-      }
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      let cookiePath = null;
-      let expired = false;
-      for (const attr of attrs) {
-        const [k, ...rest] = attr.split('=');
-        const key = k.trim().toLowerCase();
-        const v = rest.join('=').trim();
-        if (key === 'path' && v.startsWith('/')) {
-          cookiePath = v;
-        } else if (key === 'max-age' && Number(v) <= 0) {
-          expired = true;
-        } else if (key === 'expires' && Date.parse(v) <= Date.now()) {
-          expired = true;
-        }
-      }
-      if (cookiePath === null) {
-        // default-path (RFC 6265 §5.1.4)
-        const p = u.pathname;
-        cookiePath = p.lastIndexOf('/') > 0 ? p.slice(0, p.lastIndexOf('/')) : '/';
-      }
-      const key = `${name}\0${cookiePath}`;
-      if (expired || value === '') {
-        bucket.delete(key);
-      } else {
-        bucket.set(key, { name, value, path: cookiePath });
-      }
-    }
-  }
-
-  header(url) {
-    const u = new URL(url);
-    const bucket = this.cookies.get(u.origin);
-    if (!bucket) {
-      return '';
-    }
-    const matches = [...bucket.values()].filter((c) => u.pathname === c.path
-      || u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`));
-    matches.sort((a, b) => b.path.length - a.path.length);
-    return matches.map((c) => `${c.name}=${c.value}`).join('; ');
-  }
-
-  get(origin, name) {
-    const bucket = this.cookies.get(origin);
-    if (!bucket) {
-      return undefined;
-    }
-    for (const c of bucket.values()) {
-      if (c.name === name) {
-        return c.value;
-      }
-    }
-    return undefined;
-  }
-}
-
-// Browser-style headless login: GET startUrl and follow redirects by hand
-// (the test OP's interaction pages log `alice` in and consent by themselves)
-// until the app at appOrigin has set cookieName. Returns the Cookie header
-// value to send to appOrigin.
-async function headlessLogin(startUrl, appOrigin, cookieName) {
-  const jar = new CookieJar();
-  let url = startUrl;
-  const trail = [];
-  for (let hop = 0; hop < 25; hop++) {
-    const cookie = jar.header(url);
-    const res = await fetch(url, {
-      redirect: 'manual',
-      headers: cookie ? { cookie } : {},
-      signal: AbortSignal.timeout(15_000),
-    });
-    jar.store(url, res);
-    trail.push(`${res.status} ${url.replace(/\?.*/, '?…')}`);
-    const location = res.headers.get('location');
-    await res.arrayBuffer();
-    if (new URL(url).origin === appOrigin && jar.get(appOrigin, cookieName) !== undefined) {
-      // the app set its session cookie: done. Everything the app keeps for
-      // this origin under "/" is what a browser would send to the check URL.
-      return jar.header(`${appOrigin}/`);
-    }
-    if (res.status < 300 || res.status >= 400 || !location) {
-      throw new Error(`login via ${startUrl} ended at ${res.status} without a ${cookieName} cookie:\n  ${trail.join('\n  ')}`);
-    }
-    url = new URL(location, url).href;
-  }
-  throw new Error(`login via ${startUrl}: too many redirects:\n  ${trail.join('\n  ')}`);
-}
-
-async function expectStatus(url, cookie, want) {
-  const res = await fetch(url, {
-    redirect: 'manual',
-    headers: cookie ? { cookie } : {},
-    signal: AbortSignal.timeout(10_000),
-  });
-  await res.arrayBuffer();
-  if (res.status !== want) {
-    throw new Error(`GET ${url} ${cookie ? 'with' : 'without'} the session cookie: ${res.status}, expected ${want}`);
-  }
-  const identity = {};
-  for (const [k, v] of res.headers) {
-    if (/^x-|^remote-/i.test(k)) {
-      identity[k] = v;
-    }
-  }
-  return identity;
-}
-
-// ---------------------------------------------------------------------------
-// measurement
-
-function readRssKiB(pid) {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function rssSampler(pid, everyMs = 200) {
-  let peak = readRssKiB(pid) ?? 0;
-  const timer = setInterval(() => {
-    const v = readRssKiB(pid);
-    if (v !== null && v > peak) {
-      peak = v;
-    }
-  }, everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      const v = readRssKiB(pid);
-      if (v !== null && v > peak) {
-        peak = v;
-      }
-      return peak;
-    },
-  };
 }
 
 function toMs(value, unit) {
@@ -419,167 +155,42 @@ function runWrk(url, cookie, seconds, opts) {
   });
 }
 
-async function benchmark(name, url, cookie, pid, opts) {
+// Load on every target at once (one wrk per target, the connections and threads split
+// between them): requests/s summed, latency percentiles the worst target's, peak RSS the
+// largest process's.
+async function benchmark(name, targets, cookie, opts) {
+  const share = {
+    ...opts,
+    connections: Math.max(1, Math.floor(opts.connections / targets.length)),
+    threads: Math.max(1, Math.floor(opts.threads / targets.length)),
+  };
+  const urls = targets.map((t) => t.url).join(' + ');
   if (opts.warmup > 0) {
     log(`${name}: warm-up ${opts.warmup}s (discarded)`);
-    const warm = parseWrk(await runWrk(url, cookie, opts.warmup, opts));
-    log(`${name}: warm-up ${warm.rps.toFixed(0)} req/s`);
+    const warm = await Promise.all(targets.map((t) => runWrk(t.url, cookie, opts.warmup, share)));
+    log(`${name}: warm-up ${warm.map((o) => parseWrk(o).rps).reduce((a, b) => a + b, 0).toFixed(0)} req/s`);
   }
-  log(`${name}: wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s --latency -H 'Cookie: ${cookie.slice(0, 24)}…' ${url}`);
-  const sampler = rssSampler(pid);
-  const out = await runWrk(url, cookie, opts.duration, opts);
-  const peakRssKiB = sampler.stop();
-  const result = parseWrk(out);
-  process.stderr.write(`${out.trimEnd().replace(/^/gm, `[wrk ${name}] `)}\n`);
-  if (result.non2xx > 0 || result.socketErrors) {
-    throw new Error(`${name}: ${result.non2xx} non-2xx responses, socket errors: ${result.socketErrors ?? 'none'} — the numbers would not measure a live session`);
+  log(`${name}: wrk -t${share.threads} -c${share.connections} -d${opts.duration}s --latency -H 'Cookie: ${cookie.slice(0, 24)}…' on ${urls}`);
+  const samplers = targets.map((t) => rssSampler(t.pid));
+  const outs = await Promise.all(targets.map((t) => runWrk(t.url, cookie, opts.duration, share)));
+  const peakRssKiB = Math.max(...samplers.map((x) => x.stop()));
+  const parts = outs.map(parseWrk);
+  for (const out of outs) {
+    process.stderr.write(`${out.trimEnd().replace(/^/gm, `[wrk ${name}] `)}\n`);
   }
-  return { name, url, ...result, peakRssKiB };
-}
-
-// ---------------------------------------------------------------------------
-// the servers
-
-async function startOp(tmp, ports, secrets) {
-  const opDir = path.join(ROOT, 'tests', 'op');
-  if (!fs.existsSync(path.join(opDir, 'node_modules', 'oidc-provider'))) {
-    die('tests/op has no node_modules: run `npm ci --prefix tests/op` first');
-  }
-  const common = {
-    token_endpoint_auth_method: 'client_secret_basic',
-    response_types: ['code'],
-    grant_types: ['authorization_code', 'refresh_token'],
-  };
-  const config = {
-    // put the scope claims (email, name…) in the ID token, so that neither
-    // side needs a userinfo call to fill its identity headers.
-    conform_id_token_claims: false,
-    clients: [
-      {
-        ...common,
-        client_id: 'rp-express',
-        client_secret: secrets.express,
-        redirect_uris: [`http://127.0.0.1:${ports.express}/callback`],
-      },
-      {
-        ...common,
-        client_id: 'rp-relier',
-        client_secret: secrets.relier,
-        redirect_uris: [`http://127.0.0.1:${ports.relier}/auth/callback/local`],
-      },
-    ],
-  };
-  const configPath = path.join(tmp, 'op.json');
-  fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const op = startChild('op', process.execPath, [path.join(opDir, 'server.mjs'), configPath], { cwd: opDir });
-  const { issuer } = await firstJsonLine(op, 30_000);
-  log(`OP: ${issuer}`);
-  return { child: op, issuer };
-}
-
-async function startExpress(port, issuer, secret) {
-  if (!fs.existsSync(path.join(HERE, 'node_modules', 'express-openid-connect'))) {
-    die('bench/check has no node_modules: run `npm ci --prefix bench/check` first');
-  }
-  const child = startChild('express', process.execPath, [path.join(HERE, 'express-app.mjs')], {
-    cwd: HERE,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      ISSUER: issuer,
-      CLIENT_ID: 'rp-express',
-      CLIENT_SECRET: secret,
-      SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
-    },
-  });
-  const { url } = await firstJsonLine(child, 30_000);
-  log(`express: ${url} (pid ${child.pid})`);
-  return { child, url };
-}
-
-function relierPreflight(bin) {
-  const rel = path.relative(ROOT, bin);
-  if (!fs.existsSync(bin)) {
-    return `${rel} does not exist: build it with \`cargo build --release -p relier-cli\``;
-  }
-  const r = spawnSync(bin, ['serve', '--help'], { encoding: 'utf8', timeout: 10_000 });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : (r.stderr || r.stdout).trim().split('\n').slice(0, 3).join(' / ');
-    return `\`${rel} serve --help\` failed (${why}): this binary has no \`serve\` command yet — rebuild with \`cargo build --release -p relier-cli\` once the gateway (crates/relier-gateway) is in`;
-  }
-  return null;
-}
-
-async function startRelier(bin, tmp, port, issuer, secret) {
-  const configPath = path.join(tmp, 'relier.toml');
-  fs.writeFileSync(configPath, [
-    `listen = "127.0.0.1:${port}"`,
-    `public_url = "http://127.0.0.1:${port}"`,
-    `store = "sqlite://${path.join(tmp, 'relier.db')}"`,
-    '',
-    '[[providers]]',
-    'name = "local"',
-    `issuer = "${issuer}"`,
-    'client_id = "rp-relier"',
-    'auth_method = "client_secret_basic"',
-    'client_secret_env = "LOCAL_CLIENT_SECRET"',
-    'scopes = ["openid", "profile", "email"]',
-    '',
-  ].join('\n'));
-  const child = startChild('relier', bin, ['serve', '--config', configPath], {
-    cwd: tmp,
-    env: {
-      ...process.env,
-      RELIER_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
-      LOCAL_CLIENT_SECRET: secret,
-    },
-  });
-  child.stdout.resume();
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`relier serve exited (${child.exitCode ?? child.signalCode}) before /healthz answered:\n${child.stderrTail()}`);
+  for (const r of parts) {
+    if (r.non2xx > 0 || r.socketErrors) {
+      throw new Error(`${name}: ${r.non2xx} non-2xx responses, socket errors: ${r.socketErrors ?? 'none'} — the numbers would not measure a live session`);
     }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.ok) {
-        break;
-      }
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`relier serve: /healthz did not answer 200 within 30 s:\n${child.stderrTail()}`);
-    }
-    await sleep(100);
   }
-  log(`relier: ${url} (pid ${child.pid})`);
-  return { child, url };
-}
-
-// ---------------------------------------------------------------------------
-// report
-
-function machineInfo() {
-  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout?.trim() || String(os.availableParallelism());
-  const wrkVersion = (spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout || '').split('\n')[0].trim();
-  const gitRev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || '?';
-  const memGiB = (os.totalmem() / 2 ** 30).toFixed(1);
-  const loadavg = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   return {
-    loadavg,
-    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    nproc, model, memGiB, kernel: os.release(), node: process.version, wrk: wrkVersion, gitRev,
+    name,
+    url: urls,
+    rps: parts.reduce((a, r) => a + r.rps, 0),
+    p50: Math.max(...parts.map((r) => r.p50)),
+    p99: Math.max(...parts.map((r) => r.p99)),
+    peakRssKiB,
   };
-}
-
-function fmtMs(ms) {
-  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
 }
 
 function table(results) {
@@ -645,24 +256,36 @@ async function main() {
       log(`express: /check 200 with cookie ${JSON.stringify(identities.express)}, 401 without`);
     }
     if (wantRelier) {
-      relier = await startRelier(opts.relierBin, tmp, ports.relier, op.issuer, secrets.relier);
-      relierCookie = await headlessLogin(`${relier.url}/auth/login/local`, relier.url, 'relier_session');
+      const masterKey = crypto.randomBytes(32).toString('base64');
+      const first = `http://127.0.0.1:${ports.relier}`;
+      relier = [];
+      for (let i = 0; i < opts.instances; i++) {
+        const port = i === 0 ? ports.relier : await freePort();
+        relier.push(await startRelier(opts.relierBin, tmp, port, op.issuer, secrets.relier, {
+          store: opts.store ?? undefined, masterKey, publicUrl: first, name: `relier-${i}`,
+        }));
+      }
+      relierCookie = await headlessLogin(`${first}/auth/login/local`, first, 'relier_session');
       log(`relier: logged in, cookie ${relierCookie.length} bytes`);
-      identities.relier = await expectStatus(`${relier.url}/auth/check`, relierCookie, 200);
-      await expectStatus(`${relier.url}/auth/check`, null, 401);
+      for (const r of relier) {
+        identities.relier = await expectStatus(`${r.url}/auth/check`, relierCookie, 200);
+        await expectStatus(`${r.url}/auth/check`, null, 401);
+      }
       log(`relier: /auth/check 200 with cookie ${JSON.stringify(identities.relier)}, 401 without`);
     }
 
     // The OP is idle from here on; it stays up because a check may consult it
     // (it would in a real deployment too).
     if (wantExpress) {
-      results.push(await benchmark('express-openid-connect', `${express.url}/check`, expressCookie, express.child.pid, opts));
+      results.push(await benchmark('express-openid-connect', [{ url: `${express.url}/check`, pid: express.child.pid }], expressCookie, opts));
       // stop it so that it does not hold memory or timers during relier's run
       await stopChild(express.child);
     }
     if (wantRelier) {
-      results.push(await benchmark('relier', `${relier.url}/auth/check`, relierCookie, relier.child.pid, opts));
-      await stopChild(relier.child);
+      results.push(await benchmark('relier', relier.map((r) => ({ url: `${r.url}/auth/check`, pid: r.child.pid })), relierCookie, opts));
+      for (const r of relier) {
+        await stopChild(r.child);
+      }
     }
     await stopChild(op.child);
   } catch (err) {
@@ -677,7 +300,7 @@ async function main() {
 
   const out = [
     `Machine: ${machine.nproc} CPUs (${machine.model}), ${machine.memGiB} GiB RAM, Linux ${machine.kernel}; node ${machine.node}; ${machine.wrk.replace(/\s*\[.*$/, '')}; git ${machine.gitRev}; ${machine.date}; load average before the run ${machine.loadavg}`,
-    `Load: wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s --latency (after a discarded ${opts.warmup}s warm-up), one live session cookie, loopback; wrk and the server share the machine's CPUs.`,
+    `Load: wrk -t${opts.threads} -c${opts.connections} -d${opts.duration}s --latency (after a discarded ${opts.warmup}s warm-up), one live session cookie, loopback; wrk and the server share the machine's CPUs. relier: ${opts.instances} instance(s) on ${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'}.`,
     '',
     table(results),
     '',

@@ -321,6 +321,10 @@ pub struct ProviderConfig {
     /// (§3.1.3.7 (13)); whole seconds.
     #[serde(default, deserialize_with = "duration::deserialize_opt")]
     pub max_age: Option<Duration>,
+    /// When to call the OP's UserInfo endpoint after a login: `auto` (default: only when the
+    /// ID token lacks a claim the gateway uses), `always` or `never` ([`crate::userinfo`]).
+    #[serde(default)]
+    pub userinfo: crate::userinfo::UserinfoPolicy,
     /// Client assertion `aud`: `issuer` (default) or `endpoint`.
     #[serde(default)]
     pub assertion_audience: Option<String>,

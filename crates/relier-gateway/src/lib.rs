@@ -49,6 +49,7 @@ mod session;
 mod settings;
 mod state;
 mod templates;
+pub mod userinfo;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -24,6 +24,7 @@ use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
 use crate::presets::{self, Preset};
 use crate::templates::Brand;
+use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
 use url::Url;
 
@@ -56,6 +57,7 @@ struct Oidc {
     kid: Mutex<Option<String>>,
     /// Sign in with Apple: the client secret relier mints.
     apple: Option<apple::AppleSecret>,
+    userinfo: UserinfoNeed,
 }
 
 impl std::fmt::Debug for Provider {
@@ -169,6 +171,15 @@ impl Provider {
     /// Whether this is a `preset = "apple"` provider (its callback may carry the `user` field).
     pub fn is_apple(&self) -> bool {
         matches!(&self.protocol, Protocol::Oidc(o) if o.apple.is_some())
+    }
+
+    /// Whether to call UserInfo after a login whose ID token carries `id_claims`
+    /// ([`crate::userinfo`]); never for GitHub (its identity is its API's).
+    pub fn wants_userinfo(&self, id_claims: &serde_json::Map<String, serde_json::Value>) -> bool {
+        match &self.protocol {
+            Protocol::Oidc(o) => o.userinfo.wanted(id_claims),
+            Protocol::GitHub(_) => false,
+        }
     }
 
     /// The GitHub client of a `preset = "github"` provider.
@@ -326,28 +337,31 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
         } else {
             inline_spec(config, p)?
         };
-        let apple = (p.preset == Some(Preset::Apple))
-            .then(|| apple::AppleSecret::start(config, p, crate::clock::now()))
-            .transpose()?;
-        list.push(Arc::new(build_one(p, spec, apple, &redirect, store).await?));
+        list.push(Arc::new(
+            build_one(config, p, spec, &redirect, store).await?,
+        ));
     }
     Ok(Providers { list })
 }
 
-/// `apple`: a Sign in with Apple provider's minter and first client secret.
 async fn build_one(
+    config: &Config,
     p: &ProviderConfig,
     spec: Spec,
-    apple: Option<(apple::AppleSecret, relier_core::Secret)>,
     redirect: &str,
     store: &dyn Store,
 ) -> Result<Provider, GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
-    let apple = apple.map(|(minter, first)| {
-        credentials.secret = Some(first);
-        minter
-    });
+    // Sign in with Apple: the first client secret, minted now.
+    let apple = match p.preset {
+        Some(Preset::Apple) => {
+            let (minter, first) = apple::AppleSecret::start(config, p, crate::clock::now())?;
+            credentials.secret = Some(first);
+            Some(minter)
+        }
+        _ => None,
+    };
     let http = HttpClient::new(&credentials.http_config()).map_err(|e| err(&e))?;
     let issuer = IssuerUrl::new(spec.issuer.clone()).map_err(|e| err(&e))?;
     let tenants = presets::tenant_policy(p);
@@ -398,6 +412,7 @@ async fn build_one(
         tracing::info!(provider = %spec.name, kid = ?key.kid(), x5t_s256 = %cert.x5t_s256,
             "Entra ID certificate credential: upload the certificate `relier keys cert` prints for this key");
     }
+    let userinfo = UserinfoNeed::new(config, p, &spec.scopes);
     let params = authorization_params(p, spec.scopes)?;
     tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
     Ok(Provider {
@@ -410,6 +425,7 @@ async fn build_one(
             store_key_alg,
             kid: Mutex::new(kid),
             apple,
+            userinfo,
         })),
         params,
     })
@@ -564,7 +580,7 @@ async fn registry_spec(
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, max_age, par, ca_file, assertion_audience and extra_params \
+             response_mode, prompt, max_age, userinfo, par, ca_file, assertion_audience and extra_params \
              may be set (everything else comes from the store)"
                 .into(),
         ));

@@ -15,7 +15,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{StatusCode, header};
-use common::bad_env::{PUBLIC, env, env_with, logged_in, login, op_callback, req};
+use common::bad_env::{PUBLIC, build_with_tail, env, env_with, logged_in, login, op_callback, req};
 use common::{loc, text};
 use relier_gateway::{Config, Gateway};
 use relier_tests::bad_op::Misbehavior;
@@ -590,4 +590,62 @@ async fn proxy_carries_websockets_for_signed_in_users() {
         Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
         other => panic!("expected 401, got {other:?}"),
     }
+}
+
+/// `userinfo = "auto"` (default): UserInfo is asked only when the ID token lacks a claim the
+/// gateway uses (here: a display name for the default `profile` scope, and `groups` and
+/// `preferred_username` for the test's `[headers]`, none of which the misbehaving OP's ID token
+/// carries unless told); `never` never asks.
+fn every_claim_in_use() -> Vec<(String, Option<Value>)> {
+    vec![
+        ("name".into(), Some(serde_json::json!("Alice Liddell"))),
+        ("groups".into(), Some(serde_json::json!(["staff"]))),
+        (
+            "preferred_username".into(),
+            Some(serde_json::json!("alice")),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn userinfo_is_asked_only_when_the_id_token_lacks_a_claim_in_use() {
+    let mut e = env().await;
+    logged_in(&mut e).await;
+    assert_eq!(e.op.userinfo_calls(), 1, "no name in the ID token");
+    e.op.set(Misbehavior {
+        claims: vec![
+            ("name".into(), Some(serde_json::json!("Alice Liddell"))),
+            ("groups".into(), Some(serde_json::json!(["staff"]))),
+        ],
+        ..Misbehavior::default()
+    });
+    logged_in(&mut e).await;
+    assert_eq!(
+        e.op.userinfo_calls(),
+        2,
+        "preferred_username ([headers]) is missing"
+    );
+    e.op.set(Misbehavior {
+        claims: every_claim_in_use(),
+        ..Misbehavior::default()
+    });
+    logged_in(&mut e).await;
+    assert_eq!(
+        e.op.userinfo_calls(),
+        2,
+        "every claim in use is in the ID token"
+    );
+    let s: Value = serde_json::from_str(&text(e.app.get("/auth/session").await).await).unwrap();
+    assert_eq!(s["name"], "Alice Liddell", "{s}");
+
+    let mut never = build_with_tail("userinfo = \"never\"").await;
+    logged_in(&mut never).await;
+    assert_eq!(never.op.userinfo_calls(), 0);
+    let mut always = build_with_tail("userinfo = \"always\"").await;
+    always.op.set(Misbehavior {
+        claims: every_claim_in_use(),
+        ..Misbehavior::default()
+    });
+    logged_in(&mut always).await;
+    assert_eq!(always.op.userinfo_calls(), 1);
 }

@@ -3,7 +3,7 @@
 //! - **URL**: `postgres://user[:password]@host[:port]/database[?params]`, with libpq's
 //!   `sslmode` (`disable`, `prefer` (default), `require`, `verify-ca`, `verify-full`) and
 //!   `sslrootcert`, and relier's pool settings [`MAX_CONNECTIONS_PARAM`] (default
-//!   [`DEFAULT_MAX_CONNECTIONS`]) and [`CONNECT_TIMEOUT_PARAM`] (seconds to connect or to wait
+//!   [`DEFAULT_MAX_CONNECTIONS`], the session pool's size; keys and registry use up to 2 more) and [`CONNECT_TIMEOUT_PARAM`] (seconds to connect or to wait
 //!   for a pooled connection, default [`DEFAULT_CONNECT_TIMEOUT`]).
 //! - **Migrations** (`migrations/postgres/NNNN_*.sql`, embedded) run on open in one transaction
 //!   that first takes a transaction-scoped advisory lock ([`MIGRATION_LOCK`]): of instances
@@ -12,6 +12,11 @@
 //! - **Key changes** (generate, rotate, advance, retire, remove) take another advisory lock
 //!   ([`KEY_LOCK`]) in their transaction, so that of instances advancing the key lifecycle at
 //!   once one applies each transition and the others see its result.
+//! - **Durability per kind of row**: keys, registry and meta on a pool with the server's
+//!   `synchronous_commit`; login states, sessions and the other short-lived rows on a pool
+//!   with `synchronous_commit=off` (the commit returns before the WAL flush: nothing is lost
+//!   when an instance dies, the last moments' sessions may be lost if the database server
+//!   crashes; the data stays consistent).
 //! - The statements are [`crate::sql`]'s; encryption is above ([`crate::sealed`]).
 
 use std::str::FromStr as _;
@@ -36,6 +41,9 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Advisory lock key of the migrations ("relier" 0x01).
+/// Connections of the durable pool (keys and registry: rare writes) at most.
+const MAX_DURABLE_CONNECTIONS: u32 = 2;
+
 const MIGRATION_LOCK: i64 = 0x7265_6c69_6572_0001;
 /// Advisory lock key of key changes ("relier" 0x02).
 const KEY_LOCK: i64 = 0x7265_6c69_6572_0002;
@@ -109,7 +117,10 @@ pub(crate) fn pool_settings(url: &str) -> Result<(String, PoolSettings), StoreEr
 /// An open PostgreSQL database.
 #[derive(Debug)]
 pub(crate) struct PostgresBackend {
+    /// Keys, registry, meta, migrations.
     pool: PgPool,
+    /// Login states, sessions and the other short-lived rows (`synchronous_commit=off`).
+    sessions: PgPool,
 }
 
 impl PostgresBackend {
@@ -119,16 +130,34 @@ impl PostgresBackend {
         let options = PgConnectOptions::from_str(&driver_url)
             .map_err(|e| StoreError::db(format!("store {url}: {e}")))?;
         let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
+            .max_connections(settings.max_connections.min(MAX_DURABLE_CONNECTIONS))
             .acquire_timeout(settings.connect_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::db(format!("cannot connect to {url}: {e}")))?;
         if let Err(e) = migrate(&pool, url).await {
             pool.close().await;
             return Err(e);
         }
-        Ok(PostgresBackend { pool })
+        // Short-lived rows: a commit returns before its WAL record is flushed (an instance
+        // dying loses nothing; a database crash may lose the last moments' sessions).
+        let sessions = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.connect_timeout)
+            .connect_with(options.options([("synchronous_commit", "off")]))
+            .await;
+        let sessions = match sessions {
+            Ok(s) => s,
+            Err(e) => {
+                pool.close().await;
+                return Err(StoreError::db(format!("cannot connect to {url}: {e}")));
+            }
+        };
+        Ok(PostgresBackend { pool, sessions })
+    }
+
+    async fn session_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.sessions.begin().await?)
     }
 
     async fn write_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
@@ -142,6 +171,7 @@ impl PostgresBackend {
     }
 
     async fn close_pool(&self) {
+        self.sessions.close().await;
         self.pool.close().await;
     }
 }

@@ -1,9 +1,15 @@
 //! The store's statements, written once for both databases: [`impl_sql_backend!`] implements
-//! [`crate::backend::Backend`] for a backend type that has a `pool: sqlx::Pool<DB>` field and
-//! the inherent methods
+//! [`crate::backend::Backend`] for a backend type that has the fields `pool` and `sessions`
+//! (both `sqlx::Pool<DB>`) and the inherent methods
 //!
 //! - `write_tx(&self)`: a transaction that writes (SQLite: `BEGIN IMMEDIATE`, the write lock
-//!   up front),
+//!   up front) on `pool`, the durable pool (keys, registry),
+//! - `session_tx(&self)`: the same on `sessions`, the pool of the short-lived rows (login
+//!   states, sessions, logout jtis, ended sessions, login buckets), whose durability is relaxed
+//!   (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`: a commit survives the
+//!   process being killed, and may be lost with the last moments before a power failure or an
+//!   operating-system crash). A single statement runs on it without an explicit transaction
+//!   (one round trip instead of three),
 //! - `key_tx(&self)`: a write transaction that also holds the cluster-wide key lock (SQLite:
 //!   the write lock is enough; PostgreSQL: a transaction-scoped advisory lock), so that of
 //!   instances advancing or rotating keys at once one decides and the others see its result,
@@ -295,7 +301,6 @@ macro_rules! impl_sql_backend {
                 created_at: i64,
                 expires_at: i64,
             ) -> Result<(), StoreError> {
-                let mut tx = self.write_tx().await?;
                 sqlx::query(
                     "INSERT INTO login_states (state_hash, provider, record, created_at, \
                      expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO \
@@ -307,9 +312,8 @@ macro_rules! impl_sql_backend {
                 .bind(sealed)
                 .bind(created_at)
                 .bind(expires_at)
-                .execute(&mut *tx)
+                .execute(&self.sessions)
                 .await?;
-                tx.commit().await?;
                 Ok(())
             }
 
@@ -318,16 +322,14 @@ macro_rules! impl_sql_backend {
                 hash: &str,
             ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
                 // One statement deletes and returns the row: of concurrent takers exactly one
-                // sees it. fetch_all drives the statement to completion before the commit.
-                let mut tx = self.write_tx().await?;
+                // sees it. fetch_all drives the statement to completion.
                 let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
                     "DELETE FROM login_states WHERE state_hash = $1 \
                      RETURNING record, expires_at",
                 )
                 .bind(hash)
-                .fetch_all(&mut *tx)
+                .fetch_all(&self.sessions)
                 .await?;
-                tx.commit().await?;
                 Ok(rows.into_iter().next())
             }
 
@@ -336,7 +338,6 @@ macro_rules! impl_sql_backend {
                 hash: &str,
                 row: &$crate::backend::SessionRow,
             ) -> Result<bool, StoreError> {
-                let mut tx = self.write_tx().await?;
                 let done = sqlx::query(&format!(
                     "INSERT INTO sessions (id_hash, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
                      $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
@@ -362,9 +363,8 @@ macro_rules! impl_sql_backend {
                 .bind(row.absolute_expires_at)
                 .bind(row.version)
                 .bind(&row.identity)
-                .execute(&mut *tx)
+                .execute(&self.sessions)
                 .await?;
-                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -380,7 +380,7 @@ macro_rules! impl_sql_backend {
                 ))
                 .bind(hash)
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.sessions)
                 .await?;
                 row.as_ref().map($crate::backend::session_row).transpose()
             }
@@ -391,7 +391,6 @@ macro_rules! impl_sql_backend {
                 now: i64,
                 idle: i64,
             ) -> Result<(), StoreError> {
-                let mut tx = self.write_tx().await?;
                 sqlx::query(
                     "UPDATE sessions SET last_seen_at = $1, idle_expires_at = CASE \
                      WHEN $2 < absolute_expires_at THEN $2 ELSE absolute_expires_at END \
@@ -400,9 +399,8 @@ macro_rules! impl_sql_backend {
                 .bind(now)
                 .bind(idle)
                 .bind(hash)
-                .execute(&mut *tx)
+                .execute(&self.sessions)
                 .await?;
-                tx.commit().await?;
                 Ok(())
             }
 
@@ -413,7 +411,6 @@ macro_rules! impl_sql_backend {
             ) -> Result<bool, StoreError> {
                 // One conditional UPDATE: on PostgreSQL a concurrent updater waits for the row
                 // lock and then re-checks `version`, so exactly one of them wins.
-                let mut tx = self.write_tx().await?;
                 let done = sqlx::query(
                     "UPDATE sessions SET access_token = COALESCE($1, access_token), \
                      refresh_token = COALESCE($2, refresh_token), \
@@ -427,14 +424,13 @@ macro_rules! impl_sql_backend {
                 .bind(update.access_expires_at)
                 .bind(hash)
                 .bind(update.expected_version)
-                .execute(&mut *tx)
+                .execute(&self.sessions)
                 .await?;
-                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn delete_session(&self, hash: &str) -> Result<bool, StoreError> {
-                let mut tx = self.write_tx().await?;
+                let mut tx = self.session_tx().await?;
                 let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                     .bind(hash)
                     .execute(&mut *tx)
@@ -477,7 +473,7 @@ macro_rules! impl_sql_backend {
                     .bind(provider)
                     .bind(sub),
                 };
-                let mut tx = self.write_tx().await?;
+                let mut tx = self.session_tx().await?;
                 let hashes: Vec<String> = query.fetch_all(&mut *tx).await?;
                 let record = $crate::sql::record_end($now_ms);
                 for hash in &hashes {
@@ -493,12 +489,12 @@ macro_rules! impl_sql_backend {
                      WHERE idle_expires_at > $1 AND absolute_expires_at > $1",
                 )
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.sessions)
                 .await?)
             }
 
             async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-                let mut tx = self.write_tx().await?;
+                let mut tx = self.session_tx().await?;
                 let mut purged = 0u64;
                 // Every write keeps idle_expires_at <= absolute_expires_at, so the idle expiry
                 // (indexed) alone finds every expired session.
@@ -524,7 +520,6 @@ macro_rules! impl_sql_backend {
                 jti: &str,
                 expires_at: i64,
             ) -> Result<bool, StoreError> {
-                let mut tx = self.write_tx().await?;
                 let done = sqlx::query(
                     "INSERT INTO logout_jtis (provider, jti, expires_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (provider, jti) DO NOTHING",
@@ -532,9 +527,8 @@ macro_rules! impl_sql_backend {
                 .bind(provider)
                 .bind(jti)
                 .bind(expires_at)
-                .execute(&mut *tx)
+                .execute(&self.sessions)
                 .await?;
-                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -545,7 +539,7 @@ macro_rules! impl_sql_backend {
                 Ok(sqlx::query_scalar(&$crate::sql::recent_ends($now_ms))
                     .bind(within_ms)
                     .bind($crate::sql::MAX_RECENT_ENDS)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.sessions)
                     .await?)
             }
 
@@ -555,14 +549,12 @@ macro_rules! impl_sql_backend {
                 burst: f64,
                 per_ms: f64,
             ) -> Result<(bool, f64), StoreError> {
-                let mut tx = self.write_tx().await?;
                 let row: (bool, f64) = sqlx::query_as(&$crate::sql::take_login_token($now_ms))
                     .bind(client)
                     .bind(burst)
                     .bind(per_ms)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&self.sessions)
                     .await?;
-                tx.commit().await?;
                 Ok(row)
             }
 

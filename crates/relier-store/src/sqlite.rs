@@ -1,6 +1,9 @@
 //! The SQLite backend (sqlx, bundled SQLite).
 //!
-//! - WAL journal, `busy_timeout` [`BUSY_TIMEOUT`], foreign keys on, `synchronous=FULL`.
+//! - WAL journal, `busy_timeout` [`BUSY_TIMEOUT`], foreign keys on; `synchronous=FULL` for
+//!   keys and registry, `synchronous=NORMAL` (no fsync per commit; a commit survives the
+//!   process being killed, and may be lost to a power failure or an OS crash) for login states,
+//!   sessions and the other short-lived rows, on a pool of their own.
 //! - Every change is one transaction begun with `BEGIN IMMEDIATE`: it takes the write lock up
 //!   front (waiting up to the busy timeout), so concurrent CLI processes serialize instead of
 //!   failing with `SQLITE_BUSY` when a deferred read transaction tries to upgrade. The same
@@ -32,7 +35,9 @@ use crate::url::StoreUrl;
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The connections one handle keeps (a CLI needs one; a gateway a few readers).
-const MAX_CONNECTIONS: u32 = 4;
+const MAX_CONNECTIONS: u32 = 2;
+const MAX_SESSION_CONNECTIONS: u32 = 4;
+const MMAP_SIZE: &str = "268435456";
 
 /// Schema migrations, in order. Append only; never edit an applied one.
 const MIGRATIONS: &[Migration] = &[
@@ -64,7 +69,10 @@ const NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGE
 /// An open SQLite database.
 #[derive(Debug)]
 pub(crate) struct SqliteBackend {
+    /// Keys, registry, meta: `synchronous=FULL`.
     pool: SqlitePool,
+    /// Login states, sessions and the other short-lived rows: `synchronous=NORMAL`.
+    sessions: SqlitePool,
 }
 
 impl SqliteBackend {
@@ -79,8 +87,10 @@ impl SqliteBackend {
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Full);
-        let pool = connect(options)
+            .synchronous(SqliteSynchronous::Full)
+            // Pages read through a memory map, not a pread each.
+            .pragma("mmap_size", MMAP_SIZE);
+        let pool = connect(options.clone(), MAX_CONNECTIONS)
             .await
             .map_err(|e| StoreError::db(format!("cannot open {url}: {e}")))?;
         let migrated = async {
@@ -94,7 +104,24 @@ impl SqliteBackend {
             pool.close().await;
             return Err(e);
         }
-        Ok(SqliteBackend { pool })
+        // Short-lived rows: durable against the process dying, not against power loss.
+        let sessions = connect(
+            options.synchronous(SqliteSynchronous::Normal),
+            MAX_SESSION_CONNECTIONS,
+        )
+        .await;
+        let sessions = match sessions {
+            Ok(s) => s,
+            Err(e) => {
+                pool.close().await;
+                return Err(StoreError::db(format!("cannot open {url}: {e}")));
+            }
+        };
+        Ok(SqliteBackend { pool, sessions })
+    }
+
+    async fn session_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.sessions.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
@@ -107,6 +134,7 @@ impl SqliteBackend {
     }
 
     async fn close_pool(&self) {
+        self.sessions.close().await;
         if !self.pool.is_closed() {
             // Fold the WAL into the database file; a busy reader elsewhere just means a
             // partial checkpoint, which is fine.
@@ -137,12 +165,18 @@ fn create_private_database(path: &Path) -> Result<(), StoreError> {
 /// Opens the pool. Switching a new database file to WAL takes an exclusive lock that SQLite's
 /// busy timeout does not wait for, so several processes creating the same store at once can
 /// see `SQLITE_BUSY` here: that is retried, with a growing pause, for up to [`BUSY_TIMEOUT`].
-async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+async fn connect(
+    options: SqliteConnectOptions,
+    max_connections: u32,
+) -> Result<SqlitePool, sqlx::Error> {
     let started = std::time::Instant::now();
     let mut pause = std::time::Duration::from_millis(5);
     loop {
         let result = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(max_connections)
+            // A local file does not drop connections: no ping (a round trip to the connection's
+            // worker thread) before every statement.
+            .test_before_acquire(false)
             .acquire_timeout(BUSY_TIMEOUT.saturating_mul(3))
             .connect_with(options.clone())
             .await;

@@ -290,7 +290,7 @@ async fn exchange(
     timed(matches!(result, Err(relier::Error::Callback(_))));
     let done = result.map_err(login_error)?;
     let idt = done.id_token.claims();
-    let mut claims = identity_claims(&rp, &done, idt).await?;
+    let mut claims = identity_claims(provider, &rp, &done, idt).await?;
     if let Some(raw) = apple_user {
         add_apple_name(&mut claims, &raw, &provider.name);
     }
@@ -309,8 +309,9 @@ async fn exchange(
 }
 
 /// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the
-/// endpoint), protocol claims removed.
+/// endpoint and the provider's `userinfo` policy wants it), protocol claims removed.
 async fn identity_claims(
+    provider: &Provider,
     rp: &relier::RelyingParty,
     done: &relier::Login,
     idt: &relier_core::IdTokenClaims,
@@ -319,7 +320,7 @@ async fn identity_claims(
         .all()
         .map_err(|e| failed(Problem::LoginFailed, e))?
         .clone();
-    if rp.metadata().userinfo_endpoint.is_some() {
+    if rp.metadata().userinfo_endpoint.is_some() && provider.wants_userinfo(&claims) {
         let info = rp
             .userinfo(&done.tokens.access_token, &idt.sub)
             .await

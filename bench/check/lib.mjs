@@ -1,0 +1,444 @@
+// Shared by the gateway benchmarks (run.mjs: /auth/check under load; login.mjs: CPU per
+// login): child-process bookkeeping, a cookie jar and a headless login, the test OP, the
+// express-openid-connect reference app and `relier serve`, machine facts.
+
+import { spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '..', '..');
+// ---------------------------------------------------------------------------
+// process bookkeeping: every child started here is stopped on exit
+
+const children = new Set();
+
+export function log(...args) {
+  console.error('bench:', ...args);
+}
+
+export function die(message) {
+  console.error(`bench: error: ${message}`);
+  cleanup();
+  process.exit(1);
+}
+
+export function cleanup() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.stdin?.end();
+      } catch {
+        // ignore
+      }
+      try {
+        child.kill('SIGTERM');
+      } catch {
+        // ignore
+      }
+    }
+  }
+}
+
+process.on('exit', cleanup);
+process.on('SIGINT', () => die('interrupted'));
+process.on('SIGTERM', () => die('terminated'));
+
+export function startChild(name, cmd, args, options = {}) {
+  const child = spawn(cmd, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...options,
+  });
+  child.benchName = name;
+  children.add(child);
+  let stderrTail = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    stderrTail = (stderrTail + chunk).slice(-8000);
+    if (process.env.BENCH_VERBOSE) {
+      process.stderr.write(chunk.replace(/^/gm, `[${name}] `));
+    }
+  });
+  child.stderrTail = () => stderrTail;
+  child.on('exit', () => children.delete(child));
+  child.on('error', (err) => die(`${name}: cannot start ${cmd}: ${err.message}`));
+  return child;
+}
+
+// Resolves with the first stdout line (parsed as JSON), rejects if the child
+// exits first or the timeout passes.
+export function firstJsonLine(child, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${child.benchName}: no start-up line after ${timeoutMs} ms\n${child.stderrTail()}`)), timeoutMs);
+    const onExit = (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${child.benchName} exited (${code ?? signal}) before starting:\n${child.stderrTail()}`));
+    };
+    child.once('exit', onExit);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', function onData(chunk) {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl !== -1) {
+        child.stdout.off('data', onData);
+        child.off('exit', onExit);
+        clearTimeout(timer);
+        child.stdout.resume();
+        try {
+          resolve(JSON.parse(buf.slice(0, nl)));
+        } catch (err) {
+          reject(new Error(`${child.benchName}: bad start-up line ${JSON.stringify(buf.slice(0, nl))}`));
+        }
+      }
+    });
+  });
+}
+
+export async function stopChild(child, timeoutMs = 5000) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    child.stdin.end();
+  } catch {
+    // ignore
+  }
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------
+// a tiny cookie jar: per origin (scheme://host:port), honouring Path and
+// deletion (Max-Age<=0 or Expires in the past); nothing else is needed here.
+
+export class CookieJar {
+  constructor() {
+    this.cookies = new Map(); // origin -> Map(`${name}\0${path}` -> {name, value, path})
+  }
+
+  store(url, response) {
+    const u = new URL(url);
+    const list = response.headers.getSetCookie();
+    let bucket = this.cookies.get(u.origin);
+    if (!bucket) {
+      bucket = new Map();
+      this.cookies.set(u.origin, bucket);
+    }
+    for (const line of list) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) {
+        continue;
+      }
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      let cookiePath = null;
+      let expired = false;
+      for (const attr of attrs) {
+        const [k, ...rest] = attr.split('=');
+        const key = k.trim().toLowerCase();
+        const v = rest.join('=').trim();
+        if (key === 'path' && v.startsWith('/')) {
+          cookiePath = v;
+        } else if (key === 'max-age' && Number(v) <= 0) {
+          expired = true;
+        } else if (key === 'expires' && Date.parse(v) <= Date.now()) {
+          expired = true;
+        }
+      }
+      if (cookiePath === null) {
+        // default-path (RFC 6265 §5.1.4)
+        const p = u.pathname;
+        cookiePath = p.lastIndexOf('/') > 0 ? p.slice(0, p.lastIndexOf('/')) : '/';
+      }
+      const key = `${name}\0${cookiePath}`;
+      if (expired || value === '') {
+        bucket.delete(key);
+      } else {
+        bucket.set(key, { name, value, path: cookiePath });
+      }
+    }
+  }
+
+  header(url) {
+    const u = new URL(url);
+    const bucket = this.cookies.get(u.origin);
+    if (!bucket) {
+      return '';
+    }
+    const matches = [...bucket.values()].filter((c) => u.pathname === c.path
+      || u.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`));
+    matches.sort((a, b) => b.path.length - a.path.length);
+    return matches.map((c) => `${c.name}=${c.value}`).join('; ');
+  }
+
+  get(origin, name) {
+    const bucket = this.cookies.get(origin);
+    if (!bucket) {
+      return undefined;
+    }
+    for (const c of bucket.values()) {
+      if (c.name === name) {
+        return c.value;
+      }
+    }
+    return undefined;
+  }
+}
+
+// Browser-style headless login: GET startUrl and follow redirects by hand
+// (the test OP's interaction pages log `alice` in and consent by themselves)
+// until the app at appOrigin has set cookieName. Returns the Cookie header
+// value to send to appOrigin.
+export async function headlessLogin(startUrl, appOrigin, cookieName) {
+  const jar = new CookieJar();
+  let url = startUrl;
+  const trail = [];
+  for (let hop = 0; hop < 25; hop++) {
+    const cookie = jar.header(url);
+    const res = await fetch(url, {
+      redirect: 'manual',
+      headers: cookie ? { cookie } : {},
+      signal: AbortSignal.timeout(15_000),
+    });
+    jar.store(url, res);
+    trail.push(`${res.status} ${url.replace(/\?.*/, '?…')}`);
+    const location = res.headers.get('location');
+    await res.arrayBuffer();
+    if (new URL(url).origin === appOrigin && jar.get(appOrigin, cookieName) !== undefined) {
+      // the app set its session cookie: done. Everything the app keeps for
+      // this origin under "/" is what a browser would send to the check URL.
+      return jar.header(`${appOrigin}/`);
+    }
+    if (res.status < 300 || res.status >= 400 || !location) {
+      throw new Error(`login via ${startUrl} ended at ${res.status} without a ${cookieName} cookie:\n  ${trail.join('\n  ')}`);
+    }
+    url = new URL(location, url).href;
+  }
+  throw new Error(`login via ${startUrl}: too many redirects:\n  ${trail.join('\n  ')}`);
+}
+
+export async function expectStatus(url, cookie, want) {
+  const res = await fetch(url, {
+    redirect: 'manual',
+    headers: cookie ? { cookie } : {},
+    signal: AbortSignal.timeout(10_000),
+  });
+  await res.arrayBuffer();
+  if (res.status !== want) {
+    throw new Error(`GET ${url} ${cookie ? 'with' : 'without'} the session cookie: ${res.status}, expected ${want}`);
+  }
+  const identity = {};
+  for (const [k, v] of res.headers) {
+    if (/^x-|^remote-/i.test(k)) {
+      identity[k] = v;
+    }
+  }
+  return identity;
+}
+
+// ---------------------------------------------------------------------------
+// measurement
+
+export function readRssKiB(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function rssSampler(pid, everyMs = 200) {
+  let peak = readRssKiB(pid) ?? 0;
+  const timer = setInterval(() => {
+    const v = readRssKiB(pid);
+    if (v !== null && v > peak) {
+      peak = v;
+    }
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const v = readRssKiB(pid);
+      if (v !== null && v > peak) {
+        peak = v;
+      }
+      return peak;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// the servers
+
+export async function startOp(tmp, ports, secrets) {
+  const opDir = path.join(ROOT, 'tests', 'op');
+  if (!fs.existsSync(path.join(opDir, 'node_modules', 'oidc-provider'))) {
+    die('tests/op has no node_modules: run `npm ci --prefix tests/op` first');
+  }
+  const common = {
+    token_endpoint_auth_method: 'client_secret_basic',
+    response_types: ['code'],
+    grant_types: ['authorization_code', 'refresh_token'],
+  };
+  const config = {
+    // put the scope claims (email, name…) in the ID token, so that neither
+    // side needs a userinfo call to fill its identity headers.
+    conform_id_token_claims: false,
+    clients: [
+      {
+        ...common,
+        client_id: 'rp-express',
+        client_secret: secrets.express,
+        redirect_uris: [`http://127.0.0.1:${ports.express}/callback`],
+      },
+      {
+        ...common,
+        client_id: 'rp-relier',
+        client_secret: secrets.relier,
+        redirect_uris: [`http://127.0.0.1:${ports.relier}/auth/callback/local`],
+      },
+    ],
+  };
+  const configPath = path.join(tmp, 'op.json');
+  fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const op = startChild('op', process.execPath, [path.join(opDir, 'server.mjs'), configPath], { cwd: opDir });
+  const { issuer } = await firstJsonLine(op, 30_000);
+  log(`OP: ${issuer}`);
+  return { child: op, issuer };
+}
+
+export async function startExpress(port, issuer, secret) {
+  if (!fs.existsSync(path.join(HERE, 'node_modules', 'express-openid-connect'))) {
+    die('bench/check has no node_modules: run `npm ci --prefix bench/check` first');
+  }
+  const child = startChild('express', process.execPath, [path.join(HERE, 'express-app.mjs')], {
+    cwd: HERE,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      ISSUER: issuer,
+      CLIENT_ID: 'rp-express',
+      CLIENT_SECRET: secret,
+      SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
+    },
+  });
+  const { url } = await firstJsonLine(child, 30_000);
+  log(`express: ${url} (pid ${child.pid})`);
+  return { child, url };
+}
+
+export function relierPreflight(bin) {
+  const rel = path.relative(ROOT, bin);
+  if (!fs.existsSync(bin)) {
+    return `${rel} does not exist: build it with \`cargo build --release -p relier-cli\``;
+  }
+  const r = spawnSync(bin, ['serve', '--help'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error || r.status !== 0) {
+    const why = r.error ? r.error.message : (r.stderr || r.stdout).trim().split('\n').slice(0, 3).join(' / ');
+    return `\`${rel} serve --help\` failed (${why}): this binary has no \`serve\` command yet — rebuild with \`cargo build --release -p relier-cli\` once the gateway (crates/relier-gateway) is in`;
+  }
+  return null;
+}
+
+// `relier serve` on 127.0.0.1:port. Options: `store` (default: an SQLite file in tmp),
+// `publicUrl` (default: its own URL; instances sharing a store share it), `masterKey`
+// (base64; instances sharing a store share it), `name` (config file and log name), `extra`
+// (more top-level TOML lines).
+export async function startRelier(bin, tmp, port, issuer, secret, options = {}) {
+  const name = options.name ?? 'relier';
+  const configPath = path.join(tmp, `${name}.toml`);
+  fs.writeFileSync(configPath, [
+    `listen = "127.0.0.1:${port}"`,
+    `public_url = "${options.publicUrl ?? `http://127.0.0.1:${port}`}"`,
+    `store = "${options.store ?? `sqlite://${path.join(tmp, 'relier.db')}`}"`,
+    ...(options.extra ?? []),
+    '',
+    '[[providers]]',
+    'name = "local"',
+    `issuer = "${issuer}"`,
+    'client_id = "rp-relier"',
+    'auth_method = "client_secret_basic"',
+    'client_secret_env = "LOCAL_CLIENT_SECRET"',
+    'scopes = ["openid", "profile", "email"]',
+    '',
+  ].join('\n'));
+  const child = startChild(name, bin, ['serve', '--config', configPath], {
+    cwd: tmp,
+    env: {
+      ...process.env,
+      RELIER_MASTER_KEY: options.masterKey ?? crypto.randomBytes(32).toString('base64'),
+      LOCAL_CLIENT_SECRET: secret,
+    },
+  });
+  child.stdout.resume();
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`relier serve exited (${child.exitCode ?? child.signalCode}) before /healthz answered:\n${child.stderrTail()}`);
+    }
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.ok) {
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`relier serve: /healthz did not answer 200 within 30 s:\n${child.stderrTail()}`);
+    }
+    await sleep(100);
+  }
+  log(`${name}: ${url} (pid ${child.pid})`);
+  return { child, url };
+}
+
+// ---------------------------------------------------------------------------
+// report
+
+export function machineInfo() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout?.trim() || String(os.availableParallelism());
+  const wrkVersion = (spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout || '').split('\n')[0].trim();
+  const gitRev = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || '?';
+  const memGiB = (os.totalmem() / 2 ** 30).toFixed(1);
+  const loadavg = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  return {
+    loadavg,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    nproc, model, memGiB, kernel: os.release(), node: process.version, wrk: wrkVersion, gitRev,
+  };
+}
+
+export function fmtMs(ms) {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
+}
+

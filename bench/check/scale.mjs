@@ -1,0 +1,186 @@
+// Sessions that miss the cache: `GET /auth/check` of `relier serve` with a million sessions in
+// the store and a session cache capped far below the working set, so that most checks read
+// the store. Reports requests/s, p50/p99 and the server's peak RSS.
+//
+// Usage (from the repository root):
+//   npm ci --prefix tests/op
+//   cargo build --release -p relier-cli
+//   cargo build --release -p relier-store --example seed_sessions
+//   node bench/check/scale.mjs [--sessions 1000000] [--working-set 100000]
+//                              [--cache 10000] [--duration 20] [--connections 50]
+//                              [--store postgres://…]
+//
+// It starts the test OP (relier serve discovers it at start), seeds the store with
+// --sessions live sessions (target/release/examples/seed_sessions), starts relier serve on
+// it with `[session] cache_capacity = --cache`, and runs
+// `wrk -t2 -cN -dS --latency -s <script>` where every request carries the cookie of a session
+// drawn at random from the first --working-set ones. Needs wrk on PATH.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+import {
+  ROOT, cleanup, die, fmtMs, freePort, log, machineInfo, relierPreflight, rssSampler,
+  startChild, startOp, startRelier, stopChild,
+} from './lib.mjs';
+
+function parseArgs(argv) {
+  const opts = {
+    sessions: 1_000_000,
+    workingSet: 100_000,
+    cache: 10_000,
+    duration: 20,
+    connections: 50,
+    store: null,
+    relierBin: path.join(ROOT, 'target', 'release', 'relier'),
+    seedBin: path.join(ROOT, 'target', 'release', 'examples', 'seed_sessions'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) {
+        die(`${arg} needs a value`);
+      }
+      return v;
+    };
+    switch (arg) {
+      case '--sessions': opts.sessions = Number(value()); break;
+      case '--working-set': opts.workingSet = Number(value()); break;
+      case '--cache': opts.cache = Number(value()); break;
+      case '--duration': opts.duration = Number(value()); break;
+      case '--connections': opts.connections = Number(value()); break;
+      case '--store': opts.store = value(); break;
+      default: die(`unknown argument ${arg}`);
+    }
+  }
+  for (const k of ['sessions', 'workingSet', 'cache', 'duration', 'connections']) {
+    if (!Number.isInteger(opts[k]) || opts[k] < 1) {
+      die(`--${k} must be a positive integer`);
+    }
+  }
+  return opts;
+}
+
+function wrkScript(tmp, idsFile) {
+  const script = path.join(tmp, 'random-session.lua');
+  fs.writeFileSync(script, `
+local ids = {}
+for line in io.lines("${idsFile}") do ids[#ids + 1] = line end
+math.randomseed(os.time() + tonumber(tostring(ids):sub(8), 16) % 100000)
+request = function()
+  return wrk.format("GET", "/auth/check", { ["Cookie"] = "relier_session=" .. ids[math.random(#ids)] })
+end
+`);
+  return script;
+}
+
+function runWrk(url, script, opts) {
+  return new Promise((resolve, reject) => {
+    const child = startChild('wrk', 'wrk', [
+      '-t2', `-c${opts.connections}`, `-d${opts.duration}s`, '--latency', '--timeout', '5s',
+      '-s', script, url,
+    ]);
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => { out += chunk; });
+    const guard = setTimeout(() => child.kill('SIGKILL'), (opts.duration + 30) * 1000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      if (code !== 0) {
+        reject(new Error(`wrk exited ${code ?? signal}:\n${out}\n${child.stderrTail()}`));
+      } else {
+        resolve(out);
+      }
+    });
+  });
+}
+
+function latency(out, pct) {
+  const m = new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+  if (!m) {
+    return NaN;
+  }
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  for (const [bin, how] of [[opts.relierBin, 'cargo build --release -p relier-cli'],
+    [opts.seedBin, 'cargo build --release -p relier-store --example seed_sessions']]) {
+    if (!fs.existsSync(bin)) {
+      die(`${path.relative(ROOT, bin)} is missing: ${how}`);
+    }
+  }
+  const problem = relierPreflight(opts.relierBin);
+  if (problem) {
+    die(problem);
+  }
+  const machine = machineInfo();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relier-bench-scale-'));
+  const store = opts.store ?? `sqlite://${path.join(tmp, 'relier.db')}`;
+  const masterKey = crypto.randomBytes(32).toString('base64');
+  const ports = { express: await freePort(), relier: await freePort() };
+  const secrets = { express: 'unused-unused-unused', relier: crypto.randomBytes(24).toString('base64url') };
+  let result;
+  let failure = null;
+  try {
+    const idsFile = path.join(tmp, 'ids.txt');
+    log(`seeding ${opts.sessions} sessions into ${store.replace(/\/\/[^@]*@/, '//…@')}`);
+    const seeded = spawnSync(opts.seedBin, [store, String(opts.sessions), idsFile, String(opts.workingSet)], {
+      env: { ...process.env, RELIER_MASTER_KEY: masterKey },
+      encoding: 'utf8',
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    if (seeded.status !== 0) {
+      throw new Error(`seed_sessions failed: ${seeded.stderr}`);
+    }
+    log(seeded.stderr.trim());
+    const op = await startOp(tmp, ports, secrets);
+    const relier = await startRelier(opts.relierBin, tmp, ports.relier, op.issuer, secrets.relier, {
+      store, masterKey, extra: ['', '[session]', `cache_capacity = ${opts.cache}`],
+    });
+    const script = wrkScript(tmp, idsFile);
+    log('warm-up 5 s (discarded)');
+    await runWrk(`${relier.url}`, script, { ...opts, duration: 5 });
+    const sampler = rssSampler(relier.child.pid);
+    const out = await runWrk(`${relier.url}`, script, opts);
+    const peakRssKiB = sampler.stop();
+    process.stderr.write(`${out.trimEnd().replace(/^/gm, '[wrk] ')}\n`);
+    if (/Non-2xx/.test(out) || /Socket errors/.test(out)) {
+      throw new Error('wrk saw non-2xx responses or socket errors: the sessions did not all check');
+    }
+    result = {
+      rps: Number(/Requests\/sec:\s*([\d.]+)/.exec(out)?.[1]),
+      p50: latency(out, 50),
+      p99: latency(out, 99),
+      peakRssKiB,
+    };
+    await stopChild(relier.child);
+    await stopChild(op.child);
+  } catch (err) {
+    failure = err;
+  } finally {
+    cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  if (failure) {
+    die(failure.message);
+  }
+  const missRate = Math.max(0, 1 - opts.cache / opts.workingSet);
+  process.stdout.write([
+    `Machine: ${machine.nproc} CPUs (${machine.model}), ${machine.memGiB} GiB RAM, Linux ${machine.kernel}; git ${machine.gitRev}; ${machine.date}; load average before the run ${machine.loadavg}`,
+    `${opts.sessions} sessions in ${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'}; cookies drawn from ${opts.workingSet} of them; cache_capacity ${opts.cache} (≈ ${(missRate * 100).toFixed(0)} % of checks miss the cache); wrk -t2 -c${opts.connections} -d${opts.duration}s.`,
+    '',
+    '| req/s | p50 | p99 | peak RSS |',
+    '| ---: | ---: | ---: | ---: |',
+    `| ${result.rps.toFixed(0)} | ${fmtMs(result.p50)} | ${fmtMs(result.p99)} | ${(result.peakRssKiB / 1024).toFixed(1)} MiB |`,
+    '',
+  ].join('\n'));
+}
+
+await main();
