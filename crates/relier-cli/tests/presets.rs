@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{free_port, login, write};
+use common::{free_port, login, relier, run_cmd, write};
 use relier_tests::standins::apple::{self, Apple};
 use relier_tests::standins::entra::{self, Entra};
 use relier_tests::standins::github::{self, GitHub};
@@ -148,4 +148,51 @@ async fn entra_multi_tenant_login_checks_the_tenant() {
     let run = login(&without, &env, &redirect()).await;
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("allowed_tenants"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn entra_certificate_credential_from_a_key_file() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = relier::jose::SigningKey::generate(relier::jose::Algorithm::RS256, None).unwrap();
+    let pem = write(&dir, "entra.pem", &key.to_pkcs8_pem().unwrap());
+    // What `relier keys cert --private-key` prints, uploaded.
+    let printed = run_cmd(
+        {
+            let mut c = relier();
+            c.args([
+                "--store",
+                &format!("sqlite://{}/s.db", dir.path().display()),
+            ])
+            .args(["keys", "cert", "--private-key", &pem]);
+            c
+        },
+        "",
+    )
+    .await;
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    assert!(printed.stdout.starts_with("-----BEGIN CERTIFICATE-----"));
+    let cert = relier::certificate::key_certificate(&key).unwrap();
+    assert_eq!(printed.stdout, cert.pem);
+    e.upload_certificate(&cert.x5t_s256, key.verifying_key().unwrap());
+    let run = login(
+        &[
+            "--preset",
+            "entra",
+            "--tenant",
+            entra::GOOD_TENANT,
+            "--authority",
+            e.authority(),
+            "--client-id",
+            entra::CLIENT_ID,
+            "--private-key",
+            &pem,
+        ],
+        &[],
+        &redirect(),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["auth_method"], "private_key_jwt");
+    assert!(e.complaints().is_empty(), "{:?}", e.complaints());
 }

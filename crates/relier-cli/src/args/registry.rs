@@ -41,6 +41,11 @@ pub struct KeysCertArgs {
     /// The key: it must be its algorithm's active key.
     #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
+
+    /// A key file instead of the store's (an entra provider's `private_key`, `relier login
+    /// --preset entra --private-key`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["alg", "kid"])]
+    pub private_key: Option<std::path::PathBuf>,
 }
 
 /// `--json` alone.

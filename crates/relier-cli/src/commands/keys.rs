@@ -241,6 +241,18 @@ fn short_time(t: u64) -> String {
 
 /// `keys cert`: the certificate of the active key of `--alg` (or of `--kid`'s algorithm).
 async fn cert(store: &dyn Store, a: &crate::args::KeysCertArgs) -> anyhow::Result<()> {
+    if let Some(file) = &a.private_key {
+        let key = relier::credentials::KeySource::file(file, None, None)
+            .load()
+            .context("--private-key")?;
+        let cert = relier::certificate::key_certificate(&key)?;
+        output::note(&format!(
+            "certificate of {} (x5t#S256 {})",
+            file.display(),
+            cert.x5t_s256
+        ));
+        return output::stdout(&cert.pem);
+    }
     let alg = match &a.kid {
         Some(kid) => store
             .list_keys()

@@ -113,6 +113,9 @@ impl Session {
         if let Some(m) = e.config.auth_method.as_deref() {
             spec.method = Some(m.parse()?);
         }
+        if e.config.assertion_audience.as_deref() == Some("endpoint") {
+            spec.audience = relier_core::client_auth::AssertionAudience::Endpoint;
+        }
         let http = HttpClient::new(&loaded.http_config())?;
         let tenants = e.tenants();
         let metadata = match tenants {
@@ -120,6 +123,18 @@ impl Session {
             None => relier::discover(&http, &issuer).await?,
         };
         let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
+        // Entra ID certificate credentials: the assertion names the key's certificate.
+        if let (true, Some(key)) = (
+            relier_gateway::presets::certificate_credentials(&e.config),
+            session.credentials.key.as_ref(),
+        ) {
+            let cert = relier::certificate::key_certificate(key).context("--private-key")?;
+            output::note(&format!(
+                "certificate credential: x5t#S256 {} (`relier keys cert --private-key FILE` prints the certificate to upload)",
+                cert.x5t_s256
+            ));
+            session.auth = session.auth.with_x5t_s256(&cert.x5t_s256)?;
+        }
         session.preset = Some(PresetDefaults {
             scopes: e.scopes(),
             tenants,
