@@ -366,12 +366,14 @@ async fn the_chooser_shows_branded_buttons_under_the_unchanged_csp() {
     let gh = GitHub::start().await.unwrap();
     let a = Apple::start().await.unwrap();
     let e = Entra::start().await.unwrap();
+    let g = Google::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let providers = format!(
-        "{}\n{}\n{}\n{}",
+        "{}\n{}\n{}\n{}\n{}",
         github_provider(&gh, ""),
         apple_provider(&a, &dir, ""),
         entra_provider(&e, "allow_any_tenant = true"),
+        google_provider(&g, ""),
         // An operator's own button text wins over the brand.
         entra_provider(&e, "allow_any_tenant = true").replace(
             "name = \"ms\"",
@@ -390,12 +392,13 @@ async fn the_chooser_shows_branded_buttons_under_the_unchanged_csp() {
         ("relier-brand-github", "Sign in with GitHub"),
         ("relier-brand-apple", "Sign in with Apple"),
         ("relier-brand-microsoft", "Sign in with Microsoft"),
+        ("relier-brand-google", "Sign in with Google"),
     ] {
         assert!(html.contains(class), "{html}");
         assert!(html.contains(&format!("<span>{label}</span>")), "{html}");
     }
     assert!(html.contains(">Continue with Contoso staff</a>"), "{html}");
-    assert_eq!(html.matches("<svg ").count(), 3);
+    assert_eq!(html.matches("<svg ").count(), 4);
     for banned in ["style=", "<style", "<script"] {
         assert!(!html.contains(banned), "{banned}: {html}");
     }
@@ -473,16 +476,20 @@ async fn entra_multi_tenant_back_channel_logout_checks_the_tokens_tenant() {
     );
 }
 
+fn google_provider(g: &Google, extra: &str) -> String {
+    format!(
+        "[[providers]]\nname = \"google\"\npreset = \"google\"\nissuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n{extra}",
+        g.issuer(),
+        google::CLIENT_ID,
+        google::CLIENT_SECRET
+    )
+}
+
 #[tokio::test]
 async fn google_allowed_domains_need_the_workspace_hd() {
     let g = Google::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let provider = format!(
-        "[[providers]]\nname = \"google\"\npreset = \"google\"\nissuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nallowed_domains = [\"example.com\"]\n",
-        g.issuer(),
-        google::CLIENT_ID,
-        google::CLIENT_SECRET
-    );
+    let provider = google_provider(&g, "allowed_domains = [\"example.com\"]");
     let (gw, mut app) = started(&dir, &provider).await;
     let r = login(&mut app, "google").await;
     assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
