@@ -1,5 +1,5 @@
 //! Test support for relier: a misbehaving OP ([`bad_op`]), stand-ins for providers with quirks
-//! of their own ([`standins`]: GitHub, Entra ID) and the harness around panva's oidc-provider
+//! of their own ([`standins`]: GitHub, Sign in with Apple, Entra ID, Google) and the harness around panva's oidc-provider
 //! ([`oidc_provider`]).
 
 #![allow(

@@ -1,9 +1,12 @@
 //! Loopback stand-ins for providers with quirks of their own, each reproducing the documented
 //! behaviour relier's presets must cope with: [`github`] (OAuth 2.0, no ID token, identity from
-//! the REST API) and [`entra`] (multi-tenant issuer template).
+//! the REST API), [`apple`] (a client secret the client signs, form_post, the name only once),
+//! [`entra`] (multi-tenant issuer template) and [`google`] (`hd` of Workspace accounts).
 
+pub mod apple;
 pub mod entra;
 pub mod github;
+pub mod google;
 
 use std::net::SocketAddr;
 
@@ -26,4 +29,31 @@ pub(crate) async fn serve(
 pub(crate) fn pkce_ok(verifier: &str, challenge: &str) -> bool {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
     relier_jose::b64::encode(d.as_ref()) == challenge
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `claims` signed with `key` as a compact JWS (header `typ` if given).
+pub(crate) fn sign(
+    key: &relier_jose::SigningKey,
+    claims: &serde_json::Value,
+    typ: Option<&str>,
+) -> String {
+    let header = relier_jose::jws::Header {
+        typ: typ.map(str::to_owned),
+        ..Default::default()
+    };
+    relier_jose::jws::sign_compact(
+        &header,
+        claims.to_string().as_bytes(),
+        key,
+        &aws_lc_rs::rand::SystemRandom::new(),
+    )
+    .unwrap()
 }

@@ -113,13 +113,21 @@ pub struct ClientArgs {
         value_name = "NAME",
         conflicts_with_all = [
             "issuer", "client_id", "auth_method", "client_secret_env", "client_secret_file",
-            "private_key", "key_id", "signing_alg", "tls_cert", "tls_key",
+            "private_key", "key_id", "signing_alg", "tls_cert", "tls_key", "preset",
         ]
     )]
     pub provider: Option<String>,
 
-    /// The issuer identifier (https, or http on 127.0.0.1, ::1 or localhost).
-    #[arg(long, value_parser = parse_issuer, required_unless_present = "provider")]
+    #[command(flatten)]
+    pub preset: PresetArgs,
+
+    /// The issuer identifier (https, or http on 127.0.0.1, ::1 or localhost); with --preset it
+    /// replaces the preset's (a stand-in, a sovereign cloud).
+    #[arg(
+        long,
+        value_parser = parse_issuer,
+        required_unless_present_any = ["provider", "preset"]
+    )]
     pub issuer: Option<IssuerUrl>,
 
     /// The registered client_id.
@@ -172,6 +180,54 @@ pub struct ClientArgs {
     /// Extra trusted CA certificates (PEM).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+}
+
+/// `--preset` and its flags: what the gateway's `preset = "…"` fills in, for the command line
+/// (relier_gateway::presets: one rule for both).
+#[derive(Debug, Args)]
+pub struct PresetArgs {
+    /// A provider relier knows: github (OAuth 2.0, identity from GitHub's API), apple (the
+    /// client secret minted from --private-key AuthKey_<id>.p8, --key-id and --team-id),
+    /// entra (--tenant), google.
+    #[arg(long, value_name = "NAME", value_enum)]
+    pub preset: Option<PresetName>,
+
+    /// --preset github: github.com (default) or a GitHub Enterprise Server's URL.
+    #[arg(long, value_name = "URL", requires = "preset")]
+    pub github_url: Option<String>,
+
+    /// --preset entra: common, organizations, consumers or a tenant id.
+    #[arg(long, value_name = "TENANT", requires = "preset")]
+    pub tenant: Option<String>,
+
+    /// --preset entra: the authority (default https://login.microsoftonline.com).
+    #[arg(long, value_name = "URL", requires = "preset")]
+    pub authority: Option<String>,
+
+    /// --preset entra with a multi-tenant --tenant: a tenant id (tid) allowed in (repeatable).
+    #[arg(long, value_name = "TID", requires = "preset")]
+    pub allowed_tenant: Vec<String>,
+
+    /// --preset entra with a multi-tenant --tenant: let every tenant in.
+    #[arg(long, requires = "preset")]
+    pub allow_any_tenant: bool,
+
+    /// --preset apple: the Apple developer team id (the client secret's iss).
+    #[arg(long, value_name = "ID", requires = "preset")]
+    pub team_id: Option<String>,
+}
+
+/// `--preset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresetName {
+    /// GitHub (OAuth 2.0, not OpenID Connect).
+    Github,
+    /// Sign in with Apple.
+    Apple,
+    /// Microsoft Entra ID.
+    Entra,
+    /// Google.
+    Google,
 }
 
 /// How ID tokens are validated.

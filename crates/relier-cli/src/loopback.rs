@@ -125,6 +125,9 @@ impl RedirectSpec {
 pub struct Callback {
     /// The parsed parameters (or why they could not be parsed).
     pub params: Result<CallbackParams, CallbackError>,
+    /// The parameters as received (query or form body), for provider-specific ones such as
+    /// Sign in with Apple's `user`.
+    pub raw: Vec<u8>,
     /// `Ok(())` → success page; `Err(message)` → error page.
     pub reply: oneshot::Sender<Result<(), String>>,
 }
@@ -249,6 +252,7 @@ async fn handle(
     let (reply, verdict) = oneshot::channel();
     let cb = Callback {
         params: CallbackParams::parse(encoded),
+        raw: encoded.to_vec(),
         reply,
     };
     if shared.tx.try_send(cb).is_err() {

@@ -6,6 +6,7 @@ mod commands;
 mod credentials;
 mod loopback;
 mod output;
+mod preset;
 mod store;
 
 use std::process::ExitCode;

@@ -770,3 +770,31 @@ async fn encrypted_id_token_and_userinfo_registered_then_login() {
     );
     ctx.assert_no_plaintext(&[]);
 }
+
+#[tokio::test]
+async fn keys_cert_prints_the_active_rsa_keys_certificate() {
+    let c = Ctx::new(9);
+    let none = c.run("keys cert").await;
+    assert_ne!(none.code, 0);
+    assert!(
+        none.stderr.contains("keys generate --alg RS256"),
+        "{}",
+        none.stderr
+    );
+    c.ok("keys generate --alg RS256").await;
+    let kid = c.active_kid("RS256").await;
+    let a = c.ok("keys cert").await;
+    assert!(
+        a.stdout.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{}",
+        a.stdout
+    );
+    assert!(a.stderr.contains("x5t#S256"), "{}", a.stderr);
+    // The same key gives the same certificate (the thumbprint uploaded stays valid).
+    let b = c.ok(&format!("keys cert --kid {kid}")).await;
+    assert_eq!(a.stdout, b.stdout);
+    c.ok("keys generate --alg ES256").await;
+    let ec = c.run("keys cert --alg ES256").await;
+    assert_ne!(ec.code, 0);
+    assert!(ec.stderr.contains("RSA"), "{}", ec.stderr);
+}

@@ -127,6 +127,12 @@ pub enum ClientAuthError {
     /// Clock before 1970 or overflow.
     #[error("client assertion: invalid time")]
     Time,
+    /// A certificate thumbprint only goes with private_key_jwt.
+    #[error("x5t#S256 goes with private_key_jwt, not {method}")]
+    ThumbprintWithoutKey {
+        /// The method.
+        method: &'static str,
+    },
 }
 
 /// How this RP authenticates to the OP: the client_id plus one credential. Keys are parsed once
@@ -213,6 +219,31 @@ impl ClientAuth {
             key.with_kid(kid)
         };
         Ok(Self::build(client_id, Kind::PrivateKeyJwt(signer(key)?)))
+    }
+
+    /// private_key_jwt whose assertion header names the key's X.509 certificate by its SHA-256
+    /// thumbprint (`x5t#S256`, RFC 7515 §4.1.8: base64url of the SHA-256 of the DER): how
+    /// Microsoft Entra ID matches an assertion to an uploaded certificate credential
+    /// (<https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials>:
+    /// header "x5t#S256: Base64url-encoded SHA-256 thumbprint of the X.509 certificate's DER
+    /// encoding").
+    ///
+    /// # Errors
+    /// [`ClientAuthError::ThumbprintWithoutKey`] for another method.
+    pub fn with_x5t_s256(mut self, thumbprint: &str) -> Result<Self, ClientAuthError> {
+        let Kind::PrivateKeyJwt(signer) = &self.kind else {
+            return Err(ClientAuthError::ThumbprintWithoutKey {
+                method: self.method().as_str(),
+            });
+        };
+        let mut header = jws::Header::default();
+        header.extra.insert(
+            "x5t#S256".to_owned(),
+            serde_json::Value::String(thumbprint.to_owned()),
+        );
+        let key = signer.key().clone();
+        self.kind = Kind::PrivateKeyJwt(Arc::new(jws::CompactSigner::new(&header, key)?));
+        Ok(self)
     }
 
     /// `tls_client_auth`: the driver presents a PKI-issued certificate.
@@ -461,6 +492,35 @@ mod tests {
         );
         assert!(form_of(&req).iter().all(|(k, _)| k != "client_secret"));
         assert!(!format!("{req:?}").contains("Basic"));
+    }
+
+    #[test]
+    fn a_certificate_thumbprint_goes_in_the_assertion_header() {
+        let key = SigningKey::generate(Algorithm::RS256, None).unwrap();
+        let cid = || ClientId::new("c").unwrap();
+        let auth = ClientAuth::private_key_jwt(cid(), key.clone())
+            .unwrap()
+            .with_x5t_s256("thumb")
+            .unwrap();
+        let assertion = auth
+            .client_assertion(
+                &iss(),
+                "https://op/token",
+                UnixTime(0),
+                &SystemRandom::new(),
+            )
+            .unwrap()
+            .unwrap();
+        let jws = jws::UnverifiedJws::parse(&assertion).unwrap();
+        assert_eq!(jws.header().extra["x5t#S256"], "thumb");
+        assert!(jws.header().kid.is_some());
+        jws.verify(Algorithm::RS256, &key.verifying_key().unwrap())
+            .unwrap();
+        let post = ClientAuth::client_secret_post(cid(), Secret::new("s"));
+        assert!(matches!(
+            post.with_x5t_s256("thumb"),
+            Err(ClientAuthError::ThumbprintWithoutKey { .. })
+        ));
     }
 
     #[test]

@@ -71,7 +71,20 @@ pub fn expected_issuer(
     claims: &IdTokenClaims,
     policy: &TenantPolicy,
 ) -> Result<String, IdTokenError> {
-    let tid = match claims.get("tid") {
+    issuer_for_tid(template, claims.get("tid"), policy)
+}
+
+/// The issuer of a token whose `tid` claim is `tid` (ID token or back-channel logout token):
+/// `template` with the tenant put in, once it passed `policy`.
+///
+/// # Errors
+/// As [`expected_issuer`].
+pub fn issuer_for_tid(
+    template: &str,
+    tid: Option<&serde_json::Value>,
+    policy: &TenantPolicy,
+) -> Result<String, IdTokenError> {
+    let tid = match tid {
         None | Some(serde_json::Value::Null) => {
             return Err(IdTokenError::MissingClaim { claim: "tid" });
         }

@@ -438,6 +438,11 @@ impl IdTokenValidator {
         &self.issuer
     }
 
+    /// A multi-tenant Entra ID provider's tenants (`None`: the issuer is compared exactly).
+    pub fn tenants(&self) -> Option<&TenantPolicy> {
+        self.tenants.as_ref()
+    }
+
     /// The expected algorithm.
     pub fn alg(&self) -> Algorithm {
         self.alg

@@ -17,10 +17,12 @@
 //! | [`encryption`] | OIDC Core §10.2, OIDC Registration §2 (encrypted ID tokens and UserInfo) |
 //! | [`jwks`], [`jwt`] | RFC 7517, RFC 8725, OIDC Core §10.1.1 |
 //! | [`userinfo`] | OIDC Core §5.3 |
+//! | [`apple`] | Sign in with Apple: the minted client secret, the `user` form field |
 //! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
 //! | [`github`] | GitHub's OAuth 2.0 login (not OpenID Connect) and REST API identity |
 //! | [`introspection`] | RFC 7662, RFC 7009 |
 
+pub mod apple;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;

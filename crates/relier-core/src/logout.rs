@@ -59,6 +59,10 @@ pub enum LogoutTokenError {
     /// §2.6 (5): iss.
     #[error("logout_token: iss mismatch: expected {expected}, got {got}")]
     IssuerMismatch { expected: String, got: String },
+    /// A multi-tenant Entra ID provider: the token's `tid` is missing, malformed or not
+    /// allowed.
+    #[error("logout_token: {0}")]
+    Tenant(#[source] crate::id_token::IdTokenError),
     /// §2.6 (5): aud.
     #[error("logout_token: aud does not contain {client_id}")]
     AudienceMismatch { client_id: String },
@@ -114,9 +118,18 @@ pub fn validate_logout_token(
     let c: Map<String, Value> = jwt.claims;
     let s = |k: &'static str| c.get(k).and_then(Value::as_str);
     let iss = s("iss").ok_or(LogoutTokenError::InvalidClaim { claim: "iss" })?;
-    if iss != validator.issuer().as_str() {
+    // §2.6 (3) as for ID tokens: a multi-tenant Entra ID issuer is the template with the
+    // token's own tid put in (crate::entra), the tenant one the application lets in.
+    let expected = match validator.tenants() {
+        None => std::borrow::Cow::Borrowed(validator.issuer().as_str()),
+        Some(policy) => std::borrow::Cow::Owned(
+            crate::entra::issuer_for_tid(validator.issuer().as_str(), c.get("tid"), policy)
+                .map_err(LogoutTokenError::Tenant)?,
+        ),
+    };
+    if iss != expected.as_ref() {
         return Err(LogoutTokenError::IssuerMismatch {
-            expected: validator.issuer().as_str().to_owned(),
+            expected: expected.into_owned(),
             got: iss.to_owned(),
         });
     }
@@ -234,6 +247,50 @@ mod tests {
         let mut c = good();
         f(c.as_object_mut().unwrap());
         c
+    }
+
+    #[test]
+    fn a_multi_tenant_issuer_is_the_template_with_the_tokens_tenant() {
+        let (key, keys, v, cid) = setup();
+        let v = IdTokenValidator::new(
+            IssuerUrl::new("https://login.example.com/{tenantid}/v2.0").unwrap(),
+            cid.clone(),
+        )
+        .with_alg(v.alg())
+        .with_tenants(crate::entra::TenantPolicy::Allowed(vec!["t1".into()]));
+        let check = |iss: &str, tid: Option<&str>| {
+            let mut c = with(|c| {
+                c.insert("iss".into(), json!(iss));
+            });
+            if let Some(t) = tid {
+                c["tid"] = json!(t);
+            }
+            let t = jws::sign_compact(
+                &jws::Header::default(),
+                c.to_string().as_bytes(),
+                &key,
+                &SystemRandom::new(),
+            )
+            .unwrap();
+            validate_logout_token(&t, &v, &cid, &keys, UnixTime(NOW))
+        };
+        assert!(check("https://login.example.com/t1/v2.0", Some("t1")).is_ok());
+        assert!(matches!(
+            check("https://login.example.com/t2/v2.0", Some("t2")),
+            Err(LogoutTokenError::Tenant(_))
+        ));
+        assert!(matches!(
+            check("https://login.example.com/t2/v2.0", Some("t1")),
+            Err(LogoutTokenError::IssuerMismatch { .. })
+        ));
+        assert!(matches!(
+            check("https://login.example.com/t1/v2.0", None),
+            Err(LogoutTokenError::Tenant(_))
+        ));
+        assert!(matches!(
+            check("https://login.example.com/{tenantid}/v2.0", Some("t1")),
+            Err(LogoutTokenError::IssuerMismatch { .. })
+        ));
     }
 
     #[test]

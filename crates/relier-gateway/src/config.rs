@@ -225,7 +225,7 @@ pub struct AccessRule {
 pub struct ProviderConfig {
     /// Local name (`A-Z a-z 0-9 . _ -`), in the callback URL.
     pub name: String,
-    /// `github`, `google` or `entra`: fills in what the provider needs ([`crate::presets`]);
+    /// `github`, `apple`, `google` or `entra`: fills in what the provider needs ([`crate::presets`]);
     /// every explicit key still wins.
     #[serde(default)]
     pub preset: Option<crate::presets::kind::Preset>,
@@ -233,6 +233,14 @@ pub struct ProviderConfig {
     /// Server's URL.
     #[serde(default)]
     pub github_url: Option<String>,
+    /// `preset = "apple"`: the Apple developer team id (10 characters), the client secret's
+    /// `iss`.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    /// `preset = "apple"`: the Sign in with Apple private key (`AuthKey_<key_id>.p8`, PKCS#8
+    /// EC P-256) the client secret is signed with; its id goes in `key_id`.
+    #[serde(default)]
+    pub private_key_file: Option<PathBuf>,
     /// `preset = "entra"`: `common`, `organizations`, `consumers` or a tenant id.
     #[serde(default)]
     pub tenant: Option<String>,
@@ -276,7 +284,8 @@ pub struct ProviderConfig {
     /// private_key_jwt key: PEM (PKCS#8/PKCS#1/SEC 1) or a private JWK.
     #[serde(default)]
     pub private_key: Option<PathBuf>,
-    /// kid for `private_key` (default: the JWK's kid or the key's thumbprint).
+    /// kid for `private_key` (default: the JWK's kid or the key's thumbprint); with
+    /// `preset = "apple"`, the id of `private_key_file` in Apple's developer account.
     #[serde(default)]
     pub key_id: Option<String>,
     /// private_key_jwt with the gateway's own store key (rotated, published at

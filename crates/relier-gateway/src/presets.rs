@@ -1,10 +1,11 @@
-//! `preset = "github" | "google" | "entra"`: what each provider needs, filled into the
+//! `preset = "github" | "apple" | "google" | "entra"`: what each provider needs, filled into the
 //! provider's configuration before anything else reads it. Every explicit key still wins, and
 //! every endpoint can be overridden (`github_url`, `authority`, `issuer`): GitHub Enterprise
 //! Server, sovereign clouds, tests.
 
 pub(crate) mod kind;
 
+use relier_core::apple;
 use relier_core::entra::{self, TenantPolicy};
 use relier_core::github;
 
@@ -27,9 +28,18 @@ pub const ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
 /// multi-tenant Entra provider without `allowed_tenants` or `allow_any_tenant = true`.
 pub fn expand(mut config: Config) -> Result<Config, GatewayError> {
     for p in &mut config.providers {
-        apply(p).map_err(|reason| GatewayError::provider(&p.name, reason))?;
+        expand_provider(p)?;
     }
     Ok(config)
+}
+
+/// One provider's preset applied (what [`expand`] does for each; `relier login --preset`
+/// builds a [`ProviderConfig`] from its flags and expands it here, so both read one rule).
+///
+/// # Errors
+/// As [`expand`].
+pub fn expand_provider(p: &mut ProviderConfig) -> Result<(), GatewayError> {
+    apply(p).map_err(|reason| GatewayError::provider(&p.name, reason))
 }
 
 fn apply(p: &mut ProviderConfig) -> Result<(), String> {
@@ -41,6 +51,12 @@ fn apply(p: &mut ProviderConfig) -> Result<(), String> {
         }
     };
     only("github_url", p.github_url.is_some(), Preset::GitHub)?;
+    only("team_id", p.team_id.is_some(), Preset::Apple)?;
+    only(
+        "private_key_file",
+        p.private_key_file.is_some(),
+        Preset::Apple,
+    )?;
     only("tenant", p.tenant.is_some(), Preset::Entra)?;
     only("authority", p.authority.is_some(), Preset::Entra)?;
     only(
@@ -57,6 +73,7 @@ fn apply(p: &mut ProviderConfig) -> Result<(), String> {
     }
     match preset {
         Preset::GitHub => apply_github(p),
+        Preset::Apple => apply_apple(p),
         Preset::Google => {
             apply_google(p);
             Ok(())
@@ -70,37 +87,101 @@ fn apply_github(p: &mut ProviderConfig) -> Result<(), String> {
     if p.issuer.is_some() {
         return Err("preset = \"github\" takes github_url, not issuer".into());
     }
-    let refused = [
-        ("private_key", p.private_key.is_some()),
-        ("use_store_key", p.use_store_key),
-        ("tls_cert", p.tls_cert.is_some()),
-        ("signing_alg", p.signing_alg.is_some()),
-        ("id_token_alg", p.id_token_alg.is_some()),
-        (
-            "id_token_encrypted_response_alg",
-            p.id_token_encrypted_response_alg.is_some(),
-        ),
-        ("par", p.par),
-        ("max_age", p.max_age.is_some()),
-        ("response_mode", p.response_mode.is_some()),
-        ("assertion_audience", p.assertion_audience.is_some()),
-    ];
-    if let Some((key, _)) = refused.iter().find(|(_, set)| *set) {
-        return Err(format!(
-            "{key} does not apply to GitHub (OAuth 2.0 with a client secret, not OpenID Connect)"
-        ));
-    }
-    if let Some(m) = p.auth_method.as_deref()
-        && m != "client_secret_post"
-    {
-        return Err(format!(
-            "auth_method {m:?}: GitHub takes the client secret in the token request's body (client_secret_post)"
-        ));
-    }
+    refuse(
+        &[
+            ("private_key", p.private_key.is_some()),
+            ("use_store_key", p.use_store_key),
+            ("tls_cert", p.tls_cert.is_some()),
+            ("signing_alg", p.signing_alg.is_some()),
+            ("id_token_alg", p.id_token_alg.is_some()),
+            (
+                "id_token_encrypted_response_alg",
+                p.id_token_encrypted_response_alg.is_some(),
+            ),
+            ("par", p.par),
+            ("max_age", p.max_age.is_some()),
+            ("response_mode", p.response_mode.is_some()),
+            ("assertion_audience", p.assertion_audience.is_some()),
+        ],
+        "GitHub (OAuth 2.0 with a client secret, not OpenID Connect)",
+    )?;
+    client_secret_post_only(p, "GitHub takes the client secret")?;
     let url = p.github_url.as_deref().unwrap_or(github::GITHUB_COM);
     p.issuer = Some(url.trim_end_matches('/').to_owned());
     if p.scopes.is_none() {
         p.scopes = Some(github::DEFAULT_SCOPES.map(str::to_owned).to_vec());
+    }
+    Ok(())
+}
+
+/// The first key set among `keys`, refused: it does not apply to `what`.
+fn refuse(keys: &[(&str, bool)], what: &str) -> Result<(), String> {
+    match keys.iter().find(|(_, set)| *set) {
+        Some((key, _)) => Err(format!("{key} does not apply to {what}")),
+        None => Ok(()),
+    }
+}
+
+/// `auth_method`, if set, must be client_secret_post.
+fn client_secret_post_only(p: &ProviderConfig, who: &str) -> Result<(), String> {
+    match p.auth_method.as_deref() {
+        Some(m) if m != "client_secret_post" => Err(format!(
+            "auth_method {m:?}: {who} in the token request's body (client_secret_post)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Sign in with Apple: the issuer; the client secret relier mints from `team_id`, `key_id`
+/// and `private_key_file` (so no configured secret); `form_post`, which Apple requires with the
+/// `name` and `email` scopes (Apple, "Incorporating Sign in with Apple into other platforms":
+/// "form_post … is required if you requested any scopes").
+fn apply_apple(p: &mut ProviderConfig) -> Result<(), String> {
+    refuse(
+        &[
+            ("client_secret", p.client_secret.is_some()),
+            ("client_secret_env", p.client_secret_env.is_some()),
+            ("client_secret_file", p.client_secret_file.is_some()),
+            ("private_key", p.private_key.is_some()),
+            ("use_store_key", p.use_store_key),
+            ("tls_cert", p.tls_cert.is_some()),
+            ("signing_alg", p.signing_alg.is_some()),
+            ("assertion_audience", p.assertion_audience.is_some()),
+        ],
+        "Sign in with Apple (relier mints the client secret from team_id, key_id and private_key_file)",
+    )?;
+    client_secret_post_only(p, "Apple takes the client secret it signs")?;
+    for (key, set) in [
+        ("team_id", p.team_id.is_some()),
+        ("key_id", p.key_id.is_some()),
+        ("private_key_file", p.private_key_file.is_some()),
+        ("client_id", p.client_id.is_some()),
+    ] {
+        if !set {
+            return Err(format!(
+                "preset = \"apple\" needs {key} (team_id, key_id, private_key_file and client_id = the Services ID)"
+            ));
+        }
+    }
+    if p.issuer.is_none() {
+        p.issuer = Some(apple::APPLE_ISSUER.to_owned());
+    }
+    if p.auth_method.is_none() {
+        p.auth_method = Some("client_secret_post".into());
+    }
+    let scopes = p
+        .scopes
+        .get_or_insert_with(|| apple::DEFAULT_SCOPES.map(str::to_owned).to_vec());
+    let asks_user_data = scopes.iter().any(|s| s == "name" || s == "email");
+    match p.response_mode.as_deref() {
+        None => p.response_mode = Some("form_post".into()),
+        Some("form_post") => {}
+        Some(other) if asks_user_data => {
+            return Err(format!(
+                "response_mode {other:?}: Sign in with Apple answers with the scopes name and email only as a form_post; remove response_mode or set it to \"form_post\""
+            ));
+        }
+        Some(_) => {}
     }
     Ok(())
 }
@@ -147,6 +228,17 @@ fn apply_entra(p: &mut ProviderConfig) -> Result<(), String> {
     if multi && !p.allowed_tenants.is_empty() && p.allow_any_tenant {
         return Err("set allowed_tenants or allow_any_tenant = true, not both".into());
     }
+    if certificate_credentials(p) {
+        // Entra ID's certificate credentials: "aud: … the token endpoint", and the assertion
+        // is RS256 or PS256
+        // (<https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials>).
+        if p.assertion_audience.is_none() {
+            p.assertion_audience = Some("endpoint".into());
+        }
+        if p.signing_alg.is_none() {
+            p.signing_alg = Some("RS256".into());
+        }
+    }
     if p.issuer.is_none() {
         let authority = p.authority.as_deref().unwrap_or(ENTRA_AUTHORITY);
         let tenant = if tenant == "consumers" {
@@ -157,6 +249,13 @@ fn apply_entra(p: &mut ProviderConfig) -> Result<(), String> {
         p.issuer = Some(format!("{}/{tenant}/v2.0", authority.trim_end_matches('/')));
     }
     Ok(())
+}
+
+/// Whether an Entra ID provider authenticates with a certificate credential: private_key_jwt
+/// with the store's key or `private_key`, each assertion naming the key's self-signed
+/// certificate (`relier keys cert`) by its `x5t#S256` thumbprint.
+pub fn certificate_credentials(p: &ProviderConfig) -> bool {
+    p.preset == Some(Preset::Entra) && (p.use_store_key || p.private_key.is_some())
 }
 
 /// The tenants a multi-tenant Entra provider lets in (`None`: not multi-tenant).

@@ -4,6 +4,7 @@
 //! assertions are always signed with the currently active key; one whose ID tokens are
 //! encrypted to the store's encryption keys gets one whenever those keys change.
 
+mod apple;
 mod credentials;
 mod github;
 mod responses;
@@ -25,6 +26,7 @@ use relier_store::{JwksMode, Store};
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
 use crate::presets::{self, Preset};
+use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
 use responses::{Decryption, Responses};
@@ -36,6 +38,8 @@ pub struct Provider {
     pub name: String,
     /// Button text.
     pub display_name: String,
+    /// The preset's branded button, when the button text is the preset's own.
+    pub brand: Option<Brand>,
     protocol: Protocol,
     params: AuthorizationParams,
 }
@@ -58,6 +62,8 @@ struct Oidc {
     /// The kids of the store's encryption keys the relying party decrypts with (RP-key
     /// algorithms only), sorted.
     enc_kids: Mutex<Vec<String>>,
+    /// Sign in with Apple: the client secret relier mints.
+    apple: Option<apple::AppleSecret>,
     userinfo: UserinfoNeed,
 }
 
@@ -76,6 +82,30 @@ impl std::fmt::Debug for Provider {
     }
 }
 
+impl Oidc {
+    /// Installs a new Apple client secret when the one in use is due for renewal. A failure is
+    /// logged: the secret in use stays until it expires, and Apple then refuses the token
+    /// request (`invalid_client`).
+    fn renew_apple_secret(&self, a: &apple::AppleSecret, provider: &str) {
+        let renewed = a.renewed(crate::clock::now()).map_err(relier::Error::from);
+        let rebuilt = match renewed {
+            Ok(Some(auth)) => self.rp.read().with_client_auth(auth).map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match rebuilt {
+            Ok(Some(rp)) => {
+                *self.rp.write() = Arc::new(rp);
+                tracing::info!(provider = %provider, "Sign in with Apple: new client secret minted");
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(provider = %provider, error = %e, "Sign in with Apple: could not mint a new client secret");
+            }
+        }
+    }
+}
+
 /// What is needed to (re)build the provider's `RelyingParty`.
 struct Template {
     http: HttpClient,
@@ -89,6 +119,8 @@ struct Template {
     par: bool,
     /// An Entra ID multi-tenant provider's allowed tenants.
     tenants: Option<TenantPolicy>,
+    /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
+    certificate: bool,
 }
 
 impl Template {
@@ -105,7 +137,14 @@ impl Template {
             }
             None => &self.credentials,
         };
-        Ok(creds::client_auth(&self.auth, credentials, &self.metadata)?.auth)
+        let auth = creds::client_auth(&self.auth, credentials, &self.metadata)?.auth;
+        match (&credentials.key, self.certificate) {
+            (Some(key), true) => {
+                let cert = relier::certificate::key_certificate(key)?;
+                Ok(auth.with_x5t_s256(&cert.x5t_s256)?)
+            }
+            _ => Ok(auth),
+        }
     }
 
     fn build(&self) -> Result<RelyingParty, relier::Error> {
@@ -125,12 +164,23 @@ impl Template {
 
 impl Provider {
     /// The current relying party of an OpenID Connect provider (cheap: an `Arc` clone under a
-    /// read lock); `None` for GitHub.
+    /// read lock); `None` for GitHub. Sign in with Apple: with a client secret that is not
+    /// about to expire (re-minted first if it is).
     pub fn rp(&self) -> Option<Arc<RelyingParty>> {
         match &self.protocol {
-            Protocol::Oidc(o) => Some(o.rp.read().clone()),
+            Protocol::Oidc(o) => {
+                if let Some(a) = &o.apple {
+                    o.renew_apple_secret(a, &self.name);
+                }
+                Some(o.rp.read().clone())
+            }
             Protocol::GitHub(_) => None,
         }
+    }
+
+    /// Whether this is a `preset = "apple"` provider (its callback may carry the `user` field).
+    pub fn is_apple(&self) -> bool {
+        matches!(&self.protocol, Protocol::Oidc(o) if o.apple.is_some())
     }
 
     /// Whether to call UserInfo after a login whose ID token carries `id_claims`
@@ -384,6 +434,15 @@ async fn build_one(
 ) -> Result<Provider, GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
+    // Sign in with Apple: the first client secret, minted now.
+    let apple = match p.preset {
+        Some(Preset::Apple) => {
+            let (minter, first) = apple::AppleSecret::start(config, p, crate::clock::now())?;
+            credentials.secret = Some(first);
+            Some(minter)
+        }
+        _ => None,
+    };
     let http = HttpClient::new(&credentials.http_config()).map_err(|e| err(&e))?;
     let issuer = IssuerUrl::new(spec.issuer.clone()).map_err(|e| err(&e))?;
     let tenants = presets::tenant_policy(p);
@@ -431,23 +490,47 @@ async fn build_one(
         decryption,
         par: p.par,
         tenants,
+        certificate: presets::certificate_credentials(p),
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
+    if let (true, Some(key)) = (tpl.certificate, tpl.credentials.key.as_ref()) {
+        let cert = relier::certificate::key_certificate(key).map_err(|e| err(&e))?;
+        tracing::info!(provider = %spec.name, kid = ?key.kid(), x5t_s256 = %cert.x5t_s256,
+            "Entra ID certificate credential: upload the certificate `relier keys cert` prints for this key");
+    }
     let userinfo = UserinfoNeed::new(config, p, &spec.scopes);
     let params = authorization_params(p, spec.scopes)?;
     tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
     Ok(Provider {
         name: spec.name,
         display_name: spec.display_name,
+        brand: brand(p),
         protocol: Protocol::Oidc(Box::new(Oidc {
             rp: RwLock::new(Arc::new(rp)),
             tpl,
             store_key_alg,
             kid: Mutex::new(kid),
             enc_kids: Mutex::new(enc_kids),
+            apple,
             userinfo,
         })),
         params,
+    })
+}
+
+/// The chooser's branded button of a preset provider, unless `display_name` was set to text
+/// of the operator's own (every explicit key wins; a provider's button rules allow only its
+/// own wording).
+fn brand(p: &ProviderConfig) -> Option<Brand> {
+    let preset = p.preset?;
+    if p.display_name.as_deref() != Some(preset.display_name()) {
+        return None;
+    }
+    Some(match preset {
+        Preset::GitHub => Brand::GitHub,
+        Preset::Apple => Brand::Apple,
+        Preset::Entra => Brand::Microsoft,
+        Preset::Google => Brand::Google,
     })
 }
 

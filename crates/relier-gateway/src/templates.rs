@@ -2,12 +2,16 @@
 //! landmarks, visible focus), themable with `theme_css` (served at `/auth/assets/theme.css`
 //! after the built-in sheet at `/auth/assets/relier.css`).
 
+mod brands;
+
 use std::fmt::Write as _;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// The built-in style sheet.
+pub use brands::{BRAND_CSS, Brand};
+
+/// The built-in style sheet (served with [`BRAND_CSS`] after it).
 pub const BASE_CSS: &str = r#":root{color-scheme:light dark;--relier-accent:#2457d6;--relier-bg:#f5f6f8;--relier-card:#fff;--relier-fg:#1b1d21;--relier-muted:#5b6170;--relier-border:#d5d9e0}
 @media (prefers-color-scheme:dark){:root{--relier-bg:#15171b;--relier-card:#1f2228;--relier-fg:#eceef2;--relier-muted:#a4aab6;--relier-border:#3a3f48;--relier-accent:#7aa2ff}}
 *{box-sizing:border-box}
@@ -58,6 +62,9 @@ pub struct Choice<'a> {
     pub name: &'a str,
     /// Text shown.
     pub display_name: &'a str,
+    /// A preset's branded button ("Sign in with Apple" and the logo) instead of "Continue
+    /// with {display_name}".
+    pub brand: Option<Brand>,
 }
 
 /// The login page: one link per provider, each carrying `return_to`.
@@ -72,13 +79,21 @@ pub fn chooser(title: &str, choices: &[Choice<'_>], return_to: &str) -> String {
         .finish();
     body.push_str("<ul class=\"relier-providers\">\n");
     for c in choices {
-        let href = format!("/auth/login/{}?{query}", encode_segment(c.name));
-        let _ = writeln!(
-            body,
-            "<li><a class=\"relier-button\" href=\"{}\">Continue with {}</a></li>",
-            escape(&href),
-            escape(c.display_name)
-        );
+        let href = escape(&format!("/auth/login/{}?{query}", encode_segment(c.name)));
+        let _ = match c.brand {
+            Some(b) => writeln!(
+                body,
+                "<li><a class=\"relier-button relier-brand {}\" href=\"{href}\">{}<span>{}</span></a></li>",
+                b.class(),
+                b.logo(),
+                b.label()
+            ),
+            None => writeln!(
+                body,
+                "<li><a class=\"relier-button\" href=\"{href}\">Continue with {}</a></li>",
+                escape(c.display_name)
+            ),
+        };
     }
     body.push_str("</ul>\n");
     page(title, &body)
@@ -169,6 +184,7 @@ mod tests {
             &[Choice {
                 name: "a",
                 display_name: "<script>alert(1)</script> & \"Co\"",
+                brand: None,
             }],
             "/app?x=1&y=\"2\"",
         );
@@ -177,6 +193,42 @@ mod tests {
         assert!(html.contains("Sign &lt;in&gt;"));
         assert!(html.contains("href=\"/auth/login/a?return_to=%2Fapp%3Fx%3D1%26y%3D%222%22\""));
         assert!(html.contains("<html lang=\"en\">"));
+    }
+
+    #[test]
+    fn branded_buttons_carry_the_providers_wording_and_a_hidden_logo() {
+        let brands = [Brand::GitHub, Brand::Apple, Brand::Microsoft, Brand::Google];
+        let choices: Vec<Choice<'_>> = brands
+            .iter()
+            .map(|b| Choice {
+                name: "p",
+                display_name: "ignored",
+                brand: Some(*b),
+            })
+            .collect();
+        let html = chooser("Sign in", &choices, "/");
+        for (b, text) in brands.iter().zip([
+            "Sign in with GitHub",
+            "Sign in with Apple",
+            "Sign in with Microsoft",
+            "Sign in with Google",
+        ]) {
+            assert!(html.contains(&format!("<span>{text}</span>")), "{html}");
+            assert!(html.contains(b.class()));
+            assert!(BRAND_CSS.contains(&format!("a.{}", b.class())));
+        }
+        assert!(!html.contains("ignored"));
+        assert!(!html.contains("Continue with"));
+        assert_eq!(html.matches("<svg ").count(), 4);
+        assert_eq!(
+            html.matches("aria-hidden=\"true\" focusable=\"false\"")
+                .count(),
+            4
+        );
+        // Nothing the page's CSP (style-src 'self', no script) would block.
+        for banned in ["style=", "<style", "<script", "http://", "https://"] {
+            assert!(!html.contains(banned), "{banned}");
+        }
     }
 
     #[test]

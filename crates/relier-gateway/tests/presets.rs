@@ -1,5 +1,6 @@
 //! Presets end to end through the gateway against loopback stand-ins (`relier_tests::standins`):
-//! GitHub (OAuth 2.0, identity from the API) and a multi-tenant Entra ID provider.
+//! GitHub (OAuth 2.0, identity from the API), Sign in with Apple (a client secret relier mints,
+//! form_post, the name only once), multi-tenant Entra ID and Google (`hd`).
 
 #![allow(
     clippy::unwrap_used,
@@ -11,11 +12,15 @@
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use common::{OneShot, browser, form, loc, location, text};
 use relier_gateway::{Config, Gateway};
+use relier_tests::oidc_provider::{Callback, browse};
+use relier_tests::standins::apple::{self, Apple};
 use relier_tests::standins::entra::{self, Entra};
 use relier_tests::standins::github::{self, GitHub};
+use relier_tests::standins::google::{self, Google};
 use serde_json::{Value, json};
 
 const PUBLIC: &str = "http://127.0.0.1:8088";
@@ -51,6 +56,36 @@ async fn login(app: &mut OneShot, provider: &str) -> axum::http::Response<axum::
     );
     app.get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
         .await
+}
+
+/// Login at `provider` answering with `response_mode=form_post`: the stand-in's page posts its
+/// form to the gateway's callback.
+async fn login_form_post(
+    app: &mut OneShot,
+    provider: &str,
+) -> (
+    axum::http::Response<axum::body::Body>,
+    Vec<(String, String)>,
+) {
+    let q = form(&[("return_to", "/app")]);
+    let r = app.get(&format!("/auth/login/{provider}?{q}")).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let path = format!("/auth/callback/{provider}");
+    let Callback::FormPost { action, fields } =
+        browse(&loc(&r), &format!("{PUBLIC}{path}")).await.unwrap()
+    else {
+        panic!("not a form_post answer");
+    };
+    assert_eq!(action.path(), path);
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form(&pairs)))
+        .unwrap();
+    (app.send(req).await, fields)
 }
 
 async fn session(app: &mut OneShot) -> Value {
@@ -222,4 +257,251 @@ async fn entra_groups_overage_is_reported_as_such() {
     });
     let r = login(&mut other, "ms").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// A `preset = "apple"` provider at the stand-in, its `.p8` key written to `dir`.
+fn apple_provider(a: &Apple, dir: &tempfile::TempDir, extra: &str) -> String {
+    let p8 = dir.path().join(format!("AuthKey_{}.p8", apple::KEY_ID));
+    std::fs::write(&p8, a.p8()).unwrap();
+    format!(
+        "[[providers]]\nname = \"apple\"\npreset = \"apple\"\nissuer = \"{}\"\nclient_id = \"{}\"\nteam_id = \"{}\"\nkey_id = \"{}\"\nprivate_key_file = \"{}\"\n{extra}",
+        a.issuer(),
+        apple::CLIENT_ID,
+        apple::TEAM_ID,
+        apple::KEY_ID,
+        p8.display()
+    )
+}
+
+#[tokio::test]
+async fn apple_login_with_a_minted_client_secret_keeps_the_first_authorizations_name() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, mut app) = started(&dir, &apple_provider(&a, &dir, "")).await;
+    let page = text(app.get("/auth/login").await).await;
+    assert!(page.contains("Apple"), "{page}");
+    let (r, fields) = login_form_post(&mut app, "apple").await;
+    assert!(fields.iter().any(|(k, _)| k == "user"), "{fields:?}");
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(loc(&r), "/app");
+    assert!(a.complaints().is_empty(), "{:?}", a.complaints());
+    let s = session(&mut app).await;
+    assert_eq!(s["iss"], a.issuer());
+    assert_eq!(s["sub"], apple::SUB);
+    assert_eq!(s["name"], "Ada Lovelace");
+    assert_eq!(s["claims"]["given_name"], apple::FIRST_NAME);
+    assert_eq!(s["email"], "ada@privaterelay.appleid.com");
+    assert_eq!(s["email_verified"], true);
+    assert_eq!(s["claims"]["is_private_email"], "true");
+    let r = app.get("/auth/check").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-relier-name"], "Ada Lovelace");
+    assert_eq!(
+        r.headers()["x-relier-email"],
+        "ada@privaterelay.appleid.com"
+    );
+    // Apple sends the name on the first authorization only: a later login has none.
+    let mut later = OneShot::new(gw.router());
+    let (r, fields) = login_form_post(&mut later, "apple").await;
+    assert!(!fields.iter().any(|(k, _)| k == "user"), "{fields:?}");
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let s = session(&mut later).await;
+    assert_eq!(s["sub"], apple::SUB);
+    assert_eq!(s["name"], Value::Null);
+    assert!(a.complaints().is_empty(), "{:?}", a.complaints());
+}
+
+#[tokio::test]
+async fn apple_email_verified_false_counts_for_no_allowed_domain() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, mut app) = started(
+        &dir,
+        &apple_provider(&a, &dir, "allowed_domains = [\"example.com\"]"),
+    )
+    .await;
+    a.set(apple::Knobs {
+        email: "ada@example.com".into(),
+        email_verified: "false".into(),
+        is_private_email: "false".into(),
+    });
+    let (r, _) = login_form_post(&mut app, "apple").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    a.set(apple::Knobs {
+        email: "ada@example.com".into(),
+        ..Default::default()
+    });
+    let mut other = OneShot::new(gw.router());
+    let (r, _) = login_form_post(&mut other, "apple").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let s = session(&mut other).await;
+    assert_eq!(s["email_verified"], true);
+}
+
+#[tokio::test]
+async fn apple_with_a_key_of_the_wrong_type_does_not_start() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let providers = apple_provider(&a, &dir, "");
+    let rsa = relier_jose::SigningKey::generate(relier_jose::Algorithm::RS256, None).unwrap();
+    let p8 = dir.path().join(format!("AuthKey_{}.p8", apple::KEY_ID));
+    std::fs::write(&p8, rsa.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
+    let err = gateway(&dir, &providers).await.unwrap_err();
+    assert!(err.contains("private_key_file"), "{err}");
+}
+
+#[tokio::test]
+async fn apple_refuses_a_client_secret_signed_for_another_team() {
+    let a = Apple::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let providers = apple_provider(&a, &dir, "").replace(apple::TEAM_ID, "OTHER12345");
+    let (_gw, mut app) = started(&dir, &providers).await;
+    let (r, _) = login_form_post(&mut app, "apple").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(a.complaints(), ["client secret: iss is not the team id"]);
+}
+
+#[tokio::test]
+async fn the_chooser_shows_branded_buttons_under_the_unchanged_csp() {
+    let gh = GitHub::start().await.unwrap();
+    let a = Apple::start().await.unwrap();
+    let e = Entra::start().await.unwrap();
+    let g = Google::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let providers = format!(
+        "{}\n{}\n{}\n{}\n{}",
+        github_provider(&gh, ""),
+        apple_provider(&a, &dir, ""),
+        entra_provider(&e, "allow_any_tenant = true"),
+        google_provider(&g, ""),
+        // An operator's own button text wins over the brand.
+        entra_provider(&e, "allow_any_tenant = true").replace(
+            "name = \"ms\"",
+            "name = \"corp\"\ndisplay_name = \"Contoso staff\""
+        ),
+    );
+    let (_gw, mut app) = started(&dir, &providers).await;
+    let r = app.get("/auth/login").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[header::CONTENT_SECURITY_POLICY],
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'"
+    );
+    let html = text(r).await;
+    for (class, label) in [
+        ("relier-brand-github", "Sign in with GitHub"),
+        ("relier-brand-apple", "Sign in with Apple"),
+        ("relier-brand-microsoft", "Sign in with Microsoft"),
+        ("relier-brand-google", "Sign in with Google"),
+    ] {
+        assert!(html.contains(class), "{html}");
+        assert!(html.contains(&format!("<span>{label}</span>")), "{html}");
+    }
+    assert!(html.contains(">Continue with Contoso staff</a>"), "{html}");
+    assert_eq!(html.matches("<svg ").count(), 4);
+    for banned in ["style=", "<style", "<script"] {
+        assert!(!html.contains(banned), "{banned}: {html}");
+    }
+    let css = text(app.get("/auth/assets/relier.css").await).await;
+    assert!(css.contains("a.relier-brand-apple"), "{css}");
+}
+
+#[tokio::test]
+async fn entra_certificate_credentials_name_the_store_keys_certificate() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let provider = format!(
+        "[[providers]]\nname = \"ms\"\npreset = \"entra\"\ntenant = \"common\"\nallow_any_tenant = true\nauthority = \"{}\"\nclient_id = \"{}\"\nuse_store_key = true\n",
+        e.authority(),
+        entra::CLIENT_ID
+    );
+    let (_gw, mut app) = started(&dir, &provider).await;
+    // Before the certificate is uploaded, Entra ID refuses the assertion.
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", text(r).await);
+    assert_eq!(e.complaints().len(), 1, "{:?}", e.complaints());
+    // What `relier keys cert` prints for the store's key, uploaded.
+    let (store, _) = relier_store::open(
+        &relier_store::StoreUrl::sqlite(dir.path().join("g.db")),
+        relier_store::MasterKeySource::BesideDatabase,
+    )
+    .await
+    .unwrap();
+    let key = store
+        .signing_key(relier_jose::Algorithm::RS256)
+        .await
+        .unwrap()
+        .unwrap();
+    let cert = relier::certificate::key_certificate(&key).unwrap();
+    e.upload_certificate(&cert.x5t_s256, key.verifying_key().unwrap());
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(e.complaints().len(), 1, "{:?}", e.complaints());
+}
+
+#[tokio::test]
+async fn entra_multi_tenant_back_channel_logout_checks_the_tokens_tenant() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_gw, mut app) = started(
+        &dir,
+        &entra_provider(
+            &e,
+            &format!("allowed_tenants = [\"{}\"]", entra::GOOD_TENANT),
+        ),
+    )
+    .await;
+    let r = login(&mut app, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let post = |token: String| {
+        Request::post("/auth/backchannel-logout/ms")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[("logout_token", &token)])))
+            .unwrap()
+    };
+    // A tenant outside allowed_tenants cannot end the session.
+    let r = app
+        .send(post(e.logout_token(entra::OTHER_TENANT, "j1")))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/auth/session").await.status(), StatusCode::OK);
+    // The user's own tenant's issuer, its tid put in the template, ends it.
+    let r = app
+        .send(post(e.logout_token(entra::GOOD_TENANT, "j2")))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/auth/session").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+fn google_provider(g: &Google, extra: &str) -> String {
+    format!(
+        "[[providers]]\nname = \"google\"\npreset = \"google\"\nissuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n{extra}",
+        g.issuer(),
+        google::CLIENT_ID,
+        google::CLIENT_SECRET
+    )
+}
+
+#[tokio::test]
+async fn google_allowed_domains_need_the_workspace_hd() {
+    let g = Google::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let provider = google_provider(&g, "allowed_domains = [\"example.com\"]");
+    let (gw, mut app) = started(&dir, &provider).await;
+    let r = login(&mut app, "google").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(session(&mut app).await["claims"]["hd"], "example.com");
+    // A verified address of the domain is not enough: a consumer account has no hd.
+    for hd in [None, Some("other.example".to_owned())] {
+        g.set(google::Knobs {
+            hd,
+            ..Default::default()
+        });
+        let mut other = OneShot::new(gw.router());
+        let r = login(&mut other, "google").await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
 }

@@ -146,5 +146,24 @@ impl ClientCredentials {
     }
 }
 
+/// Sign in with Apple's client secret minter: the `.p8` key file (PKCS#8 EC P-256, ES256), the
+/// team id and the key's id, the Services ID. Mint with
+/// [`AppleClientSecret::mint`](relier_core::apple::AppleClientSecret::mint).
+///
+/// # Errors
+/// [`crate::Error::Credentials`] (the file cannot be read, or is not an ES256 key),
+/// [`crate::Error::Apple`] (not Apple's identifier form).
+pub fn apple_client_secret(
+    key_file: &std::path::Path,
+    team_id: &str,
+    key_id: &str,
+    client_id: relier_core::ClientId,
+) -> Result<relier_core::apple::AppleClientSecret, crate::Error> {
+    let key = KeySource::file(key_file, None, Some(relier_jose::Algorithm::ES256)).load()?;
+    Ok(relier_core::apple::AppleClientSecret::new(
+        team_id, key_id, client_id, key,
+    )?)
+}
+
 #[cfg(test)]
 mod tests;

@@ -61,6 +61,12 @@ pub enum Error {
     /// GitHub's REST API (identity of a GitHub login).
     #[error(transparent)]
     GitHub(#[from] relier_core::github::GitHubError),
+    /// Sign in with Apple (minting the client secret, the `user` form field).
+    #[error(transparent)]
+    Apple(#[from] relier_core::apple::AppleError),
+    /// A key's certificate (Entra ID certificate credentials).
+    #[error(transparent)]
+    Certificate(#[from] crate::certificate::CertificateError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

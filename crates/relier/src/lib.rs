@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod certificate;
 mod client;
 pub mod credentials;
 mod error;

@@ -1,20 +1,25 @@
 //! A Microsoft Entra ID stand-in for multi-tenant logins: the metadata of `/common/v2.0` and
 //! `/organizations/v2.0` carries the issuer template `{base}/{tenantid}/v2.0`, and each ID
 //! token the issuer of its own `tid`. Knobs choose the tenant, an issuer that does not match
-//! the tenant, and the groups overage (`_claim_names.groups` instead of `groups`).
+//! the tenant, and the groups overage (`_claim_names.groups` instead of `groups`). With a
+//! certificate uploaded ([`Entra::upload_certificate`]), a `client_assertion` is checked as
+//! Entra ID checks certificate credentials: header `x5t#S256` = the certificate's thumbprint,
+//! an RS256 signature of its key, `aud` = the token endpoint, `iss` = `sub` = the client id,
+//! `exp` in the future.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::SystemRandom;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use relier_jose::{Algorithm, SigningKey, jws};
+use relier_jose::jws::UnverifiedJws;
+use relier_jose::{Algorithm, SigningKey, VerifyingKey};
 use serde_json::{Value, json};
+
+use super::{now, sign};
 
 /// The application (client) id.
 pub const CLIENT_ID: &str = "00000000-0000-0000-0000-00000000c11e";
@@ -51,6 +56,9 @@ struct Inner {
     key: SigningKey,
     knobs: Mutex<Knobs>,
     nonce: Mutex<Option<String>>,
+    /// The uploaded certificate: its x5t#S256 and its public key.
+    certificate: Mutex<Option<(String, VerifyingKey)>>,
+    complaints: Mutex<Vec<String>>,
 }
 
 /// A running Entra ID stand-in.
@@ -77,6 +85,8 @@ impl Entra {
                 key,
                 knobs: Mutex::default(),
                 nonce: Mutex::default(),
+                certificate: Mutex::default(),
+                complaints: Mutex::default(),
             });
             *holder.lock().unwrap() = Some(inner.clone());
             Router::new()
@@ -104,6 +114,66 @@ impl Entra {
     pub fn set(&self, k: Knobs) {
         *self.inner.knobs.lock().unwrap() = k;
     }
+
+    /// Registers a certificate credential: its `x5t#S256` and public key (what Entra ID reads
+    /// from the uploaded certificate).
+    pub fn upload_certificate(&self, x5t_s256: &str, key: VerifyingKey) {
+        *self.inner.certificate.lock().unwrap() = Some((x5t_s256.to_owned(), key));
+    }
+
+    /// A back-channel logout token for the stand-in's user, issued by tenant `tid`'s issuer.
+    pub fn logout_token(&self, tid: &str, jti: &str) -> String {
+        let s = &self.inner;
+        let claims = json!({
+            "iss": format!("{}/{tid}/v2.0", s.base),
+            "aud": CLIENT_ID,
+            "iat": now(),
+            "jti": jti,
+            "sub": "entra-pairwise-sub",
+            "tid": tid,
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+        });
+        sign(&s.key, &claims, Some("logout+jwt"))
+    }
+
+    /// Client assertions Entra ID would have refused.
+    pub fn complaints(&self) -> Vec<String> {
+        self.inner.complaints.lock().unwrap().clone()
+    }
+}
+
+/// Entra ID's checks of a certificate credential's assertion; `None` when it passes.
+fn assertion_refusal(s: &Inner, tenant: &str, assertion: &str) -> Option<String> {
+    let Some((x5t, key)) = s.certificate.lock().unwrap().clone() else {
+        return Some("AADSTS700027: no certificate registered".into());
+    };
+    let Ok(jws) = UnverifiedJws::parse(assertion) else {
+        return Some("assertion is not a JWS".into());
+    };
+    if jws.header().extra.get("x5t#S256").and_then(Value::as_str) != Some(x5t.as_str()) {
+        return Some(format!(
+            "AADSTS700027: x5t#S256 {:?} is not the uploaded certificate's",
+            jws.header().extra.get("x5t#S256")
+        ));
+    }
+    let Ok(payload) = jws.verify(Algorithm::RS256, &key) else {
+        return Some("AADSTS700027: signature does not verify with the certificate's key".into());
+    };
+    let c: Value = serde_json::from_slice(payload).unwrap_or_default();
+    let token_endpoint = format!("{}/{tenant}/oauth2/v2.0/token", s.base);
+    if c["aud"] != token_endpoint.as_str() {
+        return Some(format!(
+            "AADSTS50027: aud {} is not the token endpoint",
+            c["aud"]
+        ));
+    }
+    if c["iss"] != CLIENT_ID || c["sub"] != CLIENT_ID {
+        return Some("AADSTS50027: iss/sub are not the client id".into());
+    }
+    if c["exp"].as_u64().is_none_or(|e| e <= now()) {
+        return Some("AADSTS500208: assertion expired".into());
+    }
+    None
 }
 
 async fn discovery(State(s): State<Arc<Inner>>, Path(tenant): Path<String>) -> Json<Value> {
@@ -149,14 +219,20 @@ async fn authorize(
     Redirect::to(url.as_str()).into_response()
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-async fn token(State(s): State<Arc<Inner>>) -> Response {
+async fn token(State(s): State<Arc<Inner>>, Path(tenant): Path<String>, body: String) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    if let Some(assertion) = form.get("client_assertion")
+        && let Some(why) = assertion_refusal(&s, &tenant, assertion)
+    {
+        s.complaints.lock().unwrap().push(why.clone());
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client", "error_description": why})),
+        )
+            .into_response();
+    }
     let k = s.knobs.lock().unwrap().clone();
     let now = now();
     let mut claims = json!({
@@ -180,13 +256,7 @@ async fn token(State(s): State<Arc<Inner>>) -> Response {
     } else {
         claims["groups"] = json!(["staff"]);
     }
-    let idt = jws::sign_compact(
-        &jws::Header::default(),
-        claims.to_string().as_bytes(),
-        &s.key,
-        &SystemRandom::new(),
-    )
-    .unwrap();
+    let idt = sign(&s.key, &claims, None);
     Json(json!({
         "token_type": "Bearer",
         "scope": "openid profile email",

@@ -28,6 +28,27 @@ pub enum KeysCommand {
     Remove(KeysRemoveArgs),
     /// Print the public JWKS on stdout: exactly what an OP may fetch from the RP's jwks_uri.
     Jwks,
+    /// Print a self-signed certificate (PEM) of the active RSA key, to upload where a provider
+    /// registers keys as certificates (Entra ID: Certificates & secrets → Certificates); client
+    /// assertions then name it by its x5t#S256 thumbprint.
+    Cert(KeysCertArgs),
+}
+
+/// `relier keys cert`.
+#[derive(Debug, Args)]
+pub struct KeysCertArgs {
+    /// The active key of this algorithm (RS256 or PS256; default RS256).
+    #[arg(long, value_name = "ALG", value_parser = parse_key_alg, conflicts_with = "kid")]
+    pub alg: Option<Algorithm>,
+
+    /// The key: it must be its algorithm's active key.
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
+    pub kid: Option<String>,
+
+    /// A key file instead of the store's (an entra provider's `private_key`, `relier login
+    /// --preset entra --private-key`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["alg", "kid"])]
+    pub private_key: Option<std::path::PathBuf>,
 }
 
 /// `--json` alone.

@@ -19,6 +19,7 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
     let now = now_secs();
     match cmd {
         KeysCommand::Generate(a) => generate(store, a, now).await,
+        KeysCommand::Cert(a) => cert(store, a).await,
         KeysCommand::List(a) => {
             let keys = store.list_keys().await?;
             if a.json {
@@ -262,6 +263,54 @@ fn table(keys: &[KeyInfo], now: u64) -> String {
 fn short_time(t: u64) -> String {
     let full = output::utc(t);
     full.get(..16).unwrap_or(&full).to_owned()
+}
+
+/// `keys cert`: the certificate of the active key of `--alg` (or of `--kid`'s algorithm).
+async fn cert(store: &dyn Store, a: &crate::args::KeysCertArgs) -> anyhow::Result<()> {
+    if let Some(file) = &a.private_key {
+        let key = relier::credentials::KeySource::file(file, None, None)
+            .load()
+            .context("--private-key")?;
+        let cert = relier::certificate::key_certificate(&key)?;
+        output::note(&format!(
+            "certificate of {} (x5t#S256 {})",
+            file.display(),
+            cert.x5t_s256
+        ));
+        return output::stdout(&cert.pem);
+    }
+    let alg = match &a.kid {
+        Some(kid) => store
+            .list_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.kid == *kid)
+            .ok_or_else(|| anyhow::anyhow!("no key {kid} (see `relier keys list`)"))
+            .and_then(|k| match k.alg {
+                relier_store::KeyAlg::Sig(alg) => Ok(alg),
+                other => Err(anyhow::anyhow!(
+                    "key {kid} is an encryption key ({other}): a certificate is for a signing key"
+                )),
+            })?,
+        None => a.alg.unwrap_or(relier_jose::Algorithm::RS256),
+    };
+    let key = store.signing_key(alg).await?.ok_or_else(|| {
+        anyhow::anyhow!("no active {alg} key: create one with `relier keys generate --alg {alg}`")
+    })?;
+    let kid = key.kid().unwrap_or_default().to_owned();
+    if let Some(want) = &a.kid
+        && *want != kid
+    {
+        anyhow::bail!(
+            "key {want} is not the active {alg} key ({kid}): only the active key signs client assertions"
+        );
+    }
+    let cert = relier::certificate::key_certificate(&key)?;
+    output::note(&format!(
+        "certificate of the active {alg} key {kid} (x5t#S256 {}); upload it to the provider, e.g. Entra ID: App registrations → Certificates & secrets → Certificates → Upload certificate",
+        cert.x5t_s256
+    ));
+    output::stdout(&cert.pem)
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! `relier login`: the RFC 8252 native-app flow. Bind the loopback redirect URI, print the
 //! authorization URL (alone on its stderr line), open a browser, wait for the response, check it,
-//! exchange the code, validate the ID token, call UserInfo, and answer the browser.
+//! exchange the code, validate the ID token, call UserInfo, and answer the browser. With
+//! `--preset`, the provider's rules ([`crate::preset`]); GitHub has a flow of its own
+//! ([`github`]: OAuth 2.0 and its API).
+
+mod github;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,18 +15,34 @@ use relier_core::authorize::{CallbackError, CallbackParams, PendingLogin};
 use relier_core::discovery::Endpoint;
 use serde_json::{Map, Value};
 
+use relier_gateway::presets::Preset;
+
 use super::Session;
 use crate::args::{LoginArgs, StoreArgs};
 use crate::clock::now_secs;
-use crate::loopback::Listener;
-use crate::output;
+use crate::loopback::{Callback, Listener};
+use crate::{output, preset};
 
 /// Run `login`.
 pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
-    let session = Session::connect(&a.client, store).await?;
+    let preset = preset::expand(
+        &a.client,
+        a.scope.as_deref(),
+        a.response_mode.map(|m| m.as_str()),
+    )?;
+    let session = match &preset {
+        Some(e) if e.preset == Preset::GitHub => return github::run(a, e).await,
+        Some(e) => Session::from_preset(&a.client, e).await?,
+        None => Session::connect(&a.client, store).await?,
+    };
+    let response_mode = match &preset {
+        Some(e) => e.response_mode().map(str::to_owned),
+        None => a.response_mode.map(|m| m.as_str().to_owned()),
+    };
+    let apple = preset.as_ref().is_some_and(|e| e.preset == Preset::Apple);
     let spec = session.redirect_spec(a.redirect_uri.as_ref())?;
     let scope = session.scopes(a.scope.as_deref());
-    let mut listener = Listener::bind(&spec).await?;
+    let listener = Listener::bind(&spec).await?;
     let rp = session
         .relying_party(
             &a.validation,
@@ -36,11 +56,47 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
         max_age: a.max_age,
         login_hint: a.login_hint.clone(),
         acr_values: a.acr_values.clone(),
-        response_mode: a.response_mode.map(|m| m.as_str().to_owned()),
+        response_mode,
         extra: a.auth_param.clone(),
     };
     let (url, pending) = rp.login_url(&params).await?;
+    let (callback, listener) = browser_round_trip(a, listener, &url).await?;
+    // Sign in with Apple: the user's name, on the first authorization only.
+    let user = apple.then(|| apple_user(&callback.raw)).flatten();
+    let result = complete(&rp, callback.params, &pending).await;
+    finish(callback.reply, listener, result.as_ref().map(|_| ())).await;
+    let (login, userinfo) = result?;
 
+    let method = rp.auth().method();
+    let id_token = Some(&login.id_token);
+    if a.json {
+        let mut out = output::tokens_json(method, &login.tokens, id_token, userinfo.as_ref());
+        if let (Some(u), Some(obj)) = (user, out.as_object_mut()) {
+            obj.insert("user".into(), Value::Object(u));
+        }
+        output::json_stdout(&out)
+    } else {
+        let mut text = output::tokens_human(
+            method,
+            &login.tokens,
+            id_token,
+            userinfo.as_ref(),
+            now_secs(),
+        );
+        if let Some(name) = user.as_ref().and_then(|u| u.get("name")?.as_str()) {
+            text.push_str(&format!("{:<15} {name}\n", "name (Apple)"));
+        }
+        output::stdout(&text)
+    }
+}
+
+/// Print the authorization URL (and open a browser), then wait for the response on the
+/// loopback listener; on failure the listener is shut down.
+async fn browser_round_trip(
+    a: &LoginArgs,
+    mut listener: Listener,
+    url: &url::Url,
+) -> anyhow::Result<(Callback, Listener)> {
     output::note(&format!(
         "open this URL in a browser to log in (waiting up to {} s for {}):",
         a.timeout,
@@ -50,40 +106,50 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     if !a.no_browser {
         open_browser(url.as_str());
     }
-
-    let callback = match listener.next_callback(Duration::from_secs(a.timeout)).await {
-        Ok(cb) => cb,
+    match listener.next_callback(Duration::from_secs(a.timeout)).await {
+        Ok(cb) => Ok((cb, listener)),
         Err(e) => {
             listener.shutdown().await;
-            return Err(e);
+            Err(e)
+        }
+    }
+}
+
+/// Answer the browser with the outcome, then stop listening (the page is sent before relier
+/// exits).
+async fn finish(
+    reply: tokio::sync::oneshot::Sender<Result<(), String>>,
+    listener: Listener,
+    outcome: Result<(), &anyhow::Error>,
+) {
+    let _ = reply.send(outcome.map_err(output::chain));
+    listener.shutdown().await;
+}
+
+/// Sign in with Apple's `user` field as `name`, `given_name`, `family_name`; one that cannot
+/// be read is reported and left out.
+fn apple_user(raw: &[u8]) -> Option<Map<String, Value>> {
+    let field = url::form_urlencoded::parse(raw)
+        .find(|(k, _)| k == "user")
+        .map(|(_, v)| v.into_owned())?;
+    let user = match relier_core::apple::parse_user(&field) {
+        Ok(u) => u,
+        Err(e) => {
+            output::note(&format!("warning: {e}; the name is left out"));
+            return None;
         }
     };
-    let result = complete(&rp, callback.params, &pending).await;
-    // The browser gets its page before relier exits.
-    let _ = callback
-        .reply
-        .send(result.as_ref().map(|_| ()).map_err(output::chain));
-    listener.shutdown().await;
-    let (login, userinfo) = result?;
-
-    let method = rp.auth().method();
-    let id_token = Some(&login.id_token);
-    if a.json {
-        output::json_stdout(&output::tokens_json(
-            method,
-            &login.tokens,
-            id_token,
-            userinfo.as_ref(),
-        ))
-    } else {
-        output::stdout(&output::tokens_human(
-            method,
-            &login.tokens,
-            id_token,
-            userinfo.as_ref(),
-            now_secs(),
-        ))
+    let mut m = Map::new();
+    for (k, v) in [
+        ("name", user.name()),
+        ("given_name", user.first_name),
+        ("family_name", user.last_name),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), Value::String(v));
+        }
     }
+    Some(m)
 }
 
 /// Check the callback, exchange the code, validate, and call UserInfo when the OP has one.

@@ -12,7 +12,10 @@ use relier_store::{ProviderRecord, Store};
 use crate::args::{Cli, ClientArgs, Command, StoreArgs, ValidationArgs};
 use crate::credentials::{self, Origin};
 use crate::loopback::RedirectSpec;
+use crate::preset::{self, Expanded};
 use crate::{output, store};
+use relier_core::entra::TenantPolicy;
+use relier_gateway::presets::Preset;
 
 pub mod discover;
 pub mod keys;
@@ -99,16 +102,77 @@ pub struct Session {
     auth: relier_core::ClientAuth,
     credentials: ClientCredentials,
     provider: Option<ProviderDefaults>,
+    preset: Option<PresetDefaults>,
+}
+
+/// What a `--preset` adds to a session.
+#[derive(Debug)]
+struct PresetDefaults {
+    scopes: Option<String>,
+    tenants: Option<TenantPolicy>,
 }
 
 impl Session {
     /// From `--provider NAME` (the store) or from the command line's issuer and credentials:
     /// load the credentials, discover the OP, choose the method (saying why on stderr).
     pub async fn connect(client: &ClientArgs, store_args: &StoreArgs) -> anyhow::Result<Self> {
-        match &client.provider {
-            Some(name) => Self::from_provider(name, client, store_args).await,
+        if let Some(name) = &client.provider {
+            return Self::from_provider(name, client, store_args).await;
+        }
+        match preset::expand(client, None, None)? {
+            Some(e) => Self::from_preset(client, &e).await,
             None => Self::from_args(client).await,
         }
+    }
+
+    /// A `--preset` provider: the preset's issuer and client authentication (Sign in with
+    /// Apple: a client secret minted now), Entra ID's multi-tenant discovery and tenants.
+    pub async fn from_preset(client: &ClientArgs, e: &Expanded) -> anyhow::Result<Self> {
+        if e.preset == Preset::GitHub {
+            bail!(
+                "--preset github: GitHub is OAuth 2.0, not OpenID Connect; only `relier login` speaks to it"
+            );
+        }
+        let Some(client_id) = &client.client_id else {
+            bail!("--preset needs --client-id");
+        };
+        let issuer = e.issuer()?;
+        let loaded = if e.preset == Preset::Apple {
+            e.apple_credentials(client_id, client.ca_file.as_deref())?
+        } else {
+            credentials::load_args(client)?
+        };
+        let mut spec = credentials::spec_from_args(client, client_id.clone());
+        if let Some(m) = e.config.auth_method.as_deref() {
+            spec.method = Some(m.parse()?);
+        }
+        if e.config.assertion_audience.as_deref() == Some("endpoint") {
+            spec.audience = relier_core::client_auth::AssertionAudience::Endpoint;
+        }
+        let http = HttpClient::new(&loaded.http_config())?;
+        let tenants = e.tenants();
+        let metadata = match tenants {
+            Some(_) => relier::discover_entra(&http, &issuer).await?,
+            None => relier::discover(&http, &issuer).await?,
+        };
+        let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
+        // Entra ID certificate credentials: the assertion names the key's certificate.
+        if let (true, Some(key)) = (
+            relier_gateway::presets::certificate_credentials(&e.config),
+            session.credentials.key.as_ref(),
+        ) {
+            let cert = relier::certificate::key_certificate(key).context("--private-key")?;
+            output::note(&format!(
+                "certificate credential: x5t#S256 {} (`relier keys cert --private-key FILE` prints the certificate to upload)",
+                cert.x5t_s256
+            ));
+            session.auth = session.auth.with_x5t_s256(&cert.x5t_s256)?;
+        }
+        session.preset = Some(PresetDefaults {
+            scopes: e.scopes(),
+            tenants,
+        });
+        Ok(session)
     }
 
     async fn from_args(client: &ClientArgs) -> anyhow::Result<Self> {
@@ -195,15 +259,19 @@ impl Session {
             auth: chosen.auth,
             credentials: loaded,
             provider,
+            preset: None,
         })
     }
 
-    /// The scopes to request: `--scope`, else the provider's, else [`DEFAULT_SCOPE`].
+    /// The scopes to request: `--scope`, else the provider's or the preset's, else
+    /// [`DEFAULT_SCOPE`].
     pub fn scopes(&self, given: Option<&str>) -> String {
-        match (given, &self.provider) {
-            (Some(s), _) => s.to_owned(),
-            (None, Some(p)) => p.scopes.clone(),
-            (None, None) => DEFAULT_SCOPE.to_owned(),
+        let preset = self.preset.as_ref().and_then(|p| p.scopes.clone());
+        match (given, &self.provider, preset) {
+            (Some(s), _, _) => s.to_owned(),
+            (None, Some(p), _) => p.scopes.clone(),
+            (None, None, Some(s)) => s,
+            (None, None, None) => DEFAULT_SCOPE.to_owned(),
         }
     }
 
@@ -293,6 +361,9 @@ impl Session {
         }
         if let Some(i) = v.jwks_refetch_interval {
             b = b.jwks_refetch_interval(i);
+        }
+        if let Some(t) = self.preset.and_then(|p| p.tenants) {
+            b = b.tenants(t);
         }
         Ok(b.build())
     }

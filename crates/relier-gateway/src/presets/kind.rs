@@ -10,6 +10,9 @@ pub enum Preset {
     /// GitHub (github.com or Enterprise Server): OAuth 2.0, **not** OpenID Connect.
     #[serde(rename = "github")]
     GitHub,
+    /// Sign in with Apple (`https://appleid.apple.com`): a client secret relier mints.
+    #[serde(rename = "apple")]
+    Apple,
     /// Google (`https://accounts.google.com`).
     #[serde(rename = "google")]
     Google,
@@ -22,6 +25,7 @@ impl fmt::Display for Preset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Preset::GitHub => "github",
+            Preset::Apple => "apple",
             Preset::Google => "google",
             Preset::Entra => "entra",
         })
@@ -33,6 +37,7 @@ impl Preset {
     pub fn display_name(self) -> &'static str {
         match self {
             Preset::GitHub => "GitHub",
+            Preset::Apple => "Apple",
             Preset::Google => "Google",
             Preset::Entra => "Microsoft",
         }

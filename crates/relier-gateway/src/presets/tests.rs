@@ -96,3 +96,67 @@ fn entra_issuers_and_the_multi_tenant_guard() {
     assert!(expanded("preset = \"entra\"\ntenant = \"../x\"").is_err());
     assert!(expanded("preset = \"google\"\ntenant = \"common\"").is_err());
 }
+
+const APPLE: &str = "preset = \"apple\"\nclient_id = \"com.example.web\"\nteam_id = \"TEAM123456\"\nkey_id = \"KEY1234567\"\nprivate_key_file = \"AuthKey_KEY1234567.p8\"";
+
+#[test]
+fn apple_fills_issuer_scopes_form_post_and_client_secret_post() {
+    let p = expanded(APPLE).unwrap();
+    assert_eq!(p.issuer.as_deref(), Some("https://appleid.apple.com"));
+    assert_eq!(p.scopes.clone().unwrap(), ["openid", "name", "email"]);
+    assert_eq!(p.response_mode.as_deref(), Some("form_post"));
+    assert_eq!(p.auth_method.as_deref(), Some("client_secret_post"));
+    assert_eq!(p.display_name.as_deref(), Some("Apple"));
+    let p = expanded(&format!("{APPLE}\nissuer = \"http://127.0.0.1:9/\"")).unwrap();
+    assert_eq!(p.issuer.as_deref(), Some("http://127.0.0.1:9/"));
+    // Without the name and email scopes, query is Apple's to accept.
+    let p = expanded(&format!(
+        "{APPLE}\nscopes = [\"openid\"]\nresponse_mode = \"query\""
+    ))
+    .unwrap();
+    assert_eq!(p.response_mode.as_deref(), Some("query"));
+}
+
+#[test]
+fn apple_refuses_a_configured_secret_a_missing_key_and_a_query_response() {
+    let e = expanded(&format!("{APPLE}\nresponse_mode = \"query\"")).unwrap_err();
+    assert!(e.contains("form_post"), "{e}");
+    for bad in [
+        "client_secret = \"s\"",
+        "client_secret_env = \"S\"",
+        "use_store_key = true",
+        "auth_method = \"client_secret_basic\"",
+    ] {
+        let e = expanded(&format!("{APPLE}\n{bad}")).unwrap_err();
+        assert!(e.contains("provider p"), "{e}");
+    }
+    for key in ["team_id", "key_id", "private_key_file", "client_id"] {
+        let without: String = APPLE
+            .lines()
+            .filter(|l| !l.starts_with(key))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let e = expanded(&without).unwrap_err();
+        assert!(e.contains(&format!("needs {key}")), "{e}");
+    }
+    let e = expanded("issuer = \"https://op\"\nclient_id = \"c\"\nteam_id = \"TEAM123456\"")
+        .unwrap_err();
+    assert!(e.contains("team_id goes with preset = \"apple\""), "{e}");
+}
+
+#[test]
+fn entra_with_a_key_uses_certificate_credentials() {
+    let p = expanded(
+        "preset = \"entra\"\ntenant = \"11111111-1111-1111-1111-111111111111\"\nclient_id = \"c\"\nuse_store_key = true",
+    )
+    .unwrap();
+    assert!(certificate_credentials(&p));
+    assert_eq!(p.assertion_audience.as_deref(), Some("endpoint"));
+    assert_eq!(p.signing_alg.as_deref(), Some("RS256"));
+    let p = expanded(
+        "preset = \"entra\"\ntenant = \"11111111-1111-1111-1111-111111111111\"\nclient_id = \"c\"\nclient_secret = \"s\"",
+    )
+    .unwrap();
+    assert!(!certificate_credentials(&p));
+    assert!(p.assertion_audience.is_none());
+}

@@ -128,7 +128,9 @@ async fn finish(
             "login-binding cookie missing: the callback reached a browser that did not start this login",
         ));
     }
-    let done = exchange(state, &provider, params, &login.pending).await?;
+    // Sign in with Apple: the user's name, on the first authorization only.
+    let apple_user = provider.is_apple().then(|| param(raw, "user")).flatten();
+    let done = exchange(state, &provider, params, &login.pending, apple_user).await?;
     let claims = done.claims;
     let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
         return Err(failed(Problem::Internal, "random source failed"));
@@ -255,6 +257,7 @@ async fn exchange(
     provider: &Provider,
     params: CallbackParams,
     pending: &PendingLogin,
+    apple_user: Option<String>,
 ) -> Result<Completed, Failed> {
     let started = Instant::now();
     let timed = |callback_failed: bool| {
@@ -287,7 +290,10 @@ async fn exchange(
     timed(matches!(result, Err(relier::Error::Callback(_))));
     let done = result.map_err(login_error)?;
     let idt = done.id_token.claims();
-    let claims = identity_claims(provider, &rp, &done, idt).await?;
+    let mut claims = identity_claims(provider, &rp, &done, idt).await?;
+    if let Some(raw) = apple_user {
+        add_apple_name(&mut claims, &raw, &provider.name);
+    }
     if let Some(overage) = identity::groups_overage(&claims) {
         tracing::warn!(provider = %provider.name, sub = ?idt.sub, source = %overage,
             "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token); allowed_groups cannot see them");
@@ -343,6 +349,31 @@ async fn identity_claims(
         claims.remove(c);
     }
     Ok(claims)
+}
+
+/// Sign in with Apple's `user` form field: the name the ID token never carries, as `name`,
+/// `given_name` and `family_name` (claims already there win). Apple does not sign the field
+/// (it is what the user chose to share, bound to this login by `state`); one that cannot be
+/// read is left out of the identity, not a reason to fail the login.
+fn add_apple_name(claims: &mut Map<String, Value>, raw: &str, provider: &str) {
+    let user = match relier_core::apple::parse_user(raw) {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(provider = %provider, error = %e, "Sign in with Apple: the user form field is ignored");
+            return;
+        }
+    };
+    for (claim, value) in [
+        ("name", user.name()),
+        ("given_name", user.first_name),
+        ("family_name", user.last_name),
+    ] {
+        if let Some(v) = value
+            && !claims.contains_key(claim)
+        {
+            claims.insert(claim.to_owned(), Value::String(v));
+        }
+    }
 }
 
 /// `name`, else given and family name, else `preferred_username`.

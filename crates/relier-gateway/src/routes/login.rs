@@ -33,6 +33,7 @@ pub async fn chooser(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) 
         .map(|p| Choice {
             name: &p.name,
             display_name: &p.display_name,
+            brand: p.brand,
         })
         .collect();
     templates::page_response(
@@ -133,7 +134,7 @@ pub async fn start(
 
 /// `GET /auth/assets/relier.css`.
 pub async fn base_css() -> Response {
-    css(templates::BASE_CSS.to_owned())
+    css([templates::BASE_CSS, templates::BRAND_CSS].concat())
 }
 
 /// `GET /auth/assets/theme.css` (empty without `theme_css`).
