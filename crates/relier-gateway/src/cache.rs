@@ -211,7 +211,11 @@ impl SessionCache {
         if map.len() >= self.cap_per_shard && !map.contains_key(&hash) {
             // A full shard: now and then drop every stale entry (a scan of the shard), else
             // an arbitrary one, so that a stream of misses does not scan on every insert.
-            if self.full_inserts.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+            if self
+                .full_inserts
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(SWEEP_EVERY)
+            {
                 let ttl = self.ttl;
                 map.retain(|_, v| v.fresh(ttl));
             }
