@@ -38,7 +38,7 @@ pub enum KeysCommand {
 #[derive(Debug, Args)]
 pub struct KeysCertArgs {
     /// The active key of this algorithm (RS256 or PS256; default RS256).
-    #[arg(long, value_name = "ALG", value_parser = parse_key_alg, conflicts_with = "kid")]
+    #[arg(long, value_name = "ALG", value_parser = parse_alg, conflicts_with = "kid")]
     pub alg: Option<Algorithm>,
 
     /// The key: it must be its algorithm's active key.
