@@ -497,3 +497,16 @@ export async function inTempDir(prefix, body) {
 export function machineLine(m) {
   return `Machine: ${m.nproc} CPUs (${m.model}), ${m.memGiB} GiB RAM, Linux ${m.kernel}; node ${m.node}; git ${m.gitRev}; ${m.date}; load average before the run ${m.loadavg}`;
 }
+
+// Ports for the express app and relier, and their client secrets at the test OP.
+export async function rpPortsAndSecrets() {
+  const ports = { express: await freePort(), relier: await freePort() };
+  while (ports.relier === ports.express) {
+    ports.relier = await freePort();
+  }
+  const secrets = {
+    express: crypto.randomBytes(24).toString('base64url'),
+    relier: crypto.randomBytes(24).toString('base64url'),
+  };
+  return { ports, secrets };
+}

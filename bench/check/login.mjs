@@ -16,14 +16,13 @@
 // a markdown table: CPU per login, context switches per login, wall time per login.
 // The OP and this driver use CPU too; they are not counted.
 
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 import {
-  ROOT, die, fmtMs, freePort, headlessLogin, inTempDir, log, machineInfo, machineLine,
-  parseFlags, relierPreflight, startExpress, startOp, startRelier, stopChild,
+  ROOT, die, fmtMs, headlessLogin, inTempDir, log, machineInfo, machineLine,
+  parseFlags, relierPreflight, rpPortsAndSecrets, startExpress, startOp, startRelier, stopChild,
 } from './lib.mjs';
 
 function parseArgs(argv) {
@@ -107,14 +106,7 @@ async function main() {
     }
   }
   const machine = machineInfo();
-  const ports = { express: await freePort(), relier: await freePort() };
-  while (ports.relier === ports.express) {
-    ports.relier = await freePort();
-  }
-  const secrets = {
-    express: crypto.randomBytes(24).toString('base64url'),
-    relier: crypto.randomBytes(24).toString('base64url'),
-  };
+  const { ports, secrets } = await rpPortsAndSecrets();
   const results = await inTempDir('relier-bench-login-', async (tmp) => {
     const out = [];
     const op = await startOp(tmp, ports, secrets);

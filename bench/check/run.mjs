@@ -35,12 +35,12 @@
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 import {
-  ROOT, cleanup, die, expectStatus, fmtMs, freePort, headlessLogin, log, machineInfo,
-  parseFlags, relierPreflight, rssSampler, startChild, startExpress, startOp, startRelier, stopChild,
+  ROOT, die, expectStatus, fmtMs, freePort, headlessLogin, inTempDir, log, machineInfo,
+  parseFlags, relierPreflight, rpPortsAndSecrets, rssSampler, startChild, startExpress,
+  startOp, startRelier, stopChild,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------------------
@@ -200,20 +200,11 @@ async function main() {
   const machine = machineInfo();
   log(`machine: ${machine.nproc} CPUs (${machine.model}), ${machine.memGiB} GiB, Linux ${machine.kernel}, node ${machine.node}, ${machine.wrk}, ${machine.date}`);
 
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relier-bench-check-'));
-  const ports = { express: await freePort(), relier: await freePort() };
-  while (ports.relier === ports.express) {
-    ports.relier = await freePort();
-  }
-  const secrets = {
-    express: crypto.randomBytes(24).toString('base64url'),
-    relier: crypto.randomBytes(24).toString('base64url'),
-  };
+  const { ports, secrets } = await rpPortsAndSecrets();
 
   const results = [];
   const identities = {};
-  let failure = null;
-  try {
+  await inTempDir('relier-bench-check-', async (tmp) => {
     const op = await startOp(tmp, ports, secrets);
 
     let express;
@@ -261,15 +252,7 @@ async function main() {
       }
     }
     await stopChild(op.child);
-  } catch (err) {
-    failure = err;
-  } finally {
-    cleanup();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  if (failure) {
-    die(failure.message);
-  }
+  });
 
   const out = [
     `Machine: ${machine.nproc} CPUs (${machine.model}), ${machine.memGiB} GiB RAM, Linux ${machine.kernel}; node ${machine.node}; ${machine.wrk.replace(/\s*\[.*$/, '')}; git ${machine.gitRev}; ${machine.date}; load average before the run ${machine.loadavg}`,
