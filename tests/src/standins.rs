@@ -25,6 +25,23 @@ pub(crate) async fn serve(
     Ok((addr, task))
 }
 
+/// Serves `routes` on 127.0.0.1:0 with the state `state` builds from the base URL
+/// (`http://127.0.0.1:PORT`, the issuer of most stand-ins); the task ends when the handle is
+/// aborted.
+pub(crate) async fn start<S: Send + Sync + 'static>(
+    state: impl FnOnce(String) -> S,
+    routes: Router<std::sync::Arc<S>>,
+) -> anyhow::Result<(std::sync::Arc<S>, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let inner = std::sync::Arc::new(state(format!("http://{addr}")));
+    let router = routes.with_state(inner.clone());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok((inner, task))
+}
+
 /// RFC 7636 §4.6: BASE64URL(SHA256(verifier)) == challenge.
 pub(crate) fn pkce_ok(verifier: &str, challenge: &str) -> bool {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());

@@ -96,32 +96,23 @@ impl Apple {
         let client = SigningKey::generate(Algorithm::ES256, None)?;
         let p8 = client.to_pkcs8_pem()?.to_string();
         let client_key = client.verifying_key()?;
-        let cell: Arc<Mutex<Option<Arc<Inner>>>> = Arc::default();
-        let holder = cell.clone();
-        let (_, task) = super::serve(move |addr| {
-            let inner = Arc::new(Inner {
-                base: format!("http://{addr}"),
+        let (inner, task) = super::start(
+            |base| Inner {
+                base,
                 key,
                 client_key,
                 knobs: Mutex::default(),
                 codes: Mutex::default(),
                 authorized_before: Mutex::default(),
                 complaints: Mutex::default(),
-            });
-            *holder.lock().unwrap() = Some(inner.clone());
+            },
             Router::new()
                 .route("/.well-known/openid-configuration", get(discovery))
                 .route("/auth/keys", get(jwks))
                 .route("/auth/authorize", get(authorize))
-                .route("/auth/token", post(token))
-                .with_state(inner)
-        })
+                .route("/auth/token", post(token)),
+        )
         .await?;
-        let inner = cell
-            .lock()
-            .unwrap()
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("stand-in not built"))?;
         Ok(Apple { inner, p8, task })
     }
 

@@ -77,18 +77,15 @@ impl Entra {
     /// Starts on 127.0.0.1:0.
     pub async fn start() -> anyhow::Result<Entra> {
         let key = SigningKey::generate(Algorithm::RS256, None)?.with_kid("entra-1");
-        let cell: Arc<Mutex<Option<Arc<Inner>>>> = Arc::default();
-        let holder = cell.clone();
-        let (addr, task) = super::serve(move |addr| {
-            let inner = Arc::new(Inner {
-                base: format!("http://{addr}"),
+        let (inner, task) = super::start(
+            |base| Inner {
+                base,
                 key,
                 knobs: Mutex::default(),
                 nonce: Mutex::default(),
                 certificate: Mutex::default(),
                 complaints: Mutex::default(),
-            });
-            *holder.lock().unwrap() = Some(inner.clone());
+            },
             Router::new()
                 .route(
                     "/{tenant}/v2.0/.well-known/openid-configuration",
@@ -96,12 +93,9 @@ impl Entra {
                 )
                 .route("/{tenant}/discovery/v2.0/keys", get(jwks))
                 .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
-                .route("/{tenant}/oauth2/v2.0/token", post(token))
-                .with_state(inner)
-        })
+                .route("/{tenant}/oauth2/v2.0/token", post(token)),
+        )
         .await?;
-        let inner = cell.lock().unwrap().take().unwrap();
-        debug_assert_eq!(inner.base, format!("http://{addr}"));
         Ok(Entra { inner, task })
     }
 

@@ -63,30 +63,21 @@ impl Google {
     /// Starts on 127.0.0.1:0.
     pub async fn start() -> anyhow::Result<Google> {
         let key = SigningKey::generate(Algorithm::RS256, None)?.with_kid("google-1");
-        let cell: Arc<Mutex<Option<Arc<Inner>>>> = Arc::default();
-        let holder = cell.clone();
-        let (_, task) = super::serve(move |addr| {
-            let inner = Arc::new(Inner {
-                base: format!("http://{addr}"),
+        let (inner, task) = super::start(
+            |base| Inner {
+                base,
                 key,
                 knobs: Mutex::default(),
                 nonce: Mutex::default(),
-            });
-            *holder.lock().unwrap() = Some(inner.clone());
+            },
             Router::new()
                 .route("/.well-known/openid-configuration", get(discovery))
                 .route("/oauth2/v3/certs", get(jwks))
                 .route("/o/oauth2/v2/auth", get(authorize))
                 .route("/token", post(token))
-                .route("/v1/userinfo", get(userinfo))
-                .with_state(inner)
-        })
+                .route("/v1/userinfo", get(userinfo)),
+        )
         .await?;
-        let inner = cell
-            .lock()
-            .unwrap()
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("stand-in not built"))?;
         Ok(Google { inner, task })
     }
 
