@@ -140,6 +140,20 @@ pub struct KeysConfig {
     pub check_interval: Duration,
 }
 
+/// `userinfo` of a provider: when to call the OP's UserInfo endpoint ([`crate::userinfo`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum UserinfoPolicy {
+    /// Only when the ID token lacks a claim the gateway uses (default).
+    #[default]
+    Auto,
+    /// After every login, when the OP has the endpoint.
+    Always,
+    /// Never: the identity is the ID token's.
+    Never,
+}
+
 /// `[limits]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -344,7 +358,7 @@ pub struct ProviderConfig {
     /// When to call the OP's UserInfo endpoint after a login: `auto` (default: only when the
     /// ID token lacks a claim the gateway uses), `always` or `never` ([`crate::userinfo`]).
     #[serde(default)]
-    pub userinfo: crate::userinfo::UserinfoPolicy,
+    pub userinfo: UserinfoPolicy,
     /// Client assertion `aud`: `issuer` (default) or `endpoint`.
     #[serde(default)]
     pub assertion_audience: Option<String>,

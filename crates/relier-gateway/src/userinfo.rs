@@ -10,24 +10,9 @@
 //! asked as before. An application embedding relier that reads other claims from
 //! `Identity::claims` sets `userinfo = "always"`.
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::config::{Config, ProviderConfig};
-
-/// `userinfo` of a provider.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum UserinfoPolicy {
-    /// Only when the ID token lacks a claim the gateway uses (default).
-    #[default]
-    Auto,
-    /// After every login, when the OP has the endpoint.
-    Always,
-    /// Never: the identity is the ID token's.
-    Never,
-}
+use crate::config::{Config, ProviderConfig, UserinfoPolicy};
 
 /// Display-name claims: one of them is enough.
 const NAME_CLAIMS: &[&str] = &["name", "given_name", "family_name", "preferred_username"];

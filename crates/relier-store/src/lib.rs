@@ -57,6 +57,7 @@ mod error;
 pub mod lifecycle;
 mod master_key;
 mod model;
+mod pool;
 mod postgres;
 mod private_files;
 mod sealed;
@@ -77,7 +78,7 @@ pub use model::{
     JwksMode, KeyAlg, KeyChange, KeyInfo, KeyState, KeyUse, ProviderInfo, ProviderRecord,
     secret_expiry, validate_provider_name,
 };
-pub use postgres::{
+pub use pool::{
     CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,
 };
 pub use private_files::{LaxFile, StoreFile, lax_permissions};

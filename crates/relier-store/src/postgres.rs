@@ -20,7 +20,6 @@
 //! - The statements are [`crate::sql`]'s; encryption is above ([`crate::sealed`]).
 
 use std::str::FromStr as _;
-use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Executor as _, PgConnection, Postgres, Transaction};
@@ -28,17 +27,9 @@ use sqlx::{Executor as _, PgConnection, Postgres, Transaction};
 use crate::backend::{Migration, check_schema_version};
 use crate::error::StoreError;
 use crate::model::KeyInfo;
+use crate::pool::pool_settings;
 use crate::sql::impl_sql_backend;
 use crate::url::StoreUrl;
-
-/// URL query parameter: the most connections one handle opens.
-pub const MAX_CONNECTIONS_PARAM: &str = "max_connections";
-/// URL query parameter: seconds to wait for a connection (new or from the pool).
-pub const CONNECT_TIMEOUT_PARAM: &str = "connect_timeout";
-/// Default of [`MAX_CONNECTIONS_PARAM`].
-pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
-/// Default of [`CONNECT_TIMEOUT_PARAM`].
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Advisory lock key of the migrations ("relier" 0x01).
 /// Connections of the durable pool (keys and registry: rare writes) at most.
@@ -66,54 +57,6 @@ const MIGRATIONS: &[Migration] = &[
 /// statement, not of the transaction's start).
 const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
 
-/// Pool settings from the URL's query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PoolSettings {
-    pub max_connections: u32,
-    pub connect_timeout: Duration,
-}
-
-/// Splits relier's own parameters off a PostgreSQL URL; the rest goes to the driver.
-pub(crate) fn pool_settings(url: &str) -> Result<(String, PoolSettings), StoreError> {
-    let mut settings = PoolSettings {
-        max_connections: DEFAULT_MAX_CONNECTIONS,
-        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-    };
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.to_owned(), settings));
-    };
-    let invalid = |reason: &'static str| StoreError::InvalidUrl {
-        url: StoreUrl::redact(url),
-        reason,
-    };
-    let mut kept = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match key {
-            MAX_CONNECTIONS_PARAM => {
-                settings.max_connections = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| invalid("max_connections must be a positive integer"))?;
-            }
-            CONNECT_TIMEOUT_PARAM => {
-                let secs: u64 = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    invalid("connect_timeout must be a positive number of seconds")
-                })?;
-                settings.connect_timeout = Duration::from_secs(secs);
-            }
-            _ => kept.push(pair),
-        }
-    }
-    let rest = if kept.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", kept.join("&"))
-    };
-    Ok((rest, settings))
-}
-
 /// An open PostgreSQL database.
 #[derive(Debug)]
 pub(crate) struct PostgresBackend {
@@ -126,7 +69,10 @@ pub(crate) struct PostgresBackend {
 impl PostgresBackend {
     /// Connects and applies pending migrations.
     pub(crate) async fn open(url: &StoreUrl, raw: &str) -> Result<Self, StoreError> {
-        let (driver_url, settings) = pool_settings(raw)?;
+        let (driver_url, settings) = pool_settings(raw).map_err(|e| StoreError::InvalidUrl {
+            url: StoreUrl::redact(raw),
+            reason: e.0,
+        })?;
         let options = PgConnectOptions::from_str(&driver_url)
             .map_err(|e| StoreError::db(format!("store {url}: {e}")))?;
         let pool = PgPoolOptions::new()
@@ -213,35 +159,4 @@ async fn migrate(pool: &PgPool, url: &StoreUrl) -> Result<(), StoreError> {
     }
     tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pool_settings_are_split_off() {
-        let (rest, s) = pool_settings("postgres://u@h/db").unwrap();
-        assert_eq!(rest, "postgres://u@h/db");
-        assert_eq!(s.max_connections, DEFAULT_MAX_CONNECTIONS);
-        assert_eq!(s.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
-        let (rest, s) = pool_settings(
-            "postgres://u@h/db?sslmode=verify-full&max_connections=3&connect_timeout=2",
-        )
-        .unwrap();
-        assert_eq!(rest, "postgres://u@h/db?sslmode=verify-full");
-        assert_eq!(s.max_connections, 3);
-        assert_eq!(s.connect_timeout, Duration::from_secs(2));
-        let (rest, _) = pool_settings("postgres://u@h/db?max_connections=1").unwrap();
-        assert_eq!(rest, "postgres://u@h/db");
-        for bad in [
-            "postgres://u:pw@h/db?max_connections=0",
-            "postgres://u:pw@h/db?max_connections=x",
-            "postgres://u:pw@h/db?connect_timeout=-1",
-        ] {
-            let err = pool_settings(bad).unwrap_err();
-            assert!(matches!(err, StoreError::InvalidUrl { .. }), "{bad}");
-            assert!(!err.to_string().contains("pw"), "{err}");
-        }
-    }
 }

@@ -44,7 +44,7 @@ impl StoreUrl {
             reason,
         };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            crate::postgres::pool_settings(url)?;
+            crate::pool::pool_settings(url).map_err(|e| invalid(e.0))?;
             return Ok(StoreUrl::Postgres {
                 url: Secret::new(url),
             });
