@@ -43,7 +43,7 @@
 //! }
 //! let now = UnixTime(1_700_000_000);
 //! store.advance_keys(now).await?;
-//! store.generate_key(Algorithm::ES256, None, now).await?;
+//! store.generate_key(Algorithm::ES256.into(), None, now).await?;
 //! let jwks = store.jwks(now).await?;
 //! # let _ = jwks;
 //! store.close().await;
