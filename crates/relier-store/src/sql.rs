@@ -55,18 +55,39 @@ const KEEP_ENDS_MS: i64 = 10 * 60 * 1000;
 /// makes the limit more lenient for that client, once.
 const KEEP_BUCKETS_MS: i64 = 60 * 60 * 1000;
 
+/// The statements of the cluster tables for one database's clock expression, built once per
+/// backend (not per call: they run on every logout, login start and feed poll).
+#[derive(Debug)]
+pub(crate) struct ClusterSql {
+    pub record_end: String,
+    pub recent_ends: String,
+    pub take_login_token: String,
+    pub purge: [String; 2],
+}
+
+impl ClusterSql {
+    pub(crate) fn new(now: &str) -> Self {
+        ClusterSql {
+            record_end: record_end(now),
+            recent_ends: recent_ends(now),
+            take_login_token: take_login_token(now),
+            purge: purge_cluster_rows(now),
+        }
+    }
+}
+
 /// Records that the session `$1` ended, at the database's time `now`.
-pub(crate) fn record_end(now: &str) -> String {
+fn record_end(now: &str) -> String {
     format!("INSERT INTO session_ends (id_hash, ended_at_ms) VALUES ($1, {now})")
 }
 
 /// The sessions that ended in the last `$1` ms (at most `$2`).
-pub(crate) fn recent_ends(now: &str) -> String {
+fn recent_ends(now: &str) -> String {
     format!("SELECT id_hash FROM session_ends WHERE ended_at_ms >= {now} - $1 LIMIT $2")
 }
 
 /// Deletes ended-session rows and login buckets nobody needs any more.
-pub(crate) fn purge_cluster_rows(now: &str) -> [String; 2] {
+fn purge_cluster_rows(now: &str) -> [String; 2] {
     [
         format!("DELETE FROM session_ends WHERE ended_at_ms < {now} - {KEEP_ENDS_MS}"),
         format!("DELETE FROM login_buckets WHERE at_ms < {now} - {KEEP_BUCKETS_MS}"),
@@ -78,7 +99,7 @@ pub(crate) fn purge_cluster_rows(now: &str) -> [String; 2] {
 /// one: a new bucket starts full; an existing one is refilled for the time since its last use
 /// (never negative, whatever the clocks), capped at the capacity, and loses a token if it has
 /// one. Returns whether a token was taken and the tokens left.
-pub(crate) fn take_login_token(now: &str) -> String {
+fn take_login_token(now: &str) -> String {
     let elapsed = format!(
         "(CASE WHEN {now} > login_buckets.at_ms THEN {now} - login_buckets.at_ms ELSE 0 END)"
     );
@@ -496,7 +517,7 @@ macro_rules! impl_sql_backend {
                     .await?;
                 let ended = done.rows_affected() > 0;
                 if ended {
-                    sqlx::query(&$crate::sql::record_end($now_ms))
+                    sqlx::query(&cluster_sql().record_end)
                         .bind(hash)
                         .execute(&mut *tx)
                         .await?;
@@ -534,9 +555,9 @@ macro_rules! impl_sql_backend {
                 };
                 let mut tx = self.session_tx().await?;
                 let hashes: Vec<String> = query.fetch_all(&mut *tx).await?;
-                let record = $crate::sql::record_end($now_ms);
+                let record = &cluster_sql().record_end;
                 for hash in &hashes {
-                    sqlx::query(&record).bind(hash).execute(&mut *tx).await?;
+                    sqlx::query(record).bind(hash).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(hashes)
@@ -565,8 +586,8 @@ macro_rules! impl_sql_backend {
                     let done = sqlx::query(sql).bind(now).execute(&mut *tx).await?;
                     purged = purged.saturating_add(done.rows_affected());
                 }
-                for sql in $crate::sql::purge_cluster_rows($now_ms) {
-                    let done = sqlx::query(&sql).execute(&mut *tx).await?;
+                for sql in &cluster_sql().purge {
+                    let done = sqlx::query(sql).execute(&mut *tx).await?;
                     purged = purged.saturating_add(done.rows_affected());
                 }
                 tx.commit().await?;
@@ -595,7 +616,7 @@ macro_rules! impl_sql_backend {
                 &self,
                 within_ms: i64,
             ) -> Result<Vec<String>, StoreError> {
-                Ok(sqlx::query_scalar(&$crate::sql::recent_ends($now_ms))
+                Ok(sqlx::query_scalar(&cluster_sql().recent_ends)
                     .bind(within_ms)
                     .bind($crate::sql::MAX_RECENT_ENDS)
                     .fetch_all(&self.sessions)
@@ -608,7 +629,7 @@ macro_rules! impl_sql_backend {
                 burst: f64,
                 per_ms: f64,
             ) -> Result<(bool, f64), StoreError> {
-                let row: (bool, f64) = sqlx::query_as(&$crate::sql::take_login_token($now_ms))
+                let row: (bool, f64) = sqlx::query_as(&cluster_sql().take_login_token)
                     .bind(client)
                     .bind(burst)
                     .bind(per_ms)
@@ -620,6 +641,12 @@ macro_rules! impl_sql_backend {
             async fn close(&self) {
                 self.close_pool().await;
             }
+        }
+
+        fn cluster_sql() -> &'static $crate::sql::ClusterSql {
+            static SQL: std::sync::LazyLock<$crate::sql::ClusterSql> =
+                std::sync::LazyLock::new(|| $crate::sql::ClusterSql::new($now_ms));
+            &SQL
         }
 
         async fn load_keys(
