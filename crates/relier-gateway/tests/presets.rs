@@ -176,20 +176,26 @@ fn entra_provider(e: &Entra, tenant_keys: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn entra_multi_tenant_checks_the_issuer_of_the_tokens_own_tenant() {
-    let e = Entra::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
+/// A gateway with a multi-tenant Entra provider allowing [`entra::GOOD_TENANT`], signed in.
+async fn entra_logged_in(e: &Entra, dir: &tempfile::TempDir) -> (Gateway, OneShot) {
     let (gw, mut app) = started(
-        &dir,
+        dir,
         &entra_provider(
-            &e,
+            e,
             &format!("allowed_tenants = [\"{}\"]", entra::GOOD_TENANT),
         ),
     )
     .await;
     let r = login(&mut app, "ms").await;
     assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    (gw, app)
+}
+
+#[tokio::test]
+async fn entra_multi_tenant_checks_the_issuer_of_the_tokens_own_tenant() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, mut app) = entra_logged_in(&e, &dir).await;
     let s = session(&mut app).await;
     assert_eq!(
         s["iss"],
@@ -443,16 +449,7 @@ async fn entra_certificate_credentials_name_the_store_keys_certificate() {
 async fn entra_multi_tenant_back_channel_logout_checks_the_tokens_tenant() {
     let e = Entra::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (_gw, mut app) = started(
-        &dir,
-        &entra_provider(
-            &e,
-            &format!("allowed_tenants = [\"{}\"]", entra::GOOD_TENANT),
-        ),
-    )
-    .await;
-    let r = login(&mut app, "ms").await;
-    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    let (_gw, mut app) = entra_logged_in(&e, &dir).await;
     let post = |token: String| {
         Request::post("/auth/backchannel-logout/ms")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
