@@ -8,13 +8,17 @@
 //   cargo build --release -p relier-store --example seed_sessions
 //   node bench/check/scale.mjs [--sessions 1000000] [--working-set 100000]
 //                              [--cache 10000] [--duration 20] [--connections 50]
-//                              [--store postgres://…]
+//                              [--store postgres://…] [--data DIR]
 //
 // It starts the test OP (relier serve discovers it at start), seeds the store with
 // --sessions live sessions (target/release/examples/seed_sessions), starts relier serve on
 // it with `[session] cache_capacity = --cache`, and runs
 // `wrk -t2 -cN -dS --latency -s <script>` where every request carries the cookie of a session
 // drawn at random from the first --working-set ones. Needs wrk on PATH.
+//
+// Seeding a million sessions takes minutes: with --data DIR the seeded store (SQLite file or,
+// with --store, the PostgreSQL database), its master key and the cookie list are kept in DIR
+// and reused by the next run with the same --data (and --sessions/--working-set).
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -34,6 +38,7 @@ function parseArgs(argv) {
     duration: 20,
     connections: 50,
     store: '',
+    data: '',
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
     seedBin: path.join(ROOT, 'target', 'release', 'examples', 'seed_sessions'),
   }, import.meta.url);
@@ -88,6 +93,35 @@ function latency(out, pct) {
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
 }
 
+// Seeds `store` unless `data` holds a finished seeding of the same shape (a `seeded` marker
+// written last); returns its master key and cookie list.
+function seed(opts, data, store) {
+  const idsFile = path.join(data, 'ids.txt');
+  const keyFile = path.join(data, 'master.key');
+  const marker = path.join(data, 'seeded');
+  const shape = `${store.replace(/\/\/[^@]*@/, '//…@')} ${opts.sessions} ${opts.workingSet}`;
+  if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === shape) {
+    log(`reusing the ${opts.sessions} sessions seeded in ${data}`);
+    return { masterKey: fs.readFileSync(keyFile, 'utf8'), idsFile };
+  }
+  const masterKey = crypto.randomBytes(32).toString('base64');
+  fs.writeFileSync(keyFile, masterKey, { mode: 0o600 });
+  log(`seeding ${opts.sessions} sessions into ${store.replace(/\/\/[^@]*@/, '//…@')}`);
+  const seeded = spawnSync(opts.seedBin, [store, String(opts.sessions), idsFile, String(opts.workingSet)], {
+    env: { ...process.env, RELIER_MASTER_KEY: masterKey },
+    encoding: 'utf8',
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  if (seeded.status !== 0) {
+    throw new Error(`seed_sessions failed: ${seeded.stderr}`);
+  }
+  log(seeded.stderr.trim());
+  if (opts.data) {
+    fs.writeFileSync(marker, shape);
+  }
+  return { masterKey, idsFile };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   for (const [bin, how] of [[opts.relierBin, 'cargo build --release -p relier-cli'],
@@ -101,22 +135,13 @@ async function main() {
     die(problem);
   }
   const machine = machineInfo();
-  const masterKey = crypto.randomBytes(32).toString('base64');
   const ports = { express: await freePort(), relier: await freePort() };
   const secrets = { express: 'unused-unused-unused', relier: crypto.randomBytes(24).toString('base64url') };
   const result = await inTempDir('relier-bench-scale-', async (tmp) => {
-    const store = opts.store || `sqlite://${path.join(tmp, 'relier.db')}`;
-    const idsFile = path.join(tmp, 'ids.txt');
-    log(`seeding ${opts.sessions} sessions into ${store.replace(/\/\/[^@]*@/, '//…@')}`);
-    const seeded = spawnSync(opts.seedBin, [store, String(opts.sessions), idsFile, String(opts.workingSet)], {
-      env: { ...process.env, RELIER_MASTER_KEY: masterKey },
-      encoding: 'utf8',
-      stdio: ['ignore', 'inherit', 'pipe'],
-    });
-    if (seeded.status !== 0) {
-      throw new Error(`seed_sessions failed: ${seeded.stderr}`);
-    }
-    log(seeded.stderr.trim());
+    const data = opts.data ? path.resolve(opts.data) : tmp;
+    fs.mkdirSync(data, { recursive: true });
+    const store = opts.store || `sqlite://${path.join(data, 'relier.db')}`;
+    const { masterKey, idsFile } = seed(opts, data, store);
     const op = await startOp(tmp, ports, secrets);
     const relier = await startRelier(opts.relierBin, tmp, ports.relier, op.issuer, secrets.relier, {
       store, masterKey, extra: ['', '[session]', `cache_capacity = ${opts.cache}`],

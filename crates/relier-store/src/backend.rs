@@ -320,6 +320,14 @@ pub(crate) const SESSION_COLUMNS: &str = "provider, iss, sub, sid, email, name, 
     access_token, refresh_token, id_token, access_expires_at, csrf_token, created_at, \
     last_seen_at, idle_expires_at, absolute_expires_at, version, identity";
 
+/// The live session with this id hash (`$1`) at `$2`, on either backend.
+pub(crate) static SELECT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id_hash = $1 \
+         AND idle_expires_at > $2 AND absolute_expires_at > $2"
+    )
+});
+
 pub(crate) fn key_info(row: &impl Columns) -> Result<KeyInfo, StoreError> {
     Ok(KeyInfo {
         kid: row.text("kid")?,

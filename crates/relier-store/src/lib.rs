@@ -64,6 +64,7 @@ mod sealed;
 mod session;
 mod sql;
 mod sqlite;
+mod sqlite_reader;
 mod store;
 mod url;
 

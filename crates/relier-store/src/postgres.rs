@@ -67,6 +67,20 @@ pub(crate) struct PostgresBackend {
 }
 
 impl PostgresBackend {
+    /// sqlx's PostgreSQL driver is asynchronous I/O on the caller's runtime already: no
+    /// lookup of its own ([`crate::sqlite_reader`]).
+    #[allow(
+        clippy::unused_self,
+        reason = "the signature the shared statements (crate::sql) call on either backend"
+    )]
+    fn get_session_here(
+        &self,
+        _hash: &str,
+        _now: i64,
+    ) -> Option<Result<Option<crate::backend::SessionRow>, StoreError>> {
+        None
+    }
+
     /// Connects and applies pending migrations.
     pub(crate) async fn open(url: &StoreUrl, raw: &str) -> Result<Self, StoreError> {
         let (driver_url, settings) = pool_settings(raw).map_err(|e| StoreError::InvalidUrl {

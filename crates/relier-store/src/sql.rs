@@ -438,11 +438,10 @@ macro_rules! impl_sql_backend {
                 hash: &str,
                 now: i64,
             ) -> Result<Option<$crate::backend::SessionRow>, StoreError> {
-                let row = sqlx::query(&format!(
-                    "SELECT {} FROM sessions WHERE id_hash = $1 \
-                     AND idle_expires_at > $2 AND absolute_expires_at > $2",
-                    $crate::backend::SESSION_COLUMNS
-                ))
+                if let Some(found) = self.get_session_here(hash, now) {
+                    return found;
+                }
+                let row = sqlx::query(&$crate::backend::SELECT_SESSION)
                 .bind(hash)
                 .bind(now)
                 .fetch_optional(&self.sessions)

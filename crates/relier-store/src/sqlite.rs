@@ -29,6 +29,7 @@ use crate::model::KeyInfo;
 use crate::private_files;
 use crate::sealed::blocking;
 use crate::sql::impl_sql_backend;
+use crate::sqlite_reader::SessionReader;
 use crate::url::StoreUrl;
 
 /// How long a writer waits for another process's write lock before failing.
@@ -74,6 +75,8 @@ pub(crate) struct SqliteBackend {
     pool: SqlitePool,
     /// Login states, sessions and the other short-lived rows: `synchronous=NORMAL`.
     sessions: SqlitePool,
+    /// Session lookups on the caller's thread.
+    reader: SessionReader,
 }
 
 impl SqliteBackend {
@@ -118,7 +121,27 @@ impl SqliteBackend {
                 return Err(StoreError::db(format!("cannot open {url}: {e}")));
             }
         };
-        Ok(SqliteBackend { pool, sessions })
+        Ok(SqliteBackend {
+            pool,
+            sessions,
+            reader: SessionReader::new(path, MMAP_SIZE),
+        })
+    }
+
+    /// The session lookup without a hop to sqlx's worker thread; `None` (after a debug line)
+    /// when the reader cannot answer, and sqlx is asked instead.
+    fn get_session_here(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Option<Result<Option<crate::backend::SessionRow>, StoreError>> {
+        match self.reader.get_session(hash, now) {
+            Ok(found) => Some(found),
+            Err(e) => {
+                tracing::debug!(error = %e, "session lookup on the caller's thread failed; asking sqlx");
+                None
+            }
+        }
     }
 
     async fn session_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
