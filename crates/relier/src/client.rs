@@ -473,7 +473,7 @@ impl RelyingParty {
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
         let redirect = self.redirect_uri()?;
-        let (form, pending) = self.pushed_request_object(redirect, &self.secured_params(params))?;
+        let (form, pending) = self.pushed_form(redirect, &self.secured_params(params))?;
         let resp = self
             .authenticated_post(Endpoint::PushedAuthorization, form)
             .await?;

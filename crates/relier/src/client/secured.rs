@@ -1,6 +1,6 @@
 //! Signed request objects (RFC 9101) and JARM responses for [`RelyingParty`]: the rules live in
-//! [`relier_core::request_object`] and [`relier_core::jarm`]; this drives them (the OP's keys,
-//! the clock, the PAR endpoint).
+//! [`relier_core::request_object`] and [`relier_core::jarm`]; this drives them (the OP's keys
+//! and their refetch, the clock, the randomness).
 
 use std::borrow::Cow;
 
@@ -148,8 +148,9 @@ impl RelyingParty {
         )?))
     }
 
-    /// RFC 9126 §3: the pushed form with the request object, when request objects are used.
-    pub(super) fn pushed_request_object(
+    /// The pushed form: the request object (RFC 9126 §3) when request objects are used, else
+    /// the parameters (RFC 9126 §2.1).
+    pub(super) fn pushed_form(
         &self,
         redirect: &relier_core::RedirectUrl,
         params: &AuthorizationParams,
