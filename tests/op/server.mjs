@@ -21,10 +21,17 @@
 //     "response_types": ["code"],                                            // optional
 //     "interactive": { "users": { "alice": "PASSWORD" } },                   // optional
 //     "encryption": true                                                     // optional
+//     "secured_authorization": true | "require_signed_request_object"         // optional
 //   }
 //
 // "encryption": true enables encrypted ID tokens and UserInfo (OIDC Core §10.2) for
 // clients that register id_token_encrypted_response_* / userinfo_encrypted_response_*.
+//
+// "secured_authorization" enables signed request objects (RFC 9101; clients may
+// register require_signed_request_object) and JARM (response_mode=jwt, for
+// clients that register authorization_signed_response_alg);
+// "require_signed_request_object" also requires request objects of every client
+// (and says so in the discovery document, RFC 9101 §10.5).
 //
 // stdout carries exactly one line of JSON:
 //   {"issuer":"http://127.0.0.1:PORT","mtls_base":"https://127.0.0.1:TLSPORT"|null}
@@ -596,6 +603,11 @@ function makeConfiguration() {
       userinfo: { enabled: true },
       jwtUserinfo: { enabled: true },
       encryption: { enabled: cfg.encryption === true },
+      requestObjects: {
+        enabled: Boolean(cfg.secured_authorization),
+        requireSignedRequestObject: cfg.secured_authorization === 'require_signed_request_object',
+      },
+      jwtResponseModes: { enabled: Boolean(cfg.secured_authorization) },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       backchannelLogout: { enabled: true },
       mTLS: {

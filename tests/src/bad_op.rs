@@ -92,6 +92,27 @@ impl Encryption {
     }
 }
 
+/// JARM (JWT Secured Authorization Response Mode): the authorization response as one `response`
+/// parameter, an ES256 JWT (what the RP registers as `authorization_signed_response_alg`), and
+/// how it breaks JARM §2.4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jarm {
+    /// A valid JARM response.
+    Normal,
+    /// `iss` is another issuer.
+    WrongIss,
+    /// `aud` is another client.
+    WrongAud,
+    /// A valid signature over a different payload.
+    BadSignature,
+    /// `exp` an hour ago.
+    Expired,
+    /// Signed RS256 with the published RSA key (ES256 is registered).
+    WrongAlg,
+    /// The plain response (`code`, `state`, `iss` as query parameters), not a JWT.
+    Plain,
+}
+
 /// What to break. Default: a well-behaved OP.
 #[derive(Debug, Clone, Default)]
 pub struct Misbehavior {
@@ -115,6 +136,8 @@ pub struct Misbehavior {
     pub id_token_encryption: Option<Encryption>,
     /// UserInfo answers with its claims encrypted like this (`application/jwt`).
     pub userinfo_encryption: Option<Encryption>,
+    /// The authorization response is a JARM response, behaving like this.
+    pub jarm: Option<Jarm>,
 }
 
 /// Calls seen.
@@ -303,6 +326,16 @@ async fn authorize(
         Ok(u) => u,
         Err(_) => return (StatusCode::BAD_REQUEST, "bad redirect_uri").into_response(),
     };
+    if let Some(jarm) = b.jarm.filter(|j| *j != Jarm::Plain) {
+        let state = q.get("state").cloned().unwrap_or_default();
+        match jarm_response(&s, jarm, &state) {
+            Ok(jwt) => {
+                url.query_pairs_mut().append_pair("response", &jwt);
+                return Redirect::to(url.as_str()).into_response();
+            }
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        }
+    }
     {
         let mut p = url.query_pairs_mut();
         match &b.callback_error {
@@ -327,6 +360,48 @@ async fn authorize(
         }
     }
     Redirect::to(url.as_str()).into_response()
+}
+
+/// A JARM response (JARM §2.1) for `state`, broken as `jarm` says.
+fn jarm_response(s: &Inner, jarm: Jarm, state: &str) -> anyhow::Result<String> {
+    let now = now();
+    let mut claims = json!({
+        "iss": s.issuer,
+        "aud": CLIENT_ID,
+        "exp": now + 120,
+        "code": "code-from-bad-op",
+        "state": state,
+    });
+    match jarm {
+        Jarm::WrongIss => claims["iss"] = json!("https://evil.example"),
+        Jarm::WrongAud => claims["aud"] = json!("another-client"),
+        Jarm::Expired => claims["exp"] = json!(now - 3600),
+        _ => {}
+    }
+    let rng = SystemRandom::new();
+    let key = if jarm == Jarm::WrongAlg {
+        &s.rsa
+    } else {
+        &s.ec
+    };
+    let jwt = jws::sign_compact(
+        &jws::Header::default(),
+        claims.to_string().as_bytes(),
+        key,
+        &rng,
+    )?;
+    if jarm != Jarm::BadSignature {
+        return Ok(jwt);
+    }
+    let mut parts = jwt.split('.');
+    let (h, _, sig) = (parts.next(), parts.next(), parts.next());
+    claims["code"] = json!("code-chosen-by-an-attacker");
+    Ok(format!(
+        "{}.{}.{}",
+        h.unwrap_or_default(),
+        relier_jose::b64::encode(claims.to_string().as_bytes()),
+        sig.unwrap_or_default()
+    ))
 }
 
 fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {

@@ -12,9 +12,12 @@
 
 use std::sync::Arc;
 
-use relier::core::authorize::CallbackParams;
+use relier::core::authorize::{CallbackError, CallbackParams};
+use relier::core::encryption::{DecryptionKey, DecryptionKeys};
 use relier::core::id_token::Expectations;
 use relier::core::introspection::TokenTypeHint;
+use relier::core::jarm::JarmRule;
+use relier::core::request_object::RequestObjectRule;
 use relier::core::{
     Algorithm, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret,
 };
@@ -542,4 +545,217 @@ async fn expected_alg_mismatch_against_real_op() {
         "id_token: alg mismatch: expected ES256, got RS256"
     );
     let _ = Arc::new(());
+}
+
+// ---------------------------------------------------------------------------
+// signed request objects (RFC 9101) and JARM responses
+
+/// A private_key_jwt client whose public keys (signing, and encryption if any) are registered
+/// inline, with `extra` metadata.
+fn keyed_client(id: &str, sig: &SigningKey, enc: Option<&DecryptionKey>, extra: Value) -> Value {
+    let mut keys = vec![serde_json::to_value(sig.public_jwk().unwrap()).unwrap()];
+    if let Some(enc) = enc {
+        let mut jwk = serde_json::to_value(enc.public_jwk().unwrap()).unwrap();
+        jwk["use"] = json!("enc");
+        keys.push(jwk);
+    }
+    let mut c = with(
+        client(id, "private_key_jwt"),
+        json!({
+            "token_endpoint_auth_signing_alg": sig.algorithm().as_str(),
+            "jwks": { "keys": keys },
+        }),
+    );
+    c.as_object_mut().unwrap().remove("client_secret");
+    with(c, extra)
+}
+
+const JAR_JARM: &str = "rp-jar-jarm";
+const JARM_ENC: &str = "rp-jarm-enc";
+
+#[tokio::test]
+async fn signed_request_objects_and_jarm_responses() {
+    let key = rp_key(Algorithm::PS256);
+    let enc = DecryptionKey::generate_rsa(2048)
+        .unwrap()
+        .with_kid("rp-enc-1");
+    let op = TestOp::start_with(
+        OpConfig {
+            clients: vec![
+                keyed_client(
+                    JAR_JARM,
+                    &key,
+                    None,
+                    json!({
+                        "request_object_signing_alg": "PS256",
+                        "require_signed_request_object": true,
+                        "authorization_signed_response_alg": "ES256",
+                    }),
+                ),
+                keyed_client(
+                    JARM_ENC,
+                    &key,
+                    Some(&enc),
+                    json!({
+                        "authorization_signed_response_alg": "PS256",
+                        "authorization_encrypted_response_alg": "RSA-OAEP-256",
+                        "authorization_encrypted_response_enc": "A256GCM",
+                    }),
+                ),
+            ],
+            ..Default::default()
+        },
+        json!({ "secured_authorization": true, "encryption": true }),
+    )
+    .await
+    .unwrap();
+    // What the registration says drives both (as the gateway and the CLI read it).
+    let reg = json!({
+        "request_object_signing_alg": "PS256",
+        "require_signed_request_object": true,
+        "authorization_signed_response_alg": "ES256",
+    });
+    let reg = reg.as_object().unwrap();
+    let jar = RequestObjectRule::from_registration(reg).unwrap();
+    let jarm = JarmRule::from_registration(reg).unwrap().unwrap();
+    let auth = || ClientAuth::private_key_jwt(cid(JAR_JARM), key.clone()).unwrap();
+    let http = HttpClient::new(&HttpConfig::default()).unwrap();
+    let md = relier::discover(&http, &IssuerUrl::new(op.issuer.clone()).unwrap())
+        .await
+        .unwrap();
+    let signer = jar.signer(Some(&key), &md).unwrap().unwrap();
+    let secured = rp_with(&op, HttpConfig::default(), auth(), |b| {
+        b.request_objects(signer.clone()).jarm(jarm, None)
+    })
+    .await;
+    assert!(secured.uses_request_objects() && secured.uses_jarm());
+
+    // By value: only client_id, response_type, scope and the request object in the URL, and
+    // only `response` (query.jwt) in the callback.
+    let (url, pending) = secured.login_url(&params()).await.unwrap();
+    let names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(
+        names,
+        ["response_type", "client_id", "scope", "request"],
+        "{url}"
+    );
+    let Callback::Query(cb) = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("query.jwt expected")
+    };
+    let cb_names: Vec<String> = cb.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(cb_names, ["response"], "{cb}");
+    let login = secured
+        .complete_login(CallbackParams::from_url(&cb).unwrap(), &pending)
+        .await
+        .unwrap();
+    assert_eq!(login.id_token.claims().sub, "alice");
+    full_flow(&secured, true).await;
+
+    // Pushed (RFC 9126 §3), with form_post: form_post.jwt.
+    let pushed = rp_with(&op, HttpConfig::default(), auth(), |b| {
+        b.request_objects(signer.clone()).jarm(jarm, None)
+    })
+    .await
+    .with_pushed_authorization_requests(true);
+    let mut p = params();
+    p.response_mode = Some("form_post".into());
+    let (url, pending) = pushed.login_url(&p).await.unwrap();
+    let Callback::FormPost { fields, .. } = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("form_post.jwt expected")
+    };
+    assert_eq!(fields.len(), 1, "{fields:?}");
+    assert_eq!(fields[0].0, "response");
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let cb = CallbackParams::parse(body.as_bytes()).unwrap();
+    assert_eq!(
+        pushed
+            .complete_login(cb, &pending)
+            .await
+            .unwrap()
+            .id_token
+            .claims()
+            .sub,
+        "alice"
+    );
+
+    // The client requires signed request objects: a plain request is refused by the OP (with
+    // an error inside a JARM response).
+    let plain = rp_with(&op, HttpConfig::default(), auth(), |b| b.jarm(jarm, None)).await;
+    assert!(!plain.uses_request_objects());
+    let (url, pending) = plain.login_url(&params()).await.unwrap();
+    let Callback::Query(cb) = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("query.jwt expected")
+    };
+    let err = plain
+        .complete_login(CallbackParams::from_url(&cb).unwrap(), &pending)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, relier::Error::Callback(CallbackError::OpError { error, description, .. })
+            if error == "invalid_request"
+                && description.as_deref() == Some("Request Object must be used by this client")),
+        "{err}"
+    );
+
+    // Encrypted JARM responses (authorization_encrypted_response_*), decrypted with the RP key.
+    let reg = json!({
+        "authorization_signed_response_alg": "PS256",
+        "authorization_encrypted_response_alg": "RSA-OAEP-256",
+        "authorization_encrypted_response_enc": "A256GCM",
+    });
+    let rule = JarmRule::from_registration(reg.as_object().unwrap())
+        .unwrap()
+        .unwrap();
+    let keys = DecryptionKeys::new().with_key(enc).unwrap();
+    let encrypted = rp_with(
+        &op,
+        HttpConfig::default(),
+        ClientAuth::private_key_jwt(cid(JARM_ENC), key.clone()).unwrap(),
+        |b| b.jarm(rule, Some(keys)),
+    )
+    .await;
+    let (url, pending) = encrypted.login_url(&params()).await.unwrap();
+    let Callback::Query(cb) = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("query.jwt expected")
+    };
+    let response = CallbackParams::from_url(&cb).unwrap();
+    assert_eq!(response.response().unwrap().split('.').count(), 5, "a JWE");
+    let login = encrypted.complete_login(response, &pending).await.unwrap();
+    assert_eq!(login.id_token.claims().sub, "alice");
+}
+
+/// RFC 9101 §10.5: an OP that requires request objects of every client says so; relier signs
+/// them with the RP's key without a registered algorithm, and refuses to send a plain request.
+#[tokio::test]
+async fn an_op_requiring_signed_request_objects() {
+    let key = rp_key(Algorithm::ES256);
+    let op = TestOp::start_with(
+        OpConfig {
+            clients: vec![keyed_client("rp-jar-op", &key, None, json!({}))],
+            ..Default::default()
+        },
+        json!({ "secured_authorization": "require_signed_request_object" }),
+    )
+    .await
+    .unwrap();
+    let auth = || ClientAuth::private_key_jwt(cid("rp-jar-op"), key.clone()).unwrap();
+    let unsigned = rp(&op, auth()).await;
+    assert!(relier::core::request_object::op_requires(
+        unsigned.metadata()
+    ));
+    let err = unsigned.login_url(&params()).await.unwrap_err();
+    assert!(matches!(err, relier::Error::RequestObject(_)), "{err}");
+    let signer = RequestObjectRule::default()
+        .signer(Some(&key), unsigned.metadata())
+        .unwrap()
+        .expect("the OP requires request objects");
+    assert_eq!(signer.alg(), Algorithm::ES256);
+    let signed = rp_with(&op, HttpConfig::default(), auth(), |b| {
+        b.request_objects(signer)
+    })
+    .await;
+    let login = login_with(&signed, &params()).await;
+    assert_eq!(login.id_token.claims().sub, "alice");
 }

@@ -21,7 +21,7 @@ use relier::core::jwks::{
 };
 use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
 use relier::{Clock, Error, HttpClient, RelyingParty, SystemClock};
-use relier_tests::bad_op::{BadOp, CLIENT_ID, Encryption, Misbehavior, Signing};
+use relier_tests::bad_op::{BadOp, CLIENT_ID, Encryption, Jarm, Misbehavior, Signing};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -724,4 +724,55 @@ async fn unencrypted_userinfo_where_encryption_was_registered() {
         "userinfo: JWE alg mismatch: registered ECDH-ES",
     )
     .await;
+}
+
+/// JARM registered (`authorization_signed_response_alg` ES256): a valid response logs in; each
+/// broken one (JARM §2.4) is refused before the token endpoint, and so is a plain response.
+#[tokio::test]
+async fn jarm_responses_are_checked_before_the_token_endpoint() {
+    let rule = relier::core::jarm::JarmRule::from_registration(
+        json!({"authorization_signed_response_alg": "ES256"})
+            .as_object()
+            .unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let op = BadOp::start().await.unwrap();
+    let rp = builder(&op).await.unwrap().jarm(rule, None).build();
+    op.set(Misbehavior {
+        jarm: Some(Jarm::Normal),
+        ..Default::default()
+    });
+    assert_eq!(login(&rp).await.unwrap()["sub"], "alice");
+    assert_eq!(op.token_calls(), 1);
+    for (jarm, want) in [
+        (Jarm::WrongIss, "JARM: iss mismatch"),
+        (Jarm::WrongAud, "JARM: aud does not contain the client_id"),
+        (Jarm::BadSignature, "JARM: signature verification failed"),
+        (Jarm::Expired, "JARM: expired"),
+        (
+            Jarm::WrongAlg,
+            "JARM: alg mismatch: expected ES256, got RS256",
+        ),
+        (Jarm::Plain, "JARM: the callback has no response parameter"),
+    ] {
+        let op = BadOp::start().await.unwrap();
+        op.set(Misbehavior {
+            jarm: Some(jarm),
+            ..Default::default()
+        });
+        let rp = builder(&op).await.unwrap().jarm(rule, None).build();
+        let err = login(&rp)
+            .await
+            .expect_err("the JARM response must be refused");
+        assert!(
+            matches!(err, Error::Jarm(_)) && err.to_string().contains(want),
+            "{jarm:?}: expected {want:?} in {err}"
+        );
+        assert_eq!(
+            op.token_calls(),
+            0,
+            "{jarm:?}: the token endpoint was called"
+        );
+    }
 }

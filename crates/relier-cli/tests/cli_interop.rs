@@ -549,3 +549,51 @@ async fn timeout_without_a_browser() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// RFC 9101 §10.5: an OP that requires signed request objects of every client says so;
+/// `relier login --private-key` signs them with that key unasked.
+#[tokio::test]
+async fn login_at_an_op_requiring_signed_request_objects() {
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::generate(Algorithm::ES256, None)
+        .unwrap()
+        .with_kid("es-1");
+    let op = TestOp::start_with(
+        OpConfig {
+            clients: vec![asymmetric(
+                "rp-jar",
+                "private_key_jwt",
+                &redirect,
+                json!({"token_endpoint_auth_signing_alg": "ES256",
+                    "jwks": {"keys": [key.public_jwk().unwrap()]}}),
+            )],
+            ..Default::default()
+        },
+        json!({"secured_authorization": "require_signed_request_object"}),
+    )
+    .await
+    .unwrap();
+    let pem = write(&dir, "es.pem", &key.to_pkcs8_pem().unwrap());
+    let args = [
+        "--issuer",
+        op.issuer.as_str(),
+        "--client-id",
+        "rp-jar",
+        "--private-key",
+        pem.as_str(),
+        "--key-id",
+        "es-1",
+    ];
+    let run = login(&args, &[], &redirect).await;
+    assert_logged_in(&run, "private_key_jwt");
+    let url = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("http://"))
+        .unwrap();
+    assert!(
+        url.contains("&request=") && !url.contains("state="),
+        "{url}"
+    );
+}

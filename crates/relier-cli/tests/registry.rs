@@ -798,3 +798,89 @@ async fn keys_cert_prints_the_active_rsa_keys_certificate() {
     assert_ne!(ec.code, 0);
     assert!(ec.stderr.contains("RSA"), "{}", ec.stderr);
 }
+
+/// `providers register --signed-requests --jarm` registers request objects (RFC 9101) and JARM;
+/// a registration response with JARM is imported; the stored registration then drives
+/// `relier login` (request objects signed with the store key, `response` at the loopback).
+#[tokio::test]
+async fn signed_requests_and_jarm_registered_or_imported_then_login() {
+    let ctx = Ctx::new(9);
+    let redirect = redirect_uri();
+    let op = TestOp::start_with(
+        OpConfig {
+            registration: Some(None),
+            ..Default::default()
+        },
+        json!({"secured_authorization": true}),
+    )
+    .await
+    .unwrap();
+    ctx.ok(&format!(
+        "providers register jar-op --issuer {} --redirect-uri {redirect} \
+         --signed-requests --jarm PS256",
+        op.issuer
+    ))
+    .await;
+    let remote = ctx.json("providers show jar-op --remote").await;
+    assert_eq!(remote["require_signed_request_object"], true, "{remote}");
+    assert_eq!(
+        remote["request_object_signing_alg"],
+        remote["token_endpoint_auth_signing_alg"]
+    );
+    assert_eq!(remote["authorization_signed_response_alg"], "PS256");
+    let run = ctx.login("--provider jar-op", &redirect).await;
+    assert_logged_in(&run, "private_key_jwt");
+    let url = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("http://"))
+        .unwrap();
+    assert!(
+        url.contains("&request=") && !url.contains("state="),
+        "{url}"
+    );
+
+    // A registration response with JARM (client_secret_basic, no request objects), imported.
+    let http = reqwest::Client::new();
+    let discovery: Value = serde_json::from_str(
+        &http
+            .get(format!("{}/.well-known/openid-configuration", op.issuer))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let metadata = json!({
+        "redirect_uris": [redirect],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "application_type": "native",
+        "authorization_signed_response_alg": "ES256",
+    });
+    let resp = http
+        .post(discovery["registration_endpoint"].as_str().unwrap())
+        .header("content-type", "application/json")
+        .body(metadata.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let file = common::write(&ctx.dir, "jarm.json", &resp.text().await.unwrap());
+    ctx.ok(&format!(
+        "providers import jarm-op --issuer {} --registration-response {file}",
+        op.issuer
+    ))
+    .await;
+    let run = ctx.login("--provider jarm-op", &redirect).await;
+    assert_logged_in(&run, "client_secret_basic");
+    let url = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("http://"))
+        .unwrap();
+    assert!(url.contains("response_mode=jwt"), "{url}");
+}

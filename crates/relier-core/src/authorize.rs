@@ -244,6 +244,10 @@ pub struct CallbackParams {
     error: Option<String>,
     error_description: Option<String>,
     error_uri: Option<String>,
+    /// JARM §2.3: the JWT carrying the others ([`crate::jarm`]).
+    response: Option<String>,
+    /// Built by [`crate::jarm::JarmValidator::open`] from a verified JARM response.
+    pub(crate) from_jarm: bool,
 }
 
 impl std::fmt::Debug for CallbackParams {
@@ -252,6 +256,7 @@ impl std::fmt::Debug for CallbackParams {
             .field("has_code", &self.code.is_some())
             .field("iss", &self.iss)
             .field("error", &self.error)
+            .field("has_response", &self.response.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -266,26 +271,43 @@ impl CallbackParams {
         }
         let mut p = CallbackParams::default();
         for (k, v) in url::form_urlencoded::parse(encoded) {
-            let slot = match k.as_ref() {
-                "code" => &mut p.code,
-                "state" => &mut p.state,
-                "iss" => &mut p.iss,
-                "error" => &mut p.error,
-                "error_description" => &mut p.error_description,
-                "error_uri" => &mut p.error_uri,
-                _ => continue,
-            };
-            if slot.is_some() {
-                return Err(CallbackError::DuplicateParameter(k.into_owned()));
-            }
-            *slot = Some(v.into_owned());
+            p.set(&k, v.into_owned())?;
         }
         Ok(p)
+    }
+
+    /// Sets parameter `name` (ignored when relier does not read it); each at most once.
+    pub(crate) fn set(&mut self, name: &str, value: String) -> Result<(), CallbackError> {
+        let slot = match name {
+            "code" => &mut self.code,
+            "state" => &mut self.state,
+            "iss" => &mut self.iss,
+            "error" => &mut self.error,
+            "error_description" => &mut self.error_description,
+            "error_uri" => &mut self.error_uri,
+            "response" => &mut self.response,
+            _ => return Ok(()),
+        };
+        if slot.is_some() {
+            return Err(CallbackError::DuplicateParameter(name.to_owned()));
+        }
+        *slot = Some(value);
+        Ok(())
+    }
+
+    /// The JARM `response` parameter, if any ([`crate::jarm::JarmValidator::open`] checks it).
+    pub fn response(&self) -> Option<&str> {
+        self.response.as_deref()
     }
 
     /// Parse the query of a full callback URL.
     pub fn from_url(url: &Url) -> Result<Self, CallbackError> {
         Self::parse(url.query().unwrap_or_default().as_bytes())
+    }
+
+    /// The `state` parameter, if any (to find the pending login; [`Self::validate`] compares).
+    pub fn state(&self) -> Option<&str> {
+        self.state.as_deref()
     }
 
     /// The `iss` parameter, if any.

@@ -32,6 +32,8 @@ pub enum EncryptedResponse {
     IdToken,
     /// The UserInfo response (`userinfo_encrypted_response_*`).
     UserInfo,
+    /// The JARM authorization response (`authorization_encrypted_response_*`, JARM §3).
+    AuthorizationResponse,
 }
 
 impl EncryptedResponse {
@@ -41,6 +43,7 @@ impl EncryptedResponse {
         match self {
             EncryptedResponse::IdToken => "id_token_encrypted_response_alg",
             EncryptedResponse::UserInfo => "userinfo_encrypted_response_alg",
+            EncryptedResponse::AuthorizationResponse => "authorization_encrypted_response_alg",
         }
     }
 
@@ -50,6 +53,7 @@ impl EncryptedResponse {
         match self {
             EncryptedResponse::IdToken => "id_token_encrypted_response_enc",
             EncryptedResponse::UserInfo => "userinfo_encrypted_response_enc",
+            EncryptedResponse::AuthorizationResponse => "authorization_encrypted_response_enc",
         }
     }
 }

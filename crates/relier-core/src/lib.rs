@@ -14,6 +14,8 @@
 //! | [`authorize`] | OIDC Core §3.1.2, RFC 7636, RFC 9207 §2.4 |
 //! | [`token`] | RFC 6749 §4.1.3, §5, §6 |
 //! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
+//! | [`request_object`] | RFC 9101 (signed request objects), RFC 9126 §3 |
+//! | [`jarm`] | JWT Secured Authorization Response Mode (JARM) |
 //! | [`encryption`] | OIDC Core §10.2, OIDC Registration §2 (encrypted ID tokens and UserInfo) |
 //! | [`jwks`], [`jwt`] | RFC 7517, RFC 8725, OIDC Core §10.1.1 |
 //! | [`userinfo`] | OIDC Core §5.3 |
@@ -32,12 +34,14 @@ pub mod github;
 pub mod http;
 pub mod id_token;
 pub mod introspection;
+pub mod jarm;
 pub mod jwks;
 pub mod jwt;
 pub mod logout;
 pub mod par;
 pub mod recommend;
 pub mod registration;
+pub mod request_object;
 pub mod secret;
 pub mod token;
 pub mod types;

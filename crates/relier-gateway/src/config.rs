@@ -332,6 +332,25 @@ pub struct ProviderConfig {
     /// JWTs (OIDC Core §5.3.2), verified against the OP's JWKS.
     #[serde(default)]
     pub userinfo_signed_response_alg: Option<String>,
+    /// The registered `request_object_signing_alg` (OIDC Registration §2): every authorization
+    /// request is then a request object signed with the provider's key (RFC 9101).
+    #[serde(default)]
+    pub request_object_signing_alg: Option<String>,
+    /// The registered `require_signed_request_object` (RFC 9101 §10.5): as above, with the
+    /// key's algorithm unless `request_object_signing_alg` names one.
+    #[serde(default)]
+    pub require_signed_request_object: Option<bool>,
+    /// The registered `authorization_signed_response_alg` (JARM §3): authorization responses
+    /// must then be JWTs signed by the OP (`response_mode=jwt`, or `form_post.jwt`).
+    #[serde(default)]
+    pub authorization_signed_response_alg: Option<String>,
+    /// The registered `authorization_encrypted_response_alg`: JARM responses must then be
+    /// encrypted (as ID tokens, above).
+    #[serde(default)]
+    pub authorization_encrypted_response_alg: Option<String>,
+    /// The registered `authorization_encrypted_response_enc` (default A128CBC-HS256).
+    #[serde(default)]
+    pub authorization_encrypted_response_enc: Option<String>,
     /// mTLS client certificate (PEM).
     #[serde(default)]
     pub tls_cert: Option<PathBuf>,

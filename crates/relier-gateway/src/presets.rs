@@ -98,6 +98,14 @@ fn apply_github(p: &mut ProviderConfig) -> Result<(), String> {
                 "id_token_encrypted_response_alg",
                 p.id_token_encrypted_response_alg.is_some(),
             ),
+            (
+                "request_object_signing_alg",
+                p.request_object_signing_alg.is_some(),
+            ),
+            (
+                "authorization_signed_response_alg",
+                p.authorization_signed_response_alg.is_some(),
+            ),
             ("par", p.par),
             ("max_age", p.max_age.is_some()),
             ("response_mode", p.response_mode.is_some()),

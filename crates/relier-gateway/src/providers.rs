@@ -157,7 +157,9 @@ impl Template {
         if let Some(t) = &self.tenants {
             b = b.tenants(t.clone());
         }
-        b = self.decryption.apply(b);
+        b = self
+            .decryption
+            .apply(b, self.credentials.key.as_ref(), &self.metadata)?;
         Ok(b.build().with_pushed_authorization_requests(self.par))
     }
 }
@@ -284,7 +286,10 @@ impl Provider {
         }
         // Same client, new assertion key: the OP's JWKS cache carries over.
         let auth = o.tpl.client_auth(Some(key))?;
-        let rp = o.rp.read().with_client_auth(auth)?;
+        let rp =
+            o.rp.read()
+                .with_client_auth(auth)?
+                .with_request_object_key(key.clone())?;
         *o.rp.write() = Arc::new(rp);
         *o.kid.lock() = kid.clone();
         tracing::info!(provider = %self.name, kid = ?kid, "client assertions now signed with the store's active key");
@@ -670,6 +675,11 @@ async fn registry_spec(
         || p.userinfo_encrypted_response_alg.is_some()
         || p.userinfo_encrypted_response_enc.is_some()
         || p.userinfo_signed_response_alg.is_some()
+        || p.request_object_signing_alg.is_some()
+        || p.require_signed_request_object.is_some()
+        || p.authorization_signed_response_alg.is_some()
+        || p.authorization_encrypted_response_alg.is_some()
+        || p.authorization_encrypted_response_enc.is_some()
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \

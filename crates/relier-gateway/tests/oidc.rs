@@ -660,3 +660,81 @@ userinfo_signed_response_alg = "RS256"
         "{m}"
     );
 }
+
+/// Providers configured with the registration's keys for signed request objects (RFC 9101)
+/// and JARM: `jar` signs by value with the store key and gets query.jwt responses; `jarm-enc`
+/// pushes its request objects (PAR) and gets encrypted form_post.jwt responses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_request_objects_and_jarm_responses() {
+    let w = world_full(
+        "",
+        json!({"secured_authorization": true, "encryption": true}),
+        None,
+        r#"
+[[providers]]
+name = "jar"
+issuer = "{ISSUER}"
+client_id = "rp-gw-jar"
+use_store_key = true
+request_object_signing_alg = "ES256"
+require_signed_request_object = true
+authorization_signed_response_alg = "PS256"
+
+[[providers]]
+name = "jarm-enc"
+issuer = "{ISSUER}"
+client_id = "rp-gw-jarm-enc"
+use_store_key = true
+par = true
+response_mode = "form_post"
+require_signed_request_object = true
+authorization_signed_response_alg = "ES256"
+authorization_encrypted_response_alg = "ECDH-ES"
+authorization_encrypted_response_enc = "A256GCM"
+"#,
+    )
+    .await;
+    let base = w.base.clone();
+    for (id, extra) in [
+        (
+            "jar",
+            json!({"request_object_signing_alg": "ES256", "require_signed_request_object": true,
+                "authorization_signed_response_alg": "PS256"}),
+        ),
+        (
+            "jarm-enc",
+            json!({"require_signed_request_object": true,
+                "authorization_signed_response_alg": "ES256",
+                "authorization_encrypted_response_alg": "ECDH-ES",
+                "authorization_encrypted_response_enc": "A256GCM"}),
+        ),
+    ] {
+        let mut client = pkjwt_client(&base);
+        client["client_id"] = json!(format!("rp-gw-{id}"));
+        client["redirect_uris"] = json!([format!("{base}/auth/callback/{id}")]);
+        for (k, v) in extra.as_object().unwrap() {
+            client[k] = v.clone();
+        }
+        w.op.add_client(client).await.unwrap();
+    }
+    // By value: the parameters are inside the request object only.
+    let gw = browser();
+    let r = gw
+        .get(format!("{base}/auth/login/jar"))
+        .send()
+        .await
+        .unwrap();
+    let auth = url::Url::parse(&location(r.headers())).unwrap();
+    let names: Vec<String> = auth.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(
+        names,
+        ["response_type", "client_id", "scope", "request"],
+        "{auth}"
+    );
+    for provider in ["jar", "jarm-enc"] {
+        let gw = browser();
+        let op = Browser::new().unwrap();
+        assert_eq!(login(&base, &gw, &op, provider).await, "/home?x=1");
+        assert_eq!(session_json(&base, &gw).await["sub"], "alice");
+    }
+}

@@ -18,7 +18,7 @@ use axum::http::{StatusCode, header};
 use common::bad_env::{PUBLIC, build_with_tail, env, env_with, logged_in, login, op_callback, req};
 use common::{loc, text};
 use relier_gateway::{Config, Gateway};
-use relier_tests::bad_op::Misbehavior;
+use relier_tests::bad_op::{Jarm, Misbehavior};
 use serde_json::Value;
 
 #[tokio::test]
@@ -221,6 +221,37 @@ async fn provider_max_age_is_sent_and_auth_time_required() {
     e.op.set(Misbehavior::default());
     logged_in(&mut e).await;
     assert!(e.app.jar.contains_key("relier_session"));
+}
+
+/// JARM registered (`authorization_signed_response_alg`): the gateway asks for
+/// `response_mode=jwt`, signs in with a valid JARM response, and refuses a broken or a plain one
+/// before the token endpoint, with no session.
+#[tokio::test]
+async fn jarm_responses_are_checked_before_the_state() {
+    let mut e = build_with_tail("authorization_signed_response_alg = \"ES256\"").await;
+    let r = e.app.get("/auth/login/bad").await;
+    let auth = url::Url::parse(&loc(&r)).unwrap();
+    assert!(
+        auth.query_pairs()
+            .any(|(k, v)| k == "response_mode" && v == "jwt"),
+        "{auth}"
+    );
+    for jarm in [Jarm::Plain, Jarm::WrongIss, Jarm::BadSignature] {
+        e.op.set(Misbehavior {
+            jarm: Some(jarm),
+            ..Default::default()
+        });
+        let r = login(&mut e, "/app").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{jarm:?}");
+        assert!(!e.app.jar.contains_key("relier_session"), "{jarm:?}");
+        assert_eq!(e.op.token_calls(), 0, "{jarm:?}");
+    }
+    e.op.set(Misbehavior {
+        jarm: Some(Jarm::Normal),
+        ..Default::default()
+    });
+    logged_in(&mut e).await;
+    assert_eq!(e.op.token_calls(), 1);
 }
 
 #[tokio::test]

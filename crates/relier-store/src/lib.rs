@@ -50,6 +50,7 @@
 //! # Ok(()) }
 //! ```
 
+mod authorization;
 mod backend;
 mod crypto;
 mod encryption;

@@ -26,6 +26,8 @@ use url::Url;
 use crate::Error;
 use crate::http::HttpClient;
 
+mod secured;
+
 /// The source of `now` for the driver (tests inject a fixed clock).
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Seconds since the Unix epoch.
@@ -104,9 +106,31 @@ pub struct RelyingPartyBuilder {
     token_endpoint_refetch_interval: Option<u64>,
     tenants: Option<TenantPolicy>,
     clock: Arc<dyn Clock>,
+    secured: secured::SecuredConfig,
 }
 
 impl RelyingPartyBuilder {
+    /// Send every authorization request as a request object signed by `signer` (RFC 9101):
+    /// by value, or pushed (RFC 9126 §3) when PAR is used. Build it with
+    /// [`RequestObjectSigner::new`](relier_core::request_object::RequestObjectSigner::new)
+    /// from the registered `request_object_signing_alg` and the RP's key, or with
+    /// [`RequestObjectRule::signer`](relier_core::request_object::RequestObjectRule::signer).
+    pub fn request_objects(
+        mut self,
+        signer: relier_core::request_object::RequestObjectSigner,
+    ) -> Self {
+        self.secured.request_objects = Some(signer);
+        self
+    }
+
+    /// Registered `authorization_signed_response_alg` (and `authorization_encrypted_response_*`,
+    /// decrypted with `keys`: the RP's keys for the algorithm, current first): JARM, every
+    /// authorization response must be a JWT (`response_mode=jwt`).
+    pub fn jarm(mut self, rule: relier_core::jarm::JarmRule, keys: Option<DecryptionKeys>) -> Self {
+        self.secured.set_jarm(rule, keys);
+        self
+    }
+
     /// The metadata's issuer is a Microsoft Entra ID multi-tenant template
     /// ([`discover_entra`]): ID tokens must carry the issuer of their own `tid`, and `tid`
     /// must pass `policy`.
@@ -194,6 +218,12 @@ impl RelyingPartyBuilder {
         if let Some(t) = &self.tenants {
             validator = validator.with_tenants(t.clone());
         }
+        let secured = self.secured.build(
+            &self.metadata.issuer,
+            &self.auth,
+            self.client_secret.as_ref(),
+            self.clock_skew,
+        );
         let secret = self.client_secret.as_ref();
         let decryptor = |(expect, keys): (ResponseEncryption, DecryptionKeys)| {
             let d = Decryptor::new(expect, keys);
@@ -241,6 +271,7 @@ impl RelyingPartyBuilder {
             rng: SystemRandom::new(),
             clock: self.clock,
             par: false,
+            secured,
         }
     }
 }
@@ -259,6 +290,7 @@ pub struct RelyingParty {
     rng: SystemRandom,
     clock: Arc<dyn Clock>,
     par: bool,
+    secured: secured::Secured,
 }
 
 impl std::fmt::Debug for RelyingParty {
@@ -292,6 +324,7 @@ impl RelyingParty {
             token_endpoint_refetch_interval: None,
             tenants: None,
             clock: Arc::new(SystemClock),
+            secured: Default::default(),
         }
     }
 
@@ -336,6 +369,11 @@ impl RelyingParty {
                     rp.userinfo_decryptor = Some(d);
                 }
             }
+            EncryptedResponse::AuthorizationResponse => {
+                if let Some(d) = self.secured.jarm_decryption().and_then(renewed) {
+                    rp.secured = self.secured.with_jarm_decryptor(d);
+                }
+            }
             // A kind of response this relying party does not decrypt.
             _ => {}
         }
@@ -356,6 +394,7 @@ impl RelyingParty {
             rng: SystemRandom::new(),
             clock: Arc::clone(&self.clock),
             par: self.par,
+            secured: self.secured.clone(),
         }
     }
 
@@ -385,6 +424,10 @@ impl RelyingParty {
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
         let redirect = self.redirect_uri()?;
+        let params = &self.secured_params(params);
+        if let Some(signed) = self.request_object_url(redirect, params)? {
+            return Ok(signed);
+        }
         Ok(authorize::authorization_url(
             &self.metadata,
             self.auth.client_id(),
@@ -430,7 +473,7 @@ impl RelyingParty {
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
         let redirect = self.redirect_uri()?;
-        let (form, pending) = par::pushed_request(&self.auth, redirect, params, &self.rng)?;
+        let (form, pending) = self.pushed_form(redirect, &self.secured_params(params))?;
         let resp = self
             .authenticated_post(Endpoint::PushedAuthorization, form)
             .await?;
@@ -465,6 +508,7 @@ impl RelyingParty {
         callback: CallbackParams,
         pending: &PendingLogin,
     ) -> Result<Login, Error> {
+        let callback = self.open_callback(callback).await?;
         let code = callback.validate(
             pending,
             &self.metadata.issuer,

@@ -34,6 +34,12 @@ pub enum Error {
     /// Callback.
     #[error(transparent)]
     Callback(#[from] CallbackError),
+    /// Signed request object (RFC 9101).
+    #[error(transparent)]
+    RequestObject(#[from] relier_core::request_object::RequestObjectError),
+    /// JARM response.
+    #[error(transparent)]
+    Jarm(#[from] relier_core::jarm::JarmError),
     /// Client authentication.
     #[error(transparent)]
     ClientAuth(#[from] ClientAuthError),

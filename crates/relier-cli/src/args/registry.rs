@@ -326,6 +326,17 @@ pub struct ProvidersRegisterArgs {
     #[arg(long, value_name = "ALG", value_parser = parse_alg)]
     pub signed_userinfo: Option<Algorithm>,
 
+    /// Send every authorization request as a request object signed with the store key (RFC
+    /// 9101): registers `request_object_signing_alg` (ALG, default the client assertion key's)
+    /// and `require_signed_request_object`. Needs private_key_jwt.
+    #[arg(long, value_name = "ALG", num_args = 0..=1, value_parser = parse_alg)]
+    pub signed_requests: Option<Option<Algorithm>>,
+
+    /// Ask for JWT-secured authorization responses (JARM, `response_mode=jwt`): registers
+    /// `authorization_signed_response_alg` (ALG, default the ID token algorithm).
+    #[arg(long, value_name = "ALG", num_args = 0..=1, value_parser = parse_alg)]
+    pub jarm: Option<Option<Algorithm>>,
+
     #[command(flatten)]
     pub common: ProviderCommon,
 }

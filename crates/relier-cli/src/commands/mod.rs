@@ -21,6 +21,7 @@ pub mod discover;
 pub mod keys;
 pub mod login;
 pub mod providers;
+mod secured;
 pub mod token;
 
 /// Scopes requested when neither `--scope` nor a provider says otherwise.
@@ -66,6 +67,8 @@ struct ProviderDefaults {
     id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
     /// The registered `userinfo_encrypted_response_*` and the store's keys for it.
     userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
+    /// The registered request objects and JARM.
+    secured: secured::Secured,
 }
 
 /// The registered encryption of `which` and the store's keys for it (OIDC Registration §2).
@@ -229,6 +232,7 @@ impl Session {
                 .await?,
             userinfo_decryption: registered_decryption(store, &record, EncryptedResponse::UserInfo)
                 .await?,
+            secured: secured::Secured::registered(store, &record).await?,
             name: record.name,
             id_token_alg: record.id_token_alg,
             scopes: record.scopes,
@@ -314,7 +318,7 @@ impl Session {
 
     /// The relying party, with the ID token rules of `v`.
     pub fn relying_party(
-        self,
+        mut self,
         v: &ValidationArgs,
         redirect_uri: Option<RedirectUrl>,
         userinfo_signed_alg: Option<Algorithm>,
@@ -338,6 +342,8 @@ impl Session {
                 ),
             }
         }
+        let key = self.credentials.key.clone();
+        let metadata = self.metadata.clone();
         let mut b = self
             .credentials
             .relying_party(self.http, self.metadata, self.auth)
@@ -348,6 +354,12 @@ impl Session {
         if let Some(a) = userinfo_signed_alg {
             b = b.userinfo_signed_alg(a);
         }
+        let secured = self
+            .provider
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.secured))
+            .unwrap_or_default();
+        b = secured.apply(b, key.as_ref(), &metadata)?;
         if let Some(p) = self.provider {
             if let Some((expect, keys)) = p.id_token_decryption {
                 b = b.id_token_decryption(expect, keys);

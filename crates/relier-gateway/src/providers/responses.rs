@@ -1,13 +1,19 @@
 //! What a provider registered about its responses (OIDC Registration §2): encrypted ID tokens
 //! and UserInfo (`…_encrypted_response_alg`/`_enc`) and signed UserInfo
-//! (`userinfo_signed_response_alg`) — from an inline provider's configuration keys of the same
-//! names, or a registry provider's registration — and the store's encryption keys for them.
+//! (`userinfo_signed_response_alg`), JARM authorization responses
+//! (`authorization_signed_response_alg`, `authorization_encrypted_response_*`) and signed
+//! request objects (`request_object_signing_alg`, `require_signed_request_object`, RFC 9101) —
+//! from an inline provider's configuration keys of the same names, or a registry provider's
+//! registration — and the store's encryption keys for them.
 
 use relier::RelyingPartyBuilder;
-use relier_core::Algorithm;
 use relier_core::encryption::{
     DecryptionKeys, EncryptedResponse, KeyManagementAlg, ResponseEncryption,
 };
+use relier_core::jarm::JarmRule;
+use relier_core::request_object::RequestObjectRule;
+use relier_core::{Algorithm, ProviderMetadata};
+use relier_jose::SigningKey;
 use relier_store::{KeyStore, ProviderRecord, StoreError};
 
 use crate::config::ProviderConfig;
@@ -22,6 +28,10 @@ pub(super) struct Responses {
     pub userinfo: Option<ResponseEncryption>,
     /// `userinfo_signed_response_alg`.
     pub userinfo_signed_alg: Option<Algorithm>,
+    /// `authorization_signed_response_alg`, `authorization_encrypted_response_*` (JARM).
+    pub jarm: Option<JarmRule>,
+    /// `request_object_signing_alg`, `require_signed_request_object` (RFC 9101).
+    pub request_objects: RequestObjectRule,
 }
 
 impl Responses {
@@ -50,11 +60,27 @@ impl Responses {
                 "userinfo_signed_response_alg",
                 &p.userinfo_signed_response_alg,
             ),
+            ("request_object_signing_alg", &p.request_object_signing_alg),
+            (
+                "authorization_signed_response_alg",
+                &p.authorization_signed_response_alg,
+            ),
+            (
+                "authorization_encrypted_response_alg",
+                &p.authorization_encrypted_response_alg,
+            ),
+            (
+                "authorization_encrypted_response_enc",
+                &p.authorization_encrypted_response_enc,
+            ),
         ];
         for (member, value) in members {
             if let Some(v) = value {
                 reg.insert(member.to_owned(), v.clone().into());
             }
+        }
+        if let Some(required) = p.require_signed_request_object {
+            reg.insert("require_signed_request_object".to_owned(), required.into());
         }
         let mut record = ProviderRecord::new(&p.name, "", "", relier_core::AuthMethod::None);
         record.registration = Some(serde_json::Value::Object(reg));
@@ -67,6 +93,8 @@ impl Responses {
             id_token: r.response_encryption(EncryptedResponse::IdToken)?,
             userinfo: r.response_encryption(EncryptedResponse::UserInfo)?,
             userinfo_signed_alg: r.userinfo_signed_alg()?,
+            jarm: r.jarm_rule()?,
+            request_objects: r.request_object_rule()?,
         })
     }
 
@@ -75,6 +103,10 @@ impl Responses {
         [
             (EncryptedResponse::IdToken, self.id_token),
             (EncryptedResponse::UserInfo, self.userinfo),
+            (
+                EncryptedResponse::AuthorizationResponse,
+                self.jarm.and_then(|j| j.encryption),
+            ),
         ]
         .into_iter()
         .filter_map(|(which, e)| Some((which, e?.alg)))
@@ -89,6 +121,7 @@ pub(super) struct Decryption {
     rules: Responses,
     id_token: Option<DecryptionKeys>,
     userinfo: Option<DecryptionKeys>,
+    jarm: Option<DecryptionKeys>,
 }
 
 impl Decryption {
@@ -107,6 +140,7 @@ impl Decryption {
             rules,
             id_token: keys(rules.id_token).await?,
             userinfo: keys(rules.userinfo).await?,
+            jarm: keys(rules.jarm.and_then(|j| j.encryption)).await?,
         })
     }
 
@@ -117,7 +151,7 @@ impl Decryption {
 
     /// The kids of every key in use, sorted.
     pub fn key_ids(&self) -> Vec<String> {
-        let mut kids: Vec<String> = [&self.id_token, &self.userinfo]
+        let mut kids: Vec<String> = [&self.id_token, &self.userinfo, &self.jarm]
             .into_iter()
             .flatten()
             .flat_map(|keys| {
@@ -131,8 +165,14 @@ impl Decryption {
         kids
     }
 
-    /// Applies the rules and keys to a relying party being built.
-    pub fn apply(&self, mut b: RelyingPartyBuilder) -> RelyingPartyBuilder {
+    /// Applies the rules and keys to a relying party being built; request objects are signed
+    /// with `key` (the provider's private key or the store's).
+    pub fn apply(
+        &self,
+        mut b: RelyingPartyBuilder,
+        key: Option<&SigningKey>,
+        metadata: &ProviderMetadata,
+    ) -> Result<RelyingPartyBuilder, relier::Error> {
         if let (Some(expect), Some(keys)) = (self.rules.id_token, &self.id_token) {
             b = b.id_token_decryption(expect, keys.clone());
         }
@@ -142,6 +182,12 @@ impl Decryption {
         if let Some(alg) = self.rules.userinfo_signed_alg {
             b = b.userinfo_signed_alg(alg);
         }
-        b
+        if let Some(rule) = self.rules.jarm {
+            b = b.jarm(rule, self.jarm.clone());
+        }
+        if let Some(signer) = self.rules.request_objects.signer(key, metadata)? {
+            b = b.request_objects(signer);
+        }
+        Ok(b)
     }
 }

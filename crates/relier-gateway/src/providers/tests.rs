@@ -251,3 +251,82 @@ async fn encryption_keys_are_bootstrapped_and_followed() {
     assert!(!kids.contains(&first[0]) && kids.contains(&new[0].kid));
     assert_eq!(kids.len(), 2, "the new RSA key and the ECDH-ES key");
 }
+
+/// Request objects and JARM from an inline provider's keys of the registration's names, or a
+/// registry provider's registration; the JARM encryption key is bootstrapped like the others;
+/// request objects without a private key, and the keys on a registry provider, are refused.
+#[tokio::test]
+async fn request_objects_and_jarm_from_keys_or_registration() {
+    use relier_jose::jwe::KeyManagementAlg as K;
+
+    let f = fixture().await;
+    let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
+    record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
+    record.registration = Some(serde_json::json!({
+        "authorization_signed_response_alg": "ES256",
+        "authorization_encrypted_response_alg": "ECDH-ES",
+    }));
+    let now = || UnixTime(clock::now());
+    f.store.put_provider(&record, false, now()).await.unwrap();
+    let inline = "[[providers]]\nname = \"inline\"\nissuer = \"ISSUER\"\nclient_id = \"c\"\n";
+    let config = config(
+        &f,
+        &format!(
+            "[[providers]]\nname = \"reg\"\n{inline}use_store_key = true\n\
+             request_object_signing_alg = \"ES256\"\n\
+             authorization_signed_response_alg = \"PS256\"\n"
+        ),
+    );
+    let needed = needed_enc_algs(&config, f.store.as_ref()).await.unwrap();
+    assert_eq!(needed, [K::EcdhEs]);
+    crate::keys::KeyManager::bootstrap(
+        f.store.as_ref(),
+        &config.keys,
+        &[Algorithm::ES256],
+        &needed,
+        now().0,
+    )
+    .await
+    .unwrap();
+    let providers = build_all(&config, f.store.as_ref()).await.unwrap();
+    let reg = providers.get("reg").unwrap();
+    assert_eq!(
+        reg.store_enc_algs(),
+        [(EncryptedResponse::AuthorizationResponse, K::EcdhEs)]
+    );
+    let rp = reg.rp().unwrap();
+    assert!(rp.uses_jarm() && !rp.uses_request_objects());
+    let rp = providers.get("inline").unwrap().rp().unwrap();
+    assert!(rp.uses_jarm() && rp.uses_request_objects());
+    let (url, _) = providers.get("inline").unwrap().login_url().await.unwrap();
+    let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    assert!(q.iter().any(|(k, _)| k == "request"), "{url}");
+
+    // Request objects need a key to sign with.
+    let e = build_error(
+        &f,
+        &format!("{inline}client_secret = \"x\"\nrequire_signed_request_object = true\n"),
+    )
+    .await;
+    assert!(e.contains("no private key"), "{e}");
+    // A MAC is not a request object signature; none is not a JARM algorithm.
+    let e = build_error(
+        &f,
+        &format!("{inline}use_store_key = true\nrequest_object_signing_alg = \"HS256\"\n"),
+    )
+    .await;
+    assert!(e.contains("HS256 is refused"), "{e}");
+    let e = build_error(
+        &f,
+        &format!("{inline}client_secret = \"x\"\nauthorization_signed_response_alg = \"none\"\n"),
+    )
+    .await;
+    assert!(e.contains("not allowed"), "{e}");
+    // A registry provider takes them from its registration only.
+    let e = build_error(
+        &f,
+        "[[providers]]\nname = \"reg\"\nauthorization_signed_response_alg = \"ES256\"\n",
+    )
+    .await;
+    assert!(e.contains("registry provider"), "{e}");
+}

@@ -98,7 +98,17 @@ async fn finish(
         })?
         .clone();
     let params = CallbackParams::parse(raw).map_err(|e| failed(Problem::LoginFailed, e))?;
-    let st = param(raw, "state")
+    // JARM §2.4: a JWT response is checked before its state is read.
+    let params = match provider.rp() {
+        Some(rp) => rp
+            .open_callback(params)
+            .await
+            .map_err(|e| failed(Problem::LoginFailed, e))?,
+        None => params,
+    };
+    let st = params
+        .state()
+        .map(str::to_owned)
         .ok_or_else(|| failed(Problem::LoginFailed, "callback without state"))?;
     let now = clock::now();
     let login = state

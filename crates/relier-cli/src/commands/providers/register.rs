@@ -60,8 +60,13 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
     };
 
     let method = choose_method(&md, a)?;
+    if a.signed_requests.is_some() && method != AuthMethod::PrivateKeyJwt {
+        bail!("--signed-requests signs with the store key: it needs --auth-method private_key_jwt");
+    }
     let signing_alg = match method {
-        AuthMethod::PrivateKeyJwt => Some(ensure_key(store, &md, a.signing_alg).await?),
+        AuthMethod::PrivateKeyJwt => {
+            Some(ensure_key(store, &md, a.signing_alg.or(a.signed_requests.flatten())).await?)
+        }
         AuthMethod::ClientSecretJwt => a.signing_alg.filter(Algorithm::is_hmac),
         AuthMethod::TlsClientAuth if a.tls_subject_dn.is_none() || a.common.tls_cert.is_none() => {
             bail!("tls_client_auth needs --tls-cert FILE --tls-key FILE and --tls-subject-dn DN")
@@ -71,7 +76,8 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
         ),
         _ => None,
     };
-    let responses = response_metadata(store, a).await?;
+    let mut responses = response_metadata(store, a).await?;
+    responses.extend(secured_metadata(a, signing_alg)?);
     // The OP needs the RP's public keys for private_key_jwt and to encrypt to the RP.
     let needs_keys = method == AuthMethod::PrivateKeyJwt || encrypts_to_rp_key(a);
     let jwks_mode = jwks_mode.or(needs_keys.then_some(JwksMode::Inline));
@@ -280,6 +286,36 @@ async fn response_metadata(
     Ok(members)
 }
 
+/// RFC 9101 (`request_object_signing_alg`, `require_signed_request_object` §10.5) and JARM §3
+/// (`authorization_signed_response_alg`) as asked for; request objects are signed with the
+/// client assertion key (`signing_alg`).
+fn secured_metadata(
+    a: &ProvidersRegisterArgs,
+    signing_alg: Option<Algorithm>,
+) -> anyhow::Result<Map<String, Value>> {
+    let mut members = Map::new();
+    if let Some(asked) = a.signed_requests {
+        let Some(key_alg) = signing_alg else {
+            bail!("--signed-requests needs the store key of private_key_jwt");
+        };
+        if let Some(alg) = asked.filter(|alg| *alg != key_alg) {
+            bail!(
+                "--signed-requests {alg}: request objects are signed with the {key_alg} store key (--signing-alg)"
+            );
+        }
+        members.insert("request_object_signing_alg".into(), key_alg.as_str().into());
+        members.insert("require_signed_request_object".into(), true.into());
+    }
+    if let Some(asked) = a.jarm {
+        let alg = asked.unwrap_or(a.id_token_alg);
+        members.insert(
+            "authorization_signed_response_alg".into(),
+            alg.as_str().into(),
+        );
+    }
+    Ok(members)
+}
+
 /// RFC 7591 §3.2.1: the response carries what the OP registered. An encryption or signing the
 /// OP dropped is not expected at login: say so.
 fn warn_unregistered(record: &ProviderRecord, a: &ProvidersRegisterArgs) {
@@ -297,6 +333,22 @@ fn warn_unregistered(record: &ProviderRecord, a: &ProvidersRegisterArgs) {
                 got.map_or_else(|| "none".to_owned(), |g| g.to_string())
             ));
         }
+    }
+    if a.signed_requests.is_some()
+        && record
+            .request_object_rule()
+            .ok()
+            .and_then(|r| r.alg)
+            .is_none()
+    {
+        output::note(
+            "warning: asked for signed request objects, the OP did not register request_object_signing_alg",
+        );
+    }
+    if a.jarm.is_some() && record.jarm_rule().ok().flatten().is_none() {
+        output::note(
+            "warning: asked for JARM, the OP did not register authorization_signed_response_alg",
+        );
     }
     if let Some(alg) = a.signed_userinfo
         && record.userinfo_signed_alg().ok().flatten() != Some(alg)

@@ -1,0 +1,68 @@
+//! Signed request objects (RFC 9101) and JARM responses as a stored provider registered them
+//! (or, for any OP, as the OP requires: `require_signed_request_object`, RFC 9101 §10.5).
+
+use anyhow::Context as _;
+use relier::RelyingPartyBuilder;
+use relier_core::ProviderMetadata;
+use relier_core::encryption::{DecryptionKeys, EncryptedResponse};
+use relier_core::jarm::JarmRule;
+use relier_core::request_object::RequestObjectRule;
+use relier_jose::SigningKey;
+use relier_store::{ProviderRecord, Store};
+
+use super::registered_decryption;
+
+/// What a provider registered about the authorization request and response.
+#[derive(Debug, Default)]
+pub(super) struct Secured {
+    request_objects: RequestObjectRule,
+    jarm: Option<(JarmRule, Option<DecryptionKeys>)>,
+}
+
+impl Secured {
+    /// From the stored registration, with the store's keys for encrypted JARM responses.
+    pub async fn registered(store: &dyn Store, record: &ProviderRecord) -> anyhow::Result<Self> {
+        let name = &record.name;
+        let request_objects = record
+            .request_object_rule()
+            .with_context(|| format!("provider {name}"))?;
+        let jarm = match record
+            .jarm_rule()
+            .with_context(|| format!("provider {name}"))?
+        {
+            Some(rule) => {
+                let keys =
+                    registered_decryption(store, record, EncryptedResponse::AuthorizationResponse)
+                        .await?
+                        .map(|(_, keys)| keys);
+                Some((rule, keys))
+            }
+            None => None,
+        };
+        Ok(Self {
+            request_objects,
+            jarm,
+        })
+    }
+
+    /// Applies them to a relying party being built: request objects signed with `key` (the
+    /// provider's private_key_jwt key, or `--private-key`).
+    pub fn apply(
+        self,
+        mut b: RelyingPartyBuilder,
+        key: Option<&SigningKey>,
+        metadata: &ProviderMetadata,
+    ) -> anyhow::Result<RelyingPartyBuilder> {
+        if let Some(signer) = self
+            .request_objects
+            .signer(key, metadata)
+            .context("signed request objects need the client's private key (private_key_jwt)")?
+        {
+            b = b.request_objects(signer);
+        }
+        if let Some((rule, keys)) = self.jarm {
+            b = b.jarm(rule, keys);
+        }
+        Ok(b)
+    }
+}
