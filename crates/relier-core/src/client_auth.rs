@@ -296,6 +296,11 @@ impl ClientAuth {
         self.method().uses_mtls()
     }
 
+    /// The `aud` the client assertion carries (FAPI 2.0 wants [`AssertionAudience::Issuer`]).
+    pub fn assertion_audience(&self) -> AssertionAudience {
+        self.audience
+    }
+
     /// The JWS algorithm of the client assertion, if the method uses one.
     pub fn assertion_algorithm(&self) -> Option<Algorithm> {
         match &self.kind {

@@ -67,6 +67,9 @@ pub enum Error {
     /// A key's certificate (Entra ID certificate credentials).
     #[error(transparent)]
     Certificate(#[from] crate::certificate::CertificateError),
+    /// A security profile (e.g. FAPI 2.0) the OP or the client settings cannot meet.
+    #[error(transparent)]
+    Profile(#[from] relier_core::profile::ProfileError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),
