@@ -35,6 +35,7 @@ pub mod github;
 pub mod http;
 pub mod id_token;
 pub mod introspection;
+mod jti;
 pub mod jwks;
 pub mod jwt;
 pub mod key_strength;
