@@ -138,6 +138,11 @@ pub struct Misbehavior {
     pub userinfo_encryption: Option<Encryption>,
     /// The authorization response is a JARM response, behaving like this.
     pub jarm: Option<Jarm>,
+    /// Discovery members set over the defaults (`null` removes one): e.g. a weak configuration
+    /// for `relier doctor`, or a FAPI 2.0 one.
+    pub discovery: Map<String, Value>,
+    /// JWKs published after the OP's own keys (e.g. an RSA key under 2048 bits).
+    pub extra_jwks: Vec<Value>,
 }
 
 /// Calls seen.
@@ -272,7 +277,7 @@ fn behavior(s: &Inner) -> Misbehavior {
 async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
     let b = behavior(&s);
     let iss = &s.issuer;
-    Json(json!({
+    let mut doc = json!({
         "issuer": b.discovery_issuer.unwrap_or_else(|| iss.clone()),
         "authorization_endpoint": format!("{iss}/authorize"),
         "token_endpoint": format!("{iss}/token"),
@@ -285,7 +290,17 @@ async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
         "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "x_misbehaving": true,
-    }))
+    });
+    if let Some(doc) = doc.as_object_mut() {
+        for (k, v) in b.discovery {
+            if v.is_null() {
+                doc.remove(&k);
+            } else {
+                doc.insert(k, v);
+            }
+        }
+    }
+    Json(doc)
 }
 
 async fn jwks(State(s): State<Arc<Inner>>) -> Response {
@@ -299,8 +314,17 @@ async fn jwks(State(s): State<Arc<Inner>>) -> Response {
     if let Ok(rotated) = s.rotated.lock() {
         keys.extend(rotated.iter().filter_map(|k| k.public_jwk().ok()));
     }
+    let mut keys: Vec<Value> = keys
+        .iter()
+        .filter_map(|k| serde_json::to_value(k).ok())
+        .collect();
+    keys.extend(behavior(&s).extra_jwks);
     if s.publish_second_rsa.lock().map(|p| *p).unwrap_or(false)
-        && let Ok(j) = s.rsa2.public_jwk()
+        && let Some(j) = s
+            .rsa2
+            .public_jwk()
+            .ok()
+            .and_then(|j| serde_json::to_value(j).ok())
     {
         keys.push(j);
     }

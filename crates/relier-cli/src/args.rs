@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use relier_core::profile::Profile;
 use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
 use relier_store::StoreUrl;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Fetch and check an OP's metadata (OIDC Discovery) and recommend a client authentication
     /// method.
     Discover(DiscoverArgs),
+    /// Grade an OP's metadata and keys against RFC 9700 and FAPI 2.0: one line per finding
+    /// (pass, warn, fail) with the rule it comes from; exit status 1 when any fails.
+    Doctor(DoctorArgs),
     /// Log in through a browser: authorization code + PKCE on a loopback redirect (RFC 8252).
     Login(Box<LoginArgs>),
     /// Use a token read from standard input.
@@ -100,6 +104,45 @@ pub struct DiscoverArgs {
     /// Extra trusted CA certificates (PEM).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+}
+
+/// `relier doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The issuer identifier (https, or http on 127.0.0.1, ::1 or localhost).
+    #[arg(value_parser = parse_issuer)]
+    pub issuer: IssuerUrl,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Grade against a profile: with `fapi2` the FAPI 2.0 items fail instead of warning.
+    #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+
+    /// Extra trusted CA certificates (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `--profile` of `relier login`: a security profile and how access tokens are
+/// sender-constrained (the gateway's `profile`, `dpop_bound_access_tokens`,
+/// `tls_client_certificate_bound_access_tokens`).
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Hold the login to a security profile: `fapi2` (FAPI 2.0 Security Profile). relier refuses
+    /// when the OP or the client settings cannot meet it, naming each item.
+    #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
+    pub profile: Option<Profile>,
+
+    /// With --profile: access tokens are DPoP-bound (RFC 9449).
+    #[arg(long, requires = "profile")]
+    pub dpop_bound_access_tokens: bool,
+
+    /// With --profile: access tokens are bound to the TLS client certificate (RFC 8705 §3).
+    #[arg(long, requires = "profile")]
+    pub tls_client_certificate_bound_access_tokens: bool,
 }
 
 /// Which OP, which client, and how it authenticates: a provider of the store (`--provider`),
@@ -307,6 +350,9 @@ pub struct LoginArgs {
     #[arg(long)]
     pub json: bool,
 
+    #[command(flatten)]
+    pub security: ProfileArgs,
+
     /// Seconds to wait for the browser to come back.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
@@ -432,6 +478,11 @@ fn parse_alg(s: &str) -> Result<Algorithm, String> {
             ))
         }
     }
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse()
+        .map_err(|e: relier_core::profile::UnknownProfile| e.to_string())
 }
 
 fn parse_redirect(s: &str) -> Result<RedirectSpec, String> {

@@ -5,10 +5,10 @@
 //! `cargo bench -p relier-core --bench rp`
 //!
 //! Groups:
-//! - `id_token_validate/{RS256,ES256}`: `IdTokenValidator::validate` on a realistic 20-claim ID
+//! - `id_token_validate/{RS256,PS256,ES256,EdDSA}`: `IdTokenValidator::validate` on a realistic 20-claim ID
 //!   token with a cached `KeySet`, against `ParsedPublicKey::verify_sig` over the same signing
 //!   input and signature.
-//! - `client_assertion/{RS256,ES256,EdDSA}`: `ClientAuth::private_key_jwt(..).request(..)` (the
+//! - `client_assertion/{RS256,PS256,ES256,EdDSA}`: `ClientAuth::private_key_jwt(..).request(..)` (the
 //!   whole authenticated token request), against the raw aws-lc-rs signature of a message as
 //!   long as the assertion's signing input.
 //! - `authorize`: `authorization_url` and `CallbackParams::parse(..).validate(..)`.
@@ -42,6 +42,8 @@ const TOKEN_ENDPOINT: &str = "https://op.example.com/oauth2/token";
 /// generated `SigningKey` the document came from (for `breakdown_assertion/*_generated_key`).
 struct Keys {
     rsa: SigningKey,
+    /// The same RSA key, signing with PS256.
+    rsa_pss: SigningKey,
     rsa_raw: RsaKeyPair,
     rsa_generated: SigningKey,
     ec: SigningKey,
@@ -64,6 +66,9 @@ fn keys() -> Keys {
     let (_, ec, ec_der) = load(Algorithm::ES256, "ec-2024-11");
     let (ed_generated, ed, ed_der) = load(Algorithm::EdDSA, "ed-2024-11");
     Keys {
+        rsa_pss: SigningKey::from_pkcs8_der(&rsa_der, Some(Algorithm::PS256))
+            .unwrap()
+            .with_kid("rsa-2024-11"),
         rsa,
         rsa_raw: RsaKeyPair::from_pkcs8(&rsa_der).unwrap(),
         rsa_generated,
@@ -127,6 +132,8 @@ fn key_set(k: &Keys) -> KeySet {
         .map(|s| {
             let mut jwk = s.public_jwk().unwrap();
             jwk.use_ = Some("sig".to_owned());
+            // As many OPs publish them: no "alg", so the RSA key verifies RS256 and PS256.
+            jwk.alg = None;
             serde_json::to_value(&jwk).unwrap()
         })
         .collect();
@@ -153,6 +160,15 @@ fn bench_id_token(c: &mut Criterion, k: &Keys) {
             .unwrap(),
         ),
         (
+            Algorithm::PS256,
+            &k.rsa_pss,
+            ParsedPublicKey::new(
+                &sig::RSA_PSS_2048_8192_SHA256,
+                k.rsa_raw.public_key().as_ref(),
+            )
+            .unwrap(),
+        ),
+        (
             Algorithm::ES256,
             &k.ec,
             ParsedPublicKey::new(
@@ -160,6 +176,11 @@ fn bench_id_token(c: &mut Criterion, k: &Keys) {
                 k.ec_raw.public_key().as_ref(),
             )
             .unwrap(),
+        ),
+        (
+            Algorithm::EdDSA,
+            &k.ed,
+            ParsedPublicKey::new(&sig::ED25519, k.ed_raw.public_key().as_ref()).unwrap(),
         ),
     ] {
         let token = sign_id_token(signer);
@@ -210,6 +231,7 @@ fn bench_client_assertion(c: &mut Criterion, k: &Keys) {
     g.throughput(Throughput::Elements(1));
     for (alg, signer) in [
         (Algorithm::RS256, &k.rsa),
+        (Algorithm::PS256, &k.rsa_pss),
         (Algorithm::ES256, &k.ec),
         (Algorithm::EdDSA, &k.ed),
     ] {
@@ -241,12 +263,17 @@ fn bench_client_assertion(c: &mut Criterion, k: &Keys) {
         );
         let id = BenchmarkId::new("raw_aws_lc_rs", alg.as_str());
         match alg {
-            Algorithm::RS256 => {
+            Algorithm::RS256 | Algorithm::PS256 => {
+                let encoding: &'static dyn sig::RsaEncoding = if alg == Algorithm::RS256 {
+                    &sig::RSA_PKCS1_SHA256
+                } else {
+                    &sig::RSA_PSS_SHA256
+                };
                 let mut out = vec![0u8; k.rsa_raw.public_modulus_len()];
                 g.bench_function(id, |b| {
                     b.iter(|| {
                         k.rsa_raw
-                            .sign(&sig::RSA_PKCS1_SHA256, &rng, black_box(&msg), &mut out)
+                            .sign(encoding, &rng, black_box(&msg), &mut out)
                             .unwrap();
                     });
                 });

@@ -11,6 +11,7 @@ use relier_jose::{Algorithm, JoseError, SigningKey, jws};
 use serde::{Deserialize, Serialize};
 
 use crate::http::{Form, HttpRequest, TlsIdentity};
+use crate::jti::JtiSource;
 use crate::secret::Secret;
 use crate::types::{ClientId, IssuerUrl, UnixTime};
 
@@ -143,6 +144,8 @@ pub struct ClientAuth {
     kind: Kind,
     audience: AssertionAudience,
     lifetime_secs: u64,
+    /// Shared by clones, so two clones never send the same `jti`.
+    jti: Arc<JtiSource>,
 }
 
 #[derive(Clone)]
@@ -166,6 +169,7 @@ impl ClientAuth {
             kind,
             audience: AssertionAudience::Issuer,
             lifetime_secs: MAX_ASSERTION_LIFETIME_SECS,
+            jti: Arc::default(),
         }
     }
 
@@ -296,6 +300,11 @@ impl ClientAuth {
         self.method().uses_mtls()
     }
 
+    /// The `aud` the client assertion carries (FAPI 2.0 wants [`AssertionAudience::Issuer`]).
+    pub fn assertion_audience(&self) -> AssertionAudience {
+        self.audience
+    }
+
     /// The JWS algorithm of the client assertion, if the method uses one.
     pub fn assertion_algorithm(&self) -> Option<Algorithm> {
         match &self.kind {
@@ -395,9 +404,8 @@ impl ClientAuth {
             AssertionAudience::Issuer => issuer.as_str(),
             AssertionAudience::Endpoint => endpoint_url,
         };
-        // RFC 7523 §3 (7): jti, a unique identifier; 192 random bits.
-        let mut jti = [0u8; 24];
-        rng.fill(&mut jti).map_err(|_| ClientAuthError::Rng)?;
+        // RFC 7523 §3 (7), OIDC Core §9: jti, unique per assertion (crate::jti).
+        let jti = self.jti.next(rng).map_err(|_| ClientAuthError::Rng)?;
         let exp = now
             .0
             .checked_add(self.lifetime_secs)
@@ -629,6 +637,22 @@ mod tests {
             )
             .unwrap();
         assert_ne!(req.body, req2.body);
+        // A clone (e.g. the gateway's per-request copy) never repeats the original's jti.
+        let jti = |a: &ClientAuth| {
+            let t = a
+                .client_assertion(&iss(), "https://op.example.com/token", UnixTime(1), &rng)
+                .unwrap()
+                .unwrap();
+            let p = jws::UnverifiedJws::parse(&t).unwrap();
+            let c: serde_json::Value = serde_json::from_slice(p.unverified_payload()).unwrap();
+            c["jti"].as_str().unwrap().to_owned()
+        };
+        let copy = auth.clone();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..50 {
+            assert!(seen.insert(jti(&auth)));
+            assert!(seen.insert(jti(&copy)));
+        }
     }
 
     #[test]
@@ -671,6 +695,29 @@ mod tests {
             .unwrap();
         assert_eq!(req.tls_identity, TlsIdentity::ClientCertificate);
         assert!(form_of(&req).contains(&("client_id".into(), "rp".into())));
+    }
+
+    #[test]
+    fn every_asymmetric_algorithm_signs_assertions() {
+        let rng = SystemRandom::new();
+        for alg in Algorithm::ALL
+            .into_iter()
+            .filter(|a| a.is_rsa() || a.is_ecdsa() || *a == Algorithm::EdDSA)
+        {
+            let key = SigningKey::generate(alg, None).unwrap();
+            let verifier = key.verifying_key().unwrap();
+            let auth = ClientAuth::private_key_jwt(ClientId::new("rp").unwrap(), key).unwrap();
+            assert_eq!(auth.assertion_algorithm(), Some(alg));
+            let text = auth
+                .client_assertion(&iss(), "https://op.example.com/token", UnixTime(5), &rng)
+                .unwrap()
+                .unwrap();
+            let jws = jws::UnverifiedJws::parse(&text).unwrap();
+            assert_eq!(jws.header_alg(), alg.as_str());
+            let payload = jws.verify(alg, &verifier).unwrap();
+            let claims: serde_json::Value = serde_json::from_slice(payload).unwrap();
+            assert_eq!(claims["aud"], "https://op.example.com", "{alg}");
+        }
     }
 
     #[test]

@@ -117,18 +117,19 @@ impl KeySet {
         kid: Option<&str>,
         alg: Algorithm,
     ) -> Result<&VerifyingKey, KeySelectError> {
-        let mut fitting = self.keys.iter().filter(|k| k.is_compatible(alg));
         match kid {
-            Some(kid) => {
-                fitting
-                    .find(|k| k.kid() == Some(kid))
-                    .ok_or_else(|| KeySelectError::KidNotFound {
-                        kid: kid.to_owned(),
-                        alg: alg.as_str(),
-                    })
-            }
+            // The kid comparison first: compatibility is only worked out for the named key.
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|k| k.kid() == Some(kid) && k.is_compatible(alg))
+                .ok_or_else(|| KeySelectError::KidNotFound {
+                    kid: kid.to_owned(),
+                    alg: alg.as_str(),
+                }),
             None => {
-                let candidates: Vec<&VerifyingKey> = fitting.collect();
+                let candidates: Vec<&VerifyingKey> =
+                    self.keys.iter().filter(|k| k.is_compatible(alg)).collect();
                 match candidates.as_slice() {
                     [one] => Ok(*one),
                     [] => Err(KeySelectError::NoKeyForAlg { alg: alg.as_str() }),

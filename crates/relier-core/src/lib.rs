@@ -23,11 +23,14 @@
 //! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
 //! | [`github`] | GitHub's OAuth 2.0 login (not OpenID Connect) and REST API identity |
 //! | [`introspection`] | RFC 7662, RFC 7009 |
+//! | [`profile`] | FAPI 2.0 Security Profile §5.3.2, §5.4 (`profile = "fapi2"`) |
+//! | [`doctor`] | grading an OP against RFC 9700 and FAPI 2.0 (`relier doctor`) |
 
 pub mod apple;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
+pub mod doctor;
 pub mod encryption;
 pub mod entra;
 pub mod github;
@@ -35,10 +38,13 @@ pub mod http;
 pub mod id_token;
 pub mod introspection;
 pub mod jarm;
+mod jti;
 pub mod jwks;
 pub mod jwt;
+pub mod key_strength;
 pub mod logout;
 pub mod par;
+pub mod profile;
 pub mod recommend;
 pub mod registration;
 pub mod request_object;

@@ -286,6 +286,18 @@ pub struct ProviderConfig {
     /// (default false; an OP that requires PAR gets it anyway).
     #[serde(default)]
     pub par: bool,
+    /// Hold this provider to a security profile: `fapi2` (FAPI 2.0 Security Profile). The
+    /// gateway refuses to start when the OP's metadata or keys, or this provider's settings,
+    /// cannot meet it (naming each item), and forces PAR, PKCE S256 and the `iss` check.
+    #[serde(default)]
+    pub profile: Option<relier_core::profile::Profile>,
+    /// Access tokens are DPoP-bound (RFC 9449 §5.2 registration metadata).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// Access tokens are bound to the TLS client certificate (RFC 8705 §3.4 registration
+    /// metadata); needs `tls_cert` and `tls_key`.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// The client secret in the file (prefer `client_secret_env` / `client_secret_file`).
     #[serde(default)]
     pub client_secret: Option<Secret>,

@@ -29,6 +29,7 @@ use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
+use relier_core::profile::{Profile, SenderConstraint};
 use responses::{Decryption, Responses};
 use url::Url;
 
@@ -121,6 +122,8 @@ struct Template {
     tenants: Option<TenantPolicy>,
     /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
     certificate: bool,
+    /// `profile` and the declared sender constraint.
+    profile: Option<(Profile, SenderConstraint)>,
 }
 
 impl Template {
@@ -160,7 +163,10 @@ impl Template {
         b = self
             .decryption
             .apply(b, self.credentials.key.as_ref(), &self.metadata)?;
-        Ok(b.build().with_pushed_authorization_requests(self.par))
+        if let Some((profile, tokens)) = self.profile {
+            b = b.profile(profile, tokens);
+        }
+        Ok(b.try_build()?.with_pushed_authorization_requests(self.par))
     }
 }
 
@@ -415,6 +421,14 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
         }
         let redirect = format!("{public}/auth/callback/{}", p.name);
         if p.preset == Some(Preset::GitHub) {
+            if let Some(profile) = p.profile {
+                return Err(GatewayError::provider(
+                    &p.name,
+                    format!(
+                        "profile {profile} is for OpenID Connect providers; GitHub is OAuth 2.0"
+                    ),
+                ));
+            }
             list.push(Arc::new(github::build(config, p, &redirect)?));
             continue;
         }
@@ -496,8 +510,15 @@ async fn build_one(
         par: p.par,
         tenants,
         certificate: presets::certificate_credentials(p),
+        profile: p.profile.map(|profile| (profile, sender_constraint(p))),
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
+    if let Some(profile) = p.profile {
+        // FAPI 2.0 Security Profile §5.4.1: the OP's keys are sized before the first login.
+        relier::profile::check_op_keys(&tpl.http, &tpl.metadata, profile)
+            .await
+            .map_err(|e| err(&e))?;
+    }
     if let (true, Some(key)) = (tpl.certificate, tpl.credentials.key.as_ref()) {
         let cert = relier::certificate::key_certificate(key).map_err(|e| err(&e))?;
         tracing::info!(provider = %spec.name, kid = ?key.kid(), x5t_s256 = %cert.x5t_s256,
@@ -568,6 +589,14 @@ fn authorization_params(
             .collect(),
         ..Default::default()
     })
+}
+
+/// `dpop_bound_access_tokens` and `tls_client_certificate_bound_access_tokens`.
+fn sender_constraint(p: &ProviderConfig) -> SenderConstraint {
+    SenderConstraint {
+        dpop_bound_access_tokens: p.dpop_bound_access_tokens,
+        tls_client_certificate_bound_access_tokens: p.tls_client_certificate_bound_access_tokens,
+    }
 }
 
 fn assertion_audience(p: &ProviderConfig) -> Result<AssertionAudience, GatewayError> {
@@ -683,7 +712,8 @@ async fn registry_spec(
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, max_age, userinfo, par, ca_file, assertion_audience and extra_params \
+             response_mode, prompt, max_age, userinfo, par, profile, dpop_bound_access_tokens, \
+             tls_client_certificate_bound_access_tokens, ca_file, assertion_audience and extra_params \
              may be set (everything else comes from the store)"
                 .into(),
         ));

@@ -1065,7 +1065,47 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
     assert_eq!(names, ["relier.db.key"]);
 }
 
+/// Every asymmetric signing algorithm (RS*, PS*, ES256/384/512, EdDSA) gets a stored key
+/// whose signatures verify with the public JWK the store publishes (RFC 7518 §3.1).
+async fn every_signing_algorithm_signs_and_verifies(db: TestDb) {
+    let url = db.url().clone();
+    let store = open(&url, &key_a()).await;
+    let rng = SystemRandom::new();
+    for alg in Algorithm::ALL
+        .into_iter()
+        .filter(|a| a.is_rsa() || a.is_ecdsa() || *a == Algorithm::EdDSA)
+    {
+        let info = store
+            .generate_key(alg.into(), None, UnixTime(NOW))
+            .await
+            .unwrap();
+        assert_eq!(info.alg, alg);
+        let key = store.signing_key(alg).await.unwrap().unwrap();
+        assert_eq!(key.algorithm(), alg);
+        let token = jws::sign_compact(&jws::Header::default(), b"{}", &key, &rng).unwrap();
+        let jwks = store.jwks(UnixTime(NOW)).await.unwrap();
+        let public = jwks
+            .keys
+            .iter()
+            .find(|k| k.kid.as_deref() == Some(&info.kid))
+            .unwrap();
+        assert_eq!(public.alg.as_deref(), Some(alg.as_str()));
+        let verifier = relier_jose::VerifyingKey::from_jwk(public).unwrap();
+        let parsed = jws::UnverifiedJws::parse(&token).unwrap();
+        assert_eq!(parsed.verify(alg, &verifier).unwrap(), b"{}", "{alg}");
+    }
+    for refused in [Algorithm::HS256, Algorithm::None] {
+        assert!(
+            store
+                .generate_key(refused.into(), None, UnixTime(NOW))
+                .await
+                .is_err()
+        );
+    }
+}
+
 both_backends!(
+    every_signing_algorithm_signs_and_verifies,
     a_private_key_moved_to_another_row_does_not_decrypt,
     key_lifecycle_round_trip,
     rotate_publishes_first_and_keeps_rsa_size,

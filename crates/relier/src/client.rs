@@ -13,6 +13,7 @@ use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
 use relier_core::introspection::{self, TokenTypeHint};
 use relier_core::jwks::{KeySet, KeySource, RefetchGate};
 use relier_core::par;
+use relier_core::profile::{ClientSettings, Profile, ProfileError, SenderConstraint};
 use relier_core::token::{self, TokenError, TokenResponse};
 use relier_core::userinfo::{self, SignedUserInfo};
 use relier_core::{
@@ -107,6 +108,7 @@ pub struct RelyingPartyBuilder {
     tenants: Option<TenantPolicy>,
     clock: Arc<dyn Clock>,
     secured: secured::SecuredConfig,
+    profile: Option<(Profile, SenderConstraint)>,
 }
 
 impl RelyingPartyBuilder {
@@ -129,6 +131,35 @@ impl RelyingPartyBuilder {
     pub fn jarm(mut self, rule: relier_core::jarm::JarmRule, keys: Option<DecryptionKeys>) -> Self {
         self.secured.set_jarm(rule, keys);
         self
+    }
+
+    /// Hold this relying party to a security profile (FAPI 2.0), declaring how its access
+    /// tokens are sender-constrained. [`Self::try_build`] refuses when the OP's metadata or the
+    /// client's settings cannot meet it, naming each item; at run time the profile forces PAR,
+    /// PKCE S256 and the RFC 9207 `iss` check.
+    pub fn profile(mut self, profile: Profile, tokens: SenderConstraint) -> Self {
+        self.profile = Some((profile, tokens));
+        self
+    }
+
+    /// [`Self::build`], after checking the profile (if any) against the OP's metadata and the
+    /// client's settings. Check the OP's keys too with [`crate::profile::check_op_keys`].
+    ///
+    /// # Errors
+    /// [`Error::Profile`] with every violation.
+    pub fn try_build(self) -> Result<RelyingParty, Error> {
+        if let Some(settings) = self.profile_settings() {
+            crate::profile::check(&self.metadata, settings)?;
+        }
+        Ok(self.build())
+    }
+
+    fn profile_settings(&self) -> Option<(Profile, ClientSettings)> {
+        let (profile, tokens) = self.profile?;
+        Some((
+            profile,
+            crate::profile::client_settings(&self.auth, self.id_token_alg, tokens, &self.http),
+        ))
     }
 
     /// The metadata's issuer is a Microsoft Entra ID multi-tenant template
@@ -204,8 +235,13 @@ impl RelyingPartyBuilder {
         self
     }
 
-    /// Build.
+    /// Build. With a [`Self::profile`] the OP and settings cannot meet, the relying party
+    /// refuses every login with the violations; [`Self::try_build`] reports them now.
     pub fn build(self) -> RelyingParty {
+        let profile = self.profile_settings().map(|(p, settings)| {
+            let refused = crate::profile::check(&self.metadata, (p, settings)).err();
+            ProfileState { refused }
+        });
         let mut validator =
             IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
                 .with_alg(self.id_token_alg);
@@ -272,6 +308,7 @@ impl RelyingPartyBuilder {
             clock: self.clock,
             par: false,
             secured,
+            profile,
         }
     }
 }
@@ -291,6 +328,13 @@ pub struct RelyingParty {
     clock: Arc<dyn Clock>,
     par: bool,
     secured: secured::Secured,
+    profile: Option<ProfileState>,
+}
+
+/// A relying party held to a profile: what the profile check found at build time.
+#[derive(Clone)]
+struct ProfileState {
+    refused: Option<ProfileError>,
 }
 
 impl std::fmt::Debug for RelyingParty {
@@ -325,6 +369,7 @@ impl RelyingParty {
             tenants: None,
             clock: Arc::new(SystemClock),
             secured: Default::default(),
+            profile: None,
         }
     }
 
@@ -395,6 +440,7 @@ impl RelyingParty {
             clock: Arc::clone(&self.clock),
             par: self.par,
             secured: self.secured.clone(),
+            profile: self.profile.clone(),
         }
     }
 
@@ -423,6 +469,8 @@ impl RelyingParty {
         &self,
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
+        // FAPI 2.0 Security Profile §5.3.2.2: authorization requests are pushed.
+        self.profile_allows(false)?;
         let redirect = self.redirect_uri()?;
         let params = &self.secured_params(params);
         if let Some(signed) = self.request_object_url(redirect, params)? {
@@ -462,7 +510,19 @@ impl RelyingParty {
 
     /// Whether [`Self::login_url`] pushes the request.
     pub fn uses_par(&self) -> bool {
-        self.par || self.metadata.require_pushed_authorization_requests
+        self.par || self.metadata.require_pushed_authorization_requests || self.profile.is_some()
+    }
+
+    /// Refuses a login when the profile could not be met, or (`pushed` false) when a profile
+    /// demands PAR.
+    fn profile_allows(&self, pushed: bool) -> Result<(), Error> {
+        match &self.profile {
+            Some(ProfileState { refused: Some(e) }) => Err(e.clone().into()),
+            Some(_) if !pushed => Err(Error::Config(
+                "a profile is set: authorization requests must be pushed (use login_url)".into(),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// RFC 9126: push the authorization request to the OP, authenticated like a token request
@@ -472,6 +532,7 @@ impl RelyingParty {
         &self,
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
+        self.profile_allows(true)?;
         let redirect = self.redirect_uri()?;
         let (form, pending) = self.pushed_form(redirect, &self.secured_params(params))?;
         let resp = self
@@ -509,10 +570,11 @@ impl RelyingParty {
         pending: &PendingLogin,
     ) -> Result<Login, Error> {
         let callback = self.open_callback(callback).await?;
+        // RFC 9207 §2.4; FAPI 2.0 Security Profile §5.3.2.2: a profile requires iss.
         let code = callback.validate(
             pending,
             &self.metadata.issuer,
-            self.metadata.authorization_response_iss_parameter_supported,
+            self.metadata.authorization_response_iss_parameter_supported || self.profile.is_some(),
         )?;
         let form = token::code_exchange_form(&code, pending);
         let resp = self.authenticated_post(Endpoint::Token, form).await?;

@@ -73,6 +73,12 @@ pub enum Error {
     /// A key's certificate (Entra ID certificate credentials).
     #[error(transparent)]
     Certificate(#[from] crate::certificate::CertificateError),
+    /// A security profile (e.g. FAPI 2.0) the OP or the client settings cannot meet.
+    #[error(transparent)]
+    Profile(#[from] relier_core::profile::ProfileError),
+    /// `relier doctor` could not read the OP's metadata.
+    #[error(transparent)]
+    Doctor(#[from] relier_core::doctor::DoctorError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

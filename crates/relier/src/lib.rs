@@ -34,9 +34,11 @@
 pub mod certificate;
 mod client;
 pub mod credentials;
+pub mod doctor;
 mod error;
 pub mod github;
 pub mod http;
+pub mod profile;
 pub mod registration;
 
 pub use client::{

@@ -35,6 +35,7 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
         Some(e) => Session::from_preset(&a.client, e).await?,
         None => Session::connect(&a.client, store).await?,
     };
+    let session = session.with_profile(&a.security).await?;
     let response_mode = match &preset {
         Some(e) => e.response_mode().map(str::to_owned),
         None => a.response_mode.map(|m| m.as_str().to_owned()),

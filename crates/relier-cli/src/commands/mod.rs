@@ -9,15 +9,17 @@ use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
 use relier_store::{ProviderRecord, Store};
 
-use crate::args::{Cli, ClientArgs, Command, StoreArgs, ValidationArgs};
+use crate::args::{Cli, ClientArgs, Command, ProfileArgs, StoreArgs, ValidationArgs};
 use crate::credentials::{self, Origin};
 use crate::loopback::RedirectSpec;
 use crate::preset::{self, Expanded};
 use crate::{output, store};
 use relier_core::entra::TenantPolicy;
+use relier_core::profile::{Profile, SenderConstraint};
 use relier_gateway::presets::Preset;
 
 pub mod discover;
+pub mod doctor;
 pub mod keys;
 pub mod login;
 pub mod providers;
@@ -31,6 +33,7 @@ pub const DEFAULT_SCOPE: &str = "openid profile email";
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Discover(a) => discover::run(&a).await,
+        Command::Doctor(a) => doctor::run(&a).await,
         Command::Login(a) => login::run(&a, &cli.store).await,
         Command::Token(t) => token::run(&t, &cli.store).await,
         Command::Keys(k) => {
@@ -106,6 +109,7 @@ pub struct Session {
     credentials: ClientCredentials,
     provider: Option<ProviderDefaults>,
     preset: Option<PresetDefaults>,
+    profile: Option<(Profile, SenderConstraint)>,
 }
 
 /// What a `--preset` adds to a session.
@@ -264,7 +268,26 @@ impl Session {
             credentials: loaded,
             provider,
             preset: None,
+            profile: None,
         })
+    }
+
+    /// Holds the login to `--profile` (FAPI 2.0): the OP's keys are checked now, the metadata
+    /// and settings when the relying party is built.
+    pub async fn with_profile(mut self, a: &ProfileArgs) -> anyhow::Result<Self> {
+        let Some(profile) = a.profile else {
+            return Ok(self);
+        };
+        relier::profile::check_op_keys(&self.http, &self.metadata, profile).await?;
+        self.profile = Some((
+            profile,
+            SenderConstraint {
+                dpop_bound_access_tokens: a.dpop_bound_access_tokens,
+                tls_client_certificate_bound_access_tokens: a
+                    .tls_client_certificate_bound_access_tokens,
+            },
+        ));
+        Ok(self)
     }
 
     /// The scopes to request: `--scope`, else the provider's or the preset's, else
@@ -377,6 +400,9 @@ impl Session {
         if let Some(t) = self.preset.and_then(|p| p.tenants) {
             b = b.tenants(t);
         }
-        Ok(b.build())
+        if let Some((profile, tokens)) = self.profile {
+            b = b.profile(profile, tokens);
+        }
+        Ok(b.try_build()?)
     }
 }
