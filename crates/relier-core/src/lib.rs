@@ -21,11 +21,16 @@
 //! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
 //! | [`github`] | GitHub's OAuth 2.0 login (not OpenID Connect) and REST API identity |
 //! | [`introspection`] | RFC 7662, RFC 7009 |
+//! | [`dpop`] | RFC 9449 (DPoP proofs, nonces, `dpop_jkt`) |
+//! | [`certificate_binding`] | RFC 8705 §3 (certificate-bound tokens, `cnf` `x5t#S256`) |
+//! | [`token_binding`] | RFC 9449 §5.2, RFC 8705 §3.4 (the registered sender constraint) |
 
 pub mod apple;
 pub mod authorize;
+pub mod certificate_binding;
 pub mod client_auth;
 pub mod discovery;
+pub mod dpop;
 pub mod encryption;
 pub mod entra;
 pub mod github;
@@ -40,6 +45,7 @@ pub mod recommend;
 pub mod registration;
 pub mod secret;
 pub mod token;
+pub mod token_binding;
 pub mod types;
 pub mod userinfo;
 

@@ -332,6 +332,14 @@ pub struct ProviderConfig {
     /// JWTs (OIDC Core §5.3.2), verified against the OP's JWKS.
     #[serde(default)]
     pub userinfo_signed_response_alg: Option<String>,
+    /// The registered `dpop_bound_access_tokens` (RFC 9449 §5.2): every login gets its own
+    /// DPoP key, kept sealed with the session; tokens are bound to it.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// The registered `tls_client_certificate_bound_access_tokens` (RFC 8705 §3): token,
+    /// refresh, UserInfo and revocation go to the mTLS aliases with `tls_cert`.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// mTLS client certificate (PEM).
     #[serde(default)]
     pub tls_cert: Option<PathBuf>,

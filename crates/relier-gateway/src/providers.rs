@@ -5,6 +5,7 @@
 //! encrypted to the store's encryption keys gets one whenever those keys change.
 
 mod apple;
+mod binding;
 mod credentials;
 mod github;
 mod responses;
@@ -29,6 +30,7 @@ use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
+use relier_core::token_binding::TokenBinding;
 use responses::{Decryption, Responses};
 use url::Url;
 
@@ -121,6 +123,8 @@ struct Template {
     tenants: Option<TenantPolicy>,
     /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
     certificate: bool,
+    /// DPoP / certificate-bound access tokens ([`binding`]).
+    binding: TokenBinding,
 }
 
 impl Template {
@@ -158,6 +162,7 @@ impl Template {
             b = b.tenants(t.clone());
         }
         b = self.decryption.apply(b);
+        b = b.certificate_bound_access_tokens(self.binding.certificate);
         Ok(b.build().with_pushed_authorization_requests(self.par))
     }
 }
@@ -328,6 +333,8 @@ struct Spec {
     id_token_alg: Option<Algorithm>,
     /// Encrypted and signed responses: configured, or registered.
     responses: Responses,
+    /// Sender-constrained tokens: configured, or registered.
+    binding: TokenBinding,
     scopes: Vec<String>,
 }
 
@@ -491,6 +498,7 @@ async fn build_one(
         par: p.par,
         tenants,
         certificate: presets::certificate_credentials(p),
+        binding: spec.binding,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
     if let (true, Some(key)) = (tpl.certificate, tpl.credentials.key.as_ref()) {
@@ -642,6 +650,7 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
         signing_alg,
         id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
         responses: Responses::configured(p)?,
+        binding: binding::configured(p),
         scopes: p
             .scopes
             .clone()
@@ -670,6 +679,8 @@ async fn registry_spec(
         || p.userinfo_encrypted_response_alg.is_some()
         || p.userinfo_encrypted_response_enc.is_some()
         || p.userinfo_signed_response_alg.is_some()
+        || p.dpop_bound_access_tokens
+        || p.tls_client_certificate_bound_access_tokens
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
@@ -729,6 +740,7 @@ async fn registry_spec(
         signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
         id_token_alg: r.id_token_alg,
         responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
+        binding: r.token_binding().map_err(|e| err(e.to_string()))?,
         scopes: p
             .scopes
             .clone()

@@ -51,6 +51,7 @@
 //! ```
 
 mod backend;
+mod binding;
 mod crypto;
 mod encryption;
 mod error;

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::authorize::{self, AuthorizationParams, CallbackParams, PendingLogin};
 use relier_core::discovery::Endpoint;
+use relier_core::dpop::Server;
 use relier_core::encryption::{DecryptionKeys, Decryptor, EncryptedResponse, ResponseEncryption};
 use relier_core::entra::TenantPolicy;
 use relier_core::http::HttpRequest;
@@ -25,6 +26,8 @@ use url::Url;
 
 use crate::Error;
 use crate::http::HttpClient;
+
+mod sender;
 
 /// The source of `now` for the driver (tests inject a fixed clock).
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -104,6 +107,7 @@ pub struct RelyingPartyBuilder {
     token_endpoint_refetch_interval: Option<u64>,
     tenants: Option<TenantPolicy>,
     clock: Arc<dyn Clock>,
+    binding: sender::Binding,
 }
 
 impl RelyingPartyBuilder {
@@ -241,6 +245,7 @@ impl RelyingPartyBuilder {
             rng: SystemRandom::new(),
             clock: self.clock,
             par: false,
+            binding: self.binding,
         }
     }
 }
@@ -259,6 +264,8 @@ pub struct RelyingParty {
     rng: SystemRandom,
     clock: Arc<dyn Clock>,
     par: bool,
+    /// DPoP / certificate-bound tokens ([`sender`]).
+    binding: sender::Binding,
 }
 
 impl std::fmt::Debug for RelyingParty {
@@ -292,6 +299,7 @@ impl RelyingParty {
             token_endpoint_refetch_interval: None,
             tenants: None,
             clock: Arc::new(SystemClock),
+            binding: sender::Binding::default(),
         }
     }
 
@@ -356,6 +364,7 @@ impl RelyingParty {
             rng: SystemRandom::new(),
             clock: Arc::clone(&self.clock),
             par: self.par,
+            binding: self.binding.clone(),
         }
     }
 
@@ -389,7 +398,7 @@ impl RelyingParty {
             &self.metadata,
             self.auth.client_id(),
             redirect,
-            params,
+            &self.bound_params(params),
             &self.rng,
         )?)
     }
@@ -430,7 +439,8 @@ impl RelyingParty {
         params: &AuthorizationParams,
     ) -> Result<(Url, PendingLogin), Error> {
         let redirect = self.redirect_uri()?;
-        let (form, pending) = par::pushed_request(&self.auth, redirect, params, &self.rng)?;
+        let params = self.bound_params(params);
+        let (form, pending) = par::pushed_request(&self.auth, redirect, &params, &self.rng)?;
         let resp = self
             .authenticated_post(Endpoint::PushedAuthorization, form)
             .await?;
@@ -441,7 +451,7 @@ impl RelyingParty {
 
     fn endpoint(&self, kind: Endpoint) -> Result<String, Error> {
         self.metadata
-            .endpoint(kind, self.auth.uses_mtls())
+            .endpoint(kind, self.uses_mtls())
             .map(str::to_owned)
             .ok_or(Error::MissingEndpoint(kind.member()))
     }
@@ -452,10 +462,12 @@ impl RelyingParty {
         form: relier_core::http::Form,
     ) -> Result<relier_core::http::HttpResponse, Error> {
         let url = self.endpoint(kind)?;
-        let req: HttpRequest =
-            self.auth
-                .request(&self.metadata.issuer, &url, form, self.now(), &self.rng)?;
-        self.http.send(req).await
+        let build = || -> Result<HttpRequest, Error> {
+            let (iss, now) = (&self.metadata.issuer, self.now());
+            Ok(self.auth.request(iss, &url, form.clone(), now, &self.rng)?)
+        };
+        self.send_bound(Server::Authorization, kind.member(), None, build)
+            .await
     }
 
     /// Check the callback (state, iss, error), exchange the code and validate the ID token. The
@@ -473,6 +485,7 @@ impl RelyingParty {
         let form = token::code_exchange_form(&code, pending);
         let resp = self.authenticated_post(Endpoint::Token, form).await?;
         let tokens = TokenResponse::from_response(&resp)?;
+        self.check_binding(&resp, &tokens, None)?;
         let id_token = tokens.id_token.clone().ok_or(TokenError::MissingIdToken)?;
         let expect = Expectations {
             nonce: Some(&pending.nonce),
@@ -482,6 +495,7 @@ impl RelyingParty {
         let id_token = self
             .validate_id_token_from(KeySource::TokenEndpoint, id_token.expose(), &expect)
             .await?;
+        self.check_binding(&resp, &tokens, Some(&id_token))?;
         Ok(Login { tokens, id_token })
     }
 
@@ -587,9 +601,14 @@ impl RelyingParty {
         expected_sub: &str,
     ) -> Result<Map<String, Value>, Error> {
         let url = self.endpoint(Endpoint::UserInfo)?;
+        let build = || Ok(userinfo::request(&url, access_token, self.uses_mtls()));
         let resp = self
-            .http
-            .send(userinfo::request(&url, access_token, self.auth.uses_mtls()))
+            .send_bound(
+                Server::Resource,
+                Endpoint::UserInfo.member(),
+                Some(access_token),
+                build,
+            )
             .await?;
         let v = self.userinfo_validator.as_ref().unwrap_or(&self.validator);
         let parse = |keys: &KeySet| {
@@ -627,6 +646,7 @@ impl RelyingParty {
             .authenticated_post(Endpoint::Token, token::refresh_form(refresh_token, None))
             .await?;
         let tokens = TokenResponse::from_response(&resp)?;
+        self.check_binding(&resp, &tokens, None)?;
         let Some(raw) = tokens.id_token.clone() else {
             return Ok((tokens, None));
         };
@@ -657,6 +677,7 @@ impl RelyingParty {
                     .await?
             }
         };
+        self.check_binding(&resp, &tokens, Some(&verified))?;
         Ok((tokens, Some(verified)))
     }
 
