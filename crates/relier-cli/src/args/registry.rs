@@ -326,6 +326,11 @@ pub struct ProvidersRegisterArgs {
     #[arg(long, value_name = "ALG", value_parser = parse_alg)]
     pub signed_userinfo: Option<Algorithm>,
 
+    /// Register `dpop_bound_access_tokens: true` (RFC 9449 §5.2): every login then binds its
+    /// tokens to a fresh DPoP key.
+    #[arg(long)]
+    pub dpop: bool,
+
     #[command(flatten)]
     pub common: ProviderCommon,
 }

@@ -4,6 +4,7 @@
 use anyhow::{Context as _, bail};
 use relier::credentials::{ClientAuthSpec, ClientCredentials};
 use relier::{HttpClient, RelyingParty};
+use relier_core::dpop::{self, DpopKey};
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse, ResponseEncryption};
 use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
@@ -15,6 +16,7 @@ use crate::loopback::RedirectSpec;
 use crate::preset::{self, Expanded};
 use crate::{output, store};
 use relier_core::entra::TenantPolicy;
+use relier_core::token_binding::TokenBinding;
 use relier_gateway::presets::Preset;
 
 pub mod discover;
@@ -66,6 +68,8 @@ struct ProviderDefaults {
     id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
     /// The registered `userinfo_encrypted_response_*` and the store's keys for it.
     userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
+    /// The registered sender constraint (DPoP, certificate-bound tokens).
+    token_binding: TokenBinding,
 }
 
 /// The registered encryption of `which` and the store's keys for it (OIDC Registration §2).
@@ -229,6 +233,9 @@ impl Session {
                 .await?,
             userinfo_decryption: registered_decryption(store, &record, EncryptedResponse::UserInfo)
                 .await?,
+            token_binding: record
+                .token_binding()
+                .with_context(|| format!("provider {name}"))?,
             name: record.name,
             id_token_alg: record.id_token_alg,
             scopes: record.scopes,
@@ -338,10 +345,20 @@ impl Session {
                 ),
             }
         }
+        let binding = self.provider.as_ref().map(|p| p.token_binding);
+        // RFC 9449: one fresh key per run (a login, a refresh), in an algorithm the OP accepts.
+        let dpop_key = match binding {
+            Some(b) if b.dpop => Some(DpopKey::generate(dpop::choose_alg(&self.metadata)?)?),
+            _ => None,
+        };
         let mut b = self
             .credentials
             .relying_party(self.http, self.metadata, self.auth)
-            .id_token_alg(id_token_alg);
+            .id_token_alg(id_token_alg)
+            .certificate_bound_access_tokens(binding.is_some_and(|b| b.certificate));
+        if let Some(k) = dpop_key {
+            b = b.dpop(k);
+        }
         if let Some(r) = redirect_uri {
             b = b.redirect_uri(r);
         }
