@@ -49,15 +49,17 @@ impl Provider {
     /// # Errors
     /// The key or the request cannot be made, or a pushed authorization request failed.
     pub async fn start_login(&self) -> Result<LoginStart, relier::Error> {
-        let key = match self.rp() {
-            Some(rp) if self.uses_dpop() => Some(rp.new_dpop_key()?),
-            _ => None,
+        let Some(rp) = self.rp().filter(|_| self.uses_dpop()) else {
+            let (url, pending) = self.login_url().await?;
+            return Ok(LoginStart {
+                url,
+                pending,
+                dpop_key: None,
+            });
         };
-        let dpop_key = key.as_ref().map(DpopKey::to_secret).transpose()?;
-        let (url, pending) = match (&key, self.rp()) {
-            (Some(k), Some(rp)) => rp.with_dpop_key(k.clone()).login_url(&self.params).await?,
-            _ => self.login_url().await?,
-        };
+        let key = rp.new_dpop_key()?;
+        let dpop_key = Some(key.to_secret()?);
+        let (url, pending) = rp.with_dpop_key(key).login_url(&self.params).await?;
         Ok(LoginStart {
             url,
             pending,
