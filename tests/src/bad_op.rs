@@ -99,6 +99,8 @@ pub enum Dpop {
     /// The token endpoint demands a new nonce on every request (400 `use_dpop_nonce` with a
     /// fresh `DPoP-Nonce`, §8), forever.
     NonceLoop,
+    /// The token endpoint demands a nonce (400 `use_dpop_nonce`) without sending one.
+    NonceDemandWithoutNonce,
     /// The token endpoint answers `token_type` Bearer although the request carried a proof.
     BearerTokenType,
     /// UserInfo demands a nonce once (401 `WWW-Authenticate: DPoP error="use_dpop_nonce"`
@@ -489,6 +491,13 @@ async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, _body: String) -
             StatusCode::BAD_REQUEST,
             [("dpop-nonce", format!("loop-nonce-{calls}"))],
             Json(json!({"error": "use_dpop_nonce", "error_description": "again"})),
+        )
+            .into_response();
+    }
+    if proof.is_some() && b.dpop == Some(Dpop::NonceDemandWithoutNonce) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "use_dpop_nonce"})),
         )
             .into_response();
     }

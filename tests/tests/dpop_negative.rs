@@ -1,5 +1,5 @@
 //! DPoP against a misbehaving OP (RFC 9449): a nonce demanded again and again is answered once
-//! and then refused, a `Bearer` token after a proof is refused before anything else is called,
+//! and then refused, a demand without a nonce is not retried, a `Bearer` token after a proof is refused before anything else is called,
 //! and a UserInfo nonce demand is honoured exactly once.
 
 #![allow(
@@ -79,6 +79,18 @@ async fn a_nonce_loop_stops_after_one_retry() {
     // RFC 9449 §8: the retry carries the nonce the server sent.
     assert_eq!(proofs[1].claims["nonce"], "loop-nonce-0");
     assert_ne!(proofs[0].claims["jti"], proofs[1].claims["jti"]);
+}
+
+#[tokio::test]
+async fn a_nonce_demand_without_a_nonce_is_not_retried() {
+    let (op, rp) = start(Dpop::NonceDemandWithoutNonce).await;
+    let err = login(&rp).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Dpop(dpop::DpopError::NonceMissing { .. })),
+        "{err}"
+    );
+    assert_eq!(op.token_calls(), 1);
+    assert_eq!(op.userinfo_calls(), 0);
 }
 
 #[tokio::test]

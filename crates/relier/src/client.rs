@@ -485,7 +485,7 @@ impl RelyingParty {
         let form = token::code_exchange_form(&code, pending);
         let resp = self.authenticated_post(Endpoint::Token, form).await?;
         let tokens = TokenResponse::from_response(&resp)?;
-        self.check_binding(&resp, &tokens, None)?;
+        self.check_binding(&resp, &tokens)?;
         let id_token = tokens.id_token.clone().ok_or(TokenError::MissingIdToken)?;
         let expect = Expectations {
             nonce: Some(&pending.nonce),
@@ -495,7 +495,7 @@ impl RelyingParty {
         let id_token = self
             .validate_id_token_from(KeySource::TokenEndpoint, id_token.expose(), &expect)
             .await?;
-        self.check_binding(&resp, &tokens, Some(&id_token))?;
+        self.check_id_token_binding(&id_token)?;
         Ok(Login { tokens, id_token })
     }
 
@@ -646,7 +646,7 @@ impl RelyingParty {
             .authenticated_post(Endpoint::Token, token::refresh_form(refresh_token, None))
             .await?;
         let tokens = TokenResponse::from_response(&resp)?;
-        self.check_binding(&resp, &tokens, None)?;
+        self.check_binding(&resp, &tokens)?;
         let Some(raw) = tokens.id_token.clone() else {
             return Ok((tokens, None));
         };
@@ -677,7 +677,7 @@ impl RelyingParty {
                     .await?
             }
         };
-        self.check_binding(&resp, &tokens, Some(&verified))?;
+        self.check_id_token_binding(&verified)?;
         Ok((tokens, Some(verified)))
     }
 

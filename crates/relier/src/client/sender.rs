@@ -123,19 +123,20 @@ impl RelyingParty {
                 None => dpop::attach(&mut req, key, now, n, &self.rng)?,
             }
             let url = req.url.clone();
-            let (resp, fresh) = self.http.send_reading(req, dpop::NONCE_HEADER).await?;
-            let fresh = fresh.as_deref().map(DpopNonce::new).transpose()?;
-            if let Some(f) = &fresh {
+            let (resp, header) = self.http.send_reading(req, dpop::NONCE_HEADER).await?;
+            // A malformed nonce is not remembered; it is an error only when one is demanded.
+            let fresh = header.as_deref().map(DpopNonce::new);
+            if let Some(Ok(f)) = &fresh {
                 self.nonces().remember(&url, f.clone());
             }
             if !dpop::nonce_demanded(server, &resp) {
                 return Ok(resp);
             }
-            if retried {
-                return Err(DpopError::NonceLoop { endpoint }.into());
-            }
-            if fresh.is_none() {
-                return Err(DpopError::NonceMissing { endpoint }.into());
+            match fresh {
+                _ if retried => return Err(DpopError::NonceLoop { endpoint }.into()),
+                None => return Err(DpopError::NonceMissing { endpoint }.into()),
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(_)) => {}
             }
             tracing::debug!(
                 endpoint,
@@ -146,27 +147,34 @@ impl RelyingParty {
     }
 
     /// The token response is bound as registered: `token_type` DPoP after a proof (RFC 9449
-    /// §5); a `cnf` `x5t#S256` in the response or the ID token names the client certificate
-    /// (RFC 8705 §3.1).
+    /// §5); a `cnf` `x5t#S256` in the response names the client certificate (RFC 8705 §3.1).
     pub(super) fn check_binding(
         &self,
         resp: &HttpResponse,
         tokens: &TokenResponse,
-        id_token: Option<&VerifiedIdToken>,
     ) -> Result<(), Error> {
         if self.binding.dpop.is_some() {
             dpop::check_token_type(tokens)?;
         }
-        if !self.binding.certificate_bound {
-            return Ok(());
-        }
-        let Some(x5t) = self.http.client_certificate_x5t_s256() else {
-            return Ok(());
-        };
-        certificate_binding::check_token_response(resp, x5t)?;
-        if let Some(idt) = id_token {
-            certificate_binding::check_cnf("ID token", idt.claims().all()?, x5t)?;
+        if let Some(x5t) = self.bound_certificate() {
+            certificate_binding::check_token_response(resp, x5t)?;
         }
         Ok(())
+    }
+
+    /// RFC 8705 §3.1: a `cnf` `x5t#S256` in the ID token names the client certificate.
+    pub(super) fn check_id_token_binding(&self, id_token: &VerifiedIdToken) -> Result<(), Error> {
+        if let Some(x5t) = self.bound_certificate() {
+            certificate_binding::check_cnf("ID token", id_token.claims().all()?, x5t)?;
+        }
+        Ok(())
+    }
+
+    /// The client certificate's `x5t#S256`, when tokens are certificate-bound.
+    fn bound_certificate(&self) -> Option<&str> {
+        self.binding
+            .certificate_bound
+            .then(|| self.http.client_certificate_x5t_s256())
+            .flatten()
     }
 }
