@@ -101,15 +101,23 @@ impl HttpClient {
 
     /// Send one request; the body is read up to [`MAX_BODY_BYTES`].
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
-        Ok(self.send_reading(req, "").await?.0)
+        Ok(self.send_inner(req, None).await?.0)
     }
 
-    /// [`Self::send`], also returning the value of the response header `header` (e.g.
+    /// [`Self::send`], also returning the value of the response header `header_name` (e.g.
     /// `DPoP-Nonce`, RFC 9449 §8), if present.
     pub async fn send_reading(
         &self,
         req: HttpRequest,
         header_name: &str,
+    ) -> Result<(HttpResponse, Option<String>), Error> {
+        self.send_inner(req, Some(header_name)).await
+    }
+
+    async fn send_inner(
+        &self,
+        req: HttpRequest,
+        header_name: Option<&str>,
     ) -> Result<(HttpResponse, Option<String>), Error> {
         let client = match req.tls_identity {
             TlsIdentity::None => &self.plain,
@@ -146,9 +154,8 @@ impl HttpClient {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
-        let extra = (!header_name.is_empty())
-            .then(|| resp.headers().get(header_name))
-            .flatten()
+        let extra = header_name
+            .and_then(|name| resp.headers().get(name))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         if resp
