@@ -22,6 +22,9 @@
 //     "interactive": { "users": { "alice": "PASSWORD" } },                   // optional
 //     "encryption": true                                                     // optional
 //     "secured_authorization": true | "require_signed_request_object"         // optional
+//     "encryption": true,                                                    // optional
+//     "dpop": { "require_nonce": true },                                     // optional
+//     "certificate_bound_access_tokens": true                                // optional
 //   }
 //
 // "encryption": true enables encrypted ID tokens and UserInfo (OIDC Core §10.2) for
@@ -32,6 +35,12 @@
 // clients that register authorization_signed_response_alg);
 // "require_signed_request_object" also requires request objects of every client
 // (and says so in the discovery document, RFC 9101 §10.5).
+// "dpop": DPoP (RFC 9449) is always on for proofs a client sends; with this object the OP
+// also hands out DPoP-Nonce values, and "require_nonce": true demands one in every proof
+// (token endpoint 400 use_dpop_nonce, §8; UserInfo 401 use_dpop_nonce, §9).
+//
+// "certificate_bound_access_tokens": true binds the tokens of clients that register
+// tls_client_certificate_bound_access_tokens to their mTLS certificate (RFC 8705 §3).
 //
 // stdout carries exactly one line of JSON:
 //   {"issuer":"http://127.0.0.1:PORT","mtls_base":"https://127.0.0.1:TLSPORT"|null}
@@ -356,6 +365,20 @@ function getCertificate(ctx) {
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
+// RFC 9449 with server-provided nonces when CONFIG.dpop is an object (see the header).
+function dpopFeature() {
+  const dpop = cfg.dpop && typeof cfg.dpop === 'object' ? cfg.dpop : undefined;
+  if (!dpop) {
+    return { enabled: true };
+  }
+  const required = dpop.require_nonce === true;
+  return {
+    enabled: true,
+    nonceSecret: crypto.randomBytes(32),
+    requireNonce: () => required,
+  };
+}
+
 function certificateAuthorized(ctx) {
   const socket = ctx.socket ?? ctx.req?.socket;
   return socket?.authorized === true;
@@ -608,11 +631,12 @@ function makeConfiguration() {
         requireSignedRequestObject: cfg.secured_authorization === 'require_signed_request_object',
       },
       jwtResponseModes: { enabled: Boolean(cfg.secured_authorization) },
+      dPoP: dpopFeature(),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       backchannelLogout: { enabled: true },
       mTLS: {
         enabled: true,
-        certificateBoundAccessTokens: false,
+        certificateBoundAccessTokens: cfg.certificate_bound_access_tokens === true,
         tlsClientAuth: true,
         selfSignedTlsClientAuth: true,
         getCertificate,

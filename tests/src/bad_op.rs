@@ -113,6 +113,25 @@ pub enum Jarm {
     Plain,
 }
 
+/// How the OP misuses DPoP (RFC 9449). A well-behaved OP answers a token request carrying a
+/// `DPoP` proof with `token_type` DPoP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dpop {
+    /// The token endpoint demands a new nonce on every request (400 `use_dpop_nonce` with a
+    /// fresh `DPoP-Nonce`, §8), forever.
+    NonceLoop,
+    /// The token endpoint demands a nonce (400 `use_dpop_nonce`) without sending one.
+    NonceDemandWithoutNonce,
+    /// The token endpoint answers `token_type` Bearer although the request carried a proof.
+    BearerTokenType,
+    /// UserInfo demands a nonce once (401 `WWW-Authenticate: DPoP error="use_dpop_nonce"`
+    /// with `DPoP-Nonce`, §9), then accepts a proof that carries it.
+    UserInfoNonceOnce,
+}
+
+/// The nonce [`Dpop::UserInfoNonceOnce`] hands out.
+pub const USERINFO_NONCE: &str = "userinfo-nonce-1";
+
 /// What to break. Default: a well-behaved OP.
 #[derive(Debug, Clone, Default)]
 pub struct Misbehavior {
@@ -143,6 +162,8 @@ pub struct Misbehavior {
     pub discovery: Map<String, Value>,
     /// JWKs published after the OP's own keys (e.g. an RSA key under 2048 bits).
     pub extra_jwks: Vec<Value>,
+    /// DPoP misuse.
+    pub dpop: Option<Dpop>,
 }
 
 /// Calls seen.
@@ -168,6 +189,19 @@ struct Inner {
     publish_second_rsa: Mutex<bool>,
     /// Keys added by [`BadOp::rotate_key`], published; the newest signs ID tokens.
     rotated: Mutex<Vec<SigningKey>>,
+    /// Every request's `DPoP` proof claims and `Authorization` header, in order.
+    dpop_seen: Mutex<Vec<SeenProof>>,
+}
+
+/// A DPoP-carrying request as the bad OP saw it.
+#[derive(Debug, Clone)]
+pub struct SeenProof {
+    /// `token` or `userinfo`.
+    pub endpoint: &'static str,
+    /// The proof's claims (signature not checked).
+    pub claims: Value,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
 }
 
 /// A running misbehaving OP.
@@ -208,6 +242,7 @@ impl BadOp {
             counters: Counters::default(),
             publish_second_rsa: Mutex::new(false),
             rotated: Mutex::new(Vec::new()),
+            dpop_seen: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -268,6 +303,34 @@ impl BadOp {
     pub fn jwks_calls(&self) -> usize {
         self.inner.counters.jwks.load(Ordering::SeqCst)
     }
+
+    /// The DPoP proofs received so far.
+    pub fn dpop_proofs(&self) -> Vec<SeenProof> {
+        self.inner
+            .dpop_seen
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Record the request's DPoP proof (claims decoded, signature not checked); whether it had one.
+fn see_proof(s: &Inner, endpoint: &'static str, headers: &HeaderMap) -> Option<Value> {
+    let proof = headers.get("dpop")?.to_str().ok()?;
+    let payload = proof.split('.').nth(1)?;
+    let claims: Value = serde_json::from_slice(&relier_jose::b64::decode(payload).ok()?).ok()?;
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Ok(mut seen) = s.dpop_seen.lock() {
+        seen.push(SeenProof {
+            endpoint,
+            claims: claims.clone(),
+            authorization,
+        });
+    }
+    Some(claims)
 }
 
 fn behavior(s: &Inner) -> Misbehavior {
@@ -517,9 +580,30 @@ fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
     })
 }
 
-async fn token(State(s): State<Arc<Inner>>, _headers: HeaderMap, _body: String) -> Response {
-    s.counters.token.fetch_add(1, Ordering::SeqCst);
+async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, _body: String) -> Response {
+    let calls = s.counters.token.fetch_add(1, Ordering::SeqCst);
     let b = behavior(&s);
+    let proof = see_proof(&s, "token", &headers);
+    if proof.is_some() && b.dpop == Some(Dpop::NonceLoop) {
+        // RFC 9449 §8, abused: a new nonce demanded every time.
+        return (
+            StatusCode::BAD_REQUEST,
+            [("dpop-nonce", format!("loop-nonce-{calls}"))],
+            Json(json!({"error": "use_dpop_nonce", "error_description": "again"})),
+        )
+            .into_response();
+    }
+    if proof.is_some() && b.dpop == Some(Dpop::NonceDemandWithoutNonce) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "use_dpop_nonce"})),
+        )
+            .into_response();
+    }
+    let token_type = match (&proof, b.dpop) {
+        (Some(_), Some(Dpop::BearerTokenType)) | (None, _) => "Bearer",
+        (Some(_), _) => "DPoP",
+    };
     if let Some(e) = &b.token_error {
         return (
             StatusCode::BAD_REQUEST,
@@ -537,7 +621,7 @@ async fn token(State(s): State<Arc<Inner>>, _headers: HeaderMap, _body: String) 
     match encrypted {
         Ok(t) => Json(json!({
             "access_token": "at-from-bad-op",
-            "token_type": "Bearer",
+            "token_type": token_type,
             "expires_in": "3600",
             "refresh_token": "rt-from-bad-op",
             "id_token": t,
@@ -547,9 +631,26 @@ async fn token(State(s): State<Arc<Inner>>, _headers: HeaderMap, _body: String) 
     }
 }
 
-async fn userinfo(State(s): State<Arc<Inner>>) -> Response {
+async fn userinfo(State(s): State<Arc<Inner>>, headers: HeaderMap) -> Response {
     s.counters.userinfo.fetch_add(1, Ordering::SeqCst);
     let b = behavior(&s);
+    let proof = see_proof(&s, "userinfo", &headers);
+    if b.dpop == Some(Dpop::UserInfoNonceOnce)
+        && proof.is_some_and(|c| c["nonce"] != USERINFO_NONCE)
+    {
+        // RFC 9449 §9, Figure 20.
+        return (
+            StatusCode::UNAUTHORIZED,
+            [
+                (
+                    header::WWW_AUTHENTICATE.as_str(),
+                    r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#,
+                ),
+                ("dpop-nonce", USERINFO_NONCE),
+            ],
+        )
+            .into_response();
+    }
     let claims = json!({
         "sub": b.userinfo_sub.unwrap_or_else(|| "alice".into()),
         "email": "alice@example.com",

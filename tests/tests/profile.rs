@@ -10,16 +10,17 @@
     reason = "tests"
 )]
 
-use relier::core::profile::{Item, Profile, ProfileError, SenderConstraint};
+use relier::core::profile::{Item, Profile, ProfileError};
+use relier::core::token_binding::TokenBinding;
 use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
 use relier::jose::{Algorithm, SigningKey};
 use relier::{Error, HttpClient, RelyingParty, RelyingPartyBuilder};
 use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior};
 use serde_json::json;
 
-const DPOP: SenderConstraint = SenderConstraint {
-    dpop_bound_access_tokens: true,
-    tls_client_certificate_bound_access_tokens: false,
+const DPOP: TokenBinding = TokenBinding {
+    dpop: true,
+    certificate: false,
 };
 
 async fn builder(op: &BadOp, auth: ClientAuth) -> RelyingPartyBuilder {
@@ -53,7 +54,7 @@ async fn try_build_names_every_violation_and_build_refuses_logins() {
         ClientAuth::client_secret_basic(ClientId::new(CLIENT_ID).unwrap(), Secret::new("s"));
     let err = builder(&op, secret.clone())
         .await
-        .profile(Profile::Fapi2, SenderConstraint::default())
+        .profile(Profile::Fapi2, TokenBinding::default())
         .try_build()
         .unwrap_err();
     assert_eq!(
@@ -66,7 +67,7 @@ async fn try_build_names_every_violation_and_build_refuses_logins() {
     );
     let rp = builder(&op, secret)
         .await
-        .profile(Profile::Fapi2, SenderConstraint::default())
+        .profile(Profile::Fapi2, TokenBinding::default())
         .build();
     let params = AuthorizationParams::default();
     assert_eq!(items(&rp.login_url(&params).await.unwrap_err()).len(), 3);

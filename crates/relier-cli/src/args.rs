@@ -126,9 +126,8 @@ pub struct DoctorArgs {
     pub ca_file: Option<PathBuf>,
 }
 
-/// `--profile` of `relier login`: a security profile and how access tokens are
-/// sender-constrained (the gateway's `profile`, `dpop_bound_access_tokens`,
-/// `tls_client_certificate_bound_access_tokens`).
+/// Of `relier login`: a security profile, and sender-constrained access tokens (the gateway's
+/// `profile`, `dpop_bound_access_tokens`, `tls_client_certificate_bound_access_tokens`).
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
     /// Hold the login to a security profile: `fapi2` (FAPI 2.0 Security Profile). relier refuses
@@ -136,12 +135,14 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "PROFILE", value_parser = parse_profile)]
     pub profile: Option<Profile>,
 
-    /// With --profile: access tokens are DPoP-bound (RFC 9449).
-    #[arg(long, requires = "profile")]
+    /// Bind the access tokens to a fresh DPoP key (RFC 9449), as a registered
+    /// `dpop_bound_access_tokens` does: proofs on PAR, token, UserInfo.
+    #[arg(long)]
     pub dpop_bound_access_tokens: bool,
 
-    /// With --profile: access tokens are bound to the TLS client certificate (RFC 8705 §3).
-    #[arg(long, requires = "profile")]
+    /// Bind the access tokens to the TLS client certificate (RFC 8705 §3; --tls-cert,
+    /// --tls-key): token and UserInfo through the OP's mTLS aliases.
+    #[arg(long)]
     pub tls_client_certificate_bound_access_tokens: bool,
 }
 

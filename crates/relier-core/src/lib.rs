@@ -25,12 +25,17 @@
 //! | [`introspection`] | RFC 7662, RFC 7009 |
 //! | [`profile`] | FAPI 2.0 Security Profile §5.3.2, §5.4 (`profile = "fapi2"`) |
 //! | [`doctor`] | grading an OP against RFC 9700 and FAPI 2.0 (`relier doctor`) |
+//! | [`dpop`] | RFC 9449 (DPoP proofs, nonces, `dpop_jkt`) |
+//! | [`certificate_binding`] | RFC 8705 §3 (certificate-bound tokens, `cnf` `x5t#S256`) |
+//! | [`token_binding`] | RFC 9449 §5.2, RFC 8705 §3.4 (the registered sender constraint) |
 
 pub mod apple;
 pub mod authorize;
+pub mod certificate_binding;
 pub mod client_auth;
 pub mod discovery;
 pub mod doctor;
+pub mod dpop;
 pub mod encryption;
 pub mod entra;
 pub mod github;
@@ -50,6 +55,7 @@ pub mod registration;
 pub mod request_object;
 pub mod secret;
 pub mod token;
+pub mod token_binding;
 pub mod types;
 pub mod userinfo;
 

@@ -13,6 +13,7 @@ use relier_jose::{Algorithm, JwkSet};
 use crate::client_auth::{AssertionAudience, AuthMethod};
 use crate::discovery::ProviderMetadata;
 use crate::key_strength::KeyStrength;
+use crate::token_binding::TokenBinding;
 
 /// A security profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,17 +78,6 @@ impl serde::Serialize for Profile {
     }
 }
 
-/// How the client's access tokens are bound to it (FAPI 2.0 Security Profile §5.3.2.1: "shall
-/// support sender-constrained access tokens using MTLS ... or DPoP"). The names are those of the
-/// registration metadata (RFC 9449 §5.2, RFC 8705 §3.4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SenderConstraint {
-    /// DPoP-bound access tokens (RFC 9449).
-    pub dpop_bound_access_tokens: bool,
-    /// Certificate-bound access tokens (RFC 8705 §3).
-    pub tls_client_certificate_bound_access_tokens: bool,
-}
-
 /// What the client will do, as configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientSettings {
@@ -100,7 +90,7 @@ pub struct ClientSettings {
     /// The pinned ID token algorithm.
     pub id_token_alg: Algorithm,
     /// Sender-constrained access tokens.
-    pub sender_constraint: SenderConstraint,
+    pub sender_constraint: TokenBinding,
     /// Whether the client holds a TLS client certificate (needed for certificate-bound tokens).
     pub has_tls_certificate: bool,
 }
@@ -330,14 +320,14 @@ fn sender_constraint(
     violation: &mut impl FnMut(Item, String),
 ) {
     let s = c.sender_constraint;
-    if !s.dpop_bound_access_tokens && !s.tls_client_certificate_bound_access_tokens {
+    if !s.dpop && !s.certificate {
         violation(
             Item::SenderConstrainedTokens,
             "set dpop_bound_access_tokens or tls_client_certificate_bound_access_tokens".into(),
         );
         return;
     }
-    if s.dpop_bound_access_tokens {
+    if s.dpop {
         // RFC 9449 §5.1: the OP lists the proof algorithms it accepts.
         let algs = string_list(md, "dpop_signing_alg_values_supported");
         if !algs.iter().any(|a| a.parse().is_ok_and(fapi2_allows)) {
@@ -347,7 +337,7 @@ fn sender_constraint(
             );
         }
     }
-    if s.tls_client_certificate_bound_access_tokens {
+    if s.certificate {
         if !md.tls_client_certificate_bound_access_tokens {
             violation(
                 Item::SenderConstrainedTokens,

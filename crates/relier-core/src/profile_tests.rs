@@ -33,9 +33,9 @@ fn good_client() -> ClientSettings {
         assertion_alg: Some(Algorithm::ES256),
         assertion_audience: AssertionAudience::Issuer,
         id_token_alg: Algorithm::PS256,
-        sender_constraint: SenderConstraint {
-            dpop_bound_access_tokens: true,
-            tls_client_certificate_bound_access_tokens: false,
+        sender_constraint: TokenBinding {
+            dpop: true,
+            certificate: false,
         },
         has_tls_certificate: false,
     }
@@ -54,9 +54,9 @@ fn a_conforming_op_and_client_pass() {
     let mtls = ClientSettings {
         auth_method: AuthMethod::TlsClientAuth,
         assertion_alg: None,
-        sender_constraint: SenderConstraint {
-            dpop_bound_access_tokens: false,
-            tls_client_certificate_bound_access_tokens: true,
+        sender_constraint: TokenBinding {
+            dpop: false,
+            certificate: true,
         },
         has_tls_certificate: true,
         ..good_client()
@@ -182,9 +182,9 @@ fn sender_constraint_needs_op_support_and_a_certificate() {
     let v = check(Profile::Fapi2, &md(&doc), &good_client());
     assert_eq!(items(&v), vec![Item::SenderConstrainedTokens]);
     let mtls = ClientSettings {
-        sender_constraint: SenderConstraint {
-            dpop_bound_access_tokens: false,
-            tls_client_certificate_bound_access_tokens: true,
+        sender_constraint: TokenBinding {
+            dpop: false,
+            certificate: true,
         },
         ..good_client()
     };

@@ -291,13 +291,6 @@ pub struct ProviderConfig {
     /// cannot meet it (naming each item), and forces PAR, PKCE S256 and the `iss` check.
     #[serde(default)]
     pub profile: Option<relier_core::profile::Profile>,
-    /// Access tokens are DPoP-bound (RFC 9449 §5.2 registration metadata).
-    #[serde(default)]
-    pub dpop_bound_access_tokens: bool,
-    /// Access tokens are bound to the TLS client certificate (RFC 8705 §3.4 registration
-    /// metadata); needs `tls_cert` and `tls_key`.
-    #[serde(default)]
-    pub tls_client_certificate_bound_access_tokens: bool,
     /// The client secret in the file (prefer `client_secret_env` / `client_secret_file`).
     #[serde(default)]
     pub client_secret: Option<Secret>,
@@ -363,6 +356,14 @@ pub struct ProviderConfig {
     /// The registered `authorization_encrypted_response_enc` (default A128CBC-HS256).
     #[serde(default)]
     pub authorization_encrypted_response_enc: Option<String>,
+    /// The registered `dpop_bound_access_tokens` (RFC 9449 §5.2): every login gets its own
+    /// DPoP key, kept sealed with the session; tokens are bound to it.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// The registered `tls_client_certificate_bound_access_tokens` (RFC 8705 §3): token,
+    /// refresh, UserInfo and revocation go to the mTLS aliases with `tls_cert`.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// mTLS client certificate (PEM).
     #[serde(default)]
     pub tls_cert: Option<PathBuf>,

@@ -195,6 +195,7 @@ mod tests {
             access_token: None,
             refresh_token: None,
             id_token: None,
+            dpop_key: None,
             access_expires_at: None,
             csrf_token: Secret::new(String::from("c")),
             created_at: 0,

@@ -5,6 +5,7 @@
 //! encrypted to the store's encryption keys gets one whenever those keys change.
 
 mod apple;
+mod binding;
 mod credentials;
 mod github;
 mod responses;
@@ -29,7 +30,8 @@ use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
-use relier_core::profile::{Profile, SenderConstraint};
+use relier_core::profile::Profile;
+use relier_core::token_binding::TokenBinding;
 use responses::{Decryption, Responses};
 use url::Url;
 
@@ -123,7 +125,9 @@ struct Template {
     /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
     certificate: bool,
     /// `profile` and the declared sender constraint.
-    profile: Option<(Profile, SenderConstraint)>,
+    profile: Option<(Profile, TokenBinding)>,
+    /// DPoP / certificate-bound access tokens ([`binding`]).
+    binding: TokenBinding,
 }
 
 impl Template {
@@ -163,6 +167,7 @@ impl Template {
         b = self
             .decryption
             .apply(b, self.credentials.key.as_ref(), &self.metadata)?;
+        b = b.certificate_bound_access_tokens(self.binding.certificate);
         if let Some((profile, tokens)) = self.profile {
             b = b.profile(profile, tokens);
         }
@@ -339,6 +344,8 @@ struct Spec {
     id_token_alg: Option<Algorithm>,
     /// Encrypted and signed responses: configured, or registered.
     responses: Responses,
+    /// Sender-constrained tokens: configured, or registered.
+    binding: TokenBinding,
     scopes: Vec<String>,
 }
 
@@ -510,7 +517,8 @@ async fn build_one(
         par: p.par,
         tenants,
         certificate: presets::certificate_credentials(p),
-        profile: p.profile.map(|profile| (profile, sender_constraint(p))),
+        profile: p.profile.map(|profile| (profile, spec.binding)),
+        binding: spec.binding,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
     if let Some(profile) = p.profile {
@@ -591,14 +599,6 @@ fn authorization_params(
     })
 }
 
-/// `dpop_bound_access_tokens` and `tls_client_certificate_bound_access_tokens`.
-fn sender_constraint(p: &ProviderConfig) -> SenderConstraint {
-    SenderConstraint {
-        dpop_bound_access_tokens: p.dpop_bound_access_tokens,
-        tls_client_certificate_bound_access_tokens: p.tls_client_certificate_bound_access_tokens,
-    }
-}
-
 fn assertion_audience(p: &ProviderConfig) -> Result<AssertionAudience, GatewayError> {
     match p.assertion_audience.as_deref() {
         None | Some("issuer") => Ok(AssertionAudience::Issuer),
@@ -676,6 +676,7 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
         signing_alg,
         id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
         responses: Responses::configured(p)?,
+        binding: binding::configured(p),
         scopes: p
             .scopes
             .clone()
@@ -709,6 +710,8 @@ async fn registry_spec(
         || p.authorization_signed_response_alg.is_some()
         || p.authorization_encrypted_response_alg.is_some()
         || p.authorization_encrypted_response_enc.is_some()
+        || p.dpop_bound_access_tokens
+        || p.tls_client_certificate_bound_access_tokens
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
@@ -769,6 +772,7 @@ async fn registry_spec(
         signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
         id_token_alg: r.id_token_alg,
         responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
+        binding: r.token_binding().map_err(|e| err(e.to_string()))?,
         scopes: p
             .scopes
             .clone()

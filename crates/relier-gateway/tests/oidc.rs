@@ -2,7 +2,8 @@
 //! logins for a client_secret provider and a private_key_jwt provider registered with the
 //! gateway's own `jwks_uri`, forward auth, the reverse proxy, RP-initiated and back-channel
 //! logout, sessions across a restart, single-flight refresh, automatic RP key rotation
-//! while logins continue, and ID tokens encrypted to the gateway's own encryption key.
+//! while logins continue, ID tokens encrypted to the gateway's own encryption key, and
+//! DPoP-bound sessions.
 //!
 //! Needs node and `npm ci --prefix tests/op`.
 
@@ -736,5 +737,115 @@ authorization_encrypted_response_enc = "A256GCM"
         let op = Browser::new().unwrap();
         assert_eq!(login(&base, &gw, &op, provider).await, "/home?x=1");
         assert_eq!(session_json(&base, &gw).await["sub"], "alice");
+    }
+}
+
+/// The OP's view of an access token (RFC 7662), asked as the `rp-gw-dpop` client.
+async fn introspect(op: &TestOp, token: &relier_core::Secret) -> Value {
+    use relier_core::{ClientAuth, ClientId, IssuerUrl, Secret};
+    let http = relier::HttpClient::new(&relier::HttpConfig::default()).unwrap();
+    let md = relier::discover(&http, &IssuerUrl::new(op.issuer.clone()).unwrap())
+        .await
+        .unwrap();
+    let auth =
+        ClientAuth::client_secret_basic(ClientId::new("rp-gw-dpop").unwrap(), Secret::new(SECRET));
+    let rp = relier::RelyingParty::builder(http, md, auth).build();
+    Value::Object(rp.introspect(token, None).await.unwrap())
+}
+
+/// RFC 9449 with nonces required: the login binds the session to a fresh key (the code via
+/// `dpop_jkt`, UserInfo with a proof), the key is kept sealed with the session, and the
+/// session's refresh proves possession of that same key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_bound_sessions_refresh_with_their_own_key() {
+    let w = world_full(
+        "[session]\nrefresh_before = \"3595s\"",
+        json!({"dpop": {"require_nonce": true}}),
+        None,
+        &format!(
+            r#"
+[[providers]]
+name = "dpop"
+issuer = "{{ISSUER}}"
+client_id = "rp-gw-dpop"
+client_secret = "{SECRET}"
+dpop_bound_access_tokens = true
+userinfo = "always"
+par = true
+"#
+        ),
+    )
+    .await;
+    let base = w.base.clone();
+    let mut client = secret_client(&base, None);
+    client["client_id"] = json!("rp-gw-dpop");
+    client["redirect_uris"] = json!([format!("{base}/auth/callback/dpop")]);
+    client["dpop_bound_access_tokens"] = json!(true);
+    w.op.add_client(client).await.unwrap();
+
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let gw = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let op = Browser::new().unwrap();
+    assert_eq!(login(&base, &gw, &op, "dpop").await, "/home?x=1");
+    assert_eq!(session_json(&base, &gw).await["email"], "alice@example.com");
+    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base.parse().unwrap()).unwrap();
+    let id = cookies
+        .to_str()
+        .unwrap()
+        .split("; ")
+        .find_map(|c| c.strip_prefix("relier_session="))
+        .unwrap()
+        .to_owned();
+    let (store, _) = relier_store::open(&StoreUrl::sqlite(&w.db), MasterKeySource::BesideDatabase)
+        .await
+        .unwrap();
+    let sid = relier_core::Secret::new(id);
+    let now = relier_core::UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    let rec = store.get_session(&sid, now).await.unwrap().unwrap();
+    let key = relier_core::dpop::DpopKey::from_secret(rec.dpop_key.as_ref().unwrap()).unwrap();
+    let intro = introspect(&w.op, rec.access_token.as_ref().unwrap()).await;
+    assert_eq!(intro["cnf"]["jkt"], key.thumbprint(), "{intro}");
+
+    // Past refresh_before: the refresh carries a proof of the session's key.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(check(&base, &gw).await.status(), 200);
+    let m = metrics(&base).await;
+    assert_eq!(
+        metric(&m, "relier_token_refreshes_total{outcome=\"success\"}"),
+        1,
+        "{m}"
+    );
+    let after = store.get_session(&sid, now).await.unwrap().unwrap();
+    assert_ne!(after.access_token, rec.access_token);
+    assert_eq!(after.dpop_key, rec.dpop_key);
+    let intro = introspect(&w.op, after.access_token.as_ref().unwrap()).await;
+    assert_eq!(intro["cnf"]["jkt"], key.thumbprint(), "{intro}");
+    // Logout deletes the session, its key with it, and revokes the refresh token.
+    let r = gw
+        .post(format!("{base}/auth/logout"))
+        .header("origin", base.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(store.get_session(&sid, now).await.unwrap().is_none());
+    let rt = after.refresh_token.clone().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while introspect(&w.op, &rt).await["active"] == true {
+        assert!(
+            Instant::now() < deadline,
+            "the refresh token was not revoked"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -42,6 +42,7 @@ fn session(now: u64, i: usize) -> SessionRecord {
         access_token: Some(Secret::new(format!("at-{i}-{}", "x".repeat(40)))),
         refresh_token: None,
         id_token: Some(Secret::new(format!("idt-{i}-{}", "y".repeat(600)))),
+        dpop_key: None,
         access_expires_at: Some(now + 86_400),
         csrf_token: Secret::new(format!("csrf-{i}")),
         created_at: now,

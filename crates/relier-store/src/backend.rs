@@ -88,6 +88,7 @@ pub(crate) struct SessionRow {
     pub absolute_expires_at: i64,
     pub version: i64,
     pub identity: Option<Vec<u8>>,
+    pub dpop_key: Option<Vec<u8>>,
 }
 
 /// New tokens for a session (sealed), for the compare-and-swap on `version`.
@@ -318,7 +319,7 @@ pub(crate) const PROVIDER_COLUMNS: &str = "name, issuer, client_id, auth_method,
     registration_access_token, created_at, updated_at";
 pub(crate) const SESSION_COLUMNS: &str = "provider, iss, sub, sid, email, name, claims, \
     access_token, refresh_token, id_token, access_expires_at, csrf_token, created_at, \
-    last_seen_at, idle_expires_at, absolute_expires_at, version, identity";
+    last_seen_at, idle_expires_at, absolute_expires_at, version, identity, dpop_key";
 
 /// The live session with this id hash (`$1`) at `$2`, on either backend.
 pub(crate) static SELECT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -384,5 +385,6 @@ pub(crate) fn session_row(row: &impl Columns) -> Result<SessionRow, StoreError> 
         absolute_expires_at: row.int("absolute_expires_at")?,
         version: row.int("version")?,
         identity: row.opt_bytes("identity")?,
+        dpop_key: row.opt_bytes("dpop_key")?,
     })
 }

@@ -38,7 +38,8 @@ pub(crate) fn provider_aad(name: &str, column: &str) -> Vec<u8> {
 }
 
 /// Associated data for an encrypted column of a gateway session (`access_token`,
-/// `refresh_token`, `id_token`, `csrf_token`); `id_hash` is the hex SHA-256 of the session id.
+/// `refresh_token`, `id_token`, `csrf_token`, `dpop_key`); `id_hash` is the hex SHA-256 of the
+/// session id.
 pub(crate) fn session_aad(id_hash: &str, column: &str) -> Vec<u8> {
     [
         b"relier:session:".as_slice(),

@@ -52,6 +52,7 @@
 
 mod authorization;
 mod backend;
+mod binding;
 mod crypto;
 mod encryption;
 mod error;

@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "cluster: session_ends, login_buckets",
         sql: include_str!("../migrations/postgres/0002_cluster.sql"),
     },
+    Migration {
+        version: 3,
+        description: "sessions: DPoP key (sealed)",
+        sql: include_str!("../migrations/postgres/0003_session_dpop_key.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL (`clock_timestamp()`: the time of the

@@ -23,6 +23,10 @@ pub struct LoginState {
     pub pending: PendingLogin,
     /// Where to send the user after the login.
     pub return_to: String,
+    /// The login's DPoP key (RFC 9449), `alg:base64url(PKCS#8)`: the code is bound to it
+    /// (`dpop_jkt`), and so are the session's tokens. Absent without DPoP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<Secret>,
     /// When the login started (unix seconds).
     pub created_at: u64,
     /// When the state expires (unix seconds): from then on it is as good as absent.
@@ -54,6 +58,9 @@ pub struct SessionRecord {
     pub refresh_token: Option<Secret>,
     /// The OP's ID token (encrypted at rest), e.g. for `id_token_hint` at logout.
     pub id_token: Option<Secret>,
+    /// The DPoP key the tokens are bound to (RFC 9449), `alg:base64url(PKCS#8)` (encrypted at
+    /// rest); gone with the session.
+    pub dpop_key: Option<Secret>,
     /// When the access token expires (unix seconds), if known.
     pub access_expires_at: Option<u64>,
     /// The session's CSRF token (encrypted at rest).
@@ -86,6 +93,7 @@ impl fmt::Debug for SessionRecord {
             .field("access_token", &redacted(self.access_token.as_ref()))
             .field("refresh_token", &redacted(self.refresh_token.as_ref()))
             .field("id_token", &redacted(self.id_token.as_ref()))
+            .field("dpop_key", &redacted(self.dpop_key.as_ref()))
             .field("access_expires_at", &self.access_expires_at)
             .field("csrf_token", &"[REDACTED]")
             .field("created_at", &self.created_at)
@@ -127,6 +135,7 @@ mod tests {
             access_token: Some(Secret::new("at-secret")),
             refresh_token: Some(Secret::new("rt-secret")),
             id_token: None,
+            dpop_key: Some(Secret::new("ES256:dpop-secret")),
             access_expires_at: Some(10),
             csrf_token: Secret::new("csrf-secret"),
             created_at: 1,
@@ -140,6 +149,7 @@ mod tests {
             "at-secret",
             "rt-secret",
             "csrf-secret",
+            "dpop-secret",
             "alice@example.com",
             "Alice Liddell",
             "wonderland",

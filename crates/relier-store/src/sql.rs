@@ -405,7 +405,7 @@ macro_rules! impl_sql_backend {
             ) -> Result<bool, StoreError> {
                 let done = sqlx::query(&format!(
                     "INSERT INTO sessions (id_hash, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
                      ON CONFLICT (id_hash) DO NOTHING",
                     $crate::backend::SESSION_COLUMNS
                 ))
@@ -428,6 +428,7 @@ macro_rules! impl_sql_backend {
                 .bind(row.absolute_expires_at)
                 .bind(row.version)
                 .bind(&row.identity)
+                .bind(&row.dpop_key)
                 .execute(&self.sessions)
                 .await?;
                 Ok(done.rows_affected() == 1)

@@ -63,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "cluster: session_ends, login_buckets",
         sql: include_str!("../migrations/sqlite/0004_cluster.sql"),
     },
+    Migration {
+        version: 5,
+        description: "sessions: DPoP key (sealed)",
+        sql: include_str!("../migrations/sqlite/0005_session_dpop_key.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL.

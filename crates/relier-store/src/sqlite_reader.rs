@@ -94,7 +94,10 @@ fn lookup(
 ) -> Result<Result<Option<SessionRow>, StoreError>, rusqlite::Error> {
     let mut stmt = conn.prepare_cached(&SELECT_SESSION)?;
     let mut rows = stmt.query((hash, now))?;
-    Ok(rows.next()?.map(|row| session_row(&RowColumns(row))).transpose())
+    Ok(rows
+        .next()?
+        .map(|row| session_row(&RowColumns(row)))
+        .transpose())
 }
 
 /// [`Columns`] of a rusqlite row, by column name.
@@ -156,6 +159,7 @@ mod tests {
             absolute_expires_at: 9_000,
             version,
             identity: Some(vec![7; 8]),
+            dpop_key: Some(vec![5; 8]),
         }
     }
 
@@ -177,7 +181,10 @@ mod tests {
 
         db.touch_session("h1", 1_600, 6_000).await.unwrap();
         let touched = reader.get_session("h1", 5_500).unwrap().unwrap().unwrap();
-        assert_eq!((touched.last_seen_at, touched.idle_expires_at), (1_600, 6_000));
+        assert_eq!(
+            (touched.last_seen_at, touched.idle_expires_at),
+            (1_600, 6_000)
+        );
 
         assert!(db.delete_session("h1").await.unwrap());
         assert_eq!(reader.get_session("h1", 1_500).unwrap().unwrap(), None);

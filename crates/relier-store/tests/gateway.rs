@@ -47,6 +47,7 @@ fn login_state(state: &str, expires_at: u64) -> LoginState {
             max_age: Some(300),
         },
         return_to: "/app?tab=1".into(),
+        dpop_key: Some(Secret::new(format!("ES256:dpop-for-{state}"))),
         created_at: NOW,
         expires_at,
     }
@@ -73,6 +74,7 @@ fn assert_same_session(a: &SessionRecord, b: &SessionRecord) {
         expose(b.refresh_token.as_ref())
     );
     assert_eq!(expose(a.id_token.as_ref()), expose(b.id_token.as_ref()));
+    assert_eq!(expose(a.dpop_key.as_ref()), expose(b.dpop_key.as_ref()));
     assert_eq!(a.access_expires_at, b.access_expires_at);
     assert_eq!(a.csrf_token.expose(), b.csrf_token.expose());
     assert_eq!(a.created_at, b.created_at);
@@ -109,6 +111,7 @@ async fn login_state_round_trip_is_single_use(db: TestDb) {
         .unwrap();
     assert_eq!(got.provider, "op");
     assert_eq!(got.return_to, "/app?tab=1");
+    assert_eq!(expose(got.dpop_key.as_ref()), Some("ES256:dpop-for-st-1"));
     assert_eq!(got.created_at, NOW);
     assert_eq!(got.expires_at, NOW + 600);
     assert!(got.pending.state.matches("st-1"));

@@ -61,6 +61,7 @@ fn session() -> SessionRecord {
         access_token: Some(Secret::new("at-0")),
         refresh_token: Some(Secret::new("rt-0")),
         id_token: None,
+        dpop_key: Some(Secret::new("ES256:dpop-0")),
         access_expires_at: Some(NOW + 60),
         csrf_token: Secret::new("csrf"),
         created_at: NOW,
@@ -116,7 +117,7 @@ async fn concurrent_first_starts_on_an_empty_database() {
     for task in tasks {
         task.await.unwrap();
     }
-    assert_eq!(db.count("SELECT COUNT(*) FROM relier_migrations").await, 2);
+    assert_eq!(db.count("SELECT COUNT(*) FROM relier_migrations").await, 3);
     assert_eq!(db.count("SELECT COUNT(*) FROM meta").await, 1);
     let store = open(db.url()).await;
     let keys = store.list_keys().await.unwrap();
@@ -402,6 +403,7 @@ async fn no_secret_is_stored_in_plaintext_on_postgres() {
             max_age: None,
         },
         return_to: "/app".into(),
+        dpop_key: None,
         created_at: NOW,
         expires_at: NOW + 600,
     };

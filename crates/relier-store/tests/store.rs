@@ -832,9 +832,11 @@ async fn no_secret_is_stored_in_plaintext() {
             redirect_uri: relier_core::RedirectUrl::new("https://rp.example/callback").unwrap(),
             max_age: None,
         };
+        let login_dpop_key = format!("ES256:login-dpop-key-{i}-Mh7gF6dS5a");
         let record = relier_store::LoginState {
             provider: "op0".into(),
             pending,
+            dpop_key: Some(Secret::new(login_dpop_key.clone())),
             return_to: return_to.clone(),
             created_at: NOW,
             expires_at: NOW + 600,
@@ -843,6 +845,7 @@ async fn no_secret_is_stored_in_plaintext() {
         needles.push((format!("login state {i}"), state.into_bytes()));
         needles.push((format!("nonce {i}"), nonce.into_bytes()));
         needles.push((format!("PKCE verifier {i}"), verifier.into_bytes()));
+        needles.push((format!("login DPoP key {i}"), login_dpop_key.into_bytes()));
         needles.push((format!("return_to {i}"), return_to.into_bytes()));
 
         let session_id = format!("session-id-{i}-Tg5yH6uJ7iK8oL9pQ0wE1rT2");
@@ -850,6 +853,7 @@ async fn no_secret_is_stored_in_plaintext() {
         let refresh = format!("refresh-token-{i}-Ws2eD3rF4t");
         let id_token = format!("eyJhbGciOiJFUzI1NiJ9.id-token-{i}-Ol9kI8uJ7y");
         let csrf = format!("csrf-token-{i}-Pl0oK9iJ8u");
+        let dpop_key = format!("ES256:dpop-key-{i}-Nb6vC5xZ4a");
         let rec = relier_store::SessionRecord {
             provider: "op0".into(),
             iss: "https://op.example".into(),
@@ -861,6 +865,7 @@ async fn no_secret_is_stored_in_plaintext() {
             access_token: Some(Secret::new(access.clone())),
             refresh_token: Some(Secret::new(refresh.clone())),
             id_token: Some(Secret::new(id_token.clone())),
+            dpop_key: Some(Secret::new(dpop_key.clone())),
             access_expires_at: Some(NOW + 300),
             csrf_token: Secret::new(csrf.clone()),
             created_at: NOW,
@@ -894,6 +899,8 @@ async fn no_secret_is_stored_in_plaintext() {
             .unwrap();
         assert_eq!(back.csrf_token.expose(), csrf);
         assert_eq!(back.access_token.unwrap().expose(), new_access);
+        assert_eq!(back.dpop_key.unwrap().expose(), dpop_key);
+        needles.push((format!("DPoP key {i}"), dpop_key.into_bytes()));
         needles.push((format!("session id {i}"), session_id.into_bytes()));
         needles.push((format!("access token {i}"), access.into_bytes()));
         needles.push((format!("refresh token {i}"), refresh.into_bytes()));
@@ -1054,7 +1061,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(migrations, 4);
+    assert_eq!(migrations, 5);
     pool.close().await;
     // One key file, no temporaries.
     let names: Vec<String> = std::fs::read_dir(dir.path())

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::authorize::{self, AuthorizationParams, CallbackParams, PendingLogin};
 use relier_core::discovery::Endpoint;
+use relier_core::dpop::Server;
 use relier_core::encryption::{DecryptionKeys, Decryptor, EncryptedResponse, ResponseEncryption};
 use relier_core::entra::TenantPolicy;
 use relier_core::http::HttpRequest;
@@ -13,8 +14,9 @@ use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
 use relier_core::introspection::{self, TokenTypeHint};
 use relier_core::jwks::{KeySet, KeySource, RefetchGate};
 use relier_core::par;
-use relier_core::profile::{ClientSettings, Profile, ProfileError, SenderConstraint};
+use relier_core::profile::{ClientSettings, Profile, ProfileError};
 use relier_core::token::{self, TokenError, TokenResponse};
+use relier_core::token_binding::TokenBinding;
 use relier_core::userinfo::{self, SignedUserInfo};
 use relier_core::{
     Algorithm, ClientAuth, IdTokenError, IdTokenValidator, IssuerUrl, ProviderMetadata,
@@ -28,6 +30,7 @@ use crate::Error;
 use crate::http::HttpClient;
 
 mod secured;
+mod sender;
 
 /// The source of `now` for the driver (tests inject a fixed clock).
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -108,7 +111,8 @@ pub struct RelyingPartyBuilder {
     tenants: Option<TenantPolicy>,
     clock: Arc<dyn Clock>,
     secured: secured::SecuredConfig,
-    profile: Option<(Profile, SenderConstraint)>,
+    profile: Option<(Profile, TokenBinding)>,
+    binding: sender::Binding,
 }
 
 impl RelyingPartyBuilder {
@@ -137,7 +141,7 @@ impl RelyingPartyBuilder {
     /// tokens are sender-constrained. [`Self::try_build`] refuses when the OP's metadata or the
     /// client's settings cannot meet it, naming each item; at run time the profile forces PAR,
     /// PKCE S256 and the RFC 9207 `iss` check.
-    pub fn profile(mut self, profile: Profile, tokens: SenderConstraint) -> Self {
+    pub fn profile(mut self, profile: Profile, tokens: TokenBinding) -> Self {
         self.profile = Some((profile, tokens));
         self
     }
@@ -309,6 +313,7 @@ impl RelyingPartyBuilder {
             par: false,
             secured,
             profile,
+            binding: self.binding,
         }
     }
 }
@@ -329,6 +334,8 @@ pub struct RelyingParty {
     par: bool,
     secured: secured::Secured,
     profile: Option<ProfileState>,
+    /// DPoP / certificate-bound tokens ([`sender`]).
+    binding: sender::Binding,
 }
 
 /// A relying party held to a profile: what the profile check found at build time.
@@ -370,6 +377,7 @@ impl RelyingParty {
             clock: Arc::new(SystemClock),
             secured: Default::default(),
             profile: None,
+            binding: sender::Binding::default(),
         }
     }
 
@@ -441,6 +449,7 @@ impl RelyingParty {
             par: self.par,
             secured: self.secured.clone(),
             profile: self.profile.clone(),
+            binding: self.binding.clone(),
         }
     }
 
@@ -472,7 +481,8 @@ impl RelyingParty {
         // FAPI 2.0 Security Profile §5.3.2.2: authorization requests are pushed.
         self.profile_allows(false)?;
         let redirect = self.redirect_uri()?;
-        let params = &self.secured_params(params);
+        let bound = self.bound_params(params);
+        let params = &self.secured_params(&bound);
         if let Some(signed) = self.request_object_url(redirect, params)? {
             return Ok(signed);
         }
@@ -534,7 +544,8 @@ impl RelyingParty {
     ) -> Result<(Url, PendingLogin), Error> {
         self.profile_allows(true)?;
         let redirect = self.redirect_uri()?;
-        let (form, pending) = self.pushed_form(redirect, &self.secured_params(params))?;
+        let bound = self.bound_params(params);
+        let (form, pending) = self.pushed_form(redirect, &self.secured_params(&bound))?;
         let resp = self
             .authenticated_post(Endpoint::PushedAuthorization, form)
             .await?;
@@ -545,7 +556,7 @@ impl RelyingParty {
 
     fn endpoint(&self, kind: Endpoint) -> Result<String, Error> {
         self.metadata
-            .endpoint(kind, self.auth.uses_mtls())
+            .endpoint(kind, self.uses_mtls())
             .map(str::to_owned)
             .ok_or(Error::MissingEndpoint(kind.member()))
     }
@@ -556,10 +567,12 @@ impl RelyingParty {
         form: relier_core::http::Form,
     ) -> Result<relier_core::http::HttpResponse, Error> {
         let url = self.endpoint(kind)?;
-        let req: HttpRequest =
-            self.auth
-                .request(&self.metadata.issuer, &url, form, self.now(), &self.rng)?;
-        self.http.send(req).await
+        let build = || -> Result<HttpRequest, Error> {
+            let (iss, now) = (&self.metadata.issuer, self.now());
+            Ok(self.auth.request(iss, &url, form.clone(), now, &self.rng)?)
+        };
+        self.send_bound(Server::Authorization, kind.member(), None, build)
+            .await
     }
 
     /// Check the callback (state, iss, error), exchange the code and validate the ID token. The
@@ -579,6 +592,7 @@ impl RelyingParty {
         let form = token::code_exchange_form(&code, pending);
         let resp = self.authenticated_post(Endpoint::Token, form).await?;
         let tokens = TokenResponse::from_response(&resp)?;
+        self.check_binding(&resp, &tokens)?;
         let id_token = tokens.id_token.clone().ok_or(TokenError::MissingIdToken)?;
         let expect = Expectations {
             nonce: Some(&pending.nonce),
@@ -588,6 +602,7 @@ impl RelyingParty {
         let id_token = self
             .validate_id_token_from(KeySource::TokenEndpoint, id_token.expose(), &expect)
             .await?;
+        self.check_id_token_binding(&id_token)?;
         Ok(Login { tokens, id_token })
     }
 
@@ -693,9 +708,14 @@ impl RelyingParty {
         expected_sub: &str,
     ) -> Result<Map<String, Value>, Error> {
         let url = self.endpoint(Endpoint::UserInfo)?;
+        let build = || Ok(userinfo::request(&url, access_token, self.uses_mtls()));
         let resp = self
-            .http
-            .send(userinfo::request(&url, access_token, self.auth.uses_mtls()))
+            .send_bound(
+                Server::Resource,
+                Endpoint::UserInfo.member(),
+                Some(access_token),
+                build,
+            )
             .await?;
         let v = self.userinfo_validator.as_ref().unwrap_or(&self.validator);
         let parse = |keys: &KeySet| {
@@ -733,6 +753,7 @@ impl RelyingParty {
             .authenticated_post(Endpoint::Token, token::refresh_form(refresh_token, None))
             .await?;
         let tokens = TokenResponse::from_response(&resp)?;
+        self.check_binding(&resp, &tokens)?;
         let Some(raw) = tokens.id_token.clone() else {
             return Ok((tokens, None));
         };
@@ -763,6 +784,7 @@ impl RelyingParty {
                     .await?
             }
         };
+        self.check_id_token_binding(&verified)?;
         Ok((tokens, Some(verified)))
     }
 

@@ -79,6 +79,12 @@ pub enum Error {
     /// `relier doctor` could not read the OP's metadata.
     #[error(transparent)]
     Doctor(#[from] relier_core::doctor::DoctorError),
+    /// DPoP (RFC 9449): key, proof, nonce, token type.
+    #[error(transparent)]
+    Dpop(#[from] relier_core::dpop::DpopError),
+    /// Certificate-bound tokens (RFC 8705 §3): the `cnf` does not name the client certificate.
+    #[error(transparent)]
+    CertificateBinding(#[from] relier_core::certificate_binding::BindingError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

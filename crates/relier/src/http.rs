@@ -34,6 +34,8 @@ impl std::fmt::Debug for HttpConfig {
 pub struct HttpClient {
     plain: reqwest::Client,
     mtls: Option<reqwest::Client>,
+    /// RFC 8705 §3.1 `x5t#S256` of the client certificate (the chain's first).
+    client_x5t_s256: Option<String>,
 }
 
 fn builder(cfg: &HttpConfig) -> Result<reqwest::ClientBuilder, Error> {
@@ -61,6 +63,12 @@ impl HttpClient {
         let plain = builder(cfg)?
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let client_x5t_s256 = cfg.client_identity_pem.as_deref().and_then(|pem| {
+            use rustls_pki_types::CertificateDer;
+            use rustls_pki_types::pem::PemObject as _;
+            let first = CertificateDer::pem_slice_iter(pem).next()?.ok()?;
+            Some(relier_core::certificate_binding::x5t_s256(&first))
+        });
         let mtls = match &cfg.client_identity_pem {
             Some(pem) => {
                 let id = reqwest::Identity::from_pem(pem)
@@ -74,7 +82,11 @@ impl HttpClient {
             }
             None => None,
         };
-        Ok(Self { plain, mtls })
+        Ok(Self {
+            plain,
+            mtls,
+            client_x5t_s256,
+        })
     }
 
     /// Whether a client certificate is configured.
@@ -82,8 +94,31 @@ impl HttpClient {
         self.mtls.is_some()
     }
 
+    /// The `x5t#S256` (RFC 8705 §3.1) of the configured client certificate.
+    pub fn client_certificate_x5t_s256(&self) -> Option<&str> {
+        self.client_x5t_s256.as_deref()
+    }
+
     /// Send one request; the body is read up to [`MAX_BODY_BYTES`].
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, Error> {
+        Ok(self.send_inner(req, None).await?.0)
+    }
+
+    /// [`Self::send`], also returning the value of the response header `header_name` (e.g.
+    /// `DPoP-Nonce`, RFC 9449 §8), if present.
+    pub async fn send_reading(
+        &self,
+        req: HttpRequest,
+        header_name: &str,
+    ) -> Result<(HttpResponse, Option<String>), Error> {
+        self.send_inner(req, Some(header_name)).await
+    }
+
+    async fn send_inner(
+        &self,
+        req: HttpRequest,
+        header_name: Option<&str>,
+    ) -> Result<(HttpResponse, Option<String>), Error> {
         let client = match req.tls_identity {
             TlsIdentity::None => &self.plain,
             TlsIdentity::ClientCertificate => self.mtls.as_ref().ok_or_else(|| {
@@ -119,6 +154,10 @@ impl HttpClient {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        let extra = header_name
+            .and_then(|name| resp.headers().get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         if resp
             .content_length()
             .is_some_and(|l| l > MAX_BODY_BYTES as u64)
@@ -138,12 +177,15 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse {
-            status,
-            content_type,
-            www_authenticate,
-            body,
-        })
+        Ok((
+            HttpResponse {
+                status,
+                content_type,
+                www_authenticate,
+                body,
+            },
+            extra,
+        ))
     }
 }
 

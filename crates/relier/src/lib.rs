@@ -4,6 +4,9 @@
 //! (`client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
 //! `tls_client_auth`, `self_signed_tls_client_auth`, `none`), strict ID-token validation, JWKS
 //! refetch on key rotation, UserInfo, refresh, introspection and revocation.
+//! Tokens can be sender-constrained as registered: DPoP (RFC 9449,
+//! [`RelyingPartyBuilder::dpop`]) and certificate-bound tokens (RFC 8705 §3,
+//! [`RelyingPartyBuilder::certificate_bound_access_tokens`]).
 //!
 //! [`credentials`] loads a client's credentials (secret from an environment variable or a file,
 //! private key file, mTLS certificate and key, extra CAs) and assembles them into its

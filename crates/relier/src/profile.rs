@@ -3,7 +3,8 @@
 
 use relier_core::jose::{Algorithm, JwkSet, MAX_JWKS_BYTES};
 use relier_core::jwks::{JwksError, KeySet};
-use relier_core::profile::{self, ClientSettings, Profile, ProfileError, SenderConstraint};
+use relier_core::profile::{self, ClientSettings, Profile, ProfileError};
+use relier_core::token_binding::TokenBinding;
 use relier_core::{ClientAuth, ProviderMetadata};
 
 use crate::Error;
@@ -14,7 +15,7 @@ use crate::http::HttpClient;
 pub(crate) fn client_settings(
     auth: &ClientAuth,
     id_token_alg: Algorithm,
-    tokens: SenderConstraint,
+    tokens: TokenBinding,
     http: &HttpClient,
 ) -> ClientSettings {
     ClientSettings {

@@ -336,6 +336,10 @@ pub struct ProvidersRegisterArgs {
     /// `authorization_signed_response_alg` (ALG, default the ID token algorithm).
     #[arg(long, value_name = "ALG", num_args = 0..=1, value_parser = parse_alg)]
     pub jarm: Option<Option<Algorithm>>,
+    /// Register `dpop_bound_access_tokens: true` (RFC 9449 §5.2): every login then binds its
+    /// tokens to a fresh DPoP key.
+    #[arg(long)]
+    pub dpop: bool,
 
     #[command(flatten)]
     pub common: ProviderCommon,

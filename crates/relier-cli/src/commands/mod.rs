@@ -4,6 +4,7 @@
 use anyhow::{Context as _, bail};
 use relier::credentials::{ClientAuthSpec, ClientCredentials};
 use relier::{HttpClient, RelyingParty};
+use relier_core::dpop::{self, DpopKey};
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse, ResponseEncryption};
 use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
@@ -15,7 +16,8 @@ use crate::loopback::RedirectSpec;
 use crate::preset::{self, Expanded};
 use crate::{output, store};
 use relier_core::entra::TenantPolicy;
-use relier_core::profile::{Profile, SenderConstraint};
+use relier_core::profile::Profile;
+use relier_core::token_binding::TokenBinding;
 use relier_gateway::presets::Preset;
 
 pub mod discover;
@@ -72,6 +74,8 @@ struct ProviderDefaults {
     userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
     /// The registered request objects and JARM.
     secured: secured::Secured,
+    /// The registered sender constraint (DPoP, certificate-bound tokens).
+    token_binding: TokenBinding,
 }
 
 /// The registered encryption of `which` and the store's keys for it (OIDC Registration §2).
@@ -109,7 +113,9 @@ pub struct Session {
     credentials: ClientCredentials,
     provider: Option<ProviderDefaults>,
     preset: Option<PresetDefaults>,
-    profile: Option<(Profile, SenderConstraint)>,
+    profile: Option<Profile>,
+    /// Sender constraints asked on the command line, on top of the registered ones.
+    binding_flags: TokenBinding,
 }
 
 /// What a `--preset` adds to a session.
@@ -237,6 +243,9 @@ impl Session {
             userinfo_decryption: registered_decryption(store, &record, EncryptedResponse::UserInfo)
                 .await?,
             secured: secured::Secured::registered(store, &record).await?,
+            token_binding: record
+                .token_binding()
+                .with_context(|| format!("provider {name}"))?,
             name: record.name,
             id_token_alg: record.id_token_alg,
             scopes: record.scopes,
@@ -269,24 +278,23 @@ impl Session {
             provider,
             preset: None,
             profile: None,
+            binding_flags: TokenBinding::default(),
         })
     }
 
-    /// Holds the login to `--profile` (FAPI 2.0): the OP's keys are checked now, the metadata
-    /// and settings when the relying party is built.
+    /// Binds the login's tokens as `--dpop-bound-access-tokens` /
+    /// `--tls-client-certificate-bound-access-tokens` ask (on top of what the provider
+    /// registered), and holds it to `--profile` (FAPI 2.0): the OP's keys are checked now, the
+    /// metadata and settings when the relying party is built.
     pub async fn with_profile(mut self, a: &ProfileArgs) -> anyhow::Result<Self> {
-        let Some(profile) = a.profile else {
-            return Ok(self);
+        self.binding_flags = TokenBinding {
+            dpop: a.dpop_bound_access_tokens,
+            certificate: a.tls_client_certificate_bound_access_tokens,
         };
-        relier::profile::check_op_keys(&self.http, &self.metadata, profile).await?;
-        self.profile = Some((
-            profile,
-            SenderConstraint {
-                dpop_bound_access_tokens: a.dpop_bound_access_tokens,
-                tls_client_certificate_bound_access_tokens: a
-                    .tls_client_certificate_bound_access_tokens,
-            },
-        ));
+        if let Some(profile) = a.profile {
+            relier::profile::check_op_keys(&self.http, &self.metadata, profile).await?;
+            self.profile = Some(profile);
+        }
         Ok(self)
     }
 
@@ -367,10 +375,25 @@ impl Session {
         }
         let key = self.credentials.key.clone();
         let metadata = self.metadata.clone();
+        let registered = self.provider.as_ref().map(|p| p.token_binding);
+        let binding = TokenBinding {
+            dpop: self.binding_flags.dpop || registered.is_some_and(|b| b.dpop),
+            certificate: self.binding_flags.certificate
+                || registered.is_some_and(|b| b.certificate),
+        };
+        // RFC 9449: one fresh key per run (a login, a refresh), in an algorithm the OP accepts.
+        let dpop_key = match binding.dpop {
+            true => Some(DpopKey::generate(dpop::choose_alg(&self.metadata)?)?),
+            false => None,
+        };
         let mut b = self
             .credentials
             .relying_party(self.http, self.metadata, self.auth)
-            .id_token_alg(id_token_alg);
+            .id_token_alg(id_token_alg)
+            .certificate_bound_access_tokens(binding.certificate);
+        if let Some(k) = dpop_key {
+            b = b.dpop(k);
+        }
         if let Some(r) = redirect_uri {
             b = b.redirect_uri(r);
         }
@@ -400,8 +423,8 @@ impl Session {
         if let Some(t) = self.preset.and_then(|p| p.tenants) {
             b = b.tenants(t);
         }
-        if let Some((profile, tokens)) = self.profile {
-            b = b.profile(profile, tokens);
+        if let Some(profile) = self.profile {
+            b = b.profile(profile, binding);
         }
         Ok(b.try_build()?)
     }

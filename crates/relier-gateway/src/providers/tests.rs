@@ -330,3 +330,68 @@ async fn request_objects_and_jarm_from_keys_or_registration() {
     .await;
     assert!(e.contains("registry provider"), "{e}");
 }
+
+/// RFC 9449: a provider with `dpop_bound_access_tokens` (configured, or registered) starts each
+/// login with a fresh key whose thumbprint is the request's `dpop_jkt`; the stored key binds
+/// the relying party; a registry provider cannot set the key in the configuration.
+#[tokio::test]
+async fn dpop_providers_start_logins_with_their_own_key() {
+    let f = fixture().await;
+    let secret = format!("client_secret = \"{}\"\n", "s".repeat(32));
+    let inline =
+        format!("[[providers]]\nname = \"p\"\nissuer = \"ISSUER\"\nclient_id = \"rp\"\n{secret}");
+    let plain =
+        format!("[[providers]]\nname = \"q\"\nissuer = \"ISSUER\"\nclient_id = \"rq\"\n{secret}");
+    let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
+    record.registration = Some(serde_json::json!({"dpop_bound_access_tokens": true}));
+    f.store
+        .put_provider(&record, false, UnixTime(clock::now()))
+        .await
+        .unwrap();
+    let body =
+        format!("{inline}dpop_bound_access_tokens = true\n{plain}[[providers]]\nname = \"reg\"\n");
+    let providers = build_all(&config(&f, &body), f.store.as_ref())
+        .await
+        .unwrap();
+    let jkt = |url: &url::Url| {
+        url.query_pairs()
+            .find(|(k, _)| k == "dpop_jkt")
+            .map(|(_, v)| v.into_owned())
+    };
+    for name in ["p", "reg"] {
+        let p = providers.get(name).unwrap();
+        assert!(p.uses_dpop(), "{name}");
+        let a = p.start_login().await.unwrap();
+        let b = p.start_login().await.unwrap();
+        let (ka, kb) = (a.dpop_key.unwrap(), b.dpop_key.unwrap());
+        let key = relier_core::dpop::DpopKey::from_secret(&ka).unwrap();
+        assert_eq!(jkt(&a.url).as_deref(), Some(key.thumbprint()));
+        assert_ne!(ka, kb, "one key per login");
+        let bound = p.rp_for(Some(&ka)).unwrap();
+        assert_eq!(bound.dpop_key().unwrap().thumbprint(), key.thumbprint());
+        assert!(
+            p.rp_for(Some(&relier_core::Secret::new("ES256:???")))
+                .is_none()
+        );
+        assert!(p.rp_for(None).unwrap().dpop_key().is_none());
+    }
+    let q = providers.get("q").unwrap();
+    assert!(!q.uses_dpop());
+    let start = q.start_login().await.unwrap();
+    assert!(start.dpop_key.is_none() && jkt(&start.url).is_none());
+    // A key stored by a DPoP session is not used by a provider without DPoP.
+    let stored = providers.get("p").unwrap().start_login().await.unwrap();
+    assert!(
+        q.rp_for(stored.dpop_key.as_ref())
+            .unwrap()
+            .dpop_key()
+            .is_none()
+    );
+
+    let e = build_error(
+        &f,
+        "[[providers]]\nname = \"reg\"\ndpop_bound_access_tokens = true\n",
+    )
+    .await;
+    assert!(e.contains("registry provider"), "{e}");
+}

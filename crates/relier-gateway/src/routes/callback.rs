@@ -10,8 +10,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use relier_core::{CallbackError, CallbackParams, PendingLogin, Secret, TokenResponse};
-use relier_store::{SessionRecord, UnixTime, session_id_hash};
+use relier_core::{CallbackError, CallbackParams, Secret, TokenResponse};
+use relier_store::{LoginState, SessionRecord, UnixTime, session_id_hash};
 use serde_json::{Map, Value};
 
 use super::login::{binding_cookie, binding_same_site};
@@ -140,7 +140,7 @@ async fn finish(
     }
     // Sign in with Apple: the user's name, on the first authorization only.
     let apple_user = provider.is_apple().then(|| param(raw, "user")).flatten();
-    let done = exchange(state, &provider, params, &login.pending, apple_user).await?;
+    let done = exchange(state, &provider, params, &login, apple_user).await?;
     let claims = done.claims;
     let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
         return Err(failed(Problem::Internal, "random source failed"));
@@ -194,6 +194,7 @@ async fn finish(
         access_token: Some(done.tokens.access_token.clone()),
         refresh_token: done.tokens.refresh_token.clone(),
         id_token: done.id_token,
+        dpop_key: login.dpop_key.clone(),
         access_expires_at: done.tokens.expires_in.map(|e| now.saturating_add(e)),
         csrf_token: Secret::new(csrf),
         created_at: now,
@@ -266,9 +267,10 @@ async fn exchange(
     state: &AppState,
     provider: &Provider,
     params: CallbackParams,
-    pending: &PendingLogin,
+    login: &LoginState,
     apple_user: Option<String>,
 ) -> Result<Completed, Failed> {
+    let pending = &login.pending;
     let started = Instant::now();
     let timed = |callback_failed: bool| {
         if !callback_failed {
@@ -290,8 +292,9 @@ async fn exchange(
             id_token: None,
         });
     }
+    // With DPoP, bound to the login's key (RFC 9449 §10: the code is bound to it).
     let rp = provider
-        .rp()
+        .rp_for(login.dpop_key.as_ref())
         .ok_or_else(|| failed(Problem::Internal, "provider without a relying party"))?;
     if provider.store_key_alg().is_some() {
         state.keys.ensure_current(clock::now()).await;

@@ -94,7 +94,7 @@ pub async fn start(
     let raw = q.unwrap_or_default();
     let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
     // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
-    let (url, pending) = provider.login_url().await.map_err(|e| match e {
+    let start = provider.start_login().await.map_err(|e| match e {
         relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(
             Problem::ProviderUnavailable,
             format!("pushed authorization request: {e}"),
@@ -103,9 +103,11 @@ pub async fn start(
     })?;
     let now = clock::now();
     let s = &state.settings;
+    let (url, pending) = (start.url, start.pending);
     let login = LoginState {
         provider: name.clone(),
         pending,
+        dpop_key: start.dpop_key,
         return_to,
         created_at: now,
         expires_at: now.saturating_add(s.login_timeout),

@@ -76,11 +76,14 @@ pub async fn logout(
         {
             let keys_due = p.store_key_alg().is_some();
             let st = state.clone();
+            let dpop_key = rec.dpop_key.clone();
             tokio::spawn(async move {
                 if keys_due {
                     st.keys.ensure_current(crate::clock::now()).await;
                 }
-                let Some(rp) = p.rp() else { return };
+                let Some(rp) = p.rp_for(dpop_key.as_ref()) else {
+                    return;
+                };
                 if let Err(e) = rp.revoke(&rt, Some(TokenTypeHint::RefreshToken)).await {
                     tracing::warn!(provider = %p.name, error = ?e.to_string(), "refresh token revocation failed");
                 }

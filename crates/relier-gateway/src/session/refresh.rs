@@ -61,7 +61,10 @@ async fn refresh_locked(
     let rec = &entry.rec;
     let (Some(rt), Some(rp)) = (
         rec.refresh_token.clone(),
-        state.providers.get(&rec.provider).and_then(|p| p.rp()),
+        state
+            .providers
+            .get(&rec.provider)
+            .and_then(|p| p.rp_for(rec.dpop_key.as_ref())),
     ) else {
         tracing::warn!(provider = %rec.provider, "session of an unknown provider; ending it");
         end(state, id, hash).await?;

@@ -23,6 +23,7 @@ const ACCESS_TOKEN: &str = "access_token";
 const REFRESH_TOKEN: &str = "refresh_token";
 const ID_TOKEN: &str = "id_token";
 const CSRF_TOKEN: &str = "csrf_token";
+const DPOP_KEY: &str = "dpop_key";
 
 /// The personal data of a session, stored as one encrypted JSON value.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -111,6 +112,7 @@ impl<B: Backend> Sealed<B> {
             access_token: open(ACCESS_TOKEN, row.access_token.as_deref())?,
             refresh_token: open(REFRESH_TOKEN, row.refresh_token.as_deref())?,
             id_token: open(ID_TOKEN, row.id_token.as_deref())?,
+            dpop_key: open(DPOP_KEY, row.dpop_key.as_deref())?,
             provider: row.provider,
             iss: row.iss,
             sub: row.sub,
@@ -167,6 +169,7 @@ impl<B: Backend> Sealed<B> {
             absolute_expires_at: to_db_time(rec.absolute_expires_at)?,
             version: to_db_version(rec.version)?,
             identity: Some(self.cipher.seal(&identity, &session_aad(hash, IDENTITY))?),
+            dpop_key: seal(DPOP_KEY, rec.dpop_key.as_ref())?,
         })
     }
 }

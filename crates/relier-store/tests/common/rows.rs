@@ -32,6 +32,7 @@ pub fn session(provider: &str, sub: &str, sid: Option<&str>) -> SessionRecord {
         access_token: Some(Secret::new(format!("at-{sub}"))),
         refresh_token: Some(Secret::new(format!("rt-{sub}"))),
         id_token: Some(Secret::new(format!("idt-{sub}"))),
+        dpop_key: Some(Secret::new(format!("ES256:dpop-{sub}"))),
         access_expires_at: Some(NOW + 300),
         csrf_token: Secret::new(format!("csrf-{sub}")),
         created_at: NOW,

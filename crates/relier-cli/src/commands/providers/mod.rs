@@ -210,6 +210,8 @@ pub fn record_from_response(
     record.client_secret = resp.client_secret;
     record.registration_access_token = resp.registration_access_token;
     record.registration = Some(Value::Object(resp.metadata));
+    // RFC 9449 §5.2, RFC 8705 §3.4: booleans, checked before they are stored.
+    record.token_binding()?;
     Ok(record)
 }
 

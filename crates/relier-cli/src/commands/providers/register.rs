@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 use relier_core::encryption::EncryptedResponse;
 use relier_core::recommend::recommend_for_op;
 use relier_core::registration::{ClientMetadata, RegistrationError};
+use relier_core::token_binding::TokenBinding;
 use relier_core::types::is_loopback;
 use relier_core::{AuthMethod, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
@@ -78,6 +79,11 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
     };
     let mut responses = response_metadata(store, a).await?;
     responses.extend(secured_metadata(a, signing_alg)?);
+    TokenBinding {
+        dpop: a.dpop,
+        certificate: false,
+    }
+    .add_to(&mut responses);
     // The OP needs the RP's public keys for private_key_jwt and to encrypt to the RP.
     let needs_keys = method == AuthMethod::PrivateKeyJwt || encrypts_to_rp_key(a);
     let jwks_mode = jwks_mode.or(needs_keys.then_some(JwksMode::Inline));
@@ -356,6 +362,10 @@ fn warn_unregistered(record: &ProviderRecord, a: &ProvidersRegisterArgs) {
         output::note(&format!(
             "warning: asked for userinfo_signed_response_alg {alg}, the OP did not register it"
         ));
+    }
+    // RFC 9449 §5.2: a DPoP binding the OP did not register is not used at login.
+    if a.dpop && !record.token_binding().is_ok_and(|b| b.dpop) {
+        output::note("warning: asked for dpop_bound_access_tokens, the OP did not register it");
     }
 }
 

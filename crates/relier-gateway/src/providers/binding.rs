@@ -1,0 +1,87 @@
+//! Sender-constrained tokens of a provider: DPoP (RFC 9449, `dpop_bound_access_tokens`) and
+//! certificate-bound tokens (RFC 8705 §3, `tls_client_certificate_bound_access_tokens`), from an
+//! inline provider's keys of those names or a registry provider's registration.
+//!
+//! With DPoP every login gets its own key, generated when it starts and kept (sealed) with the
+//! login state and then the session; the session's refreshes, UserInfo and revocation prove
+//! possession of that key, and the key is deleted with the session.
+
+use std::sync::Arc;
+
+use relier::RelyingParty;
+use relier_core::dpop::DpopKey;
+use relier_core::token_binding::TokenBinding;
+use relier_core::{PendingLogin, Secret};
+use url::Url;
+
+use super::{Protocol, Provider};
+use crate::config::ProviderConfig;
+
+/// An inline provider's `dpop_bound_access_tokens` and
+/// `tls_client_certificate_bound_access_tokens`.
+pub(super) fn configured(p: &ProviderConfig) -> TokenBinding {
+    TokenBinding {
+        dpop: p.dpop_bound_access_tokens,
+        certificate: p.tls_client_certificate_bound_access_tokens,
+    }
+}
+
+/// A login about to start: where to send the browser, what to keep until the callback.
+#[derive(Debug)]
+pub struct LoginStart {
+    /// The authorization URL.
+    pub url: Url,
+    /// State, nonce, PKCE verifier.
+    pub pending: PendingLogin,
+    /// The login's DPoP key (`alg:base64url(PKCS#8)`), to keep with the login state.
+    pub dpop_key: Option<Secret>,
+}
+
+impl Provider {
+    /// Whether this provider's tokens are DPoP-bound.
+    pub fn uses_dpop(&self) -> bool {
+        matches!(&self.protocol, Protocol::Oidc(o) if o.tpl.binding.dpop)
+    }
+
+    /// Start a login: with DPoP, a new key whose thumbprint goes in the authorization request
+    /// (`dpop_jkt`, RFC 9449 §10) and whose proof goes on the pushed request.
+    ///
+    /// # Errors
+    /// The key or the request cannot be made, or a pushed authorization request failed.
+    pub async fn start_login(&self) -> Result<LoginStart, relier::Error> {
+        let Some(rp) = self.rp().filter(|_| self.uses_dpop()) else {
+            let (url, pending) = self.login_url().await?;
+            return Ok(LoginStart {
+                url,
+                pending,
+                dpop_key: None,
+            });
+        };
+        let key = rp.new_dpop_key()?;
+        let dpop_key = Some(key.to_secret()?);
+        let (url, pending) = rp.with_dpop_key(key).login_url(&self.params).await?;
+        Ok(LoginStart {
+            url,
+            pending,
+            dpop_key,
+        })
+    }
+
+    /// The relying party bound to a login's or session's DPoP key (`stored`), or the plain one
+    /// without DPoP or without a key (a session from before DPoP was registered). A stored key
+    /// that does not read back is logged and `None` returned: the session cannot prove
+    /// possession of its tokens any more.
+    pub fn rp_for(&self, stored: Option<&Secret>) -> Option<Arc<RelyingParty>> {
+        let rp = self.rp()?;
+        let Some(stored) = stored.filter(|_| self.uses_dpop()) else {
+            return Some(rp);
+        };
+        match DpopKey::from_secret(stored) {
+            Ok(key) => Some(Arc::new(rp.with_dpop_key(key))),
+            Err(e) => {
+                tracing::error!(provider = %self.name, error = %e, "the session's DPoP key cannot be read");
+                None
+            }
+        }
+    }
+}
