@@ -20,9 +20,8 @@
 //     "rotate_refresh_token": false,                                         // optional
 //     "response_types": ["code"],                                            // optional
 //     "interactive": { "users": { "alice": "PASSWORD" } },                   // optional
-//     "encryption": true                                                     // optional
-//     "secured_authorization": true | "require_signed_request_object"         // optional
 //     "encryption": true,                                                    // optional
+//     "secured_authorization": true | "require_signed_request_object",        // optional
 //     "dpop": { "require_nonce": true },                                     // optional
 //     "certificate_bound_access_tokens": true                                // optional
 //   }

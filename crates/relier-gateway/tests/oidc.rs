@@ -849,3 +849,96 @@ par = true
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Issue-level check of the bank/eID grade, all at once: a client registered with
+/// private_key_jwt (the store key), required PAR, required signed request objects, JARM (signed
+/// and encrypted, form_post.jwt), DPoP-bound tokens with nonces required, and ID token and
+/// UserInfo encrypted to the gateway's published enc keys — logs in through the gateway, and
+/// its session refreshes with the same DPoP key and decrypts the refreshed ID token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_grade_client_logs_in_with_every_feature_the_registration_asks_for() {
+    let w = world_full(
+        "[session]\nrefresh_before = \"3595s\"",
+        json!({
+            "secured_authorization": true,
+            "encryption": true,
+            "dpop": {"require_nonce": true},
+        }),
+        None,
+        r#"
+[[providers]]
+name = "bank"
+issuer = "{ISSUER}"
+client_id = "rp-gw-bank"
+use_store_key = true
+par = true
+response_mode = "form_post"
+request_object_signing_alg = "ES256"
+require_signed_request_object = true
+authorization_signed_response_alg = "ES256"
+authorization_encrypted_response_alg = "ECDH-ES"
+authorization_encrypted_response_enc = "A256GCM"
+dpop_bound_access_tokens = true
+id_token_encrypted_response_alg = "RSA-OAEP-256"
+id_token_encrypted_response_enc = "A256GCM"
+userinfo = "always"
+userinfo_encrypted_response_alg = "ECDH-ES"
+userinfo_signed_response_alg = "RS256"
+"#,
+    )
+    .await;
+    let base = w.base.clone();
+    let mut client = pkjwt_client(&base);
+    client["client_id"] = json!("rp-gw-bank");
+    client["redirect_uris"] = json!([format!("{base}/auth/callback/bank")]);
+    for (k, v) in json!({
+        "require_pushed_authorization_requests": true,
+        "request_object_signing_alg": "ES256",
+        "require_signed_request_object": true,
+        "authorization_signed_response_alg": "ES256",
+        "authorization_encrypted_response_alg": "ECDH-ES",
+        "authorization_encrypted_response_enc": "A256GCM",
+        "dpop_bound_access_tokens": true,
+        "id_token_encrypted_response_alg": "RSA-OAEP-256",
+        "id_token_encrypted_response_enc": "A256GCM",
+        "userinfo_encrypted_response_alg": "ECDH-ES",
+        "userinfo_signed_response_alg": "RS256",
+    })
+    .as_object()
+    .unwrap()
+    {
+        client[k] = v.clone();
+    }
+    w.op.add_client(client).await.unwrap();
+
+    // The authorization request is pushed: the browser's URL carries only client_id and
+    // request_uri.
+    let gw = browser();
+    let r = gw
+        .get(format!("{base}/auth/login/bank"))
+        .send()
+        .await
+        .unwrap();
+    let auth = url::Url::parse(&location(r.headers())).unwrap();
+    let mut names: Vec<String> = auth.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["client_id", "request_uri"], "{auth}");
+
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    assert_eq!(login(&base, &gw, &op, "bank").await, "/home?x=1");
+    let session = session_json(&base, &gw).await;
+    assert_eq!(session["sub"], "alice");
+    // From the encrypted, signed UserInfo (asked with a DPoP proof).
+    assert_eq!(session["email"], "alice@example.com", "{session}");
+    // Past refresh_before: the refresh proves possession of the session's key, and the
+    // refreshed ID token is decrypted.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(check(&base, &gw).await.status(), 200);
+    let m = metrics(&base).await;
+    assert_eq!(
+        metric(&m, "relier_token_refreshes_total{outcome=\"success\"}"),
+        1,
+        "{m}"
+    );
+}

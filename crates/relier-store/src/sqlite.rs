@@ -140,6 +140,10 @@ impl SqliteBackend {
         hash: &str,
         now: i64,
     ) -> Option<Result<Option<crate::backend::SessionRow>, StoreError>> {
+        // A closed store answers nothing (sqlx says it is closed).
+        if self.sessions.is_closed() {
+            return None;
+        }
         match self.reader.get_session(hash, now) {
             Ok(found) => Some(found),
             Err(e) => {
@@ -164,6 +168,8 @@ impl SqliteBackend {
 
     async fn close_pool(&self) {
         self.sessions.close().await;
+        // Before the checkpoint, which waits for readers.
+        self.reader.close();
         if !self.pool.is_closed() {
             // Fold the WAL into the database file; a busy reader elsewhere just means a
             // partial checkpoint, which is fine.

@@ -62,6 +62,14 @@ impl SessionReader {
         Ok(found)
     }
 
+    /// Closes the idle connections; one in use is dropped after its lookup (the caller checks
+    /// that the store is open before asking).
+    pub(crate) fn close(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
     fn take(&self) -> Option<Connection> {
         self.idle.lock().ok().and_then(|mut idle| idle.pop())
     }
