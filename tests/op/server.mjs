@@ -23,7 +23,8 @@
 //     "encryption": true,                                                    // optional
 //     "secured_authorization": true | "require_signed_request_object",        // optional
 //     "dpop": { "require_nonce": true },                                     // optional
-//     "certificate_bound_access_tokens": true                                // optional
+//     "certificate_bound_access_tokens": true,                               // optional
+//     "fapi2": true                                                          // optional
 //   }
 //
 // "encryption": true enables encrypted ID tokens and UserInfo (OIDC Core §10.2) for
@@ -631,6 +632,9 @@ function makeConfiguration() {
       },
       jwtResponseModes: { enabled: Boolean(cfg.secured_authorization) },
       dPoP: dpopFeature(),
+      // "fapi2": true holds every client to the OP's FAPI 2.0 Security Profile checks (PKCE,
+      // assertion aud = the issuer, request object exp/nbf, no omitted redirect_uri).
+      fapi: cfg.fapi2 === true ? { enabled: true, profile: '2.0' } : { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       backchannelLogout: { enabled: true },
       mTLS: {

@@ -112,3 +112,53 @@ async fn registered_and_imported_dpop_providers_log_in_with_bound_tokens() {
     .await;
     assert_dpop_login(&dir, "imp", &redirect).await;
 }
+
+/// Issue-level check through the CLI: one registration asks for everything at once —
+/// private_key_jwt with the store key, signed request objects, JARM, DPoP-bound tokens, ID token
+/// and UserInfo encrypted to the store's enc key, signed UserInfo — at an OP that requires PAR
+/// of every client and DPoP nonces; `relier login` then completes with every piece in play.
+#[tokio::test]
+async fn a_bank_grade_registration_logs_in_with_every_feature_it_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let op = TestOp::start_with(
+        OpConfig {
+            registration: Some(None),
+            ..Default::default()
+        },
+        json!({
+            "dpop": {"require_nonce": true},
+            "secured_authorization": true,
+            "encryption": true,
+            "require_par": true,
+        }),
+    )
+    .await
+    .unwrap();
+    ok(
+        &dir,
+        &format!(
+            "providers register bank --issuer {} --redirect-uri {redirect} \
+             --auth-method private_key_jwt --signed-requests --jarm --dpop \
+             --encrypt-id-token RSA-OAEP-256/A256GCM --encrypt-userinfo ECDH-ES \
+             --signed-userinfo RS256",
+            op.issuer
+        ),
+    )
+    .await;
+    let remote = ok(&dir, "providers show bank --remote").await.json();
+    for (member, value) in [
+        ("token_endpoint_auth_method", json!("private_key_jwt")),
+        ("require_signed_request_object", json!(true)),
+        ("dpop_bound_access_tokens", json!(true)),
+        ("id_token_encrypted_response_alg", json!("RSA-OAEP-256")),
+        ("userinfo_encrypted_response_alg", json!("ECDH-ES")),
+    ] {
+        assert_eq!(remote[member], value, "{member}: {remote}");
+    }
+    assert!(
+        remote["authorization_signed_response_alg"].is_string(),
+        "{remote}"
+    );
+    assert_dpop_login(&dir, "bank", &redirect).await;
+}

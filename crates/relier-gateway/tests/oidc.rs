@@ -857,18 +857,28 @@ par = true
 /// its session refreshes with the same DPoP key and decrypts the refreshed ID token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bank_grade_client_logs_in_with_every_feature_the_registration_asks_for() {
-    let w = world_full(
-        "[session]\nrefresh_before = \"3595s\"",
-        json!({
-            "secured_authorization": true,
-            "encryption": true,
-            "dpop": {"require_nonce": true},
-        }),
-        None,
+    bank_grade_login(false).await;
+}
+
+/// The same client held to `profile = "fapi2"` (ES256 ID tokens), against the OP's FAPI 2.0
+/// Security Profile: the gateway starts (the OP and the client meet the profile) and the login
+/// and refresh complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fapi2_profile_client_logs_in_against_the_ops_fapi2_profile() {
+    bank_grade_login(true).await;
+}
+
+async fn bank_grade_login(fapi2: bool) {
+    let profile = if fapi2 {
+        "profile = \"fapi2\"\nid_token_alg = \"ES256\"\n"
+    } else {
+        ""
+    };
+    let providers = format!(
         r#"
 [[providers]]
 name = "bank"
-issuer = "{ISSUER}"
+issuer = "{{ISSUER}}"
 client_id = "rp-gw-bank"
 use_store_key = true
 par = true
@@ -884,12 +894,26 @@ id_token_encrypted_response_enc = "A256GCM"
 userinfo = "always"
 userinfo_encrypted_response_alg = "ECDH-ES"
 userinfo_signed_response_alg = "RS256"
-"#,
+{profile}"#
+    );
+    let w = world_full(
+        "[session]\nrefresh_before = \"3595s\"",
+        json!({
+            "secured_authorization": true,
+            "encryption": true,
+            "dpop": {"require_nonce": true},
+            "fapi2": fapi2,
+        }),
+        None,
+        &providers,
     )
     .await;
     let base = w.base.clone();
     let mut client = pkjwt_client(&base);
     client["client_id"] = json!("rp-gw-bank");
+    if fapi2 {
+        client["id_token_signed_response_alg"] = json!("ES256");
+    }
     client["redirect_uris"] = json!([format!("{base}/auth/callback/bank")]);
     for (k, v) in json!({
         "require_pushed_authorization_requests": true,
