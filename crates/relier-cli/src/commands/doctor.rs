@@ -2,7 +2,6 @@
 //! grades [`relier_core::doctor`] gives them, one line per finding.
 
 use anyhow::Context as _;
-use relier::{HttpClient, HttpConfig};
 use relier_core::doctor::{Grade, Report};
 
 use crate::args::DoctorArgs;
@@ -10,16 +9,7 @@ use crate::output;
 
 /// Run `doctor`. Exit status 1 when any finding fails.
 pub async fn run(a: &DoctorArgs) -> anyhow::Result<()> {
-    let ca_pem = a
-        .ca_file
-        .as_deref()
-        .map(relier::credentials::read_ca_file)
-        .transpose()
-        .context("--ca-file")?;
-    let http = HttpClient::new(&HttpConfig {
-        ca_pem,
-        ..Default::default()
-    })?;
+    let http = super::providers::http_client(a.ca_file.as_deref()).context("--ca-file")?;
     let report = relier::doctor::examine(&http, &a.issuer, a.profile).await?;
     if a.json {
         output::json_stdout(&serde_json::to_value(&report)?)?;
