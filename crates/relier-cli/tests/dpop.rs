@@ -119,6 +119,17 @@ async fn registered_and_imported_dpop_providers_log_in_with_bound_tokens() {
 /// of every client and DPoP nonces; `relier login` then completes with every piece in play.
 #[tokio::test]
 async fn a_bank_grade_registration_logs_in_with_every_feature_it_asked_for() {
+    bank_grade_login(false).await;
+}
+
+/// The same, with ES256 ID tokens, held to `--profile fapi2` against the OP's FAPI 2.0
+/// Security Profile.
+#[tokio::test]
+async fn a_bank_grade_registration_logs_in_under_fapi2_at_a_fapi2_op() {
+    bank_grade_login(true).await;
+}
+
+async fn bank_grade_login(fapi2: bool) {
     let dir = tempfile::tempdir().unwrap();
     let redirect = format!("http://127.0.0.1:{}/callback", free_port());
     let op = TestOp::start_with(
@@ -131,6 +142,7 @@ async fn a_bank_grade_registration_logs_in_with_every_feature_it_asked_for() {
             "secured_authorization": true,
             "encryption": true,
             "require_par": true,
+            "fapi2": fapi2,
         }),
     )
     .await
@@ -141,8 +153,9 @@ async fn a_bank_grade_registration_logs_in_with_every_feature_it_asked_for() {
             "providers register bank --issuer {} --redirect-uri {redirect} \
              --auth-method private_key_jwt --signed-requests --jarm --dpop \
              --encrypt-id-token RSA-OAEP-256/A256GCM --encrypt-userinfo ECDH-ES \
-             --signed-userinfo RS256",
-            op.issuer
+             --signed-userinfo RS256{}",
+            op.issuer,
+            if fapi2 { " --id-token-alg ES256" } else { "" }
         ),
     )
     .await;
@@ -160,5 +173,10 @@ async fn a_bank_grade_registration_logs_in_with_every_feature_it_asked_for() {
         remote["authorization_signed_response_alg"].is_string(),
         "{remote}"
     );
-    assert_dpop_login(&dir, "bank", &redirect).await;
+    let provider = if fapi2 {
+        "bank --profile fapi2"
+    } else {
+        "bank"
+    };
+    assert_dpop_login(&dir, provider, &redirect).await;
 }
