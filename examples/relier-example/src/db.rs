@@ -136,6 +136,15 @@ impl Db {
         Ok(Db { pool })
     }
 
+    /// A write transaction that takes the write lock up front (`BEGIN IMMEDIATE`, waiting up
+    /// to the busy timeout). A deferred one that reads first and then writes fails at once
+    /// with `SQLITE_BUSY` when another connection — relier's store shares the file by default —
+    /// committed in between: SQLite cannot upgrade its read snapshot, and the busy timeout does
+    /// not apply to that.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Closes the pool (checkpointing the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -176,7 +185,7 @@ impl Db {
         username: &str,
         identity: &Linked,
     ) -> Result<Created, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let linked: Option<i64> = sqlx::query_scalar(
             "SELECT account_id FROM identities WHERE issuer = ? AND subject = ?",
         )
@@ -291,7 +300,7 @@ impl Db {
         account: AccountId,
         identity: &Linked,
     ) -> Result<LinkOutcome, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let owner: Option<i64> = sqlx::query_scalar(
             "SELECT account_id FROM identities WHERE issuer = ? AND subject = ?",
         )
@@ -323,7 +332,7 @@ impl Db {
         account: AccountId,
         provider: &str,
     ) -> Result<UnlinkOutcome, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let has_password: Option<bool> =
             sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM accounts WHERE id = ?")
                 .bind(account)
