@@ -58,7 +58,7 @@ pub enum JarmError {
     #[error("JARM: {0}")]
     Jwt(#[from] JwtError),
     /// JARM §2.4 (1): `iss` is not the issuer.
-    #[error("JARM: iss mismatch: expected {expected}, got {got}")]
+    #[error("JARM: iss mismatch: expected {expected}, got {got:?}")]
     IssMismatch {
         /// The issuer.
         expected: String,
