@@ -8,7 +8,7 @@
 //   cargo build --release -p relier-store --example seed_sessions
 //   node bench/check/scale.mjs [--sessions 1000000] [--working-set 100000]
 //                              [--cache 10000] [--duration 20] [--connections 50]
-//                              [--store postgres://…] [--data DIR]
+//                              [--store postgres://…] [--data DIR] [--touch-interval 60s]
 //
 // It starts the test OP (relier serve discovers it at start), seeds the store with
 // --sessions live sessions (target/release/examples/seed_sessions), starts relier serve on
@@ -39,6 +39,7 @@ function parseArgs(argv) {
     connections: 50,
     store: '',
     data: '',
+    touchInterval: '',
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
     seedBin: path.join(ROOT, 'target', 'release', 'examples', 'seed_sessions'),
   }, import.meta.url);
@@ -144,7 +145,10 @@ async function main() {
     const { masterKey, idsFile } = seed(opts, data, store);
     const op = await startOp(tmp, ports, secrets);
     const relier = await startRelier(opts.relierBin, tmp, ports.relier, op.issuer, secrets.relier, {
-      store, masterKey, extra: ['', '[session]', `cache_capacity = ${opts.cache}`],
+      store,
+      masterKey,
+      extra: ['', '[session]', `cache_capacity = ${opts.cache}`,
+        ...(opts.touchInterval ? [`touch_interval = "${opts.touchInterval}"`] : [])],
     });
     const script = wrkScript(tmp, idsFile);
     log('warm-up 5 s (discarded)');

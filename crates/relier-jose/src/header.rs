@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{JoseError, untrusted};
-use crate::jws::HEADER;
+
+/// What a header error names.
+pub(crate) const HEADER: &str = "JWS header";
 
 /// A JOSE header (RFC 7515 §4). Unmodelled parameters are kept in `extra`.
 ///

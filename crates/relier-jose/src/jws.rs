@@ -8,13 +8,13 @@ use crate::alg::Algorithm;
 use crate::b64;
 use crate::error::{JoseError, untrusted};
 pub use crate::header::Header;
+use crate::header::HEADER;
 use crate::signing::SigningKey;
 use crate::verifying::VerifyingKey;
 
 /// A compact JWS may be at most this many bytes.
 pub const MAX_COMPACT_JWS_BYTES: usize = 64 * 1024;
 
-pub(crate) const HEADER: &str = "JWS header";
 
 /// Header Parameter names registered by RFC 7515 §4.1; `crit` must not list them
 /// (RFC 7515 §4.1.11).
@@ -46,10 +46,7 @@ impl<'a> UnverifiedJws<'a> {
                 max: MAX_COMPACT_JWS_BYTES,
             });
         }
-        let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let Some((h, p, s)) = three_parts(token) else {
             let count = token.split('.').count();
             let hint = if count == 5 {
                 " (a JWE? decrypt it with jwe::decrypt_compact first)"
@@ -162,6 +159,22 @@ impl<'a> UnverifiedJws<'a> {
         }
         Ok(&self.payload)
     }
+}
+
+/// `h.p.s` split at its two dots (a vectorised search: the signature part alone is hundreds of
+/// bytes); `None` unless there are exactly two.
+fn three_parts(token: &str) -> Option<(&str, &str, &str)> {
+    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+    let (first, second) = (dots.next()?, dots.next()?);
+    if dots.next().is_some() {
+        return None;
+    }
+    // The dots are ASCII, so every split point is a char boundary.
+    Some((
+        token.get(..first)?,
+        token.get(first.checked_add(1)?..second)?,
+        token.get(second.checked_add(1)?..)?,
+    ))
 }
 
 impl fmt::Debug for UnverifiedJws<'_> {
