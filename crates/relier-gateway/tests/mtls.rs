@@ -1,6 +1,7 @@
 //! Certificate-bound access tokens (RFC 8705 §3) through the gateway, against oidc-provider with
 //! its mTLS listener: providers that registered `tls_client_certificate_bound_access_tokens`
-//! (one authenticating with its certificate, `tls_client_auth`; one with a client secret) log
+//! (one authenticating with its certificate, `tls_client_auth`; one with a client secret, which
+//! beside certificate-bound tokens is what authenticates without an `auth_method`) log
 //! in at the OP's `mtls_endpoint_aliases`; the session's access token is bound to the
 //! certificate (`cnf` `x5t#S256`), UserInfo answers it through the alias (and refuses it
 //! without the certificate), and the session's refresh goes through the alias too.

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::op_login::{check, login, metric, metrics, session_json};
-use common::{Running, browser, echo_upstream, form, location};
+use common::{Running, browser, echo_upstream, location};
 use relier_store::{KeyState, MasterKeySource, StoreUrl};
 use relier_tests::oidc_provider::{Browser, Callback, OpConfig, TestOp};
 use serde_json::{Value, json};
