@@ -250,4 +250,13 @@ async fn a_public_clients_refresh_token_refreshes_with_the_logins_key_file() {
     assert_eq!(run.code, 0, "relier login failed: {}", run.stderr);
     assert!(run.stderr.contains("reusing the key"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), pem);
+    // Revocation proves the same key; the refresh token is then gone.
+    let line = format!(
+        "token revoke --provider pub --token-type-hint refresh_token --dpop-key-file {key_path}"
+    );
+    let run = run_cmd(cmd(&dir, &line), &rt).await;
+    assert_eq!(run.code, 0, "revoke failed: {}", run.stderr);
+    let run = refresh(&dir, &with_key, &rt).await;
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("invalid_grant"), "{}", run.stderr);
 }
