@@ -144,6 +144,13 @@ pub struct ProfileArgs {
     /// --tls-key): token and UserInfo through the OP's mTLS aliases.
     #[arg(long)]
     pub tls_client_certificate_bound_access_tokens: bool,
+
+    /// Keep the login's DPoP key in FILE, for `relier token refresh --dpop-key-file FILE` (a
+    /// public client's refresh token is bound to it, RFC 9449 §5): a new key is written there
+    /// (PKCS#8 PEM, mode 0600); a file that already holds a key is reused, any other file is
+    /// refused. Implies --dpop-bound-access-tokens.
+    #[arg(long, value_name = "FILE")]
+    pub dpop_key_file: Option<PathBuf>,
 }
 
 /// Which OP, which client, and how it authenticates: a provider of the store (`--provider`),
@@ -385,6 +392,12 @@ pub struct RefreshArgs {
     #[arg(long, value_name = "FILE")]
     pub id_token_file: Option<PathBuf>,
 
+    /// The login's DPoP key (`relier login --dpop-key-file FILE`): the refresh proves
+    /// possession of it (RFC 9449 §5) and the new tokens are bound to it. Required when the
+    /// tokens are DPoP-bound; implies DPoP.
+    #[arg(long, value_name = "FILE")]
+    pub dpop_key_file: Option<PathBuf>,
+
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -399,6 +412,11 @@ pub struct TokenOpArgs {
     /// What the token is.
     #[arg(long, value_name = "HINT", value_enum)]
     pub token_type_hint: Option<TokenTypeHintArg>,
+
+    /// The login's DPoP key (`relier login --dpop-key-file FILE`) for the request's DPoP proof
+    /// (by default a DPoP-bound registration proves with a fresh key); implies DPoP.
+    #[arg(long, value_name = "FILE")]
+    pub dpop_key_file: Option<PathBuf>,
 
     /// Print the result as JSON on stdout.
     #[arg(long)]

@@ -13,27 +13,9 @@
 
 mod common;
 
-use common::{Run, free_port, login_cmd, relier, run_cmd};
+use common::{free_port, login_cmd, run_cmd, store_cmd as cmd, store_ok as ok};
 use relier_tests::oidc_provider::{OpConfig, TestOp};
 use serde_json::{Value, json};
-
-/// `relier --store <tmp> LINE` with the test's master key.
-fn cmd(dir: &tempfile::TempDir, line: &str) -> tokio::process::Command {
-    let mut c = relier();
-    c.arg("--store")
-        .arg(format!(
-            "sqlite://{}",
-            dir.path().join("relier.db").display()
-        ))
-        .args(line.split_whitespace())
-        .env("RELIER_MASTER_KEY", relier::jose::b64::encode(&[9u8; 32]))
-        .current_dir(dir.path());
-    c
-}
-
-async fn ok(dir: &tempfile::TempDir, line: &str) -> Run {
-    run_cmd(cmd(dir, line), "").await.ok()
-}
 
 /// A login whose tokens are DPoP-bound: token_type DPoP, UserInfo answered.
 async fn assert_dpop_login(dir: &tempfile::TempDir, provider: &str, redirect: &str) {
@@ -179,4 +161,102 @@ async fn bank_grade_login(fapi2: bool) {
         "bank"
     };
     assert_dpop_login(&dir, provider, &redirect).await;
+}
+
+/// `relier token refresh` with the token on stdin, in the store of `dir`.
+async fn refresh(dir: &tempfile::TempDir, line: &str, token: &str) -> common::Run {
+    run_cmd(cmd(dir, &format!("token refresh --json {line}")), token).await
+}
+
+/// `relier login --dpop-key-file` keeps the login's DPoP key (PKCS#8 PEM, mode 0600); `relier
+/// token refresh --dpop-key-file` proves possession of it. A public client's refresh token is
+/// bound to that key (RFC 9449 §5): with another key the OP refuses the refresh, and without
+/// the file relier refuses it, naming the flag.
+#[tokio::test]
+async fn a_public_clients_refresh_token_refreshes_with_the_logins_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let op = TestOp::start_with(
+        OpConfig {
+            registration: Some(None),
+            ..Default::default()
+        },
+        json!({"dpop": {"require_nonce": true}}),
+    )
+    .await
+    .unwrap();
+    ok(
+        &dir,
+        &format!(
+            "providers register pub --issuer {} --redirect-uri {redirect} --auth-method none --dpop",
+            op.issuer
+        ),
+    )
+    .await;
+    let key_file = dir.path().join("dpop.pem");
+    let key_path = key_file.to_str().unwrap();
+    let line = format!(
+        "login --provider pub --no-browser --json --timeout 60 --prompt consent --dpop-key-file {key_path}"
+    );
+    let mut login = cmd(&dir, &line);
+    login.args(["--scope", "openid email offline_access"]);
+    let run = login_cmd(login, &redirect).await;
+    assert_eq!(run.code, 0, "relier login failed: {}", run.stderr);
+    let out = run.json();
+    assert_eq!(out["token_type"], "DPoP", "{out}");
+    let rt = out["refresh_token"].as_str().expect("a refresh token");
+    let pem = std::fs::read_to_string(&key_file).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let with_key = format!("--provider pub --dpop-key-file {key_path}");
+    let run = refresh(&dir, &with_key, rt).await;
+    assert_eq!(run.code, 0, "refresh failed: {}", run.stderr);
+    let refreshed = run.json();
+    assert_eq!(refreshed["token_type"], "DPoP", "{refreshed}");
+    // A sender-constrained refresh token is not rotated; if it were, the new one is used.
+    let rt = refreshed["refresh_token"].as_str().unwrap_or(rt).to_owned();
+
+    // Without the file: refused before any request, naming the flag.
+    let run = refresh(&dir, "--provider pub", &rt).await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("pass --dpop-key-file"),
+        "{}",
+        run.stderr
+    );
+    // With another key: the OP refuses (RFC 9449 §5, the refresh token is bound to the key).
+    let other = relier::core::dpop::DpopKey::generate(relier::jose::Algorithm::ES256).unwrap();
+    let other_file = common::write(&dir, "other.pem", &other.to_pkcs8_pem().unwrap());
+    let run = refresh(
+        &dir,
+        &format!("--provider pub --dpop-key-file {other_file}"),
+        &rt,
+    )
+    .await;
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("invalid_grant"), "{}", run.stderr);
+    // The login's key still refreshes, and a second login reuses the file's key.
+    let run = refresh(&dir, &with_key, &rt).await;
+    assert_eq!(run.code, 0, "refresh failed: {}", run.stderr);
+    let line =
+        format!("login --provider pub --no-browser --json --timeout 60 --dpop-key-file {key_path}");
+    let run = login_cmd(cmd(&dir, &line), &redirect).await;
+    assert_eq!(run.code, 0, "relier login failed: {}", run.stderr);
+    assert!(run.stderr.contains("reusing the key"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), pem);
+    // Revocation proves the same key; the refresh token is then gone.
+    let line = format!(
+        "token revoke --provider pub --token-type-hint refresh_token --dpop-key-file {key_path}"
+    );
+    let run = run_cmd(cmd(&dir, &line), &rt).await;
+    assert_eq!(run.code, 0, "revoke failed: {}", run.stderr);
+    let run = refresh(&dir, &with_key, &rt).await;
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("invalid_grant"), "{}", run.stderr);
 }

@@ -223,6 +223,31 @@ impl DpopKey {
         Self::from_signing_key(SigningKey::from_pkcs8_der(&der, Some(alg))?)
     }
 
+    /// The private key as a PKCS#8 "PRIVATE KEY" PEM document, to keep in a file (a secret:
+    /// owner-only).
+    ///
+    /// # Errors
+    /// [`DpopError::Key`].
+    pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, DpopError> {
+        Ok(self.key.to_pkcs8_pem()?)
+    }
+
+    /// Read back a PEM private key (as [`Self::to_pkcs8_pem`] writes it): the key type decides
+    /// the proof algorithm, P-256 ES256, Ed25519 EdDSA, RSA PS256 (RFC 9449 §4.2: asymmetric;
+    /// the FAPI 2.0 set, so RSA is PSS, not PKCS#1 v1.5).
+    ///
+    /// # Errors
+    /// [`DpopError::Key`] for a PEM that holds no usable private key,
+    /// [`DpopError::UnsupportedAlgorithm`] for another key type (e.g. P-384).
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, DpopError> {
+        let key = SigningKey::from_pkcs8_pem(pem, None)?;
+        let key = match key.algorithm() {
+            Algorithm::RS256 => SigningKey::from_pkcs8_pem(pem, Some(Algorithm::PS256))?,
+            _ => key,
+        };
+        Self::from_signing_key(key)
+    }
+
     /// A proof for one request (RFC 9449 §4.2): header `typ` `dpop+jwt`, the pinned `alg`, the
     /// public `jwk`; claims `jti` (from `rng`), `htm`, `htu` (without query and fragment), `iat`
     /// (`now`), `nonce` when the server gave one, `ath` when presenting `access_token`.

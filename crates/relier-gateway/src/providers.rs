@@ -649,10 +649,14 @@ fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError
             "use either private_key or use_store_key, not both".into()
         ));
     }
+    // RFC 8705 §3: with certificate-bound tokens `tls_cert` binds them; a client secret given
+    // beside it is then what authenticates (unless auth_method says tls_client_auth).
+    let cert_authenticates = p.tls_cert.is_some()
+        && !(p.tls_client_certificate_bound_access_tokens && sources.secret.is_some());
     let method = match p.auth_method.as_deref() {
         Some(m) => m.parse::<AuthMethod>().map_err(|e| err(e.to_string()))?,
         None if p.private_key.is_some() || p.use_store_key => AuthMethod::PrivateKeyJwt,
-        None if p.tls_cert.is_some() => AuthMethod::TlsClientAuth,
+        None if cert_authenticates => AuthMethod::TlsClientAuth,
         None if sources.secret.is_some() => AuthMethod::ClientSecretBasic,
         None => {
             return Err(err(

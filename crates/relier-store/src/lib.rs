@@ -84,7 +84,7 @@ pub use model::{
 pub use pool::{
     CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,
 };
-pub use private_files::{LaxFile, StoreFile, lax_permissions};
+pub use private_files::{LaxFile, StoreFile, create_new as create_private_file, lax_permissions};
 pub use relier_core::UnixTime;
 pub use session::{
     LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch, session_id_hash,

@@ -29,11 +29,12 @@ const FILE_MODE: u32 = 0o600;
 #[cfg(unix)]
 const DIR_MODE: u32 = 0o700;
 
-/// Creates `path`, which must not exist, mode 0600 exactly.
+/// Creates `path`, which must not exist, mode 0600 exactly (re-exported as
+/// `create_private_file` for other secrets relier keeps in files, e.g. a CLI login's DPoP key).
 ///
 /// # Errors
 /// As [`fs::OpenOptions::open`] (`AlreadyExists` if `path` exists), or setting the mode.
-pub(crate) fn create_new(path: &Path) -> io::Result<fs::File> {
+pub fn create_new(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

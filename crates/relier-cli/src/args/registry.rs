@@ -336,6 +336,12 @@ pub struct ProvidersRegisterArgs {
     /// `authorization_signed_response_alg` (ALG, default the ID token algorithm).
     #[arg(long, value_name = "ALG", num_args = 0..=1, value_parser = parse_alg)]
     pub jarm: Option<Option<Algorithm>>,
+
+    /// Ask the OP to encrypt the JARM responses too (`authorization_encrypted_response_alg`/
+    /// `_enc`, JARM §3; ALG[/ENC] as for --encrypt-id-token). Needs --jarm.
+    #[arg(long, value_name = "ALG[/ENC]", value_parser = parse_encryption, requires = "jarm")]
+    pub encrypt_jarm: Option<ResponseEncryption>,
+
     /// Register `dpop_bound_access_tokens: true` (RFC 9449 §5.2): every login then binds its
     /// tokens to a fresh DPoP key.
     #[arg(long)]

@@ -22,6 +22,7 @@ use relier_gateway::presets::Preset;
 
 pub mod discover;
 pub mod doctor;
+mod dpop_file;
 pub mod keys;
 pub mod login;
 pub mod providers;
@@ -116,6 +117,8 @@ pub struct Session {
     profile: Option<Profile>,
     /// Sender constraints asked on the command line, on top of the registered ones.
     binding_flags: TokenBinding,
+    /// `--dpop-key-file`: the DPoP key to prove with (else a fresh one per run).
+    dpop_key: Option<DpopKey>,
 }
 
 /// What a `--preset` adds to a session.
@@ -279,6 +282,7 @@ impl Session {
             preset: None,
             profile: None,
             binding_flags: TokenBinding::default(),
+            dpop_key: None,
         })
     }
 
@@ -288,12 +292,38 @@ impl Session {
     /// metadata and settings when the relying party is built.
     pub async fn with_profile(mut self, a: &ProfileArgs) -> anyhow::Result<Self> {
         self.binding_flags = TokenBinding {
-            dpop: a.dpop_bound_access_tokens,
+            dpop: a.dpop_bound_access_tokens || a.dpop_key_file.is_some(),
             certificate: a.tls_client_certificate_bound_access_tokens,
         };
+        if let Some(path) = &a.dpop_key_file {
+            self.dpop_key = Some(dpop_file::for_login(path, &self.metadata)?);
+        }
         if let Some(profile) = a.profile {
             relier::profile::check_op_keys(&self.http, &self.metadata, profile).await?;
             self.profile = Some(profile);
+        }
+        Ok(self)
+    }
+
+    /// `relier token …`'s `--dpop-key-file`: proofs with the login's key. A refresh of
+    /// DPoP-bound tokens without it is refused: RFC 9449 §5 binds a public client's refresh
+    /// token to that key, and a refreshed access token bound to a key dropped at exit could
+    /// never be used.
+    pub fn with_dpop_key_file(
+        mut self,
+        path: Option<&std::path::Path>,
+        refresh: bool,
+    ) -> anyhow::Result<Self> {
+        match (path, &self.provider) {
+            (Some(path), _) => {
+                self.dpop_key = Some(dpop_file::read(path)?);
+                self.binding_flags.dpop = true;
+            }
+            (None, Some(p)) if refresh && p.token_binding.dpop => bail!(
+                "provider {} registered dpop_bound_access_tokens: its tokens are bound to the login's DPoP key; pass --dpop-key-file with the file given to `relier login --dpop-key-file`",
+                p.name
+            ),
+            (None, _) => {}
         }
         Ok(self)
     }
@@ -381,10 +411,12 @@ impl Session {
             certificate: self.binding_flags.certificate
                 || registered.is_some_and(|b| b.certificate),
         };
-        // RFC 9449: one fresh key per run (a login, a refresh), in an algorithm the OP accepts.
-        let dpop_key = match binding.dpop {
-            true => Some(DpopKey::generate(dpop::choose_alg(&self.metadata)?)?),
-            false => None,
+        // RFC 9449: the --dpop-key-file key (which turned DPoP on), else one fresh key per run
+        // in an algorithm the OP accepts.
+        let dpop_key = match (self.dpop_key.take(), binding.dpop) {
+            (Some(key), _) => Some(key),
+            (None, true) => Some(DpopKey::generate(dpop::choose_alg(&self.metadata)?)?),
+            (None, false) => None,
         };
         let mut b = self
             .credentials

@@ -4,13 +4,14 @@
 use std::io::{IsTerminal as _, Read as _};
 
 use anyhow::{Context as _, bail};
+use relier::RelyingParty;
 use relier_core::introspection::TokenTypeHint;
 use relier_core::{IdTokenClaims, Secret};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::Session;
-use crate::args::{StoreArgs, TokenCommand, TokenTypeHintArg};
+use crate::args::{StoreArgs, TokenCommand, TokenOpArgs, TokenTypeHintArg};
 use crate::clock::now_secs;
 use crate::output;
 
@@ -22,11 +23,10 @@ pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Refresh(a) => {
             let token = stdin_token("refresh token")?;
-            let rp = Session::connect(&a.client, store).await?.relying_party(
-                &a.validation,
-                None,
-                None,
-            )?;
+            let rp = Session::connect(&a.client, store)
+                .await?
+                .with_dpop_key_file(a.dpop_key_file.as_deref(), true)?
+                .relying_party(&a.validation, None, None)?;
             let original = match &a.id_token_file {
                 Some(path) => Some(original_claims(path)?),
                 None => None,
@@ -52,8 +52,7 @@ pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
         }
         TokenCommand::Introspect(a) => {
             let token = stdin_token("token")?;
-            let session = Session::connect(&a.client, store).await?;
-            let rp = session.relying_party(&default_validation(), None, None)?;
+            let rp = token_op_rp(a, store).await?;
             let m = rp.introspect(&token, hint(a.token_type_hint)).await?;
             if a.json {
                 output::json_stdout(&Value::Object(m))
@@ -63,8 +62,7 @@ pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke(a) => {
             let token = stdin_token("token")?;
-            let session = Session::connect(&a.client, store).await?;
-            let rp = session.relying_party(&default_validation(), None, None)?;
+            let rp = token_op_rp(a, store).await?;
             rp.revoke(&token, hint(a.token_type_hint)).await?;
             if a.json {
                 output::json_stdout(&json!({ "revoked": true }))
@@ -73,6 +71,14 @@ pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// The relying party of `introspect` and `revoke`.
+async fn token_op_rp(a: &TokenOpArgs, store: &StoreArgs) -> anyhow::Result<RelyingParty> {
+    Session::connect(&a.client, store)
+        .await?
+        .with_dpop_key_file(a.dpop_key_file.as_deref(), false)?
+        .relying_party(&default_validation(), None, None)
 }
 
 fn default_validation() -> crate::args::ValidationArgs {

@@ -227,3 +227,23 @@ pub fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> String {
     std::fs::write(&p, content).unwrap();
     p.to_str().unwrap().to_owned()
 }
+
+/// `relier --store sqlite://<dir>/relier.db LINE` (split on whitespace) with a fixed master key,
+/// run in `dir`.
+pub fn store_cmd(dir: &tempfile::TempDir, line: &str) -> Command {
+    let mut c = relier();
+    c.arg("--store")
+        .arg(format!(
+            "sqlite://{}",
+            dir.path().join("relier.db").display()
+        ))
+        .args(line.split_whitespace())
+        .env("RELIER_MASTER_KEY", relier::jose::b64::encode(&[9u8; 32]))
+        .current_dir(dir.path());
+    c
+}
+
+/// [`store_cmd`] run with empty stdin; it must succeed.
+pub async fn store_ok(dir: &tempfile::TempDir, line: &str) -> Run {
+    run_cmd(store_cmd(dir, line), "").await.ok()
+}

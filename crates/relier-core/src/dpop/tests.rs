@@ -235,3 +235,25 @@ fn htu_rules() {
         assert!(htu(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn pem_round_trip_keeps_the_key_and_its_algorithm() {
+    for alg in SUPPORTED_ALGS {
+        let key = DpopKey::generate(alg).unwrap();
+        let pem = key.to_pkcs8_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let back = DpopKey::from_pkcs8_pem(&pem).unwrap();
+        assert_eq!(back.algorithm(), alg);
+        assert_eq!(back.thumbprint(), key.thumbprint());
+    }
+    // A P-384 key is not one relier proves with; text that is no key is refused too.
+    let p384 = SigningKey::generate(Algorithm::ES384, None).unwrap();
+    assert!(matches!(
+        DpopKey::from_pkcs8_pem(&p384.to_pkcs8_pem().unwrap()),
+        Err(DpopError::UnsupportedAlgorithm { .. })
+    ));
+    assert!(matches!(
+        DpopKey::from_pkcs8_pem("not a key"),
+        Err(DpopError::Key(_))
+    ));
+}

@@ -4,7 +4,7 @@
 //! the response's client_id, secrets and RFC 7592 endpoint go to the store.
 
 use anyhow::{Context as _, bail};
-use relier_core::encryption::EncryptedResponse;
+use relier_core::encryption::{EncryptedResponse, ResponseEncryption};
 use relier_core::recommend::recommend_for_op;
 use relier_core::registration::{ClientMetadata, RegistrationError};
 use relier_core::token_binding::TokenBinding;
@@ -252,11 +252,23 @@ async fn ensure_key(
     Ok(alg)
 }
 
+/// The encryptions asked for: `--encrypt-id-token`, `--encrypt-userinfo` (OIDC Registration
+/// §2), `--encrypt-jarm` (JARM §3).
+fn asked_encryption(
+    a: &ProvidersRegisterArgs,
+) -> [(EncryptedResponse, Option<ResponseEncryption>); 3] {
+    [
+        (EncryptedResponse::IdToken, a.encrypt_id_token),
+        (EncryptedResponse::UserInfo, a.encrypt_userinfo),
+        (EncryptedResponse::AuthorizationResponse, a.encrypt_jarm),
+    ]
+}
+
 /// Whether an asked-for encryption uses one of the RP's keys (not the client secret).
 fn encrypts_to_rp_key(a: &ProvidersRegisterArgs) -> bool {
-    [a.encrypt_id_token, a.encrypt_userinfo]
+    asked_encryption(a)
         .into_iter()
-        .flatten()
+        .filter_map(|(_, e)| e)
         .any(|e| !e.alg.is_symmetric())
 }
 
@@ -268,11 +280,7 @@ async fn response_metadata(
     a: &ProvidersRegisterArgs,
 ) -> anyhow::Result<Map<String, Value>> {
     let mut members = Map::new();
-    let asked = [
-        (EncryptedResponse::IdToken, a.encrypt_id_token),
-        (EncryptedResponse::UserInfo, a.encrypt_userinfo),
-    ];
-    for (which, expect) in asked {
+    for (which, expect) in asked_encryption(a) {
         let Some(expect) = expect else { continue };
         members.insert(which.alg_member().into(), expect.alg.as_str().into());
         members.insert(which.enc_member().into(), expect.enc.as_str().into());
@@ -325,11 +333,7 @@ fn secured_metadata(
 /// RFC 7591 §3.2.1: the response carries what the OP registered. An encryption or signing the
 /// OP dropped is not expected at login: say so.
 fn warn_unregistered(record: &ProviderRecord, a: &ProvidersRegisterArgs) {
-    let asked = [
-        (EncryptedResponse::IdToken, a.encrypt_id_token),
-        (EncryptedResponse::UserInfo, a.encrypt_userinfo),
-    ];
-    for (which, expect) in asked {
+    for (which, expect) in asked_encryption(a) {
         let Some(expect) = expect else { continue };
         let got = record.response_encryption(which).ok().flatten();
         if got != Some(expect) {
