@@ -9,6 +9,13 @@
 //   node bench/check/scale.mjs [--sessions 1000000] [--working-set 100000]
 //                              [--cache 10000] [--duration 20] [--connections 50]
 //                              [--store postgres://…] [--data DIR] [--touch-interval 60s]
+//                              [--touch-writes-per-second 1000] [--rate R]
+//
+// With --rate R the load is open-loop instead (target/release/examples/open_loop, built by
+// `cargo build --release -p relier-gateway --example open_loop`): R checks a second on a fixed
+// schedule over --connections connections, each latency counted from when the check was due,
+// so the percentiles show the gateway's own delays at that load rather than the queue a
+// closed loop builds once the gateway is saturated. Report both.
 //
 // It starts the test OP (relier serve discovers it at start), seeds the store with
 // --sessions live sessions (target/release/examples/seed_sessions), starts relier serve on
@@ -40,6 +47,9 @@ function parseArgs(argv) {
     store: '',
     data: '',
     touchInterval: '',
+    touchWritesPerSecond: 0,
+    rate: 0,
+    openLoopBin: path.join(ROOT, 'target', 'release', 'examples', 'open_loop'),
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
     seedBin: path.join(ROOT, 'target', 'release', 'examples', 'seed_sessions'),
   }, import.meta.url);
@@ -85,6 +95,32 @@ function runWrk(url, script, opts) {
   });
 }
 
+function runOpenLoop(url, idsFile, opts) {
+  return new Promise((resolve, reject) => {
+    const child = startChild('open_loop', opts.openLoopBin, [
+      url, idsFile, String(opts.rate), String(opts.duration), String(opts.connections),
+    ]);
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => { out += chunk; });
+    const guard = setTimeout(() => child.kill('SIGKILL'), (opts.duration + 60) * 1000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      if (code !== 0) {
+        reject(new Error(`open_loop exited ${code ?? signal}:\n${out}\n${child.stderrTail()}`));
+        return;
+      }
+      const r = JSON.parse(out.trim());
+      process.stderr.write(`[open_loop] ${out.trim()}\n`);
+      if (r.non_200 || r.errors) {
+        reject(new Error(`open_loop saw ${r.non_200} non-200 answers and ${r.errors} errors`));
+        return;
+      }
+      resolve({ rps: r.rate, p50: r.p50, p99: r.p99, p999: r.p999, max: r.max });
+    });
+  });
+}
+
 function latency(out, pct) {
   const m = new RegExp(`^\\s*${pct}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
   if (!m) {
@@ -126,7 +162,8 @@ function seed(opts, data, store) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   for (const [bin, how] of [[opts.relierBin, 'cargo build --release -p relier-cli'],
-    [opts.seedBin, 'cargo build --release -p relier-store --example seed_sessions']]) {
+    [opts.seedBin, 'cargo build --release -p relier-store --example seed_sessions'],
+    ...(opts.rate ? [[opts.openLoopBin, 'cargo build --release -p relier-gateway --example open_loop']] : [])]) {
     if (!fs.existsSync(bin)) {
       die(`${path.relative(ROOT, bin)} is missing: ${how}`);
     }
@@ -148,13 +185,21 @@ async function main() {
       store,
       masterKey,
       extra: ['', '[session]', `cache_capacity = ${opts.cache}`,
-        ...(opts.touchInterval ? [`touch_interval = "${opts.touchInterval}"`] : [])],
+        ...(opts.touchInterval ? [`touch_interval = "${opts.touchInterval}"`] : []),
+        ...(opts.touchWritesPerSecond ? [`touch_writes_per_second = ${opts.touchWritesPerSecond}`] : [])],
     });
     const script = wrkScript(tmp, idsFile);
     log('warm-up 5 s (discarded)');
     await runWrk(`${relier.url}`, script, { ...opts, duration: 5 });
     const sampler = rssSampler(relier.child.pid);
     const anon = rssSampler(relier.child.pid, 200, 'RssAnon');
+    if (opts.rate) {
+      const res = await runOpenLoop(relier.url, idsFile, opts);
+      const peak = { peakRssKiB: sampler.stop(), peakAnonKiB: anon.stop() };
+      await stopChild(relier.child);
+      await stopChild(op.child);
+      return { ...res, ...peak };
+    }
     const out = await runWrk(`${relier.url}`, script, opts);
     const peakRssKiB = sampler.stop();
     const peakAnonKiB = anon.stop();
@@ -175,7 +220,7 @@ async function main() {
   const missRate = Math.max(0, 1 - opts.cache / opts.workingSet);
   process.stdout.write([
     machineLine(machine),
-    `${opts.sessions} sessions in ${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'}; cookies drawn from ${opts.workingSet} of them; cache_capacity ${opts.cache} (≈ ${(missRate * 100).toFixed(0)} % of checks miss the cache); wrk -t2 -c${opts.connections} -d${opts.duration}s.`,
+    `${opts.sessions} sessions in ${opts.store ? opts.store.replace(/:\/\/.*/, '') : 'sqlite'}; cookies drawn from ${opts.workingSet} of them; cache_capacity ${opts.cache} (≈ ${(missRate * 100).toFixed(0)} % of checks miss the cache); ${opts.rate ? `open loop, ${opts.rate} checks/s due over ${opts.connections} connections for ${opts.duration}s (p99.9 ${fmtMs(result.p999)}, max ${fmtMs(result.max)})` : `wrk -t2 -c${opts.connections} -d${opts.duration}s`}.`,
     '',
     '| req/s | p50 | p99 | peak RSS | of which own memory (RssAnon) |',
     '| ---: | ---: | ---: | ---: | ---: |',

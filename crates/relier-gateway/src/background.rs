@@ -59,7 +59,10 @@ fn spawn_touch_flusher(state: Arc<AppState>, mut stop: watch::Receiver<bool>) ->
                 _ = stop.changed() => true,
                 () = tokio::time::sleep(TOUCH_FLUSH_INTERVAL) => false,
             };
-            state.touches.flush(state.store.as_ref()).await;
+            state
+                .touches
+                .flush(state.store.as_ref(), crate::clock::now(), stopping)
+                .await;
             if stopping {
                 break;
             }

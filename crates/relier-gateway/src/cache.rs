@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use indexmap::IndexMap;
 use parking_lot::{Mutex, RwLock};
 use relier_core::Secret;
 use relier_store::SessionRecord;
@@ -118,7 +119,10 @@ struct Ended {
     synced: Option<Instant>,
 }
 
-type Shard = RwLock<HashMap<String, Arc<CachedSession>>>;
+/// An `IndexMap`: a full shard evicts an entry at a random index in O(1). (Evicting "the
+/// first key" of a `HashMap` walks past every slot emptied before it, a scan that grows with
+/// each eviction.)
+type Shard = RwLock<IndexMap<String, Arc<CachedSession>>>;
 
 /// Bounded, sharded cache: id hash → session.
 #[derive(Debug)]
@@ -136,7 +140,7 @@ impl SessionCache {
     /// `capacity` entries at most; entries older than `ttl` are re-read from the store.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         SessionCache {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(IndexMap::new())).collect(),
             cap_per_shard: capacity.div_ceil(SHARDS).max(1),
             ttl,
             ended: Mutex::new(Ended {
@@ -211,18 +215,17 @@ impl SessionCache {
         if map.len() >= self.cap_per_shard && !map.contains_key(&hash) {
             // A full shard: now and then drop every stale entry (a scan of the shard), else
             // an arbitrary one, so that a stream of misses does not scan on every insert.
-            if self
-                .full_inserts
-                .fetch_add(1, Ordering::Relaxed)
-                .is_multiple_of(SWEEP_EVERY)
-            {
+            let n = self.full_inserts.fetch_add(1, Ordering::Relaxed);
+            if n.is_multiple_of(SWEEP_EVERY) {
                 let ttl = self.ttl;
                 map.retain(|_, v| v.fresh(ttl));
             }
-            if map.len() >= self.cap_per_shard
-                && let Some(k) = map.keys().next().cloned()
-            {
-                map.remove(&k);
+            if map.len() >= self.cap_per_shard {
+                // A pseudo-random index from the insert count (Fibonacci hashing): no
+                // entry is favoured, and nothing an attacker sends picks the victim.
+                let spread = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+                let victim = usize::try_from(spread).unwrap_or(0) % map.len();
+                map.swap_remove_index(victim);
             }
         }
         map.insert(hash, entry);
@@ -231,7 +234,7 @@ impl SessionCache {
     /// Drops an entry (logout, back-channel logout, expiry).
     pub fn remove(&self, hash: &str) {
         if let Some(shard) = self.shard(hash) {
-            shard.write().remove(hash);
+            shard.write().swap_remove(hash);
         }
     }
 

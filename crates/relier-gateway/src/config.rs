@@ -111,6 +111,12 @@ pub struct SessionConfig {
     /// The idle expiry is written to the store at most this often per session (default 60s).
     #[serde(default = "d_60s", deserialize_with = "duration::deserialize")]
     pub touch_interval: Duration,
+    /// Idle-expiry writes per second at most while no session is close to its stored idle
+    /// expiry (default 1000): a wave of touches is written over time instead of at once, so
+    /// it does not slow the reads of sessions that miss the cache. A session with less than
+    /// half its idle timeout left in the store is written at once, whatever this says.
+    #[serde(default = "default_touch_writes")]
+    pub touch_writes_per_second: u32,
     /// A login must complete within this (default 10m).
     #[serde(default = "d_10m", deserialize_with = "duration::deserialize")]
     pub login_timeout: Duration,
@@ -430,6 +436,9 @@ fn default_alg() -> String {
 fn default_cache_capacity() -> usize {
     100_000
 }
+fn default_touch_writes() -> u32 {
+    1000
+}
 fn d_5s() -> Duration {
     Duration::from_secs(5)
 }
@@ -461,6 +470,7 @@ impl Default for SessionConfig {
             cache_ttl: d_5s(),
             cache_capacity: default_cache_capacity(),
             touch_interval: d_60s(),
+            touch_writes_per_second: default_touch_writes(),
             login_timeout: d_10m(),
             bind_login: true,
         }

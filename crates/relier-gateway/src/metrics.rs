@@ -49,6 +49,8 @@ pub struct Metrics {
     pub key_rotations: AtomicU64,
     /// Sessions in the in-memory cache.
     pub cache_entries: AtomicU64,
+    /// Idle-expiry writes waiting ([`crate::touch`]).
+    pub touches_pending: AtomicU64,
     login_rate_limited: AtomicU64,
 }
 
@@ -261,6 +263,17 @@ impl Metrics {
             o,
             "relier_session_cache_entries {}",
             self.cache_entries.load(Relaxed)
+        );
+        header(
+            &mut o,
+            "relier_session_touches_pending",
+            "gauge",
+            "Sessions whose extended idle expiry waits to be written to the store.",
+        );
+        let _ = writeln!(
+            o,
+            "relier_session_touches_pending {}",
+            self.touches_pending.load(Relaxed)
         );
         o
     }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::http::HeaderMap;
-use relier_core::Secret;
 use relier_store::{SessionTouch, StoreError, UnixTime, session_id_hash};
 
 use crate::cache::{Authed, CachedSession, session_cookie};
@@ -47,7 +46,7 @@ pub async fn authenticate(
         state.sessions.remove(&hash);
         return Ok(None);
     }
-    touch(state, &id, &entry, now);
+    touch(state, &hash, &entry, now);
     let session = if entry.needs_refresh(now, state.settings.refresh_before) {
         match refresh::refresh(state, &id, &hash, entry).await? {
             Some(e) => e,
@@ -81,7 +80,7 @@ pub async fn peek(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed
 
 /// Sliding expiry: at most once per `touch_interval` per session, written in the background
 /// with the other sessions' ([`crate::touch`]).
-fn touch(state: &AppState, id: &Secret, e: &CachedSession, now: u64) {
+fn touch(state: &AppState, hash: &str, e: &CachedSession, now: u64) {
     let last = e.last_touch.load(Ordering::Relaxed);
     if now < last.saturating_add(state.settings.touch_interval) {
         return;
@@ -95,10 +94,21 @@ fn touch(state: &AppState, id: &Secret, e: &CachedSession, now: u64) {
     let idle = now
         .saturating_add(state.settings.idle_timeout)
         .min(e.rec.absolute_expires_at);
-    e.idle_expires_at.fetch_max(idle, Ordering::Relaxed);
-    state.touches.push(SessionTouch {
-        id_hash: session_id_hash(id),
+    // What the store holds (or a touch still waiting to be written: the queue keeps the
+    // first one's view).
+    let stored = e.idle_expires_at.load(Ordering::Relaxed);
+    let touch = SessionTouch {
+        id_hash: hash.to_owned(),
         now: UnixTime(now),
         idle_expires_at: idle,
-    });
+    };
+    if state
+        .touches
+        .push(touch, stored, state.settings.idle_timeout)
+    {
+        e.idle_expires_at.fetch_max(idle, Ordering::Relaxed);
+    } else {
+        // Refused (too many waiting): the next check tries again.
+        e.last_touch.store(last, Ordering::Relaxed);
+    }
 }

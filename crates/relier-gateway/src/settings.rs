@@ -57,6 +57,8 @@ pub struct Settings {
     pub refresh_before: u64,
     /// Seconds.
     pub touch_interval: u64,
+    /// Idle-expiry writes per second that are not urgent ([`crate::touch`]).
+    pub touch_writes_per_second: u32,
     /// Seconds.
     pub login_timeout: u64,
     /// Login-binding cookies on.
@@ -109,6 +111,11 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     if s.idle_timeout.is_zero() || s.absolute_timeout.is_zero() || s.login_timeout.is_zero() {
         return Err(bad(
             "session: idle_timeout, absolute_timeout and login_timeout must be positive".into(),
+        ));
+    }
+    if s.touch_writes_per_second == 0 {
+        return Err(bad(
+            "session.touch_writes_per_second must be positive".into()
         ));
     }
     if config.keys.check_interval.is_zero() {
@@ -187,6 +194,7 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         absolute_timeout: secs(s.absolute_timeout),
         refresh_before: secs(s.refresh_before),
         touch_interval: secs(s.touch_interval),
+        touch_writes_per_second: s.touch_writes_per_second,
         login_timeout: secs(s.login_timeout),
         bind_login: s.bind_login,
         title: config.title.clone().unwrap_or_else(|| "Sign in".into()),

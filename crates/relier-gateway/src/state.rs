@@ -61,6 +61,7 @@ impl AppState {
     ) -> Result<AppState, GatewayError> {
         let config = crate::presets::expand(config)?;
         let settings = settings::settings(&config)?;
+        let touches = Touches::new(settings.touch_writes_per_second);
         let store = open_store(&config).await?;
         let metrics = Arc::new(Metrics::default());
         let now = clock::now();
@@ -93,7 +94,7 @@ impl AppState {
             metrics,
             keys,
             proxy,
-            touches: Touches::default(),
+            touches,
             login_limiter: LoginLimiter::new(&config.limits),
             login_hook,
         })

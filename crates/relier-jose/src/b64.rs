@@ -111,7 +111,9 @@ mod tests {
     /// longer pseudo-random ones around the vector paths' block sizes.
     #[test]
     fn accepts_exactly_what_the_strict_engine_accepts() {
-        let symbols: Vec<&str> = vec!["A", "Q", "g", "w", "_", "-", "8", "9", "+", "/", "=", " ", "\n", "é", "\0"];
+        let symbols: Vec<&str> = vec![
+            "A", "Q", "g", "w", "_", "-", "8", "9", "+", "/", "=", " ", "\n", "é", "\0",
+        ];
         let check = |s: &str| {
             assert_eq!(
                 URL_SAFE_NO_PAD.decode_to_vec(s).ok(),

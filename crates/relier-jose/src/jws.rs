@@ -7,14 +7,13 @@ use aws_lc_rs::rand::SecureRandom;
 use crate::alg::Algorithm;
 use crate::b64;
 use crate::error::{JoseError, untrusted};
-pub use crate::header::Header;
 use crate::header::HEADER;
+pub use crate::header::Header;
 use crate::signing::SigningKey;
 use crate::verifying::VerifyingKey;
 
 /// A compact JWS may be at most this many bytes.
 pub const MAX_COMPACT_JWS_BYTES: usize = 64 * 1024;
-
 
 /// Header Parameter names registered by RFC 7515 §4.1; `crit` must not list them
 /// (RFC 7515 §4.1.11).

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::backend::{Columns, SELECT_SESSION, SessionRow, session_row};
+use crate::backend::{Columns, SELECT_SESSION, SESSION_COLUMNS, SessionRow, session_row};
 use crate::error::StoreError;
 
 /// Idle connections kept for reuse; more concurrent lookups open more, dropped after use.
@@ -108,13 +108,23 @@ fn lookup(
         .transpose())
 }
 
-/// [`Columns`] of a rusqlite row, by column name.
+/// The columns of [`SELECT_SESSION`], in order.
+static COLUMN_NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| SESSION_COLUMNS.split(',').map(str::trim).collect());
+
+/// [`Columns`] of a [`SELECT_SESSION`] row. A column is found by its place in
+/// [`SESSION_COLUMNS`]: rusqlite's lookup by name asks SQLite for every column's name and
+/// compares them without regard to case, on each of the row's 19 reads.
 struct RowColumns<'r, 's>(&'r rusqlite::Row<'s>);
 
 impl RowColumns<'_, '_> {
     fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> Result<T, StoreError> {
+        let index = COLUMN_NAMES
+            .iter()
+            .position(|c| *c == col)
+            .ok_or_else(|| StoreError::db(format!("sessions.{col}: not selected")))?;
         self.0
-            .get(col)
+            .get(index)
             .map_err(|e| StoreError::db(format!("sessions.{col}: {e}")))
     }
 }

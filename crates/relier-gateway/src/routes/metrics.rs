@@ -16,6 +16,11 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .metrics
         .cache_entries
         .store(entries, Ordering::Relaxed);
+    let waiting = u64::try_from(state.touches.pending()).unwrap_or(u64::MAX);
+    state
+        .metrics
+        .touches_pending
+        .store(waiting, Ordering::Relaxed);
     (
         [
             (
