@@ -80,7 +80,9 @@ async fn connection(
             }
         }
         let us = job.due.elapsed().as_micros();
-        tally.latencies_us.push(u64::try_from(us).unwrap_or(u64::MAX));
+        tally
+            .latencies_us
+            .push(u64::try_from(us).unwrap_or(u64::MAX));
     }
 }
 
@@ -99,7 +101,11 @@ async fn main() {
         panic!("usage: open_loop URL COOKIE_IDS_FILE RATE SECONDS [CONNECTIONS]");
     };
     let url = url::Url::parse(url).expect("URL");
-    let host = format!("{}:{}", url.host_str().unwrap(), url.port_or_known_default().unwrap());
+    let host = format!(
+        "{}:{}",
+        url.host_str().unwrap(),
+        url.port_or_known_default().unwrap()
+    );
     let ids: Vec<String> = std::fs::read_to_string(ids_file)
         .expect("cookie ids file")
         .lines()
@@ -117,19 +123,31 @@ async fn main() {
     // Let the connections open before the clock starts.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let total = (rate * seconds) as u64;
+    // Requests fall due on a 1 ms grid, sent by a thread of their own that sleeps with the
+    // OS's fine-grained timer (the async runtime's wakes up to 1 ms late, which would count
+    // against every latency); a late wake-up of that thread still counts, as it should.
+    let ticks = (seconds * 1000.0) as u64;
+    let per_tick = rate / 1000.0;
     let start = Instant::now();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id());
-    for i in 0..total {
-        let due = start + Duration::from_secs_f64(i as f64 / rate);
-        tokio::time::sleep_until(due.into()).await;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let cookie = ids[(x % ids.len() as u64) as usize].clone();
-        tx.send(Job { due, cookie }).unwrap();
-    }
-    drop(tx);
+    let dispatcher = std::thread::spawn(move || {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id());
+        let mut sent: u64 = 0;
+        for k in 0..ticks {
+            let due = start + Duration::from_millis(k);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            let until = ((k + 1) as f64 * per_tick) as u64;
+            while sent < until {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let cookie = ids[(x % ids.len() as u64) as usize].clone();
+                tx.send(Job { due, cookie }).unwrap();
+                sent += 1;
+            }
+        }
+    });
+    // The workers end when the dispatcher is done (its sender dropped); only then join it,
+    // as joining blocks this runtime's only thread.
     let mut all = Tally::default();
     for w in workers {
         let t = w.await.unwrap();
@@ -137,6 +155,7 @@ async fn main() {
         all.non_200 += t.non_200;
         all.errors += t.errors;
     }
+    dispatcher.join().unwrap();
     let elapsed = start.elapsed().as_secs_f64();
     let mut l = all.latencies_us;
     l.sort_unstable();
