@@ -1,4 +1,10 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    reason = "a benchmark: setup and its report"
+)]
 //! The ≥ 90 %-of-raw target, measured as paired, interleaved rounds. A round times short
 //! batches (≈ 100 µs) of the raw aws-lc-rs operation and of the relier path built on it,
 //! alternating, five of each, and keeps the fastest batch of each side: a batch the scheduler
