@@ -13,8 +13,7 @@
 
 mod common;
 
-use common::{free_port, login_cmd, run_cmd, store_cmd as cmd, store_ok as ok};
-use relier_tests::oidc_provider::{OpConfig, TestOp};
+use common::{login_cmd, registration_op, run_cmd, store_cmd as cmd, store_ok as ok};
 use serde_json::{Value, json};
 
 /// A login whose tokens are DPoP-bound: token_type DPoP, UserInfo answered.
@@ -30,17 +29,7 @@ async fn assert_dpop_login(dir: &tempfile::TempDir, provider: &str, redirect: &s
 
 #[tokio::test]
 async fn registered_and_imported_dpop_providers_log_in_with_bound_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let op = TestOp::start_with(
-        OpConfig {
-            registration: Some(None),
-            ..Default::default()
-        },
-        json!({"dpop": {"require_nonce": true}}),
-    )
-    .await
-    .unwrap();
+    let (dir, redirect, op) = registration_op(json!({"dpop": {"require_nonce": true}})).await;
     ok(
         &dir,
         &format!(
@@ -112,23 +101,14 @@ async fn a_bank_grade_registration_logs_in_under_fapi2_at_a_fapi2_op() {
 }
 
 async fn bank_grade_login(fapi2: bool) {
-    let dir = tempfile::tempdir().unwrap();
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let op = TestOp::start_with(
-        OpConfig {
-            registration: Some(None),
-            ..Default::default()
-        },
-        json!({
-            "dpop": {"require_nonce": true},
-            "secured_authorization": true,
-            "encryption": true,
-            "require_par": true,
-            "fapi2": fapi2,
-        }),
-    )
-    .await
-    .unwrap();
+    let (dir, redirect, op) = registration_op(json!({
+        "dpop": {"require_nonce": true},
+        "secured_authorization": true,
+        "encryption": true,
+        "require_par": true,
+        "fapi2": fapi2,
+    }))
+    .await;
     ok(
         &dir,
         &format!(
@@ -174,17 +154,7 @@ async fn refresh(dir: &tempfile::TempDir, line: &str, token: &str) -> common::Ru
 /// the file relier refuses it, naming the flag.
 #[tokio::test]
 async fn a_public_clients_refresh_token_refreshes_with_the_logins_key_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let op = TestOp::start_with(
-        OpConfig {
-            registration: Some(None),
-            ..Default::default()
-        },
-        json!({"dpop": {"require_nonce": true}}),
-    )
-    .await
-    .unwrap();
+    let (dir, redirect, op) = registration_op(json!({"dpop": {"require_nonce": true}})).await;
     ok(
         &dir,
         &format!(

@@ -13,23 +13,13 @@
 
 mod common;
 
-use common::{assert_logged_in, free_port, login_cmd, run_cmd, store_cmd, store_ok};
-use relier_tests::oidc_provider::{OpConfig, TestOp};
+use common::{assert_logged_in, login_cmd, registration_op, run_cmd, store_cmd, store_ok};
 use serde_json::json;
 
 #[tokio::test]
 async fn encrypted_jarm_registered_then_login() {
-    let dir = tempfile::tempdir().unwrap();
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let op = TestOp::start_with(
-        OpConfig {
-            registration: Some(None),
-            ..Default::default()
-        },
-        json!({"secured_authorization": true, "encryption": true}),
-    )
-    .await
-    .unwrap();
+    let (dir, redirect, op) =
+        registration_op(json!({"secured_authorization": true, "encryption": true})).await;
     let register = format!(
         "providers register ejarm --issuer {} --redirect-uri {redirect} --auth-method private_key_jwt",
         op.issuer

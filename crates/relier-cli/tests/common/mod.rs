@@ -14,7 +14,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use relier_tests::oidc_provider::{Callback, browse};
+use relier_tests::oidc_provider::{Callback, OpConfig, TestOp, browse};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -246,4 +246,21 @@ pub fn store_cmd(dir: &tempfile::TempDir, line: &str) -> Command {
 /// [`store_cmd`] run with empty stdin; it must succeed.
 pub async fn store_ok(dir: &tempfile::TempDir, line: &str) -> Run {
     run_cmd(store_cmd(dir, line), "").await.ok()
+}
+
+/// A store directory, a loopback redirect URI and a test OP with dynamic registration open and
+/// `options` (tests/op/server.mjs): how every register-then-login test starts.
+pub async fn registration_op(options: Value) -> (tempfile::TempDir, String, TestOp) {
+    let dir = tempfile::tempdir().unwrap();
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let op = TestOp::start_with(
+        OpConfig {
+            registration: Some(None),
+            ..Default::default()
+        },
+        options,
+    )
+    .await
+    .unwrap();
+    (dir, redirect, op)
 }
