@@ -587,11 +587,7 @@ async fn login_at_an_op_requiring_signed_request_objects() {
     ];
     let run = login(&args, &[], &redirect).await;
     assert_logged_in(&run, "private_key_jwt");
-    let url = run
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("http://"))
-        .unwrap();
+    let url = run.authorization_url();
     assert!(
         url.contains("&request=") && !url.contains("state="),
         "{url}"

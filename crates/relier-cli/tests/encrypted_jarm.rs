@@ -63,11 +63,7 @@ async fn encrypted_jarm_registered_then_login() {
     let line = "login --provider ejarm --no-browser --json --timeout 60";
     let run = login_cmd(store_cmd(&dir, line), &redirect).await;
     assert_logged_in(&run, "private_key_jwt");
-    let url = run
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("http://"))
-        .unwrap();
+    let url = run.authorization_url();
     assert!(url.contains("response_mode=jwt"), "{url}");
 
     // Without the store's enc key the login is refused before it starts, naming the fix.

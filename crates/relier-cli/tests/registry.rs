@@ -830,11 +830,7 @@ async fn signed_requests_and_jarm_registered_or_imported_then_login() {
     assert_eq!(remote["authorization_signed_response_alg"], "PS256");
     let run = ctx.login("--provider jar-op", &redirect).await;
     assert_logged_in(&run, "private_key_jwt");
-    let url = run
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("http://"))
-        .unwrap();
+    let url = run.authorization_url();
     assert!(
         url.contains("&request=") && !url.contains("state="),
         "{url}"
@@ -877,10 +873,6 @@ async fn signed_requests_and_jarm_registered_or_imported_then_login() {
     .await;
     let run = ctx.login("--provider jarm-op", &redirect).await;
     assert_logged_in(&run, "client_secret_basic");
-    let url = run
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("http://"))
-        .unwrap();
+    let url = run.authorization_url();
     assert!(url.contains("response_mode=jwt"), "{url}");
 }

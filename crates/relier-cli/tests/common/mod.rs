@@ -47,6 +47,15 @@ impl Run {
         })
     }
 
+    /// The authorization URL `relier login --no-browser` printed (its stderr line starting
+    /// with http).
+    pub fn authorization_url(&self) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no authorization URL on stderr: {}", self.stderr))
+    }
+
     /// Panic with the output unless the command succeeded.
     pub fn ok(self) -> Self {
         assert_eq!(
