@@ -4,8 +4,8 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use relier_jose::members::{RawValue, object_members};
 use relier_jose::{Algorithm, VerifyingKey};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -128,72 +128,75 @@ pub struct IdTokenClaims {
     all: OnceLock<Map<String, Value>>,
 }
 
-/// The registered claims as they arrive; unknown claims are skipped without being built.
-/// `null` counts as absent. A repeated registered claim is refused (RFC 7519 §4 lets a parser
-/// reject duplicate claim names; for the claims relier checks that is the only safe choice).
-#[derive(Deserialize)]
-struct Registered {
-    iss: Option<Value>,
-    sub: Option<Value>,
-    aud: Option<Value>,
-    exp: Option<Value>,
-    iat: Option<Value>,
-    auth_time: Option<Value>,
-    nonce: Option<Value>,
-    azp: Option<Value>,
-    at_hash: Option<Value>,
-    sid: Option<Value>,
-}
+/// The registered claims relier reads, in the order [`IdTokenClaims::from_json`] unpacks them.
+/// Every other member is checked against the JSON grammar and skipped without being built.
+const REGISTERED: [&str; 10] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "azp",
+    "at_hash",
+    "sid",
+];
 
-fn numeric_date(v: Option<&Value>, claim: &'static str) -> Result<Option<u64>, IdTokenError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        // RFC 7519 §2: NumericDate is a JSON number, possibly non-integer.
-        Some(Value::Number(n)) => {
-            if let Some(u) = n.as_u64() {
-                Ok(Some(u))
-            } else {
-                match n.as_f64() {
-                    #[allow(
-                        clippy::cast_possible_truncation,
-                        clippy::cast_sign_loss,
-                        reason = "finite, non-negative, below 2^53: fraction truncated"
-                    )]
-                    Some(f) if f.is_finite() && (0.0..9.0e15).contains(&f) => Some(Some(f as u64))
-                        .ok_or(IdTokenError::InvalidClaim {
-                            claim,
-                            reason: "not a NumericDate",
-                        }),
-                    _ => Err(IdTokenError::InvalidClaim {
-                        claim,
-                        reason: "not a non-negative NumericDate",
-                    }),
-                }
-            }
-        }
-        Some(_) => Err(IdTokenError::InvalidClaim {
+fn numeric_date(v: Option<RawValue<'_>>, claim: &'static str) -> Result<Option<u64>, IdTokenError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    if let Some(u) = v.plain_u64() {
+        return Ok(Some(u));
+    }
+    if !v.is_number() {
+        return Err(IdTokenError::InvalidClaim {
             claim,
             reason: "not a number",
+        });
+    }
+    // RFC 7519 §2: NumericDate is a JSON number, possibly non-integer.
+    let n = v.value().map_err(|e| malformed(e.to_string()))?;
+    match n.as_f64() {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "finite, non-negative, below 2^53: fraction truncated"
+        )]
+        Some(f) if f.is_finite() && (0.0..9.0e15).contains(&f) => Ok(Some(f as u64)),
+        _ => Err(IdTokenError::InvalidClaim {
+            claim,
+            reason: "not a non-negative NumericDate",
         }),
     }
 }
 
-fn opt_string(v: Option<Value>, claim: &'static str) -> Result<Option<String>, IdTokenError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(IdTokenError::InvalidClaim {
+fn opt_string(
+    v: Option<RawValue<'_>>,
+    claim: &'static str,
+) -> Result<Option<String>, IdTokenError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    match v.string().map_err(|e| malformed(e.to_string()))? {
+        Some(s) => Ok(Some(s.into_owned())),
+        None => Err(IdTokenError::InvalidClaim {
             claim,
             reason: "not a string",
         }),
     }
 }
 
-fn audiences(v: Option<Value>) -> Result<Vec<String>, IdTokenError> {
-    match v {
-        None | Some(Value::Null) => Err(IdTokenError::MissingClaim { claim: "aud" }),
-        Some(Value::String(s)) => Ok(vec![s]),
-        Some(Value::Array(a)) => a
+fn audiences(v: Option<RawValue<'_>>) -> Result<Vec<String>, IdTokenError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Err(IdTokenError::MissingClaim { claim: "aud" });
+    };
+    if let Some(s) = v.string().map_err(|e| malformed(e.to_string()))? {
+        return Ok(vec![s.into_owned()]);
+    }
+    match v.value().map_err(|e| malformed(e.to_string()))? {
+        Value::Array(a) => a
             .into_iter()
             .map(|x| match x {
                 Value::String(s) => Ok(s),
@@ -203,7 +206,7 @@ fn audiences(v: Option<Value>) -> Result<Vec<String>, IdTokenError> {
                 }),
             })
             .collect(),
-        Some(_) => Err(IdTokenError::InvalidClaim {
+        _ => Err(IdTokenError::InvalidClaim {
             claim: "aud",
             reason: "must be a string or an array of strings",
         }),
@@ -217,14 +220,15 @@ fn malformed(reason: String) -> IdTokenError {
 impl IdTokenClaims {
     /// Extract and type-check the registered claims (OIDC Core §2) of a JSON claims object.
     pub fn from_json(payload: Vec<u8>) -> Result<Self, IdTokenError> {
-        // RFC 7519 §7.2 (10): the claims are a JSON object (a struct would also accept an array).
-        if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(malformed("payload is not a JSON object".into()));
-        }
-        let r: Registered = serde_json::from_slice(&payload)
-            .map_err(|e| malformed(format!("payload is not valid claims JSON: {e}")))?;
-        let iss = opt_string(r.iss, "iss")?.ok_or(IdTokenError::MissingClaim { claim: "iss" })?;
-        let sub = opt_string(r.sub, "sub")?.ok_or(IdTokenError::MissingClaim { claim: "sub" })?;
+        // RFC 7519 §7.2 (10): the claims are a JSON object; RFC 8259 §8.1: in UTF-8.
+        let text = std::str::from_utf8(&payload)
+            .map_err(|_| malformed("payload is not UTF-8 JSON".into()))?;
+        let [iss, sub, aud, exp, iat, auth_time, nonce, azp, at_hash, sid] =
+            object_members(text, &REGISTERED)
+                .map_err(|e| malformed(format!("payload is not a valid claims object: {e}")))?
+                .wanted;
+        let iss = opt_string(iss, "iss")?.ok_or(IdTokenError::MissingClaim { claim: "iss" })?;
+        let sub = opt_string(sub, "sub")?.ok_or(IdTokenError::MissingClaim { claim: "sub" })?;
         if sub.is_empty() || sub.len() > 255 {
             // OIDC Core §2: sub MUST NOT exceed 255 ASCII characters.
             return Err(IdTokenError::InvalidClaim {
@@ -232,22 +236,20 @@ impl IdTokenClaims {
                 reason: "must be 1-255 characters",
             });
         }
-        let aud = audiences(r.aud)?;
-        let exp = numeric_date(r.exp.as_ref(), "exp")?
-            .ok_or(IdTokenError::MissingClaim { claim: "exp" })?;
-        let iat = numeric_date(r.iat.as_ref(), "iat")?
-            .ok_or(IdTokenError::MissingClaim { claim: "iat" })?;
+        let aud = audiences(aud)?;
+        let exp = numeric_date(exp, "exp")?.ok_or(IdTokenError::MissingClaim { claim: "exp" })?;
+        let iat = numeric_date(iat, "iat")?.ok_or(IdTokenError::MissingClaim { claim: "iat" })?;
         Ok(Self {
             iss,
             sub,
             aud,
             exp,
             iat,
-            auth_time: numeric_date(r.auth_time.as_ref(), "auth_time")?,
-            nonce: opt_string(r.nonce, "nonce")?,
-            azp: opt_string(r.azp, "azp")?,
-            at_hash: opt_string(r.at_hash, "at_hash")?,
-            sid: opt_string(r.sid, "sid")?,
+            auth_time: numeric_date(auth_time, "auth_time")?,
+            nonce: opt_string(nonce, "nonce")?,
+            azp: opt_string(azp, "azp")?,
+            at_hash: opt_string(at_hash, "at_hash")?,
+            sid: opt_string(sid, "sid")?,
             payload,
             all: OnceLock::new(),
         })
@@ -656,8 +658,11 @@ pub fn at_hash_matches(alg: Algorithm, access_token: &str, at_hash: &str) -> boo
         return false;
     };
     let expected = relier_jose::b64::encode(half);
-    subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), at_hash.as_bytes()).into()
+    crate::secret::ct_eq(expected.as_bytes(), at_hash.as_bytes())
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod differential_tests;

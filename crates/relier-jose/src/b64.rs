@@ -41,6 +41,23 @@ pub(crate) fn decode_part(s: &str, part: &'static str) -> Result<Vec<u8>, JoseEr
         .map_err(|_| JoseError::malformed(part, refusal(s)))
 }
 
+/// Like [`decode_part`], into `buf` instead of a new vector (a JWS header is decoded, read and
+/// dropped: no allocation for it); `Ok(None)` when `buf` might be too short for `s`.
+pub(crate) fn decode_part_into<'b>(
+    s: &str,
+    part: &'static str,
+    buf: &'b mut [u8],
+) -> Result<Option<&'b [u8]>, JoseError> {
+    // Unpadded base64url: every 4 characters give 3 bytes, a final 2 or 3 give 1 or 2.
+    if (s.len() / 4) * 3 + 2 > buf.len() {
+        return Ok(None);
+    }
+    URL_SAFE_NO_PAD
+        .decode(s.as_bytes(), base64_simd::Out::from_slice(buf))
+        .map(|decoded| Some(&*decoded))
+        .map_err(|_| JoseError::malformed(part, refusal(s)))
+}
+
 /// Why `s` is not strict base64url: the `base64` crate's diagnosis. The reason never echoes
 /// the offending byte: the input may be a private key member.
 #[cold]
@@ -120,6 +137,11 @@ mod tests {
                 DIAGNOSE.decode(s).ok(),
                 "{s:?}"
             );
+            // Into the shortest buffer decode_part_into takes: the same bytes, no panic.
+            let mut buf = vec![0u8; s.len() / 4 * 3 + 2];
+            let into = decode_part_into(s, "t", &mut buf).map(|d| d.map(<[u8]>::to_vec));
+            assert_eq!(into.ok().flatten(), DIAGNOSE.decode(s).ok(), "{s:?}");
+            assert!(matches!(decode_part_into(s, "t", &mut buf[1..]), Ok(None)));
         };
         let mut strings = vec![String::new()];
         for _ in 0..4 {

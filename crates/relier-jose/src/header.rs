@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{JoseError, untrusted};
+use crate::members::{RawValue, object_members};
 
 /// What a header error names.
 pub(crate) const HEADER: &str = "JWS header";
@@ -40,8 +41,41 @@ pub struct Header {
 impl Header {
     /// Parses the decoded header JSON.
     pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, JoseError> {
+        if let Some(header) = Self::plain(bytes) {
+            return Ok(header);
+        }
         // serde_json messages name the position and the expected type, never the input text.
         serde_json::from_slice(bytes).map_err(|e| JoseError::malformed(HEADER, e.to_string()))
+    }
+
+    /// The usual header — `alg` and at most `kid`, `typ` and `cty`, all strings — read without
+    /// building a `Value`. `None` for anything else (other members, `crit`, a wrong type, an
+    /// error of any kind): the serde reader above then decides, so both agree by construction.
+    fn plain(bytes: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let found = object_members(text, &["alg", "kid", "typ", "cty", "crit"]).ok()?;
+        let [alg, kid, typ, cty, None] = found.wanted else {
+            return None;
+        };
+        if found.others > 0 {
+            return None;
+        }
+        /// `Some(None)` for absent or `null`, `None` for what is not a string.
+        fn string_or_null(v: Option<RawValue<'_>>) -> Option<Option<String>> {
+            match v {
+                None => Some(None),
+                Some(v) if v.is_null() => Some(None),
+                Some(v) => Some(Some(v.string().ok()??.into_owned())),
+            }
+        }
+        Some(Self {
+            alg: string_or_null(alg)??,
+            kid: string_or_null(kid)?,
+            typ: string_or_null(typ)?,
+            cty: string_or_null(cty)?,
+            crit: None,
+            extra: Map::new(),
+        })
     }
 }
 
@@ -186,6 +220,32 @@ fn string_array<E: de::Error>(v: Value, member: &str) -> Result<Option<Vec<Strin
 mod tests {
     use super::*;
 
+    /// The plain reader takes only what the serde reader reads the same way.
+    #[test]
+    fn the_plain_reader_agrees_with_the_full_one() {
+        for text in [
+            r#"{"alg":"RS256"}"#,
+            r#" {"typ":"JWT", "alg":"PS256","kid":"k-1","cty":null} "#,
+            r#"{"alg":"R\u0053256","kid":"\u00e9"}"#,
+            r#"{"alg":"ES256","kid":7}"#,
+            r#"{"alg":"ES256","crit":["b64"],"b64":false}"#,
+            r#"{"alg":"ES256","x":1}"#,
+            r#"{"kid":"k"}"#,
+            r#"{"alg":null}"#,
+            r#"{"alg":"a","typ":"b","typ":"c"}"#,
+        ] {
+            let full: Result<Header, _> = serde_json::from_str(text);
+            match (Header::plain(text.as_bytes()), full) {
+                (Some(plain), Ok(full)) => {
+                    assert_eq!(format!("{plain:?}"), format!("{full:?}"), "{text}")
+                }
+                (Some(_), Err(e)) => panic!("{text}: plain accepts, full refuses: {e}"),
+                (None, _) => {}
+            }
+        }
+        assert!(Header::plain(br#"{"alg":"RS256","kid":"k","typ":"JWT"}"#).is_some());
+    }
+
     #[test]
     fn members_typed_and_duplicates_refused() {
         let h = Header::from_json(br#"{"alg":"ES256","kid":null,"x":{"y":1}}"#).unwrap();
@@ -197,6 +257,8 @@ mod tests {
         assert_eq!(h.alg, "RS256");
         for bad in [
             &br#"{"alg":"a","alg":"b"}"#[..],
+            br#"{"alg":"a","kid":"\ud800"}"#,
+            b"{\"alg\":\"a\xff\"}",
             br#"{"alg":"a","\u0061lg":"b"}"#,
             br#"{"alg":"a","kid":null,"kid":"k"}"#,
             br#"{"alg":"a","x":1,"x":1}"#,

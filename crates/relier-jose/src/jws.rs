@@ -57,8 +57,11 @@ impl<'a> UnverifiedJws<'a> {
                 format!("expected 3 dot-separated parts, found {count}{hint}"),
             ));
         };
-        let header_bytes = b64::decode_part(h, HEADER)?;
-        let header = Header::from_json(&header_bytes)?;
+        let mut buf = [0u8; 512];
+        let header = match b64::decode_part_into(h, HEADER, &mut buf)? {
+            Some(bytes) => Header::from_json(bytes)?,
+            None => Header::from_json(&b64::decode_part(h, HEADER)?)?,
+        };
         let payload = b64::decode_part(p, "JWS payload")?;
         let signature = b64::decode_part(s, "JWS signature")?;
         // RFC 7515 §5.2 step 8: the JWS Signing Input is ASCII(h '.' p) exactly as received.

@@ -26,6 +26,7 @@
 pub mod b64;
 pub mod jwe;
 pub mod jws;
+pub mod members;
 
 mod alg;
 mod error;
