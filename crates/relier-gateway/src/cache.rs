@@ -83,9 +83,9 @@ impl CachedSession {
             && now >= self.retry_refresh_after.load(Ordering::Relaxed)
     }
 
-    /// Validated against the store less than `ttl` ago.
-    pub(crate) fn fresh(&self, ttl: Duration) -> bool {
-        self.validated_at.elapsed() < ttl
+    /// Validated against the store less than `ttl` before `now`.
+    pub(crate) fn fresh_at(&self, now: Instant, ttl: Duration) -> bool {
+        now.saturating_duration_since(self.validated_at) < ttl
     }
 }
 
@@ -217,8 +217,9 @@ impl SessionCache {
             // an arbitrary one, so that a stream of misses does not scan on every insert.
             let n = self.full_inserts.fetch_add(1, Ordering::Relaxed);
             if n.is_multiple_of(SWEEP_EVERY) {
-                let ttl = self.ttl;
-                map.retain(|_, v| v.fresh(ttl));
+                // One clock read for the sweep, not one per entry (under the shard's lock).
+                let (now, ttl) = (Instant::now(), self.ttl);
+                map.retain(|_, v| v.fresh_at(now, ttl));
             }
             if map.len() >= self.cap_per_shard {
                 // A pseudo-random index from the insert count (Fibonacci hashing): no

@@ -38,8 +38,15 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The connections one handle keeps (a CLI needs one; a gateway a few readers).
 const MAX_CONNECTIONS: u32 = 2;
 const MAX_SESSION_CONNECTIONS: u32 = 4;
-/// 64 MiB: the hot pages (indexes, recent rows) of a large store; beyond it, reads use pread.
-const MMAP_SIZE: &str = "67108864";
+/// No memory map: pages are read with pread (SQLite's own default, stated so that a build with
+/// another default does not change it). In WAL mode a read transaction that follows any commit
+/// drops the connection's page cache and unmaps its whole map (SQLite 3.46 `pager.c`,
+/// `pagerBeginReadTransaction`). With a map, each of those is a `munmap` on a request thread:
+/// the process's mmap lock taken for writing (stalling every other thread's page faults) and
+/// a TLB shootdown on every core. Under a steady stream of session writes that was the largest
+/// part of `/auth/check`'s tail on cache misses (docs/benchmarks.md, "Sessions that miss the
+/// cache: the mmap").
+const MMAP_SIZE: &str = "0";
 
 /// Schema migrations, in order. Append only; never edit an applied one.
 const MIGRATIONS: &[Migration] = &[
@@ -97,7 +104,6 @@ impl SqliteBackend {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Full)
-            // Pages read through a memory map, not a pread each.
             .pragma("mmap_size", MMAP_SIZE);
         let pool = connect(options.clone(), MAX_CONNECTIONS)
             .await
