@@ -24,8 +24,13 @@ fuzz_target!(|data: &[u8]| {
             assert!(serde_ok, "accepted what serde_json refuses");
             for v in found.wanted.into_iter().flatten() {
                 let Ok(value) = v.value() else {
-                    // Only an escape that is no text (an unpaired surrogate) fails here.
-                    assert!(v.text().contains("\\u"), "a wanted value does not decode");
+                    // Only an escape that is no text (an unpaired surrogate) or a number beyond
+                    // f64's range (serde_json builds no `Value` for it, though it skips it as
+                    // `IgnoredAny`; the claims reader refuses it as the serde one did) fails here.
+                    assert!(
+                        v.text().contains("\\u") || v.is_number(),
+                        "a wanted value does not decode"
+                    );
                     continue;
                 };
                 if let Ok(Some(s)) = v.string() {
