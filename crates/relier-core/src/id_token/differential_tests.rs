@@ -165,6 +165,10 @@ fn numbers_beyond_f64_read_as_the_serde_reader_read_them() {
             r#"{"iss":"https://op","sub":"a","aud":"rp","exp":1,"iat":0,"x":-1e400}"#,
             true,
         ),
+        (
+            r#"{"iss":"https://op","sub":"a","aud":["rp",1e999],"exp":1,"iat":0}"#,
+            false,
+        ),
     ];
     for (payload, ok) in cases {
         assert_eq!(read(payload.as_bytes()).is_ok(), ok, "{payload}");
