@@ -75,6 +75,7 @@ for (const method of ['log', 'info', 'debug', 'warn', 'trace']) {
 }
 
 const { default: Provider, errors: OidcErrors } = await import('oidc-provider');
+console.error(`test-op: oidc-provider loaded at ${Math.round(performance.now())} ms`);
 
 // ---------------------------------------------------------------------------
 // configuration input

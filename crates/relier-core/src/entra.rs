@@ -11,7 +11,6 @@
 //! decision; [`crate::IdTokenValidator::with_tenants`] applies the rule in place of the exact
 //! issuer comparison of OIDC Core §3.1.3.7 (2).
 
-use crate::id_token::{IdTokenClaims, IdTokenError};
 use crate::types::{InvalidValue, IssuerUrl};
 
 /// The placeholder of the issuer template.
@@ -60,51 +59,50 @@ pub fn issuer_template(issuer: &IssuerUrl) -> Result<Option<IssuerUrl>, InvalidV
     IssuerUrl::new(format!("{authority}/{TENANT_PLACEHOLDER}/v2.0")).map(Some)
 }
 
-/// The issuer an ID token from a multi-tenant authority must carry: `template` with the
-/// token's `tid` put in, once `tid` passed `policy`.
-///
-/// # Errors
-/// [`IdTokenError::MissingClaim`] (`tid`), [`IdTokenError::InvalidClaim`] (not a plain
-/// string), [`IdTokenError::TenantNotAllowed`].
-pub fn expected_issuer(
-    template: &str,
-    claims: &IdTokenClaims,
-    policy: &TenantPolicy,
-) -> Result<String, IdTokenError> {
-    issuer_for_tid(template, claims.get("tid"), policy)
+/// Why a token's tenant gives no issuer. The ID token and logout token validators turn it
+/// into their own error ([`crate::IdTokenError`], [`crate::LogoutTokenError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TenantError {
+    /// The token carries no `tid` claim (or `null`).
+    #[error("required claim tid is missing")]
+    MissingTid,
+    /// `tid` is not a string, or not a tenant id.
+    #[error("claim tid is invalid: {reason}")]
+    InvalidTid { reason: &'static str },
+    /// `tid` is not among the tenants the application lets in.
+    #[error("tenant (tid) {tid} is not allowed")]
+    NotAllowed { tid: String },
 }
 
 /// The issuer of a token whose `tid` claim is `tid` (ID token or back-channel logout token):
 /// `template` with the tenant put in, once it passed `policy`.
 ///
 /// # Errors
-/// As [`expected_issuer`].
+/// [`TenantError::MissingTid`], [`TenantError::InvalidTid`] (not a plain string, or not made
+/// of letters, digits and `-`), [`TenantError::NotAllowed`].
 pub fn issuer_for_tid(
     template: &str,
     tid: Option<&serde_json::Value>,
     policy: &TenantPolicy,
-) -> Result<String, IdTokenError> {
+) -> Result<String, TenantError> {
     let tid = match tid {
-        None | Some(serde_json::Value::Null) => {
-            return Err(IdTokenError::MissingClaim { claim: "tid" });
-        }
+        None | Some(serde_json::Value::Null) => return Err(TenantError::MissingTid),
         Some(serde_json::Value::String(t)) => t.as_str(),
         Some(_) => {
-            return Err(IdTokenError::InvalidClaim {
-                claim: "tid",
+            return Err(TenantError::InvalidTid {
                 reason: "not a string",
             });
         }
     };
     // A tid that could rewrite the issuer's path (or be empty) is no tenant id.
     if tid.is_empty() || !tid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(IdTokenError::InvalidClaim {
-            claim: "tid",
+        return Err(TenantError::InvalidTid {
             reason: "not a tenant id (letters, digits and '-')",
         });
     }
     if !policy.allows(tid) {
-        return Err(IdTokenError::TenantNotAllowed {
+        return Err(TenantError::NotAllowed {
             tid: tid.to_owned(),
         });
     }
@@ -114,10 +112,6 @@ pub fn issuer_for_tid(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn claims(json: &str) -> IdTokenClaims {
-        IdTokenClaims::from_json(json.as_bytes().to_vec()).unwrap()
-    }
 
     #[test]
     fn templates_of_multi_tenant_authorities_only() {
@@ -136,22 +130,33 @@ mod tests {
     #[test]
     fn the_issuer_is_the_template_with_the_tokens_tid() {
         let tpl = "https://login.microsoftonline.com/{tenantid}/v2.0";
-        let c = claims(r#"{"iss":"x","sub":"s","aud":"a","exp":1,"iat":1,"tid":"T1"}"#);
+        let t1 = serde_json::json!("T1");
         let allowed = TenantPolicy::Allowed(vec!["t1".into()]);
         assert_eq!(
-            expected_issuer(tpl, &c, &allowed).unwrap(),
+            issuer_for_tid(tpl, Some(&t1), &allowed).unwrap(),
             "https://login.microsoftonline.com/T1/v2.0"
         );
         assert!(matches!(
-            expected_issuer(tpl, &c, &TenantPolicy::Allowed(vec!["other".into()])),
-            Err(IdTokenError::TenantNotAllowed { .. })
+            issuer_for_tid(tpl, Some(&t1), &TenantPolicy::Allowed(vec!["other".into()])),
+            Err(TenantError::NotAllowed { .. })
         ));
-        let none = claims(r#"{"iss":"x","sub":"s","aud":"a","exp":1,"iat":1}"#);
-        assert!(matches!(
-            expected_issuer(tpl, &none, &TenantPolicy::Any),
-            Err(IdTokenError::MissingClaim { claim: "tid" })
-        ));
-        let evil = claims(r#"{"iss":"x","sub":"s","aud":"a","exp":1,"iat":1,"tid":"a/../b"}"#);
-        assert!(expected_issuer(tpl, &evil, &TenantPolicy::Any).is_err());
+        assert_eq!(
+            issuer_for_tid(tpl, None, &TenantPolicy::Any),
+            Err(TenantError::MissingTid)
+        );
+        assert_eq!(
+            issuer_for_tid(tpl, Some(&serde_json::Value::Null), &TenantPolicy::Any),
+            Err(TenantError::MissingTid)
+        );
+        for evil in [
+            serde_json::json!("a/../b"),
+            serde_json::json!(""),
+            serde_json::json!(7),
+        ] {
+            assert!(matches!(
+                issuer_for_tid(tpl, Some(&evil), &TenantPolicy::Any),
+                Err(TenantError::InvalidTid { .. })
+            ));
+        }
     }
 }

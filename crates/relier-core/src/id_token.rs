@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::encryption::{DecryptError, Decryptor};
-use crate::entra::TenantPolicy;
+use crate::entra::{TenantError, TenantPolicy};
 use crate::jwks::KeySet;
 use crate::jwt::{JwtError, JwtPolicy, verify_jwt_payload};
 use crate::secret::Secret;
@@ -142,6 +142,19 @@ const REGISTERED: [&str; 10] = [
     "at_hash",
     "sid",
 ];
+
+impl From<TenantError> for IdTokenError {
+    fn from(e: TenantError) -> Self {
+        match e {
+            TenantError::MissingTid => IdTokenError::MissingClaim { claim: "tid" },
+            TenantError::InvalidTid { reason } => IdTokenError::InvalidClaim {
+                claim: "tid",
+                reason,
+            },
+            TenantError::NotAllowed { tid } => IdTokenError::TenantNotAllowed { tid },
+        }
+    }
+}
 
 fn numeric_date(v: Option<RawValue<'_>>, claim: &'static str) -> Result<Option<u64>, IdTokenError> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
@@ -502,9 +515,9 @@ impl IdTokenValidator {
         // the token's own tenant put in).
         let expected = match &self.tenants {
             None => std::borrow::Cow::Borrowed(self.issuer.as_str()),
-            Some(policy) => std::borrow::Cow::Owned(crate::entra::expected_issuer(
+            Some(policy) => std::borrow::Cow::Owned(crate::entra::issuer_for_tid(
                 self.issuer.as_str(),
-                c,
+                c.get("tid"),
                 policy,
             )?),
         };

@@ -124,7 +124,7 @@ pub fn validate_logout_token(
         None => std::borrow::Cow::Borrowed(validator.issuer().as_str()),
         Some(policy) => std::borrow::Cow::Owned(
             crate::entra::issuer_for_tid(validator.issuer().as_str(), c.get("tid"), policy)
-                .map_err(LogoutTokenError::Tenant)?,
+                .map_err(|e| LogoutTokenError::Tenant(e.into()))?,
         ),
     };
     if iss != expected.as_ref() {

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use aws_lc_rs::digest;
 
-use crate::error::{JoseError, untrusted};
+use crate::untrusted::untrusted;
 
 /// A JWS `alg` value. The caller always supplies (pins) the algorithm; it is never taken from
 /// a token header (RFC 8725 §3.1).
@@ -145,8 +145,30 @@ impl Algorithm {
     }
 }
 
+/// An algorithm name this crate does not implement (JWS `alg`, JWE `alg` or `enc`), kept
+/// truncated for error messages. Converts into [`crate::JoseError::UnsupportedAlgorithm`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported algorithm {0:?}")]
+pub struct UnknownAlgorithm(String);
+
+impl UnknownAlgorithm {
+    /// The refused name (at most 64 characters of it).
+    pub(crate) fn new(name: &str) -> Self {
+        Self(untrusted(name))
+    }
+
+    /// The refused name (at most 64 characters of it, "…" marking a cut).
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn into_name(self) -> String {
+        self.0
+    }
+}
+
 impl FromStr for Algorithm {
-    type Err = JoseError;
+    type Err = UnknownAlgorithm;
 
     /// Case-sensitive (RFC 7515 §4.1.1: the `alg` value is a case-sensitive string).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -154,7 +176,7 @@ impl FromStr for Algorithm {
             .iter()
             .copied()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| JoseError::UnsupportedAlgorithm(untrusted(s)))
+            .ok_or_else(|| UnknownAlgorithm::new(s))
     }
 }
 

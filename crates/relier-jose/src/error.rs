@@ -3,7 +3,7 @@
 //! Messages never contain key material. Strings that come from untrusted input (a token
 //! header, a JWK member) are truncated by [`untrusted`] before they are stored in an error.
 
-use crate::alg::Algorithm;
+use crate::alg::{Algorithm, UnknownAlgorithm};
 use crate::jwe::alg::{ContentEncAlg, KeyManagementAlg};
 
 /// Everything that can go wrong in `relier-jose`. Each variant names the check that failed.
@@ -185,32 +185,16 @@ impl JoseError {
     }
 }
 
-/// At most this many characters of an untrusted string are kept in an error.
-const MAX_UNTRUSTED_CHARS: usize = 64;
-
-/// Copies at most [`MAX_UNTRUSTED_CHARS`] characters of an untrusted string for an error
-/// message, marking a cut with "…". Callers print it with `{:?}` so control characters are
-/// escaped.
-pub(crate) fn untrusted(s: &str) -> String {
-    let mut out: String = s.chars().take(MAX_UNTRUSTED_CHARS).collect();
-    if out.len() < s.len() {
-        out.push('…');
+impl From<UnknownAlgorithm> for JoseError {
+    fn from(e: UnknownAlgorithm) -> Self {
+        JoseError::UnsupportedAlgorithm(e.into_name())
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn untrusted_truncates() {
-        assert_eq!(untrusted("RS256"), "RS256");
-        let long = "x".repeat(1000);
-        let cut = untrusted(&long);
-        assert_eq!(cut.chars().count(), MAX_UNTRUSTED_CHARS + 1);
-        assert!(cut.ends_with('…'));
-    }
+    use crate::untrusted::untrusted;
 
     #[test]
     fn messages_escape_control_characters() {

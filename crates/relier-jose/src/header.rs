@@ -10,8 +10,9 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
 use crate::members::{RawValue, object_members};
+use crate::untrusted::untrusted;
 
 /// What a header error names.
 pub(crate) const HEADER: &str = "JWS header";

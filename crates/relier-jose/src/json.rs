@@ -11,7 +11,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
+use crate::untrusted::untrusted;
 
 /// A JSON object whose top-level member names are unique.
 pub(crate) struct UniqueMap(pub(crate) Map<String, Value>);

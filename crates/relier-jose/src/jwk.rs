@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::b64;
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
 use crate::json::{UniqueMap, parse_object, take_secret, take_string, take_string_array};
+use crate::untrusted::untrusted;
 
 /// A JWK's JSON text may be at most this many bytes.
 pub const MAX_JWK_BYTES: usize = 16 * 1024;

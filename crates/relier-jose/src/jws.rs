@@ -6,10 +6,11 @@ use aws_lc_rs::rand::SecureRandom;
 
 use crate::alg::Algorithm;
 use crate::b64;
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
 use crate::header::HEADER;
 pub use crate::header::Header;
 use crate::signing::SigningKey;
+use crate::untrusted::untrusted;
 use crate::verifying::VerifyingKey;
 
 /// A compact JWS may be at most this many bytes.

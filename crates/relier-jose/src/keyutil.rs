@@ -6,7 +6,8 @@ use zeroize::Zeroizing;
 
 use crate::alg::Algorithm;
 use crate::b64;
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
+use crate::untrusted::untrusted;
 
 /// RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."
 /// (Also applied to PS*, RFC 7518 §3.5.)

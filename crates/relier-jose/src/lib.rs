@@ -36,9 +36,10 @@ mod jwk;
 mod keyutil;
 mod pem;
 mod signing;
+mod untrusted;
 mod verifying;
 
-pub use alg::Algorithm;
+pub use alg::{Algorithm, UnknownAlgorithm};
 pub use error::JoseError;
 pub use jwk::{Jwk, JwkSet, MAX_JWK_BYTES, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
 pub use pem::MAX_PEM_BYTES;

@@ -14,13 +14,14 @@ use zeroize::Zeroizing;
 
 use crate::alg::Algorithm;
 use crate::b64;
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
 use crate::jwk::Jwk;
 use crate::keyutil::{
     Curve, RSA_MIN_BITS, check_rsa_public, decode_member, decode_secret_member, rejected,
     strip_leading_zeros,
 };
 use crate::pem;
+use crate::untrusted::untrusted;
 use crate::verifying::{ED25519_KEY_LEN, VerifyingKey, check_hmac_len, hmac_algorithm};
 
 /// A DER private key may be at most this many bytes (an 8192-bit RSA key is about 4.7 KiB).

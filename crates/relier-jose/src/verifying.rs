@@ -9,9 +9,10 @@ use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaParameters};
 use zeroize::Zeroizing;
 
 use crate::alg::Algorithm;
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
 use crate::jwk::Jwk;
 use crate::keyutil::{Curve, check_rsa_public, decode_member, rejected, strip_leading_zeros};
+use crate::untrusted::untrusted;
 
 /// Ed25519 public keys are 32 bytes (RFC 8032 §5.1.5).
 pub(crate) const ED25519_KEY_LEN: usize = 32;

@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use relier_jose::Algorithm;
 
 use crate::error::StoreError;
+use crate::key_state::KeyState;
 use crate::lifecycle::Transition;
-use crate::model::{KeyAlg, KeyInfo, KeyState};
+use crate::model::{KeyAlg, KeyInfo};
 
 /// A new key, its private key already sealed.
 #[derive(Debug)]
@@ -274,6 +275,11 @@ fn parse_key_alg(s: &str) -> Result<KeyAlg, StoreError> {
     KeyAlg::from_str(s).map_err(|_| StoreError::db(format!("unknown algorithm {s:?} in store")))
 }
 
+fn parse_key_state(s: &str) -> Result<KeyState, StoreError> {
+    KeyState::from_stored(s)
+        .ok_or_else(|| StoreError::db(format!("unknown key state {s:?} in store")))
+}
+
 /// Typed column access, one implementation per database row type.
 pub(crate) trait Columns {
     fn text(&self, col: &str) -> Result<String, StoreError>;
@@ -333,7 +339,7 @@ pub(crate) fn key_info(row: &impl Columns) -> Result<KeyInfo, StoreError> {
     Ok(KeyInfo {
         kid: row.text("kid")?,
         alg: parse_key_alg(&row.text("alg")?)?,
-        state: KeyState::from_str(&row.text("state")?)?,
+        state: parse_key_state(&row.text("state")?)?,
         created_at: from_db_time(row.int("created_at")?)?,
         activates_at: opt_from_db_time(row.opt_int("activates_at")?)?,
         retired_at: opt_from_db_time(row.opt_int("retired_at")?)?,

@@ -2,7 +2,7 @@
 
 use relier_jose::JoseError;
 
-use crate::model::KeyState;
+use crate::key_state::KeyState;
 
 /// Everything that can go wrong in the store. No variant ever carries a secret value (key
 /// material, client secret, token or master key).

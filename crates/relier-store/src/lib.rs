@@ -56,6 +56,7 @@ mod binding;
 mod crypto;
 mod encryption;
 mod error;
+mod key_state;
 pub mod lifecycle;
 mod master_key;
 mod model;
@@ -72,19 +73,22 @@ mod url;
 
 pub use encryption::decryption_keys_for;
 pub use error::StoreError;
+pub use key_state::KeyState;
 pub use lifecycle::{DEFAULT_GRACE_SECS, DEFAULT_PROPAGATION_SECS, MAX_ASSERTION_LIFETIME_SECS};
 pub use master_key::{
     CreatedKeyFile, MASTER_KEY_ENV, MASTER_KEY_LEN, MasterKey, MasterKeyOrigin, MasterKeySource,
-    default_key_file, resolve_master_key,
+    resolve_master_key,
 };
 pub use model::{
-    JwksMode, KeyAlg, KeyChange, KeyInfo, KeyState, KeyUse, ProviderInfo, ProviderRecord,
-    secret_expiry, validate_provider_name,
+    JwksMode, KeyAlg, KeyChange, KeyInfo, KeyUse, ProviderInfo, ProviderRecord, secret_expiry,
+    validate_provider_name,
 };
 pub use pool::{
     CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,
 };
-pub use private_files::{LaxFile, StoreFile, create_new as create_private_file, lax_permissions};
+pub use private_files::{
+    LaxFile, StoreFile, create_new as create_private_file, default_key_file, lax_permissions,
+};
 pub use relier_core::UnixTime;
 pub use session::{
     LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch, session_id_hash,

@@ -16,7 +16,8 @@
 use std::collections::BTreeMap;
 
 use crate::error::StoreError;
-use crate::model::{KeyAlg, KeyInfo, KeyState};
+use crate::key_state::KeyState;
+use crate::model::{KeyAlg, KeyInfo};
 
 /// The longest lifetime of a client assertion relier signs (seconds); a retired key stays
 /// published at least this long.

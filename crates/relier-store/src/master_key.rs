@@ -21,7 +21,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
-use crate::private_files;
+use crate::private_files::{self, default_key_file};
 
 /// The environment variable the CLI reads the master key from.
 pub const MASTER_KEY_ENV: &str = "RELIER_MASTER_KEY";
@@ -170,14 +170,6 @@ impl fmt::Display for CreatedKeyFile {
             self.path.display()
         )
     }
-}
-
-/// The default key file of an SQLite database: `<db path>.key`.
-#[must_use]
-pub fn default_key_file(db_path: &Path) -> PathBuf {
-    let mut name = OsString::from(db_path.as_os_str());
-    name.push(".key");
-    PathBuf::from(name)
 }
 
 /// Resolves the master key from the CLI's inputs (see [`MasterKeySource::from_inputs`] for the

@@ -10,6 +10,7 @@ use relier_jose::jwe::KeyManagementAlg;
 use serde::Serialize;
 
 use crate::error::StoreError;
+use crate::key_state::KeyState;
 
 /// What an RP key is for (RFC 7517 §4.2 "use").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -145,50 +146,6 @@ impl FromStr for KeyAlg {
 impl Serialize for KeyAlg {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
-    }
-}
-
-/// Where an RP key is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyState {
-    /// Published in the JWKS, not yet used for signing; becomes active at `activates_at`.
-    Next,
-    /// Published and used for signing. At most one per algorithm.
-    Active,
-    /// No longer used for signing; published until `grace_until`, then removable.
-    Retired,
-}
-
-impl KeyState {
-    /// "next", "active" or "retired" (the stored form).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyState::Next => "next",
-            KeyState::Active => "active",
-            KeyState::Retired => "retired",
-        }
-    }
-}
-
-impl fmt::Display for KeyState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for KeyState {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "next" => Ok(KeyState::Next),
-            "active" => Ok(KeyState::Active),
-            "retired" => Ok(KeyState::Retired),
-            other => Err(StoreError::db(format!(
-                "unknown key state {other:?} in store"
-            ))),
-        }
     }
 }
 

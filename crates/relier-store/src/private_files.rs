@@ -18,7 +18,6 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::master_key::default_key_file;
 use crate::url::StoreUrl;
 
 /// The mode of a file relier creates.
@@ -28,6 +27,14 @@ const FILE_MODE: u32 = 0o600;
 /// The mode of a directory relier creates.
 #[cfg(unix)]
 const DIR_MODE: u32 = 0o700;
+
+/// The default key file of an SQLite database: `<db path>.key`.
+#[must_use]
+pub fn default_key_file(db_path: &Path) -> PathBuf {
+    let mut name = OsString::from(db_path.as_os_str());
+    name.push(".key");
+    PathBuf::from(name)
+}
 
 /// Creates `path`, which must not exist, mode 0600 exactly (re-exported as
 /// `create_private_file` for other secrets relier keeps in files, e.g. a CLI login's DPoP key).

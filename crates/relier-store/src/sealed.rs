@@ -16,12 +16,14 @@ use relier_jose::{Algorithm, Jwk, JwkSet, SigningKey, b64};
 use crate::backend::{Backend, KeyEdit, NewKey};
 use crate::crypto::{CHECK_AAD, CHECK_PLAINTEXT, Cipher, key_aad};
 use crate::error::StoreError;
+use crate::key_state::KeyState;
 use crate::lifecycle;
 use crate::master_key::{
-    CreatedKeyFile, MasterKey, MasterKeyOrigin, default_key_file, no_key_for_non_sqlite,
-    read_key_file, read_or_create_key_file,
+    CreatedKeyFile, MasterKey, MasterKeyOrigin, no_key_for_non_sqlite, read_key_file,
+    read_or_create_key_file,
 };
-use crate::model::{KeyAlg, KeyChange, KeyInfo, KeyState};
+use crate::model::{KeyAlg, KeyChange, KeyInfo};
+use crate::private_files::default_key_file;
 use crate::store::{KeyPolicy, KeyStore, Store};
 use crate::url::StoreUrl;
 

@@ -30,6 +30,7 @@ mod alg;
 mod auth;
 mod error;
 mod files;
+mod format;
 mod key;
 
 use std::path::PathBuf;
@@ -45,7 +46,8 @@ pub use error::{Credential, CredentialError, CredentialFile};
 pub use files::{
     MAX_CREDENTIAL_FILE, SecretSource, TlsIdentityFiles, read_ca_file, read_credential_file,
 };
-pub use key::{KeyFormat, KeySource, detect_key_format, parse_private_key};
+pub use format::{KeyFormat, detect_key_format};
+pub use key::{KeySource, parse_private_key};
 
 use crate::{HttpClient, HttpConfig, RelyingParty, RelyingPartyBuilder};
 

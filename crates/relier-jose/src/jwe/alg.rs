@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{JoseError, untrusted};
+use crate::alg::UnknownAlgorithm;
 
 /// A JWE key management algorithm (`alg`, RFC 7518 §4.1). Always pinned by the caller from
 /// the client registration, never taken from a token header (RFC 8725 §3.1).
@@ -173,7 +173,7 @@ impl ContentEncAlg {
 macro_rules! name_traits {
     ($ty:ident, $what:literal) => {
         impl FromStr for $ty {
-            type Err = JoseError;
+            type Err = UnknownAlgorithm;
 
             /// Case-sensitive (RFC 7516 §4.1.1, §4.1.2).
             fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -181,7 +181,7 @@ macro_rules! name_traits {
                     .iter()
                     .copied()
                     .find(|a| a.as_str() == s)
-                    .ok_or_else(|| JoseError::UnsupportedAlgorithm(untrusted(s)))
+                    .ok_or_else(|| UnknownAlgorithm::new(s))
             }
         }
 

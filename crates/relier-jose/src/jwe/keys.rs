@@ -13,11 +13,12 @@ use zeroize::Zeroizing;
 
 use super::alg::KeyManagementAlg;
 use crate::b64;
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
 use crate::jwk::Jwk;
 use crate::keyutil::{Curve, decode_member, decode_secret_member, rejected};
 use crate::pem;
 use crate::signing::{check_der_len, ec_key_pair_from_jwk, rsa_key_pair_from_jwk};
+use crate::untrusted::untrusted;
 
 /// A key set may hold at most this many asymmetric keys (current and retired).
 pub const MAX_DECRYPTION_KEYS: usize = 16;

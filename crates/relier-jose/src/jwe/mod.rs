@@ -54,10 +54,11 @@ pub use keys::{
 };
 
 use crate::b64;
-use crate::error::{JoseError, untrusted};
+use crate::error::JoseError;
 use crate::header::Header;
 use crate::jwk::Jwk;
 use crate::jws::{UnverifiedJws, check_crit_against};
+use crate::untrusted::untrusted;
 use key_mgmt::Epk;
 use keys::Inner;
 

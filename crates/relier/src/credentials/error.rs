@@ -8,7 +8,7 @@ use relier_core::recommend::RecommendError;
 use relier_core::{AuthMethod, ClientAuthError};
 use relier_jose::{Algorithm, JoseError};
 
-use super::key::KeyFormat;
+use super::format::KeyFormat;
 
 /// Which credential file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

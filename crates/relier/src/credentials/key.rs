@@ -1,47 +1,13 @@
 //! The private_key_jwt key: a file whose format is judged by its content (a JWK, PEM —
 //! PKCS#8, PKCS#1 or SEC 1 — or PKCS#8 DER), or a key already loaded (a key store's).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use relier_jose::{Algorithm, JoseError, SigningKey};
 
 use super::error::{CredentialError, CredentialFile};
 use super::files::read_credential_file;
-
-/// What a key file holds, judged by its content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyFormat {
-    /// A JSON Web Key (starts with `{`).
-    Jwk,
-    /// PEM (starts with `-----BEGIN`): "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY".
-    Pem,
-    /// Anything else: tried as PKCS#8 DER.
-    Der,
-}
-
-impl fmt::Display for KeyFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyFormat::Jwk => "JWK",
-            KeyFormat::Pem => "PEM",
-            KeyFormat::Der => "neither a JWK ({…}) nor PEM (-----BEGIN); as PKCS#8 DER",
-        })
-    }
-}
-
-/// `{` → JWK, `-----BEGIN` → PEM, otherwise DER (leading whitespace ignored).
-pub fn detect_key_format(bytes: &[u8]) -> KeyFormat {
-    let trimmed = bytes.trim_ascii_start();
-    if trimmed.starts_with(b"{") {
-        KeyFormat::Jwk
-    } else if trimmed.starts_with(b"-----BEGIN") {
-        KeyFormat::Pem
-    } else {
-        KeyFormat::Der
-    }
-}
+use super::format::{KeyFormat, detect_key_format};
 
 /// Parses private key bytes in the format their content shows; `alg` pins the assertion
 /// algorithm (it must fit the key), else the key's own (a JWK's `alg`, or the key type's).
