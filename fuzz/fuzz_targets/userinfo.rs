@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
                 required,
                 issuer: &issuer,
                 client_id: &client_id,
+                decryptor: None,
             };
             for content_type in CONTENT_TYPES {
                 let resp = HttpResponse {
@@ -89,6 +90,7 @@ fuzz_target!(|data: &[u8]| {
         required: false,
         issuer: &issuer,
         client_id: &client_id,
+        decryptor: None,
     };
     assert!(parse(&resp, EXPECTED_SUB, &signed).is_err());
 });
