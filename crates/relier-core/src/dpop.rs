@@ -357,14 +357,7 @@ pub fn attach(
     nonce: Option<&DpopNonce>,
     rng: &dyn SecureRandom,
 ) -> Result<(), DpopError> {
-    let target = ProofTarget {
-        method: req.method,
-        url: &req.url,
-        now,
-        nonce,
-        access_token: None,
-    };
-    let proof = key.proof(&target, rng)?;
+    let proof = proof_for(req, None, key, now, nonce, rng)?;
     req.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("dpop"));
     req.headers.push(("dpop".into(), proof));
     Ok(())
@@ -383,14 +376,7 @@ pub fn resource_request(
     nonce: Option<&DpopNonce>,
     rng: &dyn SecureRandom,
 ) -> Result<(), DpopError> {
-    let target = ProofTarget {
-        method: req.method,
-        url: &req.url,
-        now,
-        nonce,
-        access_token: Some(access_token),
-    };
-    let proof = key.proof(&target, rng)?;
+    let proof = proof_for(req, Some(access_token), key, now, nonce, rng)?;
     req.headers.retain(|(n, _)| {
         !n.eq_ignore_ascii_case("authorization") && !n.eq_ignore_ascii_case("dpop")
     });
@@ -400,6 +386,25 @@ pub fn resource_request(
     ));
     req.headers.push(("dpop".into(), proof));
     Ok(())
+}
+
+/// A proof for `req`'s method and URL (RFC 9449 §4.2), with `ath` when `access_token` is given.
+fn proof_for(
+    req: &HttpRequest,
+    access_token: Option<&Secret>,
+    key: &DpopKey,
+    now: UnixTime,
+    nonce: Option<&DpopNonce>,
+    rng: &dyn SecureRandom,
+) -> Result<String, DpopError> {
+    let target = ProofTarget {
+        method: req.method,
+        url: &req.url,
+        now,
+        nonce,
+        access_token,
+    };
+    key.proof(&target, rng)
 }
 
 /// Which kind of server answered: the rules for asking for a nonce differ.

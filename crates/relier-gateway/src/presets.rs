@@ -21,6 +21,85 @@ pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 /// (<https://learn.microsoft.com/en-us/entra/identity-platform/authentication-national-cloud>).
 pub const ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
 
+/// Why a provider's keys do not go with its preset (or another provider's preset keys were
+/// set without it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PresetError {
+    /// A key of one preset set on a provider of another (or of none).
+    #[error("{key} goes with preset = \"{preset}\"")]
+    KeyGoesWithPreset {
+        /// The key.
+        key: &'static str,
+        /// The preset it belongs to.
+        preset: Preset,
+    },
+    /// `preset = "github"` with `issuer`.
+    #[error("preset = \"github\" takes github_url, not issuer")]
+    GitHubIssuer,
+    /// A key that the provider's protocol or credential does not use.
+    #[error("{key} does not apply to {what}")]
+    KeyDoesNotApply {
+        /// The key.
+        key: &'static str,
+        /// The provider and why.
+        what: &'static str,
+    },
+    /// An `auth_method` other than client_secret_post for a provider that takes the secret in
+    /// the body.
+    #[error("auth_method {auth_method:?}: {who} in the token request's body (client_secret_post)")]
+    SecretNotInBody {
+        /// The configured method.
+        auth_method: String,
+        /// The provider and what it takes.
+        who: &'static str,
+    },
+    /// A key Sign in with Apple needs is missing.
+    #[error(
+        "preset = \"apple\" needs {key} (team_id, key_id, private_key_file and client_id = the Services ID)"
+    )]
+    AppleNeeds {
+        /// The key.
+        key: &'static str,
+    },
+    /// Sign in with Apple returns the `name` and `email` scopes only as a form_post.
+    #[error(
+        "response_mode {response_mode:?}: Sign in with Apple answers with the scopes name and email only as a form_post; remove response_mode or set it to \"form_post\""
+    )]
+    AppleNeedsFormPost {
+        /// The configured response mode.
+        response_mode: String,
+    },
+    /// `preset = "entra"` without `tenant`.
+    #[error("preset = \"entra\" needs tenant: common, organizations, consumers or a tenant id")]
+    EntraNeedsTenant,
+    /// A `tenant` that is neither a tenant id nor a domain.
+    #[error("tenant {tenant:?} is not a tenant id or domain")]
+    InvalidTenant {
+        /// The configured tenant.
+        tenant: String,
+    },
+    /// A multi-tenant authority without `allowed_tenants` or `allow_any_tenant = true`.
+    #[error(
+        "tenant = \"{tenant}\" lets users of every Entra ID tenant sign in: list the tenant ids allowed in allowed_tenants, or set allow_any_tenant = true"
+    )]
+    EveryTenant {
+        /// `common` or `organizations`.
+        tenant: String,
+    },
+    /// `allowed_tenants` or `allow_any_tenant` with a single tenant.
+    #[error(
+        "allowed_tenants and allow_any_tenant apply to tenant = \"common\" or \"organizations\", not {tenant:?}"
+    )]
+    TenantRulesNeedMultiTenant {
+        /// The configured tenant.
+        tenant: String,
+    },
+    /// Both `allowed_tenants` and `allow_any_tenant = true`.
+    #[error("set allowed_tenants or allow_any_tenant = true, not both")]
+    BothTenantRules,
+}
+
 /// Every provider's preset applied.
 ///
 /// # Errors
@@ -42,10 +121,10 @@ pub fn expand_provider(p: &mut ProviderConfig) -> Result<(), GatewayError> {
     apply(p).map_err(|reason| GatewayError::provider(&p.name, reason))
 }
 
-fn apply(p: &mut ProviderConfig) -> Result<(), String> {
-    let only = |key: &str, set: bool, preset: Preset| {
+fn apply(p: &mut ProviderConfig) -> Result<(), PresetError> {
+    let only = |key: &'static str, set: bool, preset: Preset| {
         if set && p.preset != Some(preset) {
-            Err(format!("{key} goes with preset = \"{preset}\""))
+            Err(PresetError::KeyGoesWithPreset { key, preset })
         } else {
             Ok(())
         }
@@ -83,9 +162,9 @@ fn apply(p: &mut ProviderConfig) -> Result<(), String> {
 }
 
 /// GitHub: `issuer` is `github_url`; the scopes read the profile and the addresses.
-fn apply_github(p: &mut ProviderConfig) -> Result<(), String> {
+fn apply_github(p: &mut ProviderConfig) -> Result<(), PresetError> {
     if p.issuer.is_some() {
-        return Err("preset = \"github\" takes github_url, not issuer".into());
+        return Err(PresetError::GitHubIssuer);
     }
     refuse(
         &[
@@ -123,19 +202,20 @@ fn apply_github(p: &mut ProviderConfig) -> Result<(), String> {
 }
 
 /// The first key set among `keys`, refused: it does not apply to `what`.
-fn refuse(keys: &[(&str, bool)], what: &str) -> Result<(), String> {
+fn refuse(keys: &[(&'static str, bool)], what: &'static str) -> Result<(), PresetError> {
     match keys.iter().find(|(_, set)| *set) {
-        Some((key, _)) => Err(format!("{key} does not apply to {what}")),
+        Some((key, _)) => Err(PresetError::KeyDoesNotApply { key, what }),
         None => Ok(()),
     }
 }
 
 /// `auth_method`, if set, must be client_secret_post.
-fn client_secret_post_only(p: &ProviderConfig, who: &str) -> Result<(), String> {
+fn client_secret_post_only(p: &ProviderConfig, who: &'static str) -> Result<(), PresetError> {
     match p.auth_method.as_deref() {
-        Some(m) if m != "client_secret_post" => Err(format!(
-            "auth_method {m:?}: {who} in the token request's body (client_secret_post)"
-        )),
+        Some(m) if m != "client_secret_post" => Err(PresetError::SecretNotInBody {
+            auth_method: m.to_owned(),
+            who,
+        }),
         _ => Ok(()),
     }
 }
@@ -144,7 +224,7 @@ fn client_secret_post_only(p: &ProviderConfig, who: &str) -> Result<(), String> 
 /// and `private_key_file` (so no configured secret); `form_post`, which Apple requires with the
 /// `name` and `email` scopes (Apple, "Incorporating Sign in with Apple into other platforms":
 /// "form_post … is required if you requested any scopes").
-fn apply_apple(p: &mut ProviderConfig) -> Result<(), String> {
+fn apply_apple(p: &mut ProviderConfig) -> Result<(), PresetError> {
     refuse(
         &[
             ("client_secret", p.client_secret.is_some()),
@@ -166,9 +246,7 @@ fn apply_apple(p: &mut ProviderConfig) -> Result<(), String> {
         ("client_id", p.client_id.is_some()),
     ] {
         if !set {
-            return Err(format!(
-                "preset = \"apple\" needs {key} (team_id, key_id, private_key_file and client_id = the Services ID)"
-            ));
+            return Err(PresetError::AppleNeeds { key });
         }
     }
     if p.issuer.is_none() {
@@ -185,9 +263,9 @@ fn apply_apple(p: &mut ProviderConfig) -> Result<(), String> {
         None => p.response_mode = Some("form_post".into()),
         Some("form_post") => {}
         Some(other) if asks_user_data => {
-            return Err(format!(
-                "response_mode {other:?}: Sign in with Apple answers with the scopes name and email only as a form_post; remove response_mode or set it to \"form_post\""
-            ));
+            return Err(PresetError::AppleNeedsFormPost {
+                response_mode: other.to_owned(),
+            });
         }
         Some(_) => {}
     }
@@ -211,30 +289,24 @@ fn apply_google(p: &mut ProviderConfig) {
 
 /// Entra ID: the issuer `{authority}/{tenant}/v2.0` (`consumers`: the fixed consumer tenant);
 /// a multi-tenant `tenant` needs `allowed_tenants` or an explicit `allow_any_tenant = true`.
-fn apply_entra(p: &mut ProviderConfig) -> Result<(), String> {
-    let tenant = p.tenant.clone().ok_or(
-        "preset = \"entra\" needs tenant: common, organizations, consumers or a tenant id",
-    )?;
+fn apply_entra(p: &mut ProviderConfig) -> Result<(), PresetError> {
+    let tenant = p.tenant.clone().ok_or(PresetError::EntraNeedsTenant)?;
     if tenant.is_empty()
         || !tenant
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     {
-        return Err(format!("tenant {tenant:?} is not a tenant id or domain"));
+        return Err(PresetError::InvalidTenant { tenant });
     }
     let multi = entra::MULTI_TENANT.contains(&tenant.as_str());
     if multi && p.allowed_tenants.is_empty() && !p.allow_any_tenant {
-        return Err(format!(
-            "tenant = \"{tenant}\" lets users of every Entra ID tenant sign in: list the tenant ids allowed in allowed_tenants, or set allow_any_tenant = true"
-        ));
+        return Err(PresetError::EveryTenant { tenant });
     }
     if !multi && (!p.allowed_tenants.is_empty() || p.allow_any_tenant) {
-        return Err(format!(
-            "allowed_tenants and allow_any_tenant apply to tenant = \"common\" or \"organizations\", not {tenant:?}"
-        ));
+        return Err(PresetError::TenantRulesNeedMultiTenant { tenant });
     }
     if multi && !p.allowed_tenants.is_empty() && p.allow_any_tenant {
-        return Err("set allowed_tenants or allow_any_tenant = true, not both".into());
+        return Err(PresetError::BothTenantRules);
     }
     if certificate_credentials(p) {
         // Entra ID's certificate credentials: "aud: … the token endpoint", and the assertion

@@ -9,20 +9,21 @@ mod binding;
 mod credentials;
 mod github;
 mod responses;
+mod spec;
 
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials, CredentialSources};
+use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials};
 use relier::{GitHubClient, HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse, KeyManagementAlg};
 use relier_core::{
-    Algorithm, AuthMethod, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, PendingLogin,
+    Algorithm, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, PendingLogin,
     ProviderMetadata, RedirectUrl,
 };
 use relier_jose::SigningKey;
-use relier_store::{JwksMode, Store};
+use relier_store::Store;
 
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
@@ -32,7 +33,9 @@ use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
 use relier_core::token_binding::TokenBinding;
-use responses::{Decryption, Responses};
+use responses::Decryption;
+use spec::{Spec, StoreKey, inline_spec, registry_spec};
+pub use spec::{needed_enc_algs, needed_store_algs};
 use url::Url;
 
 /// A configured provider.
@@ -331,91 +334,6 @@ impl Providers {
     }
 }
 
-/// Everything a provider is built from, before discovery.
-struct Spec {
-    name: String,
-    display_name: String,
-    issuer: String,
-    client_id: String,
-    method: AuthMethod,
-    sources: CredentialSources,
-    store_key: Option<StoreKey>,
-    signing_alg: Option<Algorithm>,
-    id_token_alg: Option<Algorithm>,
-    /// Encrypted and signed responses: configured, or registered.
-    responses: Responses,
-    /// Sender-constrained tokens: configured, or registered.
-    binding: TokenBinding,
-    scopes: Vec<String>,
-}
-
-/// The store key a private_key_jwt provider signs with.
-#[derive(Debug, Clone, Copy)]
-enum StoreKey {
-    /// An inline provider's `signing_alg`, else `keys.alg`.
-    Configured(Algorithm),
-    /// A registry provider's: by [`creds::registered_key_alg`] once the OP's metadata is known.
-    Registered(Option<Algorithm>),
-}
-
-/// The store key algorithms the inline and registry providers need (for key bootstrap).
-pub async fn needed_store_algs(
-    config: &Config,
-    store: &dyn Store,
-) -> Result<Vec<Algorithm>, GatewayError> {
-    let default = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
-    let mut algs = Vec::new();
-    for p in &config.providers {
-        let alg = if p.is_registry() {
-            match store.get_provider(&p.name).await? {
-                // Without a registered algorithm the provider signs with an active key the OP
-                // accepts (creds::registered_key_alg); the bootstrap makes sure there is one.
-                Some(r) if r.auth_method == AuthMethod::PrivateKeyJwt => {
-                    r.signing_alg.filter(|a| !a.is_hmac())
-                }
-                _ => None,
-            }
-        } else if p.use_store_key {
-            Some(opt_alg(p.signing_alg.as_deref(), &p.name)?.unwrap_or(default))
-        } else {
-            None
-        };
-        if let Some(a) = alg
-            && !algs.contains(&a)
-        {
-            algs.push(a);
-        }
-    }
-    Ok(algs)
-}
-
-/// The RP-key algorithms the responses of the inline and registry providers are encrypted
-/// with (for key bootstrap: each needs an active encryption key).
-pub async fn needed_enc_algs(
-    config: &Config,
-    store: &dyn Store,
-) -> Result<Vec<KeyManagementAlg>, GatewayError> {
-    let mut algs = Vec::new();
-    for p in &config.providers {
-        let rules = if p.is_registry() {
-            match store.get_provider(&p.name).await? {
-                Some(r) => {
-                    Responses::registered(&r).map_err(|e| GatewayError::provider(&p.name, e))?
-                }
-                None => Responses::default(),
-            }
-        } else {
-            Responses::configured(p)?
-        };
-        for (_, alg) in rules.store_algs() {
-            if !algs.contains(&alg) {
-                algs.push(alg);
-            }
-        }
-    }
-    Ok(algs)
-}
-
 /// Builds every provider: credentials, discovery (fail fast), relying party.
 pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, GatewayError> {
     let public = config.public_url.trim_end_matches('/');
@@ -623,165 +541,6 @@ fn missing_hint(e: relier::Error) -> String {
         _ => "set tls_cert and tls_key",
     };
     format!("{e}: {keys}")
-}
-
-fn parse_alg(s: &str) -> Result<Algorithm, String> {
-    s.parse::<Algorithm>()
-        .map_err(|_| format!("unknown algorithm {s:?}"))
-}
-
-fn opt_alg(s: Option<&str>, provider: &str) -> Result<Option<Algorithm>, GatewayError> {
-    s.map(parse_alg)
-        .transpose()
-        .map_err(|e| GatewayError::provider(provider, e))
-}
-
-fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
-    let err = |e: String| GatewayError::provider(&p.name, e);
-    let client_id = p
-        .client_id
-        .clone()
-        .ok_or_else(|| err("client_id is required with issuer".into()))?;
-    let signing_alg = opt_alg(p.signing_alg.as_deref(), &p.name)?;
-    let sources = credentials::inline_sources(config, p, signing_alg)?;
-    if p.private_key.is_some() && p.use_store_key {
-        return Err(err(
-            "use either private_key or use_store_key, not both".into()
-        ));
-    }
-    // RFC 8705 §3: with certificate-bound tokens `tls_cert` binds them; a client secret given
-    // beside it is then what authenticates (unless auth_method says tls_client_auth).
-    let cert_authenticates = p.tls_cert.is_some()
-        && !(p.tls_client_certificate_bound_access_tokens && sources.secret.is_some());
-    let method = match p.auth_method.as_deref() {
-        Some(m) => m.parse::<AuthMethod>().map_err(|e| err(e.to_string()))?,
-        None if p.private_key.is_some() || p.use_store_key => AuthMethod::PrivateKeyJwt,
-        None if cert_authenticates => AuthMethod::TlsClientAuth,
-        None if sources.secret.is_some() => AuthMethod::ClientSecretBasic,
-        None => {
-            return Err(err(
-                "no client credential: set client_secret_env (or client_secret_file), \
-                 private_key, use_store_key = true, or auth_method = \"none\""
-                    .into(),
-            ));
-        }
-    };
-    let default_alg = parse_alg(&config.keys.alg).map_err(GatewayError::Config)?;
-    let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
-        .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
-    Ok(Spec {
-        name: p.name.clone(),
-        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
-        issuer: p.issuer.clone().unwrap_or_default(),
-        client_id,
-        method,
-        sources,
-        store_key,
-        signing_alg,
-        id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name)?,
-        responses: Responses::configured(p)?,
-        binding: binding::configured(p),
-        scopes: p
-            .scopes
-            .clone()
-            .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
-    })
-}
-
-async fn registry_spec(
-    config: &Config,
-    p: &ProviderConfig,
-    store: &dyn Store,
-) -> Result<Spec, GatewayError> {
-    let err = |e: String| GatewayError::provider(&p.name, e);
-    if p.client_id.is_some()
-        || p.auth_method.is_some()
-        || p.private_key.is_some()
-        || p.use_store_key
-        || p.client_secret.is_some()
-        || p.client_secret_env.is_some()
-        || p.client_secret_file.is_some()
-        || p.tls_cert.is_some()
-        || p.signing_alg.is_some()
-        || p.id_token_alg.is_some()
-        || p.id_token_encrypted_response_alg.is_some()
-        || p.id_token_encrypted_response_enc.is_some()
-        || p.userinfo_encrypted_response_alg.is_some()
-        || p.userinfo_encrypted_response_enc.is_some()
-        || p.userinfo_signed_response_alg.is_some()
-        || p.request_object_signing_alg.is_some()
-        || p.require_signed_request_object.is_some()
-        || p.authorization_signed_response_alg.is_some()
-        || p.authorization_encrypted_response_alg.is_some()
-        || p.authorization_encrypted_response_enc.is_some()
-        || p.dpop_bound_access_tokens
-        || p.tls_client_certificate_bound_access_tokens
-    {
-        return Err(err(
-            "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, max_age, userinfo, par, profile, dpop_bound_access_tokens, \
-             tls_client_certificate_bound_access_tokens, ca_file, assertion_audience and extra_params \
-             may be set (everything else comes from the store)"
-                .into(),
-        ));
-    }
-    let r = store.get_provider(&p.name).await?.ok_or_else(|| {
-        err(format!(
-            "not in the store {}: register it with `relier providers register/add/import`, or \
-             configure it inline with issuer and client_id",
-            config.store_url()
-        ))
-    })?;
-    let expected = format!(
-        "{}/auth/callback/{}",
-        config.public_url.trim_end_matches('/'),
-        p.name
-    );
-    if !r.redirect_uris.contains(&expected) {
-        tracing::warn!(provider = %p.name, expected = %expected, registered = ?r.redirect_uris,
-            "the gateway's redirect URI is not among the provider's registered redirect URIs; the OP will likely refuse logins");
-    }
-    // RFC 7591 §3.2.1: the OP refuses a client secret past client_secret_expires_at.
-    if let Some(at) = relier_store::secret_expiry(r.registration.as_ref())
-        && r.client_secret.is_some()
-    {
-        let now = crate::clock::now();
-        if at <= now {
-            tracing::error!(provider = %p.name, client_secret_expires_at = at,
-                "the provider's client secret has expired: logins will fail until `relier providers sync` or a new registration stores a new one");
-        } else if at - now < 7 * 24 * 3600 {
-            tracing::warn!(provider = %p.name, client_secret_expires_at = at,
-                "the provider's client secret expires within 7 days");
-        }
-    }
-    let store_key =
-        (r.auth_method == AuthMethod::PrivateKeyJwt).then_some(StoreKey::Registered(r.signing_alg));
-    if store_key.is_some()
-        && r.jwks_mode == Some(JwksMode::Inline)
-        && config.keys.rotation_interval.is_some()
-    {
-        tracing::warn!(provider = %p.name,
-            "registered with an inline JWKS: after an automatic key rotation run `relier providers sync`, or register with a jwks_uri pointing at /.well-known/jwks.json");
-    }
-    Ok(Spec {
-        name: p.name.clone(),
-        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
-        issuer: r.issuer.clone(),
-        client_id: r.client_id.clone(),
-        method: r.auth_method,
-        sources: credentials::registry_sources(config, p, &r)?,
-        store_key,
-        // The store key's algorithm is the registered one if asymmetric; an HMAC one is
-        // client_secret_jwt's.
-        signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
-        id_token_alg: r.id_token_alg,
-        responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
-        binding: r.token_binding().map_err(|e| err(e.to_string()))?,
-        scopes: p
-            .scopes
-            .clone()
-            .unwrap_or_else(|| r.scopes.split_whitespace().map(str::to_owned).collect()),
-    })
 }
 
 #[cfg(test)]

@@ -117,6 +117,28 @@ impl Curve {
     }
 }
 
+/// RFC 7517 §4.2 and §4.3: a key whose `use` is "enc", or whose `key_ops` lack `op`
+/// ("sign" or "verify"), takes no part in signatures.
+pub(crate) fn check_signature_use(
+    key_use: Option<&str>,
+    key_ops: Option<&[String]>,
+    op: &'static str,
+) -> Result<(), JoseError> {
+    if let Some(key_use) = key_use
+        && key_use == "enc"
+    {
+        return Err(JoseError::KeyUseMismatch {
+            key_use: untrusted(key_use),
+        });
+    }
+    if let Some(ops) = key_ops
+        && !ops.iter().any(|o| o == op)
+    {
+        return Err(JoseError::KeyOpsMismatch { op });
+    }
+    Ok(())
+}
+
 /// A required public JWK member, base64url-decoded.
 pub(crate) fn decode_member(value: Option<&str>, name: &'static str) -> Result<Vec<u8>, JoseError> {
     let s = value.ok_or(JoseError::MissingMember { member: name })?;

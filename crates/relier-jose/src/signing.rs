@@ -17,8 +17,8 @@ use crate::b64;
 use crate::error::JoseError;
 use crate::jwk::Jwk;
 use crate::keyutil::{
-    Curve, RSA_MIN_BITS, check_rsa_public, decode_member, decode_secret_member, rejected,
-    strip_leading_zeros,
+    Curve, RSA_MIN_BITS, check_rsa_public, check_signature_use, decode_member,
+    decode_secret_member, rejected, strip_leading_zeros,
 };
 use crate::pem;
 use crate::untrusted::untrusted;
@@ -182,18 +182,7 @@ impl SigningKey {
         if !jwk.is_private() {
             return Err(JoseError::NotPrivateKey);
         }
-        if let Some(key_use) = &jwk.use_
-            && key_use == "enc"
-        {
-            return Err(JoseError::KeyUseMismatch {
-                key_use: untrusted(key_use),
-            });
-        }
-        if let Some(ops) = &jwk.key_ops
-            && !ops.iter().any(|op| op == "sign")
-        {
-            return Err(JoseError::KeyOpsMismatch { op: "sign" });
-        }
+        check_signature_use(jwk.use_.as_deref(), jwk.key_ops.as_deref(), "sign")?;
         let jwk_alg = jwk
             .alg
             .as_deref()

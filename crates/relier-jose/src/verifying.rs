@@ -11,7 +11,9 @@ use zeroize::Zeroizing;
 use crate::alg::Algorithm;
 use crate::error::JoseError;
 use crate::jwk::Jwk;
-use crate::keyutil::{Curve, check_rsa_public, decode_member, rejected, strip_leading_zeros};
+use crate::keyutil::{
+    Curve, check_rsa_public, check_signature_use, decode_member, rejected, strip_leading_zeros,
+};
 use crate::untrusted::untrusted;
 
 /// Ed25519 public keys are 32 bytes (RFC 8032 §5.1.5).
@@ -275,20 +277,7 @@ impl VerifyingKey {
                 key_alg: untrusted(key_alg),
             });
         }
-        // RFC 7517 §4.2: "enc" keys are for encryption, not signatures.
-        if let Some(key_use) = &self.key_use
-            && key_use == "enc"
-        {
-            return Err(JoseError::KeyUseMismatch {
-                key_use: untrusted(key_use),
-            });
-        }
-        // RFC 7517 §4.3.
-        if let Some(ops) = &self.key_ops
-            && !ops.iter().any(|op| op == "verify")
-        {
-            return Err(JoseError::KeyOpsMismatch { op: "verify" });
-        }
+        check_signature_use(self.key_use.as_deref(), self.key_ops.as_deref(), "verify")?;
         if let Inner::Hmac { secret } = &self.inner {
             check_hmac_len(alg, secret.len())?;
         }

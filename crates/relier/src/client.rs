@@ -1,26 +1,22 @@
 //! [`RelyingParty`]: one OP, one client registration — the core's rules driven over HTTP.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::authorize::{self, AuthorizationParams, CallbackParams, PendingLogin};
 use relier_core::discovery::Endpoint;
 use relier_core::dpop::Server;
-use relier_core::encryption::{DecryptionKeys, Decryptor, EncryptedResponse, ResponseEncryption};
-use relier_core::entra::TenantPolicy;
+use relier_core::encryption::{DecryptionKeys, Decryptor, EncryptedResponse};
 use relier_core::http::HttpRequest;
 use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
 use relier_core::introspection::{self, TokenTypeHint};
-use relier_core::jwks::{KeySet, KeySource, RefetchGate};
+use relier_core::jwks::{KeySet, KeySource};
 use relier_core::par;
-use relier_core::profile::{ClientSettings, Profile, ProfileError};
+use relier_core::profile::ProfileError;
 use relier_core::token::{self, TokenError, TokenResponse};
-use relier_core::token_binding::TokenBinding;
 use relier_core::userinfo::{self, SignedUserInfo};
 use relier_core::{
-    Algorithm, ClientAuth, IdTokenError, IdTokenValidator, IssuerUrl, ProviderMetadata,
-    RedirectUrl, Secret, UnixTime,
+    ClientAuth, IdTokenError, IdTokenValidator, ProviderMetadata, RedirectUrl, Secret, UnixTime,
 };
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
@@ -29,60 +25,17 @@ use url::Url;
 use crate::Error;
 use crate::http::HttpClient;
 
+mod builder;
+mod clock;
+mod discovery;
+mod op_keys;
 mod secured;
 mod sender;
 
-/// The source of `now` for the driver (tests inject a fixed clock).
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Seconds since the Unix epoch.
-    fn now(&self) -> UnixTime;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> UnixTime {
-        UnixTime(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        )
-    }
-}
-
-/// Fetch and check the OP's metadata (OIDC Discovery §4).
-pub async fn discover(http: &HttpClient, issuer: &IssuerUrl) -> Result<ProviderMetadata, Error> {
-    let resp = http.send(ProviderMetadata::request(issuer)).await?;
-    Ok(ProviderMetadata::from_response(issuer, &resp)?)
-}
-
-/// Discovery at a Microsoft Entra ID multi-tenant authority (`…/common/v2.0`,
-/// `…/organizations/v2.0`), whose document's issuer is the template `…/{tenantid}/v2.0`
-/// ([`relier_core::entra`]); any other issuer is discovered as by [`discover`]. Build the
-/// relying party with [`RelyingPartyBuilder::tenants`] to check ID tokens against it.
-pub async fn discover_entra(
-    http: &HttpClient,
-    issuer: &IssuerUrl,
-) -> Result<ProviderMetadata, Error> {
-    let expected = relier_core::entra::issuer_template(issuer)?;
-    let resp = http.send(ProviderMetadata::request(issuer)).await?;
-    Ok(ProviderMetadata::from_response(
-        expected.as_ref().unwrap_or(issuer),
-        &resp,
-    )?)
-}
-
-/// JWKS older than this is refetched before use, so keys the OP withdrew stop verifying.
-const JWKS_MAX_AGE_SECS: u64 = 24 * 3600;
-
-struct JwksCache {
-    keys: Arc<KeySet>,
-    fetched_at: Option<UnixTime>,
-    gate: RefetchGate,
-}
+pub use builder::RelyingPartyBuilder;
+pub use clock::{Clock, SystemClock};
+pub use discovery::{discover, discover_entra};
+use op_keys::JwksCache;
 
 /// The result of a completed login.
 #[derive(Debug, Clone)]
@@ -91,231 +44,6 @@ pub struct Login {
     pub tokens: TokenResponse,
     /// The validated ID token.
     pub id_token: VerifiedIdToken,
-}
-
-/// Builder for [`RelyingParty`].
-#[derive(Debug)]
-pub struct RelyingPartyBuilder {
-    http: HttpClient,
-    metadata: ProviderMetadata,
-    auth: ClientAuth,
-    redirect_uri: Option<RedirectUrl>,
-    id_token_alg: Algorithm,
-    userinfo_alg: Option<Algorithm>,
-    id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
-    userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
-    client_secret: Option<Secret>,
-    clock_skew: Option<u64>,
-    refetch_interval: Option<u64>,
-    token_endpoint_refetch_interval: Option<u64>,
-    tenants: Option<TenantPolicy>,
-    clock: Arc<dyn Clock>,
-    secured: secured::SecuredConfig,
-    profile: Option<(Profile, TokenBinding)>,
-    binding: sender::Binding,
-}
-
-impl RelyingPartyBuilder {
-    /// Send every authorization request as a request object signed by `signer` (RFC 9101):
-    /// by value, or pushed (RFC 9126 §3) when PAR is used. Build it with
-    /// [`RequestObjectSigner::new`](relier_core::request_object::RequestObjectSigner::new)
-    /// from the registered `request_object_signing_alg` and the RP's key, or with
-    /// [`RequestObjectRule::signer`](relier_core::request_object::RequestObjectRule::signer).
-    pub fn request_objects(
-        mut self,
-        signer: relier_core::request_object::RequestObjectSigner,
-    ) -> Self {
-        self.secured.request_objects = Some(signer);
-        self
-    }
-
-    /// Registered `authorization_signed_response_alg` (and `authorization_encrypted_response_*`,
-    /// decrypted with `keys`: the RP's keys for the algorithm, current first): JARM, every
-    /// authorization response must be a JWT (`response_mode=jwt`).
-    pub fn jarm(mut self, rule: relier_core::jarm::JarmRule, keys: Option<DecryptionKeys>) -> Self {
-        self.secured.set_jarm(rule, keys);
-        self
-    }
-
-    /// Hold this relying party to a security profile (FAPI 2.0), declaring how its access
-    /// tokens are sender-constrained. [`Self::try_build`] refuses when the OP's metadata or the
-    /// client's settings cannot meet it, naming each item; at run time the profile forces PAR,
-    /// PKCE S256 and the RFC 9207 `iss` check.
-    pub fn profile(mut self, profile: Profile, tokens: TokenBinding) -> Self {
-        self.profile = Some((profile, tokens));
-        self
-    }
-
-    /// [`Self::build`], after checking the profile (if any) against the OP's metadata and the
-    /// client's settings. Check the OP's keys too with [`crate::profile::check_op_keys`].
-    ///
-    /// # Errors
-    /// [`Error::Profile`] with every violation.
-    pub fn try_build(self) -> Result<RelyingParty, Error> {
-        if let Some(settings) = self.profile_settings() {
-            crate::profile::check(&self.metadata, settings)?;
-        }
-        Ok(self.build())
-    }
-
-    fn profile_settings(&self) -> Option<(Profile, ClientSettings)> {
-        let (profile, tokens) = self.profile?;
-        Some((
-            profile,
-            crate::profile::client_settings(&self.auth, self.id_token_alg, tokens, &self.http),
-        ))
-    }
-
-    /// The metadata's issuer is a Microsoft Entra ID multi-tenant template
-    /// ([`discover_entra`]): ID tokens must carry the issuer of their own `tid`, and `tid`
-    /// must pass `policy`.
-    pub fn tenants(mut self, policy: TenantPolicy) -> Self {
-        self.tenants = Some(policy);
-        self
-    }
-
-    /// Redirect URI registered for this client.
-    pub fn redirect_uri(mut self, uri: RedirectUrl) -> Self {
-        self.redirect_uri = Some(uri);
-        self
-    }
-
-    /// Expected `id_token_signed_response_alg` (default RS256).
-    pub fn id_token_alg(mut self, alg: Algorithm) -> Self {
-        self.id_token_alg = alg;
-        self
-    }
-
-    /// Registered `userinfo_signed_response_alg`: signed UserInfo is then required.
-    pub fn userinfo_signed_alg(mut self, alg: Algorithm) -> Self {
-        self.userinfo_alg = Some(alg);
-        self
-    }
-
-    /// Registered `id_token_encrypted_response_alg`/`_enc` (OIDC Core §10.2): every ID token
-    /// must then be a JWE with these algorithms, decrypted with `keys` (the RP's keys for
-    /// `expect.alg`, current first; for `dir`/`A*KW` the client secret is used).
-    pub fn id_token_decryption(mut self, expect: ResponseEncryption, keys: DecryptionKeys) -> Self {
-        self.id_token_decryption = Some((expect, keys));
-        self
-    }
-
-    /// Registered `userinfo_encrypted_response_alg`/`_enc`: every UserInfo response must then
-    /// be a JWE with these algorithms (signed inside when [`Self::userinfo_signed_alg`] is set).
-    pub fn userinfo_decryption(mut self, expect: ResponseEncryption, keys: DecryptionKeys) -> Self {
-        self.userinfo_decryption = Some((expect, keys));
-        self
-    }
-
-    /// The client secret, for HS* ID tokens (OIDC Core §10.1).
-    pub fn client_secret(mut self, secret: Secret) -> Self {
-        self.client_secret = Some(secret);
-        self
-    }
-
-    /// Allowed clock skew (default 60 s, at most 300 s).
-    pub fn clock_skew(mut self, secs: u64) -> Self {
-        self.clock_skew = Some(secs);
-        self
-    }
-
-    /// Minimum seconds between JWKS refetches triggered by unknown keys (default 30).
-    pub fn jwks_refetch_interval(mut self, secs: u64) -> Self {
-        self.refetch_interval = Some(secs);
-        self
-    }
-
-    /// Minimum seconds between JWKS refetches for unknown keys in ID tokens straight from the
-    /// token endpoint (default 5, never more than [`Self::jwks_refetch_interval`]); see
-    /// [`KeySource`].
-    pub fn jwks_token_endpoint_refetch_interval(mut self, secs: u64) -> Self {
-        self.token_endpoint_refetch_interval = Some(secs);
-        self
-    }
-
-    /// Replace the clock.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Build. With a [`Self::profile`] the OP and settings cannot meet, the relying party
-    /// refuses every login with the violations; [`Self::try_build`] reports them now.
-    pub fn build(self) -> RelyingParty {
-        let profile = self.profile_settings().map(|(p, settings)| {
-            let refused = crate::profile::check(&self.metadata, (p, settings)).err();
-            ProfileState { refused }
-        });
-        let mut validator =
-            IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
-                .with_alg(self.id_token_alg);
-        if let Some(s) = &self.client_secret {
-            validator = validator.with_client_secret(s);
-        }
-        if let Some(skew) = self.clock_skew {
-            validator = validator.with_clock_skew(skew);
-        }
-        if let Some(t) = &self.tenants {
-            validator = validator.with_tenants(t.clone());
-        }
-        let secured = self.secured.build(
-            &self.metadata.issuer,
-            &self.auth,
-            self.client_secret.as_ref(),
-            self.clock_skew,
-        );
-        let secret = self.client_secret.as_ref();
-        let decryptor = |(expect, keys): (ResponseEncryption, DecryptionKeys)| {
-            let d = Decryptor::new(expect, keys);
-            match secret {
-                // OIDC Core §10.2: dir / A*KW use a key derived from the client secret.
-                Some(s) if expect.alg.is_symmetric() => d.with_client_secret(s),
-                _ => d,
-            }
-        };
-        if let Some(d) = self.id_token_decryption.map(decryptor) {
-            validator = validator.with_decryption(d);
-        }
-        let userinfo_decryptor = self.userinfo_decryption.map(decryptor);
-        let userinfo_validator = self.userinfo_alg.map(|alg| {
-            let mut v =
-                IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
-                    .with_alg(alg);
-            if let Some(s) = &self.client_secret {
-                v = v.with_client_secret(s);
-            }
-            v
-        });
-        RelyingParty {
-            http: self.http,
-            metadata: self.metadata,
-            auth: self.auth,
-            redirect_uri: self.redirect_uri,
-            validator,
-            userinfo_validator,
-            userinfo_decryptor,
-            jwks: Arc::new(Mutex::new(JwksCache {
-                keys: Arc::new(KeySet::empty()),
-                fetched_at: None,
-                gate: {
-                    let gate = self
-                        .refetch_interval
-                        .map(RefetchGate::new)
-                        .unwrap_or_default();
-                    match self.token_endpoint_refetch_interval {
-                        Some(secs) => gate.with_token_endpoint_interval(secs),
-                        None => gate,
-                    }
-                },
-            })),
-            rng: SystemRandom::new(),
-            clock: self.clock,
-            par: false,
-            secured,
-            profile,
-            binding: self.binding,
-        }
-    }
 }
 
 /// A relying party for one OP and one client registration.
@@ -354,33 +82,6 @@ impl std::fmt::Debug for RelyingParty {
 }
 
 impl RelyingParty {
-    /// Start building.
-    pub fn builder(
-        http: HttpClient,
-        metadata: ProviderMetadata,
-        auth: ClientAuth,
-    ) -> RelyingPartyBuilder {
-        RelyingPartyBuilder {
-            http,
-            metadata,
-            auth,
-            redirect_uri: None,
-            id_token_alg: Algorithm::RS256,
-            userinfo_alg: None,
-            id_token_decryption: None,
-            userinfo_decryption: None,
-            client_secret: None,
-            clock_skew: None,
-            refetch_interval: None,
-            token_endpoint_refetch_interval: None,
-            tenants: None,
-            clock: Arc::new(SystemClock),
-            secured: Default::default(),
-            profile: None,
-            binding: sender::Binding::default(),
-        }
-    }
-
     /// The same relying party with another credential for the same client — e.g. after the
     /// RP rotated its private_key_jwt key. The OP's JWKS cache (and its refetch rate limit) is
     /// shared, so switching keys costs no JWKS fetch.
@@ -630,75 +331,6 @@ impl RelyingParty {
             IdTokenError::is_refetchable,
         )
         .await
-    }
-
-    /// Run `check` against the OP's keys. When it fails because the signing key is unknown (the
-    /// OP rotated, OIDC Core §10.1.1), fetch the JWKS again — as often as the [`RefetchGate`]
-    /// allows for a token from `source` — and run it once more: the one place that policy lives.
-    async fn with_op_keys<T, E>(
-        &self,
-        source: KeySource,
-        check: impl Fn(&KeySet) -> Result<T, E>,
-        refetchable: impl Fn(&E) -> bool,
-    ) -> Result<T, Error>
-    where
-        Error: From<E>,
-    {
-        let keys = self.keys(false).await?;
-        match check(&keys) {
-            Err(e) if refetchable(&e) => match self.refetch_keys(&keys, source).await? {
-                Some(fresh) => Ok(check(&fresh)?),
-                None => Err(e.into()),
-            },
-            other => Ok(other?),
-        }
-    }
-
-    /// Current OP keys, fetched on first use and when older than a day.
-    pub async fn keys(&self, force: bool) -> Result<Arc<KeySet>, Error> {
-        let mut cache = self.jwks.lock().await;
-        let now = self.now();
-        let stale = cache
-            .fetched_at
-            .is_none_or(|t| now.0.saturating_sub(t.0) > JWKS_MAX_AGE_SECS);
-        if stale || force {
-            self.fetch_into(&mut cache, now).await?;
-        }
-        Ok(cache.keys.clone())
-    }
-
-    /// Keys newer than `seen`: the ones another task fetched in the meantime (concurrent
-    /// refetches coalesce under the lock), else one refetch if the gate allows for `source`;
-    /// `None` when rate-limited.
-    async fn refetch_keys(
-        &self,
-        seen: &Arc<KeySet>,
-        source: KeySource,
-    ) -> Result<Option<Arc<KeySet>>, Error> {
-        let mut cache = self.jwks.lock().await;
-        if !Arc::ptr_eq(&cache.keys, seen) {
-            return Ok(Some(cache.keys.clone()));
-        }
-        let now = self.now();
-        if !cache.gate.try_acquire(now, source) {
-            tracing::warn!(issuer = %self.metadata.issuer, "unknown signing key; JWKS refetch rate-limited");
-            return Ok(None);
-        }
-        tracing::info!(issuer = %self.metadata.issuer, "unknown signing key; refetching JWKS");
-        self.fetch_into(&mut cache, now).await?;
-        Ok(Some(cache.keys.clone()))
-    }
-
-    async fn fetch_into(&self, cache: &mut JwksCache, now: UnixTime) -> Result<(), Error> {
-        let Some(uri) = &self.metadata.jwks_uri else {
-            // An OP using only HS* ID tokens may publish no JWKS.
-            cache.fetched_at = Some(now);
-            return Ok(());
-        };
-        let resp = self.http.send(KeySet::request(uri)).await?;
-        cache.keys = Arc::new(KeySet::from_response(uri, &resp)?);
-        cache.fetched_at = Some(now);
-        Ok(())
     }
 
     /// Call UserInfo and check its `sub` against the ID token's (OIDC Core §5.3.2).

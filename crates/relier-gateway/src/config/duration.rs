@@ -4,19 +4,62 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+/// Why a duration does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DurationError {
+    /// Nothing but spaces.
+    #[error("empty duration")]
+    Empty,
+    /// A part does not start with a number.
+    #[error("{text:?}: expected a number, e.g. \"30s\", \"8h\", \"30d\"")]
+    ExpectedNumber {
+        /// The whole duration.
+        text: String,
+    },
+    /// A number beyond `u128`.
+    #[error("{text:?}: number too large")]
+    NumberTooLarge {
+        /// The whole duration.
+        text: String,
+    },
+    /// A number without a unit.
+    #[error("{text:?}: missing unit (ms, s, m, h, d, w), e.g. \"{number}s\"")]
+    MissingUnit {
+        /// The whole duration.
+        text: String,
+        /// The number without a unit.
+        number: u128,
+    },
+    /// A unit not in the list.
+    #[error("{text:?}: unknown unit {unit:?} (ms, s, m, h, d, w)")]
+    UnknownUnit {
+        /// The whole duration.
+        text: String,
+        /// The unit.
+        unit: String,
+    },
+    /// More milliseconds than `u64` holds.
+    #[error("{text:?}: too large")]
+    TooLarge {
+        /// The whole duration.
+        text: String,
+    },
+}
+
 /// Parses a duration: one or more `<integer><unit>` parts, units `ms`, `s`, `m`, `h`, `d`, `w`
 /// (also `sec`, `min`, `hour(s)`, `day(s)`, `week(s)`), optionally separated by spaces.
 /// A bare `0` is zero.
 ///
 /// # Errors
-/// A message saying what is wrong.
-pub fn parse(text: &str) -> Result<Duration, String> {
+/// [`DurationError`], saying what is wrong.
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let s = text.trim();
     if s == "0" {
         return Ok(Duration::ZERO);
     }
     if s.is_empty() {
-        return Err("empty duration".into());
+        return Err(DurationError::Empty);
     }
     let mut total: u128 = 0;
     let mut rest = s;
@@ -27,13 +70,13 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .unwrap_or(rest.len());
         let (num, tail) = rest.split_at(digits);
         if num.is_empty() {
-            return Err(format!(
-                "{text:?}: expected a number, e.g. \"30s\", \"8h\", \"30d\""
-            ));
+            return Err(DurationError::ExpectedNumber {
+                text: text.to_owned(),
+            });
         }
-        let n: u128 = num
-            .parse()
-            .map_err(|_| format!("{text:?}: number too large"))?;
+        let n: u128 = num.parse().map_err(|_| DurationError::NumberTooLarge {
+            text: text.to_owned(),
+        })?;
         let tail = tail.trim_start();
         let unit_len = tail
             .find(|c: char| !c.is_ascii_alphabetic())
@@ -47,23 +90,29 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             "d" | "day" | "days" => 86_400_000,
             "w" | "week" | "weeks" => 604_800_000,
             "" => {
-                return Err(format!(
-                    "{text:?}: missing unit (ms, s, m, h, d, w), e.g. \"{n}s\""
-                ));
+                return Err(DurationError::MissingUnit {
+                    text: text.to_owned(),
+                    number: n,
+                });
             }
             other => {
-                return Err(format!(
-                    "{text:?}: unknown unit {other:?} (ms, s, m, h, d, w)"
-                ));
+                return Err(DurationError::UnknownUnit {
+                    text: text.to_owned(),
+                    unit: other.to_owned(),
+                });
             }
         };
         total = n
             .checked_mul(ms)
             .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("{text:?}: too large"))?;
+            .ok_or_else(|| DurationError::TooLarge {
+                text: text.to_owned(),
+            })?;
         rest = after;
     }
-    let ms = u64::try_from(total).map_err(|_| format!("{text:?}: too large"))?;
+    let ms = u64::try_from(total).map_err(|_| DurationError::TooLarge {
+        text: text.to_owned(),
+    })?;
     Ok(Duration::from_millis(ms))
 }
 

@@ -1,6 +1,7 @@
 //! Provider assembly against a test OP (`relier_tests::bad_op`, whose discovery lists no
 //! `token_endpoint_auth_signing_alg_values_supported`: every algorithm is accepted).
 
+use relier_core::AuthMethod;
 use relier_store::{MasterKeySource, ProviderRecord, StoreUrl, UnixTime};
 use relier_tests::bad_op::{BadOp, CLIENT_ID};
 

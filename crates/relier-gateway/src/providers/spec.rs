@@ -1,0 +1,261 @@
+//! What a provider is built from, before discovery: its inline configuration or its entry
+//! in the store's registry, and the RP keys those need at start.
+
+use relier::credentials::CredentialSources;
+use relier_core::encryption::KeyManagementAlg;
+use relier_core::token_binding::TokenBinding;
+use relier_core::{Algorithm, AuthMethod};
+use relier_store::{JwksMode, Store};
+
+use super::responses::Responses;
+use super::{binding, credentials};
+use crate::config::{Config, ProviderConfig};
+use crate::error::GatewayError;
+
+/// Everything a provider is built from, before discovery.
+pub(super) struct Spec {
+    pub(super) name: String,
+    pub(super) display_name: String,
+    pub(super) issuer: String,
+    pub(super) client_id: String,
+    pub(super) method: AuthMethod,
+    pub(super) sources: CredentialSources,
+    pub(super) store_key: Option<StoreKey>,
+    pub(super) signing_alg: Option<Algorithm>,
+    pub(super) id_token_alg: Option<Algorithm>,
+    /// Encrypted and signed responses: configured, or registered.
+    pub(super) responses: Responses,
+    /// Sender-constrained tokens: configured, or registered.
+    pub(super) binding: TokenBinding,
+    pub(super) scopes: Vec<String>,
+}
+
+/// The store key a private_key_jwt provider signs with.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum StoreKey {
+    /// An inline provider's `signing_alg`, else `keys.alg`.
+    Configured(Algorithm),
+    /// A registry provider's: by [`creds::registered_key_alg`] once the OP's metadata is known.
+    Registered(Option<Algorithm>),
+}
+
+/// The store key algorithms the inline and registry providers need (for key bootstrap).
+pub async fn needed_store_algs(
+    config: &Config,
+    store: &dyn Store,
+) -> Result<Vec<Algorithm>, GatewayError> {
+    let default = parse_alg(&config.keys.alg, None, "keys.alg")?;
+    let mut algs = Vec::new();
+    for p in &config.providers {
+        let alg = if p.is_registry() {
+            match store.get_provider(&p.name).await? {
+                // Without a registered algorithm the provider signs with an active key the OP
+                // accepts (creds::registered_key_alg); the bootstrap makes sure there is one.
+                Some(r) if r.auth_method == AuthMethod::PrivateKeyJwt => {
+                    r.signing_alg.filter(|a| !a.is_hmac())
+                }
+                _ => None,
+            }
+        } else if p.use_store_key {
+            Some(opt_alg(p.signing_alg.as_deref(), &p.name, "signing_alg")?.unwrap_or(default))
+        } else {
+            None
+        };
+        if let Some(a) = alg
+            && !algs.contains(&a)
+        {
+            algs.push(a);
+        }
+    }
+    Ok(algs)
+}
+
+/// The RP-key algorithms the responses of the inline and registry providers are encrypted
+/// with (for key bootstrap: each needs an active encryption key).
+pub async fn needed_enc_algs(
+    config: &Config,
+    store: &dyn Store,
+) -> Result<Vec<KeyManagementAlg>, GatewayError> {
+    let mut algs = Vec::new();
+    for p in &config.providers {
+        let rules = if p.is_registry() {
+            match store.get_provider(&p.name).await? {
+                Some(r) => {
+                    Responses::registered(&r).map_err(|e| GatewayError::provider(&p.name, e))?
+                }
+                None => Responses::default(),
+            }
+        } else {
+            Responses::configured(p)?
+        };
+        for (_, alg) in rules.store_algs() {
+            if !algs.contains(&alg) {
+                algs.push(alg);
+            }
+        }
+    }
+    Ok(algs)
+}
+
+/// An algorithm named in the configuration: `key` of provider `provider` (or of `[keys]`).
+fn parse_alg(s: &str, provider: Option<&str>, key: &str) -> Result<Algorithm, GatewayError> {
+    s.parse::<Algorithm>().map_err(|e| {
+        let msg = format!("{key}: unknown algorithm {:?}", e.name());
+        match provider {
+            Some(name) => GatewayError::provider(name, msg),
+            None => GatewayError::Config(msg),
+        }
+    })
+}
+
+fn opt_alg(s: Option<&str>, provider: &str, key: &str) -> Result<Option<Algorithm>, GatewayError> {
+    s.map(|s| parse_alg(s, Some(provider), key)).transpose()
+}
+
+pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
+    let err = |e: String| GatewayError::provider(&p.name, e);
+    let client_id = p
+        .client_id
+        .clone()
+        .ok_or_else(|| err("client_id is required with issuer".into()))?;
+    let signing_alg = opt_alg(p.signing_alg.as_deref(), &p.name, "signing_alg")?;
+    let sources = credentials::inline_sources(config, p, signing_alg)?;
+    if p.private_key.is_some() && p.use_store_key {
+        return Err(err(
+            "use either private_key or use_store_key, not both".into()
+        ));
+    }
+    // RFC 8705 §3: with certificate-bound tokens `tls_cert` binds them; a client secret given
+    // beside it is then what authenticates (unless auth_method says tls_client_auth).
+    let cert_authenticates = p.tls_cert.is_some()
+        && !(p.tls_client_certificate_bound_access_tokens && sources.secret.is_some());
+    let method = match p.auth_method.as_deref() {
+        Some(m) => m.parse::<AuthMethod>().map_err(|e| err(e.to_string()))?,
+        None if p.private_key.is_some() || p.use_store_key => AuthMethod::PrivateKeyJwt,
+        None if cert_authenticates => AuthMethod::TlsClientAuth,
+        None if sources.secret.is_some() => AuthMethod::ClientSecretBasic,
+        None => {
+            return Err(err(
+                "no client credential: set client_secret_env (or client_secret_file), \
+                 private_key, use_store_key = true, or auth_method = \"none\""
+                    .into(),
+            ));
+        }
+    };
+    let default_alg = parse_alg(&config.keys.alg, None, "keys.alg")?;
+    let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
+        .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
+    Ok(Spec {
+        name: p.name.clone(),
+        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
+        issuer: p.issuer.clone().unwrap_or_default(),
+        client_id,
+        method,
+        sources,
+        store_key,
+        signing_alg,
+        id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name, "id_token_alg")?,
+        responses: Responses::configured(p)?,
+        binding: binding::configured(p),
+        scopes: p
+            .scopes
+            .clone()
+            .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
+    })
+}
+
+pub(super) async fn registry_spec(
+    config: &Config,
+    p: &ProviderConfig,
+    store: &dyn Store,
+) -> Result<Spec, GatewayError> {
+    let err = |e: String| GatewayError::provider(&p.name, e);
+    if p.client_id.is_some()
+        || p.auth_method.is_some()
+        || p.private_key.is_some()
+        || p.use_store_key
+        || p.client_secret.is_some()
+        || p.client_secret_env.is_some()
+        || p.client_secret_file.is_some()
+        || p.tls_cert.is_some()
+        || p.signing_alg.is_some()
+        || p.id_token_alg.is_some()
+        || p.id_token_encrypted_response_alg.is_some()
+        || p.id_token_encrypted_response_enc.is_some()
+        || p.userinfo_encrypted_response_alg.is_some()
+        || p.userinfo_encrypted_response_enc.is_some()
+        || p.userinfo_signed_response_alg.is_some()
+        || p.request_object_signing_alg.is_some()
+        || p.require_signed_request_object.is_some()
+        || p.authorization_signed_response_alg.is_some()
+        || p.authorization_encrypted_response_alg.is_some()
+        || p.authorization_encrypted_response_enc.is_some()
+        || p.dpop_bound_access_tokens
+        || p.tls_client_certificate_bound_access_tokens
+    {
+        return Err(err(
+            "without issuer this is a registry provider: only name, display_name, scopes, \
+             response_mode, prompt, max_age, userinfo, par, profile, dpop_bound_access_tokens, \
+             tls_client_certificate_bound_access_tokens, ca_file, assertion_audience and extra_params \
+             may be set (everything else comes from the store)"
+                .into(),
+        ));
+    }
+    let r = store.get_provider(&p.name).await?.ok_or_else(|| {
+        err(format!(
+            "not in the store {}: register it with `relier providers register/add/import`, or \
+             configure it inline with issuer and client_id",
+            config.store_url()
+        ))
+    })?;
+    let expected = format!(
+        "{}/auth/callback/{}",
+        config.public_url.trim_end_matches('/'),
+        p.name
+    );
+    if !r.redirect_uris.contains(&expected) {
+        tracing::warn!(provider = %p.name, expected = %expected, registered = ?r.redirect_uris,
+            "the gateway's redirect URI is not among the provider's registered redirect URIs; the OP will likely refuse logins");
+    }
+    // RFC 7591 §3.2.1: the OP refuses a client secret past client_secret_expires_at.
+    if let Some(at) = relier_store::secret_expiry(r.registration.as_ref())
+        && r.client_secret.is_some()
+    {
+        let now = crate::clock::now();
+        if at <= now {
+            tracing::error!(provider = %p.name, client_secret_expires_at = at,
+                "the provider's client secret has expired: logins will fail until `relier providers sync` or a new registration stores a new one");
+        } else if at - now < 7 * 24 * 3600 {
+            tracing::warn!(provider = %p.name, client_secret_expires_at = at,
+                "the provider's client secret expires within 7 days");
+        }
+    }
+    let store_key =
+        (r.auth_method == AuthMethod::PrivateKeyJwt).then_some(StoreKey::Registered(r.signing_alg));
+    if store_key.is_some()
+        && r.jwks_mode == Some(JwksMode::Inline)
+        && config.keys.rotation_interval.is_some()
+    {
+        tracing::warn!(provider = %p.name,
+            "registered with an inline JWKS: after an automatic key rotation run `relier providers sync`, or register with a jwks_uri pointing at /.well-known/jwks.json");
+    }
+    Ok(Spec {
+        name: p.name.clone(),
+        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
+        issuer: r.issuer.clone(),
+        client_id: r.client_id.clone(),
+        method: r.auth_method,
+        sources: credentials::registry_sources(config, p, &r)?,
+        store_key,
+        // The store key's algorithm is the registered one if asymmetric; an HMAC one is
+        // client_secret_jwt's.
+        signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
+        id_token_alg: r.id_token_alg,
+        responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
+        binding: r.token_binding().map_err(|e| err(e.to_string()))?,
+        scopes: p
+            .scopes
+            .clone()
+            .unwrap_or_else(|| r.scopes.split_whitespace().map(str::to_owned).collect()),
+    })
+}
