@@ -135,8 +135,106 @@ impl Metrics {
                 label(provider)
             );
         }
+        self.render_token_histogram(&mut o);
+        single(
+            &mut o,
+            ("relier_sessions", "gauge", "Live sessions in the store."),
+            self.sessions.load(Relaxed),
+        );
+        by_label(
+            &mut o,
+            (
+                "relier_check_requests_total",
+                "Forward-auth checks by result.",
+            ),
+            "result",
+            &[
+                ("ok", &self.check_ok),
+                ("unauthorized", &self.check_unauthorized),
+                ("error", &self.check_error),
+                ("refused", &self.check_refused),
+            ],
+        );
+        by_label(
+            &mut o,
+            (
+                "relier_proxy_requests_total",
+                "Reverse-proxy requests by result.",
+            ),
+            "result",
+            &[
+                ("ok", &self.proxy_ok),
+                ("unauthorized", &self.proxy_unauthorized),
+                ("error", &self.proxy_error),
+                ("refused", &self.proxy_refused),
+            ],
+        );
+        by_label(
+            &mut o,
+            (
+                "relier_token_refreshes_total",
+                "Access token refreshes by outcome.",
+            ),
+            "outcome",
+            &[
+                ("success", &self.refresh_success),
+                ("failure", &self.refresh_failure),
+            ],
+        );
         header(
             &mut o,
+            "relier_backchannel_logouts_total",
+            "counter",
+            "Back-channel logout requests by outcome.",
+        );
+        for (outcome, n) in self.backchannel.lock().iter() {
+            let _ = writeln!(
+                o,
+                "relier_backchannel_logouts_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        for (metric, value) in [
+            (
+                (
+                    "relier_key_rotations_total",
+                    "counter",
+                    "RP key rotations started by this instance.",
+                ),
+                &self.key_rotations,
+            ),
+            (
+                (
+                    "relier_login_rate_limited_total",
+                    "counter",
+                    "Login starts refused by the per-client rate limit.",
+                ),
+                &self.login_rate_limited,
+            ),
+            (
+                (
+                    "relier_session_cache_entries",
+                    "gauge",
+                    "Sessions in the in-memory cache.",
+                ),
+                &self.cache_entries,
+            ),
+            (
+                (
+                    "relier_session_touches_pending",
+                    "gauge",
+                    "Sessions whose extended idle expiry waits to be written to the store.",
+                ),
+                &self.touches_pending,
+            ),
+        ] {
+            single(&mut o, metric, value.load(Relaxed));
+        }
+        o
+    }
+
+    fn render_token_histogram(&self, o: &mut String) {
+        header(
+            o,
             "relier_token_endpoint_seconds",
             "histogram",
             "Duration of token endpoint calls (code exchange and refresh).",
@@ -160,122 +258,25 @@ impl Metrics {
         let sum = self.token_sum_micros.load(Relaxed) as f64 / 1e6;
         let _ = writeln!(o, "relier_token_endpoint_seconds_sum {sum}");
         let _ = writeln!(o, "relier_token_endpoint_seconds_count {count}");
-        header(
-            &mut o,
-            "relier_sessions",
-            "gauge",
-            "Live sessions in the store.",
-        );
-        let _ = writeln!(o, "relier_sessions {}", self.sessions.load(Relaxed));
-        header(
-            &mut o,
-            "relier_check_requests_total",
-            "counter",
-            "Forward-auth checks by result.",
-        );
-        for (r, c) in [
-            ("ok", &self.check_ok),
-            ("unauthorized", &self.check_unauthorized),
-            ("error", &self.check_error),
-            ("refused", &self.check_refused),
-        ] {
-            let _ = writeln!(
-                o,
-                "relier_check_requests_total{{result=\"{r}\"}} {}",
-                c.load(Relaxed)
-            );
-        }
-        header(
-            &mut o,
-            "relier_proxy_requests_total",
-            "counter",
-            "Reverse-proxy requests by result.",
-        );
-        for (r, c) in [
-            ("ok", &self.proxy_ok),
-            ("unauthorized", &self.proxy_unauthorized),
-            ("error", &self.proxy_error),
-            ("refused", &self.proxy_refused),
-        ] {
-            let _ = writeln!(
-                o,
-                "relier_proxy_requests_total{{result=\"{r}\"}} {}",
-                c.load(Relaxed)
-            );
-        }
-        header(
-            &mut o,
-            "relier_token_refreshes_total",
-            "counter",
-            "Access token refreshes by outcome.",
-        );
-        for (r, c) in [
-            ("success", &self.refresh_success),
-            ("failure", &self.refresh_failure),
-        ] {
-            let _ = writeln!(
-                o,
-                "relier_token_refreshes_total{{outcome=\"{r}\"}} {}",
-                c.load(Relaxed)
-            );
-        }
-        header(
-            &mut o,
-            "relier_backchannel_logouts_total",
-            "counter",
-            "Back-channel logout requests by outcome.",
-        );
-        for (outcome, n) in self.backchannel.lock().iter() {
-            let _ = writeln!(
-                o,
-                "relier_backchannel_logouts_total{{outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        header(
-            &mut o,
-            "relier_key_rotations_total",
-            "counter",
-            "RP key rotations started by this instance.",
-        );
-        let _ = writeln!(
-            o,
-            "relier_key_rotations_total {}",
-            self.key_rotations.load(Relaxed)
-        );
-        header(
-            &mut o,
-            "relier_login_rate_limited_total",
-            "counter",
-            "Login starts refused by the per-client rate limit.",
-        );
-        let _ = writeln!(
-            o,
-            "relier_login_rate_limited_total {}",
-            self.login_rate_limited.load(Relaxed)
-        );
-        header(
-            &mut o,
-            "relier_session_cache_entries",
-            "gauge",
-            "Sessions in the in-memory cache.",
-        );
-        let _ = writeln!(
-            o,
-            "relier_session_cache_entries {}",
-            self.cache_entries.load(Relaxed)
-        );
-        header(
-            &mut o,
-            "relier_session_touches_pending",
-            "gauge",
-            "Sessions whose extended idle expiry waits to be written to the store.",
-        );
-        let _ = writeln!(
-            o,
-            "relier_session_touches_pending {}",
-            self.touches_pending.load(Relaxed)
-        );
-        o
+    }
+}
+
+/// One metric without labels: (name, type, help) and its value.
+fn single(o: &mut String, (name, kind, help): (&str, &str, &str), value: u64) {
+    header(o, name, kind, help);
+    let _ = writeln!(o, "{name} {value}");
+}
+
+/// One counter with one label: (name, help), the label's name, and a value per label value.
+fn by_label(
+    o: &mut String,
+    (name, help): (&str, &str),
+    label_name: &str,
+    values: &[(&str, &AtomicU64)],
+) {
+    header(o, name, "counter", help);
+    for (v, c) in values {
+        let _ = writeln!(o, "{name}{{{label_name}=\"{v}\"}} {}", c.load(Relaxed));
     }
 }
 

@@ -107,46 +107,9 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         )));
     }
     let secure = public_url.scheme() == "https";
+    check_periods(config)?;
     let s = &config.session;
-    if s.idle_timeout.is_zero() || s.absolute_timeout.is_zero() || s.login_timeout.is_zero() {
-        return Err(bad(
-            "session: idle_timeout, absolute_timeout and login_timeout must be positive".into(),
-        ));
-    }
-    if s.touch_writes_per_second == 0 {
-        return Err(bad(
-            "session.touch_writes_per_second must be positive".into()
-        ));
-    }
-    if config.keys.check_interval.is_zero() {
-        return Err(bad("keys.check_interval must be positive".into()));
-    }
-    if matches!(config.keys.rotation_interval, Some(d) if d.is_zero()) {
-        return Err(bad("keys.rotation_interval must be positive".into()));
-    }
-    let mut header_map = Vec::new();
-    for (name, claim) in &config.headers {
-        let h = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| bad(format!("headers: {name:?} is not a valid header name")))?;
-        let lower = h.as_str();
-        if RESERVED_HEADERS
-            .iter()
-            .chain(FORWARDING_HEADERS.iter())
-            .chain(identity::BUILT_IN.iter())
-            .any(|r| identity::eq_normalized(lower, r))
-            || header_map
-                .iter()
-                .any(|(m, _): &(HeaderName, String)| identity::eq_normalized(m.as_str(), lower))
-        {
-            return Err(bad(format!(
-                "headers: {name} is reserved and cannot carry a claim"
-            )));
-        }
-        if claim.is_empty() {
-            return Err(bad(format!("headers: {name}: empty claim name")));
-        }
-        header_map.push((h, claim.clone()));
-    }
+    let header_map = claim_headers(config)?;
     let theme_css = match &config.theme_css {
         Some(p) => Some(read_theme(&config.resolve(p))?),
         None => None,
@@ -155,18 +118,7 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     let origin = public_url.origin().ascii_serialization();
     let public_origin = PublicOrigin::new(&public_url)
         .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
-    let mut websocket_origins = vec![origin.clone()];
-    for o in config.upstream.iter().flat_map(|u| &u.websocket_origins) {
-        let url =
-            Url::parse(o).map_err(|e| bad(format!("upstream.websocket_origins: {o:?}: {e}")))?;
-        let serialized = url.origin().ascii_serialization();
-        if serialized == "null" || url.path() != "/" {
-            return Err(bad(format!(
-                "upstream.websocket_origins: {o:?} must be an origin such as https://app.example.com"
-            )));
-        }
-        websocket_origins.push(serialized);
-    }
+    let websocket_origins = websocket_origins(config, &origin)?;
     let (path_rules, login_policies) = access_rules(config)?;
     Ok(Settings {
         path_rules,
@@ -204,6 +156,81 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         jwks_max_age: (secs(config.keys.propagation) / 4).min(300),
         check_interval: config.keys.check_interval,
     })
+}
+
+/// Every timeout and period of `[session]` and `[keys]` is positive.
+fn check_periods(config: &Config) -> Result<(), GatewayError> {
+    let s = &config.session;
+    if s.idle_timeout.is_zero() || s.absolute_timeout.is_zero() || s.login_timeout.is_zero() {
+        return Err(GatewayError::Config(
+            "session: idle_timeout, absolute_timeout and login_timeout must be positive".into(),
+        ));
+    }
+    if s.touch_writes_per_second == 0 {
+        return Err(GatewayError::Config(
+            "session.touch_writes_per_second must be positive".into(),
+        ));
+    }
+    if config.keys.check_interval.is_zero() {
+        return Err(GatewayError::Config(
+            "keys.check_interval must be positive".into(),
+        ));
+    }
+    if matches!(config.keys.rotation_interval, Some(d) if d.is_zero()) {
+        return Err(GatewayError::Config(
+            "keys.rotation_interval must be positive".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `[headers]`: a header name per claim; none of the reserved, forwarding or built-in
+/// identity headers, none twice (compared as the upstream would: case and `-`/`_` aside).
+fn claim_headers(config: &Config) -> Result<Vec<(HeaderName, String)>, GatewayError> {
+    let mut header_map = Vec::new();
+    for (name, claim) in &config.headers {
+        let h = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            GatewayError::Config(format!("headers: {name:?} is not a valid header name"))
+        })?;
+        let lower = h.as_str();
+        if RESERVED_HEADERS
+            .iter()
+            .chain(FORWARDING_HEADERS.iter())
+            .chain(identity::BUILT_IN.iter())
+            .any(|r| identity::eq_normalized(lower, r))
+            || header_map
+                .iter()
+                .any(|(m, _): &(HeaderName, String)| identity::eq_normalized(m.as_str(), lower))
+        {
+            return Err(GatewayError::Config(format!(
+                "headers: {name} is reserved and cannot carry a claim"
+            )));
+        }
+        if claim.is_empty() {
+            return Err(GatewayError::Config(format!(
+                "headers: {name}: empty claim name"
+            )));
+        }
+        header_map.push((h, claim.clone()));
+    }
+    Ok(header_map)
+}
+
+/// `public_url`'s origin and `upstream.websocket_origins`, each an origin.
+fn websocket_origins(config: &Config, origin: &str) -> Result<Vec<String>, GatewayError> {
+    let mut websocket_origins = vec![origin.to_owned()];
+    for o in config.upstream.iter().flat_map(|u| &u.websocket_origins) {
+        let url = Url::parse(o)
+            .map_err(|e| GatewayError::Config(format!("upstream.websocket_origins: {o:?}: {e}")))?;
+        let serialized = url.origin().ascii_serialization();
+        if serialized == "null" || url.path() != "/" {
+            return Err(GatewayError::Config(format!(
+                "upstream.websocket_origins: {o:?} must be an origin such as https://app.example.com"
+            )));
+        }
+        websocket_origins.push(serialized);
+    }
+    Ok(websocket_origins)
 }
 
 /// `skip_auth`, `[[access]]` and each provider's allow-lists, checked.

@@ -24,6 +24,7 @@ use crate::hook::{CompletedLogin, LoginDecision};
 use crate::identity;
 use crate::providers::Provider;
 use crate::random::try_random_token;
+use crate::settings::Settings;
 use crate::state::AppState;
 
 /// Protocol claims not kept in the session's identity claims.
@@ -87,94 +88,17 @@ async fn finish(
     headers: &HeaderMap,
 ) -> Result<Response, Failed> {
     let s = &state.settings;
-    let provider = state
-        .providers
-        .get(name)
-        .ok_or_else(|| {
-            failed(
-                Problem::UnknownProvider,
-                format!("callback for unknown provider {name:?}"),
-            )
-        })?
-        .clone();
-    let params = CallbackParams::parse(raw).map_err(|e| failed(Problem::LoginFailed, e))?;
-    // JARM §2.4: a JWT response is checked before its state is read.
-    let params = match provider.rp() {
-        Some(rp) => rp
-            .open_callback(params)
-            .await
-            .map_err(|e| failed(Problem::LoginFailed, e))?,
-        None => params,
-    };
-    let st = params
-        .state()
-        .map(str::to_owned)
-        .ok_or_else(|| failed(Problem::LoginFailed, "callback without state"))?;
     let now = clock::now();
-    let login = state
-        .store
-        .take_login_state(&st, UnixTime(now))
-        .await
-        .map_err(|e| failed(Problem::Internal, e))?
-        .ok_or_else(|| {
-            failed(
-                Problem::LoginExpired,
-                "unknown, expired or already used state",
-            )
-        })?;
-    if login.provider != name {
-        return Err(failed(
-            Problem::LoginFailed,
-            format!(
-                "callback at provider {name} for a login started with {}",
-                login.provider
-            ),
-        ));
-    }
-    let binding = binding_cookie(s, &st);
-    if s.bind_login && cookies::get(headers, &binding).is_none() {
-        return Err(failed(
-            Problem::LoginExpired,
-            "login-binding cookie missing: the callback reached a browser that did not start this login",
-        ));
-    }
+    let (provider, params, login, binding) =
+        verified_callback(state, name, raw, headers, now).await?;
     // Sign in with Apple: the user's name, on the first authorization only.
     let apple_user = provider.is_apple().then(|| param(raw, "user")).flatten();
     let done = exchange(state, &provider, params, &login, apple_user).await?;
-    let claims = done.claims;
     let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
         return Err(failed(Problem::Internal, "random source failed"));
     };
     let id = Secret::new(id);
-    if let Some(policy) = s.login_policies.get(name)
-        && let Err(refusal) = policy.check(&Value::Object(claims.clone()))
-    {
-        return Err((
-            "refused",
-            PageError::new(
-                Problem::AccessDenied,
-                format_args!("login of {:?} at {name:?} refused: {refusal}", done.sub),
-            ),
-        ));
-    }
-    let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
-    let decision = state
-        .login_hook
-        .on_login(
-            &CompletedLogin {
-                provider: name,
-                issuer: &done.iss,
-                subject: &done.sub,
-                email: claims.get("email").and_then(Value::as_str),
-                email_verified: identity::email_verified(&Value::Object(claims.clone())),
-                name: display_name(&claims).as_deref(),
-                claims: &claims,
-                return_to: &login.return_to,
-            },
-            headers,
-        )
-        .await;
-    let (redirect_to, extra) = match decision {
+    let (redirect_to, extra) = match admit(state, name, &done, &login, headers).await? {
         LoginDecision::Accept {
             redirect_to,
             headers,
@@ -184,26 +108,7 @@ async fn finish(
             return Ok(resp);
         }
     };
-    let rec = SessionRecord {
-        provider: name.to_owned(),
-        iss: done.iss,
-        sub: done.sub,
-        sid: done.sid,
-        email: text("email"),
-        name: display_name(&claims),
-        access_token: Some(done.tokens.access_token.clone()),
-        refresh_token: done.tokens.refresh_token.clone(),
-        id_token: done.id_token,
-        dpop_key: login.dpop_key.clone(),
-        access_expires_at: done.tokens.expires_in.map(|e| now.saturating_add(e)),
-        csrf_token: Secret::new(csrf),
-        created_at: now,
-        last_seen_at: now,
-        idle_expires_at: now.saturating_add(s.idle_timeout),
-        absolute_expires_at: now.saturating_add(s.absolute_timeout),
-        version: 0,
-        claims: Value::Object(claims),
-    };
+    let rec = session_record(s, name, done, &login, Secret::new(csrf), now);
     // A new login replaces the browser's previous session (no fixation, no orphan).
     if let Some(old) = session_cookie(s, headers) {
         state.sessions.remove(&session_id_hash(&old));
@@ -240,6 +145,140 @@ async fn finish(
         h.append(header::SET_COOKIE, c);
     }
     Ok(resp)
+}
+
+/// The callback's provider, parameters (a JARM response opened and checked), the login it
+/// completes (taken from the store, once) and the name of its binding cookie — or why the
+/// callback is refused before anything is sent to the OP.
+async fn verified_callback(
+    state: &AppState,
+    name: &str,
+    raw: &[u8],
+    headers: &HeaderMap,
+    now: u64,
+) -> Result<(Arc<Provider>, CallbackParams, LoginState, String), Failed> {
+    let provider = state
+        .providers
+        .get(name)
+        .ok_or_else(|| {
+            failed(
+                Problem::UnknownProvider,
+                format!("callback for unknown provider {name:?}"),
+            )
+        })?
+        .clone();
+    let params = CallbackParams::parse(raw).map_err(|e| failed(Problem::LoginFailed, e))?;
+    // JARM §2.4: a JWT response is checked before its state is read.
+    let params = match provider.rp() {
+        Some(rp) => rp
+            .open_callback(params)
+            .await
+            .map_err(|e| failed(Problem::LoginFailed, e))?,
+        None => params,
+    };
+    let st = params
+        .state()
+        .map(str::to_owned)
+        .ok_or_else(|| failed(Problem::LoginFailed, "callback without state"))?;
+    let login = state
+        .store
+        .take_login_state(&st, UnixTime(now))
+        .await
+        .map_err(|e| failed(Problem::Internal, e))?
+        .ok_or_else(|| {
+            failed(
+                Problem::LoginExpired,
+                "unknown, expired or already used state",
+            )
+        })?;
+    if login.provider != name {
+        return Err(failed(
+            Problem::LoginFailed,
+            format!(
+                "callback at provider {name} for a login started with {}",
+                login.provider
+            ),
+        ));
+    }
+    let binding = binding_cookie(&state.settings, &st);
+    if state.settings.bind_login && cookies::get(headers, &binding).is_none() {
+        return Err(failed(
+            Problem::LoginExpired,
+            "login-binding cookie missing: the callback reached a browser that did not start this login",
+        ));
+    }
+    Ok((provider, params, login, binding))
+}
+
+/// The provider's access rules, then the application's login hook, on a completed login.
+async fn admit(
+    state: &AppState,
+    name: &str,
+    done: &Completed,
+    login: &LoginState,
+    headers: &HeaderMap,
+) -> Result<LoginDecision, Failed> {
+    let claims = &done.claims;
+    if let Some(policy) = state.settings.login_policies.get(name)
+        && let Err(refusal) = policy.check(&Value::Object(claims.clone()))
+    {
+        return Err((
+            "refused",
+            PageError::new(
+                Problem::AccessDenied,
+                format_args!("login of {:?} at {name:?} refused: {refusal}", done.sub),
+            ),
+        ));
+    }
+    Ok(state
+        .login_hook
+        .on_login(
+            &CompletedLogin {
+                provider: name,
+                issuer: &done.iss,
+                subject: &done.sub,
+                email: claims.get("email").and_then(Value::as_str),
+                email_verified: identity::email_verified(&Value::Object(claims.clone())),
+                name: display_name(claims).as_deref(),
+                claims,
+                return_to: &login.return_to,
+            },
+            headers,
+        )
+        .await)
+}
+
+/// The session a completed login starts at `now`.
+fn session_record(
+    s: &Settings,
+    name: &str,
+    done: Completed,
+    login: &LoginState,
+    csrf_token: Secret,
+    now: u64,
+) -> SessionRecord {
+    let claims = done.claims;
+    let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+    SessionRecord {
+        provider: name.to_owned(),
+        iss: done.iss,
+        sub: done.sub,
+        sid: done.sid,
+        email: text("email"),
+        name: display_name(&claims),
+        access_token: Some(done.tokens.access_token.clone()),
+        refresh_token: done.tokens.refresh_token.clone(),
+        id_token: done.id_token,
+        dpop_key: login.dpop_key.clone(),
+        access_expires_at: done.tokens.expires_in.map(|e| now.saturating_add(e)),
+        csrf_token,
+        created_at: now,
+        last_seen_at: now,
+        idle_expires_at: now.saturating_add(s.idle_timeout),
+        absolute_expires_at: now.saturating_add(s.absolute_timeout),
+        version: 0,
+        claims: Value::Object(claims),
+    }
 }
 
 /// What a completed login yields, whatever the provider speaks.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use relier_core::{IdTokenClaims, Secret};
+use relier_core::{IdTokenClaims, Secret, TokenResponse, VerifiedIdToken};
 use relier_store::{StoreError, UnixTime};
 
 use crate::cache::CachedSession;
@@ -81,52 +81,7 @@ async fn refresh_locked(
     match result {
         Ok((tokens, id_token)) => {
             state.metrics.refresh(true);
-            let exp = tokens.expires_in.map(|s| now.saturating_add(s));
-            let raw_idt = id_token.as_ref().map(|v| v.raw().clone());
-            let swapped = state
-                .store
-                .update_session_tokens(
-                    id,
-                    rec.version,
-                    Some(&tokens.access_token),
-                    tokens.refresh_token.as_ref(),
-                    raw_idt.as_ref(),
-                    exp,
-                )
-                .await?;
-            let new_rec = if swapped {
-                let mut r = rec.clone();
-                r.access_token = Some(tokens.access_token.clone());
-                if let Some(t) = &tokens.refresh_token {
-                    r.refresh_token = Some(t.clone());
-                }
-                if let Some(t) = raw_idt {
-                    r.id_token = Some(t);
-                }
-                r.access_expires_at = exp;
-                r.version = r.version.saturating_add(1);
-                r
-            } else {
-                // Another instance won the race: take its tokens.
-                match state.store.get_session(id, UnixTime(now)).await? {
-                    Some(r) => r,
-                    None => {
-                        state.sessions.remove(hash);
-                        return Ok(None);
-                    }
-                }
-            };
-            tracing::debug!(provider = %rec.provider, "access token refreshed");
-            let fresh = Arc::new(CachedSession::new(&state.settings, new_rec, Some(&entry)));
-            // Tokens that live shorter than refresh_before would be "expiring" right away:
-            // refresh them at half their lifetime instead of on every request.
-            let retry = match tokens.expires_in {
-                Some(e) if e <= before => now.saturating_add(e / 2),
-                _ => 0,
-            };
-            fresh.retry_refresh_after.store(retry, Ordering::Relaxed);
-            state.sessions.insert(hash.to_owned(), fresh.clone());
-            Ok(Some(fresh))
+            store_refreshed(state, id, hash, &entry, &tokens, id_token.as_ref(), now).await
         }
         Err(e) if is_transient(&e) => {
             state.metrics.refresh(false);
@@ -144,6 +99,66 @@ async fn refresh_locked(
             Ok(None)
         }
     }
+}
+
+/// Stores the refreshed tokens if the session is still at the version they were refreshed
+/// from (else takes the tokens the winning instance stored) and caches the result.
+async fn store_refreshed(
+    state: &AppState,
+    id: &Secret,
+    hash: &str,
+    entry: &Arc<CachedSession>,
+    tokens: &TokenResponse,
+    id_token: Option<&VerifiedIdToken>,
+    now: u64,
+) -> Result<Option<Arc<CachedSession>>, StoreError> {
+    let rec = &entry.rec;
+    let exp = tokens.expires_in.map(|s| now.saturating_add(s));
+    let raw_idt = id_token.map(|v| v.raw().clone());
+    let swapped = state
+        .store
+        .update_session_tokens(
+            id,
+            rec.version,
+            Some(&tokens.access_token),
+            tokens.refresh_token.as_ref(),
+            raw_idt.as_ref(),
+            exp,
+        )
+        .await?;
+    let new_rec = if swapped {
+        let mut r = rec.clone();
+        r.access_token = Some(tokens.access_token.clone());
+        if let Some(t) = &tokens.refresh_token {
+            r.refresh_token = Some(t.clone());
+        }
+        if let Some(t) = raw_idt {
+            r.id_token = Some(t);
+        }
+        r.access_expires_at = exp;
+        r.version = r.version.saturating_add(1);
+        r
+    } else {
+        // Another instance won the race: take its tokens.
+        match state.store.get_session(id, UnixTime(now)).await? {
+            Some(r) => r,
+            None => {
+                state.sessions.remove(hash);
+                return Ok(None);
+            }
+        }
+    };
+    tracing::debug!(provider = %rec.provider, "access token refreshed");
+    let fresh = Arc::new(CachedSession::new(&state.settings, new_rec, Some(entry)));
+    // Tokens that live shorter than refresh_before would be "expiring" right away: refresh
+    // them at half their lifetime instead of on every request.
+    let retry = match tokens.expires_in {
+        Some(e) if e <= state.settings.refresh_before => now.saturating_add(e / 2),
+        _ => 0,
+    };
+    fresh.retry_refresh_after.store(retry, Ordering::Relaxed);
+    state.sessions.insert(hash.to_owned(), fresh.clone());
+    Ok(Some(fresh))
 }
 
 async fn end(state: &AppState, id: &Secret, hash: &str) -> Result<(), StoreError> {

@@ -307,50 +307,11 @@ pub fn decrypt_compact(
     expect: &JweExpectation,
     keys: &DecryptionKeys,
 ) -> Result<Decrypted, JoseError> {
-    if token.len() > MAX_COMPACT_JWE_BYTES {
-        return Err(JoseError::TooLarge {
-            what: "compact JWE",
-            max: MAX_COMPACT_JWE_BYTES,
-        });
-    }
-    let mut split = token.split('.');
-    let (Some(h), Some(k), Some(i), Some(c), Some(t), None) = (
-        split.next(),
-        split.next(),
-        split.next(),
-        split.next(),
-        split.next(),
-        split.next(),
-    ) else {
-        return Err(JoseError::malformed(
-            "compact JWE",
-            format!(
-                "expected 5 dot-separated parts, found {}",
-                token.split('.').count()
-            ),
-        ));
-    };
+    let [h, k, i, c, t] = split_compact(token)?;
     let header = JweHeader::parse(h)?;
     check_header(&header, expect)?;
     let enc = expect.enc;
-    let parts = Parts {
-        encrypted_key: b64::decode_part(k, "JWE encrypted key")?,
-        iv: b64::decode_part(i, "JWE initialization vector")?,
-        ciphertext: b64::decode_part(c, "JWE ciphertext")?,
-        tag: b64::decode_part(t, "JWE authentication tag")?,
-    };
-    if parts.iv.len() != enc.iv_len() {
-        return Err(JoseError::malformed(
-            "JWE initialization vector",
-            format!("must be {} bytes for {enc}", enc.iv_len()),
-        ));
-    }
-    if parts.tag.len() != enc.tag_len() {
-        return Err(JoseError::malformed(
-            "JWE authentication tag",
-            format!("must be {} bytes for {enc}", enc.tag_len()),
-        ));
-    }
+    let parts = Parts::decode([k, i, c, t], enc)?;
     // RFC 7516 §5.2 step 14: AAD = ASCII(BASE64URL(UTF8(JWE Protected Header))), as received.
     let aad = h.as_bytes();
     let open = |cek: &[u8]| {
@@ -389,48 +350,111 @@ pub fn decrypt_compact(
         }
         KeyManagementAlg::EcdhEs
         | KeyManagementAlg::EcdhEsA128Kw
-        | KeyManagementAlg::EcdhEsA256Kw => {
-            let epk = header.epk.clone().ok_or(JoseError::InvalidEphemeralKey {
-                reason: "\"epk\" is missing",
-            })?;
-            let epk: Jwk =
-                serde_json::from_value(epk).map_err(|_| JoseError::InvalidEphemeralKey {
-                    reason: "\"epk\" is not a JWK",
-                })?;
-            let epk = Epk::from_jwk(&epk)?;
-            // RFC 7518 §4.6.1.2, §4.6.1.3: PartyUInfo and PartyVInfo, base64url-encoded.
-            let apu = decode_party(header.apu.as_deref(), "apu")?;
-            let apv = decode_party(header.apv.as_deref(), "apv")?;
-            if expect.alg == KeyManagementAlg::EcdhEs {
-                require_empty_key(&parts.encrypted_key, expect.alg)?;
-            }
-            // Only keys on the epk's curve are tried; if the algorithm has keys but none on
-            // that curve, the epk is what is wrong.
-            let candidates = keys
-                .candidates(expect.alg, kid, |k| epk.same_curve(k.inner()))
-                .map_err(|e| match keys.candidates(expect.alg, kid, |_| true) {
-                    Ok(_) => JoseError::InvalidEphemeralKey {
-                        reason: "on another curve than the recipient key",
-                    },
-                    Err(_) => e,
-                })?;
-            try_keys(&candidates, |key| {
-                let derived =
-                    key_mgmt::ecdh_es_key(key.inner(), &epk, expect.alg, enc, &apu, &apv)?;
-                if expect.alg == KeyManagementAlg::EcdhEs {
-                    // RFC 7518 §4.6: in Direct Key Agreement mode the KDF output is the CEK.
-                    open(&derived)
-                } else {
-                    let cek = key_mgmt::aes_unwrap(&derived, &parts.encrypted_key, enc)?;
-                    open(&cek)
-                }
-            })?
-        }
+        | KeyManagementAlg::EcdhEsA256Kw => ecdh_es(&header, expect, keys, &parts, open)?,
     };
     Ok(Decrypted {
         header: header.base,
         kid: used,
         plaintext,
+    })
+}
+
+/// The five parts of a compact JWE (RFC 7516 §7.1), at most [`MAX_COMPACT_JWE_BYTES`].
+fn split_compact(token: &str) -> Result<[&str; 5], JoseError> {
+    if token.len() > MAX_COMPACT_JWE_BYTES {
+        return Err(JoseError::TooLarge {
+            what: "compact JWE",
+            max: MAX_COMPACT_JWE_BYTES,
+        });
+    }
+    let mut split = token.split('.');
+    match (
+        split.next(),
+        split.next(),
+        split.next(),
+        split.next(),
+        split.next(),
+        split.next(),
+    ) {
+        (Some(h), Some(k), Some(i), Some(c), Some(t), None) => Ok([h, k, i, c, t]),
+        _ => Err(JoseError::malformed(
+            "compact JWE",
+            format!(
+                "expected 5 dot-separated parts, found {}",
+                token.split('.').count()
+            ),
+        )),
+    }
+}
+
+impl Parts {
+    /// The encrypted key, IV, ciphertext and tag, base64url-decoded; the IV and tag of the
+    /// lengths `enc` uses.
+    fn decode([k, i, c, t]: [&str; 4], enc: ContentEncAlg) -> Result<Self, JoseError> {
+        let parts = Parts {
+            encrypted_key: b64::decode_part(k, "JWE encrypted key")?,
+            iv: b64::decode_part(i, "JWE initialization vector")?,
+            ciphertext: b64::decode_part(c, "JWE ciphertext")?,
+            tag: b64::decode_part(t, "JWE authentication tag")?,
+        };
+        if parts.iv.len() != enc.iv_len() {
+            return Err(JoseError::malformed(
+                "JWE initialization vector",
+                format!("must be {} bytes for {enc}", enc.iv_len()),
+            ));
+        }
+        if parts.tag.len() != enc.tag_len() {
+            return Err(JoseError::malformed(
+                "JWE authentication tag",
+                format!("must be {} bytes for {enc}", enc.tag_len()),
+            ));
+        }
+        Ok(parts)
+    }
+}
+
+/// ECDH-ES key agreement (RFC 7518 §4.6): direct, or wrapping the CEK with A128KW/A256KW.
+fn ecdh_es(
+    header: &JweHeader,
+    expect: &JweExpectation,
+    keys: &DecryptionKeys,
+    parts: &Parts,
+    open: impl Fn(&[u8]) -> Result<Zeroizing<Vec<u8>>, JoseError>,
+) -> Result<(Zeroizing<Vec<u8>>, Option<String>), JoseError> {
+    let enc = expect.enc;
+    let kid = header.base.kid.as_deref();
+    let epk = header.epk.clone().ok_or(JoseError::InvalidEphemeralKey {
+        reason: "\"epk\" is missing",
+    })?;
+    let epk: Jwk = serde_json::from_value(epk).map_err(|_| JoseError::InvalidEphemeralKey {
+        reason: "\"epk\" is not a JWK",
+    })?;
+    let epk = Epk::from_jwk(&epk)?;
+    // RFC 7518 §4.6.1.2, §4.6.1.3: PartyUInfo and PartyVInfo, base64url-encoded.
+    let apu = decode_party(header.apu.as_deref(), "apu")?;
+    let apv = decode_party(header.apv.as_deref(), "apv")?;
+    if expect.alg == KeyManagementAlg::EcdhEs {
+        require_empty_key(&parts.encrypted_key, expect.alg)?;
+    }
+    // Only keys on the epk's curve are tried; if the algorithm has keys but none on
+    // that curve, the epk is what is wrong.
+    let candidates = keys
+        .candidates(expect.alg, kid, |k| epk.same_curve(k.inner()))
+        .map_err(|e| match keys.candidates(expect.alg, kid, |_| true) {
+            Ok(_) => JoseError::InvalidEphemeralKey {
+                reason: "on another curve than the recipient key",
+            },
+            Err(_) => e,
+        })?;
+    try_keys(&candidates, |key| {
+        let derived = key_mgmt::ecdh_es_key(key.inner(), &epk, expect.alg, enc, &apu, &apv)?;
+        if expect.alg == KeyManagementAlg::EcdhEs {
+            // RFC 7518 §4.6: in Direct Key Agreement mode the KDF output is the CEK.
+            open(&derived)
+        } else {
+            let cek = key_mgmt::aes_unwrap(&derived, &parts.encrypted_key, enc)?;
+            open(&cek)
+        }
     })
 }
 

@@ -36,18 +36,7 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
     for uri in &a.redirect_uris {
         RedirectUrl::new(uri.as_str()).map_err(|e| anyhow::anyhow!("--redirect-uri {uri}: {e}"))?;
     }
-    let jwks_mode = match (a.jwks, &a.jwks_uri) {
-        (Some(JwksArg::Inline), Some(_)) => {
-            bail!("--jwks-uri goes with --jwks uri (an inline jwks has no URL)")
-        }
-        (_, Some(uri)) => {
-            RedirectUrl::new(uri.as_str()).map_err(|e| anyhow::anyhow!("--jwks-uri {uri}: {e}"))?;
-            Some(JwksMode::Uri)
-        }
-        (Some(JwksArg::Inline), None) => Some(JwksMode::Inline),
-        (Some(JwksArg::Uri), None) => bail!("--jwks uri needs --jwks-uri URL"),
-        (None, None) => None,
-    };
+    let jwks_mode = jwks_mode_arg(a)?;
     let iat = match &a.initial_access_token_env {
         Some(var) => Some(credentials::secret_env(var, "--initial-access-token-env")?),
         None => None,
@@ -59,57 +48,12 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
             a.issuer.as_str()
         );
     };
-
     let method = choose_method(&md, a)?;
-    if a.signed_requests.is_some() && method != AuthMethod::PrivateKeyJwt {
-        bail!("--signed-requests signs with the store key: it needs --auth-method private_key_jwt");
-    }
-    let signing_alg = match method {
-        AuthMethod::PrivateKeyJwt => {
-            Some(ensure_key(store, &md, a.signing_alg.or(a.signed_requests.flatten())).await?)
-        }
-        AuthMethod::ClientSecretJwt => a.signing_alg.filter(Algorithm::is_hmac),
-        AuthMethod::TlsClientAuth if a.tls_subject_dn.is_none() || a.common.tls_cert.is_none() => {
-            bail!("tls_client_auth needs --tls-cert FILE --tls-key FILE and --tls-subject-dn DN")
-        }
-        AuthMethod::SelfSignedTlsClientAuth => bail!(
-            "relier cannot register self_signed_tls_client_auth (the certificate goes in the client's jwks): register by hand and use `relier providers add`"
-        ),
-        _ => None,
-    };
-    let mut responses = response_metadata(store, a).await?;
-    responses.extend(secured_metadata(a, signing_alg)?);
-    TokenBinding {
-        dpop: a.dpop,
-        certificate: false,
-    }
-    .add_to(&mut responses);
+    let signing_alg = signing_alg_for(store, &md, a, method).await?;
     // The OP needs the RP's public keys for private_key_jwt and to encrypt to the RP.
     let needs_keys = method == AuthMethod::PrivateKeyJwt || encrypts_to_rp_key(a);
     let jwks_mode = jwks_mode.or(needs_keys.then_some(JwksMode::Inline));
-    let jwks = match jwks_mode {
-        Some(JwksMode::Inline) => Some(serde_json::to_value(
-            store.jwks(UnixTime(now_secs())).await?,
-        )?),
-        _ => None,
-    };
-    let metadata = ClientMetadata {
-        redirect_uris: a.redirect_uris.clone(),
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        response_types: vec!["code".into()],
-        token_endpoint_auth_method: Some(method.as_str().to_owned()),
-        token_endpoint_auth_signing_alg: signing_alg.map(|a| a.as_str().to_owned()),
-        id_token_signed_response_alg: Some(a.id_token_alg.as_str().to_owned()),
-        userinfo_signed_response_alg: a.signed_userinfo.map(|alg| alg.as_str().to_owned()),
-        extra: responses,
-        jwks,
-        jwks_uri: a.jwks_uri.clone(),
-        client_name: Some(a.client_name.clone().unwrap_or_else(|| "relier".to_owned())),
-        application_type: Some(application_type(a).to_owned()),
-        tls_client_auth_subject_dn: a.tls_subject_dn.clone(),
-        ..Default::default()
-    };
-
+    let metadata = client_metadata(store, a, method, signing_alg, jwks_mode).await?;
     let resp = relier::registration::register(&http, &md, &metadata, iat.as_ref())
         .await
         .map_err(|e| registration_error(e, a.initial_access_token_env.as_deref()))
@@ -145,28 +89,114 @@ pub async fn run(store: &dyn Store, a: &ProvidersRegisterArgs) -> anyhow::Result
             record.auth_method
         ));
     }
-    if let Err(e) = save_and_print(
-        store,
-        &record,
-        a.common.replace,
-        a.common.json,
-        "registered",
-    )
-    .await
-    {
-        // Do not leave an orphan registration behind.
-        if let Ok((uri, token)) = super::management(&record) {
-            match relier::registration::delete(&http, uri, token).await {
-                Ok(()) => output::note("the registration was deleted at the OP again (RFC 7592)"),
-                Err(d) => output::note(&format!(
-                    "the client {} stays registered at the OP (RFC 7592 delete failed: {d})",
-                    record.client_id
-                )),
-            }
+    save_or_unregister(store, &http, &record, a).await
+}
+
+/// `--jwks` and `--jwks-uri`: how the RP's keys are to be registered, if the flags say.
+fn jwks_mode_arg(a: &ProvidersRegisterArgs) -> anyhow::Result<Option<JwksMode>> {
+    Ok(match (a.jwks, &a.jwks_uri) {
+        (Some(JwksArg::Inline), Some(_)) => {
+            bail!("--jwks-uri goes with --jwks uri (an inline jwks has no URL)")
         }
-        return Err(e);
+        (_, Some(uri)) => {
+            RedirectUrl::new(uri.as_str()).map_err(|e| anyhow::anyhow!("--jwks-uri {uri}: {e}"))?;
+            Some(JwksMode::Uri)
+        }
+        (Some(JwksArg::Inline), None) => Some(JwksMode::Inline),
+        (Some(JwksArg::Uri), None) => bail!("--jwks uri needs --jwks-uri URL"),
+        (None, None) => None,
+    })
+}
+
+/// The algorithm the client's assertions are signed with (private_key_jwt: a store key the
+/// OP accepts, generated if missing; client_secret_jwt: an HMAC one), or why `method` cannot
+/// be registered from these flags.
+async fn signing_alg_for(
+    store: &dyn Store,
+    md: &ProviderMetadata,
+    a: &ProvidersRegisterArgs,
+    method: AuthMethod,
+) -> anyhow::Result<Option<Algorithm>> {
+    if a.signed_requests.is_some() && method != AuthMethod::PrivateKeyJwt {
+        bail!("--signed-requests signs with the store key: it needs --auth-method private_key_jwt");
     }
-    Ok(())
+    Ok(match method {
+        AuthMethod::PrivateKeyJwt => {
+            Some(ensure_key(store, md, a.signing_alg.or(a.signed_requests.flatten())).await?)
+        }
+        AuthMethod::ClientSecretJwt => a.signing_alg.filter(Algorithm::is_hmac),
+        AuthMethod::TlsClientAuth if a.tls_subject_dn.is_none() || a.common.tls_cert.is_none() => {
+            bail!("tls_client_auth needs --tls-cert FILE --tls-key FILE and --tls-subject-dn DN")
+        }
+        AuthMethod::SelfSignedTlsClientAuth => bail!(
+            "relier cannot register self_signed_tls_client_auth (the certificate goes in the client's jwks): register by hand and use `relier providers add`"
+        ),
+        _ => None,
+    })
+}
+
+/// The registration request (RFC 7591 §2): redirect URIs, the code flow, the client
+/// authentication, the RP's keys, and the responses and requests the flags ask for.
+async fn client_metadata(
+    store: &dyn Store,
+    a: &ProvidersRegisterArgs,
+    method: AuthMethod,
+    signing_alg: Option<Algorithm>,
+    jwks_mode: Option<JwksMode>,
+) -> anyhow::Result<ClientMetadata> {
+    let mut responses = response_metadata(store, a).await?;
+    responses.extend(secured_metadata(a, signing_alg)?);
+    TokenBinding {
+        dpop: a.dpop,
+        certificate: false,
+    }
+    .add_to(&mut responses);
+    let jwks = match jwks_mode {
+        Some(JwksMode::Inline) => Some(serde_json::to_value(
+            store.jwks(UnixTime(now_secs())).await?,
+        )?),
+        _ => None,
+    };
+    Ok(ClientMetadata {
+        redirect_uris: a.redirect_uris.clone(),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        response_types: vec!["code".into()],
+        token_endpoint_auth_method: Some(method.as_str().to_owned()),
+        token_endpoint_auth_signing_alg: signing_alg.map(|a| a.as_str().to_owned()),
+        id_token_signed_response_alg: Some(a.id_token_alg.as_str().to_owned()),
+        userinfo_signed_response_alg: a.signed_userinfo.map(|alg| alg.as_str().to_owned()),
+        extra: responses,
+        jwks,
+        jwks_uri: a.jwks_uri.clone(),
+        client_name: Some(a.client_name.clone().unwrap_or_else(|| "relier".to_owned())),
+        application_type: Some(application_type(a).to_owned()),
+        tls_client_auth_subject_dn: a.tls_subject_dn.clone(),
+        ..Default::default()
+    })
+}
+
+/// Stores the registration; when that fails, deletes it at the OP again (RFC 7592) so no
+/// orphan registration stays behind.
+async fn save_or_unregister(
+    store: &dyn Store,
+    http: &relier::HttpClient,
+    record: &ProviderRecord,
+    a: &ProvidersRegisterArgs,
+) -> anyhow::Result<()> {
+    let Err(e) = save_and_print(store, record, a.common.replace, a.common.json, "registered").await
+    else {
+        return Ok(());
+    };
+    if let Ok((uri, token)) = super::management(record) {
+        match relier::registration::delete(http, uri, token).await {
+            Ok(()) => output::note("the registration was deleted at the OP again (RFC 7592)"),
+            Err(d) => output::note(&format!(
+                "the client {} stays registered at the OP (RFC 7592 delete failed: {d})",
+                record.client_id
+            )),
+        }
+    }
+    Err(e)
 }
 
 /// `--auth-method`, else the OP's strongest method whose credential relier can hold.
