@@ -313,4 +313,41 @@ mod tests {
         assert!(t.contains("# TYPE relier_sessions gauge\n"));
         assert_eq!(label("a\"b\\"), "a\\\"b\\\\");
     }
+    #[test]
+    fn every_family_is_typed_once_in_a_fixed_order() {
+        let t = Metrics::default().render();
+        let types: Vec<&str> = t
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "relier_logins_total counter",
+                "relier_token_endpoint_seconds histogram",
+                "relier_sessions gauge",
+                "relier_check_requests_total counter",
+                "relier_proxy_requests_total counter",
+                "relier_token_refreshes_total counter",
+                "relier_backchannel_logouts_total counter",
+                "relier_key_rotations_total counter",
+                "relier_login_rate_limited_total counter",
+                "relier_session_cache_entries gauge",
+                "relier_session_touches_pending gauge",
+            ]
+        );
+        assert_eq!(
+            t.lines().filter(|l| l.starts_with("# HELP ")).count(),
+            types.len()
+        );
+        for line in [
+            "relier_sessions 0",
+            "relier_proxy_requests_total{result=\"refused\"} 0",
+            "relier_token_refreshes_total{outcome=\"failure\"} 0",
+            "relier_key_rotations_total 0",
+            "relier_session_touches_pending 0",
+        ] {
+            assert!(t.lines().any(|l| l == line), "{line}");
+        }
+    }
 }
