@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use relier_core::encryption::ResponseEncryption;
 use relier_core::profile::Profile;
 use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
@@ -231,6 +232,29 @@ pub struct ClientArgs {
     /// Extra trusted CA certificates (PEM).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+
+    /// The client is registered with encrypted ID tokens (`id_token_encrypted_response_alg`/
+    /// `_enc`, e.g. RSA-OAEP-256/A256GCM; ENC defaults to A128CBC-HS256): each ID token must
+    /// arrive encrypted and is decrypted — RSA-OAEP*/ECDH-ES* with the store's encryption keys
+    /// (`relier keys generate --use enc`), dir/A*KW with the client secret (OIDC Core §10.2).
+    /// With --provider the registration says it.
+    #[arg(
+        long,
+        value_name = "ALG[/ENC]",
+        value_parser = parse_encryption,
+        conflicts_with_all = ["provider", "preset"]
+    )]
+    pub encrypt_id_token: Option<ResponseEncryption>,
+
+    /// The client is registered with encrypted UserInfo responses
+    /// (`userinfo_encrypted_response_alg`/`_enc`): as --encrypt-id-token.
+    #[arg(
+        long,
+        value_name = "ALG[/ENC]",
+        value_parser = parse_encryption,
+        conflicts_with_all = ["provider", "preset"]
+    )]
+    pub encrypt_userinfo: Option<ResponseEncryption>,
 }
 
 /// `--preset` and its flags: what the gateway's `preset = "…"` fills in, for the command line
@@ -497,6 +521,10 @@ fn parse_alg(s: &str) -> Result<Algorithm, String> {
             ))
         }
     }
+}
+
+fn parse_encryption(s: &str) -> Result<ResponseEncryption, String> {
+    s.parse::<ResponseEncryption>().map_err(|e| e.to_string())
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {

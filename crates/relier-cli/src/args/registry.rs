@@ -8,7 +8,7 @@ use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
 use relier_store::{KeyAlg, KeyUse};
 
-use super::{parse_alg, parse_auth_method, parse_client_id, parse_issuer};
+use super::{parse_alg, parse_auth_method, parse_client_id, parse_encryption, parse_issuer};
 
 /// `relier keys …`.
 #[derive(Debug, Subcommand)]
@@ -349,10 +349,6 @@ pub struct ProvidersRegisterArgs {
 
     #[command(flatten)]
     pub common: ProviderCommon,
-}
-
-fn parse_encryption(s: &str) -> Result<ResponseEncryption, String> {
-    s.parse::<ResponseEncryption>().map_err(|e| e.to_string())
 }
 
 /// `relier providers import`.

@@ -5,21 +5,22 @@ use anyhow::{Context as _, bail};
 use relier::credentials::{ClientAuthSpec, ClientCredentials};
 use relier::{HttpClient, RelyingParty};
 use relier_core::dpop::{self, DpopKey};
-use relier_core::encryption::{DecryptionKeys, EncryptedResponse, ResponseEncryption};
 use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
-use relier_store::{ProviderRecord, Store};
+use relier_store::Store;
 
 use crate::args::{Cli, ClientArgs, Command, ProfileArgs, StoreArgs, ValidationArgs};
 use crate::credentials::{self, Origin};
 use crate::loopback::RedirectSpec;
 use crate::preset::{self, Expanded};
 use crate::{output, store};
+use decryption::Decryption;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
 use relier_core::token_binding::TokenBinding;
 use relier_gateway::presets::Preset;
 
+mod decryption;
 pub mod discover;
 pub mod doctor;
 mod dpop_file;
@@ -69,40 +70,10 @@ struct ProviderDefaults {
     redirect_uris: Vec<String>,
     /// The registered `userinfo_signed_response_alg`.
     userinfo_signed_alg: Option<Algorithm>,
-    /// The registered `id_token_encrypted_response_*` and the store's keys for it.
-    id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
-    /// The registered `userinfo_encrypted_response_*` and the store's keys for it.
-    userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
     /// The registered request objects and JARM.
     secured: secured::Secured,
     /// The registered sender constraint (DPoP, certificate-bound tokens).
     token_binding: TokenBinding,
-}
-
-/// The registered encryption of `which` and the store's keys for it (OIDC Registration §2).
-async fn registered_decryption(
-    store: &dyn Store,
-    record: &ProviderRecord,
-    which: EncryptedResponse,
-) -> anyhow::Result<Option<(ResponseEncryption, DecryptionKeys)>> {
-    let name = &record.name;
-    let Some(expect) = record
-        .response_encryption(which)
-        .with_context(|| format!("provider {name}"))?
-    else {
-        return Ok(None);
-    };
-    let keys = relier_store::decryption_keys_for(store, expect)
-        .await
-        .with_context(|| {
-            format!(
-                "provider {name} registered {} {}: run `relier keys generate --use enc --alg {}`, then `relier providers sync {name}`",
-                which.alg_member(),
-                expect.alg,
-                expect.alg
-            )
-        })?;
-    Ok(Some((expect, keys)))
 }
 
 /// An OP discovered and a client authentication chosen.
@@ -119,6 +90,8 @@ pub struct Session {
     binding_flags: TokenBinding,
     /// `--dpop-key-file`: the DPoP key to prove with (else a fresh one per run).
     dpop_key: Option<DpopKey>,
+    /// The encrypted responses to expect (registered, or `--encrypt-*`) and their keys.
+    decryption: Decryption,
 }
 
 /// What a `--preset` adds to a session.
@@ -137,7 +110,7 @@ impl Session {
         }
         match preset::expand(client, None, None)? {
             Some(e) => Self::from_preset(client, &e).await,
-            None => Self::from_args(client).await,
+            None => Self::from_args(client, store_args).await,
         }
     }
 
@@ -191,15 +164,18 @@ impl Session {
         Ok(session)
     }
 
-    async fn from_args(client: &ClientArgs) -> anyhow::Result<Self> {
+    async fn from_args(client: &ClientArgs, store_args: &StoreArgs) -> anyhow::Result<Self> {
         let (Some(issuer), Some(client_id)) = (&client.issuer, &client.client_id) else {
             bail!("give --provider NAME, or --issuer URL and --client-id ID");
         };
         let loaded = credentials::load_args(client)?;
+        let decryption = Decryption::from_flags(client, &loaded, store_args).await?;
         let spec = credentials::spec_from_args(client, client_id.clone());
         let http = HttpClient::new(&loaded.http_config())?;
         let metadata = relier::discover(&http, issuer).await?;
-        Self::establish(http, metadata, &spec, loaded, None)
+        let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
+        session.decryption = decryption;
+        Ok(session)
     }
 
     async fn from_provider(
@@ -237,14 +213,11 @@ impl Session {
             signing_alg: record.signing_alg.filter(|a| a.is_hmac()),
             audience: credentials::audience(client.assertion_aud),
         };
+        let decryption = Decryption::registered(store, &record).await?;
         let defaults = ProviderDefaults {
             userinfo_signed_alg: record
                 .userinfo_signed_alg()
                 .with_context(|| format!("provider {name}"))?,
-            id_token_decryption: registered_decryption(store, &record, EncryptedResponse::IdToken)
-                .await?,
-            userinfo_decryption: registered_decryption(store, &record, EncryptedResponse::UserInfo)
-                .await?,
             secured: secured::Secured::registered(store, &record).await?,
             token_binding: record
                 .token_binding()
@@ -254,7 +227,9 @@ impl Session {
             scopes: record.scopes,
             redirect_uris: record.redirect_uris,
         };
-        Self::establish(http, metadata, &spec, loaded, Some(defaults))
+        let mut session = Self::establish(http, metadata, &spec, loaded, Some(defaults))?;
+        session.decryption = decryption;
+        Ok(session)
     }
 
     fn establish(
@@ -283,6 +258,7 @@ impl Session {
             profile: None,
             binding_flags: TokenBinding::default(),
             dpop_key: None,
+            decryption: Decryption::default(),
         })
     }
 
@@ -438,14 +414,7 @@ impl Session {
             .map(|p| std::mem::take(&mut p.secured))
             .unwrap_or_default();
         b = secured.apply(b, key.as_ref(), &metadata)?;
-        if let Some(p) = self.provider {
-            if let Some((expect, keys)) = p.id_token_decryption {
-                b = b.id_token_decryption(expect, keys);
-            }
-            if let Some((expect, keys)) = p.userinfo_decryption {
-                b = b.userinfo_decryption(expect, keys);
-            }
-        }
+        b = self.decryption.apply(b);
         if let Some(s) = v.clock_skew {
             b = b.clock_skew(s);
         }

@@ -10,7 +10,7 @@ use relier_core::request_object::RequestObjectRule;
 use relier_jose::SigningKey;
 use relier_store::{ProviderRecord, Store};
 
-use super::registered_decryption;
+use super::decryption;
 
 /// What a provider registered about the authorization request and response.
 #[derive(Debug, Default)]
@@ -32,7 +32,7 @@ impl Secured {
         {
             Some(rule) => {
                 let keys =
-                    registered_decryption(store, record, EncryptedResponse::AuthorizationResponse)
+                    decryption::registered(store, record, EncryptedResponse::AuthorizationResponse)
                         .await?
                         .map(|(_, keys)| keys);
                 Some((rule, keys))
