@@ -14,8 +14,11 @@
 
 mod common;
 
-use common::{SECRET, assert_logged_in, client, login_cmd, registration_op, store_cmd, store_ok};
-use serde_json::{Value, json};
+use common::{
+    SECRET, assert_logged_in, client, login_cmd, registration_op, store_cmd, store_ok,
+    with_metadata,
+};
+use serde_json::json;
 
 /// `relier login LINE --redirect-uri REDIRECT` on the test's store, with the client secret.
 async fn login(dir: &tempfile::TempDir, line: &str, redirect: &str) -> common::Run {
@@ -28,13 +31,6 @@ async fn login(dir: &tempfile::TempDir, line: &str, redirect: &str) -> common::R
     login_cmd(cmd, redirect).await
 }
 
-fn with(mut c: Value, extra: Value) -> Value {
-    for (k, v) in extra.as_object().unwrap() {
-        c[k] = v.clone();
-    }
-    c
-}
-
 #[tokio::test]
 async fn encrypted_responses_of_a_client_given_on_the_command_line() {
     let (dir, redirect, op) = registration_op(json!({"encryption": true})).await;
@@ -42,7 +38,7 @@ async fn encrypted_responses_of_a_client_given_on_the_command_line() {
     store_ok(&dir, "keys generate --use enc --alg RSA-OAEP-256").await;
     store_ok(&dir, "keys generate --use enc --alg ECDH-ES").await;
     let jwks = store_ok(&dir, "keys jwks").await.json();
-    op.add_client(with(
+    op.add_client(with_metadata(
         client("enc-cli", "client_secret_basic", &redirect),
         json!({
             "id_token_encrypted_response_alg": "RSA-OAEP-256",
@@ -105,7 +101,7 @@ async fn encrypted_responses_of_a_client_given_on_the_command_line() {
     );
 
     // dir: the content key is derived from the client secret, no store key involved.
-    op.add_client(with(
+    op.add_client(with_metadata(
         client("dir-cli", "client_secret_basic", &redirect),
         json!({
             "id_token_encrypted_response_alg": "dir",

@@ -335,6 +335,28 @@ pub(crate) static SELECT_SESSION: std::sync::LazyLock<String> = std::sync::LazyL
     )
 });
 
+/// Stores a login state (`$1` state hash, `$2` provider, `$3` sealed record, `$4` created,
+/// `$5` expires), replacing one of the same hash, on either backend.
+pub(crate) const PUT_LOGIN_STATE: &str = "INSERT INTO login_states (state_hash, provider, \
+     record, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO \
+     UPDATE SET provider = excluded.provider, record = excluded.record, \
+     created_at = excluded.created_at, expires_at = excluded.expires_at";
+
+/// Deletes and returns the login state of hash `$1`: one statement, so of concurrent takers
+/// exactly one sees the row.
+pub(crate) const TAKE_LOGIN_STATE: &str =
+    "DELETE FROM login_states WHERE state_hash = $1 RETURNING record, expires_at";
+
+/// Inserts a session (`$1` id hash, then [`SESSION_COLUMNS`] in order) unless one of the same
+/// hash exists, on either backend.
+pub(crate) static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO sessions (id_hash, {SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         ON CONFLICT (id_hash) DO NOTHING"
+    )
+});
+
 pub(crate) fn key_info(row: &impl Columns) -> Result<KeyInfo, StoreError> {
     Ok(KeyInfo {
         kid: row.text("kid")?,

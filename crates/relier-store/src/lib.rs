@@ -68,6 +68,7 @@ mod session;
 mod sql;
 mod sqlite;
 mod sqlite_reader;
+mod sqlite_writer;
 mod store;
 mod url;
 

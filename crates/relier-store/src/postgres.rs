@@ -86,6 +86,37 @@ impl PostgresBackend {
         None
     }
 
+    #[allow(
+        clippy::unused_self,
+        reason = "the signature the shared statements (crate::sql) call on either backend"
+    )]
+    fn put_login_state_here(
+        &self,
+        _hash: &str,
+        _provider: &str,
+        _sealed: &[u8],
+        _created_at: i64,
+        _expires_at: i64,
+    ) -> Option<()> {
+        None
+    }
+
+    #[allow(
+        clippy::unused_self,
+        reason = "the signature the shared statements (crate::sql) call on either backend"
+    )]
+    fn take_login_state_here(&self, _hash: &str) -> Option<Option<(Vec<u8>, i64)>> {
+        None
+    }
+
+    #[allow(
+        clippy::unused_self,
+        reason = "the signature the shared statements (crate::sql) call on either backend"
+    )]
+    fn create_session_here(&self, _hash: &str, _row: &crate::backend::SessionRow) -> Option<bool> {
+        None
+    }
+
     /// Connects and applies pending migrations.
     pub(crate) async fn open(url: &StoreUrl, raw: &str) -> Result<Self, StoreError> {
         let (driver_url, settings) = pool_settings(raw).map_err(|e| StoreError::InvalidUrl {

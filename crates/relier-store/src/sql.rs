@@ -366,12 +366,13 @@ macro_rules! impl_sql_backend {
                 created_at: i64,
                 expires_at: i64,
             ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO login_states (state_hash, provider, record, created_at, \
-                     expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO \
-                     UPDATE SET provider = excluded.provider, record = excluded.record, \
-                     created_at = excluded.created_at, expires_at = excluded.expires_at",
-                )
+                if self
+                    .put_login_state_here(hash, provider, sealed, created_at, expires_at)
+                    .is_some()
+                {
+                    return Ok(());
+                }
+                sqlx::query($crate::backend::PUT_LOGIN_STATE)
                 .bind(hash)
                 .bind(provider)
                 .bind(sealed)
@@ -386,12 +387,11 @@ macro_rules! impl_sql_backend {
                 &self,
                 hash: &str,
             ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
-                // One statement deletes and returns the row: of concurrent takers exactly one
-                // sees it. fetch_all drives the statement to completion.
-                let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-                    "DELETE FROM login_states WHERE state_hash = $1 \
-                     RETURNING record, expires_at",
-                )
+                if let Some(taken) = self.take_login_state_here(hash) {
+                    return Ok(taken);
+                }
+                // fetch_all drives the statement to completion.
+                let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as($crate::backend::TAKE_LOGIN_STATE)
                 .bind(hash)
                 .fetch_all(&self.sessions)
                 .await?;
@@ -403,12 +403,10 @@ macro_rules! impl_sql_backend {
                 hash: &str,
                 row: &$crate::backend::SessionRow,
             ) -> Result<bool, StoreError> {
-                let done = sqlx::query(&format!(
-                    "INSERT INTO sessions (id_hash, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                     $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
-                     ON CONFLICT (id_hash) DO NOTHING",
-                    $crate::backend::SESSION_COLUMNS
-                ))
+                if let Some(created) = self.create_session_here(hash, row) {
+                    return Ok(created);
+                }
+                let done = sqlx::query(&$crate::backend::INSERT_SESSION)
                 .bind(hash)
                 .bind(&row.provider)
                 .bind(&row.iss)

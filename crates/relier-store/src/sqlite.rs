@@ -30,6 +30,7 @@ use crate::private_files;
 use crate::sealed::blocking;
 use crate::sql::impl_sql_backend;
 use crate::sqlite_reader::SessionReader;
+use crate::sqlite_writer::SessionWriter;
 use crate::url::StoreUrl;
 
 /// How long a writer waits for another process's write lock before failing.
@@ -89,6 +90,8 @@ pub(crate) struct SqliteBackend {
     sessions: SqlitePool,
     /// Session lookups on the caller's thread.
     reader: SessionReader,
+    /// The login path's writes on the caller's thread.
+    writer: SessionWriter,
 }
 
 impl SqliteBackend {
@@ -136,6 +139,7 @@ impl SqliteBackend {
             pool,
             sessions,
             reader: SessionReader::new(path, MMAP_SIZE),
+            writer: SessionWriter::new(path, MMAP_SIZE),
         })
     }
 
@@ -159,6 +163,46 @@ impl SqliteBackend {
         }
     }
 
+    /// [`SessionWriter::put_login_state`] unless the store is closed; `None`: ask sqlx.
+    fn put_login_state_here(
+        &self,
+        hash: &str,
+        provider: &str,
+        sealed: &[u8],
+        created_at: i64,
+        expires_at: i64,
+    ) -> Option<()> {
+        if self.sessions.is_closed() {
+            return None;
+        }
+        self.writer.put_login_state(
+            crate::backend::PUT_LOGIN_STATE,
+            hash,
+            provider,
+            sealed,
+            created_at,
+            expires_at,
+        )
+    }
+
+    /// [`SessionWriter::take_login_state`] unless the store is closed; `None`: ask sqlx.
+    fn take_login_state_here(&self, hash: &str) -> Option<Option<(Vec<u8>, i64)>> {
+        if self.sessions.is_closed() {
+            return None;
+        }
+        self.writer
+            .take_login_state(crate::backend::TAKE_LOGIN_STATE, hash)
+    }
+
+    /// [`SessionWriter::create_session`] unless the store is closed; `None`: ask sqlx.
+    fn create_session_here(&self, hash: &str, row: &crate::backend::SessionRow) -> Option<bool> {
+        if self.sessions.is_closed() {
+            return None;
+        }
+        self.writer
+            .create_session(&crate::backend::INSERT_SESSION, hash, row)
+    }
+
     async fn session_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.sessions.begin_with("BEGIN IMMEDIATE").await?)
     }
@@ -176,6 +220,7 @@ impl SqliteBackend {
         self.sessions.close().await;
         // Before the checkpoint, which waits for readers.
         self.reader.close();
+        self.writer.close();
         if !self.pool.is_closed() {
             // Fold the WAL into the database file; a busy reader elsewhere just means a
             // partial checkpoint, which is fine.

@@ -1,4 +1,5 @@
-//! Session lookups of the SQLite backend, on the calling thread.
+//! Session lookups of the SQLite backend, on the calling thread, and the connections they
+//! (and [`crate::sqlite_writer`]) use there.
 //!
 //! sqlx runs every SQLite statement on the connection's own worker thread: a lookup is a
 //! command sent there and a row sent back, two thread hand-offs, and on a gateway whose
@@ -21,49 +22,61 @@ use rusqlite::{Connection, OpenFlags};
 use crate::backend::{Columns, SELECT_SESSION, SESSION_COLUMNS, SessionRow, session_row};
 use crate::error::StoreError;
 
-/// Idle connections kept for reuse; more concurrent lookups open more, dropped after use.
+/// Idle connections kept for reuse; more concurrent statements open more, dropped after use.
 const MAX_IDLE: usize = 8;
 
 /// A lookup on the async runtime's thread does not wait for a lock: past this it falls back
 /// to sqlx.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5);
 
-/// Read-only connections to one database file, for [`SessionReader::get_session`].
+/// What the connections of a [`LocalConnections`] are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// `query_only`; a lock held by a writer is waited for up to [`BUSY_TIMEOUT`].
+    Reader,
+    /// Short-lived rows (`synchronous=NORMAL`, as sqlx's session pool). A writer never waits
+    /// for the write lock (another writer holds it: sqlx waits instead, on its own thread)
+    /// and never checkpoints (a checkpoint syncs files: sqlx's connections do it at their
+    /// commits).
+    Writer,
+}
+
+/// Connections to one database file, used on the calling thread.
 #[derive(Debug)]
-pub(crate) struct SessionReader {
+pub(crate) struct LocalConnections {
     path: PathBuf,
     mmap_size: &'static str,
+    role: Role,
     idle: Mutex<Vec<Connection>>,
 }
 
-impl SessionReader {
+impl LocalConnections {
     /// Connections are opened on first use; `mmap_size` as the sqlx connections'.
-    pub(crate) fn new(path: &Path, mmap_size: &'static str) -> Self {
-        SessionReader {
+    pub(crate) fn new(path: &Path, mmap_size: &'static str, role: Role) -> Self {
+        LocalConnections {
             path: path.to_path_buf(),
             mmap_size,
+            role,
             idle: Mutex::new(Vec::new()),
         }
     }
 
-    /// The live session row of `hash` at `now` (unix seconds): the outer error is this
-    /// reader's trouble (fall back to sqlx), the inner result the answer.
-    pub(crate) fn get_session(
+    /// Runs `f` on an idle (or new) connection, which is kept for reuse afterwards.
+    pub(crate) fn with<T>(
         &self,
-        hash: &str,
-        now: i64,
-    ) -> Result<Result<Option<SessionRow>, StoreError>, rusqlite::Error> {
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, rusqlite::Error> {
         let conn = match self.take() {
             Some(c) => c,
             None => self.open()?,
         };
-        let found = lookup(&conn, hash, now)?;
+        let out = f(&conn)?;
         self.give_back(conn);
-        Ok(found)
+        Ok(out)
     }
 
-    /// Closes the idle connections; one in use is dropped after its lookup (the caller checks
-    /// that the store is open before asking).
+    /// Closes the idle connections; one in use is dropped after its statement (the caller
+    /// checks that the store is open before asking).
     pub(crate) fn close(&self) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.clear();
@@ -88,10 +101,50 @@ impl SessionReader {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "query_only", true)?;
         conn.pragma_update(None, "mmap_size", self.mmap_size)?;
+        match self.role {
+            Role::Reader => {
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                conn.pragma_update(None, "query_only", true)?;
+            }
+            Role::Writer => {
+                conn.busy_timeout(Duration::ZERO)?;
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+                conn.pragma_update(None, "foreign_keys", true)?;
+                conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+            }
+        }
         Ok(conn)
+    }
+}
+
+/// Read-only connections to one database file, for [`SessionReader::get_session`].
+#[derive(Debug)]
+pub(crate) struct SessionReader {
+    connections: LocalConnections,
+}
+
+impl SessionReader {
+    /// Connections are opened on first use; `mmap_size` as the sqlx connections'.
+    pub(crate) fn new(path: &Path, mmap_size: &'static str) -> Self {
+        SessionReader {
+            connections: LocalConnections::new(path, mmap_size, Role::Reader),
+        }
+    }
+
+    /// The live session row of `hash` at `now` (unix seconds): the outer error is this
+    /// reader's trouble (fall back to sqlx), the inner result the answer.
+    pub(crate) fn get_session(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Result<Option<SessionRow>, StoreError>, rusqlite::Error> {
+        self.connections.with(|conn| lookup(conn, hash, now))
+    }
+
+    /// Closes the idle connections.
+    pub(crate) fn close(&self) {
+        self.connections.close();
     }
 }
 
@@ -207,7 +260,7 @@ mod tests {
         assert!(db.delete_session("h1").await.unwrap());
         assert_eq!(reader.get_session("h1", 1_500).unwrap().unwrap(), None);
         // Connections are reused, not opened per lookup.
-        assert_eq!(reader.idle.lock().unwrap().len(), 1);
+        assert_eq!(reader.connections.idle.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -208,6 +208,11 @@ pub fn client(id: &str, method: &str, redirect: &str) -> Value {
 pub fn asymmetric(id: &str, method: &str, redirect: &str, extra: Value) -> Value {
     let mut c = client(id, method, redirect);
     c.as_object_mut().unwrap().remove("client_secret");
+    with_metadata(c, extra)
+}
+
+/// Client metadata `c` with the members of `extra` set (replacing any of the same name).
+pub fn with_metadata(mut c: Value, extra: Value) -> Value {
     for (k, v) in extra.as_object().unwrap() {
         c[k] = v.clone();
     }
