@@ -204,13 +204,14 @@ impl Columns for RowColumns<'_, '_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::backend::Backend as _;
     use crate::sqlite::SqliteBackend;
     use crate::url::StoreUrl;
 
-    fn row(version: i64) -> SessionRow {
+    /// A session row for the SQLite tests, at `version`.
+    pub(crate) fn row(version: i64) -> SessionRow {
         SessionRow {
             provider: "op".into(),
             iss: "https://op.example".into(),

@@ -133,31 +133,8 @@ mod tests {
     use super::*;
     use crate::backend::{Backend as _, INSERT_SESSION, PUT_LOGIN_STATE, TAKE_LOGIN_STATE};
     use crate::sqlite::SqliteBackend;
+    use crate::sqlite_reader::tests::row as session_row;
     use crate::url::StoreUrl;
-
-    fn row() -> SessionRow {
-        SessionRow {
-            provider: "op".into(),
-            iss: "https://op.example".into(),
-            sub: "alice".into(),
-            sid: Some("sid-1".into()),
-            email: None,
-            name: Some("Alice".into()),
-            claims: "{}".into(),
-            access_token: Some(vec![1, 2, 3]),
-            refresh_token: None,
-            id_token: None,
-            access_expires_at: Some(2_000),
-            csrf_token: vec![9; 16],
-            created_at: 1_000,
-            last_seen_at: 1_000,
-            idle_expires_at: 5_000,
-            absolute_expires_at: 9_000,
-            version: 0,
-            identity: Some(vec![7; 8]),
-            dpop_key: None,
-        }
-    }
 
     async fn open(dir: &tempfile::TempDir) -> (SqliteBackend, std::path::PathBuf) {
         let path = dir.path().join("relier.db");
@@ -191,11 +168,20 @@ mod tests {
         );
         assert_eq!(db.take_login_state("s2").await.unwrap(), None);
 
-        assert_eq!(w.create_session(&INSERT_SESSION, "h1", &row()), Some(true));
-        assert_eq!(db.get_session("h1", 1_500).await.unwrap(), Some(row()));
+        assert_eq!(
+            w.create_session(&INSERT_SESSION, "h1", &session_row(0)),
+            Some(true)
+        );
+        assert_eq!(
+            db.get_session("h1", 1_500).await.unwrap(),
+            Some(session_row(0))
+        );
         // An existing id is not replaced.
-        assert_eq!(w.create_session(&INSERT_SESSION, "h1", &row()), Some(false));
-        assert!(!db.create_session("h1", &row()).await.unwrap());
+        assert_eq!(
+            w.create_session(&INSERT_SESSION, "h1", &session_row(0)),
+            Some(false)
+        );
+        assert!(!db.create_session("h1", &session_row(0)).await.unwrap());
         db.close().await;
     }
 
