@@ -4,10 +4,9 @@
 //! domain).
 //!
 //! Only a *verified* e-mail address counts (`email_verified` true, or `"true"` as Sign in with
-//! Apple sends it): an unverified address is anyone's claim. Paths are matched after the same
-//! normalisation an application or a lenient server might apply (percent-decoding until
-//! stable, `\` as `/`, `;` segment parameters dropped, dot segments resolved, repeated slashes
-//! collapsed), so `/public/../admin` and its encoded variants are `/admin`.
+//! Apple sends it): an unverified address is anyone's claim. Paths are matched on every reading the
+//! upstream may make of them ([`crate::paths`]): public only if every reading is under a
+//! `skip_auth` prefix, and a rule applies if any reading is under its prefix.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::identity::email_verified;
+use crate::paths;
 
 /// A `[providers.require]` or rule value: one accepted value or a list of them.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -164,33 +164,23 @@ fn values(v: Option<&Value>) -> impl Iterator<Item = &str> {
     one.into_iter().chain(many.into_iter().flatten())
 }
 
-/// A path prefix: matches the path itself and everything below it (`/public` matches
-/// `/public` and `/public/x`, not `/publicity`; `/public/` matches `/public/x`).
+/// A path prefix: matches the path itself and everything below it, segment by segment (`/public`
+/// matches `/public`, `/public/` and `/public/x`, not `/publicity`; `/public/` is the same
+/// prefix). Segments are compared as [`crate::paths`] reads them: case-insensitively, trailing
+/// dots and spaces ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prefix(String);
+pub struct Prefix(Vec<String>);
 
 impl Prefix {
-    /// From configuration: must start with `/`; normalised like request paths.
+    /// From configuration: a canonical absolute path ([`paths::check_canonical`]), decoded
+    /// once.
     pub fn parse(s: &str) -> Option<Prefix> {
-        if !s.starts_with('/') {
-            return None;
-        }
-        let trailing = s.len() > 1 && s.ends_with('/');
-        let mut p = normalize_path(s);
-        if trailing && !p.ends_with('/') {
-            p.push('/');
-        }
-        Some(Prefix(p))
+        paths::config_segments(s).map(Prefix)
     }
 
-    /// Whether the normalised `path` is under this prefix.
-    pub fn matches(&self, path: &str) -> bool {
-        let p = self.0.as_str();
-        p == "/"
-            || path == p
-            || path == p.trim_end_matches('/')
-            || (path.starts_with(p)
-                && (p.ends_with('/') || path.as_bytes().get(p.len()) == Some(&b'/')))
+    /// Whether a reading's segments are under this prefix.
+    pub fn matches(&self, segments: &[String]) -> bool {
+        segments.get(..self.0.len()) == Some(self.0.as_slice())
     }
 }
 
@@ -201,6 +191,9 @@ pub struct PathRules {
     pub skip: Vec<Prefix>,
     /// Every rule whose prefix matches must pass.
     pub rules: Vec<(Prefix, Policy)>,
+    /// `allow_non_canonical_paths`: paths were not checked, so the readings also resolve dot
+    /// segments, read `\` as `/` and decode repeatedly.
+    pub lenient: bool,
 }
 
 /// What the path rules say about a request.
@@ -213,83 +206,38 @@ pub enum PathDecision<'a> {
 }
 
 impl PathRules {
-    /// Whether there is any rule at all (the hot path skips the normalisation without).
+    /// Whether there is any rule at all (the hot path skips the readings without).
     pub fn is_empty(&self) -> bool {
         self.skip.is_empty() && self.rules.is_empty()
     }
 
-    /// The decision for a request target (path with optional query).
+    /// The decision for a request target (path with optional query), made on every reading
+    /// the upstream may make of it ([`paths::readings`]): public only if every reading is under
+    /// a `skip_auth` prefix; a rule applies if any reading is under its prefix.
     pub fn decide(&self, target: &str) -> PathDecision<'_> {
         if self.is_empty() {
             return PathDecision::Protected(Vec::new());
         }
-        let path = normalize_path(target.split(['?', '#']).next().unwrap_or("/"));
-        if self.skip.iter().any(|p| p.matches(&path)) {
+        let path = paths::path_of(target);
+        // Callers refuse non-canonical paths first; should one get here all the same, it is
+        // read as leniently as allow_non_canonical_paths would.
+        let lenient = self.lenient || paths::check_canonical(path).is_err();
+        let readings = paths::readings(path, lenient);
+        let public = !self.skip.is_empty()
+            && readings
+                .iter()
+                .all(|r| self.skip.iter().any(|p| p.matches(r)));
+        if public {
             return PathDecision::Public;
         }
         PathDecision::Protected(
             self.rules
                 .iter()
-                .filter(|(p, _)| p.matches(&path))
+                .filter(|(p, _)| readings.iter().any(|r| p.matches(r)))
                 .map(|(_, policy)| policy)
                 .collect(),
         )
     }
-}
-
-/// Most rounds of percent-decoding (`%252e` → `%2e` → `.`).
-const MAX_DECODES: usize = 4;
-
-/// The path as the most lenient reader would see it (see the module docs).
-pub fn normalize_path(raw: &str) -> String {
-    let mut s = raw.to_owned();
-    for _ in 0..MAX_DECODES {
-        let decoded: String = percent_decode(&s);
-        if decoded == s {
-            break;
-        }
-        s = decoded;
-    }
-    let s = s.replace('\\', "/");
-    let mut out: Vec<&str> = Vec::new();
-    let trailing = s.ends_with('/') || s.ends_with("/.") || s.ends_with("/..");
-    for seg in s.split('/') {
-        let seg = seg.split(';').next().unwrap_or("");
-        match seg {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    let mut p = format!("/{}", out.join("/"));
-    if trailing && p.len() > 1 {
-        p.push('/');
-    }
-    p
-}
-
-/// One round of percent-decoding; invalid UTF-8 becomes U+FFFD (never matches a prefix).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16)),
-                bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16)),
-            )
-        {
-            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-            i += 3;
-            continue;
-        }
-        out.push(b);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -297,40 +245,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn path_normalisation_closes_the_usual_escapes() {
-        for (raw, want) in [
-            ("/public/../admin", "/admin"),
-            ("/public/%2e%2e/admin", "/admin"),
-            ("/public/%2E%2E%2Fadmin", "/admin"),
-            ("/public%2F..%2Fadmin", "/admin"),
-            ("/public/%252e%252e/admin", "/admin"),
-            ("/public/..;/admin", "/admin"),
-            ("/public\\..\\admin", "/admin"),
-            ("//public//./x", "/public/x"),
-            ("/public/", "/public/"),
-            ("/../../etc", "/etc"),
-            ("", "/"),
-        ] {
-            assert_eq!(normalize_path(raw), want, "{raw}");
-        }
-    }
-
-    #[test]
-    fn prefixes_match_on_segment_boundaries() {
-        let p = Prefix::parse("/public").unwrap();
-        assert!(p.matches("/public") && p.matches("/public/") && p.matches("/public/x"));
-        assert!(!p.matches("/publicity") && !p.matches("/admin"));
-        let p = Prefix::parse("/public/").unwrap();
-        assert!(p.matches("/public/x") && p.matches("/public"));
-        assert!(!p.matches("/publicx"));
-        assert!(Prefix::parse("public").is_none());
-        assert!(Prefix::parse("/").unwrap().matches("/anything"));
-    }
-
-    #[test]
-    fn skip_auth_cannot_be_escaped() {
-        let rules = PathRules {
+    fn sample_rules(lenient: bool) -> PathRules {
+        PathRules {
             skip: vec![Prefix::parse("/public/").unwrap()],
             rules: vec![(
                 Prefix::parse("/admin").unwrap(),
@@ -339,21 +255,99 @@ mod tests {
                     ..Policy::default()
                 },
             )],
+            lenient,
+        }
+    }
+
+    #[test]
+    fn prefixes_match_on_segment_boundaries() {
+        let under = |p: &str, path: &str| {
+            let p = Prefix::parse(p).unwrap();
+            paths::readings(path, false).iter().any(|r| p.matches(r))
         };
-        assert_eq!(rules.decide("/public/a.css?x=1"), PathDecision::Public);
-        for escape in [
+        assert!(under("/public", "/public") && under("/public", "/public/"));
+        assert!(under("/public", "/public/x"));
+        assert!(!under("/public", "/publicity") && !under("/public", "/admin"));
+        assert!(under("/public/", "/public/x") && under("/public/", "/public"));
+        assert!(!under("/public/", "/publicx"));
+        assert!(Prefix::parse("public").is_none());
+        assert!(Prefix::parse("/a/../b").is_none());
+        assert!(under("/", "/anything"));
+        // Case, trailing dots and spaces, as case-insensitive and Windows servers read them.
+        for path in [
+            "/ADMIN/x",
+            "/Admin/Secret",
+            "/admin./x",
+            "/admin%20/x",
+            "/admin.%20./x",
+        ] {
+            assert!(under("/admin", path), "{path}");
+        }
+        assert!(under("/Admin/", "/admin/x"));
+    }
+
+    #[test]
+    fn skip_auth_holds_only_when_every_reading_is_public() {
+        for lenient in [false, true] {
+            let rules = sample_rules(lenient);
+            assert_eq!(rules.decide("/public/a.css?x=1"), PathDecision::Public);
+            assert_eq!(rules.decide("/PUBLIC/a.css"), PathDecision::Public);
+            for escape in [
+                "/public%2fx",
+                "/public;x/y",
+                "//public/x",
+                "/%70ublic/x",
+                "/public/../admin",
+                "/public/%2e%2e/admin",
+                "/public%2f..%2fadmin",
+                "/public/..;/admin",
+                "/public/%252e%252e/admin/x",
+                "/public\\..\\admin",
+            ] {
+                match rules.decide(escape) {
+                    PathDecision::Protected(_) => {}
+                    PathDecision::Public => panic!("{escape} escaped skip_auth ({lenient})"),
+                }
+            }
+            assert_eq!(rules.decide("/other"), PathDecision::Protected(vec![]));
+        }
+    }
+
+    #[test]
+    fn access_rules_apply_when_any_reading_is_under_them() {
+        let rules = sample_rules(false);
+        for path in [
+            "/admin",
+            "/ADMIN/secret",
+            "/Admin/Secret",
+            "/admin./x",
+            "/admin%20/x",
+            "/admin;x/y",
+            "/admin%2fx",
+            "/%61dmin/x",
+            "//admin/x",
+            "/admin%3fx",
+        ] {
+            match rules.decide(path) {
+                PathDecision::Protected(p) => assert_eq!(p.len(), 1, "{path}"),
+                PathDecision::Public => panic!("{path} public"),
+            }
+        }
+        let lenient = sample_rules(true);
+        for path in [
             "/public/../admin",
             "/public/%2e%2e/admin",
             "/public%2f..%2fadmin",
             "/public/..;/admin",
             "/public/%252e%252e/admin/x",
+            "/public\\..\\admin",
+            "/x/..%2f..%2fadmin",
         ] {
-            match rules.decide(escape) {
-                PathDecision::Protected(p) => assert_eq!(p.len(), 1, "{escape}"),
-                PathDecision::Public => panic!("{escape} escaped skip_auth"),
+            match lenient.decide(path) {
+                PathDecision::Protected(p) => assert_eq!(p.len(), 1, "{path}"),
+                PathDecision::Public => panic!("{path} public"),
             }
         }
-        assert_eq!(rules.decide("/other"), PathDecision::Protected(vec![]));
     }
 
     fn claims(email: &str, verified: Value, groups: Value) -> Value {

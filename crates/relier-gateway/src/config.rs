@@ -72,9 +72,19 @@ pub struct Config {
     /// Extra identity headers: header name → claim name (dots walk into objects).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// Path prefixes answered without a session (matched on the normalised path).
+    /// Path prefixes answered without a session (public only if every reading the upstream
+    /// may make of the path is under one).
     #[serde(default)]
     pub skip_auth: Vec<String>,
+    /// The header `/auth/check` takes the original URI from (default `X-Forwarded-Uri`; nginx
+    /// sets it with `proxy_set_header X-Forwarded-Uri $request_uri`).
+    #[serde(default)]
+    pub original_uri_header: Option<String>,
+    /// Let paths that no browser sends (dot segments in any spelling, double encoding, `\`,
+    /// encoded control characters) through instead of answering 400 `non_canonical_path`
+    /// (default false). Path rules still hold on every reading of them.
+    #[serde(default)]
+    pub allow_non_canonical_paths: bool,
     /// Per-path access rules: every rule whose prefix matches must pass.
     #[serde(default)]
     pub access: Vec<AccessRule>,

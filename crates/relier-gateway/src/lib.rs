@@ -39,6 +39,8 @@ mod identity;
 mod keys;
 mod limits;
 mod metrics;
+mod original_uri;
+mod paths;
 pub mod presets;
 mod providers;
 mod proxy;

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::GatewayError;
 use crate::forwarding::{FORWARDING_HEADERS, PublicOrigin, TrustedProxies};
 use crate::identity::{self, IdentityHeaders};
+use crate::original_uri::OriginalUriPolicy;
 
 /// Header names a claim mapping may not use (besides the forwarding and built-in identity
 /// headers).
@@ -83,6 +84,8 @@ pub struct Settings {
     pub websocket_origins: Vec<String>,
     /// `skip_auth` and `[[access]]`.
     pub path_rules: PathRules,
+    /// Where `/auth/check` finds the original URI, and how strictly it is read.
+    pub original_uri: OriginalUriPolicy,
     /// Who may log in, per provider (absent: everyone the OP vouches for).
     pub login_policies: HashMap<String, Policy>,
     /// `Cache-Control: max-age` of the JWKS (a quarter of the propagation delay, ≤ 5 min).
@@ -120,7 +123,9 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
     let websocket_origins = websocket_origins(config, &origin)?;
     let (path_rules, login_policies) = access_rules(config)?;
+    let original_uri = original_uri_policy(config, &path_rules)?;
     Ok(Settings {
+        original_uri,
         path_rules,
         login_policies,
         origin,
@@ -237,7 +242,10 @@ fn websocket_origins(config: &Config, origin: &str) -> Result<Vec<String>, Gatew
 fn access_rules(config: &Config) -> Result<(PathRules, HashMap<String, Policy>), GatewayError> {
     let prefix = |key: &str, p: &str| {
         Prefix::parse(p).ok_or_else(|| {
-            GatewayError::Config(format!("{key}: {p:?} must be a path starting with /"))
+            GatewayError::Config(format!(
+                "{key}: {p:?} must be a path starting with / (without dot segments, backslashes, \
+                 double encoding or control characters)"
+            ))
         })
     };
     let skip = config
@@ -273,7 +281,33 @@ fn access_rules(config: &Config) -> Result<(PathRules, HashMap<String, Policy>),
             policies.insert(p.name.clone(), policy);
         }
     }
-    Ok((PathRules { skip, rules }, policies))
+    Ok((
+        PathRules {
+            skip,
+            rules,
+            lenient: config.allow_non_canonical_paths,
+        },
+        policies,
+    ))
+}
+
+/// `original_uri_header` (default `X-Forwarded-Uri`) and `allow_non_canonical_paths`.
+fn original_uri_policy(
+    config: &Config,
+    rules: &PathRules,
+) -> Result<OriginalUriPolicy, GatewayError> {
+    let name = config
+        .original_uri_header
+        .as_deref()
+        .unwrap_or("X-Forwarded-Uri");
+    let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        GatewayError::Config(format!("original_uri_header {name:?} is not a header name"))
+    })?;
+    Ok(OriginalUriPolicy {
+        header,
+        decides: !rules.is_empty(),
+        allow_non_canonical: config.allow_non_canonical_paths,
+    })
 }
 
 fn read_theme(path: &Path) -> Result<String, GatewayError> {

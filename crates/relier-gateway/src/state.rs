@@ -13,6 +13,7 @@ use crate::hook::LoginHook;
 use crate::keys::KeyManager;
 use crate::limits::LoginLimiter;
 use crate::metrics::Metrics;
+use crate::original_uri::PeerLog;
 use crate::providers::{self, Providers};
 use crate::proxy::Proxy;
 use crate::settings::{self, Settings};
@@ -42,6 +43,8 @@ pub struct AppState {
     pub login_limiter: Option<LoginLimiter>,
     /// The application's say on each completed login (embedding; `AcceptAll` otherwise).
     pub login_hook: Arc<dyn LoginHook>,
+    /// Untrusted peers refused on `/auth/check`, logged once a minute each.
+    pub untrusted_peers: PeerLog,
 }
 
 impl std::fmt::Debug for AppState {
@@ -61,6 +64,7 @@ impl AppState {
     ) -> Result<AppState, GatewayError> {
         let config = crate::presets::expand(config)?;
         let settings = settings::settings(&config)?;
+        warn_forward_auth_trust(&config, &settings);
         let touches = Touches::new(settings.touch_writes_per_second);
         let store = open_store(&config).await?;
         let metrics = Arc::new(Metrics::default());
@@ -97,7 +101,21 @@ impl AppState {
             touches,
             login_limiter: LoginLimiter::new(&config.limits),
             login_hook,
+            untrusted_peers: PeerLog::default(),
         })
+    }
+}
+
+/// Path rules in forward-auth mode need the front proxy in `trusted_proxies`: from any other
+/// peer `/auth/check` refuses (403 `untrusted_proxy`) instead of judging `/`.
+fn warn_forward_auth_trust(config: &Config, settings: &settings::Settings) {
+    let defaults = config.trusted_proxies.is_none() && config.limits.trusted_proxies.is_none();
+    if config.upstream.is_none() && !settings.path_rules.is_empty() && defaults {
+        tracing::warn!(
+            "skip_auth/[[access]] rules in forward-auth mode with the default trusted_proxies \
+             (127.0.0.1, ::1): /auth/check refuses requests from any other front proxy \
+             (403 untrusted_proxy); list your proxy's address in trusted_proxies"
+        );
     }
 }
 

@@ -1,5 +1,6 @@
 //! Who may enter: per-provider allow-lists at login (403 page, no session), `skip_auth` and
-//! `[[access]]` on `/auth/check` and in proxy mode, path normalisation, unverified e-mail.
+//! `[[access]]` on `/auth/check` and in proxy mode, path readings and refusals, the original URI
+//! header, unverified e-mail.
 
 #![allow(
     clippy::unwrap_used,
@@ -122,8 +123,17 @@ async fn skip_auth_and_access_rules_on_forward_auth() {
         "/public/%2e%2e/admin",
         "/public%2F..%2Fadmin",
         "/public/..;/admin",
+    ] {
+        let r = check(&mut e, escape, false).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{escape}");
+        assert_eq!(text(r).await, "{\"error\":\"non_canonical_path\"}");
+    }
+    for escape in [
         "/healthz",
         "/app",
+        "/%70ublic/x",
+        "/public%2fx",
+        "//public/x",
     ] {
         assert_eq!(
             check(&mut e, escape, false).await.status(),
@@ -140,10 +150,19 @@ async fn skip_auth_and_access_rules_on_forward_auth() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.headers().get("x-relier-subject").is_none());
     assert_eq!(text(r).await, "{\"error\":\"access_denied\"}");
-    assert_eq!(
-        check(&mut e, "/public/../admin", true).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    for path in [
+        "/ADMIN/users",
+        "/admin./x",
+        "/admin%20/x",
+        "/admin;x/y",
+        "/admin%2fx",
+    ] {
+        assert_eq!(
+            check(&mut e, path, true).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
     // A skip_auth path with a session carries the identity.
     let r = check(&mut e, "/public/x", true).await;
     assert_eq!(r.headers()["x-relier-subject"], "alice");
@@ -160,7 +179,8 @@ async fn skip_auth_and_access_rules_on_forward_auth() {
     e.op.set(claims(&[("groups", json!(["admins"]))]));
     assert_eq!(login(&mut e, "/").await.status(), StatusCode::FOUND);
     assert_eq!(check(&mut e, "/admin", true).await.status(), 200);
-    // The original URI from an untrusted peer is not believed: no skip_auth for it.
+    // The original URI from an untrusted peer is not believed, and with path rules the
+    // request is refused rather than judged as "/".
     e.app.jar.clear();
     let mut r = req("GET", "/auth/check")
         .header("x-forwarded-uri", "/public/x")
@@ -168,7 +188,61 @@ async fn skip_auth_and_access_rules_on_forward_auth() {
         .unwrap();
     r.extensions_mut()
         .insert(ConnectInfo("192.0.2.1:9".parse::<SocketAddr>().unwrap()));
+    let r = e.app.send(r).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(text(r).await, "{\"error\":\"untrusted_proxy\"}");
+    // Two original URIs that disagree: one came from the client.
+    let r = check_with(
+        &mut e,
+        &[
+            ("x-forwarded-uri", "/public/x"),
+            ("x-original-uri", "/admin"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(text(r).await, "{\"error\":\"ambiguous_original_uri\"}");
+    let r = check_with(&mut e, &[("x-original-uri", "/public/x")]).await;
+    assert_eq!(text(r).await, "{\"error\":\"missing_original_uri\"}");
+}
+
+/// `/auth/check` from the trusted proxy with these headers and no session.
+async fn check_with(e: &mut Env, headers: &[(&str, &str)]) -> Response<Body> {
+    let mut b = req("GET", "/auth/check");
+    for (n, v) in headers {
+        b = b.header(*n, *v);
+    }
+    let mut r = b.body(Body::empty()).unwrap();
+    r.extensions_mut()
+        .insert(ConnectInfo("127.0.0.1:9".parse::<SocketAddr>().unwrap()));
+    e.app.send(r).await
+}
+
+#[tokio::test]
+async fn the_original_uri_header_is_configurable() {
+    let mut e = env_with(
+        &format!("original_uri_header = \"X-Original-URI\"\n{RULES}"),
+        false,
+    )
+    .await;
+    let r = check_with(&mut e, &[("x-original-uri", "/public/x")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = check_with(&mut e, &[("x-forwarded-uri", "/public/x")]).await;
+    assert_eq!(text(r).await, "{\"error\":\"missing_original_uri\"}");
+    // Without path rules an untrusted peer's headers are ignored and "/" is judged.
+    let mut e = env_with("", false).await;
+    let mut r = req("GET", "/auth/check")
+        .header("x-forwarded-uri", "/public/x")
+        .header(header::COOKIE, "x=1")
+        .body(Body::empty())
+        .unwrap();
+    r.extensions_mut()
+        .insert(ConnectInfo("192.0.2.1:9".parse::<SocketAddr>().unwrap()));
     assert_eq!(e.app.send(r).await.status(), StatusCode::UNAUTHORIZED);
+    // allow_non_canonical_paths: the path is judged on its lenient readings instead.
+    let mut e = env_with(&format!("allow_non_canonical_paths = true\n{RULES}"), false).await;
+    let r = check_with(&mut e, &[("x-forwarded-uri", "/public/..%2fadmin")]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -195,6 +269,9 @@ async fn skip_auth_and_access_rules_in_proxy_mode() {
     let v: Value = serde_json::from_str(&text(r).await).unwrap();
     assert!(v["headers"].get("x-relier-subject").is_none(), "{v}");
     let r = e.app.send(get("/public/%2e%2e/admin", false)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(text(r).await, "{\"error\":\"non_canonical_path\"}");
+    let r = e.app.send(get("/Public%2fa.js", false)).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     e.op.set(claims(&[("groups", json!(["users"]))]));
     assert_eq!(login(&mut e, "/").await.status(), StatusCode::FOUND);
@@ -202,8 +279,10 @@ async fn skip_auth_and_access_rules_in_proxy_mode() {
     let r = e.app.send(get("/admin", true)).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(text(r).await.contains("Access refused"));
-    let r = e.app.send(get("/admin/x", false)).await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for path in ["/admin/x", "/ADMIN/x", "/admin./x", "/admin;a/x"] {
+        let r = e.app.send(get(path, false)).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
 }
 
 #[tokio::test]

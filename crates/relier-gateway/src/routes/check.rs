@@ -8,9 +8,12 @@
 //! value on wherever the answer lacks that header (Caddy's `copy_headers`, GHSA-7r4p-vjf4-gxv4)
 //! or under an underscore alias (GHSA-f59h-q822-g45g).
 //!
+//! The original URI comes from one header, `original_uri_header` (default `X-Forwarded-Uri`),
+//! and only from a trusted proxy; see [`crate::original_uri`] for what is refused.
+//!
 //! With `?redirect=1`, an unauthenticated browser navigation gets a 302 to the login page with
-//! `return_to` taken from `X-Forwarded-Uri` (Traefik, Caddy) or `X-Original-URI` (nginx) — for
-//! proxies that hand the auth response to the client as is.
+//! `return_to` taken from the original URI — for proxies that hand the auth response to the
+//! client as is.
 
 use std::sync::Arc;
 
@@ -26,6 +29,7 @@ use super::require::{WhenMissing, admit};
 use super::{json_error, param};
 use crate::forwarding;
 use crate::metrics::CheckResult;
+use crate::original_uri::UriRefusal;
 use crate::state::AppState;
 
 /// `GET /auth/check` (any method).
@@ -53,8 +57,8 @@ pub async fn check(
         .and_then(|v| v.to_str().ok())
         .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
         .unwrap_or(method);
-    // The original request's URI, believed only from a trusted proxy: it decides skip_auth
-    // and [[access]], and where the login returns to.
+    // The original request's URI, from one header and a trusted proxy only: it decides
+    // skip_auth and [[access]], and where the login returns to.
     let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
     let trusted = peer.is_some_and(|p| {
         state
@@ -62,12 +66,10 @@ pub async fn check(
             .trusted_proxies
             .contains(forwarding::canonical(p.ip()))
     });
-    let target = headers
-        .get("x-forwarded-uri")
-        .or_else(|| headers.get("x-original-uri"))
-        .filter(|_| trusted)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("/");
+    let target = match state.settings.original_uri.target(&headers, trusted) {
+        Ok(t) => t,
+        Err(refusal) => return refuse(&state, refusal, peer),
+    };
     let missing = if wants_redirect {
         // The proxy answers on the application's origin: the Location is absolute to the
         // gateway's public URL.
@@ -97,4 +99,35 @@ pub async fn check(
         }
         Err(resp) => resp,
     }
+}
+
+/// 400 (403 for an untrusted peer) with the refusal's code; logged (an untrusted peer once a
+/// minute).
+fn refuse(state: &AppState, refusal: UriRefusal, peer: Option<SocketAddr>) -> Response {
+    state.metrics.check(CheckResult::Refused);
+    let status = match refusal {
+        UriRefusal::UntrustedProxy => {
+            let ip = peer.map(|p| forwarding::canonical(p.ip()));
+            let now = std::time::Instant::now();
+            if ip.is_none_or(|ip| state.untrusted_peers.should_log(ip, now)) {
+                tracing::warn!(
+                    peer = ?ip,
+                    "forward auth from a peer outside trusted_proxies while path rules exist: refused (add the front proxy to trusted_proxies)"
+                );
+            }
+            StatusCode::FORBIDDEN
+        }
+        UriRefusal::NonCanonical(why) => {
+            tracing::info!(reason = why.as_str(), "forward auth: original URI refused");
+            StatusCode::BAD_REQUEST
+        }
+        other => {
+            tracing::warn!(
+                code = other.code(),
+                "forward auth: the original URI header is missing or ambiguous; refused"
+            );
+            StatusCode::BAD_REQUEST
+        }
+    };
+    json_error(status, refusal.code())
 }

@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
+use crate::metrics::CheckResult;
 use crate::state::AppState;
 use require::{WhenMissing, admit};
 
@@ -148,6 +149,13 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
     let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    if !state.settings.path_rules.lenient
+        && let Err(why) = crate::paths::check_canonical(req.uri().path())
+    {
+        state.metrics.proxy(CheckResult::Refused);
+        tracing::info!(reason = why.as_str(), "proxy: request path refused");
+        return json_error(StatusCode::BAD_REQUEST, "non_canonical_path");
+    }
     let missing = WhenMissing::LoginPage {
         method: req.method(),
         return_to: target,
