@@ -11,7 +11,8 @@
 //! 1. [`check_canonical`]: paths that no browser sends — a `.` or `..` segment in any spelling
 //!    (RFC 3986 §5.2.4 resolves them; browsers do so before sending), double encoding (a
 //!    percent-escape that decodes into another escape), `\` or `%5C`, an encoded NUL or control
-//!    character, `%uXXXX` (IIS), a decoded byte sequence that is not UTF-8 (overlong `%C0%AE`) —
+//!    character, `%uXXXX` (IIS), a decoded byte sequence that is not UTF-8 (overlong `%C0%AE`),
+//!    a character browsers always encode (which the upstream client would encode too) —
 //!    are refused (400 `non_canonical_path`) unless `allow_non_canonical_paths` is set.
 //! 2. [`readings`]: the path's segments under each reading a server may make, compared
 //!    case-insensitively (ASCII) with trailing dots and spaces of every segment ignored. A path is
@@ -39,6 +40,10 @@ pub enum NonCanonical {
     InvalidUtf8,
     /// Not an origin-form path (RFC 9112 §3.2.1): it must start with `/`.
     NotAbsolutePath,
+    /// A character browsers always percent-encode in a path (the WHATWG URL path
+    /// percent-encode set: `"`, `<`, `>`, `` ` ``, `{`, `}`), which the upstream client would
+    /// encode before sending: refused, so the upstream gets the bytes the client sent.
+    Unencoded,
 }
 
 impl NonCanonical {
@@ -52,6 +57,7 @@ impl NonCanonical {
             NonCanonical::UnicodeEscape => "%u escape",
             NonCanonical::InvalidUtf8 => "escapes that are not UTF-8",
             NonCanonical::NotAbsolutePath => "not an absolute path",
+            NonCanonical::Unencoded => "a character browsers encode",
         }
     }
 }
@@ -72,6 +78,12 @@ pub fn check_canonical(path: &str) -> Result<(), NonCanonical> {
     }
     if bytes.contains(&b'\\') {
         return Err(NonCanonical::Backslash);
+    }
+    if bytes
+        .iter()
+        .any(|b| matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}'))
+    {
+        return Err(NonCanonical::Unencoded);
     }
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {

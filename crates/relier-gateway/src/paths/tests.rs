@@ -59,6 +59,10 @@ fn paths_no_browser_sends_are_refused() {
         ("/%u0061dmin", UnicodeEscape),
         ("/admin/%c0%ae%c0%ae/x", InvalidUtf8),
         ("/%ff", InvalidUtf8),
+        ("/a{b}", Unencoded),
+        ("/a\"b", Unencoded),
+        ("/a<b>", Unencoded),
+        ("/a`b", Unencoded),
         // Not origin-form.
         ("admin", NotAbsolutePath),
         ("http://app/admin", NotAbsolutePath),
@@ -106,4 +110,41 @@ fn configured_prefixes_are_decoded_once_and_folded() {
     assert_eq!(config_segments("/"), Some(vec![]));
     assert_eq!(config_segments("/a/../b"), None);
     assert_eq!(config_segments("a"), None);
+}
+
+/// Paths built from the tokens reviews use, from a fixed seed: no panic; a canonical path has no
+/// dot segment in any reading, its lenient readings include its strict ones, and the URL parser
+/// behind the upstream client sends it unchanged.
+#[test]
+fn generated_paths_keep_the_invariants() {
+    const TOKENS: [&str; 20] = [
+        "/", ".", "..", "%2e", "%2E", "%2f", "%2F", ";", "%25", "\\", "a", "A", "%41", " ", "%20",
+        "%c0%ae", "{", "|", "[", "^",
+    ];
+    let mut seed: u64 = 0x5eed_1e55;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(seed >> 33).unwrap() % n
+    };
+    for _ in 0..20_000 {
+        let len = 1 + next(8);
+        let mut p = String::from("/");
+        for _ in 0..len {
+            p.push_str(TOKENS[next(TOKENS.len())]);
+        }
+        let strict = readings(&p, false);
+        let lenient = readings(&p, true);
+        if check_canonical(&p).is_err() {
+            continue;
+        }
+        for r in &strict {
+            assert!(lenient.contains(r), "{p:?}: {r:?}");
+            assert!(!r.iter().any(|s| s == "." || s == ".."), "{p:?}: {r:?}");
+        }
+        // The upstream gets exactly these bytes.
+        let sent = url::Url::parse(&format!("http://h{p}")).unwrap();
+        assert_eq!(sent.path(), p, "the upstream client changes {p:?}");
+    }
 }
