@@ -2,9 +2,9 @@
 //! `prefer`: TLS when the server offers it, clear text otherwise, and no check of the server's
 //! identity either way — a man in the middle declines TLS (or presents any certificate) and is
 //! sent the password. So a store on a host that is neither loopback nor a Unix socket defaults
-//! to `verify-full` (libpq §34.19.1 "Client Verification of Server Certificates": the chain to
-//! a trusted root and the host name), with sqlx's roots: `sslrootcert` when given, else the
-//! Mozilla roots (webpki-roots). Weaker modes only when written in the URL, with a warning
+//! to `verify-full` (libpq, "SSL Support", "Client Verification of Server Certificates": the
+//! chain to a trusted root and the host name), with sqlx's roots: `sslrootcert` when given,
+//! else the Mozilla roots (webpki-roots). Weaker modes only when written in the URL, with a warning
 //! ([`transport_warning`]); loopback and sockets keep sqlx's default (`PGSSLMODE`, else
 //! `prefer`).
 //!
