@@ -84,11 +84,17 @@ impl TestCa {
     /// A server certificate for `127.0.0.1` and `localhost`:
     /// `(certificate PEM, PKCS#8 key PEM)`.
     pub fn server_cert(&self) -> anyhow::Result<(String, String)> {
+        self.server_cert_for(&["127.0.0.1", "localhost"])
+    }
+
+    /// A server certificate for `names` (IP address SANs for those that parse as one, DNS
+    /// names otherwise; the first is the CN): `(certificate PEM, PKCS#8 key PEM)`.
+    pub fn server_cert_for(&self, names: &[&str]) -> anyhow::Result<(String, String)> {
         let key = KeyPair::generate().context("generating the server key")?;
         let mut params =
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
                 .context("server certificate SANs")?;
-        params.distinguished_name = distinguished_name("localhost");
+        params.distinguished_name = distinguished_name(names.first().copied().unwrap_or("server"));
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cert = params

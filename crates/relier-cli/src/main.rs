@@ -62,10 +62,27 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             let _ = writeln!(
                 std::io::stderr().lock(),
                 "relier: error: {}",
-                output::one_line(&clap_one_line(&e.render().to_string()))
+                output::one_line(&clap_one_line(&render_redacted(e)))
             );
             ExitCode::from(2)
         }
+    }
+}
+
+/// clap's message, where it repeats an invalid `--store` / `RELIER_STORE` value, with the URL's
+/// password redacted (issue 20 §3: no password in any message).
+fn render_redacted(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let rendered = e.render().to_string();
+    let store = matches!(
+        e.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg.starts_with("--store")
+    );
+    match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(raw)) if store && !raw.is_empty() => {
+            rendered.replace(raw.as_str(), &relier_store::redact_url(raw))
+        }
+        _ => rendered,
     }
 }
 
@@ -135,5 +152,25 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains("Usage"), "{line}");
+    }
+
+    #[test]
+    fn an_invalid_store_url_is_repeated_without_its_password() {
+        for url in [
+            "postgres://rp:hunter2@db.example/relier?max_connections=0",
+            "postgres://rp@db.example/relier?password=hunter2&sslmod=disable",
+            "postgres://rp:hun/ter2@db.example/relier",
+        ] {
+            let e =
+                args::Cli::try_parse_from(["relier", "--store", url, "keys", "list"]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ValueValidation);
+            assert!(
+                e.render().to_string().contains("hun"),
+                "clap repeats the value"
+            );
+            let line = clap_one_line(&render_redacted(&e));
+            assert!(line.contains("--store"), "{line}");
+            assert!(!line.contains("hun"), "{line}");
+        }
     }
 }

@@ -52,6 +52,10 @@ pub async fn open(args: &StoreArgs) -> anyhow::Result<Opened> {
     for lax in relier_store::lax_permissions(url, args.master_key_file.as_deref()) {
         output::note(&format!("warning: {lax}"));
     }
+    // Issue 20 §3: a remote PostgreSQL store whose URL asks for less than verify-full.
+    if let Some(warning) = relier_store::transport_warning(url) {
+        output::note(&format!("warning: store {url}: {warning}"));
+    }
     let opened = Opened { store };
     match opened.advance_keys(UnixTime(now_secs())).await {
         Ok(changes) => {

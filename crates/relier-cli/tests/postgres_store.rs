@@ -58,3 +58,47 @@ async fn keys_on_a_postgres_store_are_shared_between_processes() {
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("wrong master key"), "{}", run.stderr);
 }
+
+/// Issue 20 §3 through the CLI: the test server named as a remote host (`0.0.0.0`, not
+/// loopback by its spelling, reaches this host): refused without `sslmode`; with
+/// `sslmode=require` written it opens and warns that the server's identity is not checked; the
+/// password is in neither message.
+#[tokio::test]
+async fn a_remote_postgres_store_without_sslmode_is_refused_and_require_warns() {
+    const PASSWORD: &str = "Pw-0f-the-st0re";
+    let db = PgDatabase::create().await;
+    let mut url = url::Url::parse(db.url()).unwrap();
+    url.set_host(Some("0.0.0.0")).unwrap();
+    if url.password().is_none() {
+        // The test server trusts local connections: any password does.
+        url.set_password(Some(PASSWORD)).unwrap();
+    }
+    let secret = url.password().unwrap().to_owned();
+    url.query_pairs_mut().append_pair("connect_timeout", "5");
+    let key = relier::jose::b64::encode(&[7u8; 32]);
+    let run_with = |store: String| {
+        let mut c = relier();
+        c.args(["keys", "list"])
+            .env("RELIER_STORE", store)
+            .env("RELIER_MASTER_KEY", &key);
+        run_cmd(c, "")
+    };
+    let run = run_with(url.to_string()).await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("invalid peer certificate")
+            || run.stderr.contains("does not support TLS"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&secret), "{}", run.stderr);
+    url.query_pairs_mut().append_pair("sslmode", "require");
+    let run = run_with(url.to_string()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("does not check the server's identity"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&secret), "{}", run.stderr);
+}

@@ -29,9 +29,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The URL browsers use to reach the gateway: https, or http on loopback only.
     pub public_url: String,
-    /// Store URL; wins over `RELIER_STORE`; default `sqlite://relier.db`.
+    /// Store URL; wins over `RELIER_STORE`; default `sqlite://relier.db`. A [`Secret`]: a
+    /// PostgreSQL URL may hold a password, and `Debug` must not print it.
     #[serde(default)]
-    pub store: Option<String>,
+    pub store: Option<Secret>,
     /// Master key file (else `RELIER_MASTER_KEY`, else `<db>.key` beside an SQLite store).
     #[serde(default)]
     pub master_key_file: Option<PathBuf>,
@@ -537,7 +538,8 @@ impl Config {
     /// The store URL: `store` from the file, else `RELIER_STORE`, else `sqlite://relier.db`.
     pub fn store_url(&self) -> String {
         self.store
-            .clone()
+            .as_ref()
+            .map(|s| s.expose().to_owned())
             .or_else(|| std::env::var(STORE_ENV).ok().filter(|s| !s.is_empty()))
             .unwrap_or_else(|| relier_store::DEFAULT_STORE_URL.to_owned())
     }
@@ -636,6 +638,16 @@ max_age = "90s"
         assert!(!c.metrics, "metrics are off the public listener by default");
         assert!(c.metrics_listen.is_none());
         assert!(!c.underscores_in_headers);
+    }
+
+    #[test]
+    fn the_store_url_is_not_in_debug() {
+        let c = Config::from_toml(
+            "public_url = \"https://x\"\nstore = \"postgres://rp:hunter2@db/relier\"",
+        )
+        .unwrap();
+        assert_eq!(c.store_url(), "postgres://rp:hunter2@db/relier");
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]

@@ -131,6 +131,10 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, GatewayError> {
         tracing::warn!("{created}");
     }
     warn_lax_permissions(&url, file.as_deref());
+    // Issue 20 §3: a remote PostgreSQL store whose URL asks for less than verify-full.
+    if let Some(warning) = relier_store::transport_warning(&url) {
+        tracing::warn!(store = %url, "{warning}");
+    }
     Ok(Arc::from(store))
 }
 

@@ -26,8 +26,11 @@
 //!   `BEGIN IMMEDIATE`, so concurrent CLI processes serialize instead of failing. PostgreSQL:
 //!   migrations and key changes under advisory locks, session refresh a compare-and-swap on
 //!   the row's `version`, single-use rows taken with `DELETE … RETURNING`.
-//! - **PostgreSQL URL**: libpq's `sslmode` / `sslrootcert` (TLS with rustls), plus
-//!   `max_connections` and `connect_timeout` (seconds) for the pool. The master key must be
+//! - **PostgreSQL URL**: libpq's `sslmode` / `sslrootcert` (TLS with rustls; `verify-full`
+//!   unless the host is loopback or a Unix socket or the URL says otherwise, weaker modes on a
+//!   remote host reported by [`transport_warning`]), plus `max_connections` and
+//!   `connect_timeout` (seconds) for the pool. Passwords in a URL never reach a message
+//!   ([`redact_url`]). The master key must be
 //!   given (`RELIER_MASTER_KEY` or a key file): there is no database file to put it beside.
 //!
 //! ```no_run
@@ -60,6 +63,7 @@ mod key_state;
 pub mod lifecycle;
 mod master_key;
 mod model;
+mod pg_tls;
 mod pool;
 mod postgres;
 mod private_files;
@@ -84,6 +88,7 @@ pub use model::{
     JwksMode, KeyAlg, KeyChange, KeyInfo, KeyUse, ProviderInfo, ProviderRecord, secret_expiry,
     validate_provider_name,
 };
+pub use pg_tls::{TransportWarning, transport_warning};
 pub use pool::{
     CONNECT_TIMEOUT_PARAM, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_PARAM,
 };
@@ -96,7 +101,7 @@ pub use session::{
 };
 pub use sqlite::BUSY_TIMEOUT;
 pub use store::{KeyPolicy, KeyStore, ProviderRegistry, SessionStore, Store};
-pub use url::{DEFAULT_STORE_URL, StoreUrl};
+pub use url::{DEFAULT_STORE_URL, StoreUrl, redact_url};
 
 use master_key::resolve_given;
 use postgres::PostgresBackend;

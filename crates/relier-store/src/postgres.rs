@@ -1,7 +1,8 @@
 //! The PostgreSQL backend (sqlx, TLS with rustls).
 //!
 //! - **URL**: `postgres://user[:password]@host[:port]/database[?params]`, with libpq's
-//!   `sslmode` (`disable`, `prefer` (default), `require`, `verify-ca`, `verify-full`) and
+//!   `sslmode` (`disable`, `prefer`, `require`, `verify-ca`, `verify-full`; default
+//!   `verify-full` for a host that is not loopback or a Unix socket, see [`crate::pg_tls`]) and
 //!   `sslrootcert`, and relier's pool settings [`MAX_CONNECTIONS_PARAM`] (default
 //!   [`DEFAULT_MAX_CONNECTIONS`], the session pool's size; keys and registry use up to 2 more) and [`CONNECT_TIMEOUT_PARAM`] (seconds to connect or to wait
 //!   for a pooled connection, default [`DEFAULT_CONNECT_TIMEOUT`]).
@@ -19,15 +20,13 @@
 //!   crashes; the data stays consistent).
 //! - The statements are [`crate::sql`]'s; encryption is above ([`crate::sealed`]).
 
-use std::str::FromStr as _;
-
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Executor as _, PgConnection, Postgres, Transaction};
 
 use crate::backend::{Migration, check_schema_version};
 use crate::error::StoreError;
 use crate::model::KeyInfo;
-use crate::pool::pool_settings;
+use crate::pg_tls::{PgTarget, pg_target};
 use crate::sql::impl_sql_backend;
 use crate::url::StoreUrl;
 
@@ -119,12 +118,12 @@ impl PostgresBackend {
 
     /// Connects and applies pending migrations.
     pub(crate) async fn open(url: &StoreUrl, raw: &str) -> Result<Self, StoreError> {
-        let (driver_url, settings) = pool_settings(raw).map_err(|e| StoreError::InvalidUrl {
-            url: StoreUrl::redact(raw),
-            reason: e.0,
-        })?;
-        let options = PgConnectOptions::from_str(&driver_url)
-            .map_err(|e| StoreError::db(format!("store {url}: {e}")))?;
+        let PgTarget {
+            options,
+            settings,
+            transport,
+        } = pg_target(url, raw)?;
+        tracing::debug!(store = %url, ?transport, "connecting");
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.min(MAX_DURABLE_CONNECTIONS))
             .acquire_timeout(settings.connect_timeout)

@@ -40,10 +40,11 @@ impl StoreUrl {
     /// [`StoreError::InvalidUrl`].
     pub fn parse(url: &str) -> Result<Self, StoreError> {
         let invalid = |reason: &'static str| StoreError::InvalidUrl {
-            url: redact(url),
+            url: redact_url(url),
             reason,
         };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            ::url::Url::parse(url).map_err(|_| invalid("not a valid URL"))?;
             crate::pool::pool_settings(url).map_err(|e| invalid(e.0))?;
             return Ok(StoreUrl::Postgres {
                 url: Secret::new(url),
@@ -105,7 +106,7 @@ impl fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreUrl::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
-            StoreUrl::Postgres { url } => f.write_str(&redact(url.expose())),
+            StoreUrl::Postgres { url } => f.write_str(&redact_url(url.expose())),
         }
     }
 }
@@ -116,30 +117,57 @@ impl fmt::Debug for StoreUrl {
     }
 }
 
-impl StoreUrl {
-    /// `url` with the password of `scheme://user:password@host…` replaced by `***`.
-    pub(crate) fn redact(url: &str) -> String {
-        redact(url)
+/// What stands for a password in a message.
+const HIDDEN: &str = "***";
+
+/// `raw` fit for a message (an error, a log line, `Display` and `Debug` of a [`StoreUrl`]): the
+/// password of `scheme://user:password@host…` and the value of every `password` query parameter
+/// (its name percent-decoded, as the PostgreSQL driver reads it) replaced by `***`. A password
+/// holding a raw `/`, `?` or `#` ends the authority early and spills into the path, a query
+/// name or the fragment (which then hold an `@`): such a URL is shown as its scheme only, as
+/// is a string that is not a URL unless nothing in it can be a password (no `@`, `?` or `:`).
+#[must_use]
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = ::url::Url::parse(raw) else {
+        return redact_unparsed(raw);
+    };
+    let query_keys = url.query().unwrap_or_default().split('&');
+    let spilt = url.path().contains('@')
+        || url.fragment().is_some_and(|f| f.contains('@'))
+        || query_keys
+            .map(|pair| pair.split_once('=').map_or(pair, |(key, _)| key))
+            .any(|key| key.contains('@'));
+    if spilt {
+        return format!("{}://{HIDDEN}", url.scheme());
     }
+    if url.password().is_some() {
+        // Fails only for URLs that cannot have a password (no host): then there is none.
+        let _ = url.set_password(Some(HIDDEN));
+    }
+    if let Some(query) = url.query() {
+        let redacted = query
+            .split('&')
+            .map(
+                |pair| match ::url::form_urlencoded::parse(pair.as_bytes()).next() {
+                    Some((key, _)) if key == "password" => {
+                        let raw_key = pair.split_once('=').map_or(pair, |(key, _)| key);
+                        format!("{raw_key}={HIDDEN}")
+                    }
+                    _ => pair.to_owned(),
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("&");
+        url.set_query(Some(&redacted));
+    }
+    url.into()
 }
 
-/// Replaces the password of `scheme://user:password@host…` with `***`.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            if userinfo.contains(':') {
-                format!("{scheme}://{user}:***@{host}{tail}")
-            } else {
-                format!("{scheme}://{user}@{host}{tail}")
-            }
-        }
-        None => url.to_owned(),
+fn redact_unparsed(raw: &str) -> String {
+    match raw.split_once("://") {
+        Some((scheme, rest)) if rest.contains(['@', '?', ':']) => format!("{scheme}://{HIDDEN}"),
+        None if raw.contains(['@', '?']) => HIDDEN.to_owned(),
+        _ => raw.to_owned(),
     }
 }
 
@@ -197,6 +225,67 @@ mod tests {
         assert!(!format!("{url:?}").contains("hunter2"));
         let url = StoreUrl::parse("postgresql://db/relier").unwrap();
         assert_eq!(url.to_string(), "postgresql://db/relier");
-        assert_eq!(redact("postgres://u@h/x"), "postgres://u@h/x");
+        assert_eq!(redact_url("postgres://u@h/x"), "postgres://u@h/x");
+    }
+
+    #[test]
+    fn passwords_are_redacted_wherever_they_are() {
+        for (raw, shown) in [
+            // No password: unchanged.
+            (
+                "postgres://rp@db.example/relier",
+                "postgres://rp@db.example/relier",
+            ),
+            (
+                "postgres://db.example:5432/relier?sslmode=verify-full&application_name=r",
+                "postgres://db.example:5432/relier?sslmode=verify-full&application_name=r",
+            ),
+            // Userinfo.
+            (
+                "postgres://rp:hunter2@db.example/relier",
+                "postgres://rp:***@db.example/relier",
+            ),
+            ("postgresql://rp:@db/relier", "postgresql://rp@db/relier"),
+            // Percent-encoded, and a raw '@' inside the password (the last '@' ends userinfo).
+            (
+                "postgres://rp:hun%40ter2@db/relier",
+                "postgres://rp:***@db/relier",
+            ),
+            (
+                "postgres://rp:hun@ter2@db/relier",
+                "postgres://rp:***@db/relier",
+            ),
+            // Query parameter, also with a percent-encoded name or value.
+            (
+                "postgres://rp@db/relier?sslmode=require&password=hunter2",
+                "postgres://rp@db/relier?sslmode=require&password=***",
+            ),
+            (
+                "postgres://rp@db/relier?pass%77ord=hunter2",
+                "postgres://rp@db/relier?pass%77ord=***",
+            ),
+            (
+                "postgres://rp@db/relier?password=hun%26ter2",
+                "postgres://rp@db/relier?password=***",
+            ),
+            // Both at once.
+            (
+                "postgres://rp:hunter2@db/relier?password=hunter2&max_connections=3",
+                "postgres://rp:***@db/relier?password=***&max_connections=3",
+            ),
+            // A raw '/', '?' or '#' in a password: what spills over is hidden.
+            ("postgres://rp:12/hunter2@db/relier", "postgres://***"),
+            ("postgres://rp:12?hunter2@db/relier", "postgres://***"),
+            ("postgres://rp:12#hunter2@db/relier", "postgres://***"),
+            ("postgres://rp:hun/ter2@db/relier", "postgres://***"),
+            // Not URLs.
+            ("relier.db", "relier.db"),
+            ("rp:hunter2@db", "rp://***"),
+            ("hunter2@db", "***"),
+        ] {
+            assert_eq!(redact_url(raw), shown, "{raw}");
+            assert!(!redact_url(raw).contains("hun"), "{raw}");
+            assert!(!redact_url(raw).contains("12"), "{raw}");
+        }
     }
 }

@@ -205,7 +205,7 @@ pub(super) async fn registry_spec(
         err(format!(
             "not in the store {}: register it with `relier providers register/add/import`, or \
              configure it inline with issuer and client_id",
-            config.store_url()
+            store.url()
         ))
     })?;
     let expected = format!(
