@@ -152,9 +152,11 @@ impl Gateway {
             .collect()
     }
 
-    /// Ends the request's relier session here (no redirect to the OP; the refresh token is
-    /// not revoked): returns the `Set-Cookie` header that clears the session cookie, to add to
-    /// the application's response. For a full logout, post to `/auth/logout` instead.
+    /// Ends the request's relier session here and, as `POST /auth/logout` does, revokes its
+    /// refresh token at the OP in the background where the OP has a revocation endpoint
+    /// (RFC 7009); no redirect to the OP's end_session_endpoint. Returns the `Set-Cookie` header
+    /// that clears the session cookie, to add to the application's response. For a logout at
+    /// the OP too, post to `/auth/logout` instead.
     ///
     /// # Errors
     /// [`GatewayError::Store`] if the store fails.
@@ -163,11 +165,8 @@ impl Gateway {
         headers: &axum::http::HeaderMap,
     ) -> Result<Option<axum::http::HeaderValue>, GatewayError> {
         let s = &self.state.settings;
-        if let Some(id) = cache::session_cookie(s, headers) {
-            self.state
-                .sessions
-                .remove(&relier_store::session_id_hash(&id));
-            self.state.store.delete_session(&id).await?;
+        if let Some(a) = session::peek(&self.state, headers).await? {
+            routes::logout::end(&self.state, &a).await?;
         }
         Ok(cookies::expire(s.cookie_name, s.secure, "Lax"))
     }
