@@ -439,6 +439,37 @@ mod tests {
     }
 
     #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_names_it() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("198.51.100.7, 192.0.2.9"),
+        );
+        let peer: SocketAddr = "192.0.2.9:4000".parse().unwrap();
+        let none = TrustedProxies::new(Vec::new());
+        assert_eq!(ClientAddr::of(&none, Some(peer), &headers), ip("192.0.2.9"));
+        let proxy = TrustedProxies::new(vec!["192.0.2.0/24".parse().unwrap()]);
+        assert_eq!(
+            ClientAddr::of(&proxy, Some(peer), &headers),
+            ip("198.51.100.7")
+        );
+        // What the client wrote left of the first untrusted entry does not count.
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.1, 198.51.100.7, 192.0.2.9"),
+        );
+        assert_eq!(
+            ClientAddr::of(&proxy, Some(peer), &headers),
+            ip("198.51.100.7")
+        );
+        let mapped: SocketAddr = "[::ffff:192.0.2.9]:4000".parse().unwrap();
+        assert_eq!(
+            ClientAddr::of(&none, Some(mapped), &headers),
+            ip("192.0.2.9")
+        );
+    }
+
+    #[test]
     fn the_429_page_says_when_to_come_back() {
         let r = TooMany(Duration::from_millis(1500)).response();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
