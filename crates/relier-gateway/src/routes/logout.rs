@@ -67,7 +67,8 @@ pub async fn logout(
             "logout refused: cross-site request without the session's CSRF token",
         ));
     }
-    end(&state, &a).await?;
+    // In the background: the browser goes on to the OP's end_session_endpoint.
+    drop(end(&state, &a).await?);
     tracing::info!(provider = %rec.provider, sub = ?rec.sub, "logout");
     let provider = state.providers.get(&rec.provider).cloned();
     let mut location = "/auth/logged-out".to_owned();
@@ -80,31 +81,35 @@ pub async fn logout(
     Ok(expire_cookie(s, redirect(StatusCode::SEE_OTHER, &location)))
 }
 
-/// Ends the session `a` (cache and store) and revokes its refresh token at the OP in the
-/// background (RFC 7009 §2), when it has one and the OP a revocation endpoint: for
-/// `POST /auth/logout` and an embedding application's [`crate::Gateway::end_session`].
+/// Ends the session `a` (cache and store) and revokes its refresh token at the OP in a task of
+/// its own (RFC 7009 §2), when it has one and the OP a revocation endpoint: for
+/// `POST /auth/logout` and an embedding application's [`crate::Gateway::end_session`]. Returns
+/// the revocation's task, if any.
 ///
 /// # Errors
 /// The store failed to delete the session.
-pub(crate) async fn end(state: &Arc<AppState>, a: &Authed) -> Result<(), StoreError> {
+pub(crate) async fn end(
+    state: &Arc<AppState>,
+    a: &Authed,
+) -> Result<Option<tokio::task::JoinHandle<()>>, StoreError> {
     state.sessions.remove(&a.hash);
     state.store.delete_session(&a.id).await?;
     let rec = &a.session.rec;
     let Some(p) = state.providers.get(&rec.provider).cloned() else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(rt) = rec.refresh_token.clone() else {
-        return Ok(());
+        return Ok(None);
     };
     if p.rp()
         .is_none_or(|rp| rp.metadata().revocation_endpoint.is_none())
     {
-        return Ok(());
+        return Ok(None);
     }
     let keys_due = p.store_key_alg().is_some();
     let st = state.clone();
     let dpop_key = rec.dpop_key.clone();
-    tokio::spawn(async move {
+    Ok(Some(tokio::spawn(async move {
         if keys_due {
             st.keys.ensure_current(crate::clock::now()).await;
         }
@@ -114,8 +119,7 @@ pub(crate) async fn end(state: &Arc<AppState>, a: &Authed) -> Result<(), StoreEr
         if let Err(e) = rp.revoke(&rt, Some(TokenTypeHint::RefreshToken)).await {
             tracing::warn!(provider = %p.name, error = ?e.to_string(), "refresh token revocation failed");
         }
-    });
-    Ok(())
+    })))
 }
 
 /// `GET /auth/logout`: a confirmation page whose form carries the CSRF token.
