@@ -71,6 +71,9 @@ pub use templates::{escape as html_escape, html_response};
 
 use state::AppState;
 
+/// How long [`Gateway::end_session`] waits for the OP's answer to the refresh token's revocation.
+pub const REVOCATION_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A built gateway: the router, its state and its background tasks (key rotation, purge,
 /// session gauge). Dropping it without [`Gateway::shutdown`] aborts the tasks.
 pub struct Gateway {
@@ -154,9 +157,16 @@ impl Gateway {
             .collect()
     }
 
-    /// Ends the request's relier session here (no redirect to the OP; the refresh token is
-    /// not revoked): returns the `Set-Cookie` header that clears the session cookie, to add to
-    /// the application's response. For a full logout, post to `/auth/logout` instead.
+    /// Ends the request's relier session here and, as `POST /auth/logout` does, revokes its
+    /// refresh token at the OP where the OP has a revocation endpoint (RFC 7009); no redirect
+    /// to the OP's end_session_endpoint. Returns the `Set-Cookie` header that clears the session
+    /// cookie, to add to the application's response. For a logout at the OP too, post to
+    /// `/auth/logout` instead.
+    ///
+    /// The OP's answer to the revocation is awaited for up to [`REVOCATION_WAIT`] (then it
+    /// goes on in the background): the user's session at the OP lives on, and an OP that
+    /// revokes the whole grant with the refresh token (oidc-provider does) would otherwise
+    /// invalidate the code of a login started right after the logout, in the same grant.
     ///
     /// # Errors
     /// [`GatewayError::Store`] if the store fails.
@@ -165,11 +175,16 @@ impl Gateway {
         headers: &axum::http::HeaderMap,
     ) -> Result<Option<axum::http::HeaderValue>, GatewayError> {
         let s = &self.state.settings;
-        if let Some(id) = cache::session_cookie(s, headers) {
-            self.state
-                .sessions
-                .remove(&relier_store::session_id_hash(&id));
-            self.state.store.delete_session(&id).await?;
+        if let Some(a) = session::peek(&self.state, headers).await?
+            && let Some(revocation) = routes::logout::end(&self.state, &a).await?
+            && tokio::time::timeout(REVOCATION_WAIT, revocation)
+                .await
+                .is_err()
+        {
+            tracing::warn!(
+                wait = ?REVOCATION_WAIT,
+                "refresh token revocation still running: it goes on in the background"
+            );
         }
         Ok(cookies::expire(s.cookie_name, s.secure, "Lax"))
     }

@@ -117,11 +117,24 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database file and its tables.
+    /// Opens (creating if needed) the database file and its tables. A new file is created
+    /// mode 0600 before SQLite opens it, as relier creates its store, so that its `-wal` and
+    /// `-shm` files (which SQLite gives the database's mode) are private too; an existing file
+    /// that others may read is reported.
     ///
     /// # Errors
-    /// [`AppError::Db`] if the file cannot be opened or the schema applied.
+    /// [`AppError::Db`] if the file cannot be created or opened or the schema applied.
     pub async fn open(path: &Path) -> Result<Db, AppError> {
+        match relier_store::create_private_file(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let url = relier_store::StoreUrl::sqlite(path);
+                for lax in relier_store::lax_permissions(&url, None) {
+                    tracing::warn!("the application's database: {lax}");
+                }
+            }
+            Err(e) => return Err(AppError::Db(sqlx::Error::Io(e))),
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)

@@ -1,12 +1,13 @@
 //! The application's errors.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::pages;
 
 /// What can go wrong inside the application (never the user's fault; those are pages).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AppError {
     /// The application's database failed.
     #[error("database: {0}")]
@@ -26,10 +27,30 @@ pub enum AppError {
     /// Password hashing failed.
     #[error("password hashing: {0}")]
     Password(String),
+    /// Too many password checks are waiting for a core already.
+    #[error("too many password checks at once")]
+    Busy,
 }
+
+/// How long a client turned away with 503 is asked to wait, in seconds.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Busy = self {
+            tracing::warn!("password checks queue full: 503");
+            let mut resp = pages::message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "The server is busy. Please try again in a moment.",
+            );
+            // RFC 9110 §10.2.3: Retry-After on a 503 (§15.6.4).
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+            );
+            return resp;
+        }
         tracing::error!(error = %self, "request failed");
         pages::message(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,7 +9,13 @@
 //! `GET /me` (JSON), `POST /link/{provider}`, `POST /unlink/{provider}`, `POST /logout`,
 //! `GET /first-login` with `POST /first-login/create` and `POST /first-login/link`, plus
 //! relier's `/auth/*` routes.
+//!
+//! Password checks are capped at one per core with a bounded queue ([`password::Hasher`]) and
+//! limited per account name and per client address with backoff ([`attempts`]); an anonymous
+//! page view writes nothing ([`csrf`]).
 
+pub mod attempts;
+pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod hook;
@@ -22,11 +28,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
-use relier_gateway::{Config, Gateway};
+use relier_gateway::{Config, Gateway, TrustedProxies};
 use relier_store::StoreUrl;
 
+use crate::attempts::Attempts;
+use crate::csrf::CsrfKey;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::password::Hasher;
 use crate::session::Sessions;
 
 /// The application's state.
@@ -42,6 +51,12 @@ pub struct App {
     pub origin: String,
     /// `(name, display name)` of every provider.
     pub providers: Vec<(String, String)>,
+    /// Every Argon2 computation runs here (capped, queue bounded).
+    pub hasher: Hasher,
+    /// Password attempt limits.
+    pub attempts: Attempts,
+    /// Whose forwarding headers name the client (relier's `trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
     dummy_hash: String,
 }
 
@@ -72,23 +87,40 @@ impl App {
     /// # Errors
     /// [`AppError`] naming what failed (database, configuration, store, a provider).
     pub async fn build(config: Config, db_path: &Path) -> Result<Arc<App>, AppError> {
+        App::build_with(config, db_path, Hasher::default(), Attempts::default()).await
+    }
+
+    /// As [`App::build`], with the given Argon2 cap and attempt limits.
+    ///
+    /// # Errors
+    /// As [`App::build`].
+    pub async fn build_with(
+        config: Config,
+        db_path: &Path,
+        hasher: Hasher,
+        attempts: Attempts,
+    ) -> Result<Arc<App>, AppError> {
+        let trusted_proxies = config.trusted_proxies()?;
         let db = Db::open(db_path).await?;
         let origin = config.public_url.trim_end_matches('/').to_owned();
         let secure = origin.starts_with("https://");
-        let sessions = Sessions::new(db.clone(), secure);
+        let sessions = Sessions::new(db.clone(), secure, CsrfKey::random()?);
         let hook = hook::Linking {
             db: db.clone(),
             sessions: sessions.clone(),
         };
         let relier = Gateway::builder(config).on_login(hook).build().await?;
         let providers = relier.providers();
-        let dummy_hash = password::dummy_hash().await?;
+        let dummy_hash = hasher.dummy_hash().await?;
         Ok(Arc::new(App {
             db,
             sessions,
             relier,
             origin,
             providers,
+            hasher,
+            attempts,
+            trusted_proxies,
             dummy_hash,
         }))
     }

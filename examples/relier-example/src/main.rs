@@ -44,7 +44,10 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(%listen, public_url = %app.origin, db = %db.display(), "relier-example listening");
     let router = app.router();
-    axum::serve(listener, router)
+    // The TCP peer: what the password attempt limits count against (through relier's
+    // trusted_proxies rules).
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(relier_gateway::shutdown_signal())
         .await
         .context("serving")?;

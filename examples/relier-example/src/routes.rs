@@ -10,11 +10,12 @@ use axum::routing::{get, post};
 use relier_gateway::embed::Identity;
 use serde_json::json;
 
+use crate::attempts::ClientAddr;
 use crate::db::{AccountId, Created, Linked, UnlinkOutcome, now};
 use crate::error::AppError;
 use crate::hook::link_refused;
 use crate::pages::{self, NewIdentity};
-use crate::session::{Current, Posted};
+use crate::session::{Current, Posted, SignInForm};
 use crate::{App, password};
 
 /// How long a link intent waits for the provider's login to come back.
@@ -68,10 +69,48 @@ fn linked(who: &Identity) -> Linked {
     }
 }
 
+/// What a password check found.
+enum Checked {
+    /// The password is this account's.
+    Account(AccountId),
+    /// Wrong username or password.
+    Wrong,
+    /// Too many attempts at this name or from this address: the 429 page.
+    Refused(Response),
+}
+
 impl App {
-    /// The account whose password this is. An unknown user, an account without a password and
-    /// a wrong password all cost one Argon2 verification and give `None`.
+    /// The account whose password this is, within the attempt limits. An unknown user, an
+    /// account without a password and a wrong password all cost one Argon2 verification and
+    /// count as a failed attempt; a refused attempt costs none.
     async fn check_password(
+        &self,
+        username: &str,
+        pw: &str,
+        client: ClientAddr,
+    ) -> Result<Checked, AppError> {
+        let attempt = match self.attempts.begin(username, client) {
+            Ok(a) => a,
+            Err(too_many) => {
+                tracing::info!(?client, wait = ?too_many.0, "password attempt refused: too many");
+                return Ok(Checked::Refused(too_many.response()));
+            }
+        };
+        let checked = self.verify_password(username, pw).await;
+        match checked {
+            Ok(Some(id)) => {
+                attempt.succeeded();
+                Ok(Checked::Account(id))
+            }
+            Ok(None) => Ok(Checked::Wrong),
+            Err(e) => {
+                attempt.not_tried();
+                Err(e)
+            }
+        }
+    }
+
+    async fn verify_password(
         &self,
         username: &str,
         pw: &str,
@@ -81,13 +120,13 @@ impl App {
             Some((id, Some(hash))) => (Some(id), hash),
             _ => (None, self.dummy_hash.clone()),
         };
-        let ok = password::verify(pw.to_owned(), stored).await?;
+        let ok = self.hasher.verify(pw.to_owned(), stored).await?;
         Ok(account.filter(|_| ok))
     }
 
     /// Signs `account` in with a new session replacing `old`: 303 to `/`.
-    async fn signed_in(&self, account: AccountId, old: &Current) -> Page {
-        let (_, cookie) = self.sessions.start(Some(account), Some(old)).await?;
+    async fn signed_in(&self, account: AccountId, old: Option<&Current>) -> Page {
+        let (_, cookie) = self.sessions.start(Some(account), old).await?;
         Ok(see_other("/", &[cookie]))
     }
 
@@ -110,19 +149,13 @@ async fn index(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
             &cur.row.csrf_token,
         ));
     }
-    match current {
-        Some(cur) if cur.row.account.is_none() => Ok(pages::sign_in(
-            StatusCode::OK,
-            &cur.row.csrf_token,
-            &app.providers,
-            None,
-        )),
-        other => {
-            let (cur, cookie) = app.sessions.start(None, other.as_ref()).await?;
-            let page = pages::sign_in(StatusCode::OK, &cur.row.csrf_token, &app.providers, None);
-            Ok(with_cookie(page, cookie))
-        }
-    }
+    // No session (or none signed in): a visitor's token, nothing stored.
+    let (csrf, cookie) = app.sessions.visitor_csrf(&headers)?;
+    let page = pages::sign_in(StatusCode::OK, &csrf, &app.providers, None);
+    Ok(match cookie {
+        Some(c) => with_cookie(page, c),
+        None => page,
+    })
 }
 
 async fn css() -> Response {
@@ -136,10 +169,10 @@ async fn css() -> Response {
         .into_response()
 }
 
-async fn signup(State(app): State<Arc<App>>, form: Posted) -> Page {
+async fn signup(State(app): State<Arc<App>>, form: SignInForm) -> Page {
     let username = form.field("username").unwrap_or_default().trim();
     let pw = form.field("password").unwrap_or_default();
-    let csrf = &form.session.row.csrf_token;
+    let csrf = &form.csrf;
     if !valid_username(username) {
         let e = "A username is 1 to 64 letters, digits, '.', '_' or '-'.";
         return Ok(app.sign_in_page(StatusCode::BAD_REQUEST, csrf, e));
@@ -148,25 +181,24 @@ async fn signup(State(app): State<Arc<App>>, form: Posted) -> Page {
         let e = "A password is 8 to 1024 characters long.";
         return Ok(app.sign_in_page(StatusCode::BAD_REQUEST, csrf, e));
     }
-    let hash = password::hash(pw.to_owned()).await?;
+    let hash = app.hasher.hash(pw.to_owned()).await?;
     match app.db.create_account(username, Some(&hash)).await? {
-        Created::Account(id) => app.signed_in(id, &form.session).await,
+        Created::Account(id) => app.signed_in(id, form.session.as_ref()).await,
         Created::UsernameTaken | Created::IdentityTaken => {
             Ok(app.sign_in_page(StatusCode::CONFLICT, csrf, "That username is taken."))
         }
     }
 }
 
-async fn login(State(app): State<Arc<App>>, form: Posted) -> Page {
+async fn login(State(app): State<Arc<App>>, client: ClientAddr, form: SignInForm) -> Page {
     let username = form.field("username").unwrap_or_default().trim();
     let pw = form.field("password").unwrap_or_default();
-    match app.check_password(username, pw).await? {
-        Some(id) => app.signed_in(id, &form.session).await,
-        None => Ok(app.sign_in_page(
-            StatusCode::UNAUTHORIZED,
-            &form.session.row.csrf_token,
-            WRONG_PASSWORD,
-        )),
+    match app.check_password(username, pw, client).await? {
+        Checked::Account(id) => app.signed_in(id, form.session.as_ref()).await,
+        Checked::Wrong => {
+            Ok(app.sign_in_page(StatusCode::UNAUTHORIZED, &form.csrf, WRONG_PASSWORD))
+        }
+        Checked::Refused(page) => Ok(page),
     }
 }
 
@@ -254,15 +286,11 @@ async fn first_login(
     {
         return Ok(see_other("/", &[]));
     }
-    let current = app.sessions.current(&headers).await?;
-    let (cur, cookie) = match current {
-        Some(c) => (c, None),
-        None => {
-            let (c, cookie) = app.sessions.start(None, None).await?;
-            (c, Some(cookie))
-        }
+    let (csrf, cookie) = match app.sessions.current(&headers).await? {
+        Some(c) => (c.row.csrf_token, None),
+        None => app.sessions.visitor_csrf(&headers)?,
     };
-    let page = first_login_page(&app, &who, StatusCode::OK, &cur.row.csrf_token, None);
+    let page = first_login_page(&app, &who, StatusCode::OK, &csrf, None);
     Ok(match cookie {
         Some(c) => with_cookie(page, c),
         None => page,
@@ -299,13 +327,13 @@ fn no_external_login() -> Response {
 async fn first_login_create(
     State(app): State<Arc<App>>,
     who: Option<Identity>,
-    form: Posted,
+    form: SignInForm,
 ) -> Page {
     let Some(who) = who else {
         return Ok(no_external_login());
     };
     let username = form.field("username").unwrap_or_default().trim();
-    let csrf = &form.session.row.csrf_token;
+    let csrf = &form.csrf;
     if !valid_username(username) {
         let e = "A username is 1 to 64 letters, digits, '.', '_' or '-'.";
         return Ok(first_login_page(
@@ -321,7 +349,7 @@ async fn first_login_create(
         .create_account_linked(username, &linked(&who))
         .await?
     {
-        Created::Account(id) => app.signed_in(id, &form.session).await,
+        Created::Account(id) => app.signed_in(id, form.session.as_ref()).await,
         Created::UsernameTaken => {
             let e = "That username is taken.";
             Ok(first_login_page(
@@ -340,26 +368,30 @@ async fn first_login_create(
 async fn first_login_link(
     State(app): State<Arc<App>>,
     who: Option<Identity>,
-    form: Posted,
+    client: ClientAddr,
+    form: SignInForm,
 ) -> Page {
     let Some(who) = who else {
         return Ok(no_external_login());
     };
     let username = form.field("username").unwrap_or_default().trim();
     let pw = form.field("password").unwrap_or_default();
-    let Some(account) = app.check_password(username, pw).await? else {
-        let csrf = &form.session.row.csrf_token;
-        return Ok(first_login_page(
-            &app,
-            &who,
-            StatusCode::UNAUTHORIZED,
-            csrf,
-            Some(WRONG_PASSWORD),
-        ));
+    let account = match app.check_password(username, pw, client).await? {
+        Checked::Account(id) => id,
+        Checked::Refused(page) => return Ok(page),
+        Checked::Wrong => {
+            return Ok(first_login_page(
+                &app,
+                &who,
+                StatusCode::UNAUTHORIZED,
+                &form.csrf,
+                Some(WRONG_PASSWORD),
+            ));
+        }
     };
     let outcome = app.db.link(account, &linked(&who)).await?;
     if let Some(refused) = link_refused(outcome) {
         return Ok(refused);
     }
-    app.signed_in(account, &form.session).await
+    app.signed_in(account, form.session.as_ref()).await
 }

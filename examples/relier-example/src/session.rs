@@ -2,11 +2,13 @@
 //!
 //! A session is a random id (256 bits) in an `HttpOnly; SameSite=Lax` cookie (`__Host-example`
 //! and `Secure` on https); the server keeps only its SHA-256 with the CSRF token, the signed-in
-//! account and a pending link intent. The sign-in page gets a *pre-session* (no account) so its
-//! forms carry a CSRF token too; signing in always starts a new session (no fixation).
+//! account and a pending link intent. Only signing in creates a session (always a new one: no
+//! fixation); a visitor without one gets a signed double-submit CSRF token ([`crate::csrf`]) in
+//! a cookie and in the forms, so that an anonymous page view writes nothing.
 //!
-//! Every state-changing POST goes through [`Posted`]: refused from a foreign `Origin` (or a
-//! cross-site `Sec-Fetch-Site`), and without the session's CSRF token in the `csrf_token` form
+//! Every state-changing POST goes through [`Posted`] (a session's own forms: 401 without a
+//! session) or [`SignInForm`] (the forms a visitor without a session may send): refused from a foreign `Origin` (or a
+//! cross-site `Sec-Fetch-Site`), and without the right CSRF token in the `csrf_token` form
 //! field or the `X-CSRF-Token` header.
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq as _;
 
 use crate::App;
+use crate::csrf::{CsrfKey, TOKEN_TTL};
 use crate::db::{AccountId, Db, SessionRow};
 use crate::error::AppError;
 use crate::pages;
@@ -47,6 +50,8 @@ pub struct Sessions {
     db: Db,
     cookie_name: &'static str,
     secure: bool,
+    csrf: CsrfKey,
+    csrf_cookie: &'static str,
 }
 
 fn random_token() -> Result<String, AppError> {
@@ -75,21 +80,54 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 impl Sessions {
-    /// Sessions in `db`; `secure` for an https public URL.
-    pub fn new(db: Db, secure: bool) -> Self {
-        let cookie_name = if secure {
-            "__Host-example"
+    /// Sessions in `db`; `secure` for an https public URL; `csrf` signs the tokens of
+    /// visitors without a session.
+    pub fn new(db: Db, secure: bool, csrf: CsrfKey) -> Self {
+        let (cookie_name, csrf_cookie) = if secure {
+            ("__Host-example", "__Host-example-csrf")
         } else {
-            "example_session"
+            ("example_session", "example_csrf")
         };
         Sessions {
             db,
             cookie_name,
             secure,
+            csrf,
+            csrf_cookie,
         }
     }
 
-    /// The request's live session, if any.
+    /// The CSRF token for the forms of a visitor without a session: the one in the request's
+    /// cookie while it is valid, else a new one with the `Set-Cookie` header that stores it.
+    /// Nothing is written to the database.
+    ///
+    /// # Errors
+    /// [`AppError::Random`], [`AppError::Header`].
+    pub fn visitor_csrf(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<(String, Option<HeaderValue>), AppError> {
+        if let Some(t) = cookie(headers, self.csrf_cookie).filter(|t| self.csrf.valid(t)) {
+            return Ok((t.to_owned(), None));
+        }
+        let token = self.csrf.mint()?;
+        let set = self.named_cookie(self.csrf_cookie, &token, TOKEN_TTL.as_secs())?;
+        Ok((token, Some(set)))
+    }
+
+    /// Whether `sent` is a visitor's valid token and equals the one in its cookie (double
+    /// submit; compared in constant time).
+    fn visitor_token_ok(&self, headers: &HeaderMap, sent: &str) -> bool {
+        let Some(stored) = cookie(headers, self.csrf_cookie) else {
+            return false;
+        };
+        !sent.is_empty()
+            && bool::from(sent.as_bytes().ct_eq(stored.as_bytes()))
+            && self.csrf.valid(sent)
+    }
+
+    /// The request's live signed-in session, if any (a row without an account, left by an
+    /// older version that stored sessions for visitors, is ignored until it expires).
     ///
     /// # Errors
     /// [`AppError::Db`].
@@ -102,6 +140,7 @@ impl Sessions {
             .db
             .session(&id_hash)
             .await?
+            .filter(|row| row.account.is_some())
             .map(|row| Current { id_hash, row }))
     }
 
@@ -146,10 +185,13 @@ impl Sessions {
     }
 
     fn cookie_header(&self, value: &str, max_age: u64) -> Result<HeaderValue, AppError> {
+        self.named_cookie(self.cookie_name, value, max_age)
+    }
+
+    fn named_cookie(&self, name: &str, value: &str, max_age: u64) -> Result<HeaderValue, AppError> {
         let secure = if self.secure { "; Secure" } else { "" };
         HeaderValue::from_str(&format!(
-            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-            self.cookie_name
+            "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
         ))
         .map_err(|_| AppError::Header)
     }
@@ -166,10 +208,7 @@ pub struct Posted {
 impl Posted {
     /// A form field (the first of that name).
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        find(&self.fields, name)
     }
 
     /// The signed-in account, if any.
@@ -205,41 +244,117 @@ fn form_fields(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// A checked POST: its session (if any), its form fields and the CSRF token it carried.
+struct Checked {
+    session: Option<Current>,
+    fields: Vec<(String, String)>,
+    token: String,
+}
+
+/// Refuses a cross-origin request, reads the form and the request's session, and checks the
+/// CSRF token: the session's when there is one (then only that one), else — when `visitors`
+/// — a visitor's signed double-submit token.
+async fn check(req: Request<Body>, app: &App, visitors: bool) -> Result<Checked, Response> {
+    let (parts, body) = req.into_parts();
+    if cross_origin(&parts.headers, &app.origin) {
+        return Err(refused("Cross-origin requests are refused."));
+    }
+    let body = axum::body::to_bytes(body, MAX_FORM)
+        .await
+        .map_err(|_| refused("The form is too large."))?;
+    let fields = form_fields(&parts.headers, &body);
+    let session = app
+        .sessions
+        .current(&parts.headers)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let sent = fields
+        .iter()
+        .find(|(k, _)| k == "csrf_token")
+        .map(|(_, v)| v.as_str())
+        .or_else(|| {
+            parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+        })
+        .unwrap_or_default()
+        .to_owned();
+    let ok = match &session {
+        Some(s) => {
+            !sent.is_empty() && bool::from(sent.as_bytes().ct_eq(s.row.csrf_token.as_bytes()))
+        }
+        None if visitors => app.sessions.visitor_token_ok(&parts.headers, &sent),
+        // Nothing a forged request could change: say so.
+        None => {
+            return Err(pages::message(
+                StatusCode::UNAUTHORIZED,
+                "Not signed in",
+                "Sign in first.",
+            ));
+        }
+    };
+    if !ok {
+        return Err(refused(
+            "The form's security token is missing or stale. Reload the page and try again.",
+        ));
+    }
+    Ok(Checked {
+        session,
+        fields,
+        token: sent,
+    })
+}
+
+fn find<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 impl FromRequest<Arc<App>> for Posted {
     type Rejection = Response;
 
     async fn from_request(req: Request<Body>, app: &Arc<App>) -> Result<Self, Response> {
-        let (parts, body) = req.into_parts();
-        if cross_origin(&parts.headers, &app.origin) {
-            return Err(refused("Cross-origin requests are refused."));
-        }
-        let body = axum::body::to_bytes(body, MAX_FORM)
-            .await
-            .map_err(|_| refused("The form is too large."))?;
-        let fields = form_fields(&parts.headers, &body);
-        let session = app
-            .sessions
-            .current(&parts.headers)
-            .await
-            .map_err(IntoResponse::into_response)?
-            .ok_or_else(|| refused("Your session has expired. Reload the page and try again."))?;
-        let sent = fields
-            .iter()
-            .find(|(k, _)| k == "csrf_token")
-            .map(|(_, v)| v.as_str())
-            .or_else(|| {
-                parts
-                    .headers
-                    .get("x-csrf-token")
-                    .and_then(|v| v.to_str().ok())
-            })
-            .unwrap_or_default();
-        let expected = session.row.csrf_token.as_bytes();
-        if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected)) {
-            return Err(refused(
-                "The form's security token is missing or stale. Reload the page and try again.",
-            ));
-        }
-        Ok(Posted { session, fields })
+        let c = check(req, app, false).await?;
+        let session = c
+            .session
+            .ok_or_else(|| refused("Your session has expired."))?;
+        Ok(Posted {
+            session,
+            fields: c.fields,
+        })
+    }
+}
+
+/// A sign-in form's POST (sign up, sign in, first login), which a visitor without a session
+/// may send: it passed the origin and CSRF checks.
+#[derive(Debug)]
+pub struct SignInForm {
+    /// The request's session, if it has one.
+    pub session: Option<Current>,
+    /// The CSRF token it carried: the one to put in a page shown in response.
+    pub csrf: String,
+    fields: Vec<(String, String)>,
+}
+
+impl SignInForm {
+    /// A form field (the first of that name).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        find(&self.fields, name)
+    }
+}
+
+impl FromRequest<Arc<App>> for SignInForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request<Body>, app: &Arc<App>) -> Result<Self, Response> {
+        let c = check(req, app, true).await?;
+        Ok(SignInForm {
+            session: c.session,
+            csrf: c.token,
+            fields: c.fields,
+        })
     }
 }

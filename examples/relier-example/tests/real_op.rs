@@ -3,6 +3,9 @@
 //! key (published at the application's `/.well-known/jwks.json`): a provider login links to
 //! nobody, then the first-login page creates an account that the next login lands in.
 //!
+//! The application's `/logout` revokes the provider's refresh token (relier's
+//! `Gateway::end_session`).
+//!
 //! Needs node and `npm ci --prefix tests/op`.
 
 #![allow(
@@ -213,5 +216,151 @@ async fn a_registry_provider_with_private_key_jwt_against_the_real_op() {
     let router = app.router();
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     first_login_then_the_same_account(&base, "reg", &op.issuer).await;
+    server.abort();
+}
+
+/// The OP's introspection of `token`, asked by a confidential client of its own (which may
+/// introspect any token at the test OP).
+async fn introspect(op: &TestOp, token: &str) -> Value {
+    let http = client();
+    let md: Value = serde_json::from_str(&get_text(&http, &op.discovery_url()).await).unwrap();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", token)
+        .finish();
+    let r = http
+        .post(md["introspection_endpoint"].as_str().unwrap())
+        .basic_auth("introspector", Some("introspector-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(&r.text().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn logout_revokes_the_providers_refresh_token() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let op = TestOp::start(OpConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = relier_store::StoreUrl::sqlite(dir.path().join("relier.db"));
+    let toml = format!(
+        r#"
+public_url = "{base}"
+store = "{store_url}"
+
+[[providers]]
+name = "op"
+issuer = "{iss}"
+client_id = "example-rt"
+client_secret = "example-rt-secret-0123456789"
+"#,
+        iss = op.issuer,
+    );
+    for (id, secret, redirect) in [
+        (
+            "example-rt",
+            "example-rt-secret-0123456789",
+            format!("{base}/auth/callback/op"),
+        ),
+        (
+            "introspector",
+            "introspector-secret",
+            "https://introspector.invalid/cb".into(),
+        ),
+    ] {
+        op.add_client(json!({
+            "client_id": id,
+            "client_secret": secret,
+            "redirect_uris": [redirect],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        }))
+        .await
+        .unwrap();
+    }
+    let app = App::build(
+        Config::from_toml(&toml).unwrap(),
+        &dir.path().join("app.db"),
+    )
+    .await
+    .unwrap();
+    let router = app.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let b = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let op_browser = Browser::new().unwrap();
+    assert_eq!(
+        provider_login(&base, "op", &b, &op_browser).await,
+        "/first-login"
+    );
+    let t = hidden_csrf(&get_text(&b, &format!("{base}/first-login")).await);
+    let r = b
+        .post(format!("{base}/first-login/create"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username=rita&csrf_token={t}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // The refresh token relier keeps in its session, live at the OP.
+    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base.parse().unwrap()).unwrap();
+    let sid = cookies
+        .to_str()
+        .unwrap()
+        .split("; ")
+        .find_map(|c| c.strip_prefix("relier_session="))
+        .unwrap()
+        .to_owned();
+    let (store, _) = relier_store::open(&store_url, relier_store::MasterKeySource::BesideDatabase)
+        .await
+        .unwrap();
+    let now = relier_store::UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    let rec = store
+        .get_session(&relier_core::Secret::new(sid.clone()), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let rt = rec.refresh_token.unwrap().expose().to_owned();
+    assert_eq!(introspect(&op, &rt).await["active"], true);
+
+    let me = get_me(&base, &b).await;
+    let r = b
+        .post(format!("{base}/logout"))
+        .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        store
+            .get_session(&relier_core::Secret::new(sid), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Revoked in the background: wait for it, within a bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while introspect(&op, &rt).await["active"] == true {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refresh token was not revoked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     server.abort();
 }

@@ -8,9 +8,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relier_core::introspection::TokenTypeHint;
+use relier_store::StoreError;
 use url::Url;
 
 use super::{param, redirect};
+use crate::cache::Authed;
 use crate::cookies;
 use crate::error::{PageError, Problem};
 use crate::session::peek;
@@ -65,36 +67,59 @@ pub async fn logout(
             "logout refused: cross-site request without the session's CSRF token",
         ));
     }
-    state.sessions.remove(&a.hash);
-    state.store.delete_session(&a.id).await?;
+    // In the background: the browser goes on to the OP's end_session_endpoint.
+    drop(end(&state, &a).await?);
     tracing::info!(provider = %rec.provider, sub = ?rec.sub, "logout");
     let provider = state.providers.get(&rec.provider).cloned();
     let mut location = "/auth/logged-out".to_owned();
-    if let Some((p, rp)) = provider.and_then(|p| p.rp().map(|rp| (p, rp))) {
-        if rp.metadata().revocation_endpoint.is_some()
-            && let Some(rt) = rec.refresh_token.clone()
-        {
-            let keys_due = p.store_key_alg().is_some();
-            let st = state.clone();
-            let dpop_key = rec.dpop_key.clone();
-            tokio::spawn(async move {
-                if keys_due {
-                    st.keys.ensure_current(crate::clock::now()).await;
-                }
-                let Some(rp) = p.rp_for(dpop_key.as_ref()) else {
-                    return;
-                };
-                if let Err(e) = rp.revoke(&rt, Some(TokenTypeHint::RefreshToken)).await {
-                    tracing::warn!(provider = %p.name, error = ?e.to_string(), "refresh token revocation failed");
-                }
-            });
-        }
+    if let Some(rp) = provider.as_ref().and_then(|p| p.rp()) {
         let back = format!("{}/auth/logged-out", s.base);
         if let Some(url) = rp.end_session_url(rec.id_token.as_ref(), Some(&back), None) {
             location = url.into();
         }
     }
     Ok(expire_cookie(s, redirect(StatusCode::SEE_OTHER, &location)))
+}
+
+/// Ends the session `a` (cache and store) and revokes its refresh token at the OP in a task of
+/// its own (RFC 7009 §2), when it has one and the OP a revocation endpoint: for
+/// `POST /auth/logout` and an embedding application's [`crate::Gateway::end_session`]. Returns
+/// the revocation's task, if any.
+///
+/// # Errors
+/// The store failed to delete the session.
+pub(crate) async fn end(
+    state: &Arc<AppState>,
+    a: &Authed,
+) -> Result<Option<tokio::task::JoinHandle<()>>, StoreError> {
+    state.sessions.remove(&a.hash);
+    state.store.delete_session(&a.id).await?;
+    let rec = &a.session.rec;
+    let Some(p) = state.providers.get(&rec.provider).cloned() else {
+        return Ok(None);
+    };
+    let Some(rt) = rec.refresh_token.clone() else {
+        return Ok(None);
+    };
+    if p.rp()
+        .is_none_or(|rp| rp.metadata().revocation_endpoint.is_none())
+    {
+        return Ok(None);
+    }
+    let keys_due = p.store_key_alg().is_some();
+    let st = state.clone();
+    let dpop_key = rec.dpop_key.clone();
+    Ok(Some(tokio::spawn(async move {
+        if keys_due {
+            st.keys.ensure_current(crate::clock::now()).await;
+        }
+        let Some(rp) = p.rp_for(dpop_key.as_ref()) else {
+            return;
+        };
+        if let Err(e) = rp.revoke(&rt, Some(TokenTypeHint::RefreshToken)).await {
+            tracing::warn!(provider = %p.name, error = ?e.to_string(), "refresh token revocation failed");
+        }
+    })))
 }
 
 /// `GET /auth/logout`: a confirmation page whose form carries the CSRF token.

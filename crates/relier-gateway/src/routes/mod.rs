@@ -7,7 +7,7 @@ mod check;
 mod health;
 mod jwks;
 mod login;
-mod logout;
+pub(crate) mod logout;
 mod metrics;
 pub(crate) mod require;
 mod session;
