@@ -39,6 +39,7 @@ mod identity;
 mod keys;
 mod limits;
 mod metrics;
+mod names;
 pub mod presets;
 mod providers;
 mod proxy;
