@@ -175,6 +175,8 @@ pub struct Counters {
     pub userinfo: AtomicUsize,
     /// JWKS fetches.
     pub jwks: AtomicUsize,
+    /// JWKS answers wait until this many token endpoint calls were made (0: no wait).
+    pub jwks_hold: AtomicUsize,
 }
 
 struct Inner {
@@ -289,6 +291,12 @@ impl BadOp {
         Ok(kid)
     }
 
+    /// Hold every JWKS answer until the token endpoint was called `n` times in all (e.g. until
+    /// every one of several concurrent logins holds its ID token).
+    pub fn hold_jwks_until_token_calls(&self, n: usize) {
+        self.inner.counters.jwks_hold.store(n, Ordering::SeqCst);
+    }
+
     /// Token endpoint calls so far.
     pub fn token_calls(&self) -> usize {
         self.inner.counters.token.load(Ordering::SeqCst)
@@ -368,6 +376,13 @@ async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
 
 async fn jwks(State(s): State<Arc<Inner>>) -> Response {
     s.counters.jwks.fetch_add(1, Ordering::SeqCst);
+    // Bounded: a test whose token calls never come fails on its own assertions, not by hanging.
+    for _ in 0..2000 {
+        if s.counters.token.load(Ordering::SeqCst) >= s.counters.jwks_hold.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let mut keys = vec![];
     for k in [&s.rsa, &s.ec] {
         if let Ok(j) = k.public_jwk() {
@@ -431,7 +446,12 @@ async fn authorize(
                 p.append_pair("error_description", d);
             }
             None => {
-                p.append_pair("code", "code-from-bad-op");
+                // The code carries the login's nonce, so that concurrent logins each get theirs.
+                let code = match q.get("nonce") {
+                    Some(n) => format!("code-from-bad-op.{n}"),
+                    None => "code-from-bad-op".to_owned(),
+                };
+                p.append_pair("code", &code);
             }
         }
         let state = b
@@ -491,9 +511,9 @@ fn jarm_response(s: &Inner, jarm: Jarm, state: &str) -> anyhow::Result<String> {
     ))
 }
 
-fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
+fn id_token(s: &Inner, b: &Misbehavior, code_nonce: Option<String>) -> anyhow::Result<String> {
     let now = now();
-    let nonce = s.nonce.lock().ok().and_then(|n| n.clone());
+    let nonce = code_nonce.or_else(|| s.nonce.lock().ok().and_then(|n| n.clone()));
     let mut claims = json!({
         "iss": s.issuer,
         "sub": "alice",
@@ -580,7 +600,7 @@ fn id_token(s: &Inner, b: &Misbehavior) -> anyhow::Result<String> {
     })
 }
 
-async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, _body: String) -> Response {
+async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, body: String) -> Response {
     let calls = s.counters.token.fetch_add(1, Ordering::SeqCst);
     let b = behavior(&s);
     let proof = see_proof(&s, "token", &headers);
@@ -611,7 +631,10 @@ async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, _body: String) -
         )
             .into_response();
     }
-    let encrypted = id_token(&s, &b).and_then(|t| match &b.id_token_encryption {
+    let code_nonce = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "code")
+        .and_then(|(_, code)| code.split_once('.').map(|(_, n)| n.to_owned()));
+    let encrypted = id_token(&s, &b, code_nonce).and_then(|t| match &b.id_token_encryption {
         Some(e) => e
             .clone()
             .with_header("cty", json!("JWT"))

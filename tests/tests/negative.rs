@@ -16,9 +16,7 @@ use relier::core::encryption::{
     ContentEncAlg, DecryptionKey, DecryptionKeys, EncryptedResponse, KeyManagementAlg,
     ResponseEncryption,
 };
-use relier::core::jwks::{
-    DEFAULT_REFETCH_INTERVAL_SECS, DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS,
-};
+use relier::core::jwks::DEFAULT_REFETCH_INTERVAL_SECS;
 use relier::core::{AuthorizationParams, ClientAuth, ClientId, IssuerUrl, RedirectUrl, Secret};
 use relier::{Clock, Error, HttpClient, RelyingParty, SystemClock};
 use relier_tests::bad_op::{BadOp, CLIENT_ID, Encryption, Jarm, Misbehavior, Signing};
@@ -51,6 +49,16 @@ struct AheadClock(AtomicU64);
 impl Clock for AheadClock {
     fn now(&self) -> UnixTime {
         UnixTime(SystemClock.now().0 + self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// A clock that stands still.
+#[derive(Debug)]
+struct FixedClock(UnixTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> UnixTime {
+        self.0
     }
 }
 
@@ -431,20 +439,47 @@ async fn refetch_is_rate_limited() {
         signing: Signing::UnpublishedKeyNewKid,
         ..Default::default()
     });
-    let rp = rp(&op).await.unwrap();
+    // One instant: the logins below fall inside the token-endpoint interval however slow the
+    // machine.
+    let rp = rp_with_clock(&op, Arc::new(FixedClock(SystemClock.now())))
+        .await
+        .unwrap();
     for _ in 0..5 {
         assert!(login(&rp).await.is_err());
     }
-    // five unknown kids within the refetch interval: one initial fetch + one refetch
+    // five tokens with the same unknown kid within the interval: initial fetch + one refetch
     assert_eq!(op.jwks_calls(), 2);
 }
 
-/// OIDC Core §10.1.1: the OP rotates twice within the JWKS refetch cool-down. An ID token from
-/// the token endpoint (TLS to the OP, client authenticated) refetches again once the short
-/// token-endpoint interval has passed, so the second login after the second rotation works; a
-/// logout token (anyone can post one) with an unknown kid still waits out the cool-down.
+/// A back-channel logout token (anyone can post one) signed by a key the OP never published,
+/// under `kid`.
+fn rogue_logout_token(op: &BadOp, now: u64, kid: &str) -> String {
+    let rogue = relier::jose::SigningKey::generate(relier::jose::Algorithm::RS256, None)
+        .unwrap()
+        .with_kid(kid);
+    let claims = json!({
+        "iss": op.issuer(), "aud": CLIENT_ID, "iat": now, "jti": kid, "sid": "s1",
+        "events": { relier::core::logout::BACKCHANNEL_LOGOUT_EVENT: {} },
+    });
+    let header = relier::jose::jws::Header {
+        typ: Some("logout+jwt".into()),
+        ..Default::default()
+    };
+    relier::jose::jws::sign_compact(
+        &header,
+        claims.to_string().as_bytes(),
+        &rogue,
+        &aws_lc_rs::rand::SystemRandom::new(),
+    )
+    .unwrap()
+}
+
+/// OIDC Core §10.1.1: the OP rotates twice, a second apart. An ID token from the token
+/// endpoint (TLS to the OP, client authenticated) refetches once per unknown kid, so the login
+/// after each rotation works; a logout token (anyone can post one) with an unknown kid waits
+/// out the whole cool-down since the last refetch.
 #[tokio::test]
-async fn second_op_rotation_within_the_cool_down() {
+async fn two_op_rotations_a_second_apart() {
     let op = BadOp::start().await.unwrap();
     let clock = Arc::new(AheadClock::default());
     let rp = rp_with_clock(&op, clock.clone()).await.unwrap();
@@ -453,42 +488,55 @@ async fn second_op_rotation_within_the_cool_down() {
     op.rotate_key().unwrap();
     login(&rp).await.unwrap();
     assert_eq!(op.jwks_calls(), 2, "the first rotation refetched");
+    clock.0.store(1, Ordering::SeqCst);
     op.rotate_key().unwrap();
-    // Past the token-endpoint interval, well inside the cool-down.
-    clock.0.store(
-        DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS + 1,
-        Ordering::SeqCst,
-    );
-    const { assert!(DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS + 1 < DEFAULT_REFETCH_INTERVAL_SECS) };
-    let rogue = relier::jose::SigningKey::generate(relier::jose::Algorithm::RS256, None)
-        .unwrap()
-        .with_kid("rsa-rotated-3");
-    let now = clock.now().0;
-    let claims = json!({
-        "iss": op.issuer(), "aud": CLIENT_ID, "iat": now, "jti": "j1", "sid": "s1",
-        "events": { relier::core::logout::BACKCHANNEL_LOGOUT_EVENT: {} },
-    });
-    let header = relier::jose::jws::Header {
-        typ: Some("logout+jwt".into()),
-        ..Default::default()
-    };
-    let logout = relier::jose::jws::sign_compact(
-        &header,
-        claims.to_string().as_bytes(),
-        &rogue,
-        &aws_lc_rs::rand::SystemRandom::new(),
-    )
-    .unwrap();
-    let err = rp.validate_logout_token(&logout).await.unwrap_err();
-    assert!(err.to_string().contains("rsa-rotated-3"), "{err}");
-    assert_eq!(
-        op.jwks_calls(),
-        2,
-        "a logout token refetched in the cool-down"
-    );
     let second = login(&rp).await.unwrap();
     assert_eq!(second["sub"], "alice");
     assert_eq!(op.jwks_calls(), 3, "the second rotation refetched");
+
+    let err = rp
+        .validate_logout_token(&rogue_logout_token(&op, clock.now().0, "rogue-1"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("rogue-1"), "{err}");
+    assert_eq!(
+        op.jwks_calls(),
+        3,
+        "a logout token refetched in the cool-down"
+    );
+    // A cool-down after the last refetch, the logout token may refetch (once).
+    clock
+        .0
+        .store(1 + DEFAULT_REFETCH_INTERVAL_SECS, Ordering::SeqCst);
+    for kid in ["rogue-2", "rogue-3"] {
+        let token = rogue_logout_token(&op, clock.now().0, kid);
+        assert!(rp.validate_logout_token(&token).await.is_err());
+    }
+    assert_eq!(op.jwks_calls(), 4, "one refetch per cool-down");
+}
+
+/// Concurrent logins with the OP's new kid share one JWKS fetch, and every one of them
+/// verifies: those that checked their ID token before the fetch began take its answer, those
+/// that checked while it was under way retry on its keys.
+#[tokio::test]
+async fn concurrent_logins_after_a_rotation_share_one_fetch() {
+    const LOGINS: usize = 8;
+    let op = BadOp::start().await.unwrap();
+    let rp = Arc::new(rp(&op).await.unwrap());
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1);
+    op.rotate_key().unwrap();
+    // The refetch answers only once every login holds its new ID token.
+    op.hold_jwks_until_token_calls(op.token_calls() + LOGINS);
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..LOGINS {
+        let rp = Arc::clone(&rp);
+        logins.spawn(async move { login(&rp).await });
+    }
+    while let Some(done) = logins.join_next().await {
+        assert_eq!(done.unwrap().unwrap()["sub"], "alice");
+    }
+    assert_eq!(op.jwks_calls(), 2, "one fetch for the new kid");
 }
 
 #[tokio::test]

@@ -98,6 +98,14 @@ impl IdTokenError {
     pub fn is_refetchable(&self) -> bool {
         matches!(self, IdTokenError::Jwt(e) if e.is_refetchable())
     }
+
+    /// The key a JWKS refetch would look for, when one could help.
+    pub fn missing_key(&self) -> Option<crate::jwks::MissingKey> {
+        match self {
+            IdTokenError::Jwt(e) => e.missing_key(),
+            _ => None,
+        }
+    }
 }
 
 /// The registered claims relier checks, typed; every other claim is parsed on demand

@@ -108,6 +108,15 @@ impl JarmError {
     pub fn is_refetchable(&self) -> bool {
         matches!(self, JarmError::Jwt(j) if j.is_refetchable())
     }
+
+    /// The key a JWKS refetch would look for, when one could help.
+    #[must_use]
+    pub fn missing_key(&self) -> Option<crate::jwks::MissingKey> {
+        match self {
+            JarmError::Jwt(j) => j.missing_key(),
+            _ => None,
+        }
+    }
 }
 
 /// What the registration says about authorization responses (JARM §3).

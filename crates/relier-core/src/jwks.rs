@@ -1,6 +1,8 @@
 //! The OP's JWK Set: parsing, key selection by `kid` and algorithm, and the refetch policy
 //! (OIDC Core §10.1.1: an unknown `kid` is the signal that the OP rotated its keys).
 
+use std::collections::VecDeque;
+
 use relier_jose::{Algorithm, JwkSet, VerifyingKey};
 
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
@@ -39,11 +41,26 @@ pub enum KeySelectError {
 impl KeySelectError {
     /// Could fetching the JWKS again help?
     pub fn is_refetchable(&self) -> bool {
-        matches!(
-            self,
-            KeySelectError::KidNotFound { .. } | KeySelectError::NoKeyForAlg { .. }
-        )
+        self.missing_key().is_some()
     }
+
+    /// The key a refetch would look for, when one could help.
+    pub fn missing_key(&self) -> Option<MissingKey> {
+        match self {
+            KeySelectError::KidNotFound { kid, .. } => Some(MissingKey {
+                kid: Some(kid.clone()),
+            }),
+            KeySelectError::NoKeyForAlg { .. } => Some(MissingKey { kid: None }),
+            KeySelectError::Ambiguous { .. } => None,
+        }
+    }
+}
+
+/// A signing key the set lacks, which the OP may have published since (OIDC Core §10.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingKey {
+    /// The `kid` the token named; `None` when it named none and no key fits its algorithm.
+    pub kid: Option<String>,
 }
 
 /// Parsed verification keys, each parsed once.
@@ -149,8 +166,8 @@ impl KeySet {
 pub enum KeySource {
     /// The token endpoint's response (code exchange, refresh): TLS to the OP, the client
     /// authenticated. An unknown `kid` there means the OP rotated its keys (OIDC Core
-    /// §10.1.1), so it may refetch within the cool-down, at most once per the shorter
-    /// token-endpoint interval.
+    /// §10.1.1), so it refetches once per unknown `kid` — a second rotation right after the
+    /// first costs no login — bounded per `kid` and in how many `kid`s at a time.
     TokenEndpoint,
     /// Anything an attacker can hand the RP — back-channel logout tokens, front-channel or
     /// JARM responses, ID tokens supplied by a caller, signed UserInfo: the full cool-down.
@@ -158,23 +175,34 @@ pub enum KeySource {
 }
 
 /// Rate limit for JWKS refetches triggered by unknown keys, so that a stream of tokens with
-/// random `kid`s cannot make the RP hammer the OP. One clock for every refetch: an untrusted
-/// token refetches at most once per cool-down, a token-endpoint one at most once per the
-/// (much shorter) token-endpoint interval since the last refetch of either kind.
+/// random `kid`s cannot make the RP hammer the OP.
+///
+/// - An untrusted token refetches at most once per cool-down since the last refetch of either
+///   kind; the `kid` it names is not remembered (an attacker who guesses the OP's next `kid`
+///   must not be able to spend its refetch).
+/// - A token-endpoint token refetches for a `kid` (or for "no `kid`") unless a refetch looked
+///   for that same `kid` within the token-endpoint interval; at most [`MAX_TRACKED_KIDS`]
+///   distinct `kid`s are looked for per interval — at most that many fetches per interval,
+///   whatever the OP sends.
 #[derive(Debug, Clone)]
 pub struct RefetchGate {
     min_interval_secs: u64,
     token_endpoint_interval_secs: u64,
     last_refetch: Option<UnixTime>,
+    /// Token-endpoint refetches within the interval: the `kid` each looked for, and when.
+    looked_for: VecDeque<(Option<String>, UnixTime)>,
 }
 
 /// Default minimum interval between refetches (the cool-down).
 pub const DEFAULT_REFETCH_INTERVAL_SECS: u64 = 30;
 
-/// Default minimum interval between refetches for ID tokens from the token endpoint: short
-/// enough that a second OP rotation within the cool-down costs logins seconds, not the
-/// cool-down; long enough that a flood of logins cannot hammer the OP.
+/// Default interval before a token-endpoint ID token may refetch again for a `kid` an earlier
+/// refetch looked for (the OP named a key it had not yet published, e.g. behind a cache).
 pub const DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS: u64 = 5;
+
+/// At most this many distinct `kid`s are looked for from the token endpoint per
+/// token-endpoint interval.
+pub const MAX_TRACKED_KIDS: usize = 8;
 
 impl Default for RefetchGate {
     fn default() -> Self {
@@ -183,18 +211,20 @@ impl Default for RefetchGate {
 }
 
 impl RefetchGate {
-    /// A gate allowing one refetch per `min_interval_secs`, and token-endpoint refetches
-    /// [`DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS`] apart (never more often than untrusted).
+    /// A gate allowing one untrusted refetch per `min_interval_secs`, and token-endpoint
+    /// refetches per `kid` [`DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS`] apart (never
+    /// longer than the cool-down).
     pub fn new(min_interval_secs: u64) -> Self {
         Self {
             min_interval_secs,
             token_endpoint_interval_secs: DEFAULT_TOKEN_ENDPOINT_REFETCH_INTERVAL_SECS
                 .min(min_interval_secs),
             last_refetch: None,
+            looked_for: VecDeque::new(),
         }
     }
 
-    /// The minimum interval for [`KeySource::TokenEndpoint`] refetches (capped at the
+    /// The interval of [`KeySource::TokenEndpoint`] refetches per `kid` (capped at the
     /// cool-down).
     #[must_use]
     pub fn with_token_endpoint_interval(mut self, secs: u64) -> Self {
@@ -202,15 +232,24 @@ impl RefetchGate {
         self
     }
 
-    /// If a refetch for a token from `source` is allowed now, record it and return true.
-    pub fn try_acquire(&mut self, now: UnixTime, source: KeySource) -> bool {
-        let interval = match source {
-            KeySource::TokenEndpoint => self.token_endpoint_interval_secs,
-            KeySource::Untrusted => self.min_interval_secs,
-        };
-        let allowed = match self.last_refetch {
-            None => true,
-            Some(last) => now.0.saturating_sub(last.0) >= interval,
+    /// If a refetch for `missing`, in a token from `source`, is allowed now: record it and
+    /// return true.
+    pub fn try_acquire(&mut self, now: UnixTime, source: KeySource, missing: &MissingKey) -> bool {
+        let allowed = match source {
+            KeySource::Untrusted => self
+                .last_refetch
+                .is_none_or(|last| now.0.saturating_sub(last.0) >= self.min_interval_secs),
+            KeySource::TokenEndpoint => {
+                let interval = self.token_endpoint_interval_secs;
+                self.looked_for
+                    .retain(|(_, at)| now.0.saturating_sub(at.0) < interval);
+                let allowed = self.looked_for.len() < MAX_TRACKED_KIDS
+                    && !self.looked_for.iter().any(|(kid, _)| *kid == missing.kid);
+                if allowed {
+                    self.looked_for.push_back((missing.kid.clone(), now));
+                }
+                allowed
+            }
         };
         if allowed {
             self.last_refetch = Some(now);
@@ -288,45 +327,93 @@ mod tests {
         assert!(KeySet::from_response("u", &ok("text/html")).is_err());
     }
 
-    #[test]
-    fn gate_limits_refetches() {
-        let mut g = RefetchGate::new(30);
-        assert!(g.try_acquire(UnixTime(100), KeySource::Untrusted));
-        assert!(!g.try_acquire(UnixTime(110), KeySource::Untrusted));
-        assert!(!g.try_acquire(UnixTime(129), KeySource::Untrusted));
-        assert!(g.try_acquire(UnixTime(130), KeySource::Untrusted));
+    fn kid(k: &str) -> MissingKey {
+        MissingKey {
+            kid: Some(k.to_owned()),
+        }
     }
 
-    /// OIDC Core §10.1.1: an unknown kid from the token endpoint is an OP rotation, so a second
-    /// rotation inside the cool-down refetches — bounded by the token-endpoint interval — while
-    /// untrusted tokens keep the whole cool-down.
     #[test]
-    fn token_endpoint_refetches_within_the_cool_down_bounded() {
+    fn gate_limits_untrusted_refetches_to_one_per_cool_down() {
         let mut g = RefetchGate::new(30);
-        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint));
-        // A flood of logins right after: no refetch until the token-endpoint interval passed.
+        assert!(g.try_acquire(UnixTime(100), KeySource::Untrusted, &kid("a")));
+        // Another kid changes nothing: the cool-down is the untrusted inputs' only limit.
+        assert!(!g.try_acquire(UnixTime(110), KeySource::Untrusted, &kid("b")));
+        assert!(!g.try_acquire(UnixTime(129), KeySource::Untrusted, &kid("c")));
+        assert!(g.try_acquire(UnixTime(130), KeySource::Untrusted, &kid("d")));
+    }
+
+    /// OIDC Core §10.1.1: an unknown kid from the token endpoint is an OP rotation. Two
+    /// rotations a second apart each refetch; the same kid again waits for the token-endpoint
+    /// interval; untrusted tokens keep the whole cool-down.
+    #[test]
+    fn token_endpoint_refetches_once_per_kid() {
+        let mut g = RefetchGate::new(30);
+        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint, &kid("k2")));
+        // A flood of logins with the same kid: no second refetch within the interval.
         for t in 100..105 {
-            assert!(!g.try_acquire(UnixTime(t), KeySource::TokenEndpoint), "{t}");
+            assert!(
+                !g.try_acquire(UnixTime(t), KeySource::TokenEndpoint, &kid("k2")),
+                "{t}"
+            );
         }
+        // The second rotation, a second after the first.
+        assert!(g.try_acquire(UnixTime(101), KeySource::TokenEndpoint, &kid("k3")));
+        // No kid at all is a kid of its own.
+        assert!(g.try_acquire(
+            UnixTime(101),
+            KeySource::TokenEndpoint,
+            &MissingKey { kid: None }
+        ));
+        assert!(!g.try_acquire(
+            UnixTime(102),
+            KeySource::TokenEndpoint,
+            &MissingKey { kid: None }
+        ));
         // A logout token with an unknown kid inside the cool-down: still refused.
-        assert!(!g.try_acquire(UnixTime(105), KeySource::Untrusted));
-        // The second rotation, 5 s later, well inside the 30 s cool-down.
-        assert!(g.try_acquire(UnixTime(105), KeySource::TokenEndpoint));
-        assert!(!g.try_acquire(UnixTime(120), KeySource::Untrusted));
-        assert!(g.try_acquire(UnixTime(135), KeySource::Untrusted));
-        // An untrusted refetch holds token-endpoint ones back only for their own interval.
-        assert!(!g.try_acquire(UnixTime(139), KeySource::TokenEndpoint));
-        assert!(g.try_acquire(UnixTime(140), KeySource::TokenEndpoint));
+        assert!(!g.try_acquire(UnixTime(105), KeySource::Untrusted, &kid("x")));
+        // Once the interval passed, the same kid may be looked for again.
+        assert!(g.try_acquire(UnixTime(105), KeySource::TokenEndpoint, &kid("k2")));
+        assert!(!g.try_acquire(UnixTime(134), KeySource::Untrusted, &kid("x")));
+        assert!(g.try_acquire(UnixTime(135), KeySource::Untrusted, &kid("x")));
+    }
+
+    /// An untrusted token naming the OP's next kid does not spend the login's refetch.
+    #[test]
+    fn untrusted_tokens_do_not_mark_a_kid_as_looked_for() {
+        let mut g = RefetchGate::new(30);
+        assert!(g.try_acquire(UnixTime(100), KeySource::Untrusted, &kid("next")));
+        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint, &kid("next")));
+    }
+
+    /// However many kids the token endpoint names, at most MAX_TRACKED_KIDS fetches per
+    /// interval.
+    #[test]
+    fn distinct_kids_per_interval_are_bounded() {
+        let mut g = RefetchGate::new(30);
+        let allowed = (0..100)
+            .filter(|i| {
+                g.try_acquire(
+                    UnixTime(100),
+                    KeySource::TokenEndpoint,
+                    &kid(&format!("k{i}")),
+                )
+            })
+            .count();
+        assert_eq!(allowed, MAX_TRACKED_KIDS);
+        assert!(!g.try_acquire(UnixTime(104), KeySource::TokenEndpoint, &kid("k100")));
+        assert!(g.try_acquire(UnixTime(105), KeySource::TokenEndpoint, &kid("k100")));
     }
 
     #[test]
     fn token_endpoint_interval_never_exceeds_the_cool_down() {
         let mut g = RefetchGate::new(2).with_token_endpoint_interval(10);
-        assert!(g.try_acquire(UnixTime(100), KeySource::Untrusted));
-        assert!(g.try_acquire(UnixTime(102), KeySource::TokenEndpoint));
+        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint, &kid("a")));
+        assert!(!g.try_acquire(UnixTime(101), KeySource::TokenEndpoint, &kid("a")));
+        assert!(g.try_acquire(UnixTime(102), KeySource::TokenEndpoint, &kid("a")));
         let mut g = RefetchGate::new(30).with_token_endpoint_interval(1);
-        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint));
-        assert!(g.try_acquire(UnixTime(101), KeySource::TokenEndpoint));
-        assert!(!g.try_acquire(UnixTime(101), KeySource::Untrusted));
+        assert!(g.try_acquire(UnixTime(100), KeySource::TokenEndpoint, &kid("a")));
+        assert!(g.try_acquire(UnixTime(101), KeySource::TokenEndpoint, &kid("a")));
+        assert!(!g.try_acquire(UnixTime(101), KeySource::Untrusted, &kid("a")));
     }
 }

@@ -46,6 +46,14 @@ impl JwtError {
     pub fn is_refetchable(&self) -> bool {
         matches!(self, JwtError::Key(k) if k.is_refetchable())
     }
+
+    /// The key a JWKS refetch would look for, when one could help.
+    pub fn missing_key(&self) -> Option<crate::jwks::MissingKey> {
+        match self {
+            JwtError::Key(k) => k.missing_key(),
+            _ => None,
+        }
+    }
 }
 
 /// A verified JWT: header and claims, built only by [`verify_jwt`].

@@ -67,7 +67,7 @@ pub use client_auth::{AssertionAudience, AuthMethod, ClientAuth, ClientAuthError
 pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use encryption::{DecryptError, Decryptor, EncryptedResponse, ResponseEncryption};
 pub use id_token::{IdTokenClaims, IdTokenError, IdTokenValidator, VerifiedIdToken};
-pub use jwks::{KeySet, KeySource, RefetchGate};
+pub use jwks::{KeySet, KeySource, MissingKey, RefetchGate};
 pub use secret::Secret;
 pub use token::{TokenError, TokenResponse};
 pub use types::{ClientId, IssuerUrl, Nonce, PkceVerifier, RedirectUrl, State, UnixTime};

@@ -37,6 +37,7 @@ use serde_json::Value;
 use crate::cache::Authed;
 pub use crate::hook::{AcceptAll, CompletedLogin, LoginDecision, LoginHook};
 use crate::identity;
+use crate::names;
 use crate::routes::require::{WhenMissing, require_session};
 use crate::state::AppState;
 
@@ -73,7 +74,8 @@ impl Identity {
             subject: r.sub.clone(),
             email: r.email.clone(),
             email_verified: identity::email_verified(&r.claims),
-            name: r.name.clone(),
+            // Cleaned at login; again for a session stored before names were.
+            name: r.name.as_deref().map(|n| names::clean_name(n).into_owned()),
             claims: r.claims.clone(),
             csrf_token: r.csrf_token.expose().to_owned(),
         }

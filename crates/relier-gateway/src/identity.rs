@@ -11,6 +11,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use relier_store::SessionRecord;
 use serde_json::Value;
 
+use crate::names;
+
 /// `X-Relier-Provider`.
 pub const H_PROVIDER: &str = "x-relier-provider";
 /// `X-Relier-Issuer`.
@@ -70,22 +72,34 @@ impl IdentityHeaders {
     }
 
     /// The headers for a session: provider, issuer, subject, a *verified* e-mail address, the
-    /// display name, then each mapping whose claim has a value.
+    /// display name, then each mapping whose claim has a value. Names are cleaned
+    /// ([`names::clean_name`]); an identifier that holds a character a name would lose is not
+    /// handed on ([`names::clean_identifier`]).
     pub fn for_session(&self, rec: &SessionRecord) -> Vec<(HeaderName, HeaderValue)> {
         let verified = email_verified(&rec.claims);
         let mut out = Vec::with_capacity(5 + self.mapped.len());
         let mut push = |name: &'static str, value: Option<&str>| {
-            if let Some(v) = value.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
+            if let Some(v) = value.and_then(header_value) {
                 out.push((HeaderName::from_static(name), v));
             }
         };
         push(H_PROVIDER, Some(&rec.provider));
         push(H_ISSUER, Some(&rec.iss));
-        push(H_SUBJECT, Some(&rec.sub));
+        push(H_SUBJECT, names::clean_identifier(&rec.sub));
         // An address the OP has not verified is anyone's claim: it is kept in the session
         // (with its flag) but never handed on as an identity (OIDC Core §5.1 email_verified).
-        push(H_EMAIL, rec.email.as_deref().filter(|_| verified));
-        push(H_NAME, rec.name.as_deref());
+        push(
+            H_EMAIL,
+            rec.email
+                .as_deref()
+                .filter(|_| verified)
+                .and_then(names::clean_identifier),
+        );
+        // Cleaned at login; again for a session stored before names were.
+        push(
+            H_NAME,
+            rec.name.as_deref().map(names::clean_name).as_deref(),
+        );
         for (name, claim) in &self.mapped {
             if is_email_claim(claim) && !verified {
                 continue;
@@ -123,8 +137,9 @@ fn is_email_claim(path: &str) -> bool {
 }
 
 /// The value of a claim (`a.b` walks into objects) as a header value: strings as they are,
-/// arrays joined with `,`, other values as JSON. `None` if absent, null, or not a valid header
-/// value (control characters).
+/// arrays joined with `,`, other values as JSON; a name ([`names::NAME_CLAIMS`]) cleaned. `None`
+/// if absent, null, or — any other claim may be an identifier — holding a character a name
+/// would lose (control, bidi, line separator or zero-width: [`names::is_hidden`]).
 fn claim_header(claims: &Value, path: &str) -> Option<HeaderValue> {
     let v = claims
         .get(path)
@@ -142,7 +157,16 @@ fn claim_header(claims: &Value, path: &str) -> Option<HeaderValue> {
             .join(","),
         other => other.to_string(),
     };
-    HeaderValue::from_bytes(text.as_bytes()).ok()
+    if names::NAME_CLAIMS.contains(&path) {
+        header_value(&names::clean_name(&text))
+    } else {
+        names::clean_identifier(&text).and_then(header_value)
+    }
+}
+
+/// `s` as a header value; `None` for what RFC 9110 §5.5 does not allow (control characters).
+fn header_value(s: &str) -> Option<HeaderValue> {
+    HeaderValue::from_bytes(s.as_bytes()).ok()
 }
 
 /// A header name as an application framework may read it: lower case, `_` as `-`.
@@ -218,6 +242,33 @@ mod tests {
         assert!(claim_header(&c, "bad").is_none());
         assert!(claim_header(&c, "z").is_none());
         assert!(claim_header(&c, "missing").is_none());
+    }
+
+    /// A mapped name is cleaned; any other claim with a hidden character (C1 included, which
+    /// a header value would take) is not handed on.
+    #[test]
+    fn mapped_names_cleaned_and_identifiers_with_hidden_characters_omitted() {
+        let c = json!({"name": "Ada\u{202E}\u{2028}", "nickname": "\u{85}Al\u{200D}",
+                        "preferred_username": "admin\u{200B}", "groups": ["a", "b\u{9B}"],
+                        "login": "x\u{7F}"});
+        assert_eq!(claim_header(&c, "name").unwrap(), "Ada");
+        assert_eq!(claim_header(&c, "nickname").unwrap(), "Al");
+        for identifier in ["preferred_username", "groups", "login"] {
+            assert!(claim_header(&c, identifier).is_none(), "{identifier}");
+        }
+        let ids = mapped();
+        let mut r = rec(
+            json!({"email": "a\u{202E}@x", "email_verified": true}),
+            Some("a\u{202E}@x"),
+        );
+        r.name = Some("Mallory\u{202E}\u{2029}".into());
+        r.sub = "al\u{200B}ice".into();
+        let h = ids.for_session(&r);
+        let get = |n: &str| h.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        assert_eq!(get(H_NAME).unwrap(), "Mallory");
+        assert!(get(H_SUBJECT).is_none());
+        assert!(get(H_EMAIL).is_none());
+        assert!(get("x-user-email").is_none());
     }
 
     #[test]

@@ -39,6 +39,7 @@ mod identity;
 mod keys;
 mod limits;
 mod metrics;
+mod names;
 mod original_uri;
 mod paths;
 pub mod presets;

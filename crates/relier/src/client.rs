@@ -19,7 +19,6 @@ use relier_core::{
     ClientAuth, IdTokenError, IdTokenValidator, ProviderMetadata, RedirectUrl, Secret, UnixTime,
 };
 use serde_json::{Map, Value};
-use tokio::sync::Mutex;
 use url::Url;
 
 use crate::Error;
@@ -56,7 +55,7 @@ pub struct RelyingParty {
     userinfo_validator: Option<IdTokenValidator>,
     userinfo_decryptor: Option<Decryptor>,
     /// Shared with the relying parties made by [`RelyingParty::with_client_auth`].
-    jwks: Arc<Mutex<JwksCache>>,
+    jwks: Arc<JwksCache>,
     rng: SystemRandom,
     clock: Arc<dyn Clock>,
     par: bool,
@@ -328,7 +327,7 @@ impl RelyingParty {
         self.with_op_keys(
             source,
             |keys| self.validator.validate(token, keys, expect, self.now()),
-            IdTokenError::is_refetchable,
+            IdTokenError::missing_key,
         )
         .await
     }
@@ -363,11 +362,10 @@ impl RelyingParty {
         };
         if resp.media_type().as_deref() == Some("application/jwt") {
             // §5.3.2 signed response: the OP's keys, with the same rotation handling as ID tokens.
-            self.with_op_keys(
-                KeySource::Untrusted,
-                parse,
-                |e| matches!(e, relier_core::userinfo::UserInfoError::Jwt(j) if j.is_refetchable()),
-            )
+            self.with_op_keys(KeySource::Untrusted, parse, |e| match e {
+                relier_core::userinfo::UserInfoError::Jwt(j) => j.missing_key(),
+                _ => None,
+            })
             .await
         } else {
             Ok(parse(&KeySet::empty())?)
@@ -402,7 +400,7 @@ impl RelyingParty {
                             self.now(),
                         )
                     },
-                    IdTokenError::is_refetchable,
+                    IdTokenError::missing_key,
                 )
                 .await?
             }
@@ -439,7 +437,10 @@ impl RelyingParty {
                     self.now(),
                 )
             },
-            |e| matches!(e, LogoutTokenError::Jwt(j) if j.is_refetchable()),
+            |e| match e {
+                LogoutTokenError::Jwt(j) => j.missing_key(),
+                _ => None,
+            },
         )
         .await
     }

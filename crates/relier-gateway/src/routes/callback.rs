@@ -22,6 +22,7 @@ use crate::cookies;
 use crate::error::{PageError, Problem};
 use crate::hook::{CompletedLogin, LoginDecision};
 use crate::identity;
+use crate::names;
 use crate::providers::Provider;
 use crate::random::try_random_token;
 use crate::settings::Settings;
@@ -93,7 +94,10 @@ async fn finish(
         verified_callback(state, name, raw, headers, now).await?;
     // Sign in with Apple: the user's name, on the first authorization only.
     let apple_user = provider.is_apple().then(|| param(raw, "user")).flatten();
-    let done = exchange(state, &provider, params, &login, apple_user).await?;
+    let mut done = exchange(state, &provider, params, &login, apple_user).await?;
+    // The one place a login's names are cleaned: the session, the login hook, the headers and
+    // the pages all read them from here on.
+    names::clean_name_claims(&mut done.claims);
     let (Some(id), Some(csrf)) = (try_random_token(ID_BYTES), try_random_token(ID_BYTES)) else {
         return Err(failed(Problem::Internal, "random source failed"));
     };
@@ -239,7 +243,7 @@ async fn admit(
                 subject: &done.sub,
                 email: claims.get("email").and_then(Value::as_str),
                 email_verified: identity::email_verified(&Value::Object(claims.clone())),
-                name: display_name(claims).as_deref(),
+                name: names::display_name(claims).as_deref(),
                 claims,
                 return_to: &login.return_to,
             },
@@ -265,7 +269,7 @@ fn session_record(
         sub: done.sub,
         sid: done.sid,
         email: text("email"),
-        name: display_name(&claims),
+        name: names::display_name(&claims),
         access_token: Some(done.tokens.access_token.clone()),
         refresh_token: done.tokens.refresh_token.clone(),
         id_token: done.id_token,
@@ -426,16 +430,4 @@ fn add_apple_name(claims: &mut Map<String, Value>, raw: &str, provider: &str) {
             claims.insert(claim.to_owned(), Value::String(v));
         }
     }
-}
-
-/// `name`, else given and family name, else `preferred_username`.
-fn display_name(claims: &Map<String, Value>) -> Option<String> {
-    let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
-    text("name").or_else(|| {
-        match (text("given_name"), text("family_name")) {
-            (Some(g), Some(f)) => Some(format!("{g} {f}")),
-            (g, f) => g.or(f),
-        }
-        .or_else(|| text("preferred_username"))
-    })
 }

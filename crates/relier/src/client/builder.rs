@@ -10,7 +10,6 @@ use relier_core::jwks::RefetchGate;
 use relier_core::profile::{ClientSettings, Profile};
 use relier_core::token_binding::TokenBinding;
 use relier_core::{Algorithm, ClientAuth, IdTokenValidator, ProviderMetadata, RedirectUrl, Secret};
-use tokio::sync::Mutex;
 
 use super::clock::{Clock, SystemClock};
 use super::op_keys::JwksCache;
@@ -150,9 +149,10 @@ impl RelyingPartyBuilder {
         self
     }
 
-    /// Minimum seconds between JWKS refetches for unknown keys in ID tokens straight from the
-    /// token endpoint (default 5, never more than [`Self::jwks_refetch_interval`]); see
-    /// [`KeySource`].
+    /// Seconds before an ID token straight from the token endpoint may refetch the JWKS again
+    /// for a `kid` an earlier refetch looked for (default 5, never more than
+    /// [`Self::jwks_refetch_interval`]); each new `kid` refetches at once (see
+    /// [`KeySource::TokenEndpoint`](relier_core::jwks::KeySource::TokenEndpoint)).
     pub fn jwks_token_endpoint_refetch_interval(mut self, secs: u64) -> Self {
         self.token_endpoint_refetch_interval = Some(secs);
         self
@@ -219,7 +219,7 @@ impl RelyingPartyBuilder {
             validator,
             userinfo_validator,
             userinfo_decryptor,
-            jwks: Arc::new(Mutex::new(JwksCache::new({
+            jwks: Arc::new(JwksCache::new({
                 let gate = self
                     .refetch_interval
                     .map(RefetchGate::new)
@@ -228,7 +228,7 @@ impl RelyingPartyBuilder {
                     Some(secs) => gate.with_token_endpoint_interval(secs),
                     None => gate,
                 }
-            }))),
+            })),
             rng: SystemRandom::new(),
             clock: self.clock,
             par: false,

@@ -1,10 +1,16 @@
 //! The OP's signing keys: fetched on first use, refetched when a day old or when a token
 //! names a key the set lacks (OIDC Core §10.1.1), as often as the [`RefetchGate`] allows.
+//!
+//! One fetch at a time (single flight): a caller whose key is missing waits for the fetch under
+//! way, and when that fetch began after the caller checked its token, takes its answer instead
+//! of fetching again — a hundred logins with a new `kid` cost one fetch. Reading the keys never
+//! waits for a fetch unless they are stale.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use relier_core::UnixTime;
-use relier_core::jwks::{KeySet, KeySource, RefetchGate};
+use relier_core::jwks::{KeySet, KeySource, MissingKey, RefetchGate};
+use tokio::sync::MutexGuard;
 
 use super::RelyingParty;
 use crate::Error;
@@ -14,89 +20,157 @@ const JWKS_MAX_AGE_SECS: u64 = 24 * 3600;
 
 /// The OP's keys as last fetched, shared by the relying parties of one client.
 pub(super) struct JwksCache {
+    /// The keys and the fetch counters: locked only to read or replace them, never across an
+    /// await.
+    current: Mutex<Current>,
+    /// Held across a fetch (one at a time), with the refetch policy it applies.
+    fetching: tokio::sync::Mutex<RefetchGate>,
+}
+
+#[derive(Clone)]
+struct Current {
     keys: Arc<KeySet>,
     fetched_at: Option<UnixTime>,
-    gate: RefetchGate,
+    /// Fetches begun so far; each is numbered by this count when it begins.
+    begun: u64,
+    /// The number of the fetch `keys` came from (0: none yet).
+    from_fetch: u64,
+}
+
+/// What a caller checked a token against: the keys, and how many fetches had begun when it
+/// looked at them (a fetch numbered higher began afterwards).
+struct Seen {
+    keys: Arc<KeySet>,
+    begun: u64,
 }
 
 impl JwksCache {
     /// Nothing fetched yet; refetches limited by `gate`.
     pub(super) fn new(gate: RefetchGate) -> Self {
         Self {
-            keys: Arc::new(KeySet::empty()),
-            fetched_at: None,
-            gate,
+            current: Mutex::new(Current {
+                keys: Arc::new(KeySet::empty()),
+                fetched_at: None,
+                begun: 0,
+                from_fetch: 0,
+            }),
+            fetching: tokio::sync::Mutex::new(gate),
         }
+    }
+
+    fn with_current<T>(&self, f: impl FnOnce(&mut Current) -> T) -> T {
+        // Nothing that can panic runs under this lock; a poisoned one still holds whole keys.
+        f(&mut self.current.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn current(&self) -> Current {
+        self.with_current(|c| c.clone())
     }
 }
 
 impl RelyingParty {
-    /// Run `check` against the OP's keys. When it fails because the signing key is unknown (the
+    /// Run `check` against the OP's keys. When it fails for a key the set lacks (`missing`: the
     /// OP rotated, OIDC Core §10.1.1), fetch the JWKS again — as often as the [`RefetchGate`]
     /// allows for a token from `source` — and run it once more: the one place that policy lives.
     pub(super) async fn with_op_keys<T, E>(
         &self,
         source: KeySource,
         check: impl Fn(&KeySet) -> Result<T, E>,
-        refetchable: impl Fn(&E) -> bool,
+        missing: impl Fn(&E) -> Option<MissingKey>,
     ) -> Result<T, Error>
     where
         Error: From<E>,
     {
-        let keys = self.keys(false).await?;
-        match check(&keys) {
-            Err(e) if refetchable(&e) => match self.refetch_keys(&keys, source).await? {
-                Some(fresh) => Ok(check(&fresh)?),
-                None => Err(e.into()),
-            },
-            other => Ok(other?),
+        let seen = self.seen_keys(false).await?;
+        let e = match check(&seen.keys) {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let Some(key) = missing(&e) else {
+            return Err(e.into());
+        };
+        match self.refetch_keys(&seen, source, &key).await? {
+            Some(fresh) => Ok(check(&fresh)?),
+            None => Err(e.into()),
         }
     }
 
-    /// Current OP keys, fetched on first use and when older than a day.
+    /// Current OP keys, fetched on first use and when older than a day (`force`: now).
     pub async fn keys(&self, force: bool) -> Result<Arc<KeySet>, Error> {
-        let mut cache = self.jwks.lock().await;
-        let now = self.now();
-        let stale = cache
-            .fetched_at
-            .is_none_or(|t| now.0.saturating_sub(t.0) > JWKS_MAX_AGE_SECS);
-        if stale || force {
-            self.fetch_into(&mut cache, now).await?;
-        }
-        Ok(cache.keys.clone())
+        Ok(self.seen_keys(force).await?.keys)
     }
 
-    /// Keys newer than `seen`: the ones another task fetched in the meantime (concurrent
-    /// refetches coalesce under the lock), else one refetch if the gate allows for `source`;
-    /// `None` when rate-limited.
+    async fn seen_keys(&self, force: bool) -> Result<Seen, Error> {
+        let looked = self.jwks.current();
+        let stale = looked
+            .fetched_at
+            .is_none_or(|t| self.now().0.saturating_sub(t.0) > JWKS_MAX_AGE_SECS);
+        if !stale && !force {
+            return Ok(Seen {
+                keys: looked.keys,
+                begun: looked.begun,
+            });
+        }
+        let one = self.jwks.fetching.lock().await;
+        let after = self.jwks.current();
+        if after.from_fetch > looked.begun {
+            // Another caller's fetch began after this one looked, and has answered.
+            return Ok(Seen {
+                keys: after.keys,
+                begun: after.begun,
+            });
+        }
+        self.fetch(&one).await
+    }
+
+    /// Keys to check a token again with, after it named `missing`: those of a fetch that began
+    /// after the token was checked (however it was limited: its answer is the OP's current
+    /// set), else of one refetch if the gate allows for `source`; else any keys newer than the
+    /// ones checked. `None` when there is nothing new to check against.
     async fn refetch_keys(
         &self,
-        seen: &Arc<KeySet>,
+        seen: &Seen,
         source: KeySource,
+        missing: &MissingKey,
     ) -> Result<Option<Arc<KeySet>>, Error> {
-        let mut cache = self.jwks.lock().await;
-        if !Arc::ptr_eq(&cache.keys, seen) {
-            return Ok(Some(cache.keys.clone()));
+        let mut gate = self.jwks.fetching.lock().await;
+        let current = self.jwks.current();
+        if current.from_fetch > seen.begun {
+            return Ok(Some(current.keys));
         }
-        let now = self.now();
-        if !cache.gate.try_acquire(now, source) {
-            tracing::warn!(issuer = %self.metadata.issuer, "unknown signing key; JWKS refetch rate-limited");
-            return Ok(None);
+        if gate.try_acquire(self.now(), source, missing) {
+            tracing::info!(issuer = %self.metadata.issuer, kid = ?missing.kid, "unknown signing key; refetching JWKS");
+            return Ok(Some(self.fetch(&gate).await?.keys));
         }
-        tracing::info!(issuer = %self.metadata.issuer, "unknown signing key; refetching JWKS");
-        self.fetch_into(&mut cache, now).await?;
-        Ok(Some(cache.keys.clone()))
+        tracing::warn!(issuer = %self.metadata.issuer, "unknown signing key; JWKS refetch rate-limited");
+        Ok((!Arc::ptr_eq(&current.keys, &seen.keys)).then_some(current.keys))
     }
 
-    async fn fetch_into(&self, cache: &mut JwksCache, now: UnixTime) -> Result<(), Error> {
-        let Some(uri) = &self.metadata.jwks_uri else {
+    /// Fetch the JWKS; `_one` proves the caller holds the fetching lock.
+    async fn fetch(&self, _one: &MutexGuard<'_, RefetchGate>) -> Result<Seen, Error> {
+        let number = self.jwks.with_current(|c| {
+            c.begun += 1;
+            c.begun
+        });
+        let keys = match &self.metadata.jwks_uri {
+            Some(uri) => {
+                let resp = self.http.send(KeySet::request(uri)).await?;
+                Some(Arc::new(KeySet::from_response(uri, &resp)?))
+            }
             // An OP using only HS* ID tokens may publish no JWKS.
-            cache.fetched_at = Some(now);
-            return Ok(());
+            None => None,
         };
-        let resp = self.http.send(KeySet::request(uri)).await?;
-        cache.keys = Arc::new(KeySet::from_response(uri, &resp)?);
-        cache.fetched_at = Some(now);
-        Ok(())
+        let now = self.now();
+        Ok(self.jwks.with_current(|c| {
+            if let Some(k) = keys {
+                c.keys = k;
+            }
+            c.fetched_at = Some(now);
+            c.from_fetch = number;
+            Seen {
+                keys: c.keys.clone(),
+                begun: c.begun,
+            }
+        }))
     }
 }

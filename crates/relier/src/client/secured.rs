@@ -198,7 +198,7 @@ impl RelyingParty {
         self.with_op_keys(
             KeySource::Untrusted,
             |keys| v.open(&callback, keys, self.now()),
-            JarmError::is_refetchable,
+            JarmError::missing_key,
         )
         .await
     }
