@@ -26,6 +26,9 @@ pub enum AppError {
     /// Password hashing failed.
     #[error("password hashing: {0}")]
     Password(String),
+    /// A login's `app_state` was refused by relier.
+    #[error(transparent)]
+    AppState(#[from] relier_gateway::embed::LoginAppStateError),
 }
 
 impl IntoResponse for AppError {

@@ -1,8 +1,8 @@
 //! The application's own sessions and CSRF protection.
 //!
 //! A session is a random id (256 bits) in an `HttpOnly; SameSite=Lax` cookie (`__Host-example`
-//! and `Secure` on https); the server keeps only its SHA-256 with the CSRF token, the signed-in
-//! account and a pending link intent. The sign-in page gets a *pre-session* (no account) so its
+//! and `Secure` on https); the server keeps only its SHA-256 with the CSRF token and the
+//! signed-in account (a link intent travels in relier's login state, see [`crate::hook`]). The sign-in page gets a *pre-session* (no account) so its
 //! forms carry a CSRF token too; signing in always starts a new session (no fixation).
 //!
 //! Every state-changing POST goes through [`Posted`]: refused from a foreign `Origin` (or a
@@ -131,7 +131,6 @@ impl Sessions {
         let row = SessionRow {
             csrf_token: csrf,
             account,
-            link_intent: None,
         };
         Ok((Current { id_hash: hash, row }, cookie))
     }
