@@ -65,7 +65,9 @@ impl LoginDecision {
 /// The application's say on every completed login, called after the ID token (and UserInfo)
 /// passed every check and before the session is created. The callback request's headers carry
 /// the application's own cookies (the callback is a top-level navigation on its origin; with
-/// `response_mode = "form_post"` only `SameSite=None` cookies arrive).
+/// `response_mode = "form_post"` only `SameSite=None` cookies arrive): what the application
+/// needs to know about the login it started belongs in `app_state`
+/// ([`crate::Gateway::start_login`]), not in a cookie.
 #[async_trait::async_trait]
 pub trait LoginHook: Send + Sync + 'static {
     /// Decides what the login means for the application.
