@@ -131,8 +131,9 @@ pub struct SessionConfig {
     /// A login must complete within this (default 10m).
     #[serde(default = "d_10m", deserialize_with = "duration::deserialize")]
     pub login_timeout: Duration,
-    /// Bind each login to the browser that started it with a short-lived cookie (login CSRF
-    /// protection; default true).
+    /// Bind each login to the browser that started it with a short-lived cookie holding a
+    /// random value the login state keeps (login CSRF protection; default true). A login an
+    /// embedding application starts with an `app_state` is bound whatever this says.
     #[serde(default = "yes")]
     pub bind_login: bool,
 }

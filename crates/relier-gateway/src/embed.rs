@@ -25,6 +25,13 @@
 //!
 //! `Identity` rejects a request without a session with a redirect to the login page (browser
 //! navigations) or 401 (anything else); `Option<Identity>` lets the handler decide.
+//!
+//! A login the application starts itself ([`crate::Gateway::start_login`]) may carry a
+//! [`LoginAppState`]: kept in relier's login state and handed back to the [`LoginHook`] with
+//! that login only (`CompletedLogin::app_state`) — e.g. "link this identity to account 42",
+//! which then cannot be triggered by any other login and needs no cookie of the application's
+//! (a `form_post` callback, Sign in with Apple, is a cross-site POST that `SameSite=Lax`
+//! cookies do not reach).
 
 use std::sync::Arc;
 
@@ -32,6 +39,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use relier_core::Secret;
 use serde_json::Value;
 
 use crate::cache::Authed;
@@ -122,6 +130,56 @@ impl Identity {
     pub fn csrf_token(&self) -> &str {
         &self.csrf_token
     }
+}
+
+/// An opaque value (at most [`LoginAppState::MAX_LEN`] bytes) that the application attaches
+/// to a login it starts with [`crate::Gateway::start_login`]. Stored encrypted with the login
+/// state, never sent to the OP or the browser; `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginAppState(Secret);
+
+impl LoginAppState {
+    /// The largest value, in bytes (it is stored with every login that carries one).
+    pub const MAX_LEN: usize = 1024;
+
+    /// Wraps `value`.
+    ///
+    /// # Errors
+    /// [`LoginAppStateError::TooLong`] beyond [`Self::MAX_LEN`] bytes.
+    pub fn new(value: impl Into<String>) -> Result<Self, LoginAppStateError> {
+        let value = value.into();
+        if value.len() > Self::MAX_LEN {
+            return Err(LoginAppStateError::TooLong {
+                len: value.len(),
+                max: Self::MAX_LEN,
+            });
+        }
+        Ok(LoginAppState(Secret::new(value)))
+    }
+
+    pub(crate) fn into_secret(self) -> Secret {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for LoginAppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoginAppState([REDACTED])")
+    }
+}
+
+/// Why a [`LoginAppState`] was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginAppStateError {
+    /// Longer than [`LoginAppState::MAX_LEN`].
+    #[error("app_state of {len} bytes: at most {max}")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The largest length accepted.
+        max: usize,
+    },
 }
 
 fn handle(parts: &Parts) -> Option<Arc<AppState>> {

@@ -25,16 +25,24 @@ pub struct CompletedLogin<'a> {
     pub claims: &'a Map<String, Value>,
     /// Where the login was going to return (already sanitised to a local path).
     pub return_to: &'a str,
+    /// The value the application attached to this login when it started it with
+    /// [`crate::Gateway::start_login`] (e.g. "link to account 42"); `None` for every other
+    /// login, such as one started at `/auth/login/{provider}`. It comes from relier's login
+    /// state (server-side, bound to the browser that started the login), so it needs no cookie
+    /// and arrives with a cross-site `form_post` callback too.
+    pub app_state: Option<&'a str>,
 }
 
 /// What the application decided about a login.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LoginDecision {
-    /// Create the relier session and redirect (302) to `redirect_to` (a local path; default: the
-    /// login's `return_to`), adding `headers` (e.g. the application's own `Set-Cookie`).
+    /// Create the relier session and redirect (302) to `redirect_to` (default: the login's
+    /// `return_to`), adding `headers` (e.g. the application's own `Set-Cookie`).
     Accept {
-        /// Where to go instead of `return_to` (must start with `/`).
+        /// Where to go instead of `return_to`: a path on this origin. It is checked like
+        /// `return_to` ([`crate::sanitize_return_to`]); anything else — `//host`, `/\host`,
+        /// an absolute URL, control characters, encoded or not — is replaced by `/`.
         redirect_to: Option<String>,
         /// Extra response headers.
         headers: HeaderMap,
@@ -57,7 +65,9 @@ impl LoginDecision {
 /// The application's say on every completed login, called after the ID token (and UserInfo)
 /// passed every check and before the session is created. The callback request's headers carry
 /// the application's own cookies (the callback is a top-level navigation on its origin; with
-/// `response_mode = "form_post"` only `SameSite=None` cookies arrive).
+/// `response_mode = "form_post"` only `SameSite=None` cookies arrive): what the application
+/// needs to know about the login it started belongs in `app_state`
+/// ([`crate::Gateway::start_login`]), not in a cookie.
 #[async_trait::async_trait]
 pub trait LoginHook: Send + Sync + 'static {
     /// Decides what the login means for the application.

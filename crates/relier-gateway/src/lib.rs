@@ -158,6 +158,27 @@ impl Gateway {
             .collect()
     }
 
+    /// Starts a login at `provider` from one of the application's own routes: the response is
+    /// what `GET /auth/login/{provider}?return_to=…` answers (302 to the OP with the
+    /// login-binding cookie, or the same error page), to return as it is. `return_to` is
+    /// checked like the query's (anything but a path on this origin becomes `/`). `app_state`
+    /// comes back to the [`embed::LoginHook`] with this login only, as
+    /// `CompletedLogin::app_state`; a login that carries it is always bound to this browser
+    /// (the binding cookie), whatever `bind_login` says. Not counted by `login_rate_limit`:
+    /// the application's route is behind its own session and checks.
+    pub async fn start_login(
+        &self,
+        provider: &str,
+        return_to: &str,
+        app_state: Option<embed::LoginAppState>,
+    ) -> axum::response::Response {
+        let return_to = sanitize_return_to(Some(return_to));
+        let app_state = app_state.map(embed::LoginAppState::into_secret);
+        routes::login::begin(&self.state, provider, return_to, app_state)
+            .await
+            .unwrap_or_else(axum::response::IntoResponse::into_response)
+    }
+
     /// Ends the request's relier session here and, as `POST /auth/logout` does, revokes its
     /// refresh token at the OP where the OP has a revocation endpoint (RFC 7009); no redirect
     /// to the OP's end_session_endpoint. Returns the `Set-Cookie` header that clears the session

@@ -8,8 +8,9 @@ const MAX_RETURN_TO: usize = 2048;
 /// Returns `return_to` if it is a safe same-origin path, else `/`.
 ///
 /// Accepted: starts with exactly one `/` (not `//`, not `/\`), no backslash anywhere, no
-/// control characters or whitespace, no scheme, at most 2 KiB, and — parsed against a dummy
-/// origin the way a browser would — still on that origin. The result is the normalized path,
+/// control characters or whitespace, none percent-encoded either (`/%09/evil`), no scheme, at
+/// most 2 KiB, and — parsed against a dummy origin the way a browser would — still on that
+/// origin. The result is the normalized path,
 /// query and fragment (percent-encoded as needed, so it is a valid `Location`).
 pub fn sanitize_return_to(raw: Option<&str>) -> String {
     raw.and_then(check).unwrap_or_else(|| "/".to_owned())
@@ -43,6 +44,7 @@ fn check(s: &str) -> Option<String> {
     }
     if s.chars()
         .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        || encoded_control(s)
     {
         return None;
     }
@@ -66,6 +68,35 @@ fn check(s: &str) -> Option<String> {
         out.push_str(f);
     }
     Some(out)
+}
+
+/// Whether `s` percent-decodes to a control character (`%09`, `%0A`, `%7F`, `%C2%85`, …).
+/// WHATWG URL §4.4 strips tab and newline from a URL, so a target decoded once on its way to
+/// a `Location` (`/%09/evil.example` → `/\t/evil.example` → `//evil.example`) would leave
+/// the origin; no legitimate path needs them.
+fn encoded_control(s: &str) -> bool {
+    fn hex(b: u8) -> Option<u8> {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    }
+    let mut decoded = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%'
+            && let [h, l, more @ ..] = tail
+            && let (Some(h), Some(l)) = (hex(*h), hex(*l))
+        {
+            decoded.push(h << 4 | l);
+            rest = more;
+        } else {
+            decoded.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8_lossy(&decoded)
+        .chars()
+        .any(char::is_control)
 }
 
 #[cfg(test)]
@@ -92,6 +123,12 @@ mod tests {
             "/ /evil",
             "/x\u{7f}",
             "/\u{2028}x",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D%0A/evil.example",
+            "/x%00",
+            "/x%7f",
+            "/x%C2%85",
         ] {
             assert_eq!(sanitize_return_to(Some(bad)), "/", "{bad:?}");
         }
@@ -132,6 +169,8 @@ mod tests {
             ("/%5Cevil", "/%5Cevil"),
             ("/caf\u{e9}", "/caf%C3%A9"),
             ("/a/../b", "/b"),
+            ("/my%20files/%25", "/my%20files/%25"),
+            ("/x%2", "/x%2"),
         ] {
             assert_eq!(sanitize_return_to(Some(input)), out, "{input:?}");
         }

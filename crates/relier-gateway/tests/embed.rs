@@ -1,6 +1,7 @@
 //! The embedding API: an application mounts relier's login routes into its own router, reads
 //! the signed-in identity with the `Identity` extractor, and decides about each login in a
-//! `LoginHook` (here: a toy account-linking table).
+//! `LoginHook` (here: a toy account-linking table); the hook's redirect targets are checked like
+//! `return_to`; a login the application starts carries its `app_state` back to the hook.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,9 +21,11 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use common::bad_env::{Env, Setup, build_with, login, req};
-use common::{loc, text};
-use relier_gateway::embed::{CompletedLogin, Identity, LoginDecision, LoginHook};
+use common::bad_env::{Env, PUBLIC, Setup, build_with, login, op_callback, req};
+use common::{form, loc, text};
+use relier_gateway::embed::{
+    CompletedLogin, Identity, LoginAppState, LoginAppStateError, LoginDecision, LoginHook,
+};
 
 /// Links (issuer, sub) to a local account name; refuses identities on a block list.
 #[derive(Clone, Default)]
@@ -207,4 +210,174 @@ async fn end_session_signs_out_locally() {
             "<script>alert(1)</script> Bad & Co".to_owned()
         )]
     );
+}
+
+/// Sends every login to `target` and records each login's `app_state`.
+#[derive(Clone, Default)]
+struct Redirecting {
+    target: Arc<Mutex<Option<String>>>,
+    app_states: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+#[async_trait::async_trait]
+impl LoginHook for Redirecting {
+    async fn on_login(&self, l: &CompletedLogin<'_>, _: &HeaderMap) -> LoginDecision {
+        self.app_states
+            .lock()
+            .unwrap()
+            .push(l.app_state.map(str::to_owned));
+        LoginDecision::Accept {
+            redirect_to: self.target.lock().unwrap().clone(),
+            headers: HeaderMap::new(),
+        }
+    }
+}
+
+async fn redirecting(hook: Redirecting, extra: &str) -> Env {
+    let setup = Setup {
+        extra,
+        ..Setup::default()
+    };
+    build_with(
+        setup,
+        |b| b.on_login(hook),
+        |gw| Router::new().merge(gw.login_router()).layer(gw.layer()),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_hooks_redirect_to_is_checked_like_return_to() {
+    let hook = Redirecting::default();
+    let mut e = redirecting(hook.clone(), "").await;
+    for (target, expected) in [
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/%09/evil.example", "/"),
+        ("/%0d%0aSet-Cookie:x=1", "/"),
+        ("https://evil.example/", "/"),
+        ("HTTPS:evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/\tx", "/"),
+        ("/x\r\nLocation: //evil.example", "/"),
+        ("evil.example", "/"),
+        ("", "/"),
+        ("/account?tab=links#top", "/account?tab=links#top"),
+    ] {
+        *hook.target.lock().unwrap() = Some(target.to_owned());
+        let r = login(&mut e, "/from-return-to").await;
+        assert_eq!(r.status(), StatusCode::FOUND, "{target:?}");
+        assert_eq!(loc(&r), expected, "{target:?}");
+    }
+    *hook.target.lock().unwrap() = None;
+    assert_eq!(
+        loc(&login(&mut e, "/from-return-to").await),
+        "/from-return-to"
+    );
+}
+
+/// The callback of the login `start` (a response of `Gateway::start_login`) answered by the OP,
+/// as the browser sends it: query (GET) or `form_post` (a cross-site POST carrying only the
+/// jar's cookies, i.e. relier's binding cookie, none of the application's).
+async fn complete(
+    e: &mut Env,
+    start: &axum::http::Response<Body>,
+    posted: bool,
+) -> axum::http::Response<Body> {
+    assert_eq!(start.status(), StatusCode::FOUND);
+    e.app.store_cookies(start.headers());
+    let cb = op_callback(&loc(start)).await;
+    assert!(
+        cb.as_str()
+            .starts_with(&format!("{PUBLIC}/auth/callback/bad?"))
+    );
+    let r = if posted {
+        req("POST", cb.path())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, "null")
+            .body(Body::from(cb.query().unwrap().to_owned()))
+    } else {
+        req("GET", &format!("{}?{}", cb.path(), cb.query().unwrap())).body(Body::empty())
+    };
+    e.app.send(r.unwrap()).await
+}
+
+#[tokio::test]
+async fn app_state_comes_back_with_the_login_the_application_started_only() {
+    let hook = Redirecting::default();
+    let mut e = redirecting(hook.clone(), "").await;
+    let intent = || Some(LoginAppState::new("link:42").unwrap());
+
+    // Started by the application (return_to checked like the query's): the hook gets it.
+    let start = e.gw.start_login("bad", "//evil.example", intent()).await;
+    let r = complete(&mut e, &start, false).await;
+    assert_eq!(loc(&r), "/");
+    // Under form_post too: it travels in relier's login state, not in a cookie.
+    let start = e.gw.start_login("bad", "/linked", intent()).await;
+    let r = complete(&mut e, &start, true).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(loc(&r), "/linked");
+    // A login started at /auth/login/bad — even while one the application started is pending
+    // — carries none; the pending one still carries its own.
+    let pending = e.gw.start_login("bad", "/", intent()).await;
+    assert_eq!(login(&mut e, "/").await.status(), StatusCode::FOUND);
+    assert_eq!(
+        complete(&mut e, &pending, false).await.status(),
+        StatusCode::FOUND
+    );
+    assert_eq!(
+        *hook.app_states.lock().unwrap(),
+        [
+            Some("link:42".into()),
+            Some("link:42".into()),
+            None,
+            Some("link:42".into())
+        ]
+    );
+
+    // Unknown provider: the login routes' own error page.
+    let r = e.gw.start_login("nope", "/", intent()).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Size-capped.
+    assert!(LoginAppState::new("x".repeat(LoginAppState::MAX_LEN)).is_ok());
+    assert_eq!(
+        LoginAppState::new("x".repeat(LoginAppState::MAX_LEN + 1)).unwrap_err(),
+        LoginAppStateError::TooLong {
+            len: LoginAppState::MAX_LEN + 1,
+            max: LoginAppState::MAX_LEN
+        }
+    );
+    assert!(!format!("{:?}", intent()).contains("link:42"));
+}
+
+#[tokio::test]
+async fn a_login_with_app_state_is_bound_to_its_browser_even_without_bind_login() {
+    let hook = Redirecting::default();
+    let mut e = redirecting(hook.clone(), "[session]\nbind_login = false").await;
+    // Without app_state and bind_login = false: no binding cookie, any browser completes it.
+    let r = e
+        .app
+        .get(&format!("/auth/login/bad?{}", form(&[("return_to", "/")])))
+        .await;
+    assert!(r.headers().get(header::SET_COOKIE).is_none());
+    e.app.jar.clear();
+    assert_eq!(
+        complete(&mut e, &r, false).await.status(),
+        StatusCode::FOUND
+    );
+    // With app_state: the cookie is set, and another browser (here: without it) is refused
+    // before the hook hears of it — someone else's link intent cannot be completed.
+    let start =
+        e.gw.start_login("bad", "/", Some(LoginAppState::new("link:42").unwrap()))
+            .await;
+    let set = start.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("relier_login_"), "{set}");
+    let cb = op_callback(&loc(&start)).await;
+    e.app.jar.clear();
+    let r = e
+        .app
+        .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(*hook.app_states.lock().unwrap(), [None]);
 }

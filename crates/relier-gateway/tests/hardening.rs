@@ -1,6 +1,6 @@
 //! The gateway as an attacker with a valid session sees it: identity headers smuggled in other
 //! spellings, forged forwarding headers, unverified e-mail addresses, forged log lines, metrics
-//! on the public port, cross-site WebSocket handshakes.
+//! on the public port, cross-site WebSocket handshakes, a forged login-binding cookie.
 
 #![allow(
     clippy::unwrap_used,
@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, Request, StatusCode, header};
-use common::bad_env::{Env, PUBLIC, env, env_upstream, env_with, logged_in, req};
-use common::text;
+use common::bad_env::{Env, PUBLIC, env, env_upstream, env_with, logged_in, op_callback, req};
+use common::{loc, text};
 use relier_tests::bad_op::Misbehavior;
 use serde_json::{Value, json};
 
@@ -371,4 +371,93 @@ async fn websocket_handshakes_from_foreign_origins_are_refused() {
             other => panic!("{bad:?}: expected 403, got {other:?}"),
         }
     }
+}
+
+/// The login's state name (from the OP's authorization URL) and its binding cookie's name and
+/// value, as the browser got them from `/auth/login/bad`.
+async fn started_login(e: &mut Env) -> (url::Url, String, String) {
+    let before: Vec<String> = e.app.jar.keys().cloned().collect();
+    let r = e.app.get("/auth/login/bad").await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let (name, value) = e
+        .app
+        .jar
+        .iter()
+        .find(|(k, _)| k.starts_with("relier_login_") && !before.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .expect("a binding cookie");
+    (op_callback(&loc(&r)).await, name, value)
+}
+
+async fn callback_with_cookie(e: &mut Env, cb: &url::Url, cookie: &str) -> StatusCode {
+    let r = e
+        .app
+        .send(
+            req("GET", &format!("{}?{}", cb.path(), cb.query().unwrap()))
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    r.status()
+}
+
+#[tokio::test]
+async fn the_login_binding_cookie_must_carry_the_logins_random_value() {
+    let mut e = env().await;
+    let (cb, name, value) = started_login(&mut e).await;
+    // 256 random bits, base64url: not a presence flag, and another login gets another value.
+    assert_eq!(value.len(), 43, "{value}");
+    assert!(
+        value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    let (_, name2, value2) = started_login(&mut e).await;
+    assert_ne!(name, name2);
+    assert_ne!(value, value2);
+
+    // The right name with a wrong value (the old flag, another login's value, one character
+    // off) is refused like a missing cookie, and the state is used up.
+    let mut off = value.clone().into_bytes();
+    off[0] = if off[0] == b'A' { b'B' } else { b'A' };
+    let off = String::from_utf8(off).unwrap();
+    for wrong in ["1", value2.as_str(), off.as_str(), ""] {
+        let (cb, name, _) = started_login(&mut e).await;
+        assert_eq!(
+            callback_with_cookie(&mut e, &cb, &format!("{name}={wrong}")).await,
+            StatusCode::BAD_REQUEST,
+            "{wrong:?}"
+        );
+    }
+    assert_eq!(
+        callback_with_cookie(&mut e, &cb, "other=1").await,
+        StatusCode::BAD_REQUEST,
+        "missing"
+    );
+    assert_eq!(
+        callback_with_cookie(&mut e, &cb, &format!("{name}={value}")).await,
+        StatusCode::BAD_REQUEST,
+        "a refused callback used the state up"
+    );
+    // The right value completes the login and clears the cookie.
+    let (cb, name, value) = started_login(&mut e).await;
+    let r = e
+        .app
+        .send(
+            req("GET", &format!("{}?{}", cb.path(), cb.query().unwrap()))
+                .header(header::COOKIE, format!("{name}={value}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(loc(&r), "/");
+    let cleared = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with(&format!("{name}=;")));
+    assert!(cleared, "{:?}", r.headers());
+    assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
 }

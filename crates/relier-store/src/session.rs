@@ -27,6 +27,16 @@ pub struct LoginState {
     /// (`dpop_jkt`), and so are the session's tokens. Absent without DPoP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_key: Option<Secret>,
+    /// The value of the login-binding cookie the callback must present (random, 256 bits),
+    /// compared in constant time. Absent when the login was not bound to a browser — and in
+    /// rows written before it existed, which a binding callback then refuses (the user starts
+    /// again; such rows expire within the login timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Secret>,
+    /// An opaque value the embedding application attached to the login when it started it,
+    /// handed back with the completed login (e.g. "link the identity to account 42").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_state: Option<Secret>,
     /// When the login started (unix seconds).
     pub created_at: u64,
     /// When the state expires (unix seconds): from then on it is as good as absent.
@@ -168,6 +178,36 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(state_hash("abc"), h);
+    }
+
+    /// A login state stored before `binding` and `app_state` existed still reads (both
+    /// absent), and one without them is stored exactly as before.
+    #[test]
+    fn login_states_without_binding_or_app_state_read_as_before() {
+        use relier_core::{Nonce, PendingLogin, PkceVerifier, RedirectUrl, State};
+        let login = LoginState {
+            provider: "op".into(),
+            pending: PendingLogin {
+                state: State::from_stored("st").unwrap(),
+                nonce: Nonce::from_stored("n").unwrap(),
+                pkce_verifier: PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+                    .unwrap(),
+                redirect_uri: RedirectUrl::new("https://rp.example/cb").unwrap(),
+                max_age: None,
+            },
+            return_to: "/".into(),
+            dpop_key: None,
+            binding: Some(Secret::new("b")),
+            app_state: Some(Secret::new("a")),
+            created_at: 1,
+            expires_at: 2,
+        };
+        let mut old = serde_json::to_value(&login).unwrap();
+        let members = old.as_object_mut().unwrap();
+        assert!(members.remove("binding").is_some() && members.remove("app_state").is_some());
+        let read: LoginState = serde_json::from_value(old.clone()).unwrap();
+        assert!(read.binding.is_none() && read.app_state.is_none());
+        assert_eq!(serde_json::to_value(&read).unwrap(), old);
     }
 }
 

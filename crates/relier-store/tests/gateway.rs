@@ -48,6 +48,8 @@ fn login_state(state: &str, expires_at: u64) -> LoginState {
         },
         return_to: "/app?tab=1".into(),
         dpop_key: Some(Secret::new(format!("ES256:dpop-for-{state}"))),
+        binding: Some(Secret::new(format!("binding-for-{state}"))),
+        app_state: Some(Secret::new(format!("link:42:{state}"))),
         created_at: NOW,
         expires_at,
     }
@@ -112,6 +114,8 @@ async fn login_state_round_trip_is_single_use(db: TestDb) {
     assert_eq!(got.provider, "op");
     assert_eq!(got.return_to, "/app?tab=1");
     assert_eq!(expose(got.dpop_key.as_ref()), Some("ES256:dpop-for-st-1"));
+    assert_eq!(expose(got.binding.as_ref()), Some("binding-for-st-1"));
+    assert_eq!(expose(got.app_state.as_ref()), Some("link:42:st-1"));
     assert_eq!(got.created_at, NOW);
     assert_eq!(got.expires_at, NOW + 600);
     assert!(got.pending.state.matches("st-1"));

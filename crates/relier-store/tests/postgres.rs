@@ -404,6 +404,8 @@ async fn no_secret_is_stored_in_plaintext_on_postgres() {
         },
         return_to: "/app".into(),
         dpop_key: None,
+        binding: Some(Secret::new("binding-value-10")),
+        app_state: Some(Secret::new("app-state-value-11")),
         created_at: NOW,
         expires_at: NOW + 600,
     };
@@ -438,6 +440,8 @@ async fn no_secret_is_stored_in_plaintext_on_postgres() {
         "id-token-value-7",
         "csrf-token-value-8",
         "session-id-value-9",
+        "binding-value-10",
+        "app-state-value-11",
     ] {
         assert!(!dump.contains(secret), "{secret} in the clear");
         assert!(!dump.contains(&hex(secret.as_bytes())), "{secret} as hex");

@@ -833,10 +833,14 @@ async fn no_secret_is_stored_in_plaintext() {
             max_age: None,
         };
         let login_dpop_key = format!("ES256:login-dpop-key-{i}-Mh7gF6dS5a");
+        let binding = format!("binding-{i}-Qz8xW7cE6v");
+        let app_state = format!("app-state-{i}-Jk5hG4fD3s");
         let record = relier_store::LoginState {
             provider: "op0".into(),
             pending,
             dpop_key: Some(Secret::new(login_dpop_key.clone())),
+            binding: Some(Secret::new(binding.clone())),
+            app_state: Some(Secret::new(app_state.clone())),
             return_to: return_to.clone(),
             created_at: NOW,
             expires_at: NOW + 600,
@@ -846,6 +850,8 @@ async fn no_secret_is_stored_in_plaintext() {
         needles.push((format!("nonce {i}"), nonce.into_bytes()));
         needles.push((format!("PKCE verifier {i}"), verifier.into_bytes()));
         needles.push((format!("login DPoP key {i}"), login_dpop_key.into_bytes()));
+        needles.push((format!("login binding {i}"), binding.into_bytes()));
+        needles.push((format!("login app_state {i}"), app_state.into_bytes()));
         needles.push((format!("return_to {i}"), return_to.into_bytes()));
 
         let session_id = format!("session-id-{i}-Tg5yH6uJ7iK8oL9pQ0wE1rT2");

@@ -32,8 +32,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     id_hash         TEXT PRIMARY KEY,
     csrf_token      TEXT NOT NULL,
     account_id      INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
-    link_provider   TEXT,
-    link_expires_at INTEGER,
     expires_at      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
@@ -60,8 +58,6 @@ pub struct SessionRow {
     pub csrf_token: String,
     /// The signed-in account, if any (a pre-session has none).
     pub account: Option<AccountId>,
-    /// A pending "link this provider" intent and its expiry (unix seconds).
-    pub link_intent: Option<(String, i64)>,
 }
 
 /// What linking an identity did.
@@ -407,20 +403,16 @@ impl Db {
     /// [`AppError::Db`].
     pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>, AppError> {
         let row = sqlx::query(
-            "SELECT csrf_token, account_id, link_provider, link_expires_at FROM sessions \
-             WHERE id_hash = ? AND expires_at > ?",
+            "SELECT csrf_token, account_id FROM sessions WHERE id_hash = ? AND expires_at > ?",
         )
         .bind(id_hash)
         .bind(now())
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let provider: Option<String> = r.try_get("link_provider")?;
-        let until: Option<i64> = r.try_get("link_expires_at")?;
         Ok(Some(SessionRow {
             csrf_token: r.try_get("csrf_token")?,
             account: r.try_get("account_id")?,
-            link_intent: provider.zip(until),
         }))
     }
 
@@ -430,24 +422,6 @@ impl Db {
     /// [`AppError::Db`].
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), AppError> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Records (or with `None`, clears) the session's intent to link `provider` until `until`.
-    ///
-    /// # Errors
-    /// [`AppError::Db`].
-    pub async fn set_link_intent(
-        &self,
-        id_hash: &str,
-        intent: Option<(&str, i64)>,
-    ) -> Result<(), AppError> {
-        sqlx::query("UPDATE sessions SET link_provider = ?, link_expires_at = ? WHERE id_hash = ?")
-            .bind(intent.map(|i| i.0))
-            .bind(intent.map(|i| i.1))
             .bind(id_hash)
             .execute(&self.pool)
             .await?;

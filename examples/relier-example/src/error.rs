@@ -30,6 +30,9 @@ pub enum AppError {
     /// Too many password checks are waiting for a core already.
     #[error("too many password checks at once")]
     Busy,
+    /// A login's `app_state` was refused by relier.
+    #[error(transparent)]
+    AppState(#[from] relier_gateway::embed::LoginAppStateError),
 }
 
 /// How long a client turned away with 503 is asked to wait, in seconds.

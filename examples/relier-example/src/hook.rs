@@ -1,8 +1,11 @@
 //! What a completed provider login means for the application ([`LoginHook`]).
 //!
-//! 1. The browser's session asked to link this provider (`POST /link/{provider}`, within ten
-//!    minutes): link `(issuer, sub)` to the signed-in account — or, when it is linked to
-//!    another account, answer 409 and change nothing.
+//! 1. The login was started by `POST /link/{provider}` (signed in): it carries a *link intent*
+//!    naming the account, in relier's login state (`CompletedLogin::app_state`, see
+//!    [`link_intent`]) — so no other login can trigger it, and it arrives with a cross-site
+//!    `form_post` callback (Sign in with Apple) that the application's `SameSite=Lax` cookie
+//!    does not reach. Link `(issuer, sub)` to that account — or, when it is linked to another
+//!    account, answer 409 and change nothing.
 //! 2. `(issuer, sub)` is linked: sign in as that account (a new application session).
 //! 3. Otherwise: keep relier's session (it carries the verified identity) and send the user to
 //!    `/first-login` to create an account or prove a password. Never an account found by
@@ -10,12 +13,28 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use relier_gateway::embed::{CompletedLogin, LoginDecision, LoginHook};
+use relier_gateway::embed::{CompletedLogin, LoginAppState, LoginDecision, LoginHook};
 
-use crate::db::{Db, LinkOutcome, Linked, now};
+use crate::db::{AccountId, Db, LinkOutcome, Linked};
 use crate::error::AppError;
 use crate::pages;
-use crate::session::{Current, Sessions};
+use crate::session::Sessions;
+
+/// How a link intent starts, in a login's `app_state`.
+const LINK_INTENT: &str = "link:";
+
+/// The `app_state` of a login that links its identity to `account` (`POST /link/{provider}`).
+///
+/// # Errors
+/// [`AppError::AppState`] (not for an account id: it is far below the size cap).
+pub fn link_intent(account: AccountId) -> Result<LoginAppState, AppError> {
+    Ok(LoginAppState::new(format!("{LINK_INTENT}{account}"))?)
+}
+
+/// The account a login's `app_state` asks to link to, if it is a link intent.
+fn intended_account(app_state: Option<&str>) -> Option<AccountId> {
+    app_state?.strip_prefix(LINK_INTENT)?.parse().ok()
+}
 
 /// The account-linking hook.
 #[derive(Debug, Clone)]
@@ -53,26 +72,21 @@ impl Linking {
         login: &CompletedLogin<'_>,
         request: &HeaderMap,
     ) -> Result<LoginDecision, AppError> {
-        let current = self.sessions.current(request).await?;
         let identity = Linked {
             provider: login.provider.to_owned(),
             issuer: login.issuer.to_owned(),
             subject: login.subject.to_owned(),
         };
-        if let Some(cur) = &current
-            && cur.row.link_intent.is_some()
-        {
-            // An intent is used once, whatever happens.
-            self.db.set_link_intent(&cur.id_hash, None).await?;
-            if let Some(account) = intended_account(cur, login.provider) {
-                let outcome = self.db.link(account, &identity).await?;
-                tracing::info!(account, provider = login.provider, ?outcome, "link");
-                return Ok(match link_refused(outcome) {
-                    Some(page) => LoginDecision::Respond(page),
-                    None => accept("/", HeaderMap::new()),
-                });
-            }
+        // Used once: the login state it travels in is taken by this callback.
+        if let Some(account) = intended_account(login.app_state) {
+            let outcome = self.db.link(account, &identity).await?;
+            tracing::info!(account, provider = login.provider, ?outcome, "link");
+            return Ok(match link_refused(outcome) {
+                Some(page) => LoginDecision::Respond(page),
+                None => accept("/", HeaderMap::new()),
+            });
         }
+        let current = self.sessions.current(request).await?;
         if let Some(account) = self.db.account_for(login.issuer, login.subject).await? {
             let (_, cookie) = self.sessions.start(Some(account), current.as_ref()).await?;
             let mut headers = HeaderMap::new();
@@ -88,18 +102,34 @@ impl Linking {
     }
 }
 
-/// The signed-in account of a session whose live link intent names `provider`.
-fn intended_account(cur: &Current, provider: &str) -> Option<i64> {
-    let (p, until) = cur.row.link_intent.as_ref()?;
-    (p == provider && *until > now()).then_some(cur.row.account?)
-}
-
 #[async_trait::async_trait]
 impl LoginHook for Linking {
     async fn on_login(&self, login: &CompletedLogin<'_>, request: &HeaderMap) -> LoginDecision {
         match self.decide(login, request).await {
             Ok(d) => d,
             Err(e) => LoginDecision::Respond(axum::response::IntoResponse::into_response(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_intents_round_trip_and_nothing_else_is_one() {
+        let state = link_intent(42).unwrap();
+        assert!(!format!("{state:?}").contains("42"));
+        assert_eq!(intended_account(Some("link:42")), Some(42));
+        for other in [
+            None,
+            Some(""),
+            Some("link:"),
+            Some("link:x"),
+            Some("42"),
+            Some("unlink:4"),
+        ] {
+            assert_eq!(intended_account(other), None, "{other:?}");
         }
     }
 }

@@ -18,9 +18,6 @@ use crate::pages::{self, NewIdentity};
 use crate::session::{Current, Posted, SignInForm};
 use crate::{App, password};
 
-/// How long a link intent waits for the provider's login to come back.
-const LINK_INTENT_SECS: i64 = 600;
-
 const WRONG_PASSWORD: &str = "Wrong username or password.";
 
 pub fn router(app: Arc<App>) -> Router {
@@ -230,10 +227,12 @@ fn not_signed_in() -> Response {
     pages::message(StatusCode::UNAUTHORIZED, "Not signed in", "Sign in first.")
 }
 
+/// `POST /link/{provider}`: starts the provider's login carrying a link intent for the
+/// signed-in account in relier's login state (see [`crate::hook`]), straight to the OP.
 async fn link(State(app): State<Arc<App>>, Path(provider): Path<String>, form: Posted) -> Page {
-    if form.account().is_none() {
+    let Some(account) = form.account() else {
         return Ok(not_signed_in());
-    }
+    };
     if app.provider_display(&provider).is_none() {
         return Ok(pages::message(
             StatusCode::NOT_FOUND,
@@ -241,12 +240,8 @@ async fn link(State(app): State<Arc<App>>, Path(provider): Path<String>, form: P
             "No such provider.",
         ));
     }
-    let until = now().saturating_add(LINK_INTENT_SECS);
-    app.db
-        .set_link_intent(&form.session.id_hash, Some((&provider, until)))
-        .await?;
-    let seg: String = url::form_urlencoded::byte_serialize(provider.as_bytes()).collect();
-    Ok(see_other(&format!("/auth/login/{seg}?return_to=%2F"), &[]))
+    let intent = crate::hook::link_intent(account)?;
+    Ok(app.relier.start_login(&provider, "/", Some(intent)).await)
 }
 
 async fn unlink(State(app): State<Arc<App>>, Path(provider): Path<String>, form: Posted) -> Page {

@@ -1,10 +1,11 @@
 //! The application's own sessions and CSRF protection.
 //!
 //! A session is a random id (256 bits) in an `HttpOnly; SameSite=Lax` cookie (`__Host-example`
-//! and `Secure` on https); the server keeps only its SHA-256 with the CSRF token, the signed-in
-//! account and a pending link intent. Only signing in creates a session (always a new one: no
-//! fixation); a visitor without one gets a signed double-submit CSRF token ([`crate::csrf`]) in
-//! a cookie and in the forms, so that an anonymous page view writes nothing.
+//! and `Secure` on https); the server keeps only its SHA-256 with the CSRF token and the
+//! signed-in account (a link intent travels in relier's login state, see [`crate::hook`]). Only
+//! signing in creates a session (always a new one: no fixation); a visitor without one gets a
+//! signed double-submit CSRF token ([`crate::csrf`]) in a cookie and in the forms, so that an
+//! anonymous page view writes nothing.
 //!
 //! Every state-changing POST goes through [`Posted`] (a session's own forms: 401 without a
 //! session) or [`SignInForm`] (the forms a visitor without a session may send): refused from a foreign `Origin` (or a
@@ -170,7 +171,6 @@ impl Sessions {
         let row = SessionRow {
             csrf_token: csrf,
             account,
-            link_intent: None,
         };
         Ok((Current { id_hash: hash, row }, cookie))
     }

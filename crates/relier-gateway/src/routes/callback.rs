@@ -25,6 +25,7 @@ use crate::identity;
 use crate::names;
 use crate::providers::Provider;
 use crate::random::try_random_token;
+use crate::return_to::sanitize_return_to;
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -106,7 +107,7 @@ async fn finish(
         LoginDecision::Accept {
             redirect_to,
             headers,
-        } => (redirect_to.filter(|r| r.starts_with('/')), headers),
+        } => (redirect_to.map(|r| local_target(&r)), headers),
         LoginDecision::Respond(resp) => {
             tracing::info!(provider = ?name, sub = ?done.sub, "login completed; the application answered without a session");
             return Ok(resp);
@@ -143,12 +144,34 @@ async fn finish(
     ) {
         h.append(header::SET_COOKIE, c);
     }
-    if s.bind_login
+    if login.binding.is_some()
         && let Some(c) = cookies::expire(&binding, s.secure, binding_same_site(s))
     {
         h.append(header::SET_COOKIE, c);
     }
     Ok(resp)
+}
+
+/// The application's `redirect_to`, checked like `return_to`: a path on this origin, else `/`.
+fn local_target(raw: &str) -> String {
+    let target = sanitize_return_to(Some(raw));
+    if target == "/" && raw != "/" {
+        tracing::warn!(
+            redirect_to = ?raw,
+            "the login hook's redirect_to is not a path on this origin: sent to /"
+        );
+    }
+    target
+}
+
+/// Whether the request carries the login's binding cookie with the value the login state
+/// keeps (compared in constant time). A login state without one (bound logins only: it
+/// predates the random value) never matches.
+fn binding_matches(login: &LoginState, headers: &HeaderMap, name: &str) -> bool {
+    match (&login.binding, cookies::get(headers, name)) {
+        (Some(expected), Some(sent)) => expected.ct_eq_str(sent),
+        _ => false,
+    }
 }
 
 /// The callback's provider, parameters (a JARM response opened and checked), the login it
@@ -205,10 +228,14 @@ async fn verified_callback(
         ));
     }
     let binding = binding_cookie(&state.settings, &st);
-    if state.settings.bind_login && cookies::get(headers, &binding).is_none() {
+    // A login bound to its browser (every one with `bind_login`, and every one that carries
+    // the application's `app_state`) completes only where the cookie with its random value is.
+    if (state.settings.bind_login || login.binding.is_some())
+        && !binding_matches(&login, headers, &binding)
+    {
         return Err(failed(
             Problem::LoginExpired,
-            "login-binding cookie missing: the callback reached a browser that did not start this login",
+            "login-binding cookie missing or wrong: the callback reached a browser that did not start this login",
         ));
     }
     Ok((provider, params, login, binding))
@@ -246,6 +273,7 @@ async fn admit(
                 name: names::display_name(claims).as_deref(),
                 claims,
                 return_to: &login.return_to,
+                app_state: login.app_state.as_ref().map(Secret::expose),
             },
             headers,
         )

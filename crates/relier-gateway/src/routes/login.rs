@@ -10,6 +10,7 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use relier_core::Secret;
 use relier_store::LoginState;
 
 use super::redirect;
@@ -17,6 +18,7 @@ use crate::clock;
 use crate::cookies;
 use crate::error::{PageError, Problem};
 use crate::forwarding;
+use crate::random::try_random_token;
 use crate::return_to::{self, sanitize_return_to};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -42,7 +44,8 @@ pub async fn chooser(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) 
     )
 }
 
-/// The login-binding cookie's name for a `state`.
+/// The login-binding cookie's name for a `state` (its value is random, kept in the login
+/// state: see [`begin`]).
 pub fn binding_cookie(settings: &Settings, state: &str) -> String {
     let d = digest::digest(&digest::SHA256, state.as_bytes());
     let hex: String = d
@@ -87,12 +90,29 @@ pub async fn start(
             return Ok(resp);
         }
     }
-    let provider = state
-        .providers
-        .get(&name)
-        .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
     let raw = q.unwrap_or_default();
     let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
+    begin(&state, &name, return_to, None).await
+}
+
+/// Random bytes of a login-binding cookie's value (256 bits).
+const BINDING_BYTES: usize = 32;
+
+/// Starts a login at provider `name` that returns to `return_to` (a sanitised local path),
+/// with the application's `app_state` if any: the login state goes to the store under its
+/// `state`, and the browser is sent (302) to the OP with the login-binding cookie. A login
+/// that carries `app_state` is always bound to the browser, whatever `bind_login` says: the
+/// application acts on it for whoever completes it.
+pub(crate) async fn begin(
+    state: &AppState,
+    name: &str,
+    return_to: String,
+    app_state: Option<Secret>,
+) -> Result<Response, PageError> {
+    let provider = state
+        .providers
+        .get(name)
+        .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
     // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
     let start = provider.start_login().await.map_err(|e| match e {
         relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(
@@ -103,12 +123,21 @@ pub async fn start(
     })?;
     let now = clock::now();
     let s = &state.settings;
+    let binding = if s.bind_login || app_state.is_some() {
+        let value = try_random_token(BINDING_BYTES)
+            .ok_or_else(|| PageError::new(Problem::Internal, "random source failed"))?;
+        Some(Secret::new(value))
+    } else {
+        None
+    };
     let (url, pending) = (start.url, start.pending);
     let login = LoginState {
-        provider: name.clone(),
+        provider: name.to_owned(),
         pending,
         dpop_key: start.dpop_key,
         return_to,
+        binding,
+        app_state,
         created_at: now,
         expires_at: now.saturating_add(s.login_timeout),
     };
@@ -119,10 +148,10 @@ pub async fn start(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if s.bind_login
+    if let Some(value) = &login.binding
         && let Some(c) = cookies::set(
             &binding_cookie(s, &key),
-            "1",
+            value.expose(),
             Some(s.login_timeout),
             s.secure,
             binding_same_site(s),
@@ -130,7 +159,7 @@ pub async fn start(
     {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
-    tracing::debug!(provider = ?name, "login started");
+    tracing::debug!(provider = ?name, app_state = login.app_state.is_some(), "login started");
     Ok(resp)
 }
 

@@ -6,7 +6,7 @@ mod callback;
 mod check;
 mod health;
 mod jwks;
-mod login;
+pub(crate) mod login;
 pub(crate) mod logout;
 mod metrics;
 pub(crate) mod require;

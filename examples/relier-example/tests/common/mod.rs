@@ -11,7 +11,7 @@
     reason = "test support code"
 )]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Router;
@@ -24,6 +24,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 pub const PUBLIC: &str = "http://127.0.0.1:8088";
+/// The same on https: secure cookies, relier's binding cookie `SameSite=None`.
+pub const PUBLIC_HTTPS: &str = "https://127.0.0.1:8088";
 
 pub struct Env {
     pub op: BadOp,
@@ -34,11 +36,16 @@ pub struct Env {
 
 impl Env {
     pub async fn new() -> Env {
+        Env::at(PUBLIC).await
+    }
+
+    /// The application at public URL `public` (`PUBLIC` or `PUBLIC_HTTPS`).
+    pub async fn at(public: &str) -> Env {
         let op = BadOp::start().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let toml = format!(
             r#"
-public_url = "{PUBLIC}"
+public_url = "{public}"
 store = "sqlite://{db}"
 
 [[providers]]
@@ -55,7 +62,8 @@ client_secret = "s3cret-s3cret"
         let db = relier_example::default_db_path(&config).unwrap();
         assert_eq!(db, dir.path().join("relier-example.db"));
         let app = App::build(config, &db).await.unwrap();
-        let b = Browser::new(app.router());
+        let mut b = Browser::new(app.router());
+        b.origin = public.to_owned();
         Env {
             op,
             app,
@@ -77,22 +85,56 @@ client_secret = "s3cret-s3cret"
     /// the callback's response.
     pub async fn through_op(&mut self, login_path: &str) -> Response<Body> {
         let r = self.b.get(login_path).await;
-        assert_eq!(r.status(), StatusCode::FOUND, "{login_path}");
+        self.callback(&r).await
+    }
+
+    /// The OP's answer to `to_op` (a 302 to its authorization endpoint): the callback URL.
+    pub async fn op_answer(&self, to_op: &Response<Body>) -> url::Url {
+        assert_eq!(to_op.status(), StatusCode::FOUND);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
             .unwrap();
-        let op = client.get(loc(&r)).send().await.unwrap();
+        let op = client.get(loc(to_op)).send().await.unwrap();
         assert!(op.status().is_redirection(), "{}", op.status());
         let cb = url::Url::parse(op.headers()["location"].to_str().unwrap()).unwrap();
         assert!(
             cb.as_str()
-                .starts_with(&format!("{PUBLIC}/auth/callback/bad?"))
+                .starts_with(&format!("{}/auth/callback/bad?", self.b.origin))
         );
+        cb
+    }
+
+    /// The OP's answer to `to_op` back at the callback (query mode): its response.
+    pub async fn callback(&mut self, to_op: &Response<Body>) -> Response<Body> {
+        let cb = self.op_answer(to_op).await;
         self.b
             .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
             .await
+    }
+
+    /// The OP's answer to `to_op` as a `form_post` (Sign in with Apple): a cross-site POST
+    /// to the callback, carrying only the cookies set `SameSite=None`.
+    pub async fn callback_form_post(&mut self, to_op: &Response<Body>) -> Response<Body> {
+        let cb = self.op_answer(to_op).await;
+        let cookies: Vec<String> = self
+            .b
+            .jar
+            .iter()
+            .filter(|(k, _)| self.b.same_site_none.contains(*k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let mut r = form_request(cb.path(), &[], Some("null"));
+        *r.body_mut() = Body::from(cb.query().unwrap().to_owned());
+        r.headers_mut()
+            .insert("sec-fetch-site", "cross-site".parse().unwrap());
+        // Some value, so that `send` adds none of the jar's.
+        r.headers_mut().insert(
+            header::COOKIE,
+            format!("x=1; {}", cookies.join("; ")).parse().unwrap(),
+        );
+        self.b.send(r).await
     }
 
     /// "Login with …" from the sign-in page.
@@ -128,7 +170,7 @@ client_secret = "s3cret-s3cret"
             .send(
                 Request::post("/logout")
                     .header("x-csrf-token", t)
-                    .header(header::ORIGIN, PUBLIC)
+                    .header(header::ORIGIN, self.b.origin.clone())
                     .body(Body::empty())
                     .unwrap(),
             )
@@ -166,6 +208,10 @@ client_secret = "s3cret-s3cret"
 pub struct Browser {
     pub router: Router,
     pub jar: BTreeMap<String, String>,
+    /// The names of the jar's cookies set `SameSite=None` (sent with cross-site POSTs).
+    pub same_site_none: BTreeSet<String>,
+    /// The `Origin` of its same-origin form posts.
+    pub origin: String,
 }
 
 impl Browser {
@@ -173,6 +219,8 @@ impl Browser {
         Browser {
             router,
             jar: BTreeMap::new(),
+            same_site_none: BTreeSet::new(),
+            origin: PUBLIC.to_owned(),
         }
     }
 
@@ -188,8 +236,14 @@ impl Browser {
             let (k, v) = sc.split(';').next().unwrap().split_once('=').unwrap();
             if sc.contains("Max-Age=0") {
                 self.jar.remove(k);
+                self.same_site_none.remove(k);
             } else {
                 self.jar.insert(k.to_owned(), v.to_owned());
+                if sc.contains("SameSite=None") {
+                    self.same_site_none.insert(k.to_owned());
+                } else {
+                    self.same_site_none.remove(k);
+                }
             }
         }
         resp
@@ -202,7 +256,8 @@ impl Browser {
 
     /// A same-origin form post.
     pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Response<Body> {
-        self.send(form_request(uri, fields, Some(PUBLIC))).await
+        let origin = self.origin.clone();
+        self.send(form_request(uri, fields, Some(&origin))).await
     }
 
     /// The CSRF token of the forms on `/`.
