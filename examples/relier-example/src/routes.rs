@@ -11,7 +11,7 @@ use relier_gateway::embed::Identity;
 use serde_json::json;
 
 use crate::attempts::ClientAddr;
-use crate::db::{AccountId, Created, Linked, UnlinkOutcome, now};
+use crate::db::{AccountId, Created, Linked, UnlinkOutcome};
 use crate::error::AppError;
 use crate::hook::link_refused;
 use crate::pages::{self, NewIdentity};
