@@ -75,7 +75,9 @@ pub async fn logout(
     // In the background: the browser goes on to the OP's end_session_endpoint.
     drop(end(&state, &a).await?);
     tracing::info!(provider = %rec.provider, sub = ?rec.sub, "logout");
-    let return_to = param(&body, "return_to").map(|r| sanitize_return_to(Some(&r)));
+    let return_to = param(&body, "return_to")
+        .filter(|r| !r.is_empty())
+        .map(|r| sanitize_return_to(Some(&r)));
     let provider = state.providers.get(&rec.provider).cloned();
     let Some(rp) = provider
         .as_ref()
