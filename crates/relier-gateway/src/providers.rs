@@ -217,11 +217,11 @@ impl Provider {
         }
     }
 
-    #[cfg(test)]
     /// The URL to send the browser to, and what to keep until the callback.
     ///
     /// # Errors
     /// The request cannot be built, or a pushed authorization request (RFC 9126) failed.
+    #[cfg(test)]
     pub async fn login_url(&self) -> Result<(Url, PendingLogin), relier::Error> {
         self.login_url_with(&self.params).await
     }

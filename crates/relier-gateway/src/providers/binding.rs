@@ -43,12 +43,12 @@ impl Provider {
         matches!(&self.protocol, Protocol::Oidc(o) if o.tpl.binding.dpop)
     }
 
-    #[cfg(test)]
     /// Start a login: with DPoP, a new key whose thumbprint goes in the authorization request
     /// (`dpop_jkt`, RFC 9449 §10) and whose proof goes on the pushed request.
     ///
     /// # Errors
     /// The key or the request cannot be made, or a pushed authorization request failed.
+    #[cfg(test)]
     pub async fn start_login(&self) -> Result<LoginStart, relier::Error> {
         self.start_login_hinted(None).await
     }
