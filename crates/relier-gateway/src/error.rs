@@ -80,15 +80,19 @@ pub enum Problem {
     TooManyRequests,
     /// Signed in (or just authenticated by the OP) but not allowed in by the access rules.
     AccessDenied,
+    /// A third-party-initiated login (OIDC Core §4) named another issuer or a target off
+    /// this site.
+    BadLoginRequest,
 }
 
 impl Problem {
     fn status(self) -> StatusCode {
         match self {
             Problem::UnknownProvider => StatusCode::NOT_FOUND,
-            Problem::LoginExpired | Problem::LoginFailed | Problem::Denied => {
-                StatusCode::BAD_REQUEST
-            }
+            Problem::LoginExpired
+            | Problem::LoginFailed
+            | Problem::Denied
+            | Problem::BadLoginRequest => StatusCode::BAD_REQUEST,
             Problem::ProviderUnavailable | Problem::BadGateway => StatusCode::BAD_GATEWAY,
             Problem::Internal => StatusCode::SERVICE_UNAVAILABLE,
             Problem::Forbidden | Problem::AccessDenied => StatusCode::FORBIDDEN,
@@ -135,6 +139,11 @@ impl Problem {
                 "Access refused",
                 "Your account is not allowed to use this application. If you think it should \
                  be, ask the people who run it.",
+            ),
+            Problem::BadLoginRequest => (
+                "Sign-in request refused",
+                "The link that started this sign-in names another provider or leads off this \
+                 site.",
             ),
             Problem::TooManyRequests => (
                 "Too many sign-in attempts",

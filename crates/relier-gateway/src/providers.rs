@@ -11,6 +11,7 @@ mod github;
 mod responses;
 mod spec;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -220,13 +221,43 @@ impl Provider {
     ///
     /// # Errors
     /// The request cannot be built, or a pushed authorization request (RFC 9126) failed.
+    #[cfg(test)]
     pub async fn login_url(&self) -> Result<(Url, PendingLogin), relier::Error> {
+        self.login_url_with(&self.params).await
+    }
+
+    /// [`Self::login_url`] with `params` in place of the provider's own.
+    pub(crate) async fn login_url_with(
+        &self,
+        params: &AuthorizationParams,
+    ) -> Result<(Url, PendingLogin), relier::Error> {
         match &self.protocol {
             Protocol::Oidc(o) => {
                 let rp = o.rp.read().clone();
-                rp.login_url(&self.params).await
+                rp.login_url(params).await
             }
-            Protocol::GitHub(g) => g.authorization_url(&self.params),
+            Protocol::GitHub(g) => g.authorization_url(params),
+        }
+    }
+
+    /// The provider's authorization parameters with `login_hint` (OIDC Core §3.1.2.1, e.g.
+    /// from a third-party-initiated login, §4) in place of the configured one, if given.
+    pub(crate) fn params_hinted(&self, login_hint: Option<&str>) -> Cow<'_, AuthorizationParams> {
+        match login_hint {
+            Some(h) => {
+                let mut p = self.params.clone();
+                p.login_hint = Some(h.to_owned());
+                Cow::Owned(p)
+            }
+            None => Cow::Borrowed(&self.params),
+        }
+    }
+
+    /// The OpenID Connect issuer (`None` for GitHub, which has none).
+    pub fn issuer(&self) -> Option<String> {
+        match &self.protocol {
+            Protocol::Oidc(o) => Some(o.rp.read().metadata().issuer.as_str().to_owned()),
+            Protocol::GitHub(_) => None,
         }
     }
 

@@ -31,6 +31,30 @@ pub fn from_query(raw: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// A third-party-initiated login's `target_link_uri` (OIDC Core §4), checked like `return_to`:
+/// a same-origin path, or an absolute URL on `origin` (the gateway's `public_url` origin,
+/// `scheme://host[:port]`) reduced to its path and query. `None` for anything else — another
+/// origin, another scheme, a path `return_to` would refuse — which the caller refuses (400)
+/// rather than sending the user somewhere they did not ask for.
+pub fn target_link(raw: &str, origin: &str) -> Option<String> {
+    if raw.starts_with('/') {
+        return check(raw);
+    }
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return None;
+    }
+    let url = Url::parse(raw).ok()?;
+    if url.origin().ascii_serialization() != origin {
+        return None;
+    }
+    let mut path = url.path().to_owned();
+    if let Some(q) = url.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    check(&path)
+}
+
 fn check(s: &str) -> Option<String> {
     if s.is_empty() || s.len() > MAX_RETURN_TO {
         return None;
@@ -156,6 +180,29 @@ mod tests {
             sanitize_return_to(from_query("return_to=/\\evil").as_deref()),
             "/"
         );
+    }
+
+    #[test]
+    fn target_link_uri_on_the_origin_only() {
+        let origin = "https://app.example";
+        for (input, out) in [
+            ("https://app.example/docs?x=1#f", Some("/docs?x=1")),
+            ("https://app.example", Some("/")),
+            ("https://APP.example:443/a", Some("/a")),
+            ("/local?y=2", Some("/local?y=2")),
+            ("https://evil.example/docs", None),
+            ("http://app.example/docs", None),
+            ("https://app.example:8443/docs", None),
+            ("https://app.example.evil.example/", None),
+            ("//evil.example/x", None),
+            ("javascript:alert(1)", None),
+            ("https://app.example//evil.example", None),
+            ("https://app.example/%09/evil.example", None),
+            (" https://app.example/", None),
+            ("docs", None),
+        ] {
+            assert_eq!(target_link(input, origin).as_deref(), out, "{input:?}");
+        }
     }
 
     #[test]

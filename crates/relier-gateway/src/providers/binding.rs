@@ -48,9 +48,22 @@ impl Provider {
     ///
     /// # Errors
     /// The key or the request cannot be made, or a pushed authorization request failed.
+    #[cfg(test)]
     pub async fn start_login(&self) -> Result<LoginStart, relier::Error> {
+        self.start_login_hinted(None).await
+    }
+
+    /// [`Self::start_login`] with a `login_hint` (OIDC Core §3.1.2.1) in the request.
+    ///
+    /// # Errors
+    /// As [`Self::start_login`].
+    pub async fn start_login_hinted(
+        &self,
+        login_hint: Option<&str>,
+    ) -> Result<LoginStart, relier::Error> {
+        let params = self.params_hinted(login_hint);
         let Some(rp) = self.rp().filter(|_| self.uses_dpop()) else {
-            let (url, pending) = self.login_url().await?;
+            let (url, pending) = self.login_url_with(&params).await?;
             return Ok(LoginStart {
                 url,
                 pending,
@@ -59,7 +72,7 @@ impl Provider {
         };
         let key = rp.new_dpop_key()?;
         let dpop_key = Some(key.to_secret()?);
-        let (url, pending) = rp.with_dpop_key(key).login_url(&self.params).await?;
+        let (url, pending) = rp.with_dpop_key(key).login_url(&params).await?;
         Ok(LoginStart {
             url,
             pending,

@@ -207,6 +207,13 @@ async fn verified_callback(
         .state()
         .map(str::to_owned)
         .ok_or_else(|| failed(Problem::LoginFailed, "callback without state"))?;
+    // A logout state lives in the same storage under its own prefix: never a login's.
+    if st.starts_with(super::logout::LOGOUT_STATE_PREFIX) {
+        return Err(failed(
+            Problem::LoginExpired,
+            "a logout state at the callback",
+        ));
+    }
     let login = state
         .store
         .take_login_state(&st, UnixTime(now))

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use aws_lc_rs::digest;
 use axum::Extension;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relier_core::Secret;
 use relier_store::LoginState;
 
-use super::redirect;
+use super::{initiate, redirect};
 use crate::clock;
 use crate::cookies;
 use crate::error::{PageError, Problem};
@@ -63,7 +64,8 @@ pub fn binding_same_site(settings: &Settings) -> &'static str {
     if settings.secure { "None" } else { "Lax" }
 }
 
-/// `GET /auth/login/{provider}?return_to=/path`.
+/// `GET /auth/login/{provider}?return_to=/path`, also the provider's `initiate_login_uri`
+/// (OIDC Core §4: `iss`, `login_hint`, `target_link_uri`; see [`super::initiate`]).
 pub async fn start(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -71,28 +73,73 @@ pub async fn start(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    if let Some(limiter) = &state.login_limiter {
-        let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
-        let client = forwarding::route(&state.settings.trusted_proxies, peer, &headers).client();
-        if let Err(wait) = limiter
-            .admit(client, Instant::now(), state.store.as_ref())
-            .await
-        {
-            state.metrics.login_rate_limited();
-            let mut resp = PageError::new(
-                Problem::TooManyRequests,
-                format!("login rate limit for {client}"),
-            )
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return Ok(resp);
-        }
+    initiate(&state, &name, &q.unwrap_or_default(), peer, &headers).await
+}
+
+/// `POST /auth/login/{provider}` (form): a third-party-initiated login by POST (OIDC Core §4
+/// allows either method). Needs no CSRF check: like the GET, it only starts a login, which
+/// the user completes at the OP.
+pub async fn start_form(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let raw = String::from_utf8_lossy(&body);
+    initiate(&state, &name, &raw, peer, &headers).await
+}
+
+/// The login rate limit, then the initiation's parameters (`raw`, form-encoded), then
+/// [`begin_hinted`].
+async fn initiate(
+    state: &AppState,
+    name: &str,
+    raw: &str,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> Result<Response, PageError> {
+    if let Some(limited) = rate_limited(state, peer, headers).await {
+        return Ok(limited);
     }
-    let raw = q.unwrap_or_default();
-    let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
-    begin(&state, &name, return_to, None).await
+    let provider = state
+        .providers
+        .get(name)
+        .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
+    let init = initiate::read(raw, &state.settings, provider)?;
+    begin_hinted(
+        state,
+        name,
+        init.return_to,
+        None,
+        init.login_hint.as_deref(),
+    )
+    .await
+}
+
+/// The 429 answer when the client is over the login rate limit.
+async fn rate_limited(
+    state: &AppState,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let limiter = state.login_limiter.as_ref()?;
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+    let client = forwarding::route(&state.settings.trusted_proxies, peer, headers).client();
+    let wait = limiter
+        .admit(client, Instant::now(), state.store.as_ref())
+        .await
+        .err()?;
+    state.metrics.login_rate_limited();
+    let mut resp = PageError::new(
+        Problem::TooManyRequests,
+        format!("login rate limit for {client}"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Some(resp)
 }
 
 /// Random bytes of a login-binding cookie's value (256 bits).
@@ -109,18 +156,32 @@ pub(crate) async fn begin(
     return_to: String,
     app_state: Option<Secret>,
 ) -> Result<Response, PageError> {
+    begin_hinted(state, name, return_to, app_state, None).await
+}
+
+/// [`begin`] with a `login_hint` for the OP (OIDC Core §3.1.2.1).
+async fn begin_hinted(
+    state: &AppState,
+    name: &str,
+    return_to: String,
+    app_state: Option<Secret>,
+    login_hint: Option<&str>,
+) -> Result<Response, PageError> {
     let provider = state
         .providers
         .get(name)
         .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
     // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
-    let start = provider.start_login().await.map_err(|e| match e {
-        relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(
-            Problem::ProviderUnavailable,
-            format!("pushed authorization request: {e}"),
-        ),
-        e => PageError::new(Problem::Internal, format!("authorization request: {e}")),
-    })?;
+    let start = provider
+        .start_login_hinted(login_hint)
+        .await
+        .map_err(|e| match e {
+            relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(
+                Problem::ProviderUnavailable,
+                format!("pushed authorization request: {e}"),
+            ),
+            e => PageError::new(Problem::Internal, format!("authorization request: {e}")),
+        })?;
     let now = clock::now();
     let s = &state.settings;
     let binding = if s.bind_login || app_state.is_some() {

@@ -3,18 +3,23 @@
 
 use std::sync::Arc;
 
+use aws_lc_rs::rand::SystemRandom;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use relier_core::PendingLogin;
 use relier_core::introspection::TokenTypeHint;
-use relier_store::StoreError;
+use relier_core::types::{Nonce, PkceVerifier, RedirectUrl};
+use relier_store::{LoginState, StoreError, UnixTime};
 use url::Url;
 
 use super::{param, redirect};
 use crate::cache::Authed;
+use crate::clock;
 use crate::cookies;
 use crate::error::{PageError, Problem};
+use crate::return_to::sanitize_return_to;
 use crate::session::peek;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -70,15 +75,77 @@ pub async fn logout(
     // In the background: the browser goes on to the OP's end_session_endpoint.
     drop(end(&state, &a).await?);
     tracing::info!(provider = %rec.provider, sub = ?rec.sub, "logout");
+    let return_to = param(&body, "return_to")
+        .filter(|r| !r.is_empty())
+        .map(|r| sanitize_return_to(Some(&r)));
     let provider = state.providers.get(&rec.provider).cloned();
-    let mut location = "/auth/logged-out".to_owned();
-    if let Some(rp) = provider.as_ref().and_then(|p| p.rp()) {
-        let back = format!("{}/auth/logged-out", s.base);
-        if let Some(url) = rp.end_session_url(rec.id_token.as_ref(), Some(&back), None) {
-            location = url.into();
+    let Some(rp) = provider
+        .as_ref()
+        .and_then(|p| p.rp())
+        .filter(|rp| rp.metadata().end_session_endpoint.is_some())
+    else {
+        let location = return_to.as_deref().unwrap_or("/auth/logged-out");
+        return Ok(expire_cookie(s, redirect(StatusCode::SEE_OTHER, location)));
+    };
+    let back = format!("{}/auth/logged-out", s.base);
+    let logout_state = remember(&state, &rec.provider, &back, return_to).await;
+    let location = rp
+        .end_session_url(rec.id_token.as_ref(), Some(&back), logout_state.as_deref())
+        .map_or_else(|| "/auth/logged-out".to_owned(), String::from);
+    Ok(expire_cookie(s, redirect(StatusCode::SEE_OTHER, &location)))
+}
+
+/// Where logout states live in the login-state storage: `logout:` then the state, a key no
+/// login state has (those are bare base64url).
+pub(crate) const LOGOUT_STATE_PREFIX: &str = "logout:";
+
+/// Stores a new logout `state` (RP-Initiated Logout 1.0 §2: "opaque value used by the RP to
+/// maintain state between the logout request and the callback") with where the logout returns
+/// to, single use and for at most `login_timeout`, in the store so that any instance on it
+/// can check it. The record is a [`LoginState`] under [`LOGOUT_STATE_PREFIX`]: `pending`
+/// holds the 256-bit random state and the `post_logout_redirect_uri` (its nonce and PKCE
+/// verifier are random and unused), `return_to` the sanitised local path or `""`. `None` (the
+/// logout goes on without a state, logged) if the random source or the store fails.
+async fn remember(
+    state: &AppState,
+    provider: &str,
+    post_logout_redirect_uri: &str,
+    return_to: Option<String>,
+) -> Option<String> {
+    let rng = SystemRandom::new();
+    let pending = (|| {
+        Some(PendingLogin {
+            state: relier_core::State::generate(&rng).ok()?,
+            nonce: Nonce::generate(&rng).ok()?,
+            pkce_verifier: PkceVerifier::generate(&rng).ok()?,
+            redirect_uri: RedirectUrl::new(post_logout_redirect_uri).ok()?,
+            max_age: None,
+        })
+    })();
+    let Some(pending) = pending else {
+        tracing::error!("logout state: random source failed; logout without state");
+        return None;
+    };
+    let now = clock::now();
+    let record = LoginState {
+        provider: provider.to_owned(),
+        pending,
+        return_to: return_to.unwrap_or_default(),
+        dpop_key: None,
+        binding: None,
+        app_state: None,
+        created_at: now,
+        expires_at: now.saturating_add(state.settings.login_timeout),
+    };
+    let value = record.pending.state.expose().to_owned();
+    let key = format!("{LOGOUT_STATE_PREFIX}{value}");
+    match state.store.put_login_state(&key, &record).await {
+        Ok(()) => Some(value),
+        Err(e) => {
+            tracing::error!(error = %e, "logout state not stored; logout without state");
+            None
         }
     }
-    Ok(expire_cookie(s, redirect(StatusCode::SEE_OTHER, &location)))
 }
 
 /// Ends the session `a` (cache and store) and revokes its refresh token at the OP in a task of
@@ -136,7 +203,39 @@ pub async fn confirm(
     }
 }
 
-/// `GET /auth/logged-out`.
-pub async fn logged_out() -> Response {
-    templates::page_response(StatusCode::OK, &templates::logged_out()).into_response()
+/// `GET /auth/logged-out`: where the OP sends the browser back after RP-initiated logout.
+/// With the `state` of a logout this gateway started (taken from the store: once only) it
+/// redirects to where that logout asked to return (`return_to`), if anywhere; otherwise — no
+/// state, a foreign, expired or replayed one — it shows the logged-out page and logs why
+/// (RP-Initiated Logout 1.0 §3: the state only matters to the RP, and nothing about the
+/// redirect is taken from a request the gateway cannot tie to its own logout).
+pub async fn logged_out(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
+    let page = || templates::page_response(StatusCode::OK, &templates::logged_out());
+    let Some(st) = q.and_then(|q| param(q.as_bytes(), "state")) else {
+        tracing::info!("logged-out page without a logout state");
+        return page();
+    };
+    let key = format!("{LOGOUT_STATE_PREFIX}{st}");
+    match state
+        .store
+        .take_login_state(&key, UnixTime(clock::now()))
+        .await
+    {
+        Ok(Some(rec)) if rec.pending.state.matches(&st) => {
+            tracing::debug!(provider = %rec.provider, "logout state checked");
+            if rec.return_to.is_empty() {
+                page()
+            } else {
+                redirect(StatusCode::SEE_OTHER, &rec.return_to)
+            }
+        }
+        Ok(_) => {
+            tracing::warn!("logged-out: unknown, expired or already used logout state ignored");
+            page()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "logged-out: logout state not readable; ignored");
+            page()
+        }
+    }
 }

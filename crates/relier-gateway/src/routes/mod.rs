@@ -5,6 +5,7 @@ mod backchannel;
 mod callback;
 mod check;
 mod health;
+mod initiate;
 mod jwks;
 pub(crate) mod login;
 pub(crate) mod logout;
@@ -53,7 +54,10 @@ pub fn embedded_router(state: Arc<AppState>) -> Router {
 fn login_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/auth/login", get(login::chooser))
-        .route("/auth/login/{provider}", get(login::start))
+        .route(
+            "/auth/login/{provider}",
+            get(login::start).post(login::start_form),
+        )
         .route(
             "/auth/callback/{provider}",
             get(callback::query).post(callback::form_post),

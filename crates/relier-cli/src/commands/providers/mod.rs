@@ -20,6 +20,7 @@ use crate::clock::now_secs;
 use crate::output;
 
 pub mod add;
+mod gateway;
 pub mod register;
 pub mod sync;
 

@@ -1,7 +1,8 @@
 //! `relier providers register`: OIDC Dynamic Client Registration / RFC 7591. The metadata names
-//! the redirect URIs, the code flow, the client authentication method (private_key_jwt by
-//! default, with the store's published keys inline or a jwks_uri) and the ID token algorithm;
-//! the response's client_id, secrets and RFC 7592 endpoint go to the store.
+//! the redirect URIs (and, for a gateway's, its `initiate_login_uri`), the code flow, the client
+//! authentication method (private_key_jwt by default, with the store's published keys inline
+//! or a jwks_uri) and the ID token algorithm; the response's client_id, secrets and RFC 7592
+//! endpoint go to the store.
 
 use anyhow::{Context as _, bail};
 use relier_core::encryption::{EncryptedResponse, ResponseEncryption};
@@ -14,7 +15,7 @@ use relier_jose::Algorithm;
 use relier_store::{JwksMode, ProviderRecord, Store, UnixTime};
 use serde_json::{Map, Value};
 
-use super::{check_new_name, discover, record_from_response, save_and_print};
+use super::{check_new_name, discover, gateway, record_from_response, save_and_print};
 use crate::args::{ApplicationType, JwksArg, ProvidersRegisterArgs};
 use crate::clock::now_secs;
 use relier::credentials::{op_accepts, prefer_alg};
@@ -151,6 +152,9 @@ async fn client_metadata(
         certificate: false,
     }
     .add_to(&mut responses);
+    if let Some(uri) = gateway::initiate_login_uri(&a.name, &a.redirect_uris) {
+        responses.insert("initiate_login_uri".into(), Value::String(uri));
+    }
     let jwks = match jwks_mode {
         Some(JwksMode::Inline) => Some(serde_json::to_value(
             store.jwks(UnixTime(now_secs())).await?,

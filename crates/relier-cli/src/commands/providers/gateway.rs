@@ -1,0 +1,65 @@
+//! The client metadata that only a relier gateway's registration carries: recognised by a
+//! redirect URI of the gateway's shape, `{public_url}/auth/callback/{name}` (`name` the
+//! provider's local name, which the gateway's routes use).
+
+use url::Url;
+
+/// `public_url` (no trailing slash) of the gateway a registration is for: the first redirect
+/// URI that is `{public_url}/auth/callback/{name}`, without query or fragment.
+fn gateway_base<'a>(name: &str, redirect_uris: &'a [String]) -> Option<&'a str> {
+    let tail = format!("/auth/callback/{name}");
+    redirect_uris.iter().find_map(|u| {
+        let url = Url::parse(u).ok()?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return None;
+        }
+        u.strip_suffix(tail.as_str())
+    })
+}
+
+/// `initiate_login_uri` (OIDC Core §4, OIDC Dynamic Client Registration 1.0 §2): the gateway's
+/// `{public_url}/auth/login/{name}`, which takes `iss`, `login_hint` and `target_link_uri`.
+/// Registration §2: it "MUST use the https scheme" — so none for an http gateway (loopback
+/// tests), which the OP would refuse.
+pub(super) fn initiate_login_uri(name: &str, redirect_uris: &[String]) -> Option<String> {
+    let base = gateway_base(name, redirect_uris)?;
+    base.starts_with("https://")
+        .then(|| format!("{base}/auth/login/{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uris(u: &[&str]) -> Vec<String> {
+        u.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn initiate_login_uri_for_a_gateway_registration_only() {
+        assert_eq!(
+            initiate_login_uri(
+                "corp",
+                &uris(&[
+                    "http://127.0.0.1:8080/cb",
+                    "https://app.example/sso/auth/callback/corp"
+                ])
+            )
+            .as_deref(),
+            Some("https://app.example/sso/auth/login/corp")
+        );
+        for not_gateway in [
+            &["https://app.example/auth/callback/other"][..],
+            &["https://app.example/auth/callback/corp?x=1"],
+            &["https://app.example/callback"],
+            &["http://127.0.0.1:8080/auth/callback/corp"],
+            &[],
+        ] {
+            assert_eq!(
+                initiate_login_uri("corp", &uris(not_gateway)),
+                None,
+                "{not_gateway:?}"
+            );
+        }
+    }
+}
