@@ -8,7 +8,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use relier_core::discovery::webfinger::{ISSUER_REL, MAX_JRD_BYTES, WebFingerQuery, issuer_from_jrd};
+use relier_core::discovery::webfinger::{
+    ISSUER_REL, MAX_JRD_BYTES, WebFingerQuery, issuer_from_jrd,
+};
 use relier_core::http::HttpResponse;
 
 fuzz_target!(|data: &[u8]| {
