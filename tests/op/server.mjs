@@ -42,6 +42,8 @@
 // "certificate_bound_access_tokens": true binds the tokens of clients that register
 // tls_client_certificate_bound_access_tokens to their mTLS certificate (RFC 8705 §3).
 //
+// "https_issuer": true (with "tls") makes the TLS listener the issuer: an https OP.
+//
 // stdout carries exactly one line of JSON:
 //   {"issuer":"http://127.0.0.1:PORT","mtls_base":"https://127.0.0.1:TLSPORT"|null}
 // Everything else is logged on stderr. The process exits when its stdin ends
@@ -1061,6 +1063,9 @@ try {
     }, handler));
     const tlsPort = await listen(httpsServer);
     mtlsBase = `https://127.0.0.1:${tlsPort}`;
+    // "https_issuer": true makes the TLS listener the issuer (an https OP, e.g. for WebFinger,
+    // whose issuer href must be https).
+    if (cfg.https_issuer === true) issuer = mtlsBase;
   }
 
   stage('building the provider');

@@ -17,3 +17,4 @@ pub mod oidc_provider;
 pub mod pg;
 pub mod responses;
 pub mod standins;
+pub mod webfinger;

@@ -660,11 +660,22 @@ pub struct Browser {
 impl Browser {
     /// A browser with an empty cookie jar.
     pub fn new() -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+        Self::trusting(None)
+    }
+
+    /// A browser that also trusts `ca_pem` (an OP on its TLS listener, [`TestOp::ca`]).
+    pub fn trusting(ca_pem: Option<&str>) -> anyhow::Result<Self> {
+        let mut builder = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .timeout(HTTP_TIMEOUT)
+            .timeout(HTTP_TIMEOUT);
+        if let Some(pem) = ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .context("the browser's CA")?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
             .build()
             .context("building the browser's HTTP client")?;
         Ok(Self { client })

@@ -95,8 +95,14 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
     /// The issuer identifier (https, or http on 127.0.0.1, ::1 or localhost).
-    #[arg(value_parser = parse_issuer)]
-    pub issuer: IssuerUrl,
+    #[arg(value_parser = parse_issuer, required_unless_present = "webfinger")]
+    pub issuer: Option<IssuerUrl>,
+
+    /// Find the issuer by WebFinger (OIDC Discovery §2) instead: RESOURCE is what the user
+    /// would type — alice@example.com, acct:alice@example.com:8443, https://example.com/alice,
+    /// example.com:8080. The issuer it names must be https.
+    #[arg(long, value_name = "RESOURCE", conflicts_with = "issuer")]
+    pub webfinger: Option<String>,
 
     /// Print the metadata as received, plus the recommendation, as JSON.
     #[arg(long)]
@@ -166,6 +172,7 @@ pub struct ClientArgs {
         conflicts_with_all = [
             "issuer", "client_id", "auth_method", "client_secret_env", "client_secret_file",
             "private_key", "key_id", "signing_alg", "tls_cert", "tls_key", "preset",
+            "webfinger",
         ]
     )]
     pub provider: Option<String>,
@@ -178,9 +185,19 @@ pub struct ClientArgs {
     #[arg(
         long,
         value_parser = parse_issuer,
-        required_unless_present_any = ["provider", "preset"]
+        required_unless_present_any = ["provider", "preset", "webfinger"]
     )]
     pub issuer: Option<IssuerUrl>,
+
+    /// In place of --issuer: find the issuer by WebFinger (OIDC Discovery §2) from what the
+    /// user would type — alice@example.com, acct:alice@example.com:8443,
+    /// https://example.com/alice, example.com:8080. The issuer it names must be https.
+    #[arg(
+        long,
+        value_name = "RESOURCE",
+        conflicts_with_all = ["issuer", "preset"]
+    )]
+    pub webfinger: Option<String>,
 
     /// The registered client_id.
     #[arg(

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use crate::types::{IssuerUrl, parse_secure_url};
 
+pub mod webfinger;
+
 /// Why discovery failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

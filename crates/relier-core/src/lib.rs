@@ -8,7 +8,7 @@
 //!
 //! | module | spec |
 //! |---|---|
-//! | [`discovery`] | OIDC Discovery 1.0 §3–4, RFC 8414, RFC 8705 §5, RFC 9207 §3 |
+//! | [`discovery`] | OIDC Discovery 1.0 §3–4, RFC 8414, RFC 8705 §5, RFC 9207 §3; WebFinger issuer discovery (§2, RFC 7033) |
 //! | [`client_auth`] | RFC 6749 §2.3, OIDC Core §9, RFC 7523, RFC 8705 §2 |
 //! | [`recommend`] | which client authentication method to use, and why |
 //! | [`authorize`] | OIDC Core §3.1.2, RFC 7636, RFC 9207 §2.4 |

@@ -33,7 +33,7 @@ mod sender;
 
 pub use builder::RelyingPartyBuilder;
 pub use clock::{Clock, SystemClock};
-pub use discovery::{discover, discover_entra};
+pub use discovery::{discover, discover_by_webfinger, discover_entra, webfinger_issuer};
 use op_keys::JwksCache;
 
 /// The result of a completed login.

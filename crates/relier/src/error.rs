@@ -25,6 +25,9 @@ pub enum Error {
     /// Discovery.
     #[error(transparent)]
     Discovery(#[from] DiscoveryError),
+    /// WebFinger issuer discovery (OIDC Discovery §2).
+    #[error(transparent)]
+    WebFinger(#[from] relier_core::discovery::webfinger::WebFingerError),
     /// JWKS fetch.
     #[error(transparent)]
     Jwks(#[from] JwksError),

@@ -16,7 +16,7 @@ fn discover() {
     let Command::Discover(d) = cli.command else {
         panic!("not discover")
     };
-    assert_eq!(d.issuer.as_str(), "https://op.example.com");
+    assert_eq!(d.issuer.unwrap().as_str(), "https://op.example.com");
     assert!(d.json);
     assert!(parse(&["discover", "http://op.example.com"]).is_err());
     assert!(parse(&["discover", "http://127.0.0.1:3000"]).is_ok());
@@ -236,4 +236,58 @@ fn provider_and_store_flags() {
         ])
         .is_err()
     );
+}
+
+#[test]
+fn webfinger_in_place_of_issuer() {
+    let cli = parse(&["discover", "--webfinger", "alice@example.com"]).unwrap();
+    let Command::Discover(d) = cli.command else {
+        panic!("not discover")
+    };
+    assert_eq!(d.webfinger.as_deref(), Some("alice@example.com"));
+    assert!(d.issuer.is_none());
+    // exactly one of ISSUER and --webfinger
+    assert!(parse(&["discover"]).is_err());
+    assert!(
+        parse(&[
+            "discover",
+            "https://op.example.com",
+            "--webfinger",
+            "alice@example.com"
+        ])
+        .is_err()
+    );
+
+    let cli = parse(&[
+        "login",
+        "--webfinger",
+        "acct:alice@example.com:8443",
+        "--client-id",
+        "rp",
+    ])
+    .unwrap();
+    let Command::Login(l) = cli.command else {
+        panic!("not login")
+    };
+    assert_eq!(
+        l.client.webfinger.as_deref(),
+        Some("acct:alice@example.com:8443")
+    );
+    assert!(l.client.issuer.is_none());
+    for conflicting in [
+        &["--issuer", "https://op.example.com"][..],
+        &["--provider", "op"][..],
+        &["--preset", "google"][..],
+    ] {
+        let mut args = vec![
+            "login",
+            "--webfinger",
+            "alice@example.com",
+            "--client-id",
+            "rp",
+        ];
+        args.extend_from_slice(conflicting);
+        assert!(parse(&args).is_err(), "{conflicting:?}");
+    }
+    assert!(parse(&["login", "--client-id", "rp"]).is_err());
 }

@@ -1,4 +1,4 @@
-//! `relier discover ISSUER`: fetch, check and show the OP's metadata, and recommend a client
+//! `relier discover ISSUER` (or `--webfinger RESOURCE`): fetch, check and show the OP's metadata, and recommend a client
 //! authentication method for registering with it.
 
 use anyhow::Context as _;
@@ -10,7 +10,7 @@ use crate::output;
 /// Run `discover`.
 pub async fn run(a: &DiscoverArgs) -> anyhow::Result<()> {
     let http = super::providers::http_client(a.ca_file.as_deref()).context("--ca-file")?;
-    let md = relier::discover(&http, &a.issuer).await?;
+    let md = super::discover_issuer(&http, a.issuer.as_ref(), a.webfinger.as_deref()).await?;
     let rec = recommend_for_op(&md);
     if a.json {
         output::json_stdout(&output::discover_json(&md, &rec))

@@ -61,6 +61,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Discovery of `--issuer URL`, or of the issuer `--webfinger RESOURCE` names (OIDC Discovery
+/// §2; the issuer found is said on stderr).
+pub async fn discover_issuer(
+    http: &HttpClient,
+    issuer: Option<&IssuerUrl>,
+    webfinger: Option<&str>,
+) -> anyhow::Result<ProviderMetadata> {
+    match (issuer, webfinger) {
+        (Some(issuer), _) => Ok(relier::discover(http, issuer).await?),
+        (None, Some(resource)) => {
+            let issuer = relier::webfinger_issuer(http, resource).await?;
+            output::note(&format!("webfinger: {resource} → issuer {issuer}"));
+            Ok(relier::discover(http, &issuer).await?)
+        }
+        (None, None) => bail!("give --issuer URL or --webfinger RESOURCE"),
+    }
+}
+
 /// What a stored provider adds to a session.
 #[derive(Debug)]
 struct ProviderDefaults {
@@ -165,14 +183,15 @@ impl Session {
     }
 
     async fn from_args(client: &ClientArgs, store_args: &StoreArgs) -> anyhow::Result<Self> {
-        let (Some(issuer), Some(client_id)) = (&client.issuer, &client.client_id) else {
+        let Some(client_id) = &client.client_id else {
             bail!("give --provider NAME, or --issuer URL and --client-id ID");
         };
         let loaded = credentials::load_args(client)?;
         let decryption = Decryption::from_flags(client, &loaded, store_args).await?;
         let spec = credentials::spec_from_args(client, client_id.clone());
         let http = HttpClient::new(&loaded.http_config())?;
-        let metadata = relier::discover(&http, issuer).await?;
+        let metadata =
+            discover_issuer(&http, client.issuer.as_ref(), client.webfinger.as_deref()).await?;
         let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
         session.decryption = decryption;
         Ok(session)

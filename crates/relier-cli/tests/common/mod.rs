@@ -14,7 +14,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use relier_tests::oidc_provider::{Callback, OpConfig, TestOp, browse};
+use relier_tests::oidc_provider::{Browser, Callback, OpConfig, TestOp};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
@@ -124,7 +124,12 @@ pub async fn login(args: &[&str], envs: &[(&str, &str)], redirect: &str) -> Run 
 }
 
 /// Drive a prepared `relier login …` command whose OP redirects to `redirect`.
-pub async fn login_cmd(mut cmd: Command, redirect: &str) -> Run {
+pub async fn login_cmd(cmd: Command, redirect: &str) -> Run {
+    login_cmd_with(cmd, redirect, &Browser::new().unwrap()).await
+}
+
+/// [`login_cmd`] with `browser` (e.g. one trusting the CA of an OP on https).
+pub async fn login_cmd_with(mut cmd: Command, redirect: &str, browser: &Browser) -> Run {
     let mut child = cmd.spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = String::new();
@@ -152,7 +157,7 @@ pub async fn login_cmd(mut cmd: Command, redirect: &str) -> Run {
             break line;
         }
     };
-    let page = match browse(&url, redirect).await.unwrap() {
+    let page = match browser.browse(&url, redirect).await.unwrap() {
         Callback::Query(u) => {
             let r = reqwest::get(u.as_str()).await.unwrap();
             (r.status().as_u16(), r.text().await.unwrap())

@@ -1,5 +1,6 @@
 //! OIDC Discovery over HTTP: the core checks the document, this fetches it.
 
+use relier_core::discovery::webfinger::WebFingerQuery;
 use relier_core::{IssuerUrl, ProviderMetadata};
 
 use crate::Error;
@@ -25,4 +26,25 @@ pub async fn discover_entra(
         expected.as_ref().unwrap_or(issuer),
         &resp,
     )?)
+}
+
+/// The issuer of `identifier` by WebFinger (OIDC Discovery 1.0 §2): the user input is normalised
+/// as §2.1 says (`alice@example.com`, `acct:alice@example.com:8443`, `https://example.com/alice`,
+/// `example.com:8080`), looked up at `https://HOST/.well-known/webfinger` (http on loopback
+/// hosts, for tests), and the first issuer link's `href` — which must be https — returned.
+pub async fn webfinger_issuer(http: &HttpClient, identifier: &str) -> Result<IssuerUrl, Error> {
+    let query = WebFingerQuery::new(identifier)?;
+    let resp = http.send(query.request()).await?;
+    Ok(query.issuer_from_response(&resp)?)
+}
+
+/// Discovery starting from what an End-User typed (OIDC Discovery 1.0 §2): the issuer by
+/// [`webfinger_issuer`], then its metadata by [`discover`], which must name exactly that issuer
+/// (§4.3).
+pub async fn discover_by_webfinger(
+    http: &HttpClient,
+    identifier: &str,
+) -> Result<ProviderMetadata, Error> {
+    let issuer = webfinger_issuer(http, identifier).await?;
+    discover(http, &issuer).await
 }
