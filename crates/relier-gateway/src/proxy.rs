@@ -4,12 +4,19 @@
 //! it, and the forwarding headers are the gateway's own ([`crate::forwarding`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::http::uri::{Authority, PathAndQuery, Scheme};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls_platform_verifier::BuilderVerifierExt;
 use url::Url;
 
 use crate::cache::Authed;
@@ -35,10 +42,21 @@ const HOP_BY_HOP: [&str; 9] = [
 /// Idle keep-alive connections kept to the upstream.
 const POOL_IDLE_PER_HOST: usize = 1024;
 
-/// The upstream client.
+/// The HTTP(S) connector to the upstream: TCP_NODELAY, a connect timeout, rustls with the
+/// platform's roots for `https://`.
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// The upstream client. hyper's client sends the request target as the URI holds it, so the
+/// upstream gets the client's path byte for byte (a URL parser would resolve dot segments,
+/// read `\` as `/` and re-encode characters: [`crate::paths`] decides on the bytes sent).
 #[derive(Debug)]
 pub struct Proxy {
-    client: reqwest::Client,
+    client: Client<Connector, Body>,
+    /// The upstream's scheme and authority.
+    origin: (Scheme, Authority),
+    /// `[upstream] url`'s path without its trailing `/` (empty for the root).
+    prefix: String,
+    /// The upstream URL, for messages.
     base: String,
     preserve_host: bool,
 }
@@ -54,18 +72,38 @@ impl Proxy {
         if url.query().is_some() || url.fragment().is_some() {
             return Err(bad("must not have a query or fragment"));
         }
+        let origin = Uri::try_from(url.as_str())
+            .ok()
+            .and_then(|u| Some((u.scheme()?.clone(), u.authority()?.clone())))
+            .ok_or_else(|| bad("not a URI"))?;
         // Upstream connections are kept alive and reused (at most POOL_IDLE_PER_HOST idle ones);
         // TCP_NODELAY: a request head and its body chunks go out as they are written.
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(Duration::from_secs(10)));
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&e.to_string()))?
+        .with_platform_verifier()
+        .map_err(|e| bad(&e.to_string()))?
+        .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| bad(&e.to_string()))?;
+            .pool_timer(TokioTimer::new())
+            .build(connector);
         Ok(Proxy {
             client,
+            origin,
+            prefix: url.path().trim_end_matches('/').to_owned(),
             base: url.as_str().trim_end_matches('/').to_owned(),
             preserve_host: cfg.preserve_host,
         })
@@ -88,11 +126,16 @@ impl Proxy {
         } else {
             None
         };
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
+        let Some(uri) = self.upstream_uri(&parts.uri) else {
+            return PageError::new(
+                Problem::BadGateway,
+                format!(
+                    "upstream {}: no request target for {:?}",
+                    self.base, parts.uri
+                ),
+            )
+            .into_response();
+        };
         if upgrade.is_some() && !origin_allowed(settings, &parts.headers) {
             return PageError::new(
                 Problem::Forbidden,
@@ -105,10 +148,6 @@ impl Proxy {
         }
         let route = forwarding::route(&settings.trusted_proxies, client, &parts.headers);
         let mut headers = parts.headers;
-        let has_body = headers.contains_key(header::TRANSFER_ENCODING)
-            || headers
-                .get(header::CONTENT_LENGTH)
-                .is_some_and(|v| v.as_bytes() != b"0");
         strip_request_headers(settings, &mut headers);
         if !self.preserve_host {
             headers.remove(header::HOST);
@@ -121,14 +160,11 @@ impl Proxy {
             headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
             headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
         }
-        let mut rb = self
-            .client
-            .request(parts.method, format!("{}{path}", self.base))
-            .headers(headers);
-        if has_body {
-            rb = rb.body(reqwest::Body::wrap_stream(body.into_data_stream()));
-        }
-        match rb.send().await {
+        let mut upstream_req = Request::new(body);
+        *upstream_req.method_mut() = parts.method;
+        *upstream_req.uri_mut() = uri;
+        *upstream_req.headers_mut() = headers;
+        match self.client.request(upstream_req).await {
             Ok(resp) if resp.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS => {
                 match upgrade {
                     Some(on_upgrade) => self.splice(resp, on_upgrade).await,
@@ -141,7 +177,6 @@ impl Proxy {
                 }
             }
             Ok(resp) => {
-                let resp: axum::http::Response<reqwest::Body> = resp.into();
                 let (mut parts, body) = resp.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
                 Response::from_parts(parts, Body::new(body))
@@ -153,11 +188,28 @@ impl Proxy {
 }
 
 impl Proxy {
+    /// The upstream's absolute URI for a request: its origin, `[upstream] url`'s path, then the
+    /// client's path and query exactly as received.
+    fn upstream_uri(&self, client: &Uri) -> Option<Uri> {
+        let pq = client.path_and_query().map_or("/", |p| p.as_str());
+        let pq = if self.prefix.is_empty() {
+            PathAndQuery::try_from(pq).ok()?
+        } else {
+            PathAndQuery::try_from(format!("{}{pq}", self.prefix)).ok()?
+        };
+        Uri::builder()
+            .scheme(self.origin.0.clone())
+            .authority(self.origin.1.clone())
+            .path_and_query(pq)
+            .build()
+            .ok()
+    }
+
     /// Answers the client's handshake with the upstream's 101 and copies bytes both ways
     /// until either side closes.
     async fn splice(
         &self,
-        resp: reqwest::Response,
+        resp: axum::http::Response<Incoming>,
         on_upgrade: hyper::upgrade::OnUpgrade,
     ) -> Response {
         let mut answer = Response::new(Body::empty());
@@ -173,8 +225,8 @@ impl Proxy {
         answer
             .headers_mut()
             .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        let mut upstream = match resp.upgrade().await {
-            Ok(u) => u,
+        let mut upstream = match hyper::upgrade::on(resp).await {
+            Ok(u) => hyper_util::rt::TokioIo::new(u),
             Err(e) => {
                 return PageError::new(
                     Problem::BadGateway,

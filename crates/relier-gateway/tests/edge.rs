@@ -295,4 +295,17 @@ async fn the_upstream_receives_the_path_as_the_client_sent_it() {
         let v: serde_json::Value = serde_json::from_str(&common::text(r).await).unwrap();
         assert_eq!(v["uri"], target);
     }
+    // Let through with allow_non_canonical_paths, such paths still reach the upstream as sent:
+    // no URL parser resolves their dot segments on the way.
+    let mut e = env_upstream("allow_non_canonical_paths = true", "").await;
+    common::bad_env::logged_in(&mut e).await;
+    for target in ["/a/../b", "/a/%2e%2e/b?x=1", "/a/./b", "/a{b}"] {
+        let r = e
+            .app
+            .send(req("GET", target).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{target}");
+        let v: serde_json::Value = serde_json::from_str(&common::text(r).await).unwrap();
+        assert_eq!(v["uri"], target);
+    }
 }
