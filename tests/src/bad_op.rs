@@ -164,6 +164,9 @@ pub struct Misbehavior {
     pub extra_jwks: Vec<Value>,
     /// DPoP misuse.
     pub dpop: Option<Dpop>,
+    /// The registration endpoint answers with this status, content type and body (default: a
+    /// 201 registering `CLIENT_ID` with the metadata sent).
+    pub registration_answer: Option<(u16, &'static str, String)>,
 }
 
 /// Calls seen.
@@ -193,6 +196,23 @@ struct Inner {
     rotated: Mutex<Vec<SigningKey>>,
     /// Every request's `DPoP` proof claims and `Authorization` header, in order.
     dpop_seen: Mutex<Vec<SeenProof>>,
+    /// Every registration request's metadata, in order.
+    registrations: Mutex<Vec<Value>>,
+    /// How each UserInfo request carried its access token, in order.
+    userinfo_seen: Mutex<Vec<UserInfoRequest>>,
+}
+
+/// How a UserInfo request carried its access token (RFC 6750 §2.1 header or §2.2 body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfoRequest {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The form body's `access_token`, if any.
+    pub body_token: Option<String>,
 }
 
 /// A DPoP-carrying request as the bad OP saw it.
@@ -245,13 +265,16 @@ impl BadOp {
             publish_second_rsa: Mutex::new(false),
             rotated: Mutex::new(Vec::new()),
             dpop_seen: Mutex::new(Vec::new()),
+            registrations: Mutex::new(Vec::new()),
+            userinfo_seen: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
-            .route("/userinfo", get(userinfo))
+            .route("/userinfo", get(userinfo).post(userinfo))
+            .route("/register", post(register))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -320,6 +343,44 @@ impl BadOp {
             .map(|v| v.clone())
             .unwrap_or_default()
     }
+
+    /// The metadata of every registration request so far.
+    pub fn registrations(&self) -> Vec<Value> {
+        self.inner
+            .registrations
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// How every UserInfo request so far carried its access token.
+    pub fn userinfo_requests(&self) -> Vec<UserInfoRequest> {
+        self.inner
+            .userinfo_seen
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// OIDC DCR §3: records the metadata; answers [`Misbehavior::registration_answer`] or registers
+/// [`CLIENT_ID`] with a secret.
+async fn register(State(s): State<Arc<Inner>>, body: String) -> Response {
+    let metadata: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if let Ok(mut seen) = s.registrations.lock() {
+        seen.push(metadata.clone());
+    }
+    if let Some((status, content_type, body)) = behavior(&s).registration_answer {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        return (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    }
+    let mut answer = match metadata {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    answer.insert("client_id".into(), json!(CLIENT_ID));
+    answer.insert("client_secret".into(), json!("bad-op-secret"));
+    (StatusCode::CREATED, Json(Value::Object(answer))).into_response()
 }
 
 /// Record the request's DPoP proof (claims decoded, signature not checked); whether it had one.
@@ -358,6 +419,7 @@ async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "registration_endpoint": format!("{iss}/register"),
         "authorization_response_iss_parameter_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "x_misbehaving": true,
@@ -654,8 +716,29 @@ async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, body: String) ->
     }
 }
 
-async fn userinfo(State(s): State<Arc<Inner>>, headers: HeaderMap) -> Response {
+async fn userinfo(
+    State(s): State<Arc<Inner>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     s.counters.userinfo.fetch_add(1, Ordering::SeqCst);
+    let header_of = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if let Ok(mut seen) = s.userinfo_seen.lock() {
+        seen.push(UserInfoRequest {
+            method: method.to_string(),
+            authorization: header_of(header::AUTHORIZATION),
+            content_type: header_of(header::CONTENT_TYPE),
+            body_token: url::form_urlencoded::parse(body.as_bytes())
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.into_owned()),
+        });
+    }
     let b = behavior(&s);
     let proof = see_proof(&s, "userinfo", &headers);
     if b.dpop == Some(Dpop::UserInfoNonceOnce)

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use relier_core::encryption::ResponseEncryption;
 use relier_core::profile::Profile;
+use relier_core::userinfo::TokenMethod;
 use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
 use relier_store::StoreUrl;
@@ -158,6 +159,12 @@ pub struct ProfileArgs {
     /// refused. Implies --dpop-bound-access-tokens.
     #[arg(long, value_name = "FILE")]
     pub dpop_key_file: Option<PathBuf>,
+
+    /// How UserInfo gets the access token: `header` (default; `Authorization: Bearer`, RFC 6750
+    /// §2.1) or `body` (a POST of `access_token=…`, §2.2). `body` cannot carry a DPoP-bound
+    /// token (RFC 9449 §7.1).
+    #[arg(long, value_name = "METHOD", value_parser = parse_userinfo_token_method)]
+    pub userinfo_token_method: Option<TokenMethod>,
 }
 
 /// Which OP, which client, and how it authenticates: a provider of the store (`--provider`),
@@ -542,6 +549,10 @@ fn parse_alg(s: &str) -> Result<Algorithm, String> {
 
 fn parse_encryption(s: &str) -> Result<ResponseEncryption, String> {
     s.parse::<ResponseEncryption>().map_err(|e| e.to_string())
+}
+
+fn parse_userinfo_token_method(s: &str) -> Result<TokenMethod, String> {
+    s.parse()
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {

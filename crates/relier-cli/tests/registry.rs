@@ -161,6 +161,11 @@ async fn dynamic_registration_open_and_with_initial_access_token_then_login() {
     // The default redirect URI is the first registered one.
     let run = ctx.login("--provider open-op", &redirect).await;
     assert_logged_in(&run, "private_key_jwt");
+    // UserInfo with the access token in a form POST (RFC 6750 §2.2), which the OP accepts.
+    let run = ctx
+        .login("--provider open-op --userinfo-token-method body", &redirect)
+        .await;
+    assert_logged_in(&run, "private_key_jwt");
 
     // Registration behind an initial access token.
     let op = registering_op(Some("iat-secret")).await;
@@ -339,12 +344,29 @@ async fn sync_read_update_and_unregister() {
     let ctx = Ctx::new(3);
     let redirect = redirect_uri();
     let op = registering_op(None).await;
-    ctx.ok(&format!(
+    let line = format!(
         "providers register op --issuer {} --redirect-uri {redirect} --client-name relier-test",
         op.issuer
+    );
+    // OIDC DCR §2 contacts: the OP checks them (e-mail addresses only) and says why it refuses.
+    let refused = ctx.run(&format!("{line} --contact not-an-address")).await;
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused
+            .stderr
+            .contains("invalid_client_metadata: contacts can only contain email addresses"),
+        "{}",
+        refused.stderr
+    );
+    ctx.ok(&format!(
+        "{line} --contact ops@rp.example --contact sec@rp.example"
     ))
     .await;
     let remote = ctx.json("providers show op --remote").await;
+    assert_eq!(
+        remote["contacts"],
+        json!(["ops@rp.example", "sec@rp.example"])
+    );
     assert_eq!(remote["client_name"], "relier-test");
     assert_eq!(remote["token_endpoint_auth_method"], "private_key_jwt");
     assert_no_secrets(&remote);

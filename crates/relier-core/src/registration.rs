@@ -61,6 +61,9 @@ pub struct ClientMetadata {
     /// RFC 8705 §2.1.2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_client_auth_subject_dn: Option<String>,
+    /// OIDC DCR §2: e-mail addresses of the people responsible for the client.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
     /// Anything else.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -82,13 +85,16 @@ pub enum RegistrationError {
         /// `error_description`.
         description: Option<String>,
     },
-    /// Non-2xx without an error body (e.g. 401 for a wrong initial access token).
-    #[error("registration: HTTP {status}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    /// Non-2xx without an RFC 7591 §3.2.2 error in the body (e.g. 401 for a wrong initial
+    /// access token).
+    #[error("registration: HTTP {status}{}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default(), if body.is_empty() { String::new() } else { format!(": {body}") })]
     Status {
         /// HTTP status.
         status: u16,
         /// A hint for common statuses.
         hint: Option<&'static str>,
+        /// The body's first [`BODY_EXCERPT_CHARS`] characters, control characters escaped.
+        body: String,
     },
     /// Not the JSON RFC 7591 §3.2.1 requires.
     #[error("registration: invalid response: {0}")]
@@ -295,28 +301,91 @@ pub fn delete_request(registration_client_uri: &str, token: &Secret) -> HttpRequ
     json_request(Method::Delete, registration_client_uri, None, Some(token))
 }
 
-fn error_of(resp: &HttpResponse) -> RegistrationError {
-    #[derive(Deserialize)]
-    struct E {
-        error: String,
-        error_description: Option<String>,
+/// How much of a body without an error object a [`RegistrationError::Status`] shows.
+pub const BODY_EXCERPT_CHARS: usize = 200;
+
+/// RFC 7591 §3.2.2 error object.
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+    error_description: Option<String>,
+}
+
+/// The RFC 7591 §3.2.2 error object in `body`: the whole body, or — as some OPs answer (the
+/// OpenID Foundation suite's) — a JSON object inside an HTML page, possibly entity-escaped.
+fn error_object(body: &[u8]) -> Option<ErrorBody> {
+    if let Ok(e) = serde_json::from_slice::<ErrorBody>(body) {
+        return Some(e);
     }
+    let text = String::from_utf8_lossy(body.get(..MAX_BODY_BYTES).unwrap_or(body));
+    embedded_error(&text).or_else(|| {
+        let unescaped = text
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#x22;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
+        embedded_error(&unescaped)
+    })
+}
+
+/// The first JSON object in `text` that is an error object (at most 64 candidates tried).
+fn embedded_error(text: &str) -> Option<ErrorBody> {
+    text.match_indices('{').take(64).find_map(|(at, _)| {
+        let rest = text.get(at..)?;
+        serde_json::Deserializer::from_str(rest)
+            .into_iter::<ErrorBody>()
+            .next()?
+            .ok()
+    })
+}
+
+/// `text` with control characters escaped, so an OP's answer cannot rewrite the terminal or
+/// forge log lines.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The first [`BODY_EXCERPT_CHARS`] characters of `body`, control characters escaped.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let head: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
+    let more = if text.chars().nth(BODY_EXCERPT_CHARS).is_some() {
+        "…"
+    } else {
+        ""
+    };
+    format!("{}{more}", escape_controls(&head))
+}
+
+fn error_of(resp: &HttpResponse) -> RegistrationError {
     let hint = match resp.status {
         401 => Some("missing or wrong initial access token / registration access token"),
         403 => Some("forbidden"),
         404 => Some("unknown client or registration endpoint"),
         _ => None,
     };
-    match serde_json::from_slice::<E>(&resp.body) {
-        Ok(e) => RegistrationError::Refused {
+    match error_object(&resp.body) {
+        Some(e) => RegistrationError::Refused {
             status: resp.status,
             hint,
-            error: e.error,
-            description: e.error_description,
+            error: escape_controls(&e.error),
+            description: e.error_description.as_deref().map(escape_controls),
         },
-        Err(_) => RegistrationError::Status {
+        None => RegistrationError::Status {
             status: resp.status,
             hint,
+            body: excerpt(&resp.body),
         },
     }
 }
@@ -448,6 +517,80 @@ mod tests {
         );
         let e = parse_response(&resp(401, "")).unwrap_err();
         assert!(e.to_string().contains("initial access token"));
+    }
+
+    /// The OpenID Foundation suite's OP answers its JSON error inside an HTML page.
+    #[test]
+    fn error_inside_html_is_found() {
+        let html = r#"<!DOCTYPE html><html><head><style>body { color: red }</style></head><body><pre>{"error":"invalid_client_metadata","error_description":"contacts is required"}</pre></body></html>"#;
+        let e = parse_response(&resp(400, html)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "registration: the OP refused: invalid_client_metadata: contacts is required"
+        );
+        let escaped =
+            "<html><body>{&quot;error&quot;:&quot;invalid_redirect_uri&quot;}</body></html>";
+        let e = parse_response(&resp(400, escaped)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "registration: the OP refused: invalid_redirect_uri"
+        );
+    }
+
+    #[test]
+    fn error_without_json_shows_the_body_escaped() {
+        let body = format!("bad\u{1b}[31m request\r\nX-Forged: 1 {}", "x".repeat(300));
+        let e = parse_response(&resp(400, &body)).unwrap_err();
+        let RegistrationError::Status {
+            status,
+            body: shown,
+            ..
+        } = &e
+        else {
+            panic!("{e:?}");
+        };
+        assert_eq!(*status, 400);
+        assert!(
+            shown.starts_with("bad\\u{1b}[31m request\\r\\nX-Forged: 1 xxx"),
+            "{shown}"
+        );
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert!(shown.ends_with("x…"), "{shown}");
+        // 200 characters of the body, the 4 control characters each escaped.
+        let escaped_extra = "\\u{1b}".len() - 1 + 2 * ("\\r".len() - 1);
+        assert_eq!(shown.chars().count(), 200 + escaped_extra + 1);
+        let e = parse_response(&resp(
+            400,
+            r#"{"error":"a\u0007b","error_description":"x\ny"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "registration: the OP refused: a\\u{7}b: x\\ny"
+        );
+    }
+
+    #[test]
+    fn contacts_are_sent() {
+        let md = ClientMetadata {
+            redirect_uris: vec!["https://rp.example.com/cb".into()],
+            contacts: vec!["ops@rp.example.com".into(), "sec@rp.example.com".into()],
+            ..Default::default()
+        };
+        let req = register_request("https://op.example.com/reg", &md, None).unwrap();
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        assert_eq!(
+            body["contacts"],
+            serde_json::json!(["ops@rp.example.com", "sec@rp.example.com"])
+        );
+        let none = register_request(
+            "https://op.example.com/reg",
+            &ClientMetadata::default(),
+            None,
+        )
+        .unwrap();
+        let body: Value = serde_json::from_slice(&none.body).unwrap();
+        assert!(body.get("contacts").is_none());
     }
 
     fn registered(uri: &str) -> RegistrationResponse {

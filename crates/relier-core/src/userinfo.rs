@@ -1,10 +1,14 @@
 //! The UserInfo endpoint (OIDC Core §5.3): Bearer request, JSON, signed and/or encrypted JWT
 //! response, and the rule that its `sub` MUST equal the ID token's (§5.3.2).
 
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::encryption::{DecryptError, Decryptor};
-use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES, TlsIdentity};
+use crate::http::{Form, HttpRequest, HttpResponse, MAX_BODY_BYTES, TlsIdentity};
 use crate::jwks::KeySet;
 use crate::jwt::{JwtError, JwtPolicy, verify_jwt};
 use crate::secret::Secret;
@@ -45,15 +49,98 @@ pub enum UserInfoError {
     /// §5.3.2: sub is always returned.
     #[error("userinfo: sub is missing")]
     MissingSub,
+    /// RFC 9449 §7.1: a DPoP-bound access token goes in the `Authorization` header, never in
+    /// the body.
+    #[error(
+        "userinfo: the access token is DPoP-bound, which needs the Authorization header (RFC 9449 §7.1): userinfo_token_method \"body\" cannot be used with DPoP"
+    )]
+    BodyWithDpop,
+}
+
+/// How the access token travels to UserInfo (OIDC Core §5.3.1 allows both of RFC 6750's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenMethod {
+    /// RFC 6750 §2.1: `GET` with `Authorization: Bearer …`.
+    #[default]
+    Header,
+    /// RFC 6750 §2.2: `POST` of the form `access_token=…`.
+    Body,
+}
+
+impl TokenMethod {
+    /// The name in configuration and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenMethod::Header => "header",
+            TokenMethod::Body => "body",
+        }
+    }
+
+    /// RFC 9449 §7.1: DPoP-bound tokens only go in the header.
+    ///
+    /// # Errors
+    /// [`UserInfoError::BodyWithDpop`] for the body with `dpop`.
+    pub fn check_dpop(self, dpop: bool) -> Result<(), UserInfoError> {
+        if dpop && self == TokenMethod::Body {
+            return Err(UserInfoError::BodyWithDpop);
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TokenMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TokenMethod {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "header" => Ok(TokenMethod::Header),
+            "body" => Ok(TokenMethod::Body),
+            other => Err(format!(
+                "unknown userinfo token method {other:?} (header or body)"
+            )),
+        }
+    }
 }
 
 /// OIDC Core §5.3.1: GET with the access token as a Bearer token (RFC 6750 §2.1).
 pub fn request(endpoint: &str, access_token: &Secret, mtls: bool) -> HttpRequest {
-    let mut req = HttpRequest::get(endpoint, "application/json, application/jwt");
-    req.headers.push((
-        "authorization".into(),
-        format!("Bearer {}", access_token.expose()),
-    ));
+    request_with(endpoint, access_token, mtls, TokenMethod::Header)
+}
+
+/// OIDC Core §5.3.1 with the token sent as `method` says: a GET with `Authorization: Bearer`
+/// (RFC 6750 §2.1), or a POST of the form `access_token=…` (RFC 6750 §2.2).
+pub fn request_with(
+    endpoint: &str,
+    access_token: &Secret,
+    mtls: bool,
+    method: TokenMethod,
+) -> HttpRequest {
+    const ACCEPT: &str = "application/json, application/jwt";
+    let mut req = match method {
+        TokenMethod::Header => {
+            let mut req = HttpRequest::get(endpoint, ACCEPT);
+            req.headers.push((
+                "authorization".into(),
+                format!("Bearer {}", access_token.expose()),
+            ));
+            req
+        }
+        TokenMethod::Body => {
+            let mut form = Form::new();
+            form.push("access_token", access_token.expose());
+            let mut req = HttpRequest::form_post(endpoint, &form);
+            req.headers.retain(|(name, _)| name != "accept");
+            req.headers.push(("accept".into(), ACCEPT.into()));
+            req
+        }
+    };
     if mtls {
         req.tls_identity = TlsIdentity::ClientCertificate;
     }
@@ -171,4 +258,47 @@ fn verified_claims(
         }
     }
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+
+    #[test]
+    fn token_in_the_header_or_the_body() {
+        let token = Secret::new("at+/=1");
+        let get = request_with("https://op/userinfo", &token, false, TokenMethod::Header);
+        assert_eq!(get.method, Method::Get);
+        assert_eq!(get.header("authorization"), Some("Bearer at+/=1"));
+        assert!(get.body.is_empty());
+        // RFC 6750 §2.2: POST, form-encoded, no Authorization header.
+        let post = request_with("https://op/userinfo", &token, true, TokenMethod::Body);
+        assert_eq!(post.method, Method::Post);
+        assert_eq!(
+            post.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(
+            post.header("accept"),
+            Some("application/json, application/jwt")
+        );
+        assert_eq!(post.header("authorization"), None);
+        assert_eq!(post.body, b"access_token=at%2B%2F%3D1");
+        assert_eq!(post.tls_identity, TlsIdentity::ClientCertificate);
+    }
+
+    #[test]
+    fn method_names_and_dpop() {
+        assert_eq!("body".parse::<TokenMethod>(), Ok(TokenMethod::Body));
+        assert_eq!("header".parse::<TokenMethod>(), Ok(TokenMethod::Header));
+        assert!("query".parse::<TokenMethod>().is_err());
+        assert_eq!(TokenMethod::default(), TokenMethod::Header);
+        assert!(TokenMethod::Header.check_dpop(true).is_ok());
+        assert!(TokenMethod::Body.check_dpop(false).is_ok());
+        assert!(matches!(
+            TokenMethod::Body.check_dpop(true),
+            Err(UserInfoError::BodyWithDpop)
+        ));
+    }
 }

@@ -442,6 +442,10 @@ pub struct ProviderConfig {
     /// ID token lacks a claim the gateway uses), `always` or `never` ([`crate::userinfo`]).
     #[serde(default)]
     pub userinfo: UserinfoPolicy,
+    /// How UserInfo gets the access token: `header` (default; `Authorization: Bearer`, RFC 6750
+    /// §2.1) or `body` (a POST of `access_token=…`, §2.2). Not with DPoP (RFC 9449 §7.1).
+    #[serde(default)]
+    pub userinfo_token_method: relier_core::userinfo::TokenMethod,
     /// Client assertion `aud`: `issuer` (default) or `endpoint`.
     #[serde(default)]
     pub assertion_audience: Option<String>,

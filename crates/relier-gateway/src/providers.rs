@@ -34,6 +34,7 @@ use crate::userinfo::UserinfoNeed;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
 use relier_core::token_binding::TokenBinding;
+use relier_core::userinfo::TokenMethod;
 use responses::Decryption;
 use spec::{Spec, StoreKey, inline_spec, registry_spec};
 pub use spec::{needed_enc_algs, needed_store_algs};
@@ -132,6 +133,8 @@ struct Template {
     profile: Option<(Profile, TokenBinding)>,
     /// DPoP / certificate-bound access tokens ([`binding`]).
     binding: TokenBinding,
+    /// `userinfo_token_method` (RFC 6750 §2.1 / §2.2).
+    userinfo_token_method: TokenMethod,
 }
 
 impl Template {
@@ -171,7 +174,9 @@ impl Template {
         b = self
             .decryption
             .apply(b, self.credentials.key.as_ref(), &self.metadata)?;
-        b = b.certificate_bound_access_tokens(self.binding.certificate);
+        b = b
+            .certificate_bound_access_tokens(self.binding.certificate)
+            .userinfo_token_method(self.userinfo_token_method);
         if let Some((profile, tokens)) = self.profile {
             b = b.profile(profile, tokens);
         }
@@ -408,6 +413,10 @@ async fn build_one(
     store: &dyn Store,
 ) -> Result<Provider, GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
+    // RFC 9449 §7.1: a DPoP-bound token (configured or registered) goes in the header only.
+    p.userinfo_token_method
+        .check_dpop(spec.binding.dpop)
+        .map_err(|e| err(&e))?;
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
     // Sign in with Apple: the first client secret, minted now.
     let apple = match p.preset {
@@ -468,6 +477,7 @@ async fn build_one(
         certificate: presets::certificate_credentials(p),
         profile: p.profile.map(|profile| (profile, spec.binding)),
         binding: spec.binding,
+        userinfo_token_method: p.userinfo_token_method,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
     if let Some(profile) = p.profile {

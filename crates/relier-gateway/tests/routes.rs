@@ -680,3 +680,33 @@ async fn userinfo_is_asked_only_when_the_id_token_lacks_a_claim_in_use() {
     logged_in(&mut always).await;
     assert_eq!(always.op.userinfo_calls(), 1);
 }
+
+/// `userinfo_token_method`: the access token reaches UserInfo in the `Authorization` header
+/// (RFC 6750 §2.1, the default) or, with `body`, as the form body of a POST (§2.2).
+#[tokio::test]
+async fn userinfo_gets_the_token_in_the_header_or_the_body() {
+    let mut header = env().await;
+    logged_in(&mut header).await;
+    let seen = header.op.userinfo_requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(
+        seen[0].authorization.as_deref(),
+        Some("Bearer at-from-bad-op")
+    );
+    assert_eq!(seen[0].body_token, None);
+
+    let mut body = build_with_tail("userinfo_token_method = \"body\"").await;
+    logged_in(&mut body).await;
+    let seen = body.op.userinfo_requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(seen[0].authorization, None);
+    assert_eq!(
+        seen[0].content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(seen[0].body_token.as_deref(), Some("at-from-bad-op"));
+    let s: Value = serde_json::from_str(&text(body.app.get("/auth/session").await).await).unwrap();
+    assert_eq!(s["email"], "alice@example.com", "{s}");
+}

@@ -339,7 +339,17 @@ impl RelyingParty {
         expected_sub: &str,
     ) -> Result<Map<String, Value>, Error> {
         let url = self.endpoint(Endpoint::UserInfo)?;
-        let build = || Ok(userinfo::request(&url, access_token, self.uses_mtls()));
+        let method = self.binding.userinfo_token_method;
+        // RFC 9449 §7.1: a DPoP-bound token goes in the Authorization header only.
+        method.check_dpop(self.binding.dpop.is_some())?;
+        let build = || {
+            Ok(userinfo::request_with(
+                &url,
+                access_token,
+                self.uses_mtls(),
+                method,
+            ))
+        };
         let resp = self
             .send_bound(
                 Server::Resource,

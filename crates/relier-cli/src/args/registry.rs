@@ -295,6 +295,11 @@ pub struct ProvidersRegisterArgs {
     #[arg(long, value_name = "N")]
     pub client_name: Option<String>,
 
+    /// `contacts` (OIDC DCR §2): an e-mail address of someone responsible for the client
+    /// (repeatable; some OPs require one).
+    #[arg(long = "contact", value_name = "EMAIL")]
+    pub contacts: Vec<String>,
+
     /// `application_type` (default: native when every redirect URI is loopback http, else web).
     #[arg(long, value_name = "TYPE", value_enum)]
     pub application_type: Option<ApplicationType>,

@@ -18,6 +18,7 @@ use decryption::Decryption;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
 use relier_core::token_binding::TokenBinding;
+use relier_core::userinfo::TokenMethod;
 use relier_gateway::presets::Preset;
 
 mod decryption;
@@ -108,6 +109,8 @@ pub struct Session {
     binding_flags: TokenBinding,
     /// `--dpop-key-file`: the DPoP key to prove with (else a fresh one per run).
     dpop_key: Option<DpopKey>,
+    /// `--userinfo-token-method`.
+    userinfo_token_method: TokenMethod,
     /// The encrypted responses to expect (registered, or `--encrypt-*`) and their keys.
     decryption: Decryption,
 }
@@ -276,6 +279,7 @@ impl Session {
             preset: None,
             profile: None,
             binding_flags: TokenBinding::default(),
+            userinfo_token_method: TokenMethod::default(),
             dpop_key: None,
             decryption: Decryption::default(),
         })
@@ -290,6 +294,16 @@ impl Session {
             dpop: a.dpop_bound_access_tokens || a.dpop_key_file.is_some(),
             certificate: a.tls_client_certificate_bound_access_tokens,
         };
+        self.userinfo_token_method = a.userinfo_token_method.unwrap_or_default();
+        if self
+            .userinfo_token_method
+            .check_dpop(self.binding_flags.dpop)
+            .is_err()
+        {
+            bail!(
+                "--userinfo-token-method body cannot be used with --dpop-bound-access-tokens or --dpop-key-file: a DPoP-bound access token goes in the Authorization header (RFC 9449 §7.1)"
+            );
+        }
         if let Some(path) = &a.dpop_key_file {
             self.dpop_key = Some(dpop_file::for_login(path, &self.metadata)?);
         }
@@ -406,6 +420,15 @@ impl Session {
             certificate: self.binding_flags.certificate
                 || registered.is_some_and(|b| b.certificate),
         };
+        if let (Some(p), Err(e)) = (
+            &self.provider,
+            self.userinfo_token_method.check_dpop(binding.dpop),
+        ) {
+            bail!(
+                "provider {} registered dpop_bound_access_tokens: {e}",
+                p.name
+            );
+        }
         // RFC 9449: the --dpop-key-file key (which turned DPoP on), else one fresh key per run
         // in an algorithm the OP accepts.
         let dpop_key = match (self.dpop_key.take(), binding.dpop) {
@@ -417,7 +440,8 @@ impl Session {
             .credentials
             .relying_party(self.http, self.metadata, self.auth)
             .id_token_alg(id_token_alg)
-            .certificate_bound_access_tokens(binding.certificate);
+            .certificate_bound_access_tokens(binding.certificate)
+            .userinfo_token_method(self.userinfo_token_method);
         if let Some(k) = dpop_key {
             b = b.dpop(k);
         }

@@ -396,3 +396,46 @@ async fn dpop_providers_start_logins_with_their_own_key() {
     .await;
     assert!(e.contains("registry provider"), "{e}");
 }
+
+/// RFC 9449 §7.1: a DPoP-bound token only goes in the Authorization header, so
+/// `userinfo_token_method = "body"` with DPoP (configured, or registered) is refused at start;
+/// an unknown method is a configuration error.
+#[tokio::test]
+async fn userinfo_token_in_the_body_is_refused_with_dpop() {
+    let f = fixture().await;
+    let secret = format!("client_secret = \"{}\"\n", "s".repeat(32));
+    let inline = format!(
+        "[[providers]]\nname = \"p\"\nissuer = \"ISSUER\"\nclient_id = \"rp\"\n{secret}\
+         userinfo_token_method = \"body\"\n"
+    );
+    let providers = build_all(&config(&f, &inline), f.store.as_ref())
+        .await
+        .unwrap();
+    assert!(providers.get("p").is_some());
+    let e = build_error(&f, &format!("{inline}dpop_bound_access_tokens = true\n")).await;
+    assert!(e.contains("provider p") && e.contains("RFC 9449"), "{e}");
+
+    let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
+    record.registration = Some(serde_json::json!({"dpop_bound_access_tokens": true}));
+    f.store
+        .put_provider(&record, false, UnixTime(clock::now()))
+        .await
+        .unwrap();
+    let e = build_error(
+        &f,
+        "[[providers]]\nname = \"reg\"\nuserinfo_token_method = \"body\"\n",
+    )
+    .await;
+    assert!(e.contains("provider reg") && e.contains("RFC 9449"), "{e}");
+
+    let toml = format!(
+        "public_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n[[providers]]\nname = \"x\"\n\
+         userinfo_token_method = \"query\"\n",
+        f.dir.path().join("g.db").display()
+    );
+    let e = Config::from_toml(&toml).unwrap_err().to_string();
+    assert!(
+        e.contains("userinfo_token_method") || e.contains("query"),
+        "{e}"
+    );
+}

@@ -10,6 +10,7 @@ use relier_core::dpop::{self, DpopError, DpopKey, DpopNonce, NonceCache, Server}
 use relier_core::http::{HttpRequest, HttpResponse, TlsIdentity};
 use relier_core::id_token::VerifiedIdToken;
 use relier_core::token::TokenResponse;
+use relier_core::userinfo::TokenMethod;
 use relier_core::{AuthorizationParams, Secret};
 
 use super::{RelyingParty, RelyingPartyBuilder};
@@ -20,11 +21,13 @@ use crate::Error;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Binding {
     /// RFC 9449: the key proofs are signed with.
-    dpop: Option<DpopKey>,
+    pub(super) dpop: Option<DpopKey>,
     /// RFC 9449 §8: each server's latest nonce.
     nonces: Arc<Mutex<NonceCache>>,
     /// RFC 8705 §3: `tls_client_certificate_bound_access_tokens` registered.
     certificate_bound: bool,
+    /// RFC 6750 §2.1 / §2.2: how UserInfo gets the access token.
+    pub(super) userinfo_token_method: TokenMethod,
 }
 
 impl RelyingPartyBuilder {
@@ -45,6 +48,15 @@ impl RelyingPartyBuilder {
     /// `x5t#S256` in the token response or ID token must be that certificate's.
     pub fn certificate_bound_access_tokens(mut self, on: bool) -> Self {
         self.binding.certificate_bound = on;
+        self
+    }
+
+    /// How UserInfo gets the access token: the `Authorization` header (RFC 6750 §2.1, the
+    /// default) or the form body of a POST (§2.2). A DPoP-bound token only goes in the header
+    /// (RFC 9449 §7.1): with a DPoP key, [`RelyingParty::userinfo`] refuses the body
+    /// ([`relier_core::userinfo::UserInfoError::BodyWithDpop`]).
+    pub fn userinfo_token_method(mut self, method: TokenMethod) -> Self {
+        self.binding.userinfo_token_method = method;
         self
     }
 }

@@ -175,6 +175,7 @@ async fn client_metadata(
         client_name: Some(a.client_name.clone().unwrap_or_else(|| "relier".to_owned())),
         application_type: Some(application_type(a).to_owned()),
         tls_client_auth_subject_dn: a.tls_subject_dn.clone(),
+        contacts: a.contacts.clone(),
         ..Default::default()
     })
 }
