@@ -254,6 +254,7 @@ impl BadOp {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))
+            .route("/register", post(register))
             .with_state(inner.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -355,6 +356,7 @@ async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
         "authorization_endpoint": format!("{iss}/authorize"),
         "token_endpoint": format!("{iss}/token"),
         "userinfo_endpoint": format!("{iss}/userinfo"),
+        "registration_endpoint": format!("{iss}/register"),
         "jwks_uri": format!("{iss}/jwks"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
@@ -659,6 +661,15 @@ async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, body: String) ->
         .into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// OIDC Registration §3.2, open: the metadata asked for, echoed, as the registration of
+/// [`CLIENT_ID`] with a client secret.
+async fn register(Json(mut asked): Json<Map<String, Value>>) -> Response {
+    asked.insert("client_id".into(), CLIENT_ID.into());
+    asked.insert("client_secret".into(), "bad-op-registered-secret".into());
+    asked.insert("client_secret_expires_at".into(), 0.into());
+    (StatusCode::CREATED, Json(asked)).into_response()
 }
 
 async fn userinfo(State(s): State<Arc<Inner>>, headers: HeaderMap) -> Response {
