@@ -1,14 +1,14 @@
 //! ID token validation (OIDC Core §3.1.3.7): `IdTokenValidator::validate` with the fixed key set.
 //!
 //! Real signatures cannot be forged by a fuzzer, so besides the signed validators (one per
-//! asymmetric algorithm family, and HS256 with the client secret) a validator that dangerously
-//! accepts `alg: none` runs too: it reaches the claims parsing and every claims check with
-//! arbitrary claims. Invariants on success: iss, aud, azp, exp, iat, nonce and auth_time obey
+//! asymmetric algorithm family, and HS256 with the client secret) a validator of a client that
+//! registered `none` runs too, on tokens stated to come from the token endpoint over TLS: it
+//! reaches the claims parsing and every claims check with arbitrary claims. Invariants on success: iss, aud, azp, exp, iat, nonce and auth_time obey
 //! the rules the validator was configured with.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use relier_core::id_token::{Expectations, IdTokenValidator};
+use relier_core::id_token::{Expectations, IdTokenAlg, IdTokenSource, IdTokenValidator};
 use relier_core::{Algorithm, Nonce, Secret, UnixTime, VerifiedIdToken};
 use relier_fuzz::{
     ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, ISSUER, KEYS, NONCE, NOW, TRUSTED_AUDIENCE, client_id,
@@ -49,15 +49,20 @@ fuzz_target!(|data: &[u8]| {
     };
     let access = Secret::new(ACCESS_TOKEN);
     let unsigned = IdTokenValidator::new(issuer(), client_id())
-        .with_alg(Algorithm::None)
-        .dangerous_allow_unsigned()
+        .with_registered_alg(IdTokenAlg::registered(Algorithm::None))
         .with_trusted_audiences(vec![TRUSTED_AUDIENCE.to_owned()]);
+    let source = IdTokenSource::token_endpoint(&format!("{ISSUER}/token"));
+    let minimal = Expectations {
+        source,
+        ..Default::default()
+    };
     let full = Expectations {
         nonce: Some(&nonce),
         max_age: Some(600),
         access_token: Some(&access),
+        source,
     };
-    for expect in [Expectations::default(), full] {
+    for expect in [minimal, full] {
         for now in [0, NOW, u64::MAX] {
             if let Ok(t) = unsigned.validate(token, keys, &expect, UnixTime(now)) {
                 check(&t, Algorithm::None, now, &expect);
@@ -68,6 +73,7 @@ fuzz_target!(|data: &[u8]| {
                     keys,
                     t.claims(),
                     expect.access_token,
+                    source,
                     UnixTime(now),
                 );
                 if let Err(e) = again {
@@ -76,10 +82,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    // Unsigned tokens are refused unless dangerously allowed.
+    // Unsigned tokens are refused without a none registration, and under one from anywhere
+    // but the token endpoint.
     let strict = IdTokenValidator::new(issuer(), client_id()).with_alg(Algorithm::None);
+    assert!(strict.validate(token, keys, &minimal, UnixTime(NOW)).is_err());
     assert!(
-        strict
+        unsigned
             .validate(token, keys, &Expectations::default(), UnixTime(NOW))
             .is_err()
     );

@@ -28,6 +28,8 @@ pub enum Signing {
     Normal,
     /// `alg: none`, empty signature.
     Unsigned,
+    /// `alg: none` with a signature part (RFC 7518 §3.6: it must be empty).
+    UnsignedWithSignature,
     /// A key the OP never published, under the published key's kid.
     UnpublishedKeySameKid,
     /// A key the OP never published, under a kid no JWKS has.
@@ -380,6 +382,7 @@ async fn register(State(s): State<Arc<Inner>>, body: String) -> Response {
     };
     answer.insert("client_id".into(), json!(CLIENT_ID));
     answer.insert("client_secret".into(), json!("bad-op-secret"));
+    answer.insert("client_secret_expires_at".into(), json!(0));
     (StatusCode::CREATED, Json(Value::Object(answer))).into_response()
 }
 
@@ -414,6 +417,7 @@ async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
         "authorization_endpoint": format!("{iss}/authorize"),
         "token_endpoint": format!("{iss}/token"),
         "userinfo_endpoint": format!("{iss}/userinfo"),
+        "registration_endpoint": format!("{iss}/register"),
         "jwks_uri": format!("{iss}/jwks"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
@@ -613,10 +617,15 @@ fn id_token(s: &Inner, b: &Misbehavior, code_nonce: Option<String>) -> anyhow::R
         .unwrap_or_else(|| s.rsa.clone());
     Ok(match b.signing {
         Signing::Normal => signed(&current, &header)?,
-        Signing::Unsigned => format!(
-            "{}.{}.",
+        Signing::Unsigned | Signing::UnsignedWithSignature => format!(
+            "{}.{}.{}",
             relier_jose::b64::encode(br#"{"alg":"none"}"#),
-            relier_jose::b64::encode(payload.as_bytes())
+            relier_jose::b64::encode(payload.as_bytes()),
+            if b.signing == Signing::Unsigned {
+                ""
+            } else {
+                "c2lnbmF0dXJl"
+            }
         ),
         Signing::UnpublishedKeySameKid => signed(&s.rogue.clone().with_kid("rsa-1"), &header)?,
         Signing::UnpublishedKeyNewKid => {

@@ -332,9 +332,10 @@ pub enum PresetName {
 /// How ID tokens are validated.
 #[derive(Debug, Args)]
 pub struct ValidationArgs {
-    /// Expected ID token algorithm (HS256/384/512 are verified with the client secret).
-    /// Default: the provider's registered one with --provider, else RS256.
-    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    /// Expected ID token algorithm (HS256/384/512 are verified with the client secret;
+    /// "none": the client registered unsigned ID tokens, accepted only from the token endpoint
+    /// over TLS). Default: the provider's registered one with --provider, else RS256.
+    #[arg(long, value_name = "ALG", value_parser = parse_id_token_alg)]
     pub id_token_alg: Option<Algorithm>,
 
     /// Allowed clock skew in seconds (default 60, at most 300).
@@ -544,6 +545,15 @@ fn parse_alg(s: &str) -> Result<Algorithm, String> {
                 names.join(", ")
             ))
         }
+    }
+}
+
+/// An ID token algorithm: also "none" (OIDC Core §2: unsigned ID tokens, for a client that
+/// registered them, accepted only from the token endpoint over TLS).
+fn parse_id_token_alg(s: &str) -> Result<Algorithm, String> {
+    match s {
+        "none" => Ok(Algorithm::None),
+        other => parse_alg(other),
     }
 }
 

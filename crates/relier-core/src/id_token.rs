@@ -12,9 +12,13 @@ use serde_json::{Map, Value};
 use crate::encryption::{DecryptError, Decryptor};
 use crate::entra::{TenantError, TenantPolicy};
 use crate::jwks::KeySet;
-use crate::jwt::{JwtError, JwtPolicy, verify_jwt_payload};
+use crate::jwt::{JwtError, JwtPolicy, unsigned_jwt_payload, verify_jwt_payload};
 use crate::secret::Secret;
 use crate::types::{ClientId, IssuerUrl, Nonce, UnixTime};
+
+mod pinned;
+
+pub use pinned::{IdTokenAlg, IdTokenSource, OverTls, RegisteredNone};
 
 /// Default allowed clock skew, seconds.
 pub const DEFAULT_CLOCK_SKEW_SECS: u64 = 60;
@@ -31,6 +35,12 @@ pub enum IdTokenError {
     /// OIDC Core §10.2: the registered encryption was not applied, or decryption failed.
     #[error("id_token: {0}")]
     Decryption(#[from] DecryptError),
+    /// OIDC Core §2, §3.1.3.7 (6): the client registered `none`, and this token did not come
+    /// straight from the token endpoint over TLS, where only TLS authenticates the issuer.
+    #[error(
+        "id_token: alg none is accepted only in a token endpoint response over TLS (OIDC Core §3.1.3.7 (6))"
+    )]
+    UnsignedElsewhere,
     /// §3.1.3.7 (2).
     #[error("id_token: iss mismatch: expected {expected}, got {got}")]
     IssuerMismatch { expected: String, got: String },
@@ -360,6 +370,9 @@ pub struct Expectations<'a> {
     pub max_age: Option<u64>,
     /// The access token issued with the ID token, for at_hash.
     pub access_token: Option<&'a Secret>,
+    /// Where the token came from (default: [`IdTokenSource::Elsewhere`]). Only a token from the
+    /// token endpoint over TLS can be unsigned, and only for a client that registered `none`.
+    pub source: IdTokenSource,
 }
 
 /// The RP's fixed validation settings for one OP.
@@ -367,12 +380,11 @@ pub struct Expectations<'a> {
 pub struct IdTokenValidator {
     issuer: IssuerUrl,
     client_id: ClientId,
-    alg: Algorithm,
+    alg: IdTokenAlg,
     hmac_key: Option<VerifyingKey>,
     skew: u64,
     trusted_audiences: Vec<String>,
     tenants: Option<TenantPolicy>,
-    dangerous_allow_unsigned: bool,
     decryptor: Option<Decryptor>,
 }
 
@@ -394,12 +406,11 @@ impl IdTokenValidator {
         Self {
             issuer,
             client_id,
-            alg: Algorithm::RS256,
+            alg: IdTokenAlg::default(),
             hmac_key: None,
             skew: DEFAULT_CLOCK_SKEW_SECS,
             trusted_audiences: Vec::new(),
             tenants: None,
-            dangerous_allow_unsigned: false,
             decryptor: None,
         }
     }
@@ -420,8 +431,16 @@ impl IdTokenValidator {
         self
     }
 
-    /// The registered `id_token_signed_response_alg`.
+    /// The registered `id_token_signed_response_alg`, a signing one: `Algorithm::None` here
+    /// refuses every token (unsigned ID tokens take [`Self::with_registered_alg`]).
     pub fn with_alg(mut self, alg: Algorithm) -> Self {
+        self.alg = IdTokenAlg::Signed(alg);
+        self
+    }
+
+    /// The registered `id_token_signed_response_alg` as pinned: [`IdTokenAlg::None`] accepts
+    /// unsigned ID tokens from the token endpoint over TLS, and only those (OIDC Core §2).
+    pub fn with_registered_alg(mut self, alg: IdTokenAlg) -> Self {
         self.alg = alg;
         self
     }
@@ -444,13 +463,6 @@ impl IdTokenValidator {
         self
     }
 
-    /// Accept unsigned (`alg: none`) ID tokens. Only for OPs on a trusted back channel, never in
-    /// production; also requires `with_alg(Algorithm::None)`.
-    pub fn dangerous_allow_unsigned(mut self) -> Self {
-        self.dangerous_allow_unsigned = true;
-        self
-    }
-
     /// The registered encryption and the RP's keys, if ID tokens are encrypted.
     pub fn decryption(&self) -> Option<&Decryptor> {
         self.decryptor.as_ref()
@@ -466,17 +478,23 @@ impl IdTokenValidator {
         self.tenants.as_ref()
     }
 
-    /// The expected algorithm.
+    /// The expected algorithm (`none` for a client that registered unsigned ID tokens).
     pub fn alg(&self) -> Algorithm {
+        self.alg.algorithm()
+    }
+
+    /// The expected algorithm, as pinned.
+    pub fn registered_alg(&self) -> IdTokenAlg {
         self.alg
     }
 
-    /// The JWT policy (alg, HMAC key) — also used for signed UserInfo and logout tokens.
+    /// The JWT policy (alg, HMAC key) — also used for signed UserInfo and logout tokens. It
+    /// never accepts `alg: none`: under a `none` registration it refuses every token (Back-
+    /// Channel Logout 1.0 §2.4: logout tokens MUST be signed).
     pub fn policy(&self) -> JwtPolicy<'_> {
         JwtPolicy {
-            alg: self.alg,
+            alg: self.alg.algorithm(),
             hmac_key: self.hmac_key.as_ref(),
-            dangerous_allow_unsigned: self.dangerous_allow_unsigned,
         }
     }
 
@@ -500,14 +518,24 @@ impl IdTokenValidator {
             None => token,
         };
         // (6)(7)(8) signature with the pinned alg.
-        let payload = verify_jwt_payload(token, keys, self.policy())?;
+        let payload = match (self.alg, expect.source) {
+            (IdTokenAlg::Signed(_), _) => verify_jwt_payload(token, keys, self.policy())?,
+            // (6) "If the ID Token is received via direct communication between the Client and
+            // the Token Endpoint […], the TLS server validation MAY be used to validate the
+            // issuer in place of checking the token signature"; §2: only when the client
+            // registered `none`. (7) then pins `none`; RFC 7518 §3.6: an empty signature.
+            (IdTokenAlg::None(_), IdTokenSource::TokenEndpoint(_)) => unsigned_jwt_payload(token)?,
+            (IdTokenAlg::None(_), IdTokenSource::Elsewhere) => {
+                return Err(IdTokenError::UnsignedElsewhere);
+            }
+        };
         let c = IdTokenClaims::from_json(payload)?;
         self.check_claims(&c, expect, now)?;
         // The signed (inner) token: RP-Initiated Logout §2 wants the decrypted one as
         // id_token_hint.
         Ok(VerifiedIdToken {
             claims: c,
-            alg: self.alg,
+            alg: self.alg.algorithm(),
             raw: Secret::new(token),
         })
     }
@@ -597,9 +625,10 @@ impl IdTokenValidator {
                 });
             }
         }
-        // §3.1.3.8: at_hash, when present, MUST match the access token.
+        // §3.1.3.8: at_hash, when present, MUST match the access token. Under `none` no hash
+        // is defined (§3.1.3.6 takes it from the alg): an at_hash then never matches.
         if let (Some(at_hash), Some(at)) = (&c.at_hash, expect.access_token)
-            && !at_hash_matches(self.alg, at.expose(), at_hash)
+            && !at_hash_matches(self.alg.algorithm(), at.expose(), at_hash)
         {
             return Err(IdTokenError::AtHashMismatch);
         }
@@ -610,18 +639,21 @@ impl IdTokenValidator {
     /// nonce, then iss, sub, aud and azp unchanged, auth_time unchanged if present, and a nonce,
     /// if present, the original's. The one §12.2 check: the gateway's session refresh and
     /// `relier token refresh --id-token-file` both reach it through `RelyingParty::refresh`.
+    /// `source`: the refresh response's token endpoint ([`IdTokenSource::token_endpoint`]).
     pub fn validate_refreshed(
         &self,
         token: &str,
         keys: &KeySet,
         original: &IdTokenClaims,
         access_token: Option<&Secret>,
+        source: IdTokenSource,
         now: UnixTime,
     ) -> Result<VerifiedIdToken, IdTokenError> {
         let expect = Expectations {
             nonce: None,
             max_age: None,
             access_token,
+            source,
         };
         let new = self.validate(token, keys, &expect, now)?;
         let n = &new.claims;
@@ -687,3 +719,6 @@ mod tests;
 
 #[cfg(test)]
 mod differential_tests;
+
+#[cfg(test)]
+mod unsigned_tests;

@@ -279,7 +279,6 @@ impl JarmValidator {
         let policy = JwtPolicy {
             alg: self.alg,
             hmac_key: self.hmac_key.as_ref(),
-            dangerous_allow_unsigned: false,
         };
         // JARM §2.4 (3): the signature, with the registered algorithm (RFC 8725 §3.1).
         let claims = verify_jwt(token, keys, policy)?.claims;

@@ -24,9 +24,13 @@ pub enum JwtError {
     /// RFC 7515 §4.1.11: an extension the RP does not understand is marked critical.
     #[error("unsupported crit header: {name}")]
     UnsupportedCrit { name: String },
-    /// `alg: none` and the RP did not dangerously opt in.
+    /// `alg: none` where a signature is required: everywhere but an ID token of a client that
+    /// registered `none`, from the token endpoint over TLS (OIDC Core §2).
     #[error("alg none: unsigned tokens are rejected")]
     Unsigned,
+    /// `alg: none` with a non-empty signature part (RFC 7518 §3.6: it MUST be empty).
+    #[error("alg none: the signature part must be empty")]
+    UnsignedWithSignature,
     /// The header alg is not the one configured (RFC 8725 §3.1; OIDC Core §3.1.3.7 (7)).
     #[error("alg mismatch: expected {expected}, got {got}")]
     AlgorithmMismatch { expected: &'static str, got: String },
@@ -72,20 +76,18 @@ pub struct JwtPolicy<'a> {
     pub alg: Algorithm,
     /// For HS*: the client secret as an HMAC key (OIDC Core §10.1).
     pub hmac_key: Option<&'a VerifyingKey>,
-    /// `dangerous`: accept `alg: none` (only when `alg` is [`Algorithm::None`] too).
-    pub dangerous_allow_unsigned: bool,
 }
 
 impl std::fmt::Debug for JwtPolicy<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtPolicy")
             .field("alg", &self.alg)
-            .field("dangerous_allow_unsigned", &self.dangerous_allow_unsigned)
             .finish_non_exhaustive()
     }
 }
 
-/// Verify structure, `crit`, algorithm and signature; return the claims.
+/// Verify structure, `crit`, algorithm and signature; return the claims. `alg: none` is always
+/// refused here.
 pub fn verify_jwt(
     token: &str,
     keys: &KeySet,
@@ -109,6 +111,34 @@ pub(crate) fn verify_jwt_payload(
     verify(parse(token)?, keys, policy)
 }
 
+/// An Unsecured JWS (RFC 7518 §3.6): structure and `crit` as [`verify_jwt`], header `alg`
+/// exactly `none`, an empty signature part; the payload bytes. Only for an ID token of a
+/// client that registered `none`, from the token endpoint over TLS (OIDC Core §2,
+/// §3.1.3.7 (6)): [`crate::id_token::IdTokenValidator::validate`] decides that.
+pub(crate) fn unsigned_jwt_payload(token: &str) -> Result<Vec<u8>, JwtError> {
+    let jws = parse(token)?;
+    check_crit(jws.header())?;
+    let got = jws.header_alg();
+    // OIDC Core §3.1.3.7 (7): the registered alg, here `none`, and no other.
+    if got != Algorithm::None.as_str() {
+        return Err(JwtError::AlgorithmMismatch {
+            expected: Algorithm::None.as_str(),
+            got: got.to_owned(),
+        });
+    }
+    jws.dangerous_accept_unsigned()
+        .map(<[u8]>::to_vec)
+        .map_err(|_| JwtError::UnsignedWithSignature)
+}
+
+/// RFC 7515 §4.1.11: reject unknown critical extensions.
+fn check_crit(header: &Header) -> Result<(), JwtError> {
+    relier_jose::jws::check_crit(header, UNDERSTOOD_CRIT).map_err(|e| match e {
+        JoseError::UnsupportedCrit { name, .. } => JwtError::UnsupportedCrit { name },
+        other => JwtError::Malformed(other.to_string()),
+    })
+}
+
 fn parse(token: &str) -> Result<UnverifiedJws<'_>, JwtError> {
     UnverifiedJws::parse(token).map_err(|e| {
         // OIDC Core §3.1.3.7 (1): an encrypted token has five parts; it is decrypted before
@@ -127,20 +157,12 @@ fn verify(
     policy: JwtPolicy<'_>,
 ) -> Result<Vec<u8>, JwtError> {
     let header = jws.header();
-    // RFC 7515 §4.1.11: reject unknown critical extensions.
-    relier_jose::jws::check_crit(header, UNDERSTOOD_CRIT).map_err(|e| match e {
-        JoseError::UnsupportedCrit { name, .. } => JwtError::UnsupportedCrit { name },
-        other => JwtError::Malformed(other.to_string()),
-    })?;
+    check_crit(header)?;
     let got = jws.header_alg();
-    if got == "none" {
-        if !(policy.dangerous_allow_unsigned && policy.alg == Algorithm::None) {
-            return Err(JwtError::Unsigned);
-        }
-        return jws
-            .dangerous_accept_unsigned()
-            .map(<[u8]>::to_vec)
-            .map_err(|e| JwtError::Malformed(e.to_string()));
+    // RFC 8725 §3.1 / OIDC Core §2: unsigned tokens are refused on this path, whatever the
+    // policy (logout tokens, signed UserInfo, JARM, any ID token not from the token endpoint).
+    if got == Algorithm::None.as_str() {
+        return Err(JwtError::Unsigned);
     }
     // OIDC Core §3.1.3.7 (7): the alg MUST be the one registered (id_token_signed_response_alg).
     if got != policy.alg.as_str() {

@@ -66,7 +66,9 @@ pub use authorize::{AuthorizationParams, CallbackError, CallbackParams, PendingL
 pub use client_auth::{AssertionAudience, AuthMethod, ClientAuth, ClientAuthError};
 pub use discovery::{DiscoveryError, ProviderMetadata};
 pub use encryption::{DecryptError, Decryptor, EncryptedResponse, ResponseEncryption};
-pub use id_token::{IdTokenClaims, IdTokenError, IdTokenValidator, VerifiedIdToken};
+pub use id_token::{
+    IdTokenAlg, IdTokenClaims, IdTokenError, IdTokenSource, IdTokenValidator, VerifiedIdToken,
+};
 pub use jwks::{KeySet, KeySource, MissingKey, RefetchGate};
 pub use secret::Secret;
 pub use token::{TokenError, TokenResponse};

@@ -20,7 +20,7 @@ use relier::{GitHubClient, HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse, KeyManagementAlg};
 use relier_core::{
-    Algorithm, AuthorizationParams, ClientAuth, ClientId, IssuerUrl, PendingLogin,
+    Algorithm, AuthorizationParams, ClientAuth, ClientId, IdTokenAlg, IssuerUrl, PendingLogin,
     ProviderMetadata, RedirectUrl,
 };
 use relier_jose::SigningKey;
@@ -121,7 +121,7 @@ struct Template {
     auth: ClientAuthSpec,
     credentials: ClientCredentials,
     redirect: RedirectUrl,
-    id_token_alg: Algorithm,
+    id_token_alg: IdTokenAlg,
     /// Encrypted ID tokens and UserInfo, signed UserInfo, and the store's keys for them.
     decryption: Decryption,
     par: bool,
@@ -167,7 +167,7 @@ impl Template {
             .credentials
             .relying_party(self.http.clone(), self.metadata.clone(), auth)
             .redirect_uri(self.redirect.clone())
-            .id_token_alg(self.id_token_alg);
+            .registered_id_token_alg(self.id_token_alg);
         if let Some(t) = &self.tenants {
             b = b.tenants(t.clone());
         }
@@ -470,7 +470,7 @@ async fn build_one(
         },
         credentials,
         redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
-        id_token_alg: spec.id_token_alg.unwrap_or(Algorithm::RS256),
+        id_token_alg: spec.id_token_alg,
         decryption,
         par: p.par,
         tenants,
@@ -493,6 +493,11 @@ async fn build_one(
     }
     let userinfo = UserinfoNeed::new(config, p, &spec.scopes);
     let params = authorization_params(p, spec.scopes)?;
+    if tpl.id_token_alg.is_unsigned() {
+        // OIDC Core §2, §3.1.3.7 (6): only TLS to the token endpoint vouches for its ID tokens.
+        tracing::warn!(provider = %spec.name, token_endpoint = ?tpl.metadata.token_endpoint,
+            "id_token_alg is \"none\": this provider's ID tokens are unsigned, accepted only from its token endpoint over TLS; back-channel logout tokens from it are refused");
+    }
     tracing::info!(provider = %spec.name, issuer = %issuer.as_str(), method = %spec.method, "provider ready");
     Ok(Provider {
         name: spec.name,

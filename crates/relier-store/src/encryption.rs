@@ -59,6 +59,37 @@ impl ProviderRecord {
             )),
         }
     }
+
+    /// The ID token algorithm to pin: [`Self::id_token_alg`], which must agree with the
+    /// registration response's `id_token_signed_response_alg` when either is `none` — unsigned
+    /// ID tokens only when the client explicitly registered them (OIDC Core §2). A record
+    /// without a registration response (a client registered by hand) is taken at its word.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when one says `none` and the other does not.
+    pub fn pinned_id_token_alg(&self) -> Result<Option<Algorithm>, StoreError> {
+        // OIDC Registration §2: an absent id_token_signed_response_alg means RS256.
+        let Some(Value::Object(reg)) = &self.registration else {
+            return Ok(self.id_token_alg);
+        };
+        let registered = reg.get("id_token_signed_response_alg");
+        let says_none = registered.and_then(Value::as_str) == Some("none");
+        if (self.id_token_alg == Some(Algorithm::None)) != says_none {
+            return Err(StoreError::Invalid {
+                what: "registration",
+                reason: format!(
+                    "id_token_alg {} disagrees with the registered id_token_signed_response_alg {}: `none` needs both",
+                    self.id_token_alg.map_or("(unset)", |a| a.as_str()),
+                    registered
+                        .map_or_else(|| "(absent: RS256)".to_owned(), Value::to_string)
+                        .chars()
+                        .take(32)
+                        .collect::<String>()
+                ),
+            });
+        }
+        Ok(self.id_token_alg)
+    }
 }
 
 /// The RP's keys to decrypt responses registered with `expect`: every stored key of
@@ -97,6 +128,26 @@ mod tests {
         let mut r = ProviderRecord::new("op", "https://op", "c", AuthMethod::PrivateKeyJwt);
         r.registration = Some(reg);
         r
+    }
+
+    #[test]
+    fn id_token_alg_none_needs_the_registration_to_agree() {
+        let mut r = ProviderRecord::new("op", "https://op.example.com", "rp", AuthMethod::None);
+        r.id_token_alg = Some(Algorithm::None);
+        // registered by hand: taken at its word
+        assert_eq!(r.pinned_id_token_alg().unwrap(), Some(Algorithm::None));
+        r.registration = Some(json!({"id_token_signed_response_alg": "none"}));
+        assert_eq!(r.pinned_id_token_alg().unwrap(), Some(Algorithm::None));
+        r.registration = Some(json!({"id_token_signed_response_alg": "RS256"}));
+        assert!(r.pinned_id_token_alg().is_err());
+        r.registration = Some(json!({}));
+        assert!(r.pinned_id_token_alg().is_err());
+        // the registration pins none: a record saying RS256 is refused, not trusted
+        r.id_token_alg = Some(Algorithm::RS256);
+        r.registration = Some(json!({"id_token_signed_response_alg": "none"}));
+        assert!(r.pinned_id_token_alg().is_err());
+        r.registration = Some(json!({"id_token_signed_response_alg": "RS256"}));
+        assert_eq!(r.pinned_id_token_alg().unwrap(), Some(Algorithm::RS256));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use relier_core::discovery::Endpoint;
 use relier_core::dpop::Server;
 use relier_core::encryption::{DecryptionKeys, Decryptor, EncryptedResponse};
 use relier_core::http::HttpRequest;
-use relier_core::id_token::{Expectations, IdTokenClaims, VerifiedIdToken};
+use relier_core::id_token::{Expectations, IdTokenClaims, IdTokenSource, VerifiedIdToken};
 use relier_core::introspection::{self, TokenTypeHint};
 use relier_core::jwks::{KeySet, KeySource};
 use relier_core::par;
@@ -298,6 +298,7 @@ impl RelyingParty {
             nonce: Some(&pending.nonce),
             max_age: pending.max_age,
             access_token: Some(&tokens.access_token),
+            source: self.token_endpoint_source()?,
         };
         let id_token = self
             .validate_id_token_from(KeySource::TokenEndpoint, id_token.expose(), &expect)
@@ -306,15 +307,28 @@ impl RelyingParty {
         Ok(Login { tokens, id_token })
     }
 
+    /// Where the ID token of a token endpoint response comes from: the endpoint relier posts
+    /// to, https or loopback http (OIDC Core §3.1.3.7 (6)), for a `none` registration.
+    fn token_endpoint_source(&self) -> Result<IdTokenSource, Error> {
+        Ok(IdTokenSource::token_endpoint(
+            &self.endpoint(Endpoint::Token)?,
+        ))
+    }
+
     /// Validate an ID token, refetching the JWKS once (rate-limited) when its key is unknown.
     /// The token may come from anywhere, so the refetch waits out the whole cool-down
-    /// ([`KeySource::Untrusted`]).
+    /// ([`KeySource::Untrusted`]), and it is never accepted unsigned: `expect.source` is
+    /// taken as [`IdTokenSource::Elsewhere`] (OIDC Core §3.1.3.7 (6)).
     pub async fn validate_id_token(
         &self,
         token: &str,
         expect: &Expectations<'_>,
     ) -> Result<VerifiedIdToken, Error> {
-        self.validate_id_token_from(KeySource::Untrusted, token, expect)
+        let expect = Expectations {
+            source: IdTokenSource::Elsewhere,
+            ..*expect
+        };
+        self.validate_id_token_from(KeySource::Untrusted, token, &expect)
             .await
     }
 
@@ -397,6 +411,7 @@ impl RelyingParty {
         let Some(raw) = tokens.id_token.clone() else {
             return Ok((tokens, None));
         };
+        let source = self.token_endpoint_source()?;
         let verified = match original {
             Some(orig) => {
                 self.with_op_keys(
@@ -407,6 +422,7 @@ impl RelyingParty {
                             keys,
                             orig,
                             Some(&tokens.access_token),
+                            source,
                             self.now(),
                         )
                     },
@@ -419,6 +435,7 @@ impl RelyingParty {
                     nonce: None,
                     max_age: None,
                     access_token: Some(&tokens.access_token),
+                    source,
                 };
                 self.validate_id_token_from(KeySource::TokenEndpoint, raw.expose(), &expect)
                     .await?

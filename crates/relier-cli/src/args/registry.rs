@@ -8,7 +8,10 @@ use relier_core::{AuthMethod, ClientId, IssuerUrl};
 use relier_jose::Algorithm;
 use relier_store::{KeyAlg, KeyUse};
 
-use super::{parse_alg, parse_auth_method, parse_client_id, parse_encryption, parse_issuer};
+use super::{
+    parse_alg, parse_auth_method, parse_client_id, parse_encryption, parse_id_token_alg,
+    parse_issuer,
+};
 
 /// `relier keys …`.
 #[derive(Debug, Subcommand)]
@@ -228,8 +231,9 @@ pub struct ProvidersAddArgs {
     #[arg(long = "redirect-uri", value_name = "URI")]
     pub redirect_uris: Vec<String>,
 
-    /// The ID token algorithm registered at the OP (default at login: RS256).
-    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    /// The ID token algorithm registered at the OP (default at login: RS256; "none": unsigned
+    /// ID tokens, accepted only from the token endpoint over TLS).
+    #[arg(long, value_name = "ALG", value_parser = parse_id_token_alg)]
     pub id_token_alg: Option<Algorithm>,
 
     /// Client assertion algorithm: for private_key_jwt the store key's algorithm (default: an
@@ -304,8 +308,9 @@ pub struct ProvidersRegisterArgs {
     #[arg(long, value_name = "TYPE", value_enum)]
     pub application_type: Option<ApplicationType>,
 
-    /// `id_token_signed_response_alg`.
-    #[arg(long, value_name = "ALG", value_parser = parse_alg, default_value = "RS256")]
+    /// `id_token_signed_response_alg` ("none": unsigned ID tokens, OIDC Core §2 — accepted only
+    /// from the token endpoint over TLS, never with --profile fapi2).
+    #[arg(long, value_name = "ALG", value_parser = parse_id_token_alg, default_value = "RS256")]
     pub id_token_alg: Algorithm,
 
     /// Client assertion algorithm (private_key_jwt: the store key's algorithm, generated if the

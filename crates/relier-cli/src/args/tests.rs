@@ -103,6 +103,13 @@ fn bad_values_are_usage_errors() {
     };
     assert!(with(&["--auth-method", "client_secret"]).is_err());
     assert!(with(&["--signing-alg", "none"]).is_err());
+    assert!(with(&["--id-token-alg", "NONE"]).is_err());
+    assert!(with(&["--userinfo-signed-alg", "none"]).is_err());
+    // OIDC Core §2: unsigned ID tokens are a registration's choice, stated explicitly.
+    let Command::Login(l) = with(&["--id-token-alg", "none"]).unwrap().command else {
+        panic!("not login")
+    };
+    assert_eq!(l.validation.id_token_alg, Some(Algorithm::None));
     assert!(with(&["--signing-alg", "rs256"]).is_err());
     assert!(with(&["--redirect-uri", "https://127.0.0.1:8080/cb"]).is_err());
     assert!(with(&["--redirect-uri", "http://example.com:8080/cb"]).is_err());

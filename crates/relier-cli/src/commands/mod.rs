@@ -5,7 +5,7 @@ use anyhow::{Context as _, bail};
 use relier::credentials::{ClientAuthSpec, ClientCredentials};
 use relier::{HttpClient, RelyingParty};
 use relier_core::dpop::{self, DpopKey};
-use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
+use relier_core::{AuthMethod, IdTokenAlg, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
 use relier_store::Store;
 
@@ -244,8 +244,11 @@ impl Session {
             token_binding: record
                 .token_binding()
                 .with_context(|| format!("provider {name}"))?,
+            // none only when the stored registration agrees (OIDC Core §2).
+            id_token_alg: record
+                .pinned_id_token_alg()
+                .with_context(|| format!("provider {name}"))?,
             name: record.name,
-            id_token_alg: record.id_token_alg,
             scopes: record.scopes,
             redirect_uris: record.redirect_uris,
         };
@@ -386,6 +389,27 @@ impl Session {
         }
     }
 
+    /// Unsigned ID tokens (OIDC Core §2): never under a profile (FAPI 2.0 requires signed
+    /// ones); otherwise a warning naming the provider.
+    fn check_unsigned(&self, alg: IdTokenAlg) -> anyhow::Result<()> {
+        if !alg.is_unsigned() {
+            return Ok(());
+        }
+        let name = self.provider.as_ref().map_or_else(
+            || self.metadata.issuer.as_str().to_owned(),
+            |p| p.name.clone(),
+        );
+        if self.profile.is_some() {
+            bail!(
+                "provider {name}: id_token_alg \"none\" (unsigned ID tokens) is never allowed with --profile fapi2: FAPI 2.0 requires signed ID tokens (PS256, ES256 or EdDSA)"
+            );
+        }
+        output::note(&format!(
+            "warning: provider {name}: id_token_alg is \"none\": ID tokens are unsigned, accepted only from the token endpoint over TLS"
+        ));
+        Ok(())
+    }
+
     /// The relying party, with the ID token rules of `v`.
     pub fn relying_party(
         mut self,
@@ -393,10 +417,13 @@ impl Session {
         redirect_uri: Option<RedirectUrl>,
         userinfo_signed_alg: Option<Algorithm>,
     ) -> anyhow::Result<RelyingParty> {
-        let id_token_alg = v
-            .id_token_alg
-            .or(self.provider.as_ref().and_then(|p| p.id_token_alg))
-            .unwrap_or(Algorithm::RS256);
+        let id_token_alg = IdTokenAlg::registered(
+            v.id_token_alg
+                .or(self.provider.as_ref().and_then(|p| p.id_token_alg))
+                .unwrap_or(Algorithm::RS256),
+        );
+        self.check_unsigned(id_token_alg)?;
+        let id_token_alg = id_token_alg.algorithm();
         let userinfo_signed_alg =
             userinfo_signed_alg.or(self.provider.as_ref().and_then(|p| p.userinfo_signed_alg));
         let needs_secret =
@@ -439,7 +466,7 @@ impl Session {
         let mut b = self
             .credentials
             .relying_party(self.http, self.metadata, self.auth)
-            .id_token_alg(id_token_alg)
+            .registered_id_token_alg(IdTokenAlg::registered(id_token_alg))
             .certificate_bound_access_tokens(binding.certificate)
             .userinfo_token_method(self.userinfo_token_method);
         if let Some(k) = dpop_key {

@@ -269,7 +269,6 @@ fn userinfo_check(
         policy: crate::jwt::JwtPolicy {
             alg: Algorithm::ES256,
             hmac_key: None,
-            dangerous_allow_unsigned: false,
         },
         required,
         issuer: &issuer,

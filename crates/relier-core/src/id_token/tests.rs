@@ -227,7 +227,7 @@ fn step7_alg_pinned() {
 }
 
 #[test]
-fn alg_none_rejected_unless_dangerously_allowed() {
+fn alg_none_rejected_without_a_none_registration() {
     let f = fixture();
     let header = relier_jose::b64::encode(br#"{"alg":"none"}"#);
     let payload = relier_jose::b64::encode(claims().to_string().as_bytes());
@@ -237,12 +237,6 @@ fn alg_none_rejected_unless_dangerously_allowed() {
         err.to_string(),
         "id_token: alg none: unsigned tokens are rejected"
     );
-    let mut f2 = fixture();
-    f2.validator = f2
-        .validator
-        .with_alg(Algorithm::None)
-        .dangerous_allow_unsigned();
-    assert!(check(&f2, &token).is_ok());
 }
 
 #[test]
@@ -415,7 +409,7 @@ fn step13_max_age() {
     let expect = Expectations {
         nonce: Some(&f.nonce),
         max_age: Some(600),
-        access_token: None,
+        ..Default::default()
     };
     let run = |c: &Value| {
         f.validator
@@ -448,8 +442,8 @@ fn at_hash_checked_when_present() {
     let good = relier_jose::b64::encode(&digest[..16]);
     let expect = Expectations {
         nonce: Some(&f.nonce),
-        max_age: None,
         access_token: Some(&at),
+        ..Default::default()
     };
     let run = |h: &str| {
         let c = with(|c| {
@@ -537,6 +531,7 @@ fn refresh_keeps_iss_sub_aud() {
             &f.keys,
             orig.claims(),
             None,
+            IdTokenSource::Elsewhere,
             UnixTime(NOW + 10),
         )
     };
@@ -568,6 +563,7 @@ fn refresh_keeps_the_nonce_when_present() {
             &f.keys,
             original,
             None,
+            IdTokenSource::Elsewhere,
             UnixTime(NOW + 10),
         )
     };

@@ -4,7 +4,7 @@
 use relier::credentials::CredentialSources;
 use relier_core::encryption::KeyManagementAlg;
 use relier_core::token_binding::TokenBinding;
-use relier_core::{Algorithm, AuthMethod};
+use relier_core::{Algorithm, AuthMethod, IdTokenAlg};
 use relier_store::{JwksMode, Store};
 
 use super::responses::Responses;
@@ -22,7 +22,8 @@ pub(super) struct Spec {
     pub(super) sources: CredentialSources,
     pub(super) store_key: Option<StoreKey>,
     pub(super) signing_alg: Option<Algorithm>,
-    pub(super) id_token_alg: Option<Algorithm>,
+    /// The registered `id_token_signed_response_alg`, pinned (default RS256).
+    pub(super) id_token_alg: IdTokenAlg,
     /// Encrypted and signed responses: configured, or registered.
     pub(super) responses: Responses,
     /// Sender-constrained tokens: configured, or registered.
@@ -112,6 +113,24 @@ fn opt_alg(s: Option<&str>, provider: &str, key: &str) -> Result<Option<Algorith
     s.map(|s| parse_alg(s, Some(provider), key)).transpose()
 }
 
+/// The ID token algorithm the provider's registration (or its configuration of one) names.
+/// `none` — unsigned ID tokens, OIDC Core §2 — is refused under a profile: FAPI 2.0 Security
+/// Profile §5.4.1 requires PS256, ES256 or EdDSA.
+fn pinned_id_token_alg(
+    p: &ProviderConfig,
+    alg: Option<Algorithm>,
+) -> Result<IdTokenAlg, GatewayError> {
+    let alg = IdTokenAlg::registered(alg.unwrap_or(Algorithm::RS256));
+    if alg.is_unsigned() && p.profile.is_some() {
+        return Err(GatewayError::provider(
+            &p.name,
+            "id_token_alg \"none\" (unsigned ID tokens) is never allowed with profile = \"fapi2\": \
+             FAPI 2.0 requires signed ID tokens (PS256, ES256 or EdDSA)",
+        ));
+    }
+    Ok(alg)
+}
+
 pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
     let err = |e: String| GatewayError::provider(&p.name, e);
     let client_id = p
@@ -154,7 +173,10 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
         sources,
         store_key,
         signing_alg,
-        id_token_alg: opt_alg(p.id_token_alg.as_deref(), &p.name, "id_token_alg")?,
+        id_token_alg: pinned_id_token_alg(
+            p,
+            opt_alg(p.id_token_alg.as_deref(), &p.name, "id_token_alg")?,
+        )?,
         responses: Responses::configured(p)?,
         binding: binding::configured(p),
         scopes: p
@@ -251,7 +273,10 @@ pub(super) async fn registry_spec(
         // The store key's algorithm is the registered one if asymmetric; an HMAC one is
         // client_secret_jwt's.
         signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
-        id_token_alg: r.id_token_alg,
+        id_token_alg: pinned_id_token_alg(
+            p,
+            r.pinned_id_token_alg().map_err(|e| err(e.to_string()))?,
+        )?,
         responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
         binding: r.token_binding().map_err(|e| err(e.to_string()))?,
         scopes: p

@@ -439,3 +439,43 @@ async fn userinfo_token_in_the_body_is_refused_with_dpop() {
         "{e}"
     );
 }
+
+/// OIDC Core §2: a registry provider's `none` is pinned only when its stored registration
+/// response agrees, and never under `profile = "fapi2"`.
+#[tokio::test]
+async fn registry_id_token_alg_none_needs_the_registration_and_no_profile() {
+    let f = fixture().await;
+    let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
+    record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
+    record.id_token_alg = Some(Algorithm::None);
+    record.registration = Some(serde_json::json!({"id_token_signed_response_alg": "none"}));
+    f.store
+        .put_provider(&record, false, UnixTime(clock::now()))
+        .await
+        .unwrap();
+    let body = "[[providers]]\nname = \"reg\"\n";
+    let config = config(&f, body);
+    let spec = registry_spec(&config, &config.providers[0], f.store.as_ref())
+        .await
+        .unwrap();
+    assert!(spec.id_token_alg.is_unsigned());
+    let providers = build_all(&config, f.store.as_ref()).await.unwrap();
+    assert!(providers.get("reg").is_some());
+    let e = build_error(&f, "[[providers]]\nname = \"reg\"\nprofile = \"fapi2\"\n").await;
+    assert!(
+        e.contains("reg")
+            && e.contains("id_token_alg \"none\" (unsigned ID tokens) is never allowed"),
+        "{e}"
+    );
+    // A registration that says RS256 under a record saying none: refused, not trusted.
+    record.registration = Some(serde_json::json!({"id_token_signed_response_alg": "RS256"}));
+    f.store
+        .put_provider(&record, true, UnixTime(clock::now()))
+        .await
+        .unwrap();
+    let e = build_error(&f, body).await;
+    assert!(
+        e.contains("disagrees with the registered id_token_signed_response_alg"),
+        "{e}"
+    );
+}

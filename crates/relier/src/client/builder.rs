@@ -9,7 +9,9 @@ use relier_core::entra::TenantPolicy;
 use relier_core::jwks::RefetchGate;
 use relier_core::profile::{ClientSettings, Profile};
 use relier_core::token_binding::TokenBinding;
-use relier_core::{Algorithm, ClientAuth, IdTokenValidator, ProviderMetadata, RedirectUrl, Secret};
+use relier_core::{
+    Algorithm, ClientAuth, IdTokenAlg, IdTokenValidator, ProviderMetadata, RedirectUrl, Secret,
+};
 
 use super::clock::{Clock, SystemClock};
 use super::op_keys::JwksCache;
@@ -24,7 +26,7 @@ pub struct RelyingPartyBuilder {
     metadata: ProviderMetadata,
     auth: ClientAuth,
     redirect_uri: Option<RedirectUrl>,
-    id_token_alg: Algorithm,
+    id_token_alg: IdTokenAlg,
     userinfo_alg: Option<Algorithm>,
     id_token_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
     userinfo_decryption: Option<(ResponseEncryption, DecryptionKeys)>,
@@ -86,7 +88,12 @@ impl RelyingPartyBuilder {
         let (profile, tokens) = self.profile?;
         Some((
             profile,
-            crate::profile::client_settings(&self.auth, self.id_token_alg, tokens, &self.http),
+            crate::profile::client_settings(
+                &self.auth,
+                self.id_token_alg.algorithm(),
+                tokens,
+                &self.http,
+            ),
         ))
     }
 
@@ -104,8 +111,19 @@ impl RelyingPartyBuilder {
         self
     }
 
-    /// Expected `id_token_signed_response_alg` (default RS256).
+    /// Expected `id_token_signed_response_alg` (default RS256), a signing one:
+    /// `Algorithm::None` here refuses every ID token — unsigned ones take
+    /// [`Self::registered_id_token_alg`].
     pub fn id_token_alg(mut self, alg: Algorithm) -> Self {
+        self.id_token_alg = IdTokenAlg::Signed(alg);
+        self
+    }
+
+    /// The registered `id_token_signed_response_alg` as pinned. [`IdTokenAlg::None`] (from
+    /// [`IdTokenAlg::registered`]) accepts unsigned ID tokens in token endpoint responses
+    /// over TLS (http only to a loopback token endpoint), and nowhere else (OIDC Core §2,
+    /// §3.1.3.7 (6)); a [`Self::profile`] refuses it.
+    pub fn registered_id_token_alg(mut self, alg: IdTokenAlg) -> Self {
         self.id_token_alg = alg;
         self
     }
@@ -173,7 +191,7 @@ impl RelyingPartyBuilder {
         });
         let mut validator =
             IdTokenValidator::new(self.metadata.issuer.clone(), self.auth.client_id().clone())
-                .with_alg(self.id_token_alg);
+                .with_registered_alg(self.id_token_alg);
         if let Some(s) = &self.client_secret {
             validator = validator.with_client_secret(s);
         }
@@ -251,7 +269,7 @@ impl RelyingParty {
             metadata,
             auth,
             redirect_uri: None,
-            id_token_alg: Algorithm::RS256,
+            id_token_alg: IdTokenAlg::default(),
             userinfo_alg: None,
             id_token_decryption: None,
             userinfo_decryption: None,

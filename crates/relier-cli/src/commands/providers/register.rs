@@ -357,6 +357,9 @@ fn secured_metadata(
     }
     if let Some(asked) = a.jarm {
         let alg = asked.unwrap_or(a.id_token_alg);
+        if alg == Algorithm::None {
+            bail!("--jarm: JARM responses are never unsigned (JARM §3); give --jarm ALG");
+        }
         members.insert(
             "authorization_signed_response_alg".into(),
             alg.as_str().into(),
