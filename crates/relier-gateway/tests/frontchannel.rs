@@ -16,9 +16,9 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Response, StatusCode, header};
-use common::bad_env::{Env, Setup, another_instance, env, logged_in, req};
-use common::{OneShot, form, text};
-use relier_tests::bad_op::Misbehavior;
+use common::bad_env::{Env, Setup, another_instance, env, logged_in, op_callback, req};
+use common::{OneShot, form, loc, text};
+use relier_tests::bad_op::{CLIENT_ID, Misbehavior};
 use serde_json::json;
 
 const SID: &str = "08a5019c-17e1-4977-8f42-65a12843ea02";
@@ -189,4 +189,50 @@ async fn without_iss_and_sid_the_browsers_own_session_ends() {
     );
     e.app.jar = second;
     assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
+}
+
+/// Each OP speaks for its own provider only: with a second provider `other` at the same OP
+/// (same `sid`), a front-channel logout for `bad` — by `iss` + `sid` or by cookie — leaves the
+/// session of `other` alone, and one for `other` ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_named_providers_sessions_end() {
+    let e = logged_in_with_sid().await;
+    let iss = e.op.issuer().to_owned();
+    let tail = format!(
+        "\n[[providers]]\nname = \"other\"\nissuer = \"{iss}\"\n\
+         client_id = \"{CLIENT_ID}\"\nclient_secret = \"s3cret-s3cret\"\n"
+    );
+    let setup = Setup {
+        tail: &tail,
+        ..Setup::default()
+    };
+    let mut two = another_instance(&e, setup).await;
+    let r = two.get("/auth/login/other").await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let cb = op_callback(&loc(&r)).await;
+    assert_eq!(cb.path(), "/auth/callback/other");
+    let r = two
+        .get(&format!("{}?{}", cb.path(), cb.query().unwrap()))
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert_eq!(two.get("/auth/check").await.status(), StatusCode::OK);
+
+    // by cookie, for the other provider: nothing ended
+    let r = two.get("/auth/frontchannel-logout/bad").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // by iss + sid for `bad`: only the session at `bad` ends
+    let r = frontchannel(&mut two, &[("iss", &iss), ("sid", SID)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(status_elsewhere(&e, &e.app).await, StatusCode::UNAUTHORIZED);
+    let other_jar = two.jar.clone();
+    let other_elsewhere = async || {
+        let mut fresh = another_instance(&e, setup).await;
+        fresh.jar = other_jar.clone();
+        fresh.get("/auth/check").await.status()
+    };
+    assert_eq!(other_elsewhere().await, StatusCode::OK);
+    // by cookie for `other`: it ends
+    let r = two.get("/auth/frontchannel-logout/other").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(other_elsewhere().await, StatusCode::UNAUTHORIZED);
 }
