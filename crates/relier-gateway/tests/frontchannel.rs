@@ -150,7 +150,7 @@ async fn a_foreign_issuer_is_refused_and_ends_nothing() {
 }
 
 /// An unknown `sid` (the OP's session that never logged in here) gets the page and ends
-/// nothing.
+/// nothing — from the standalone gateway and from the login routes an application embeds.
 #[tokio::test]
 async fn an_unknown_sid_ends_nothing() {
     let mut e = logged_in_with_sid().await;
@@ -159,6 +159,10 @@ async fn an_unknown_sid_ends_nothing() {
     let r = frontchannel(&mut bare, &[("iss", &iss), ("sid", "another-sid")]).await;
     assert_framable_page(r, &origin_of(&iss)).await;
     assert_eq!(counted(&e, "success").await, 1);
+    // an application that embeds the gateway serves it too
+    let mut embedded = OneShot::new(e.gw.login_router());
+    let r = frontchannel(&mut embedded, &[("iss", &iss), ("sid", "another-sid")]).await;
+    assert_framable_page(r, &origin_of(&iss)).await;
     assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
     assert_eq!(status_elsewhere(&e, &e.app).await, StatusCode::OK);
 }
