@@ -138,8 +138,9 @@ impl Gateway {
 
     /// The login routes for an application that embeds relier (merge them into its router):
     /// `/auth/login`, `/auth/login/{provider}`, `/auth/callback/{provider}`, `/auth/session`,
-    /// `/auth/logout`, `/auth/logged-out`, `/auth/backchannel-logout/{provider}`, the chooser's
-    /// assets and the RP's JWKS at `/.well-known/jwks.json`. No forward auth, no proxy.
+    /// `/auth/logout`, `/auth/logged-out`, `/auth/backchannel-logout/{provider}`,
+    /// `/auth/frontchannel-logout/{provider}`, the chooser's assets and the RP's JWKS at
+    /// `/.well-known/jwks.json`. No forward auth, no proxy.
     pub fn login_router(&self) -> axum::Router {
         routes::embedded_router(self.state.clone())
     }

@@ -45,6 +45,7 @@ pub struct Metrics {
     refresh_success: AtomicU64,
     refresh_failure: AtomicU64,
     backchannel: Mutex<BTreeMap<&'static str, u64>>,
+    frontchannel: Mutex<BTreeMap<&'static str, u64>>,
     /// Key rotations started by this instance.
     pub key_rotations: AtomicU64,
     /// Sessions in the in-memory cache.
@@ -123,6 +124,11 @@ impl Metrics {
         *self.backchannel.lock().entry(outcome).or_insert(0) += 1;
     }
 
+    /// A front-channel logout request (`success`, `invalid`, `error`).
+    pub fn frontchannel(&self, outcome: &'static str) {
+        *self.frontchannel.lock().entry(outcome).or_insert(0) += 1;
+    }
+
     /// Prometheus text exposition format 0.0.4.
     pub fn render(&self) -> String {
         let mut o = String::with_capacity(4096);
@@ -195,6 +201,18 @@ impl Metrics {
             let _ = writeln!(
                 o,
                 "relier_backchannel_logouts_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        header(
+            &mut o,
+            "relier_frontchannel_logouts_total",
+            "counter",
+            "Front-channel logout requests by outcome.",
+        );
+        for (outcome, n) in self.frontchannel.lock().iter() {
+            let _ = writeln!(
+                o,
+                "relier_frontchannel_logouts_total{{outcome=\"{outcome}\"}} {n}"
             );
         }
         for (metric, value) in [
@@ -350,6 +368,7 @@ mod tests {
                 "relier_proxy_requests_total counter",
                 "relier_token_refreshes_total counter",
                 "relier_backchannel_logouts_total counter",
+                "relier_frontchannel_logouts_total counter",
                 "relier_key_rotations_total counter",
                 "relier_login_rate_limited_total counter",
                 "relier_session_cache_entries gauge",

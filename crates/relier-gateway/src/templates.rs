@@ -150,17 +150,53 @@ pub fn page_response(status: StatusCode, html: &str) -> Response {
 /// An uncached HTML page under the Content-Security-Policy `csp`, not framable, no
 /// MIME sniffing, no referrer (the gateway's pages and `relier login`'s loopback page).
 pub fn html_response(status: StatusCode, html: String, csp: &'static str) -> Response {
+    let mut resp = secured(status, html, HeaderValue::from_static(csp));
+    resp.headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    resp
+}
+
+/// The page of `GET /auth/frontchannel-logout/{provider}`: framable by `op_origin` only
+/// (Front-Channel Logout 1.0 §2: the OP renders it in an iframe; CSP Level 2 §7.7.3
+/// `frame-ancestors`, so no `X-Frame-Options`), uncached (§2: the RP's response SHOULD carry
+/// `Cache-Control: no-cache, no-store` and `Pragma: no-cache`). `op_origin` is an ASCII-serialised origin; anything
+/// else (an opaque origin) makes the page framable by nobody.
+pub fn frontchannel_logout_response(op_origin: &str) -> Response {
+    let html = page(
+        "Signed out",
+        "<h1 id=\"relier-title\">You are signed out</h1>\n",
+    );
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors {op_origin}"
+    );
+    let csp = if op_origin.starts_with("https://") || op_origin.starts_with("http://") {
+        HeaderValue::from_str(&csp).ok()
+    } else {
+        None
+    };
+    let csp = csp.unwrap_or_else(|| {
+        HeaderValue::from_static("default-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    });
+    let mut resp = secured(StatusCode::OK, html, csp);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// An uncached HTML page under the Content-Security-Policy `csp`, no MIME sniffing, no
+/// referrer.
+fn secured(status: StatusCode, html: String, csp: HeaderValue) -> Response {
     let mut resp = (status, html).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

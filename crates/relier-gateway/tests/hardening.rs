@@ -253,6 +253,11 @@ async fn request_controlled_values_cannot_forge_log_lines() {
     let nl = "%0A";
     for (method, uri) in [
         ("POST", format!("/auth/backchannel-logout/x{nl}{enc}")),
+        ("GET", format!("/auth/frontchannel-logout/x{nl}{enc}")),
+        (
+            "GET",
+            format!("/auth/frontchannel-logout/bad?iss=x{nl}{enc}&sid=s"),
+        ),
         ("GET", format!("/auth/login/x{nl}{enc}")),
         ("GET", format!("/auth/callback/x{nl}{enc}?code=c&state=s")),
         (

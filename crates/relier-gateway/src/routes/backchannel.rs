@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relier_core::id_token::DEFAULT_CLOCK_SKEW_SECS;
 use relier_core::logout::MAX_LOGOUT_TOKEN_AGE_SECS;
+use relier_store::StoreError;
 
 use super::{json_error, no_store};
 use crate::clock;
@@ -78,17 +79,10 @@ pub async fn logout(
             return invalid(&state, "error");
         }
     }
-    match state
-        .store
-        .delete_sessions_for(&name, req.sid.as_deref(), req.sub.as_deref())
-        .await
-    {
-        Ok(hashes) => {
-            for h in &hashes {
-                state.sessions.remove(h);
-            }
+    match end_sessions(&state, &name, req.sid.as_deref(), req.sub.as_deref()).await {
+        Ok(n) => {
             state.metrics.backchannel("success");
-            tracing::info!(provider = ?name, sessions = hashes.len(), sid = ?req.sid, sub = ?req.sub, "back-channel logout");
+            tracing::info!(provider = ?name, sessions = n, sid = ?req.sid, sub = ?req.sub, "back-channel logout");
             let mut resp = no_store(StatusCode::OK.into_response());
             resp.headers_mut()
                 .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -99,4 +93,24 @@ pub async fn logout(
             invalid(&state, "error")
         }
     }
+}
+
+/// Ends every session of `provider` with that `sid` and / or `sub` (at least one given) in the
+/// store — so every instance on it sees them ended — and drops them from this instance's
+/// cache: for back-channel logout and front-channel logout by (`iss`, `sid`). The number of
+/// sessions ended.
+///
+/// # Errors
+/// The store failed to delete them.
+pub(super) async fn end_sessions(
+    state: &AppState,
+    provider: &str,
+    sid: Option<&str>,
+    sub: Option<&str>,
+) -> Result<usize, StoreError> {
+    let hashes = state.store.delete_sessions_for(provider, sid, sub).await?;
+    for h in &hashes {
+        state.sessions.remove(h);
+    }
+    Ok(hashes.len())
 }

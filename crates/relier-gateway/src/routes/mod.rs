@@ -4,6 +4,7 @@
 mod backchannel;
 mod callback;
 mod check;
+mod frontchannel;
 mod health;
 mod initiate;
 mod jwks;
@@ -44,7 +45,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 /// The login routes an application mounts when it embeds relier: chooser, login start,
-/// callback, session JSON, logout, back-channel logout, assets and the RP's JWKS.
+/// callback, session JSON, logout, back- and front-channel logout, assets and the RP's JWKS.
 pub fn embedded_router(state: Arc<AppState>) -> Router {
     login_routes()
         .layer(DefaultBodyLimit::max(SMALL_BODY))
@@ -68,6 +69,10 @@ fn login_routes() -> Router<Arc<AppState>> {
         .route(
             "/auth/backchannel-logout/{provider}",
             post(backchannel::logout),
+        )
+        .route(
+            "/auth/frontchannel-logout/{provider}",
+            get(frontchannel::logout),
         )
         .route("/auth/assets/relier.css", get(login::base_css))
         .route("/auth/assets/theme.css", get(login::theme_css))

@@ -27,6 +27,22 @@ pub(super) fn initiate_login_uri(name: &str, redirect_uris: &[String]) -> Option
         .then(|| format!("{base}/auth/login/{name}"))
 }
 
+/// `frontchannel_logout_uri` (Front-Channel Logout 1.0 §2): the gateway's
+/// `{public_url}/auth/frontchannel-logout/{name}`, which ends the sessions named by the `iss`
+/// and `sid` the OP sends — so `frontchannel_logout_session_required` is registered `true`
+/// with it. §2: the URL "SHOULD use the https scheme …; however, it MAY use the http scheme,
+/// provided that the Client Type is confidential" — so none for an http gateway registered as
+/// a public client (`confidential` false).
+pub(super) fn frontchannel_logout_uri(
+    name: &str,
+    redirect_uris: &[String],
+    confidential: bool,
+) -> Option<String> {
+    let base = gateway_base(name, redirect_uris)?;
+    (base.starts_with("https://") || (confidential && base.starts_with("http://")))
+        .then(|| format!("{base}/auth/frontchannel-logout/{name}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +73,34 @@ mod tests {
         ] {
             assert_eq!(
                 initiate_login_uri("corp", &uris(not_gateway)),
+                None,
+                "{not_gateway:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn frontchannel_logout_uri_for_a_gateway_registration_only() {
+        let https = uris(&["https://app.example/sso/auth/callback/corp"]);
+        let http = uris(&["http://127.0.0.1:8080/auth/callback/corp"]);
+        for confidential in [true, false] {
+            assert_eq!(
+                frontchannel_logout_uri("corp", &https, confidential).as_deref(),
+                Some("https://app.example/sso/auth/frontchannel-logout/corp")
+            );
+        }
+        assert_eq!(
+            frontchannel_logout_uri("corp", &http, true).as_deref(),
+            Some("http://127.0.0.1:8080/auth/frontchannel-logout/corp")
+        );
+        assert_eq!(frontchannel_logout_uri("corp", &http, false), None);
+        for not_gateway in [
+            &["https://app.example/auth/callback/other"][..],
+            &["https://app.example/callback"],
+            &[],
+        ] {
+            assert_eq!(
+                frontchannel_logout_uri("corp", &uris(not_gateway), true),
                 None,
                 "{not_gateway:?}"
             );

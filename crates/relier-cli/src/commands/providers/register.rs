@@ -1,8 +1,8 @@
 //! `relier providers register`: OIDC Dynamic Client Registration / RFC 7591. The metadata names
-//! the redirect URIs (and, for a gateway's, its `initiate_login_uri`), the code flow, the client
-//! authentication method (private_key_jwt by default, with the store's published keys inline
-//! or a jwks_uri) and the ID token algorithm; the response's client_id, secrets and RFC 7592
-//! endpoint go to the store.
+//! the redirect URIs (and, for a gateway's, its `initiate_login_uri` and
+//! `frontchannel_logout_uri`), the code flow, the client authentication method
+//! (private_key_jwt by default, with the store's published keys inline or a jwks_uri) and the
+//! ID token algorithm; the response's client_id, secrets and RFC 7592 endpoint go to the store.
 
 use anyhow::{Context as _, bail};
 use relier_core::encryption::{EncryptedResponse, ResponseEncryption};
@@ -154,6 +154,14 @@ async fn client_metadata(
     .add_to(&mut responses);
     if let Some(uri) = gateway::initiate_login_uri(&a.name, &a.redirect_uris) {
         responses.insert("initiate_login_uri".into(), Value::String(uri));
+    }
+    let confidential = method != AuthMethod::None;
+    if let Some(uri) = gateway::frontchannel_logout_uri(&a.name, &a.redirect_uris, confidential) {
+        responses.insert("frontchannel_logout_uri".into(), Value::String(uri));
+        responses.insert(
+            "frontchannel_logout_session_required".into(),
+            Value::Bool(true),
+        );
     }
     let jwks = match jwks_mode {
         Some(JwksMode::Inline) => Some(serde_json::to_value(
