@@ -38,6 +38,9 @@ pub enum Signing {
     HmacWithPublicKey,
     /// A valid signature over a different payload.
     TamperedPayload,
+    /// The published key's signature with one byte flipped, re-encoded as valid base64url (the
+    /// OpenID Foundation's invalid-sig modules: only the signature check can tell).
+    FlippedSignatureByte,
     /// An unknown critical header.
     UnknownCrit,
     /// The ES256 key (when RS256 is expected).
@@ -648,6 +651,16 @@ fn id_token(s: &Inner, b: &Misbehavior, code_nonce: Option<String>) -> anyhow::R
                 "{h}.{}.{sig}",
                 relier_jose::b64::encode(tampered.to_string().as_bytes())
             )
+        }
+        Signing::FlippedSignatureByte => {
+            let good = signed(&current, &header)?;
+            let (input, sig) = good.rsplit_once('.').unwrap_or_default();
+            let mut sig = relier_jose::b64::decode(sig)?;
+            let middle = sig.len() / 2;
+            if let Some(byte) = sig.get_mut(middle) {
+                *byte ^= 0x01;
+            }
+            format!("{input}.{}", relier_jose::b64::encode(&sig))
         }
         Signing::UnknownCrit => {
             let h = jws::Header {

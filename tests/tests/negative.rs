@@ -358,6 +358,21 @@ async fn bad_signature() {
     .await;
 }
 
+/// The OpenID Foundation's `oidcc-client-test-invalid-sig-rs256`, end to end: a correctly
+/// encoded RS256 signature with one byte flipped (see also relier-core's id_token conformance
+/// tests for every algorithm).
+#[tokio::test]
+async fn oidcc_client_test_invalid_sig_rs256() {
+    expect_rejected(
+        Misbehavior {
+            signing: Signing::FlippedSignatureByte,
+            ..Default::default()
+        },
+        "id_token: signature verification failed",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn alg_none() {
     expect_rejected(

@@ -722,3 +722,6 @@ mod differential_tests;
 
 #[cfg(test)]
 mod unsigned_tests;
+
+#[cfg(test)]
+mod conformance_tests;
