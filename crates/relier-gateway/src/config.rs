@@ -179,6 +179,24 @@ pub struct LimitsConfig {
     /// Deprecated place of the top-level `trusted_proxies` (still read when that is absent).
     #[serde(default)]
     pub trusted_proxies: Option<Vec<Cidr>>,
+    /// A client that has not sent a whole request head this long after connecting (or after
+    /// the first byte of its next request) is disconnected (default 10s).
+    #[serde(default = "d_10s", deserialize_with = "duration::deserialize")]
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight this long is closed (default 60s).
+    #[serde(default = "d_60s", deserialize_with = "duration::deserialize")]
+    pub idle_timeout: Duration,
+    /// Open client connections per listener; beyond them a new connection is closed at
+    /// once (default 10000).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Largest request head (request line and headers) in bytes; larger: 431 (default 65536,
+    /// at least 8192).
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: usize,
+    /// Most header fields in an HTTP/1.1 request; more: 431 (default 100).
+    #[serde(default = "default_max_headers")]
+    pub max_headers: usize,
 }
 
 impl Default for LimitsConfig {
@@ -188,8 +206,23 @@ impl Default for LimitsConfig {
             login_burst: default_login_burst(),
             shared_login_limit: false,
             trusted_proxies: None,
+            header_read_timeout: d_10s(),
+            idle_timeout: d_60s(),
+            max_connections: default_max_connections(),
+            max_header_bytes: default_max_header_bytes(),
+            max_headers: default_max_headers(),
         }
     }
+}
+
+fn default_max_connections() -> usize {
+    10_000
+}
+fn default_max_header_bytes() -> usize {
+    64 * 1024
+}
+fn default_max_headers() -> usize {
+    100
 }
 
 fn default_login_per_minute() -> u32 {
@@ -441,6 +474,9 @@ fn default_touch_writes() -> u32 {
 }
 fn d_5s() -> Duration {
     Duration::from_secs(5)
+}
+fn d_10s() -> Duration {
+    Duration::from_secs(10)
 }
 fn d_30s() -> Duration {
     Duration::from_secs(30)

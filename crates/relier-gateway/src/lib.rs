@@ -45,6 +45,7 @@ mod proxy;
 mod random;
 mod return_to;
 mod routes;
+mod server;
 mod session;
 mod settings;
 mod state;
@@ -53,7 +54,6 @@ mod touch;
 pub mod userinfo;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -76,6 +76,7 @@ pub struct Gateway {
     router: axum::Router,
     tasks: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    limits: server::ServerLimits,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -110,6 +111,7 @@ impl Gateway {
         config: Config,
         login_hook: Arc<dyn hook::LoginHook>,
     ) -> Result<Gateway, GatewayError> {
+        let limits = server::ServerLimits::new(&config.limits)?;
         let state = Arc::new(AppState::build(config, login_hook).await?);
         let router = routes::router(state.clone());
         let (stop, rx) = watch::channel(false);
@@ -119,6 +121,7 @@ impl Gateway {
             router,
             tasks,
             stop,
+            limits,
         })
     }
 
@@ -185,9 +188,11 @@ impl Gateway {
     /// Serves on `listener` (and `/metrics` on `metrics_listen`, when set) until `shutdown`
     /// completes, then drains connections, stops the background tasks and closes the store.
     ///
+    /// Both listeners hold their clients to `[limits]` (`header_read_timeout`, `idle_timeout`,
+    /// `max_connections`, `max_header_bytes`, `max_headers`).
+    ///
     /// # Errors
-    /// [`GatewayError::Bind`] if `metrics_listen` cannot be bound, [`GatewayError::Serve`] if
-    /// the server fails.
+    /// [`GatewayError::Bind`] if `metrics_listen` cannot be bound.
     pub async fn serve<F>(mut self, listener: TcpListener, shutdown: F) -> Result<(), GatewayError>
     where
         F: Future<Output = ()> + Send + 'static,
@@ -199,17 +204,17 @@ impl Gateway {
             tracing::info!(listen = ?ops_listener.local_addr().ok(), "metrics listening");
             let app = self.operations_router();
             let mut stop = self.stop.subscribe();
-            self.tasks.push(tokio::spawn(async move {
-                let done = async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                };
-                if let Err(e) = axum::serve(ops_listener, app)
-                    .with_graceful_shutdown(done)
-                    .await
-                {
-                    tracing::error!(error = %e, "metrics listener failed");
-                }
-            }));
+            let done = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            let metrics = self.state.metrics.clone();
+            self.tasks.push(tokio::spawn(server::serve(
+                ops_listener,
+                app,
+                self.limits,
+                metrics,
+                done,
+            )));
         }
         let addr = listener.local_addr().ok();
         tracing::info!(
@@ -219,16 +224,17 @@ impl Gateway {
             proxy = self.state.proxy.is_some(),
             "relier gateway listening"
         );
-        let app = self
-            .router
-            .clone()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(GatewayError::Serve);
+        let metrics = self.state.metrics.clone();
+        server::serve(
+            listener,
+            self.router.clone(),
+            self.limits,
+            metrics,
+            shutdown,
+        )
+        .await;
         self.shutdown().await;
-        result
+        Ok(())
     }
 
     /// Stops the background tasks and closes the store (checkpointing SQLite's WAL).

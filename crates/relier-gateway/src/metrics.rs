@@ -52,6 +52,10 @@ pub struct Metrics {
     /// Idle-expiry writes waiting ([`crate::touch`]).
     pub touches_pending: AtomicU64,
     login_rate_limited: AtomicU64,
+    /// Client connections open on the gateway's listeners ([`crate::server`]).
+    pub connections_open: AtomicU64,
+    /// Client connections closed at accept because `[limits] max_connections` were open.
+    pub connections_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -226,6 +230,22 @@ impl Metrics {
                 ),
                 &self.touches_pending,
             ),
+            (
+                (
+                    "relier_connections_open",
+                    "gauge",
+                    "Client connections open on the gateway's listeners.",
+                ),
+                &self.connections_open,
+            ),
+            (
+                (
+                    "relier_connections_refused_total",
+                    "counter",
+                    "Client connections closed at accept because max_connections were open.",
+                ),
+                &self.connections_refused,
+            ),
         ] {
             single(&mut o, metric, value.load(Relaxed));
         }
@@ -334,6 +354,8 @@ mod tests {
                 "relier_login_rate_limited_total counter",
                 "relier_session_cache_entries gauge",
                 "relier_session_touches_pending gauge",
+                "relier_connections_open gauge",
+                "relier_connections_refused_total counter",
             ]
         );
         assert_eq!(
