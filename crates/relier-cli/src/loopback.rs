@@ -167,6 +167,12 @@ impl Listener {
             .with_state(shared);
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
+            // TCP_NODELAY on every accepted socket, as the gateway's listeners have it.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TCP_NODELAY not set");
+                }
+            });
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop.await;
             });

@@ -32,6 +32,9 @@ const HOP_BY_HOP: [&str; 9] = [
     "proxy-connection",
 ];
 
+/// Idle keep-alive connections kept to the upstream.
+const POOL_IDLE_PER_HOST: usize = 1024;
+
 /// The upstream client.
 #[derive(Debug)]
 pub struct Proxy {
@@ -51,10 +54,14 @@ impl Proxy {
         if url.query().is_some() || url.fragment().is_some() {
             return Err(bad("must not have a query or fragment"));
         }
+        // Upstream connections are kept alive and reused (at most POOL_IDLE_PER_HOST idle ones);
+        // TCP_NODELAY: a request head and its body chunks go out as they are written.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
+            .tcp_nodelay(true)
             .build()
             .map_err(|e| bad(&e.to_string()))?;
         Ok(Proxy {

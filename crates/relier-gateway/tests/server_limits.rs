@@ -334,3 +334,25 @@ async fn the_proxy_reuses_one_upstream_connection_for_sequential_requests() {
     gw.run.stop().await;
     server.abort();
 }
+
+#[tokio::test]
+async fn h2c_and_http1_are_both_served() {
+    let gw = Gw::start("", "", None).await;
+    let h2 = reqwest::Client::builder()
+        .no_proxy()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let r = h2
+            .get(format!("{}/healthz", gw.run.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.version(), reqwest::Version::HTTP_2);
+        assert_eq!(r.status(), 200);
+    }
+    let mut s = connect(gw.addr()).await;
+    assert_eq!(roundtrip(&mut s, "/healthz", "").await, Some(200));
+    gw.run.stop().await;
+}

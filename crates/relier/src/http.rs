@@ -45,6 +45,7 @@ fn builder(cfg: &HttpConfig) -> Result<reqwest::ClientBuilder, Error> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(cfg.timeout.unwrap_or(Duration::from_secs(30)))
         .connect_timeout(Duration::from_secs(10))
+        .tcp_nodelay(true)
         .user_agent(concat!("relier/", env!("CARGO_PKG_VERSION")));
     if let Some(pem) = &cfg.ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem)
