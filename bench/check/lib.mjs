@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -137,9 +138,10 @@ export class CookieJar {
     this.cookies = new Map(); // origin -> Map(`${name}\0${path}` -> {name, value, path})
   }
 
+  // `response.setCookies`: the Set-Cookie header lines.
   store(url, response) {
     const u = new URL(url);
-    const list = response.headers.getSetCookie();
+    const list = response.setCookies;
     let bucket = this.cookies.get(u.origin);
     if (!bucket) {
       bucket = new Map();
@@ -207,6 +209,40 @@ export class CookieJar {
   }
 }
 
+// What a browser's top-level navigation sends: mod_auth_openidc answers 401 instead of
+// redirecting to the OP when a request does not look like a navigation. (fetch() cannot send
+// these: undici forces `Sec-Fetch-Mode: cors`; hence node:http below.)
+export const NAVIGATION_HEADERS = {
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-dest': 'document',
+};
+
+// Keep-alive connections, as a browser (and fetch) would reuse them.
+const LOGIN_AGENT = new http.Agent({ keepAlive: true });
+
+// One GET of a navigation (no redirect followed): { status, location, setCookies }, the body
+// read and dropped.
+export function navigate(url, cookie) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, {
+      agent: LOGIN_AGENT,
+      headers: { ...NAVIGATION_HEADERS, ...(cookie ? { cookie } : {}) },
+      timeout: 15_000,
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({
+        status: res.statusCode,
+        location: res.headers.location ?? null,
+        setCookies: res.headers['set-cookie'] ?? [],
+      }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within 15 s`)));
+    req.on('error', reject);
+  });
+}
+
 // Browser-style headless login: GET startUrl and follow redirects by hand
 // (the test OP's interaction pages log `alice` in and consent by themselves)
 // until the app at appOrigin has set cookieName. Returns the Cookie header
@@ -216,16 +252,10 @@ export async function headlessLogin(startUrl, appOrigin, cookieName) {
   let url = startUrl;
   const trail = [];
   for (let hop = 0; hop < 25; hop++) {
-    const cookie = jar.header(url);
-    const res = await fetch(url, {
-      redirect: 'manual',
-      headers: cookie ? { cookie } : {},
-      signal: AbortSignal.timeout(15_000),
-    });
+    const res = await navigate(url, jar.header(url));
     jar.store(url, res);
     trail.push(`${res.status} ${url.replace(/\?.*/, '?…')}`);
-    const location = res.headers.get('location');
-    await res.arrayBuffer();
+    const { location } = res;
     if (new URL(url).origin === appOrigin && jar.get(appOrigin, cookieName) !== undefined) {
       // the app set its session cookie: done. Everything the app keeps for
       // this origin under "/" is what a browser would send to the check URL.
@@ -293,8 +323,66 @@ export function rssSampler(pid, everyMs = 200, field = 'VmRSS') {
   };
 }
 
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+// /proc/PID/stat's fields after the command name (which may contain spaces): field N of the
+// whole line (1-based, proc(5)) is index N - 3 here.
+function statFields(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+// CPU seconds (user + system, all threads) of a process.
+export function cpuSeconds(pid) {
+  const f = statFields(pid);
+  return (Number(f[11]) + Number(f[12])) / TICKS; // utime (14), stime (15)
+}
+
+// The live children of a process (Apache's workers).
+export function childPids(pid) {
+  const out = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      if (Number(statFields(entry)[1]) === pid) { // ppid (4)
+        out.push(Number(entry));
+      }
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+// CPU seconds of a process and its children (one level: Apache's workers): its own utime +
+// stime, its reaped children's (cutime + cstime, so that workers that ended during the run
+// still count) and every live child's utime + stime.
+export function treeCpuSeconds(pid) {
+  const f = statFields(pid);
+  let ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  for (const child of childPids(pid)) {
+    try {
+      const c = statFields(child);
+      ticks += Number(c[11]) + Number(c[12]);
+    } catch {
+      // ended meanwhile (its time is now in the parent's cutime + cstime)
+    }
+  }
+  return ticks / TICKS;
+}
+
 // ---------------------------------------------------------------------------
 // the servers
+
+// Each relying party's redirect URI path at its own port (Apache's is OIDCRedirectURI in
+// apache/httpd.conf.in).
+const REDIRECT_PATHS = {
+  express: '/callback',
+  relier: '/auth/callback/local',
+  apache: '/oidc/callback',
+};
 
 export async function startOp(tmp, ports, secrets) {
   const opDir = path.join(ROOT, 'tests', 'op');
@@ -310,20 +398,13 @@ export async function startOp(tmp, ports, secrets) {
     // put the scope claims (email, name…) in the ID token, so that neither
     // side needs a userinfo call to fill its identity headers.
     conform_id_token_claims: false,
-    clients: [
-      {
-        ...common,
-        client_id: 'rp-express',
-        client_secret: secrets.express,
-        redirect_uris: [`http://127.0.0.1:${ports.express}/callback`],
-      },
-      {
-        ...common,
-        client_id: 'rp-relier',
-        client_secret: secrets.relier,
-        redirect_uris: [`http://127.0.0.1:${ports.relier}/auth/callback/local`],
-      },
-    ],
+    // one client per server that has a port (`rp-express`, `rp-relier`, `rp-apache`)
+    clients: Object.entries(REDIRECT_PATHS).filter(([name]) => ports[name] !== undefined).map(([name, callback]) => ({
+      ...common,
+      client_id: `rp-${name}`,
+      client_secret: secrets[name],
+      redirect_uris: [`http://127.0.0.1:${ports[name]}${callback}`],
+    })),
   };
   const configPath = path.join(tmp, 'op.json');
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -352,6 +433,24 @@ export async function startExpress(port, issuer, secret) {
   const { url } = await firstJsonLine(child, 30_000);
   log(`express: ${url} (pid ${child.pid})`);
   return { child, url };
+}
+
+// bench/check/upstream.mjs on 127.0.0.1:port: the trivial upstream behind the proxies.
+export async function startUpstream(port) {
+  const child = startChild('upstream', process.execPath, [path.join(HERE, 'upstream.mjs')], {
+    cwd: HERE,
+    env: { ...process.env, PORT: String(port) },
+  });
+  const { url } = await firstJsonLine(child, 10_000);
+  log(`upstream: ${url} (pid ${child.pid})`);
+  return { child, url };
+}
+
+// Statistics of a list of numbers: { min, median, max }.
+export function spread(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return { min: v[0], median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, max: v[v.length - 1] };
 }
 
 export function relierPreflight(bin) {
@@ -498,15 +597,20 @@ export function machineLine(m) {
   return `Machine: ${m.nproc} CPUs (${m.model}), ${m.memGiB} GiB RAM, Linux ${m.kernel}; node ${m.node}; git ${m.gitRev}; ${m.date}; load average before the run ${m.loadavg}`;
 }
 
-// Ports for the express app and relier, and their client secrets at the test OP.
-export async function rpPortsAndSecrets() {
-  const ports = { express: await freePort(), relier: await freePort() };
-  while (ports.relier === ports.express) {
-    ports.relier = await freePort();
+// Ports for the relying parties (default: the express app and relier; `names` may add
+// `apache`), all different, and their client secrets at the test OP.
+export async function rpPortsAndSecrets(names = ['express', 'relier']) {
+  const ports = {};
+  const secrets = {};
+  const taken = new Set();
+  for (const name of names) {
+    let port = await freePort();
+    while (taken.has(port)) {
+      port = await freePort();
+    }
+    taken.add(port);
+    ports[name] = port;
+    secrets[name] = crypto.randomBytes(24).toString('base64url');
   }
-  const secrets = {
-    express: crypto.randomBytes(24).toString('base64url'),
-    relier: crypto.randomBytes(24).toString('base64url'),
-  };
   return { ports, secrets };
 }

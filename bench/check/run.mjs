@@ -39,9 +39,10 @@ import * as path from 'node:path';
 
 import {
   ROOT, die, expectStatus, fmtMs, freePort, headlessLogin, inTempDir, log, machineInfo,
-  parseFlags, relierPreflight, rpPortsAndSecrets, rssSampler, startChild, startExpress,
+  parseFlags, relierPreflight, rpPortsAndSecrets, rssSampler, startExpress,
   startOp, startRelier, stopChild,
 } from './lib.mjs';
+import { parseWrk, runWrk } from './wrk.mjs';
 
 // ---------------------------------------------------------------------------
 // arguments
@@ -70,62 +71,6 @@ function parseArgs(argv) {
     }
   }
   return opts;
-}
-
-function toMs(value, unit) {
-  const n = Number(value);
-  switch (unit) {
-    case 'us': return n / 1000;
-    case 'ms': return n;
-    case 's': return n * 1000;
-    case 'm': return n * 60_000;
-    default: throw new Error(`unknown wrk latency unit ${unit}`);
-  }
-}
-
-function parseWrk(text) {
-  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text);
-  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\b/m.exec(text);
-  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\b/m.exec(text);
-  const total = /^\s+(\d+) requests in/m.exec(text);
-  if (!rps || !p50 || !p99 || !total) {
-    throw new Error(`cannot parse wrk output:\n${text}`);
-  }
-  const non2xx = /^\s+Non-2xx or 3xx responses:\s+(\d+)/m.exec(text);
-  const sockErr = /^\s+Socket errors:\s+(.*)$/m.exec(text);
-  return {
-    rps: Number(rps[1]),
-    p50: toMs(p50[1], p50[2]),
-    p99: toMs(p99[1], p99[2]),
-    requests: Number(total[1]),
-    non2xx: non2xx ? Number(non2xx[1]) : 0,
-    socketErrors: sockErr ? sockErr[1].trim() : null,
-  };
-}
-
-function runWrk(url, cookie, seconds, opts) {
-  const args = [
-    `-t${opts.threads}`, `-c${opts.connections}`, `-d${seconds}s`, '--latency',
-    '--timeout', '5s',
-    '-H', `Cookie: ${cookie}`,
-    url,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = startChild('wrk', 'wrk', args);
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => { out += chunk; });
-    // wrk stops by itself after -d; this is only a guard against a hang.
-    const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      if (code !== 0) {
-        reject(new Error(`wrk exited ${code ?? signal}:\n${out}\n${child.stderrTail()}`));
-      } else {
-        resolve(out);
-      }
-    });
-  });
 }
 
 // Load on every target at once (one wrk per target, the connections and threads split
