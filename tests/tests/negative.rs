@@ -62,8 +62,8 @@ impl Clock for FixedClock {
     }
 }
 
-/// Authorization request → the OP's immediate redirect → callback → token → userinfo.
-async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+/// Authorization request → the OP's immediate redirect → callback → token.
+async fn code_flow(rp: &RelyingParty) -> Result<relier::Login, Error> {
     let (url, pending) = rp.authorization_url(&AuthorizationParams::default())?;
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -73,7 +73,12 @@ async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(REDIRECT), "{location}");
     let callback = CallbackParams::from_url(&url::Url::parse(&location).unwrap())?;
-    let done = rp.complete_login(callback, &pending).await?;
+    rp.complete_login(callback, &pending).await
+}
+
+/// The code flow, then userinfo.
+async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let done = code_flow(rp).await?;
     rp.userinfo(&done.tokens.access_token, &done.id_token.claims().sub)
         .await
 }
@@ -101,13 +106,43 @@ fn without(name: &str) -> Vec<(String, Option<serde_json::Value>)> {
     vec![(name.into(), None)]
 }
 
+/// `oidcc-client-test`: the code flow, the token endpoint and UserInfo, all well behaved.
 #[tokio::test]
-async fn well_behaved_op_logs_in() {
+async fn oidcc_client_test_happy_path() {
     let op = BadOp::start().await.unwrap();
     let rp = rp(&op).await.unwrap();
     let info = login(&rp).await.unwrap();
     assert_eq!(info["sub"], "alice");
     assert_eq!(op.token_calls(), 1);
+}
+
+/// `oidcc-client-test-idtoken-sig-rs256`: an ID token signed RS256 with the OP's published key
+/// (OIDC Core §3.1.3.7 (6), (7)) is verified and accepted.
+#[tokio::test]
+async fn oidcc_client_test_idtoken_sig_rs256() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    let done = code_flow(&rp).await.unwrap();
+    assert_eq!(done.id_token.alg(), relier::jose::Algorithm::RS256);
+    assert_eq!(done.id_token.claims().sub, "alice");
+}
+
+/// `oidcc-client-test-signing-key-rotation`: after a first login, the OP rotates its signing key;
+/// the second ID token's new kid makes the RP refetch the JWKS (OIDC Core §10.1.1) and accept it.
+#[tokio::test]
+async fn oidcc_client_test_signing_key_rotation() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1);
+    op.rotate_key().unwrap();
+    let second = login(&rp).await.unwrap();
+    assert_eq!(second["sub"], "alice");
+    assert_eq!(
+        op.jwks_calls(),
+        2,
+        "the rotation made the RP refetch the JWKS"
+    );
 }
 
 /// A relying party re-made with a new credential (RP key rotation) keeps the OP's JWKS cache.
@@ -129,7 +164,7 @@ async fn new_credential_keeps_the_jwks_cache() {
 }
 
 #[tokio::test]
-async fn discovery_issuer_mismatch() {
+async fn oidcc_client_test_discovery_issuer_mismatch() {
     let op = BadOp::start().await.unwrap();
     op.set(Misbehavior {
         discovery_issuer: Some("http://127.0.0.1:9/other".into()),
@@ -221,7 +256,7 @@ async fn token_error_surfaces() {
 }
 
 #[tokio::test]
-async fn wrong_iss_claim() {
+async fn oidcc_client_test_invalid_iss() {
     expect_rejected(
         Misbehavior {
             claims: claim("iss", json!("https://evil.example")),
@@ -233,7 +268,7 @@ async fn wrong_iss_claim() {
 }
 
 #[tokio::test]
-async fn wrong_aud() {
+async fn oidcc_client_test_invalid_aud() {
     expect_rejected(
         Misbehavior {
             claims: claim("aud", json!("someone-else")),
@@ -245,7 +280,7 @@ async fn wrong_aud() {
 }
 
 #[tokio::test]
-async fn missing_aud() {
+async fn oidcc_client_test_missing_aud() {
     expect_rejected(
         Misbehavior {
             claims: without("aud"),
@@ -257,7 +292,7 @@ async fn missing_aud() {
 }
 
 #[tokio::test]
-async fn missing_sub() {
+async fn oidcc_client_test_missing_sub() {
     expect_rejected(
         Misbehavior {
             claims: without("sub"),
@@ -269,7 +304,7 @@ async fn missing_sub() {
 }
 
 #[tokio::test]
-async fn missing_iat() {
+async fn oidcc_client_test_missing_iat() {
     expect_rejected(
         Misbehavior {
             claims: without("iat"),
@@ -310,7 +345,7 @@ async fn expired() {
 }
 
 #[tokio::test]
-async fn nonce_mismatch() {
+async fn oidcc_client_test_nonce_invalid() {
     expect_rejected(
         Misbehavior {
             claims: claim("nonce", json!("not-the-nonce")),
@@ -554,8 +589,10 @@ async fn concurrent_logins_after_a_rotation_share_one_fetch() {
     assert_eq!(op.jwks_calls(), 2, "one fetch for the new kid");
 }
 
+/// `oidcc-client-test-kid-absent-multiple-jwks`: no kid and two RS256 keys in the OP's JWKS.
+/// The module lets an RP either try every key or refuse; relier refuses (no key guessing).
 #[tokio::test]
-async fn kid_absent_several_keys() {
+async fn oidcc_client_test_kid_absent_multiple_jwks() {
     let op = BadOp::start().await.unwrap();
     op.publish_second_rsa_key(true);
     op.set(Misbehavior {
@@ -583,7 +620,7 @@ async fn kid_absent_single_key_is_accepted() {
 }
 
 #[tokio::test]
-async fn userinfo_sub_mismatch() {
+async fn oidcc_client_test_userinfo_invalid_sub() {
     let op = BadOp::start().await.unwrap();
     op.set(Misbehavior {
         userinfo_sub: Some("mallory".into()),
