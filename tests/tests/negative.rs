@@ -177,8 +177,11 @@ async fn oidcc_client_test_discovery_issuer_mismatch() {
     );
 }
 
+/// `fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-state-fails`:
+/// a state the RP did not send (RFC 6749 §10.12) stops the login before the token endpoint.
 #[tokio::test]
-async fn state_mismatch_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_ensure_authorization_response_with_invalid_state_fails()
+ {
     let op = expect_rejected(
         Misbehavior {
             callback_state: Some("forged".into()),
@@ -190,8 +193,11 @@ async fn state_mismatch_stops_before_token() {
     assert_eq!(op.token_calls(), 0);
 }
 
+/// `fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-missing-state-fails`:
+/// no state at all stops the login before the token endpoint.
 #[tokio::test]
-async fn state_missing_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_ensure_authorization_response_with_invalid_missing_state_fails()
+ {
     let op = expect_rejected(
         Misbehavior {
             callback_state: Some(String::new()),
@@ -203,8 +209,10 @@ async fn state_missing_stops_before_token() {
     assert_eq!(op.token_calls(), 0);
 }
 
+/// `fapi2-security-profile-final-client-test-invalid-authorization-response-iss`: an `iss`
+/// authorization response parameter other than the issuer (RFC 9207 §2.4) stops the login.
 #[tokio::test]
-async fn wrong_iss_parameter_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_invalid_authorization_response_iss() {
     let op = expect_rejected(
         Misbehavior {
             callback_iss: Some("http://127.0.0.1:9/attacker".into()),
@@ -216,8 +224,10 @@ async fn wrong_iss_parameter_stops_before_token() {
     assert_eq!(op.token_calls(), 0);
 }
 
+/// `fapi2-security-profile-final-client-test-remove-authorization-response-iss`: no `iss` where
+/// the OP advertises `authorization_response_iss_parameter_supported` (RFC 9207 §2.4).
 #[tokio::test]
-async fn missing_iss_parameter_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_remove_authorization_response_iss() {
     // the OP advertises authorization_response_iss_parameter_supported
     let op = expect_rejected(
         Misbehavior {

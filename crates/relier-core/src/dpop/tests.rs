@@ -221,6 +221,26 @@ fn token_type_must_be_dpop_rfc_9449_5() {
     ));
 }
 
+/// `fapi2-security-profile-final-client-test-token-type-case-insensitivity`: the AS answers a
+/// DPoP token request with `token_type` in another case; the client accepts it (RFC 6749 §5.1:
+/// case-insensitive), and a Bearer answer in any case stays refused.
+#[test]
+fn fapi2_security_profile_final_client_test_token_type_case_insensitivity() {
+    let tokens = |tt: &str| {
+        TokenResponse::from_response(&HttpResponse::json(
+            200,
+            &format!(r#"{{"access_token":"a","token_type":"{tt}"}}"#),
+        ))
+        .unwrap()
+    };
+    for tt in ["DPoP", "dpop", "DPOP", "dPoP", "dpoP"] {
+        assert!(check_token_type(&tokens(tt)).is_ok(), "{tt}");
+    }
+    for tt in ["bearer", "BEARER", "bEaReR", "DPoP2", ""] {
+        assert!(check_token_type(&tokens(tt)).is_err(), "{tt}");
+    }
+}
+
 #[test]
 fn htu_rules() {
     assert_eq!(
