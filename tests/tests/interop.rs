@@ -340,8 +340,12 @@ async fn pushed_authorization_requests() {
     assert!(refused, "the OP accepted a request that was not pushed");
 }
 
+/// `oidcc-client-test-mtls-endpoint-aliases`: the OP publishes `mtls_endpoint_aliases`
+/// (RFC 8705 §5) on a listener of its own that asks for client certificates; tls_client_auth and
+/// self_signed_tls_client_auth clients reach the token endpoint there (the plain one is http, so
+/// a login through it could not authenticate) and log in.
 #[tokio::test]
-async fn mutual_tls_methods_use_the_aliases() {
+async fn oidcc_client_test_mtls_endpoint_aliases() {
     let (self_cert, self_key) = self_signed_client_cert("rp-self-signed").unwrap();
     let mut tls = client("rp-mtls", "tls_client_auth");
     tls.as_object_mut().unwrap().remove("client_secret");
@@ -469,12 +473,12 @@ async fn op_key_rotation_is_followed_and_unpublished_keys_rejected() {
 }
 
 #[tokio::test]
-async fn hs256_id_tokens_signed_userinfo_form_post_and_max_age() {
+async fn hs256_id_tokens_form_post_and_max_age() {
     let op = TestOp::start(OpConfig {
-        clients: vec![
-            with(client("rp-hs", "client_secret_basic"), json!({"id_token_signed_response_alg": "HS256"})),
-            with(client("rp-signed-ui", "client_secret_basic"), json!({"userinfo_signed_response_alg": "ES256", "id_token_signed_response_alg": "ES256"})),
-        ],
+        clients: vec![with(
+            client("rp-hs", "client_secret_basic"),
+            json!({"id_token_signed_response_alg": "HS256"}),
+        )],
         ..Default::default()
     })
     .await
@@ -496,7 +500,22 @@ async fn hs256_id_tokens_signed_userinfo_form_post_and_max_age() {
     let login = login_with(&rp_hs, &p).await;
     assert_eq!(login.id_token.alg(), Algorithm::HS256);
     assert!(login.id_token.claims().auth_time.is_some());
+}
 
+/// `oidcc-client-test-userinfo-signed`: the client registered `userinfo_signed_response_alg`;
+/// the OP answers UserInfo as a signed JWT, which is verified (OIDC Core §5.3.2) and its claims
+/// used.
+#[tokio::test]
+async fn oidcc_client_test_userinfo_signed() {
+    let op = TestOp::start(OpConfig {
+        clients: vec![
+            with(client("rp-signed-ui", "client_secret_basic"), json!({"userinfo_signed_response_alg": "ES256", "id_token_signed_response_alg": "ES256"})),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let secret = Secret::new(SECRET);
     let rp_ui = rp_with(
         &op,
         HttpConfig::default(),
