@@ -132,6 +132,43 @@ async fn full_flow(rp: &RelyingParty, confidential: bool) {
     }
 }
 
+/// `oidcc-client-test-scope-userinfo-claims`: claims asked for by scope values (OIDC Core
+/// §5.4) come back from UserInfo: `email` with the email scope, not without it.
+#[tokio::test]
+async fn oidcc_client_test_scope_userinfo_claims() {
+    let op = TestOp::start(OpConfig {
+        clients: vec![client("rp-basic", "client_secret_basic")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let rp = rp(
+        &op,
+        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
+    )
+    .await;
+    let userinfo = |scope: &'static str| {
+        let rp = &rp;
+        async move {
+            let p = AuthorizationParams {
+                scopes: vec![scope.into()],
+                ..Default::default()
+            };
+            let login = login_with(rp, &p).await;
+            rp.userinfo(&login.tokens.access_token, &login.id_token.claims().sub)
+                .await
+                .unwrap()
+        }
+    };
+    let info = userinfo("openid email").await;
+    assert_eq!(info["sub"], "alice");
+    assert_eq!(info["email"], "alice@example.com");
+    assert_eq!(info["email_verified"], true);
+    let info = userinfo("openid").await;
+    assert_eq!(info["sub"], "alice");
+    assert!(info.get("email").is_none(), "{info:?}");
+}
+
 /// A fresh RP key whose kid is its RFC 7638 thumbprint, as relier registers it.
 fn rp_key(alg: Algorithm) -> SigningKey {
     let key = SigningKey::generate(alg, None).unwrap();

@@ -145,6 +145,45 @@ async fn oidcc_client_test_signing_key_rotation() {
     );
 }
 
+/// `oidcc-client-test-discovery-openid-config`: the RP reads the OP's
+/// `/.well-known/openid-configuration` (OIDC Discovery 1.0 §4) and logs in with the endpoints it
+/// names.
+#[tokio::test]
+async fn oidcc_client_test_discovery_openid_config() {
+    let op = BadOp::start().await.unwrap();
+    let http = HttpClient::new(&Default::default()).unwrap();
+    let md = relier::discover(&http, &IssuerUrl::new(op.issuer()).unwrap())
+        .await
+        .unwrap();
+    let iss = op.issuer();
+    assert_eq!(md.issuer.as_str(), iss);
+    assert_eq!(md.authorization_endpoint, format!("{iss}/authorize"));
+    assert_eq!(md.token_endpoint.as_deref(), Some(&*format!("{iss}/token")));
+    assert_eq!(md.jwks_uri.as_deref(), Some(&*format!("{iss}/jwks")));
+    let info = login(&rp(&op).await.unwrap()).await.unwrap();
+    assert_eq!(info["sub"], "alice");
+    assert_eq!((op.token_calls(), op.userinfo_calls()), (1, 1));
+}
+
+/// `oidcc-client-test-discovery-jwks-uri-keys`: the ID token is verified with the keys fetched
+/// from the discovered `jwks_uri`, once; a token signed by a key not there is refused.
+#[tokio::test]
+async fn oidcc_client_test_discovery_jwks_uri_keys() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    assert_eq!(op.jwks_calls(), 0);
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1);
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1, "the keys are cached");
+    op.set(Misbehavior {
+        signing: Signing::UnpublishedKeySameKid,
+        ..Default::default()
+    });
+    let err = login(&rp).await.unwrap_err();
+    assert_eq!(err.to_string(), "id_token: signature verification failed");
+}
+
 /// A relying party re-made with a new credential (RP key rotation) keeps the OP's JWKS cache.
 #[tokio::test]
 async fn new_credential_keeps_the_jwks_cache() {
