@@ -599,6 +599,54 @@ async fn oidcc_client_test_userinfo_signed() {
     assert_eq!(info["aud"], "rp-signed-ui");
 }
 
+/// `oidcc-client-test-form-post-error`: an error authorization response delivered by
+/// form_post (OAuth 2.0 Form Post Response Mode §2; here `login_required` for `prompt=none`
+/// without a session at the OP) is surfaced as the OP's error.
+#[tokio::test]
+async fn oidcc_client_test_form_post_error() {
+    let op = TestOp::start(OpConfig {
+        clients: vec![client("rp-basic", "client_secret_basic")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let rp = rp(
+        &op,
+        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
+    )
+    .await;
+    let p = AuthorizationParams {
+        response_mode: Some("form_post".into()),
+        prompt: Some("none".into()),
+        max_age: Some(0),
+        ..Default::default()
+    };
+    let (url, pending) = rp.login_url(&p).await.unwrap();
+    let Callback::FormPost { fields, .. } = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("a form_post answer expected")
+    };
+    assert!(
+        fields
+            .iter()
+            .any(|(k, v)| k == "error" && v == "login_required"),
+        "{fields:?}"
+    );
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let err = rp
+        .complete_login(CallbackParams::parse(body.as_bytes()).unwrap(), &pending)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            relier::Error::Callback(CallbackError::OpError { error, .. }) if error == "login_required"
+        ),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn expected_alg_mismatch_against_real_op() {
     // The OP signs RS256; the RP is configured for ES256: rejected, naming both.
