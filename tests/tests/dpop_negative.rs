@@ -1,6 +1,7 @@
 //! DPoP against a misbehaving OP (RFC 9449): a nonce demanded again and again is answered once
 //! and then refused, a demand without a nonce is not retried, a `Bearer` token after a proof is refused before anything else is called,
-//! and a UserInfo nonce demand is honoured exactly once.
+//! and a UserInfo nonce demand is honoured exactly once; an OP that never asks for a nonce gets
+//! proofs without one.
 
 #![allow(
     clippy::unwrap_used,
@@ -22,9 +23,14 @@ use serde_json::{Map, Value};
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
 
 async fn start(m: Dpop) -> (BadOp, RelyingParty) {
+    start_with(Some(m)).await
+}
+
+/// The OP misbehaving as `m` (None: a well-behaved DPoP OP), a DPoP RP.
+async fn start_with(m: Option<Dpop>) -> (BadOp, RelyingParty) {
     let op = BadOp::start().await.unwrap();
     op.set(Misbehavior {
-        dpop: Some(m),
+        dpop: m,
         ..Default::default()
     });
     let http = HttpClient::new(&Default::default()).unwrap();
@@ -138,4 +144,26 @@ async fn a_userinfo_nonce_demand_is_honoured_once() {
     // The nonce is remembered: the next call sends it at once.
     rp.userinfo(&at, "alice").await.unwrap();
     assert_eq!(op.userinfo_calls(), 3);
+}
+
+/// `fapi2-security-profile-final-client-test-happy-path-no-dpop-nonce`: an OP that never asks
+/// for a DPoP nonce (RFC 9449 §8 is optional): one proof without a nonce at the token endpoint,
+/// one at UserInfo with the token as `Authorization: DPoP` (§7.1), no retry, and the login
+/// completes.
+#[tokio::test]
+async fn fapi2_security_profile_final_client_test_happy_path_no_dpop_nonce() {
+    let (op, rp) = start_with(None).await;
+    let info = login(&rp).await.unwrap();
+    assert_eq!(info["sub"], "alice");
+    assert_eq!(op.token_calls(), 1);
+    let proofs = op.dpop_proofs();
+    let endpoints: Vec<_> = proofs.iter().map(|p| p.endpoint).collect();
+    assert_eq!(endpoints, ["token", "userinfo"]);
+    for p in &proofs {
+        assert!(p.claims.get("nonce").is_none(), "{:?}", p.claims);
+    }
+    assert_eq!(
+        proofs[1].authorization.as_deref(),
+        Some("DPoP at-from-bad-op")
+    );
 }

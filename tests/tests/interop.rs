@@ -132,6 +132,43 @@ async fn full_flow(rp: &RelyingParty, confidential: bool) {
     }
 }
 
+/// `oidcc-client-test-scope-userinfo-claims`: claims asked for by scope values (OIDC Core
+/// §5.4) come back from UserInfo: `email` with the email scope, not without it.
+#[tokio::test]
+async fn oidcc_client_test_scope_userinfo_claims() {
+    let op = TestOp::start(OpConfig {
+        clients: vec![client("rp-basic", "client_secret_basic")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let rp = rp(
+        &op,
+        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
+    )
+    .await;
+    let userinfo = |scope: &'static str| {
+        let rp = &rp;
+        async move {
+            let p = AuthorizationParams {
+                scopes: vec![scope.into()],
+                ..Default::default()
+            };
+            let login = login_with(rp, &p).await;
+            rp.userinfo(&login.tokens.access_token, &login.id_token.claims().sub)
+                .await
+                .unwrap()
+        }
+    };
+    let info = userinfo("openid email").await;
+    assert_eq!(info["sub"], "alice");
+    assert_eq!(info["email"], "alice@example.com");
+    assert_eq!(info["email_verified"], true);
+    let info = userinfo("openid").await;
+    assert_eq!(info["sub"], "alice");
+    assert!(info.get("email").is_none(), "{info:?}");
+}
+
 /// A fresh RP key whose kid is its RFC 7638 thumbprint, as relier registers it.
 fn rp_key(alg: Algorithm) -> SigningKey {
     let key = SigningKey::generate(alg, None).unwrap();
@@ -143,11 +180,47 @@ fn cid(s: &str) -> ClientId {
     ClientId::new(s).unwrap()
 }
 
+/// `oidcc-client-test-client-secret-basic`: a client registered with `client_secret_basic`
+/// authenticates at the token endpoint with HTTP Basic (RFC 6749 §2.3.1) and logs in; a wrong
+/// secret is refused. (That the secret goes in the header, not the body: relier-core's
+/// `oidcc_client_test_client_secret_basic_form_encodes_before_base64`.)
+#[tokio::test]
+async fn oidcc_client_test_client_secret_basic() {
+    let op = TestOp::start(OpConfig {
+        clients: vec![client("rp-basic", "client_secret_basic")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    full_flow(
+        &rp(
+            &op,
+            ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
+        )
+        .await,
+        true,
+    )
+    .await;
+    let post = rp(
+        &op,
+        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new("not-the-secret")),
+    )
+    .await;
+    let (url, pending) = post.authorization_url(&params()).unwrap();
+    let Callback::Query(u) = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!()
+    };
+    let err = post
+        .complete_login(CallbackParams::from_url(&u).unwrap(), &pending)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("invalid_client"), "{err}");
+}
+
 #[tokio::test]
 async fn client_secret_methods_and_public_client() {
     let op = TestOp::start(OpConfig {
         clients: vec![
-            client("rp-basic", "client_secret_basic"),
             client("rp-post", "client_secret_post"),
             with(client("rp-jwt", "client_secret_jwt"), json!({"token_endpoint_auth_signing_alg": "HS256"})),
             with(client("rp-jwt512", "client_secret_jwt"), json!({"client_secret": "x".repeat(64), "token_endpoint_auth_signing_alg": "HS512"})),
@@ -164,15 +237,6 @@ async fn client_secret_methods_and_public_client() {
     .await
     .unwrap();
     let secret = Secret::new(SECRET);
-    full_flow(
-        &rp(
-            &op,
-            ClientAuth::client_secret_basic(cid("rp-basic"), secret.clone()),
-        )
-        .await,
-        true,
-    )
-    .await;
     full_flow(
         &rp(
             &op,
@@ -340,8 +404,12 @@ async fn pushed_authorization_requests() {
     assert!(refused, "the OP accepted a request that was not pushed");
 }
 
+/// `oidcc-client-test-mtls-endpoint-aliases`: the OP publishes `mtls_endpoint_aliases`
+/// (RFC 8705 §5) on a listener of its own that asks for client certificates; tls_client_auth and
+/// self_signed_tls_client_auth clients reach the token endpoint there (the plain one is http, so
+/// a login through it could not authenticate) and log in.
 #[tokio::test]
-async fn mutual_tls_methods_use_the_aliases() {
+async fn oidcc_client_test_mtls_endpoint_aliases() {
     let (self_cert, self_key) = self_signed_client_cert("rp-self-signed").unwrap();
     let mut tls = client("rp-mtls", "tls_client_auth");
     tls.as_object_mut().unwrap().remove("client_secret");
@@ -469,12 +537,12 @@ async fn op_key_rotation_is_followed_and_unpublished_keys_rejected() {
 }
 
 #[tokio::test]
-async fn hs256_id_tokens_signed_userinfo_form_post_and_max_age() {
+async fn hs256_id_tokens_form_post_and_max_age() {
     let op = TestOp::start(OpConfig {
-        clients: vec![
-            with(client("rp-hs", "client_secret_basic"), json!({"id_token_signed_response_alg": "HS256"})),
-            with(client("rp-signed-ui", "client_secret_basic"), json!({"userinfo_signed_response_alg": "ES256", "id_token_signed_response_alg": "ES256"})),
-        ],
+        clients: vec![with(
+            client("rp-hs", "client_secret_basic"),
+            json!({"id_token_signed_response_alg": "HS256"}),
+        )],
         ..Default::default()
     })
     .await
@@ -496,7 +564,22 @@ async fn hs256_id_tokens_signed_userinfo_form_post_and_max_age() {
     let login = login_with(&rp_hs, &p).await;
     assert_eq!(login.id_token.alg(), Algorithm::HS256);
     assert!(login.id_token.claims().auth_time.is_some());
+}
 
+/// `oidcc-client-test-userinfo-signed`: the client registered `userinfo_signed_response_alg`;
+/// the OP answers UserInfo as a signed JWT, which is verified (OIDC Core §5.3.2) and its claims
+/// used.
+#[tokio::test]
+async fn oidcc_client_test_userinfo_signed() {
+    let op = TestOp::start(OpConfig {
+        clients: vec![
+            with(client("rp-signed-ui", "client_secret_basic"), json!({"userinfo_signed_response_alg": "ES256", "id_token_signed_response_alg": "ES256"})),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let secret = Secret::new(SECRET);
     let rp_ui = rp_with(
         &op,
         HttpConfig::default(),
@@ -514,6 +597,54 @@ async fn hs256_id_tokens_signed_userinfo_form_post_and_max_age() {
         .unwrap();
     assert_eq!(info["sub"], "alice");
     assert_eq!(info["aud"], "rp-signed-ui");
+}
+
+/// `oidcc-client-test-form-post-error`: an error authorization response delivered by
+/// form_post (OAuth 2.0 Form Post Response Mode §2; here `login_required` for `prompt=none`
+/// without a session at the OP) is surfaced as the OP's error.
+#[tokio::test]
+async fn oidcc_client_test_form_post_error() {
+    let op = TestOp::start(OpConfig {
+        clients: vec![client("rp-basic", "client_secret_basic")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let rp = rp(
+        &op,
+        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
+    )
+    .await;
+    let p = AuthorizationParams {
+        response_mode: Some("form_post".into()),
+        prompt: Some("none".into()),
+        max_age: Some(0),
+        ..Default::default()
+    };
+    let (url, pending) = rp.login_url(&p).await.unwrap();
+    let Callback::FormPost { fields, .. } = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("a form_post answer expected")
+    };
+    assert!(
+        fields
+            .iter()
+            .any(|(k, v)| k == "error" && v == "login_required"),
+        "{fields:?}"
+    );
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let err = rp
+        .complete_login(CallbackParams::parse(body.as_bytes()).unwrap(), &pending)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            relier::Error::Callback(CallbackError::OpError { error, .. }) if error == "login_required"
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -62,8 +62,8 @@ impl Clock for FixedClock {
     }
 }
 
-/// Authorization request → the OP's immediate redirect → callback → token → userinfo.
-async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+/// Authorization request → the OP's immediate redirect → callback → token.
+async fn code_flow(rp: &RelyingParty) -> Result<relier::Login, Error> {
     let (url, pending) = rp.authorization_url(&AuthorizationParams::default())?;
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -73,7 +73,12 @@ async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(REDIRECT), "{location}");
     let callback = CallbackParams::from_url(&url::Url::parse(&location).unwrap())?;
-    let done = rp.complete_login(callback, &pending).await?;
+    rp.complete_login(callback, &pending).await
+}
+
+/// The code flow, then userinfo.
+async fn login(rp: &RelyingParty) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let done = code_flow(rp).await?;
     rp.userinfo(&done.tokens.access_token, &done.id_token.claims().sub)
         .await
 }
@@ -101,13 +106,82 @@ fn without(name: &str) -> Vec<(String, Option<serde_json::Value>)> {
     vec![(name.into(), None)]
 }
 
+/// `oidcc-client-test`: the code flow, the token endpoint and UserInfo, all well behaved.
 #[tokio::test]
-async fn well_behaved_op_logs_in() {
+async fn oidcc_client_test_happy_path() {
     let op = BadOp::start().await.unwrap();
     let rp = rp(&op).await.unwrap();
     let info = login(&rp).await.unwrap();
     assert_eq!(info["sub"], "alice");
     assert_eq!(op.token_calls(), 1);
+}
+
+/// `oidcc-client-test-idtoken-sig-rs256`: an ID token signed RS256 with the OP's published key
+/// (OIDC Core §3.1.3.7 (6), (7)) is verified and accepted.
+#[tokio::test]
+async fn oidcc_client_test_idtoken_sig_rs256() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    let done = code_flow(&rp).await.unwrap();
+    assert_eq!(done.id_token.alg(), relier::jose::Algorithm::RS256);
+    assert_eq!(done.id_token.claims().sub, "alice");
+}
+
+/// `oidcc-client-test-signing-key-rotation`: after a first login, the OP rotates its signing key;
+/// the second ID token's new kid makes the RP refetch the JWKS (OIDC Core §10.1.1) and accept it.
+#[tokio::test]
+async fn oidcc_client_test_signing_key_rotation() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1);
+    op.rotate_key().unwrap();
+    let second = login(&rp).await.unwrap();
+    assert_eq!(second["sub"], "alice");
+    assert_eq!(
+        op.jwks_calls(),
+        2,
+        "the rotation made the RP refetch the JWKS"
+    );
+}
+
+/// `oidcc-client-test-discovery-openid-config`: the RP reads the OP's
+/// `/.well-known/openid-configuration` (OIDC Discovery 1.0 §4) and logs in with the endpoints it
+/// names.
+#[tokio::test]
+async fn oidcc_client_test_discovery_openid_config() {
+    let op = BadOp::start().await.unwrap();
+    let http = HttpClient::new(&Default::default()).unwrap();
+    let md = relier::discover(&http, &IssuerUrl::new(op.issuer()).unwrap())
+        .await
+        .unwrap();
+    let iss = op.issuer();
+    assert_eq!(md.issuer.as_str(), iss);
+    assert_eq!(md.authorization_endpoint, format!("{iss}/authorize"));
+    assert_eq!(md.token_endpoint.as_deref(), Some(&*format!("{iss}/token")));
+    assert_eq!(md.jwks_uri.as_deref(), Some(&*format!("{iss}/jwks")));
+    let info = login(&rp(&op).await.unwrap()).await.unwrap();
+    assert_eq!(info["sub"], "alice");
+    assert_eq!((op.token_calls(), op.userinfo_calls()), (1, 1));
+}
+
+/// `oidcc-client-test-discovery-jwks-uri-keys`: the ID token is verified with the keys fetched
+/// from the discovered `jwks_uri`, once; a token signed by a key not there is refused.
+#[tokio::test]
+async fn oidcc_client_test_discovery_jwks_uri_keys() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    assert_eq!(op.jwks_calls(), 0);
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1);
+    login(&rp).await.unwrap();
+    assert_eq!(op.jwks_calls(), 1, "the keys are cached");
+    op.set(Misbehavior {
+        signing: Signing::UnpublishedKeySameKid,
+        ..Default::default()
+    });
+    let err = login(&rp).await.unwrap_err();
+    assert_eq!(err.to_string(), "id_token: signature verification failed");
 }
 
 /// A relying party re-made with a new credential (RP key rotation) keeps the OP's JWKS cache.
@@ -129,7 +203,7 @@ async fn new_credential_keeps_the_jwks_cache() {
 }
 
 #[tokio::test]
-async fn discovery_issuer_mismatch() {
+async fn oidcc_client_test_discovery_issuer_mismatch() {
     let op = BadOp::start().await.unwrap();
     op.set(Misbehavior {
         discovery_issuer: Some("http://127.0.0.1:9/other".into()),
@@ -142,8 +216,11 @@ async fn discovery_issuer_mismatch() {
     );
 }
 
+/// `fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-state-fails`:
+/// a state the RP did not send (RFC 6749 §10.12) stops the login before the token endpoint.
 #[tokio::test]
-async fn state_mismatch_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_ensure_authorization_response_with_invalid_state_fails()
+ {
     let op = expect_rejected(
         Misbehavior {
             callback_state: Some("forged".into()),
@@ -155,8 +232,11 @@ async fn state_mismatch_stops_before_token() {
     assert_eq!(op.token_calls(), 0);
 }
 
+/// `fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-missing-state-fails`:
+/// no state at all stops the login before the token endpoint.
 #[tokio::test]
-async fn state_missing_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_ensure_authorization_response_with_invalid_missing_state_fails()
+ {
     let op = expect_rejected(
         Misbehavior {
             callback_state: Some(String::new()),
@@ -168,8 +248,10 @@ async fn state_missing_stops_before_token() {
     assert_eq!(op.token_calls(), 0);
 }
 
+/// `fapi2-security-profile-final-client-test-invalid-authorization-response-iss`: an `iss`
+/// authorization response parameter other than the issuer (RFC 9207 §2.4) stops the login.
 #[tokio::test]
-async fn wrong_iss_parameter_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_invalid_authorization_response_iss() {
     let op = expect_rejected(
         Misbehavior {
             callback_iss: Some("http://127.0.0.1:9/attacker".into()),
@@ -181,8 +263,10 @@ async fn wrong_iss_parameter_stops_before_token() {
     assert_eq!(op.token_calls(), 0);
 }
 
+/// `fapi2-security-profile-final-client-test-remove-authorization-response-iss`: no `iss` where
+/// the OP advertises `authorization_response_iss_parameter_supported` (RFC 9207 §2.4).
 #[tokio::test]
-async fn missing_iss_parameter_stops_before_token() {
+async fn fapi2_security_profile_final_client_test_remove_authorization_response_iss() {
     // the OP advertises authorization_response_iss_parameter_supported
     let op = expect_rejected(
         Misbehavior {
@@ -221,7 +305,7 @@ async fn token_error_surfaces() {
 }
 
 #[tokio::test]
-async fn wrong_iss_claim() {
+async fn oidcc_client_test_invalid_iss() {
     expect_rejected(
         Misbehavior {
             claims: claim("iss", json!("https://evil.example")),
@@ -233,7 +317,7 @@ async fn wrong_iss_claim() {
 }
 
 #[tokio::test]
-async fn wrong_aud() {
+async fn oidcc_client_test_invalid_aud() {
     expect_rejected(
         Misbehavior {
             claims: claim("aud", json!("someone-else")),
@@ -245,7 +329,7 @@ async fn wrong_aud() {
 }
 
 #[tokio::test]
-async fn missing_aud() {
+async fn oidcc_client_test_missing_aud() {
     expect_rejected(
         Misbehavior {
             claims: without("aud"),
@@ -257,7 +341,7 @@ async fn missing_aud() {
 }
 
 #[tokio::test]
-async fn missing_sub() {
+async fn oidcc_client_test_missing_sub() {
     expect_rejected(
         Misbehavior {
             claims: without("sub"),
@@ -269,7 +353,7 @@ async fn missing_sub() {
 }
 
 #[tokio::test]
-async fn missing_iat() {
+async fn oidcc_client_test_missing_iat() {
     expect_rejected(
         Misbehavior {
             claims: without("iat"),
@@ -310,7 +394,7 @@ async fn expired() {
 }
 
 #[tokio::test]
-async fn nonce_mismatch() {
+async fn oidcc_client_test_nonce_invalid() {
     expect_rejected(
         Misbehavior {
             claims: claim("nonce", json!("not-the-nonce")),
@@ -554,8 +638,10 @@ async fn concurrent_logins_after_a_rotation_share_one_fetch() {
     assert_eq!(op.jwks_calls(), 2, "one fetch for the new kid");
 }
 
+/// `oidcc-client-test-kid-absent-multiple-jwks`: no kid and two RS256 keys in the OP's JWKS.
+/// The module lets an RP either try every key or refuse; relier refuses (no key guessing).
 #[tokio::test]
-async fn kid_absent_several_keys() {
+async fn oidcc_client_test_kid_absent_multiple_jwks() {
     let op = BadOp::start().await.unwrap();
     op.publish_second_rsa_key(true);
     op.set(Misbehavior {
@@ -583,7 +669,7 @@ async fn kid_absent_single_key_is_accepted() {
 }
 
 #[tokio::test]
-async fn userinfo_sub_mismatch() {
+async fn oidcc_client_test_userinfo_invalid_sub() {
     let op = BadOp::start().await.unwrap();
     op.set(Misbehavior {
         userinfo_sub: Some("mallory".into()),

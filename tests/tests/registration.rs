@@ -1,7 +1,8 @@
 //! Dynamic registration through the library against the misbehaving OP: `contacts` (OIDC DCR
 //! §2) reach the OP, and a refused registration's error carries the OP's `error` /
 //! `error_description` (JSON, or JSON inside an HTML page), else the status and the start of
-//! the body with control characters escaped.
+//! the body with control characters escaped. Against the test OP (needs node and
+//! `npm ci --prefix tests/op`): a registered client logs in.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,10 +12,12 @@
     reason = "tests"
 )]
 
-use relier::core::IssuerUrl;
+use relier::core::authorize::CallbackParams;
 use relier::core::registration::{ClientMetadata, RegistrationError};
-use relier::{Error, HttpClient};
+use relier::core::{AuthorizationParams, ClientAuth, IssuerUrl, RedirectUrl};
+use relier::{Error, HttpClient, RelyingParty};
 use relier_tests::bad_op::{BadOp, Misbehavior};
+use relier_tests::oidc_provider::{Callback, OpConfig, TestOp, browse};
 use serde_json::json;
 
 async fn register(op: &BadOp, contacts: &[&str]) -> Result<String, Error> {
@@ -95,5 +98,55 @@ async fn plain_text_error_is_status_and_escaped_excerpt() {
     assert!(
         e.to_string().starts_with("registration: HTTP 503: no"),
         "{e}"
+    );
+}
+
+/// `oidcc-client-test-dynamic-registration`: the RP registers at the OP's registration
+/// endpoint (OIDC Dynamic Client Registration 1.0 §3) and logs in with the client id and secret
+/// it was given; the OP knows no client before.
+#[tokio::test]
+async fn oidcc_client_test_dynamic_registration() {
+    const REDIRECT: &str = "http://127.0.0.1:7777/callback";
+    let op = TestOp::start(OpConfig {
+        registration: Some(None),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let http = HttpClient::new(&Default::default()).unwrap();
+    let md = relier::discover(&http, &IssuerUrl::new(op.issuer.clone()).unwrap())
+        .await
+        .unwrap();
+    let metadata = ClientMetadata {
+        redirect_uris: vec![REDIRECT.into()],
+        grant_types: vec!["authorization_code".into()],
+        response_types: vec!["code".into()],
+        token_endpoint_auth_method: Some("client_secret_basic".into()),
+        contacts: vec!["ops@rp.example".into()],
+        ..Default::default()
+    };
+    let r = relier::registration::register(&http, &md, &metadata, None)
+        .await
+        .unwrap();
+    let secret = r.client_secret.clone().expect("a confidential client");
+    let rp = RelyingParty::builder(
+        http,
+        md,
+        ClientAuth::client_secret_basic(r.client_id.clone(), secret),
+    )
+    .redirect_uri(RedirectUrl::new(REDIRECT).unwrap())
+    .build();
+    let (url, pending) = rp.login_url(&AuthorizationParams::default()).await.unwrap();
+    let Callback::Query(u) = browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("query callback expected")
+    };
+    let login = rp
+        .complete_login(CallbackParams::from_url(&u).unwrap(), &pending)
+        .await
+        .unwrap();
+    assert_eq!(login.id_token.claims().sub, "alice");
+    assert_eq!(
+        login.id_token.claims().aud,
+        vec![r.client_id.as_str().to_owned()]
     );
 }

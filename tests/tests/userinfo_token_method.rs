@@ -24,13 +24,32 @@ async fn builder(op: &BadOp) -> relier::RelyingPartyBuilder {
     RelyingParty::builder(http, md, auth)
 }
 
+/// `oidcc-client-test-userinfo-bearer-header`: the access token goes to UserInfo in the
+/// `Authorization: Bearer` header (RFC 6750 §2.1), by default, and the claims come back.
 #[tokio::test]
-async fn the_token_goes_where_the_method_says() {
+async fn oidcc_client_test_userinfo_bearer_header() {
     let op = BadOp::start().await.unwrap();
     let token = Secret::new("at+with/odd=chars");
     let header = builder(&op).await.build();
     let claims = header.userinfo(&token, "alice").await.unwrap();
     assert_eq!(claims["sub"], "alice");
+
+    let seen = op.userinfo_requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(
+        seen[0].authorization.as_deref(),
+        Some("Bearer at+with/odd=chars")
+    );
+    assert_eq!(seen[0].body_token, None);
+}
+
+/// `oidcc-client-test-userinfo-bearer-body`: with `TokenMethod::Body` the access token goes to
+/// UserInfo as the `access_token` of a form-encoded POST body (RFC 6750 §2.2), no header.
+#[tokio::test]
+async fn oidcc_client_test_userinfo_bearer_body() {
+    let op = BadOp::start().await.unwrap();
+    let token = Secret::new("at+with/odd=chars");
     let body = builder(&op)
         .await
         .userinfo_token_method(TokenMethod::Body)
@@ -39,20 +58,14 @@ async fn the_token_goes_where_the_method_says() {
     assert_eq!(claims["email"], "alice@example.com");
 
     let seen = op.userinfo_requests();
-    assert_eq!(seen.len(), 2);
-    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(seen[0].authorization, None);
     assert_eq!(
-        seen[0].authorization.as_deref(),
-        Some("Bearer at+with/odd=chars")
-    );
-    assert_eq!(seen[0].body_token, None);
-    assert_eq!(seen[1].method, "POST");
-    assert_eq!(seen[1].authorization, None);
-    assert_eq!(
-        seen[1].content_type.as_deref(),
+        seen[0].content_type.as_deref(),
         Some("application/x-www-form-urlencoded")
     );
-    assert_eq!(seen[1].body_token.as_deref(), Some("at+with/odd=chars"));
+    assert_eq!(seen[0].body_token.as_deref(), Some("at+with/odd=chars"));
 }
 
 #[tokio::test]

@@ -54,8 +54,28 @@ fn trusting(op: &TestOp) -> HttpClient {
     .unwrap()
 }
 
+/// A login at the issuer WebFinger and discovery found; the ID token is the OP's.
+async fn login_at(op: &TestOp, http: HttpClient, md: relier::core::discovery::ProviderMetadata) {
+    let auth = ClientAuth::client_secret_basic(ClientId::new("wf").unwrap(), Secret::new(SECRET));
+    let rp = RelyingParty::builder(http, md, auth)
+        .redirect_uri(RedirectUrl::new(REDIRECT).unwrap())
+        .build();
+    let (url, pending) = rp.login_url(&AuthorizationParams::default()).await.unwrap();
+    let browser = Browser::trusting(Some(&op.ca.ca_pem)).unwrap();
+    let Callback::Query(u) = browser.browse(url.as_str(), REDIRECT).await.unwrap() else {
+        panic!("query callback expected")
+    };
+    let login = rp
+        .complete_login(CallbackParams::from_url(&u).unwrap(), &pending)
+        .await
+        .unwrap();
+    assert_eq!(login.id_token.claims().iss, op.issuer);
+}
+
+/// `oidcc-client-test-discovery-webfinger-acct`: an `acct:` resource is looked up by
+/// WebFinger (OIDC Discovery 1.0 §2, §2.1.1), the issuer it names discovered, and logged in at.
 #[tokio::test]
-async fn webfinger_finds_an_https_issuer_and_logs_in() {
+async fn oidcc_client_test_discovery_webfinger_acct() {
     let op = https_op().await;
     let wf = WebFingerServer::start(&op.issuer).await.unwrap();
     let http = trusting(&op);
@@ -73,34 +93,29 @@ async fn webfinger_finds_an_https_issuer_and_logs_in() {
             "resource=acct%3Aalice%40127.0.0.1%3A{port}&rel=http%3A%2F%2Fopenid.net%2Fspecs%2Fconnect%2F1.0%2Fissuer"
         )]
     );
-    // The URL form (a user@host:port input would be https://, §2.1.2 step 3).
-    let by_url = relier::webfinger_issuer(&http, &format!("http://{}/alice#me", wf.host))
-        .await
-        .unwrap();
-    assert_eq!(by_url.as_str(), op.issuer);
-    assert!(
-        wf.queries()[1].starts_with(&format!(
-            "resource=http%3A%2F%2F127.0.0.1%3A{port}%2Falice&"
-        )),
-        "fragment stripped: {:?}",
-        wf.queries()
-    );
+    login_at(&op, http, md).await;
+}
 
-    // A login with the issuer found.
-    let auth = ClientAuth::client_secret_basic(ClientId::new("wf").unwrap(), Secret::new(SECRET));
-    let rp = RelyingParty::builder(http, md, auth)
-        .redirect_uri(RedirectUrl::new(REDIRECT).unwrap())
-        .build();
-    let (url, pending) = rp.login_url(&AuthorizationParams::default()).await.unwrap();
-    let browser = Browser::trusting(Some(&op.ca.ca_pem)).unwrap();
-    let Callback::Query(u) = browser.browse(url.as_str(), REDIRECT).await.unwrap() else {
-        panic!("query callback expected")
-    };
-    let login = rp
-        .complete_login(CallbackParams::from_url(&u).unwrap(), &pending)
+/// `oidcc-client-test-discovery-webfinger-url`: a URL resource (OIDC Discovery 1.0 §2.1.2,
+/// fragment stripped) is looked up by WebFinger, then discovered and logged in at.
+#[tokio::test]
+async fn oidcc_client_test_discovery_webfinger_url() {
+    let op = https_op().await;
+    let wf = WebFingerServer::start(&op.issuer).await.unwrap();
+    let http = trusting(&op);
+    // (a user@host:port input would be https://, §2.1.2 step 3)
+    let md = relier::discover_by_webfinger(&http, &format!("http://{}/alice#me", wf.host))
         .await
         .unwrap();
-    assert_eq!(login.id_token.claims().iss, op.issuer);
+    assert_eq!(md.issuer.as_str(), op.issuer);
+    let port = wf.host.rsplit(':').next().unwrap();
+    assert_eq!(
+        wf.queries(),
+        vec![format!(
+            "resource=http%3A%2F%2F127.0.0.1%3A{port}%2Falice&rel=http%3A%2F%2Fopenid.net%2Fspecs%2Fconnect%2F1.0%2Fissuer"
+        )]
+    );
+    login_at(&op, http, md).await;
 }
 
 #[tokio::test]

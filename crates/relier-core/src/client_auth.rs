@@ -473,8 +473,10 @@ mod tests {
             .collect()
     }
 
+    /// `oidcc-client-test-client-secret-basic`: the token request carries the client id and
+    /// secret in the Basic header, never the secret in the body.
     #[test]
-    fn basic_form_encodes_before_base64() {
+    fn oidcc_client_test_client_secret_basic_form_encodes_before_base64() {
         // RFC 6749 §2.3.1: a secret with reserved characters is form-encoded first.
         let auth = ClientAuth::client_secret_basic(
             ClientId::new("my client:1").unwrap(),

@@ -299,79 +299,92 @@ mod tests {
         assert_eq!(r.sid.as_deref(), Some("s1"));
     }
 
+    /// `claims` with `change` applied, validated: the error.
+    fn refused(change: impl FnOnce(&mut Map<String, Value>)) -> LogoutTokenError {
+        run(&with(change), None).unwrap_err()
+    }
+
+    /// `oidcc-client-test-rp-backchannel-rpinitlogout-wrong-iss`: Back-Channel Logout 1.0 §2.6
+    /// step 3 (the iss of OIDC Core §3.1.3.7 (2)).
     #[test]
-    fn conformance_negatives() {
-        assert!(matches!(
-            run(
-                &with(|c| {
-                    c.insert("iss".into(), json!("https://evil"));
-                }),
-                None
-            ),
-            Err(LogoutTokenError::IssuerMismatch { .. })
-        ));
-        assert!(matches!(
-            run(
-                &with(|c| {
-                    c.insert("aud".into(), json!("other"));
-                }),
-                None
-            ),
-            Err(LogoutTokenError::AudienceMismatch { .. })
-        ));
-        assert!(matches!(
-            run(
-                &with(|c| {
-                    c.remove("events");
-                }),
-                None
-            ),
-            Err(LogoutTokenError::MissingEvent)
-        ));
-        assert!(matches!(
-            run(
-                &with(|c| {
-                    c.insert("events".into(), json!({"http://other/event": {}}));
-                }),
-                None
-            ),
-            Err(LogoutTokenError::MissingEvent)
-        ));
-        assert!(matches!(
-            run(
-                &with(|c| {
-                    c.insert("nonce".into(), json!("n"));
-                }),
-                None
-            ),
-            Err(LogoutTokenError::NoncePresent)
-        ));
-        assert!(matches!(
-            run(
-                &with(|c| {
-                    c.remove("sid");
-                }),
-                None
-            ),
-            Err(LogoutTokenError::MissingSidAndSub)
-        ));
-        assert!(matches!(
-            run(
-                &with(|c| {
-                    c.insert("iat".into(), json!(NOW - 3600));
-                }),
-                None
-            ),
-            Err(LogoutTokenError::Stale { .. })
-        ));
-        // wrong alg
+    fn oidcc_client_test_rp_backchannel_rpinitlogout_wrong_iss() {
+        let err = refused(|c| {
+            c.insert("iss".into(), json!("https://evil"));
+        });
+        assert!(
+            matches!(err, LogoutTokenError::IssuerMismatch { .. }),
+            "{err}"
+        );
+    }
+
+    /// `oidcc-client-test-rp-backchannel-rpinitlogout-wrong-aud`: §2.6 step 3 (OIDC Core
+    /// §3.1.3.7 (3)).
+    #[test]
+    fn oidcc_client_test_rp_backchannel_rpinitlogout_wrong_aud() {
+        let err = refused(|c| {
+            c.insert("aud".into(), json!("other"));
+        });
+        assert!(
+            matches!(err, LogoutTokenError::AudienceMismatch { .. }),
+            "{err}"
+        );
+    }
+
+    /// `oidcc-client-test-rp-backchannel-rpinitlogout-no-event`: §2.6 step 5, the events claim
+    /// must hold the back-channel logout event.
+    #[test]
+    fn oidcc_client_test_rp_backchannel_rpinitlogout_no_event() {
+        let err = refused(|c| {
+            c.remove("events");
+        });
+        assert!(matches!(err, LogoutTokenError::MissingEvent), "{err}");
+    }
+
+    /// `oidcc-client-test-rp-backchannel-rpinitlogout-wrong-event`: an events claim with
+    /// another event only (§2.6 step 5).
+    #[test]
+    fn oidcc_client_test_rp_backchannel_rpinitlogout_wrong_event() {
+        let err = refused(|c| {
+            c.insert("events".into(), json!({"http://other/event": {}}));
+        });
+        assert!(matches!(err, LogoutTokenError::MissingEvent), "{err}");
+    }
+
+    /// `oidcc-client-test-rp-backchannel-rpinitlogout-with-nonce`: a logout token must not
+    /// contain a nonce (§2.6 step 7).
+    #[test]
+    fn oidcc_client_test_rp_backchannel_rpinitlogout_with_nonce() {
+        let err = refused(|c| {
+            c.insert("nonce".into(), json!("n"));
+        });
+        assert!(matches!(err, LogoutTokenError::NoncePresent), "{err}");
+    }
+
+    /// `oidcc-client-test-rp-backchannel-rpinitlogout-wrong-alg`: signed with another
+    /// algorithm (RS256) than the OP's registered one (ES256): §2.6 step 3 (OIDC Core §3.1.3.7
+    /// (7)).
+    #[test]
+    fn oidcc_client_test_rp_backchannel_rpinitlogout_wrong_alg() {
         let rs = SigningKey::generate(Algorithm::RS256, None)
             .unwrap()
             .with_kid("k");
+        assert!(run(&good(), None).is_ok());
         assert!(matches!(
             run(&good(), Some(&rs)),
             Err(LogoutTokenError::Jwt(JwtError::AlgorithmMismatch { .. }))
         ));
+    }
+
+    #[test]
+    fn missing_sid_and_sub_or_stale_iat_refused() {
+        let err = refused(|c| {
+            c.remove("sid");
+        });
+        assert!(matches!(err, LogoutTokenError::MissingSidAndSub), "{err}");
+        let err = refused(|c| {
+            c.insert("iat".into(), json!(NOW - 3600));
+        });
+        assert!(matches!(err, LogoutTokenError::Stale { .. }), "{err}");
     }
 
     /// Back-Channel Logout 1.0 §2.4 (explicit typing): typ, when present, is logout+jwt,
@@ -406,8 +419,11 @@ mod tests {
         }
     }
 
+    /// `oidcc-client-test-rp-backchannel-rpinitlogout-alg-none`: an unsigned logout token is
+    /// refused (Back-Channel Logout 1.0 §2.6 step 3; OIDC Core §3.1.3.7 (7)), whatever the
+    /// client registered for ID tokens.
     #[test]
-    fn alg_none_refused() {
+    fn oidcc_client_test_rp_backchannel_rpinitlogout_alg_none() {
         let (_, keys, v, cid) = setup();
         let t = format!(
             "{}.{}.",

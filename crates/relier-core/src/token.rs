@@ -215,6 +215,22 @@ mod tests {
         }
     }
 
+    /// `fapi2-security-profile-final-client-test-token-endpoint-response-without-expires_in`:
+    /// `expires_in` is only RECOMMENDED (RFC 6749 §5.1); a response without it is accepted, with
+    /// the tokens and no lifetime.
+    #[test]
+    fn fapi2_security_profile_final_client_test_token_endpoint_response_without_expires_in() {
+        let t = TokenResponse::from_response(&resp(
+            200,
+            r#"{"access_token":"at-1","token_type":"DPoP","id_token":"x.y.z","refresh_token":"rt"}"#,
+        ))
+        .unwrap();
+        assert_eq!(t.expires_in, None);
+        assert_eq!(t.access_token.expose(), "at-1");
+        assert_eq!(t.token_type, "DPoP");
+        assert!(t.id_token.is_some() && t.refresh_token.is_some());
+    }
+
     #[test]
     fn oauth_errors_surface() {
         let err = TokenResponse::from_response(&resp(

@@ -273,6 +273,50 @@ async fn backchannel_logout_from_the_op_ends_the_session() {
     );
 }
 
+/// `oidcc-client-test-rp-backchannel-rpinitlogout`: the user logs out through the gateway
+/// (RP-Initiated Logout to the OP's end_session_endpoint); the OP posts a logout token to the
+/// gateway's backchannel_logout_uri, which accepts it (Back-Channel Logout 1.0 §2.8: 200), and
+/// comes back to the post_logout_redirect_uri; the session is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidcc_client_test_rp_backchannel_rpinitlogout() {
+    let w = world("", Value::Null).await;
+    let base = &w.base;
+    let gw = browser();
+    let op = Browser::new().unwrap();
+    login(base, &gw, &op, "local").await;
+    assert_eq!(check(base, &gw).await.status(), 200);
+    let r = gw
+        .post(format!("{base}/auth/logout"))
+        .header("origin", base.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let end = location(r.headers());
+    let md = discovery(&w.op).await;
+    assert!(
+        end.starts_with(md["end_session_endpoint"].as_str().unwrap()),
+        "{end}"
+    );
+    let back = op
+        .browse(&end, &format!("{base}/auth/logged-out"))
+        .await
+        .unwrap();
+    assert!(matches!(back, Callback::Query(_)), "{back:?}");
+    let m = metrics(base).await;
+    assert_eq!(
+        metric(&m, "relier_backchannel_logouts_total{outcome=\"success\"}"),
+        1,
+        "{}",
+        w.op.stderr_log()
+    );
+    assert_eq!(
+        metric(&m, "relier_backchannel_logouts_total{outcome=\"invalid\"}"),
+        0
+    );
+    assert_eq!(check(base, &gw).await.status(), 401);
+}
+
 /// Between the OP and the gateway: records each back-channel logout body, forwards it.
 async fn recording_relay(
     target: std::sync::Arc<std::sync::Mutex<String>>,
@@ -789,11 +833,12 @@ async fn bank_grade_client_logs_in_with_every_feature_the_registration_asks_for(
     bank_grade_login(false).await;
 }
 
-/// The same client held to `profile = "fapi2"` (ES256 ID tokens), against the OP's FAPI 2.0
-/// Security Profile: the gateway starts (the OP and the client meet the profile) and the login
-/// and refresh complete.
+/// `fapi2-security-profile-final-client-test-happy-path`: the same client held to
+/// `profile = "fapi2"` (ES256 ID tokens), against the OP's FAPI 2.0 Security Profile: the
+/// gateway starts (the OP and the client meet the profile) and the login (PAR, signed request
+/// object, JARM, DPoP) and refresh complete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fapi2_profile_client_logs_in_against_the_ops_fapi2_profile() {
+async fn fapi2_security_profile_final_client_test_happy_path() {
     bank_grade_login(true).await;
 }
 

@@ -175,27 +175,55 @@ async fn oidcc_client_test_rp_init_logout() {
     assert_eq!(logged_out(&gw, &w.b.base, query).await, (200, None));
 }
 
-/// `oidcc-client-test-rp-init-logout-other-state` and `…-no-state`: the OP comes back with a
-/// state the gateway did not send, or none: ignored for the redirect (the logged-out page),
-/// and the real state stays usable once.
+/// Logs in and out at instance `a` with `return_to` /after-logout, lets the OP end its session
+/// and come back; each of `others` (a query the OP might come back with) then shows the
+/// logged-out page without a redirect, and the real state still redirects, once.
+async fn foreign_states_are_ignored(
+    w: &World,
+    gw: &reqwest::Client,
+    op: &Browser,
+    others: &[&str],
+) {
+    let (end, q) = login_then_logout(w, gw, op, "/after-logout").await;
+    op.browse(end.as_str(), &format!("{}/auth/logged-out", w.a.base))
+        .await
+        .unwrap();
+    let base = &w.a.base;
+    for other in others {
+        assert_eq!(logged_out(gw, base, other).await, (200, None), "{other}");
+    }
+    let own = format!("state={}", urlencode(&q["state"]));
+    assert_eq!(
+        logged_out(gw, base, &own).await,
+        (303, Some("/after-logout".to_owned()))
+    );
+    assert_eq!(logged_out(gw, base, &own).await, (200, None));
+}
+
+/// `oidcc-client-test-rp-init-logout-no-state`: the OP comes back without a state (or an empty
+/// one): ignored for the redirect (the logged-out page), and the real state stays usable once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidcc_client_test_rp_init_logout_no_state() {
+    let w = world().await;
+    foreign_states_are_ignored(
+        &w,
+        &browser(),
+        &Browser::new().unwrap(),
+        &["", "state=", "x=1"],
+    )
+    .await;
+}
+
+/// `oidcc-client-test-rp-init-logout-other-state`: the OP comes back with a state the gateway
+/// did not send: ignored for the redirect (the logged-out page), and the real state stays usable
+/// once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidcc_client_test_rp_init_logout_other_state() {
     let w = world().await;
     let gw = browser();
     let op = Browser::new().unwrap();
-    let (end, q) = login_then_logout(&w, &gw, &op, "/after-logout").await;
-    op.browse(end.as_str(), &format!("{}/auth/logged-out", w.a.base))
-        .await
-        .unwrap();
+    foreign_states_are_ignored(&w, &gw, &op, &["state=somebody-elses-state"]).await;
     let base = &w.a.base;
-    for other in ["state=somebody-elses-state", "state=", "", "x=1"] {
-        assert_eq!(logged_out(&gw, base, other).await, (200, None), "{other}");
-    }
-    let own = format!("state={}", urlencode(&q["state"]));
-    assert_eq!(
-        logged_out(&gw, base, &own).await,
-        (303, Some("/after-logout".to_owned()))
-    );
     // a logout without return_to: the state checks out, the page is the destination
     let (end, q) = login_then_logout(&w, &gw, &op, "").await;
     op.browse(end.as_str(), &format!("{base}/auth/logged-out"))

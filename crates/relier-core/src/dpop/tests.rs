@@ -204,6 +204,25 @@ fn nonce_demands_rfc_9449_8_and_9() {
     assert!(!nonce_demanded(Server::Resource, &rs));
 }
 
+/// `fapi2-security-profile-final-client-test-rs-dpop-auth-scheme-case-insensitivity`: the
+/// resource server's `use_dpop_nonce` challenge with the scheme in another case is a nonce
+/// demand all the same (auth-schemes are case-insensitive, RFC 9110 §11.1), so the client
+/// retries with the nonce (end to end: tests/tests/dpop_negative.rs,
+/// `a_userinfo_nonce_demand_is_honoured_once`).
+#[test]
+fn fapi2_security_profile_final_client_test_rs_dpop_auth_scheme_case_insensitivity() {
+    for scheme in ["DPoP", "dpop", "DPOP", "dPoP"] {
+        let mut rs = HttpResponse::json(401, "");
+        rs.www_authenticate = Some(format!(
+            r#"{scheme} error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#
+        ));
+        assert!(nonce_demanded(Server::Resource, &rs), "{scheme}");
+    }
+    let mut rs = HttpResponse::json(401, "");
+    rs.www_authenticate = Some(r#"Bearer error="use_dpop_nonce""#.into());
+    assert!(!nonce_demanded(Server::Resource, &rs));
+}
+
 #[test]
 fn token_type_must_be_dpop_rfc_9449_5() {
     let tokens = |tt: &str| {
@@ -219,6 +238,26 @@ fn token_type_must_be_dpop_rfc_9449_5() {
         check_token_type(&tokens("Bearer")),
         Err(DpopError::NotDpopBound { got }) if got == "Bearer"
     ));
+}
+
+/// `fapi2-security-profile-final-client-test-token-type-case-insensitivity`: the AS answers a
+/// DPoP token request with `token_type` in another case; the client accepts it (RFC 6749 §5.1:
+/// case-insensitive), and a Bearer answer in any case stays refused.
+#[test]
+fn fapi2_security_profile_final_client_test_token_type_case_insensitivity() {
+    let tokens = |tt: &str| {
+        TokenResponse::from_response(&HttpResponse::json(
+            200,
+            &format!(r#"{{"access_token":"a","token_type":"{tt}"}}"#),
+        ))
+        .unwrap()
+    };
+    for tt in ["DPoP", "dpop", "DPOP", "dPoP", "dpoP"] {
+        assert!(check_token_type(&tokens(tt)).is_ok(), "{tt}");
+    }
+    for tt in ["bearer", "BEARER", "bEaReR", "DPoP2", ""] {
+        assert!(check_token_type(&tokens(tt)).is_err(), "{tt}");
+    }
 }
 
 #[test]

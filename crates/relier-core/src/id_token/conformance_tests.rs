@@ -121,3 +121,165 @@ fn oidcc_client_test_invalid_sig_eddsa() {
 fn oidcc_client_test_invalid_sig_hs256() {
     refuses_a_byte_flipped_signature(Algorithm::HS256);
 }
+
+// ---- FAPI 2.0 client modules on the ID token (FAPI 2.0 Security Profile §5.5, OIDC Core
+// §3.1.3.7): the client registered PS256, the only algorithms a FAPI 2.0 client takes being
+// PS256, ES256 and EdDSA. ----
+
+/// A PS256 ID token from the OP, its claims changed by `change`, validated by a client that
+/// registered PS256 and sent the nonce.
+fn fapi2_validate(
+    change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Result<VerifiedIdToken, IdTokenError> {
+    let (key, keys, validator) = op_and_rp(Algorithm::PS256);
+    let mut claims = json!({
+        "iss": ISSUER, "sub": "alice", "aud": "rp", "exp": NOW + 300, "iat": NOW,
+        "nonce": "n-0S6_WzA2Mj",
+    });
+    if let Some(c) = claims.as_object_mut() {
+        change(c);
+    }
+    let token = jws::sign_compact(
+        &jws::Header::default(),
+        claims.to_string().as_bytes(),
+        &key,
+        &SystemRandom::new(),
+    )
+    .unwrap();
+    validate(&validator, &keys, &token)
+}
+
+/// The unchanged FAPI 2.0 token passes: each refusal below is its change's alone.
+#[test]
+fn fapi2_security_profile_final_client_test_valid_aud_as_array() {
+    assert_eq!(fapi2_validate(|_| {}).unwrap().claims().sub, "alice");
+    // OIDC Core §2: aud may be an array holding the client id.
+    let verified = fapi2_validate(|c| {
+        c.insert("aud".into(), json!(["rp"]));
+    })
+    .unwrap();
+    assert_eq!(verified.alg(), Algorithm::PS256);
+}
+
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_iss() {
+    let err = fapi2_validate(|c| {
+        c.insert("iss".into(), json!("https://evil.example"));
+    })
+    .unwrap_err();
+    assert!(matches!(err, IdTokenError::IssuerMismatch { .. }), "{err}");
+}
+
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_missing_iss() {
+    let err = fapi2_validate(|c| {
+        c.remove("iss");
+    })
+    .unwrap_err();
+    assert_eq!(err.to_string(), "id_token: required claim iss is missing");
+}
+
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_aud() {
+    let err = fapi2_validate(|c| {
+        c.insert("aud".into(), json!("another-client"));
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("id_token: aud mismatch"),
+        "{err}"
+    );
+}
+
+/// OIDC Core §3.1.3.7 (3): an audience the client does not trust, beside the client id.
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_secondary_aud() {
+    let err = fapi2_validate(|c| {
+        c.insert("aud".into(), json!(["rp", "https://untrusted.example"]));
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "id_token: untrusted audience https://untrusted.example"
+    );
+}
+
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_missing_aud() {
+    let err = fapi2_validate(|c| {
+        c.remove("aud");
+    })
+    .unwrap_err();
+    assert_eq!(err.to_string(), "id_token: required claim aud is missing");
+}
+
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_expired_exp() {
+    let err = fapi2_validate(|c| {
+        c.insert("exp".into(), json!(NOW - 3600));
+    })
+    .unwrap_err();
+    assert!(err.to_string().starts_with("id_token: expired at"), "{err}");
+}
+
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_missing_exp() {
+    let err = fapi2_validate(|c| {
+        c.remove("exp");
+    })
+    .unwrap_err();
+    assert_eq!(err.to_string(), "id_token: required claim exp is missing");
+}
+
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_nonce() {
+    let err = fapi2_validate(|c| {
+        c.insert("nonce".into(), json!("not-the-nonce"));
+    })
+    .unwrap_err();
+    assert_eq!(err.to_string(), "id_token: nonce mismatch");
+}
+
+/// OIDC Core §3.1.3.7 (11): the client sent a nonce, so the ID token must carry it.
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_missing_nonce() {
+    let err = fapi2_validate(|c| {
+        c.remove("nonce");
+    })
+    .unwrap_err();
+    assert!(matches!(err, IdTokenError::MissingNonce), "{err}");
+}
+
+/// An unsigned (`alg: none`) ID token, for a client that registered PS256.
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_null_alg() {
+    let (_, keys, validator) = op_and_rp(Algorithm::PS256);
+    let claims = json!({
+        "iss": ISSUER, "sub": "alice", "aud": "rp", "exp": NOW + 300, "iat": NOW,
+        "nonce": "n-0S6_WzA2Mj",
+    });
+    let token = format!(
+        "{}.{}.",
+        b64::encode(br#"{"alg":"none"}"#),
+        b64::encode(claims.to_string().as_bytes())
+    );
+    let err = validate(&validator, &keys, &token).unwrap_err();
+    assert!(
+        matches!(err, IdTokenError::Jwt(JwtError::Unsigned)),
+        "{err}"
+    );
+}
+
+/// Signed with another algorithm (RS256, by a key the OP publishes) than the registered PS256:
+/// OIDC Core §3.1.3.7 (7).
+#[test]
+fn fapi2_security_profile_final_client_test_invalid_alternate_alg() {
+    let (_, _, validator) = op_and_rp(Algorithm::PS256);
+    let (rs, rs_keys, _) = op_and_rp(Algorithm::RS256);
+    let token = signed_id_token(&rs);
+    let err = validate(&validator, &rs_keys, &token).unwrap_err();
+    assert!(
+        matches!(err, IdTokenError::Jwt(JwtError::AlgorithmMismatch { .. })),
+        "{err}"
+    );
+}

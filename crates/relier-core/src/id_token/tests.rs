@@ -483,8 +483,10 @@ fn unknown_crit_rejected() {
     );
 }
 
+/// `oidcc-client-test-kid-absent-single-jwks`: no kid in the header, one key (without a kid)
+/// in the OP's JWKS: that key verifies it (OIDC Core §10.1), accepted.
 #[test]
-fn kid_absent_single_key_accepted_multiple_rejected() {
+fn oidcc_client_test_kid_absent_single_jwks() {
     let f = fixture();
     let nokid = SigningKey::generate(Algorithm::RS256, None).unwrap();
     let one = KeySet::from_keys(vec![nokid.verifying_key().unwrap()]);
@@ -493,11 +495,32 @@ fn kid_absent_single_key_accepted_multiple_rejected() {
         ..Default::default()
     };
     let token = sign(&nokid, &claims());
+    let verified = f
+        .validator
+        .validate(&token, &one, &expect, UnixTime(NOW))
+        .unwrap();
+    assert_eq!(verified.claims().sub, "alice");
+    // another lone key does not verify it
+    let other = SigningKey::generate(Algorithm::RS256, None).unwrap();
+    let wrong = KeySet::from_keys(vec![other.verifying_key().unwrap()]);
     assert!(
         f.validator
-            .validate(&token, &one, &expect, UnixTime(NOW))
-            .is_ok()
+            .validate(&token, &wrong, &expect, UnixTime(NOW))
+            .is_err()
     );
+}
+
+/// No kid and two keys that fit: refused, no key guessing (end to end:
+/// `oidcc_client_test_kid_absent_multiple_jwks` in tests/tests/negative.rs).
+#[test]
+fn kid_absent_multiple_keys_rejected() {
+    let f = fixture();
+    let nokid = SigningKey::generate(Algorithm::RS256, None).unwrap();
+    let expect = Expectations {
+        nonce: Some(&f.nonce),
+        ..Default::default()
+    };
+    let token = sign(&nokid, &claims());
     let two = KeySet::from_keys(vec![
         nokid.verifying_key().unwrap(),
         f.key.verifying_key().unwrap(),

@@ -127,54 +127,98 @@ fn parameters_outside_the_jwt_are_ignored() {
     );
 }
 
+/// The OP's ES256 JARM response with `change` applied to the claims, opened by an RP that
+/// registered ES256.
+fn open_changed(change: impl FnOnce(&mut Map<String, Value>)) -> Result<CallbackParams, JarmError> {
+    let op = op(Algorithm::ES256);
+    let mut c = claims("s");
+    change(c.as_object_mut().unwrap());
+    assert!(open_changed_ok());
+    validator(Algorithm::ES256).open(&callback(&sign(&op, &c)), &op.keys, UnixTime(NOW))
+}
+
+/// The unchanged response opens: what the tests below refuse is their change alone.
+fn open_changed_ok() -> bool {
+    let op = op(Algorithm::ES256);
+    validator(Algorithm::ES256)
+        .open(&callback(&sign(&op, &claims("s"))), &op.keys, UnixTime(NOW))
+        .is_ok()
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-without-iss-fails`: JARM §2.4 (1).
 #[test]
-fn every_jarm_check_refuses() {
+fn fapi2_security_profile_final_client_test_ensure_jarm_without_iss_fails() {
+    let err = open_changed(|c| {
+        c.remove("iss");
+    })
+    .unwrap_err();
+    assert!(matches!(err, JarmError::Claim { name: "iss", .. }), "{err}");
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-iss-fails`: JARM §2.4 (1).
+#[test]
+fn fapi2_security_profile_final_client_test_ensure_jarm_with_invalid_iss_fails() {
+    let err = open_changed(|c| {
+        c.insert("iss".into(), json!("https://evil.example"));
+    })
+    .unwrap_err();
+    assert!(matches!(err, JarmError::IssMismatch { .. }), "{err}");
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-without-aud-fails`: JARM §2.4 (2).
+#[test]
+fn fapi2_security_profile_final_client_test_ensure_jarm_without_aud_fails() {
+    let err = open_changed(|c| {
+        c.remove("aud");
+    })
+    .unwrap_err();
+    assert!(matches!(err, JarmError::AudMismatch { .. }), "{err}");
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-aud-fails`: JARM §2.4 (2).
+#[test]
+fn fapi2_security_profile_final_client_test_ensure_jarm_with_invalid_aud_fails() {
+    let err = open_changed(|c| {
+        c.insert("aud".into(), json!("other"));
+    })
+    .unwrap_err();
+    assert!(matches!(err, JarmError::AudMismatch { .. }), "{err}");
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-without-exp-fails`: JARM §2.1, §2.4 (3).
+#[test]
+fn fapi2_security_profile_final_client_test_ensure_jarm_without_exp_fails() {
+    let err = open_changed(|c| {
+        c.remove("exp");
+    })
+    .unwrap_err();
+    assert!(matches!(err, JarmError::Claim { name: "exp", .. }), "{err}");
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-with-expired-exp-fails`: JARM §2.4 (3),
+/// past the allowed clock skew (and just within it, accepted).
+#[test]
+fn fapi2_security_profile_final_client_test_ensure_jarm_with_expired_exp_fails() {
+    let err = open_changed(|c| {
+        c.insert("exp".into(), json!(NOW - 61));
+    })
+    .unwrap_err();
+    assert!(matches!(err, JarmError::Expired { .. }), "{err}");
+    assert!(
+        open_changed(|c| {
+            c.insert("exp".into(), json!(NOW - 59));
+        })
+        .is_ok()
+    );
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-sig-fails`: JARM §2.4 (3):
+/// signed by a key the OP never published (under its kid), or with a byte of the OP's own
+/// signature flipped.
+#[test]
+fn fapi2_security_profile_final_client_test_ensure_jarm_with_invalid_sig_fails() {
     let op = op(Algorithm::ES256);
     let v = validator(Algorithm::ES256);
-    let open = |c: &Value| v.open(&callback(&sign(&op, c)), &op.keys, UnixTime(NOW));
-    let with = |k: &str, val: Value| {
-        let mut c = claims("s");
-        c[k] = val;
-        c
-    };
-    let without = |k: &str| {
-        let mut c = claims("s");
-        c.as_object_mut().unwrap().remove(k);
-        c
-    };
-    // §2.4 (1)
-    assert!(matches!(
-        open(&with("iss", json!("https://evil.example"))),
-        Err(JarmError::IssMismatch { .. })
-    ));
-    assert!(matches!(
-        open(&without("iss")),
-        Err(JarmError::Claim { name: "iss", .. })
-    ));
-    // §2.4 (2)
-    assert!(matches!(
-        open(&with("aud", json!("other"))),
-        Err(JarmError::AudMismatch { .. })
-    ));
-    assert!(matches!(
-        open(&without("aud")),
-        Err(JarmError::AudMismatch { .. })
-    ));
-    // §2.4 (3) expiry, with the skew
-    assert!(matches!(
-        open(&with("exp", json!(NOW - 61))),
-        Err(JarmError::Expired { .. })
-    ));
-    assert!(open(&with("exp", json!(NOW - 59))).is_ok());
-    assert!(matches!(
-        open(&without("exp")),
-        Err(JarmError::Claim { name: "exp", .. })
-    ));
-    assert!(matches!(
-        open(&with("code", json!(1))),
-        Err(JarmError::Claim { name: "code", .. })
-    ));
-    // §2.4 (3) signature: another key with the same kid, then the registered alg only.
     let other = self::op(Algorithm::ES256);
     assert!(matches!(
         v.open(
@@ -184,27 +228,25 @@ fn every_jarm_check_refuses() {
         ),
         Err(JarmError::Jwt(JwtError::InvalidSignature))
     ));
-    let ps = self::op(Algorithm::PS256);
+    let jwt = sign(&op, &claims("s"));
+    let (input, sig) = jwt.rsplit_once('.').unwrap();
+    let mut bytes = relier_jose::b64::decode(sig).unwrap();
+    bytes[0] ^= 0x01;
+    let flipped = format!("{input}.{}", relier_jose::b64::encode(&bytes));
+    assert!(v.open(&callback(&jwt), &op.keys, UnixTime(NOW)).is_ok());
     assert!(matches!(
-        v.open(&callback(&sign(&ps, &claims("s"))), &ps.keys, UnixTime(NOW)),
-        Err(JarmError::Jwt(JwtError::AlgorithmMismatch { .. }))
+        v.open(&callback(&flipped), &op.keys, UnixTime(NOW)),
+        Err(JarmError::Jwt(JwtError::InvalidSignature))
     ));
-    // An unknown kid may mean rotation: refetchable.
-    let e = v
-        .open(
-            &callback(&sign(&other, &claims("s"))),
-            &KeySet::empty(),
-            UnixTime(NOW),
-        )
-        .unwrap_err();
-    assert!(e.is_refetchable(), "{e}");
-    // A plain response where JARM is registered.
-    let plain = CallbackParams::parse(b"code=abc&state=s").unwrap();
-    assert!(matches!(
-        v.open(&plain, &op.keys, UnixTime(NOW)),
-        Err(JarmError::NotJwt)
-    ));
-    // alg none, whatever the header says.
+}
+
+/// `fapi2-security-profile-final-client-test-ensure-jarm-signature-is-not-none`: an unsigned
+/// JARM response is refused, even by a validator configured for `none` (JARM §2.2, FAPI 2.0
+/// Message Signing §5.4).
+#[test]
+fn fapi2_security_profile_final_client_test_ensure_jarm_signature_is_not_none() {
+    let op = op(Algorithm::ES256);
+    let v = validator(Algorithm::ES256);
     let unsigned = format!(
         "{}.{}.",
         relier_jose::b64::encode(br#"{"alg":"none"}"#),
@@ -218,6 +260,40 @@ fn every_jarm_check_refuses() {
     assert!(matches!(
         none.open(&callback(&unsigned), &op.keys, UnixTime(NOW)),
         Err(JarmError::Jwt(JwtError::Unsigned))
+    ));
+}
+
+#[test]
+fn other_jarm_checks_refuse() {
+    let op = op(Algorithm::ES256);
+    let v = validator(Algorithm::ES256);
+    assert!(matches!(
+        open_changed(|c| {
+            c.insert("code".into(), json!(1));
+        }),
+        Err(JarmError::Claim { name: "code", .. })
+    ));
+    // the registered alg only
+    let ps = self::op(Algorithm::PS256);
+    assert!(matches!(
+        v.open(&callback(&sign(&ps, &claims("s"))), &ps.keys, UnixTime(NOW)),
+        Err(JarmError::Jwt(JwtError::AlgorithmMismatch { .. }))
+    ));
+    // An unknown kid may mean rotation: refetchable.
+    let other = self::op(Algorithm::ES256);
+    let e = v
+        .open(
+            &callback(&sign(&other, &claims("s"))),
+            &KeySet::empty(),
+            UnixTime(NOW),
+        )
+        .unwrap_err();
+    assert!(e.is_refetchable(), "{e}");
+    // A plain response where JARM is registered.
+    let plain = CallbackParams::parse(b"code=abc&state=s").unwrap();
+    assert!(matches!(
+        v.open(&plain, &op.keys, UnixTime(NOW)),
+        Err(JarmError::NotJwt)
     ));
 }
 
