@@ -21,11 +21,25 @@ use crate::paths::{self, NonCanonical};
 /// The two headers front proxies use for the original URI.
 const KNOWN: [&str; 2] = ["x-forwarded-uri", "x-original-uri"];
 
+/// Headers some servers and frameworks take as the request's path instead of the request line
+/// (IIS URL Rewrite and Symfony/Laminas: `X-Original-URL`, `X-Rewrite-URL`; some proxies:
+/// `X-Forwarded-Path`), besides [`KNOWN`]. A client-sent one would let the upstream serve
+/// another path than the one judged: `/auth/check` refuses a request that carries one (other
+/// than the configured header), and the reverse proxy never forwards them.
+pub const PATH_OVERRIDES: [&str; 5] = [
+    "x-forwarded-uri",
+    "x-original-uri",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-forwarded-path",
+];
+
 /// Why the original URI cannot be decided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UriRefusal {
-    /// `X-Forwarded-Uri` and `X-Original-URI` disagree, or one is repeated (400
+    /// `X-Forwarded-Uri` and `X-Original-URI` disagree, or one is repeated, or the request
+    /// carries another header a framework reads as its path ([`PATH_OVERRIDES`]) (400
     /// `ambiguous_original_uri`).
     Ambiguous,
     /// Path rules exist and the peer is not in `trusted_proxies` (403 `untrusted_proxy`).
@@ -77,6 +91,13 @@ impl OriginalUriPolicy {
         if let [Some(a), Some(b)] = KNOWN.map(|n| headers.get(n))
             && a != b
         {
+            return Err(UriRefusal::Ambiguous);
+        }
+        let overriding = PATH_OVERRIDES
+            .iter()
+            .filter(|n| !KNOWN.contains(n) && **n != self.header.as_str())
+            .any(|n| headers.contains_key(*n));
+        if overriding {
             return Err(UriRefusal::Ambiguous);
         }
         let Some(value) = headers.get(&self.header) else {
@@ -187,6 +208,25 @@ mod tests {
                 assert_eq!(p.target(&h, true), Err(UriRefusal::Ambiguous), "{h:?}");
             }
         }
+    }
+
+    #[test]
+    fn path_override_headers_are_refused_unless_configured() {
+        for name in ["x-original-url", "x-rewrite-url", "x-forwarded-path"] {
+            let mut h = headers(&[("x-forwarded-uri", "/public/x")]);
+            h.insert(name, HeaderValue::from_static("/admin/secret"));
+            assert_eq!(
+                policy(false).target(&h, true),
+                Err(UriRefusal::Ambiguous),
+                "{name}"
+            );
+        }
+        let iis = OriginalUriPolicy {
+            header: HeaderName::from_static("x-original-url"),
+            ..policy(true)
+        };
+        let h = headers(&[("x-original-url", "/admin/x")]);
+        assert_eq!(iis.target(&h, true), Ok("/admin/x"));
     }
 
     #[test]

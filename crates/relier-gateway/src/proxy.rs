@@ -281,11 +281,16 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Everything the client must not be able to send upstream: hop-by-hop headers, anything that
-/// could pass for an identity header, underscored names (unless allowed), the gateway's
-/// cookies.
+/// Everything the client must not be able to send upstream: hop-by-hop headers, headers a
+/// framework reads as the path, anything that could pass for an identity header, underscored
+/// names (unless allowed), the gateway's cookies.
 pub fn strip_request_headers(settings: &Settings, headers: &mut HeaderMap) {
     strip_hop_by_hop(headers);
+    // The upstream routes on the request line the gateway judged, never on a client-sent
+    // path override.
+    for name in crate::original_uri::PATH_OVERRIDES {
+        headers.remove(name);
+    }
     settings
         .identity
         .strip_client_sent(headers, settings.underscores_in_headers);
