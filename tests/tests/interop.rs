@@ -63,6 +63,21 @@ async fn rp_with(
         .build()
 }
 
+/// The test OP with the one client `rp-basic` (client_secret_basic).
+async fn basic_op() -> TestOp {
+    TestOp::start(OpConfig {
+        clients: vec![client("rp-basic", "client_secret_basic")],
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// `rp-basic`'s client authentication.
+fn basic_auth() -> ClientAuth {
+    ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET))
+}
+
 async fn rp(op: &TestOp, auth: ClientAuth) -> RelyingParty {
     rp_with(op, HttpConfig::default(), auth, |b| b).await
 }
@@ -136,17 +151,8 @@ async fn full_flow(rp: &RelyingParty, confidential: bool) {
 /// §5.4) come back from UserInfo: `email` with the email scope, not without it.
 #[tokio::test]
 async fn oidcc_client_test_scope_userinfo_claims() {
-    let op = TestOp::start(OpConfig {
-        clients: vec![client("rp-basic", "client_secret_basic")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let rp = rp(
-        &op,
-        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
-    )
-    .await;
+    let op = basic_op().await;
+    let rp = rp(&op, basic_auth()).await;
     let userinfo = |scope: &'static str| {
         let rp = &rp;
         async move {
@@ -186,21 +192,8 @@ fn cid(s: &str) -> ClientId {
 /// `oidcc_client_test_client_secret_basic_form_encodes_before_base64`.)
 #[tokio::test]
 async fn oidcc_client_test_client_secret_basic() {
-    let op = TestOp::start(OpConfig {
-        clients: vec![client("rp-basic", "client_secret_basic")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    full_flow(
-        &rp(
-            &op,
-            ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
-        )
-        .await,
-        true,
-    )
-    .await;
+    let op = basic_op().await;
+    full_flow(&rp(&op, basic_auth()).await, true).await;
     let post = rp(
         &op,
         ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new("not-the-secret")),
@@ -485,19 +478,8 @@ async fn oidcc_client_test_mtls_endpoint_aliases() {
 
 #[tokio::test]
 async fn op_key_rotation_is_followed_and_unpublished_keys_rejected() {
-    let op = TestOp::start(OpConfig {
-        clients: vec![client("rp-basic", "client_secret_basic")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let rp = rp_with(
-        &op,
-        HttpConfig::default(),
-        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
-        |b| b,
-    )
-    .await;
+    let op = basic_op().await;
+    let rp = rp_with(&op, HttpConfig::default(), basic_auth(), |b| b).await;
     let first = login_with(&rp, &params()).await;
     let new_kid = op.rotate("RS256").await.unwrap();
     // Same RelyingParty, cached JWKS without the new key: the unknown kid triggers one refetch.
@@ -604,17 +586,8 @@ async fn oidcc_client_test_userinfo_signed() {
 /// without a session at the OP) is surfaced as the OP's error.
 #[tokio::test]
 async fn oidcc_client_test_form_post_error() {
-    let op = TestOp::start(OpConfig {
-        clients: vec![client("rp-basic", "client_secret_basic")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let rp = rp(
-        &op,
-        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
-    )
-    .await;
+    let op = basic_op().await;
+    let rp = rp(&op, basic_auth()).await;
     let p = AuthorizationParams {
         response_mode: Some("form_post".into()),
         prompt: Some("none".into()),
@@ -650,18 +623,10 @@ async fn oidcc_client_test_form_post_error() {
 #[tokio::test]
 async fn expected_alg_mismatch_against_real_op() {
     // The OP signs RS256; the RP is configured for ES256: rejected, naming both.
-    let op = TestOp::start(OpConfig {
-        clients: vec![client("rp-basic", "client_secret_basic")],
-        ..Default::default()
+    let op = basic_op().await;
+    let rp = rp_with(&op, HttpConfig::default(), basic_auth(), |b| {
+        b.id_token_alg(Algorithm::ES256)
     })
-    .await
-    .unwrap();
-    let rp = rp_with(
-        &op,
-        HttpConfig::default(),
-        ClientAuth::client_secret_basic(cid("rp-basic"), Secret::new(SECRET)),
-        |b| b.id_token_alg(Algorithm::ES256),
-    )
     .await;
     let (url, pending) = rp.authorization_url(&params()).unwrap();
     let Callback::Query(u) = browse(url.as_str(), REDIRECT).await.unwrap() else {

@@ -72,50 +72,49 @@ async fn login_at(op: &TestOp, http: HttpClient, md: relier::core::discovery::Pr
     assert_eq!(login.id_token.claims().iss, op.issuer);
 }
 
-/// `oidcc-client-test-discovery-webfinger-acct`: an `acct:` resource is looked up by
-/// WebFinger (OIDC Discovery 1.0 §2, §2.1.1), the issuer it names discovered, and logged in at.
-#[tokio::test]
-async fn oidcc_client_test_discovery_webfinger_acct() {
+/// The resource `resource(host)` (host = the WebFinger server's `127.0.0.1:PORT`) is looked
+/// up by WebFinger, the lookup's query must be `resource=<sent(port)>&rel=<issuer rel>`
+/// (RFC 7033 §4.1: percent-encoded), the issuer it names is discovered and logged in at.
+async fn webfinger_login(resource: impl Fn(&str) -> String, sent: impl Fn(&str) -> String) {
     let op = https_op().await;
     let wf = WebFingerServer::start(&op.issuer).await.unwrap();
     let http = trusting(&op);
-
-    let resource = format!("acct:alice@{}", wf.host);
-    let md = relier::discover_by_webfinger(&http, &resource)
+    let md = relier::discover_by_webfinger(&http, &resource(&wf.host))
         .await
         .unwrap();
     assert_eq!(md.issuer.as_str(), op.issuer);
-    // RFC 7033 §4.1: resource and rel, percent-encoded.
     let port = wf.host.rsplit(':').next().unwrap();
     assert_eq!(
         wf.queries(),
         vec![format!(
-            "resource=acct%3Aalice%40127.0.0.1%3A{port}&rel=http%3A%2F%2Fopenid.net%2Fspecs%2Fconnect%2F1.0%2Fissuer"
+            "resource={}&rel=http%3A%2F%2Fopenid.net%2Fspecs%2Fconnect%2F1.0%2Fissuer",
+            sent(port)
         )]
     );
     login_at(&op, http, md).await;
+}
+
+/// `oidcc-client-test-discovery-webfinger-acct`: an `acct:` resource is looked up by
+/// WebFinger (OIDC Discovery 1.0 §2, §2.1.1), the issuer it names discovered, and logged in at.
+#[tokio::test]
+async fn oidcc_client_test_discovery_webfinger_acct() {
+    webfinger_login(
+        |host| format!("acct:alice@{host}"),
+        |port| format!("acct%3Aalice%40127.0.0.1%3A{port}"),
+    )
+    .await;
 }
 
 /// `oidcc-client-test-discovery-webfinger-url`: a URL resource (OIDC Discovery 1.0 §2.1.2,
 /// fragment stripped) is looked up by WebFinger, then discovered and logged in at.
 #[tokio::test]
 async fn oidcc_client_test_discovery_webfinger_url() {
-    let op = https_op().await;
-    let wf = WebFingerServer::start(&op.issuer).await.unwrap();
-    let http = trusting(&op);
     // (a user@host:port input would be https://, §2.1.2 step 3)
-    let md = relier::discover_by_webfinger(&http, &format!("http://{}/alice#me", wf.host))
-        .await
-        .unwrap();
-    assert_eq!(md.issuer.as_str(), op.issuer);
-    let port = wf.host.rsplit(':').next().unwrap();
-    assert_eq!(
-        wf.queries(),
-        vec![format!(
-            "resource=http%3A%2F%2F127.0.0.1%3A{port}%2Falice&rel=http%3A%2F%2Fopenid.net%2Fspecs%2Fconnect%2F1.0%2Fissuer"
-        )]
-    );
-    login_at(&op, http, md).await;
+    webfinger_login(
+        |host| format!("http://{host}/alice#me"),
+        |port| format!("http%3A%2F%2F127.0.0.1%3A{port}%2Falice"),
+    )
+    .await;
 }
 
 #[tokio::test]
