@@ -28,16 +28,7 @@ async fn unsigned_op() -> BadOp {
 
 async fn login_at(op: &BadOp, extra: &[&str]) -> common::Run {
     let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let mut args = vec![
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        CLIENT_ID,
-        "--auth-method",
-        "client_secret_basic",
-        "--client-secret-env",
-        "S",
-    ];
+    let mut args = common::bad_op_client_flags(op);
     args.extend_from_slice(extra);
     login(&args, &[("S", "whatever")], &redirect).await
 }

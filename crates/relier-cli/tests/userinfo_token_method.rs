@@ -13,28 +13,15 @@
 
 mod common;
 
-use common::{free_port, login, relier, run_cmd, store_cmd};
-use relier_tests::bad_op::{BadOp, CLIENT_ID};
-
-fn client_flags(op: &BadOp) -> Vec<&str> {
-    vec![
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        CLIENT_ID,
-        "--auth-method",
-        "client_secret_basic",
-        "--client-secret-env",
-        "S",
-    ]
-}
+use common::{bad_op_client_flags, free_port, login, relier, run_cmd, store_cmd};
+use relier_tests::bad_op::BadOp;
 
 #[tokio::test]
 async fn the_token_goes_in_the_header_or_the_body() {
     let op = BadOp::start().await.unwrap();
     for method in [None, Some("header"), Some("body")] {
         let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-        let mut args = client_flags(&op);
+        let mut args = bad_op_client_flags(&op);
         if let Some(m) = method {
             args.extend(["--userinfo-token-method", m]);
         }
@@ -67,7 +54,7 @@ async fn the_body_is_refused_with_dpop() {
     // Asked on the command line.
     let mut c = relier();
     c.arg("login")
-        .args(client_flags(&op))
+        .args(bad_op_client_flags(&op))
         .args([
             "--userinfo-token-method",
             "body",
@@ -112,7 +99,7 @@ async fn the_body_is_refused_with_dpop() {
     // An unknown method is a usage error.
     let mut c = relier();
     c.arg("login")
-        .args(client_flags(&op))
+        .args(bad_op_client_flags(&op))
         .args(["--userinfo-token-method", "query"]);
     let run = run_cmd(c, "").await;
     assert_eq!(run.code, 2, "{}", run.stderr);

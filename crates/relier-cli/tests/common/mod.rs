@@ -283,3 +283,17 @@ pub async fn registration_op(options: Value) -> (tempfile::TempDir, String, Test
     .unwrap();
     (dir, redirect, op)
 }
+
+/// The flags of the misbehaving OP's client (client_secret_basic, the secret in `$S`).
+pub fn bad_op_client_flags(op: &relier_tests::bad_op::BadOp) -> Vec<&str> {
+    vec![
+        "--issuer",
+        op.issuer(),
+        "--client-id",
+        relier_tests::bad_op::CLIENT_ID,
+        "--auth-method",
+        "client_secret_basic",
+        "--client-secret-env",
+        "S",
+    ]
+}
