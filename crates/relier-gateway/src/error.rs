@@ -43,9 +43,6 @@ pub enum GatewayError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The HTTP server failed.
-    #[error("server: {0}")]
-    Serve(std::io::Error),
 }
 
 impl GatewayError {
