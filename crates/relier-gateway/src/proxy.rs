@@ -191,11 +191,13 @@ impl Proxy {
     /// The upstream's absolute URI for a request: its origin, `[upstream] url`'s path, then the
     /// client's path and query exactly as received.
     fn upstream_uri(&self, client: &Uri) -> Option<Uri> {
-        let pq = client.path_and_query().map_or("/", |p| p.as_str());
-        let pq = if self.prefix.is_empty() {
-            PathAndQuery::try_from(pq).ok()?
-        } else {
-            PathAndQuery::try_from(format!("{}{pq}", self.prefix)).ok()?
+        let pq = match client.path_and_query() {
+            // The client's bytes, shared, not parsed again.
+            Some(pq) if self.prefix.is_empty() => pq.clone(),
+            pq => {
+                let pq = pq.map_or("/", PathAndQuery::as_str);
+                PathAndQuery::try_from(format!("{}{pq}", self.prefix)).ok()?
+            }
         };
         Uri::builder()
             .scheme(self.origin.0.clone())
