@@ -11,6 +11,12 @@ mod store;
 
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's allocator: the gateway allocates and frees per request (header
+/// maps, bodies, futures), which glibc's malloc served at a tenth of a proxied request's CPU
+/// (docs/benchmarks.md, "Reverse proxy beside Apache + mod_auth_openidc").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser as _;
 use clap::error::ErrorKind;
 

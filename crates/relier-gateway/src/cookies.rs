@@ -42,21 +42,26 @@ pub fn expire(name: &str, secure: bool, same_site: &str) -> Option<HeaderValue> 
 /// Removes the named cookies (and those starting with `prefix`) from the request's `Cookie`
 /// headers, so the session id never reaches the upstream application.
 pub fn strip(headers: &mut HeaderMap, names: &[&str], prefix: &str) {
-    let kept: Vec<String> = headers
+    // Per proxied request: the kept pairs are joined as they are found, in one string.
+    let mut kept = String::new();
+    for pair in headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .map(str::trim)
-        .filter(|pair| {
-            let name = pair.split_once('=').map_or(*pair, |(k, _)| k).trim();
-            !pair.is_empty() && !names.contains(&name) && !name.starts_with(prefix)
-        })
-        .map(str::to_owned)
-        .collect();
+    {
+        let name = pair.split_once('=').map_or(pair, |(k, _)| k).trim();
+        if !pair.is_empty() && !names.contains(&name) && !name.starts_with(prefix) {
+            if !kept.is_empty() {
+                kept.push_str("; ");
+            }
+            kept.push_str(pair);
+        }
+    }
     headers.remove(header::COOKIE);
     if !kept.is_empty()
-        && let Ok(v) = HeaderValue::from_str(&kept.join("; "))
+        && let Ok(v) = HeaderValue::try_from(kept)
     {
         headers.insert(header::COOKIE, v);
     }

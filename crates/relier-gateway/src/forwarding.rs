@@ -175,8 +175,16 @@ impl Route {
     /// `X-Forwarded-For` as the gateway passes it on: the client, then each trusted hop, then
     /// the gateway's peer.
     pub fn x_forwarded_for(&self) -> String {
-        let parts: Vec<String> = self.hops.iter().map(IpAddr::to_string).collect();
-        parts.join(", ")
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(16 * self.hops.len());
+        for (i, hop) in self.hops.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{hop}");
+        }
+        out
     }
 }
 
@@ -283,20 +291,32 @@ impl PublicOrigin {
         for name in FORWARDING_HEADERS {
             headers.remove(name);
         }
+        // Per proxied request: each value is written once, without `format!`.
         let client = route.client();
-        let node = match client {
-            IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => format!("\"[{v6}]\""),
-        };
+        let ip = client.to_string();
         let host = self.host.to_str().unwrap_or_default();
-        let forwarded = format!("for={node};host=\"{host}\";proto={}", self.proto);
-        if let Ok(v) = HeaderValue::from_str(&forwarded) {
+        let mut forwarded = String::with_capacity(32 + ip.len() + host.len());
+        forwarded.push_str("for=");
+        match client {
+            IpAddr::V4(_) => forwarded.push_str(&ip),
+            // RFC 7239 §6: an IPv6 node is bracketed and quoted.
+            IpAddr::V6(_) => {
+                forwarded.push_str("\"[");
+                forwarded.push_str(&ip);
+                forwarded.push_str("]\"");
+            }
+        }
+        forwarded.push_str(";host=\"");
+        forwarded.push_str(host);
+        forwarded.push_str("\";proto=");
+        forwarded.push_str(self.proto);
+        if let Ok(v) = HeaderValue::try_from(forwarded) {
             headers.insert(header::FORWARDED, v);
         }
-        if let Ok(v) = HeaderValue::from_str(&route.x_forwarded_for()) {
+        if let Ok(v) = HeaderValue::try_from(route.x_forwarded_for()) {
             headers.insert("x-forwarded-for", v);
         }
-        if let Ok(v) = HeaderValue::from_str(&client.to_string()) {
+        if let Ok(v) = HeaderValue::try_from(ip) {
             headers.insert("x-real-ip", v);
         }
         headers.insert("x-forwarded-host", self.host.clone());

@@ -59,13 +59,14 @@ impl IdentityHeaders {
     /// `allow_underscores` — every header with `_` in its name (what nginx does by default:
     /// such names are ambiguous to the application).
     pub fn strip_client_sent(&self, headers: &mut HeaderMap, allow_underscores: bool) {
-        let doomed: Vec<HeaderName> = headers
-            .keys()
-            .filter(|k| {
-                (!allow_underscores && k.as_str().contains('_')) || self.is_identity(k.as_str())
-            })
-            .cloned()
-            .collect();
+        let doomed_name = |k: &HeaderName| {
+            (!allow_underscores && k.as_str().contains('_')) || self.is_identity(k.as_str())
+        };
+        // The common case, nothing to remove, allocates nothing.
+        if !headers.keys().any(doomed_name) {
+            return;
+        }
+        let doomed: Vec<HeaderName> = headers.keys().filter(|k| doomed_name(k)).cloned().collect();
         for k in doomed {
             headers.remove(k);
         }

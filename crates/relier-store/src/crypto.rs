@@ -58,14 +58,15 @@ pub(crate) fn login_state_aad(state_hash: &str) -> Vec<u8> {
 /// Lowercase hex SHA-256 of `value`: the key of a session or login-state row (the raw value,
 /// a bearer credential, is never stored).
 pub(crate) fn sha256_hex(value: &[u8]) -> String {
-    use std::fmt::Write as _;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value);
-    let mut out = String::with_capacity(64);
-    for b in digest.as_ref() {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    // Each nibble is < 16, so `from_digit` always has a digit; computed per request (the
+    // session cache's key), hence not through `fmt`.
+    digest
+        .as_ref()
+        .iter()
+        .flat_map(|b| [b >> 4, b & 0xf])
+        .filter_map(|n| char::from_digit(u32::from(n), 16))
+        .collect()
 }
 
 /// AES-256-GCM keyed with the master key.
