@@ -59,12 +59,11 @@ fn show(auth: &DeviceAuthorization) {
     };
     output::note("or open this URL, which carries the code:");
     output::raw_stderr_line(complete);
-    if std::io::stderr().is_terminal() || std::io::stdout().is_terminal() {
-        if let Some(qr) = qr_code(complete) {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(qr.as_bytes());
-            let _ = err.flush();
-        }
+    let watched = std::io::stderr().is_terminal() || std::io::stdout().is_terminal();
+    if watched && let Some(qr) = qr_code(complete) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(qr.as_bytes());
+        let _ = err.flush();
     }
 }
 
