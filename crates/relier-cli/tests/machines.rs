@@ -15,7 +15,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{SECRET, relier, run_cmd, write};
+use common::{SECRET, relier, run_cmd, store_cmd, write};
 use relier::jose::{Algorithm, SigningKey};
 use relier_tests::oidc_provider::{OpConfig, TestOp, answer_device_code};
 use serde_json::{Value, json};
@@ -132,6 +132,34 @@ async fn token_client_credentials_prints_the_token_or_the_response() {
     assert_ne!(run.code, 0);
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("invalid_client"), "{}", run.stderr);
+}
+
+/// `--provider NAME`: the registry's issuer, client and credentials.
+#[tokio::test]
+async fn token_client_credentials_with_a_registry_provider() {
+    let op = op(vec![machine("cli-reg", "client_secret_post", json!({}))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let add = format!(
+        "providers add corp --issuer {} --client-id cli-reg --auth-method client_secret_post \
+         --client-secret-env RP_SECRET",
+        op.issuer
+    );
+    let mut c = store_cmd(&dir, &add);
+    c.env("RP_SECRET", SECRET);
+    run_cmd(c, "").await.ok();
+    let c = store_cmd(
+        &dir,
+        &format!(
+            "token client-credentials --provider corp --scope orders:read --resource {API} --json"
+        ),
+    );
+    let out = run_cmd(c, "").await.ok().json();
+    assert_eq!(out["auth_method"], "client_secret_post");
+    let c = claims(out["access_token"].as_str().unwrap());
+    assert_eq!(
+        (c["client_id"].as_str(), c["aud"].as_str()),
+        (Some("cli-reg"), Some(API))
+    );
 }
 
 /// `--dpop-key-file`: created when missing, reused (the tokens name the same key), never
