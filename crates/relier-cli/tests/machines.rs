@@ -310,6 +310,52 @@ async fn login_device_end_to_end() {
     assert!(out["access_token"].as_str().is_some());
 }
 
+/// A DPoP-bound device login (RFC 9449 §5): every poll proves possession, the tokens are
+/// `token_type` DPoP, bound to the key in `--dpop-key-file`, and UserInfo takes them.
+#[tokio::test]
+async fn login_device_dpop_bound() {
+    let op = op(vec![device_client("cli-device-dpop")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("dpop.pem");
+    let key = key.to_str().unwrap();
+    let run = device_login(
+        &op.issuer,
+        "cli-device-dpop",
+        &["--dpop-key-file", key],
+        async |uri| {
+            answer_device_code(&uri, true).await.unwrap();
+        },
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    assert_eq!(out["token_type"], "DPoP");
+    assert_eq!(out["userinfo"]["sub"], "alice");
+    let pem = std::fs::read_to_string(key).unwrap();
+    let jkt = relier::core::dpop::DpopKey::from_pkcs8_pem(&pem)
+        .unwrap()
+        .thumbprint()
+        .to_owned();
+    assert!(run.stderr.contains(&format!("jkt {jkt}")), "{}", run.stderr);
+    // The OP's view: the access token is bound to that key.
+    let mut cmd = relier();
+    cmd.args(["token", "introspect", "--issuer", &op.issuer])
+        .args([
+            "--client-id",
+            "cli-device-dpop",
+            "--auth-method",
+            "client_secret_basic",
+        ])
+        .args(["--client-secret-env", "S", "--json"])
+        .env("S", SECRET);
+    let intro = run_cmd(cmd, out["access_token"].as_str().unwrap())
+        .await
+        .ok()
+        .json();
+    assert_eq!(intro["active"], true, "{intro}");
+    assert_eq!(intro["cnf"]["jkt"], jkt.as_str(), "{intro}");
+}
+
 /// The user aborts at the OP: relier stops and says so.
 #[tokio::test]
 async fn login_device_denied_by_the_user() {
