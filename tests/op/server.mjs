@@ -24,8 +24,21 @@
 //     "secured_authorization": true | "require_signed_request_object",        // optional
 //     "dpop": { "require_nonce": true },                                     // optional
 //     "certificate_bound_access_tokens": true,                               // optional
-//     "fapi2": true                                                          // optional
+//     "fapi2": true,                                                         // optional
+//     "client_credentials": true,                                            // optional
+//     "device_flow": true,                                                   // optional
+//     "resource_servers": { "https://api.example.com/": { "scope": "a b" } }  // optional
 //   }
+//
+// "client_credentials": true enables the client credentials grant (RFC 6749 §4.4) for clients
+// that register it in grant_types.
+// "device_flow": true enables the device authorization grant (RFC 8628) for clients that
+// register urn:ietf:params:oauth:grant-type:device_code; the user approves at
+// verification_uri_complete (GET, then the confirmation form: confirm=yes, or abort=yes to
+// deny), then logs in headlessly like any other login.
+// "resource_servers" makes each URI a resource indicator (RFC 8707): a token requested with
+// `resource=URI` is a JWT access token (RFC 9068) with that `aud` and the scopes of the
+// requested ones that the server lists.
 //
 // "encryption": true enables encrypted ID tokens and UserInfo (OIDC Core §10.2) for
 // clients that register id_token_encrypted_response_* / userinfo_encrypted_response_*.
@@ -553,6 +566,23 @@ async function revocationAllowedPolicy(_ctx, client, token) {
   return true;
 }
 
+const RESOURCE_SERVERS = cfg.resource_servers && typeof cfg.resource_servers === 'object'
+  ? cfg.resource_servers
+  : {};
+
+// RFC 8707: only the configured resource servers exist; their tokens are RFC 9068 JWTs.
+async function getResourceServerInfo(_ctx, resourceIndicator) {
+  if (!Object.hasOwn(RESOURCE_SERVERS, resourceIndicator)) {
+    throw new OidcErrors.InvalidTarget();
+  }
+  const server = RESOURCE_SERVERS[resourceIndicator] ?? {};
+  return {
+    scope: typeof server.scope === 'string' ? server.scope : '',
+    audience: resourceIndicator,
+    accessTokenFormat: 'jwt',
+  };
+}
+
 async function renderError(ctx, out) {
   ctx.type = 'json';
   ctx.body = out;
@@ -635,6 +665,12 @@ function makeConfiguration() {
       },
       jwtResponseModes: { enabled: Boolean(cfg.secured_authorization) },
       dPoP: dpopFeature(),
+      clientCredentials: { enabled: cfg.client_credentials === true },
+      deviceFlow: { enabled: cfg.device_flow === true },
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo,
+      },
       // "fapi2": true holds every client to the OP's FAPI 2.0 Security Profile checks (PKCE,
       // assertion aud = the issuer, request object exp/nbf, no omitted redirect_uri).
       fapi: cfg.fapi2 === true ? { enabled: true, profile: '2.0' } : { enabled: false },

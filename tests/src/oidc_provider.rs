@@ -691,6 +691,53 @@ impl Browser {
     }
 }
 
+/// Plays the user of a device login (RFC 8628 §3.3) at the test OP: opens
+/// `verification_uri_complete` (a self-submitting form with the code), answers the
+/// confirmation form with `confirm=yes` (`approve`) or `abort=yes` (deny), and — approved —
+/// logs in headlessly as `alice`. Returns the last page's body (the OP's success page, or the
+/// code input page after an abort).
+pub async fn answer_device_code(
+    verification_uri_complete: &str,
+    approve: bool,
+) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .no_proxy()
+        .timeout(HTTP_TIMEOUT)
+        .build()
+        .context("building the device user's HTTP client")?;
+    let mut url = url::Url::parse(verification_uri_complete)
+        .with_context(|| format!("invalid verification URI {verification_uri_complete}"))?;
+    let page = client.get(url.clone()).send().await?.text().await?;
+    // The first page posts the code to itself; the second asks for confirmation.
+    let mut body = page;
+    for step in ["code", "confirmation"] {
+        let form = parse_form(&body).ok_or_else(|| anyhow!("no {step} form at {url}: {body}"))?;
+        let action = url.join(&form.action)?;
+        let mut fields = form.fields;
+        if step == "confirmation" && !approve {
+            fields.retain(|(k, _)| k != "confirm");
+            fields.push(("abort".into(), "yes".into()));
+        }
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter())
+            .finish();
+        let resp = client
+            .post(action.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(encoded)
+            .send()
+            .await
+            .with_context(|| format!("posting the {step} form to {action}"))?;
+        url = resp.url().clone();
+        body = resp.text().await?;
+    }
+    Ok(body)
+}
+
 async fn browse_with(
     client: &reqwest::Client,
     authorization_url: &str,

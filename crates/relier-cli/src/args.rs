@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use relier_core::client_credentials::ResourceIndicator;
 use relier_core::encryption::ResponseEncryption;
 use relier_core::profile::Profile;
 use relier_core::userinfo::TokenMethod;
@@ -68,7 +69,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Log in through a browser: authorization code + PKCE on a loopback redirect (RFC 8252).
     Login(Box<LoginArgs>),
-    /// Use a token read from standard input.
+    /// Get a token for the client itself (client_credentials), or use a token read from
+    /// standard input.
     #[command(subcommand)]
     Token(TokenCommand),
     /// The RP's signing keys (private_key_jwt): generate, list, rotate, retire, remove, and
@@ -413,11 +415,33 @@ pub struct LoginArgs {
     /// Seconds to wait for the browser to come back.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
+
+    /// Log in on another device (RFC 8628 device authorization grant): print the OP's
+    /// verification URI and user code on stderr (and a QR code on a terminal), poll the token
+    /// endpoint until the user approved, denied or the code expired. No browser is started and
+    /// no redirect URI is used.
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "redirect_uri", "response_mode", "no_browser", "par", "prompt", "max_age",
+            "acr_values", "login_hint", "auth_param",
+        ]
+    )]
+    pub device: bool,
+
+    /// Testing only: the length in milliseconds of one second of the device flow's poll
+    /// interval (default 1000), so tests do not wait the OP's interval in real time.
+    #[arg(long, value_name = "MS", hide = true, requires = "device")]
+    pub test_device_poll_unit_ms: Option<u64>,
 }
 
-/// `relier token …`: the token is read from standard input.
+/// `relier token …`: a new token for the client, or a token read from standard input.
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
+    /// Get a token for the client itself (client_credentials, RFC 6749 §4.4) with its own
+    /// authentication (any method but none) and print it: the access token alone, or the
+    /// token response with --json.
+    ClientCredentials(Box<ClientCredentialsArgs>),
     /// Exchange a refresh token (stdin) for new tokens.
     Refresh(Box<RefreshArgs>),
     /// Introspect a token (stdin, RFC 7662).
@@ -448,6 +472,31 @@ pub struct RefreshArgs {
     pub dpop_key_file: Option<PathBuf>,
 
     /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `relier token client-credentials`.
+#[derive(Debug, Args)]
+pub struct ClientCredentialsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// A scope to request (repeatable).
+    #[arg(long, value_name = "S", value_parser = parse_scope)]
+    pub scope: Vec<String>,
+
+    /// A resource indicator (RFC 8707, repeatable): the URI of the API the token is for.
+    #[arg(long, value_name = "URI", value_parser = parse_resource)]
+    pub resource: Vec<ResourceIndicator>,
+
+    /// Bind the token to the DPoP key in FILE (RFC 9449), as `relier login --dpop-key-file`:
+    /// a new key is written there (PKCS#8 PEM, mode 0600); a file that already holds a key is
+    /// reused, any other file is refused.
+    #[arg(long, value_name = "FILE")]
+    pub dpop_key_file: Option<PathBuf>,
+
+    /// Print the token response as JSON on stdout (default: the access token alone).
     #[arg(long)]
     pub json: bool,
 }
@@ -572,6 +621,18 @@ fn parse_profile(s: &str) -> Result<Profile, String> {
 
 fn parse_redirect(s: &str) -> Result<RedirectSpec, String> {
     RedirectSpec::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_scope(s: &str) -> Result<String, String> {
+    if relier_core::client_credentials::is_scope_token(s) {
+        Ok(s.to_owned())
+    } else {
+        Err("not a scope token (RFC 6749 §3.3: printable ASCII without space, \" or \\)".into())
+    }
+}
+
+fn parse_resource(s: &str) -> Result<ResourceIndicator, String> {
+    ResourceIndicator::new(s).map_err(|e| e.to_string())
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {

@@ -150,6 +150,10 @@ pub fn discover_human(md: &ProviderMetadata, rec: &Recommendation) -> String {
             "pushed_authorization_request_endpoint",
             &md.pushed_authorization_request_endpoint,
         ),
+        (
+            "device_authorization_endpoint",
+            &md.device_authorization_endpoint,
+        ),
     ] {
         if let Some(u) = v {
             line(name, u);
@@ -178,6 +182,7 @@ pub fn discover_human(md: &ProviderMetadata, rec: &Recommendation) -> String {
                 Endpoint::Introspection,
                 Endpoint::Revocation,
                 Endpoint::PushedAuthorization,
+                Endpoint::DeviceAuthorization,
             ] {
                 let plain = md.endpoint(kind, false);
                 if let Some(alias) = md.endpoint(kind, true).filter(|a| Some(*a) != plain) {
@@ -228,6 +233,23 @@ pub fn tokens_json(
         // id_token_hint and `token refresh --id-token-file` want it.
         "id_token": secret_or_null(id_token.map(VerifiedIdToken::raw).or(tokens.id_token.as_ref())),
     })
+}
+
+/// `token client-credentials --json`: the token response (RFC 6749 §5.1, RFC 9396 §7) and the
+/// client authentication used.
+pub fn client_credentials_json(method: AuthMethod, tokens: &TokenResponse) -> Value {
+    let mut v = json!({
+        "auth_method": method.as_str(),
+        "token_type": tokens.token_type,
+        "expires_in": tokens.expires_in,
+        "scope": tokens.scope,
+        "access_token": tokens.access_token.expose(),
+        "refresh_token": secret_or_null(tokens.refresh_token.as_ref()),
+    });
+    if let (Some(d), Some(obj)) = (&tokens.authorization_details, v.as_object_mut()) {
+        obj.insert("authorization_details".into(), d.clone());
+    }
+    v
 }
 
 /// `login` / `token refresh` for people: who logged in, and what was received (never tokens).

@@ -44,6 +44,8 @@ pub struct MtlsEndpointAliases {
     pub userinfo_endpoint: Option<String>,
     /// PAR endpoint alias.
     pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 8628 device authorization endpoint alias.
+    pub device_authorization_endpoint: Option<String>,
 }
 
 /// Typed OP metadata. Every member received is also kept verbatim in [`ProviderMetadata::raw`].
@@ -69,6 +71,8 @@ pub struct ProviderMetadata {
     pub end_session_endpoint: Option<String>,
     /// RFC 9126 PAR endpoint.
     pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 8628 §4 device authorization endpoint.
+    pub device_authorization_endpoint: Option<String>,
     /// RFC 9126 §5.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
@@ -203,6 +207,10 @@ impl ProviderMetadata {
                 "pushed_authorization_request_endpoint",
                 &self.pushed_authorization_request_endpoint,
             ),
+            (
+                "device_authorization_endpoint",
+                &self.device_authorization_endpoint,
+            ),
         ];
         for (name, v) in optional.iter() {
             if let Some(u) = v {
@@ -218,6 +226,10 @@ impl ProviderMetadata {
                 (
                     "pushed_authorization_request_endpoint",
                     &a.pushed_authorization_request_endpoint,
+                ),
+                (
+                    "device_authorization_endpoint",
+                    &a.device_authorization_endpoint,
                 ),
             ] {
                 if let Some(u) = v {
@@ -250,6 +262,7 @@ impl ProviderMetadata {
                 Endpoint::Introspection => &a.introspection_endpoint,
                 Endpoint::UserInfo => &a.userinfo_endpoint,
                 Endpoint::PushedAuthorization => &a.pushed_authorization_request_endpoint,
+                Endpoint::DeviceAuthorization => &a.device_authorization_endpoint,
             };
             if let Some(u) = alias {
                 return Some(u);
@@ -261,6 +274,7 @@ impl ProviderMetadata {
             Endpoint::Introspection => self.introspection_endpoint.as_deref(),
             Endpoint::UserInfo => self.userinfo_endpoint.as_deref(),
             Endpoint::PushedAuthorization => self.pushed_authorization_request_endpoint.as_deref(),
+            Endpoint::DeviceAuthorization => self.device_authorization_endpoint.as_deref(),
         }
     }
 }
@@ -279,6 +293,8 @@ pub enum Endpoint {
     UserInfo,
     /// PAR endpoint.
     PushedAuthorization,
+    /// RFC 8628 device authorization endpoint.
+    DeviceAuthorization,
 }
 
 impl Endpoint {
@@ -290,6 +306,7 @@ impl Endpoint {
             Endpoint::Introspection => "introspection_endpoint",
             Endpoint::UserInfo => "userinfo_endpoint",
             Endpoint::PushedAuthorization => "pushed_authorization_request_endpoint",
+            Endpoint::DeviceAuthorization => "device_authorization_endpoint",
         }
     }
 }

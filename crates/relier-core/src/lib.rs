@@ -13,6 +13,8 @@
 //! | [`recommend`] | which client authentication method to use, and why |
 //! | [`authorize`] | OIDC Core §3.1.2, RFC 7636, RFC 9207 §2.4 |
 //! | [`token`] | RFC 6749 §4.1.3, §5, §6 |
+//! | [`client_credentials`] | RFC 6749 §4.4, RFC 8707 §2, RFC 9396 §2 |
+//! | [`device`] | RFC 8628 (device authorization grant) |
 //! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
 //! | [`request_object`] | RFC 9101 (signed request objects), RFC 9126 §3 |
 //! | [`jarm`] | JWT Secured Authorization Response Mode (JARM) |
@@ -33,6 +35,8 @@ pub mod apple;
 pub mod authorize;
 pub mod certificate_binding;
 pub mod client_auth;
+pub mod client_credentials;
+pub mod device;
 pub mod discovery;
 pub mod doctor;
 pub mod dpop;

@@ -130,6 +130,9 @@ pub struct TokenResponse {
     pub id_token: Option<Secret>,
     /// Granted scope.
     pub scope: Option<String>,
+    /// RFC 9396 §7: the authorization details granted, as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 impl fmt::Debug for TokenResponse {

@@ -26,15 +26,20 @@ use crate::http::HttpClient;
 
 mod builder;
 mod clock;
+mod device;
 mod discovery;
+mod machine;
 mod op_keys;
 mod secured;
 mod sender;
+mod token_source;
 
 pub use builder::RelyingPartyBuilder;
 pub use clock::{Clock, SystemClock};
+pub use device::DeviceStep;
 pub use discovery::{discover, discover_by_webfinger, discover_entra, webfinger_issuer};
 use op_keys::JwksCache;
+pub use token_source::{ClientCredentialsGrant, FetchToken, TokenSource};
 
 /// The result of a completed login.
 #[derive(Debug, Clone)]
@@ -293,10 +298,24 @@ impl RelyingParty {
         let resp = self.authenticated_post(Endpoint::Token, form).await?;
         let tokens = TokenResponse::from_response(&resp)?;
         self.check_binding(&resp, &tokens)?;
+        self.login_from(tokens, Some(&pending.nonce), pending.max_age)
+            .await
+    }
+
+    /// The one way a login's token response becomes a [`Login`] (browser and device logins):
+    /// an ID token is required (OIDC Core §3.1.3.3), validated as coming from the token
+    /// endpoint — with the request's nonce and max_age when it had them — and bound as
+    /// registered. The response's sender constraint is checked by the caller.
+    pub(super) async fn login_from(
+        &self,
+        tokens: TokenResponse,
+        nonce: Option<&relier_core::Nonce>,
+        max_age: Option<u64>,
+    ) -> Result<Login, Error> {
         let id_token = tokens.id_token.clone().ok_or(TokenError::MissingIdToken)?;
         let expect = Expectations {
-            nonce: Some(&pending.nonce),
-            max_age: pending.max_age,
+            nonce,
+            max_age,
             access_token: Some(&tokens.access_token),
             source: self.token_endpoint_source()?,
         };

@@ -52,6 +52,12 @@ pub enum Error {
     /// Token, introspection or revocation endpoint.
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// A client credentials request that cannot be made.
+    #[error(transparent)]
+    ClientCredentials(#[from] relier_core::client_credentials::ClientCredentialsError),
+    /// The device flow ended without tokens, or its response was unusable.
+    #[error(transparent)]
+    Device(#[from] relier_core::device::DeviceError),
     /// ID token validation.
     #[error(transparent)]
     IdToken(#[from] IdTokenError),

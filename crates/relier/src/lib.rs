@@ -3,7 +3,9 @@
 //! An OpenID Connect relying party for Rust: every client authentication method
 //! (`client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt`,
 //! `tls_client_auth`, `self_signed_tls_client_auth`, `none`), strict ID-token validation, JWKS
-//! refetch on key rotation, UserInfo, refresh, introspection and revocation.
+//! refetch on key rotation, UserInfo, refresh, introspection and revocation; the client
+//! credentials grant ([`RelyingParty::client_credentials`], cached by [`TokenSource`]) and
+//! device login ([`RelyingParty::device_authorization`]).
 //! Tokens can be sender-constrained as registered: DPoP (RFC 9449,
 //! [`RelyingPartyBuilder::dpop`]) and certificate-bound tokens (RFC 8705 §3,
 //! [`RelyingPartyBuilder::certificate_bound_access_tokens`]).
@@ -45,8 +47,9 @@ pub mod profile;
 pub mod registration;
 
 pub use client::{
-    Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover, discover_by_webfinger,
-    discover_entra, webfinger_issuer,
+    ClientCredentialsGrant, Clock, DeviceStep, FetchToken, Login, RelyingParty,
+    RelyingPartyBuilder, SystemClock, TokenSource, discover, discover_by_webfinger, discover_entra,
+    webfinger_issuer,
 };
 pub use error::Error;
 pub use github::{GitHubClient, GitHubLogin};

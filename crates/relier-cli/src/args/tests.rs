@@ -298,3 +298,98 @@ fn webfinger_in_place_of_issuer() {
     }
     assert!(parse(&["login", "--client-id", "rp"]).is_err());
 }
+
+#[test]
+fn token_client_credentials_flags() {
+    let base = [
+        "token",
+        "client-credentials",
+        "--issuer",
+        "https://op.example.com",
+        "--client-id",
+        "svc",
+    ];
+    let with = |extra: &[&str]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        parse(&v)
+    };
+    let cli = with(&[
+        "--scope",
+        "orders:read",
+        "--scope",
+        "orders:write",
+        "--resource",
+        "https://api.example.com/orders",
+        "--resource",
+        "urn:example:cal",
+        "--dpop-key-file",
+        "k.pem",
+        "--json",
+    ])
+    .unwrap();
+    let Command::Token(TokenCommand::ClientCredentials(c)) = cli.command else {
+        panic!("not client-credentials")
+    };
+    assert_eq!(c.scope, ["orders:read", "orders:write"]);
+    let resources: Vec<&str> = c.resource.iter().map(|r| r.as_str()).collect();
+    assert_eq!(
+        resources,
+        ["https://api.example.com/orders", "urn:example:cal"]
+    );
+    assert!(c.json && c.dpop_key_file.is_some());
+    // RFC 6749 §3.3 scope tokens; RFC 8707 §2 absolute URIs without a fragment.
+    assert!(with(&["--scope", "a b"]).is_err());
+    assert!(with(&["--resource", "/orders"]).is_err());
+    assert!(with(&["--resource", "https://api.example.com/#x"]).is_err());
+    assert!(
+        with(&["--provider", "corp"]).is_err(),
+        "--provider excludes --issuer"
+    );
+    assert!(parse(&["token", "client-credentials", "--provider", "corp"]).is_ok());
+}
+
+#[test]
+fn login_device_flags() {
+    let base = [
+        "login",
+        "--device",
+        "--issuer",
+        "https://op.example.com",
+        "--client-id",
+        "tv",
+    ];
+    let with = |extra: &[&str]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        parse(&v)
+    };
+    let cli = with(&["--json", "--scope", "openid email"]).unwrap();
+    let Command::Login(l) = cli.command else {
+        panic!("not login")
+    };
+    assert!(l.device && l.json);
+    assert_eq!(l.test_device_poll_unit_ms, None);
+    // Nothing of the browser flow goes with --device.
+    for extra in [
+        &["--redirect-uri", "http://127.0.0.1:8080/cb"][..],
+        &["--par"],
+        &["--no-browser"],
+        &["--prompt", "login"],
+    ] {
+        assert!(with(extra).is_err(), "{extra:?}");
+    }
+    // The test-only poll unit needs --device.
+    assert!(
+        parse(&[
+            "login",
+            "--issuer",
+            "https://op.example.com",
+            "--client-id",
+            "tv",
+            "--test-device-poll-unit-ms",
+            "10",
+        ])
+        .is_err()
+    );
+}

@@ -2,8 +2,10 @@
 //! authorization URL (alone on its stderr line), open a browser, wait for the response, check it,
 //! exchange the code, validate the ID token, call UserInfo, and answer the browser. With
 //! `--preset`, the provider's rules ([`crate::preset`]); GitHub has a flow of its own
-//! ([`github`]: OAuth 2.0 and its API).
+//! ([`github`]: OAuth 2.0 and its API). With `--device`, the device authorization grant
+//! ([`device`], RFC 8628) instead of a browser on this machine.
 
+mod device;
 mod github;
 
 use std::process::Stdio;
@@ -25,6 +27,9 @@ use crate::{output, preset};
 
 /// Run `login`.
 pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
+    if a.device {
+        return device::run(a, store).await;
+    }
     let preset = preset::expand(
         &a.client,
         a.scope.as_deref(),
@@ -67,23 +72,26 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     let result = complete(&rp, callback.params, &pending).await;
     finish(callback.reply, listener, result.as_ref().map(|_| ())).await;
     let (login, userinfo) = result?;
+    print(a, rp.auth().method(), &login, userinfo.as_ref(), user)
+}
 
-    let method = rp.auth().method();
+/// The result of a login (browser or device), as JSON with `--json`, else for people.
+fn print(
+    a: &LoginArgs,
+    method: relier_core::AuthMethod,
+    login: &Login,
+    userinfo: Option<&Map<String, Value>>,
+    user: Option<Map<String, Value>>,
+) -> anyhow::Result<()> {
     let id_token = Some(&login.id_token);
     if a.json {
-        let mut out = output::tokens_json(method, &login.tokens, id_token, userinfo.as_ref());
+        let mut out = output::tokens_json(method, &login.tokens, id_token, userinfo);
         if let (Some(u), Some(obj)) = (user, out.as_object_mut()) {
             obj.insert("user".into(), Value::Object(u));
         }
         output::json_stdout(&out)
     } else {
-        let mut text = output::tokens_human(
-            method,
-            &login.tokens,
-            id_token,
-            userinfo.as_ref(),
-            now_secs(),
-        );
+        let mut text = output::tokens_human(method, &login.tokens, id_token, userinfo, now_secs());
         if let Some(name) = user.as_ref().and_then(|u| u.get("name")?.as_str()) {
             text.push_str(&format!("{:<15} {name}\n", "name (Apple)"));
         }
@@ -160,19 +168,23 @@ async fn complete(
     pending: &PendingLogin,
 ) -> anyhow::Result<(Login, Option<Map<String, Value>>)> {
     let login = rp.complete_login(params?, pending).await?;
+    let userinfo = userinfo(rp, &login).await?;
+    Ok((login, userinfo))
+}
+
+/// UserInfo for a completed login, when the OP has the endpoint.
+async fn userinfo(rp: &RelyingParty, login: &Login) -> anyhow::Result<Option<Map<String, Value>>> {
     let has_userinfo = rp
         .metadata()
         .endpoint(Endpoint::UserInfo, rp.auth().uses_mtls())
         .is_some();
-    let userinfo = if has_userinfo {
-        Some(
-            rp.userinfo(&login.tokens.access_token, &login.id_token.claims().sub)
-                .await?,
-        )
-    } else {
-        None
-    };
-    Ok((login, userinfo))
+    if !has_userinfo {
+        return Ok(None);
+    }
+    Ok(Some(
+        rp.userinfo(&login.tokens.access_token, &login.id_token.claims().sub)
+            .await?,
+    ))
 }
 
 /// Start the platform's URL opener; failure only earns a hint.

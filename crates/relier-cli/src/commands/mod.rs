@@ -307,12 +307,24 @@ impl Session {
                 "--userinfo-token-method body cannot be used with --dpop-bound-access-tokens or --dpop-key-file: a DPoP-bound access token goes in the Authorization header (RFC 9449 §7.1)"
             );
         }
-        if let Some(path) = &a.dpop_key_file {
-            self.dpop_key = Some(dpop_file::for_login(path, &self.metadata)?);
-        }
+        self = self.with_login_dpop_key_file(a.dpop_key_file.as_deref())?;
         if let Some(profile) = a.profile {
             relier::profile::check_op_keys(&self.http, &self.metadata, profile).await?;
             self.profile = Some(profile);
+        }
+        Ok(self)
+    }
+
+    /// `--dpop-key-file` of `relier login` and `relier token client-credentials`: the key the
+    /// file holds (reused), else a new one written there — never over another file — and the
+    /// tokens bound to it (RFC 9449).
+    pub fn with_login_dpop_key_file(
+        mut self,
+        path: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        if let Some(path) = path {
+            self.dpop_key = Some(dpop_file::for_login(path, &self.metadata)?);
+            self.binding_flags.dpop = true;
         }
         Ok(self)
     }

@@ -1,3 +1,4 @@
+//! `relier token client-credentials`: a token for the client itself (RFC 6749 §4.4).
 //! `relier token refresh|introspect|revoke`: the token comes from standard input, never from the
 //! command line.
 
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::Session;
-use crate::args::{StoreArgs, TokenCommand, TokenOpArgs, TokenTypeHintArg};
+use crate::args::{ClientCredentialsArgs, StoreArgs, TokenCommand, TokenOpArgs, TokenTypeHintArg};
 use crate::clock::now_secs;
 use crate::output;
 
@@ -21,6 +22,7 @@ const MAX_TOKEN_BYTES: u64 = 64 * 1024;
 /// Run a `token` subcommand.
 pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
     match cmd {
+        TokenCommand::ClientCredentials(a) => client_credentials(a, store).await,
         TokenCommand::Refresh(a) => {
             let token = stdin_token("refresh token")?;
             let rp = Session::connect(&a.client, store)
@@ -70,6 +72,24 @@ pub async fn run(cmd: &TokenCommand, store: &StoreArgs) -> anyhow::Result<()> {
                 output::stdout("token revoked\n")
             }
         }
+    }
+}
+
+/// `relier token client-credentials`: the token response as JSON, or the access token alone
+/// (for `$(relier token client-credentials …)`).
+async fn client_credentials(a: &ClientCredentialsArgs, store: &StoreArgs) -> anyhow::Result<()> {
+    let rp = Session::connect(&a.client, store)
+        .await?
+        .with_login_dpop_key_file(a.dpop_key_file.as_deref())?
+        .relying_party(&default_validation(), None, None)?;
+    let tokens = rp.client_credentials(&a.scope, &a.resource).await?;
+    if a.json {
+        output::json_stdout(&output::client_credentials_json(
+            rp.auth().method(),
+            &tokens,
+        ))
+    } else {
+        output::stdout(&format!("{}\n", tokens.access_token.expose()))
     }
 }
 
