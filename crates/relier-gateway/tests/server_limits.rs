@@ -1,7 +1,8 @@
 //! The gateway's listeners under slow or hostile clients (`[limits]`): slowloris connections
 //! closed at `header_read_timeout` while checks keep answering, `max_connections`, the idle
 //! timeout of keep-alive connections, request heads over `max_header_bytes` / `max_headers`;
-//! and upstream connections reused across requests in reverse-proxy mode.
+//! upstream connections reused across requests in reverse-proxy mode, and response heads that
+//! never wait for a late body.
 //!
 //! Every wait here is a bound on a closure or an answer that would otherwise never come, not
 //! a latency measurement.
@@ -355,4 +356,84 @@ async fn h2c_and_http1_are_both_served() {
     let mut s = connect(gw.addr()).await;
     assert_eq!(roundtrip(&mut s, "/healthz", "").await, Some(200));
     gw.run.stop().await;
+}
+
+/// A raw upstream for one request: answers `head`, waits for `release`, then sends `body`.
+async fn split_upstream(
+    head: &'static str,
+    body: &'static str,
+    release: tokio::sync::oneshot::Receiver<()>,
+) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        s.write_all(head.as_bytes()).await.unwrap();
+        let _ = release.await;
+        s.write_all(body.as_bytes()).await.unwrap();
+        // Keep the connection open until the gateway is done with it.
+        let _ = s.read(&mut buf).await;
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_streamed_head_reaches_the_client_before_a_late_body() {
+    // The gateway may hold a head briefly for the body's first bytes (one write instead of
+    // two), never until they come: the upstream sends its body only once the client has the
+    // head, so holding it would leave both waiting until BOUND.
+    let (release, released) = tokio::sync::oneshot::channel();
+    let upstream = split_upstream(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
+        "6\r\nhello\n\r\n0\r\n\r\n",
+        released,
+    )
+    .await;
+    let gw = Gw::start("skip_auth = [\"/public/\"]", "", Some(upstream)).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = timeout(
+        BOUND,
+        http.get(format!("{}/public/events", gw.run.base)).send(),
+    )
+    .await
+    .expect("the head came while the upstream held its body")
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    release.send(()).unwrap();
+    assert_eq!(timeout(BOUND, r.text()).await.unwrap().unwrap(), "hello\n");
+    gw.run.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_written_after_its_head_arrives_whole() {
+    for (head, body) in [
+        ("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n", "hello\n"),
+        (
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+            "3\r\nhel\r\n3\r\nlo\n\r\n0\r\n\r\n",
+        ),
+    ] {
+        let (release, released) = tokio::sync::oneshot::channel();
+        let upstream = split_upstream(head, body, released).await;
+        // Released at once: the body follows its head in a separate write, as from an app
+        // that flushes its headers first.
+        release.send(()).unwrap();
+        let gw = Gw::start("skip_auth = [\"/public/\"]", "", Some(upstream)).await;
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let r = http
+            .get(format!("{}/public/x", gw.run.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "hello\n", "{head:?}");
+        gw.run.stop().await;
+    }
 }
