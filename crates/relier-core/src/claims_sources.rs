@@ -147,6 +147,22 @@ pub enum ClaimSourceError {
     /// Graph paging went past [`MAX_GRAPH_PAGES`] or [`MAX_GROUPS`].
     #[error("claims source {source_name}: more than {max} groups or pages")]
     TooManyGroups { source_name: String, max: usize },
+    /// The claims' issuer could not be discovered, or its keys not read.
+    #[error("claims source {source_name}: issuer {issuer}: {reason}")]
+    IssuerKeys {
+        source_name: String,
+        issuer: String,
+        reason: String,
+    },
+    /// A groups overage source whose endpoint is not Microsoft Graph: the user's access
+    /// token does not go there.
+    #[error(
+        "claims source {source_name}: {endpoint} is not a Microsoft Graph getMemberObjects endpoint"
+    )]
+    NotGraph {
+        source_name: String,
+        endpoint: String,
+    },
     /// The request could not be sent or timed out.
     #[error("claims source {source_name}: {reason}")]
     Transport { source_name: String, reason: String },
@@ -158,6 +174,23 @@ impl ClaimSourceError {
             source_name: source_name.to_owned(),
             reason,
         }
+    }
+}
+
+/// Which sources a login resolves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolve {
+    /// Every aggregated and distributed source (`resolve_claims = true`).
+    All,
+    /// Only Entra ID's groups overage ([`ClaimSource::is_groups_overage`]); the other sources
+    /// are left as they are.
+    GroupsOverage,
+}
+
+impl Resolve {
+    /// Whether `source` is resolved.
+    pub fn includes(self, source: &ClaimSource) -> bool {
+        self == Resolve::All || source.is_groups_overage()
     }
 }
 

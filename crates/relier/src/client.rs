@@ -25,6 +25,7 @@ use crate::Error;
 use crate::http::HttpClient;
 
 mod builder;
+mod claims;
 mod clock;
 mod discovery;
 mod op_keys;
@@ -32,6 +33,7 @@ mod secured;
 mod sender;
 
 pub use builder::RelyingPartyBuilder;
+pub use claims::ClaimsResolution;
 pub use clock::{Clock, SystemClock};
 pub use discovery::{discover, discover_by_webfinger, discover_entra, webfinger_issuer};
 use op_keys::JwksCache;

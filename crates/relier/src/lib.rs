@@ -45,8 +45,8 @@ pub mod profile;
 pub mod registration;
 
 pub use client::{
-    Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover, discover_by_webfinger,
-    discover_entra, webfinger_issuer,
+    ClaimsResolution, Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover,
+    discover_by_webfinger, discover_entra, webfinger_issuer,
 };
 pub use error::Error;
 pub use github::{GitHubClient, GitHubLogin};

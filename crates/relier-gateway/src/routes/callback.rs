@@ -387,7 +387,7 @@ async fn exchange(
     }
     if let Some(overage) = identity::groups_overage(&claims) {
         tracing::warn!(provider = %provider.name, sub = ?idt.sub, source = %overage,
-            "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token); allowed_groups cannot see them");
+            "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token) and they were not resolved through Microsoft Graph; allowed_groups cannot see them");
     }
     Ok(Completed {
         iss: idt.iss.clone(),
@@ -436,10 +436,33 @@ async fn identity_claims(
             }
         }
     }
+    if let Some(which) = provider.resolve_claims() {
+        resolve_claims(provider, rp, done, &mut claims, which).await;
+    }
     for c in DROPPED_CLAIMS {
         claims.remove(c);
     }
     Ok(claims)
+}
+
+/// OIDC Core §5.6.2: the aggregated and distributed claims of the ID token and UserInfo,
+/// merged in; a source that fails is dropped and logged, never the login.
+async fn resolve_claims(
+    provider: &Provider,
+    rp: &relier::RelyingParty,
+    done: &relier::Login,
+    claims: &mut Map<String, Value>,
+    which: relier_core::claims_sources::Resolve,
+) {
+    let r = rp
+        .resolve_claims(claims, &done.tokens.access_token, which)
+        .await;
+    if !r.merged.is_empty() {
+        tracing::debug!(provider = %provider.name, claims = ?r.merged, "aggregated/distributed claims resolved");
+    }
+    for e in &r.dropped {
+        tracing::warn!(provider = %provider.name, error = %e, "claims source dropped");
+    }
 }
 
 /// Sign in with Apple's `user` form field: the name the ID token never carries, as `name`,
