@@ -12,6 +12,7 @@ use std::time::Duration;
 use relier::{Login, RelyingParty};
 use relier_core::AuthorizationParams;
 use relier_core::authorize::{CallbackError, CallbackParams, PendingLogin};
+use relier_core::claims_sources::Resolve;
 use relier_core::discovery::Endpoint;
 use serde_json::{Map, Value};
 
@@ -66,7 +67,12 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     let user = apple.then(|| apple_user(&callback.raw)).flatten();
     let result = complete(&rp, callback.params, &pending).await;
     finish(callback.reply, listener, result.as_ref().map(|_| ())).await;
-    let (login, userinfo) = result?;
+    let (login, mut userinfo) = result?;
+    let resolved = if a.resolve_claims {
+        Some(resolve_claims(&rp, &login, userinfo.as_mut()).await?)
+    } else {
+        None
+    };
 
     let method = rp.auth().method();
     let id_token = Some(&login.id_token);
@@ -74,6 +80,9 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
         let mut out = output::tokens_json(method, &login.tokens, id_token, userinfo.as_ref());
         if let (Some(u), Some(obj)) = (user, out.as_object_mut()) {
             obj.insert("user".into(), Value::Object(u));
+        }
+        if let (Some(r), Some(obj)) = (resolved, out.as_object_mut()) {
+            obj.insert("resolved_claims".into(), Value::Object(r));
         }
         output::json_stdout(&out)
     } else {
@@ -86,6 +95,9 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
         );
         if let Some(name) = user.as_ref().and_then(|u| u.get("name")?.as_str()) {
             text.push_str(&format!("{:<15} {name}\n", "name (Apple)"));
+        }
+        for (claim, value) in resolved.iter().flatten() {
+            text.push_str(&format!("{:<15} {value}\n", format!("{claim} (resolved)")));
         }
         output::stdout(&text)
     }
@@ -173,6 +185,32 @@ async fn complete(
         None
     };
     Ok((login, userinfo))
+}
+
+/// OIDC Core §5.6.2: resolves the aggregated and distributed claims of the ID token and of
+/// UserInfo (merged into `userinfo` in place); returns the claims resolved. A source that
+/// fails is dropped with a warning.
+async fn resolve_claims(
+    rp: &RelyingParty,
+    login: &Login,
+    userinfo: Option<&mut Map<String, Value>>,
+) -> anyhow::Result<Map<String, Value>> {
+    let mut id_claims = login.id_token.claims().all()?.clone();
+    let mut resolved = Map::new();
+    for claims in std::iter::once(&mut id_claims).chain(userinfo) {
+        let r = rp
+            .resolve_claims(claims, &login.tokens.access_token, Resolve::All)
+            .await;
+        for e in &r.dropped {
+            output::note(&format!("warning: {e}"));
+        }
+        for name in r.merged {
+            if let Some(v) = claims.get(&name) {
+                resolved.insert(name, v.clone());
+            }
+        }
+    }
+    Ok(resolved)
 }
 
 /// Start the platform's URL opener; failure only earns a hint.
