@@ -419,8 +419,7 @@ pub fn verify_claims_jwt(
     // RFC 8725 §3.1: the alg is pinned to what the issuer publishes, not taken on trust.
     let published = issuer
         .id_token_signing_alg_values_supported
-        .iter()
-        .any(|a| *a == header_alg);
+        .contains(&header_alg);
     let alg = Algorithm::from_str(&header_alg)
         .ok()
         .filter(|a| published && *a != Algorithm::None && !a.is_hmac())
