@@ -196,3 +196,29 @@ async fn oidcc_client_test_distributed_claims_oversized_or_slow() {
     );
     assert_eq!(cp.seen().len(), 2);
 }
+
+/// Sources in the UserInfo response (where OIDC Core §5.6.2's example has them) resolve too.
+#[tokio::test]
+async fn oidcc_client_test_distributed_claims_in_userinfo() {
+    let cp = ClaimsProvider::start().await.unwrap();
+    cp.answer(Answer::Json(json!({"payment_info": "Visa"})));
+    let mut e = build_with_tail("resolve_claims = true\nuserinfo = \"always\"").await;
+    let agg = cp.jwt(&json!({"shipping_address": {"country": "NL"}}));
+    e.op.set(Misbehavior {
+        userinfo_claims: json!({
+            "_claim_names": {"payment_info": "dist", "shipping_address": "agg"},
+            "_claim_sources": {
+                "dist": {"endpoint": cp.endpoint(), "access_token": ACCESS_TOKEN},
+                "agg": {"JWT": agg},
+            },
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+        ..Default::default()
+    });
+    let c = claims_after_login(&mut e).await;
+    assert_eq!(c["payment_info"], "Visa");
+    assert_eq!(c["shipping_address"]["country"], "NL");
+    assert!(c.get("_claim_sources").is_none(), "{c}");
+}

@@ -400,7 +400,8 @@ async fn exchange(
 }
 
 /// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the
-/// endpoint and the provider's `userinfo` policy wants it), protocol claims removed.
+/// endpoint and the provider's `userinfo` policy wants it), each with its aggregated and
+/// distributed claims resolved when the provider says so, protocol claims removed.
 async fn identity_claims(
     provider: &Provider,
     rp: &relier::RelyingParty,
@@ -411,8 +412,12 @@ async fn identity_claims(
         .all()
         .map_err(|e| failed(Problem::LoginFailed, e))?
         .clone();
+    let resolve = provider.resolve_claims();
+    if let Some(which) = resolve {
+        resolve_claims(provider, rp, done, &mut claims, which).await;
+    }
     if rp.metadata().userinfo_endpoint.is_some() && provider.wants_userinfo(&claims) {
-        let info = rp
+        let mut info = rp
             .userinfo(&done.tokens.access_token, &idt.sub)
             .await
             .map_err(|e| match e {
@@ -421,6 +426,9 @@ async fn identity_claims(
                 }
                 e => failed(Problem::LoginFailed, format!("userinfo: {e}")),
             })?;
+        if let Some(which) = resolve {
+            resolve_claims(provider, rp, done, &mut info, which).await;
+        }
         // An address from UserInfo carries its own verification: the ID token's flag, which
         // spoke of the ID token's address, is not carried over to a different one.
         if info
@@ -435,9 +443,6 @@ async fn identity_claims(
                 claims.insert(k, v);
             }
         }
-    }
-    if let Some(which) = provider.resolve_claims() {
-        resolve_claims(provider, rp, done, &mut claims, which).await;
     }
     for c in DROPPED_CLAIMS {
         claims.remove(c);
