@@ -154,6 +154,8 @@ pub struct Misbehavior {
     pub signing: Signing,
     /// UserInfo returns this sub.
     pub userinfo_sub: Option<String>,
+    /// Claims UserInfo answers with besides `sub` and `email` (e.g. `_claim_names`).
+    pub userinfo_claims: Map<String, Value>,
     /// The token endpoint answers with this error body and 400.
     pub token_error: Option<String>,
     /// The ID token is signed, then encrypted like this (a nested JWT, `cty` "JWT").
@@ -779,10 +781,13 @@ async fn userinfo(
         )
             .into_response();
     }
-    let claims = json!({
-        "sub": b.userinfo_sub.unwrap_or_else(|| "alice".into()),
+    let mut claims = json!({
+        "sub": b.userinfo_sub.clone().unwrap_or_else(|| "alice".into()),
         "email": "alice@example.com",
     });
+    if let Some(c) = claims.as_object_mut() {
+        c.extend(b.userinfo_claims.clone());
+    }
     match &b.userinfo_encryption {
         None => Json(claims).into_response(),
         Some(e) => match e.apply(claims.to_string().as_bytes()) {

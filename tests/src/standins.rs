@@ -1,9 +1,12 @@
 //! Loopback stand-ins for providers with quirks of their own, each reproducing the documented
 //! behaviour relier's presets must cope with: [`github`] (OAuth 2.0, no ID token, identity from
 //! the REST API), [`apple`] (a client secret the client signs, form_post, the name only once),
-//! [`entra`] (multi-tenant issuer template) and [`google`] (`hd` of Workspace accounts).
+//! [`entra`] (multi-tenant issuer template, the groups overage through Microsoft Graph) and
+//! [`google`] (`hd` of Workspace accounts); and [`claims`], a claims provider for aggregated and
+//! distributed claims (OIDC Core §5.6.2).
 
 pub mod apple;
+pub mod claims;
 pub mod entra;
 pub mod github;
 pub mod google;

@@ -409,6 +409,14 @@ pub struct LoginArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Resolve aggregated and distributed claims (OIDC Core §5.6.2) of the ID token and the
+    /// UserInfo response: aggregated JWTs verified against their issuer's keys (discovered;
+    /// the alg one that issuer publishes; never unsigned), distributed claims fetched with
+    /// their access token (https, public addresses only unless the OP's issuer is on
+    /// loopback or a private address). A source that fails is dropped with a warning.
+    #[arg(long)]
+    pub resolve_claims: bool,
+
     #[command(flatten)]
     pub security: ProfileArgs,
 

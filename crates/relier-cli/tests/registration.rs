@@ -1,5 +1,6 @@
 //! `relier providers register` against the misbehaving OP: `--contact` reaches the OP as
-//! `contacts` (OIDC DCR §2), and a refused registration says why — the OP's `error` /
+//! `contacts` (OIDC DCR §2), the logout URIs (a gateway's own, or `--post-logout-redirect-uri` /
+//! `--backchannel-logout-uri`) as `post_logout_redirect_uris` / `backchannel_logout_uri`, and a refused registration says why — the OP's `error` /
 //! `error_description`, also when the OP wraps its JSON in HTML (as the OpenID Foundation
 //! suite's OP does), else the status and the start of the body, control characters escaped.
 
@@ -55,6 +56,64 @@ async fn contacts_reach_the_op() {
         json!(["ops@rp.example", "security@rp.example"])
     );
     assert!(sent[1].get("contacts").is_none(), "{}", sent[1]);
+}
+
+/// A gateway's registration (`{public_url}/auth/callback/{name}`) carries the gateway's logout
+/// endpoints; the flags give them for any other client, and win.
+#[tokio::test]
+async fn logout_uris_reach_the_op() {
+    let op = BadOp::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = format!(
+        "providers register gw --issuer {} --redirect-uri http://127.0.0.1:8088/auth/callback/gw --auth-method client_secret_basic",
+        op.issuer()
+    );
+    run_cmd(store_cmd(&dir, &gateway), "").await.ok();
+    register(
+        &op,
+        &dir,
+        "app",
+        "--post-logout-redirect-uri https://app.example/bye --post-logout-redirect-uri http://127.0.0.1:9/bye \
+         --backchannel-logout-uri https://app.example/bcl",
+    )
+    .await
+    .ok();
+    register(&op, &dir, "plain", "").await.ok();
+    let bad = register(
+        &op,
+        &dir,
+        "bad",
+        "--backchannel-logout-uri http://app.example/bcl",
+    )
+    .await;
+    assert!(
+        error_line(&bad).contains("http://app.example/bcl"),
+        "{}",
+        bad.stderr
+    );
+    let sent = op.registrations();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(
+        sent[0]["post_logout_redirect_uris"],
+        json!(["http://127.0.0.1:8088/auth/logged-out"])
+    );
+    assert_eq!(
+        sent[0]["backchannel_logout_uri"],
+        "http://127.0.0.1:8088/auth/backchannel-logout/gw"
+    );
+    assert_eq!(sent[0]["backchannel_logout_session_required"], true);
+    assert_eq!(
+        sent[0]["frontchannel_logout_uri"],
+        "http://127.0.0.1:8088/auth/frontchannel-logout/gw"
+    );
+    assert_eq!(
+        sent[1]["post_logout_redirect_uris"],
+        json!(["https://app.example/bye", "http://127.0.0.1:9/bye"])
+    );
+    assert_eq!(sent[1]["backchannel_logout_uri"], "https://app.example/bcl");
+    for member in ["post_logout_redirect_uris", "backchannel_logout_uri"] {
+        assert!(sent[2].get(member).is_none(), "{}", sent[2]);
+    }
 }
 
 async fn refused(answer: (u16, &'static str, String)) -> String {

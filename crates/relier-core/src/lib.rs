@@ -21,6 +21,7 @@
 //! | [`encryption`] | OIDC Core §10.2, OIDC Registration §2 (encrypted ID tokens and UserInfo) |
 //! | [`jwks`], [`jwt`] | RFC 7517, RFC 8725, OIDC Core §10.1.1 |
 //! | [`userinfo`] | OIDC Core §5.3 |
+//! | [`claims_sources`] | OIDC Core §5.6.2 (aggregated and distributed claims; Entra ID groups overage via Microsoft Graph) |
 //! | [`apple`] | Sign in with Apple: the minted client secret, the `user` form field |
 //! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
 //! | [`github`] | GitHub's OAuth 2.0 login (not OpenID Connect) and REST API identity |
@@ -34,6 +35,7 @@
 pub mod apple;
 pub mod authorize;
 pub mod certificate_binding;
+pub mod claims_sources;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod device;

@@ -88,8 +88,9 @@ impl fmt::Display for Refusal {
             Refusal::GroupsOverage => write!(
                 f,
                 "the token lists no groups but an Entra ID groups overage (_claim_names.groups: \
-                 the user is in too many groups for a token), so allowed_groups cannot be checked; \
-                 use app roles (allowed_groups also matches roles) or emit only the groups assigned \
+                 the user is in too many groups for a token) that was not resolved through Microsoft \
+                 Graph (resolve_claims = false, or the Graph call failed: see the log), so \
+                 allowed_groups cannot be checked; use app roles (allowed_groups also matches roles) or emit only the groups assigned \
                  to the application"
             ),
             Refusal::Claim { name } => write!(f, "claim {name:?} does not have a required value"),

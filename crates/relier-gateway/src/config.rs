@@ -446,6 +446,14 @@ pub struct ProviderConfig {
     /// §2.1) or `body` (a POST of `access_token=…`, §2.2). Not with DPoP (RFC 9449 §7.1).
     #[serde(default)]
     pub userinfo_token_method: relier_core::userinfo::TokenMethod,
+    /// Resolve aggregated and distributed claims (OIDC Core §5.6.2) at login: aggregated
+    /// claims' JWTs verified against their issuer's keys, distributed claims fetched with their
+    /// access token (https and public addresses only, unless this provider's issuer is on a
+    /// loopback or private address); a source that fails is dropped and logged. Default off;
+    /// `preset = "entra"` with a groups rule resolves the groups overage unless this is `false`
+    /// ([`crate::presets::claims_resolution`]).
+    #[serde(default)]
+    pub resolve_claims: Option<bool>,
     /// Client assertion `aud`: `issuer` (default) or `endpoint`.
     #[serde(default)]
     pub assertion_audience: Option<String>,

@@ -6,6 +6,7 @@
 pub(crate) mod kind;
 
 use relier_core::apple;
+use relier_core::claims_sources::Resolve;
 use relier_core::entra::{self, TenantPolicy};
 use relier_core::github;
 
@@ -352,6 +353,23 @@ pub fn tenant_policy(p: &ProviderConfig) -> Option<TenantPolicy> {
     } else {
         TenantPolicy::Allowed(p.allowed_tenants.clone())
     })
+}
+
+/// Which aggregated and distributed claims (OIDC Core §5.6.2) the logins of `p` resolve:
+/// `resolve_claims = true` every source, `false` none. Unset, none — except for an Entra ID
+/// provider whose groups a rule reads (`allowed_groups`, or a `[[access]]` rule's `groups`):
+/// its groups overage (a user in more groups than a token holds) resolves through Microsoft
+/// Graph, so that the rule sees every group rather than refusing the user.
+pub fn claims_resolution(config: &Config, p: &ProviderConfig) -> Option<Resolve> {
+    match p.resolve_claims {
+        Some(true) => Some(Resolve::All),
+        Some(false) => None,
+        None => {
+            let groups_rule =
+                !p.allowed_groups.is_empty() || config.access.iter().any(|a| !a.groups.is_empty());
+            (p.preset == Some(Preset::Entra) && groups_rule).then_some(Resolve::GroupsOverage)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ use crate::error::GatewayError;
 use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
+use relier_core::claims_sources::Resolve;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
 use relier_core::token_binding::TokenBinding;
@@ -73,6 +74,8 @@ struct Oidc {
     /// Sign in with Apple: the client secret relier mints.
     apple: Option<apple::AppleSecret>,
     userinfo: UserinfoNeed,
+    /// Which aggregated and distributed claims logins resolve (OIDC Core §5.6.2).
+    resolve: Option<Resolve>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -211,6 +214,15 @@ impl Provider {
         match &self.protocol {
             Protocol::Oidc(o) => o.userinfo.wanted(id_claims),
             Protocol::GitHub(_) => false,
+        }
+    }
+
+    /// Which aggregated and distributed claims (OIDC Core §5.6.2) this provider's logins
+    /// resolve, if any.
+    pub fn resolve_claims(&self) -> Option<Resolve> {
+        match &self.protocol {
+            Protocol::Oidc(o) => o.resolve,
+            Protocol::GitHub(_) => None,
         }
     }
 
@@ -511,6 +523,7 @@ async fn build_one(
             enc_kids: Mutex::new(enc_kids),
             apple,
             userinfo,
+            resolve: presets::claims_resolution(config, p),
         })),
         params,
     })

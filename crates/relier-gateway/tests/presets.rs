@@ -245,8 +245,11 @@ async fn entra_multi_tenant_without_a_tenant_choice_does_not_start() {
     assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
 }
 
+/// Entra ID's groups overage: a user in more groups than a token holds gets
+/// `_claim_names.groups` pointing at Microsoft Graph; with `allowed_groups` the gateway resolves
+/// it (`getMemberObjects` with the user's access token, every page), so the rule sees every group.
 #[tokio::test]
-async fn entra_groups_overage_is_reported_as_such() {
+async fn entra_groups_overage_resolves_through_graph() {
     let e = Entra::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (gw, mut app) = started(
@@ -256,13 +259,68 @@ async fn entra_groups_overage_is_reported_as_such() {
     .await;
     let r = login(&mut app, "ms").await;
     assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
-    let mut other = OneShot::new(gw.router());
+    assert!(e.graph_calls().is_empty(), "no overage, no Graph call");
+    // 250 groups, "staff" on the second page.
+    let mut many: Vec<String> = (0..250).map(|i| format!("group-{i}")).collect();
+    many.push("staff".into());
+    e.set(entra::Knobs {
+        overage: true,
+        groups: many.clone(),
+        ..Default::default()
+    });
+    let mut member = OneShot::new(gw.router());
+    let r = login(&mut member, "ms").await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert!(e.complaints().is_empty(), "{:?}", e.complaints());
+    let calls = e.graph_calls();
+    assert_eq!(
+        calls,
+        [
+            (
+                "POST".to_owned(),
+                format!("/v1.0/users/{}/getMemberObjects", entra::OID)
+            ),
+            ("GET".to_owned(), format!("/v1.0/skiptoken/{}", entra::OID)),
+        ]
+    );
+    let s = session(&mut member).await;
+    assert_eq!(s["claims"]["groups"].as_array().unwrap().len(), 251);
+    assert!(s["claims"].get("_claim_names").is_none(), "{s}");
+    assert!(s["claims"].get("_claim_sources").is_none(), "{s}");
+    // The same overage without "staff" among the groups: refused.
+    many.pop();
+    e.set(entra::Knobs {
+        overage: true,
+        groups: many,
+        ..Default::default()
+    });
+    let mut outsider = OneShot::new(gw.router());
+    let r = login(&mut outsider, "ms").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// `resolve_claims = false` turns the overage resolution off: the overage is reported as such
+/// and `allowed_groups` refuses.
+#[tokio::test]
+async fn entra_groups_overage_is_reported_as_such_without_resolution() {
+    let e = Entra::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, _app) = started(
+        &dir,
+        &entra_provider(
+            &e,
+            "allow_any_tenant = true\nallowed_groups = [\"staff\"]\nresolve_claims = false",
+        ),
+    )
+    .await;
     e.set(entra::Knobs {
         overage: true,
         ..Default::default()
     });
+    let mut other = OneShot::new(gw.router());
     let r = login(&mut other, "ms").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(e.graph_calls().is_empty());
 }
 
 /// A `preset = "apple"` provider at the stand-in, its `.p8` key written to `dir`.

@@ -25,6 +25,7 @@ use crate::Error;
 use crate::http::HttpClient;
 
 mod builder;
+mod claims;
 mod clock;
 mod device;
 mod discovery;
@@ -35,6 +36,7 @@ mod sender;
 mod token_source;
 
 pub use builder::RelyingPartyBuilder;
+pub use claims::ClaimsResolution;
 pub use clock::{Clock, SystemClock};
 pub use device::DeviceStep;
 pub use discovery::{discover, discover_by_webfinger, discover_entra, webfinger_issuer};

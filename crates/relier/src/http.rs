@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use relier_core::claims_sources::{EndpointGuard, EndpointRefusal};
 use relier_core::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES, Method, TlsIdentity};
 use zeroize::Zeroizing;
 
@@ -32,6 +33,9 @@ impl std::fmt::Debug for HttpConfig {
 /// Sends requests. Cheap to clone (reqwest clients are reference-counted).
 #[derive(Clone, Debug)]
 pub struct HttpClient {
+    /// What the clients were built from (the guarded one-off clients of
+    /// [`HttpClient::send_guarded`] too).
+    config: HttpConfig,
     plain: reqwest::Client,
     mtls: Option<reqwest::Client>,
     /// RFC 8705 §3.1 `x5t#S256` of the client certificate (the chain's first).
@@ -84,6 +88,7 @@ impl HttpClient {
             None => None,
         };
         Ok(Self {
+            config: cfg.clone(),
             plain,
             mtls,
             client_x5t_s256,
@@ -115,6 +120,58 @@ impl HttpClient {
         self.send_inner(req, Some(header_name)).await
     }
 
+    /// Sends a request to a URL a token named (OIDC Core §5.6.2 claims sources): the URL and
+    /// every address its host resolves to must pass `guard`, the connection goes to exactly
+    /// those addresses (no DNS rebinding between check and connect, no proxy), within
+    /// `timeout`, and the body is read up to `max_body` bytes. Never with a client certificate.
+    ///
+    /// # Errors
+    /// [`Error::Http`] for a refused URL or address and every transport failure.
+    pub async fn send_guarded(
+        &self,
+        req: HttpRequest,
+        guard: &EndpointGuard,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<HttpResponse, Error> {
+        let refused = |reason: String| Error::Http {
+            url: req.url.clone(),
+            reason,
+        };
+        let url = url::Url::parse(&req.url).map_err(|e| refused(e.to_string()))?;
+        guard.check_url(&url).map_err(|e| refused(e.to_string()))?;
+        let mut b = builder(&self.config)?.no_proxy().timeout(timeout);
+        if let Some(url::Host::Domain(host)) = url.host() {
+            let port = url.port_or_known_default().unwrap_or(443);
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::time::timeout(timeout, tokio::net::lookup_host((host, port)))
+                    .await
+                    .map_err(|_| refused(format!("{host}: name resolution timed out")))?
+                    .map_err(|e| refused(format!("{host}: {e}")))?
+                    .collect();
+            if addrs.is_empty() {
+                return Err(refused(
+                    EndpointRefusal::Unresolved {
+                        host: host.to_owned(),
+                    }
+                    .to_string(),
+                ));
+            }
+            for a in &addrs {
+                guard
+                    .check_addr(host, a.ip())
+                    .map_err(|e| refused(e.to_string()))?;
+            }
+            b = b.resolve_to_addrs(host, &addrs);
+        }
+        let client = b
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let mut req = req;
+        req.tls_identity = TlsIdentity::None;
+        Ok(self.send_with(&client, req, None, max_body).await?.0)
+    }
+
     async fn send_inner(
         &self,
         req: HttpRequest,
@@ -126,6 +183,17 @@ impl HttpClient {
                 Error::Config("mTLS client authentication needs a client certificate and key (HttpConfig::client_identity_pem)".into())
             })?,
         };
+        self.send_with(client, req, header_name, MAX_BODY_BYTES)
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        client: &reqwest::Client,
+        req: HttpRequest,
+        header_name: Option<&str>,
+        max_body: usize,
+    ) -> Result<(HttpResponse, Option<String>), Error> {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -159,21 +227,18 @@ impl HttpClient {
             .and_then(|name| resp.headers().get(name))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        if resp
-            .content_length()
-            .is_some_and(|l| l > MAX_BODY_BYTES as u64)
-        {
+        if resp.content_length().is_some_and(|l| l > max_body as u64) {
             return Err(Error::Http {
                 url,
-                reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
+                reason: format!("response larger than {max_body} bytes"),
             });
         }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
-            if body.len().saturating_add(chunk.len()) > MAX_BODY_BYTES {
+            if body.len().saturating_add(chunk.len()) > max_body {
                 return Err(Error::Http {
                     url,
-                    reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
+                    reason: format!("response larger than {max_body} bytes"),
                 });
             }
             body.extend_from_slice(&chunk);

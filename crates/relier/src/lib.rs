@@ -47,7 +47,7 @@ pub mod profile;
 pub mod registration;
 
 pub use client::{
-    ClientCredentialsGrant, Clock, DeviceStep, FetchToken, Login, RelyingParty,
+    ClaimsResolution, ClientCredentialsGrant, Clock, DeviceStep, FetchToken, Login, RelyingParty,
     RelyingPartyBuilder, SystemClock, TokenSource, discover, discover_by_webfinger, discover_entra,
     webfinger_issuer,
 };

@@ -1,7 +1,9 @@
 //! A Microsoft Entra ID stand-in for multi-tenant logins: the metadata of `/common/v2.0` and
 //! `/organizations/v2.0` carries the issuer template `{base}/{tenantid}/v2.0`, and each ID
 //! token the issuer of its own `tid`. Knobs choose the tenant, an issuer that does not match
-//! the tenant, and the groups overage (`_claim_names.groups` instead of `groups`). With a
+//! the tenant, and the groups overage (`_claim_names.groups` instead of `groups`, the groups then
+//! at a Microsoft Graph stand-in: `POST /v1.0/users/{oid}/getMemberObjects` with the access
+//! token, answered in two pages joined by `@odata.nextLink`). With a
 //! certificate uploaded ([`Entra::upload_certificate`]), a `client_assertion` is checked as
 //! Entra ID checks certificate credentials: header `x5t#S256` = the certificate's thumbprint,
 //! an RS256 signature of its key, `aud` = the token endpoint, `iss` = `sub` = the client id,
@@ -11,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,6 +29,10 @@ pub const CLIENT_ID: &str = "00000000-0000-0000-0000-00000000c11e";
 pub const CLIENT_SECRET: &str = "entra-standin-secret";
 /// A tenant the tests allow.
 pub const GOOD_TENANT: &str = "11111111-1111-1111-1111-111111111111";
+/// The user's object id.
+pub const OID: &str = "33333333-3333-3333-3333-333333333333";
+/// The access token the token endpoint issues (and the Graph stand-in wants).
+pub const ACCESS_TOKEN: &str = "entra-access-token";
 /// A tenant the tests do not allow.
 pub const OTHER_TENANT: &str = "22222222-2222-2222-2222-222222222222";
 
@@ -39,6 +45,8 @@ pub struct Knobs {
     pub iss: Option<String>,
     /// Groups overage: `_claim_names.groups` and `_claim_sources` instead of `groups`.
     pub overage: bool,
+    /// The user's groups (in `groups`, or from Graph on an overage).
+    pub groups: Vec<String>,
 }
 
 impl Default for Knobs {
@@ -47,6 +55,7 @@ impl Default for Knobs {
             tid: GOOD_TENANT.into(),
             iss: None,
             overage: false,
+            groups: vec!["staff".into()],
         }
     }
 }
@@ -59,6 +68,8 @@ struct Inner {
     /// The uploaded certificate: its x5t#S256 and its public key.
     certificate: Mutex<Option<(String, VerifyingKey)>>,
     complaints: Mutex<Vec<String>>,
+    /// Requests to the Graph stand-in: (method, path).
+    graph_calls: Mutex<Vec<(String, String)>>,
 }
 
 /// A running Entra ID stand-in.
@@ -85,6 +96,7 @@ impl Entra {
                 nonce: Mutex::default(),
                 certificate: Mutex::default(),
                 complaints: Mutex::default(),
+                graph_calls: Mutex::default(),
             },
             Router::new()
                 .route(
@@ -93,7 +105,9 @@ impl Entra {
                 )
                 .route("/{tenant}/discovery/v2.0/keys", get(jwks))
                 .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
-                .route("/{tenant}/oauth2/v2.0/token", post(token)),
+                .route("/{tenant}/oauth2/v2.0/token", post(token))
+                .route("/v1.0/users/{oid}/getMemberObjects", post(member_objects))
+                .route("/v1.0/skiptoken/{oid}", get(member_objects_next)),
         )
         .await?;
         Ok(Entra { inner, task })
@@ -128,6 +142,11 @@ impl Entra {
             "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
         });
         sign(&s.key, &claims, Some("logout+jwt"))
+    }
+
+    /// The Graph stand-in's requests: (method, path).
+    pub fn graph_calls(&self) -> Vec<(String, String)> {
+        self.inner.graph_calls.lock().unwrap().clone()
     }
 
     /// Client assertions Entra ID would have refused.
@@ -232,7 +251,7 @@ async fn token(State(s): State<Arc<Inner>>, Path(tenant): Path<String>, body: St
     let mut claims = json!({
         "iss": k.iss.clone().unwrap_or_else(|| format!("{}/{}/v2.0", s.base, k.tid)),
         "sub": "entra-pairwise-sub",
-        "oid": "33333333-3333-3333-3333-333333333333",
+        "oid": OID,
         "tid": k.tid,
         "aud": CLIENT_ID,
         "exp": now + 3600,
@@ -246,17 +265,87 @@ async fn token(State(s): State<Arc<Inner>>, Path(tenant): Path<String>, body: St
     });
     if k.overage {
         claims["_claim_names"] = json!({"groups": "src1"});
-        claims["_claim_sources"] = json!({"src1": {"endpoint": format!("https://graph.microsoft.com/v1.0/users/{}/getMemberObjects", "33333333-3333-3333-3333-333333333333")}});
+        // Entra ID names the Graph; the stand-in serves it itself.
+        claims["_claim_sources"] =
+            json!({"src1": {"endpoint": format!("{}/v1.0/users/{OID}/getMemberObjects", s.base)}});
     } else {
-        claims["groups"] = json!(["staff"]);
+        claims["groups"] = json!(k.groups);
     }
     let idt = sign(&s.key, &claims, None);
     Json(json!({
         "token_type": "Bearer",
         "scope": "openid profile email",
         "expires_in": 3599,
-        "access_token": "entra-access-token",
+        "access_token": ACCESS_TOKEN,
         "id_token": idt,
     }))
     .into_response()
+}
+
+/// Graph's checks of a `getMemberObjects` call; `None` when it passes.
+fn graph_refusal(s: &Inner, oid: &str, headers: &HeaderMap) -> Option<Response> {
+    let auth = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if auth != Some(&format!("Bearer {ACCESS_TOKEN}")) {
+        s.complaints
+            .lock()
+            .unwrap()
+            .push(format!("graph: Authorization {auth:?}"));
+        return Some((StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken").into_response());
+    }
+    if oid != OID {
+        return Some((StatusCode::NOT_FOUND, "Request_ResourceNotFound").into_response());
+    }
+    None
+}
+
+/// `POST /v1.0/users/{oid}/getMemberObjects`: the first half of the groups and a nextLink.
+async fn member_objects(
+    State(s): State<Arc<Inner>>,
+    Path(oid): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    s.graph_calls
+        .lock()
+        .unwrap()
+        .push(("POST".into(), format!("/v1.0/users/{oid}/getMemberObjects")));
+    if let Some(r) = graph_refusal(&s, &oid, &headers) {
+        return r;
+    }
+    let b: Value = serde_json::from_str(&body).unwrap_or_default();
+    if b != json!({"securityEnabledOnly": false}) {
+        s.complaints
+            .lock()
+            .unwrap()
+            .push(format!("graph: body {body}"));
+        return (StatusCode::BAD_REQUEST, "Request_BadRequest").into_response();
+    }
+    let groups = s.knobs.lock().unwrap().groups.clone();
+    let half = groups.len() / 2;
+    Json(json!({
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)",
+        "value": groups.get(..half).unwrap_or_default(),
+        "@odata.nextLink": format!("{}/v1.0/skiptoken/{oid}", s.base),
+    }))
+    .into_response()
+}
+
+/// The nextLink: the second half.
+async fn member_objects_next(
+    State(s): State<Arc<Inner>>,
+    Path(oid): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    s.graph_calls
+        .lock()
+        .unwrap()
+        .push(("GET".into(), format!("/v1.0/skiptoken/{oid}")));
+    if let Some(r) = graph_refusal(&s, &oid, &headers) {
+        return r;
+    }
+    let groups = s.knobs.lock().unwrap().groups.clone();
+    let half = groups.len() / 2;
+    Json(json!({"value": groups.get(half..).unwrap_or_default()})).into_response()
 }

@@ -304,6 +304,19 @@ pub struct ProvidersRegisterArgs {
     #[arg(long = "contact", value_name = "EMAIL")]
     pub contacts: Vec<String>,
 
+    /// `post_logout_redirect_uris` (RP-Initiated Logout 1.0 §3.1): where the OP may send the
+    /// browser after a logout (repeatable; https, or http on loopback). A gateway's
+    /// registration (a redirect URI `{public_url}/auth/callback/{name}`) gets
+    /// `{public_url}/auth/logged-out` without it.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+
+    /// `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2), with
+    /// `backchannel_logout_session_required`. A gateway's registration gets
+    /// `{public_url}/auth/backchannel-logout/{name}` without it.
+    #[arg(long, value_name = "URI")]
+    pub backchannel_logout_uri: Option<String>,
+
     /// `application_type` (default: native when every redirect URI is loopback http, else web).
     #[arg(long, value_name = "TYPE", value_enum)]
     pub application_type: Option<ApplicationType>,

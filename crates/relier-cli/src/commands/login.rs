@@ -14,6 +14,7 @@ use std::time::Duration;
 use relier::{Login, RelyingParty};
 use relier_core::AuthorizationParams;
 use relier_core::authorize::{CallbackError, CallbackParams, PendingLogin};
+use relier_core::claims_sources::Resolve;
 use relier_core::discovery::Endpoint;
 use serde_json::{Map, Value};
 
@@ -72,7 +73,24 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     let result = complete(&rp, callback.params, &pending).await;
     finish(callback.reply, listener, result.as_ref().map(|_| ())).await;
     let (login, userinfo) = result?;
-    print(a, rp.auth().method(), &login, userinfo.as_ref(), user)
+    report(a, &rp, &login, userinfo, user).await
+}
+
+/// The end of a login (browser or device): its claim sources resolved with `--resolve-claims`,
+/// then the result printed.
+async fn report(
+    a: &LoginArgs,
+    rp: &RelyingParty,
+    login: &Login,
+    mut userinfo: Option<Map<String, Value>>,
+    user: Option<Map<String, Value>>,
+) -> anyhow::Result<()> {
+    let resolved = if a.resolve_claims {
+        Some(resolve_claims(rp, login, userinfo.as_mut()).await?)
+    } else {
+        None
+    };
+    print(a, rp.auth().method(), login, userinfo.as_ref(), user, resolved)
 }
 
 /// The result of a login (browser or device), as JSON with `--json`, else for people.
@@ -82,6 +100,7 @@ fn print(
     login: &Login,
     userinfo: Option<&Map<String, Value>>,
     user: Option<Map<String, Value>>,
+    resolved: Option<Map<String, Value>>,
 ) -> anyhow::Result<()> {
     let id_token = Some(&login.id_token);
     if a.json {
@@ -89,11 +108,17 @@ fn print(
         if let (Some(u), Some(obj)) = (user, out.as_object_mut()) {
             obj.insert("user".into(), Value::Object(u));
         }
+        if let (Some(r), Some(obj)) = (resolved, out.as_object_mut()) {
+            obj.insert("resolved_claims".into(), Value::Object(r));
+        }
         output::json_stdout(&out)
     } else {
         let mut text = output::tokens_human(method, &login.tokens, id_token, userinfo, now_secs());
         if let Some(name) = user.as_ref().and_then(|u| u.get("name")?.as_str()) {
             text.push_str(&format!("{:<15} {name}\n", "name (Apple)"));
+        }
+        for (claim, value) in resolved.iter().flatten() {
+            text.push_str(&format!("{:<15} {value}\n", format!("{claim} (resolved)")));
         }
         output::stdout(&text)
     }
@@ -185,6 +210,32 @@ async fn userinfo(rp: &RelyingParty, login: &Login) -> anyhow::Result<Option<Map
         rp.userinfo(&login.tokens.access_token, &login.id_token.claims().sub)
             .await?,
     ))
+}
+
+/// OIDC Core §5.6.2: resolves the aggregated and distributed claims of the ID token and of
+/// UserInfo (merged into `userinfo` in place); returns the claims resolved. A source that
+/// fails is dropped with a warning.
+async fn resolve_claims(
+    rp: &RelyingParty,
+    login: &Login,
+    userinfo: Option<&mut Map<String, Value>>,
+) -> anyhow::Result<Map<String, Value>> {
+    let mut id_claims = login.id_token.claims().all()?.clone();
+    let mut resolved = Map::new();
+    for claims in std::iter::once(&mut id_claims).chain(userinfo) {
+        let r = rp
+            .resolve_claims(claims, &login.tokens.access_token, Resolve::All)
+            .await;
+        for e in &r.dropped {
+            output::note(&format!("warning: {e}"));
+        }
+        for name in r.merged {
+            if let Some(v) = claims.get(&name) {
+                resolved.insert(name, v.clone());
+            }
+        }
+    }
+    Ok(resolved)
 }
 
 /// Start the platform's URL opener; failure only earns a hint.

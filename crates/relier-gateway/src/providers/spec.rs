@@ -217,7 +217,7 @@ pub(super) async fn registry_spec(
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, max_age, userinfo, userinfo_token_method, par, profile, \
+             response_mode, prompt, max_age, userinfo, userinfo_token_method, resolve_claims, par, profile, \
              dpop_bound_access_tokens, \
              tls_client_certificate_bound_access_tokens, ca_file, assertion_audience and extra_params \
              may be set (everything else comes from the store)"

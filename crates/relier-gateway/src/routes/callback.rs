@@ -387,7 +387,7 @@ async fn exchange(
     }
     if let Some(overage) = identity::groups_overage(&claims) {
         tracing::warn!(provider = %provider.name, sub = ?idt.sub, source = %overage,
-            "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token); allowed_groups cannot see them");
+            "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token) and they were not resolved through Microsoft Graph; allowed_groups cannot see them");
     }
     Ok(Completed {
         iss: idt.iss.clone(),
@@ -400,7 +400,8 @@ async fn exchange(
 }
 
 /// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the
-/// endpoint and the provider's `userinfo` policy wants it), protocol claims removed.
+/// endpoint and the provider's `userinfo` policy wants it), each with its aggregated and
+/// distributed claims resolved when the provider says so, protocol claims removed.
 async fn identity_claims(
     provider: &Provider,
     rp: &relier::RelyingParty,
@@ -411,8 +412,12 @@ async fn identity_claims(
         .all()
         .map_err(|e| failed(Problem::LoginFailed, e))?
         .clone();
+    let resolve = provider.resolve_claims();
+    if let Some(which) = resolve {
+        resolve_claims(provider, rp, done, &mut claims, which).await;
+    }
     if rp.metadata().userinfo_endpoint.is_some() && provider.wants_userinfo(&claims) {
-        let info = rp
+        let mut info = rp
             .userinfo(&done.tokens.access_token, &idt.sub)
             .await
             .map_err(|e| match e {
@@ -421,6 +426,9 @@ async fn identity_claims(
                 }
                 e => failed(Problem::LoginFailed, format!("userinfo: {e}")),
             })?;
+        if let Some(which) = resolve {
+            resolve_claims(provider, rp, done, &mut info, which).await;
+        }
         // An address from UserInfo carries its own verification: the ID token's flag, which
         // spoke of the ID token's address, is not carried over to a different one.
         if info
@@ -440,6 +448,26 @@ async fn identity_claims(
         claims.remove(c);
     }
     Ok(claims)
+}
+
+/// OIDC Core §5.6.2: the aggregated and distributed claims of the ID token and UserInfo,
+/// merged in; a source that fails is dropped and logged, never the login.
+async fn resolve_claims(
+    provider: &Provider,
+    rp: &relier::RelyingParty,
+    done: &relier::Login,
+    claims: &mut Map<String, Value>,
+    which: relier_core::claims_sources::Resolve,
+) {
+    let r = rp
+        .resolve_claims(claims, &done.tokens.access_token, which)
+        .await;
+    if !r.merged.is_empty() {
+        tracing::debug!(provider = %provider.name, claims = ?r.merged, "aggregated/distributed claims resolved");
+    }
+    for e in &r.dropped {
+        tracing::warn!(provider = %provider.name, error = %e, "claims source dropped");
+    }
 }
 
 /// Sign in with Apple's `user` form field: the name the ID token never carries, as `name`,

@@ -43,6 +43,26 @@ pub(super) fn frontchannel_logout_uri(
         .then(|| format!("{base}/auth/frontchannel-logout/{name}"))
 }
 
+/// `post_logout_redirect_uris` (RP-Initiated Logout 1.0 §3.1): the gateway's
+/// `{public_url}/auth/logged-out`, where its logout sends the browser back.
+pub(super) fn post_logout_redirect_uri(name: &str, redirect_uris: &[String]) -> Option<String> {
+    gateway_base(name, redirect_uris).map(|base| format!("{base}/auth/logged-out"))
+}
+
+/// `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): the gateway's
+/// `{public_url}/auth/backchannel-logout/{name}`, which ends the sessions a logout token names
+/// by `sid` or `sub` — so `backchannel_logout_session_required` is registered `true` with it.
+/// §2.2: https, or http "provided that the Client Type is confidential".
+pub(super) fn backchannel_logout_uri(
+    name: &str,
+    redirect_uris: &[String],
+    confidential: bool,
+) -> Option<String> {
+    let base = gateway_base(name, redirect_uris)?;
+    (base.starts_with("https://") || (confidential && base.starts_with("http://")))
+        .then(|| format!("{base}/auth/backchannel-logout/{name}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +125,31 @@ mod tests {
                 "{not_gateway:?}"
             );
         }
+    }
+
+    #[test]
+    fn logout_uris_for_a_gateway_registration_only() {
+        let https = uris(&["https://app.example/sso/auth/callback/corp"]);
+        let http = uris(&["http://127.0.0.1:8080/auth/callback/corp"]);
+        assert_eq!(
+            post_logout_redirect_uri("corp", &https).as_deref(),
+            Some("https://app.example/sso/auth/logged-out")
+        );
+        assert_eq!(
+            post_logout_redirect_uri("corp", &http).as_deref(),
+            Some("http://127.0.0.1:8080/auth/logged-out")
+        );
+        assert_eq!(
+            backchannel_logout_uri("corp", &https, false).as_deref(),
+            Some("https://app.example/sso/auth/backchannel-logout/corp")
+        );
+        assert_eq!(
+            backchannel_logout_uri("corp", &http, true).as_deref(),
+            Some("http://127.0.0.1:8080/auth/backchannel-logout/corp")
+        );
+        assert_eq!(backchannel_logout_uri("corp", &http, false), None);
+        let other = uris(&["https://app.example/callback"]);
+        assert_eq!(post_logout_redirect_uri("corp", &other), None);
+        assert_eq!(backchannel_logout_uri("corp", &other, true), None);
     }
 }

@@ -1,6 +1,7 @@
 //! `relier providers register`: OIDC Dynamic Client Registration / RFC 7591. The metadata names
-//! the redirect URIs (and, for a gateway's, its `initiate_login_uri` and
-//! `frontchannel_logout_uri`), the code flow, the client authentication method
+//! the redirect URIs (and, for a gateway's, its `initiate_login_uri`, `frontchannel_logout_uri`,
+//! `backchannel_logout_uri` and `post_logout_redirect_uris`, or those the flags give), the code
+//! flow, the client authentication method
 //! (private_key_jwt by default, with the store's published keys inline or a jwks_uri) and the
 //! ID token algorithm; the response's client_id, secrets and RFC 7592 endpoint go to the store.
 
@@ -163,6 +164,13 @@ async fn client_metadata(
             Value::Bool(true),
         );
     }
+    let (post_logout_redirect_uris, backchannel_logout_uri) = logout_uris(a, confidential)?;
+    if backchannel_logout_uri.is_some() {
+        responses.insert(
+            "backchannel_logout_session_required".into(),
+            Value::Bool(true),
+        );
+    }
     let jwks = match jwks_mode {
         Some(JwksMode::Inline) => Some(serde_json::to_value(
             store.jwks(UnixTime(now_secs())).await?,
@@ -184,8 +192,37 @@ async fn client_metadata(
         application_type: Some(application_type(a).to_owned()),
         tls_client_auth_subject_dn: a.tls_subject_dn.clone(),
         contacts: a.contacts.clone(),
+        post_logout_redirect_uris,
+        backchannel_logout_uri,
         ..Default::default()
     })
+}
+
+/// `post_logout_redirect_uris` and `backchannel_logout_uri`: as the flags say (https, or http
+/// on loopback), else a gateway registration's own ([`gateway`]).
+fn logout_uris(
+    a: &ProvidersRegisterArgs,
+    confidential: bool,
+) -> anyhow::Result<(Vec<String>, Option<String>)> {
+    for uri in a
+        .post_logout_redirect_uris
+        .iter()
+        .chain(&a.backchannel_logout_uri)
+    {
+        RedirectUrl::new(uri.as_str()).map_err(|e| anyhow::anyhow!("{uri}: {e}"))?;
+    }
+    let post_logout = if a.post_logout_redirect_uris.is_empty() {
+        gateway::post_logout_redirect_uri(&a.name, &a.redirect_uris)
+            .into_iter()
+            .collect()
+    } else {
+        a.post_logout_redirect_uris.clone()
+    };
+    let backchannel = a
+        .backchannel_logout_uri
+        .clone()
+        .or_else(|| gateway::backchannel_logout_uri(&a.name, &a.redirect_uris, confidential));
+    Ok((post_logout, backchannel))
 }
 
 /// Stores the registration; when that fails, deletes it at the OP again (RFC 7592) so no
