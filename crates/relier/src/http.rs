@@ -155,6 +155,7 @@ impl HttpClient {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        let cache_control = header(reqwest::header::CACHE_CONTROL);
         let extra = header_name
             .and_then(|name| resp.headers().get(name))
             .and_then(|v| v.to_str().ok())
@@ -183,6 +184,7 @@ impl HttpClient {
                 status,
                 content_type,
                 www_authenticate,
+                cache_control,
                 body,
             },
             extra,

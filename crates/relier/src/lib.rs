@@ -43,6 +43,7 @@ pub mod github;
 pub mod http;
 pub mod profile;
 pub mod registration;
+pub mod request_uri;
 
 pub use client::{
     Clock, Login, RelyingParty, RelyingPartyBuilder, SystemClock, discover, discover_by_webfinger,

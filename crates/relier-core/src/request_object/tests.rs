@@ -252,7 +252,10 @@ fn the_registration_and_the_op_turn_it_on() {
         Err(RequestObjectError::KeyMismatch { .. })
     ));
     for bad in [
-        json!({"request_object_signing_alg": "none"}),
+        json!({"request_object_signing_alg": "none", "require_signed_request_object": true}),
+        json!({"request_object_encryption_enc": "A128GCM"}),
+        json!({"request_object_encryption_alg": "A128KW"}),
+        json!({"request_object_encryption_alg": "RSA1_5"}),
         json!({"request_object_signing_alg": "HS256"}),
         json!({"request_object_signing_alg": "XS1"}),
         json!({"request_object_signing_alg": 1}),

@@ -41,6 +41,7 @@ pub(crate) mod alg;
 mod content;
 mod key_mgmt;
 mod keys;
+mod public;
 
 use std::fmt;
 
@@ -52,6 +53,7 @@ pub use keys::{
     DecryptionKey, DecryptionKeys, MAX_DECRYPTION_KEYS, MAX_KEY_ATTEMPTS,
     derive_key_from_client_secret,
 };
+pub use public::{EncryptionKey, encrypt_to_public};
 
 use crate::b64;
 use crate::error::JoseError;
