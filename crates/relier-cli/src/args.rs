@@ -403,6 +403,12 @@ pub struct LoginArgs {
     #[arg(long)]
     pub par: bool,
 
+    /// How request objects travel (when the provider registered them): in the URL
+    /// (`by-value`, the default) or served once from the loopback listener at a `request_uri`
+    /// the URL carries (`by-reference`, OIDC Core §6.2, RFC 9101 §5.2).
+    #[arg(long, value_name = "HOW")]
+    pub request_object: Option<RequestObjectArg>,
+
     /// Print the result (claims, userinfo and tokens) as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -470,6 +476,15 @@ pub struct TokenOpArgs {
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--request-object`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestObjectArg {
+    /// The `request` parameter (RFC 9101 §5).
+    ByValue,
+    /// A `request_uri` served by the loopback listener (RFC 9101 §5.2).
+    ByReference,
 }
 
 /// `--assertion-aud`.

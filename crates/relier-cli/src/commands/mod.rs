@@ -113,6 +113,8 @@ pub struct Session {
     userinfo_token_method: TokenMethod,
     /// The encrypted responses to expect (registered, or `--encrypt-*`) and their keys.
     decryption: Decryption,
+    /// `--request-object by-reference`: where request objects are served (OIDC Core §6.2).
+    request_uri: Option<std::sync::Arc<dyn relier::request_uri::RequestObjectHost>>,
 }
 
 /// What a `--preset` adds to a session.
@@ -123,6 +125,17 @@ struct PresetDefaults {
 }
 
 impl Session {
+    /// Request objects by reference (OIDC Core §6.2), served by `host` (the loopback
+    /// listener).
+    #[must_use]
+    pub fn with_request_uri(
+        mut self,
+        host: std::sync::Arc<dyn relier::request_uri::RequestObjectHost>,
+    ) -> Self {
+        self.request_uri = Some(host);
+        self
+    }
+
     /// From `--provider NAME` (the store) or from the command line's issuer and credentials:
     /// load the credentials, discover the OP, choose the method (saying why on stderr).
     pub async fn connect(client: &ClientArgs, store_args: &StoreArgs) -> anyhow::Result<Self> {
@@ -284,6 +297,7 @@ impl Session {
             binding_flags: TokenBinding::default(),
             userinfo_token_method: TokenMethod::default(),
             dpop_key: None,
+            request_uri: None,
             decryption: Decryption::default(),
         })
     }
@@ -441,6 +455,7 @@ impl Session {
         }
         let key = self.credentials.key.clone();
         let metadata = self.metadata.clone();
+        let request_uri = self.request_uri.take();
         let registered = self.provider.as_ref().map(|p| p.token_binding);
         let binding = TokenBinding {
             dpop: self.binding_flags.dpop || registered.is_some_and(|b| b.dpop),
@@ -484,6 +499,9 @@ impl Session {
             .map(|p| std::mem::take(&mut p.secured))
             .unwrap_or_default();
         b = secured.apply(b, key.as_ref(), &metadata)?;
+        if let Some(host) = request_uri {
+            b = b.request_objects_by_reference(host);
+        }
         b = self.decryption.apply(b);
         if let Some(s) = v.clock_skew {
             b = b.clock_skew(s);

@@ -59,6 +59,10 @@ impl Secured {
             .context("signed request objects need the client's private key (private_key_jwt)")?
         {
             b = b.request_objects(signer);
+            // OIDC Core §6.1: signed (or unsigned), then encrypted to the OP.
+            if let Some(algs) = self.request_objects.encryption {
+                b = b.request_object_encryption(algs);
+            }
         }
         if let Some((rule, keys)) = self.jarm {
             b = b.jarm(rule, keys);
