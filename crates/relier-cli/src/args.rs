@@ -279,6 +279,29 @@ pub struct ClientArgs {
         conflicts_with_all = ["provider", "preset"]
     )]
     pub encrypt_userinfo: Option<ResponseEncryption>,
+
+    /// The client is registered with `request_object_signing_alg` ALG (OIDC Registration §2):
+    /// every authorization request is a request object signed with --private-key, or unsigned
+    /// for `none` (OIDC Core §6.1). With --provider the registration says it.
+    #[arg(
+        long,
+        value_name = "ALG",
+        value_parser = parse_id_token_alg,
+        conflicts_with_all = ["provider", "preset"]
+    )]
+    pub request_object_signing_alg: Option<Algorithm>,
+
+    /// The client is registered with `request_object_encryption_alg`/`_enc` (e.g.
+    /// RSA-OAEP-256/A256GCM; ENC defaults to A128CBC-HS256): request objects are encrypted to
+    /// the OP's `use: enc` key (OIDC Core §6.1, RFC 9101 §6.1). With --provider the
+    /// registration says it.
+    #[arg(
+        long,
+        value_name = "ALG[/ENC]",
+        value_parser = parse_encryption,
+        conflicts_with_all = ["provider", "preset"]
+    )]
+    pub encrypt_request_object: Option<ResponseEncryption>,
 }
 
 /// `--preset` and its flags: what the gateway's `preset = "…"` fills in, for the command line

@@ -115,6 +115,8 @@ pub struct Session {
     decryption: Decryption,
     /// `--request-object by-reference`: where request objects are served (OIDC Core §6.2).
     request_uri: Option<std::sync::Arc<dyn relier::request_uri::RequestObjectHost>>,
+    /// `--request-object-signing-alg`, `--encrypt-request-object` (no `--provider`).
+    secured_flags: secured::Secured,
 }
 
 /// What a `--preset` adds to a session.
@@ -210,6 +212,10 @@ impl Session {
             discover_issuer(&http, client.issuer.as_ref(), client.webfinger.as_deref()).await?;
         let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
         session.decryption = decryption;
+        session.secured_flags = secured::Secured::from_flags(
+            client.request_object_signing_alg,
+            client.encrypt_request_object,
+        )?;
         Ok(session)
     }
 
@@ -298,6 +304,7 @@ impl Session {
             userinfo_token_method: TokenMethod::default(),
             dpop_key: None,
             request_uri: None,
+            secured_flags: secured::Secured::default(),
             decryption: Decryption::default(),
         })
     }
@@ -493,11 +500,10 @@ impl Session {
         if let Some(a) = userinfo_signed_alg {
             b = b.userinfo_signed_alg(a);
         }
-        let secured = self
-            .provider
-            .as_mut()
-            .map(|p| std::mem::take(&mut p.secured))
-            .unwrap_or_default();
+        let secured = match self.provider.as_mut() {
+            Some(p) => std::mem::take(&mut p.secured),
+            None => std::mem::take(&mut self.secured_flags),
+        };
         b = secured.apply(b, key.as_ref(), &metadata)?;
         if let Some(host) = request_uri {
             b = b.request_objects_by_reference(host);
