@@ -441,6 +441,16 @@ impl SignedRequest {
         self.url(metadata, "request_uri", request_uri.as_str())
     }
 
+    /// RFC 9126 §3: the pushed form carries `request` only; the client authentication
+    /// ([`ClientAuth::request`]) adds what it needs (RFC 9126 §3: the object's `client_id`
+    /// equals the authenticated client's).
+    #[must_use]
+    pub fn pushed(self) -> (Form, PendingLogin) {
+        let mut form = Form::new();
+        form.push("request", &self.object);
+        (form, self.pending)
+    }
+
     fn url(
         self,
         metadata: &ProviderMetadata,
@@ -498,13 +508,7 @@ pub fn pushed_request(
     rng: &dyn SecureRandom,
 ) -> Result<(Form, PendingLogin), RequestObjectError> {
     let client_id = auth.client_id();
-    let (pairs, pending) = authorize::request_parameters(client_id, redirect_uri, params, rng)?;
-    let jwt = signer.sign(&pairs, client_id, issuer, now, rng)?;
-    // ClientAuth::request adds `client_id` to the body, or the Basic header names the client;
-    // the object's `client_id` equals it (RFC 9126 §3).
-    let mut form = Form::new();
-    form.push("request", &jwt);
-    Ok((form, pending))
+    Ok(sign_request(issuer, client_id, redirect_uri, params, signer, now, rng)?.pushed())
 }
 
 /// How the request object travels (a provider's `request_object` key, `relier login

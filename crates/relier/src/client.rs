@@ -255,7 +255,9 @@ impl RelyingParty {
         self.profile_allows(true)?;
         let redirect = self.redirect_uri()?;
         let bound = self.bound_params(params);
-        let (form, pending) = self.pushed_form(redirect, &self.secured_params(&bound))?;
+        let encrypter = self.request_object_encrypter().await?;
+        let (form, pending) =
+            self.pushed_form(redirect, &self.secured_params(&bound), encrypter.as_ref())?;
         let resp = self
             .authenticated_post(Endpoint::PushedAuthorization, form)
             .await?;

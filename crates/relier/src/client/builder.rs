@@ -100,6 +100,18 @@ impl RelyingPartyBuilder {
     pub fn try_build(self) -> Result<RelyingParty, Error> {
         if let Some(settings) = self.profile_settings() {
             crate::profile::check(&self.metadata, settings)?;
+            // FAPI 2.0 Message Signing §5.3.1: request objects are signed.
+            if self
+                .secured
+                .request_objects
+                .as_ref()
+                .is_some_and(|s| s.alg() == Algorithm::None)
+            {
+                return Err(Error::Config(
+                    "a profile needs signed request objects: request_object_signing_alg is none"
+                        .into(),
+                ));
+            }
         }
         Ok(self.build())
     }

@@ -168,7 +168,7 @@ impl RelyingParty {
             return Ok(None);
         };
         let now = self.now();
-        let mut signed = request_object::sign_request(
+        let signed = request_object::sign_request(
             &self.metadata.issuer,
             self.auth.client_id(),
             redirect,
@@ -177,14 +177,22 @@ impl RelyingParty {
             now,
             &self.rng,
         )?;
-        match (self.secured.delivery.encryption, encrypter) {
-            (None, _) => {}
-            (Some(_), Some(e)) => signed = signed.encrypt(e, &self.rng)?,
-            (Some(algs), None) => {
-                return Err(RequestObjectError::NoEncryptionKey { alg: algs.alg }.into());
-            }
-        }
+        let signed = self.encrypted(signed, encrypter)?;
         self.deliver(signed, now).map(Some)
+    }
+
+    /// The request object encrypted to the OP when encryption is registered (OIDC Core §6.1);
+    /// never sent unencrypted then.
+    fn encrypted(
+        &self,
+        signed: SignedRequest,
+        encrypter: Option<&RequestObjectEncrypter>,
+    ) -> Result<SignedRequest, Error> {
+        match (self.secured.delivery.encryption, encrypter) {
+            (None, _) => Ok(signed),
+            (Some(_), Some(e)) => Ok(signed.encrypt(e, &self.rng)?),
+            (Some(algs), None) => Err(RequestObjectError::NoEncryptionKey { alg: algs.alg }.into()),
+        }
     }
 
     /// By reference when a host is configured (the object is published there first), else by
@@ -233,17 +241,21 @@ impl RelyingParty {
         &self,
         redirect: &relier_core::RedirectUrl,
         params: &AuthorizationParams,
+        encrypter: Option<&RequestObjectEncrypter>,
     ) -> Result<(relier_core::http::Form, PendingLogin), Error> {
         match self.signer()? {
-            Some(signer) => Ok(request_object::pushed_request(
-                &self.auth,
-                &self.metadata.issuer,
-                redirect,
-                params,
-                signer,
-                self.now(),
-                &self.rng,
-            )?),
+            Some(signer) => {
+                let signed = request_object::sign_request(
+                    &self.metadata.issuer,
+                    self.auth.client_id(),
+                    redirect,
+                    params,
+                    signer,
+                    self.now(),
+                    &self.rng,
+                )?;
+                Ok(self.encrypted(signed, encrypter)?.pushed())
+            }
             None => Ok(par::pushed_request(
                 &self.auth, redirect, params, &self.rng,
             )?),
