@@ -1,5 +1,7 @@
 //! Compact JWE decryption (RFC 7516 §7.1 with the algorithms of RFC 7518), for encrypted ID
-//! tokens, UserInfo responses and JARM responses (OIDC Core §10.2, OIDC Registration §2).
+//! tokens, UserInfo responses and JARM responses (OIDC Core §10.2, OIDC Registration §2); and
+//! encryption to a recipient's public JWK ([`EncryptionKey`], [`encrypt_to_public`]), for
+//! request objects encrypted to the OP (OIDC Core §6.1).
 //!
 //! Both algorithms are pinned by the caller from the client registration
 //! (`id_token_encrypted_response_alg`/`_enc`, …) in a [`JweExpectation`]; a header `alg` or
