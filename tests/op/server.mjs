@@ -27,7 +27,11 @@
 //     "fapi2": true,                                                         // optional
 //     "client_credentials": true,                                            // optional
 //     "device_flow": true,                                                   // optional
-//     "resource_servers": { "https://api.example.com/": { "scope": "a b" } }  // optional
+//     "resource_servers": { "https://api.example.com/": { "scope": "a b" } }, // optional
+//     "request_uri": true,                                                   // optional
+//     "unsigned_request_objects": ["client_id", ...],                        // optional
+//     "request_object_encryption": true,                                     // optional
+//     "jwks_cache_control": "max-age=60"                                     // optional
 //   }
 //
 // "client_credentials": true enables the client credentials grant (RFC 6749 §4.4) for clients
@@ -39,6 +43,18 @@
 // "resource_servers" makes each URI a resource indicator (RFC 8707): a token requested with
 // `resource=URI` is a JWT access token (RFC 9068) with that `aud` and the scopes of the
 // requested ones that the server lists.
+// "request_uri": true emulates request objects by reference (OIDC Core §6.2, RFC 9101 §5.2),
+// which oidc-provider supports only through PAR: an authorization request's request_uri is
+// fetched (loopback allowed; Content-Type must be application/oauth-authz-req+jwt) and its body
+// becomes the `request` parameter. It also accepts unsigned request objects (OIDC Core §6.1,
+// alg none) from the clients listed in "unsigned_request_objects" (registered with
+// request_object_signing_alg "none", which oidc-provider cannot register and refuses),
+// checking iss, aud and exp and expanding the claims into the parameters.
+// Every fetch is logged for GET /__test/request-uris.
+// "request_object_encryption": true publishes an RSA-OAEP-256 `use: enc` key and decrypts
+// encrypted request objects (nested JWT, `cty: JWT`) with it — oidc-provider decrypts only
+// symmetric ones. POST /__test/rotate-enc replaces the key (the old one no longer decrypts).
+// "jwks_cache_control" is sent as the JWKS response's Cache-Control.
 //
 // "encryption": true enables encrypted ID tokens and UserInfo (OIDC Core §10.2) for
 // clients that register id_token_encrypted_response_* / userinfo_encrypted_response_*.
@@ -76,6 +92,8 @@
 //        from now on; the old one stays published unless retire=1.
 //   POST /__test/clients  (client metadata JSON) -> 201 + stored metadata
 //   GET  /__test/health   -> 200
+//   POST /__test/rotate-enc -> {"kid"}: a new request object encryption key replaces the old
+//   GET  /__test/request-uris -> [{"uri","status","content_type"}]: request_uri fetches
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -349,6 +367,18 @@ let signingKeys = [];
 }
 
 const cookieKeys = [crypto.randomBytes(32).toString('base64url')];
+
+// The request object encryption key (CONFIG.request_object_encryption), replaced on rotation.
+function generateEncryptionKey() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  jwk.kid = `enc-${crypto.randomBytes(6).toString('hex')}`;
+  jwk.use = 'enc';
+  jwk.alg = 'RSA-OAEP-256';
+  return jwk;
+}
+let encryptionKey = cfg.request_object_encryption === true ? generateEncryptionKey() : null;
+const requestUriFetches = [];
 
 // Start-up milestones on stderr (ms since the process started), so a slow or
 // stuck start on a loaded machine shows where it stopped.
@@ -966,6 +996,28 @@ async function handleAdmin(req, res, url) {
     return;
   }
 
+  if (route === '/__test/rotate-enc' && req.method === 'POST' && encryptionKey) {
+    const kid = await serialized(async () => {
+      const previous = encryptionKey;
+      encryptionKey = generateEncryptionKey();
+      try {
+        await buildProvider();
+      } catch (err) {
+        encryptionKey = previous;
+        throw err;
+      }
+      return encryptionKey.kid;
+    });
+    console.error(`test-op: rotated the request object encryption key, now ${kid}`);
+    sendJson(res, 200, { kid });
+    return;
+  }
+
+  if (route === '/__test/request-uris' && req.method === 'GET') {
+    sendJson(res, 200, requestUriFetches);
+    return;
+  }
+
   if (route === '/__test/clients' && req.method === 'POST') {
     const metadata = await readJsonBody(req);
     if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) {
@@ -1006,6 +1058,144 @@ async function handleAdmin(req, res, url) {
 }
 
 // ---------------------------------------------------------------------------
+// request objects by reference, unsigned and encrypted (see CONFIG above)
+
+const { compactDecrypt, importJWK } = await import('jose');
+const PAR_URN = 'urn:ietf:params:oauth:request_uri:';
+
+// Rewrites req.url so that oidc-provider sees a plain `request` it can verify; returns an
+// OAuth error object instead when the request object cannot be had.
+async function resolveRequestObject(req, url) {
+  const params = url.searchParams;
+  const bad = (error, description) => ({ error, error_description: description });
+  const uri = params.get('request_uri');
+  if (cfg.request_uri === true && uri && !uri.startsWith(PAR_URN)) {
+    if (params.has('request')) {
+      return bad('invalid_request', 'request and request_uri');
+    }
+    let resp;
+    try {
+      resp = await globalThis.fetch(uri, { redirect: 'error' });
+    } catch (err) {
+      requestUriFetches.push({ uri, status: 0, content_type: null });
+      return bad('invalid_request_uri', `fetch failed: ${err.message}`);
+    }
+    const contentType = resp.headers.get('content-type');
+    requestUriFetches.push({ uri, status: resp.status, content_type: contentType });
+    if (resp.status !== 200) {
+      return bad('invalid_request_uri', `request_uri answered ${resp.status}`);
+    }
+    // RFC 9101 §5.2 / §10.2.
+    if ((contentType ?? '').split(';')[0].trim().toLowerCase() !== 'application/oauth-authz-req+jwt') {
+      return bad('invalid_request_uri', `request_uri Content-Type ${contentType}`);
+    }
+    params.delete('request_uri');
+    params.set('request', (await resp.text()).trim());
+  }
+  let request = params.get('request');
+  if (request && encryptionKey && request.split('.').length === 5) {
+    try {
+      const key = await importJWK(encryptionKey, 'RSA-OAEP-256');
+      const { plaintext, protectedHeader } = await compactDecrypt(request, key, {
+        keyManagementAlgorithms: ['RSA-OAEP-256'],
+      });
+      if ((protectedHeader.cty ?? '').toUpperCase() !== 'JWT') {
+        return bad('invalid_request_object', 'encrypted request object without cty JWT');
+      }
+      request = new TextDecoder().decode(plaintext);
+      params.set('request', request);
+    } catch (err) {
+      return bad('invalid_request_object', `could not decrypt request object: ${err.message}`);
+    }
+  }
+  if (request && cfg.request_uri === true) {
+    const problem = await expandUnsigned(params, request);
+    if (problem) {
+      return problem;
+    }
+  }
+  req.url = `${url.pathname}?${params.toString()}`;
+  return null;
+}
+
+// Changes the JSON body oidc-provider is about to send.
+function amendJson(res, change) {
+  const end = res.end.bind(res);
+  res.end = (chunk, ...rest) => {
+    let doc;
+    try {
+      doc = JSON.parse(Buffer.from(chunk).toString('utf8'));
+    } catch {
+      return end(chunk, ...rest);
+    }
+    change(doc);
+    const body = JSON.stringify(doc);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    return end(body, ...rest);
+  };
+}
+
+// The discovery document says what the emulation above adds (OIDC Discovery §3).
+function amendDiscovery(res) {
+  amendJson(res, (doc) => {
+    if (cfg.request_uri === true) {
+      doc.request_uri_parameter_supported = true;
+      doc.require_request_uri_registration = false;
+      if (Array.isArray(cfg.unsigned_request_objects) && cfg.unsigned_request_objects.length) {
+        doc.request_object_signing_alg_values_supported = [
+          ...(doc.request_object_signing_alg_values_supported ?? []), 'none'];
+      }
+    }
+    if (encryptionKey) {
+      doc.request_object_encryption_alg_values_supported = ['RSA-OAEP-256'];
+      doc.request_object_encryption_enc_values_supported = [
+        'A128CBC-HS256', 'A128GCM', 'A256CBC-HS512', 'A256GCM'];
+    }
+  });
+}
+
+// OIDC Core §6.1 / §6.3: an unsigned request object, only from a client registered with
+// request_object_signing_alg "none"; its claims replace the parameters.
+async function expandUnsigned(params, request) {
+  const bad = (description) => ({ error: 'invalid_request_object', error_description: description });
+  const [h, p, sig] = request.split('.');
+  let header;
+  let payload;
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+    payload = JSON.parse(Buffer.from(p ?? '', 'base64url').toString('utf8'));
+  } catch {
+    return null; // not ours to judge: oidc-provider refuses it
+  }
+  if (header.alg !== 'none') {
+    return null;
+  }
+  const clientId = params.get('client_id');
+  // oidc-provider cannot register request_object_signing_alg "none": the clients that
+  // registered it are listed in CONFIG.unsigned_request_objects.
+  const registered = Array.isArray(cfg.unsigned_request_objects)
+    && cfg.unsigned_request_objects.includes(clientId);
+  if (!registered) {
+    return bad('unsigned request object from a client not registered for it');
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (sig !== '' || payload.iss !== clientId || payload.aud !== issuer
+    || typeof payload.exp !== 'number' || payload.exp <= now) {
+    return bad('unsigned request object: bad signature part, iss, aud or exp');
+  }
+  for (const key of [...params.keys()]) {
+    params.delete(key);
+  }
+  for (const [k, v] of Object.entries(payload)) {
+    if (['iss', 'aud', 'iat', 'nbf', 'exp', 'jti'].includes(k)) {
+      continue;
+    }
+    params.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------
 // http plumbing
 
 const INTERACTION_PATH = /^\/interaction\/[^/]+\/?$/;
@@ -1026,6 +1216,28 @@ async function handle(req, res) {
     if (INTERACTION_PATH.test(url.pathname) && (req.method === 'GET' || req.method === 'POST')) {
       await handleInteraction(req, res);
       return;
+    }
+    if (url.pathname === '/.well-known/openid-configuration'
+      && (cfg.request_uri === true || encryptionKey)) {
+      amendDiscovery(res);
+    }
+    if (url.pathname === '/jwks' && typeof cfg.jwks_cache_control === 'string') {
+      res.setHeader('Cache-Control', cfg.jwks_cache_control);
+    }
+    if (url.pathname === '/jwks' && encryptionKey) {
+      // oidc-provider refuses an asymmetric request object encryption key in its own JWKS.
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicKey } = encryptionKey;
+      amendJson(res, (doc) => {
+        doc.keys = [...(doc.keys ?? []), publicKey];
+      });
+    }
+    if (url.pathname === '/auth' && req.method === 'GET'
+      && (cfg.request_uri === true || encryptionKey)) {
+      const problem = await resolveRequestObject(req, url);
+      if (problem) {
+        sendJson(res, 400, problem);
+        return;
+      }
     }
     await current.callback(req, res);
   } catch (err) {

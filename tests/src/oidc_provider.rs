@@ -604,6 +604,35 @@ impl TestOp {
             .ok_or_else(|| anyhow!("rotate answered without a kid: {body}"))
     }
 
+    /// Replaces the OP's request object encryption key (config `request_object_encryption`):
+    /// the old one no longer decrypts. Returns the new `kid`.
+    pub async fn rotate_encryption_key(&self) -> anyhow::Result<String> {
+        let (status, body) = self.admin("rotate-enc", None).await?;
+        if status != reqwest::StatusCode::OK {
+            bail!("rotating the encryption key failed: {status} {body}");
+        }
+        body.get("kid")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("rotate-enc answered without a kid: {body}"))
+    }
+
+    /// The `request_uri` fetches the OP made (config `request_uri`): `uri`, `status`,
+    /// `content_type` each.
+    pub async fn request_uri_fetches(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        let url = format!("{}/__test/request-uris", self.issuer);
+        let bytes = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .bytes()
+            .await?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes)?;
+        Ok(body.as_array().cloned().unwrap_or_default())
+    }
+
     /// Adds a client (oidc-provider metadata) to the running OP.
     pub async fn add_client(&self, metadata: serde_json::Value) -> anyhow::Result<()> {
         let (status, body) = self.admin("clients", Some(&metadata)).await?;

@@ -281,6 +281,29 @@ pub struct ClientArgs {
         conflicts_with_all = ["provider", "preset"]
     )]
     pub encrypt_userinfo: Option<ResponseEncryption>,
+
+    /// The client is registered with `request_object_signing_alg` ALG (OIDC Registration §2):
+    /// every authorization request is a request object signed with --private-key, or unsigned
+    /// for `none` (OIDC Core §6.1). With --provider the registration says it.
+    #[arg(
+        long,
+        value_name = "ALG",
+        value_parser = parse_id_token_alg,
+        conflicts_with_all = ["provider", "preset"]
+    )]
+    pub request_object_signing_alg: Option<Algorithm>,
+
+    /// The client is registered with `request_object_encryption_alg`/`_enc` (e.g.
+    /// RSA-OAEP-256/A256GCM; ENC defaults to A128CBC-HS256): request objects are encrypted to
+    /// the OP's `use: enc` key (OIDC Core §6.1, RFC 9101 §6.1). With --provider the
+    /// registration says it.
+    #[arg(
+        long,
+        value_name = "ALG[/ENC]",
+        value_parser = parse_encryption,
+        conflicts_with_all = ["provider", "preset"]
+    )]
+    pub encrypt_request_object: Option<ResponseEncryption>,
 }
 
 /// `--preset` and its flags: what the gateway's `preset = "…"` fills in, for the command line
@@ -405,6 +428,12 @@ pub struct LoginArgs {
     #[arg(long)]
     pub par: bool,
 
+    /// How request objects travel (when the provider registered them): in the URL
+    /// (`by-value`, the default) or served once from the loopback listener at a `request_uri`
+    /// the URL carries (`by-reference`, OIDC Core §6.2, RFC 9101 §5.2).
+    #[arg(long, value_name = "HOW")]
+    pub request_object: Option<RequestObjectArg>,
+
     /// Print the result (claims, userinfo and tokens) as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -527,6 +556,15 @@ pub struct TokenOpArgs {
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--request-object`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestObjectArg {
+    /// The `request` parameter (RFC 9101 §5).
+    ByValue,
+    /// A `request_uri` served by the loopback listener (RFC 9101 §5.2).
+    ByReference,
 }
 
 /// `--assertion-aud`.

@@ -1,6 +1,7 @@
 //! The RFC 8252 loopback redirect listener: one HTTP server on 127.0.0.1 (or ::1) that waits for
 //! the authorization response on the redirect path, by GET (query) or POST (form_post), hands it
-//! to the login task, and answers the browser with that task's verdict.
+//! to the login task, and answers the browser with that task's verdict. It also serves the
+//! login's request objects by reference (OIDC Core §6.2), each once, at `/request/{id}`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
+use relier::request_uri::PendingRequestObjects;
 use relier_core::authorize::{CallbackError, CallbackParams};
+use relier_core::request_object::CONTENT_TYPE;
 use relier_core::types::is_loopback;
 use relier_core::{RedirectUrl, types::InvalidValue};
 use tokio::net::TcpListener;
@@ -23,6 +26,8 @@ use crate::output::html_escape;
 
 /// Largest request body accepted on the redirect path (a form_post response is small).
 const MAX_BODY: usize = 64 * 1024;
+/// Where request objects are served by reference (the id follows).
+const REQUEST_PATH: &str = "/request/";
 /// How long the server may take to finish answering after the verdict.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -136,6 +141,7 @@ pub struct Callback {
 #[derive(Debug)]
 pub struct Listener {
     redirect_uri: RedirectUrl,
+    request_objects: Arc<PendingRequestObjects>,
     callbacks: mpsc::Receiver<Callback>,
     shutdown: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
@@ -144,6 +150,7 @@ pub struct Listener {
 struct Shared {
     path: String,
     tx: mpsc::Sender<Callback>,
+    request_objects: Arc<PendingRequestObjects>,
 }
 
 impl Listener {
@@ -157,9 +164,14 @@ impl Listener {
             .context("redirect_uri: listener address")?;
         let redirect_uri = RedirectUrl::new(spec.uri_for(local.port())?)?;
         let (tx, callbacks) = mpsc::channel(1);
+        let mut base = Url::parse(redirect_uri.as_str()).context("redirect_uri")?;
+        base.set_path(REQUEST_PATH);
+        base.set_query(None);
+        let request_objects = Arc::new(PendingRequestObjects::new(base));
         let shared = Arc::new(Shared {
             path: spec.path().to_owned(),
             tx,
+            request_objects: request_objects.clone(),
         });
         let app = Router::new()
             .fallback(handle)
@@ -183,6 +195,7 @@ impl Listener {
         tracing::debug!(%local, "loopback listener ready");
         Ok(Self {
             redirect_uri,
+            request_objects,
             callbacks,
             shutdown: Some(shutdown),
             server,
@@ -192,6 +205,12 @@ impl Listener {
     /// The redirect URI to send (with the bound port).
     pub fn redirect_uri(&self) -> &RedirectUrl {
         &self.redirect_uri
+    }
+
+    /// The request objects this listener serves by reference, each once, at
+    /// `/request/{id}` (OIDC Core §6.2).
+    pub fn request_objects(&self) -> Arc<PendingRequestObjects> {
+        self.request_objects.clone()
     }
 
     /// Wait for the first authorization response. Later ones are answered "already handled".
@@ -229,6 +248,11 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method == Method::GET
+        && let Some(id) = uri.path().strip_prefix(REQUEST_PATH)
+    {
+        return request_object(&shared, id);
+    }
     if uri.path() != shared.path {
         return page(StatusCode::NOT_FOUND, "Not found", "Nothing here.", false);
     }
@@ -274,6 +298,19 @@ async fn handle(
         Ok(Err(message)) => page(StatusCode::BAD_REQUEST, "Login failed", &message, true),
         Err(_) => already_handled(),
     }
+}
+
+/// RFC 9101 §5.2: the request object `id`, once, until its `exp`; else 404.
+fn request_object(shared: &Shared, id: &str) -> Response {
+    let now = relier_core::UnixTime(crate::clock::now_secs());
+    let Some(object) = shared.request_objects.take(id, now) else {
+        return page(StatusCode::NOT_FOUND, "Not found", "Nothing here.", false);
+    };
+    let mut r = Response::new(axum::body::Body::from(object));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 fn already_handled() -> Response {

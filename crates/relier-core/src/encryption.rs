@@ -34,6 +34,9 @@ pub enum EncryptedResponse {
     UserInfo,
     /// The JARM authorization response (`authorization_encrypted_response_*`, JARM §3).
     AuthorizationResponse,
+    /// The request object, which the RP encrypts to the OP (`request_object_encryption_*`,
+    /// OIDC Registration §2, OIDC Core §6.1) — the one the RP encrypts rather than decrypts.
+    RequestObject,
 }
 
 impl EncryptedResponse {
@@ -44,6 +47,7 @@ impl EncryptedResponse {
             EncryptedResponse::IdToken => "id_token_encrypted_response_alg",
             EncryptedResponse::UserInfo => "userinfo_encrypted_response_alg",
             EncryptedResponse::AuthorizationResponse => "authorization_encrypted_response_alg",
+            EncryptedResponse::RequestObject => "request_object_encryption_alg",
         }
     }
 
@@ -54,6 +58,7 @@ impl EncryptedResponse {
             EncryptedResponse::IdToken => "id_token_encrypted_response_enc",
             EncryptedResponse::UserInfo => "userinfo_encrypted_response_enc",
             EncryptedResponse::AuthorizationResponse => "authorization_encrypted_response_enc",
+            EncryptedResponse::RequestObject => "request_object_encryption_enc",
         }
     }
 }

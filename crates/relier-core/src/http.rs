@@ -102,6 +102,8 @@ pub struct HttpResponse {
     pub content_type: Option<String>,
     /// The `WWW-Authenticate` header, if any (RFC 6750 §3 errors at userinfo).
     pub www_authenticate: Option<String>,
+    /// The `Cache-Control` header, if any (RFC 9111 §5.2; the OP's JWKS lifetime).
+    pub cache_control: Option<String>,
     /// Body bytes.
     pub body: Vec<u8>,
 }
@@ -114,6 +116,7 @@ impl HttpResponse {
             status,
             content_type: Some("application/json".into()),
             www_authenticate: None,
+            cache_control: None,
             body: body.as_bytes().to_vec(),
         }
     }

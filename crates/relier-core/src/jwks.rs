@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use relier_jose::jwe::{EncryptionKey, KeyManagementAlg};
 use relier_jose::{Algorithm, JwkSet, VerifyingKey};
 
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
@@ -63,10 +64,42 @@ pub struct MissingKey {
     pub kid: Option<String>,
 }
 
-/// Parsed verification keys, each parsed once.
+/// Parsed verification keys, each parsed once, and the OP's encryption keys (`use: enc`, for
+/// encrypted request objects, OIDC Core §6.1).
 #[derive(Debug, Default)]
 pub struct KeySet {
     keys: Vec<VerifyingKey>,
+    enc: Vec<EncryptionKey>,
+}
+
+/// RFC 9111 §5.2.2.1 `max-age` when `Cache-Control` gives none (or `no-cache`/`no-store`
+/// ask for none): how long the OP's JWKS is used before it is fetched again for encryption.
+pub const DEFAULT_CACHE_LIFETIME_SECS: u64 = 60;
+
+/// The longest cache lifetime honoured.
+pub const MAX_CACHE_LIFETIME_SECS: u64 = 24 * 3600;
+
+/// RFC 9111 §5.2.2: how long a JWKS response may be used, from its `Cache-Control`:
+/// `no-store`/`no-cache` → 0, `max-age=N` → N (at most [`MAX_CACHE_LIFETIME_SECS`]), else
+/// [`DEFAULT_CACHE_LIFETIME_SECS`].
+#[must_use]
+pub fn cache_lifetime(resp: &HttpResponse) -> u64 {
+    let Some(cc) = resp.cache_control.as_deref() else {
+        return DEFAULT_CACHE_LIFETIME_SECS;
+    };
+    let mut max_age = None;
+    for directive in cc.split(',').map(str::trim) {
+        let (name, value) = directive.split_once('=').unwrap_or((directive, ""));
+        if name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache") {
+            return 0;
+        }
+        if name.eq_ignore_ascii_case("max-age") && max_age.is_none() {
+            max_age = value.trim_matches('"').parse::<u64>().ok();
+        }
+    }
+    max_age.map_or(DEFAULT_CACHE_LIFETIME_SECS, |n| {
+        n.min(MAX_CACHE_LIFETIME_SECS)
+    })
 }
 
 impl KeySet {
@@ -82,7 +115,10 @@ impl KeySet {
 
     /// From already-built keys.
     pub fn from_keys(keys: Vec<VerifyingKey>) -> Self {
-        Self { keys }
+        Self {
+            keys,
+            enc: Vec::new(),
+        }
     }
 
     /// Parse a JWK Set document. Keys relier cannot use (unknown `kty`, unsupported curve, RSA
@@ -99,7 +135,22 @@ impl KeySet {
             .iter()
             .filter_map(|jwk| VerifyingKey::from_jwk(jwk).ok())
             .collect();
-        Ok(Self { keys })
+        // RFC 7517 §4.2: only keys marked `use: enc` encrypt (a key without `use` is the
+        // OP's signing key far more often than not).
+        let enc = set
+            .keys
+            .iter()
+            .filter(|jwk| jwk.use_.as_deref() == Some("enc"))
+            .filter_map(|jwk| EncryptionKey::from_jwk(jwk).ok())
+            .collect();
+        Ok(Self { keys, enc })
+    }
+
+    /// The OP's first encryption key for `alg` (RFC 7517 §4.2 `use: enc`; its `alg`, when
+    /// given, must be `alg`).
+    #[must_use]
+    pub fn encryption_key(&self, alg: KeyManagementAlg) -> Option<&EncryptionKey> {
+        self.enc.iter().find(|k| k.accepts(alg))
     }
 
     /// Consume the jwks_uri response.
@@ -320,11 +371,57 @@ mod tests {
             status: 200,
             content_type: Some(ct.into()),
             www_authenticate: None,
+            cache_control: None,
             body: br#"{"keys":[]}"#.to_vec(),
         };
         assert!(KeySet::from_response("u", &ok("application/json; charset=utf-8")).is_ok());
         assert!(KeySet::from_response("u", &ok("application/jwk-set+json")).is_ok());
         assert!(KeySet::from_response("u", &ok("text/html")).is_err());
+    }
+
+    #[test]
+    fn cache_lifetime_follows_cache_control() {
+        let with = |cc: Option<&str>| HttpResponse {
+            status: 200,
+            content_type: Some("application/json".into()),
+            www_authenticate: None,
+            cache_control: cc.map(str::to_owned),
+            body: Vec::new(),
+        };
+        // RFC 9111 §5.2.2.1 max-age; relier's default without one.
+        assert_eq!(cache_lifetime(&with(None)), DEFAULT_CACHE_LIFETIME_SECS);
+        assert_eq!(cache_lifetime(&with(Some("public, max-age=5"))), 5);
+        assert_eq!(cache_lifetime(&with(Some("Max-Age=\"7\""))), 7);
+        assert_eq!(
+            cache_lifetime(&with(Some("max-age=abc"))),
+            DEFAULT_CACHE_LIFETIME_SECS
+        );
+        assert_eq!(
+            cache_lifetime(&with(Some("max-age=99999999"))),
+            MAX_CACHE_LIFETIME_SECS
+        );
+        assert_eq!(cache_lifetime(&with(Some("max-age=600, no-store"))), 0);
+        assert_eq!(cache_lifetime(&with(Some("no-cache"))), 0);
+    }
+
+    #[test]
+    fn encryption_keys_are_the_use_enc_ones() {
+        use relier_jose::jwe::DecryptionKey;
+        let enc = DecryptionKey::generate(KeyManagementAlg::RsaOaep256, None)
+            .unwrap()
+            .with_kid("e");
+        let mut jwk = serde_json::to_value(enc.public_jwk().unwrap()).unwrap();
+        let mut unmarked = jwk.clone();
+        jwk["use"] = "enc".into();
+        unmarked["kid"] = "u".into();
+        if let Some(o) = unmarked.as_object_mut() {
+            o.remove("use");
+        }
+        let body = serde_json::json!({"keys": [unmarked, jwk]}).to_string();
+        let set = KeySet::from_json(body.as_bytes()).unwrap();
+        let key = set.encryption_key(KeyManagementAlg::RsaOaep256).unwrap();
+        assert_eq!(key.kid(), Some("e"));
+        assert!(set.encryption_key(KeyManagementAlg::EcdhEs).is_none());
     }
 
     fn kid(k: &str) -> MissingKey {

@@ -396,6 +396,18 @@ pub struct ProviderConfig {
     /// key's algorithm unless `request_object_signing_alg` names one.
     #[serde(default)]
     pub require_signed_request_object: Option<bool>,
+    /// The registered `request_object_encryption_alg` (OIDC Registration §2): request objects
+    /// are then encrypted to the OP's `use: enc` key (OIDC Core §6.1, RFC 9101 §6.1).
+    #[serde(default)]
+    pub request_object_encryption_alg: Option<String>,
+    /// The registered `request_object_encryption_enc` (default A128CBC-HS256).
+    #[serde(default)]
+    pub request_object_encryption_enc: Option<String>,
+    /// How request objects travel: `"by_value"` (the default, the `request` parameter) or
+    /// `"by_reference"` (served once at `{public_url}/auth/request/{id}`, the URL sends
+    /// `request_uri`: OIDC Core §6.2, RFC 9101 §5.2). Also on registry providers.
+    #[serde(default)]
+    pub request_object: Option<relier_core::request_object::RequestObjectDelivery>,
     /// The registered `authorization_signed_response_alg` (JARM §3): authorization responses
     /// must then be JWTs signed by the OP (`response_mode=jwt`, or `form_post.jwt`).
     #[serde(default)]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials};
+use relier::request_uri::PendingRequestObjects;
 use relier::{GitHubClient, HttpClient, RelyingParty};
 use relier_core::client_auth::AssertionAudience;
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse, KeyManagementAlg};
@@ -34,6 +35,7 @@ use crate::userinfo::UserinfoNeed;
 use relier_core::claims_sources::Resolve;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
+use relier_core::request_object::RequestObjectDelivery;
 use relier_core::token_binding::TokenBinding;
 use relier_core::userinfo::TokenMethod;
 use responses::Decryption;
@@ -138,6 +140,8 @@ struct Template {
     binding: TokenBinding,
     /// `userinfo_token_method` (RFC 6750 §2.1 / §2.2).
     userinfo_token_method: TokenMethod,
+    /// `request_object = "by_reference"`: where request objects are served (OIDC Core §6.2).
+    request_uri: Option<Arc<PendingRequestObjects>>,
 }
 
 impl Template {
@@ -177,6 +181,9 @@ impl Template {
         b = self
             .decryption
             .apply(b, self.credentials.key.as_ref(), &self.metadata)?;
+        if let Some(host) = &self.request_uri {
+            b = b.request_objects_by_reference(host.clone());
+        }
         b = b
             .certificate_bound_access_tokens(self.binding.certificate)
             .userinfo_token_method(self.userinfo_token_method);
@@ -363,9 +370,15 @@ impl Provider {
 #[derive(Debug, Default)]
 pub struct Providers {
     list: Vec<Arc<Provider>>,
+    request_objects: Option<Arc<PendingRequestObjects>>,
 }
 
 impl Providers {
+    /// The request objects served by reference at `/auth/request/{id}` (OIDC Core §6.2).
+    pub fn request_objects(&self) -> Option<&PendingRequestObjects> {
+        self.request_objects.as_deref()
+    }
+
     /// By name.
     pub fn get(&self, name: &str) -> Option<&Arc<Provider>> {
         self.list.iter().find(|p| p.name == name)
@@ -382,9 +395,16 @@ impl Providers {
     }
 }
 
+/// Where request objects are served by reference, under `public_url` (the id follows).
+pub const REQUEST_PATH: &str = "/auth/request/";
+
 /// Builds every provider: credentials, discovery (fail fast), relying party.
 pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, GatewayError> {
     let public = config.public_url.trim_end_matches('/');
+    let request_objects = Arc::new(PendingRequestObjects::new(
+        url::Url::parse(&format!("{public}{REQUEST_PATH}"))
+            .map_err(|e| GatewayError::Config(format!("public_url: {e}")))?,
+    ));
     let mut list: Vec<Arc<Provider>> = Vec::new();
     for p in &config.providers {
         relier_store::validate_provider_name(&p.name)
@@ -410,11 +430,16 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
         } else {
             inline_spec(config, p)?
         };
+        let host = (p.request_object == Some(RequestObjectDelivery::ByReference))
+            .then(|| request_objects.clone());
         list.push(Arc::new(
-            build_one(config, p, spec, &redirect, store).await?,
+            build_one(config, p, spec, &redirect, store, host).await?,
         ));
     }
-    Ok(Providers { list })
+    Ok(Providers {
+        list,
+        request_objects: Some(request_objects),
+    })
 }
 
 async fn build_one(
@@ -423,6 +448,7 @@ async fn build_one(
     spec: Spec,
     redirect: &str,
     store: &dyn Store,
+    request_uri: Option<Arc<PendingRequestObjects>>,
 ) -> Result<Provider, GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
     // RFC 9449 §7.1: a DPoP-bound token (configured or registered) goes in the header only.
@@ -490,8 +516,19 @@ async fn build_one(
         profile: p.profile.map(|profile| (profile, spec.binding)),
         binding: spec.binding,
         userinfo_token_method: p.userinfo_token_method,
+        request_uri,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
+    if tpl.request_uri.is_some() && !rp.uses_request_objects() {
+        return Err(err(
+            &"request_object = \"by_reference\" needs request objects: register request_object_signing_alg (or require_signed_request_object)",
+        ));
+    }
+    if rp.uses_request_objects()
+        && tpl.decryption.rules().request_objects.alg == Some(Algorithm::None)
+    {
+        tracing::warn!(provider = %spec.name, "request_object_signing_alg is \"none\": this provider's request objects are unsigned (OIDC Core §6.1)");
+    }
     if let Some(profile) = p.profile {
         // FAPI 2.0 Security Profile §5.4.1: the OP's keys are sized before the first login.
         relier::profile::check_op_keys(&tpl.http, &tpl.metadata, profile)

@@ -180,17 +180,26 @@ impl RelyingParty {
             .ok_or_else(|| Error::Config("no redirect_uri configured".into()))
     }
 
-    /// Build the authorization URL and the state to keep until the callback.
+    /// Build the authorization URL and the state to keep until the callback. With encrypted
+    /// request objects registered, use [`Self::login_url`] (it fetches the OP's key).
     pub fn authorization_url(
         &self,
         params: &AuthorizationParams,
+    ) -> Result<(Url, PendingLogin), Error> {
+        self.authorization_url_with(params, None)
+    }
+
+    fn authorization_url_with(
+        &self,
+        params: &AuthorizationParams,
+        encrypter: Option<&relier_core::request_object::RequestObjectEncrypter>,
     ) -> Result<(Url, PendingLogin), Error> {
         // FAPI 2.0 Security Profile §5.3.2.2: authorization requests are pushed.
         self.profile_allows(false)?;
         let redirect = self.redirect_uri()?;
         let bound = self.bound_params(params);
         let params = &self.secured_params(&bound);
-        if let Some(signed) = self.request_object_url(redirect, params)? {
+        if let Some(signed) = self.request_object_url(redirect, params, encrypter)? {
             return Ok(signed);
         }
         Ok(authorize::authorization_url(
@@ -212,7 +221,8 @@ impl RelyingParty {
         if self.uses_par() {
             self.pushed_authorization_url(params).await
         } else {
-            self.authorization_url(params)
+            let encrypter = self.request_object_encrypter().await?;
+            self.authorization_url_with(params, encrypter.as_ref())
         }
     }
 
@@ -252,7 +262,9 @@ impl RelyingParty {
         self.profile_allows(true)?;
         let redirect = self.redirect_uri()?;
         let bound = self.bound_params(params);
-        let (form, pending) = self.pushed_form(redirect, &self.secured_params(&bound))?;
+        let encrypter = self.request_object_encrypter().await?;
+        let (form, pending) =
+            self.pushed_form(redirect, &self.secured_params(&bound), encrypter.as_ref())?;
         let resp = self
             .authenticated_post(Endpoint::PushedAuthorization, form)
             .await?;

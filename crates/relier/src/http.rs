@@ -223,6 +223,7 @@ impl HttpClient {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
+        let cache_control = header(reqwest::header::CACHE_CONTROL);
         let extra = header_name
             .and_then(|name| resp.headers().get(name))
             .and_then(|v| v.to_str().ok())
@@ -248,6 +249,7 @@ impl HttpClient {
                 status,
                 content_type,
                 www_authenticate,
+                cache_control,
                 body,
             },
             extra,

@@ -45,6 +45,7 @@ pub mod github;
 pub mod http;
 pub mod profile;
 pub mod registration;
+pub mod request_uri;
 
 pub use client::{
     ClaimsResolution, ClientCredentialsGrant, Clock, DeviceStep, FetchToken, Login, RelyingParty,

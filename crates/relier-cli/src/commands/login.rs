@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use relier_gateway::presets::Preset;
 
 use super::Session;
-use crate::args::{LoginArgs, StoreArgs};
+use crate::args::{LoginArgs, RequestObjectArg, StoreArgs};
 use crate::clock::now_secs;
 use crate::loopback::{Callback, Listener};
 use crate::{output, preset};
@@ -50,6 +50,12 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     let spec = session.redirect_spec(a.redirect_uri.as_ref())?;
     let scope = session.scopes(a.scope.as_deref());
     let listener = Listener::bind(&spec).await?;
+    let by_reference = a.request_object == Some(RequestObjectArg::ByReference);
+    let session = if by_reference {
+        session.with_request_uri(listener.request_objects())
+    } else {
+        session
+    };
     let rp = session
         .relying_party(
             &a.validation,
@@ -57,6 +63,11 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
             a.userinfo_signed_alg,
         )?
         .with_pushed_authorization_requests(a.par);
+    if by_reference && !rp.uses_request_objects() {
+        anyhow::bail!(
+            "--request-object by-reference: this provider sends no request objects (register request_object_signing_alg)"
+        );
+    }
     let params = AuthorizationParams {
         scopes: vec![scope],
         prompt: a.prompt.clone(),

@@ -113,6 +113,10 @@ pub struct Session {
     userinfo_token_method: TokenMethod,
     /// The encrypted responses to expect (registered, or `--encrypt-*`) and their keys.
     decryption: Decryption,
+    /// `--request-object by-reference`: where request objects are served (OIDC Core §6.2).
+    request_uri: Option<std::sync::Arc<dyn relier::request_uri::RequestObjectHost>>,
+    /// `--request-object-signing-alg`, `--encrypt-request-object` (no `--provider`).
+    secured_flags: secured::Secured,
 }
 
 /// What a `--preset` adds to a session.
@@ -123,6 +127,17 @@ struct PresetDefaults {
 }
 
 impl Session {
+    /// Request objects by reference (OIDC Core §6.2), served by `host` (the loopback
+    /// listener).
+    #[must_use]
+    pub fn with_request_uri(
+        mut self,
+        host: std::sync::Arc<dyn relier::request_uri::RequestObjectHost>,
+    ) -> Self {
+        self.request_uri = Some(host);
+        self
+    }
+
     /// From `--provider NAME` (the store) or from the command line's issuer and credentials:
     /// load the credentials, discover the OP, choose the method (saying why on stderr).
     pub async fn connect(client: &ClientArgs, store_args: &StoreArgs) -> anyhow::Result<Self> {
@@ -197,6 +212,10 @@ impl Session {
             discover_issuer(&http, client.issuer.as_ref(), client.webfinger.as_deref()).await?;
         let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
         session.decryption = decryption;
+        session.secured_flags = secured::Secured::from_flags(
+            client.request_object_signing_alg,
+            client.encrypt_request_object,
+        )?;
         Ok(session)
     }
 
@@ -284,6 +303,8 @@ impl Session {
             binding_flags: TokenBinding::default(),
             userinfo_token_method: TokenMethod::default(),
             dpop_key: None,
+            request_uri: None,
+            secured_flags: secured::Secured::default(),
             decryption: Decryption::default(),
         })
     }
@@ -453,6 +474,7 @@ impl Session {
         }
         let key = self.credentials.key.clone();
         let metadata = self.metadata.clone();
+        let request_uri = self.request_uri.take();
         let registered = self.provider.as_ref().map(|p| p.token_binding);
         let binding = TokenBinding {
             dpop: self.binding_flags.dpop || registered.is_some_and(|b| b.dpop),
@@ -490,12 +512,14 @@ impl Session {
         if let Some(a) = userinfo_signed_alg {
             b = b.userinfo_signed_alg(a);
         }
-        let secured = self
-            .provider
-            .as_mut()
-            .map(|p| std::mem::take(&mut p.secured))
-            .unwrap_or_default();
+        let secured = match self.provider.as_mut() {
+            Some(p) => std::mem::take(&mut p.secured),
+            None => std::mem::take(&mut self.secured_flags),
+        };
         b = secured.apply(b, key.as_ref(), &metadata)?;
+        if let Some(host) = request_uri {
+            b = b.request_objects_by_reference(host);
+        }
         b = self.decryption.apply(b);
         if let Some(s) = v.clock_skew {
             b = b.clock_skew(s);

@@ -45,6 +45,32 @@ impl Secured {
         })
     }
 
+    /// `--request-object-signing-alg` and `--encrypt-request-object` for a client given on the
+    /// command line, checked as a registration of the same members is.
+    pub fn from_flags(
+        alg: Option<relier_core::Algorithm>,
+        encryption: Option<relier_core::ResponseEncryption>,
+    ) -> anyhow::Result<Self> {
+        let mut reg = serde_json::Map::new();
+        if let Some(a) = alg {
+            reg.insert("request_object_signing_alg".into(), a.as_str().into());
+        }
+        if let Some(e) = encryption {
+            reg.insert(
+                "request_object_encryption_alg".into(),
+                e.alg.as_str().into(),
+            );
+            reg.insert(
+                "request_object_encryption_enc".into(),
+                e.enc.as_str().into(),
+            );
+        }
+        Ok(Self {
+            request_objects: RequestObjectRule::from_registration(&reg)?,
+            jarm: None,
+        })
+    }
+
     /// Applies them to a relying party being built: request objects signed with `key` (the
     /// provider's private_key_jwt key, or `--private-key`).
     pub fn apply(
@@ -59,6 +85,10 @@ impl Secured {
             .context("signed request objects need the client's private key (private_key_jwt)")?
         {
             b = b.request_objects(signer);
+            // OIDC Core §6.1: signed (or unsigned), then encrypted to the OP.
+            if let Some(algs) = self.request_objects.encryption {
+                b = b.request_object_encryption(algs);
+            }
         }
         if let Some((rule, keys)) = self.jarm {
             b = b.jarm(rule, keys);

@@ -11,6 +11,7 @@ fn jrd_response(content_type: Option<&str>, body: &str) -> HttpResponse {
         status: 200,
         content_type: content_type.map(str::to_owned),
         www_authenticate: None,
+        cache_control: None,
         body: body.as_bytes().to_vec(),
     }
 }

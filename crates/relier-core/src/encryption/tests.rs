@@ -252,6 +252,7 @@ fn jwt_response(body: &str) -> HttpResponse {
         status: 200,
         content_type: Some("application/jwt".into()),
         www_authenticate: None,
+        cache_control: None,
         body: body.as_bytes().to_vec(),
     }
 }

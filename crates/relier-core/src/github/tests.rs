@@ -5,6 +5,7 @@ fn form(status: u16, body: &str) -> HttpResponse {
         status,
         content_type: Some("application/x-www-form-urlencoded; charset=utf-8".into()),
         www_authenticate: None,
+        cache_control: None,
         body: body.as_bytes().to_vec(),
     }
 }

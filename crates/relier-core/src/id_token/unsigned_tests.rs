@@ -262,6 +262,7 @@ fn signed_userinfo_never_unsigned() {
         status: 200,
         content_type: Some("application/jwt".into()),
         www_authenticate: None,
+        cache_control: None,
         body: body.into_bytes(),
     };
     for required in [false, true] {

@@ -252,7 +252,10 @@ fn the_registration_and_the_op_turn_it_on() {
         Err(RequestObjectError::KeyMismatch { .. })
     ));
     for bad in [
-        json!({"request_object_signing_alg": "none"}),
+        json!({"request_object_signing_alg": "none", "require_signed_request_object": true}),
+        json!({"request_object_encryption_enc": "A128GCM"}),
+        json!({"request_object_encryption_alg": "A128KW"}),
+        json!({"request_object_encryption_alg": "RSA1_5"}),
         json!({"request_object_signing_alg": "HS256"}),
         json!({"request_object_signing_alg": "XS1"}),
         json!({"request_object_signing_alg": 1}),
@@ -260,4 +263,159 @@ fn the_registration_and_the_op_turn_it_on() {
     ] {
         assert!(reg(bad.clone()).is_err(), "{bad}");
     }
+}
+
+fn signed_request(signer: &RequestObjectSigner) -> SignedRequest {
+    sign_request(
+        &IssuerUrl::new("https://op.example.com").unwrap(),
+        &ClientId::new("rp").unwrap(),
+        &RedirectUrl::new("https://rp.example.com/cb").unwrap(),
+        &params(),
+        signer,
+        UnixTime(NOW),
+        &SystemRandom::new(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn by_reference_carries_request_uri_and_the_required_parameters() {
+    let k = key(Algorithm::ES256);
+    let signed = signed_request(&RequestObjectSigner::new(Algorithm::ES256, k.clone()).unwrap());
+    assert_eq!(signed.expires_at(), UnixTime(NOW + DEFAULT_LIFETIME_SECS));
+    let object = signed.object().to_owned();
+    let (_, claims) = open(&object, &k);
+    assert_eq!(claims["exp"], NOW + DEFAULT_LIFETIME_SECS);
+    let uri = Url::parse("https://rp.example.com/auth/request/abc").unwrap();
+    let (url, pending) = signed.by_reference(&md(json!({})), &uri).unwrap();
+    // OIDC Core §6.2: client_id, response_type and scope (with openid) outside too.
+    let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let names: Vec<&str> = q.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "tenant",
+            "response_type",
+            "client_id",
+            "scope",
+            "request_uri"
+        ]
+    );
+    assert_eq!(q[4].1, uri.as_str());
+    assert!(q[3].1.split(' ').any(|s| s == "openid"));
+    assert_eq!(claims["state"], pending.state.expose());
+}
+
+#[test]
+fn request_uri_must_be_https_or_loopback_and_short() {
+    let signer = RequestObjectSigner::new(Algorithm::ES256, key(Algorithm::ES256)).unwrap();
+    let metadata = md(json!({}));
+    for ok in [
+        "https://rp.example.com/auth/request/x",
+        "http://127.0.0.1:8080/request/x",
+    ] {
+        let uri = Url::parse(ok).unwrap();
+        assert!(
+            signed_request(&signer)
+                .by_reference(&metadata, &uri)
+                .is_ok()
+        );
+    }
+    let long = format!("https://rp.example.com/{}", "a".repeat(MAX_REQUEST_URI_LEN));
+    for bad in [
+        "http://rp.example.com/auth/request/x",
+        "https://rp.example.com/auth/request/x#f",
+        long.as_str(),
+    ] {
+        let uri = Url::parse(bad).unwrap();
+        assert!(matches!(
+            signed_request(&signer).by_reference(&metadata, &uri),
+            Err(RequestObjectError::RequestUri { .. })
+        ));
+    }
+}
+
+#[test]
+fn unsigned_only_where_registered() {
+    let reg = |v: Value| {
+        let Value::Object(m) = v else { panic!() };
+        RequestObjectRule::from_registration(&m).unwrap()
+    };
+    let none = reg(json!({"request_object_signing_alg": "none"}));
+    assert_eq!(none.alg, Some(Algorithm::None));
+    // No key needed; the OP must list none when it lists algorithms.
+    let signer = none.signer(None, &md(json!({}))).unwrap().unwrap();
+    assert_eq!(signer.alg(), Algorithm::None);
+    assert!(matches!(
+        none.signer(
+            None,
+            &md(json!({"request_object_signing_alg_values_supported": ["RS256"]}))
+        ),
+        Err(RequestObjectError::NotAcceptedByOp { alg: "none" })
+    ));
+    // RFC 9101 §10.5: an OP requiring signed request objects gets none unsigned.
+    assert!(matches!(
+        none.signer(None, &md(json!({"require_signed_request_object": true}))),
+        Err(RequestObjectError::UnsupportedAlg { alg: "none" })
+    ));
+    // OIDC Core §6.1 / RFC 7519 §6.1: header alg none, empty signature.
+    let jwt = signed_request(&signer).object().to_owned();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(parts[2], "");
+    let header: Value =
+        serde_json::from_slice(&relier_jose::b64::decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header, json!({"alg": "none", "typ": TYP}));
+    let jws = UnverifiedJws::parse(&jwt).unwrap();
+    let claims: Value = serde_json::from_slice(jws.dangerous_accept_unsigned().unwrap()).unwrap();
+    assert_eq!(claims["iss"], "rp");
+    assert_eq!(claims["aud"], "https://op.example.com");
+}
+
+#[test]
+fn encrypted_to_the_op_key_as_a_nested_jwt() {
+    use relier_jose::jwe::{
+        ContentEncAlg, DecryptionKey, DecryptionKeys, JweExpectation, decrypt_compact,
+    };
+    let reg = |v: Value| {
+        let Value::Object(m) = v else { panic!() };
+        RequestObjectRule::from_registration(&m).unwrap()
+    };
+    let rule = reg(json!({"request_object_signing_alg": "ES256",
+        "request_object_encryption_alg": "RSA-OAEP-256"}));
+    let algs = rule.encryption.unwrap();
+    // OIDC Registration §2: enc defaults to A128CBC-HS256.
+    assert_eq!(algs.enc, ContentEncAlg::A128CbcHs256);
+    assert!(rule.applies(&md(json!({}))));
+    let op_key = DecryptionKey::generate(KeyManagementAlg::RsaOaep256, None)
+        .unwrap()
+        .with_kid("op-enc");
+    let mut public = serde_json::to_value(op_key.public_jwk().unwrap()).unwrap();
+    public["use"] = "enc".into();
+    let jwks =
+        crate::jwks::KeySet::from_json(json!({"keys": [public]}).to_string().as_bytes()).unwrap();
+    let encrypter = RequestObjectEncrypter::for_op(algs, &jwks).unwrap();
+    assert_eq!(encrypter.kid(), Some("op-enc"));
+    let k = key(Algorithm::ES256);
+    let signed = signed_request(&RequestObjectSigner::new(Algorithm::ES256, k.clone()).unwrap());
+    let jws = signed.object().to_owned();
+    let encrypted = signed.encrypt(&encrypter, &SystemRandom::new()).unwrap();
+    let jwe = encrypted.object().to_owned();
+    let keys = DecryptionKeys::new().with_key(op_key).unwrap();
+    let opened = decrypt_compact(&jwe, &JweExpectation::new(algs.alg, algs.enc), &keys).unwrap();
+    assert!(opened.is_nested_jwt());
+    assert_eq!(opened.into_plaintext().as_slice(), jws.as_bytes());
+    let (url, _) = encrypted.by_value(&md(json!({}))).unwrap();
+    assert!(
+        url.query_pairs()
+            .any(|(k, v)| k == "request" && v == jwe.as_str())
+    );
+    // No use:enc key for the algorithm: refused, never sent unencrypted.
+    assert!(matches!(
+        RequestObjectEncrypter::for_op(
+            ResponseEncryption::new(KeyManagementAlg::EcdhEs, ContentEncAlg::A128Gcm),
+            &jwks
+        ),
+        Err(RequestObjectError::NoEncryptionKey { .. })
+    ));
 }

@@ -2,7 +2,8 @@
 //! and UserInfo (`…_encrypted_response_alg`/`_enc`) and signed UserInfo
 //! (`userinfo_signed_response_alg`), JARM authorization responses
 //! (`authorization_signed_response_alg`, `authorization_encrypted_response_*`) and signed
-//! request objects (`request_object_signing_alg`, `require_signed_request_object`, RFC 9101) —
+//! request objects (`request_object_signing_alg`, `require_signed_request_object`,
+//! `request_object_encryption_alg`/`_enc`, RFC 9101, OIDC Core §6.1) —
 //! from an inline provider's configuration keys of the same names, or a registry provider's
 //! registration — and the store's encryption keys for them.
 
@@ -61,6 +62,14 @@ impl Responses {
                 &p.userinfo_signed_response_alg,
             ),
             ("request_object_signing_alg", &p.request_object_signing_alg),
+            (
+                "request_object_encryption_alg",
+                &p.request_object_encryption_alg,
+            ),
+            (
+                "request_object_encryption_enc",
+                &p.request_object_encryption_enc,
+            ),
             (
                 "authorization_signed_response_alg",
                 &p.authorization_signed_response_alg,
@@ -187,6 +196,10 @@ impl Decryption {
         }
         if let Some(signer) = self.rules.request_objects.signer(key, metadata)? {
             b = b.request_objects(signer);
+            // OIDC Core §6.1: signed (or unsigned), then encrypted to the OP.
+            if let Some(algs) = self.rules.request_objects.encryption {
+                b = b.request_object_encryption(algs);
+            }
         }
         Ok(b)
     }

@@ -209,6 +209,8 @@ pub(super) async fn registry_spec(
         || p.userinfo_signed_response_alg.is_some()
         || p.request_object_signing_alg.is_some()
         || p.require_signed_request_object.is_some()
+        || p.request_object_encryption_alg.is_some()
+        || p.request_object_encryption_enc.is_some()
         || p.authorization_signed_response_alg.is_some()
         || p.authorization_encrypted_response_alg.is_some()
         || p.authorization_encrypted_response_enc.is_some()
@@ -217,7 +219,8 @@ pub(super) async fn registry_spec(
     {
         return Err(err(
             "without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, max_age, userinfo, userinfo_token_method, resolve_claims, par, profile, \
+             response_mode, prompt, max_age, userinfo, userinfo_token_method, resolve_claims, par, \
+             profile, request_object, \
              dpop_bound_access_tokens, \
              tls_client_certificate_bound_access_tokens, ca_file, assertion_audience and extra_params \
              may be set (everything else comes from the store)"

@@ -332,6 +332,68 @@ async fn request_objects_and_jarm_from_keys_or_registration() {
     assert!(e.contains("registry provider"), "{e}");
 }
 
+/// OIDC Core §6.2: `request_object = "by_reference"` on a registry provider (its registration
+/// names the request object algorithm) sends `request_uri` under `{public_url}/auth/request/`,
+/// whose object is taken once; a provider without request objects cannot ask for it, and a
+/// registry provider takes `request_object_encryption_*` from its registration only.
+#[tokio::test]
+async fn request_objects_by_reference_on_registry_providers() {
+    let f = fixture().await;
+    let mut record =
+        ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::PrivateKeyJwt);
+    record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
+    record.signing_alg = Some(Algorithm::ES256);
+    record.registration = Some(serde_json::json!({"request_object_signing_alg": "ES256"}));
+    let now = || UnixTime(clock::now());
+    f.store.put_provider(&record, false, now()).await.unwrap();
+    let config = config(
+        &f,
+        "[[providers]]\nname = \"reg\"\nrequest_object = \"by_reference\"\n",
+    );
+    crate::keys::KeyManager::bootstrap(
+        f.store.as_ref(),
+        &config.keys,
+        &[Algorithm::ES256],
+        &[],
+        now().0,
+    )
+    .await
+    .unwrap();
+    let providers = build_all(&config, f.store.as_ref()).await.unwrap();
+    let rp = providers.get("reg").unwrap().rp().unwrap();
+    assert!(rp.uses_request_objects() && rp.uses_request_uri());
+    let (url, _) = providers.get("reg").unwrap().login_url().await.unwrap();
+    let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let names: Vec<&str> = q.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["response_type", "client_id", "scope", "request_uri"],
+        "{url}"
+    );
+    let uri = &q[3].1;
+    let id = uri
+        .strip_prefix(&format!("{PUBLIC}{REQUEST_PATH}"))
+        .unwrap_or_else(|| panic!("{uri}"));
+    let objects = providers.request_objects().unwrap();
+    let jwt = objects.take(id, now()).unwrap();
+    assert_eq!(jwt.split('.').count(), 3);
+    assert_eq!(objects.take(id, now()), None);
+
+    let inline = "[[providers]]\nname = \"inline\"\nissuer = \"ISSUER\"\nclient_id = \"c\"\n";
+    let e = build_error(
+        &f,
+        &format!("{inline}client_secret = \"x\"\nrequest_object = \"by_reference\"\n"),
+    )
+    .await;
+    assert!(e.contains("needs request objects"), "{e}");
+    let e = build_error(
+        &f,
+        "[[providers]]\nname = \"reg\"\nrequest_object_encryption_alg = \"RSA-OAEP-256\"\n",
+    )
+    .await;
+    assert!(e.contains("registry provider"), "{e}");
+}
+
 /// RFC 9449: a provider with `dpop_bound_access_tokens` (configured, or registered) starts each
 /// login with a fresh key whose thumbprint is the request's `dpop_jkt`; the stored key binds
 /// the relying party; a registry provider cannot set the key in the configuration.

@@ -11,6 +11,7 @@ mod jwks;
 pub(crate) mod login;
 pub(crate) mod logout;
 mod metrics;
+mod request_object;
 pub(crate) mod require;
 mod session;
 
@@ -63,6 +64,7 @@ fn login_routes() -> Router<Arc<AppState>> {
             "/auth/callback/{provider}",
             get(callback::query).post(callback::form_post),
         )
+        .route("/auth/request/{id}", get(request_object::serve))
         .route("/auth/session", get(session::current))
         .route("/auth/logout", get(logout::confirm).post(logout::logout))
         .route("/auth/logged-out", get(logout::logged_out))

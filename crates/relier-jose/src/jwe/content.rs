@@ -154,8 +154,7 @@ fn cbc_hmac_open(
     Ok(())
 }
 
-/// Content encryption for the encryptor of tests and test OPs: returns (ciphertext, tag).
-#[cfg(any(test, feature = "test-encryption"))]
+/// Content encryption (RFC 7518 §5): returns (ciphertext, tag).
 pub(crate) fn encrypt(
     enc: ContentEncAlg,
     cek: &[u8],

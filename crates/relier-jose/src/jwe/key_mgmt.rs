@@ -18,7 +18,7 @@ use crate::keyutil::{Curve, decode_member};
 
 /// The `epk` of a JWE header (RFC 7518 §4.6.1.1), checked for shape and curve but not yet
 /// validated as a point (aws-lc-rs does that when the key agreement parses it).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Epk {
     /// SEC 1 uncompressed point 0x04 || x || y, each coordinate of the full length.
     Ec(Curve, Vec<u8>),
@@ -220,27 +220,32 @@ pub(crate) fn rsa_oaep_cek(
     }
 }
 
-/// Key management for the encryptor of tests and test OPs: the CEK, the JWE Encrypted Key and
-/// (for ECDH-ES) the header's `epk`.
-#[cfg(any(test, feature = "test-encryption"))]
+/// Key management on the encrypting side (RFC 7518 §4.3, §4.4, §4.6): the CEK, the JWE
+/// Encrypted Key and (for ECDH-ES) the header's `epk`, to a recipient's public key — the OP's,
+/// for encrypted request objects ([`super::public`]), or the RP's own in tests.
 pub(crate) mod encrypt {
     use aws_lc_rs::agreement::PrivateKey;
-    use aws_lc_rs::encoding::AsDer as _;
-    use aws_lc_rs::rsa::OaepPublicEncryptingKey;
+    use aws_lc_rs::rand::SecureRandom;
+    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
     use serde_json::{Value, json};
 
     use super::*;
     use crate::b64;
-    use crate::jwe::DecryptionKey;
 
     fn failed<E>(_: E) -> JoseError {
         JoseError::Crypto("JWE encryption")
     }
 
-    pub(crate) fn random(len: usize) -> Result<Vec<u8>, JoseError> {
+    /// `len` bytes from `rng`.
+    pub(crate) fn random_from(rng: &dyn SecureRandom, len: usize) -> Result<Vec<u8>, JoseError> {
         let mut v = vec![0u8; len];
-        SystemRandom::new().fill(&mut v).map_err(failed)?;
+        rng.fill(&mut v).map_err(failed)?;
         Ok(v)
+    }
+
+    #[cfg(any(test, feature = "test-encryption"))]
+    pub(crate) fn random(len: usize) -> Result<Vec<u8>, JoseError> {
+        random_from(&SystemRandom::new(), len)
     }
 
     pub(crate) fn aes_wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>, JoseError> {
@@ -255,21 +260,13 @@ pub(crate) mod encrypt {
         Ok(out)
     }
 
-    pub(crate) fn rsa_oaep(
-        to: &DecryptionKey,
+    /// RSA-OAEP / RSA-OAEP-256 (RFC 7518 §4.2, §4.3): `cek` encrypted to `public`.
+    pub(crate) fn rsa_oaep_to(
+        public: &PublicEncryptingKey,
         alg: KeyManagementAlg,
         cek: &[u8],
     ) -> Result<Vec<u8>, JoseError> {
-        let Inner::Rsa { pair, .. } = to.inner() else {
-            return Err(JoseError::UnsupportedAlgorithm(format!(
-                "{alg} to a {} key",
-                to.key_type()
-            )));
-        };
-        let der = pair.as_der().map_err(failed)?;
-        let private =
-            aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der.as_ref()).map_err(failed)?;
-        let public = OaepPublicEncryptingKey::new(private.public_key()).map_err(failed)?;
+        let public = OaepPublicEncryptingKey::new(public.clone()).map_err(failed)?;
         let oaep = if alg == KeyManagementAlg::RsaOaep256 {
             &OAEP_SHA256_MGF1SHA256
         } else {
@@ -284,19 +281,38 @@ pub(crate) mod encrypt {
         Ok(out)
     }
 
-    /// An ephemeral key on the recipient's curve: the `epk` JWK and the ECDH-ES derived key.
-    /// The derivation runs with the roles swapped (ephemeral private key, recipient public key)
-    /// through the same code as decryption.
-    pub(crate) fn ecdh_es(
-        to: &DecryptionKey,
+    /// RSA-OAEP to one of the RP's own keys (its public half).
+    #[cfg(any(test, feature = "test-encryption"))]
+    pub(crate) fn rsa_oaep(
+        to: &crate::jwe::DecryptionKey,
+        alg: KeyManagementAlg,
+        cek: &[u8],
+    ) -> Result<Vec<u8>, JoseError> {
+        use aws_lc_rs::encoding::AsDer as _;
+        let Inner::Rsa { pair, .. } = to.inner() else {
+            return Err(JoseError::UnsupportedAlgorithm(format!(
+                "{alg} to a {} key",
+                to.key_type()
+            )));
+        };
+        let der = pair.as_der().map_err(failed)?;
+        let private =
+            aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der.as_ref()).map_err(failed)?;
+        rsa_oaep_to(&private.public_key(), alg, cek)
+    }
+
+    /// An ephemeral key on the recipient's curve: the `epk` JWK and the ECDH-ES derived key
+    /// (RFC 7518 §4.6). The derivation runs with the roles swapped (ephemeral private key,
+    /// recipient public key) through the same code as decryption.
+    pub(crate) fn ecdh_es_to(
+        recipient: &Epk,
         alg: KeyManagementAlg,
         enc: ContentEncAlg,
         apu: &[u8],
         apv: &[u8],
     ) -> Result<(Value, Zeroizing<Vec<u8>>), JoseError> {
-        let recipient = Epk::from_jwk(&to.public_jwk()?)?;
-        let (ours, epk) = match to.inner() {
-            Inner::Ec(curve, _) => {
+        let (ours, epk) = match recipient {
+            Epk::Ec(curve, _) => {
                 let ephemeral =
                     PrivateKey::generate(curve.agreement_algorithm()).map_err(failed)?;
                 let public = ephemeral.compute_public_key().map_err(failed)?;
@@ -315,20 +331,32 @@ pub(crate) mod encrypt {
                 });
                 (Inner::Ec(*curve, ephemeral), epk)
             }
-            Inner::X25519(_) => {
+            Epk::X25519(_) => {
                 let ephemeral = PrivateKey::generate(&agreement::X25519).map_err(failed)?;
                 let public = ephemeral.compute_public_key().map_err(failed)?;
                 let epk = json!({"kty": "OKP", "crv": "X25519", "x": b64::encode(public.as_ref())});
                 (Inner::X25519(ephemeral), epk)
             }
-            Inner::Rsa { .. } => {
-                return Err(JoseError::UnsupportedAlgorithm(format!(
-                    "{alg} to an RSA key"
-                )));
-            }
         };
-        let key = ecdh_es_key(&ours, &recipient, alg, enc, apu, apv)?;
+        let key = ecdh_es_key(&ours, recipient, alg, enc, apu, apv)?;
         Ok((epk, key))
+    }
+
+    /// ECDH-ES to one of the RP's own keys (its public half).
+    #[cfg(any(test, feature = "test-encryption"))]
+    pub(crate) fn ecdh_es(
+        to: &crate::jwe::DecryptionKey,
+        alg: KeyManagementAlg,
+        enc: ContentEncAlg,
+        apu: &[u8],
+        apv: &[u8],
+    ) -> Result<(Value, Zeroizing<Vec<u8>>), JoseError> {
+        if matches!(to.inner(), Inner::Rsa { .. }) {
+            return Err(JoseError::UnsupportedAlgorithm(format!(
+                "{alg} to an RSA key"
+            )));
+        }
+        ecdh_es_to(&Epk::from_jwk(&to.public_jwk()?)?, alg, enc, apu, apv)
     }
 }
 

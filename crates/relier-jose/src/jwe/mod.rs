@@ -1,5 +1,7 @@
 //! Compact JWE decryption (RFC 7516 §7.1 with the algorithms of RFC 7518), for encrypted ID
-//! tokens, UserInfo responses and JARM responses (OIDC Core §10.2, OIDC Registration §2).
+//! tokens, UserInfo responses and JARM responses (OIDC Core §10.2, OIDC Registration §2); and
+//! encryption to a recipient's public JWK ([`EncryptionKey`], [`encrypt_to_public`]), for
+//! request objects encrypted to the OP (OIDC Core §6.1).
 //!
 //! Both algorithms are pinned by the caller from the client registration
 //! (`id_token_encrypted_response_alg`/`_enc`, …) in a [`JweExpectation`]; a header `alg` or
@@ -41,6 +43,7 @@ pub(crate) mod alg;
 mod content;
 mod key_mgmt;
 mod keys;
+mod public;
 
 use std::fmt;
 
@@ -52,6 +55,7 @@ pub use keys::{
     DecryptionKey, DecryptionKeys, MAX_DECRYPTION_KEYS, MAX_KEY_ATTEMPTS,
     derive_key_from_client_secret,
 };
+pub use public::{EncryptionKey, encrypt_to_public};
 
 use crate::b64;
 use crate::error::JoseError;

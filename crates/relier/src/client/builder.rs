@@ -55,6 +55,26 @@ impl RelyingPartyBuilder {
         self
     }
 
+    /// Encrypt request objects to the OP's `use: enc` key with the registered
+    /// `request_object_encryption_alg`/`_enc` (OIDC Core §6.1, RFC 9101 §6.1); needs
+    /// [`Self::request_objects`]. The OP's JWKS is refetched for it when older than its cache
+    /// lifetime.
+    pub fn request_object_encryption(mut self, algs: ResponseEncryption) -> Self {
+        self.secured.delivery.encryption = Some(algs);
+        self
+    }
+
+    /// Send request objects by reference (OIDC Core §6.2, RFC 9101 §5.2): each is published
+    /// on `host` (e.g. [`crate::request_uri::PendingRequestObjects`]) and the authorization
+    /// URL carries its `request_uri`. Pushed requests (RFC 9126) still carry them by value.
+    pub fn request_objects_by_reference(
+        mut self,
+        host: std::sync::Arc<dyn crate::request_uri::RequestObjectHost>,
+    ) -> Self {
+        self.secured.delivery.host = Some(host);
+        self
+    }
+
     /// Registered `authorization_signed_response_alg` (and `authorization_encrypted_response_*`,
     /// decrypted with `keys`: the RP's keys for the algorithm, current first): JARM, every
     /// authorization response must be a JWT (`response_mode=jwt`).
@@ -80,6 +100,18 @@ impl RelyingPartyBuilder {
     pub fn try_build(self) -> Result<RelyingParty, Error> {
         if let Some(settings) = self.profile_settings() {
             crate::profile::check(&self.metadata, settings)?;
+            // FAPI 2.0 Message Signing §5.3.1: request objects are signed.
+            if self
+                .secured
+                .request_objects
+                .as_ref()
+                .is_some_and(|s| s.alg() == Algorithm::None)
+            {
+                return Err(Error::Config(
+                    "a profile needs signed request objects: request_object_signing_alg is none"
+                        .into(),
+                ));
+            }
         }
         Ok(self.build())
     }

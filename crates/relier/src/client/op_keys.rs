@@ -1,5 +1,8 @@
 //! The OP's signing keys: fetched on first use, refetched when a day old or when a token
-//! names a key the set lacks (OIDC Core §10.1.1), as often as the [`RefetchGate`] allows.
+//! names a key the set lacks (OIDC Core §10.1.1), as often as the [`RefetchGate`] allows. The
+//! OP's encryption keys (request objects, OIDC Core §6.1) from the same set are refetched once
+//! it is older than the response's cache lifetime (`Cache-Control: max-age`, default 60 s):
+//! nothing tells the RP that the OP rotated the key it encrypts to.
 //!
 //! One fetch at a time (single flight): a caller whose key is missing waits for the fetch under
 //! way, and when that fetch began after the caller checked its token, takes its answer instead
@@ -9,7 +12,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use relier_core::UnixTime;
-use relier_core::jwks::{KeySet, KeySource, MissingKey, RefetchGate};
+use relier_core::jwks::{self, KeySet, KeySource, MissingKey, RefetchGate};
 use tokio::sync::MutexGuard;
 
 use super::RelyingParty;
@@ -31,6 +34,8 @@ pub(super) struct JwksCache {
 struct Current {
     keys: Arc<KeySet>,
     fetched_at: Option<UnixTime>,
+    /// RFC 9111 §5.2.2: the last response's cache lifetime, seconds.
+    lifetime: u64,
     /// Fetches begun so far; each is numbered by this count when it begins.
     begun: u64,
     /// The number of the fetch `keys` came from (0: none yet).
@@ -51,6 +56,7 @@ impl JwksCache {
             current: Mutex::new(Current {
                 keys: Arc::new(KeySet::empty()),
                 fetched_at: None,
+                lifetime: jwks::DEFAULT_CACHE_LIFETIME_SECS,
                 begun: 0,
                 from_fetch: 0,
             }),
@@ -98,6 +104,17 @@ impl RelyingParty {
     /// Current OP keys, fetched on first use and when older than a day (`force`: now).
     pub async fn keys(&self, force: bool) -> Result<Arc<KeySet>, Error> {
         Ok(self.seen_keys(force).await?.keys)
+    }
+
+    /// The OP's keys to encrypt to: fetched again once older than the last JWKS response's
+    /// cache lifetime (RFC 9111 §5.2.2 `max-age`, default 60 s), so a rotated OP encryption
+    /// key is used without a failed login first.
+    pub(super) async fn encryption_keys(&self) -> Result<Arc<KeySet>, Error> {
+        let looked = self.jwks.current();
+        let fresh = looked
+            .fetched_at
+            .is_some_and(|t| self.now().0.saturating_sub(t.0) < looked.lifetime);
+        Ok(self.seen_keys(!fresh).await?.keys)
     }
 
     async fn seen_keys(&self, force: bool) -> Result<Seen, Error> {
@@ -155,15 +172,17 @@ impl RelyingParty {
         let keys = match &self.metadata.jwks_uri {
             Some(uri) => {
                 let resp = self.http.send(KeySet::request(uri)).await?;
-                Some(Arc::new(KeySet::from_response(uri, &resp)?))
+                let lifetime = jwks::cache_lifetime(&resp);
+                Some((Arc::new(KeySet::from_response(uri, &resp)?), lifetime))
             }
             // An OP using only HS* ID tokens may publish no JWKS.
             None => None,
         };
         let now = self.now();
         Ok(self.jwks.with_current(|c| {
-            if let Some(k) = keys {
+            if let Some((k, lifetime)) = keys {
                 c.keys = k;
+                c.lifetime = lifetime;
             }
             c.fetched_at = Some(now);
             c.from_fetch = number;

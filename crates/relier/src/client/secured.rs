@@ -3,30 +3,46 @@
 //! and their refetch, the clock, the randomness).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use relier_core::authorize::{AuthorizationParams, CallbackParams, PendingLogin};
 use relier_core::encryption::{DecryptionKeys, Decryptor, ResponseEncryption};
 use relier_core::jarm::{self, JarmError, JarmRule, JarmValidator};
 use relier_core::jwks::KeySource;
-use relier_core::request_object::{self, RequestObjectError, RequestObjectSigner};
+use relier_core::request_object::{
+    self, RequestObjectEncrypter, RequestObjectError, RequestObjectSigner, SignedRequest,
+};
 use relier_core::{Algorithm, ClientAuth, IssuerUrl, Secret, par};
 use relier_jose::SigningKey;
 use url::Url;
 
 use super::RelyingParty;
 use crate::Error;
+use crate::request_uri::RequestObjectHost;
 
 /// What the builder was told about JAR and JARM.
 #[derive(Debug, Default)]
 pub(super) struct SecuredConfig {
     pub request_objects: Option<RequestObjectSigner>,
+    pub delivery: Delivery,
     pub jarm: Option<(Algorithm, Option<(ResponseEncryption, DecryptionKeys)>)>,
+}
+
+/// How request objects are sent: signed (or unsigned), maybe encrypted, by value or by
+/// reference.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Delivery {
+    /// `request_object_encryption_alg`/`_enc` (OIDC Core §6.1).
+    pub encryption: Option<ResponseEncryption>,
+    /// Where request objects are served by reference (OIDC Core §6.2); by value without.
+    pub host: Option<Arc<dyn RequestObjectHost>>,
 }
 
 /// JAR and JARM as built.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Secured {
     request_objects: Option<RequestObjectSigner>,
+    delivery: Delivery,
     jarm: Option<JarmValidator>,
 }
 
@@ -68,6 +84,7 @@ impl SecuredConfig {
         };
         Secured {
             request_objects: self.request_objects,
+            delivery: self.delivery,
             jarm,
         }
     }
@@ -83,6 +100,7 @@ impl Secured {
     pub fn with_jarm_decryptor(&self, d: Decryptor) -> Secured {
         Secured {
             request_objects: self.request_objects.clone(),
+            delivery: self.delivery.clone(),
             jarm: self.jarm.clone().map(|v| v.with_decryption(d)),
         }
     }
@@ -126,26 +144,95 @@ impl RelyingParty {
         Cow::Owned(p)
     }
 
-    /// RFC 9101 §5: the request object by value, when request objects are used; `None` for a
-    /// plain request. Refused when the OP requires request objects (RFC 9101 §10.5) and no
-    /// signer is configured.
+    /// Whether request objects are sent by reference (OIDC Core §6.2).
+    pub fn uses_request_uri(&self) -> bool {
+        self.secured.delivery.host.is_some()
+    }
+
+    /// Whether request objects are encrypted to the OP (OIDC Core §6.1).
+    pub fn encrypts_request_objects(&self) -> bool {
+        self.secured.delivery.encryption.is_some()
+    }
+
+    /// RFC 9101 §5 / §5.2: the request object by value or by reference, when request objects
+    /// are used; `None` for a plain request. Refused when the OP requires request objects
+    /// (RFC 9101 §10.5) and no signer is configured. `encrypter` is the OP's key when
+    /// encryption is registered ([`Self::request_object_encrypter`]).
     pub(super) fn request_object_url(
         &self,
         redirect: &relier_core::RedirectUrl,
         params: &AuthorizationParams,
+        encrypter: Option<&RequestObjectEncrypter>,
     ) -> Result<Option<(Url, PendingLogin)>, Error> {
         let Some(signer) = self.signer()? else {
             return Ok(None);
         };
-        Ok(Some(request_object::authorization_url(
-            &self.metadata,
+        let now = self.now();
+        let signed = request_object::sign_request(
+            &self.metadata.issuer,
             self.auth.client_id(),
             redirect,
             params,
             signer,
-            self.now(),
+            now,
             &self.rng,
-        )?))
+        )?;
+        let signed = self.encrypted(signed, encrypter)?;
+        self.deliver(signed, now).map(Some)
+    }
+
+    /// The request object encrypted to the OP when encryption is registered (OIDC Core §6.1);
+    /// never sent unencrypted then.
+    fn encrypted(
+        &self,
+        signed: SignedRequest,
+        encrypter: Option<&RequestObjectEncrypter>,
+    ) -> Result<SignedRequest, Error> {
+        match (self.secured.delivery.encryption, encrypter) {
+            (None, _) => Ok(signed),
+            (Some(_), Some(e)) => Ok(signed.encrypt(e, &self.rng)?),
+            (Some(algs), None) => Err(RequestObjectError::NoEncryptionKey { alg: algs.alg }.into()),
+        }
+    }
+
+    /// By reference when a host is configured (the object is published there first), else by
+    /// value.
+    fn deliver(
+        &self,
+        signed: SignedRequest,
+        now: relier_core::UnixTime,
+    ) -> Result<(Url, PendingLogin), Error> {
+        match &self.secured.delivery.host {
+            Some(host) => {
+                let uri = host.publish(
+                    signed.object().to_owned(),
+                    signed.expires_at(),
+                    now,
+                    &self.rng,
+                )?;
+                Ok(signed.by_reference(&self.metadata, &uri)?)
+            }
+            None => Ok(signed.by_value(&self.metadata)?),
+        }
+    }
+
+    /// The OP's encryption key for request objects, when encryption is registered: from its
+    /// JWKS, refetched when older than the JWKS response's cache lifetime (RFC 9111 §5.2.2
+    /// `max-age`, default 60 s) so a rotated OP key is used at once.
+    ///
+    /// # Errors
+    /// A JWKS fetch error; [`RequestObjectError::NoEncryptionKey`].
+    pub(super) async fn request_object_encrypter(
+        &self,
+    ) -> Result<Option<RequestObjectEncrypter>, Error> {
+        let Some(algs) = self.secured.delivery.encryption else {
+            return Ok(None);
+        };
+        if self.secured.request_objects.is_none() {
+            return Ok(None);
+        }
+        let keys = self.encryption_keys().await?;
+        Ok(Some(RequestObjectEncrypter::for_op(algs, &keys)?))
     }
 
     /// The pushed form: the request object (RFC 9126 §3) when request objects are used, else
@@ -154,17 +241,21 @@ impl RelyingParty {
         &self,
         redirect: &relier_core::RedirectUrl,
         params: &AuthorizationParams,
+        encrypter: Option<&RequestObjectEncrypter>,
     ) -> Result<(relier_core::http::Form, PendingLogin), Error> {
         match self.signer()? {
-            Some(signer) => Ok(request_object::pushed_request(
-                &self.auth,
-                &self.metadata.issuer,
-                redirect,
-                params,
-                signer,
-                self.now(),
-                &self.rng,
-            )?),
+            Some(signer) => {
+                let signed = request_object::sign_request(
+                    &self.metadata.issuer,
+                    self.auth.client_id(),
+                    redirect,
+                    params,
+                    signer,
+                    self.now(),
+                    &self.rng,
+                )?;
+                Ok(self.encrypted(signed, encrypter)?.pushed())
+            }
             None => Ok(par::pushed_request(
                 &self.auth, redirect, params, &self.rng,
             )?),

@@ -270,6 +270,7 @@ async fn import(store: &dyn Store, a: &ProvidersImportArgs) -> anyhow::Result<()
         status: 200,
         content_type: Some("application/json".into()),
         www_authenticate: None,
+        cache_control: None,
         body: body.to_vec(),
     })
     .with_context(|| format!("--registration-response {}", path.display()))?;
