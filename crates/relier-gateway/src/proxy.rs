@@ -4,9 +4,7 @@
 //! it, and the forwarding headers are the gateway's own ([`crate::forwarding`]).
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -14,7 +12,7 @@ use axum::extract::Request;
 use axum::http::uri::{Authority, PathAndQuery, Scheme};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
-use hyper::body::{Bytes, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -181,7 +179,7 @@ impl Proxy {
             Ok(resp) => {
                 let (mut parts, body) = resp.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
-                Response::from_parts(parts, with_first_frame(body).await)
+                Response::from_parts(parts, Body::new(body))
             }
             Err(e) => PageError::new(Problem::BadGateway, format!("upstream {}: {e}", self.base))
                 .into_response(),
@@ -252,70 +250,6 @@ impl Proxy {
             }
         });
         answer
-    }
-}
-
-/// How long a response head waits for the body's first bytes when the upstream sends them in a
-/// later write (an app that flushes its headers, then writes): head and first bytes then leave
-/// in one write instead of two — one system call and one client read less per response — and a
-/// streaming response's head (server-sent events, a long poll) is late by at most this.
-const HEAD_HOLD: Duration = Duration::from_millis(1);
-
-/// The upstream's body, its first frame awaited for at most [`HEAD_HOLD`] (nothing is awaited
-/// when the body is already complete: a bodiless answer, or head and body read together).
-async fn with_first_frame(mut body: Incoming) -> Body {
-    use hyper::body::Body as _;
-    if body.is_end_stream() {
-        return Body::new(body);
-    }
-    let first = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
-    match tokio::time::timeout(HEAD_HOLD, first).await {
-        Ok(Some(first)) => Body::new(Prefixed {
-            first: Some(first),
-            rest: body,
-        }),
-        Ok(None) => Body::empty(),
-        Err(_) => Body::new(body),
-    }
-}
-
-/// A body whose first frame was read ahead ([`with_first_frame`]).
-struct Prefixed {
-    first: Option<Result<Frame<Bytes>, hyper::Error>>,
-    rest: Incoming,
-}
-
-impl hyper::body::Body for Prefixed {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = self.get_mut();
-        match this.first.take() {
-            Some(first) => Poll::Ready(Some(first)),
-            None => Pin::new(&mut this.rest).poll_frame(cx),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.first.is_none() && self.rest.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        let ahead = match &self.first {
-            Some(Ok(frame)) => frame.data_ref().map_or(0, |d| d.len() as u64),
-            _ => 0,
-        };
-        let rest = self.rest.size_hint();
-        let mut hint = SizeHint::new();
-        hint.set_lower(rest.lower().saturating_add(ahead));
-        if let Some(upper) = rest.upper() {
-            hint.set_upper(upper.saturating_add(ahead));
-        }
-        hint
     }
 }
 

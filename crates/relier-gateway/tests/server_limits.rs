@@ -385,9 +385,9 @@ async fn split_upstream(
 
 #[tokio::test]
 async fn a_streamed_head_reaches_the_client_before_a_late_body() {
-    // The gateway may hold a head briefly for the body's first bytes (one write instead of
-    // two), never until they come: the upstream sends its body only once the client has the
-    // head, so holding it would leave both waiting until BOUND.
+    // A head is passed on as soon as it comes, never held for the body: the upstream sends
+    // its body only once the client has the head, so holding it would leave both waiting
+    // until BOUND.
     let (release, released) = tokio::sync::oneshot::channel();
     let upstream = split_upstream(
         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",

@@ -101,7 +101,14 @@ async fn report(
     } else {
         None
     };
-    print(a, rp.auth().method(), login, userinfo.as_ref(), user, resolved)
+    print(
+        a,
+        rp.auth().method(),
+        login,
+        userinfo.as_ref(),
+        user,
+        resolved,
+    )
 }
 
 /// The result of a login (browser or device), as JSON with `--json`, else for people.
