@@ -174,6 +174,9 @@ pub struct Misbehavior {
     /// The registration endpoint answers with this status, content type and body (default: a
     /// 201 registering `CLIENT_ID` with the metadata sent).
     pub registration_answer: Option<(u16, &'static str, String)>,
+    /// The token endpoint rotates the signing key just before it signs each ID token (like
+    /// [`BadOp::rotate_key`]): the token's kid is in no JWKS the RP fetched before the request.
+    pub rotate_key_before_signing: bool,
 }
 
 /// Calls seen.
@@ -255,6 +258,19 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
+impl Inner {
+    /// A new RSA signing key with a new kid, published and signing from now on. Returns its kid.
+    fn rotate_key(&self) -> anyhow::Result<String> {
+        let mut rotated = self
+            .rotated
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let kid = format!("rsa-rotated-{}", rotated.len() + 1);
+        rotated.push(SigningKey::generate(Algorithm::RS256, None)?.with_kid(kid.clone()));
+        Ok(kid)
+    }
+}
+
 impl BadOp {
     /// Start on 127.0.0.1:0.
     pub async fn start() -> anyhow::Result<Self> {
@@ -311,14 +327,7 @@ impl BadOp {
     /// Rotate the OP's signing key: a new RSA key with a new kid is published and signs the ID
     /// tokens from now on. Returns its kid.
     pub fn rotate_key(&self) -> anyhow::Result<String> {
-        let mut rotated = self
-            .inner
-            .rotated
-            .lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?;
-        let kid = format!("rsa-rotated-{}", rotated.len() + 1);
-        rotated.push(SigningKey::generate(Algorithm::RS256, None)?.with_kid(kid.clone()));
-        Ok(kid)
+        self.inner.rotate_key()
     }
 
     /// Hold every JWKS answer until the token endpoint was called `n` times in all (e.g. until
@@ -716,6 +725,11 @@ async fn token(State(s): State<Arc<Inner>>, headers: HeaderMap, body: String) ->
             Json(json!({"error": e, "error_description": "the bad OP refuses"})),
         )
             .into_response();
+    }
+    if b.rotate_key_before_signing
+        && let Err(e) = s.rotate_key()
+    {
+        return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
     }
     let code_nonce = url::form_urlencoded::parse(body.as_bytes())
         .find(|(k, _)| k == "code")

@@ -145,6 +145,57 @@ async fn oidcc_client_test_signing_key_rotation() {
     );
 }
 
+/// The `kid` in a verified ID token's JWS header.
+fn kid(token: &relier::core::id_token::VerifiedIdToken) -> String {
+    let raw = token.raw().expose();
+    let header = raw.split('.').next().unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&relier_jose::b64::decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+/// `oidcc-client-test-signing-key-rotation-just-before-signing`: the RP holds the OP's JWKS from
+/// a first login; the OP then rotates its signing key just before it signs the next ID token, so
+/// the token's kid is in no JWKS the RP has. The unknown kid makes the RP refetch the JWKS
+/// (OIDC Core §10.1.1) and the login succeeds, verified with the new key.
+#[tokio::test]
+async fn oidcc_client_test_signing_key_rotation_just_before_signing() {
+    let op = BadOp::start().await.unwrap();
+    let rp = rp(&op).await.unwrap();
+    let first = code_flow(&rp).await.unwrap();
+    assert_eq!(kid(&first.id_token), "rsa-1");
+    assert_eq!(op.jwks_calls(), 1);
+    op.set(Misbehavior {
+        rotate_key_before_signing: true,
+        ..Default::default()
+    });
+    let (url, pending) = rp
+        .authorization_url(&AuthorizationParams::default())
+        .unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = browser.get(url.as_str()).send().await.unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let callback = CallbackParams::from_url(&url::Url::parse(&location).unwrap()).unwrap();
+    // the authorization is done with the old key still current: the rotation comes at signing
+    assert_eq!((op.token_calls(), op.jwks_calls()), (1, 1));
+    let second = rp.complete_login(callback, &pending).await.unwrap();
+    assert_eq!(kid(&second.id_token), "rsa-rotated-1");
+    assert_eq!(second.id_token.claims().sub, "alice");
+    assert_eq!(
+        op.jwks_calls(),
+        2,
+        "the unknown kid made the RP refetch the JWKS"
+    );
+    let info = rp
+        .userinfo(&second.tokens.access_token, &second.id_token.claims().sub)
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], "alice");
+}
+
 /// `oidcc-client-test-discovery-openid-config`: the RP reads the OP's
 /// `/.well-known/openid-configuration` (OIDC Discovery 1.0 §4) and logs in with the endpoints it
 /// names.

@@ -262,3 +262,37 @@ async fn fapi2_login_pushes_the_request() {
     assert!(run.page.is_none());
     assert_eq!(op.token_calls(), 0);
 }
+
+/// `fapi2-security-profile-final-client-test-discovery-issuer-mismatch`: under the FAPI 2.0
+/// profile, with an OP otherwise ready for it, a discovery document whose `issuer` is not the
+/// configured issuer is refused (OIDC Discovery 1.0 §4.3, RFC 8414 §3.3) and the login never
+/// starts: no pushed request, no authorization URL, no keys fetched, no token request.
+#[tokio::test]
+async fn fapi2_security_profile_final_client_test_discovery_issuer_mismatch() {
+    let op = BadOp::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut discovery = fapi_ready();
+    discovery.insert(
+        "pushed_authorization_request_endpoint".into(),
+        format!("{}/par", op.issuer()).into(),
+    );
+    op.set(Misbehavior {
+        discovery,
+        discovery_issuer: Some(format!("{}/other", op.issuer())),
+        ..Default::default()
+    });
+    let run = fapi_login(&op, &dir, &["--dpop-bound-access-tokens"]).await;
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("discovery: issuer mismatch"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("pushed_authorization_request"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.page.is_none(), "no authorization URL is printed");
+    assert_eq!((op.jwks_calls(), op.token_calls()), (0, 0));
+}

@@ -109,6 +109,56 @@ async fn oidcc_client_test_rp_frontchannel_rpinitlogout() {
     assert_eq!(status_elsewhere(&e, &e.app).await, StatusCode::UNAUTHORIZED);
 }
 
+/// `oidcc-client-test-rp-frontchannel-opinitlogout`: two browsers log in at the OP, each with
+/// its own OP session (`sid`); the OP then initiates logout of the first by loading the RP's
+/// `frontchannel_logout_uri` with `iss` and `sid` (no cookie reaches it). A wrong `iss` and an
+/// unknown `sid` end nothing; the right pair ends the first browser's session only, here and on
+/// another instance, and the page can be framed by the OP only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidcc_client_test_rp_frontchannel_opinitlogout() {
+    let mut e = logged_in_with_sid().await;
+    let iss = e.op.issuer().to_owned();
+    let first = e.app.jar.clone();
+    e.op.set(Misbehavior {
+        claims: vec![("sid".to_owned(), Some(json!("another-op-session")))],
+        ..Misbehavior::default()
+    });
+    e.app.jar.clear();
+    logged_in(&mut e).await;
+    let second = e.app.jar.clone();
+    assert_ne!(first, second);
+    let mut op_frame = OneShot::new(e.app.router.clone());
+
+    // a wrong issuer: refused, nothing ended
+    let r = frontchannel(
+        &mut op_frame,
+        &[("iss", "https://evil.example"), ("sid", SID)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // an OP session that never logged in here: the page, nothing ended
+    let r = frontchannel(&mut op_frame, &[("iss", &iss), ("sid", "unknown-sid")]).await;
+    assert_framable_page(r, &origin_of(&iss)).await;
+    for jar in [&first, &second] {
+        e.app.jar = jar.clone();
+        assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
+    }
+
+    // the OP-initiated logout of the first OP session
+    let r = frontchannel(&mut op_frame, &[("iss", &iss), ("sid", SID)]).await;
+    assert_framable_page(r, &origin_of(&iss)).await;
+    e.app.jar = first;
+    assert_eq!(
+        e.app.get("/auth/check").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(status_elsewhere(&e, &e.app).await, StatusCode::UNAUTHORIZED);
+    e.app.jar = second;
+    assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
+    assert_eq!(status_elsewhere(&e, &e.app).await, StatusCode::OK);
+    assert_eq!(counted(&e, "invalid").await, 1);
+}
+
 /// §3: the RP verifies `iss`; another issuer (even a near one) is refused with 400 and ends
 /// nothing; so is only one of `iss` and `sid`, and an unknown provider.
 #[tokio::test]

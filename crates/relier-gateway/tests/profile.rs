@@ -132,3 +132,29 @@ async fn fapi2_checks_the_op_keys_and_starts_when_met() {
     .unwrap_err();
     assert!(err.contains("fapi2"), "{err}");
 }
+
+/// `fapi2-security-profile-final-client-test-discovery-issuer-mismatch`, for the gateway: a
+/// FAPI 2.0 provider whose discovery document names another issuer (OIDC Discovery 1.0 §4.3,
+/// RFC 8414 §3.3) stops the gateway at start, before the OP's keys are fetched, so no login
+/// can start; the same OP with its own issuer starts.
+#[tokio::test]
+async fn fapi2_security_profile_final_client_test_discovery_issuer_mismatch_refuses_to_start() {
+    let op = BadOp::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let forged = format!("{}/other", op.issuer());
+    op.set(Misbehavior {
+        discovery: fapi_ready(&op),
+        discovery_issuer: Some(forged.clone()),
+        ..Default::default()
+    });
+    let config = provider(&dir, &op, "dpop_bound_access_tokens = true");
+    let err = gateway(&dir, &config).await.unwrap_err();
+    assert!(err.contains("discovery: issuer mismatch"), "{err}");
+    assert!(err.contains(&forged), "{err}");
+    assert_eq!((op.jwks_calls(), op.token_calls()), (0, 0));
+    op.set(Misbehavior {
+        discovery: fapi_ready(&op),
+        ..Default::default()
+    });
+    gateway(&dir, &config).await.unwrap();
+}
