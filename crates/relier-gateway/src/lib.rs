@@ -28,6 +28,7 @@
 mod access;
 mod background;
 mod cache;
+pub mod check;
 mod clock;
 pub mod config;
 mod cookies;
@@ -156,9 +157,8 @@ impl Gateway {
     pub fn providers(&self) -> Vec<(String, String)> {
         self.state
             .providers
-            .all()
-            .iter()
-            .map(|p| (p.name.clone(), p.display_name.clone()))
+            .listed()
+            .map(|p| (p.name.to_owned(), p.display_name.to_owned()))
             .collect()
     }
 
@@ -215,7 +215,7 @@ impl Gateway {
         Ok(cookies::expire(s.cookie_name, s.secure, "Lax"))
     }
 
-    /// The operations router (`/metrics`, `/healthz`) that `metrics_listen` serves.
+    /// The operations router (`/metrics`, `/healthz`, `/readyz`) that `metrics_listen` serves.
     pub fn operations_router(&self) -> axum::Router {
         routes::operations_router(self.state.clone())
     }

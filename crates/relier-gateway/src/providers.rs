@@ -8,6 +8,7 @@ mod apple;
 mod binding;
 mod credentials;
 mod github;
+mod list;
 mod responses;
 mod spec;
 
@@ -31,12 +32,13 @@ use crate::error::GatewayError;
 use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
+pub use list::{Providers, build_all, check_static};
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
 use relier_core::token_binding::TokenBinding;
 use relier_core::userinfo::TokenMethod;
 use responses::Decryption;
-use spec::{Spec, StoreKey, inline_spec, registry_spec};
+use spec::{Spec, StoreKey};
 pub use spec::{needed_enc_algs, needed_store_algs};
 use url::Url;
 
@@ -46,8 +48,6 @@ pub struct Provider {
     pub name: String,
     /// Button text.
     pub display_name: String,
-    /// The preset's branded button, when the button text is the preset's own.
-    pub brand: Option<Brand>,
     protocol: Protocol,
     params: AuthorizationParams,
 }
@@ -347,62 +347,25 @@ impl Provider {
     }
 }
 
-/// Every provider, in configuration order.
-#[derive(Debug, Default)]
-pub struct Providers {
-    list: Vec<Arc<Provider>>,
+/// Why a provider could not be built.
+#[derive(Debug)]
+enum Failure {
+    /// A mistake in the configuration or the store: the gateway does not start.
+    Fatal(GatewayError),
+    /// The OP's discovery document could not be had: retried in the background.
+    Unreachable(GatewayError),
 }
 
-impl Providers {
-    /// By name.
-    pub fn get(&self, name: &str) -> Option<&Arc<Provider>> {
-        self.list.iter().find(|p| p.name == name)
-    }
-
-    /// All, in order.
-    pub fn all(&self) -> &[Arc<Provider>] {
-        &self.list
-    }
-
-    /// Names, in order.
-    pub fn names(&self) -> Vec<&str> {
-        self.list.iter().map(|p| p.name.as_str()).collect()
+impl From<GatewayError> for Failure {
+    fn from(e: GatewayError) -> Self {
+        Failure::Fatal(e)
     }
 }
 
-/// Builds every provider: credentials, discovery (fail fast), relying party.
-pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, GatewayError> {
-    let public = config.public_url.trim_end_matches('/');
-    let mut list: Vec<Arc<Provider>> = Vec::new();
-    for p in &config.providers {
-        relier_store::validate_provider_name(&p.name)
-            .map_err(|e| GatewayError::provider(&p.name, e))?;
-        if list.iter().any(|q| q.name == p.name) {
-            return Err(GatewayError::provider(&p.name, "configured twice"));
-        }
-        let redirect = format!("{public}/auth/callback/{}", p.name);
-        if p.preset == Some(Preset::GitHub) {
-            if let Some(profile) = p.profile {
-                return Err(GatewayError::provider(
-                    &p.name,
-                    format!(
-                        "profile {profile} is for OpenID Connect providers; GitHub is OAuth 2.0"
-                    ),
-                ));
-            }
-            list.push(Arc::new(github::build(config, p, &redirect)?));
-            continue;
-        }
-        let spec = if p.is_registry() {
-            registry_spec(config, p, store).await?
-        } else {
-            inline_spec(config, p)?
-        };
-        list.push(Arc::new(
-            build_one(config, p, spec, &redirect, store).await?,
-        ));
+impl From<relier_store::StoreError> for Failure {
+    fn from(e: relier_store::StoreError) -> Self {
+        Failure::Fatal(e.into())
     }
-    Ok(Providers { list })
 }
 
 async fn build_one(
@@ -411,7 +374,7 @@ async fn build_one(
     spec: Spec,
     redirect: &str,
     store: &dyn Store,
-) -> Result<Provider, GatewayError> {
+) -> Result<Provider, Failure> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
     // RFC 9449 §7.1: a DPoP-bound token (configured or registered) goes in the header only.
     p.userinfo_token_method
@@ -434,8 +397,12 @@ async fn build_one(
         Some(_) => relier::discover_entra(&http, &issuer).await,
         None => relier::discover(&http, &issuer).await,
     };
-    let metadata =
-        discovered.map_err(|e| err(&format!("discovery of {} failed: {e}", issuer.as_str())))?;
+    let metadata = discovered.map_err(|e| {
+        Failure::Unreachable(err(&format!(
+            "discovery of {} failed: {e}",
+            issuer.as_str()
+        )))
+    })?;
     let store_key_alg = match spec.store_key {
         Some(StoreKey::Configured(alg)) => Some(alg),
         Some(StoreKey::Registered(registered)) => {
@@ -502,7 +469,6 @@ async fn build_one(
     Ok(Provider {
         name: spec.name,
         display_name: spec.display_name,
-        brand: brand(p),
         protocol: Protocol::Oidc(Box::new(Oidc {
             rp: RwLock::new(Arc::new(rp)),
             tpl,
