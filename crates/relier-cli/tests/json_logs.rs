@@ -217,6 +217,7 @@ async fn serve_logs_json_lines_with_top_level_fields_and_no_secrets() {
         .unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
 
+    let addr = s.addr;
     let log = s.stop().await;
     let lines = json_lines(&log);
     for l in &lines {
@@ -238,10 +239,7 @@ async fn serve_logs_json_lines_with_top_level_fields_and_no_secrets() {
         .find(|l| l.get("message") == Some(&Value::from("relier gateway listening")))
         .unwrap_or_else(|| panic!("no start line:\n{log}"));
     assert_eq!(listening["level"], "INFO");
-    assert_eq!(
-        listening["public_url"],
-        format!("http://{}/", s.addr).as_str()
-    );
+    assert_eq!(listening["public_url"], format!("http://{addr}/").as_str());
     let refused = lines
         .iter()
         .find(|l| l.get("correlation_id") == Some(&Value::from(correlation_id.as_str())))

@@ -74,10 +74,10 @@ async fn version_names_the_package_version_and_the_git_revision() {
 
 #[tokio::test]
 async fn completions_for_bash_zsh_and_fish_name_every_subcommand() {
-    for (shell, marker) in [
-        ("bash", "complete -F"),
-        ("zsh", "#compdef relier"),
-        ("fish", "complete -c relier"),
+    for (shell, marker, option) in [
+        ("bash", "complete -F", "--config"),
+        ("zsh", "#compdef relier", "--config"),
+        ("fish", "complete -c relier", "-l config"),
     ] {
         let out = run(&["completions", shell]).await;
         assert_eq!(out.code, Some(0), "{shell}: {}", out.stderr);
@@ -85,7 +85,7 @@ async fn completions_for_bash_zsh_and_fish_name_every_subcommand() {
         for sub in SUBCOMMANDS {
             assert!(out.stdout.contains(sub), "{shell} lacks {sub}");
         }
-        assert!(out.stdout.contains("--config"), "{shell}");
+        assert!(out.stdout.contains(option), "{shell}");
     }
     let out = run(&["completions", "tcsh"]).await;
     assert_eq!(out.code, Some(2), "{}", out.stderr);
