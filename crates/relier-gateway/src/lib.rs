@@ -97,8 +97,9 @@ impl std::fmt::Debug for Gateway {
 
 impl Gateway {
     /// Opens the store, makes sure the RP has a signing key (ES256 by default, generated on first
-    /// start), discovers every provider (fails fast with the provider's name on any error) and
-    /// starts the background tasks.
+    /// start), discovers every provider (fails fast with the provider's name on a configuration
+    /// error; a provider whose OP cannot be discovered waits, retried in the background, and
+    /// `/readyz` answers 503 meanwhile) and starts the background tasks.
     ///
     /// # Errors
     /// [`GatewayError`] naming what is wrong: configuration, store, a provider.

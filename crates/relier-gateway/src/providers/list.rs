@@ -1,12 +1,11 @@
 //! [`Providers`]: every configured provider in configuration order, each ready or waiting for
 //! its OP. A provider whose OP cannot be discovered at start does not stop the gateway: it
-//! waits, its chooser button says it is unavailable, `/readyz` names it, and
+//! waits, its chooser button says it is unavailable, `/readyz` names it (the log says why), and
 //! [`Providers::retry_waiting`] tries it again with backoff until it is ready.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use relier_store::Store;
 use tokio::sync::watch;
 
@@ -30,8 +29,6 @@ struct Slot {
     brand: Option<Brand>,
     /// Set once, when the provider is built.
     ready: OnceLock<Arc<Provider>>,
-    /// Why it is not ready yet (the last attempt's error).
-    waiting: Mutex<Option<String>>,
 }
 
 /// Every provider, in configuration order.
@@ -91,15 +88,12 @@ impl Providers {
         self.slots.iter().map(|s| s.name.as_str()).collect()
     }
 
-    /// The providers not ready yet, with why.
-    pub fn not_ready(&self) -> Vec<(String, String)> {
+    /// The names of the providers not ready yet (why is in the log).
+    pub fn not_ready(&self) -> Vec<&str> {
         self.slots
             .iter()
             .filter(|s| s.ready.get().is_none())
-            .map(|s| {
-                let why = s.waiting.lock().clone().unwrap_or_default();
-                (s.name.clone(), why)
-            })
+            .map(|s| s.name.as_str())
             .collect()
     }
 
@@ -123,7 +117,6 @@ impl Providers {
                 match build(&self.config, p, store).await {
                     Ok(provider) => {
                         let _ = slot.ready.set(Arc::new(provider));
-                        *slot.waiting.lock() = None;
                         tracing::info!(provider = %slot.name, "provider reachable again: ready");
                     }
                     Err(e) => {
@@ -131,7 +124,6 @@ impl Providers {
                             Failure::Fatal(e) | Failure::Unreachable(e) => e,
                         };
                         tracing::warn!(provider = %slot.name, error = %e, retry_in = ?wait, "provider still not ready");
-                        *slot.waiting.lock() = Some(e.to_string());
                     }
                 }
             }
@@ -154,13 +146,13 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
         if slots.iter().any(|q| q.name == p.name) {
             return Err(GatewayError::provider(&p.name, "configured twice"));
         }
-        let (ready, waiting) = match build(config, p, store).await {
-            Ok(provider) => (OnceLock::from(Arc::new(provider)), None),
+        let ready = match build(config, p, store).await {
+            Ok(provider) => OnceLock::from(Arc::new(provider)),
             Err(Failure::Fatal(e)) => return Err(e),
             Err(Failure::Unreachable(e)) => {
                 tracing::error!(provider = %p.name, error = %e, retry_in = ?FIRST_RETRY,
                     "provider not ready: its button says it is unavailable until its OP answers");
-                (OnceLock::new(), Some(e.to_string()))
+                OnceLock::new()
             }
         };
         let display_name = match ready.get() {
@@ -172,7 +164,6 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
             display_name,
             brand: super::brand(p),
             ready,
-            waiting: Mutex::new(waiting),
         });
     }
     Ok(Providers {
