@@ -274,7 +274,11 @@ impl Inner {
 impl BadOp {
     /// Start on 127.0.0.1:0.
     pub async fn start() -> anyhow::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(tokio::net::TcpListener::bind("127.0.0.1:0").await?).await
+    }
+
+    /// Start on `listener` (e.g. a port a gateway was pointed at before the OP was up).
+    pub async fn start_on(listener: tokio::net::TcpListener) -> anyhow::Result<Self> {
         let addr: SocketAddr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             issuer: format!("http://{addr}"),

@@ -23,7 +23,7 @@ pub use registry::*;
 /// with OPs (dynamic registration, RFC 7591/7592), log in with the native-app flow (RFC 8252),
 /// refresh, introspect and revoke tokens.
 #[derive(Debug, Parser)]
-#[command(name = "relier", version, propagate_version = true)]
+#[command(name = "relier", version = env!("RELIER_VERSION"), propagate_version = true)]
 pub struct Cli {
     /// Log to stderr (-v: debug, -vv: trace); RUST_LOG overrides the filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -84,6 +84,41 @@ pub enum Command {
     /// Run the login gateway: "Login with …" in front of an existing application
     /// (forward-auth for nginx/Traefik/Caddy, or a reverse proxy), sessions in the store.
     Serve(ServeArgs),
+    /// The gateway's configuration file: check it without serving.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script: `relier completions bash > /etc/bash_completion.d/relier`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `relier man > relier.1; man ./relier.1`.
+    Man,
+}
+
+/// `relier config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Parse and validate a file as `relier serve` would, without binding its addresses or
+    /// contacting its OPs: each error with its file:line and exit status 1, or a one-line
+    /// summary.
+    Check(ServeArgs),
+}
+
+/// `relier completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// The shells `relier completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompletionShell {
+    /// bash.
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
 }
 
 /// `relier serve`.

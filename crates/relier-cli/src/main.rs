@@ -4,6 +4,7 @@ mod args;
 mod clock;
 mod commands;
 mod credentials;
+mod logging;
 mod loopback;
 mod output;
 mod preset;
@@ -25,7 +26,25 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    init_tracing(cli.verbose, matches!(cli.command, args::Command::Serve(_)));
+    // `relier serve` reads its file first: `log_format` decides how everything after is logged.
+    let serve_config = match &cli.command {
+        args::Command::Serve(a) => match relier_gateway::Config::from_file(&a.config) {
+            Ok(config) => Some(config),
+            Err(e) => {
+                report(&anyhow::Error::new(e));
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
+    let format = match logging::format(serve_config.as_ref().map(|c| c.log_format)) {
+        Ok(f) => f,
+        Err(e) => {
+            report(&e);
+            return ExitCode::FAILURE;
+        }
+    };
+    logging::init(cli.verbose, serve_config.is_some(), format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -36,7 +55,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(commands::run(cli, serve_config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);
@@ -115,29 +134,6 @@ fn clap_one_line(rendered: &str) -> String {
     }
     parts.push("see 'relier --help'".to_owned());
     parts.join("; ")
-}
-
-/// `-v`: debug logs of relier on stderr; `-vv`: everything at trace. RUST_LOG overrides.
-fn init_tracing(verbose: u8, serving: bool) {
-    use std::io::IsTerminal as _;
-    if verbose == 0 && !serving {
-        return;
-    }
-    // `relier serve` is a daemon: it logs at info by default (logins, errors with correlation ids).
-    let default = if verbose == 0 {
-        "info"
-    } else if verbose == 1 {
-        "warn,relier=debug,relier_core=debug,relier_cli=debug"
-    } else {
-        "trace"
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
 }
 
 #[cfg(test)]

@@ -22,6 +22,11 @@ pub fn spawn_background(
     let interval = state.settings.check_interval;
     let stop_ended = stop.clone();
     let state_ended = state.clone();
+    let (providers, store, stop_retry) =
+        (state.providers.clone(), state.store.clone(), stop.clone());
+    // Providers whose OP could not be reached at start, tried again with backoff.
+    let retry =
+        tokio::spawn(async move { providers.retry_waiting(store.as_ref(), stop_retry).await });
     let task = tokio::spawn(async move {
         loop {
             let jitter = Duration::from_millis(u64::from(jitter_ms()) % 250);
@@ -47,7 +52,12 @@ pub fn spawn_background(
         }
     });
     let touches = spawn_touch_flusher(state_ended.clone(), stop_ended.clone());
-    vec![task, spawn_ended_feed(state_ended, stop_ended), touches]
+    vec![
+        task,
+        spawn_ended_feed(state_ended, stop_ended),
+        touches,
+        retry,
+    ]
 }
 
 /// Writes the gathered sliding-expiry touches every [`TOUCH_FLUSH_INTERVAL`], and once more

@@ -18,7 +18,7 @@ use crate::forwarding::{Cidr, TrustedProxies};
 pub const STORE_ENV: &str = "RELIER_STORE";
 
 /// Configuration files larger than this are refused.
-const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,9 +46,14 @@ pub struct Config {
     /// gateway's traffic and belong on an operations address, see `metrics_listen`).
     #[serde(default)]
     pub metrics: bool,
-    /// Serve `/metrics` (and `/healthz`) on this address of their own, e.g. `127.0.0.1:9108`.
+    /// Serve `/metrics` (and `/healthz`, `/readyz`) on this address of their own, e.g.
+    /// `127.0.0.1:9108`.
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
+    /// How `relier serve` writes its log lines on stderr: `"text"` (default) or `"json"`
+    /// (one JSON object per line). `RELIER_LOG_FORMAT` wins over it.
+    #[serde(default)]
+    pub log_format: LogFormat,
     /// Reverse proxies in front of the gateway whose forwarding headers (`X-Forwarded-For`,
     /// `Forwarded`) are believed: addresses or CIDR blocks (default: 127.0.0.1 and ::1).
     #[serde(default)]
@@ -95,6 +100,37 @@ pub struct Config {
     /// Directory relative file paths are resolved against (the config file's; not in TOML).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
+}
+
+/// Environment variable that chooses the log format (wins over `log_format`).
+pub const LOG_FORMAT_ENV: &str = "RELIER_LOG_FORMAT";
+
+/// `log_format`: how log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp` (RFC 3339, UTC), `level`, `target`, `message`
+    /// and every field of the event at the top level.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = GatewayError;
+
+    /// `text` or `json` (the values of `RELIER_LOG_FORMAT`).
+    fn from_str(s: &str) -> Result<Self, GatewayError> {
+        match s.trim() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(GatewayError::Config(format!(
+                "{LOG_FORMAT_ENV}: expected \"text\" or \"json\", got {other:?}"
+            ))),
+        }
+    }
 }
 
 /// `[session]`.

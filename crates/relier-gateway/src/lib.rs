@@ -28,6 +28,7 @@
 mod access;
 mod background;
 mod cache;
+pub mod check;
 mod clock;
 pub mod config;
 mod cookies;
@@ -96,8 +97,9 @@ impl std::fmt::Debug for Gateway {
 
 impl Gateway {
     /// Opens the store, makes sure the RP has a signing key (ES256 by default, generated on first
-    /// start), discovers every provider (fails fast with the provider's name on any error) and
-    /// starts the background tasks.
+    /// start), discovers every provider (fails fast with the provider's name on a configuration
+    /// error; a provider whose OP cannot be discovered waits, retried in the background, and
+    /// `/readyz` answers 503 meanwhile) and starts the background tasks.
     ///
     /// # Errors
     /// [`GatewayError`] naming what is wrong: configuration, store, a provider.
@@ -156,9 +158,8 @@ impl Gateway {
     pub fn providers(&self) -> Vec<(String, String)> {
         self.state
             .providers
-            .all()
-            .iter()
-            .map(|p| (p.name.clone(), p.display_name.clone()))
+            .listed()
+            .map(|p| (p.name.to_owned(), p.display_name.to_owned()))
             .collect()
     }
 
@@ -215,7 +216,7 @@ impl Gateway {
         Ok(cookies::expire(s.cookie_name, s.secure, "Lax"))
     }
 
-    /// The operations router (`/metrics`, `/healthz`) that `metrics_listen` serves.
+    /// The operations router (`/metrics`, `/healthz`, `/readyz`) that `metrics_listen` serves.
     pub fn operations_router(&self) -> axum::Router {
         routes::operations_router(self.state.clone())
     }

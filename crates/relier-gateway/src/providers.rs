@@ -8,6 +8,7 @@ mod apple;
 mod binding;
 mod credentials;
 mod github;
+mod list;
 mod responses;
 mod spec;
 
@@ -32,14 +33,14 @@ use crate::error::GatewayError;
 use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
+pub use list::{Providers, build_all, check_static};
 use relier_core::claims_sources::Resolve;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;
-use relier_core::request_object::RequestObjectDelivery;
 use relier_core::token_binding::TokenBinding;
 use relier_core::userinfo::TokenMethod;
 use responses::Decryption;
-use spec::{Spec, StoreKey, inline_spec, registry_spec};
+use spec::{Spec, StoreKey};
 pub use spec::{needed_enc_algs, needed_store_algs};
 use url::Url;
 
@@ -49,8 +50,6 @@ pub struct Provider {
     pub name: String,
     /// Button text.
     pub display_name: String,
-    /// The preset's branded button, when the button text is the preset's own.
-    pub brand: Option<Brand>,
     protocol: Protocol,
     params: AuthorizationParams,
 }
@@ -366,80 +365,28 @@ impl Provider {
     }
 }
 
-/// Every provider, in configuration order.
-#[derive(Debug, Default)]
-pub struct Providers {
-    list: Vec<Arc<Provider>>,
-    request_objects: Option<Arc<PendingRequestObjects>>,
-}
-
-impl Providers {
-    /// The request objects served by reference at `/auth/request/{id}` (OIDC Core §6.2).
-    pub fn request_objects(&self) -> Option<&PendingRequestObjects> {
-        self.request_objects.as_deref()
-    }
-
-    /// By name.
-    pub fn get(&self, name: &str) -> Option<&Arc<Provider>> {
-        self.list.iter().find(|p| p.name == name)
-    }
-
-    /// All, in order.
-    pub fn all(&self) -> &[Arc<Provider>] {
-        &self.list
-    }
-
-    /// Names, in order.
-    pub fn names(&self) -> Vec<&str> {
-        self.list.iter().map(|p| p.name.as_str()).collect()
-    }
-}
-
 /// Where request objects are served by reference, under `public_url` (the id follows).
 pub const REQUEST_PATH: &str = "/auth/request/";
 
-/// Builds every provider: credentials, discovery (fail fast), relying party.
-pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, GatewayError> {
-    let public = config.public_url.trim_end_matches('/');
-    let request_objects = Arc::new(PendingRequestObjects::new(
-        url::Url::parse(&format!("{public}{REQUEST_PATH}"))
-            .map_err(|e| GatewayError::Config(format!("public_url: {e}")))?,
-    ));
-    let mut list: Vec<Arc<Provider>> = Vec::new();
-    for p in &config.providers {
-        relier_store::validate_provider_name(&p.name)
-            .map_err(|e| GatewayError::provider(&p.name, e))?;
-        if list.iter().any(|q| q.name == p.name) {
-            return Err(GatewayError::provider(&p.name, "configured twice"));
-        }
-        let redirect = format!("{public}/auth/callback/{}", p.name);
-        if p.preset == Some(Preset::GitHub) {
-            if let Some(profile) = p.profile {
-                return Err(GatewayError::provider(
-                    &p.name,
-                    format!(
-                        "profile {profile} is for OpenID Connect providers; GitHub is OAuth 2.0"
-                    ),
-                ));
-            }
-            list.push(Arc::new(github::build(config, p, &redirect)?));
-            continue;
-        }
-        let spec = if p.is_registry() {
-            registry_spec(config, p, store).await?
-        } else {
-            inline_spec(config, p)?
-        };
-        let host = (p.request_object == Some(RequestObjectDelivery::ByReference))
-            .then(|| request_objects.clone());
-        list.push(Arc::new(
-            build_one(config, p, spec, &redirect, store, host).await?,
-        ));
+/// Why a provider could not be built.
+#[derive(Debug)]
+enum Failure {
+    /// A mistake in the configuration or the store: the gateway does not start.
+    Fatal(GatewayError),
+    /// The OP's discovery document could not be had: retried in the background.
+    Unreachable(GatewayError),
+}
+
+impl From<GatewayError> for Failure {
+    fn from(e: GatewayError) -> Self {
+        Failure::Fatal(e)
     }
-    Ok(Providers {
-        list,
-        request_objects: Some(request_objects),
-    })
+}
+
+impl From<relier_store::StoreError> for Failure {
+    fn from(e: relier_store::StoreError) -> Self {
+        Failure::Fatal(e.into())
+    }
 }
 
 async fn build_one(
@@ -449,7 +396,7 @@ async fn build_one(
     redirect: &str,
     store: &dyn Store,
     request_uri: Option<Arc<PendingRequestObjects>>,
-) -> Result<Provider, GatewayError> {
+) -> Result<Provider, Failure> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
     // RFC 9449 §7.1: a DPoP-bound token (configured or registered) goes in the header only.
     p.userinfo_token_method
@@ -472,8 +419,12 @@ async fn build_one(
         Some(_) => relier::discover_entra(&http, &issuer).await,
         None => relier::discover(&http, &issuer).await,
     };
-    let metadata =
-        discovered.map_err(|e| err(&format!("discovery of {} failed: {e}", issuer.as_str())))?;
+    let metadata = discovered.map_err(|e| {
+        Failure::Unreachable(err(&format!(
+            "discovery of {} failed: {e}",
+            issuer.as_str()
+        )))
+    })?;
     let store_key_alg = match spec.store_key {
         Some(StoreKey::Configured(alg)) => Some(alg),
         Some(StoreKey::Registered(registered)) => {
@@ -520,9 +471,9 @@ async fn build_one(
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
     if tpl.request_uri.is_some() && !rp.uses_request_objects() {
-        return Err(err(
+        return Err(Failure::Fatal(err(
             &"request_object = \"by_reference\" needs request objects: register request_object_signing_alg (or require_signed_request_object)",
-        ));
+        )));
     }
     if rp.uses_request_objects()
         && tpl.decryption.rules().request_objects.alg == Some(Algorithm::None)
@@ -551,7 +502,6 @@ async fn build_one(
     Ok(Provider {
         name: spec.name,
         display_name: spec.display_name,
-        brand: brand(p),
         protocol: Protocol::Oidc(Box::new(Oidc {
             rp: RwLock::new(Arc::new(rp)),
             tpl,

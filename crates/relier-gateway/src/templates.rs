@@ -22,6 +22,7 @@ p{margin:0 0 1rem;color:var(--relier-muted)}
 ul.relier-providers{list-style:none;margin:0;padding:0;display:grid;gap:.75rem}
 a.relier-button,button.relier-button{display:block;width:100%;padding:.75rem 1rem;border:1px solid var(--relier-border);border-radius:8px;background:var(--relier-card);color:var(--relier-fg);font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}
 a.relier-button:hover,button.relier-button:hover{border-color:var(--relier-accent)}
+span.relier-unavailable{display:block;padding:.75rem 1rem;border:1px dashed var(--relier-border);border-radius:8px;text-align:center;opacity:.6;cursor:not-allowed}
 a:focus-visible,button:focus-visible{outline:3px solid var(--relier-accent);outline-offset:2px}
 a{color:var(--relier-accent)}
 .relier-ref{font-size:.85rem;font-family:ui-monospace,monospace}
@@ -65,6 +66,9 @@ pub struct Choice<'a> {
     /// A preset's branded button ("Sign in with Apple" and the logo) instead of "Continue
     /// with {display_name}".
     pub brand: Option<Brand>,
+    /// False while the provider's OP has not been reached: the button is shown disabled and
+    /// says the provider is unavailable.
+    pub ready: bool,
 }
 
 /// The login page: one link per provider, each carrying `return_to`.
@@ -79,6 +83,17 @@ pub fn chooser(title: &str, choices: &[Choice<'_>], return_to: &str) -> String {
         .finish();
     body.push_str("<ul class=\"relier-providers\">\n");
     for c in choices {
+        if !c.ready {
+            let _ = writeln!(
+                body,
+                "<li><span class=\"relier-button relier-unavailable\" aria-disabled=\"true\">{} (unavailable)</span></li>",
+                escape(&c.brand.map_or_else(
+                    || format!("Continue with {}", c.display_name),
+                    |b| b.label().to_owned()
+                ))
+            );
+            continue;
+        }
         let href = escape(&format!("/auth/login/{}?{query}", encode_segment(c.name)));
         let _ = match c.brand {
             Some(b) => writeln!(
@@ -221,6 +236,7 @@ mod tests {
                 name: "a",
                 display_name: "<script>alert(1)</script> & \"Co\"",
                 brand: None,
+                ready: true,
             }],
             "/app?x=1&y=\"2\"",
         );
@@ -240,6 +256,7 @@ mod tests {
                 name: "p",
                 display_name: "ignored",
                 brand: Some(*b),
+                ready: true,
             })
             .collect();
         let html = chooser("Sign in", &choices, "/");

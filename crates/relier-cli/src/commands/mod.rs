@@ -9,7 +9,9 @@ use relier_core::{AuthMethod, IdTokenAlg, IssuerUrl, ProviderMetadata, RedirectU
 use relier_jose::Algorithm;
 use relier_store::Store;
 
-use crate::args::{Cli, ClientArgs, Command, ProfileArgs, StoreArgs, ValidationArgs};
+use crate::args::{
+    Cli, ClientArgs, Command, ConfigCommand, ProfileArgs, StoreArgs, ValidationArgs,
+};
 use crate::credentials::{self, Origin};
 use crate::loopback::RedirectSpec;
 use crate::preset::{self, Expanded};
@@ -27,6 +29,7 @@ pub mod doctor;
 mod dpop_file;
 pub mod keys;
 pub mod login;
+pub mod manual;
 pub mod providers;
 mod secured;
 pub mod token;
@@ -34,8 +37,8 @@ pub mod token;
 /// Scopes requested when neither `--scope` nor a provider says otherwise.
 pub const DEFAULT_SCOPE: &str = "openid profile email";
 
-/// Run the parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Run the parsed command line; `relier serve` with the file `main` has read already.
+pub async fn run(cli: Cli, serve_config: Option<relier_gateway::Config>) -> anyhow::Result<()> {
     match cli.command {
         Command::Discover(a) => discover::run(&a).await,
         Command::Doctor(a) => doctor::run(&a).await,
@@ -56,8 +59,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => {
             // The file's `store` wins over RELIER_STORE; the master key comes from
             // RELIER_MASTER_KEY or the file's master_key_file (relier_gateway::Config).
-            let config = relier_gateway::Config::from_file(&a.config)?;
+            let config = match serve_config {
+                Some(c) => c,
+                None => relier_gateway::Config::from_file(&a.config)?,
+            };
             Ok(relier_gateway::run(config).await?)
+        }
+        Command::Config(ConfigCommand::Check(a)) => config_check(&a.config),
+        Command::Completions(a) => manual::completions(a.shell),
+        Command::Man => manual::man(),
+    }
+}
+
+/// `relier config check --config FILE`: `FILE:LINE: error` per mistake and exit status 1, or the
+/// one-line summary.
+fn config_check(path: &std::path::Path) -> anyhow::Result<()> {
+    match relier_gateway::check::check_file(path) {
+        Ok(summary) => output::stdout(&format!("{}: {summary}\n", path.display())),
+        Err(findings) => {
+            for f in &findings {
+                let at = match f.line {
+                    Some(line) => format!("{}:{line}", path.display()),
+                    None => path.display().to_string(),
+                };
+                output::raw_stderr_line(&format!(
+                    "{at}: {}",
+                    output::one_line(&f.error.to_string())
+                ));
+            }
+            bail!(
+                "{}: {} error{}",
+                path.display(),
+                findings.len(),
+                if findings.len() == 1 { "" } else { "s" }
+            )
         }
     }
 }

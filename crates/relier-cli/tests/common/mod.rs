@@ -88,7 +88,12 @@ fn prepared(mut c: Command) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    for var in ["RUST_LOG", "RELIER_STORE", "RELIER_MASTER_KEY"] {
+    for var in [
+        "RUST_LOG",
+        "RELIER_STORE",
+        "RELIER_MASTER_KEY",
+        "RELIER_LOG_FORMAT",
+    ] {
         c.env_remove(var);
     }
     c

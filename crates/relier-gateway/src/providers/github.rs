@@ -7,7 +7,7 @@ use relier::HttpClient;
 use relier_core::github::GitHubEndpoints;
 use relier_core::{ClientId, RedirectUrl};
 
-use super::{Protocol, Provider, authorization_params, brand, credentials};
+use super::{Protocol, Provider, authorization_params, credentials};
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
 
@@ -45,7 +45,6 @@ pub(super) fn build(
     Ok(Provider {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
-        brand: brand(p),
         protocol: Protocol::GitHub(Box::new(client)),
         params: authorization_params(p, scopes)?,
     })

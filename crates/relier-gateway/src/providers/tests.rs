@@ -7,6 +7,7 @@ use relier_tests::bad_op::{BadOp, CLIENT_ID};
 
 use super::*;
 use crate::clock;
+use spec::registry_spec;
 
 const PUBLIC: &str = "http://127.0.0.1:8088";
 

@@ -31,18 +31,35 @@ pub async fn chooser(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) 
     let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
     let choices: Vec<Choice<'_>> = state
         .providers
-        .all()
-        .iter()
+        .listed()
         .map(|p| Choice {
-            name: &p.name,
-            display_name: &p.display_name,
+            name: p.name,
+            display_name: p.display_name,
             brand: p.brand,
+            ready: p.ready,
         })
         .collect();
     templates::page_response(
         StatusCode::OK,
         &templates::chooser(&state.settings.title, &choices, &return_to),
     )
+}
+
+/// A provider to log in with: ready, else unavailable (its OP not reached yet) or unknown.
+fn ready_provider<'a>(
+    state: &'a AppState,
+    name: &str,
+) -> Result<&'a Arc<crate::providers::Provider>, PageError> {
+    state.providers.get(name).ok_or_else(|| {
+        if state.providers.is_waiting(name) {
+            PageError::new(
+                Problem::ProviderUnavailable,
+                format!("provider {name:?} is not ready: its OP has not been reached"),
+            )
+        } else {
+            PageError::new(Problem::UnknownProvider, format!("no provider {name:?}"))
+        }
+    })
 }
 
 /// The login-binding cookie's name for a `state` (its value is random, kept in the login
@@ -102,10 +119,7 @@ async fn initiate(
     if let Some(limited) = rate_limited(state, peer, headers).await {
         return Ok(limited);
     }
-    let provider = state
-        .providers
-        .get(name)
-        .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
+    let provider = ready_provider(state, name)?;
     let init = initiate::read(raw, &state.settings, provider)?;
     begin_hinted(
         state,
@@ -167,10 +181,7 @@ async fn begin_hinted(
     app_state: Option<Secret>,
     login_hint: Option<&str>,
 ) -> Result<Response, PageError> {
-    let provider = state
-        .providers
-        .get(name)
-        .ok_or_else(|| PageError::new(Problem::UnknownProvider, format!("no provider {name:?}")))?;
+    let provider = ready_provider(state, name)?;
     // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
     let start = provider
         .start_login_hinted(login_hint)

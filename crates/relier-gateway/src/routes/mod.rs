@@ -36,7 +36,8 @@ const SMALL_BODY: usize = 64 * 1024;
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = login_routes()
         .route("/auth/check", any(check::check))
-        .route("/healthz", get(health::healthz));
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
     if state.settings.metrics {
         r = r.route("/metrics", get(metrics::metrics));
     }
@@ -81,11 +82,13 @@ fn login_routes() -> Router<Arc<AppState>> {
         .route("/.well-known/jwks.json", get(jwks::jwks))
 }
 
-/// The operations router for `metrics_listen`: `/metrics` and `/healthz`, nothing else.
+/// The operations router for `metrics_listen`: `/metrics`, `/healthz` and `/readyz`, nothing
+/// else.
 pub fn operations_router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .with_state(state)
 }
 

@@ -1,0 +1,51 @@
+//! `relier --version` names the git revision it was built from: `RELIER_GIT_REVISION` is the
+//! short hash of `HEAD`, or empty outside a git checkout (a crate from crates.io, a source
+//! tarball) or without git. A packager may set `RELIER_GIT_REVISION` itself. `RELIER_VERSION`
+//! is the package version followed by ` (git REVISION)` when there is one.
+
+use std::process::Command;
+
+fn main() {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    // A new commit or checkout moves HEAD, or the branch it points at: rebuild then.
+    let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
+    if let Some(branch) = git(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(branch);
+    }
+    for name in &watched {
+        let args = ["rev-parse", "--path-format=absolute", "--git-path", name];
+        if let Some(path) = git(&manifest, &args) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    println!("cargo:rerun-if-env-changed=RELIER_GIT_REVISION");
+    let revision = std::env::var("RELIER_GIT_REVISION")
+        .ok()
+        .filter(|r| !r.is_empty())
+        .or_else(|| git(&manifest, &["rev-parse", "--short", "HEAD"]))
+        .unwrap_or_default();
+    println!("cargo:rustc-env=RELIER_GIT_REVISION={revision}");
+    // What `relier --version` prints after the name: `0.1.0 (git 1a2b3c4)`, or `0.1.0`.
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let full = if revision.is_empty() {
+        version
+    } else {
+        format!("{version} (git {revision})")
+    };
+    println!("cargo:rustc-env=RELIER_VERSION={full}");
+}
+
+/// `git ARGS` in `dir`: its trimmed stdout when it succeeds and says something.
+fn git(dir: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (!s.is_empty()).then_some(s)
+}
