@@ -286,6 +286,7 @@ fn resp(status: u16, content_type: &str, body: &[u8]) -> HttpResponse {
         status,
         content_type: Some(content_type.into()),
         www_authenticate: None,
+        cache_control: None,
         body: body.to_vec(),
     }
 }

@@ -63,6 +63,7 @@ impl FetchToken for Arc<CountingOp> {
                     status: 400,
                     content_type: Some("application/json".into()),
                     www_authenticate: None,
+                    cache_control: None,
                     body: br#"{"error":"invalid_client"}"#.to_vec(),
                 }
             } else {
@@ -75,6 +76,7 @@ impl FetchToken for Arc<CountingOp> {
                     status: 200,
                     content_type: Some("application/json".into()),
                     www_authenticate: None,
+                    cache_control: None,
                     body: body.to_string().into_bytes(),
                 }
             };
