@@ -53,6 +53,9 @@ pub enum AccessTokenError {
         claim: &'static str,
         reason: &'static str,
     },
+    /// RFC 7662 §2.2: the provider says the token is not active.
+    #[error("access token: not active (introspection)")]
+    Inactive,
     /// RFC 9068 §4 (6).
     #[error("access token: expired at {exp} (now {now}, skew {skew}s)")]
     Expired { exp: u64, now: u64, skew: u64 },
@@ -79,9 +82,10 @@ impl AccessTokenError {
 pub struct VerifiedAccessToken {
     /// Issuer.
     pub iss: String,
-    /// Subject: the resource owner, or for client_credentials usually the client (RFC 9068 §2.2).
+    /// Subject: the resource owner, or for client_credentials usually the client (RFC 9068 §2.2);
+    /// empty when an introspection response left it out.
     pub sub: String,
-    /// The client the token was issued to.
+    /// The client the token was issued to (empty when an introspection response left it out).
     pub client_id: String,
     /// Audiences.
     pub aud: Vec<String>,
@@ -130,15 +134,50 @@ pub fn validate_access_token(
             got: jwt.header.typ.clone(),
         });
     }
-    check_claims(jwt.claims, expect, now)
+    check_claims(jwt.claims, expect, now, Source::Jwt)
+}
+
+/// RFC 7662 §2.2: an introspection response for an opaque token, checked as a resource server
+/// checks a JWT access token: `active` true, `iss` (when given) the issuer, `aud` containing
+/// the audience, `exp` present and not passed; `sub`, `client_id` and `scope` as given.
+/// `alg` in `expect` is not used.
+pub fn from_introspection(
+    response: Map<String, Value>,
+    expect: &AccessTokenExpectations<'_>,
+    now: UnixTime,
+) -> Result<VerifiedAccessToken, AccessTokenError> {
+    if response.get("active") != Some(&Value::Bool(true)) {
+        return Err(AccessTokenError::Inactive);
+    }
+    check_claims(response, expect, now, Source::Introspection)
+}
+
+/// Where the claims come from: a JWT (RFC 9068 §2.2 requires `iss`, `sub`, `client_id`,
+/// `iat`) or an introspection response (RFC 7662 §2.2: all optional but `active`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Jwt,
+    Introspection,
 }
 
 fn check_claims(
     claims: Map<String, Value>,
     expect: &AccessTokenExpectations<'_>,
     now: UnixTime,
+    source: Source,
 ) -> Result<VerifiedAccessToken, AccessTokenError> {
-    let iss = string(&claims, "iss")?;
+    let required = |claim: &'static str| -> Result<String, AccessTokenError> {
+        match (string(&claims, claim), source) {
+            (Err(AccessTokenError::MissingClaim { .. }), Source::Introspection) => {
+                Ok(String::new())
+            }
+            (r, _) => r,
+        }
+    };
+    let iss = match required("iss")? {
+        s if s.is_empty() => expect.issuer.as_str().to_owned(),
+        s => s,
+    };
     // RFC 9068 §4 (3): exactly the issuer identifier.
     if iss != expect.issuer.as_str() {
         return Err(AccessTokenError::IssuerMismatch {
@@ -166,7 +205,11 @@ fn check_claims(
     {
         return Err(AccessTokenError::NotYetValid { nbf, now, skew });
     }
-    let iat = date(&claims, "iat")?.ok_or(AccessTokenError::MissingClaim { claim: "iat" })?;
+    let iat = match (date(&claims, "iat")?, source) {
+        (Some(iat), _) => iat,
+        (None, Source::Introspection) => 0,
+        (None, Source::Jwt) => return Err(AccessTokenError::MissingClaim { claim: "iat" }),
+    };
     if iat > now.saturating_add(skew) {
         return Err(AccessTokenError::IssuedInFuture { iat, now, skew });
     }
@@ -196,8 +239,8 @@ fn check_claims(
     };
     Ok(VerifiedAccessToken {
         iss,
-        sub: string(&claims, "sub")?,
-        client_id: string(&claims, "client_id")?,
+        sub: required("sub")?,
+        client_id: required("client_id")?,
         aud,
         exp,
         scopes,

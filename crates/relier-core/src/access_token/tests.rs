@@ -172,3 +172,54 @@ fn alg_is_pinned_not_taken_from_the_header() {
         Err(AccessTokenError::Jwt(JwtError::InvalidSignature))
     ));
 }
+
+#[test]
+fn introspection_responses_are_checked_like_jwts() {
+    let issuer = IssuerUrl::new(ISS).unwrap();
+    let expect = AccessTokenExpectations {
+        issuer: &issuer,
+        audience: AUD,
+        alg: Algorithm::ES256,
+        skew: 60,
+    };
+    let run = |v: Value| from_introspection(v.as_object().unwrap().clone(), &expect, UnixTime(NOW));
+    let ok = json!({"active": true, "aud": AUD, "exp": NOW + 60, "scope": "orders:read",
+                    "client_id": "svc", "cnf": {"jkt": "t"}});
+    let t = run(ok.clone()).unwrap();
+    assert_eq!(
+        (t.client_id.as_str(), t.sub.as_str(), t.iss.as_str()),
+        ("svc", "", ISS)
+    );
+    assert_eq!(t.jkt.as_deref(), Some("t"));
+    assert!(matches!(
+        run(json!({"active": false})),
+        Err(AccessTokenError::Inactive)
+    ));
+    assert!(matches!(
+        run(json!({"active": "true", "aud": AUD, "exp": NOW + 60})),
+        Err(AccessTokenError::Inactive)
+    ));
+    let with = |k: &str, v: Value| {
+        let mut c = ok.clone();
+        c[k] = v;
+        run(c)
+    };
+    assert!(matches!(
+        with("aud", json!("other")),
+        Err(AccessTokenError::AudienceMismatch { .. })
+    ));
+    assert!(matches!(
+        with("iss", json!("https://evil")),
+        Err(AccessTokenError::IssuerMismatch { .. })
+    ));
+    assert!(matches!(
+        with("exp", json!(NOW - 61)),
+        Err(AccessTokenError::Expired { .. })
+    ));
+    let mut no_exp = ok.clone();
+    no_exp.as_object_mut().unwrap().remove("exp");
+    assert!(matches!(
+        run(no_exp),
+        Err(AccessTokenError::MissingClaim { claim: "exp" })
+    ));
+}
