@@ -89,6 +89,8 @@ pub struct VerifiedProof {
     pub jti: String,
     /// When it was made.
     pub iat: u64,
+    /// The `nonce` claim, if any.
+    pub nonce: Option<String>,
 }
 
 /// Check a DPoP proof as RFC 9449 §4.3 and §7.1 say a resource server does. Replay of `jti`
@@ -216,6 +218,10 @@ fn check_claims(
     Ok(VerifiedProof {
         jti: jti.to_owned(),
         iat,
+        nonce: claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 
