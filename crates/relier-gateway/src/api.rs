@@ -77,7 +77,10 @@ impl ApiRules {
                 return Err(bad(format!("api {:?}: audience is empty", api.path)));
             }
             if let Some(s) = api.scopes.iter().find(|s| !is_scope_token(s)) {
-                return Err(bad(format!("api {:?}: scope {s:?} is not a scope token", api.path)));
+                return Err(bad(format!(
+                    "api {:?}: scope {s:?} is not a scope token",
+                    api.path
+                )));
             }
             rules.push(ApiRule {
                 prefix,

@@ -41,7 +41,11 @@ impl Challenge {
     /// The response.
     pub fn response(&self) -> Response {
         let (status, code, value) = match self {
-            Challenge::NoToken => (StatusCode::UNAUTHORIZED, "unauthenticated", "Bearer".to_owned()),
+            Challenge::NoToken => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Bearer".to_owned(),
+            ),
             Challenge::InvalidRequest => (
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
@@ -71,7 +75,9 @@ impl Challenge {
             Challenge::UseDpopNonce { nonce } => {
                 let mut resp = json_error(StatusCode::UNAUTHORIZED, "use_dpop_nonce");
                 let value = format!("DPoP error=\"use_dpop_nonce\", algs=\"{}\"", algs());
-                if let (Ok(v), Ok(n)) = (HeaderValue::from_str(&value), HeaderValue::from_str(nonce)) {
+                if let (Ok(v), Ok(n)) =
+                    (HeaderValue::from_str(&value), HeaderValue::from_str(nonce))
+                {
                     resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
                     resp.headers_mut().insert("dpop-nonce", n);
                 }

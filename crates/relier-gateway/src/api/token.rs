@@ -48,11 +48,13 @@ pub async fn authenticate(
     let principal = match state.api_tokens.get(&key, now) {
         Some(p) => p,
         None => {
-            let p = validate(state, rule, token, now).await.map_err(|c| match (c, scheme) {
-                // RFC 9449 §7.1: the challenge names the scheme the client used.
-                (Challenge::InvalidToken, Scheme::Dpop) => Challenge::InvalidDpop,
-                (c, _) => c,
-            })?;
+            let p = validate(state, rule, token, now)
+                .await
+                .map_err(|c| match (c, scheme) {
+                    // RFC 9449 §7.1: the challenge names the scheme the client used.
+                    (Challenge::InvalidToken, Scheme::Dpop) => Challenge::InvalidDpop,
+                    (c, _) => c,
+                })?;
             let p = Arc::new(p);
             state.api_tokens.insert(key, p.clone(), now);
             p
@@ -66,11 +68,24 @@ pub async fn authenticate(
         }
         (Scheme::Bearer, None) => {}
         (Scheme::Dpop, jkt) => {
-            super::dpop::check(state, rule, headers, method, target, token, jkt.as_deref(), now)?;
+            super::dpop::check(
+                state,
+                rule,
+                headers,
+                method,
+                target,
+                token,
+                jkt.as_deref(),
+                now,
+            )?;
         }
     }
     // RFC 6750 §3.1: insufficient_scope names the scope the resource needs.
-    if !rule.scopes.iter().all(|r| principal.scopes.iter().any(|s| s == r)) {
+    if !rule
+        .scopes
+        .iter()
+        .all(|r| principal.scopes.iter().any(|s| s == r))
+    {
         return Err(Challenge::InsufficientScope {
             scope: rule.scopes.join(" "),
         });

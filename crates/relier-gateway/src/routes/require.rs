@@ -141,7 +141,14 @@ async fn admit_api(
     };
     // The [[access]] rules hold for a session here as everywhere.
     if let PathDecision::Protected(policies) = state.settings.path_rules.decide(target) {
-        check_policies(headers, target, WhenMissing::Unauthorized, &a, &policies, &count)?;
+        check_policies(
+            headers,
+            target,
+            WhenMissing::Unauthorized,
+            &a,
+            &policies,
+            &count,
+        )?;
     }
     count(CheckResult::Ok);
     Ok(Admitted::Session {
