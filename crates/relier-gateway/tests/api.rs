@@ -399,3 +399,31 @@ async fn unknown_provider_and_bad_prefix_are_refused_at_start() {
     .unwrap_err();
     assert!(err.to_string().contains("api.path"), "{err}");
 }
+
+#[tokio::test]
+async fn a_browser_session_counts_on_api_paths_unless_sessions_is_false() {
+    let mut e = env_with(&api(""), false).await;
+    common::bad_env::logged_in(&mut e).await;
+    let mut r = req("GET", "/auth/check")
+        .header("x-forwarded-uri", "/api/orders")
+        .body(Body::empty())
+        .unwrap();
+    r.extensions_mut()
+        .insert(ConnectInfo("127.0.0.1:9".parse::<SocketAddr>().unwrap()));
+    let r = e.app.send(r).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(h(&r, "x-relier-auth"), "session");
+    assert_eq!(h(&r, "x-relier-provider"), "bad");
+
+    let mut e = env_with(&api("sessions = false"), false).await;
+    common::bad_env::logged_in(&mut e).await;
+    let mut r = req("GET", "/auth/check")
+        .header("x-forwarded-uri", "/api/orders")
+        .body(Body::empty())
+        .unwrap();
+    r.extensions_mut()
+        .insert(ConnectInfo("127.0.0.1:9".parse::<SocketAddr>().unwrap()));
+    let r = e.app.send(r).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&r), "Bearer");
+}

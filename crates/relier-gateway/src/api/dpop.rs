@@ -138,10 +138,10 @@ pub fn check(
         }
     })?;
     // §9: a nonce the gateway issued, else use_dpop_nonce with a fresh one.
-    if let Some(fresh) = nonce {
-        if !state.dpop.nonce_ok(verified.nonce.as_deref(), now) {
-            return Err(Challenge::UseDpopNonce { nonce: fresh });
-        }
+    if let Some(fresh) = nonce
+        && !state.dpop.nonce_ok(verified.nonce.as_deref(), now)
+    {
+        return Err(Challenge::UseDpopNonce { nonce: fresh });
     }
     if !state.dpop.first_use(jkt, &verified.jti, now) {
         tracing::info!("api: DPoP proof replayed; refused");

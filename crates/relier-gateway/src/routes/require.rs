@@ -100,7 +100,9 @@ pub async fn admit(
         }
     })
     .await?;
-    check_policies(headers, target, missing, &a, &policies, &count)?;
+    if let Some(refusal) = check_policies(headers, target, missing, &a, &policies, &count) {
+        return Err(refusal);
+    }
     count(CheckResult::Ok);
     Ok(Some(session(a)))
 }
@@ -140,15 +142,17 @@ async fn admit_api(
         Err(e) => return Err(store_failed(&e, count)),
     };
     // The [[access]] rules hold for a session here as everywhere.
-    if let PathDecision::Protected(policies) = state.settings.path_rules.decide(target) {
-        check_policies(
+    if let PathDecision::Protected(policies) = state.settings.path_rules.decide(target)
+        && let Some(refusal) = check_policies(
             headers,
             target,
             WhenMissing::Unauthorized,
             &a,
             &policies,
             &count,
-        )?;
+        )
+    {
+        return Err(refusal);
     }
     count(CheckResult::Ok);
     Ok(Admitted::Session {
@@ -157,8 +161,8 @@ async fn admit_api(
     })
 }
 
-/// Every matching `[[access]]` policy must admit the session's user: else 403 (the access
-/// denied page for a browser navigation).
+/// Every matching `[[access]]` policy must admit the session's user: else the refusal, 403
+/// (the access denied page for a browser navigation).
 fn check_policies(
     headers: &HeaderMap,
     target: &str,
@@ -166,7 +170,7 @@ fn check_policies(
     a: &Authed,
     policies: &[&Policy],
     count: &impl Fn(CheckResult),
-) -> Result<(), Response> {
+) -> Option<Response> {
     for policy in policies {
         if let Err(refusal) = policy.check(&a.session.rec.claims) {
             count(CheckResult::Refused);
@@ -179,13 +183,13 @@ fn check_policies(
                 WhenMissing::Unauthorized => &Method::GET,
             };
             if is_navigation(method, headers) {
-                return Err(PageError::new(Problem::AccessDenied, detail).into_response());
+                return Some(PageError::new(Problem::AccessDenied, detail).into_response());
             }
             tracing::warn!(detail = ?detail, "request refused");
-            return Err(json_error(StatusCode::FORBIDDEN, "access_denied"));
+            return Some(json_error(StatusCode::FORBIDDEN, "access_denied"));
         }
     }
-    Ok(())
+    None
 }
 
 fn unauthenticated(state: &AppState, headers: &HeaderMap, missing: WhenMissing<'_>) -> Response {
