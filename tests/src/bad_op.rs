@@ -314,6 +314,24 @@ impl BadOp {
         &self.inner.issuer
     }
 
+    /// A JWT with `claims` and header `typ`, signed with the OP's published RS256 key
+    /// (`rogue`: a key it does not publish, same kid) — e.g. an RFC 9068 access token.
+    pub fn sign_jwt(&self, typ: Option<&str>, claims: &Value, rogue: bool) -> String {
+        let header = jws::Header {
+            typ: typ.map(str::to_owned),
+            ..jws::Header::default()
+        };
+        let rogue_key = self.inner.rogue.clone().with_kid("rsa-1");
+        let key = if rogue { &rogue_key } else { &self.inner.rsa };
+        jws::sign_compact(
+            &header,
+            claims.to_string().as_bytes(),
+            key,
+            &SystemRandom::new(),
+        )
+        .unwrap_or_default()
+    }
+
     /// Set the misbehavior for the next requests.
     pub fn set(&self, m: Misbehavior) {
         if let Ok(mut b) = self.inner.behavior.lock() {

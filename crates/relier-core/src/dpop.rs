@@ -12,6 +12,7 @@ mod challenge;
 mod nonce;
 #[cfg(test)]
 mod tests;
+pub mod verify;
 
 use std::fmt;
 

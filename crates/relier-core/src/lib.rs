@@ -13,6 +13,7 @@
 //! | [`recommend`] | which client authentication method to use, and why |
 //! | [`authorize`] | OIDC Core §3.1.2, RFC 7636, RFC 9207 §2.4 |
 //! | [`token`] | RFC 6749 §4.1.3, §5, §6 |
+//! | [`access_token`] | RFC 9068 §4 (JWT access tokens at a resource server) |
 //! | [`client_credentials`] | RFC 6749 §4.4, RFC 8707 §2, RFC 9396 §2 |
 //! | [`device`] | RFC 8628 (device authorization grant) |
 //! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
@@ -32,6 +33,7 @@
 //! | [`certificate_binding`] | RFC 8705 §3 (certificate-bound tokens, `cnf` `x5t#S256`) |
 //! | [`token_binding`] | RFC 9449 §5.2, RFC 8705 §3.4 (the registered sender constraint) |
 
+pub mod access_token;
 pub mod apple;
 pub mod authorize;
 pub mod certificate_binding;

@@ -94,6 +94,9 @@ pub struct Config {
     /// Per-path access rules: every rule whose prefix matches must pass.
     #[serde(default)]
     pub access: Vec<AccessRule>,
+    /// `[[api]]`: path prefixes served as a resource server (bearer and DPoP access tokens).
+    #[serde(default)]
+    pub api: Vec<ApiConfig>,
     /// The providers offered on the login page, in this order.
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
@@ -317,6 +320,34 @@ pub struct AccessRule {
     /// Domains of verified e-mail addresses allowed.
     #[serde(default)]
     pub domains: Vec<String>,
+}
+
+/// One `[[api]]` entry: a path prefix whose requests authenticate with an access token.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Path prefix, matched exactly like `[[access]]` prefixes.
+    pub path: String,
+    /// The providers whose access tokens are accepted (their issuer and keys).
+    pub providers: Vec<String>,
+    /// The audience the tokens must be issued for (a URL or any string, e.g. a client id).
+    pub audience: String,
+    /// Scopes the token must all have (may be empty).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Opaque tokens: RFC 7662 introspection at the provider, cached until `exp`.
+    #[serde(default)]
+    pub introspect: bool,
+    /// Whether a browser session cookie counts as well (default true).
+    #[serde(default = "default_true")]
+    pub sessions: bool,
+    /// Issue `DPoP-Nonce` values (RFC 9449 §9).
+    #[serde(default)]
+    pub dpop_nonce: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One `[[providers]]` entry: inline (with `issuer` or a `preset`) or from the registry

@@ -23,6 +23,12 @@ pub const H_SUBJECT: &str = "x-relier-subject";
 pub const H_EMAIL: &str = "x-relier-email";
 /// `X-Relier-Name`.
 pub const H_NAME: &str = "x-relier-name";
+/// `X-Relier-Client-Id` (`[[api]]` tokens).
+pub const H_CLIENT_ID: &str = "x-relier-client-id";
+/// `X-Relier-Scope` (`[[api]]` tokens).
+pub const H_SCOPE: &str = "x-relier-scope";
+/// `X-Relier-Auth`: `session`, `bearer` or `dpop` (`[[api]]` paths).
+pub const H_AUTH: &str = "x-relier-auth";
 /// The built-in identity headers.
 pub const BUILT_IN: [&str; 5] = [H_PROVIDER, H_ISSUER, H_SUBJECT, H_EMAIL, H_NAME];
 /// Every name starting with this is an identity header.
@@ -70,6 +76,42 @@ impl IdentityHeaders {
         for k in doomed {
             headers.remove(k);
         }
+    }
+
+    /// The headers for an access token on an `[[api]]` path: provider, issuer, subject (for a
+    /// client_credentials token usually the client id), client id, scope, how it was presented
+    /// (`X-Relier-Auth`), then each mapping whose claim has a value — the e-mail only when the
+    /// token says it is verified.
+    pub fn for_token(
+        &self,
+        provider: &str,
+        t: &relier_core::access_token::VerifiedAccessToken,
+        kind: crate::api::AuthKind,
+    ) -> Vec<(HeaderName, HeaderValue)> {
+        let mut out = Vec::with_capacity(6 + self.mapped.len());
+        let mut push = |name: &'static str, value: Option<&str>| {
+            if let Some(v) = value.filter(|v| !v.is_empty()).and_then(header_value) {
+                out.push((HeaderName::from_static(name), v));
+            }
+        };
+        let scope = t.scopes.join(" ");
+        push(H_PROVIDER, Some(provider));
+        push(H_ISSUER, Some(&t.iss));
+        push(H_SUBJECT, names::clean_identifier(&t.sub));
+        push(H_CLIENT_ID, names::clean_identifier(&t.client_id));
+        push(H_SCOPE, Some(&scope));
+        push(H_AUTH, Some(kind.as_str()));
+        let claims = Value::Object(t.claims.clone());
+        let verified = email_verified(&claims);
+        for (name, claim) in &self.mapped {
+            if is_email_claim(claim) && !verified {
+                continue;
+            }
+            if let Some(v) = claim_header(&claims, claim) {
+                out.push((name.clone(), v));
+            }
+        }
+        out
     }
 
     /// The headers for a session: provider, issuer, subject, a *verified* e-mail address, the

@@ -26,6 +26,7 @@
 //! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`.
 
 mod access;
+mod api;
 mod background;
 mod cache;
 pub mod check;

@@ -19,7 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls_platform_verifier::BuilderVerifierExt;
 use url::Url;
 
-use crate::cache::Authed;
+use crate::api::Admitted;
 use crate::config::UpstreamConfig;
 use crate::cookies;
 use crate::error::{GatewayError, PageError, Problem};
@@ -115,7 +115,7 @@ impl Proxy {
         &self,
         settings: &Settings,
         req: Request,
-        authed: Option<&Authed>,
+        authed: Option<&Admitted>,
         client: Option<SocketAddr>,
     ) -> Response {
         let (mut parts, body) = req.into_parts();
@@ -152,7 +152,7 @@ impl Proxy {
         if !self.preserve_host {
             headers.remove(header::HOST);
         }
-        for (name, value) in authed.iter().flat_map(|a| &a.session.headers) {
+        for (name, value) in authed.iter().flat_map(|a| a.headers()) {
             headers.insert(name.clone(), value.clone());
         }
         settings.public_origin.rewrite(&mut headers, &route);

@@ -84,6 +84,8 @@ pub struct Settings {
     pub websocket_origins: Vec<String>,
     /// `skip_auth` and `[[access]]`.
     pub path_rules: PathRules,
+    /// `[[api]]`.
+    pub api: crate::api::ApiRules,
     /// Where `/auth/check` finds the original URI, and how strictly it is read.
     pub original_uri: OriginalUriPolicy,
     /// Who may log in, per provider (absent: everyone the OP vouches for).
@@ -123,10 +125,12 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
     let websocket_origins = websocket_origins(config, &origin)?;
     let (path_rules, login_policies) = access_rules(config)?;
-    let original_uri = original_uri_policy(config, &path_rules)?;
+    let api = crate::api::ApiRules::from_config(config)?;
+    let original_uri = original_uri_policy(config, &path_rules, &api)?;
     Ok(Settings {
         original_uri,
         path_rules,
+        api,
         login_policies,
         origin,
         public_origin,
@@ -295,6 +299,7 @@ fn access_rules(config: &Config) -> Result<(PathRules, HashMap<String, Policy>),
 fn original_uri_policy(
     config: &Config,
     rules: &PathRules,
+    api: &crate::api::ApiRules,
 ) -> Result<OriginalUriPolicy, GatewayError> {
     let name = config
         .original_uri_header
@@ -305,7 +310,7 @@ fn original_uri_policy(
     })?;
     Ok(OriginalUriPolicy {
         header,
-        decides: !rules.is_empty(),
+        decides: !rules.is_empty() || !api.is_empty(),
         allow_non_canonical: config.allow_non_canonical_paths,
     })
 }

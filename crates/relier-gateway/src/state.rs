@@ -45,6 +45,10 @@ pub struct AppState {
     pub login_hook: Arc<dyn LoginHook>,
     /// Untrusted peers refused on `/auth/check`, logged once a minute each.
     pub untrusted_peers: PeerLog,
+    /// `[[api]]`: validated access tokens until their expiry.
+    pub api_tokens: crate::api::TokenCache,
+    /// `[[api]]`: DPoP proof ids seen and the nonce key.
+    pub dpop: crate::api::DpopState,
 }
 
 impl std::fmt::Debug for AppState {
@@ -102,6 +106,9 @@ impl AppState {
             login_limiter: LoginLimiter::new(&config.limits),
             login_hook,
             untrusted_peers: PeerLog::default(),
+            api_tokens: crate::api::TokenCache::default(),
+            dpop: crate::api::DpopState::new()
+                .ok_or_else(|| GatewayError::Config("the system random source failed".into()))?,
         })
     }
 }

@@ -505,6 +505,32 @@ impl RelyingParty {
         .await
     }
 
+    /// RFC 9068 §4: validate a JWT access token presented to a resource server for
+    /// `audience`, with this OP's issuer and keys and the algorithm pinned for its ID tokens
+    /// (one rate-limited JWKS refetch on an unknown key, as for ID tokens).
+    pub async fn validate_access_token(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<relier_core::access_token::VerifiedAccessToken, Error> {
+        use relier_core::access_token::{
+            AccessTokenError, AccessTokenExpectations, validate_access_token,
+        };
+        let expect = AccessTokenExpectations {
+            issuer: &self.metadata.issuer,
+            audience,
+            alg: self.validator.policy().alg,
+            skew: relier_core::id_token::DEFAULT_CLOCK_SKEW_SECS,
+        };
+        // Anyone can present an access token: the full cool-down applies.
+        self.with_op_keys(
+            KeySource::Untrusted,
+            |keys| validate_access_token(token, keys, &expect, self.now()),
+            AccessTokenError::missing_key,
+        )
+        .await
+    }
+
     /// RP-Initiated Logout §2: where to send the browser, if the OP has an end_session_endpoint.
     pub fn end_session_url(
         &self,

@@ -64,6 +64,9 @@ pub enum Error {
     /// UserInfo.
     #[error(transparent)]
     UserInfo(#[from] UserInfoError),
+    /// RFC 9068 access token at a resource server.
+    #[error(transparent)]
+    AccessToken(#[from] relier_core::access_token::AccessTokenError),
     /// Back-Channel Logout token.
     #[error(transparent)]
     LogoutToken(#[from] relier_core::logout::LogoutTokenError),

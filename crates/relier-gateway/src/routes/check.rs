@@ -81,7 +81,7 @@ pub async fn check(
     } else {
         WhenMissing::Unauthorized
     };
-    match admit(&state, &headers, target, missing, |r| {
+    match admit(&state, &headers, &forwarded_method, target, missing, |r| {
         state.metrics.check(r)
     })
     .await
@@ -89,7 +89,7 @@ pub async fn check(
         Ok(a) => {
             let mut resp = Response::new(Body::empty());
             let h = resp.headers_mut();
-            let identity = a.iter().flat_map(|a| &a.session.headers);
+            let identity = a.iter().flat_map(|a| a.headers());
             h.reserve(identity.clone().count() + 1);
             for (name, value) in identity {
                 h.insert(name.clone(), value.clone());

@@ -175,7 +175,7 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
         return_to: target,
         absolute: false,
     };
-    match admit(&state, req.headers(), target, missing, |r| {
+    match admit(&state, req.headers(), req.method(), target, missing, |r| {
         state.metrics.proxy(r)
     })
     .await

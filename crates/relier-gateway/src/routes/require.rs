@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{is_navigation, json_error, login_redirect};
-use crate::access::PathDecision;
+use crate::access::{PathDecision, Policy};
+use crate::api::{self, Admitted, ApiRule, Challenge};
 use crate::cache::Authed;
 use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
@@ -61,22 +62,31 @@ fn store_failed(e: &StoreError, count: impl Fn(CheckResult)) -> Response {
     json_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
 }
 
-/// A request for `target` (path and query): `Ok(None)` for a `skip_auth` path without a
-/// session, `Ok(Some(_))` for a session that every matching `[[access]]` rule admits, else the
-/// response to send (as [`require_session`], or 403 when a rule refuses the user).
+/// A request (`method` and `target`, path and query, as the client made it): `Ok(None)` for a
+/// `skip_auth` path without a session, `Ok(Some(_))` for a session that every matching
+/// `[[access]]` rule admits, or on an `[[api]]` path an access token that passes
+/// ([`admit_api`]), else the response to send (as [`require_session`], or 403 when a rule
+/// refuses the user).
 pub async fn admit(
     state: &AppState,
     headers: &HeaderMap,
+    method: &Method,
     target: &str,
     missing: WhenMissing<'_>,
     count: impl Fn(CheckResult),
-) -> Result<Option<Authed>, Response> {
+) -> Result<Option<Admitted>, Response> {
+    if let Some((index, rule)) = state.settings.api.find(target) {
+        return admit_api(state, headers, (index, rule), method, target, count)
+            .await
+            .map(Some);
+    }
+    let session = |authed| Admitted::Session { authed, api: false };
     let policies = match state.settings.path_rules.decide(target) {
         PathDecision::Public => {
             return match authenticate(state, headers).await {
                 Ok(a) => {
                     count(CheckResult::Ok);
-                    Ok(a)
+                    Ok(a.map(session))
                 }
                 Err(e) => Err(store_failed(&e, count)),
             };
@@ -90,6 +100,77 @@ pub async fn admit(
         }
     })
     .await?;
+    if let Some(refusal) = check_policies(headers, target, missing, &a, &policies, &count) {
+        return Err(refusal);
+    }
+    count(CheckResult::Ok);
+    Ok(Some(session(a)))
+}
+
+/// An `[[api]]` path: the `Authorization` header's token, else (unless `sessions = false`) a
+/// session; never a redirect. Refusals as RFC 6750 §3 ([`Challenge`]).
+async fn admit_api(
+    state: &AppState,
+    headers: &HeaderMap,
+    (index, rule): (usize, &ApiRule),
+    method: &Method,
+    target: &str,
+    count: impl Fn(CheckResult),
+) -> Result<Admitted, Response> {
+    let refuse = |c: Challenge| {
+        count(match c {
+            Challenge::Unavailable => CheckResult::Error,
+            Challenge::InsufficientScope { .. } => CheckResult::Refused,
+            _ => CheckResult::Unauthorized,
+        });
+        c.response()
+    };
+    match api::authenticate(state, index, rule, headers, method, target).await {
+        Ok(Some(p)) => {
+            count(CheckResult::Ok);
+            return Ok(Admitted::Token(p));
+        }
+        Ok(None) => {}
+        Err(c) => return Err(refuse(c)),
+    }
+    if !rule.sessions {
+        return Err(refuse(Challenge::NoToken));
+    }
+    let a = match authenticate(state, headers).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(refuse(Challenge::NoToken)),
+        Err(e) => return Err(store_failed(&e, count)),
+    };
+    // The [[access]] rules hold for a session here as everywhere.
+    if let PathDecision::Protected(policies) = state.settings.path_rules.decide(target)
+        && let Some(refusal) = check_policies(
+            headers,
+            target,
+            WhenMissing::Unauthorized,
+            &a,
+            &policies,
+            &count,
+        )
+    {
+        return Err(refusal);
+    }
+    count(CheckResult::Ok);
+    Ok(Admitted::Session {
+        authed: a,
+        api: true,
+    })
+}
+
+/// Every matching `[[access]]` policy must admit the session's user: else the refusal, 403
+/// (the access denied page for a browser navigation).
+fn check_policies(
+    headers: &HeaderMap,
+    target: &str,
+    missing: WhenMissing<'_>,
+    a: &Authed,
+    policies: &[&Policy],
+    count: &impl Fn(CheckResult),
+) -> Option<Response> {
     for policy in policies {
         if let Err(refusal) = policy.check(&a.session.rec.claims) {
             count(CheckResult::Refused);
@@ -102,14 +183,13 @@ pub async fn admit(
                 WhenMissing::Unauthorized => &Method::GET,
             };
             if is_navigation(method, headers) {
-                return Err(PageError::new(Problem::AccessDenied, detail).into_response());
+                return Some(PageError::new(Problem::AccessDenied, detail).into_response());
             }
             tracing::warn!(detail = ?detail, "request refused");
-            return Err(json_error(StatusCode::FORBIDDEN, "access_denied"));
+            return Some(json_error(StatusCode::FORBIDDEN, "access_denied"));
         }
     }
-    count(CheckResult::Ok);
-    Ok(Some(a))
+    None
 }
 
 fn unauthenticated(state: &AppState, headers: &HeaderMap, missing: WhenMissing<'_>) -> Response {

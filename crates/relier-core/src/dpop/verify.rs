@@ -1,0 +1,245 @@
+//! The resource server's side of DPoP (RFC 9449 §4.3, §7.1): checking a proof presented with a
+//! DPoP-bound access token.
+
+use aws_lc_rs::digest;
+use relier_jose::jws::UnverifiedJws;
+use relier_jose::{Algorithm, Jwk, VerifyingKey, b64};
+use serde_json::{Map, Value};
+
+use crate::types::UnixTime;
+
+/// Proof algorithms a resource server accepts: asymmetric only (RFC 9449 §4.3 (5)).
+pub const ACCEPTED_ALGS: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+];
+
+/// Why a DPoP proof was refused (RFC 9449 §4.3). Messages name the failed check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// §4.3 (2), (3): not a well-formed JWT.
+    #[error("DPoP proof: malformed: {reason}")]
+    Malformed { reason: &'static str },
+    /// §4.3 (4): `typ` is not `dpop+jwt`.
+    #[error("DPoP proof: typ is not dpop+jwt")]
+    Type,
+    /// §4.3 (5): `alg` is not an accepted asymmetric algorithm.
+    #[error("DPoP proof: alg {alg:?} is not accepted")]
+    Algorithm { alg: String },
+    /// §4.3 (7): the `jwk` holds a private or symmetric key.
+    #[error("DPoP proof: jwk holds a private or symmetric key")]
+    PrivateKey,
+    /// §4.3 (6): the signature does not verify with the `jwk`.
+    #[error("DPoP proof: signature verification failed")]
+    Signature,
+    /// §4.3 (8).
+    #[error("DPoP proof: htm does not match the request method")]
+    Method,
+    /// §4.3 (9).
+    #[error("DPoP proof: htu does not match the request URI")]
+    Uri,
+    /// §4.3 (10).
+    #[error("DPoP proof: nonce missing or stale")]
+    Nonce,
+    /// §4.3 (11): `iat` outside the window.
+    #[error("DPoP proof: iat {iat} is outside the window (now {now}, {window}s)")]
+    Time { iat: u64, now: u64, window: u64 },
+    /// §4.3 (12): `ath` is not the hash of the access token.
+    #[error("DPoP proof: ath does not match the access token")]
+    AccessTokenHash,
+    /// §4.3 (12): the proof's key is not the one the token is bound to (`cnf.jkt`).
+    #[error("DPoP proof: the key is not the one the access token is bound to")]
+    KeyBinding,
+    /// A required claim is missing or not a string/number.
+    #[error("DPoP proof: claim {claim} is missing or invalid")]
+    Claim { claim: &'static str },
+}
+
+/// What a proof must match.
+#[derive(Debug, Clone, Copy)]
+pub struct ProofExpectations<'a> {
+    /// The request method as the client used it (§4.3 (8)).
+    pub htm: &'a str,
+    /// The request URI as the client used it, without query and fragment (§4.3 (9)).
+    pub htu: &'a str,
+    /// The access token presented with the proof (`ath`, §4.3 (12)).
+    pub access_token: &'a str,
+    /// The token's `cnf.jkt` (§6.1).
+    pub jkt: &'a str,
+    /// The nonce the server requires, if any (§4.3 (10)).
+    pub nonce: Option<&'a str>,
+    /// Accepted distance of `iat` from `now`, seconds (§4.3 (11)).
+    pub window: u64,
+    /// The current time.
+    pub now: UnixTime,
+}
+
+/// A proof that passed: its `jti` for replay detection (§11.1) and `iat`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedProof {
+    /// The proof's unique identifier.
+    pub jti: String,
+    /// When it was made.
+    pub iat: u64,
+    /// The `nonce` claim, if any.
+    pub nonce: Option<String>,
+}
+
+/// Check a DPoP proof as RFC 9449 §4.3 and §7.1 say a resource server does. Replay of `jti`
+/// is the caller's to track (it holds the state).
+pub fn verify_proof(
+    proof: &str,
+    expect: &ProofExpectations<'_>,
+) -> Result<VerifiedProof, ProofError> {
+    let jws = UnverifiedJws::parse(proof).map_err(|_| ProofError::Malformed {
+        reason: "not a compact JWS",
+    })?;
+    let header = jws.header().clone();
+    if header.crit.is_some() {
+        return Err(ProofError::Malformed {
+            reason: "crit is not understood",
+        });
+    }
+    // §4.3 (4).
+    if header.typ.as_deref() != Some("dpop+jwt") {
+        return Err(ProofError::Type);
+    }
+    // §4.3 (5): asymmetric, never none nor a MAC; the header names it, and only the accepted
+    // ones pass.
+    let alg = ACCEPTED_ALGS
+        .iter()
+        .copied()
+        .find(|a| a.as_str() == header.alg)
+        .ok_or_else(|| ProofError::Algorithm {
+            alg: header.alg.clone(),
+        })?;
+    let jwk_value = header.extra.get("jwk").ok_or(ProofError::Malformed {
+        reason: "no jwk header",
+    })?;
+    let bytes = serde_json::to_vec(jwk_value).map_err(|_| ProofError::Malformed {
+        reason: "jwk is not JSON",
+    })?;
+    let jwk = Jwk::from_slice(&bytes).map_err(|_| ProofError::Malformed {
+        reason: "jwk is not a JWK",
+    })?;
+    // §4.3 (7): a public key only.
+    let private = jwk.d.is_some()
+        || jwk.p.is_some()
+        || jwk.q.is_some()
+        || jwk.dp.is_some()
+        || jwk.dq.is_some()
+        || jwk.qi.is_some()
+        || jwk.k.is_some()
+        || jwk.extra.contains_key("oth");
+    if private || jwk.kty == "oct" {
+        return Err(ProofError::PrivateKey);
+    }
+    let key = VerifyingKey::from_jwk(&jwk).map_err(|_| ProofError::Malformed {
+        reason: "jwk is not a usable public key",
+    })?;
+    // §4.3 (6).
+    let payload = jws
+        .verify_into_payload(alg, &key)
+        .map_err(|_| ProofError::Signature)?;
+    let claims = match serde_json::from_slice::<Value>(&payload) {
+        Ok(Value::Object(m)) => m,
+        _ => {
+            return Err(ProofError::Malformed {
+                reason: "payload is not a JSON object",
+            });
+        }
+    };
+    // §7.1 / §6.1: the key the token is bound to.
+    let thumbprint = jwk
+        .thumbprint_sha256()
+        .map_err(|_| ProofError::KeyBinding)?;
+    if thumbprint != expect.jkt {
+        return Err(ProofError::KeyBinding);
+    }
+    check_claims(&claims, expect)
+}
+
+fn check_claims(
+    claims: &Map<String, Value>,
+    expect: &ProofExpectations<'_>,
+) -> Result<VerifiedProof, ProofError> {
+    let string = |claim: &'static str| {
+        claims
+            .get(claim)
+            .and_then(Value::as_str)
+            .ok_or(ProofError::Claim { claim })
+    };
+    let jti = string("jti")?;
+    if jti.is_empty() || jti.len() > 256 {
+        return Err(ProofError::Claim { claim: "jti" });
+    }
+    // §4.3 (8): the method, compared exactly (methods are case-sensitive, RFC 9110 §9.1).
+    if string("htm")? != expect.htm {
+        return Err(ProofError::Method);
+    }
+    // §4.3 (9): the URI without query and fragment; §4.3 allows normalisation (RFC 3986 §6),
+    // done here by parsing both.
+    if !same_uri(string("htu")?, expect.htu) {
+        return Err(ProofError::Uri);
+    }
+    // §4.3 (10).
+    if let Some(n) = expect.nonce
+        && claims.get("nonce").and_then(Value::as_str) != Some(n)
+    {
+        return Err(ProofError::Nonce);
+    }
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_u64)
+        .ok_or(ProofError::Claim { claim: "iat" })?;
+    let now = expect.now.0;
+    // §4.3 (11): within an acceptable window, either side.
+    if iat > now.saturating_add(expect.window) || iat.saturating_add(expect.window) < now {
+        return Err(ProofError::Time {
+            iat,
+            now,
+            window: expect.window,
+        });
+    }
+    // §4.3 (12): ath = base64url(SHA-256(access token)).
+    let want =
+        b64::encode(digest::digest(&digest::SHA256, expect.access_token.as_bytes()).as_ref());
+    if string("ath")? != want {
+        return Err(ProofError::AccessTokenHash);
+    }
+    Ok(VerifiedProof {
+        jti: jti.to_owned(),
+        iat,
+        nonce: claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+/// RFC 9449 §4.3 (9): `htu` and the request URI, compared after syntax-based normalisation
+/// (RFC 3986 §6.2.2), query and fragment ignored.
+fn same_uri(htu: &str, expected: &str) -> bool {
+    let norm = |s: &str| {
+        url::Url::parse(s).ok().map(|mut u| {
+            u.set_query(None);
+            u.set_fragment(None);
+            u
+        })
+    };
+    match (norm(htu), norm(expected)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;
