@@ -135,6 +135,35 @@ impl TestCa {
     }
 }
 
+/// A client of the client credentials grant (RFC 6749 §4.4) authenticating with `method` and
+/// `secret`, without redirect URIs or response types; each member of `extra` is set on it, or
+/// removed when null.
+pub fn machine_client(
+    id: &str,
+    method: &str,
+    secret: &str,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut client = serde_json::json!({
+        "client_id": id,
+        "client_secret": secret,
+        "redirect_uris": [],
+        "response_types": [],
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": method,
+    });
+    if let (Some(c), Some(extra)) = (client.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            if v.is_null() {
+                c.remove(k);
+            } else {
+                c.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    client
+}
+
 /// A self-signed client certificate with subject `CN=<cn>`, for
 /// `self_signed_tls_client_auth`: `(certificate PEM, PKCS#8 key PEM)`.
 /// Register it with [`cert_jwk`] in the client's `jwks`.

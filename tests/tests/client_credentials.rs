@@ -19,29 +19,14 @@ use relier::core::introspection::TokenTypeHint;
 use relier::core::{Algorithm, ClientAuth, ClientId, IssuerUrl, Secret};
 use relier::jose::SigningKey;
 use relier::{HttpClient, HttpConfig, RelyingParty, RelyingPartyBuilder, TokenSource};
-use relier_tests::oidc_provider::{OpConfig, TestOp};
+use relier_tests::oidc_provider::{OpConfig, TestOp, machine_client};
 use serde_json::{Value, json};
 
 const SECRET: &str = "a-client-secret-of-at-least-32-bytes-for-hs256!";
 const API: &str = "https://api.example.com/orders";
 
 fn machine(id: &str, method: &str, extra: Value) -> Value {
-    let mut c = json!({
-        "client_id": id,
-        "client_secret": SECRET,
-        "redirect_uris": [],
-        "response_types": [],
-        "grant_types": ["client_credentials"],
-        "token_endpoint_auth_method": method,
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        if v.is_null() {
-            c.as_object_mut().unwrap().remove(k);
-        } else {
-            c[k] = v.clone();
-        }
-    }
-    c
+    machine_client(id, method, SECRET, extra)
 }
 
 fn cid(s: &str) -> ClientId {

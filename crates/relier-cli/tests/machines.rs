@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use common::{SECRET, relier, run_cmd, store_cmd, write};
 use relier::jose::{Algorithm, SigningKey};
-use relier_tests::oidc_provider::{OpConfig, TestOp, answer_device_code};
+use relier_tests::oidc_provider::{OpConfig, TestOp, answer_device_code, machine_client};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 
@@ -25,22 +25,7 @@ const API: &str = "https://api.example.com/orders";
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 fn machine(id: &str, method: &str, extra: Value) -> Value {
-    let mut c = json!({
-        "client_id": id,
-        "client_secret": SECRET,
-        "redirect_uris": [],
-        "response_types": [],
-        "grant_types": ["client_credentials"],
-        "token_endpoint_auth_method": method,
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        if v.is_null() {
-            c.as_object_mut().unwrap().remove(k);
-        } else {
-            c[k] = v.clone();
-        }
-    }
-    c
+    machine_client(id, method, SECRET, extra)
 }
 
 async fn op(clients: Vec<Value>) -> TestOp {

@@ -188,6 +188,30 @@ pub(crate) fn encrypt(
     Ok((buf, tag))
 }
 
+/// RFC 7516 §7.1: a JWE in the compact serialization — the protected header (also the AAD,
+/// §5.1 step 14), the encrypted key, the IV, the ciphertext and the tag, each base64url.
+pub(crate) fn compact(
+    header: serde_json::Map<String, serde_json::Value>,
+    enc: ContentEncAlg,
+    cek: &[u8],
+    iv: &[u8],
+    encrypted_key: &[u8],
+    plaintext: &[u8],
+) -> Result<String, JoseError> {
+    let header_json = serde_json::to_vec(&serde_json::Value::Object(header))
+        .map_err(|_| JoseError::Crypto("JWE header encoding"))?;
+    let header_b64 = crate::b64::encode(&header_json);
+    let (ciphertext, tag) = encrypt(enc, cek, iv, header_b64.as_bytes(), plaintext)?;
+    Ok([
+        header_b64,
+        crate::b64::encode(encrypted_key),
+        crate::b64::encode(iv),
+        crate::b64::encode(&ciphertext),
+        crate::b64::encode(&tag),
+    ]
+    .join("."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,17 +72,6 @@ pub fn encrypt_compact(
             )));
         }
     };
-    let header_json = serde_json::to_vec(&Value::Object(header))
-        .map_err(|_| JoseError::Crypto("JWE header encoding"))?;
-    let header_b64 = b64::encode(&header_json);
     let iv = km::random(enc.iv_len())?;
-    let (ciphertext, tag) = content::encrypt(enc, &cek, &iv, header_b64.as_bytes(), plaintext)?;
-    Ok([
-        header_b64,
-        b64::encode(&encrypted_key),
-        b64::encode(&iv),
-        b64::encode(&ciphertext),
-        b64::encode(&tag),
-    ]
-    .join("."))
+    content::compact(header, enc, &cek, &iv, &encrypted_key, plaintext)
 }

@@ -12,7 +12,6 @@ use serde_json::{Map, Value, json};
 
 use super::key_mgmt::{Epk, encrypt as km};
 use super::{ContentEncAlg, KeyManagementAlg, content};
-use crate::b64;
 use crate::error::JoseError;
 use crate::jwk::Jwk;
 use crate::keyutil::{check_rsa_public, decode_member, strip_leading_zeros};
@@ -148,19 +147,8 @@ pub fn encrypt_to_public(
     // apu/apv are not sent: the Concat KDF above ran with empty ones.
     header.remove("apu");
     header.remove("apv");
-    let header_json = serde_json::to_vec(&Value::Object(header))
-        .map_err(|_| JoseError::Crypto("JWE header encoding"))?;
-    let header_b64 = b64::encode(&header_json);
     let iv = km::random_from(rng, enc.iv_len())?;
-    let (ciphertext, tag) = content::encrypt(enc, &cek, &iv, header_b64.as_bytes(), plaintext)?;
-    Ok([
-        header_b64,
-        b64::encode(&encrypted_key),
-        b64::encode(&iv),
-        b64::encode(&ciphertext),
-        b64::encode(&tag),
-    ]
-    .join("."))
+    content::compact(header, enc, &cek, &iv, &encrypted_key, plaintext)
 }
 
 /// RFC 5280 §4.1.2.7 / RFC 8017 A.1.1: SubjectPublicKeyInfo for rsaEncryption with
