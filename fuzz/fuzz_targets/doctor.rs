@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         status: 200,
         content_type: Some("application/json".into()),
         www_authenticate: None,
+        cache_control: None,
         body: data.to_vec(),
     };
     let Ok(md) = doctor::metadata_from_response(&issuer, &resp) else {
@@ -26,8 +27,15 @@ fuzz_target!(|data: &[u8]| {
     let plain = doctor::examine(&issuer, &md, JwksInput::Body(data), None);
     let fapi = doctor::examine(&issuer, &md, JwksInput::Body(data), Some(Profile::Fapi2));
     for r in [&plain, &fapi] {
-        assert!(r.findings.iter().all(|f| !f.check.is_empty() && !f.rule.is_empty()));
-        assert_eq!(r.failed(), r.findings.iter().any(|f| f.grade == Grade::Fail));
+        assert!(
+            r.findings
+                .iter()
+                .all(|f| !f.check.is_empty() && !f.rule.is_empty())
+        );
+        assert_eq!(
+            r.failed(),
+            r.findings.iter().any(|f| f.grade == Grade::Fail)
+        );
     }
     assert!(fapi.count(Grade::Fail) >= plain.count(Grade::Fail));
 });

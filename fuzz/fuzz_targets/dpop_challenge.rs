@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         status,
         content_type: Some("application/json".into()),
         www_authenticate: www,
+        cache_control: None,
         body: data.to_vec(),
     };
     // A 400 body asking for a nonce is JSON with error use_dpop_nonce.
@@ -69,6 +70,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(n) = DpopNonce::new(text) {
         let s = n.as_str();
         assert!(!s.is_empty() && s.len() <= MAX_NONCE_BYTES);
-        assert!(s.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\'));
+        assert!(
+            s.bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+        );
     }
 });

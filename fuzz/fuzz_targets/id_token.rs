@@ -85,7 +85,11 @@ fuzz_target!(|data: &[u8]| {
     // Unsigned tokens are refused without a none registration, and under one from anywhere
     // but the token endpoint.
     let strict = IdTokenValidator::new(issuer(), client_id()).with_alg(Algorithm::None);
-    assert!(strict.validate(token, keys, &minimal, UnixTime(NOW)).is_err());
+    assert!(
+        strict
+            .validate(token, keys, &minimal, UnixTime(NOW))
+            .is_err()
+    );
     assert!(
         unsigned
             .validate(token, keys, &Expectations::default(), UnixTime(NOW))
@@ -99,8 +103,14 @@ fn check(t: &VerifiedIdToken, alg: Algorithm, now: u64, expect: &Expectations<'_
     // The full claims are parsed on demand: they may be refused, but when parsed they agree
     // with the typed registered claims.
     if let Ok(all) = c.all() {
-        assert_eq!(all.get("iss").and_then(|v| v.as_str()), Some(c.iss.as_str()));
-        assert_eq!(all.get("sub").and_then(|v| v.as_str()), Some(c.sub.as_str()));
+        assert_eq!(
+            all.get("iss").and_then(|v| v.as_str()),
+            Some(c.iss.as_str())
+        );
+        assert_eq!(
+            all.get("sub").and_then(|v| v.as_str()),
+            Some(c.sub.as_str())
+        );
     }
     assert_eq!(c.iss, ISSUER);
     assert!(c.aud.iter().any(|a| a == CLIENT_ID));

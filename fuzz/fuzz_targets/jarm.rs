@@ -48,7 +48,11 @@ fuzz_target!(|data: &[u8]| {
         // Opening an opened response returns it as it is.
         let again = v.open(&inner, &KEYS.set, UnixTime(NOW));
         assert!(again.is_ok());
-        if inner.clone().validate(&pending_login(), &issuer(), true).is_ok() {
+        if inner
+            .clone()
+            .validate(&pending_login(), &issuer(), true)
+            .is_ok()
+        {
             assert_eq!(inner.state(), Some(relier_fuzz::STATE));
         }
     }

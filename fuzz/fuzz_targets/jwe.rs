@@ -19,10 +19,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let kind = jwe::compact_kind(token);
-    assert_eq!(
-        jwe::is_compact_jwe(token),
-        kind == Some(CompactKind::Jwe)
-    );
+    assert_eq!(jwe::is_compact_jwe(token), kind == Some(CompactKind::Jwe));
     let header = token
         .split('.')
         .next()

@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
             status,
             content_type: Some("application/json".into()),
             www_authenticate: None,
+            cache_control: None,
             body: data.to_vec(),
         };
         match TokenResponse::from_response(&resp) {

@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
                     status: 200,
                     content_type: content_type.map(str::to_owned),
                     www_authenticate: None,
+                    cache_control: None,
                     body: data.to_vec(),
                 };
                 let Ok(claims) = parse(&resp, EXPECTED_SUB, &signed) else {
@@ -83,6 +84,7 @@ fuzz_target!(|data: &[u8]| {
         status: 401,
         content_type: Some("application/json".into()),
         www_authenticate: Some("Bearer error=\"invalid_token\"".into()),
+        cache_control: None,
         body: data.to_vec(),
     };
     let signed = SignedUserInfo {

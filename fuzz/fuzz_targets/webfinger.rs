@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
         status: 200,
         content_type: Some("application/jrd+json".into()),
         www_authenticate: None,
+        cache_control: None,
         body: data.to_vec(),
     };
     assert_eq!(q.issuer_from_response(&resp).ok(), direct.ok());
