@@ -420,10 +420,17 @@ async fn build_one(
         None => relier::discover(&http, &issuer).await,
     };
     let metadata = discovered.map_err(|e| {
-        Failure::Unreachable(err(&format!(
-            "discovery of {} failed: {e}",
-            issuer.as_str()
-        )))
+        let failed = err(&format!("discovery of {} failed: {e}", issuer.as_str()));
+        // OIDC Discovery 1.0 §4.3: an OP that answers for another issuer is a configuration
+        // mistake or a mix-up, not an outage — waiting for it would hide it: the start fails.
+        if matches!(
+            e,
+            relier::Error::Discovery(relier_core::discovery::DiscoveryError::IssuerMismatch { .. })
+        ) {
+            Failure::Fatal(failed)
+        } else {
+            Failure::Unreachable(failed)
+        }
     })?;
     let store_key_alg = match spec.store_key {
         Some(StoreKey::Configured(alg)) => Some(alg),
