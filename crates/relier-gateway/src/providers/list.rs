@@ -1,8 +1,9 @@
 //! [`Providers`]: every configured provider in configuration order, each ready or waiting for
 //! its OP. A provider whose OP cannot be discovered at start (unreachable, or answering with an
-//! error; an OP that answers for another issuer is a mistake and stops the start) does not stop the gateway: it
-//! waits, its chooser button says it is unavailable, `/readyz` names it (the log says why), and
-//! [`Providers::retry_waiting`] tries it again with backoff until it is ready.
+//! error) does not stop the gateway: it waits, its chooser button says it is unavailable,
+//! `/readyz` names it (the log says why), and [`Providers::retry_waiting`] tries it again with
+//! backoff until it is ready. An OP that answers for another issuer is a mistake and stops the
+//! start.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
