@@ -21,7 +21,19 @@ use tokio::process::Command;
 
 pub const SECRET: &str = "a-client-secret-of-at-least-32-bytes-for-hs256!";
 
+/// A loopback port free now, for a child process to bind. Taken below the kernel's ephemeral
+/// range (Linux: 32768–60999), where port 0 would pick it: there an outgoing connection of a
+/// test running in parallel could take it before the child binds it ("Address already in
+/// use"); here only another test's `free_port` could, at random among 12 000 ports.
 pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher as _, RandomState};
+    for _ in 0..200 {
+        let r = RandomState::new().hash_one(std::time::SystemTime::now());
+        let port = 20_000 + u16::try_from(r % 12_000).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
