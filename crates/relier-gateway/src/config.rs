@@ -63,6 +63,11 @@ pub struct Config {
     /// stripped in every spelling either way.
     #[serde(default)]
     pub underscores_in_headers: bool,
+    /// One login for every host under this domain (`"example.com"`): the session cookie
+    /// becomes `__Secure-relier` with `Domain=example.com`, and `return_to` may name any https
+    /// host under it. Needs an https `public_url` whose host is under the domain.
+    #[serde(default)]
+    pub cookie_domain: Option<String>,
     /// Sessions.
     #[serde(default)]
     pub session: SessionConfig,

@@ -178,7 +178,7 @@ impl Gateway {
         return_to: &str,
         app_state: Option<embed::LoginAppState>,
     ) -> axum::response::Response {
-        let return_to = sanitize_return_to(Some(return_to));
+        let return_to = return_to::sanitize_for(&self.state.settings, Some(return_to));
         let app_state = app_state.map(embed::LoginAppState::into_secret);
         routes::login::begin(&self.state, provider, return_to, app_state)
             .await
@@ -214,7 +214,7 @@ impl Gateway {
                 "refresh token revocation still running: it goes on in the background"
             );
         }
-        Ok(cookies::expire(s.cookie_name, s.secure, "Lax"))
+        Ok(cookies::expire_session(s))
     }
 
     /// The operations router (`/metrics`, `/healthz`, `/readyz`) that `metrics_listen` serves.
