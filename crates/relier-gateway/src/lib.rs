@@ -148,9 +148,19 @@ impl Gateway {
         routes::embedded_router(self.state.clone())
     }
 
-    /// The layer that lets [`embed::Identity`] find this gateway's sessions.
+    /// The layer that lets the [`embed::Identity`] and [`embed::Principal`] extractors find
+    /// this gateway's sessions. It enforces nothing by itself: the extractors do, in the
+    /// handlers that use them; [`Gateway::require_login`] enforces for every route it wraps.
     pub fn layer(&self) -> axum::Extension<embed::RelierHandle> {
         axum::Extension(embed::RelierHandle(self.state.clone()))
+    }
+
+    /// A tower layer that admits every request before the application's handler runs, as
+    /// `/auth/check` does (sessions, `skip_auth`, `[[access]]`, access tokens on `[[api]]`
+    /// paths), and hands the handler an [`embed::Principal`]. Add [`embed::RequireScope`]
+    /// inside it for scopes.
+    pub fn require_login(&self) -> embed::RequireLogin {
+        embed::RequireLogin::new(self.state.clone())
     }
 
     /// The providers, in configuration order: `(name, display name)`, e.g. to draw one
