@@ -81,6 +81,7 @@ impl AppState {
             store.clone(),
             providers.clone(),
             &config.keys,
+            config.key_propagation(),
             metrics.clone(),
         );
         keys.tick(now).await?;

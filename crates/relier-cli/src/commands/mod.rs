@@ -28,6 +28,7 @@ pub mod discover;
 pub mod doctor;
 mod dpop_file;
 pub mod federation;
+mod key_choice;
 pub mod keys;
 pub mod login;
 pub mod manual;
