@@ -5,7 +5,7 @@
 
 use relier_core::key_strength::KeyStrength;
 use relier_jose::jwe::{DecryptionKey, KeyManagementAlg};
-use relier_jose::{Jwk, SigningKey};
+use relier_jose::{JoseError, Jwk, SigningKey};
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
@@ -29,7 +29,20 @@ pub(crate) struct Material {
 /// [`StoreError::Jose`] for an unreadable key or one that does not fit `alg`,
 /// [`StoreError::Invalid`] for a symmetric or `none` algorithm or a weak key.
 pub(crate) fn from_pem(alg: KeyAlg, pem: &str) -> Result<Material, StoreError> {
-    let material = match alg {
+    let material = read(alg, pem).map_err(|e| match e {
+        // aws-lc-rs refuses a small RSA key while parsing it, before it can be sized.
+        StoreError::Jose(JoseError::InvalidKey { reason: "TooSmall" }) => {
+            weak("an RSA key of fewer than 2048 bits")
+        }
+        StoreError::Jose(JoseError::RsaKeyTooSmall { bits }) => weak(&format!("RSA {bits} bits")),
+        other => other,
+    })?;
+    check_strength(&material.public_jwk)?;
+    Ok(material)
+}
+
+fn read(alg: KeyAlg, pem: &str) -> Result<Material, StoreError> {
+    Ok(match alg {
         KeyAlg::Sig(a) | KeyAlg::Entity(a) => {
             crate::sealed::check_key_alg(a)?;
             let key = SigningKey::from_pkcs8_pem(pem, Some(a))?;
@@ -51,9 +64,7 @@ pub(crate) fn from_pem(alg: KeyAlg, pem: &str) -> Result<Material, StoreError> {
                 kid,
             }
         }
-    };
-    check_strength(&material.public_jwk)?;
-    Ok(material)
+    })
 }
 
 /// An encryption key restricted to `alg`. A PKCS#1 or SEC 1 file is read as a signing key and
@@ -86,16 +97,19 @@ fn check_strength(public_jwk: &Jwk) -> Result<(), StoreError> {
     if strength.meets_fapi2() {
         Ok(())
     } else {
-        Err(StoreError::Invalid {
-            what: "key",
-            reason: format!(
-                "{} is weaker than relier generates (RSA at least {} bits, elliptic curves at \
-                 least {} bits)",
-                strength.describe(),
-                relier_core::key_strength::MIN_RSA_BITS,
-                relier_core::key_strength::MIN_EC_BITS
-            ),
-        })
+        Err(weak(&strength.describe()))
+    }
+}
+
+fn weak(what: &str) -> StoreError {
+    StoreError::Invalid {
+        what: "key",
+        reason: format!(
+            "{what} is weaker than relier generates (RSA at least {} bits, elliptic curves at \
+             least {} bits)",
+            relier_core::key_strength::MIN_RSA_BITS,
+            relier_core::key_strength::MIN_EC_BITS
+        ),
     }
 }
 

@@ -101,7 +101,9 @@ impl Transition {
 /// entity key and an RS256 signing key are two lifecycles.)
 #[must_use]
 pub fn plan_advance(keys: &[KeyInfo], now: u64, grace_secs: u64) -> Vec<Transition> {
-    let mut by_alg: BTreeMap<(KeyUse, &str), (Vec<&KeyInfo>, Vec<&KeyInfo>)> = BTreeMap::new();
+    /// The active keys and the due `next` keys of one use and algorithm.
+    type Lifecycle<'a> = (Vec<&'a KeyInfo>, Vec<&'a KeyInfo>);
+    let mut by_alg: BTreeMap<(KeyUse, &str), Lifecycle<'_>> = BTreeMap::new();
     for key in keys {
         let entry = by_alg
             .entry((key.alg.key_use(), key.alg.as_str()))

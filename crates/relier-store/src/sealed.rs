@@ -17,13 +17,13 @@ use zeroize::Zeroizing;
 use crate::backend::{Backend, KeyEdit, NewKey};
 use crate::crypto::{CHECK_AAD, CHECK_PLAINTEXT, Cipher, key_aad};
 use crate::error::StoreError;
+use crate::import;
 use crate::key_state::KeyState;
 use crate::lifecycle;
 use crate::master_key::{
     CreatedKeyFile, MasterKey, MasterKeyOrigin, no_key_for_non_sqlite, read_key_file,
     read_or_create_key_file,
 };
-use crate::import;
 use crate::model::{KeyAlg, KeyChange, KeyInfo, KeyUse};
 use crate::private_files::default_key_file;
 use crate::store::{KeyPolicy, KeyStore, Store};

@@ -143,7 +143,11 @@ mod tests {
         let keys = [
             key("s", KeyAlg::Sig(Algorithm::RS256), KeyState::Active),
             key("e", ENTITY_DEFAULT, KeyState::Active),
-            key("x", KeyAlg::Enc(KeyManagementAlg::RsaOaep), KeyState::Retired),
+            key(
+                "x",
+                KeyAlg::Enc(KeyManagementAlg::RsaOaep),
+                KeyState::Retired,
+            ),
         ];
         assert_eq!(rotation_targets(None, None, &keys).unwrap(), None);
         assert_eq!(

@@ -9,9 +9,7 @@ use relier_store::{JwksMode, KeyAlg, KeyInfo, KeyState, KeyUse, Store, StoreErro
 
 use super::key_choice;
 use super::providers;
-use crate::args::{
-    KeysCommand, KeysGenerateArgs, KeysImportArgs, KeysRemoveArgs, KeysRotateArgs,
-};
+use crate::args::{KeysCommand, KeysGenerateArgs, KeysImportArgs, KeysRemoveArgs, KeysRotateArgs};
 use crate::clock::now_secs;
 use crate::output;
 

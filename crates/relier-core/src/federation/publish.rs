@@ -14,8 +14,8 @@ use relier_jose::{Algorithm, JoseError, Jwk, JwkSet, SigningKey};
 use serde_json::{Map, Value};
 
 use super::{
-    ENTITY_STATEMENT_TYP, EntityMetadata, EntityStatementClaims, SIGNED_JWKS_TYP,
-    SignedJwksClaims, WELL_KNOWN_SIGNED_JWKS,
+    ENTITY_STATEMENT_TYP, EntityMetadata, EntityStatementClaims, SIGNED_JWKS_TYP, SignedJwksClaims,
+    WELL_KNOWN_SIGNED_JWKS,
 };
 use crate::encryption::ResponseEncryption;
 use crate::types::parse_secure_url;

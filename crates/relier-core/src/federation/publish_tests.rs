@@ -81,10 +81,7 @@ fn the_statement_verifies_with_its_own_entity_key_and_carries_the_isb_members() 
     let (typ, kid, payload) = verify(&token, &entity.public_jwk().unwrap());
     assert_eq!(typ.as_deref(), Some("entity-statement+jwt"));
     assert_eq!(kid.as_deref(), Some(ENTITY_KID));
-    assert_eq!(
-        UnverifiedJws::parse(&token).unwrap().header_alg(),
-        "RS256"
-    );
+    assert_eq!(UnverifiedJws::parse(&token).unwrap().header_alg(), "RS256");
     assert_eq!(payload["iss"], "https://paras-saippuakauppias.com");
     assert_eq!(payload["sub"], payload["iss"]);
     assert_eq!(payload["iat"], 1_675_095_869);
