@@ -68,7 +68,7 @@ pub async fn run(cli: Cli, serve_config: Option<relier_gateway::Config>) -> anyh
             Ok(relier_gateway::run(config).await?)
         }
         Command::Config(ConfigCommand::Check(a)) => config_check(&a.config),
-        Command::Federation(f) => federation::run(&f, &cli.store).await,
+        Command::Federation(f) => federation::run(&f).await,
         Command::Completions(a) => manual::completions(a.shell),
         Command::Man => manual::man(),
     }
