@@ -81,8 +81,7 @@ async fn import(store: &dyn Store, a: &KeysImportArgs, now: u64) -> anyhow::Resu
     let pem = key_choice::read_pem(&a.file)?;
     let alg = match a.alg {
         Some(alg) => key_choice::within_use(alg, key_use)?,
-        None => key_choice::import_default(key_use, &pem)
-            .with_context(|| format!("reading {}", a.file.display()))?,
+        None => key_choice::import_default(key_use, &pem),
     };
     let key = store
         .import_key(alg, &pem, UnixTime(now))
