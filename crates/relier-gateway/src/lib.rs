@@ -35,6 +35,7 @@ pub mod config;
 mod cookies;
 pub mod embed;
 mod error;
+pub mod federation;
 mod forwarding;
 mod hook;
 mod identity;

@@ -9,6 +9,7 @@ mod binding;
 mod credentials;
 mod github;
 mod list;
+mod metadata;
 mod responses;
 mod spec;
 
@@ -34,6 +35,7 @@ use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
 pub use list::{Providers, build_all, check_static};
+pub(crate) use metadata::relying_party_metadata;
 use relier_core::claims_sources::Resolve;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;

@@ -115,6 +115,10 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     }
     let secure = public_url.scheme() == "https";
     check_periods(config)?;
+    if let Some(f) = &config.federation {
+        f.check()?;
+        f.entity_id(&config.public_url)?;
+    }
     let s = &config.session;
     let header_map = claim_headers(config)?;
     let theme_css = match &config.theme_css {
@@ -171,7 +175,7 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         theme_css,
         metrics: config.metrics,
         identity: IdentityHeaders::new(header_map),
-        jwks_max_age: (secs(config.keys.propagation) / 4).min(300),
+        jwks_max_age: (secs(config.key_propagation()) / 4).min(300),
         check_interval: config.keys.check_interval,
     })
 }
