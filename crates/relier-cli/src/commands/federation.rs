@@ -1,0 +1,12 @@
+//! `relier federation …`: the RP's entity statement and signed JWK set.
+
+use crate::args::{FederationCommand, StoreArgs};
+
+/// Run `relier federation …`.
+pub async fn run(command: &FederationCommand, _store: &StoreArgs) -> anyhow::Result<()> {
+    match command {
+        FederationCommand::Statement(_) | FederationCommand::Jwks(_) => {
+            anyhow::bail!("relier federation: not built yet")
+        }
+    }
+}
