@@ -403,7 +403,8 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub entity_statement: Option<PathBuf>,
     /// OpenID Federation for a broker that still publishes discovery: its entity keys (PEM,
-    /// one or more public keys), with `signed_jwks_uri`. The OP's signing keys then come only
+    /// one or more public keys, each known by its RFC 7638 thumbprint as the `kid` the broker
+    /// signs with), with `signed_jwks_uri`. The OP's signing keys then come only
     /// from that signed JWK set (its `iss` the discovered issuer); `jwks_uri` is never used.
     #[serde(default)]
     pub entity_keys: Option<PathBuf>,

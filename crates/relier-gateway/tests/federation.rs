@@ -109,6 +109,12 @@ struct Env {
 /// The OP, the broker stand-in, and the broker's entity statement (its metadata the OP's
 /// discovery document, with the stand-in's `jwks_uri` and `signed_jwks_uri`).
 async fn env() -> Env {
+    env_for(None).await
+}
+
+/// As [`env`]; the signed set's `iss` is the OP's issuer when `op_is_entity` (a broker with
+/// discovery and entity keys), else the stand-in's URL.
+async fn env_for(op_is_entity: Option<()>) -> Env {
     let op = BadOp::start().await.unwrap();
     let http = reqwest::Client::new();
     let discovery: Value = http
@@ -131,7 +137,9 @@ async fn env() -> Env {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let entity = rsa("entity-1");
+    // Known by its RFC 7638 thumbprint, as a PEM entity key is (and as the ISB names its own).
+    let entity = rsa("-");
+    let entity = entity.clone().with_kid(entity.thumbprint_sha256().unwrap());
     let broker = Arc::new(Broker {
         entity: entity.clone(),
         rogue: rsa("entity-rogue"),
@@ -139,7 +147,10 @@ async fn env() -> Env {
         sign_with_rogue: AtomicBool::new(false),
         signed_calls: AtomicUsize::new(0),
         unsigned_calls: AtomicUsize::new(0),
-        entity_id: base.clone(),
+        entity_id: match op_is_entity {
+            Some(()) => op.issuer().to_owned(),
+            None => base.clone(),
+        },
     });
     let app = Router::new()
         .route("/signed-jwks", get(signed_jwks))
@@ -239,6 +250,10 @@ async fn entity_statement_with_jwks_uri_or_entity_keys_does_not_start() {
     for (tail, other) in [
         ("jwks_uri = \"https://op.example/jwks\"", "jwks_uri"),
         ("entity_keys = \"keys.pem\"", "entity_keys"),
+        (
+            "signed_jwks_uri = \"https://op.example/signed\"",
+            "signed_jwks_uri",
+        ),
     ] {
         let err = match Gateway::build(Config::from_toml(&e.toml(tail)).unwrap()).await {
             Ok(_) => panic!("{tail}: started"),
@@ -286,4 +301,82 @@ async fn an_expired_or_tampered_statement_does_not_start() {
         };
         assert!(err.contains(check), "{check}: {err}");
     }
+}
+
+/// The entity key's public half as an SPKI PEM file.
+fn entity_pem(key: &SigningKey) -> String {
+    use aws_lc_rs::encoding::AsDer;
+    let jwk = key.public_jwk().unwrap();
+    let n = relier_jose::b64::decode(jwk.n.as_deref().unwrap()).unwrap();
+    let e = relier_jose::b64::decode(jwk.e.as_deref().unwrap()).unwrap();
+    let public: aws_lc_rs::rsa::PublicEncryptingKey = aws_lc_rs::rsa::PublicKeyComponents { n, e }
+        .try_into()
+        .unwrap();
+    let der = public.as_der().unwrap();
+    let b64 = base64_std(der.as_ref());
+    format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n")
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    // Standard base64 with padding (RFC 4648 §4), from the base64url encoder.
+    let mut s = relier_jose::b64::encode(bytes)
+        .replace('-', "+")
+        .replace('_', "/");
+    while s.len() % 4 != 0 {
+        s.push('=');
+    }
+    s
+}
+
+#[tokio::test]
+async fn entity_keys_with_discovery_take_keys_only_from_the_signed_jwks() {
+    let e = env_for(Some(())).await;
+    std::fs::write(e.dir.path().join("keys.pem"), entity_pem(&e.broker.entity)).unwrap();
+    let toml = format!(
+        r#"
+public_url = "{PUBLIC}"
+store = "sqlite://{db}"
+
+[[providers]]
+name = "bad"
+issuer = "{iss}"
+client_id = "{CLIENT_ID}"
+client_secret = "s3cret-s3cret"
+entity_keys = "{pem}"
+signed_jwks_uri = "{signed}"
+"#,
+        db = e.dir.path().join("g.db").display(),
+        iss = e.op.issuer(),
+        pem = e.dir.path().join("keys.pem").display(),
+        signed = format!("{}/signed-jwks", url_base(&e)),
+    );
+    let op_jwks_before = e.op.jwks_calls();
+    let gw = Gateway::build(Config::from_toml(&toml).unwrap())
+        .await
+        .unwrap();
+    let mut app = OneShot::new(gw.router());
+    let r = login(&mut app).await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+    assert!(e.broker.signed_calls.load(Ordering::SeqCst) >= 1);
+    // The discovered jwks_uri (the OP's own) was never asked for.
+    assert_eq!(e.op.jwks_calls(), op_jwks_before);
+    // Without signed_jwks_uri the provider does not start.
+    let without = toml.replace("signed_jwks_uri", "# signed_jwks_uri");
+    let err = match Gateway::build(Config::from_toml(&without).unwrap()).await {
+        Ok(_) => panic!("started without signed_jwks_uri"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.contains("entity_keys needs signed_jwks_uri"), "{err}");
+}
+
+/// The stand-in's base URL (from the statement's signed_jwks_uri).
+fn url_base(e: &Env) -> String {
+    let payload = e.statement.split('.').nth(1).unwrap();
+    let claims: Value =
+        serde_json::from_slice(&relier_jose::b64::decode(payload).unwrap()).unwrap();
+    claims["metadata"]["openid_provider"]["signed_jwks_uri"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/signed-jwks")
+        .to_owned()
 }
