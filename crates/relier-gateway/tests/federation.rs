@@ -322,7 +322,7 @@ fn base64_std(bytes: &[u8]) -> String {
     let mut s = relier_jose::b64::encode(bytes)
         .replace('-', "+")
         .replace('_', "/");
-    while s.len() % 4 != 0 {
+    while !s.len().is_multiple_of(4) {
         s.push('=');
     }
     s
@@ -332,6 +332,7 @@ fn base64_std(bytes: &[u8]) -> String {
 async fn entity_keys_with_discovery_take_keys_only_from_the_signed_jwks() {
     let e = env_for(Some(())).await;
     std::fs::write(e.dir.path().join("keys.pem"), entity_pem(&e.broker.entity)).unwrap();
+    let signed = format!("{}/signed-jwks", url_base(&e));
     let toml = format!(
         r#"
 public_url = "{PUBLIC}"
@@ -348,7 +349,6 @@ signed_jwks_uri = "{signed}"
         db = e.dir.path().join("g.db").display(),
         iss = e.op.issuer(),
         pem = e.dir.path().join("keys.pem").display(),
-        signed = format!("{}/signed-jwks", url_base(&e)),
     );
     let op_jwks_before = e.op.jwks_calls();
     let gw = Gateway::build(Config::from_toml(&toml).unwrap())
