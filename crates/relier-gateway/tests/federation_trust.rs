@@ -380,3 +380,46 @@ fn url_base(e: &Env) -> String {
         .trim_end_matches("/signed-jwks")
         .to_owned()
 }
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_statement_expiring_within_30_days_starts_with_a_warning() {
+    let mut e = env().await;
+    let payload = e.statement.split('.').nth(1).unwrap();
+    let mut claims: Value =
+        serde_json::from_slice(&relier_jose::b64::decode(payload).unwrap()).unwrap();
+    claims["exp"] = json!(now() + 12 * 86_400);
+    e.statement = sign(&e.broker.entity, "entity-statement+jwt", &claims);
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut app = e.gateway("").await;
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let warning = logs
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("entity statement expires within 30 days"))
+        .unwrap_or_else(|| panic!("no warning in {logs}"));
+    assert!(
+        warning.contains("provider=bad") && warning.contains("days_left=11"),
+        "{warning}"
+    );
+    let r = login(&mut app).await;
+    assert_eq!(r.status(), StatusCode::FOUND, "{}", text(r).await);
+}
