@@ -56,6 +56,7 @@ mod settings;
 mod state;
 mod templates;
 mod touch;
+mod upstream_token;
 pub mod userinfo;
 
 use std::future::Future;

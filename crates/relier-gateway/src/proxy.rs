@@ -25,6 +25,8 @@ use crate::cookies;
 use crate::error::{GatewayError, PageError, Problem};
 use crate::forwarding;
 use crate::settings::Settings;
+use crate::state::AppState;
+use crate::upstream_token::{self, UpstreamToken};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [
@@ -64,8 +66,9 @@ pub struct Proxy {
 impl Proxy {
     /// From `[upstream]`.
     pub fn new(cfg: &UpstreamConfig) -> Result<Self, GatewayError> {
-        let bad = |m: &str| GatewayError::Config(format!("upstream.url {}: {m}", cfg.url));
-        let url = Url::parse(&cfg.url).map_err(|e| bad(&e.to_string()))?;
+        let raw = cfg.url.as_deref().unwrap_or_default();
+        let bad = |m: &str| GatewayError::Config(format!("upstream.url {raw}: {m}"));
+        let url = Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(bad("must be an http:// or https:// URL"));
         }
@@ -110,14 +113,17 @@ impl Proxy {
     }
 
     /// Streams `req` to the upstream as `authed`'s user (no user: a `skip_auth` path without a
-    /// session; the identity headers are then absent, client-sent ones stripped all the same).
+    /// session; the identity headers are then absent, client-sent ones stripped all the same),
+    /// with `token` in `Authorization` when the upstream gets one ([`crate::upstream_token`]).
     pub async fn forward(
         &self,
-        settings: &Settings,
+        state: &AppState,
         req: Request,
         authed: Option<&Admitted>,
+        token: Option<&UpstreamToken>,
         client: Option<SocketAddr>,
     ) -> Response {
+        let settings = &state.settings;
         let (mut parts, body) = req.into_parts();
         // RFC 6455 §4.1: a WebSocket handshake is forwarded as an upgrade; once the upstream
         // answers 101, the two connections are spliced.
@@ -154,6 +160,18 @@ impl Proxy {
         }
         for (name, value) in authed.iter().flat_map(|a| a.headers()) {
             headers.insert(name.clone(), value.clone());
+        }
+        upstream_token::strip_client_credentials(state, authed, &mut headers);
+        if let Some(token) = token {
+            // RFC 9449 §4.2 htu: the upstream request's URI without query and fragment.
+            let htu = format!("{}://{}{}", self.origin.0, self.origin.1, uri.path());
+            match token.headers(parts.method.as_str(), &htu, crate::clock::now()) {
+                Ok(h) => headers.extend(h.into_iter().map(|(n, v)| (Some(n), v))),
+                Err(e) => {
+                    return PageError::new(Problem::BadGateway, format!("upstream token: {e}"))
+                        .into_response();
+                }
+            }
         }
         settings.public_origin.rewrite(&mut headers, &route);
         if upgrade.is_some() {

@@ -49,6 +49,8 @@ pub struct AppState {
     pub api_tokens: crate::api::TokenCache,
     /// `[[api]]`: DPoP proof ids seen and the nonce key.
     pub dpop: crate::api::DpopState,
+    /// `exchange_audience`: the sessions' exchanged tokens for the upstream.
+    pub exchanged: crate::upstream_token::ExchangeCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -85,8 +87,8 @@ impl AppState {
         );
         keys.tick(now).await?;
         let proxy = match &config.upstream {
-            Some(u) => Some(Proxy::new(u)?),
-            None => None,
+            Some(u) if u.url.is_some() => Some(Proxy::new(u)?),
+            _ => None,
         };
         if let Ok(n) = store.count_sessions(UnixTime(now)).await {
             metrics
@@ -109,6 +111,7 @@ impl AppState {
             api_tokens: crate::api::TokenCache::default(),
             dpop: crate::api::DpopState::new()
                 .ok_or_else(|| GatewayError::Config("the system random source failed".into()))?,
+            exchanged: crate::upstream_token::ExchangeCache::default(),
         })
     }
 }
@@ -117,7 +120,7 @@ impl AppState {
 /// peer `/auth/check` refuses (403 `untrusted_proxy`) instead of judging `/`.
 fn warn_forward_auth_trust(config: &Config, settings: &settings::Settings) {
     let defaults = config.trusted_proxies.is_none() && config.limits.trusted_proxies.is_none();
-    if config.upstream.is_none() && !settings.path_rules.is_empty() && defaults {
+    if config.proxy_url().is_none() && !settings.path_rules.is_empty() && defaults {
         tracing::warn!(
             "skip_auth/[[access]] rules in forward-auth mode with the default trusted_proxies \
              (127.0.0.1, ::1): /auth/check refuses requests from any other front proxy \

@@ -54,12 +54,17 @@ pub async fn build_with_tail(tail: &str) -> Env {
 
 /// Builds a gateway with top-level `extra` configuration, keeping the error.
 pub async fn try_build(extra: &str) -> Result<Gateway, GatewayError> {
+    try_build_with(extra, "").await
+}
+
+/// [`try_build`] with `tail` appended to the provider's table.
+pub async fn try_build_with(extra: &str, tail: &str) -> Result<Gateway, GatewayError> {
     let op = BadOp::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let setup = Setup {
         extra,
         upstream: None,
-        tail: "",
+        tail,
         store: None,
     };
     Gateway::build(Config::from_toml(&setup.toml(&op, dir.path(), None))?).await
