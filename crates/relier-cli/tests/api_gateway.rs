@@ -144,7 +144,7 @@ async fn get(url: &str, headers: &[(&str, &str)]) -> (StatusCode, String, Value)
         .get("www-authenticate")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let body = r.json().await.unwrap_or(Value::Null);
+    let body = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null);
     (status, challenge, body)
 }
 
