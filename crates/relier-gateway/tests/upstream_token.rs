@@ -218,3 +218,52 @@ async fn settings_that_cannot_work_are_refused_at_start() {
         .unwrap_err();
     assert!(err.to_string().contains("need upstream.url"), "{err}");
 }
+
+/// The README's forward-auth nginx block for `pass_access_token`, unchanged but for the
+/// addresses: nginx sets the token from `/auth/check`'s answer, the client's own never passes.
+#[tokio::test]
+async fn nginx_forwards_the_token_of_the_check_answer() {
+    let mut e = env_with("[upstream]\npass_access_token = true\n", false).await;
+    logged_in(&mut e).await;
+    let cookie: Vec<String> = e.app.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let cookie = cookie.join("; ");
+    let gateway = common::serve(e.gw.router()).await;
+    let (upstream, _task) = common::echo_upstream().await;
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"),
+    )
+    .unwrap();
+    let at = readme.find("$relier_authorization").unwrap();
+    let start = readme[..at].rfind("```nginx\n").unwrap() + 9;
+    let len = readme[start..].find("```").unwrap();
+    let location = readme[start..start + len].replace("http://app", &format!("http://{upstream}"));
+    let port = common::nginx::free_port();
+    let server = format!(
+        "server {{\nlisten 127.0.0.1:{port};\n{location}\nlocation = /_relier_check {{\n\
+         internal;\nproxy_pass http://{gateway}/auth/check;\nproxy_pass_request_body off;\n\
+         proxy_set_header Content-Length \"\";\nproxy_set_header X-Forwarded-Uri $request_uri;\n\
+         proxy_set_header X-Forwarded-Method $request_method;\n}}\n}}\n"
+    );
+    let (_nginx, front) = common::nginx::start(port, &server).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let send = |cookie: Option<&str>| {
+        let mut b = http
+            .get(format!("http://{front}/app"))
+            .header("authorization", "Bearer client-token")
+            .header("dpop", "client-proof");
+        if let Some(c) = cookie {
+            b = b.header("cookie", c);
+        }
+        b.send()
+    };
+    let r = send(None).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = send(Some(&cookie)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let seen: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(
+        header(&seen, "authorization"),
+        &json!([format!("Bearer {AT}")])
+    );
+    assert_eq!(header(&seen, "dpop"), &Value::Null, "{seen}");
+}

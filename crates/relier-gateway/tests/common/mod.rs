@@ -12,6 +12,7 @@
 )]
 
 pub mod bad_env;
+pub mod nginx;
 pub mod op_login;
 
 use std::collections::BTreeMap;
