@@ -27,7 +27,9 @@
 //     "fapi2": true,                                                         // optional
 //     "client_credentials": true,                                            // optional
 //     "device_flow": true,                                                   // optional
+//     "token_exchange": true,                                                // optional
 //     "resource_servers": { "https://api.example.com/": { "scope": "a b" } }, // optional
+//       (a server may add "format": "opaque")
 //     "request_uri": true,                                                   // optional
 //     "unsigned_request_objects": ["client_id", ...],                        // optional
 //     "request_object_encryption": true,                                     // optional
@@ -40,9 +42,15 @@
 // register urn:ietf:params:oauth:grant-type:device_code; the user approves at
 // verification_uri_complete (GET, then the confirmation form: confirm=yes, or abort=yes to
 // deny), then logs in headlessly like any other login.
+// "token_exchange": true registers OAuth 2.0 Token Exchange (RFC 8693) for clients that list
+// urn:ietf:params:oauth:grant-type:token-exchange in grant_types: subject_token is an (opaque)
+// access token this OP issued to the same client (subject_token_type access_token), audience is
+// required; the answer is a new opaque access token of the same user, grant and scope with
+// `aud` = audience and `gty` token-exchange (introspection shows both).
 // "resource_servers" makes each URI a resource indicator (RFC 8707): a token requested with
 // `resource=URI` is a JWT access token (RFC 9068) with that `aud` and the scopes of the
-// requested ones that the server lists.
+// requested ones that the server lists ({ "scope": "…", "format": "opaque" }: an opaque token
+// with that `aud`, for introspection, RFC 7662).
 // "request_uri": true emulates request objects by reference (OIDC Core §6.2, RFC 9101 §5.2),
 // which oidc-provider supports only through PAR: an authorization request's request_uri is
 // fetched (loopback allowed; Content-Type must be application/oauth-authz-req+jwt) and its body
@@ -609,7 +617,7 @@ async function getResourceServerInfo(_ctx, resourceIndicator) {
   return {
     scope: typeof server.scope === 'string' ? server.scope : '',
     audience: resourceIndicator,
-    accessTokenFormat: 'jwt',
+    accessTokenFormat: server.format === 'opaque' ? 'opaque' : 'jwt',
   };
 }
 
@@ -770,12 +778,60 @@ const LOGGED_EVENTS = [
   'pushed_authorization_request.error', 'backchannel.error',
 ];
 
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+// RFC 8693 §2.1 / §2.2: the token exchange grant, as "token_exchange" above describes it.
+async function tokenExchangeHandler(ctx) {
+  const { client, params, provider } = ctx.oidc;
+  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new OidcErrors.InvalidRequest('subject_token_type must be urn:ietf:params:oauth:token-type:access_token');
+  }
+  if (params.requested_token_type && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new OidcErrors.InvalidRequest('only access tokens are issued');
+  }
+  if (!params.audience) {
+    throw new OidcErrors.InvalidTarget('audience is required');
+  }
+  const subject = await provider.AccessToken.find(params.subject_token);
+  if (!subject || subject.isExpired) {
+    throw new OidcErrors.InvalidGrant('subject_token is invalid or expired');
+  }
+  if (subject.clientId !== client.clientId) {
+    throw new OidcErrors.InvalidGrant('subject_token was issued to another client');
+  }
+  const token = new provider.AccessToken({
+    accountId: subject.accountId,
+    client,
+    grantId: subject.grantId,
+    scope: subject.scope,
+    gty: 'token-exchange',
+    sid: subject.sid,
+  });
+  token.setAudience(params.audience);
+  ctx.oidc.entity('AccessToken', token);
+  const value = await token.save();
+  ctx.body = {
+    access_token: value,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: token.expiration,
+    scope: token.scope,
+  };
+}
+
 // The http handlers always go through `current`, so the Provider can be
 // rebuilt (e.g. with a new keystore) while the servers and storage stay.
 let current;
 
 async function buildProvider() {
   const provider = new Provider(issuer, makeConfiguration());
+  if (cfg.token_exchange === true) {
+    provider.registerGrantType(TOKEN_EXCHANGE, tokenExchangeHandler, [
+      'subject_token', 'subject_token_type', 'audience', 'requested_token_type',
+      'actor_token', 'actor_token_type', 'scope', 'resource',
+    ]);
+  }
   provider.on('server_error', (_ctx, err) => console.error('test-op server_error:', err));
   for (const event of LOGGED_EVENTS) {
     provider.on(event, (_ctx, err) => {

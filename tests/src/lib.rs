@@ -13,6 +13,7 @@
 
 pub mod bad_op;
 pub mod balancer;
+pub mod echo;
 pub mod oidc_provider;
 pub mod pg;
 pub mod responses;

@@ -162,8 +162,17 @@ async fn config_check_accepts_a_good_file_with_a_one_line_summary() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     let line = stderr.lines().next().unwrap();
+    // The provider's `name = "local"` line.
+    let name_line = std::fs::read_to_string(example)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("name = \"local\""))
+        .unwrap()
+        + 1;
     assert!(
-        line.starts_with(&format!("{example}:190: provider local: client_secret_env")),
+        line.starts_with(&format!(
+            "{example}:{name_line}: provider local: client_secret_env"
+        )),
         "{line}"
     );
 }

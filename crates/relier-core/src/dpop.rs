@@ -74,6 +74,9 @@ pub enum DpopError {
         /// The URL.
         url: String,
     },
+    /// A method that is not an HTTP method token (RFC 9110 §9.1).
+    #[error("DPoP: the request method is not an HTTP method token")]
+    InvalidMethod,
     /// The proof's claims could not be serialized.
     #[error("DPoP: the proof's claims could not be serialized")]
     Encoding,
@@ -260,11 +263,43 @@ impl DpopKey {
         target: &ProofTarget<'_>,
         rng: &dyn SecureRandom,
     ) -> Result<String, DpopError> {
+        self.sign(method_name(target.method), target, rng)
+    }
+
+    /// [`Self::proof`] for a request whose method [`Method`] does not name (`PATCH`, `HEAD`,
+    /// an extension method): `htm` is `method` as sent (RFC 9449 §4.2: "the value of the
+    /// HTTP method"); `target.method` is not used. A proxy forwarding any request needs this.
+    ///
+    /// # Errors
+    /// As [`Self::proof`], and [`DpopError::InvalidMethod`] for a `method` that is not an HTTP
+    /// method token (RFC 9110 §9.1).
+    pub fn proof_with_method(
+        &self,
+        method: &str,
+        target: &ProofTarget<'_>,
+        rng: &dyn SecureRandom,
+    ) -> Result<String, DpopError> {
+        let token = !method.is_empty()
+            && method
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            return Err(DpopError::InvalidMethod);
+        }
+        self.sign(method, target, rng)
+    }
+
+    fn sign(
+        &self,
+        htm: &str,
+        target: &ProofTarget<'_>,
+        rng: &dyn SecureRandom,
+    ) -> Result<String, DpopError> {
         let mut jti = [0u8; 16];
         rng.fill(&mut jti).map_err(|_| DpopError::Random)?;
         let mut claims = serde_json::Map::new();
         claims.insert("jti".into(), b64::encode(&jti).into());
-        claims.insert("htm".into(), method_name(target.method).into());
+        claims.insert("htm".into(), htm.into());
         claims.insert("htu".into(), htu(target.url)?.into());
         claims.insert("iat".into(), target.now.0.into());
         if let Some(n) = target.nonce {

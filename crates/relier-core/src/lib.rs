@@ -16,6 +16,7 @@
 //! | [`access_token`] | RFC 9068 §4 (JWT access tokens at a resource server) |
 //! | [`client_credentials`] | RFC 6749 §4.4, RFC 8707 §2, RFC 9396 §2 |
 //! | [`device`] | RFC 8628 (device authorization grant) |
+//! | [`token_exchange`] | RFC 8693 §2.1, §2.2, §3 (OAuth 2.0 Token Exchange) |
 //! | [`id_token`] | OIDC Core §3.1.3.7, §3.1.3.8, §12.2 |
 //! | [`request_object`] | RFC 9101 (signed request objects), RFC 9126 §3 |
 //! | [`jarm`] | JWT Secured Authorization Response Mode (JARM) |
@@ -66,6 +67,7 @@ pub mod request_object;
 pub mod secret;
 pub mod token;
 pub mod token_binding;
+pub mod token_exchange;
 pub mod types;
 pub mod userinfo;
 

@@ -105,7 +105,7 @@ pub fn check(config: Config) -> Result<Summary, Vec<GatewayError>> {
     if let Err(e) = crate::server::ServerLimits::new(&config.limits) {
         errors.push(e);
     }
-    if let Some(u) = &config.upstream
+    if let Some(u) = config.upstream.as_ref().filter(|u| u.url.is_some())
         && let Err(e) = crate::proxy::Proxy::new(u)
     {
         errors.push(e);
@@ -128,7 +128,7 @@ pub fn check(config: Config) -> Result<Summary, Vec<GatewayError>> {
             listen: config.listen,
             public_url: config.public_url.clone(),
             providers: names,
-            proxy: config.upstream.is_some(),
+            proxy: config.proxy_url().is_some(),
         })
     } else {
         Err(errors)

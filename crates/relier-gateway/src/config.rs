@@ -304,8 +304,16 @@ fn default_trusted_proxies() -> Vec<Cidr> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamConfig {
-    /// Base URL of the application, e.g. `http://127.0.0.1:3000`.
-    pub url: String,
+    /// Base URL of the application, e.g. `http://127.0.0.1:3000`: the gateway is then a
+    /// reverse proxy. Without it (forward-auth mode) `[upstream]` only holds
+    /// `pass_access_token`, for `/auth/check`'s answers.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The upstream gets the user's access token (`Authorization: Bearer`, or DPoP with a
+    /// proof; the provider's `exchange_audience` exchanges it first); the client's own
+    /// `Authorization` header never reaches it ([`crate::upstream_token`]).
+    #[serde(default)]
+    pub pass_access_token: bool,
     /// Send the browser's `Host` instead of the upstream's (default false).
     #[serde(default)]
     pub preserve_host: bool,
@@ -519,6 +527,11 @@ pub struct ProviderConfig {
     /// The registered `authorization_encrypted_response_enc` (default A128CBC-HS256).
     #[serde(default)]
     pub authorization_encrypted_response_enc: Option<String>,
+    /// With `[upstream] pass_access_token = true`: the upstream gets a token for this audience,
+    /// obtained by OAuth 2.0 Token Exchange (RFC 8693) with the session's access token as the
+    /// subject, instead of the session's token.
+    #[serde(default)]
+    pub exchange_audience: Option<String>,
     /// The registered `dpop_bound_access_tokens` (RFC 9449 §5.2): every login gets its own
     /// DPoP key, kept sealed with the session; tokens are bound to it.
     #[serde(default)]
@@ -661,6 +674,11 @@ impl Default for KeysConfig {
 }
 
 impl Config {
+    /// `[upstream] url`: set, the gateway is a reverse proxy; else it answers forward auth only.
+    pub fn proxy_url(&self) -> Option<&str> {
+        self.upstream.as_ref().and_then(|u| u.url.as_deref())
+    }
+
     /// Reads and parses a TOML file; relative paths in it are resolved against its directory.
     ///
     /// # Errors

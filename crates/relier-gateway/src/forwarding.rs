@@ -8,6 +8,10 @@
 //! stands left of it was written by the client itself and is dropped (the right-most-untrusted
 //! rule; RFC 7239 §5.2, RFC 7239 §8.1 on why client-supplied values are not to be believed).
 
+mod origin;
+
+pub use origin::request_origin;
+
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;

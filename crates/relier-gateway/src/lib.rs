@@ -2,7 +2,9 @@
 //!
 //! The login gateway: puts "Login with …" in front of an existing application without changing
 //! its code, either as a **forward-auth** endpoint (`GET /auth/check` for nginx `auth_request`,
-//! Traefik `forwardAuth`, Caddy `forward_auth`) or as a **reverse proxy** (`[upstream]`).
+//! Traefik `forwardAuth`, Caddy `forward_auth`) or as a **reverse proxy** (`[upstream] url`);
+//! either way the upstream may get the user's access token (`pass_access_token`, optionally
+//! exchanged: RFC 8693).
 //!
 //! - Logins: authorization code + PKCE S256 + nonce + state, query and `form_post` response
 //!   modes, RFC 9207 `iss` check, full ID-token validation and UserInfo — all through
@@ -57,6 +59,7 @@ mod settings;
 mod state;
 mod templates;
 mod touch;
+mod upstream_token;
 pub mod userinfo;
 
 use std::future::Future;

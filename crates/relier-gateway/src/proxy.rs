@@ -25,6 +25,8 @@ use crate::cookies;
 use crate::error::{GatewayError, PageError, Problem};
 use crate::forwarding;
 use crate::settings::Settings;
+use crate::state::AppState;
+use crate::upstream_token::{self, UpstreamToken};
 
 mod local;
 
@@ -68,8 +70,9 @@ pub struct Proxy {
 impl Proxy {
     /// From `[upstream]`.
     pub fn new(cfg: &UpstreamConfig) -> Result<Self, GatewayError> {
-        let bad = |m: &str| GatewayError::Config(format!("upstream.url {}: {m}", cfg.url));
-        let url = Url::parse(&cfg.url).map_err(|e| bad(&e.to_string()))?;
+        let raw = cfg.url.as_deref().unwrap_or_default();
+        let bad = |m: &str| GatewayError::Config(format!("upstream.url {raw}: {m}"));
+        let url = Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(bad("must be an http:// or https:// URL"));
         }
@@ -114,14 +117,17 @@ impl Proxy {
     }
 
     /// Streams `req` to the upstream as `authed`'s user (no user: a `skip_auth` path without a
-    /// session; the identity headers are then absent, client-sent ones stripped all the same).
+    /// session; the identity headers are then absent, client-sent ones stripped all the same),
+    /// with `token` in `Authorization` when the upstream gets one ([`crate::upstream_token`]).
     pub async fn forward(
         &self,
-        settings: &Settings,
+        state: &AppState,
         req: Request,
         authed: Option<&Admitted>,
+        token: Option<&UpstreamToken>,
         client: Option<SocketAddr>,
     ) -> Response {
+        let settings = &state.settings;
         let (mut parts, body) = req.into_parts();
         // RFC 6455 §4.1: a WebSocket handshake is forwarded as an upgrade; once the upstream
         // answers 101, the two connections are spliced.
@@ -159,6 +165,18 @@ impl Proxy {
         for (name, value) in authed.iter().flat_map(|a| a.headers()) {
             headers.insert(name.clone(), value.clone());
         }
+        upstream_token::strip_client_credentials(state, authed, &mut headers);
+        if let Some(token) = token {
+            // RFC 9449 §4.2 htu: the upstream request's URI without query and fragment.
+            let htu = format!("{}://{}{}", self.origin.0, self.origin.1, uri.path());
+            match token.headers(parts.method.as_str(), &htu, crate::clock::now()) {
+                Ok(h) => headers.extend(h.into_iter().map(|(n, v)| (Some(n), v))),
+                Err(e) => {
+                    return PageError::new(Problem::BadGateway, format!("upstream token: {e}"))
+                        .into_response();
+                }
+            }
+        }
         settings.public_origin.rewrite(&mut headers, &route);
         if upgrade.is_some() {
             headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -173,25 +191,7 @@ impl Proxy {
             && self.origin.0 == Scheme::HTTP
             && let Some(slot) = parts.extensions.get::<UpstreamSlot>()
         {
-            if !self.preserve_host || !upstream_req.headers().contains_key(header::HOST) {
-                match HeaderValue::from_str(self.origin.1.as_str()) {
-                    Ok(host) => upstream_req.headers_mut().insert(header::HOST, host),
-                    Err(_) => None,
-                };
-            }
-            *upstream_req.uri_mut() = uri
-                .path_and_query()
-                .map_or_else(|| Uri::from_static("/"), |pq| Uri::from(pq.clone()));
-            return match local::send(slot, &self.origin.1, upstream_req).await {
-                Ok(resp) if resp.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS => {
-                    self.unrequested_switch()
-                }
-                Ok(resp) => relay(resp),
-                Err(e) => {
-                    PageError::new(Problem::BadGateway, format!("upstream {}: {e}", self.base))
-                        .into_response()
-                }
-            };
+            return self.send_local(slot, upstream_req, &uri).await;
         }
         *upstream_req.uri_mut() = uri;
         match self.client.request(upstream_req).await {
@@ -220,6 +220,27 @@ where
 }
 
 impl Proxy {
+    /// `req` on the client connection's own upstream connection ([`local`]): origin-form
+    /// target, `Host` the upstream's unless `preserve_host` kept the client's.
+    async fn send_local(&self, slot: &UpstreamSlot, mut req: Request, uri: &Uri) -> Response {
+        if (!self.preserve_host || !req.headers().contains_key(header::HOST))
+            && let Ok(host) = HeaderValue::from_str(self.origin.1.as_str())
+        {
+            req.headers_mut().insert(header::HOST, host);
+        }
+        *req.uri_mut() = uri
+            .path_and_query()
+            .map_or_else(|| Uri::from_static("/"), |pq| Uri::from(pq.clone()));
+        match local::send(slot, &self.origin.1, req).await {
+            Ok(resp) if resp.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS => {
+                self.unrequested_switch()
+            }
+            Ok(resp) => relay(resp),
+            Err(e) => PageError::new(Problem::BadGateway, format!("upstream {}: {e}", self.base))
+                .into_response(),
+        }
+    }
+
     /// The upstream switched protocols without being asked to.
     fn unrequested_switch(&self) -> Response {
         PageError::new(

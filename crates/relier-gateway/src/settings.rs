@@ -88,6 +88,8 @@ pub struct Settings {
     pub path_rules: PathRules,
     /// `[[api]]`.
     pub api: crate::api::ApiRules,
+    /// `[upstream] pass_access_token` and the providers' `exchange_audience`.
+    pub upstream_token: crate::upstream_token::UpstreamTokenSettings,
     /// Where `/auth/check` finds the original URI, and how strictly it is read.
     pub original_uri: OriginalUriPolicy,
     /// Who may log in, per provider (absent: everyone the OP vouches for).
@@ -129,6 +131,15 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     let origin = public_url.origin().ascii_serialization();
     let public_origin = PublicOrigin::new(&public_url)
         .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
+    if let Some(u) = config.upstream.as_ref().filter(|u| u.url.is_none())
+        && (u.preserve_host || !u.websocket_origins.is_empty())
+    {
+        return Err(bad(
+            "[upstream] preserve_host and websocket_origins need upstream.url (without it the \
+             gateway answers forward auth only)"
+                .into(),
+        ));
+    }
     let websocket_origins = websocket_origins(config, &origin)?;
     let cookie_domain = cookie_domain(config, &public_url)?;
     let cookie_name = if cookie_domain.is_some() {
@@ -143,7 +154,9 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     let (path_rules, login_policies) = access_rules(config)?;
     let api = crate::api::ApiRules::from_config(config)?;
     let original_uri = original_uri_policy(config, &path_rules, &api)?;
+    let upstream_token = crate::upstream_token::UpstreamTokenSettings::from_config(config)?;
     Ok(Settings {
+        upstream_token,
         original_uri,
         path_rules,
         api,

@@ -51,6 +51,8 @@ pub struct AppState {
     pub dpop: crate::api::DpopState,
     /// `[federation]`: the entity statement and signed JWK set, signed and cached.
     pub(crate) federation: Option<crate::federation::Publisher>,
+    /// `exchange_audience`: the sessions' exchanged tokens for the upstream.
+    pub exchanged: crate::upstream_token::ExchangeCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -89,8 +91,8 @@ impl AppState {
         keys.tick(now).await?;
         let federation = publisher(&config, store.as_ref(), now).await?;
         let proxy = match &config.upstream {
-            Some(u) => Some(Proxy::new(u)?),
-            None => None,
+            Some(u) if u.url.is_some() => Some(Proxy::new(u)?),
+            _ => None,
         };
         if let Ok(n) = store.count_sessions(UnixTime(now)).await {
             metrics
@@ -114,6 +116,7 @@ impl AppState {
             dpop: crate::api::DpopState::new()
                 .ok_or_else(|| GatewayError::Config("the system random source failed".into()))?,
             federation,
+            exchanged: crate::upstream_token::ExchangeCache::default(),
         })
     }
 }
@@ -140,7 +143,7 @@ async fn publisher(
 /// peer `/auth/check` refuses (403 `untrusted_proxy`) instead of judging `/`.
 fn warn_forward_auth_trust(config: &Config, settings: &settings::Settings) {
     let defaults = config.trusted_proxies.is_none() && config.limits.trusted_proxies.is_none();
-    if config.upstream.is_none() && !settings.path_rules.is_empty() && defaults {
+    if config.proxy_url().is_none() && !settings.path_rules.is_empty() && defaults {
         tracing::warn!(
             "skip_auth/[[access]] rules in forward-auth mode with the default trusted_proxies \
              (127.0.0.1, ::1): /auth/check refuses requests from any other front proxy \

@@ -367,6 +367,9 @@ async fn proxy_mode_forwards_token_identity_and_sessions_can_be_refused() {
     let hs = &seen["headers"];
     assert_eq!(hs["x-relier-subject"], json!(["svc"]), "{seen}");
     assert_eq!(hs["x-relier-auth"], json!(["bearer"]));
+    // The token was the gateway's to consume (issued for its API audience): the upstream gets
+    // the identity headers, not the credential.
+    assert_eq!(hs["authorization"], Value::Null, "{seen}");
     // No token, a browser navigation: 401 with a challenge, not the login page.
     let r = e
         .app
@@ -426,4 +429,96 @@ async fn a_browser_session_counts_on_api_paths_unless_sessions_is_false() {
     let r = e.app.send(r).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(challenge(&r), "Bearer");
+}
+
+/// RFC 9449 §4.3 (9) at `/auth/check`: `htu` is the URI the client used — a trusted proxy's
+/// `X-Forwarded-Proto`/`X-Forwarded-Host` with the original path, else `public_url`'s.
+#[tokio::test]
+async fn dpop_htu_comes_from_a_trusted_proxys_forwarding_headers() {
+    let mut e = env_with(&api(""), false).await;
+    let key = DpopKey::generate(Algorithm::ES256).unwrap();
+    let mut c = claims(&e);
+    c["cnf"] = json!({"jkt": key.thumbprint()});
+    let t = token(&e, &c);
+    let auth = format!("DPoP {t}");
+    let app = "https://app.example.com/api/orders";
+    let fwd = [
+        ("x-forwarded-host", "app.example.com"),
+        ("x-forwarded-proto", "https"),
+    ];
+    let p = dpop_proof(&key, Method::Get, app, &t, now());
+    let r = check(
+        &mut e,
+        "GET",
+        "/api/orders",
+        &[("authorization", &auth), ("dpop", &p), fwd[0], fwd[1]],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", challenge(&r));
+    // The forwarded origin replaces public_url: a proof for public_url does not pass there.
+    let public = dpop_proof(
+        &key,
+        Method::Get,
+        &format!("{PUBLIC}/api/orders"),
+        &t,
+        now(),
+    );
+    let r = check(
+        &mut e,
+        "GET",
+        "/api/orders",
+        &[("authorization", &auth), ("dpop", &public), fwd[0], fwd[1]],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(challenge(&r).starts_with("DPoP error=\"invalid_dpop_proof\""));
+    // Without forwarding headers, public_url's origin.
+    let r = check(
+        &mut e,
+        "GET",
+        "/api/orders",
+        &[("authorization", &auth), ("dpop", &public)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", challenge(&r));
+}
+
+/// In proxy mode the same rule: a client outside `trusted_proxies` cannot name the origin its
+/// proof is checked against with its own forwarding headers.
+#[tokio::test]
+async fn dpop_htu_ignores_an_untrusted_clients_forwarding_headers() {
+    let mut e = env_with(&api(""), true).await;
+    let key = DpopKey::generate(Algorithm::ES256).unwrap();
+    let mut c = claims(&e);
+    c["cnf"] = json!({"jkt": key.thumbprint()});
+    let t = token(&e, &c);
+    let send = |peer: &str, url: &str| {
+        let mut r = req("GET", "/api/orders")
+            .header("authorization", format!("DPoP {t}"))
+            .header("dpop", dpop_proof(&key, Method::Get, url, &t, now()))
+            .header("x-forwarded-host", "app.example.com")
+            .header("x-forwarded-proto", "https")
+            .body(Body::empty())
+            .unwrap();
+        r.extensions_mut()
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        r
+    };
+    let app = "https://app.example.com/api/orders";
+    let r = e.app.send(send("192.0.2.7:5000", app)).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(challenge(&r).starts_with("DPoP error=\"invalid_dpop_proof\""));
+    let r = e
+        .app
+        .send(send("192.0.2.7:5000", &format!("{PUBLIC}/api/orders")))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", challenge(&r));
+    let seen: Value = serde_json::from_str(&text(r).await).unwrap();
+    assert_eq!(seen["headers"]["x-relier-auth"], json!(["dpop"]));
+    // Neither the token nor the proof reaches the upstream.
+    assert_eq!(seen["headers"]["authorization"], Value::Null, "{seen}");
+    assert_eq!(seen["headers"]["dpop"], Value::Null, "{seen}");
+    // From the trusted proxy (loopback), its forwarding headers count.
+    let r = e.app.send(send("127.0.0.1:5000", app)).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", challenge(&r));
 }

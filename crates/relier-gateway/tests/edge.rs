@@ -17,7 +17,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,12 +25,11 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use common::bad_env::{Env, env_upstream, env_with, login, req};
+use common::nginx::Nginx;
 use relier_tests::bad_op::Misbehavior;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const NGINX: &str = "/usr/sbin/nginx";
 
 const RULES: &str = "skip_auth = [\"/public/\"]\n\
 [[access]]\npath = \"/admin\"\ngroups = [\"admins\"]\n";
@@ -167,18 +165,6 @@ async fn signed_in_env(upstream: bool) -> (Env, String) {
     (e, cookie)
 }
 
-/// nginx in the foreground on `port`, with the README's `auth_request` server block.
-struct Nginx {
-    child: tokio::process::Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
 fn readme_block() -> String {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
@@ -190,49 +176,14 @@ fn readme_block() -> String {
     readme[start..start + len].to_owned()
 }
 
+/// nginx with the README's `auth_request` server block.
 async fn nginx(gateway: SocketAddr, upstream: SocketAddr) -> (Nginx, SocketAddr) {
-    assert!(
-        Path::new(NGINX).exists(),
-        "{NGINX} is missing: install Debian's nginx-light (apt-get install nginx-light); \
-         ./scripts/test does so when run as root"
-    );
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
+    let port = common::nginx::free_port();
     let server = readme_block()
         .replace("listen 443 ssl;", &format!("listen 127.0.0.1:{port};"))
         .replace("127.0.0.1:8088", &gateway.to_string())
         .replace("127.0.0.1:3000", &upstream.to_string());
-    let conf = format!(
-        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
-         error_log {d}/error.log info;\nevents {{ worker_connections 64; }}\nhttp {{\n\
-         access_log off;\nclient_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
-         fastcgi_temp_path {d}/fcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
-         {server}\n}}\n"
-    );
-    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-    let child = tokio::process::Command::new(NGINX)
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(dir.path().join("nginx.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    for _ in 0..200 {
-        if TcpStream::connect(addr).await.is_ok() {
-            return (Nginx { child, _dir: dir }, addr);
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-    panic!("nginx did not start: {log}");
+    common::nginx::start(port, &server).await
 }
 
 /// Sends every vector and checks what reached the upstream.

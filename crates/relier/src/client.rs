@@ -29,6 +29,7 @@ mod claims;
 mod clock;
 mod device;
 mod discovery;
+mod exchange;
 mod machine;
 mod op_keys;
 mod secured;

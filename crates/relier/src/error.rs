@@ -60,6 +60,9 @@ pub enum Error {
     /// A client credentials request that cannot be made.
     #[error(transparent)]
     ClientCredentials(#[from] relier_core::client_credentials::ClientCredentialsError),
+    /// A token exchange (RFC 8693) that cannot be made, or whose answer was refused.
+    #[error(transparent)]
+    TokenExchange(#[from] relier_core::token_exchange::TokenExchangeError),
     /// The device flow ended without tokens, or its response was unusable.
     #[error(transparent)]
     Device(#[from] relier_core::device::DeviceError),

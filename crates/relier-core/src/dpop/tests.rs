@@ -296,3 +296,31 @@ fn pem_round_trip_keeps_the_key_and_its_algorithm() {
         Err(DpopError::Key(_))
     ));
 }
+
+/// RFC 9449 §4.2 `htm` for any method a proxy forwards; a non-token method is refused.
+#[test]
+fn proof_with_any_http_method() {
+    let rng = SystemRandom::new();
+    let key = DpopKey::generate(Algorithm::ES256).unwrap();
+    let target = ProofTarget {
+        method: Method::Get,
+        url: "https://upstream.example/items?q=1",
+        now: UnixTime(1_000),
+        nonce: None,
+        access_token: Some(&Secret::new("at")),
+    };
+    let proof = key.proof_with_method("PATCH", &target, &rng).unwrap();
+    let (_, claims) = claims_of(&proof, &key);
+    assert_eq!(claims["htm"], "PATCH");
+    assert_eq!(claims["htu"], "https://upstream.example/items");
+    assert_eq!(claims["ath"], ath(&Secret::new("at")));
+    for bad in ["", "GET POST", "G\nET", "GÉT"] {
+        assert!(
+            matches!(
+                key.proof_with_method(bad, &target, &rng),
+                Err(DpopError::InvalidMethod)
+            ),
+            "{bad:?}"
+        );
+    }
+}

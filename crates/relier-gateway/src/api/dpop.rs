@@ -1,6 +1,7 @@
 //! DPoP at the resource server (RFC 9449 §7): the proof in the `DPoP` header is checked
 //! ([`relier_core::dpop::verify`]) against the request as the client made it — the method, and
-//! `public_url` with the original path — and the token's `cnf.jkt`; its `jti` is remembered
+//! the origin (`public_url`, or a trusted proxy's `X-Forwarded-Proto`/`-Host`:
+//! [`crate::forwarding::request_origin`]) with the original path — and the token's `cnf.jkt`; its `jti` is remembered
 //! for the `iat` window so it cannot be replayed; with `dpop_nonce = true` it must carry a
 //! nonce the gateway issued (§9).
 
@@ -91,14 +92,13 @@ impl DpopState {
     }
 }
 
-/// Checks the request's proof for `token`, bound to `jkt`.
-#[allow(clippy::too_many_arguments, reason = "the request's parts, borrowed")]
+/// Checks the request's proof for `token`, bound to `jkt`: `htm` is `method`, `htu` is
+/// `origin` (the scheme and authority the client used) with `target`'s path.
 pub fn check(
     state: &AppState,
     rule: &ApiRule,
     headers: &HeaderMap,
-    method: &Method,
-    target: &str,
+    (method, origin, target): (&Method, &str, &str),
     token: &str,
     jkt: Option<&str>,
     now: u64,
@@ -118,8 +118,9 @@ pub fn check(
         .ok()
         .filter(|p| p.len() <= MAX_PROOF_LEN)
         .ok_or(Challenge::InvalidDpopProof)?;
-    // §4.3 (9): the URI the client used: public_url and the original path.
-    let htu = format!("{}{}", state.settings.base, paths::path_of(target));
+    // §4.3 (9): the URI the client used: its origin (public_url, or a trusted proxy's
+    // forwarding headers) and the original path.
+    let htu = format!("{origin}{}", paths::path_of(target));
     let nonce = rule.dpop_nonce.then(|| state.dpop.current_nonce(now));
     let expect = ProofExpectations {
         htm: method.as_str(),

@@ -23,16 +23,15 @@ enum Scheme {
     Dpop,
 }
 
-/// The request's token for `rule` (index `index`): `Ok(None)` when the request carries no
+/// The request's token for `rule` (index `index`) on a request with `method` to `target` at
+/// `origin` (as the client made it): `Ok(None)` when the request carries no
 /// `Authorization` header (the caller then looks for a session), the token's principal when
 /// it passes, else the challenge to answer.
 pub async fn authenticate(
     state: &AppState,
-    index: usize,
-    rule: &ApiRule,
+    (index, rule): (usize, &ApiRule),
     headers: &HeaderMap,
-    method: &Method,
-    target: &str,
+    (method, origin, target): (&Method, &str, &str),
 ) -> Result<Option<Arc<TokenPrincipal>>, Challenge> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
@@ -72,8 +71,7 @@ pub async fn authenticate(
                 state,
                 rule,
                 headers,
-                method,
-                target,
+                (method, origin, target),
                 token,
                 jkt.as_deref(),
                 now,

@@ -89,7 +89,14 @@ where
         let state = self.state.clone();
         Box::pin(async move {
             let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-            match admit_request(&state, req.headers(), req.method(), target).await {
+            let admitted = admit_request(
+                &state,
+                req.headers(),
+                (req.method(), target),
+                req.extensions(),
+            )
+            .await;
+            match admitted {
                 Ok(principal) => {
                     let ext = req.extensions_mut();
                     ext.insert(RelierHandle(state));

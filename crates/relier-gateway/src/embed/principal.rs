@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap, Method, StatusCode};
 use axum::response::Response;
 
 use super::{Identity, handle, layer_missing};
@@ -124,21 +127,34 @@ impl Principal {
 }
 
 /// Admits `method` + `target` with `headers` as `/auth/check` would: `Ok(None)` for a
-/// `skip_auth` path without a session.
+/// `skip_auth` path without a session. `extensions` may carry the peer address
+/// (`ConnectInfo`): from a trusted proxy, the DPoP `htu` origin comes from its forwarding
+/// headers.
 pub(crate) async fn admit_request(
     state: &AppState,
     headers: &HeaderMap,
-    method: &Method,
-    target: &str,
+    (method, target): (&Method, &str),
+    extensions: &Extensions,
 ) -> Result<Option<Principal>, Response> {
     let missing = WhenMissing::LoginPage {
         method,
         return_to: target,
         absolute: false,
     };
-    Ok(admit(state, headers, method, target, missing, |_| {})
-        .await?
-        .map(Principal::of))
+    let trusted = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| {
+            state
+                .settings
+                .trusted_proxies
+                .contains(crate::forwarding::canonical(c.0.ip()))
+        });
+    let origin = crate::forwarding::request_origin(&state.settings.base, trusted, headers);
+    Ok(
+        admit(state, headers, (method, &origin, target), missing, |_| {})
+            .await?
+            .map(Principal::of),
+    )
 }
 
 fn target(parts: &Parts) -> &str {
@@ -153,9 +169,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
             return Ok(p.clone());
         }
         let state = handle(parts).ok_or_else(layer_missing)?;
-        admit_request(&state, &parts.headers, &parts.method, target(parts))
-            .await?
-            .ok_or_else(|| crate::routes::json_error(StatusCode::UNAUTHORIZED, "unauthenticated"))
+        admit_request(
+            &state,
+            &parts.headers,
+            (&parts.method, target(parts)),
+            &parts.extensions,
+        )
+        .await?
+        .ok_or_else(|| crate::routes::json_error(StatusCode::UNAUTHORIZED, "unauthenticated"))
     }
 }
 
@@ -167,7 +188,14 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
             return Ok(Some(p.clone()));
         }
         let state = handle(parts).ok_or_else(layer_missing)?;
-        match admit_request(&state, &parts.headers, &parts.method, target(parts)).await {
+        match admit_request(
+            &state,
+            &parts.headers,
+            (&parts.method, target(parts)),
+            &parts.extensions,
+        )
+        .await
+        {
             Ok(p) => Ok(p),
             Err(resp) if resp.status() == StatusCode::UNAUTHORIZED => Ok(None),
             Err(resp) if resp.status() == StatusCode::FOUND => Ok(None),

@@ -22,16 +22,18 @@ use std::net::SocketAddr;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
 use super::require::{WhenMissing, admit};
 use super::{json_error, param};
+use crate::api::Admitted;
 use crate::forwarding;
 use crate::metrics::CheckResult;
 use crate::original_uri::UriRefusal;
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::upstream_token::{self, UpstreamTokenError};
 
 /// `GET /auth/check` (any method).
 pub async fn check(
@@ -83,19 +85,22 @@ pub async fn check(
     } else {
         WhenMissing::Unauthorized
     };
-    match admit(&state, &headers, &forwarded_method, target, missing, |r| {
-        state.metrics.check(r)
-    })
-    .await
-    {
+    let origin = forwarding::request_origin(&state.settings.base, trusted, &headers);
+    let line = (&forwarded_method, origin.as_ref(), target);
+    match admit(&state, &headers, line, missing, |r| state.metrics.check(r)).await {
         Ok(a) => {
+            let token = match upstream_headers(&state, a.as_ref(), line).await {
+                Ok(t) => t,
+                Err(resp) => return resp,
+            };
             let mut resp = Response::new(Body::empty());
             let h = resp.headers_mut();
             let identity = a.iter().flat_map(|a| a.headers());
-            h.reserve(identity.clone().count() + 1);
+            h.reserve(identity.clone().count() + 1 + token.len());
             for (name, value) in identity {
                 h.insert(name.clone(), value.clone());
             }
+            h.extend(token.into_iter().map(|(n, v)| (Some(n), v)));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
@@ -125,6 +130,30 @@ fn cross_host_return(
         &format!("https://{host}{target}"),
         crate::return_to::MAX_RETURN_TO,
     )
+}
+
+/// With `pass_access_token`: `Authorization` (and `DPoP`, with a proof for the original
+/// request) for the front proxy to set on the request it forwards (nginx:
+/// `auth_request_set $relier_authorization $upstream_http_authorization;`).
+async fn upstream_headers(
+    state: &AppState,
+    admitted: Option<&Admitted>,
+    (method, origin, target): (&Method, &str, &str),
+) -> Result<Vec<(HeaderName, HeaderValue)>, Response> {
+    let failed = |e: UpstreamTokenError| {
+        tracing::warn!(error = %e, "forward auth: no access token for the upstream");
+        json_error(StatusCode::BAD_GATEWAY, "upstream_token_unavailable")
+    };
+    let Some(token) = upstream_token::for_request(state, admitted)
+        .await
+        .map_err(failed)?
+    else {
+        return Ok(Vec::new());
+    };
+    let htu = format!("{origin}{}", crate::paths::path_of(target));
+    token
+        .headers(method.as_str(), &htu, crate::clock::now())
+        .map_err(failed)
 }
 
 /// 400 (403 for an untrusted peer) with the refusal's code; logged (an untrusted peer once a

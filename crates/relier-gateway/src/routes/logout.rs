@@ -167,6 +167,7 @@ pub(crate) async fn end(
     a: &Authed,
 ) -> Result<Option<tokio::task::JoinHandle<()>>, StoreError> {
     state.sessions.remove(&a.hash);
+    state.exchanged.remove(&a.hash);
     state.store.delete_session(&a.id).await?;
     let rec = &a.session.rec;
     let Some(p) = state.providers.get(&rec.provider).cloned() else {

@@ -26,6 +26,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
+use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
 use crate::state::AppState;
 use require::{WhenMissing, admit};
@@ -179,19 +180,34 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
         return_to: target,
         absolute: false,
     };
-    match admit(&state, req.headers(), req.method(), target, missing, |r| {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let trusted = client.is_some_and(|p| {
+        state
+            .settings
+            .trusted_proxies
+            .contains(crate::forwarding::canonical(p.ip()))
+    });
+    let origin = crate::forwarding::request_origin(&state.settings.base, trusted, req.headers());
+    let line = (req.method(), origin.as_ref(), target);
+    match admit(&state, req.headers(), line, missing, |r| {
         state.metrics.proxy(r)
     })
     .await
     {
         Err(resp) => resp,
         Ok(authed) => {
-            let client = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0);
+            let token = match crate::upstream_token::for_request(&state, authed.as_ref()).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "proxy: no access token for the upstream");
+                    return PageError::new(Problem::BadGateway, format!("{e}")).into_response();
+                }
+            };
             proxy
-                .forward(&state.settings, req, authed.as_ref(), client)
+                .forward(&state, req, authed.as_ref(), token.as_ref(), client)
                 .await
         }
     }

@@ -62,7 +62,8 @@ fn store_failed(e: &StoreError, count: impl Fn(CheckResult)) -> Response {
     json_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
 }
 
-/// A request (`method` and `target`, path and query, as the client made it): `Ok(None)` for a
+/// A request (`method` and `target`, path and query, as the client made it at `origin`, the
+/// scheme and authority DPoP proofs name: [`crate::forwarding::request_origin`]): `Ok(None)` for a
 /// `skip_auth` path without a session, `Ok(Some(_))` for a session that every matching
 /// `[[access]]` rule admits, or on an `[[api]]` path an access token that passes
 /// ([`admit_api`]), else the response to send (as [`require_session`], or 403 when a rule
@@ -70,15 +71,20 @@ fn store_failed(e: &StoreError, count: impl Fn(CheckResult)) -> Response {
 pub async fn admit(
     state: &AppState,
     headers: &HeaderMap,
-    method: &Method,
-    target: &str,
+    (method, origin, target): (&Method, &str, &str),
     missing: WhenMissing<'_>,
     count: impl Fn(CheckResult),
 ) -> Result<Option<Admitted>, Response> {
     if let Some((index, rule)) = state.settings.api.find(target) {
-        return admit_api(state, headers, (index, rule), method, target, count)
-            .await
-            .map(Some);
+        return admit_api(
+            state,
+            headers,
+            (index, rule),
+            (method, origin, target),
+            count,
+        )
+        .await
+        .map(Some);
     }
     let session = |authed| Admitted::Session { authed, api: false };
     let policies = match state.settings.path_rules.decide(target) {
@@ -113,8 +119,7 @@ async fn admit_api(
     state: &AppState,
     headers: &HeaderMap,
     (index, rule): (usize, &ApiRule),
-    method: &Method,
-    target: &str,
+    (method, origin, target): (&Method, &str, &str),
     count: impl Fn(CheckResult),
 ) -> Result<Admitted, Response> {
     let refuse = |c: Challenge| {
@@ -125,7 +130,7 @@ async fn admit_api(
         });
         c.response()
     };
-    match api::authenticate(state, index, rule, headers, method, target).await {
+    match api::authenticate(state, (index, rule), headers, (method, origin, target)).await {
         Ok(Some(p)) => {
             count(CheckResult::Ok);
             return Ok(Admitted::Token(p));

@@ -12,6 +12,7 @@
 )]
 
 pub mod bad_env;
+pub mod nginx;
 pub mod op_login;
 
 use std::collections::BTreeMap;
@@ -201,40 +202,14 @@ async fn ws_echo(
     })
 }
 
-/// An upstream that answers every request with JSON: method, path+query, headers, body.
+/// An upstream that answers every request with JSON: method, path+query, headers, body
+/// ([`relier_tests::echo`]), and a WebSocket at `/ws`.
 pub async fn echo_upstream() -> (SocketAddr, JoinHandle<()>) {
-    use axum::extract::Request as AxRequest;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = Router::new()
         .route("/ws", axum::routing::get(ws_echo))
-        .fallback(|req: AxRequest| async move {
-            let (parts, body) = req.into_parts();
-            let body = axum::body::to_bytes(body, 1 << 20)
-                .await
-                .unwrap_or_default();
-            let headers: BTreeMap<String, Vec<String>> = parts
-                .headers
-                .keys()
-                .map(|k| {
-                    (
-                        k.as_str().to_owned(),
-                        parts
-                            .headers
-                            .get_all(k)
-                            .iter()
-                            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                            .collect(),
-                    )
-                })
-                .collect();
-            axum::Json(serde_json::json!({
-                "method": parts.method.as_str(),
-                "uri": parts.uri.to_string(),
-                "headers": headers,
-                "body": String::from_utf8_lossy(&body),
-            }))
-        });
+        .fallback(relier_tests::echo::echo);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
