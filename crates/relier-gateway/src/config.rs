@@ -357,7 +357,7 @@ fn default_true() -> bool {
 pub struct ProviderConfig {
     /// Local name (`A-Z a-z 0-9 . _ -`), in the callback URL.
     pub name: String,
-    /// `github`, `apple`, `google` or `entra`: fills in what the provider needs ([`crate::presets`]);
+    /// `github`, `apple`, `google`, `entra` or `ftn`: fills in what the provider needs ([`crate::presets`]);
     /// every explicit key still wins.
     #[serde(default)]
     pub preset: Option<crate::presets::kind::Preset>,
@@ -387,6 +387,22 @@ pub struct ProviderConfig {
     /// choice: without it or `allowed_tenants` the gateway refuses to start).
     #[serde(default)]
     pub allow_any_tenant: bool,
+    /// `preset = "ftn"` (required): the service's name the bank shows the user, sent as the
+    /// `ftn_spname` request-object claim (agreed with the broker beforehand).
+    #[serde(default)]
+    pub ftn_spname: Option<String>,
+    /// `preset = "ftn"`: the broker's user-interface language, `fi`, `sv` or `en` (sent as
+    /// `ui_locales`; also the language of the embedded chooser's texts).
+    #[serde(default)]
+    pub ui_locales: Option<relier_core::ftn::UiLocale>,
+    /// `preset = "ftn"`: `weak` or `strong` when the login creates new credentials (added to
+    /// the scopes, ISB README §7).
+    #[serde(default)]
+    pub purpose: Option<relier_core::ftn::Purpose>,
+    /// `preset = "ftn"`: list the broker's identity providers on relier's own chooser
+    /// (`GET {issuer}/api/embedded-ui/{client_id}`) and send the chosen one as `ftn_idp_id`.
+    #[serde(default)]
+    pub embedded_ui: bool,
     /// Button text after "Continue with" (default: the name).
     #[serde(default)]
     pub display_name: Option<String>,

@@ -54,6 +54,7 @@ mod server;
 mod session;
 mod settings;
 mod state;
+mod subject_log;
 mod templates;
 mod touch;
 pub mod userinfo;
