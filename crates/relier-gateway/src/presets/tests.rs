@@ -236,10 +236,8 @@ fn ftn_without_spname_or_client_id_is_refused_clearly() {
         e.contains("provider p") && e.contains("needs ftn_spname"),
         "{e}"
     );
-    let e = expanded(
-        &format!("{FTN}").replace("ftn_spname = \"Soap for the people\"", "ftn_spname = \" \""),
-    )
-    .unwrap_err();
+    let e = expanded(&FTN.replace("ftn_spname = \"Soap for the people\"", "ftn_spname = \" \""))
+        .unwrap_err();
     assert!(e.contains("needs ftn_spname"), "{e}");
     let e = expanded("preset = \"ftn\"\nissuer = \"https://isb.example\"\nftn_spname = \"S\"")
         .unwrap_err();
