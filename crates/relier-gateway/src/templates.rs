@@ -314,6 +314,48 @@ mod tests {
     }
 
     #[test]
+    fn embedded_chooser_lists_identity_providers_with_the_brokers_texts() {
+        let ui: relier_core::ftn::EmbeddedUi = serde_json::from_value(serde_json::json!({
+            "identityProviders": [
+                {"name": "Osuus<pankki>", "imageUrl": "https://isb.example/op.png", "ftn_idp_id": "fi-op"},
+                {"name": "Nordea", "imageUrl": "https://cdn.example/n.png", "ftn_idp_id": "fi-nordea"}
+            ],
+            "isbProviderInfo": "Provided by OP & co.",
+            "isbConsent": "Your personal ID and name are forwarded.",
+            "privacyNoticeText": "Privacy",
+            "privacyNoticeLink": "javascript:alert(1)"
+        }))
+        .unwrap();
+        let html = chooser(
+            "Sign in",
+            &[Choice {
+                name: "ftn",
+                display_name: "bank ID or Mobile ID",
+                brand: None,
+                ready: true,
+                embedded: Some(&ui),
+            }],
+            "/app",
+        );
+        assert!(html.contains("Provided by OP &amp; co."), "{html}");
+        assert!(html.contains("Your personal ID and name are forwarded."));
+        assert!(html.contains("Osuus&lt;pankki&gt;"));
+        assert!(
+            html.contains("href=\"/auth/login/ftn?return_to=%2Fapp&amp;ftn_idp_id=fi-nordea\"")
+        );
+        assert!(html.contains("<img src=\"https://isb.example/op.png\" alt=\"\""));
+        assert!(
+            !html.contains("javascript:"),
+            "a link that is not http(s) is left out"
+        );
+        assert!(!html.contains("Continue with"));
+        assert_eq!(
+            logo_origins(&ui),
+            ["https://isb.example", "https://cdn.example"]
+        );
+    }
+
+    #[test]
     fn error_page_shows_only_the_id() {
         let html = error_page("T", "M", "abc<");
         assert!(html.contains("abc&lt;"));
