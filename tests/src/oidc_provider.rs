@@ -692,7 +692,9 @@ pub enum Callback {
     /// `response_mode=form_post`: the auto-submitting form aimed at the
     /// redirect URI, not submitted.
     FormPost {
+        /// The form's `action`: the redirect URI.
         action: url::Url,
+        /// The form's input fields as (name, value) pairs.
         fields: Vec<(String, String)>,
     },
 }

@@ -15,8 +15,10 @@ use relier_store::StoreUrl;
 
 use crate::loopback::RedirectSpec;
 
+mod federation;
 mod registry;
 
+pub use federation::*;
 pub use registry::*;
 
 /// OpenID Connect relying-party toolkit: discover an OP, manage the RP's signing keys, register
@@ -87,6 +89,10 @@ pub enum Command {
     /// The gateway's configuration file: check it without serving.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The RP's entity statement and signed JWK set (OpenID Federation 1.0, as the Finnish
+    /// Trust Network brokers take them).
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// Print a shell completion script: `relier completions bash > /etc/bash_completion.d/relier`.
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `relier man > relier.1; man ./relier.1`.

@@ -34,23 +34,44 @@ pub enum AccessTokenError {
     /// RFC 9068 §4 (5): the configured algorithm is a MAC; access tokens are verified with
     /// the AS's public keys only.
     #[error("access token: {alg} is not accepted for access tokens (asymmetric algorithms only)")]
-    SymmetricAlg { alg: &'static str },
+    SymmetricAlg {
+        /// The configured algorithm (a MAC, or `none`).
+        alg: &'static str,
+    },
     /// RFC 9068 §4 (1): `typ` is not `at+jwt` (an ID token, or any other JWT).
     #[error("access token: typ {got:?} is not at+jwt")]
-    Type { got: Option<String> },
+    Type {
+        /// The token's `typ` header, if it has one.
+        got: Option<String>,
+    },
     /// RFC 9068 §4 (3).
     #[error("access token: iss mismatch: expected {expected}, got {got}")]
-    IssuerMismatch { expected: String, got: String },
+    IssuerMismatch {
+        /// The authorization server's issuer identifier.
+        expected: String,
+        /// The token's `iss`.
+        got: String,
+    },
     /// RFC 9068 §4 (4).
     #[error("access token: audience {audience} is not in {aud:?}")]
-    AudienceMismatch { audience: String, aud: Vec<String> },
+    AudienceMismatch {
+        /// The resource server's identifier, which `aud` must contain.
+        audience: String,
+        /// The token's `aud` values.
+        aud: Vec<String>,
+    },
     /// RFC 9068 §2.2: a required claim is absent.
     #[error("access token: required claim {claim} is missing")]
-    MissingClaim { claim: &'static str },
+    MissingClaim {
+        /// The name of the missing claim.
+        claim: &'static str,
+    },
     /// A claim has the wrong JSON type or an impossible value.
     #[error("access token: claim {claim} is invalid: {reason}")]
     InvalidClaim {
+        /// The name of the invalid claim.
         claim: &'static str,
+        /// What is wrong with its value.
         reason: &'static str,
     },
     /// RFC 7662 §2.2: the provider says the token is not active.
@@ -58,13 +79,34 @@ pub enum AccessTokenError {
     Inactive,
     /// RFC 9068 §4 (6).
     #[error("access token: expired at {exp} (now {now}, skew {skew}s)")]
-    Expired { exp: u64, now: u64, skew: u64 },
+    Expired {
+        /// The token's `exp` (seconds since the epoch).
+        exp: u64,
+        /// The current time (seconds since the epoch).
+        now: u64,
+        /// The clock skew allowed, in seconds.
+        skew: u64,
+    },
     /// RFC 7519 §4.1.5.
     #[error("access token: not valid before {nbf} (now {now}, skew {skew}s)")]
-    NotYetValid { nbf: u64, now: u64, skew: u64 },
+    NotYetValid {
+        /// The token's `nbf` (seconds since the epoch).
+        nbf: u64,
+        /// The current time (seconds since the epoch).
+        now: u64,
+        /// The clock skew allowed, in seconds.
+        skew: u64,
+    },
     /// `iat` in the future beyond the skew.
     #[error("access token: iat {iat} is in the future (now {now}, skew {skew}s)")]
-    IssuedInFuture { iat: u64, now: u64, skew: u64 },
+    IssuedInFuture {
+        /// The token's `iat` (seconds since the epoch).
+        iat: u64,
+        /// The current time (seconds since the epoch).
+        now: u64,
+        /// The clock skew allowed, in seconds.
+        skew: u64,
+    },
 }
 
 impl AccessTokenError {

@@ -213,7 +213,12 @@ pub enum CallbackError {
     MissingIss,
     /// RFC 9207 §2.4: `iss` differs from the issuer (mix-up attack).
     #[error("callback: iss mismatch: expected {expected}, got {got}")]
-    IssMismatch { expected: String, got: String },
+    IssMismatch {
+        /// The issuer the authorization request went to.
+        expected: String,
+        /// The `iss` parameter of the callback.
+        got: String,
+    },
     /// OIDC Core §3.1.2.6 / RFC 6749 §4.1.2.1: the OP answered with an error.
     #[error("callback: the OP returned error {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
     OpError {

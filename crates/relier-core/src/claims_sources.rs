@@ -76,82 +76,139 @@ pub const CLAIM_SOURCES: &str = "_claim_sources";
 pub enum ClaimSourceError {
     /// More sources than [`MAX_SOURCES`].
     #[error("claims source {source_name}: more than {max} sources, dropped")]
-    TooManySources { source_name: String, max: usize },
+    TooManySources {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+        /// The limit on sources, [`MAX_SOURCES`].
+        max: usize,
+    },
     /// `_claim_names` names a source `_claim_sources` lacks.
     #[error("claims source {source_name}: not in _claim_sources")]
-    MissingSource { source_name: String },
+    MissingSource {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+    },
     /// Neither `JWT` nor `endpoint`, or a member of the wrong type.
     #[error("claims source {source_name}: malformed: {reason}")]
     Malformed {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// What is wrong with the source.
         reason: &'static str,
     },
     /// A protocol claim named as coming from a source.
     #[error("claims source {source_name}: may not set the claim {claim}")]
-    ProtectedClaim { source_name: String, claim: String },
+    ProtectedClaim {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+        /// The protected claim it names.
+        claim: String,
+    },
     /// The JWT is larger than [`MAX_JWT_BYTES`].
     #[error("claims source {source_name}: JWT of {size} bytes exceeds {max}")]
     JwtTooLarge {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// The JWT's size, in bytes.
         size: usize,
+        /// The limit, [`MAX_JWT_BYTES`].
         max: usize,
     },
     /// `alg: none`: never trusted (OIDC Core §5.6.2 claims are signed by their issuer).
     #[error("claims source {source_name}: unsigned JWT (alg none), dropped")]
-    Unsigned { source_name: String },
+    Unsigned {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+    },
     /// The JWT's `alg` is not in its issuer's `id_token_signing_alg_values_supported`
     /// (or is a MAC, which needs a secret shared with that issuer).
     #[error("claims source {source_name}: alg {alg} is not published by {issuer}")]
     AlgNotPublished {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// The JWT's `alg` header.
         alg: String,
+        /// The JWT's issuer, whose discovery document does not publish `alg`.
         issuer: String,
     },
     /// No usable `iss` in the JWT.
     #[error("claims source {source_name}: the JWT has no valid iss")]
-    NoIssuer { source_name: String },
+    NoIssuer {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+    },
     /// The discovered issuer is not the JWT's `iss`.
     #[error("claims source {source_name}: iss mismatch: expected {expected}, got {got}")]
     IssuerMismatch {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// The issuer discovered for the JWT.
         expected: String,
+        /// The JWT's verified `iss` (`(none)` when absent).
         got: String,
     },
     /// Signature or structure.
     #[error("claims source {source_name}: {error}")]
     Jwt {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// Why the JWT was rejected.
         error: JwtError,
     },
     /// The endpoint (or an address it resolves to) was refused.
     #[error("claims source {source_name}: {refusal}")]
     Endpoint {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// Why the endpoint was refused.
         refusal: EndpointRefusal,
     },
     /// A distributed source without `access_token`: relier has no other credential for it.
     #[error("claims source {source_name}: no access_token for its endpoint")]
-    NoAccessToken { source_name: String },
+    NoAccessToken {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+    },
     /// The endpoint answered with an error status.
     #[error("claims source {source_name}: HTTP {status}")]
-    Status { source_name: String, status: u16 },
+    Status {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+        /// The HTTP status the endpoint answered with.
+        status: u16,
+    },
     /// The response body is larger than [`MAX_RESPONSE_BYTES`].
     #[error("claims source {source_name}: response larger than {max} bytes")]
-    ResponseTooLarge { source_name: String, max: usize },
+    ResponseTooLarge {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+        /// The limit, [`MAX_RESPONSE_BYTES`].
+        max: usize,
+    },
     /// Not a JSON object, a JWT, or a Graph page.
     #[error("claims source {source_name}: invalid response: {reason}")]
     InvalidResponse {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// What is wrong with the response.
         reason: &'static str,
     },
     /// Graph paging went past [`MAX_GRAPH_PAGES`] or [`MAX_GROUPS`].
     #[error("claims source {source_name}: more than {max} groups or pages")]
-    TooManyGroups { source_name: String, max: usize },
+    TooManyGroups {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+        /// The limit it went past ([`MAX_GRAPH_PAGES`] or [`MAX_GROUPS`]).
+        max: usize,
+    },
     /// The claims' issuer could not be discovered, or its keys not read.
     #[error("claims source {source_name}: issuer {issuer}: {reason}")]
     IssuerKeys {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// The claims' issuer.
         issuer: String,
+        /// Why its discovery or keys failed.
         reason: String,
     },
     /// A groups overage source whose endpoint is not Microsoft Graph: the user's access
@@ -160,12 +217,19 @@ pub enum ClaimSourceError {
         "claims source {source_name}: {endpoint} is not a Microsoft Graph getMemberObjects endpoint"
     )]
     NotGraph {
+        /// The source's name (its key in `_claim_sources`).
         source_name: String,
+        /// The source's endpoint URL.
         endpoint: String,
     },
     /// The request could not be sent or timed out.
     #[error("claims source {source_name}: {reason}")]
-    Transport { source_name: String, reason: String },
+    Transport {
+        /// The source's name (its key in `_claim_sources`).
+        source_name: String,
+        /// Why the request failed.
+        reason: String,
+    },
 }
 
 impl ClaimSourceError {

@@ -109,13 +109,21 @@ pub enum ClientAuthError {
         "client_secret_jwt: the client secret is {got} bytes but {alg} needs at least {min} (RFC 7518 §3.2)"
     )]
     SecretTooShort {
+        /// The HMAC algorithm (`HS256`, `HS384` or `HS512`).
         alg: &'static str,
+        /// The minimum secret length for that algorithm, in bytes.
         min: usize,
+        /// The length of the configured client secret, in bytes.
         got: usize,
     },
     /// The algorithm does not fit the method.
     #[error("{method}: algorithm {alg} cannot be used")]
-    AlgorithmNotAllowed { method: &'static str, alg: String },
+    AlgorithmNotAllowed {
+        /// The client authentication method (`private_key_jwt`, …).
+        method: &'static str,
+        /// The algorithm that does not fit it.
+        alg: String,
+    },
     /// JOSE failure (signing).
     #[error("client assertion: {0}")]
     Jose(#[from] JoseError),

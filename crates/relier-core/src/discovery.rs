@@ -13,22 +13,46 @@ pub mod webfinger;
 pub enum DiscoveryError {
     /// Non-2xx answer.
     #[error("discovery: {url} answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        /// The discovery document URL.
+        url: String,
+        /// The HTTP status it answered with.
+        status: u16,
+    },
     /// Body is not the JSON object OIDC Discovery §4.2 requires.
     #[error("discovery: response is not a valid metadata document: {reason}")]
-    InvalidJson { reason: String },
+    InvalidJson {
+        /// Why the body was rejected.
+        reason: String,
+    },
     /// Body too large.
     #[error("discovery: response larger than {max} bytes")]
-    TooLarge { max: usize },
+    TooLarge {
+        /// The size limit, in bytes.
+        max: usize,
+    },
     /// OIDC Discovery §4.3: the issuer in the document MUST be identical to the one used to fetch it.
     #[error("discovery: issuer mismatch: expected {expected}, got {got}")]
-    IssuerMismatch { expected: String, got: String },
+    IssuerMismatch {
+        /// The issuer the document was fetched for.
+        expected: String,
+        /// The `issuer` in the document.
+        got: String,
+    },
     /// A required member is missing.
     #[error("discovery: required member {member} is missing")]
-    MissingMember { member: &'static str },
+    MissingMember {
+        /// The name of the missing member.
+        member: &'static str,
+    },
     /// An endpoint is not https (or loopback http).
     #[error("discovery: {member} is not an acceptable URL: {reason}")]
-    InsecureEndpoint { member: String, reason: String },
+    InsecureEndpoint {
+        /// The name of the endpoint member (`token_endpoint`, …).
+        member: String,
+        /// Why its URL is not acceptable.
+        reason: String,
+    },
 }
 
 /// RFC 8705 §5: endpoints to use when authenticating with a client certificate.

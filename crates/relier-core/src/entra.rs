@@ -60,7 +60,7 @@ pub fn issuer_template(issuer: &IssuerUrl) -> Result<Option<IssuerUrl>, InvalidV
 }
 
 /// Why a token's tenant gives no issuer. The ID token and logout token validators turn it
-/// into their own error ([`crate::IdTokenError`], [`crate::LogoutTokenError`]).
+/// into their own error ([`crate::IdTokenError`], [`crate::logout::LogoutTokenError`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TenantError {
@@ -69,10 +69,16 @@ pub enum TenantError {
     MissingTid,
     /// `tid` is not a string, or not a tenant id.
     #[error("claim tid is invalid: {reason}")]
-    InvalidTid { reason: &'static str },
+    InvalidTid {
+        /// What is wrong with the `tid` value.
+        reason: &'static str,
+    },
     /// `tid` is not among the tenants the application lets in.
     #[error("tenant (tid) {tid} is not allowed")]
-    NotAllowed { tid: String },
+    NotAllowed {
+        /// The token's tenant id.
+        tid: String,
+    },
 }
 
 /// The issuer of a token whose `tid` claim is `tid` (ID token or back-channel logout token):

@@ -43,38 +43,78 @@ pub enum IdTokenError {
     UnsignedElsewhere,
     /// §3.1.3.7 (2).
     #[error("id_token: iss mismatch: expected {expected}, got {got}")]
-    IssuerMismatch { expected: String, got: String },
+    IssuerMismatch {
+        /// The OP's issuer identifier.
+        expected: String,
+        /// The token's `iss`.
+        got: String,
+    },
     /// Microsoft Entra ID multi-tenant login ([`crate::entra`]): the token's tenant is not
     /// among the allowed ones.
     #[error("id_token: tenant (tid) {tid} is not allowed")]
-    TenantNotAllowed { tid: String },
+    TenantNotAllowed {
+        /// The token's tenant id.
+        tid: String,
+    },
     /// OIDC Core §2: a required claim is absent.
     #[error("id_token: required claim {claim} is missing")]
-    MissingClaim { claim: &'static str },
+    MissingClaim {
+        /// The name of the missing claim.
+        claim: &'static str,
+    },
     /// A claim has the wrong JSON type or an impossible value.
     #[error("id_token: claim {claim} is invalid: {reason}")]
     InvalidClaim {
+        /// The name of the invalid claim.
         claim: &'static str,
+        /// What is wrong with its value.
         reason: &'static str,
     },
     /// §3.1.3.7 (3).
     #[error("id_token: aud mismatch: {client_id} is not in {aud:?}")]
-    AudienceMismatch { client_id: String, aud: Vec<String> },
+    AudienceMismatch {
+        /// The RP's client ID, which `aud` must contain.
+        client_id: String,
+        /// The token's `aud` values.
+        aud: Vec<String>,
+    },
     /// §3.1.3.7 (3): additional audiences not trusted by the client.
     #[error("id_token: untrusted audience {aud}")]
-    UntrustedAudience { aud: String },
+    UntrustedAudience {
+        /// The `aud` value the client does not trust.
+        aud: String,
+    },
     /// §3.1.3.7 (4): several audiences and no azp.
     #[error("id_token: azp is required when aud has several values")]
     MissingAzp,
     /// §3.1.3.7 (5).
     #[error("id_token: azp mismatch: expected {expected}, got {got}")]
-    AzpMismatch { expected: String, got: String },
+    AzpMismatch {
+        /// The RP's client ID.
+        expected: String,
+        /// The token's `azp`.
+        got: String,
+    },
     /// §3.1.3.7 (9).
     #[error("id_token: expired at {exp} (now {now}, skew {skew}s)")]
-    Expired { exp: u64, now: u64, skew: u64 },
+    Expired {
+        /// The token's `exp` (seconds since the epoch).
+        exp: u64,
+        /// The current time (seconds since the epoch).
+        now: u64,
+        /// The clock skew allowed, in seconds.
+        skew: u64,
+    },
     /// §3.1.3.7 (10): iat in the future beyond the skew.
     #[error("id_token: iat {iat} is in the future (now {now}, skew {skew}s)")]
-    IssuedInFuture { iat: u64, now: u64, skew: u64 },
+    IssuedInFuture {
+        /// The token's `iat` (seconds since the epoch).
+        iat: u64,
+        /// The current time (seconds since the epoch).
+        now: u64,
+        /// The clock skew allowed, in seconds.
+        skew: u64,
+    },
     /// §3.1.3.7 (11): a nonce was sent and the token has none.
     #[error("id_token: nonce is missing")]
     MissingNonce,
@@ -87,8 +127,11 @@ pub enum IdTokenError {
     /// §3.1.3.7 (13).
     #[error("id_token: auth_time {auth_time} is older than max_age {max_age}s (now {now})")]
     AuthTooOld {
+        /// The token's `auth_time` (seconds since the epoch).
         auth_time: u64,
+        /// The `max_age` the authorization request sent, in seconds.
         max_age: u64,
+        /// The current time (seconds since the epoch).
         now: u64,
     },
     /// §3.1.3.8 (3).
@@ -97,8 +140,11 @@ pub enum IdTokenError {
     /// §12.2: a refreshed ID token changed a claim that must stay the same.
     #[error("id_token: refreshed token changed {claim}: was {before}, now {after}")]
     RefreshChanged {
+        /// The name of the claim that changed.
         claim: &'static str,
+        /// Its value in the previous ID token.
         before: String,
+        /// Its value in the refreshed ID token.
         after: String,
     },
 }

@@ -15,7 +15,12 @@ use crate::types::UnixTime;
 pub enum JwksError {
     /// Non-2xx.
     #[error("jwks: {url} answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        /// The JWKS URL.
+        url: String,
+        /// The HTTP status it answered with.
+        status: u16,
+    },
     /// Not `application/json` or `application/jwk-set+json` (RFC 7517 §8.5.1).
     #[error("jwks: unexpected content type {0:?}")]
     ContentType(Option<String>),
@@ -30,13 +35,26 @@ pub enum JwksError {
 pub enum KeySelectError {
     /// No signing key has this `kid` (a refetch may find it).
     #[error("no key with kid {kid:?} for {alg}")]
-    KidNotFound { kid: String, alg: &'static str },
+    KidNotFound {
+        /// The `kid` from the token's header.
+        kid: String,
+        /// The algorithm the key was needed for.
+        alg: &'static str,
+    },
     /// No `kid` in the header and no key fits the algorithm.
     #[error("no key for {alg}")]
-    NoKeyForAlg { alg: &'static str },
+    NoKeyForAlg {
+        /// The algorithm a key was needed for.
+        alg: &'static str,
+    },
     /// No `kid` in the header and several keys fit: relier does not try every key.
     #[error("the token has no kid and {count} keys fit {alg}")]
-    Ambiguous { alg: &'static str, count: usize },
+    Ambiguous {
+        /// The algorithm a key was needed for.
+        alg: &'static str,
+        /// How many keys fit it.
+        count: usize,
+    },
 }
 
 impl KeySelectError {

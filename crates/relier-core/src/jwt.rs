@@ -23,7 +23,10 @@ pub enum JwtError {
     Encrypted,
     /// RFC 7515 §4.1.11: an extension the RP does not understand is marked critical.
     #[error("unsupported crit header: {name}")]
-    UnsupportedCrit { name: String },
+    UnsupportedCrit {
+        /// The critical header parameter's name.
+        name: String,
+    },
     /// `alg: none` where a signature is required: everywhere but an ID token of a client that
     /// registered `none`, from the token endpoint over TLS (OIDC Core §2).
     #[error("alg none: unsigned tokens are rejected")]
@@ -33,13 +36,21 @@ pub enum JwtError {
     UnsignedWithSignature,
     /// The header alg is not the one configured (RFC 8725 §3.1; OIDC Core §3.1.3.7 (7)).
     #[error("alg mismatch: expected {expected}, got {got}")]
-    AlgorithmMismatch { expected: &'static str, got: String },
+    AlgorithmMismatch {
+        /// The configured algorithm.
+        expected: &'static str,
+        /// The token's `alg` header.
+        got: String,
+    },
     /// No key could be chosen.
     #[error("{0}")]
     Key(#[from] KeySelectError),
     /// HS* expected but the RP holds no client secret.
     #[error("{alg} requires the client secret, which is not configured")]
-    NoClientSecret { alg: &'static str },
+    NoClientSecret {
+        /// The token's HMAC algorithm.
+        alg: &'static str,
+    },
     /// Bad signature.
     #[error("signature verification failed")]
     InvalidSignature,

@@ -55,23 +55,42 @@ pub enum LogoutTokenError {
     /// §2.4: a `typ` header other than `logout+jwt` (explicit typing, RFC 8725 §3.11): the
     /// token was issued as another kind of JWT.
     #[error("logout_token: typ {typ:?} is not {LOGOUT_TOKEN_TYPE}")]
-    WrongType { typ: String },
+    WrongType {
+        /// The token's `typ` header.
+        typ: String,
+    },
     /// §2.6 (5): iss.
     #[error("logout_token: iss mismatch: expected {expected}, got {got}")]
-    IssuerMismatch { expected: String, got: String },
+    IssuerMismatch {
+        /// The OP's issuer identifier.
+        expected: String,
+        /// The token's `iss`.
+        got: String,
+    },
     /// A multi-tenant Entra ID provider: the token's `tid` is missing, malformed or not
     /// allowed.
     #[error("logout_token: {0}")]
     Tenant(#[source] crate::id_token::IdTokenError),
     /// §2.6 (5): aud.
     #[error("logout_token: aud does not contain {client_id}")]
-    AudienceMismatch { client_id: String },
+    AudienceMismatch {
+        /// The RP's client ID, which `aud` must contain.
+        client_id: String,
+    },
     /// §2.4: a required claim is absent or mistyped.
     #[error("logout_token: claim {claim} is missing or invalid")]
-    InvalidClaim { claim: &'static str },
+    InvalidClaim {
+        /// The name of the claim.
+        claim: &'static str,
+    },
     /// §2.6 (6): iat too far from now.
     #[error("logout_token: iat {iat} is too far from now ({now})")]
-    Stale { iat: u64, now: u64 },
+    Stale {
+        /// The token's `iat` (seconds since the epoch).
+        iat: u64,
+        /// The current time (seconds since the epoch).
+        now: u64,
+    },
     /// §2.4: exp passed.
     #[error("logout_token: expired")]
     Expired,

@@ -34,7 +34,12 @@ pub enum RecommendError {
     #[error(
         "client authentication: no method fits: the OP supports [{op}] but the credentials given allow [{ours}]"
     )]
-    NoCommonMethod { op: String, ours: String },
+    NoCommonMethod {
+        /// The methods the OP supports, comma-separated.
+        op: String,
+        /// The methods the credentials allow, comma-separated.
+        ours: String,
+    },
 }
 
 fn why(method: AuthMethod) -> &'static str {

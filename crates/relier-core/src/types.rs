@@ -14,28 +14,45 @@ use crate::secret::Secret;
 pub enum InvalidValue {
     /// Not a URL at all.
     #[error("{what}: not a valid URL: {reason}")]
-    NotAUrl { what: &'static str, reason: String },
+    NotAUrl {
+        /// Which value it is (`issuer`, `redirect_uri`, …).
+        what: &'static str,
+        /// Why it does not parse as a URL.
+        reason: String,
+    },
     /// `http://` on a non-loopback host.
     #[error(
         "{what}: must use https (http is allowed only on loopback: 127.0.0.1, ::1, localhost), got {url}"
     )]
-    InsecureScheme { what: &'static str, url: String },
+    InsecureScheme {
+        /// Which value it is (`issuer`, `redirect_uri`, …).
+        what: &'static str,
+        /// The rejected URL.
+        url: String,
+    },
     /// Query or fragment where the spec forbids one.
     #[error("{what}: must not contain a {part}")]
     ForbiddenPart {
+        /// Which value it is (`issuer`, `redirect_uri`, …).
         what: &'static str,
+        /// The forbidden part (`query` or `fragment`).
         part: &'static str,
     },
     /// Empty value.
     #[error("{what}: must not be empty")]
-    Empty { what: &'static str },
+    Empty {
+        /// Which value it is (`client_id`, …).
+        what: &'static str,
+    },
     /// Random source failed.
     #[error("random number generator failed")]
     Rng,
     /// The value breaks a syntax rule.
     #[error("{what}: {reason}")]
     Syntax {
+        /// Which value it is.
         what: &'static str,
+        /// The rule it breaks.
         reason: &'static str,
     },
 }

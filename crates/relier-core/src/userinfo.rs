@@ -21,7 +21,9 @@ pub enum UserInfoError {
     /// Non-2xx (RFC 6750 §3 details from `WWW-Authenticate` when present).
     #[error("userinfo: HTTP {status}{}", www_authenticate.as_ref().map(|w| format!(" ({w})")).unwrap_or_default())]
     Status {
+        /// The HTTP status the UserInfo endpoint answered with.
         status: u16,
+        /// Its `WWW-Authenticate` header, if any.
         www_authenticate: Option<String>,
     },
     /// Neither a JSON object nor a JWT.
@@ -39,13 +41,26 @@ pub enum UserInfoError {
     Decryption(#[from] DecryptError),
     /// §5.3.2: signed responses' iss must be the OP.
     #[error("userinfo: iss mismatch: expected {expected}, got {got}")]
-    IssuerMismatch { expected: String, got: String },
+    IssuerMismatch {
+        /// The OP's issuer identifier.
+        expected: String,
+        /// The response's `iss`.
+        got: String,
+    },
     /// §5.3.2: signed responses' aud must contain the client_id.
     #[error("userinfo: aud does not contain {client_id}")]
-    AudienceMismatch { client_id: String },
+    AudienceMismatch {
+        /// The RP's client ID, which `aud` must contain.
+        client_id: String,
+    },
     /// §5.3.2: sub MUST match the ID token's.
     #[error("userinfo: sub mismatch: expected {expected}, got {got}")]
-    SubMismatch { expected: String, got: String },
+    SubMismatch {
+        /// The ID token's `sub`.
+        expected: String,
+        /// The UserInfo response's `sub`.
+        got: String,
+    },
     /// §5.3.2: sub is always returned.
     #[error("userinfo: sub is missing")]
     MissingSub,

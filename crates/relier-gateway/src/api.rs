@@ -151,6 +151,16 @@ impl AuthKind {
 /// A token that passed, as the upstream is told about it.
 #[derive(Debug)]
 pub struct TokenPrincipal {
+    /// The provider whose token it is.
+    pub provider: String,
+    /// Its issuer (`iss`).
+    pub issuer: String,
+    /// Its subject (`sub`): the user, or for client_credentials usually the client.
+    pub subject: String,
+    /// The client it was issued to (`client_id`; empty when introspection left it out).
+    pub client_id: String,
+    /// Bearer or DPoP.
+    pub kind: AuthKind,
     /// Identity headers, computed once per token.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Expiry (unix seconds).

@@ -1,6 +1,7 @@
 //! `relier.toml`: the gateway's configuration (see `examples/relier.toml` for every key).
 
 pub mod duration;
+pub mod federation;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use crate::access::ClaimMatch;
 use crate::error::GatewayError;
 use crate::forwarding::{Cidr, TrustedProxies};
+pub use federation::FederationConfig;
 
 /// Environment variable naming the store when the file has no `store`.
 pub const STORE_ENV: &str = "RELIER_STORE";
@@ -63,12 +65,20 @@ pub struct Config {
     /// stripped in every spelling either way.
     #[serde(default)]
     pub underscores_in_headers: bool,
+    /// One login for every host under this domain (`"example.com"`): the session cookie
+    /// becomes `__Secure-relier` with `Domain=example.com`, and `return_to` may name any https
+    /// host under it. Needs an https `public_url` whose host is under the domain.
+    #[serde(default)]
+    pub cookie_domain: Option<String>,
     /// Sessions.
     #[serde(default)]
     pub session: SessionConfig,
     /// RP signing keys.
     #[serde(default)]
     pub keys: KeysConfig,
+    /// The RP as a federation entity: its entity statement and signed JWK set.
+    #[serde(default)]
+    pub federation: Option<FederationConfig>,
     /// Rate limits.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -187,10 +197,11 @@ pub struct KeysConfig {
     /// Rotate every algorithm's active key this long after it became active (default: never).
     #[serde(default, deserialize_with = "duration::deserialize_opt")]
     pub rotation_interval: Option<Duration>,
-    /// A new key is published this long before it signs (default 1h). Must exceed how long
-    /// the OPs cache the gateway's JWKS.
-    #[serde(default = "d_1h", deserialize_with = "duration::deserialize")]
-    pub propagation: Duration,
+    /// A new key is published this long before it signs (default 1h; 1d with `[federation]`,
+    /// see [`Config::key_propagation`]). Must exceed how long the OPs cache the gateway's
+    /// JWKS.
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    pub propagation: Option<Duration>,
     /// How often due key transitions, expired rows and the session gauge are handled
     /// (default 30s).
     #[serde(default = "d_30s", deserialize_with = "duration::deserialize")]
@@ -637,7 +648,7 @@ impl Default for KeysConfig {
         KeysConfig {
             alg: default_alg(),
             rotation_interval: None,
-            propagation: d_1h(),
+            propagation: None,
             check_interval: d_30s(),
         }
     }
@@ -686,6 +697,27 @@ impl Config {
             .map(|s| s.expose().to_owned())
             .or_else(|| std::env::var(STORE_ENV).ok().filter(|s| !s.is_empty()))
             .unwrap_or_else(|| relier_store::DEFAULT_STORE_URL.to_owned())
+    }
+
+    /// Whether the RP publishes its keys as a federation entity (`[federation]`): its signing
+    /// and encryption keys then reach the OPs only through its signed JWK set.
+    pub fn uses_federation(&self) -> bool {
+        self.federation.is_some()
+    }
+
+    /// `[keys] propagation`: as set, else 1 day when federation is in use or a provider has
+    /// `preset = "ftn"` (the FTN brokers cache an RP's signed JWK set for up to a day), else 1
+    /// hour.
+    pub fn key_propagation(&self) -> Duration {
+        let ftn = self
+            .providers
+            .iter()
+            .any(|p| p.preset == Some(crate::presets::Preset::Ftn));
+        match self.keys.propagation {
+            Some(d) => d,
+            None if self.uses_federation() || ftn => federation::FEDERATION_PROPAGATION,
+            None => d_1h(),
+        }
     }
 
     /// The trusted reverse proxies: top-level `trusted_proxies`, else the deprecated

@@ -1,7 +1,14 @@
 //! The gateway's cookies: the session cookie (`__Host-relier` on https, `relier_session` on
-//! http) and the short-lived login-binding cookies.
+//! http, `__Secure-relier` with `Domain=` under `cookie_domain`) and the short-lived
+//! login-binding cookies (always host-only).
+
+mod domain;
 
 use axum::http::{HeaderMap, HeaderValue, header};
+
+pub use domain::CookieDomain;
+
+use crate::settings::Settings;
 
 /// The value of the first cookie named `name` in the request's `Cookie` headers.
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -37,6 +44,38 @@ pub fn set(
 /// A `Set-Cookie` that deletes `name`.
 pub fn expire(name: &str, secure: bool, same_site: &str) -> Option<HeaderValue> {
     set(name, "", Some(0), secure, same_site)
+}
+
+/// The session cookie's `Set-Cookie`: [`set`] with `SameSite=Lax`, plus `Domain=` under
+/// `cookie_domain` (RFC 6265bis §4.1.2.3: then every host under the domain is sent it).
+pub fn set_session(settings: &Settings, value: &str, max_age: u64) -> Option<HeaderValue> {
+    with_domain(
+        set(
+            settings.cookie_name,
+            value,
+            Some(max_age),
+            settings.secure,
+            "Lax",
+        )?,
+        settings.cookie_domain.as_ref(),
+    )
+}
+
+/// The `Set-Cookie` that deletes the session cookie (with the same `Domain` it was set with:
+/// a browser keys cookies on it, so a host-only deletion would leave the domain cookie).
+pub fn expire_session(settings: &Settings) -> Option<HeaderValue> {
+    with_domain(
+        expire(settings.cookie_name, settings.secure, "Lax")?,
+        settings.cookie_domain.as_ref(),
+    )
+}
+
+fn with_domain(v: HeaderValue, domain: Option<&CookieDomain>) -> Option<HeaderValue> {
+    let Some(d) = domain else { return Some(v) };
+    let mut bytes = v.as_bytes().to_vec();
+    bytes.extend_from_slice(b"; Domain=");
+    bytes.extend_from_slice(d.as_str().as_bytes());
+    HeaderValue::from_bytes(&bytes).ok()
 }
 
 /// Removes the named cookies (and those starting with `prefix`) from the request's `Cookie`
@@ -94,6 +133,19 @@ mod tests {
         );
         strip(&mut only, &["relier_session"], "relier_login");
         assert!(only.get(header::COOKIE).is_none());
+    }
+
+    #[test]
+    fn domain_is_appended() {
+        let d = CookieDomain::parse("Example.COM", "auth.example.com").unwrap();
+        let v = with_domain(
+            set("__Secure-relier", "v", Some(60), true, "Lax").unwrap(),
+            Some(&d),
+        );
+        assert_eq!(
+            v.unwrap(),
+            "__Secure-relier=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60; Domain=example.com"
+        );
     }
 
     #[test]

@@ -33,6 +33,9 @@
 //! (a `form_post` callback, Sign in with Apple, is a cross-site POST that `SameSite=Lax`
 //! cookies do not reach).
 
+mod layers;
+mod principal;
+
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -48,6 +51,8 @@ use crate::identity;
 use crate::names;
 use crate::routes::require::{WhenMissing, require_session};
 use crate::state::AppState;
+pub use layers::{RequireLogin, RequireLoginService, RequireScope, RequireScopeService};
+pub use principal::{AccessToken, Principal};
 
 /// What [`Identity`] reads from the request's extensions: added by
 /// [`crate::Gateway::layer`].
@@ -195,6 +200,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        if let Some(Principal::Session(i)) = parts.extensions.get::<Principal>() {
+            return Ok(i.clone());
+        }
         let state = handle(parts).ok_or_else(layer_missing)?;
         let return_to = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let missing = WhenMissing::LoginPage {
@@ -211,6 +219,9 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Response> {
+        if let Some(Principal::Session(i)) = parts.extensions.get::<Principal>() {
+            return Ok(Some(i.clone()));
+        }
         let state = handle(parts).ok_or_else(layer_missing)?;
         match require_session(&state, &parts.headers, WhenMissing::Unauthorized, |_| {}).await {
             Ok(a) => Ok(Some(Identity::of(&a))),

@@ -35,6 +35,15 @@ pub enum GatewayError {
         /// What went wrong.
         reason: String,
     },
+    /// `[federation]` without an active entity key in the store.
+    #[error(
+        "federation: no active entity key in the store: create one with `relier keys generate \
+         --use entity` (or bring one with `relier keys import --use entity --file KEY.pem`)"
+    )]
+    NoEntityKey,
+    /// The entity statement or the signed JWK set could not be built.
+    #[error("federation: {0}")]
+    Federation(#[from] relier_core::federation::publish::PublishError),
     /// The listen address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

@@ -79,18 +79,20 @@ impl KeyManager {
         Ok(())
     }
 
-    /// A manager for the built providers.
+    /// A manager for the built providers. `propagation`: how long a rotated key is published
+    /// before it is used ([`crate::Config::key_propagation`]: 1 day with `[federation]`).
     pub fn new(
         store: Arc<dyn Store>,
         providers: Arc<Providers>,
         cfg: &KeysConfig,
+        propagation: std::time::Duration,
         metrics: Arc<Metrics>,
     ) -> Self {
         KeyManager {
             store,
             providers,
             rotation: cfg.rotation_interval.map(|d| d.as_secs().max(1)),
-            propagation: cfg.propagation.as_secs(),
+            propagation: propagation.as_secs(),
             next_transition: AtomicU64::new(u64::MAX),
             lock: tokio::sync::Mutex::new(()),
             metrics,

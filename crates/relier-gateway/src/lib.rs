@@ -35,6 +35,7 @@ pub mod config;
 mod cookies;
 pub mod embed;
 mod error;
+pub mod federation;
 mod forwarding;
 mod hook;
 mod identity;
@@ -149,9 +150,19 @@ impl Gateway {
         routes::embedded_router(self.state.clone())
     }
 
-    /// The layer that lets [`embed::Identity`] find this gateway's sessions.
+    /// The layer that lets the [`embed::Identity`] and [`embed::Principal`] extractors find
+    /// this gateway's sessions. It enforces nothing by itself: the extractors do, in the
+    /// handlers that use them; [`Gateway::require_login`] enforces for every route it wraps.
     pub fn layer(&self) -> axum::Extension<embed::RelierHandle> {
         axum::Extension(embed::RelierHandle(self.state.clone()))
+    }
+
+    /// A tower layer that admits every request before the application's handler runs, as
+    /// `/auth/check` does (sessions, `skip_auth`, `[[access]]`, access tokens on `[[api]]`
+    /// paths), and hands the handler an [`embed::Principal`]. Add [`embed::RequireScope`]
+    /// inside it for scopes.
+    pub fn require_login(&self) -> embed::RequireLogin {
+        embed::RequireLogin::new(self.state.clone())
     }
 
     /// The providers, in configuration order: `(name, display name)`, e.g. to draw one
@@ -179,7 +190,7 @@ impl Gateway {
         return_to: &str,
         app_state: Option<embed::LoginAppState>,
     ) -> axum::response::Response {
-        let return_to = sanitize_return_to(Some(return_to));
+        let return_to = return_to::sanitize_for(&self.state.settings, Some(return_to));
         let app_state = app_state.map(embed::LoginAppState::into_secret);
         routes::login::begin(&self.state, provider, return_to, app_state)
             .await
@@ -215,7 +226,7 @@ impl Gateway {
                 "refresh token revocation still running: it goes on in the background"
             );
         }
-        Ok(cookies::expire(s.cookie_name, s.secure, "Lax"))
+        Ok(cookies::expire_session(s))
     }
 
     /// The operations router (`/metrics`, `/healthz`, `/readyz`) that `metrics_listen` serves.

@@ -10,6 +10,7 @@ mod credentials;
 mod ftn;
 mod github;
 mod list;
+mod metadata;
 mod responses;
 mod spec;
 
@@ -35,6 +36,7 @@ use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
 pub use list::{Providers, build_all, check_static};
+pub(crate) use metadata::relying_party_metadata;
 use relier_core::claims_sources::Resolve;
 use relier_core::entra::TenantPolicy;
 use relier_core::profile::Profile;

@@ -26,6 +26,10 @@ use crate::error::{GatewayError, PageError, Problem};
 use crate::forwarding;
 use crate::settings::Settings;
 
+mod local;
+
+pub use local::UpstreamSlot;
+
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [
     "connection",
@@ -162,32 +166,69 @@ impl Proxy {
         }
         let mut upstream_req = Request::new(body);
         *upstream_req.method_mut() = parts.method;
-        *upstream_req.uri_mut() = uri;
         *upstream_req.headers_mut() = headers;
+        // An HTTP/1 client's requests go on its own upstream connection, driven in its task
+        // (see [`local`]); plain-http upstreams only (TLS and upgrades take the pool).
+        if upgrade.is_none()
+            && self.origin.0 == Scheme::HTTP
+            && let Some(slot) = parts.extensions.get::<UpstreamSlot>()
+        {
+            if !self.preserve_host || !upstream_req.headers().contains_key(header::HOST) {
+                match HeaderValue::from_str(self.origin.1.as_str()) {
+                    Ok(host) => upstream_req.headers_mut().insert(header::HOST, host),
+                    Err(_) => None,
+                };
+            }
+            *upstream_req.uri_mut() = uri
+                .path_and_query()
+                .map_or_else(|| Uri::from_static("/"), |pq| Uri::from(pq.clone()));
+            return match local::send(slot, &self.origin.1, upstream_req).await {
+                Ok(resp) if resp.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS => {
+                    self.unrequested_switch()
+                }
+                Ok(resp) => relay(resp),
+                Err(e) => {
+                    PageError::new(Problem::BadGateway, format!("upstream {}: {e}", self.base))
+                        .into_response()
+                }
+            };
+        }
+        *upstream_req.uri_mut() = uri;
         match self.client.request(upstream_req).await {
             Ok(resp) if resp.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS => {
                 match upgrade {
                     Some(on_upgrade) => self.splice(resp, on_upgrade).await,
-                    // The upstream switched protocols without being asked to.
-                    None => PageError::new(
-                        Problem::BadGateway,
-                        format!("upstream {}: unrequested 101 response", self.base),
-                    )
-                    .into_response(),
+                    None => self.unrequested_switch(),
                 }
             }
-            Ok(resp) => {
-                let (mut parts, body) = resp.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
-                Response::from_parts(parts, Body::new(body))
-            }
+            Ok(resp) => relay(resp),
             Err(e) => PageError::new(Problem::BadGateway, format!("upstream {}: {e}", self.base))
                 .into_response(),
         }
     }
 }
 
+/// The upstream's response for the client, hop-by-hop headers removed.
+fn relay<B>(resp: axum::http::Response<B>) -> Response
+where
+    B: hyper::body::Body<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let (mut parts, body) = resp.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    Response::from_parts(parts, Body::new(body))
+}
+
 impl Proxy {
+    /// The upstream switched protocols without being asked to.
+    fn unrequested_switch(&self) -> Response {
+        PageError::new(
+            Problem::BadGateway,
+            format!("upstream {}: unrequested 101 response", self.base),
+        )
+        .into_response()
+    }
+
     /// The upstream's absolute URI for a request: its origin, `[upstream] url`'s path, then the
     /// client's path and query exactly as received.
     fn upstream_uri(&self, client: &Uri) -> Option<Uri> {

@@ -2,8 +2,10 @@
 
 use url::Url;
 
+use crate::settings::Settings;
+
 /// Longest `return_to` kept.
-const MAX_RETURN_TO: usize = 2048;
+pub(crate) const MAX_RETURN_TO: usize = 2048;
 
 /// Returns `return_to` if it is a safe same-origin path, else `/`.
 ///
@@ -14,6 +16,21 @@ const MAX_RETURN_TO: usize = 2048;
 /// query and fragment (percent-encoded as needed, so it is a valid `Location`).
 pub fn sanitize_return_to(raw: Option<&str>) -> String {
     raw.and_then(check).unwrap_or_else(|| "/".to_owned())
+}
+
+/// `return_to` under the gateway's settings: a same-origin path as [`sanitize_return_to`]
+/// accepts, or — with `cookie_domain` — an absolute https URL on a host under that domain
+/// ([`crate::cookies::CookieDomain::absolute_target`]); anything else becomes `/`.
+pub fn sanitize_for(settings: &Settings, raw: Option<&str>) -> String {
+    raw.and_then(|r| {
+        check(r).or_else(|| {
+            settings
+                .cookie_domain
+                .as_ref()?
+                .absolute_target(r, MAX_RETURN_TO)
+        })
+    })
+    .unwrap_or_else(|| "/".to_owned())
 }
 
 /// `return_to` from the raw query of `/auth/login…`: form-decoded as usual, except when the

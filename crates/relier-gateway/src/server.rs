@@ -191,6 +191,7 @@ async fn connection(
         router,
         peer,
         activity: activity.clone(),
+        upstream: crate::proxy::UpstreamSlot::default(),
     };
     let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(socket), service));
     let mut timer = pin!(tokio::time::sleep(Duration::ZERO));
@@ -414,6 +415,8 @@ struct Handler {
     router: Router,
     peer: SocketAddr,
     activity: Arc<Activity>,
+    /// This connection's own upstream connection (proxy mode, HTTP/1 only).
+    upstream: crate::proxy::UpstreamSlot,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Handler {
@@ -424,6 +427,11 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
     fn call(&self, mut req: Request<Incoming>) -> Handled {
         let guard = self.activity.start(req.version());
         req.extensions_mut().insert(ConnectInfo(self.peer));
+        // HTTP/1 serves a connection's requests one at a time: they can share one upstream
+        // connection. (HTTP/2 multiplexes; its requests take the pool.)
+        if req.version() <= axum::http::Version::HTTP_11 {
+            req.extensions_mut().insert(self.upstream.clone());
+        }
         let mut router = self.router.clone();
         Handled {
             response: tower_service::Service::call(&mut router, req),

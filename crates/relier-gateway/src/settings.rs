@@ -48,6 +48,8 @@ pub struct Settings {
     pub secure: bool,
     /// The session cookie's name.
     pub cookie_name: &'static str,
+    /// `cookie_domain`: the session cookie's `Domain`, and the hosts `return_to` may name.
+    pub cookie_domain: Option<crate::cookies::CookieDomain>,
     /// Prefix of the login-binding cookies.
     pub login_cookie_prefix: &'static str,
     /// Seconds.
@@ -123,6 +125,10 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     }
     let secure = public_url.scheme() == "https";
     check_periods(config)?;
+    if let Some(f) = &config.federation {
+        f.check()?;
+        f.entity_id(&config.public_url)?;
+    }
     let s = &config.session;
     let header_map = claim_headers(config)?;
     let theme_css = match &config.theme_css {
@@ -134,6 +140,16 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     let public_origin = PublicOrigin::new(&public_url)
         .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
     let websocket_origins = websocket_origins(config, &origin)?;
+    let cookie_domain = cookie_domain(config, &public_url)?;
+    let cookie_name = if cookie_domain.is_some() {
+        // RFC 6265bis §4.1.3.2: `__Host-` forbids `Domain`; `__Secure-` keeps `Secure`
+        // mandatory.
+        "__Secure-relier"
+    } else if secure {
+        "__Host-relier"
+    } else {
+        "relier_session"
+    };
     let (path_rules, login_policies) = access_rules(config)?;
     let api = crate::api::ApiRules::from_config(config)?;
     let original_uri = original_uri_policy(config, &path_rules, &api)?;
@@ -162,11 +178,8 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         base,
         public_url,
         secure,
-        cookie_name: if secure {
-            "__Host-relier"
-        } else {
-            "relier_session"
-        },
+        cookie_domain,
+        cookie_name,
         login_cookie_prefix: if secure {
             "__Host-relier-login-"
         } else {
@@ -183,9 +196,29 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         theme_css,
         metrics: config.metrics,
         identity: IdentityHeaders::new(header_map),
-        jwks_max_age: (secs(config.keys.propagation) / 4).min(300),
+        jwks_max_age: (secs(config.key_propagation()) / 4).min(300),
         check_interval: config.keys.check_interval,
     })
+}
+
+/// `cookie_domain`, checked: an https `public_url` (the cookie becomes `__Secure-`, which
+/// needs `Secure`) whose host the domain covers.
+fn cookie_domain(
+    config: &Config,
+    public_url: &Url,
+) -> Result<Option<crate::cookies::CookieDomain>, GatewayError> {
+    let Some(raw) = &config.cookie_domain else {
+        return Ok(None);
+    };
+    if public_url.scheme() != "https" {
+        return Err(GatewayError::Config(format!(
+            "cookie_domain {raw:?} needs an https public_url (the session cookie becomes __Secure-relier with Domain={raw}), not {public_url}"
+        )));
+    }
+    let host = public_url.host_str().unwrap_or_default();
+    crate::cookies::CookieDomain::parse(raw, host)
+        .map(Some)
+        .map_err(|e| GatewayError::Config(e.to_string()))
 }
 
 /// Every timeout and period of `[session]` and `[keys]` is positive.

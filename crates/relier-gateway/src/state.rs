@@ -49,6 +49,8 @@ pub struct AppState {
     pub api_tokens: crate::api::TokenCache,
     /// `[[api]]`: DPoP proof ids seen and the nonce key.
     pub dpop: crate::api::DpopState,
+    /// `[federation]`: the entity statement and signed JWK set, signed and cached.
+    pub(crate) federation: Option<crate::federation::Publisher>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -81,9 +83,11 @@ impl AppState {
             store.clone(),
             providers.clone(),
             &config.keys,
+            config.key_propagation(),
             metrics.clone(),
         );
         keys.tick(now).await?;
+        let federation = publisher(&config, store.as_ref(), now).await?;
         let proxy = match &config.upstream {
             Some(u) => Some(Proxy::new(u)?),
             None => None,
@@ -109,8 +113,27 @@ impl AppState {
             api_tokens: crate::api::TokenCache::default(),
             dpop: crate::api::DpopState::new()
                 .ok_or_else(|| GatewayError::Config("the system random source failed".into()))?,
+            federation,
         })
     }
+}
+
+/// `[federation]`: the statement and the signed JWK set, signed once here so that a missing
+/// entity key stops the start with the command that makes one.
+async fn publisher(
+    config: &Config,
+    store: &dyn Store,
+    now: u64,
+) -> Result<Option<crate::federation::Publisher>, GatewayError> {
+    use crate::federation::{Document, Federation, Publisher};
+    let Some(federation) = Federation::from_config(config, store).await? else {
+        return Ok(None);
+    };
+    let publisher = Publisher::new(federation);
+    for doc in [Document::Statement, Document::SignedJwks] {
+        publisher.get(store, doc, now).await?;
+    }
+    Ok(Some(publisher))
 }
 
 /// Path rules in forward-auth mode need the front proxy in `trusted_proxies`: from any other
@@ -126,7 +149,7 @@ fn warn_forward_auth_trust(config: &Config, settings: &settings::Settings) {
     }
 }
 
-async fn open_store(config: &Config) -> Result<Arc<dyn Store>, GatewayError> {
+pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, GatewayError> {
     let url = StoreUrl::parse(&config.store_url())?;
     let env = std::env::var(relier_store::MASTER_KEY_ENV)
         .ok()

@@ -15,7 +15,7 @@ use relier_jose::Algorithm;
 use crate::error::StoreError;
 use crate::key_state::KeyState;
 use crate::lifecycle::Transition;
-use crate::model::{KeyAlg, KeyInfo};
+use crate::model::{KeyAlg, KeyInfo, KeyUse};
 
 /// A new key, its private key already sealed.
 #[derive(Debug)]
@@ -271,8 +271,11 @@ pub(crate) fn parse_alg(s: &str) -> Result<Algorithm, StoreError> {
     Algorithm::from_str(s).map_err(|_| StoreError::db(format!("unknown algorithm {s:?} in store")))
 }
 
-fn parse_key_alg(s: &str) -> Result<KeyAlg, StoreError> {
-    KeyAlg::from_str(s).map_err(|_| StoreError::db(format!("unknown algorithm {s:?} in store")))
+fn parse_key_alg(key_use: &str, alg: &str) -> Result<KeyAlg, StoreError> {
+    let key_use = KeyUse::from_stored(key_use)
+        .ok_or_else(|| StoreError::db(format!("unknown key use {key_use:?} in store")))?;
+    KeyAlg::with_use(key_use, alg)
+        .map_err(|_| StoreError::db(format!("algorithm {alg:?} of a {key_use} key in store")))
 }
 
 fn parse_key_state(s: &str) -> Result<KeyState, StoreError> {
@@ -318,7 +321,7 @@ impl_columns!(sqlx::sqlite::SqliteRow);
 impl_columns!(sqlx::postgres::PgRow);
 
 pub(crate) const KEY_COLUMNS: &str =
-    "kid, alg, state, created_at, activates_at, retired_at, grace_until";
+    "kid, key_use, alg, state, created_at, activates_at, retired_at, grace_until";
 pub(crate) const PROVIDER_COLUMNS: &str = "name, issuer, client_id, auth_method, redirect_uris, \
     scopes, id_token_alg, signing_alg, jwks_mode, jwks_uri, tls_cert_path, tls_key_path, \
     registration_client_uri, provider_metadata, registration, client_secret, \
@@ -360,7 +363,7 @@ pub(crate) static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyL
 pub(crate) fn key_info(row: &impl Columns) -> Result<KeyInfo, StoreError> {
     Ok(KeyInfo {
         kid: row.text("kid")?,
-        alg: parse_key_alg(&row.text("alg")?)?,
+        alg: parse_key_alg(&row.text("key_use")?, &row.text("alg")?)?,
         state: parse_key_state(&row.text("state")?)?,
         created_at: from_db_time(row.int("created_at")?)?,
         activates_at: opt_from_db_time(row.opt_int("activates_at")?)?,

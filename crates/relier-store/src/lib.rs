@@ -59,6 +59,7 @@ mod binding;
 mod crypto;
 mod encryption;
 mod error;
+mod import;
 mod key_state;
 pub mod lifecycle;
 mod master_key;

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::error::StoreError;
 use crate::key_state::KeyState;
-use crate::model::{KeyAlg, KeyInfo};
+use crate::model::{KeyAlg, KeyInfo, KeyUse};
 
 /// The longest lifetime of a client assertion relier signs (seconds); a retired key stays
 /// published at least this long.
@@ -91,18 +91,23 @@ impl Transition {
     }
 }
 
-/// What `advance` does at `now`: per algorithm, the `next` keys whose `activates_at <= now`
+/// What `advance` does at `now`: per use and algorithm, the `next` keys whose `activates_at <= now`
 /// are promoted in `activates_at` order (ties: `created_at`, then kid); each promotion retires
 /// the key active before it. Net effect: the latest due key becomes active, the previously
 /// active key and any earlier due keys become retired with `grace_until(now, grace_secs)`.
 ///
 /// The transitions are ordered so that applying them in order never has two active keys for
-/// one algorithm: all retirements of an algorithm come before its activation.
+/// one use and algorithm: all retirements of an algorithm come before its activation. (An RS256
+/// entity key and an RS256 signing key are two lifecycles.)
 #[must_use]
 pub fn plan_advance(keys: &[KeyInfo], now: u64, grace_secs: u64) -> Vec<Transition> {
-    let mut by_alg: BTreeMap<&str, (Vec<&KeyInfo>, Vec<&KeyInfo>)> = BTreeMap::new();
+    /// The active keys and the due `next` keys of one use and algorithm.
+    type Lifecycle<'a> = (Vec<&'a KeyInfo>, Vec<&'a KeyInfo>);
+    let mut by_alg: BTreeMap<(KeyUse, &str), Lifecycle<'_>> = BTreeMap::new();
     for key in keys {
-        let entry = by_alg.entry(key.alg.as_str()).or_default();
+        let entry = by_alg
+            .entry((key.alg.key_use(), key.alg.as_str()))
+            .or_default();
         match key.state {
             KeyState::Active => entry.0.push(key),
             KeyState::Next if key.activates_at.is_none_or(|t| t <= now) => entry.1.push(key),
@@ -184,11 +189,15 @@ pub fn is_published(key: &KeyInfo, now: u64) -> bool {
 }
 
 /// Scheduled rotation: the algorithms whose active key has been active for `interval` seconds
-/// and that have no `next` key yet.
+/// and that have no `next` key yet. Entity keys are long-lived: they rotate only when asked
+/// (`rotate_keys` naming the entity algorithm), never on a schedule.
 #[must_use]
 pub fn due_for_rotation(keys: &[KeyInfo], interval: u64, now: u64) -> Vec<KeyAlg> {
     let mut due = Vec::new();
-    for k in keys.iter().filter(|k| k.state == KeyState::Active) {
+    for k in keys
+        .iter()
+        .filter(|k| k.state == KeyState::Active && k.alg.key_use() != KeyUse::Entity)
+    {
         let pending = keys
             .iter()
             .any(|n| n.alg == k.alg && n.state == KeyState::Next);
@@ -240,6 +249,7 @@ mod tests {
             for alg in [
                 KeyAlg::Sig(Algorithm::ES256),
                 KeyAlg::Sig(Algorithm::RS256),
+                KeyAlg::Entity(Algorithm::RS256),
                 KeyAlg::Enc(KeyManagementAlg::EcdhEs),
             ] {
                 let active = keys
@@ -414,6 +424,35 @@ mod tests {
         assert_eq!(
             due_for_rotation(&promoted, 50, 250),
             vec![KeyAlg::Sig(Algorithm::ES256)]
+        );
+    }
+
+    #[test]
+    fn entity_keys_have_their_own_lifecycle_and_no_schedule() {
+        let entity = KeyAlg::Entity(Algorithm::RS256);
+        let mut keys = vec![
+            key("s1", Algorithm::RS256, KeyState::Active),
+            key("e1", entity, KeyState::Active),
+            next("e2", entity, 50),
+        ];
+        let plan = plan_advance(&keys, 50, 10);
+        assert_eq!(plan.len(), 2, "{plan:?}");
+        apply(&mut keys, &plan);
+        let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
+        assert_eq!(state("s1"), KeyState::Active);
+        assert_eq!(state("e1"), KeyState::Retired);
+        assert_eq!(state("e2"), KeyState::Active);
+        // A signing key activating does not retire the entity key of the same algorithm.
+        keys.push(next("s2", Algorithm::RS256, 60));
+        let plan = plan_advance(&keys, 60, 10);
+        apply(&mut keys, &plan);
+        let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
+        assert_eq!(state("e2"), KeyState::Active);
+        assert_eq!(state("s2"), KeyState::Active);
+        // Scheduled rotation never picks an entity key.
+        assert_eq!(
+            due_for_rotation(&keys, 1, 10_000),
+            vec![KeyAlg::Sig(Algorithm::RS256)]
         );
     }
 

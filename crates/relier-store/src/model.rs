@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::StoreError;
 use crate::key_state::KeyState;
 
-/// What an RP key is for (RFC 7517 §4.2 "use").
+/// What an RP key is for (RFC 7517 §4.2 "use", plus relier's entity class).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyUse {
@@ -20,14 +20,40 @@ pub enum KeyUse {
     Sig,
     /// Decrypting what the OP encrypts to the RP: ID tokens, UserInfo ("enc").
     Enc,
+    /// A long-lived entity key ("entity"): signs only the RP's entity statement and its signed
+    /// JWK set (OpenID Federation 1.0 §3, §5.2.1). Never used for client assertions, request
+    /// objects or decryption, and never in the ordinary JWKS.
+    Entity,
 }
 
 impl KeyUse {
-    /// "sig" or "enc".
+    /// "sig", "enc" or "entity" (the stored form).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             KeyUse::Sig => "sig",
+            KeyUse::Enc => "enc",
+            KeyUse::Entity => "entity",
+        }
+    }
+
+    /// The use whose stored form is `s`; `None` for anything else.
+    #[must_use]
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "sig" => Some(KeyUse::Sig),
+            "enc" => Some(KeyUse::Enc),
+            "entity" => Some(KeyUse::Entity),
+            _ => None,
+        }
+    }
+
+    /// The JWK "use" member a published key of this use carries (RFC 7517 §4.2): an entity key
+    /// signs, so "sig".
+    #[must_use]
+    pub fn jwk_use(self) -> &'static str {
+        match self {
+            KeyUse::Sig | KeyUse::Entity => "sig",
             KeyUse::Enc => "enc",
         }
     }
@@ -39,15 +65,19 @@ impl fmt::Display for KeyUse {
     }
 }
 
-/// The algorithm of an RP key: a JWS algorithm for a signing key, or a JWE key-management
-/// algorithm for an encryption key. The two IANA registries (RFC 7518 §3.1 and §4.1) do not
-/// share a name, so the stored name alone tells the key's use. Serializes as that name.
+/// The algorithm of an RP key with its use: a JWS algorithm for a signing or entity key, or a
+/// JWE key-management algorithm for an encryption key. The two IANA registries (RFC 7518 §3.1
+/// and §4.1) do not share a name; an entity key is told from a signing key by its stored use.
+/// Serializes as the algorithm name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyAlg {
     /// A signing key (RS*, PS*, ES*, EdDSA).
     Sig(Algorithm),
     /// An encryption key (RSA-OAEP, RSA-OAEP-256, ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW).
     Enc(KeyManagementAlg),
+    /// An entity key (RS256 for the Finnish Trust Network): signs only the entity statement
+    /// and the signed JWK set.
+    Entity(Algorithm),
 }
 
 impl KeyAlg {
@@ -55,17 +85,35 @@ impl KeyAlg {
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            KeyAlg::Sig(a) => a.as_str(),
+            KeyAlg::Sig(a) | KeyAlg::Entity(a) => a.as_str(),
             KeyAlg::Enc(a) => a.as_str(),
         }
     }
 
-    /// sig or enc.
+    /// sig, enc or entity.
     #[must_use]
     pub fn key_use(self) -> KeyUse {
         match self {
             KeyAlg::Sig(_) => KeyUse::Sig,
             KeyAlg::Enc(_) => KeyUse::Enc,
+            KeyAlg::Entity(_) => KeyUse::Entity,
+        }
+    }
+
+    /// The key algorithm for a stored (`use`, `alg`) pair: `alg` must be of the use's registry
+    /// (a JWS algorithm for sig and entity, a key-management algorithm for enc).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for an unknown name or one of the other registry.
+    pub fn with_use(key_use: KeyUse, alg: &str) -> Result<Self, StoreError> {
+        let parsed: KeyAlg = alg.parse()?;
+        match (key_use, parsed) {
+            (KeyUse::Sig, KeyAlg::Sig(_)) | (KeyUse::Enc, KeyAlg::Enc(_)) => Ok(parsed),
+            (KeyUse::Entity, KeyAlg::Sig(a)) => Ok(KeyAlg::Entity(a)),
+            (wanted, other) => Err(StoreError::Invalid {
+                what: "key algorithm",
+                reason: format!("{other} is for {} keys, not {wanted} keys", other.key_use()),
+            }),
         }
     }
 
@@ -73,17 +121,17 @@ impl KeyAlg {
     #[must_use]
     pub fn is_rsa(self) -> bool {
         match self {
-            KeyAlg::Sig(a) => a.is_rsa(),
+            KeyAlg::Sig(a) | KeyAlg::Entity(a) => a.is_rsa(),
             KeyAlg::Enc(a) => a.is_rsa(),
         }
     }
 
-    /// The signing algorithm, for a signing key.
+    /// The signing algorithm, for a signing key (not for an entity key).
     #[must_use]
     pub fn sig(self) -> Option<Algorithm> {
         match self {
             KeyAlg::Sig(a) => Some(a),
-            KeyAlg::Enc(_) => None,
+            KeyAlg::Enc(_) | KeyAlg::Entity(_) => None,
         }
     }
 
@@ -91,8 +139,17 @@ impl KeyAlg {
     #[must_use]
     pub fn enc(self) -> Option<KeyManagementAlg> {
         match self {
-            KeyAlg::Sig(_) => None,
+            KeyAlg::Sig(_) | KeyAlg::Entity(_) => None,
             KeyAlg::Enc(a) => Some(a),
+        }
+    }
+
+    /// The signing algorithm, for an entity key.
+    #[must_use]
+    pub fn entity(self) -> Option<Algorithm> {
+        match self {
+            KeyAlg::Entity(a) => Some(a),
+            KeyAlg::Sig(_) | KeyAlg::Enc(_) => None,
         }
     }
 }
@@ -129,7 +186,8 @@ impl fmt::Display for KeyAlg {
 
 impl FromStr for KeyAlg {
     type Err = StoreError;
-    /// A JWS algorithm name, else a JWE key-management algorithm name.
+    /// A JWS algorithm name (a signing key), else a JWE key-management algorithm name; an
+    /// entity key's algorithm is read with [`KeyAlg::with_use`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Ok(a) = Algorithm::from_str(s) {
             return Ok(KeyAlg::Sig(a));
@@ -150,7 +208,7 @@ impl Serialize for KeyAlg {
 }
 
 /// Metadata of one RP key (never key material). Serializes with exactly these member names
-/// (plus `use`, "sig" or "enc"); `state` is lowercase, `alg` its JWS or JWE name, times unix
+/// (plus `use`, "sig", "enc" or "entity"); `state` is lowercase, `alg` its JWS or JWE name, times unix
 /// seconds or null.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
@@ -173,7 +231,7 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
-    /// sig or enc.
+    /// sig, enc or entity.
     #[must_use]
     pub fn key_use(&self) -> KeyUse {
         self.alg.key_use()
@@ -446,6 +504,34 @@ mod tests {
         assert!(enc.is_rsa());
         assert_eq!(enc.to_string(), "RSA-OAEP-256");
         assert!("nope".parse::<KeyAlg>().is_err());
+    }
+
+    #[test]
+    fn entity_keys_are_their_own_use() {
+        let entity = KeyAlg::with_use(KeyUse::Entity, "RS256").unwrap();
+        assert_eq!(entity, KeyAlg::Entity(Algorithm::RS256));
+        assert_ne!(entity, KeyAlg::Sig(Algorithm::RS256));
+        assert_eq!(entity.key_use(), KeyUse::Entity);
+        assert_eq!(entity.as_str(), "RS256");
+        assert_eq!(entity.sig(), None);
+        assert_eq!(entity.entity(), Some(Algorithm::RS256));
+        assert_eq!(KeyUse::Entity.jwk_use(), "sig");
+        assert_eq!(KeyUse::from_stored("entity"), Some(KeyUse::Entity));
+        assert!(KeyAlg::with_use(KeyUse::Entity, "RSA-OAEP").is_err());
+        assert!(KeyAlg::with_use(KeyUse::Enc, "RS256").is_err());
+        assert!(KeyAlg::with_use(KeyUse::Sig, "RSA-OAEP").is_err());
+        let info = KeyInfo {
+            kid: "k".into(),
+            alg: entity,
+            state: KeyState::Active,
+            created_at: 1,
+            activates_at: None,
+            retired_at: None,
+            grace_until: None,
+        };
+        let v = serde_json::to_value(&info).unwrap();
+        assert_eq!(v["use"], "entity");
+        assert_eq!(v["alg"], "RS256");
     }
 
     #[test]

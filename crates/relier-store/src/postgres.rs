@@ -55,6 +55,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "sessions: DPoP key (sealed)",
         sql: include_str!("../migrations/postgres/0003_session_dpop_key.sql"),
     },
+    Migration {
+        version: 4,
+        description: "keys: use (sig, enc, entity); one active key per use and algorithm",
+        sql: include_str!("../migrations/postgres/0004_key_use.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL (`clock_timestamp()`: the time of the

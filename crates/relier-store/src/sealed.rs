@@ -12,17 +12,19 @@ use async_trait::async_trait;
 use relier_core::UnixTime;
 use relier_jose::jwe::{DecryptionKey, DecryptionKeys, KeyManagementAlg, MAX_DECRYPTION_KEYS};
 use relier_jose::{Algorithm, Jwk, JwkSet, SigningKey, b64};
+use zeroize::Zeroizing;
 
 use crate::backend::{Backend, KeyEdit, NewKey};
 use crate::crypto::{CHECK_AAD, CHECK_PLAINTEXT, Cipher, key_aad};
 use crate::error::StoreError;
+use crate::import;
 use crate::key_state::KeyState;
 use crate::lifecycle;
 use crate::master_key::{
     CreatedKeyFile, MasterKey, MasterKeyOrigin, no_key_for_non_sqlite, read_key_file,
     read_or_create_key_file,
 };
-use crate::model::{KeyAlg, KeyChange, KeyInfo};
+use crate::model::{KeyAlg, KeyChange, KeyInfo, KeyUse};
 use crate::private_files::default_key_file;
 use crate::store::{KeyPolicy, KeyStore, Store};
 use crate::url::StoreUrl;
@@ -67,7 +69,7 @@ impl<B: Backend> Sealed<B> {
 
     async fn new_key(&self, alg: KeyAlg, rsa_bits: Option<usize>) -> Result<NewKey, StoreError> {
         let (kid, public_jwk, der) = match alg {
-            KeyAlg::Sig(alg) => {
+            KeyAlg::Sig(alg) | KeyAlg::Entity(alg) => {
                 check_key_alg(alg)?;
                 let key =
                     blocking(move || SigningKey::generate(alg, rsa_bits).map_err(StoreError::from))
@@ -83,15 +85,70 @@ impl<B: Backend> Sealed<B> {
                 (kid, key.public_jwk()?, key.to_pkcs8_der()?)
             }
         };
-        let public_jwk = serde_json::to_string(&public_jwk)
+        self.seal_key(alg, kid, &public_jwk, &der)
+    }
+
+    /// The row of a new key: its private key (PKCS#8 DER) sealed under its kid.
+    fn seal_key(
+        &self,
+        alg: KeyAlg,
+        kid: String,
+        public_jwk: &Jwk,
+        der: &[u8],
+    ) -> Result<NewKey, StoreError> {
+        let public_jwk = serde_json::to_string(public_jwk)
             .map_err(|e| StoreError::crypto(format!("encoding the public JWK: {e}")))?;
-        let sealed = self.cipher.seal(&der, &key_aad(&kid))?;
+        let sealed = self.cipher.seal(der, &key_aad(&kid))?;
         Ok(NewKey {
             kid,
             alg,
             public_jwk,
             sealed,
         })
+    }
+
+    /// The public JWKS of the keys `wanted` picks by use, published at `now` (active, then
+    /// next, then retired within grace).
+    async fn published(
+        &self,
+        now: u64,
+        wanted: impl Fn(KeyUse) -> bool,
+    ) -> Result<JwkSet, StoreError> {
+        let mut published = Vec::new();
+        for (info, text) in self.backend.public_keys().await? {
+            if !wanted(info.key_use()) || !lifecycle::is_published(&info, now) {
+                continue;
+            }
+            // to_public() strips any private member, whatever is stored.
+            let mut jwk = Jwk::from_json(&text)?.to_public();
+            jwk.kid = Some(info.kid.clone());
+            jwk.alg = Some(info.alg.as_str().to_owned());
+            jwk.use_ = Some(info.key_use().jwk_use().to_owned());
+            jwk.key_ops = None;
+            published.push((info.state, jwk));
+        }
+        // Active first (some consumers take the first key), then next, then retired.
+        published.sort_by_key(|(state, _)| state_rank(*state));
+        Ok(JwkSet {
+            keys: published.into_iter().map(|(_, jwk)| jwk).collect(),
+        })
+    }
+
+    /// The active key of `alg`, decrypted and checked against its kid.
+    async fn active_signing_key(&self, alg: KeyAlg) -> Result<Option<SigningKey>, StoreError> {
+        let Some(sig) = alg.sig().or(alg.entity()) else {
+            return Ok(None);
+        };
+        let Some((kid, sealed)) = self.backend.active_private_key(alg).await? else {
+            return Ok(None);
+        };
+        let key = self.open_key(
+            &kid,
+            &sealed,
+            |der| SigningKey::from_pkcs8_der(der, Some(sig)),
+            SigningKey::thumbprint_sha256,
+        )?;
+        Ok(Some(key.with_kid(kid)))
     }
 
     /// Opens a sealed private key and checks it against its kid.
@@ -228,7 +285,8 @@ fn generate_enc_key(
     Ok(key.restricted_to(alg)?)
 }
 
-fn check_key_alg(alg: Algorithm) -> Result<(), StoreError> {
+/// Whether `alg` is an asymmetric signature algorithm the store keeps keys for.
+pub(crate) fn check_key_alg(alg: Algorithm) -> Result<(), StoreError> {
     if alg.is_rsa() || alg.is_ecdsa() || alg == Algorithm::EdDSA {
         Ok(())
     } else {
@@ -293,8 +351,13 @@ impl<B: Backend> KeyStore for Sealed<B> {
         now: UnixTime,
     ) -> Result<Vec<KeyInfo>, StoreError> {
         let now = now.secs();
+        // Without an algorithm, every signing and encryption algorithm; entity keys rotate only
+        // when named.
         let mut prepared = self
-            .successors(|info| alg.is_none_or(|wanted| wanted == info.alg))
+            .successors(|info| match alg {
+                Some(wanted) => wanted == info.alg,
+                None => info.key_use() != KeyUse::Entity,
+            })
             .await?;
         if let Some(wanted) = alg
             && prepared.is_empty()
@@ -401,38 +464,53 @@ impl<B: Backend> KeyStore for Sealed<B> {
     }
 
     async fn jwks(&self, now: UnixTime) -> Result<JwkSet, StoreError> {
-        let now = now.secs();
-        let mut published = Vec::new();
-        for (info, text) in self.backend.public_keys().await? {
-            if !lifecycle::is_published(&info, now) {
-                continue;
-            }
-            // to_public() strips any private member, whatever is stored.
-            let mut jwk = Jwk::from_json(&text)?.to_public();
-            jwk.kid = Some(info.kid.clone());
-            jwk.alg = Some(info.alg.as_str().to_owned());
-            jwk.use_ = Some(info.alg.key_use().as_str().to_owned());
-            jwk.key_ops = None;
-            published.push((info.state, jwk));
-        }
-        // Active first (some consumers take the first key), then next, then retired.
-        published.sort_by_key(|(state, _)| state_rank(*state));
-        Ok(JwkSet {
-            keys: published.into_iter().map(|(_, jwk)| jwk).collect(),
-        })
+        self.published(now.secs(), |u| u != KeyUse::Entity).await
+    }
+
+    async fn entity_jwks(&self, now: UnixTime) -> Result<JwkSet, StoreError> {
+        self.published(now.secs(), |u| u == KeyUse::Entity).await
     }
 
     async fn signing_key(&self, alg: Algorithm) -> Result<Option<SigningKey>, StoreError> {
-        let Some((kid, sealed)) = self.backend.active_private_key(alg.into()).await? else {
-            return Ok(None);
-        };
-        let key = self.open_key(
-            &kid,
-            &sealed,
-            |der| SigningKey::from_pkcs8_der(der, Some(alg)),
-            SigningKey::thumbprint_sha256,
-        )?;
-        Ok(Some(key.with_kid(kid)))
+        self.active_signing_key(KeyAlg::Sig(alg)).await
+    }
+
+    async fn entity_signing_key(&self) -> Result<Option<SigningKey>, StoreError> {
+        let mut active: Vec<Algorithm> = self
+            .backend
+            .load_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.state == KeyState::Active)
+            .filter_map(|k| k.alg.entity())
+            .collect();
+        // RS256 (what the FTN brokers verify) when there is one; else the first by name.
+        active.sort_by_key(|a| (*a != Algorithm::RS256, a.as_str()));
+        match active.first() {
+            Some(alg) => self.active_signing_key(KeyAlg::Entity(*alg)).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn import_key(
+        &self,
+        alg: KeyAlg,
+        pem: &str,
+        now: UnixTime,
+    ) -> Result<KeyInfo, StoreError> {
+        let pem = Zeroizing::new(pem.to_owned());
+        let material = blocking(move || import::from_pem(alg, &pem)).await?;
+        let kid = material.kid.clone();
+        let key = self.seal_key(alg, material.kid, &material.public_jwk, &material.der)?;
+        let fresh = |stored: &[KeyInfo], _: KeyAlg| !stored.iter().any(|k| k.kid == kid);
+        let mut info = self
+            .backend
+            .insert_keys(&[key], now.secs(), 0, &fresh)
+            .await?;
+        info.pop().ok_or_else(|| StoreError::Invalid {
+            what: "key",
+            reason: format!("key {kid} is in the store already (see `relier keys list`)"),
+        })
     }
 
     async fn decryption_keys(&self, alg: KeyManagementAlg) -> Result<DecryptionKeys, StoreError> {

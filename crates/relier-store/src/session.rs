@@ -77,13 +77,13 @@ pub struct SessionRecord {
     pub csrf_token: Secret,
     /// When the session was created (unix seconds).
     pub created_at: u64,
-    /// Last [`crate::Store::touch_session`] (unix seconds).
+    /// Last [`crate::SessionStore::touch_session`] (unix seconds).
     pub last_seen_at: u64,
     /// Idle expiry (unix seconds); never after `absolute_expires_at` once stored.
     pub idle_expires_at: u64,
     /// Absolute expiry (unix seconds).
     pub absolute_expires_at: u64,
-    /// Bumped by every [`crate::Store::update_session_tokens`] (optimistic concurrency).
+    /// Bumped by every [`crate::SessionStore::update_session_tokens`] (optimistic concurrency).
     pub version: u64,
 }
 
@@ -117,7 +117,7 @@ impl fmt::Debug for SessionRecord {
 
 /// The lowercase hex SHA-256 of a session id: the key of its row in the store, and the key the
 /// gateway's in-memory cache should use (so the cache holds no usable cookie either).
-/// [`crate::Store::delete_sessions_for`] returns these.
+/// [`crate::SessionStore::delete_sessions_for`] returns these.
 #[must_use]
 pub fn session_id_hash(session_id: &Secret) -> String {
     sha256_hex(session_id.expose().as_bytes())

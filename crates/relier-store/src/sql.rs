@@ -177,17 +177,19 @@ macro_rules! impl_sql_backend {
                 let mut out = Vec::with_capacity(keys.len());
                 for key in keys.iter().filter(|k| wanted(&stored, k.alg)) {
                     let active: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM keys WHERE alg = $1 AND state = 'active'",
+                        "SELECT COUNT(*) FROM keys WHERE alg = $1 AND key_use = $2 \
+                         AND state = 'active'",
                     )
                     .bind(key.alg.as_str())
+                    .bind(key.alg.key_use().as_str())
                     .fetch_one(&mut *tx)
                     .await?;
                     let (state, activates_at) =
                         $crate::lifecycle::new_key_state(active > 0, now, delay_secs);
                     sqlx::query(
                         "INSERT INTO keys (kid, alg, state, created_at, activates_at, \
-                         retired_at, grace_until, public_jwk, private_key) \
-                         VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)",
+                         retired_at, grace_until, public_jwk, private_key, key_use) \
+                         VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, $8)",
                     )
                     .bind(&key.kid)
                     .bind(key.alg.as_str())
@@ -196,6 +198,7 @@ macro_rules! impl_sql_backend {
                     .bind($crate::backend::opt_to_db_time(activates_at)?)
                     .bind(&key.public_jwk)
                     .bind(&key.sealed)
+                    .bind(key.alg.key_use().as_str())
                     .execute(&mut *tx)
                     .await?;
                     out.push(KeyInfo {
@@ -253,9 +256,11 @@ macro_rules! impl_sql_backend {
                 alg: $crate::model::KeyAlg,
             ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
                 Ok(sqlx::query_as(
-                    "SELECT kid, private_key FROM keys WHERE alg = $1 AND state = 'active'",
+                    "SELECT kid, private_key FROM keys WHERE alg = $1 AND key_use = $2 \
+                     AND state = 'active'",
                 )
                 .bind(alg.as_str())
+                .bind(alg.key_use().as_str())
                 .fetch_optional(&self.pool)
                 .await?)
             }
@@ -265,11 +270,12 @@ macro_rules! impl_sql_backend {
                 alg: $crate::model::KeyAlg,
             ) -> Result<Vec<(KeyInfo, Vec<u8>)>, StoreError> {
                 let rows = sqlx::query(&format!(
-                    "SELECT {}, private_key FROM keys WHERE alg = $1 \
+                    "SELECT {}, private_key FROM keys WHERE alg = $1 AND key_use = $2 \
                      ORDER BY created_at DESC, kid",
                     $crate::backend::KEY_COLUMNS
                 ))
                 .bind(alg.as_str())
+                .bind(alg.key_use().as_str())
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter()
@@ -651,7 +657,7 @@ macro_rules! impl_sql_backend {
             conn: &mut <$db as sqlx::Database>::Connection,
         ) -> Result<Vec<KeyInfo>, StoreError> {
             let rows = sqlx::query(&format!(
-                "SELECT {} FROM keys ORDER BY alg, created_at, kid",
+                "SELECT {} FROM keys ORDER BY alg, key_use, created_at, kid",
                 $crate::backend::KEY_COLUMNS
             ))
             .fetch_all(&mut *conn)

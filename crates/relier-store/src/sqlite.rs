@@ -76,6 +76,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "sessions: DPoP key (sealed)",
         sql: include_str!("../migrations/sqlite/0005_session_dpop_key.sql"),
     },
+    Migration {
+        version: 6,
+        description: "keys: use (sig, enc, entity); one active key per use and algorithm",
+        sql: include_str!("../migrations/sqlite/0006_key_use.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL.

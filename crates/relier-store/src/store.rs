@@ -58,7 +58,8 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         now: UnixTime,
     ) -> Result<KeyInfo, StoreError>;
 
-    /// Rotation: for `alg` (or, with `None`, every algorithm that has an active key) creates a
+    /// Rotation: for `alg` (or, with `None`, every signing and encryption algorithm that has
+    /// an active key; entity keys only when named) creates a
     /// `next` key activating at `now + propagation_secs` (see
     /// [`crate::DEFAULT_PROPAGATION_SECS`] for why there is a delay). An RSA key keeps the modulus
     /// size of the active key. A named `alg` without an active key gets an active key at once.
@@ -122,13 +123,46 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// [`StoreError::Database`].
     async fn list_keys(&self) -> Result<Vec<KeyInfo>, StoreError>;
 
-    /// The public JWKS to publish at `now`: active, next, and retired-within-grace keys (in
-    /// that order), each the public JWK with "kid", "alg" and "use" ("sig" or "enc"). Never a
-    /// private member.
+    /// The public JWKS to publish at `now`: active, next, and retired-within-grace signing and
+    /// encryption keys (in that order), each the public JWK with "kid", "alg" and "use" ("sig"
+    /// or "enc"). Never a private member, never an entity key.
     ///
     /// # Errors
     /// [`StoreError::Database`], [`StoreError::Jose`] for a corrupt stored JWK.
     async fn jwks(&self, now: UnixTime) -> Result<JwkSet, StoreError>;
+
+    /// The entity keys to publish at `now` (the `jwks` of the entity statement, OpenID
+    /// Federation 1.0 §3.1): active, next, and retired-within-grace entity keys, as
+    /// [`KeyStore::jwks`] ("use" "sig"). Never a private member.
+    ///
+    /// # Errors
+    /// As [`KeyStore::jwks`].
+    async fn entity_jwks(&self, now: UnixTime) -> Result<JwkSet, StoreError>;
+
+    /// The active entity key, decrypted, with its kid set (RS256 when several algorithms have
+    /// one); `None` without an active entity key. It signs only the entity statement and the
+    /// signed JWK set: [`KeyStore::signing_key`] never returns an entity key.
+    ///
+    /// # Errors
+    /// As [`KeyStore::signing_key`].
+    async fn entity_signing_key(&self) -> Result<Option<SigningKey>, StoreError>;
+
+    /// Brings an existing private key (PEM: PKCS#8, PKCS#1 RSA or SEC 1 EC) into the store
+    /// for `alg` (its use included), sealed at rest like a generated key; its kid is its RFC
+    /// 7638 thumbprint. The key must fit `alg` and be as strong as generated keys (RSA ≥ 2048
+    /// bits, elliptic curves ≥ 224 bits). Active at once when `alg` has no active key, else
+    /// `next` as [`KeyStore::generate_key`].
+    ///
+    /// # Errors
+    /// [`StoreError::Jose`] (unreadable key, or it does not fit `alg`),
+    /// [`StoreError::Invalid`] (symmetric or `none` algorithm, weak key, a key with this kid
+    /// in the store already), [`StoreError::Database`].
+    async fn import_key(
+        &self,
+        alg: KeyAlg,
+        pem: &str,
+        now: UnixTime,
+    ) -> Result<KeyInfo, StoreError>;
 
     /// The active signing key for `alg`, decrypted, with its kid set; `None` if `alg` has no
     /// active key.

@@ -212,7 +212,7 @@ impl RelyingParty {
     }
 
     /// The authorization URL as this OP and configuration want it: pushed (RFC 9126) when the
-    /// OP requires it or [`RelyingPartyBuilder::pushed_authorization_requests`] asked for it,
+    /// OP requires it or [`Self::with_pushed_authorization_requests`] asked for it,
     /// otherwise a plain authorization request.
     pub async fn login_url(
         &self,

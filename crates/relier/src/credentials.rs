@@ -3,8 +3,8 @@
 //! PEM (PKCS#8, PKCS#1, SEC 1) or PKCS#8 DER — or an already loaded key such as a key store's;
 //! the mTLS certificate and key; extra CA certificates), loading them ([`ClientCredentials`]:
 //! size-capped reads, key format detected by content), and assembling them with the OP's
-//! metadata into the [`ClientAuth`](relier_core::ClientAuth) and
-//! [`RelyingParty`](crate::RelyingParty) ([`client_auth`], [`ClientCredentials::relying_party`]).
+//! metadata into the [`ClientAuth`] and
+//! [`RelyingParty`] ([`client_auth`], [`ClientCredentials::relying_party`]).
 //!
 //! The crate knows no key store: a client signing with a store's key picks the algorithm with
 //! [`registered_key_alg`] from the store's active algorithms, then passes the key as

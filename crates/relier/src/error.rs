@@ -12,7 +12,12 @@ use relier_core::{
 pub enum Error {
     /// Transport failure (connection, TLS, timeout, body cap).
     #[error("http: {url}: {reason}")]
-    Http { url: String, reason: String },
+    Http {
+        /// The URL of the failed request.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Configuration error.
     #[error("config: {0}")]
     Config(String),

@@ -17,9 +17,16 @@ use super::{
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Generate a signing key, or with `--use enc` an encryption key (what the OP encrypts ID
-    /// tokens and UserInfo to). The first key of an algorithm is active at once; a later one is
-    /// published now and used from the next command on (use `keys rotate` for a delay).
+    /// tokens and UserInfo to), or with `--use entity` an entity key (signs only the entity
+    /// statement and the signed JWK set). The first key of an algorithm is active at once; a
+    /// later one is published now and used from the next command on (use `keys rotate` for a
+    /// delay).
     Generate(KeysGenerateArgs),
+    /// Bring an existing private key (PEM: PKCS#8, PKCS#1 RSA or SEC 1 EC) into the store,
+    /// sealed at rest like a generated key; its kid is its RFC 7638 thumbprint. The first key
+    /// of an algorithm is active at once, a later one published now and used from the next
+    /// command on.
+    Import(KeysImportArgs),
     /// List every key: kid, use, alg, state, created, activates, retired, published until.
     List(JsonArgs),
     /// Publish a new key per algorithm (or for --alg) that starts signing after the propagation
@@ -65,20 +72,46 @@ pub struct JsonArgs {
 /// `relier keys generate`.
 #[derive(Debug, Args)]
 pub struct KeysGenerateArgs {
-    /// What the key is for: sig (signing client assertions, the default) or enc (decrypting
-    /// what the OP encrypts to the RP).
+    /// What the key is for: sig (signing client assertions and request objects, the default),
+    /// enc (decrypting what the OP encrypts to the RP) or entity (signing only the entity
+    /// statement and the signed JWK set; long-lived).
     #[arg(long = "use", value_name = "USE", value_enum)]
     pub key_use: Option<KeyUseArg>,
 
     /// The algorithm. Signing: RS256, PS256, ES256, ES384, EdDSA (also RS384/512, PS384/512,
     /// ES512); required. Encryption: RSA-OAEP-256 (the default with --use enc), RSA-OAEP,
-    /// ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW (EC keys on P-256).
+    /// ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW (EC keys on P-256). Entity: RS256 (the
+    /// default with --use entity) or another signing algorithm.
     #[arg(long, value_name = "ALG", value_parser = parse_key_alg)]
     pub alg: Option<KeyAlg>,
 
     /// RSA modulus size (RS*, PS*, RSA-OAEP* only; default 2048).
     #[arg(long, value_name = "BITS", value_parser = parse_bits)]
     pub bits: Option<usize>,
+
+    /// Print the key's metadata as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `relier keys import`.
+#[derive(Debug, Args)]
+pub struct KeysImportArgs {
+    /// What the key is for: sig, enc or entity (as `keys generate --use`).
+    #[arg(long = "use", value_name = "USE", value_enum)]
+    pub key_use: KeyUseArg,
+
+    /// The private key: PEM, PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE KEY") or SEC 1 ("EC
+    /// PRIVATE KEY"); unencrypted.
+    #[arg(long, value_name = "KEY.pem")]
+    pub file: PathBuf,
+
+    /// The algorithm the key is published and used with (its JWK's "alg"). Default for an RSA
+    /// key: RS256 for sig and entity, RSA-OAEP for enc (what the Finnish Trust Network brokers
+    /// encrypt with); for an EC key: ES256/ES384/ES512 by curve, ECDH-ES for enc; EdDSA for
+    /// Ed25519.
+    #[arg(long, value_name = "ALG", value_parser = parse_key_alg)]
+    pub alg: Option<KeyAlg>,
 
     /// Print the key's metadata as JSON on stdout.
     #[arg(long)]
@@ -92,6 +125,8 @@ pub enum KeyUseArg {
     Sig,
     /// An encryption key.
     Enc,
+    /// An entity key (signs only the entity statement and the signed JWK set).
+    Entity,
 }
 
 impl From<KeyUseArg> for KeyUse {
@@ -99,6 +134,7 @@ impl From<KeyUseArg> for KeyUse {
         match u {
             KeyUseArg::Sig => KeyUse::Sig,
             KeyUseArg::Enc => KeyUse::Enc,
+            KeyUseArg::Entity => KeyUse::Entity,
         }
     }
 }
@@ -106,8 +142,14 @@ impl From<KeyUseArg> for KeyUse {
 /// `relier keys rotate`.
 #[derive(Debug, Args)]
 pub struct KeysRotateArgs {
-    /// Rotate only this algorithm, signing or encryption (default: every algorithm that has an
-    /// active key).
+    /// Rotate only the keys of this use: sig, enc, or entity (entity keys rotate only when
+    /// asked: the new key is in the entity statement beside the old one until the old one's
+    /// grace period ends; hand the broker the new statement before the new key activates).
+    #[arg(long = "use", value_name = "USE", value_enum)]
+    pub key_use: Option<KeyUseArg>,
+
+    /// Rotate only this algorithm, signing or encryption (default: every signing and
+    /// encryption algorithm that has an active key).
     #[arg(long, value_name = "ALG", value_parser = parse_key_alg)]
     pub alg: Option<KeyAlg>,
 

@@ -7,8 +7,9 @@ use anyhow::Context as _;
 use relier_jose::jwe::KeyManagementAlg;
 use relier_store::{JwksMode, KeyAlg, KeyInfo, KeyState, KeyUse, Store, StoreError, UnixTime};
 
+use super::key_choice;
 use super::providers;
-use crate::args::{KeysCommand, KeysGenerateArgs, KeysRemoveArgs, KeysRotateArgs};
+use crate::args::{KeysCommand, KeysGenerateArgs, KeysImportArgs, KeysRemoveArgs, KeysRotateArgs};
 use crate::clock::now_secs;
 use crate::output;
 
@@ -19,6 +20,7 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
     let now = now_secs();
     match cmd {
         KeysCommand::Generate(a) => generate(store, a, now).await,
+        KeysCommand::Import(a) => import(store, a, now).await,
         KeysCommand::Cert(a) => cert(store, a).await,
         KeysCommand::List(a) => {
             let keys = store.list_keys().await?;
@@ -60,17 +62,39 @@ pub async fn run(store: &dyn Store, cmd: &KeysCommand) -> anyhow::Result<()> {
 }
 
 /// The algorithm `keys generate` asked for: `--alg`, which must fit `--use`; with `--use enc`
-/// alone, RSA-OAEP-256 (the key-management algorithm OPs support most widely).
+/// alone, RSA-OAEP-256 (the key-management algorithm OPs support most widely); with `--use
+/// entity` alone, RS256.
 fn generate_alg(a: &KeysGenerateArgs) -> anyhow::Result<KeyAlg> {
     let wanted = a.key_use.map(KeyUse::from);
     match (a.alg, wanted) {
-        (Some(alg), Some(u)) if alg.key_use() != u => {
-            anyhow::bail!("{alg} is for {} keys, not --use {u}", alg.key_use())
-        }
-        (Some(alg), _) => Ok(alg),
+        (Some(alg), Some(u)) => key_choice::within_use(alg, u),
+        (Some(alg), None) => Ok(alg),
         (None, Some(KeyUse::Enc)) => Ok(KeyAlg::Enc(KeyManagementAlg::RsaOaep256)),
+        (None, Some(KeyUse::Entity)) => Ok(key_choice::ENTITY_DEFAULT),
         (None, _) => anyhow::bail!("--alg is required for a signing key (e.g. --alg ES256)"),
     }
+}
+
+/// `keys import --use USE --file KEY.pem [--alg ALG]`.
+async fn import(store: &dyn Store, a: &KeysImportArgs, now: u64) -> anyhow::Result<()> {
+    let key_use = KeyUse::from(a.key_use);
+    let pem = key_choice::read_pem(&a.file)?;
+    let alg = match a.alg {
+        Some(alg) => key_choice::within_use(alg, key_use)?,
+        None => key_choice::import_default(key_use, &pem),
+    };
+    let key = store
+        .import_key(alg, &pem, UnixTime(now))
+        .await
+        .with_context(|| format!("importing {}", a.file.display()))?;
+    if key.state == KeyState::Next {
+        output::note(&format!(
+            "{} {} already has an active key: the imported key is published now and used from the next command on",
+            key.key_use(),
+            key.alg
+        ));
+    }
+    print_keys(std::slice::from_ref(&key), a.json, "imported")
 }
 
 async fn generate(store: &dyn Store, a: &KeysGenerateArgs, now: u64) -> anyhow::Result<()> {
@@ -94,9 +118,29 @@ async fn generate(store: &dyn Store, a: &KeysGenerateArgs, now: u64) -> anyhow::
 }
 
 async fn rotate(store: &dyn Store, a: &KeysRotateArgs, now: u64) -> anyhow::Result<()> {
-    let keys = store
-        .rotate_keys(a.alg, a.propagation, UnixTime(now))
-        .await?;
+    let targets = key_choice::rotation_targets(
+        a.alg,
+        a.key_use.map(KeyUse::from),
+        &store.list_keys().await?,
+    )?;
+    let keys = match targets {
+        None => {
+            store
+                .rotate_keys(None, a.propagation, UnixTime(now))
+                .await?
+        }
+        Some(algs) => {
+            let mut keys = Vec::new();
+            for alg in algs {
+                keys.extend(
+                    store
+                        .rotate_keys(Some(alg), a.propagation, UnixTime(now))
+                        .await?,
+                );
+            }
+            keys
+        }
+    };
     if keys.is_empty() {
         anyhow::bail!(
             "no active key to rotate: create one with `relier keys generate --alg ES256`"
@@ -213,6 +257,7 @@ fn print_keys(keys: &[KeyInfo], json: bool, verb: &str) -> anyhow::Result<()> {
             let verb = match k.key_use() {
                 KeyUse::Sig => "signs",
                 KeyUse::Enc => "encrypted to",
+                KeyUse::Entity => "signs the entity statement",
             };
             let _ = write!(s, ", {verb} from {}", output::utc(t));
         }
@@ -289,7 +334,8 @@ async fn cert(store: &dyn Store, a: &crate::args::KeysCertArgs) -> anyhow::Resul
             .and_then(|k| match k.alg {
                 relier_store::KeyAlg::Sig(alg) => Ok(alg),
                 other => Err(anyhow::anyhow!(
-                    "key {kid} is an encryption key ({other}): a certificate is for a signing key"
+                    "key {kid} is an {} key ({other}): a certificate is for a signing key",
+                    other.key_use()
                 )),
             })?,
         None => a.alg.unwrap_or(relier_jose::Algorithm::RS256),

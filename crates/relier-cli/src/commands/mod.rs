@@ -27,6 +27,8 @@ mod decryption;
 pub mod discover;
 pub mod doctor;
 mod dpop_file;
+pub mod federation;
+mod key_choice;
 pub mod keys;
 pub mod login;
 pub mod manual;
@@ -66,6 +68,7 @@ pub async fn run(cli: Cli, serve_config: Option<relier_gateway::Config>) -> anyh
             Ok(relier_gateway::run(config).await?)
         }
         Command::Config(ConfigCommand::Check(a)) => config_check(&a.config),
+        Command::Federation(f) => federation::run(&f).await,
         Command::Completions(a) => manual::completions(a.shell),
         Command::Man => manual::man(),
     }

@@ -102,22 +102,34 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
 pub enum EndpointRefusal {
     /// Not https (http only on loopback, when the issuer is on loopback).
     #[error("{url}: must use https")]
-    NotHttps { url: String },
+    NotHttps {
+        /// The refused endpoint URL.
+        url: String,
+    },
     /// No host, or user information in the URL.
     #[error("{url}: not a plain https URL with a host")]
-    NotPlain { url: String },
+    NotPlain {
+        /// The refused endpoint URL.
+        url: String,
+    },
     /// The host is, or resolves to, an address relier does not fetch from.
     #[error(
         "{host}: {class} address {addr} refused (only public addresses, or the issuer's own kind)"
     )]
     Address {
+        /// The endpoint's host.
         host: String,
+        /// The address the host resolved to (or is).
         addr: IpAddr,
+        /// The kind of address it is (loopback, private, …).
         class: AddressClass,
     },
     /// The host resolves to no address.
     #[error("{host}: resolves to no address")]
-    Unresolved { host: String },
+    Unresolved {
+        /// The host that did not resolve.
+        host: String,
+    },
 }
 
 /// What a claims source's URL may point at, given the provider's issuer.

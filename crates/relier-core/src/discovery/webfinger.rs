@@ -31,37 +31,72 @@ pub enum WebFingerError {
     #[error(
         "webfinger: identifiers starting with {symbol:?} are reserved (XRI, OIDC Discovery §2.1.1)"
     )]
-    ReservedXri { symbol: char },
+    ReservedXri {
+        /// The identifier's first character (`=`, `@` or `!`).
+        symbol: char,
+    },
     /// Whitespace or a control character: not a URI (RFC 3986 §2).
     #[error("webfinger: the identifier contains whitespace or a control character")]
     ForbiddenCharacter,
     /// OIDC Discovery §2.1: the identifier must include an authority (a host).
     #[error("webfinger: {resource} has no host to ask (OIDC Discovery §2.1)")]
-    NoHost { resource: String },
-    /// The host part is not a valid host[:port].
+    NoHost {
+        /// The identifier, normalised to a WebFinger resource.
+        resource: String,
+    },
+    /// The host part is not a valid `host[:port]`.
     #[error("webfinger: {host:?} is not a valid host: {reason}")]
-    InvalidHost { host: String, reason: String },
+    InvalidHost {
+        /// The host part of the identifier.
+        host: String,
+        /// Why it is not a valid host.
+        reason: String,
+    },
     /// Non-2xx answer to the lookup.
     #[error("webfinger: {url} answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        /// The WebFinger lookup URL.
+        url: String,
+        /// The HTTP status it answered with.
+        status: u16,
+    },
     /// RFC 7033 §4.4: the answer is not a JRD.
     #[error("webfinger: {url} answered {content_type}, not application/jrd+json")]
-    ContentType { url: String, content_type: String },
+    ContentType {
+        /// The WebFinger lookup URL.
+        url: String,
+        /// The `Content-Type` of the answer.
+        content_type: String,
+    },
     /// The answer is larger than [`MAX_JRD_BYTES`].
     #[error("webfinger: response larger than {max} bytes")]
-    TooLarge { max: usize },
+    TooLarge {
+        /// The size limit, in bytes.
+        max: usize,
+    },
     /// RFC 7033 §4.4: the body is not a JRD (a JSON object; `links` an array).
     #[error("webfinger: response is not a valid JRD: {reason}")]
-    InvalidJrd { reason: String },
+    InvalidJrd {
+        /// Why the body is not a JRD.
+        reason: String,
+    },
     /// No link with `rel` = [`ISSUER_REL`] (or it has no `href` string).
     #[error("webfinger: no link with rel {ISSUER_REL} and an href in the response")]
     NoIssuerLink,
     /// OIDC Discovery §2: the issuer location MUST use https — loopback or not.
     #[error("webfinger: the issuer href {href} must be https (OIDC Discovery §2)")]
-    InsecureIssuer { href: String },
+    InsecureIssuer {
+        /// The issuer link's `href`.
+        href: String,
+    },
     /// OIDC Discovery §2: a URL with a host and no query or fragment.
     #[error("webfinger: the issuer href {href:?} is not an issuer identifier: {reason}")]
-    InvalidIssuer { href: String, reason: String },
+    InvalidIssuer {
+        /// The issuer link's `href`.
+        href: String,
+        /// Why it is not an issuer identifier.
+        reason: String,
+    },
 }
 
 /// A normalised WebFinger lookup for an OpenID Provider issuer (OIDC Discovery §2.1).

@@ -27,13 +27,19 @@ pub const ACCEPTED_ALGS: [Algorithm; 9] = [
 pub enum ProofError {
     /// §4.3 (2), (3): not a well-formed JWT.
     #[error("DPoP proof: malformed: {reason}")]
-    Malformed { reason: &'static str },
+    Malformed {
+        /// What is wrong with the proof's structure.
+        reason: &'static str,
+    },
     /// §4.3 (4): `typ` is not `dpop+jwt`.
     #[error("DPoP proof: typ is not dpop+jwt")]
     Type,
     /// §4.3 (5): `alg` is not an accepted asymmetric algorithm.
     #[error("DPoP proof: alg {alg:?} is not accepted")]
-    Algorithm { alg: String },
+    Algorithm {
+        /// The proof's `alg` header.
+        alg: String,
+    },
     /// §4.3 (7): the `jwk` holds a private or symmetric key.
     #[error("DPoP proof: jwk holds a private or symmetric key")]
     PrivateKey,
@@ -51,7 +57,14 @@ pub enum ProofError {
     Nonce,
     /// §4.3 (11): `iat` outside the window.
     #[error("DPoP proof: iat {iat} is outside the window (now {now}, {window}s)")]
-    Time { iat: u64, now: u64, window: u64 },
+    Time {
+        /// The proof's `iat` (seconds since the epoch).
+        iat: u64,
+        /// The current time (seconds since the epoch).
+        now: u64,
+        /// How far `iat` may be from `now`, either side, in seconds.
+        window: u64,
+    },
     /// §4.3 (12): `ath` is not the hash of the access token.
     #[error("DPoP proof: ath does not match the access token")]
     AccessTokenHash,
@@ -60,7 +73,10 @@ pub enum ProofError {
     KeyBinding,
     /// A required claim is missing or not a string/number.
     #[error("DPoP proof: claim {claim} is missing or invalid")]
-    Claim { claim: &'static str },
+    Claim {
+        /// The name of the claim.
+        claim: &'static str,
+    },
 }
 
 /// What a proof must match.

@@ -73,6 +73,11 @@ fn bad_api_entries_are_refused() {
 fn principal(exp: u64) -> Arc<TokenPrincipal> {
     Arc::new(TokenPrincipal {
         headers: Vec::new(),
+        provider: "p".into(),
+        issuer: "https://op.example".into(),
+        subject: "s".into(),
+        client_id: "c".into(),
+        kind: super::AuthKind::Bearer,
         exp,
         scopes: Vec::new(),
         jkt: None,

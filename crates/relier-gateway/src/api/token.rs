@@ -183,6 +183,11 @@ fn principal(state: &AppState, provider: &str, t: VerifiedAccessToken) -> TokenP
     };
     TokenPrincipal {
         headers: state.settings.identity.for_token(provider, &t, kind),
+        provider: provider.to_owned(),
+        issuer: t.iss,
+        subject: t.sub,
+        client_id: t.client_id,
+        kind,
         // Cached until exp and never longer.
         exp: t.exp,
         scopes: t.scopes,

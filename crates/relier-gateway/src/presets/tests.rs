@@ -309,3 +309,20 @@ fn ftn_keys_go_with_the_ftn_preset_only() {
         assert!(e.contains("goes with preset = \"ftn\""), "{key}: {e}");
     }
 }
+
+#[test]
+fn ftn_publishes_new_keys_a_day_before_use() {
+    let c = Config::from_toml(&format!(
+        "public_url = \"https://x\"\n[[providers]]\nname = \"p\"\n{FTN}"
+    ))
+    .unwrap();
+    assert_eq!(c.key_propagation(), std::time::Duration::from_secs(86_400));
+    let c = Config::from_toml(&format!(
+        "public_url = \"https://x\"\n[keys]\npropagation = \"2d\"\n[[providers]]\nname = \"p\"\n{FTN}"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.key_propagation(),
+        std::time::Duration::from_secs(2 * 86_400)
+    );
+}

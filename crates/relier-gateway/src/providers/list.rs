@@ -210,7 +210,7 @@ async fn build(
     build_one(config, p, spec, &redirect, store, host).await
 }
 
-fn redirect_uri(config: &Config, p: &ProviderConfig) -> String {
+pub(super) fn redirect_uri(config: &Config, p: &ProviderConfig) -> String {
     let public = config.public_url.trim_end_matches('/');
     format!("{public}/auth/callback/{}", p.name)
 }

@@ -231,6 +231,7 @@ async fn encryption_keys_are_bootstrapped_and_followed() {
         store.clone(),
         providers.clone(),
         &config.keys,
+        config.key_propagation(),
         Arc::new(crate::metrics::Metrics::default()),
     );
     let new = store

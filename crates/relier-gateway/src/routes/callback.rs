@@ -140,13 +140,7 @@ async fn finish(
     for (k, v) in &extra {
         h.append(k.clone(), v.clone());
     }
-    if let Some(c) = cookies::set(
-        s.cookie_name,
-        id.expose(),
-        Some(s.absolute_timeout),
-        s.secure,
-        "Lax",
-    ) {
+    if let Some(c) = cookies::set_session(s, id.expose(), s.absolute_timeout) {
         h.append(header::SET_COOKIE, c);
     }
     if login.binding.is_some()

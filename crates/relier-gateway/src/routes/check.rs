@@ -30,6 +30,7 @@ use super::{json_error, param};
 use crate::forwarding;
 use crate::metrics::CheckResult;
 use crate::original_uri::UriRefusal;
+use crate::settings::Settings;
 use crate::state::AppState;
 
 /// `GET /auth/check` (any method).
@@ -70,12 +71,13 @@ pub async fn check(
         Ok(t) => t,
         Err(refusal) => return refuse(&state, refusal, peer),
     };
+    let cross_host = cross_host_return(&state.settings, &headers, trusted, target);
     let missing = if wants_redirect {
         // The proxy answers on the application's origin: the Location is absolute to the
         // gateway's public URL.
         WhenMissing::LoginPage {
             method: &forwarded_method,
-            return_to: target,
+            return_to: cross_host.as_deref().unwrap_or(target),
             absolute: true,
         }
     } else {
@@ -99,6 +101,30 @@ pub async fn check(
         }
         Err(resp) => resp,
     }
+}
+
+/// Under `cookie_domain`, a login asked for by another host under the domain returns to it:
+/// `https://{X-Forwarded-Host}{original URI}`, believed from a trusted proxy only and checked
+/// as every absolute `return_to` is.
+fn cross_host_return(
+    settings: &Settings,
+    headers: &HeaderMap,
+    trusted: bool,
+    target: &str,
+) -> Option<String> {
+    let domain = settings.cookie_domain.as_ref().filter(|_| trusted)?;
+    let host = headers.get("x-forwarded-host")?.to_str().ok()?;
+    if settings
+        .public_url
+        .host_str()
+        .is_some_and(|h| h.eq_ignore_ascii_case(host))
+    {
+        return None;
+    }
+    domain.absolute_target(
+        &format!("https://{host}{target}"),
+        crate::return_to::MAX_RETURN_TO,
+    )
 }
 
 /// 400 (403 for an untrusted peer) with the refusal's code; logged (an untrusted peer once a

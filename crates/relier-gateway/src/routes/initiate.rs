@@ -6,7 +6,7 @@
 
 use crate::error::{PageError, Problem};
 use crate::providers::Provider;
-use crate::return_to::{self, sanitize_return_to, target_link};
+use crate::return_to::{self, sanitize_for, target_link};
 use crate::settings::Settings;
 
 use super::param;
@@ -68,7 +68,7 @@ pub(crate) fn read(
                 settings.origin
             ))
         })?,
-        None => sanitize_return_to(return_to::from_query(raw).as_deref()),
+        None => sanitize_for(settings, return_to::from_query(raw).as_deref()),
     };
     let ftn_idp_id = param(bytes, "ftn_idp_id");
     if let Some(id) = &ftn_idp_id {

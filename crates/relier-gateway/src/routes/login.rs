@@ -20,7 +20,7 @@ use crate::cookies;
 use crate::error::{PageError, Problem};
 use crate::forwarding;
 use crate::random::try_random_token;
-use crate::return_to::{self, sanitize_return_to};
+use crate::return_to::{self, sanitize_for};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::templates::{self, Choice};
@@ -28,7 +28,7 @@ use crate::templates::{self, Choice};
 /// `GET /auth/login?return_to=/path`.
 pub async fn chooser(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
     let raw = q.unwrap_or_default();
-    let return_to = sanitize_return_to(return_to::from_query(&raw).as_deref());
+    let return_to = sanitize_for(&state.settings, return_to::from_query(&raw).as_deref());
     let embedded = embedded_uis(&state).await;
     let choices: Vec<Choice<'_>> = state
         .providers

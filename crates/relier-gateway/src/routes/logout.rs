@@ -19,7 +19,7 @@ use crate::cache::Authed;
 use crate::clock;
 use crate::cookies;
 use crate::error::{PageError, Problem};
-use crate::return_to::sanitize_return_to;
+use crate::return_to::sanitize_for;
 use crate::session::peek;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -28,7 +28,14 @@ use crate::templates;
 /// `Origin` (or, without it, `Referer`) is the gateway's own origin.
 pub fn same_origin(settings: &Settings, headers: &HeaderMap) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        return origin.as_bytes() == settings.origin.as_bytes();
+        // Under cookie_domain the session is shared by every host under the domain, and so
+        // is logging out of it.
+        return origin.as_bytes() == settings.origin.as_bytes()
+            || settings
+                .cookie_domain
+                .as_ref()
+                .zip(origin.to_str().ok())
+                .is_some_and(|(d, o)| d.covers_origin(o));
     }
     headers
         .get(header::REFERER)
@@ -38,7 +45,7 @@ pub fn same_origin(settings: &Settings, headers: &HeaderMap) -> bool {
 }
 
 fn expire_cookie(settings: &Settings, mut resp: Response) -> Response {
-    if let Some(c) = cookies::expire(settings.cookie_name, settings.secure, "Lax") {
+    if let Some(c) = cookies::expire_session(settings) {
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
     resp
@@ -77,7 +84,7 @@ pub async fn logout(
     tracing::info!(provider = %rec.provider, sub = %state.settings.logged_subject(&rec.provider, &rec.sub), "logout");
     let return_to = param(&body, "return_to")
         .filter(|r| !r.is_empty())
-        .map(|r| sanitize_return_to(Some(&r)));
+        .map(|r| sanitize_for(s, Some(&r)));
     let provider = state.providers.get(&rec.provider).cloned();
     let Some(rp) = provider
         .as_ref()

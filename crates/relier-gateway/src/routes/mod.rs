@@ -1,9 +1,11 @@
-//! The HTTP surface: `/auth/*`, `/.well-known/jwks.json`, `/healthz`, `/metrics`, and — in
+//! The HTTP surface: `/auth/*`, `/.well-known/jwks.json` (with `[federation]` also
+//! `/.well-known/openid-federation` and `/.well-known/signed-jwks`), `/healthz`, `/metrics`, and — in
 //! reverse-proxy mode — everything else.
 
 mod backchannel;
 mod callback;
 mod check;
+mod federation;
 mod frontchannel;
 mod health;
 mod initiate;
@@ -35,6 +37,7 @@ const SMALL_BODY: usize = 64 * 1024;
 /// metrics, and the reverse proxy as the fallback.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = login_routes()
+        .merge(federation::routes(&state))
         .route("/auth/check", any(check::check))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
@@ -50,6 +53,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// callback, session JSON, logout, back- and front-channel logout, assets and the RP's JWKS.
 pub fn embedded_router(state: Arc<AppState>) -> Router {
     login_routes()
+        .merge(federation::routes(&state))
         .layer(DefaultBodyLimit::max(SMALL_BODY))
         .with_state(state)
 }

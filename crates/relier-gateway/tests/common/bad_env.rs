@@ -37,6 +37,7 @@ async fn build(extra: &str, upstream: Option<&str>) -> Env {
         upstream,
         tail: "",
         store: None,
+        public_url: None,
     };
     build_with(setup, |b| b, |gw| gw.router()).await
 }
@@ -48,20 +49,24 @@ pub async fn build_with_tail(tail: &str) -> Env {
         upstream: None,
         tail,
         store: None,
+        public_url: None,
     };
     build_with(setup, |b| b, |gw| gw.router()).await
 }
 
 /// Builds a gateway with top-level `extra` configuration, keeping the error.
 pub async fn try_build(extra: &str) -> Result<Gateway, GatewayError> {
+    try_build_with(Setup {
+        extra,
+        ..Setup::default()
+    })
+    .await
+}
+
+/// Builds a gateway from `setup` (no upstream), keeping the error.
+pub async fn try_build_with(setup: Setup<'_>) -> Result<Gateway, GatewayError> {
     let op = BadOp::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let setup = Setup {
-        extra,
-        upstream: None,
-        tail: "",
-        store: None,
-    };
     Gateway::build(Config::from_toml(&setup.toml(&op, dir.path(), None))?).await
 }
 
@@ -76,6 +81,8 @@ pub struct Setup<'a> {
     pub tail: &'a str,
     /// The store URL (default: `sqlite://<test dir>/g.db`).
     pub store: Option<&'a str>,
+    /// `public_url` (default [`PUBLIC`]).
+    pub public_url: Option<&'a str>,
 }
 
 impl Setup<'_> {
@@ -86,7 +93,7 @@ impl Setup<'_> {
         };
         format!(
             r#"
-public_url = "{PUBLIC}"
+public_url = "{public}"
 store = "{store}"
 {extra}
 {up}
@@ -107,6 +114,7 @@ client_secret = "s3cret-s3cret"
                 str::to_owned
             ),
             iss = op.issuer(),
+            public = self.public_url.unwrap_or(PUBLIC),
             extra = self.extra,
             tail = self.tail,
         )

@@ -101,6 +101,13 @@ impl TestDb {
         })
     }
 
+    /// Runs a script of several statements (no parameters) directly on the database.
+    pub async fn exec_script(&self, sql: &str) {
+        on_connection!(self, |conn| {
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        })
+    }
+
     /// The first column of every row of `sql`, as text.
     pub async fn strings(&self, sql: &str) -> Vec<String> {
         on_connection!(self, |conn| sqlx::query_scalar(sql)

@@ -130,7 +130,7 @@ impl RelyingPartyBuilder {
     }
 
     /// The metadata's issuer is a Microsoft Entra ID multi-tenant template
-    /// ([`discover_entra`]): ID tokens must carry the issuer of their own `tid`, and `tid`
+    /// ([`crate::discover_entra`]): ID tokens must carry the issuer of their own `tid`, and `tid`
     /// must pass `policy`.
     pub fn tenants(mut self, policy: TenantPolicy) -> Self {
         self.tenants = Some(policy);

@@ -15,7 +15,7 @@ pub async fn discover(http: &HttpClient, issuer: &IssuerUrl) -> Result<ProviderM
 /// Discovery at a Microsoft Entra ID multi-tenant authority (`…/common/v2.0`,
 /// `…/organizations/v2.0`), whose document's issuer is the template `…/{tenantid}/v2.0`
 /// ([`relier_core::entra`]); any other issuer is discovered as by [`discover`]. Build the
-/// relying party with [`RelyingPartyBuilder::tenants`] to check ID tokens against it.
+/// relying party with [`crate::RelyingPartyBuilder::tenants`] to check ID tokens against it.
 pub async fn discover_entra(
     http: &HttpClient,
     issuer: &IssuerUrl,

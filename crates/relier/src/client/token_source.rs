@@ -60,8 +60,8 @@ impl TokenSource<ClientCredentialsGrant> {
 }
 
 impl<F: FetchToken> TokenSource<F> {
-    /// Tokens from `fetcher`, timed by `clock`; renewed [`DEFAULT_RENEW_MARGIN`] seconds before
-    /// they expire.
+    /// Tokens from `fetcher`, timed by `clock`; renewed a minute before they expire (see
+    /// [`Self::renew_margin`]).
     pub fn new(fetcher: F, clock: Arc<dyn Clock>) -> Self {
         Self {
             fetcher,
