@@ -27,6 +27,10 @@ pub enum JwksError {
     /// Parse error or a cap exceeded.
     #[error("jwks: {0}")]
     Invalid(String),
+    /// A signed JWK set refused: the failed check is named
+    /// ([`crate::federation::trust`]).
+    #[error("jwks: {0}")]
+    Untrusted(#[from] crate::federation::trust::TrustError),
 }
 
 /// Why no key was chosen for a signature.
@@ -148,6 +152,12 @@ impl KeySet {
             )));
         }
         let set = JwkSet::from_slice(body).map_err(|e| JwksError::Invalid(e.to_string()))?;
+        Ok(Self::from_jwk_set(&set))
+    }
+
+    /// The usable keys of a parsed JWK Set (as [`Self::from_json`]).
+    #[must_use]
+    pub fn from_jwk_set(set: &JwkSet) -> Self {
         let keys = set
             .keys
             .iter()
@@ -161,7 +171,7 @@ impl KeySet {
             .filter(|jwk| jwk.use_.as_deref() == Some("enc"))
             .filter_map(|jwk| EncryptionKey::from_jwk(jwk).ok())
             .collect();
-        Ok(Self { keys, enc })
+        Self { keys, enc }
     }
 
     /// The OP's first encryption key for `alg` (RFC 7517 §4.2 `use: enc`; its `alg`, when

@@ -417,9 +417,31 @@ pub struct ProviderConfig {
     /// Button text after "Continue with" (default: the name).
     #[serde(default)]
     pub display_name: Option<String>,
-    /// Issuer identifier; absent for a registry provider.
+    /// Issuer identifier; absent for a registry provider (and optional with
+    /// `entity_statement`, whose `metadata.openid_provider.issuer` it must then equal).
     #[serde(default)]
     pub issuer: Option<String>,
+    /// OpenID Federation (the Finnish Trust Network): the broker's entity statement exactly as
+    /// received (a JWS file). Verified at start (self-signed by a key in its own `jwks`, `typ`
+    /// `entity-statement+jwt`, `iss` = `sub`; a warning within 30 days of its `exp`, no start
+    /// after it); its entity keys are pinned and its `metadata.openid_provider` is the OP's
+    /// metadata — no discovery request. The OP's signing keys then come only from its
+    /// `signed_jwks_uri`, verified with the pinned keys. Not with `jwks_uri` or `entity_keys`.
+    #[serde(default)]
+    pub entity_statement: Option<PathBuf>,
+    /// OpenID Federation for a broker that still publishes discovery: its entity keys (PEM,
+    /// one or more public keys, each known by its RFC 7638 thumbprint as the `kid` the broker
+    /// signs with), with `signed_jwks_uri`. The OP's signing keys then come only
+    /// from that signed JWK set (its `iss` the discovered issuer); `jwks_uri` is never used.
+    #[serde(default)]
+    pub entity_keys: Option<PathBuf>,
+    /// With `entity_keys`: the broker's signed JWK set (`application/jwk-set+jwt`).
+    #[serde(default)]
+    pub signed_jwks_uri: Option<String>,
+    /// The OP's `jwks_uri`, replacing the discovered one (https). Not with `entity_statement`
+    /// or `entity_keys`: such an OP's keys come from its signed JWK set.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
     /// client_id.
     #[serde(default)]
     pub client_id: Option<String>,
@@ -583,7 +605,7 @@ pub struct ProviderConfig {
 impl ProviderConfig {
     /// A registry provider carries only its name (plus presentation overrides).
     pub fn is_registry(&self) -> bool {
-        self.issuer.is_none() && self.preset.is_none()
+        self.issuer.is_none() && self.preset.is_none() && self.entity_statement.is_none()
     }
 }
 

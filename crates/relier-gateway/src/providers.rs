@@ -7,6 +7,7 @@
 mod apple;
 mod binding;
 mod credentials;
+mod federation;
 mod ftn;
 mod github;
 mod list;
@@ -149,6 +150,8 @@ struct Template {
     userinfo_token_method: TokenMethod,
     /// `request_object = "by_reference"`: where request objects are served (OIDC Core §6.2).
     request_uri: Option<Arc<PendingRequestObjects>>,
+    /// A federation provider's signed JWK set: its only source of signing keys.
+    signed_jwks: Option<relier_core::federation::trust::SignedJwksSource>,
 }
 
 impl Template {
@@ -196,6 +199,9 @@ impl Template {
             .userinfo_token_method(self.userinfo_token_method);
         if let Some((profile, tokens)) = self.profile {
             b = b.profile(profile, tokens);
+        }
+        if let Some(source) = &self.signed_jwks {
+            b = b.signed_jwks(source.clone());
         }
         Ok(b.try_build()?.with_pushed_authorization_requests(self.par))
     }
@@ -431,13 +437,21 @@ async fn build_one(
         _ => None,
     };
     let http = HttpClient::new(&credentials.http_config()).map_err(|e| err(&e))?;
-    let issuer = IssuerUrl::new(spec.issuer.clone()).map_err(|e| err(&e))?;
+    let trust = federation::Trust::load(config, p, crate::clock::now())?;
+    let issuer = IssuerUrl::new(
+        trust
+            .issuer()
+            .map_or_else(|| spec.issuer.clone(), str::to_owned),
+    )
+    .map_err(|e| err(&e))?;
     let tenants = presets::tenant_policy(p);
-    let discovered = match tenants {
-        Some(_) => relier::discover_entra(&http, &issuer).await,
-        None => relier::discover(&http, &issuer).await,
+    let discovered = match (trust.issuer(), &tenants) {
+        // OpenID Federation: the metadata is the statement's; no discovery request.
+        (Some(_), _) => None,
+        (None, Some(_)) => Some(relier::discover_entra(&http, &issuer).await),
+        (None, None) => Some(relier::discover(&http, &issuer).await),
     };
-    let metadata = discovered.map_err(|e| {
+    let discovered = discovered.transpose().map_err(|e| {
         let failed = err(&format!("discovery of {} failed: {e}", issuer.as_str()));
         // OIDC Discovery 1.0 §4.3: an OP that answers for another issuer is a configuration
         // mistake or a mix-up, not an outage — waiting for it would hide it: the start fails.
@@ -450,6 +464,9 @@ async fn build_one(
             Failure::Unreachable(failed)
         }
     })?;
+    let (metadata, signed_jwks) = trust
+        .into_metadata(discovered)
+        .ok_or_else(|| err(&"no provider metadata"))?;
     let store_key_alg = match spec.store_key {
         Some(StoreKey::Configured(alg)) => Some(alg),
         Some(StoreKey::Registered(registered)) => {
@@ -493,6 +510,7 @@ async fn build_one(
         binding: spec.binding,
         userinfo_token_method: p.userinfo_token_method,
         request_uri,
+        signed_jwks,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
     if tpl.request_uri.is_some() && !rp.uses_request_objects() {

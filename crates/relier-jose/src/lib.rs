@@ -35,6 +35,7 @@ mod json;
 mod jwk;
 mod keyutil;
 mod pem;
+mod public_pem;
 mod signing;
 mod untrusted;
 mod verifying;

@@ -15,6 +15,26 @@ pub enum FederationCommand {
     /// Print the RP's signed JWK set (its public signing and encryption keys, signed with the
     /// active entity key) on stdout: what `relier serve` serves at /.well-known/signed-jwks.
     Jwks(FederationConfigArgs),
+    /// Verify and print an entity statement or a signed JWK set (claims, keys, expiry): what
+    /// an operator runs when the broker mails a new statement. An entity statement is checked
+    /// as self-signed; a signed JWK set against --entity-statement or --entity-keys. Exit
+    /// status 1, with the failed check named, when verification fails.
+    Inspect(InspectArgs),
+}
+
+/// `relier federation inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The JWS to inspect: a file, or an http(s) URL to fetch (e.g. a `signed_jwks_uri`).
+    #[arg(value_name = "FILE|URL")]
+    pub source: String,
+    /// Verify a signed JWK set with the entity keys of this entity statement (the broker's, as
+    /// received).
+    #[arg(long, value_name = "FILE", conflicts_with = "entity_keys")]
+    pub entity_statement: Option<PathBuf>,
+    /// Verify a signed JWK set with these entity keys (PEM, one or more public keys).
+    #[arg(long, value_name = "FILE.pem")]
+    pub entity_keys: Option<PathBuf>,
 }
 
 /// The gateway configuration a federation command reads (its `[federation]` table, its

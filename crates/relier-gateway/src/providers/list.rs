@@ -245,7 +245,8 @@ pub fn check_static(config: &Config, p: &ProviderConfig) -> Result<(), GatewayEr
     }
     let spec = inline_spec(config, p)?;
     super::credentials::load(&spec.name, &spec.sources)?;
-    relier_core::IssuerUrl::new(spec.issuer.clone())
+    let trust = super::federation::Trust::load(config, p, crate::clock::now())?;
+    relier_core::IssuerUrl::new(trust.issuer().unwrap_or(&spec.issuer))
         .map_err(|e| GatewayError::provider(&spec.name, e))?;
     super::authorization_params(p, spec.scopes).map(drop)
 }

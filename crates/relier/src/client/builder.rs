@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aws_lc_rs::rand::SystemRandom;
 use relier_core::encryption::{DecryptionKeys, Decryptor, ResponseEncryption};
 use relier_core::entra::TenantPolicy;
+use relier_core::federation::trust::SignedJwksSource;
 use relier_core::jwks::RefetchGate;
 use relier_core::profile::{ClientSettings, Profile};
 use relier_core::token_binding::TokenBinding;
@@ -38,6 +39,7 @@ pub struct RelyingPartyBuilder {
     clock: Arc<dyn Clock>,
     secured: secured::SecuredConfig,
     profile: Option<(Profile, TokenBinding)>,
+    signed_jwks: Option<SignedJwksSource>,
     pub(super) binding: sender::Binding,
 }
 
@@ -208,6 +210,15 @@ impl RelyingPartyBuilder {
         self
     }
 
+    /// Take the OP's signing keys only from its signed JWK set, verified with the entity keys
+    /// pinned from its entity statement (OpenID Federation 1.0 §5.2.1; the FTN profile): the
+    /// unsigned `jwks_uri` is dropped from the metadata and never consulted.
+    pub fn signed_jwks(mut self, source: SignedJwksSource) -> Self {
+        self.metadata.jwks_uri = None;
+        self.signed_jwks = Some(source);
+        self
+    }
+
     /// Replace the clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -269,16 +280,19 @@ impl RelyingPartyBuilder {
             validator,
             userinfo_validator,
             userinfo_decryptor,
-            jwks: Arc::new(JwksCache::new({
-                let gate = self
-                    .refetch_interval
-                    .map(RefetchGate::new)
-                    .unwrap_or_default();
-                match self.token_endpoint_refetch_interval {
-                    Some(secs) => gate.with_token_endpoint_interval(secs),
-                    None => gate,
-                }
-            })),
+            jwks: Arc::new(JwksCache::new(
+                {
+                    let gate = self
+                        .refetch_interval
+                        .map(RefetchGate::new)
+                        .unwrap_or_default();
+                    match self.token_endpoint_refetch_interval {
+                        Some(secs) => gate.with_token_endpoint_interval(secs),
+                        None => gate,
+                    }
+                },
+                self.signed_jwks,
+            )),
             rng: SystemRandom::new(),
             clock: self.clock,
             par: false,
@@ -313,6 +327,7 @@ impl RelyingParty {
             clock: Arc::new(SystemClock),
             secured: Default::default(),
             profile: None,
+            signed_jwks: None,
             binding: sender::Binding::default(),
         }
     }

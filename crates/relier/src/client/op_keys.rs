@@ -8,10 +8,17 @@
 //! way, and when that fetch began after the caller checked its token, takes its answer instead
 //! of fetching again — a hundred logins with a new `kid` cost one fetch. Reading the keys never
 //! waits for a fetch unless they are stale.
+//!
+//! The keys come from one of two sources, chosen when the relying party is built: the OP's
+//! `jwks_uri` (plain), or — for an OP in a federation — its `signed_jwks_uri`, verified with
+//! the entity keys pinned from its entity statement ([`SignedJwksSource`]); the unsigned
+//! `jwks_uri` is then never consulted. A signed set that fails a check is refused (the check
+//! named) and the last good set is kept.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use relier_core::UnixTime;
+use relier_core::federation::trust::SignedJwksSource;
 use relier_core::jwks::{self, KeySet, KeySource, MissingKey, RefetchGate};
 use tokio::sync::MutexGuard;
 
@@ -28,6 +35,8 @@ pub(super) struct JwksCache {
     current: Mutex<Current>,
     /// Held across a fetch (one at a time), with the refetch policy it applies.
     fetching: tokio::sync::Mutex<RefetchGate>,
+    /// `Some`: the keys come only from this signed set, never from `jwks_uri`.
+    signed: Option<SignedJwksSource>,
 }
 
 #[derive(Clone)]
@@ -50,8 +59,9 @@ struct Seen {
 }
 
 impl JwksCache {
-    /// Nothing fetched yet; refetches limited by `gate`.
-    pub(super) fn new(gate: RefetchGate) -> Self {
+    /// Nothing fetched yet; refetches limited by `gate`; keys from `signed` when given, else
+    /// from the OP's `jwks_uri`.
+    pub(super) fn new(gate: RefetchGate, signed: Option<SignedJwksSource>) -> Self {
         Self {
             current: Mutex::new(Current {
                 keys: Arc::new(KeySet::empty()),
@@ -61,6 +71,7 @@ impl JwksCache {
                 from_fetch: 0,
             }),
             fetching: tokio::sync::Mutex::new(gate),
+            signed,
         }
     }
 
@@ -137,7 +148,19 @@ impl RelyingParty {
                 begun: after.begun,
             });
         }
-        self.fetch(&one).await
+        match self.fetch(&one).await {
+            // A signed set that fails a check while a good one is held: keep the good one
+            // (the failed check is logged), checked again on the next refetch.
+            Err(Error::Jwks(e @ jwks::JwksError::Untrusted(_))) if after.from_fetch > 0 => {
+                tracing::warn!(issuer = %self.metadata.issuer, error = %e, "signed JWKS refused; keeping the last good set");
+                self.jwks.with_current(|c| c.fetched_at = Some(self.now()));
+                Ok(Seen {
+                    keys: after.keys,
+                    begun: self.jwks.current().begun,
+                })
+            }
+            other => other,
+        }
     }
 
     /// Keys to check a token again with, after it named `missing`: those of a fetch that began
@@ -169,14 +192,22 @@ impl RelyingParty {
             c.begun += 1;
             c.begun
         });
-        let keys = match &self.metadata.jwks_uri {
-            Some(uri) => {
+        let keys = match (&self.jwks.signed, &self.metadata.jwks_uri) {
+            (Some(signed), _) => {
+                let resp = self.http.send(signed.request()).await?;
+                let lifetime = jwks::cache_lifetime(&resp);
+                let keys = signed.key_set(&resp, self.now()).inspect_err(|e| {
+                    tracing::warn!(issuer = %self.metadata.issuer, uri = %signed.uri, error = %e, "signed JWKS refused");
+                })?;
+                Some((Arc::new(keys), lifetime))
+            }
+            (None, Some(uri)) => {
                 let resp = self.http.send(KeySet::request(uri)).await?;
                 let lifetime = jwks::cache_lifetime(&resp);
                 Some((Arc::new(KeySet::from_response(uri, &resp)?), lifetime))
             }
             // An OP using only HS* ID tokens may publish no JWKS.
-            None => None,
+            (None, None) => None,
         };
         let now = self.now();
         Ok(self.jwks.with_current(|c| {
