@@ -3,8 +3,11 @@
 //! Provider API. The login sends a signed RS256 request object with `ftn_spname` and
 //! `ui_locales`, authenticates with an RS256 assertion to the token endpoint URL, opens the
 //! nested encrypted ID token, and keys the session on the personal identity code — never
-//! written to the log in clear. The broker knows relier only through its entity statement and
-//! its keys only through its signed JWK set.
+//! written to the log in clear. Keys are exchanged only through entity statements and signed
+//! JWK sets: the broker knows relier only through the statement `relier federation statement`
+//! prints and its keys only through `/.well-known/signed-jwks`; relier knows the broker only
+//! through its statement stored as `entity_statement` and its keys only through its signed JWK
+//! set (the stand-in has no discovery document and no plain JWKS).
 
 #![allow(
     clippy::unwrap_used,
@@ -18,18 +21,14 @@ mod common;
 
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::get;
-use common::{free_port, relier};
-use relier_jose::{Algorithm, SigningKey};
+use common::{free_port, relier, store_ok, write};
 use relier_tests::standins::isb::{self, Isb, Knobs, PERSON};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const CLIENT_ID: &str = "saippuakauppias";
 const SPNAME: &str = "Soap for the people";
@@ -80,18 +79,30 @@ async fn echo() -> SocketAddr {
     addr
 }
 
-/// `relier serve` with the ftn provider (`provider_extra` appended to its table).
-async fn serve(isb: &Isb, provider_extra: &str) -> Served {
+/// The store's master key (`relier keys …` and `relier serve` share the store).
+fn master_key() -> String {
+    relier::jose::b64::encode(&[9u8; 32])
+}
+
+/// The onboarding of the README's "Finnish Trust Network", in order: the entity key, the
+/// statement printed and handed to the broker, the broker's statement stored as
+/// `entity_statement`, `relier serve` (`provider_extra` appended to the provider's table).
+async fn onboarded(provider_extra: &str) -> (Isb, Served) {
+    let isb = Isb::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let upstream = echo().await;
-    let config = dir.path().join("relier.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let broker = write(&dir, "isb-entity-statement.jwt", &isb.entity_statement());
+    let config = write(
+        &dir,
+        "relier.toml",
+        &format!(
             r#"listen = "{addr}"
 public_url = "http://{addr}"
 store = "sqlite://{db}"
+
+[federation]
+organization_name = "Example Oy"
 
 [upstream]
 url = "http://{upstream}"
@@ -105,21 +116,24 @@ url = "http://{upstream}"
 [[providers]]
 name = "ftn"
 preset = "ftn"
-issuer = "{iss}"
 client_id = "{CLIENT_ID}"
+entity_statement = "{broker}"
 ftn_spname = "{SPNAME}"
 ui_locales = "en"
 {provider_extra}
 "#,
-            db = dir.path().join("g.db").display(),
-            iss = isb.issuer(),
+            db = dir.path().join("relier.db").display(),
         ),
-    )
-    .unwrap();
+    );
+    store_ok(&dir, "keys generate --use entity").await;
+    let statement = store_ok(&dir, &format!("federation statement --config {config}"))
+        .await
+        .stdout;
     let log = dir.path().join("stderr.log");
     let mut cmd = relier();
     cmd.args(["serve", "--config"])
         .arg(&config)
+        .env("RELIER_MASTER_KEY", master_key())
         .env(
             "RUST_LOG",
             "info,relier=trace,relier_gateway=trace,relier_core=trace",
@@ -138,115 +152,12 @@ ui_locales = "en"
         if let Ok(r) = http.get(served.url("/readyz")).send().await
             && r.status().is_success()
         {
-            return served;
+            isb.onboard(CLIENT_ID, statement.trim()).unwrap();
+            return (isb, served);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("relier serve did not start: {}", served.log());
-}
-
-/// The RP's entity key and a server publishing the gateway's keys as a signed JWK set signed
-/// with it, and the RP's entity statement naming both.
-struct RpFederation {
-    statement: String,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-struct Signer {
-    entity_key: SigningKey,
-    entity_id: String,
-    jwks_url: String,
-}
-
-async fn signed_jwks(State(s): State<Arc<Signer>>) -> String {
-    let jwks: Value = reqwest::get(&s.jwks_url)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
-    let now = relier_tests_now();
-    let claims = json!({
-        "keys": jwks["keys"],
-        "iss": s.entity_id,
-        "sub": s.entity_id,
-        "iat": now,
-        "exp": now + 3600,
-    });
-    sign(&s.entity_key, &claims, "jwk-set+jwt")
-}
-
-fn relier_tests_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn sign(key: &SigningKey, claims: &Value, typ: &str) -> String {
-    let header = relier_jose::jws::Header {
-        typ: Some(typ.to_owned()),
-        ..Default::default()
-    };
-    relier_jose::jws::sign_compact(
-        &header,
-        claims.to_string().as_bytes(),
-        key,
-        &aws_lc_rs::rand::SystemRandom::new(),
-    )
-    .unwrap()
-}
-
-impl RpFederation {
-    async fn start(served: &Served) -> RpFederation {
-        let entity_key = SigningKey::generate(Algorithm::RS256, Some(2048)).unwrap();
-        let kid = entity_key.thumbprint_sha256().unwrap();
-        let entity_key = entity_key.with_kid(kid);
-        let entity_id = served.url("");
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let signed_jwks_uri = format!("http://{}/signed-jwks", l.local_addr().unwrap());
-        let now = relier_tests_now();
-        let statement = sign(
-            &entity_key,
-            &json!({
-                "iss": entity_id,
-                "sub": entity_id,
-                "iat": now,
-                "exp": now + 86400,
-                "jwks": {"keys": [entity_key.public_jwk().unwrap()]},
-                "metadata": {"openid_relying_party": {
-                    "redirect_uris": [served.url("/auth/callback/ftn")],
-                    "application_type": "web",
-                    "id_token_signed_response_alg": "RS256",
-                    "id_token_encrypted_response_alg": "RSA-OAEP",
-                    "id_token_encrypted_response_enc": "A128CBC-HS256",
-                    "request_object_signing_alg": "RS256",
-                    "token_endpoint_auth_method": "private_key_jwt",
-                    "token_endpoint_auth_signing_alg": "RS256",
-                    "client_registration_types": [],
-                    "organization_name": "Example Oy",
-                    "signed_jwks_uri": signed_jwks_uri,
-                }},
-            }),
-            "entity-statement+jwt",
-        );
-        let signer = Arc::new(Signer {
-            entity_key,
-            entity_id,
-            jwks_url: served.url("/.well-known/jwks.json"),
-        });
-        let app = Router::new()
-            .route("/signed-jwks", get(signed_jwks))
-            .with_state(signer);
-        let task = tokio::spawn(async move {
-            axum::serve(l, app).await.unwrap();
-        });
-        RpFederation {
-            statement,
-            _task: task,
-        }
-    }
 }
 
 fn browser() -> reqwest::Client {
@@ -283,22 +194,9 @@ async fn login(served: &Served, b: &reqwest::Client, query: &str) -> reqwest::Re
     b.get(cb).send().await.unwrap()
 }
 
-/// The broker, `relier serve` with the ftn preset, the RP's statement handed to the broker.
-async fn onboarded(provider_extra: &str) -> (Isb, Served, RpFederation) {
-    let isb = Isb::start().await.unwrap();
-    isb.set(Knobs {
-        legacy_discovery: true,
-        ..Knobs::default()
-    });
-    let served = serve(&isb, provider_extra).await;
-    let fed = RpFederation::start(&served).await;
-    isb.onboard(CLIENT_ID, &fed.statement).unwrap();
-    (isb, served, fed)
-}
-
 #[tokio::test]
 async fn ftn_login_keys_on_the_personal_identity_code() {
-    let (isb, served, _fed) = onboarded("").await;
+    let (isb, served) = onboarded("").await;
     let b = browser();
     let r = login(&served, &b, "").await;
     assert_eq!(r.status(), StatusCode::FOUND, "{}", served.log());
@@ -371,10 +269,9 @@ async fn ftn_login_keys_on_the_personal_identity_code() {
 
 #[tokio::test]
 async fn ftn_cancel_returns_to_the_chooser() {
-    let (isb, served, _fed) = onboarded("").await;
+    let (isb, served) = onboarded("").await;
     isb.set(Knobs {
         cancel: true,
-        legacy_discovery: true,
         ..Knobs::default()
     });
     let b = browser();
@@ -384,17 +281,14 @@ async fn ftn_cancel_returns_to_the_chooser() {
     let r = b.get(served.url("/auth/session")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // The user picks again and gets in.
-    isb.set(Knobs {
-        legacy_discovery: true,
-        ..Knobs::default()
-    });
+    isb.set(Knobs::default());
     assert_eq!(login(&served, &b, "").await.status(), StatusCode::FOUND);
     drop(served.dir);
 }
 
 #[tokio::test]
 async fn ftn_embedded_chooser_lists_the_brokers_identity_providers() {
-    let (isb, served, _fed) = onboarded("embedded_ui = true\npurpose = \"strong\"").await;
+    let (isb, served) = onboarded("embedded_ui = true\npurpose = \"strong\"").await;
     let b = browser();
     let r = b.get(served.url("/auth/login")).send().await.unwrap();
     let csp = r.headers()["content-security-policy"]
@@ -434,10 +328,9 @@ async fn ftn_embedded_chooser_lists_the_brokers_identity_providers() {
 
 #[tokio::test]
 async fn ftn_attributes_only_at_the_profile_endpoint_are_fetched() {
-    let (isb, served, _fed) = onboarded("").await;
+    let (isb, served) = onboarded("").await;
     isb.set(Knobs {
         attributes_only_in_profile: true,
-        legacy_discovery: true,
         ..Knobs::default()
     });
     let b = browser();

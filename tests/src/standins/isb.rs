@@ -80,9 +80,6 @@ pub struct Knobs {
     /// The ID token carries only the protocol claims and `sub`; the person's attributes are
     /// only at `/oauth/profile` (§10).
     pub attributes_only_in_profile: bool,
-    /// Also serve the discovery document and an unsigned JWKS the ISB has removed (§11): only
-    /// for a client that cannot read the broker's entity statement yet.
-    pub legacy_discovery: bool,
 }
 
 /// One completed authorization, for tests to inspect.
@@ -172,11 +169,6 @@ impl Isb {
                 )
                 .route("/oauth/token", axum::routing::post(routes::token))
                 .route("/oauth/profile", get(routes::profile))
-                .route(
-                    "/.well-known/openid-configuration",
-                    get(routes::legacy_discovery),
-                )
-                .route("/jwks", get(routes::legacy_jwks))
                 .route("/api/embedded-ui/{client_id}", get(routes::embedded_ui)),
         )
         .await?;

@@ -49,26 +49,6 @@ pub(super) async fn signed_jwks(State(s): State<Arc<Inner>>) -> Response {
         .into_response()
 }
 
-/// The removed discovery document (§11), only with [`super::Knobs::legacy_discovery`].
-pub(super) async fn legacy_discovery(State(s): State<Arc<Inner>>) -> Response {
-    if !s.knobs.lock().unwrap().legacy_discovery {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let mut m = s.provider_metadata();
-    m["jwks_uri"] = format!("{}/jwks", s.base).into();
-    Json(m).into_response()
-}
-
-/// The removed unsigned JWKS, only with [`super::Knobs::legacy_discovery`].
-pub(super) async fn legacy_jwks(State(s): State<Arc<Inner>>) -> Response {
-    if !s.knobs.lock().unwrap().legacy_discovery {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let mut key = s.signing_key.public_jwk().unwrap();
-    key.use_ = Some("sig".into());
-    Json(json!({"keys": [key]})).into_response()
-}
-
 /// The `kid` of a JWS's header, if it parses.
 fn kid_of(token: Option<&String>) -> Option<String> {
     UnverifiedJws::parse(token?).ok()?.header().kid.clone()
