@@ -10,7 +10,8 @@
 //! - §9: the subject is the `personal_identity_code` ([`super::Preset::subject_claim`]).
 //!
 //! The RP's keys are the store's (published in its signed JWK set); the broker's keys and
-//! endpoints come from its entity statement.
+//! endpoints come from its entity statement (`entity_statement`, required — or `entity_keys`
+//! with `signed_jwks_uri` for a broker that still publishes discovery).
 
 use relier_core::ftn::{IDP_CLAIM, SPNAME_CLAIM, UI_LOCALES_CLAIM, scopes};
 use relier_core::request_object::RequestObjectDelivery;
@@ -86,6 +87,13 @@ pub(super) fn apply(p: &mut ProviderConfig) -> Result<(), PresetError> {
         .clone()
         .filter(|s| !s.trim().is_empty())
         .ok_or(PresetError::FtnNeeds { key: "ftn_spname" })?;
+    // The broker's keys come only from its signed JWK set, verified with entity keys pinned
+    // from its statement (or given as `entity_keys`): never from a plain `jwks_uri`.
+    if p.entity_statement.is_none() && p.entity_keys.is_none() {
+        return Err(PresetError::FtnNeeds {
+            key: "entity_statement (the broker's statement as received; or entity_keys with signed_jwks_uri)",
+        });
+    }
     fixed("auth_method", &mut p.auth_method, "private_key_jwt")?;
     fixed("signing_alg", &mut p.signing_alg, "RS256")?;
     fixed("assertion_audience", &mut p.assertion_audience, "endpoint")?;

@@ -161,7 +161,7 @@ fn entra_with_a_key_uses_certificate_credentials() {
     assert!(p.assertion_audience.is_none());
 }
 
-const FTN: &str = "preset = \"ftn\"\nissuer = \"https://isb.example\"\nclient_id = \"saippuakauppias\"\nftn_spname = \"Soap for the people\"";
+const FTN: &str = "preset = \"ftn\"\nentity_statement = \"isb.jwt\"\nclient_id = \"saippuakauppias\"\nftn_spname = \"Soap for the people\"";
 
 #[test]
 fn ftn_sets_the_isb_contract() {
@@ -242,6 +242,12 @@ fn ftn_without_spname_or_client_id_is_refused_clearly() {
     let e = expanded("preset = \"ftn\"\nissuer = \"https://isb.example\"\nftn_spname = \"S\"")
         .unwrap_err();
     assert!(e.contains("needs client_id"), "{e}");
+    let e = expanded(&FTN.replace(
+        "entity_statement = \"isb.jwt\"",
+        "issuer = \"https://isb.example\"",
+    ))
+    .unwrap_err();
+    assert!(e.contains("needs entity_statement"), "{e}");
 }
 
 #[test]
