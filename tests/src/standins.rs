@@ -2,7 +2,9 @@
 //! behaviour relier's presets must cope with: [`github`] (OAuth 2.0, no ID token, identity from
 //! the REST API), [`apple`] (a client secret the client signs, form_post, the name only once),
 //! [`entra`] (multi-tenant issuer template, the groups overage through Microsoft Graph) and
-//! [`google`] (`hd` of Workspace accounts); and [`claims`], a claims provider for aggregated and
+//! [`google`] (`hd` of Workspace accounts), [`isb`] (the OP Identity Service Broker of the
+//! Finnish Trust Network: entity statements, signed JWK sets, signed request objects, nested
+//! encrypted ID tokens); and [`claims`], a claims provider for aggregated and
 //! distributed claims (OIDC Core §5.6.2).
 
 pub mod apple;
@@ -10,6 +12,7 @@ pub mod claims;
 pub mod entra;
 pub mod github;
 pub mod google;
+pub mod isb;
 
 use std::net::SocketAddr;
 

@@ -27,6 +27,7 @@
 //! | [`apple`] | Sign in with Apple: the minted client secret, the `user` form field |
 //! | [`entra`] | Microsoft Entra ID multi-tenant issuer validation |
 //! | [`federation`] | OpenID Federation 1.0 §3, §5.2.1, §9 (entity statements, signed JWK sets; the FTN profile) |
+//! | [`ftn`] | the Finnish Trust Network brokers' Service Provider API (scopes, `ftn_spname`, the embedded chooser) |
 //! | [`github`] | GitHub's OAuth 2.0 login (not OpenID Connect) and REST API identity |
 //! | [`introspection`] | RFC 7662, RFC 7009 |
 //! | [`profile`] | FAPI 2.0 Security Profile §5.3.2, §5.4 (`profile = "fapi2"`) |
@@ -49,6 +50,7 @@ pub mod dpop;
 pub mod encryption;
 pub mod entra;
 pub mod federation;
+pub mod ftn;
 pub mod github;
 pub mod http;
 pub mod id_token;

@@ -376,7 +376,7 @@ fn default_true() -> bool {
 pub struct ProviderConfig {
     /// Local name (`A-Z a-z 0-9 . _ -`), in the callback URL.
     pub name: String,
-    /// `github`, `apple`, `google` or `entra`: fills in what the provider needs ([`crate::presets`]);
+    /// `github`, `apple`, `google`, `entra` or `ftn`: fills in what the provider needs ([`crate::presets`]);
     /// every explicit key still wins.
     #[serde(default)]
     pub preset: Option<crate::presets::kind::Preset>,
@@ -406,6 +406,22 @@ pub struct ProviderConfig {
     /// choice: without it or `allowed_tenants` the gateway refuses to start).
     #[serde(default)]
     pub allow_any_tenant: bool,
+    /// `preset = "ftn"` (required): the service's name the bank shows the user, sent as the
+    /// `ftn_spname` request-object claim (agreed with the broker beforehand).
+    #[serde(default)]
+    pub ftn_spname: Option<String>,
+    /// `preset = "ftn"`: the broker's user-interface language, `fi`, `sv` or `en` (sent as
+    /// `ui_locales`; also the language of the embedded chooser's texts).
+    #[serde(default)]
+    pub ui_locales: Option<relier_core::ftn::UiLocale>,
+    /// `preset = "ftn"`: `weak` or `strong` when the login creates new credentials (added to
+    /// the scopes, ISB README §7).
+    #[serde(default)]
+    pub purpose: Option<relier_core::ftn::Purpose>,
+    /// `preset = "ftn"`: list the broker's identity providers on relier's own chooser
+    /// (`GET {issuer}/api/embedded-ui/{client_id}`) and send the chosen one as `ftn_idp_id`.
+    #[serde(default)]
+    pub embedded_ui: bool,
     /// Button text after "Continue with" (default: the name).
     #[serde(default)]
     pub display_name: Option<String>,
@@ -729,12 +745,17 @@ impl Config {
         self.federation.is_some()
     }
 
-    /// `[keys] propagation`: as set, else 1 day when federation is in use (the FTN brokers
-    /// cache an RP's signed JWK set for up to a day), else 1 hour.
+    /// `[keys] propagation`: as set, else 1 day when federation is in use or a provider has
+    /// `preset = "ftn"` (the FTN brokers cache an RP's signed JWK set for up to a day), else 1
+    /// hour.
     pub fn key_propagation(&self) -> Duration {
+        let ftn = self
+            .providers
+            .iter()
+            .any(|p| p.preset == Some(crate::presets::Preset::Ftn));
         match self.keys.propagation {
             Some(d) => d,
-            None if self.uses_federation() => federation::FEDERATION_PROPAGATION,
+            None if self.uses_federation() || ftn => federation::FEDERATION_PROPAGATION,
             None => d_1h(),
         }
     }

@@ -57,6 +57,7 @@ mod server;
 mod session;
 mod settings;
 mod state;
+mod subject_log;
 mod templates;
 mod touch;
 mod upstream_token;

@@ -1,8 +1,9 @@
-//! `preset = "github" | "apple" | "google" | "entra"`: what each provider needs, filled into the
+//! `preset = "github" | "apple" | "google" | "entra" | "ftn"`: what each provider needs, filled into the
 //! provider's configuration before anything else reads it. Every explicit key still wins, and
 //! every endpoint can be overridden (`github_url`, `authority`, `issuer`): GitHub Enterprise
 //! Server, sovereign clouds, tests.
 
+mod ftn;
 pub(crate) mod kind;
 
 use relier_core::apple;
@@ -99,6 +100,26 @@ pub enum PresetError {
     /// Both `allowed_tenants` and `allow_any_tenant = true`.
     #[error("set allowed_tenants or allow_any_tenant = true, not both")]
     BothTenantRules,
+    /// A key a Finnish Trust Network broker needs is missing.
+    #[error(
+        "preset = \"ftn\" needs {key} (client_id = the client id the broker assigned, ftn_spname = the service name agreed with the broker)"
+    )]
+    FtnNeeds {
+        /// The key.
+        key: &'static str,
+    },
+    /// A key set to a value the FTN brokers do not accept (ISB README §7, §8, §9, §13).
+    #[error(
+        "preset = \"ftn\": {key} must be {expected} (the broker accepts nothing else), not {got:?}"
+    )]
+    FtnFixed {
+        /// The key.
+        key: &'static str,
+        /// What the broker takes.
+        expected: &'static str,
+        /// The configured value.
+        got: String,
+    },
 }
 
 /// Every provider's preset applied.
@@ -145,6 +166,10 @@ fn apply(p: &mut ProviderConfig) -> Result<(), PresetError> {
         Preset::Entra,
     )?;
     only("allow_any_tenant", p.allow_any_tenant, Preset::Entra)?;
+    only("ftn_spname", p.ftn_spname.is_some(), Preset::Ftn)?;
+    only("ui_locales", p.ui_locales.is_some(), Preset::Ftn)?;
+    only("purpose", p.purpose.is_some(), Preset::Ftn)?;
+    only("embedded_ui", p.embedded_ui, Preset::Ftn)?;
     let Some(preset) = p.preset else {
         return Ok(());
     };
@@ -159,6 +184,7 @@ fn apply(p: &mut ProviderConfig) -> Result<(), PresetError> {
             Ok(())
         }
         Preset::Entra => apply_entra(p),
+        Preset::Ftn => ftn::apply(p),
     }
 }
 

@@ -8,6 +8,7 @@ mod apple;
 mod binding;
 mod credentials;
 mod federation;
+mod ftn;
 mod github;
 mod list;
 mod metadata;
@@ -55,6 +56,11 @@ pub struct Provider {
     pub display_name: String,
     protocol: Protocol,
     params: AuthorizationParams,
+    /// The claim that is the user's stable identifier instead of `sub` (`preset = "ftn"`:
+    /// `personal_identity_code`).
+    pub subject_claim: Option<&'static str>,
+    /// `preset = "ftn"`: the cancel rule and the embedded chooser.
+    ftn: Option<ftn::Ftn>,
 }
 
 /// How the provider is spoken to.
@@ -272,16 +278,26 @@ impl Provider {
     }
 
     /// The provider's authorization parameters with `login_hint` (OIDC Core §3.1.2.1, e.g.
-    /// from a third-party-initiated login, §4) in place of the configured one, if given.
-    pub(crate) fn params_hinted(&self, login_hint: Option<&str>) -> Cow<'_, AuthorizationParams> {
-        match login_hint {
-            Some(h) => {
-                let mut p = self.params.clone();
-                p.login_hint = Some(h.to_owned());
-                Cow::Owned(p)
-            }
-            None => Cow::Borrowed(&self.params),
+    /// from a third-party-initiated login, §4) in place of the configured one, and the
+    /// identity provider chosen on the embedded chooser (`ftn_idp_id`, ISB README §7), if
+    /// given.
+    pub(crate) fn params_hinted(
+        &self,
+        login_hint: Option<&str>,
+        ftn_idp_id: Option<&str>,
+    ) -> Cow<'_, AuthorizationParams> {
+        if login_hint.is_none() && ftn_idp_id.is_none() {
+            return Cow::Borrowed(&self.params);
         }
+        let mut p = self.params.clone();
+        if let Some(h) = login_hint {
+            p.login_hint = Some(h.to_owned());
+        }
+        if let Some(id) = ftn_idp_id {
+            p.extra
+                .push((relier_core::ftn::IDP_CLAIM.to_owned(), id.to_owned()));
+        }
+        Cow::Owned(p)
     }
 
     /// The OpenID Connect issuer (`None` for GitHub, which has none).
@@ -518,6 +534,7 @@ async fn build_one(
         tracing::info!(provider = %spec.name, kid = ?key.kid(), x5t_s256 = %cert.x5t_s256,
             "Entra ID certificate credential: upload the certificate `relier keys cert` prints for this key");
     }
+    let ftn = ftn::Ftn::new(p, tpl.metadata.issuer.as_str(), &spec.client_id, &tpl.http)?;
     let userinfo = UserinfoNeed::new(config, p, &spec.scopes);
     let params = authorization_params(p, spec.scopes)?;
     if tpl.id_token_alg.is_unsigned() {
@@ -540,6 +557,8 @@ async fn build_one(
             resolve: presets::claims_resolution(config, p),
         })),
         params,
+        subject_claim: p.preset.and_then(Preset::subject_claim),
+        ftn,
     })
 }
 
@@ -556,6 +575,7 @@ fn brand(p: &ProviderConfig) -> Option<Brand> {
         Preset::Apple => Brand::Apple,
         Preset::Entra => Brand::Microsoft,
         Preset::Google => Brand::Google,
+        Preset::Ftn => return None,
     })
 }
 

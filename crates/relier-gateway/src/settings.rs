@@ -98,6 +98,16 @@ pub struct Settings {
     pub jwks_max_age: u64,
     /// Period of the background task.
     pub check_interval: std::time::Duration,
+    /// The providers whose subject is personal data (`preset = "ftn"`): logged only as a keyed
+    /// hash ([`crate::subject_log`]).
+    pub personal_subjects: Vec<String>,
+}
+
+impl Settings {
+    /// `sub` of a session or login at `provider`, as a log line may carry it.
+    pub fn logged_subject<'a>(&self, provider: &str, sub: &'a str) -> std::borrow::Cow<'a, str> {
+        crate::subject_log::logged(self.personal_subjects.iter().any(|p| p == provider), sub)
+    }
 }
 
 fn secs(d: std::time::Duration) -> u64 {
@@ -155,8 +165,19 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     let api = crate::api::ApiRules::from_config(config)?;
     let original_uri = original_uri_policy(config, &path_rules, &api)?;
     let upstream_token = crate::upstream_token::UpstreamTokenSettings::from_config(config)?;
+    let personal_subjects = config
+        .providers
+        .iter()
+        .filter(|p| {
+            p.preset
+                .and_then(crate::presets::Preset::subject_claim)
+                .is_some()
+        })
+        .map(|p| p.name.clone())
+        .collect();
     Ok(Settings {
         upstream_token,
+        personal_subjects,
         original_uri,
         path_rules,
         api,

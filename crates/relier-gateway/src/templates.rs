@@ -3,6 +3,7 @@
 //! after the built-in sheet at `/auth/assets/relier.css`).
 
 mod brands;
+mod ftn;
 
 use std::fmt::Write as _;
 
@@ -10,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 pub use brands::{BRAND_CSS, Brand};
+pub use ftn::logo_origins;
 
 /// The built-in style sheet (served with [`BRAND_CSS`] after it).
 pub const BASE_CSS: &str = r#":root{color-scheme:light dark;--relier-accent:#2457d6;--relier-bg:#f5f6f8;--relier-card:#fff;--relier-fg:#1b1d21;--relier-muted:#5b6170;--relier-border:#d5d9e0}
@@ -26,6 +28,8 @@ span.relier-unavailable{display:block;padding:.75rem 1rem;border:1px dashed var(
 a:focus-visible,button:focus-visible{outline:3px solid var(--relier-accent);outline-offset:2px}
 a{color:var(--relier-accent)}
 .relier-ref{font-size:.85rem;font-family:ui-monospace,monospace}
+a.relier-idp{display:flex;align-items:center;gap:.75rem;text-align:left}
+a.relier-idp img{flex:none;border-radius:4px}
 "#;
 
 /// HTML-escapes text for element content and quoted attribute values.
@@ -69,6 +73,9 @@ pub struct Choice<'a> {
     /// False while the provider's OP has not been reached: the button is shown disabled and
     /// says the provider is unavailable.
     pub ready: bool,
+    /// A `preset = "ftn"` provider's embedded chooser (its identity providers and texts)
+    /// instead of one button.
+    pub embedded: Option<&'a relier_core::ftn::EmbeddedUi>,
 }
 
 /// The login page: one link per provider, each carrying `return_to`.
@@ -92,6 +99,10 @@ pub fn chooser(title: &str, choices: &[Choice<'_>], return_to: &str) -> String {
                     |b| b.label().to_owned()
                 ))
             );
+            continue;
+        }
+        if let Some(ui) = c.embedded {
+            ftn::section(&mut body, &encode_segment(c.name), &query, ui);
             continue;
         }
         let href = escape(&format!("/auth/login/{}?{query}", encode_segment(c.name)));
@@ -160,6 +171,22 @@ pub fn page_response(status: StatusCode, html: &str) -> Response {
         html.to_owned(),
         "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
     )
+}
+
+/// [`page_response`] that may also show images from `origins` (the embedded chooser's
+/// logos; ASCII-serialised origins).
+pub fn page_response_with_images(status: StatusCode, html: &str, origins: &[String]) -> Response {
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data: {}; base-uri 'none'; frame-ancestors 'none'",
+        origins.join(" ")
+    );
+    let Ok(csp) = HeaderValue::from_str(&csp) else {
+        return page_response(status, html);
+    };
+    let mut resp = secured(status, html.to_owned(), csp);
+    resp.headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    resp
 }
 
 /// An uncached HTML page under the Content-Security-Policy `csp`, not framable, no
@@ -237,6 +264,7 @@ mod tests {
                 display_name: "<script>alert(1)</script> & \"Co\"",
                 brand: None,
                 ready: true,
+                embedded: None,
             }],
             "/app?x=1&y=\"2\"",
         );
@@ -257,6 +285,7 @@ mod tests {
                 display_name: "ignored",
                 brand: Some(*b),
                 ready: true,
+                embedded: None,
             })
             .collect();
         let html = chooser("Sign in", &choices, "/");
@@ -282,6 +311,48 @@ mod tests {
         for banned in ["style=", "<style", "<script", "http://", "https://"] {
             assert!(!html.contains(banned), "{banned}");
         }
+    }
+
+    #[test]
+    fn embedded_chooser_lists_identity_providers_with_the_brokers_texts() {
+        let ui: relier_core::ftn::EmbeddedUi = serde_json::from_value(serde_json::json!({
+            "identityProviders": [
+                {"name": "Osuus<pankki>", "imageUrl": "https://isb.example/op.png", "ftn_idp_id": "fi-op"},
+                {"name": "Nordea", "imageUrl": "https://cdn.example/n.png", "ftn_idp_id": "fi-nordea"}
+            ],
+            "isbProviderInfo": "Provided by OP & co.",
+            "isbConsent": "Your personal ID and name are forwarded.",
+            "privacyNoticeText": "Privacy",
+            "privacyNoticeLink": "javascript:alert(1)"
+        }))
+        .unwrap();
+        let html = chooser(
+            "Sign in",
+            &[Choice {
+                name: "ftn",
+                display_name: "bank ID or Mobile ID",
+                brand: None,
+                ready: true,
+                embedded: Some(&ui),
+            }],
+            "/app",
+        );
+        assert!(html.contains("Provided by OP &amp; co."), "{html}");
+        assert!(html.contains("Your personal ID and name are forwarded."));
+        assert!(html.contains("Osuus&lt;pankki&gt;"));
+        assert!(
+            html.contains("href=\"/auth/login/ftn?return_to=%2Fapp&amp;ftn_idp_id=fi-nordea\"")
+        );
+        assert!(html.contains("<img src=\"https://isb.example/op.png\" alt=\"\""));
+        assert!(
+            !html.contains("javascript:"),
+            "a link that is not http(s) is left out"
+        );
+        assert!(!html.contains("Continue with"));
+        assert_eq!(
+            logo_origins(&ui),
+            ["https://isb.example", "https://cdn.example"]
+        );
     }
 
     #[test]

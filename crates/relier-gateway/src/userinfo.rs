@@ -49,6 +49,10 @@ impl UserinfoNeed {
         if !p.allowed_groups.is_empty() || config.access.iter().any(|a| !a.groups.is_empty()) {
             want("groups");
         }
+        // The claim that is the user's identifier (`preset = "ftn"`: personal_identity_code).
+        if let Some(c) = p.preset.and_then(crate::presets::Preset::subject_claim) {
+            want(c);
+        }
         for claim in config.headers.values().chain(p.require.keys()) {
             // `a.b` walks into `a`: the top-level claim is what the token must carry.
             want(claim.split('.').next().unwrap_or(claim));

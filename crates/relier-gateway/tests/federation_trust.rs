@@ -401,7 +401,8 @@ async fn a_statement_expiring_within_30_days_starts_with_a_warning() {
     let payload = e.statement.split('.').nth(1).unwrap();
     let mut claims: Value =
         serde_json::from_slice(&relier_jose::b64::decode(payload).unwrap()).unwrap();
-    claims["exp"] = json!(now() + 12 * 86_400);
+    // 11 whole days and 23 hours: 11 however long the start takes.
+    claims["exp"] = json!(now() + 12 * 86_400 - 3_600);
     e.statement = sign(&e.broker.entity, "entity-statement+jwt", &claims);
     let captured = Captured::default();
     let writer = captured.clone();

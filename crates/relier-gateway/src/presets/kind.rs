@@ -19,6 +19,11 @@ pub enum Preset {
     /// Microsoft Entra ID (work, school and personal Microsoft accounts).
     #[serde(rename = "entra")]
     Entra,
+    /// A Finnish Trust Network broker (the OP Identity Service Broker's Service Provider API):
+    /// private_key_jwt and signed request objects, encrypted ID tokens, the personal identity
+    /// code as the subject.
+    #[serde(rename = "ftn")]
+    Ftn,
 }
 
 impl fmt::Display for Preset {
@@ -28,6 +33,7 @@ impl fmt::Display for Preset {
             Preset::Apple => "apple",
             Preset::Google => "google",
             Preset::Entra => "entra",
+            Preset::Ftn => "ftn",
         })
     }
 }
@@ -40,6 +46,16 @@ impl Preset {
             Preset::Apple => "Apple",
             Preset::Google => "Google",
             Preset::Entra => "Microsoft",
+            Preset::Ftn => "bank ID or Mobile ID",
+        }
+    }
+
+    /// The claim that is the user's stable identifier when the ID token's `sub` is not: the
+    /// FTN brokers' `sub` is "not persistent" (ISB README §9), the personal identity code is.
+    pub fn subject_claim(self) -> Option<&'static str> {
+        match self {
+            Preset::Ftn => Some(relier_core::ftn::SUBJECT_CLAIM),
+            _ => None,
         }
     }
 }

@@ -160,3 +160,175 @@ fn entra_with_a_key_uses_certificate_credentials() {
     assert!(!certificate_credentials(&p));
     assert!(p.assertion_audience.is_none());
 }
+
+const FTN: &str = "preset = \"ftn\"\nentity_statement = \"isb.jwt\"\nclient_id = \"saippuakauppias\"\nftn_spname = \"Soap for the people\"";
+
+#[test]
+fn ftn_sets_the_isb_contract() {
+    let p = expanded(FTN).unwrap();
+    assert_eq!(p.auth_method.as_deref(), Some("private_key_jwt"));
+    assert_eq!(p.signing_alg.as_deref(), Some("RS256"));
+    assert_eq!(p.assertion_audience.as_deref(), Some("endpoint"));
+    assert!(
+        p.use_store_key,
+        "the store's key, published in the signed JWKS"
+    );
+    assert_eq!(p.request_object_signing_alg.as_deref(), Some("RS256"));
+    assert_eq!(p.require_signed_request_object, Some(true));
+    assert_eq!(p.id_token_alg.as_deref(), Some("RS256"));
+    assert_eq!(
+        p.id_token_encrypted_response_alg.as_deref(),
+        Some("RSA-OAEP")
+    );
+    assert_eq!(
+        p.id_token_encrypted_response_enc.as_deref(),
+        Some("A128CBC-HS256")
+    );
+    assert_eq!(
+        p.scopes.clone().unwrap(),
+        ["openid", "profile", "personal_identity_code"]
+    );
+    assert_eq!(p.extra_params["ftn_spname"], "Soap for the people");
+    assert!(!p.extra_params.contains_key("ui_locales"));
+    assert_eq!(
+        p.userinfo_encrypted_response_alg, None,
+        "ISB README §10: JSON"
+    );
+    assert_eq!(
+        p.preset.and_then(Preset::subject_claim),
+        Some("personal_identity_code")
+    );
+    assert_eq!(p.display_name.as_deref(), Some("bank ID or Mobile ID"));
+}
+
+#[test]
+fn ftn_ui_locales_purpose_and_explicit_encryption() {
+    let p = expanded(&format!(
+        "{FTN}\nui_locales = \"sv\"\npurpose = \"strong\"\nid_token_encrypted_response_alg = \"RSA-OAEP-256\"\nembedded_ui = true"
+    ))
+    .unwrap();
+    assert_eq!(p.extra_params["ui_locales"], "sv");
+    assert_eq!(
+        p.scopes.clone().unwrap(),
+        ["openid", "profile", "personal_identity_code", "strong"]
+    );
+    assert_eq!(
+        p.id_token_encrypted_response_alg.as_deref(),
+        Some("RSA-OAEP-256")
+    );
+    assert!(p.embedded_ui);
+    let p = expanded(&format!("{FTN}\npurpose = \"weak\"")).unwrap();
+    assert_eq!(
+        p.scopes.clone().unwrap().last().map(String::as_str),
+        Some("weak")
+    );
+    for bad in ["ui_locales = \"de\"", "purpose = \"medium\""] {
+        let e = expanded(&format!("{FTN}\n{bad}")).unwrap_err();
+        assert!(e.contains("unknown variant"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn ftn_without_spname_or_client_id_is_refused_clearly() {
+    let e = expanded("preset = \"ftn\"\nissuer = \"https://isb.example\"\nclient_id = \"c\"")
+        .unwrap_err();
+    assert!(
+        e.contains("provider p") && e.contains("needs ftn_spname"),
+        "{e}"
+    );
+    let e = expanded(&FTN.replace("ftn_spname = \"Soap for the people\"", "ftn_spname = \" \""))
+        .unwrap_err();
+    assert!(e.contains("needs ftn_spname"), "{e}");
+    let e = expanded("preset = \"ftn\"\nissuer = \"https://isb.example\"\nftn_spname = \"S\"")
+        .unwrap_err();
+    assert!(e.contains("needs client_id"), "{e}");
+    let e = expanded(&FTN.replace(
+        "entity_statement = \"isb.jwt\"",
+        "issuer = \"https://isb.example\"",
+    ))
+    .unwrap_err();
+    assert!(e.contains("needs entity_statement"), "{e}");
+}
+
+#[test]
+fn ftn_refuses_what_the_broker_does_not_take() {
+    for (bad, key) in [
+        ("client_secret = \"s\"", "client_secret"),
+        ("par = true", "par"),
+        ("response_mode = \"form_post\"", "response_mode"),
+        ("scopes = [\"openid\"]", "scopes"),
+        (
+            "dpop_bound_access_tokens = true",
+            "dpop_bound_access_tokens",
+        ),
+        (
+            "[providers.extra_params]\nftn_spname = \"x\"",
+            "extra_params.ftn_spname",
+        ),
+        (
+            "[providers.extra_params]\nftn_idp_id = \"fi-op\"",
+            "extra_params.ftn_idp_id",
+        ),
+    ] {
+        let e = expanded(&format!("{FTN}\n{bad}")).unwrap_err();
+        assert!(e.contains(&format!("{key} does not apply")), "{bad}: {e}");
+    }
+    for (bad, key) in [
+        ("auth_method = \"client_secret_basic\"", "auth_method"),
+        ("signing_alg = \"PS256\"", "signing_alg"),
+        ("assertion_audience = \"issuer\"", "assertion_audience"),
+        (
+            "request_object_signing_alg = \"ES256\"",
+            "request_object_signing_alg",
+        ),
+        ("id_token_alg = \"ES256\"", "id_token_alg"),
+        ("request_object = \"by_reference\"", "request_object"),
+        (
+            "require_signed_request_object = false",
+            "require_signed_request_object",
+        ),
+    ] {
+        let e = expanded(&format!("{FTN}\n{bad}")).unwrap_err();
+        assert!(e.contains(&format!("{key} must be")), "{bad}: {e}");
+    }
+    // Explicit values equal to the contract are fine.
+    assert!(
+        expanded(&format!(
+            "{FTN}\nauth_method = \"private_key_jwt\"\nsigning_alg = \"RS256\""
+        ))
+        .is_ok()
+    );
+}
+
+#[test]
+fn ftn_keys_go_with_the_ftn_preset_only() {
+    for key in [
+        "ftn_spname = \"S\"",
+        "ui_locales = \"fi\"",
+        "purpose = \"strong\"",
+        "embedded_ui = true",
+    ] {
+        let e = expanded(&format!(
+            "issuer = \"https://op\"\nclient_id = \"c\"\nclient_secret = \"s\"\n{key}"
+        ))
+        .unwrap_err();
+        assert!(e.contains("goes with preset = \"ftn\""), "{key}: {e}");
+    }
+}
+
+#[test]
+fn ftn_publishes_new_keys_a_day_before_use() {
+    let c = Config::from_toml(&format!(
+        "public_url = \"https://x\"\n[[providers]]\nname = \"p\"\n{FTN}"
+    ))
+    .unwrap();
+    assert_eq!(c.key_propagation(), std::time::Duration::from_secs(86_400));
+    let c = Config::from_toml(&format!(
+        "public_url = \"https://x\"\n[keys]\npropagation = \"2d\"\n[[providers]]\nname = \"p\"\n{FTN}"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.key_propagation(),
+        std::time::Duration::from_secs(2 * 86_400)
+    );
+}

@@ -50,18 +50,20 @@ impl Provider {
     /// The key or the request cannot be made, or a pushed authorization request failed.
     #[cfg(test)]
     pub async fn start_login(&self) -> Result<LoginStart, relier::Error> {
-        self.start_login_hinted(None).await
+        self.start_login_hinted(None, None).await
     }
 
-    /// [`Self::start_login`] with a `login_hint` (OIDC Core §3.1.2.1) in the request.
+    /// [`Self::start_login`] with a `login_hint` (OIDC Core §3.1.2.1) and the identity provider
+    /// chosen on the embedded chooser (`ftn_idp_id`) in the request.
     ///
     /// # Errors
     /// As [`Self::start_login`].
     pub async fn start_login_hinted(
         &self,
         login_hint: Option<&str>,
+        ftn_idp_id: Option<&str>,
     ) -> Result<LoginStart, relier::Error> {
-        let params = self.params_hinted(login_hint);
+        let params = self.params_hinted(login_hint, ftn_idp_id);
         let Some(rp) = self.rp().filter(|_| self.uses_dpop()) else {
             let (url, pending) = self.login_url_with(&params).await?;
             return Ok(LoginStart {

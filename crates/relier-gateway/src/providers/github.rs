@@ -47,5 +47,7 @@ pub(super) fn build(
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
         protocol: Protocol::GitHub(Box::new(client)),
         params: authorization_params(p, scopes)?,
+        subject_claim: None,
+        ftn: None,
     })
 }

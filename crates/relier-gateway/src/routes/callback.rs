@@ -63,13 +63,12 @@ async fn complete(
 ) -> Result<Response, PageError> {
     let result = finish(state, name, raw, headers).await;
     let outcome = match &result {
-        Ok(_) => "success",
-        Err((o, _)) => o,
+        Ok((_, o)) | Err((o, _)) => *o,
     };
     if state.providers.get(name).is_some() {
         state.metrics.login(name, outcome);
     }
-    result.map_err(|(_, e)| e)
+    result.map(|(r, _)| r).map_err(|(_, e)| e)
 }
 
 type Failed = (&'static str, PageError);
@@ -88,11 +87,17 @@ async fn finish(
     name: &str,
     raw: &[u8],
     headers: &HeaderMap,
-) -> Result<Response, Failed> {
+) -> Result<(Response, &'static str), Failed> {
     let s = &state.settings;
     let now = clock::now();
     let (provider, params, login, binding) =
         verified_callback(state, name, raw, headers, now).await?;
+    // ISB README §7: a user who cancels at a Finnish Trust Network broker is shown the chooser
+    // again, not an error.
+    if provider.returns_to_chooser(param(raw, "error").as_deref()) {
+        tracing::info!(provider = ?name, "login cancelled at the broker: back to the chooser");
+        return Ok((back_to_chooser(s, &login, &binding), "cancelled"));
+    }
     // Sign in with Apple: the user's name, on the first authorization only.
     let apple_user = provider.is_apple().then(|| param(raw, "user")).flatten();
     let mut done = exchange(state, &provider, params, &login, apple_user).await?;
@@ -109,8 +114,8 @@ async fn finish(
             headers,
         } => (redirect_to.map(|r| local_target(&r)), headers),
         LoginDecision::Respond(resp) => {
-            tracing::info!(provider = ?name, sub = ?done.sub, "login completed; the application answered without a session");
-            return Ok(resp);
+            tracing::info!(provider = ?name, sub = %s.logged_subject(name, &done.sub), "login completed; the application answered without a session");
+            return Ok((resp, "success"));
         }
     };
     let rec = session_record(s, name, done, &login, Secret::new(csrf), now);
@@ -126,7 +131,7 @@ async fn finish(
         .create_session(&id, &rec)
         .await
         .map_err(|e| failed(Problem::Internal, e))?;
-    tracing::info!(provider = ?name, sub = ?rec.sub, "login completed");
+    tracing::info!(provider = ?name, sub = %s.logged_subject(name, &rec.sub), "login completed");
     let mut resp = redirect(
         StatusCode::FOUND,
         redirect_to.as_deref().unwrap_or(&login.return_to),
@@ -143,7 +148,21 @@ async fn finish(
     {
         h.append(header::SET_COOKIE, c);
     }
-    Ok(resp)
+    Ok((resp, "success"))
+}
+
+/// The chooser again, keeping the login's `return_to`; the login-binding cookie expired.
+fn back_to_chooser(s: &Settings, login: &LoginState, binding: &str) -> Response {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("return_to", &login.return_to)
+        .finish();
+    let mut resp = redirect(StatusCode::FOUND, &format!("/auth/login?{query}"));
+    if login.binding.is_some()
+        && let Some(c) = cookies::expire(binding, s.secure, binding_same_site(s))
+    {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
 }
 
 /// The application's `redirect_to`, checked like `return_to`: a path on this origin, else `/`.
@@ -258,7 +277,10 @@ async fn admit(
             "refused",
             PageError::new(
                 Problem::AccessDenied,
-                format_args!("login of {:?} at {name:?} refused: {refusal}", done.sub),
+                format_args!(
+                    "login of {:?} at {name:?} refused: {refusal}",
+                    state.settings.logged_subject(name, &done.sub)
+                ),
             ),
         ));
     }
@@ -379,18 +401,45 @@ async fn exchange(
     if let Some(raw) = apple_user {
         add_apple_name(&mut claims, &raw, &provider.name);
     }
+    let sub = subject(provider, idt, &claims)?;
     if let Some(overage) = identity::groups_overage(&claims) {
-        tracing::warn!(provider = %provider.name, sub = ?idt.sub, source = %overage,
+        tracing::warn!(provider = %provider.name, sub = %state.settings.logged_subject(&provider.name, &sub), source = %overage,
             "the ID token omits the user's groups (Entra ID groups overage: too many groups for a token) and they were not resolved through Microsoft Graph; allowed_groups cannot see them");
     }
     Ok(Completed {
         iss: idt.iss.clone(),
-        sub: idt.sub.clone(),
+        sub,
         sid: idt.sid.clone(),
         claims,
         tokens: done.tokens.clone(),
         id_token: Some(done.id_token.raw().clone()),
     })
+}
+
+/// The user's stable identifier: the ID token's `sub`, or the provider's subject claim (ISB
+/// README §9: the broker's `sub` is "not persistent"; the personal identity code is), which
+/// the ID token or UserInfo must carry as a non-empty string.
+fn subject(
+    provider: &Provider,
+    idt: &relier_core::IdTokenClaims,
+    claims: &Map<String, Value>,
+) -> Result<String, Failed> {
+    let Some(claim) = provider.subject_claim else {
+        return Ok(idt.sub.clone());
+    };
+    claims
+        .get(claim)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            failed(
+                Problem::LoginFailed,
+                format!(
+                    "neither the ID token nor UserInfo carries {claim}, this provider's subject"
+                ),
+            )
+        })
 }
 
 /// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the

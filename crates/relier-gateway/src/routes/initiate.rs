@@ -23,6 +23,9 @@ pub(crate) struct Initiation {
     pub return_to: String,
     /// `login_hint` to send in the authorization request (OIDC Core §3.1.2.1).
     pub login_hint: Option<String>,
+    /// The identity provider chosen on the embedded chooser of a `preset = "ftn"` provider
+    /// (`ftn_idp_id`, ISB README §7).
+    pub ftn_idp_id: Option<String>,
 }
 
 /// Reads `raw` (the query of a GET, the form body of a POST).
@@ -67,8 +70,13 @@ pub(crate) fn read(
         })?,
         None => sanitize_for(settings, return_to::from_query(raw).as_deref()),
     };
+    let ftn_idp_id = param(bytes, "ftn_idp_id");
+    if let Some(id) = &ftn_idp_id {
+        provider.check_idp_choice(id).map_err(refuse)?;
+    }
     Ok(Initiation {
         return_to,
         login_hint,
+        ftn_idp_id,
     })
 }

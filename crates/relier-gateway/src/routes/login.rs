@@ -29,6 +29,7 @@ use crate::templates::{self, Choice};
 pub async fn chooser(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
     let raw = q.unwrap_or_default();
     let return_to = sanitize_for(&state.settings, return_to::from_query(&raw).as_deref());
+    let embedded = embedded_uis(&state).await;
     let choices: Vec<Choice<'_>> = state
         .providers
         .listed()
@@ -37,12 +38,36 @@ pub async fn chooser(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) 
             display_name: p.display_name,
             brand: p.brand,
             ready: p.ready,
+            embedded: embedded.iter().find(|(n, _)| n == p.name).map(|(_, ui)| ui),
         })
         .collect();
-    templates::page_response(
-        StatusCode::OK,
-        &templates::chooser(&state.settings.title, &choices, &return_to),
-    )
+    let html = templates::chooser(&state.settings.title, &choices, &return_to);
+    let origins: Vec<String> = embedded
+        .iter()
+        .flat_map(|(_, ui)| templates::logo_origins(ui))
+        .collect();
+    if origins.is_empty() {
+        templates::page_response(StatusCode::OK, &html)
+    } else {
+        templates::page_response_with_images(StatusCode::OK, &html, &origins)
+    }
+}
+
+/// The embedded choosers of the ready `preset = "ftn"` providers with `embedded_ui = true`,
+/// by provider name. One the broker does not answer for is left out: its provider's plain
+/// button leads to the broker's own chooser.
+async fn embedded_uis(state: &AppState) -> Vec<(String, relier_core::ftn::EmbeddedUi)> {
+    let mut out = Vec::new();
+    for p in state.providers.all() {
+        match p.embedded_ui().await {
+            Some(Ok(ui)) => out.push((p.name.clone(), ui)),
+            Some(Err(e)) => {
+                tracing::warn!(provider = %p.name, error = %e, "the broker's identity providers could not be had: the chooser shows one button for its own chooser");
+            }
+            None => {}
+        }
+    }
+    out
 }
 
 /// A provider to log in with: ready, else unavailable (its OP not reached yet) or unknown.
@@ -127,6 +152,7 @@ async fn initiate(
         init.return_to,
         None,
         init.login_hint.as_deref(),
+        init.ftn_idp_id.as_deref(),
     )
     .await
 }
@@ -170,21 +196,23 @@ pub(crate) async fn begin(
     return_to: String,
     app_state: Option<Secret>,
 ) -> Result<Response, PageError> {
-    begin_hinted(state, name, return_to, app_state, None).await
+    begin_hinted(state, name, return_to, app_state, None, None).await
 }
 
-/// [`begin`] with a `login_hint` for the OP (OIDC Core §3.1.2.1).
+/// [`begin`] with a `login_hint` for the OP (OIDC Core §3.1.2.1) and an FTN broker's
+/// `ftn_idp_id`.
 async fn begin_hinted(
     state: &AppState,
     name: &str,
     return_to: String,
     app_state: Option<Secret>,
     login_hint: Option<&str>,
+    ftn_idp_id: Option<&str>,
 ) -> Result<Response, PageError> {
     let provider = ready_provider(state, name)?;
     // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
     let start = provider
-        .start_login_hinted(login_hint)
+        .start_login_hinted(login_hint, ftn_idp_id)
         .await
         .map_err(|e| match e {
             relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(

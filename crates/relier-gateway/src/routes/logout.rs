@@ -81,7 +81,7 @@ pub async fn logout(
     }
     // In the background: the browser goes on to the OP's end_session_endpoint.
     drop(end(&state, &a).await?);
-    tracing::info!(provider = %rec.provider, sub = ?rec.sub, "logout");
+    tracing::info!(provider = %rec.provider, sub = %state.settings.logged_subject(&rec.provider, &rec.sub), "logout");
     let return_to = param(&body, "return_to")
         .filter(|r| !r.is_empty())
         .map(|r| sanitize_for(s, Some(&r)));

@@ -106,7 +106,15 @@ pub async fn admit(
         }
     })
     .await?;
-    if let Some(refusal) = check_policies(headers, target, missing, &a, &policies, &count) {
+    if let Some(refusal) = check_policies(
+        &state.settings,
+        headers,
+        target,
+        missing,
+        &a,
+        &policies,
+        &count,
+    ) {
         return Err(refusal);
     }
     count(CheckResult::Ok);
@@ -149,6 +157,7 @@ async fn admit_api(
     // The [[access]] rules hold for a session here as everywhere.
     if let PathDecision::Protected(policies) = state.settings.path_rules.decide(target)
         && let Some(refusal) = check_policies(
+            &state.settings,
             headers,
             target,
             WhenMissing::Unauthorized,
@@ -169,6 +178,7 @@ async fn admit_api(
 /// Every matching `[[access]]` policy must admit the session's user: else the refusal, 403
 /// (the access denied page for a browser navigation).
 fn check_policies(
+    settings: &crate::settings::Settings,
     headers: &HeaderMap,
     target: &str,
     missing: WhenMissing<'_>,
@@ -181,7 +191,7 @@ fn check_policies(
             count(CheckResult::Refused);
             let detail = format!(
                 "access to {target:?} refused for {:?}: {refusal}",
-                a.session.rec.sub
+                settings.logged_subject(&a.session.rec.provider, &a.session.rec.sub)
             );
             let method = match missing {
                 WhenMissing::LoginPage { method, .. } => method,
