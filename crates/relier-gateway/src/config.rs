@@ -313,7 +313,7 @@ pub struct UpstreamConfig {
     pub url: Option<String>,
     /// The upstream gets the user's access token (`Authorization: Bearer`, or DPoP with a
     /// proof; the provider's `exchange_audience` exchanges it first); the client's own
-    /// `Authorization` header never reaches it ([`crate::upstream_token`]).
+    /// `Authorization` header never reaches it.
     #[serde(default)]
     pub pass_access_token: bool,
     /// Send the browser's `Host` instead of the upstream's (default false).

@@ -1,6 +1,6 @@
 //! The RP as a federation entity (`[federation]`): its entity statement and its signed JWK
 //! set (OpenID Federation 1.0 §3, §5.2.1; the FTN brokers' contract, OP ISB README §13, §14),
-//! signed with the store's active entity key. [`Publisher`] keeps the signed documents and
+//! signed with the store's active entity key. The publisher keeps the signed documents and
 //! signs again only when the published keys change or half a document's lifetime has passed;
 //! [`sign_from_config`] is `relier federation statement` / `jwks`.
 
