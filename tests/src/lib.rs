@@ -17,5 +17,6 @@ pub mod echo;
 pub mod oidc_provider;
 pub mod pg;
 pub mod responses;
+pub mod signed;
 pub mod standins;
 pub mod webfinger;

@@ -9,6 +9,7 @@ mod loopback;
 mod output;
 mod preset;
 mod store;
+mod telemetry;
 
 use std::process::ExitCode;
 
@@ -44,7 +45,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    logging::init(cli.verbose, serve_config.is_some(), format);
+    // `[telemetry]`: the exporter's blocking HTTP client is built here, outside the runtime.
+    let traces = match serve_config.as_ref().and_then(|c| c.telemetry.as_ref()) {
+        Some(cfg) => match telemetry::Traces::start(cfg) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                report(&e);
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    let (traces, tracer) = traces.unzip();
+    logging::init(cli.verbose, serve_config.is_some(), format, tracer);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -55,7 +68,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli, serve_config)) {
+    let result = runtime.block_on(commands::run(cli, serve_config));
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);

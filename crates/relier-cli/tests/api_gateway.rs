@@ -16,11 +16,10 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use aws_lc_rs::rand::SystemRandom;
-use common::{SECRET, free_port, relier, run_cmd, write};
+use common::{SECRET, Served, free_port, relier, run_cmd, serve_until, write};
 use relier::core::Secret;
 use relier::core::dpop::{DpopKey, ProofTarget};
 use relier::core::http::Method;
@@ -34,19 +33,7 @@ use serde_json::{Value, json};
 const API: &str = "https://orders.example.com/api";
 const LEDGER: &str = "https://ledger.example.com/api";
 
-struct Gateway {
-    base: String,
-    child: tokio::process::Child,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-async fn gateway(dir: &tempfile::TempDir, op: &TestOp, upstream: SocketAddr) -> Gateway {
+async fn gateway(dir: &tempfile::TempDir, op: &TestOp, upstream: SocketAddr) -> Served {
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let config = write(
         dir,
@@ -82,32 +69,9 @@ client_secret = "{SECRET}"
             iss = op.issuer,
         ),
     );
-    let log = dir.path().join("serve.log");
-    let child = relier()
-        .args(["serve", "--config", &config])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let gw = Gateway {
-        base: format!("http://{addr}"),
-        child,
-        log,
-    };
-    let http = http();
-    for _ in 0..300 {
-        if let Ok(r) = http.get(format!("{}/healthz", gw.base)).send().await
-            && r.status().is_success()
-        {
-            return gw;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "relier serve did not start: {}",
-        std::fs::read_to_string(&gw.log).unwrap_or_default()
-    );
+    let mut cmd = relier();
+    cmd.args(["serve", "--config", &config]);
+    serve_until(cmd, addr, dir.path().join("serve.log"), "/healthz").await
 }
 
 fn http() -> reqwest::Client {
@@ -187,7 +151,7 @@ async fn a_machine_calls_the_api_through_the_gateway_bearer_dpop_and_introspecte
     let pem = write(&dir, "svc.pem", &key.to_pkcs8_pem().unwrap());
     let (upstream, _task) = relier_tests::echo::upstream().await;
     let gw = gateway(&dir, &op, upstream).await;
-    let orders = format!("{}/api/orders", gw.base);
+    let orders = gw.url("/api/orders");
 
     // Bearer: a JWT access token for the API's resource indicator.
     let t = token(&op, &pem, API, None).await;
@@ -233,7 +197,7 @@ async fn a_machine_calls_the_api_through_the_gateway_bearer_dpop_and_introspecte
     assert_eq!(seen(&body, "x-relier-client-id"), &json!(["svc"]));
     assert_eq!(seen(&body, "dpop"), &Value::Null, "{body}");
     // A proof for another URL, and the bound token as Bearer: refused.
-    let other = proof(&format!("{}/api/other", gw.base));
+    let other = proof(&gw.url("/api/other"));
     let (status, c, _) = get(&orders, &[("authorization", &auth), ("dpop", &other)]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(c.starts_with("DPoP error=\"invalid_dpop_proof\""), "{c}");
@@ -242,7 +206,7 @@ async fn a_machine_calls_the_api_through_the_gateway_bearer_dpop_and_introspecte
     assert_eq!(c, "Bearer error=\"invalid_token\"");
 
     // Introspection: an opaque token for the ledger, checked at the OP.
-    let ledger = format!("{}/ledger/entries", gw.base);
+    let ledger = gw.url("/ledger/entries");
     let opaque = token(&op, &pem, LEDGER, None).await;
     assert_eq!(opaque.split('.').count(), 1, "an opaque token");
     let (status, c, body) = get(&ledger, &[("authorization", &format!("Bearer {opaque}"))]).await;

@@ -14,12 +14,12 @@
 mod common;
 
 use common::{Run, run_cmd, store_cmd, write};
+use relier::jose::Jwk;
 use relier::jose::jws::UnverifiedJws;
-use relier::jose::{Algorithm, Jwk, VerifyingKey};
+use relier_tests::signed::{public_kids as kids, verify_rs256 as verify};
 use serde_json::Value;
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors");
-const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 fn vector(name: &str) -> String {
     format!("{VECTORS}/{name}")
@@ -58,34 +58,6 @@ request_object_signing_alg = "RS256"
             db = dir.path().join("relier.db").display()
         ),
     )
-}
-
-/// The payload and header of `token`, verified with `jwk`.
-fn verify(token: &str, jwk: &Jwk) -> (Value, relier::jose::jws::Header) {
-    let jws = UnverifiedJws::parse(token.trim()).unwrap();
-    let payload = jws
-        .verify(Algorithm::RS256, &VerifyingKey::from_jwk(jwk).unwrap())
-        .unwrap();
-    (
-        serde_json::from_slice(payload).unwrap(),
-        jws.header().clone(),
-    )
-}
-
-fn kids(keys: &Value) -> Vec<String> {
-    let mut kids: Vec<String> = keys
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            for m in PRIVATE_MEMBERS {
-                assert!(k.get(m).is_none(), "{m} published: {k}");
-            }
-            k["kid"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    kids.sort();
-    kids
 }
 
 #[tokio::test]

@@ -20,64 +20,15 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::HeaderMap;
-use common::{free_port, relier, store_ok, write};
+use common::{Served, free_port, relier, serve_until, store_ok, write};
 use relier_tests::standins::isb::{self, Isb, Knobs, PERSON};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 const CLIENT_ID: &str = "saippuakauppias";
 const SPNAME: &str = "Soap for the people";
-
-struct Served {
-    addr: SocketAddr,
-    child: tokio::process::Child,
-    log: std::path::PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Served {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn stop(mut self) -> String {
-        self.child.start_kill().unwrap();
-        self.child.wait().await.unwrap();
-        self.log()
-    }
-}
-
-/// An upstream answering with the request's headers (UTF-8, as the gateway sends a name) as
-/// JSON.
-async fn echo() -> SocketAddr {
-    async fn headers(h: HeaderMap) -> axum::Json<Value> {
-        let m: serde_json::Map<String, Value> = h
-            .iter()
-            .map(|(k, v)| {
-                let text = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                (k.as_str().to_owned(), text.into())
-            })
-            .collect();
-        axum::Json(Value::Object(m))
-    }
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(l, Router::new().fallback(headers))
-            .await
-            .unwrap();
-    });
-    addr
-}
 
 /// The store's master key (`relier keys …` and `relier serve` share the store).
 fn master_key() -> String {
@@ -91,7 +42,7 @@ async fn onboarded(provider_extra: &str) -> (Isb, Served) {
     let isb = Isb::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let upstream = echo().await;
+    let (upstream, _) = relier_tests::echo::upstream().await;
     let broker = write(&dir, "isb-entity-statement.jwt", &isb.entity_statement());
     let config = write(
         &dir,
@@ -129,7 +80,6 @@ ui_locales = "en"
     let statement = store_ok(&dir, &format!("federation statement --config {config}"))
         .await
         .stdout;
-    let log = dir.path().join("stderr.log");
     let mut cmd = relier();
     cmd.args(["serve", "--config"])
         .arg(&config)
@@ -137,27 +87,12 @@ ui_locales = "en"
         .env(
             "RUST_LOG",
             "info,relier=trace,relier_gateway=trace,relier_core=trace",
-        )
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .kill_on_drop(true);
-    let served = Served {
-        addr,
-        child: cmd.spawn().unwrap(),
-        log,
-        dir,
-    };
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    for _ in 0..300 {
-        if let Ok(r) = http.get(served.url("/readyz")).send().await
-            && r.status().is_success()
-        {
-            isb.onboard(CLIENT_ID, statement.trim()).unwrap();
-            return (isb, served);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("relier serve did not start: {}", served.log());
+        );
+    let log = dir.path().join("stderr.log");
+    let mut served = serve_until(cmd, addr, log, "/readyz").await;
+    served.dir = Some(dir);
+    isb.onboard(CLIENT_ID, statement.trim()).unwrap();
+    (isb, served)
 }
 
 fn browser() -> reqwest::Client {
@@ -221,13 +156,14 @@ async fn ftn_login_keys_on_the_personal_identity_code() {
         .await
         .map(|t| serde_json::from_str(&t).unwrap())
         .unwrap();
+    let up = &up["headers"];
     assert_eq!(
-        up["x-relier-subject"], PERSON.personal_identity_code,
+        up["x-relier-subject"][0], PERSON.personal_identity_code,
         "{up}"
     );
-    assert_eq!(up["x-hetu"], PERSON.personal_identity_code);
-    assert_eq!(up["x-birthdate"], PERSON.birthdate);
-    assert_eq!(up["x-family-name"], PERSON.family_name);
+    assert_eq!(up["x-hetu"][0], PERSON.personal_identity_code);
+    assert_eq!(up["x-birthdate"][0], PERSON.birthdate);
+    assert_eq!(up["x-family-name"][0], PERSON.family_name);
 
     // A second login: the broker's sub changes ("not persistent"), relier's subject does not.
     let b2 = browser();

@@ -4,14 +4,15 @@
 //! reads the store and refreshes tokens.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use indexmap::IndexMap;
 use parking_lot::{Mutex, RwLock};
 use relier_core::Secret;
+use relier_core::dpop::{DpopError, DpopKey};
 use relier_store::SessionRecord;
 
 use crate::cookies;
@@ -38,6 +39,9 @@ pub struct CachedSession {
     pub(crate) idle_expires_at: AtomicU64,
     /// No refresh before this after a transient failure (unix seconds).
     pub(crate) retry_refresh_after: AtomicU64,
+    /// The session's DPoP key, read back from `rec.dpop_key` once per cache entry (a new
+    /// record — a refresh, a new key — is a new entry).
+    dpop_key: OnceLock<DpopKey>,
 }
 
 impl CachedSession {
@@ -57,8 +61,25 @@ impl CachedSession {
             last_touch: AtomicU64::new(touch),
             idle_expires_at: AtomicU64::new(idle),
             retry_refresh_after: AtomicU64::new(retry),
+            dpop_key: OnceLock::new(),
             rec,
         }
+    }
+
+    /// The DPoP key the session's tokens are bound to, if it has one: unsealed and parsed on
+    /// the first use of this entry, not on every proxied request.
+    ///
+    /// # Errors
+    /// The stored key does not read back (not remembered: the next call tries again).
+    pub fn dpop_key(&self) -> Result<Option<&DpopKey>, DpopError> {
+        let Some(stored) = self.rec.dpop_key.as_ref() else {
+            return Ok(None);
+        };
+        if let Some(k) = self.dpop_key.get() {
+            return Ok(Some(k));
+        }
+        let key = DpopKey::from_secret(stored)?;
+        Ok(Some(self.dpop_key.get_or_init(|| key)))
     }
 
     /// When the session ends if unused (idle, capped by absolute).

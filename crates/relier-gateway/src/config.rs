@@ -3,6 +3,7 @@
 pub mod duration;
 pub mod federation;
 mod provider;
+pub mod telemetry;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use crate::forwarding::{Cidr, TrustedProxies};
 
 pub use federation::FederationConfig;
 pub use provider::ProviderConfig;
+pub use telemetry::{OtlpProtocol, TelemetryConfig};
 
 /// Environment variable naming the store when the file has no `store`.
 pub const STORE_ENV: &str = "RELIER_STORE";
@@ -81,6 +83,9 @@ pub struct Config {
     /// The RP as a federation entity: its entity statement and signed JWK set.
     #[serde(default)]
     pub federation: Option<FederationConfig>,
+    /// OpenTelemetry traces over OTLP/HTTP (`relier serve`); off without the table.
+    #[serde(default)]
+    pub telemetry: Option<TelemetryConfig>,
     /// Rate limits.
     #[serde(default)]
     pub limits: LimitsConfig,

@@ -1,16 +1,15 @@
 use std::sync::Arc;
 
-use relier_jose::jws::UnverifiedJws;
-use relier_jose::{Algorithm, Jwk, VerifyingKey};
+use relier_jose::{Algorithm, Jwk};
 use relier_store::{KeyAlg, MasterKeySource, StoreUrl};
-use serde_json::{Value, json};
+use relier_tests::signed::{public_kids as kids, verify_rs256 as verify};
+use serde_json::json;
 
 use super::*;
 use crate::keys::KeyManager;
 
 const T0: u64 = 1_800_000_000;
 const ENTITY: KeyAlg = KeyAlg::Entity(Algorithm::RS256);
-const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 struct Fixture {
     store: Arc<dyn Store>,
@@ -53,34 +52,8 @@ request_object_signing_alg = "RS256"
     Config::from_toml(&toml).unwrap()
 }
 
-/// The payload of `token` verified with the entity key `jwk`, and its `typ` and `kid`.
-fn verify(token: &str, jwk: &Jwk) -> (Value, Option<String>, Option<String>) {
-    let jws = UnverifiedJws::parse(token).unwrap();
-    let payload = jws
-        .verify(Algorithm::RS256, &VerifyingKey::from_jwk(jwk).unwrap())
-        .unwrap();
-    (
-        serde_json::from_slice(payload).unwrap(),
-        jws.header().typ.clone(),
-        jws.header().kid.clone(),
-    )
-}
-
 async fn entity_jwk(store: &dyn Store) -> Jwk {
     store.entity_jwks(UnixTime(T0)).await.unwrap().keys[0].clone()
-}
-
-fn kids(keys: &Value) -> Vec<String> {
-    keys.as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            for m in PRIVATE_MEMBERS {
-                assert!(k.get(m).is_none(), "{m} published: {k}");
-            }
-            k["kid"].as_str().unwrap().to_owned()
-        })
-        .collect()
 }
 
 #[test]
@@ -143,9 +116,9 @@ async fn the_statement_states_what_the_provider_does_and_verifies_with_the_entit
         .sign(f.store.as_ref(), Document::Statement, T0)
         .await
         .unwrap();
-    let (payload, typ, kid) = verify(&token, &entity_jwk(f.store.as_ref()).await);
-    assert_eq!(typ.as_deref(), Some("entity-statement+jwt"));
-    assert_eq!(kid.as_deref(), Some(entity.kid.as_str()));
+    let (payload, h) = verify(&token, &entity_jwk(f.store.as_ref()).await);
+    assert_eq!(h.typ.as_deref(), Some("entity-statement+jwt"));
+    assert_eq!(h.kid.as_deref(), Some(entity.kid.as_str()));
     assert_eq!(payload["iss"], "https://rp.example");
     assert_eq!(payload["sub"], "https://rp.example");
     assert_eq!(payload["iat"], T0);
@@ -222,8 +195,8 @@ async fn a_rotated_key_is_published_a_day_before_it_signs() {
         .get(f.store.as_ref(), Document::SignedJwks, rotated_at)
         .await
         .unwrap();
-    let (payload, typ, _) = verify(&jwks, &entity_jwk(f.store.as_ref()).await);
-    assert_eq!(typ.as_deref(), Some("jwk-set+jwt"));
+    let (payload, h) = verify(&jwks, &entity_jwk(f.store.as_ref()).await);
+    assert_eq!(h.typ.as_deref(), Some("jwk-set+jwt"));
     assert_eq!(payload["exp"], rotated_at + 86_400);
     let published = kids(&payload["keys"]);
     assert!(
@@ -288,7 +261,7 @@ async fn signed_documents_are_cached_and_signed_again_when_keys_change_or_age() 
         .unwrap();
     let changed = get(T0 + 1801).await.unwrap();
     assert!(!Arc::ptr_eq(&aged, &changed));
-    let (payload, _, _) = verify(&changed, &entity_jwk(f.store.as_ref()).await);
+    let (payload, _) = verify(&changed, &entity_jwk(f.store.as_ref()).await);
     assert!(kids(&payload["keys"]).contains(&new[0].kid));
     // Entity keys are never in the signed JWK set.
     let entity = entity_jwk(f.store.as_ref()).await.kid.unwrap();

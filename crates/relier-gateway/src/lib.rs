@@ -58,6 +58,7 @@ mod session;
 mod settings;
 mod state;
 mod subject_log;
+mod telemetry;
 mod templates;
 mod touch;
 mod upstream_token;

@@ -178,6 +178,9 @@ impl Proxy {
             }
         }
         settings.public_origin.rewrite(&mut headers, &route);
+        if settings.traces {
+            crate::telemetry::inject_current(&mut headers);
+        }
         if upgrade.is_some() {
             headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
             headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));

@@ -101,6 +101,9 @@ pub struct Settings {
     /// The providers whose subject is personal data (`preset = "ftn"`): logged only as a keyed
     /// hash ([`crate::subject_log`]).
     pub personal_subjects: Vec<String>,
+    /// `[telemetry]` is on: requests get a span of their own, continuing an incoming
+    /// `traceparent`, and the upstream gets the gateway's ([`crate::telemetry`]).
+    pub traces: bool,
 }
 
 impl Settings {
@@ -178,6 +181,7 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     Ok(Settings {
         upstream_token,
         personal_subjects,
+        traces: config.telemetry.is_some(),
         original_uri,
         path_rules,
         api,

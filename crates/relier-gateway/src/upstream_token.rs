@@ -209,13 +209,10 @@ async fn for_session(
         return Ok(None);
     }
     let provider = state.providers.get(&rec.provider);
-    let dpop = match rec
-        .dpop_key
-        .as_ref()
-        .filter(|_| provider.is_some_and(|p| p.uses_dpop()))
-    {
-        Some(stored) => Some(DpopKey::from_secret(stored)?),
-        None => None,
+    let dpop = if provider.is_some_and(|p| p.uses_dpop()) {
+        authed.session.dpop_key()?.cloned()
+    } else {
+        None
     };
     let Some(request) = state.settings.upstream_token.exchange.get(&rec.provider) else {
         return Ok(Some(UpstreamToken {

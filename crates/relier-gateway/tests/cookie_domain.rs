@@ -155,11 +155,31 @@ async fn forward_auth_from_another_host_returns_there() {
         format!("{AUTH}/auth/login?return_to=https%3A%2F%2Fgrafana.example.com%2Fdash%3Fa%3D1")
     );
     // A host outside the domain gets the path on the gateway's own host.
+    let local = format!("{AUTH}/auth/login?return_to=%2Fdash%3Fa%3D1");
     let r = check("evilexample.com").await.unwrap();
-    assert_eq!(
-        common::location(r.headers()),
-        format!("{AUTH}/auth/login?return_to=%2Fdash%3Fa%3D1")
-    );
+    assert_eq!(common::location(r.headers()), local);
+    // Two X-Forwarded-Host values, or a proto of http: no reading is believed (the same rule as
+    // the DPoP htu), so the login returns to the path on the gateway's own host.
+    let twice = c
+        .get(format!("http://{addr}/auth/check?redirect=1"))
+        .header("accept", "text/html")
+        .header("x-forwarded-uri", "/dash?a=1")
+        .header("x-forwarded-host", "grafana.example.com")
+        .header("x-forwarded-host", "wiki.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(common::location(twice.headers()), local);
+    let http = c
+        .get(format!("http://{addr}/auth/check?redirect=1"))
+        .header("accept", "text/html")
+        .header("x-forwarded-uri", "/dash?a=1")
+        .header("x-forwarded-host", "grafana.example.com")
+        .header("x-forwarded-proto", "http")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(common::location(http.headers()), local);
 }
 
 #[tokio::test]

@@ -16,16 +16,15 @@ mod common;
 use axum::http::header;
 use common::{OneShot, text};
 use relier_gateway::{Config, Gateway};
-use relier_jose::jws::UnverifiedJws;
-use relier_jose::{Algorithm, VerifyingKey};
+use relier_jose::Algorithm;
 use relier_store::{KeyAlg, MasterKeySource, Store, StoreUrl, UnixTime};
+use relier_tests::signed::{public_kids, verify_rs256 as verified};
 use serde_json::Value;
 
 const SP_SIGNING: &str = include_str!("../../../tests/vectors/isb/sp-signing-key.pem");
 const SP_ENCRYPTION: &str = include_str!("../../../tests/vectors/isb/sp-encryption-key.pem");
 const SP_ENTITY: &str = include_str!("../../../tests/vectors/isb/sp-entity-signing-key.pem");
 const ENTITY_KID: &str = "QUGHzS05831lYsOB7_o-Nz2Ode2jmnmh5dJjDA5Q5SM";
-const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 async fn store(dir: &tempfile::TempDir) -> Box<dyn Store> {
     let url = StoreUrl::parse(&format!("sqlite://{}", dir.path().join("g.db").display())).unwrap();
@@ -56,34 +55,6 @@ request_object_signing_alg = "RS256"
         db = dir.path().join("g.db").display()
     ))
     .unwrap()
-}
-
-/// The verified payload and the header of `token`.
-fn verified(token: &str, entity: &relier_jose::Jwk) -> (Value, relier_jose::jws::Header) {
-    let jws = UnverifiedJws::parse(token).unwrap();
-    let payload = jws
-        .verify(Algorithm::RS256, &VerifyingKey::from_jwk(entity).unwrap())
-        .unwrap();
-    (
-        serde_json::from_slice(payload).unwrap(),
-        jws.header().clone(),
-    )
-}
-
-fn public_kids(keys: &Value) -> Vec<String> {
-    let mut kids: Vec<String> = keys
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            for m in PRIVATE_MEMBERS {
-                assert!(k.get(m).is_none(), "{m} published: {k}");
-            }
-            k["kid"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    kids.sort();
-    kids
 }
 
 #[tokio::test]

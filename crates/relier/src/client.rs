@@ -19,6 +19,7 @@ use relier_core::{
     ClientAuth, IdTokenError, IdTokenValidator, ProviderMetadata, RedirectUrl, Secret, UnixTime,
 };
 use serde_json::{Map, Value};
+use tracing::Instrument as _;
 use url::Url;
 
 use crate::Error;
@@ -310,7 +311,15 @@ impl RelyingParty {
             self.metadata.authorization_response_iss_parameter_supported || self.profile.is_some(),
         )?;
         let form = token::code_exchange_form(&code, pending);
-        let resp = self.authenticated_post(Endpoint::Token, form).await?;
+        let span = tracing::info_span!(
+            "token_request",
+            otel.kind = "client",
+            relier.client_auth = self.auth.method().as_str(),
+        );
+        let resp = self
+            .authenticated_post(Endpoint::Token, form)
+            .instrument(span)
+            .await?;
         let tokens = TokenResponse::from_response(&resp)?;
         self.check_binding(&resp, &tokens)?;
         self.login_from(tokens, Some(&pending.nonce), pending.max_age)
@@ -377,6 +386,7 @@ impl RelyingParty {
             |keys| self.validator.validate(token, keys, expect, self.now()),
             IdTokenError::missing_key,
         )
+        .instrument(tracing::info_span!("id_token_validation"))
         .await
     }
 

@@ -11,6 +11,8 @@
     reason = "test helpers; not every test file uses every helper"
 )]
 
+pub mod gateway;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -313,4 +315,61 @@ pub fn bad_op_client_flags(op: &relier_tests::bad_op::BadOp) -> Vec<&str> {
         "--client-secret-env",
         "S",
     ]
+}
+
+/// A running `relier serve`: its address, the process (killed on drop), its stderr file and
+/// the directory it works in (kept while it runs, when the test hands it over).
+pub struct Served {
+    pub addr: std::net::SocketAddr,
+    pub child: tokio::process::Child,
+    pub log: std::path::PathBuf,
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl Served {
+    /// `http://{addr}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the process and returns its stderr.
+    pub async fn stop(mut self) -> String {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+        self.log()
+    }
+}
+
+/// Starts `cmd` (a `relier()` with its arguments and environment) listening on `addr`, its
+/// stderr to `log`, and waits (up to 30 s) until `ready` (a path such as `/healthz`) answers 2xx.
+pub async fn serve_until(
+    mut cmd: Command,
+    addr: std::net::SocketAddr,
+    log: std::path::PathBuf,
+    ready: &str,
+) -> Served {
+    cmd.stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true);
+    let served = Served {
+        addr,
+        child: cmd.spawn().unwrap(),
+        log,
+        dir: None,
+    };
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..300 {
+        if let Ok(r) = http.get(served.url(ready)).send().await
+            && r.status().is_success()
+        {
+            return served;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("relier serve did not start: {}", served.log());
 }

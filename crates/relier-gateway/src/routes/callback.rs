@@ -13,6 +13,7 @@ use axum::response::Response;
 use relier_core::{CallbackError, CallbackParams, Secret, TokenResponse};
 use relier_store::{LoginState, SessionRecord, UnixTime, session_id_hash};
 use serde_json::{Map, Value};
+use tracing::Instrument as _;
 
 use super::login::{binding_cookie, binding_same_site};
 use super::{param, redirect};
@@ -61,7 +62,8 @@ async fn complete(
     raw: &[u8],
     headers: &HeaderMap,
 ) -> Result<Response, PageError> {
-    let result = finish(state, name, raw, headers).await;
+    let span = tracing::info_span!("callback", relier.provider = %name);
+    let result = finish(state, name, raw, headers).instrument(span).await;
     let outcome = match &result {
         Ok((_, o)) | Err((o, _)) => *o,
     };
@@ -129,6 +131,7 @@ async fn finish(
     state
         .store
         .create_session(&id, &rec)
+        .instrument(tracing::info_span!("store_write"))
         .await
         .map_err(|e| failed(Problem::Internal, e))?;
     tracing::info!(provider = ?name, sub = %s.logged_subject(name, &rec.sub), "login completed");
@@ -462,6 +465,7 @@ async fn identity_claims(
     if rp.metadata().userinfo_endpoint.is_some() && provider.wants_userinfo(&claims) {
         let mut info = rp
             .userinfo(&done.tokens.access_token, &idt.sub)
+            .instrument(tracing::info_span!("userinfo", otel.kind = "client"))
             .await
             .map_err(|e| match e {
                 relier::Error::Http { .. } => {

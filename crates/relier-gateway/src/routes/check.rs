@@ -24,6 +24,7 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use tracing::Instrument as _;
 
 use super::require::{WhenMissing, admit};
 use super::{json_error, param};
@@ -40,6 +41,20 @@ pub async fn check(
     State(state): State<Arc<AppState>>,
     method: Method,
     RawQuery(q): RawQuery,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+) -> Response {
+    let span =
+        crate::telemetry::hot_span(state.settings.traces, || tracing::info_span!("auth_check"));
+    decide(state, method, q, peer, headers)
+        .instrument(span)
+        .await
+}
+
+async fn decide(
+    state: Arc<AppState>,
+    method: Method,
+    q: Option<String>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
 ) -> Response {
@@ -73,7 +88,8 @@ pub async fn check(
         Ok(t) => t,
         Err(refusal) => return refuse(&state, refusal, peer),
     };
-    let cross_host = cross_host_return(&state.settings, &headers, trusted, target);
+    let origin = forwarding::request_origin(&state.settings.base, trusted, &headers);
+    let cross_host = cross_host_return(&state.settings, &origin, target);
     let missing = if wants_redirect {
         // The proxy answers on the application's origin: the Location is absolute to the
         // gateway's public URL.
@@ -85,7 +101,6 @@ pub async fn check(
     } else {
         WhenMissing::Unauthorized
     };
-    let origin = forwarding::request_origin(&state.settings.base, trusted, &headers);
     let line = (&forwarded_method, origin.as_ref(), target);
     match admit(&state, &headers, line, missing, |r| state.metrics.check(r)).await {
         Ok(a) => {
@@ -109,25 +124,17 @@ pub async fn check(
 }
 
 /// Under `cookie_domain`, a login asked for by another host under the domain returns to it:
-/// `https://{X-Forwarded-Host}{original URI}`, believed from a trusted proxy only and checked
-/// as every absolute `return_to` is.
-fn cross_host_return(
-    settings: &Settings,
-    headers: &HeaderMap,
-    trusted: bool,
-    target: &str,
-) -> Option<String> {
-    let domain = settings.cookie_domain.as_ref().filter(|_| trusted)?;
-    let host = headers.get("x-forwarded-host")?.to_str().ok()?;
-    if settings
-        .public_url
-        .host_str()
-        .is_some_and(|h| h.eq_ignore_ascii_case(host))
-    {
+/// `{origin}{original URI}`, where `origin` is what [`forwarding::request_origin`] believed (one
+/// well-formed `X-Forwarded-Host` from a trusted proxy — a repeated or malformed one is not
+/// believed, the same rule as the DPoP `htu`), checked as every absolute `return_to` is (https,
+/// a host under the domain).
+fn cross_host_return(settings: &Settings, origin: &str, target: &str) -> Option<String> {
+    let domain = settings.cookie_domain.as_ref()?;
+    if origin == settings.base {
         return None;
     }
     domain.absolute_target(
-        &format!("https://{host}{target}"),
+        &format!("{origin}{target}"),
         crate::return_to::MAX_RETURN_TO,
     )
 }

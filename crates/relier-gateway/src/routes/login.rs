@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relier_core::Secret;
 use relier_store::LoginState;
+use tracing::Instrument as _;
 
 use super::{initiate, redirect};
 use crate::clock;
@@ -213,6 +214,7 @@ async fn begin_hinted(
     // RFC 9126: pushed first when the provider asks for PAR or the OP requires it.
     let start = provider
         .start_login_hinted(login_hint, ftn_idp_id)
+        .instrument(tracing::info_span!("authorization_start", relier.provider = %name))
         .await
         .map_err(|e| match e {
             relier::Error::Http { .. } | relier::Error::Token(_) => PageError::new(

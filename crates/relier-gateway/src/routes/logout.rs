@@ -12,6 +12,7 @@ use relier_core::PendingLogin;
 use relier_core::introspection::TokenTypeHint;
 use relier_core::types::{Nonce, PkceVerifier, RedirectUrl};
 use relier_store::{LoginState, StoreError, UnixTime};
+use tracing::Instrument as _;
 use url::Url;
 
 use super::{param, redirect};
@@ -56,6 +57,16 @@ fn expire_cookie(settings: &Settings, mut resp: Response) -> Response {
 /// refresh token, then 303 to the OP's end_session_endpoint (or to `/auth/logged-out`).
 pub async fn logout(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    end_session(state, headers, body)
+        .instrument(tracing::info_span!("logout"))
+        .await
+}
+
+async fn end_session(
+    state: Arc<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PageError> {

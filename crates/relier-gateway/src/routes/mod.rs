@@ -26,6 +26,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
+use tracing::Instrument as _;
+
 use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
 use crate::state::AppState;
@@ -45,9 +47,18 @@ pub fn router(state: Arc<AppState>) -> Router {
     if state.settings.metrics {
         r = r.route("/metrics", get(metrics::metrics));
     }
-    r.fallback(fallback)
-        .layer(DefaultBodyLimit::max(SMALL_BODY))
-        .with_state(state)
+    let r = r
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(SMALL_BODY));
+    let r = if state.settings.traces {
+        r.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::telemetry::request_span,
+        ))
+    } else {
+        r
+    };
+    r.with_state(state)
 }
 
 /// The login routes an application mounts when it embeds relier: chooser, login start,
@@ -206,8 +217,12 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
                     return PageError::new(Problem::BadGateway, format!("{e}")).into_response();
                 }
             };
+            let span = crate::telemetry::hot_span(state.settings.traces, || {
+                tracing::info_span!("proxy", otel.kind = "client")
+            });
             proxy
                 .forward(&state, req, authed.as_ref(), token.as_ref(), client)
+                .instrument(span)
                 .await
         }
     }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use relier_core::{IdTokenClaims, Secret, TokenResponse, VerifiedIdToken};
 use relier_store::{StoreError, UnixTime};
+use tracing::Instrument as _;
 
 use crate::cache::CachedSession;
 use crate::clock;
@@ -28,7 +29,9 @@ pub async fn refresh(
     let lock = state.refresh_locks.acquire(hash);
     let result = {
         let _guard = lock.lock().await;
-        refresh_locked(state, id, hash, observed).await
+        refresh_locked(state, id, hash, observed)
+            .instrument(tracing::info_span!("refresh"))
+            .await
     };
     state.refresh_locks.release(hash, &lock);
     result

@@ -21,6 +21,7 @@ use relier_core::UnixTime;
 use relier_core::federation::trust::SignedJwksSource;
 use relier_core::jwks::{self, KeySet, KeySource, MissingKey, RefetchGate};
 use tokio::sync::MutexGuard;
+use tracing::Instrument as _;
 
 use super::RelyingParty;
 use crate::Error;
@@ -187,7 +188,12 @@ impl RelyingParty {
     }
 
     /// Fetch the JWKS; `_one` proves the caller holds the fetching lock.
-    async fn fetch(&self, _one: &MutexGuard<'_, RefetchGate>) -> Result<Seen, Error> {
+    async fn fetch(&self, one: &MutexGuard<'_, RefetchGate>) -> Result<Seen, Error> {
+        let span = tracing::info_span!("op_jwks_fetch", issuer = %self.metadata.issuer);
+        self.fetch_keys(one).instrument(span).await
+    }
+
+    async fn fetch_keys(&self, _one: &MutexGuard<'_, RefetchGate>) -> Result<Seen, Error> {
         let number = self.jwks.with_current(|c| {
             c.begun += 1;
             c.begun
