@@ -151,7 +151,14 @@ pub(crate) async fn admit_request(
         });
     let origin = crate::forwarding::request_origin(&state.settings.base, trusted, headers);
     Ok(
-        admit(state, headers, (method, &origin, target), missing, |_| {})
+        admit(
+            state,
+            &state.settings.path_rules,
+            headers,
+            (method, &origin, target),
+            missing,
+            |_| {},
+        )
             .await?
             .map(Principal::of),
     )

@@ -87,7 +87,14 @@ pub async fn check(
     };
     let origin = forwarding::request_origin(&state.settings.base, trusted, &headers);
     let line = (&forwarded_method, origin.as_ref(), target);
-    match admit(&state, &headers, line, missing, |r| state.metrics.check(r)).await {
+    match admit(
+        &state,
+        &state.settings.path_rules,
+        &headers,
+        line,
+        missing,
+        |r| state.metrics.check(r),
+    ).await {
         Ok(a) => {
             let token = match upstream_headers(&state, a.as_ref(), line).await {
                 Ok(t) => t,
@@ -144,7 +151,7 @@ async fn upstream_headers(
         tracing::warn!(error = %e, "forward auth: no access token for the upstream");
         json_error(StatusCode::BAD_GATEWAY, "upstream_token_unavailable")
     };
-    let Some(token) = upstream_token::for_request(state, admitted)
+    let Some(token) = upstream_token::for_request(state, state.settings.upstream_token.pass, admitted)
         .await
         .map_err(failed)?
     else {
