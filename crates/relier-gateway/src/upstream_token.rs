@@ -72,7 +72,7 @@ impl UpstreamTokenSettings {
             if !any {
                 return Err(GatewayError::provider(
                     &p.name,
-                    "exchange_audience needs pass_access_token = true in [upstream] or an \
+                    "exchange_audience needs [upstream] pass_access_token = true, or on an \
                      [[upstream]] route (the exchanged token is what the upstream gets)",
                 ));
             }
