@@ -18,8 +18,8 @@ use crate::forwarding::{Cidr, TrustedProxies};
 
 pub use federation::FederationConfig;
 pub use provider::ProviderConfig;
-pub use upstream::{UpstreamConfig, UpstreamRoute, Upstreams};
 pub(crate) use upstream::{BOTH_FORMS as UPSTREAM_BOTH_FORMS, both_forms as upstream_both_forms};
+pub use upstream::{UpstreamConfig, UpstreamRoute, Upstreams};
 
 /// Environment variable naming the store when the file has no `store`.
 pub const STORE_ENV: &str = "RELIER_STORE";

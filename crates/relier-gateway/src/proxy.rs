@@ -318,8 +318,9 @@ impl Proxy {
             pq => {
                 let path = routes::strip_segments(pq.map_or("/", PathAndQuery::path), self.strip)?;
                 let query = pq.and_then(PathAndQuery::query);
-                let mut target =
-                    String::with_capacity(self.prefix.len() + path.len() + 1 + query.map_or(0, str::len));
+                let mut target = String::with_capacity(
+                    self.prefix.len() + path.len() + 1 + query.map_or(0, str::len),
+                );
                 target.push_str(&self.prefix);
                 target.push_str(path);
                 if let Some(q) = query {

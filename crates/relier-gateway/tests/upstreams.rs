@@ -141,7 +141,12 @@ impl Setup {
         let cb = common::bad_env::op_callback(&common::location(r.headers())).await;
         let r = self
             .http
-            .get(format!("{}{}?{}", self.gw.base, cb.path(), cb.query().unwrap()))
+            .get(format!(
+                "{}{}?{}",
+                self.gw.base,
+                cb.path(),
+                cb.query().unwrap()
+            ))
             .send()
             .await
             .unwrap();
@@ -166,7 +171,11 @@ impl Setup {
             Some("B") => "B",
             other => panic!("{target}: {other:?}"),
         };
-        let told = if which == "A" { self.a.addr } else { self.b.addr };
+        let told = if which == "A" {
+            self.a.addr
+        } else {
+            self.b.addr
+        };
         assert_eq!(v["headers"]["host"], json!([told.to_string()]), "{target}");
         (which, v["uri"].as_str().unwrap().to_owned(), v)
     }
@@ -191,7 +200,11 @@ async fn requests_are_routed_by_host_then_the_longest_path_prefix() {
         (None, "/grafana/again", "A", "/again"),
     ] {
         let (got, uri, _) = s.seen(host, target).await;
-        assert_eq!((got, uri.as_str()), (which, upstream_target), "{host:?} {target}");
+        assert_eq!(
+            (got, uri.as_str()),
+            (which, upstream_target),
+            "{host:?} {target}"
+        );
     }
     // The upstream of a host route is told that host; the others public_url's.
     let (_, _, v) = s.seen(Some("wiki.test"), "/x").await;
@@ -235,8 +248,15 @@ async fn each_route_has_its_own_rules() {
         r.send()
     };
     assert_eq!(get(None, "/grafana/public/x").await.unwrap().status(), 200);
-    assert_eq!(get(Some("wiki.test"), "/public/x").await.unwrap().status(), 200);
-    assert_eq!(get(None, "/public/x").await.unwrap().status(), 404, "no route");
+    assert_eq!(
+        get(Some("wiki.test"), "/public/x").await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        get(None, "/public/x").await.unwrap().status(),
+        404,
+        "no route"
+    );
     for (host, target) in [
         (None, "/grafana/d"),
         (Some("wiki.test"), "/grafana/public/x"),
@@ -312,13 +332,26 @@ async fn leaving_a_route_by_spelling_is_refused_before_any_upstream() {
         ("/grafana/public/../../app/x", "non_canonical_path"),
         ("/grafana/.%2E/app/x", "non_canonical_path"),
     ] {
-        let answer = raw(&s, &cookie, &format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n")).await;
+        let answer = raw(
+            &s,
+            &cookie,
+            &format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
+        )
+        .await;
         assert!(answer.starts_with("HTTP/1.1 400"), "{target}: {answer}");
-        assert!(answer.contains(&format!("{{\"error\":\"{code}\"}}")), "{target}: {answer}");
+        assert!(
+            answer.contains(&format!("{{\"error\":\"{code}\"}}")),
+            "{target}: {answer}"
+        );
     }
     assert_eq!((s.a.hits(), s.b.hits()), before, "no upstream contacted");
     // Two Host fields name no host.
-    let answer = raw(&s, &cookie, "GET /x HTTP/1.1\r\nHost: wiki.test\r\nHost: other.test\r\n").await;
+    let answer = raw(
+        &s,
+        &cookie,
+        "GET /x HTTP/1.1\r\nHost: wiki.test\r\nHost: other.test\r\n",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("ambiguous_host"), "{answer}");
     s.gw.stop().await;
@@ -332,7 +365,9 @@ async fn websockets_on_a_route_with_its_own_origins() {
     s.login().await;
     let jar_cookie = session_cookie(&s).await;
     let handshake = |host: Option<&str>, path: &str, origin: &str| {
-        let mut r = format!("ws://{}{path}", s.gw.addr).into_client_request().unwrap();
+        let mut r = format!("ws://{}{path}", s.gw.addr)
+            .into_client_request()
+            .unwrap();
         let h = r.headers_mut();
         h.insert("cookie", jar_cookie.parse().unwrap());
         h.insert("origin", origin.parse().unwrap());
@@ -343,9 +378,10 @@ async fn websockets_on_a_route_with_its_own_origins() {
     };
     // /grafana/ws reaches A's /ws (prefix stripped), from the route's own origin too.
     for origin in ["http://127.0.0.1:8088", "https://grafana.example"] {
-        let (mut ws, resp) = tokio_tungstenite::connect_async(handshake(None, "/grafana/ws", origin))
-            .await
-            .unwrap();
+        let (mut ws, resp) =
+            tokio_tungstenite::connect_async(handshake(None, "/grafana/ws", origin))
+                .await
+                .unwrap();
         assert_eq!(resp.status(), 101, "{origin}");
         ws.send(Message::text("hi")).await.unwrap();
         let got = ws.next().await.unwrap().unwrap();
@@ -353,13 +389,23 @@ async fn websockets_on_a_route_with_its_own_origins() {
         ws.close(None).await.unwrap();
     }
     // That origin is the grafana route's only: refused on the wiki route.
-    match tokio_tungstenite::connect_async(handshake(Some("wiki.test"), "/ws", "https://grafana.example")).await {
+    match tokio_tungstenite::connect_async(handshake(
+        Some("wiki.test"),
+        "/ws",
+        "https://grafana.example",
+    ))
+    .await
+    {
         Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403),
         other => panic!("expected 403, got {other:?}"),
     }
-    let (ws, resp) = tokio_tungstenite::connect_async(handshake(Some("wiki.test"), "/ws", "http://127.0.0.1:8088"))
-        .await
-        .unwrap();
+    let (ws, resp) = tokio_tungstenite::connect_async(handshake(
+        Some("wiki.test"),
+        "/ws",
+        "http://127.0.0.1:8088",
+    ))
+    .await
+    .unwrap();
     assert_eq!(resp.status(), 101);
     drop(ws);
     s.gw.stop().await;
@@ -381,7 +427,12 @@ async fn session_cookie(s: &Setup) -> String {
     let binding: Vec<String> = set_cookies(&r);
     let cb = common::bad_env::op_callback(&common::location(r.headers())).await;
     let r = http
-        .get(format!("{}{}?{}", s.gw.base, cb.path(), cb.query().unwrap()))
+        .get(format!(
+            "{}{}?{}",
+            s.gw.base,
+            cb.path(),
+            cb.query().unwrap()
+        ))
         .header("cookie", binding.join("; "))
         .send()
         .await

@@ -72,7 +72,10 @@ impl Routes {
     ///
     /// # Errors
     /// [`GatewayError::Config`] naming the route and key.
-    pub fn from_config(config: &Config, settings: &Settings) -> Result<Option<Routes>, GatewayError> {
+    pub fn from_config(
+        config: &Config,
+        settings: &Settings,
+    ) -> Result<Option<Routes>, GatewayError> {
         let routes = match &config.upstream {
             Some(Upstreams::Single(u)) if u.url.is_some() => {
                 let route = Route {
@@ -177,7 +180,12 @@ fn route(
 ) -> Result<Route, GatewayError> {
     let key = format!("upstream[{i}]");
     let bad = |m: String| GatewayError::Config(format!("{key}: {m}"));
-    let host = cfg.host.as_deref().map(route_host).transpose().map_err(bad)?;
+    let host = cfg
+        .host
+        .as_deref()
+        .map(route_host)
+        .transpose()
+        .map_err(bad)?;
     let prefix = match cfg.path.as_deref() {
         Some(p) if p.contains(['%', ';']) => {
             return Err(bad(format!(

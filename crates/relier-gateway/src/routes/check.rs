@@ -94,7 +94,9 @@ pub async fn check(
         line,
         missing,
         |r| state.metrics.check(r),
-    ).await {
+    )
+    .await
+    {
         Ok(a) => {
             let token = match upstream_headers(&state, a.as_ref(), line).await {
                 Ok(t) => t,
@@ -151,9 +153,10 @@ async fn upstream_headers(
         tracing::warn!(error = %e, "forward auth: no access token for the upstream");
         json_error(StatusCode::BAD_GATEWAY, "upstream_token_unavailable")
     };
-    let Some(token) = upstream_token::for_request(state, state.settings.upstream_token.pass, admitted)
-        .await
-        .map_err(failed)?
+    let Some(token) =
+        upstream_token::for_request(state, state.settings.upstream_token.pass, admitted)
+            .await
+            .map_err(failed)?
     else {
         return Ok(Vec::new());
     };

@@ -226,14 +226,14 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
         Err(resp) => resp,
         Ok(authed) => {
             let pass = proxy.pass_access_token;
-            let token = match crate::upstream_token::for_request(&state, pass, authed.as_ref()).await
-            {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::warn!(error = %e, "proxy: no access token for the upstream");
-                    return PageError::new(Problem::BadGateway, format!("{e}")).into_response();
-                }
-            };
+            let token =
+                match crate::upstream_token::for_request(&state, pass, authed.as_ref()).await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "proxy: no access token for the upstream");
+                        return PageError::new(Problem::BadGateway, format!("{e}")).into_response();
+                    }
+                };
             proxy
                 .forward(&state, req, authed.as_ref(), token.as_ref(), client)
                 .await

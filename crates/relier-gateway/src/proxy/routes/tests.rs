@@ -54,7 +54,11 @@ fn host_first_then_the_longest_prefix() {
     assert_eq!(chosen(&r, None, "/grafanaX/d"), "3001");
     assert_eq!(chosen(&r, None, "/grafana/api/v1"), "3003");
     assert_eq!(chosen(&r, None, "/grafana/apix"), "3002");
-    for host in ["wiki.example.com", "WIKI.example.COM:8443", "wiki.example.com."] {
+    for host in [
+        "wiki.example.com",
+        "WIKI.example.COM:8443",
+        "wiki.example.com.",
+    ] {
         assert_eq!(chosen(&r, Some(host), "/grafana/api"), "3004", "{host}");
     }
     assert_eq!(chosen(&r, Some("wiki.example.com.evil"), "/"), "3001");
@@ -93,7 +97,11 @@ fn readings_that_disagree_are_refused() {
     ] {
         assert_eq!(lenient(escape), "AmbiguousRoute", "{escape}");
     }
-    assert_eq!(lenient("/grafana/d/../e"), "3002", "the dots stay inside the route");
+    assert_eq!(
+        lenient("/grafana/d/../e"),
+        "3002",
+        "the dots stay inside the route"
+    );
 }
 
 #[test]
@@ -108,8 +116,14 @@ fn hosts_that_cannot_be_told_are_refused() {
     h.insert(header::HOST, HeaderValue::from_static("other.example.com"));
     let uri: Uri = "http://wiki.example.com/".parse().unwrap();
     assert!(matches!(r.choose(&uri, &h, false), Choice::AmbiguousHost));
-    h.insert(header::HOST, HeaderValue::from_static("user@wiki.example.com"));
-    assert!(matches!(r.choose(&"/".parse().unwrap(), &h, false), Choice::AmbiguousHost));
+    h.insert(
+        header::HOST,
+        HeaderValue::from_static("user@wiki.example.com"),
+    );
+    assert!(matches!(
+        r.choose(&"/".parse().unwrap(), &h, false),
+        Choice::AmbiguousHost
+    ));
 }
 
 #[test]
@@ -142,7 +156,9 @@ fn route_configuration_is_checked() {
     let err = |toml: &str| routes(toml).unwrap_err().to_string();
     let e = err("[[upstream]]\nurl = \"http://a\"\n[[upstream]]\nurl = \"http://b\"\n");
     assert!(e.contains("upstream[1]") && e.contains("same host"), "{e}");
-    let e = err("[[upstream]]\npath = \"/a/\"\nurl = \"http://a\"\n[[upstream]]\npath = \"/A\"\nurl = \"http://b\"\n");
+    let e = err(
+        "[[upstream]]\npath = \"/a/\"\nurl = \"http://a\"\n[[upstream]]\npath = \"/A\"\nurl = \"http://b\"\n",
+    );
     assert!(e.contains("same host"), "{e}");
     let e = err("[[upstream]]\nurl = \"ftp://a\"\n");
     assert!(e.contains("upstream[0].url") && e.contains("http"), "{e}");
@@ -154,20 +170,30 @@ fn route_configuration_is_checked() {
     assert!(e.contains("percent-escapes"), "{e}");
     let e = err("[[upstream]]\nstrip_prefix = true\nurl = \"http://a\"\n");
     assert!(e.contains("strip_prefix needs"), "{e}");
-    for host in ["a.example:8080", "*.example.com", "a b", "", "a..b", "user@a"] {
-        let e = err(&format!("[[upstream]]\nhost = \"{host}\"\nurl = \"http://a\"\n"));
+    for host in [
+        "a.example:8080",
+        "*.example.com",
+        "a b",
+        "",
+        "a..b",
+        "user@a",
+    ] {
+        let e = err(&format!(
+            "[[upstream]]\nhost = \"{host}\"\nurl = \"http://a\"\n"
+        ));
         assert!(e.contains("upstream[0]: host"), "{host}: {e}");
     }
-    let e = err(
-        "[[upstream]]\npath = \"/g/\"\nurl = \"http://a\"\nskip_auth = [\"/public/\"]\n",
-    );
+    let e = err("[[upstream]]\npath = \"/g/\"\nurl = \"http://a\"\nskip_auth = [\"/public/\"]\n");
     assert!(e.contains("not under the route's path"), "{e}");
     let e = err(
         "[[upstream]]\npath = \"/g/\"\nurl = \"http://a\"\n[[upstream.access]]\npath = \"/admin\"\ngroups = [\"a\"]\n",
     );
     assert!(e.contains("not under the route's path"), "{e}");
     let e = err("[[upstream]]\nurl = \"http://a\"\n[[upstream.access]]\npath = \"/admin\"\n");
-    assert!(e.contains("upstream[0].access") && e.contains("names no"), "{e}");
+    assert!(
+        e.contains("upstream[0].access") && e.contains("names no"),
+        "{e}"
+    );
     let e = err("upstream = []\n");
     assert!(e.contains("no routes"), "{e}");
     assert!(routes("[[upstream]]\nhost = \"[::1]\"\nurl = \"http://a\"\n").is_ok());
@@ -187,9 +213,10 @@ fn both_forms_are_refused_with_a_message() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("both [upstream] and [[upstream]]"), "{e}");
-    let e = Config::from_toml("public_url = \"x\"\n[[upstream]]\nurl = \"http://b\"\nhots = \"a\"\n")
-        .unwrap_err()
-        .to_string();
+    let e =
+        Config::from_toml("public_url = \"x\"\n[[upstream]]\nurl = \"http://b\"\nhots = \"a\"\n")
+            .unwrap_err()
+            .to_string();
     assert!(e.contains("hots"), "{e}");
 }
 
@@ -201,6 +228,10 @@ fn the_single_upstream_takes_every_request() {
     for target in ["/", "/grafana%2fx", "/a;b"] {
         assert_eq!(chosen(&r, Some("any.example"), target), "3001");
     }
-    assert!(routes("[upstream]\npass_access_token = true\n").unwrap().is_none());
+    assert!(
+        routes("[upstream]\npass_access_token = true\n")
+            .unwrap()
+            .is_none()
+    );
     assert!(routes("").unwrap().is_none());
 }
