@@ -224,6 +224,50 @@ mod tests {
     }
 
     #[test]
+    fn upstream_routes_are_checked_with_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("relier.toml");
+        let head = "public_url = \"http://127.0.0.1:8088\"\n";
+        std::fs::write(
+            &file,
+            format!("{head}[upstream]\nurl = \"http://a\"\n[[upstream]]\nurl = \"http://b\"\n"),
+        )
+        .unwrap();
+        let found = check_file(&file).unwrap_err();
+        assert!(
+            found[0]
+                .error
+                .to_string()
+                .contains("both [upstream] and [[upstream]]"),
+            "{found:?}"
+        );
+        assert!(found[0].line.is_some(), "{found:?}");
+        std::fs::write(
+            &file,
+            format!(
+                "{head}[[upstream]]\npath = \"/a\"\nurl = \"http://a\"\n\
+                 [[upstream]]\npath = \"/A/\"\nurl = \"http://b\"\n"
+            ),
+        )
+        .unwrap();
+        let found = check_file(&file).unwrap_err();
+        assert!(
+            found[0]
+                .error
+                .to_string()
+                .contains("upstream[1]: another route"),
+            "{found:?}"
+        );
+        std::fs::write(
+            &file,
+            format!("{head}[[upstream]]\nhost = \"a.example\"\nurl = \"http://a\"\n"),
+        )
+        .unwrap();
+        let summary = check_file(&file).unwrap();
+        assert!(summary.proxy, "routes make a reverse proxy");
+    }
+
+    #[test]
     fn words_are_whole() {
         assert!(names_word("public_url must be https", "public_url"));
         assert!(!names_word("public_url_x must be", "public_url"));
