@@ -411,8 +411,7 @@ async fn websockets_on_a_route_with_its_own_origins() {
     s.gw.stop().await;
 }
 
-/// The session cookie as a `Cookie` header value (read back through the echo upstream, which
-/// sees none: the gateway strips it; so it is taken from a fresh login's `Set-Cookie`).
+/// A fresh login's session cookie as a `Cookie` header value (`name=value`).
 async fn session_cookie(s: &Setup) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
