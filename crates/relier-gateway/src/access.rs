@@ -183,6 +183,21 @@ impl Prefix {
     pub fn matches(&self, segments: &[String]) -> bool {
         segments.get(..self.0.len()) == Some(self.0.as_slice())
     }
+
+    /// How many segments it has (0 for `/`).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is `/` (matches every path).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether every path under this prefix is under `outer` too.
+    pub fn within(&self, outer: &Prefix) -> bool {
+        outer.matches(&self.0)
+    }
 }
 
 /// The per-path rules.

@@ -71,9 +71,14 @@ pub fn check_file(path: &Path) -> Result<Summary, Vec<Finding>> {
     };
     let text = read().map_err(|error| vec![Finding { line: None, error }])?;
     let mut config: Config = toml::from_str(&text).map_err(|e| {
+        let message = e.message().trim();
         vec![Finding {
             line: e.span().map(|s| line_of(&text, s.start)),
-            error: GatewayError::Config(e.message().trim().to_owned()),
+            error: GatewayError::Config(if crate::config::upstream_both_forms(&text) {
+                format!("{}; {message}", crate::config::UPSTREAM_BOTH_FORMS)
+            } else {
+                message.to_owned()
+            }),
         }]
     })?;
     config.base_dir = path
@@ -99,15 +104,15 @@ pub fn check_file(path: &Path) -> Result<Summary, Vec<Finding>> {
 pub fn check(config: Config) -> Result<Summary, Vec<GatewayError>> {
     let config = crate::presets::expand(config).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
-    if let Err(e) = crate::settings::settings(&config) {
-        errors.push(e);
+    match crate::settings::settings(&config) {
+        Ok(settings) => {
+            if let Err(e) = crate::proxy::Routes::from_config(&config, &settings) {
+                errors.push(e);
+            }
+        }
+        Err(e) => errors.push(e),
     }
     if let Err(e) = crate::server::ServerLimits::new(&config.limits) {
-        errors.push(e);
-    }
-    if let Some(u) = config.upstream.as_ref().filter(|u| u.url.is_some())
-        && let Err(e) = crate::proxy::Proxy::new(u)
-    {
         errors.push(e);
     }
     let mut names: Vec<String> = Vec::new();
@@ -128,7 +133,7 @@ pub fn check(config: Config) -> Result<Summary, Vec<GatewayError>> {
             listen: config.listen,
             public_url: config.public_url.clone(),
             providers: names,
-            proxy: config.proxy_url().is_some(),
+            proxy: config.is_reverse_proxy(),
         })
     } else {
         Err(errors)
@@ -216,6 +221,50 @@ mod tests {
         assert_eq!(locate(text, &e), Some(5));
         let e = GatewayError::Config("nothing named here".into());
         assert_eq!(locate(text, &e), None);
+    }
+
+    #[test]
+    fn upstream_routes_are_checked_with_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("relier.toml");
+        let head = "public_url = \"http://127.0.0.1:8088\"\n";
+        std::fs::write(
+            &file,
+            format!("{head}[upstream]\nurl = \"http://a\"\n[[upstream]]\nurl = \"http://b\"\n"),
+        )
+        .unwrap();
+        let found = check_file(&file).unwrap_err();
+        assert!(
+            found[0]
+                .error
+                .to_string()
+                .contains("both [upstream] and [[upstream]]"),
+            "{found:?}"
+        );
+        assert!(found[0].line.is_some(), "{found:?}");
+        std::fs::write(
+            &file,
+            format!(
+                "{head}[[upstream]]\npath = \"/a\"\nurl = \"http://a\"\n\
+                 [[upstream]]\npath = \"/A/\"\nurl = \"http://b\"\n"
+            ),
+        )
+        .unwrap();
+        let found = check_file(&file).unwrap_err();
+        assert!(
+            found[0]
+                .error
+                .to_string()
+                .contains("upstream[1]: another route"),
+            "{found:?}"
+        );
+        std::fs::write(
+            &file,
+            format!("{head}[[upstream]]\nhost = \"a.example\"\nurl = \"http://a\"\n"),
+        )
+        .unwrap();
+        let summary = check_file(&file).unwrap();
+        assert!(summary.proxy, "routes make a reverse proxy");
     }
 
     #[test]

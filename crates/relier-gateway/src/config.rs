@@ -4,6 +4,7 @@ pub mod duration;
 pub mod federation;
 mod provider;
 pub mod telemetry;
+mod upstream;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,6 +20,8 @@ use crate::forwarding::{Cidr, TrustedProxies};
 pub use federation::FederationConfig;
 pub use provider::ProviderConfig;
 pub use telemetry::{OtlpProtocol, TelemetryConfig};
+pub(crate) use upstream::{BOTH_FORMS as UPSTREAM_BOTH_FORMS, both_forms as upstream_both_forms};
+pub use upstream::{UpstreamConfig, UpstreamRoute, Upstreams};
 
 /// Environment variable naming the store when the file has no `store`.
 pub const STORE_ENV: &str = "RELIER_STORE";
@@ -89,9 +92,9 @@ pub struct Config {
     /// Rate limits.
     #[serde(default)]
     pub limits: LimitsConfig,
-    /// Reverse-proxy mode.
+    /// Reverse-proxy mode: one `[upstream]` table, or `[[upstream]]` routes by host and path.
     #[serde(default)]
-    pub upstream: Option<UpstreamConfig>,
+    pub upstream: Option<Upstreams>,
     /// Extra identity headers: header name → claim name (dots walk into objects).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -307,30 +310,6 @@ fn default_trusted_proxies() -> Vec<Cidr> {
     ]
 }
 
-/// `[upstream]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpstreamConfig {
-    /// Base URL of the application, e.g. `http://127.0.0.1:3000`: the gateway is then a
-    /// reverse proxy. Without it (forward-auth mode) `[upstream]` only holds
-    /// `pass_access_token`, for `/auth/check`'s answers.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// The upstream gets the user's access token (`Authorization: Bearer`, or DPoP with a
-    /// proof; the provider's `exchange_audience` exchanges it first); the client's own
-    /// `Authorization` header never reaches it.
-    #[serde(default)]
-    pub pass_access_token: bool,
-    /// Send the browser's `Host` instead of the upstream's (default false).
-    #[serde(default)]
-    pub preserve_host: bool,
-    /// Origins, besides `public_url`'s, from which a WebSocket handshake is accepted
-    /// (cross-site WebSocket hijacking: a browser sends the session cookie with any site's
-    /// handshake, and `Origin` is the only sign of where it came from).
-    #[serde(default)]
-    pub websocket_origins: Vec<String>,
-}
-
 /// One `[[access]]` rule.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -444,9 +423,14 @@ impl Default for KeysConfig {
 }
 
 impl Config {
-    /// `[upstream] url`: set, the gateway is a reverse proxy; else it answers forward auth only.
-    pub fn proxy_url(&self) -> Option<&str> {
-        self.upstream.as_ref().and_then(|u| u.url.as_deref())
+    /// Whether the gateway is a reverse proxy: `[upstream] url`, or `[[upstream]]` routes (else
+    /// it answers forward auth only).
+    pub fn is_reverse_proxy(&self) -> bool {
+        match &self.upstream {
+            Some(Upstreams::Single(u)) => u.url.is_some(),
+            Some(Upstreams::Routes(r)) => !r.is_empty(),
+            None => false,
+        }
     }
 
     /// Reads and parses a TOML file; relative paths in it are resolved against its directory.
@@ -481,7 +465,14 @@ impl Config {
     /// # Errors
     /// [`GatewayError::Config`] with toml's message (line and column included).
     pub fn from_toml(text: &str) -> Result<Config, GatewayError> {
-        toml::from_str(text).map_err(|e| GatewayError::Config(e.to_string().trim().to_owned()))
+        toml::from_str(text).map_err(|e| {
+            let message = e.to_string().trim().to_owned();
+            if upstream_both_forms(text) {
+                GatewayError::Config(format!("{UPSTREAM_BOTH_FORMS}; {message}"))
+            } else {
+                GatewayError::Config(message)
+            }
+        })
     }
 
     /// The store URL: `store` from the file, else `RELIER_STORE`, else `sqlite://relier.db`.

@@ -272,7 +272,12 @@ pub struct PublicOrigin {
 impl PublicOrigin {
     /// From `public_url`.
     pub fn new(public_url: &url::Url) -> Option<Self> {
-        let host = public_url.host_str()?;
+        Self::with_host(public_url, public_url.host_str()?)
+    }
+
+    /// From `public_url`, for another host it answers (an `[[upstream]]` route's `host`): that
+    /// host with `public_url`'s scheme and port.
+    pub fn with_host(public_url: &url::Url, host: &str) -> Option<Self> {
         let host = match public_url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_owned(),

@@ -29,8 +29,10 @@ use crate::state::AppState;
 use crate::upstream_token::{self, UpstreamToken};
 
 mod local;
+pub mod routes;
 
 pub use local::UpstreamSlot;
+pub use routes::{Choice, Routes};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [
@@ -52,26 +54,85 @@ const POOL_IDLE_PER_HOST: usize = 1024;
 /// platform's roots for `https://`.
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
-/// The upstream client. hyper's client sends the request target as the URI holds it, so the
+/// The HTTP client to the upstreams: one pool shared by every route (keyed by the upstream's
+/// authority).
+pub type UpstreamClient = Client<Connector, Body>;
+
+/// Builds the upstream client: TCP_NODELAY, a connect timeout, rustls with the platform's
+/// roots for `https://`, idle connections kept for reuse.
+pub fn client() -> Result<UpstreamClient, GatewayError> {
+    let bad = |m: String| GatewayError::Config(format!("upstream TLS: {m}"));
+    // Upstream connections are kept alive and reused (at most POOL_IDLE_PER_HOST idle ones);
+    // TCP_NODELAY: a request head and its body chunks go out as they are written.
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| bad(e.to_string()))?
+    .with_platform_verifier()
+    .map_err(|e| bad(e.to_string()))?
+    .with_no_client_auth();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
+        .pool_timer(TokioTimer::new())
+        .build(connector))
+}
+
+/// What one upstream (the `[upstream]` table, or one `[[upstream]]` route) is told and how.
+#[derive(Debug)]
+pub struct Target<'a> {
+    /// The configuration key, for messages (`upstream.url`, `upstream[2].url`).
+    pub key: &'a str,
+    /// The upstream's base URL.
+    pub url: &'a str,
+    /// Send the browser's `Host`.
+    pub preserve_host: bool,
+    /// Leading path segments removed before forwarding (`strip_prefix`).
+    pub strip: usize,
+    /// Origins a WebSocket handshake may come from (`public_url`'s first).
+    pub websocket_origins: Vec<String>,
+    /// The forwarding headers' public side.
+    pub public_origin: forwarding::PublicOrigin,
+    /// The upstream gets the user's access token.
+    pub pass_access_token: bool,
+}
+
+/// One upstream. hyper's client sends the request target as the URI holds it, so the
 /// upstream gets the client's path byte for byte (a URL parser would resolve dot segments,
 /// read `\` as `/` and re-encode characters: [`crate::paths`] decides on the bytes sent).
 #[derive(Debug)]
 pub struct Proxy {
-    client: Client<Connector, Body>,
+    client: UpstreamClient,
     /// The upstream's scheme and authority.
     origin: (Scheme, Authority),
-    /// `[upstream] url`'s path without its trailing `/` (empty for the root).
+    /// `url`'s path without its trailing `/` (empty for the root).
     prefix: String,
     /// The upstream URL, for messages.
     base: String,
     preserve_host: bool,
+    /// Leading path segments removed (`strip_prefix`).
+    strip: usize,
+    websocket_origins: Vec<String>,
+    public_origin: forwarding::PublicOrigin,
+    /// `pass_access_token`.
+    pub pass_access_token: bool,
 }
 
 impl Proxy {
-    /// From `[upstream]`.
-    pub fn new(cfg: &UpstreamConfig) -> Result<Self, GatewayError> {
-        let raw = cfg.url.as_deref().unwrap_or_default();
-        let bad = |m: &str| GatewayError::Config(format!("upstream.url {raw}: {m}"));
+    /// `target`, sent with `client`.
+    pub fn new(target: Target<'_>, client: &UpstreamClient) -> Result<Self, GatewayError> {
+        let raw = target.url;
+        let bad = |m: &str| GatewayError::Config(format!("{} {raw}: {m}", target.key));
         let url = Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(bad("must be an http:// or https:// URL"));
@@ -83,37 +144,35 @@ impl Proxy {
             .ok()
             .and_then(|u| Some((u.scheme()?.clone(), u.authority()?.clone())))
             .ok_or_else(|| bad("not a URI"))?;
-        // Upstream connections are kept alive and reused (at most POOL_IDLE_PER_HOST idle ones);
-        // TCP_NODELAY: a request head and its body chunks go out as they are written.
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(Duration::from_secs(10)));
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(&e.to_string()))?
-        .with_platform_verifier()
-        .map_err(|e| bad(&e.to_string()))?
-        .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
         Ok(Proxy {
-            client,
+            client: client.clone(),
             origin,
             prefix: url.path().trim_end_matches('/').to_owned(),
             base: url.as_str().trim_end_matches('/').to_owned(),
-            preserve_host: cfg.preserve_host,
+            preserve_host: target.preserve_host,
+            strip: target.strip,
+            websocket_origins: target.websocket_origins,
+            public_origin: target.public_origin,
+            pass_access_token: target.pass_access_token,
         })
+    }
+
+    /// From `[upstream]` (with `url`) and the settings: the one upstream of every request.
+    pub fn single(
+        cfg: &UpstreamConfig,
+        settings: &Settings,
+        client: &UpstreamClient,
+    ) -> Result<Self, GatewayError> {
+        let target = Target {
+            key: "upstream.url",
+            url: cfg.url.as_deref().unwrap_or_default(),
+            preserve_host: cfg.preserve_host,
+            strip: 0,
+            websocket_origins: settings.websocket_origins.clone(),
+            public_origin: settings.public_origin.clone(),
+            pass_access_token: settings.upstream_token.pass,
+        };
+        Proxy::new(target, client)
     }
 
     /// Streams `req` to the upstream as `authed`'s user (no user: a `skip_auth` path without a
@@ -146,7 +205,7 @@ impl Proxy {
             )
             .into_response();
         };
-        if upgrade.is_some() && !origin_allowed(settings, &parts.headers) {
+        if upgrade.is_some() && !self.origin_allowed(&parts.headers) {
             return PageError::new(
                 Problem::Forbidden,
                 format_args!(
@@ -165,7 +224,7 @@ impl Proxy {
         for (name, value) in authed.iter().flat_map(|a| a.headers()) {
             headers.insert(name.clone(), value.clone());
         }
-        upstream_token::strip_client_credentials(state, authed, &mut headers);
+        upstream_token::strip_client_credentials(self.pass_access_token, authed, &mut headers);
         if let Some(token) = token {
             // RFC 9449 §4.2 htu: the upstream request's URI without query and fragment.
             let htu = format!("{}://{}{}", self.origin.0, self.origin.1, uri.path());
@@ -177,7 +236,7 @@ impl Proxy {
                 }
             }
         }
-        settings.public_origin.rewrite(&mut headers, &route);
+        self.public_origin.rewrite(&mut headers, &route);
         if settings.traces {
             crate::telemetry::inject_current(&mut headers);
         }
@@ -253,15 +312,25 @@ impl Proxy {
         .into_response()
     }
 
-    /// The upstream's absolute URI for a request: its origin, `[upstream] url`'s path, then the
-    /// client's path and query exactly as received.
+    /// The upstream's absolute URI for a request: its origin, `url`'s path, then the client's
+    /// path (less the route's prefix with `strip_prefix`) and query exactly as received.
     fn upstream_uri(&self, client: &Uri) -> Option<Uri> {
         let pq = match client.path_and_query() {
             // The client's bytes, shared, not parsed again.
-            Some(pq) if self.prefix.is_empty() => pq.clone(),
+            Some(pq) if self.prefix.is_empty() && self.strip == 0 => pq.clone(),
             pq => {
-                let pq = pq.map_or("/", PathAndQuery::as_str);
-                PathAndQuery::try_from(format!("{}{pq}", self.prefix)).ok()?
+                let path = routes::strip_segments(pq.map_or("/", PathAndQuery::path), self.strip)?;
+                let query = pq.and_then(PathAndQuery::query);
+                let mut target = String::with_capacity(
+                    self.prefix.len() + path.len() + 1 + query.map_or(0, str::len),
+                );
+                target.push_str(&self.prefix);
+                target.push_str(path);
+                if let Some(q) = query {
+                    target.push('?');
+                    target.push_str(q);
+                }
+                PathAndQuery::try_from(target).ok()?
             }
         };
         Uri::builder()
@@ -368,19 +437,20 @@ pub fn strip_request_headers(settings: &Settings, headers: &mut HeaderMap) {
     );
 }
 
-/// RFC 6455 §10.2: the server checks `Origin` to refuse handshakes a page of another site
-/// started (the browser sends the session cookie with them). No `Origin` is refused too: every
-/// browser sends one, so only a non-browser client can omit it, and it can send one.
-fn origin_allowed(settings: &Settings, headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|o| {
-            settings
-                .websocket_origins
-                .iter()
-                .any(|allowed| allowed.eq_ignore_ascii_case(o))
-        })
+impl Proxy {
+    /// RFC 6455 §10.2: the server checks `Origin` to refuse handshakes a page of another site
+    /// started (the browser sends the session cookie with them). No `Origin` is refused too:
+    /// every browser sends one, so only a non-browser client can omit it, and it can send one.
+    fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|o| {
+                self.websocket_origins
+                    .iter()
+                    .any(|allowed| allowed.eq_ignore_ascii_case(o))
+            })
+    }
 }
 
 #[cfg(test)]

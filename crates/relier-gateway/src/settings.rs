@@ -144,7 +144,11 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     let origin = public_url.origin().ascii_serialization();
     let public_origin = PublicOrigin::new(&public_url)
         .ok_or_else(|| bad(format!("public_url {}: no host", config.public_url)))?;
-    if let Some(u) = config.upstream.as_ref().filter(|u| u.url.is_none())
+    if let Some(u) = config
+        .upstream
+        .as_ref()
+        .and_then(crate::config::Upstreams::single)
+        .filter(|u| u.url.is_none())
         && (u.preserve_host || !u.websocket_origins.is_empty())
     {
         return Err(bad(
@@ -153,7 +157,15 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
                 .into(),
         ));
     }
-    let websocket_origins = websocket_origins(config, &origin)?;
+    let websocket_origins = websocket_origins(
+        "upstream.websocket_origins",
+        config
+            .upstream
+            .as_ref()
+            .and_then(crate::config::Upstreams::single)
+            .map_or(&[][..], |u| &u.websocket_origins),
+        &origin,
+    )?;
     let cookie_domain = cookie_domain(config, &public_url)?;
     let cookie_name = if cookie_domain.is_some() {
         // RFC 6265bis §4.1.3.2: `__Host-` forbids `Domain`; `__Secure-` keeps `Secure`
@@ -296,16 +308,19 @@ fn claim_headers(config: &Config) -> Result<Vec<(HeaderName, String)>, GatewayEr
     Ok(header_map)
 }
 
-/// `public_url`'s origin and `upstream.websocket_origins`, each an origin.
-fn websocket_origins(config: &Config, origin: &str) -> Result<Vec<String>, GatewayError> {
+/// `public_url`'s origin and `list` (the `key` of the file), each an origin.
+pub(crate) fn websocket_origins(
+    key: &str,
+    list: &[String],
+    origin: &str,
+) -> Result<Vec<String>, GatewayError> {
     let mut websocket_origins = vec![origin.to_owned()];
-    for o in config.upstream.iter().flat_map(|u| &u.websocket_origins) {
-        let url = Url::parse(o)
-            .map_err(|e| GatewayError::Config(format!("upstream.websocket_origins: {o:?}: {e}")))?;
+    for o in list {
+        let url = Url::parse(o).map_err(|e| GatewayError::Config(format!("{key}: {o:?}: {e}")))?;
         let serialized = url.origin().ascii_serialization();
         if serialized == "null" || url.path() != "/" {
             return Err(GatewayError::Config(format!(
-                "upstream.websocket_origins: {o:?} must be an origin such as https://app.example.com"
+                "{key}: {o:?} must be an origin such as https://app.example.com"
             )));
         }
         websocket_origins.push(serialized);
@@ -313,37 +328,48 @@ fn websocket_origins(config: &Config, origin: &str) -> Result<Vec<String>, Gatew
     Ok(websocket_origins)
 }
 
+/// A path prefix from the file (`key` names it in the message).
+pub(crate) fn prefix(key: &str, p: &str) -> Result<Prefix, GatewayError> {
+    Prefix::parse(p).ok_or_else(|| {
+        GatewayError::Config(format!(
+            "{key}: {p:?} must be a path starting with / (without dot segments, backslashes, \
+             double encoding or control characters)"
+        ))
+    })
+}
+
+/// One `[[access]]` rule, checked (`key` names its table in the message).
+pub(crate) fn access_rule(
+    key: &str,
+    rule: &crate::config::AccessRule,
+) -> Result<(Prefix, Policy), GatewayError> {
+    let policy = Policy {
+        emails: rule.emails.clone(),
+        domains: rule.domains.clone(),
+        groups: rule.groups.clone(),
+        require: Default::default(),
+    };
+    if policy.is_empty() {
+        return Err(GatewayError::Config(format!(
+            "{key}: the rule for {:?} names no groups, emails or domains",
+            rule.path
+        )));
+    }
+    Ok((prefix(&format!("{key}.path"), &rule.path)?, policy))
+}
+
 /// `skip_auth`, `[[access]]` and each provider's allow-lists, checked.
 fn access_rules(config: &Config) -> Result<(PathRules, HashMap<String, Policy>), GatewayError> {
-    let prefix = |key: &str, p: &str| {
-        Prefix::parse(p).ok_or_else(|| {
-            GatewayError::Config(format!(
-                "{key}: {p:?} must be a path starting with / (without dot segments, backslashes, \
-                 double encoding or control characters)"
-            ))
-        })
-    };
     let skip = config
         .skip_auth
         .iter()
         .map(|p| prefix("skip_auth", p))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut rules = Vec::new();
-    for rule in &config.access {
-        let policy = Policy {
-            emails: rule.emails.clone(),
-            domains: rule.domains.clone(),
-            groups: rule.groups.clone(),
-            require: Default::default(),
-        };
-        if policy.is_empty() {
-            return Err(GatewayError::Config(format!(
-                "access: the rule for {:?} names no groups, emails or domains",
-                rule.path
-            )));
-        }
-        rules.push((prefix("access.path", &rule.path)?, policy));
-    }
+    let rules = config
+        .access
+        .iter()
+        .map(|rule| access_rule("access", rule))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut policies = HashMap::new();
     for p in &config.providers {
         let policy = Policy {

@@ -15,7 +15,7 @@ use crate::limits::LoginLimiter;
 use crate::metrics::Metrics;
 use crate::original_uri::PeerLog;
 use crate::providers::{self, Providers};
-use crate::proxy::Proxy;
+use crate::proxy::Routes;
 use crate::settings::{self, Settings};
 use crate::touch::Touches;
 
@@ -35,8 +35,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Key rotation and the store key of private_key_jwt providers.
     pub keys: KeyManager,
-    /// Reverse proxy, with `[upstream]`.
-    pub proxy: Option<Proxy>,
+    /// Reverse proxy: the `[upstream]` or the `[[upstream]]` routes.
+    pub proxy: Option<Routes>,
     /// Sliding-expiry writes waiting for the background task.
     pub touches: Touches,
     /// Login-start rate limit (`None` when off).
@@ -90,10 +90,7 @@ impl AppState {
         );
         keys.tick(now).await?;
         let federation = publisher(&config, store.as_ref(), now).await?;
-        let proxy = match &config.upstream {
-            Some(u) if u.url.is_some() => Some(Proxy::new(u)?),
-            _ => None,
-        };
+        let proxy = Routes::from_config(&config, &settings)?;
         if let Ok(n) = store.count_sessions(UnixTime(now)).await {
             metrics
                 .sessions
@@ -143,7 +140,7 @@ async fn publisher(
 /// peer `/auth/check` refuses (403 `untrusted_proxy`) instead of judging `/`.
 fn warn_forward_auth_trust(config: &Config, settings: &settings::Settings) {
     let defaults = config.trusted_proxies.is_none() && config.limits.trusted_proxies.is_none();
-    if config.proxy_url().is_none() && !settings.path_rules.is_empty() && defaults {
+    if !config.is_reverse_proxy() && !settings.path_rules.is_empty() && defaults {
         tracing::warn!(
             "skip_auth/[[access]] rules in forward-auth mode with the default trusted_proxies \
              (127.0.0.1, ::1): /auth/check refuses requests from any other front proxy \

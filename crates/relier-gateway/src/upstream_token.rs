@@ -42,7 +42,9 @@ pub static DPOP: HeaderName = HeaderName::from_static("dpop");
 /// `[upstream] pass_access_token` and the providers' `exchange_audience`, checked.
 #[derive(Debug, Default)]
 pub struct UpstreamTokenSettings {
-    /// Pass the session's (or an exchanged) access token.
+    /// `[upstream] pass_access_token`: pass the session's (or an exchanged) access token to the
+    /// one upstream, and in `/auth/check`'s answers. (`[[upstream]]` routes each have their
+    /// own; `/auth/check` then never hands out the token.)
     pub pass: bool,
     /// Provider name → the token exchange its sessions' tokens go through.
     exchange: HashMap<String, TokenExchangeRequest>,
@@ -53,20 +55,25 @@ impl UpstreamTokenSettings {
     /// for an OpenID Connect provider, and only with `pass_access_token = true` (where it has
     /// an effect).
     pub fn from_config(config: &Config) -> Result<Self, GatewayError> {
-        let pass = config
+        let single = config
             .upstream
             .as_ref()
-            .is_some_and(|u| u.pass_access_token);
+            .and_then(crate::config::Upstreams::single);
+        let pass = single.is_some_and(|u| u.pass_access_token);
+        let any = config
+            .upstream
+            .as_ref()
+            .is_some_and(crate::config::Upstreams::any_pass_access_token);
         let mut exchange = HashMap::new();
         for p in &config.providers {
             let Some(aud) = &p.exchange_audience else {
                 continue;
             };
-            if !pass {
+            if !any {
                 return Err(GatewayError::provider(
                     &p.name,
-                    "exchange_audience needs [upstream] pass_access_token = true \
-                     (the exchanged token is what the upstream gets)",
+                    "exchange_audience needs [upstream] pass_access_token = true, or on an \
+                     [[upstream]] route (the exchanged token is what the upstream gets)",
                 ));
             }
             if p.preset == Some(crate::presets::kind::Preset::GitHub) {
@@ -164,16 +171,16 @@ impl UpstreamToken {
 }
 
 /// Removes the client's own credentials when the upstream must not see them: always with
-/// `pass_access_token`, and on an `[[api]]` path whose token the gateway consumed.
-pub fn strip_client_credentials(state: &AppState, authed: Option<&Admitted>, h: &mut HeaderMap) {
+/// `pass_access_token` (`pass`), and on an `[[api]]` path whose token the gateway consumed.
+pub fn strip_client_credentials(pass: bool, authed: Option<&Admitted>, h: &mut HeaderMap) {
     let consumed = matches!(authed, Some(Admitted::Token(_)));
-    if state.settings.upstream_token.pass || consumed {
+    if pass || consumed {
         h.remove(header::AUTHORIZATION);
         h.remove(&DPOP);
     }
 }
 
-/// The token the upstream gets for `authed`: `None` when `pass_access_token` is off, for a
+/// The token the upstream gets for `authed`: `None` when `pass_access_token` (`pass`) is off, for a
 /// request without a session (a `skip_auth` path, an `[[api]]` token), or a session without a
 /// live access token.
 ///
@@ -181,9 +188,10 @@ pub fn strip_client_credentials(state: &AppState, authed: Option<&Admitted>, h: 
 /// The token exchange failed, or the session's DPoP key does not read back.
 pub async fn for_request(
     state: &AppState,
+    pass: bool,
     authed: Option<&Admitted>,
 ) -> Result<Option<UpstreamToken>, UpstreamTokenError> {
-    if !state.settings.upstream_token.pass {
+    if !pass {
         return Ok(None);
     }
     let Some(Admitted::Session { authed, .. }) = authed else {

@@ -150,11 +150,16 @@ pub(crate) async fn admit_request(
                 .contains(crate::forwarding::canonical(c.0.ip()))
         });
     let origin = crate::forwarding::request_origin(&state.settings.base, trusted, headers);
-    Ok(
-        admit(state, headers, (method, &origin, target), missing, |_| {})
-            .await?
-            .map(Principal::of),
+    Ok(admit(
+        state,
+        &state.settings.path_rules,
+        headers,
+        (method, &origin, target),
+        missing,
+        |_| {},
     )
+    .await?
+    .map(Principal::of))
 }
 
 fn target(parts: &Parts) -> &str {

@@ -7,7 +7,9 @@
 //! future and then the response body poll that connection themselves, in the task that serves
 //! the client: no hand-off, no wake-up of another thread. Between requests the connection
 //! waits in the slot unpolled; before reuse it is polled once, so a connection the upstream
-//! closed meanwhile is noticed and replaced. HTTP/2 clients (several requests at once on one
+//! closed meanwhile is noticed and replaced. With several upstreams (`[[upstream]]` routes) the
+//! slot keeps one connection per upstream authority the client connection has used (at most
+//! one per route). HTTP/2 clients (several requests at once on one
 //! connection), TLS upstreams and WebSocket upgrades keep using the pooled client.
 
 use std::future::{Future, poll_fn};
@@ -72,10 +74,10 @@ impl Conn {
     }
 }
 
-/// The upstream connection of one client connection (`Clone`: shared by that connection's
-/// requests, which HTTP/1 serves one at a time).
+/// The upstream connections of one client connection, one per upstream authority (`Clone`:
+/// shared by that connection's requests, which HTTP/1 serves one at a time).
 #[derive(Clone, Default)]
-pub struct UpstreamSlot(Arc<Mutex<Option<Conn>>>);
+pub struct UpstreamSlot(Arc<Mutex<Vec<(Authority, Conn)>>>);
 
 impl std::fmt::Debug for UpstreamSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -84,9 +86,13 @@ impl std::fmt::Debug for UpstreamSlot {
 }
 
 impl UpstreamSlot {
-    /// The kept connection, if the upstream has not closed it meanwhile.
-    async fn take_live(&self) -> Option<Conn> {
-        let mut conn = self.0.lock().take()?;
+    /// The connection kept to `authority`, if the upstream has not closed it meanwhile.
+    async fn take_live(&self, authority: &Authority) -> Option<Conn> {
+        let mut conn = {
+            let mut kept = self.0.lock();
+            let at = kept.iter().position(|(a, _)| a == authority)?;
+            kept.swap_remove(at).1
+        };
         // One poll: reads the upstream's close (or a stray byte) if it came while idle.
         poll_fn(|cx| {
             conn.drive(cx);
@@ -96,9 +102,11 @@ impl UpstreamSlot {
         conn.reusable().then_some(conn)
     }
 
-    fn put(&self, conn: Conn) {
+    fn put(&self, authority: Authority, conn: Conn) {
         if conn.reusable() {
-            *self.0.lock() = Some(conn);
+            let mut kept = self.0.lock();
+            kept.retain(|(a, _)| *a != authority);
+            kept.push((authority, conn));
         }
     }
 }
@@ -132,9 +140,9 @@ pub async fn send(
     authority: &Authority,
     req: Request<Body>,
 ) -> Result<Response<LocalBody>, SendError> {
-    let req = match slot.take_live().await {
+    let req = match slot.take_live(authority).await {
         Some(kept) => match exchange(kept, req).await {
-            Ok(done) => return Ok(done.into_response(slot)),
+            Ok(done) => return Ok(done.into_response(slot, authority)),
             // The kept connection closed before the request went out (the upstream's idle
             // close crossed it): the request is whole, a new connection takes it.
             Err(Failed::NotSent(req)) => *req,
@@ -144,7 +152,7 @@ pub async fn send(
     };
     let fresh = Conn::open(authority).await.map_err(SendError::Connect)?;
     match exchange(fresh, req).await {
-        Ok(done) => Ok(done.into_response(slot)),
+        Ok(done) => Ok(done.into_response(slot, authority)),
         Err(Failed::NotSent(_)) => Err(SendError::Closed),
         Err(Failed::Upstream(e)) => Err(SendError::Upstream(e)),
     }
@@ -157,12 +165,12 @@ struct Exchanged {
 }
 
 impl Exchanged {
-    fn into_response(self, slot: &UpstreamSlot) -> Response<LocalBody> {
+    fn into_response(self, slot: &UpstreamSlot, authority: &Authority) -> Response<LocalBody> {
         let conn = self.conn;
         self.resp.map(|body| LocalBody {
             body,
             conn: Some(conn),
-            slot: slot.clone(),
+            slot: (slot.clone(), authority.clone()),
         })
     }
 }
@@ -204,7 +212,8 @@ async fn exchange(mut conn: Conn, req: Request<Body>) -> Result<Exchanged, Faile
 pub struct LocalBody {
     body: Incoming,
     conn: Option<Conn>,
-    slot: UpstreamSlot,
+    /// Where the connection goes back to.
+    slot: (UpstreamSlot, Authority),
 }
 
 impl std::fmt::Debug for LocalBody {
@@ -216,7 +225,7 @@ impl std::fmt::Debug for LocalBody {
 impl LocalBody {
     fn finish(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.slot.put(conn);
+            self.slot.0.put(self.slot.1.clone(), conn);
         }
     }
 }

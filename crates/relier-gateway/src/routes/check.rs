@@ -102,7 +102,16 @@ async fn decide(
         WhenMissing::Unauthorized
     };
     let line = (&forwarded_method, origin.as_ref(), target);
-    match admit(&state, &headers, line, missing, |r| state.metrics.check(r)).await {
+    match admit(
+        &state,
+        &state.settings.path_rules,
+        &headers,
+        line,
+        missing,
+        |r| state.metrics.check(r),
+    )
+    .await
+    {
         Ok(a) => {
             let token = match upstream_headers(&state, a.as_ref(), line).await {
                 Ok(t) => t,
@@ -151,9 +160,10 @@ async fn upstream_headers(
         tracing::warn!(error = %e, "forward auth: no access token for the upstream");
         json_error(StatusCode::BAD_GATEWAY, "upstream_token_unavailable")
     };
-    let Some(token) = upstream_token::for_request(state, admitted)
-        .await
-        .map_err(failed)?
+    let Some(token) =
+        upstream_token::for_request(state, state.settings.upstream_token.pass, admitted)
+            .await
+            .map_err(failed)?
     else {
         return Ok(Vec::new());
     };

@@ -30,6 +30,7 @@ use tracing::Instrument as _;
 
 use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
+use crate::proxy::Choice;
 use crate::state::AppState;
 use require::{WhenMissing, admit};
 
@@ -170,26 +171,50 @@ pub(crate) fn login_redirect(return_to: &str) -> Response {
     redirect(StatusCode::FOUND, &format!("/auth/login?return_to={q}"))
 }
 
-/// Reverse proxy (with `[upstream]`) or 404.
+/// Reverse proxy (with `[upstream]` or `[[upstream]]` routes) or 404.
 async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let Some(proxy) = &state.proxy else {
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    let not_found = || (StatusCode::NOT_FOUND, "not found\n").into_response();
+    let Some(routes) = &state.proxy else {
+        return not_found();
     };
     if req.uri().path().starts_with("/auth/") || req.uri().path() == "/auth" {
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        return not_found();
     }
     let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    if !state.settings.path_rules.lenient
-        && let Err(why) = crate::paths::check_canonical(req.uri().path())
-    {
+    let lenient = state.settings.path_rules.lenient;
+    if !lenient && let Err(why) = crate::paths::check_canonical(req.uri().path()) {
         state.metrics.proxy(CheckResult::Refused);
         tracing::info!(reason = why.as_str(), "proxy: request path refused");
         return json_error(StatusCode::BAD_REQUEST, "non_canonical_path");
     }
+    let route = match routes.choose(req.uri(), req.headers(), lenient) {
+        Choice::Route(r) => r,
+        // No upstream is contacted for a request no route takes.
+        Choice::NotFound => return not_found(),
+        refused @ (Choice::AmbiguousRoute | Choice::AmbiguousHost) => {
+            state.metrics.proxy(CheckResult::Refused);
+            let code = if matches!(refused, Choice::AmbiguousHost) {
+                "ambiguous_host"
+            } else {
+                "ambiguous_route"
+            };
+            tracing::info!(reason = code, "proxy: request refused");
+            return json_error(StatusCode::BAD_REQUEST, code);
+        }
+    };
+    // A route on another host under cookie_domain: the login runs on public_url's host and
+    // comes back here.
+    let cross_host = route.login_host.as_ref().and_then(|host| {
+        let domain = state.settings.cookie_domain.as_ref()?;
+        domain.absolute_target(
+            &format!("https://{host}{target}"),
+            crate::return_to::MAX_RETURN_TO,
+        )
+    });
     let missing = WhenMissing::LoginPage {
         method: req.method(),
-        return_to: target,
-        absolute: false,
+        return_to: cross_host.as_deref().unwrap_or(target),
+        absolute: cross_host.is_some(),
     };
     let client = req
         .extensions()
@@ -203,20 +228,23 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
     });
     let origin = crate::forwarding::request_origin(&state.settings.base, trusted, req.headers());
     let line = (req.method(), origin.as_ref(), target);
-    match admit(&state, req.headers(), line, missing, |r| {
+    let proxy = &route.proxy;
+    match admit(&state, &route.rules, req.headers(), line, missing, |r| {
         state.metrics.proxy(r)
     })
     .await
     {
         Err(resp) => resp,
         Ok(authed) => {
-            let token = match crate::upstream_token::for_request(&state, authed.as_ref()).await {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::warn!(error = %e, "proxy: no access token for the upstream");
-                    return PageError::new(Problem::BadGateway, format!("{e}")).into_response();
-                }
-            };
+            let pass = proxy.pass_access_token;
+            let token =
+                match crate::upstream_token::for_request(&state, pass, authed.as_ref()).await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "proxy: no access token for the upstream");
+                        return PageError::new(Problem::BadGateway, format!("{e}")).into_response();
+                    }
+                };
             let span = crate::telemetry::hot_span(state.settings.traces, || {
                 tracing::info_span!("proxy", otel.kind = "client")
             });

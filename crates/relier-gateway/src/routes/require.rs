@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{is_navigation, json_error, login_redirect};
-use crate::access::{PathDecision, Policy};
+use crate::access::{PathDecision, PathRules, Policy};
 use crate::api::{self, Admitted, ApiRule, Challenge};
 use crate::cache::Authed;
 use crate::error::{PageError, Problem};
@@ -67,9 +67,11 @@ fn store_failed(e: &StoreError, count: impl Fn(CheckResult)) -> Response {
 /// `skip_auth` path without a session, `Ok(Some(_))` for a session that every matching
 /// `[[access]]` rule admits, or on an `[[api]]` path an access token that passes
 /// ([`admit_api`]), else the response to send (as [`require_session`], or 403 when a rule
-/// refuses the user).
+/// refuses the user). `rules` are the top-level `skip_auth` and `[[access]]`, or an
+/// `[[upstream]]` route's.
 pub async fn admit(
     state: &AppState,
+    rules: &PathRules,
     headers: &HeaderMap,
     (method, origin, target): (&Method, &str, &str),
     missing: WhenMissing<'_>,
@@ -78,6 +80,7 @@ pub async fn admit(
     if let Some((index, rule)) = state.settings.api.find(target) {
         return admit_api(
             state,
+            rules,
             headers,
             (index, rule),
             (method, origin, target),
@@ -87,7 +90,7 @@ pub async fn admit(
         .map(Some);
     }
     let session = |authed| Admitted::Session { authed, api: false };
-    let policies = match state.settings.path_rules.decide(target) {
+    let policies = match rules.decide(target) {
         PathDecision::Public => {
             return match authenticate(state, headers).await {
                 Ok(a) => {
@@ -125,6 +128,7 @@ pub async fn admit(
 /// session; never a redirect. Refusals as RFC 6750 §3 ([`Challenge`]).
 async fn admit_api(
     state: &AppState,
+    rules: &PathRules,
     headers: &HeaderMap,
     (index, rule): (usize, &ApiRule),
     (method, origin, target): (&Method, &str, &str),
@@ -155,7 +159,7 @@ async fn admit_api(
         Err(e) => return Err(store_failed(&e, count)),
     };
     // The [[access]] rules hold for a session here as everywhere.
-    if let PathDecision::Protected(policies) = state.settings.path_rules.decide(target)
+    if let PathDecision::Protected(policies) = rules.decide(target)
         && let Some(refusal) = check_policies(
             &state.settings,
             headers,

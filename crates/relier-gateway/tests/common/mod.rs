@@ -180,7 +180,7 @@ pub use relier_tests::responses::{loc, text};
 
 /// `GET /ws` of the echo upstream: a WebSocket that answers each text message with
 /// "<X-Relier-Subject of the handshake>: <message>".
-async fn ws_echo(
+pub async fn ws_echo(
     headers: HeaderMap,
     ws: axum::extract::ws::WebSocketUpgrade,
 ) -> axum::response::Response {
