@@ -69,6 +69,7 @@ fn session() -> SessionRecord {
         idle_expires_at: NOW + 3600,
         absolute_expires_at: NOW + 86_400,
         version: 0,
+        app_data: None,
     }
 }
 
