@@ -1070,7 +1070,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(migrations, 6);
+    assert_eq!(migrations, 7);
     pool.close().await;
     // One key file, no temporaries.
     let names: Vec<String> = std::fs::read_dir(dir.path())
