@@ -389,3 +389,47 @@ async fn insert_identity(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    /// The sessions table of earlier versions is dropped; relier's (no `account_id`) is not.
+    #[tokio::test]
+    async fn the_old_sessions_table_is_dropped_and_only_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let tables = |pool: SqlitePool| async move {
+            let names: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            pool.close().await;
+            names
+        };
+        for (schema, kept) in [
+            (
+                "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, \
+                 account_id INTEGER, expires_at INTEGER NOT NULL); \
+                 CREATE INDEX sessions_expiry ON sessions (expires_at);",
+                false,
+            ),
+            (
+                "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, sub TEXT);",
+                true,
+            ),
+        ] {
+            let path = dir.path().join(format!("{kept}.db"));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let pool = SqlitePool::connect(&url).await.unwrap();
+            sqlx::raw_sql(schema).execute(&pool).await.unwrap();
+            pool.close().await;
+            Db::open(&path).await.unwrap().close().await;
+            let pool = SqlitePool::connect(&url).await.unwrap();
+            let names = tables(pool).await;
+            assert_eq!(names.iter().any(|n| n == "sessions"), kept, "{names:?}");
+            assert!(names.iter().any(|n| n == "accounts"), "{names:?}");
+        }
+    }
+}

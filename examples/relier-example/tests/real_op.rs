@@ -3,8 +3,8 @@
 //! key (published at the application's `/.well-known/jwks.json`): a provider login links to
 //! nobody, then the first-login page creates an account that the next login lands in.
 //!
-//! The application's `/logout` revokes the provider's refresh token (relier's
-//! `Gateway::end_session`).
+//! Signing out (relier's `POST /auth/logout`, the application's only session) revokes the
+//! provider's refresh token.
 //!
 //! Needs node and `npm ci --prefix tests/op`.
 
@@ -147,7 +147,7 @@ async fn first_login_then_the_same_account(base: &str, provider: &str, issuer: &
 
     // Signed out, the next login lands in the same account.
     let r = b
-        .post(format!("{base}/logout"))
+        .post(format!("{base}/auth/logout"))
         .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
         .send()
         .await
@@ -340,7 +340,7 @@ client_secret = "example-rt-secret-0123456789"
 
     let me = get_me(&base, &b).await;
     let r = b
-        .post(format!("{base}/logout"))
+        .post(format!("{base}/auth/logout"))
         .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
         .send()
         .await
