@@ -106,6 +106,7 @@ use_store_key = true
         "token_endpoint_auth_method": "private_key_jwt",
         "token_endpoint_auth_signing_alg": "ES256",
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "post_logout_redirect_uris": [format!("{base}/auth/logged-out")],
     }))
     .await
     .unwrap();
@@ -145,7 +146,8 @@ async fn first_login_then_the_same_account(base: &str, provider: &str, issuer: &
         json!([{"provider": provider, "issuer": issuer, "sub": "alice"}])
     );
 
-    // Signed out, the next login lands in the same account.
+    // Signed out (here and, as a browser follows relier's redirect, at the OP), the next
+    // login lands in the same account.
     let r = b
         .post(format!("{base}/auth/logout"))
         .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
@@ -153,6 +155,11 @@ async fn first_login_then_the_same_account(base: &str, provider: &str, issuer: &
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+    let back = format!("{base}/auth/logged-out");
+    let Callback::Query(url) = op_browser.browse(&location(&r), &back).await.unwrap() else {
+        panic!("a redirect back from the OP's end_session_endpoint expected")
+    };
+    assert_eq!(b.get(url).send().await.unwrap().status(), 200);
     assert_eq!(
         b.get(format!("{base}/me")).send().await.unwrap().status(),
         401
