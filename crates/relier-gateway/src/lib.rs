@@ -237,8 +237,8 @@ impl Gateway {
     /// fixation), the same cookie, CSRF token, idle and absolute expiry and `/auth/logout` as
     /// a login at an OP, with `slot` as its application data. Its provider is
     /// [`embed::LOCAL_PROVIDER`]: no tokens, never refreshed, a logout that does not go to an
-    /// OP, and never taken for an OP login ([`embed::Identity::is_local`]; no `[[access]]`
-    /// rule with addresses, domains, groups or claims admits it). Returns the response headers
+    /// OP, and never taken for an OP login ([`embed::Identity::is_local`]; it has no claims, so
+    /// no `[[access]]` rule admits it). Returns the response headers
     /// (`Set-Cookie`) to add to the application's response.
     ///
     /// # Errors

@@ -3,8 +3,8 @@
 //! logout as a login at an OP. Such a session is never taken for an OP login: its provider is
 //! [`LOCAL_PROVIDER`] (a name no configured provider can have, so no `[[api]]` provider list,
 //! back-channel logout, refresh or end-session redirect ever applies to it), it holds no
-//! tokens, its issuer is relier's own public URL and its claims carry nothing an `[[access]]`
-//! rule admits (no verified address, no groups).
+//! tokens, its issuer is relier's own public URL and it has no claims, so no `[[access]]`
+//! rule (addresses, domains, groups, claims) admits it.
 
 use axum::http::{HeaderMap, header};
 use relier_core::Secret;
@@ -85,14 +85,6 @@ fn local_record(state: &AppState, login: LocalLogin, csrf: Secret, now: u64) -> 
         .name
         .as_deref()
         .map(|n| names::clean_name(n).into_owned());
-    let mut claims = Map::new();
-    if let Some(n) = &name {
-        claims.insert("name".to_owned(), Value::String(n.clone()));
-    }
-    if let Some(e) = &login.email {
-        claims.insert("email".to_owned(), Value::String(e.clone()));
-        claims.insert("email_verified".to_owned(), Value::Bool(false));
-    }
     SessionRecord {
         provider: LOCAL_PROVIDER.to_owned(),
         iss: s.base.clone(),
@@ -100,7 +92,9 @@ fn local_record(state: &AppState, login: LocalLogin, csrf: Secret, now: u64) -> 
         sid: None,
         email: login.email,
         name,
-        claims: Value::Object(claims),
+        // No claims: nothing an `[[access]]` rule or a `[headers]` mapping could take for an
+        // OP's assertion (the name and the unverified address are kept beside them).
+        claims: Value::Object(Map::new()),
         access_token: None,
         refresh_token: None,
         id_token: None,
