@@ -273,6 +273,23 @@ async fn an_op_login_replaces_a_local_session_and_bad_subjects_are_refused() {
         "the local session ended"
     );
 
+    // No back-channel logout names the local "provider": the session it ended is gone anyway,
+    // and a new local one is untouched by a logout posted for it.
+    local_sign_in(&mut e, "42", "alice-acct").await;
+    for provider in ["%40local", "@local"] {
+        let r = e
+            .app
+            .send(
+                req("POST", &format!("/auth/backchannel-logout/{provider}"))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form(&[("logout_token", "x.y.z")])))
+                    .unwrap(),
+            )
+            .await;
+        assert!(r.status().is_client_error(), "{provider}: {}", r.status());
+    }
+    assert!(text(e.app.get("/me").await).await.contains("local=true"));
+
     for bad in ["", "a\u{0}b"] {
         let err =
             e.gw.start_local_session(&HeaderMap::new(), LocalLogin::new(bad), AppSlot::new())
