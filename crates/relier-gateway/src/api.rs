@@ -196,7 +196,12 @@ impl Admitted {
     pub fn headers(&self) -> impl Iterator<Item = &(HeaderName, HeaderValue)> + Clone {
         let (own, extra) = match self {
             Admitted::Session { authed, api } => {
-                (&authed.session.headers, api.then_some(&AUTH_SESSION))
+                // A local session's headers say `local` already.
+                let local = authed.session.rec.provider == crate::embed::LOCAL_PROVIDER;
+                (
+                    &authed.session.headers,
+                    (*api && !local).then_some(&AUTH_SESSION),
+                )
             }
             Admitted::Token(t) => (&t.headers, None),
         };

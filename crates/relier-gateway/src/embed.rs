@@ -32,8 +32,50 @@
 //! which then cannot be triggered by any other login and needs no cookie of the application's
 //! (a `form_post` callback, Sign in with Apple, is a cross-site POST that `SameSite=Lax`
 //! cookies do not reach).
+//!
+//! The application keeps its own data on relier's session — one session for everybody, no
+//! second cookie: the hook puts it in an [`AppSlot`] (e.g. the local account an identity is
+//! linked to), handlers read it with [`Identity::app_data`] and replace it with
+//! [`crate::Gateway::set_app_data`]; it is stored sealed like the session's tokens. A user the
+//! application signs in itself (a password) gets a relier session as well
+//! ([`crate::Gateway::start_local_session`], a [`LocalLogin`]): same cookie, CSRF token,
+//! expiry and `/auth/logout`, never taken for an OP login ([`Identity::is_local`]).
+//!
+//! ```no_run
+//! use axum::http::HeaderMap;
+//! use relier_gateway::Gateway;
+//! use relier_gateway::embed::{AppSlot, CompletedLogin, Identity, LocalLogin, LoginDecision, LoginHook};
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Account { id: i64 }
+//!
+//! struct Linking;
+//!
+//! #[async_trait::async_trait]
+//! impl LoginHook for Linking {
+//!     async fn on_login(&self, login: CompletedLogin<'_>, slot: &mut AppSlot) -> LoginDecision {
+//!         // Look (login.issuer, login.subject) up in the application's database…
+//!         let _ = slot.set(&Account { id: 42 });
+//!         LoginDecision::accept()
+//!     }
+//! }
+//!
+//! async fn home(who: Identity) -> String {
+//!     match who.app_data::<Account>() {
+//!         Ok(Some(a)) => format!("account {}", a.id),
+//!         _ => "no account yet".to_owned(),
+//!     }
+//! }
+//!
+//! async fn password_ok(relier: &Gateway, request: &HeaderMap) -> Option<HeaderMap> {
+//!     let slot = AppSlot::with(&Account { id: 42 }).ok()?;
+//!     relier.start_local_session(request, LocalLogin::new("42"), slot).await.ok()
+//! }
+//! ```
 
+mod app_data;
 mod layers;
+mod local;
 mod principal;
 
 use std::sync::Arc;
@@ -51,13 +93,32 @@ use crate::identity;
 use crate::names;
 use crate::routes::require::{WhenMissing, require_session};
 use crate::state::AppState;
+pub(crate) use app_data::set_app_data;
+pub use app_data::{AppDataError, AppSlot, SessionError};
 pub use layers::{RequireLogin, RequireLoginService, RequireScope, RequireScopeService};
+pub(crate) use local::start as start_local;
+pub use local::{LOCAL_PROVIDER, LocalLogin};
 pub use principal::{AccessToken, Principal};
 
 /// What [`Identity`] reads from the request's extensions: added by
 /// [`crate::Gateway::layer`].
 #[derive(Clone)]
 pub struct RelierHandle(pub(crate) Arc<AppState>);
+
+impl RelierHandle {
+    /// As [`crate::Gateway::set_app_data`], for a handler that reaches relier through its
+    /// layer (`Extension<RelierHandle>`).
+    ///
+    /// # Errors
+    /// As [`crate::Gateway::set_app_data`].
+    pub async fn set_app_data(
+        &self,
+        request: &axum::http::HeaderMap,
+        slot: AppSlot,
+    ) -> Result<(), SessionError> {
+        set_app_data(&self.0, request, slot).await
+    }
+}
 
 impl std::fmt::Debug for RelierHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,6 +137,7 @@ pub struct Identity {
     name: Option<String>,
     claims: Value,
     csrf_token: String,
+    app_data: AppSlot,
 }
 
 impl Identity {
@@ -91,7 +153,31 @@ impl Identity {
             name: r.name.as_deref().map(|n| names::clean_name(n).into_owned()),
             claims: r.claims.clone(),
             csrf_token: r.csrf_token.expose().to_owned(),
+            app_data: AppSlot::from_stored(r.app_data.clone()),
         }
+    }
+
+    /// Whether the application signed this user in itself
+    /// ([`crate::Gateway::start_local_session`]): then [`Self::provider`] is
+    /// [`LOCAL_PROVIDER`], [`Self::issuer`] relier's public URL and [`Self::subject`] the
+    /// application's own key — never an external identity to link to an account.
+    pub fn is_local(&self) -> bool {
+        self.provider == LOCAL_PROVIDER
+    }
+
+    /// The application's data on this session as a `T` ([`AppSlot::get`]); `Ok(None)` when
+    /// it keeps none.
+    ///
+    /// # Errors
+    /// [`AppDataError::Decode`] when the stored value is not a `T`.
+    pub fn app_data<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>, AppDataError> {
+        self.app_data.get()
+    }
+
+    /// The application's data on this session, as its slot (to change it and store it again
+    /// with [`crate::Gateway::set_app_data`]).
+    pub fn app_slot(&self) -> &AppSlot {
+        &self.app_data
     }
 
     /// The local name of the provider the user signed in with.

@@ -5,8 +5,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-/// A login that passed every check, before its session exists: what [`LoginHook::on_login`]
-/// decides about.
+use crate::embed::AppSlot;
+
+/// A login at an OP that passed every check, before its session exists: what
+/// [`LoginHook::on_login`] decides about. Never a local (password) sign-in: those start their
+/// session with [`crate::Gateway::start_local_session`] and reach no hook.
 #[derive(Debug)]
 pub struct CompletedLogin<'a> {
     /// The provider's local name.
@@ -37,8 +40,9 @@ pub struct CompletedLogin<'a> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LoginDecision {
-    /// Create the relier session and redirect (302) to `redirect_to` (default: the login's
-    /// `return_to`), adding `headers` (e.g. the application's own `Set-Cookie`).
+    /// Create the relier session — with what the hook left in its [`AppSlot`] as the
+    /// session's application data — and redirect (302) to `redirect_to` (default: the login's
+    /// `return_to`), adding `headers`.
     Accept {
         /// Where to go instead of `return_to`: a path on this origin. It is checked like
         /// `return_to` ([`crate::sanitize_return_to`]); anything else — `//host`, `/\host`,
@@ -63,15 +67,17 @@ impl LoginDecision {
 }
 
 /// The application's say on every completed login, called after the ID token (and UserInfo)
-/// passed every check and before the session is created. The callback request's headers carry
-/// the application's own cookies (the callback is a top-level navigation on its origin; with
-/// `response_mode = "form_post"` only `SameSite=None` cookies arrive): what the application
-/// needs to know about the login it started belongs in `app_state`
-/// ([`crate::Gateway::start_login`]), not in a cookie.
+/// passed every check and before the session is created. It gets the login as a value, not
+/// the callback request: what the application needs to know about a login it started belongs
+/// in `app_state` ([`crate::Gateway::start_login`]) — a cookie would not even arrive with a
+/// cross-site `form_post` callback — and what it wants to keep for the session goes into
+/// `slot` (e.g. the local account the identity is linked to), stored sealed with the new
+/// session and read back with [`crate::embed::Identity::app_data`].
 #[async_trait::async_trait]
 pub trait LoginHook: Send + Sync + 'static {
-    /// Decides what the login means for the application.
-    async fn on_login(&self, login: &CompletedLogin<'_>, request: &HeaderMap) -> LoginDecision;
+    /// Decides what the login means for the application; on
+    /// [`LoginDecision::Accept`], `slot` is stored with the new session.
+    async fn on_login(&self, login: CompletedLogin<'_>, slot: &mut AppSlot) -> LoginDecision;
 }
 
 /// The default: every login is accepted as it is.
@@ -80,7 +86,7 @@ pub struct AcceptAll;
 
 #[async_trait::async_trait]
 impl LoginHook for AcceptAll {
-    async fn on_login(&self, _: &CompletedLogin<'_>, _: &HeaderMap) -> LoginDecision {
+    async fn on_login(&self, _: CompletedLogin<'_>, _: &mut AppSlot) -> LoginDecision {
         LoginDecision::accept()
     }
 }

@@ -115,7 +115,8 @@ impl IdentityHeaders {
     }
 
     /// The headers for a session: provider, issuer, subject, a *verified* e-mail address, the
-    /// display name, then each mapping whose claim has a value. Names are cleaned
+    /// display name, then each mapping whose claim has a value; a local session
+    /// ([`crate::embed::LOCAL_PROVIDER`]) adds `X-Relier-Auth: local`. Names are cleaned
     /// ([`names::clean_name`]); an identifier that holds a character a name would lose is not
     /// handed on ([`names::clean_identifier`]).
     pub fn for_session(&self, rec: &SessionRecord) -> Vec<(HeaderName, HeaderValue)> {
@@ -127,6 +128,10 @@ impl IdentityHeaders {
             }
         };
         push(H_PROVIDER, Some(&rec.provider));
+        // A session the application started itself says so: never an OP's identity.
+        if rec.provider == crate::embed::LOCAL_PROVIDER {
+            push(H_AUTH, Some("local"));
+        }
         push(H_ISSUER, Some(&rec.iss));
         push(H_SUBJECT, names::clean_identifier(&rec.sub));
         // An address the OP has not verified is anyone's claim: it is kept in the session
@@ -270,6 +275,7 @@ mod tests {
             idle_expires_at: 1,
             absolute_expires_at: 1,
             version: 0,
+            app_data: None,
         }
     }
 

@@ -233,6 +233,44 @@ impl Gateway {
         Ok(cookies::expire_session(s))
     }
 
+    /// Signs in a user the application authenticated itself (a password, a passkey) with a
+    /// relier session: a new session id (the request's previous session, if any, ends — no
+    /// fixation), the same cookie, CSRF token, idle and absolute expiry and `/auth/logout` as
+    /// a login at an OP, with `slot` as its application data. Its provider is
+    /// [`embed::LOCAL_PROVIDER`]: no tokens, never refreshed, a logout that does not go to an
+    /// OP, and never taken for an OP login ([`embed::Identity::is_local`]; it has no claims, so
+    /// no `[[access]]` rule admits it). Returns the response headers
+    /// (`Set-Cookie`) to add to the application's response.
+    ///
+    /// # Errors
+    /// [`embed::SessionError::InvalidLogin`] for a subject that is empty, longer than 255
+    /// bytes or has a control character; [`embed::SessionError::Random`];
+    /// [`embed::SessionError::Store`].
+    pub async fn start_local_session(
+        &self,
+        request: &axum::http::HeaderMap,
+        login: embed::LocalLogin,
+        slot: embed::AppSlot,
+    ) -> Result<axum::http::HeaderMap, embed::SessionError> {
+        embed::start_local(&self.state, request, login, slot).await
+    }
+
+    /// Replaces the application data of the request's session with `slot` (e.g. the account
+    /// the user just created on a first-login page). The next request sees it on this
+    /// instance; another instance sees it once its cached copy of the session is older than
+    /// `[session] cache_ttl` (as it sees refreshed tokens).
+    ///
+    /// # Errors
+    /// [`embed::SessionError::NoSession`] when the request has no live session,
+    /// [`embed::SessionError::Store`].
+    pub async fn set_app_data(
+        &self,
+        request: &axum::http::HeaderMap,
+        slot: embed::AppSlot,
+    ) -> Result<(), embed::SessionError> {
+        embed::set_app_data(&self.state, request, slot).await
+    }
+
     /// The operations router (`/metrics`, `/healthz`, `/readyz`) that `metrics_listen` serves.
     pub fn operations_router(&self) -> axum::Router {
         routes::operations_router(self.state.clone())

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::http::HeaderMap;
-use relier_store::{SessionTouch, StoreError, UnixTime, session_id_hash};
+use relier_core::Secret;
+use relier_store::{SessionRecord, SessionTouch, StoreError, UnixTime, session_id_hash};
 
 use crate::cache::{Authed, CachedSession, session_cookie};
 use crate::clock;
@@ -56,6 +57,24 @@ pub async fn authenticate(
         entry
     };
     Ok(Some(Authed { id, hash, session }))
+}
+
+/// Stores the new session `rec` under `id`, ending the request's previous session first (a new
+/// login never continues an old session: no fixation, no orphan). For the callback and for
+/// local sessions ([`crate::Gateway::start_local_session`]).
+pub async fn replace(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &Secret,
+    rec: &SessionRecord,
+) -> Result<(), StoreError> {
+    if let Some(old) = session_cookie(&state.settings, headers) {
+        state.sessions.remove(&session_id_hash(&old));
+        if let Err(e) = state.store.delete_session(&old).await {
+            tracing::warn!(error = %e, "could not delete the previous session");
+        }
+    }
+    state.store.create_session(id, rec).await
 }
 
 /// The request's session straight from the store (no cache, no touch, no refresh): for

@@ -1,7 +1,8 @@
 //! The embedding API: an application mounts relier's login routes into its own router, reads
 //! the signed-in identity with the `Identity` extractor, and decides about each login in a
-//! `LoginHook` (here: a toy account-linking table); the hook's redirect targets are checked like
-//! `return_to`; a login the application starts carries its `app_state` back to the hook.
+//! `LoginHook` (here: a toy account-linking table that keeps the account in the session's
+//! `AppSlot`); the hook's redirect targets are checked like `return_to`; a login the
+//! application starts carries its `app_state` back to the hook.
 
 #![allow(
     clippy::unwrap_used,
@@ -24,7 +25,7 @@ use axum::routing::get;
 use common::bad_env::{Env, PUBLIC, Setup, build_with, login, op_callback, req};
 use common::{form, loc, text};
 use relier_gateway::embed::{
-    CompletedLogin, Identity, LoginAppState, LoginAppStateError, LoginDecision, LoginHook,
+    AppSlot, CompletedLogin, Identity, LoginAppState, LoginAppStateError, LoginDecision, LoginHook,
 };
 
 /// Links (issuer, sub) to a local account name; refuses identities on a block list.
@@ -37,16 +38,12 @@ struct Accounts {
 
 #[async_trait::async_trait]
 impl LoginHook for Accounts {
-    async fn on_login(&self, l: &CompletedLogin<'_>, request: &HeaderMap) -> LoginDecision {
-        let app_cookie = request
-            .get(header::COOKIE)
-            .and_then(|c| c.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        self.seen.lock().unwrap().push(format!(
-            "{} {} {} {app_cookie}",
-            l.provider, l.subject, l.return_to
-        ));
+    async fn on_login(&self, l: CompletedLogin<'_>, slot: &mut AppSlot) -> LoginDecision {
+        assert!(slot.is_empty(), "a new login's slot starts empty");
+        self.seen
+            .lock()
+            .unwrap()
+            .push(format!("{} {} {}", l.provider, l.subject, l.return_to));
         if self.blocked.lock().unwrap().iter().any(|b| b == l.subject) {
             return LoginDecision::Respond(
                 (StatusCode::CONFLICT, "linked to another account").into_response(),
@@ -55,6 +52,10 @@ impl LoginHook for Accounts {
         let key = (l.issuer.to_owned(), l.subject.to_owned());
         match self.links.lock().unwrap().get(&key) {
             Some(account) => {
+                slot.set(&Account {
+                    name: account.clone(),
+                })
+                .unwrap();
                 let mut headers = HeaderMap::new();
                 headers.append(
                     header::SET_COOKIE,
@@ -85,6 +86,19 @@ async fn me(who: Identity) -> String {
     )
 }
 
+/// What the toy application keeps on relier's session.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Account {
+    name: String,
+}
+
+async fn account(who: Identity) -> String {
+    match who.app_data::<Account>().unwrap() {
+        Some(a) => format!("account {}", a.name),
+        None => "no account".to_owned(),
+    }
+}
+
 async fn maybe(who: Option<Identity>) -> String {
     who.map_or_else(|| "anonymous".to_owned(), |w| w.subject().to_owned())
 }
@@ -97,6 +111,7 @@ async fn embedded(accounts: Accounts) -> Env {
             Router::new()
                 .route("/me", get(me))
                 .route("/maybe", get(maybe))
+                .route("/account", get(account))
                 .merge(gw.login_router())
                 .layer(gw.layer())
         },
@@ -137,17 +152,18 @@ async fn the_app_mounts_the_login_routes_and_reads_the_identity() {
         "{body}"
     );
     assert_eq!(text(e.app.get("/maybe").await).await, "alice");
+    assert_eq!(text(e.app.get("/account").await).await, "no account");
     let seen = accounts.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert!(seen[0].starts_with("bad alice /somewhere"), "{seen:?}");
 
-    // Linked: the hook's own cookie and redirect are sent with the session cookie.
+    // Linked: the hook's slot is stored with the new session; its headers and redirect are
+    // sent with the session cookie.
     accounts
         .links
         .lock()
         .unwrap()
         .insert((e.op.issuer().to_owned(), "alice".into()), "bob".into());
-    e.app.jar.insert("app_pref".into(), "dark".into());
     let r = login(&mut e, "/x").await;
     assert_eq!(loc(&r), "/home");
     let cookies: Vec<&str> = r
@@ -164,11 +180,8 @@ async fn the_app_mounts_the_login_routes_and_reads_the_identity() {
         cookies.iter().any(|c| c.starts_with("relier_session=")),
         "{cookies:?}"
     );
-    let seen = accounts.seen.lock().unwrap().clone();
-    assert!(
-        seen[1].contains("app_pref=dark"),
-        "the hook sees the app's cookies: {seen:?}"
-    );
+    assert_eq!(text(e.app.get("/account").await).await, "account bob");
+    assert_eq!(accounts.seen.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -221,7 +234,7 @@ struct Redirecting {
 
 #[async_trait::async_trait]
 impl LoginHook for Redirecting {
-    async fn on_login(&self, l: &CompletedLogin<'_>, _: &HeaderMap) -> LoginDecision {
+    async fn on_login(&self, l: CompletedLogin<'_>, _: &mut AppSlot) -> LoginDecision {
         self.app_states
             .lock()
             .unwrap()

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use common::bad_env::{Env, Setup, build_with, env, logged_in};
 use common::text;
-use relier_gateway::embed::{CompletedLogin, Identity, LoginDecision, LoginHook};
+use relier_gateway::embed::{AppSlot, CompletedLogin, Identity, LoginDecision, LoginHook};
 use relier_tests::bad_op::Misbehavior;
 use serde_json::{Value, json};
 
@@ -67,7 +67,7 @@ struct Names(Arc<Mutex<Vec<String>>>);
 
 #[async_trait::async_trait]
 impl LoginHook for Names {
-    async fn on_login(&self, l: &CompletedLogin<'_>, _: &HeaderMap) -> LoginDecision {
+    async fn on_login(&self, l: CompletedLogin<'_>, _: &mut AppSlot) -> LoginDecision {
         let mut seen = self.0.lock().unwrap();
         seen.push(l.name.unwrap_or_default().to_owned());
         seen.push(l.claims["name"].as_str().unwrap_or_default().to_owned());

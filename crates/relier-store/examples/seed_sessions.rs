@@ -50,6 +50,7 @@ fn session(now: u64, i: usize) -> SessionRecord {
         idle_expires_at: now + 86_400,
         absolute_expires_at: now + 86_400,
         version: 0,
+        app_data: None,
         sub,
     }
 }

@@ -90,6 +90,7 @@ pub(crate) struct SessionRow {
     pub version: i64,
     pub identity: Option<Vec<u8>>,
     pub dpop_key: Option<Vec<u8>>,
+    pub app_data: Option<Vec<u8>>,
 }
 
 /// New tokens for a session (sealed), for the compare-and-swap on `version`.
@@ -184,6 +185,13 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
         &self,
         hash: &str,
         update: &TokenUpdate,
+    ) -> Result<bool, StoreError>;
+    /// Replaces the sealed application data of a session live at `now`; `true` if it was.
+    async fn set_session_app_data(
+        &self,
+        hash: &str,
+        app_data: Option<&[u8]>,
+        now: i64,
     ) -> Result<bool, StoreError>;
     async fn delete_session(&self, hash: &str) -> Result<bool, StoreError>;
     /// Deletes the matching sessions of `provider`; returns their id hashes.
@@ -328,7 +336,7 @@ pub(crate) const PROVIDER_COLUMNS: &str = "name, issuer, client_id, auth_method,
     registration_access_token, created_at, updated_at";
 pub(crate) const SESSION_COLUMNS: &str = "provider, iss, sub, sid, email, name, claims, \
     access_token, refresh_token, id_token, access_expires_at, csrf_token, created_at, \
-    last_seen_at, idle_expires_at, absolute_expires_at, version, identity, dpop_key";
+    last_seen_at, idle_expires_at, absolute_expires_at, version, identity, dpop_key, app_data";
 
 /// The live session with this id hash (`$1`) at `$2`, on either backend.
 pub(crate) static SELECT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -355,7 +363,7 @@ pub(crate) const TAKE_LOGIN_STATE: &str =
 pub(crate) static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO sessions (id_hash, {SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
          ON CONFLICT (id_hash) DO NOTHING"
     )
 });
@@ -417,5 +425,6 @@ pub(crate) fn session_row(row: &impl Columns) -> Result<SessionRow, StoreError> 
         version: row.int("version")?,
         identity: row.opt_bytes("identity")?,
         dpop_key: row.opt_bytes("dpop_key")?,
+        app_data: row.opt_bytes("app_data")?,
     })
 }

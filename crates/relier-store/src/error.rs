@@ -71,6 +71,16 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A value beyond its size limit (refused whole, never truncated).
+    #[error("{what} of {len} bytes: at most {max}")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Its size in bytes.
+        len: usize,
+        /// The largest size accepted.
+        max: usize,
+    },
     /// Encryption/decryption failed, or a stored value is malformed. Never a secret value.
     #[error("crypto: {what}")]
     Crypto {

@@ -98,7 +98,8 @@ pub use private_files::{
 };
 pub use relier_core::UnixTime;
 pub use session::{
-    LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch, session_id_hash,
+    LoginAllowance, LoginRate, LoginState, MAX_APP_DATA_LEN, SessionRecord, SessionTouch,
+    session_id_hash,
 };
 pub use sqlite::BUSY_TIMEOUT;
 pub use store::{KeyPolicy, KeyStore, ProviderRegistry, SessionStore, Store};

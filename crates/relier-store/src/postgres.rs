@@ -60,6 +60,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "keys: use (sig, enc, entity); one active key per use and algorithm",
         sql: include_str!("../migrations/postgres/0004_key_use.sql"),
     },
+    Migration {
+        version: 5,
+        description: "sessions: the embedding application's data (sealed)",
+        sql: include_str!("../migrations/postgres/0005_session_app_data.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL (`clock_timestamp()`: the time of the

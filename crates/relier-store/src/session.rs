@@ -85,6 +85,25 @@ pub struct SessionRecord {
     pub absolute_expires_at: u64,
     /// Bumped by every [`crate::SessionStore::update_session_tokens`] (optimistic concurrency).
     pub version: u64,
+    /// The embedding application's own data: JSON text of at most [`MAX_APP_DATA_LEN`] bytes
+    /// (encrypted at rest), replaced with [`crate::SessionStore::set_session_app_data`].
+    pub app_data: Option<Secret>,
+}
+
+/// The largest [`SessionRecord::app_data`], in bytes: it is read with the session on every
+/// cache miss, so it stays small (an account id, a role, a preference — not a document).
+pub const MAX_APP_DATA_LEN: usize = 4096;
+
+/// Refuses application data beyond [`MAX_APP_DATA_LEN`] bytes.
+pub(crate) fn check_app_data(app_data: Option<&Secret>) -> Result<(), crate::StoreError> {
+    match app_data.map(|d| d.expose().len()) {
+        Some(len) if len > MAX_APP_DATA_LEN => Err(crate::StoreError::TooLarge {
+            what: "session app_data",
+            len,
+            max: MAX_APP_DATA_LEN,
+        }),
+        _ => Ok(()),
+    }
 }
 
 impl fmt::Debug for SessionRecord {
@@ -111,6 +130,7 @@ impl fmt::Debug for SessionRecord {
             .field("idle_expires_at", &self.idle_expires_at)
             .field("absolute_expires_at", &self.absolute_expires_at)
             .field("version", &self.version)
+            .field("app_data", &redacted(self.app_data.as_ref()))
             .finish()
     }
 }
@@ -153,6 +173,7 @@ mod tests {
             idle_expires_at: 3,
             absolute_expires_at: 4,
             version: 5,
+            app_data: Some(Secret::new(r#"{"account":"app-secret"}"#)),
         };
         let text = format!("{rec:?}");
         for secret in [
@@ -163,6 +184,7 @@ mod tests {
             "alice@example.com",
             "Alice Liddell",
             "wonderland",
+            "app-secret",
         ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }

@@ -433,6 +433,7 @@ macro_rules! impl_sql_backend {
                 .bind(row.version)
                 .bind(&row.identity)
                 .bind(&row.dpop_key)
+                .bind(&row.app_data)
                 .execute(&self.sessions)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -508,6 +509,24 @@ macro_rules! impl_sql_backend {
                 .bind(update.access_expires_at)
                 .bind(hash)
                 .bind(update.expected_version)
+                .execute(&self.sessions)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_session_app_data(
+                &self,
+                hash: &str,
+                app_data: Option<&[u8]>,
+                now: i64,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE sessions SET app_data = $1 WHERE id_hash = $2 \
+                     AND idle_expires_at > $3 AND absolute_expires_at > $3",
+                )
+                .bind(app_data)
+                .bind(hash)
+                .bind(now)
                 .execute(&self.sessions)
                 .await?;
                 Ok(done.rows_affected() == 1)

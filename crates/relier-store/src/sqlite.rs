@@ -81,6 +81,11 @@ const MIGRATIONS: &[Migration] = &[
         description: "keys: use (sig, enc, entity); one active key per use and algorithm",
         sql: include_str!("../migrations/sqlite/0006_key_use.sql"),
     },
+    Migration {
+        version: 7,
+        description: "sessions: the embedding application's data (sealed)",
+        sql: include_str!("../migrations/sqlite/0007_session_app_data.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL.

@@ -232,6 +232,7 @@ pub(crate) mod tests {
             version,
             identity: Some(vec![7; 8]),
             dpop_key: Some(vec![5; 8]),
+            app_data: Some(vec![6; 8]),
         }
     }
 

@@ -96,7 +96,7 @@ impl SessionWriter {
     pub(crate) fn create_session(&self, sql: &str, hash: &str, row: &SessionRow) -> Option<bool> {
         self.run("create_session", |conn| {
             let mut stmt = conn.prepare_cached(sql)?;
-            let params: [&dyn rusqlite::ToSql; 20] = [
+            let params: [&dyn rusqlite::ToSql; 21] = [
                 &hash,
                 &row.provider,
                 &row.iss,
@@ -117,6 +117,7 @@ impl SessionWriter {
                 &row.version,
                 &row.identity,
                 &row.dpop_key,
+                &row.app_data,
             ];
             stmt.execute(params.as_slice()).map(|n| n == 1)
         })

@@ -262,12 +262,13 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     // ---- sessions ----
 
     /// Stores a new session under the SHA-256 of `session_id` ([`crate::session_id_hash`]).
-    /// Tokens and the CSRF token are encrypted. `idle_expires_at` is stored as
+    /// Tokens, the CSRF token and the application's data are encrypted. `idle_expires_at` is stored as
     /// `min(idle_expires_at, absolute_expires_at)`; `version` as given (start at 0).
     ///
     /// # Errors
     /// [`StoreError::Invalid`] if a session with this id exists already or a time is out of
-    /// range, [`StoreError::Crypto`], [`StoreError::Database`].
+    /// range, [`StoreError::TooLarge`] for `app_data` beyond [`crate::MAX_APP_DATA_LEN`]
+    /// bytes, [`StoreError::Crypto`], [`StoreError::Database`].
     async fn create_session(
         &self,
         session_id: &Secret,
@@ -328,6 +329,21 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
         refresh_token: Option<&Secret>,
         id_token: Option<&Secret>,
         access_expires_at: Option<u64>,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces the embedding application's data of a live session (`None` clears it), sealed
+    /// like the tokens. Leaves `version` alone (a token refresh racing with it is not
+    /// disturbed). `Ok(false)` if the session is absent or expired at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError::TooLarge`] beyond [`crate::MAX_APP_DATA_LEN`] bytes (nothing is written),
+    /// [`StoreError::Invalid`] (time out of range), [`StoreError::Crypto`],
+    /// [`StoreError::Database`].
+    async fn set_session_app_data(
+        &self,
+        session_id: &Secret,
+        app_data: Option<&Secret>,
+        now: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Deletes a session (logout). `Ok(false)` if there was none.

@@ -860,6 +860,7 @@ async fn no_secret_is_stored_in_plaintext() {
         let id_token = format!("eyJhbGciOiJFUzI1NiJ9.id-token-{i}-Ol9kI8uJ7y");
         let csrf = format!("csrf-token-{i}-Pl0oK9iJ8u");
         let dpop_key = format!("ES256:dpop-key-{i}-Nb6vC5xZ4a");
+        let app_data = format!(r#"{{"account":"app-data-{i}-Kj3hG4fD5s"}}"#);
         let rec = relier_store::SessionRecord {
             provider: "op0".into(),
             iss: "https://op.example".into(),
@@ -879,6 +880,7 @@ async fn no_secret_is_stored_in_plaintext() {
             idle_expires_at: NOW + 1800,
             absolute_expires_at: NOW + 86_400,
             version: 0,
+            app_data: Some(Secret::new(app_data.clone())),
         };
         let sid = Secret::new(session_id.clone());
         store.create_session(&sid, &rec).await.unwrap();
@@ -907,6 +909,7 @@ async fn no_secret_is_stored_in_plaintext() {
         assert_eq!(back.access_token.unwrap().expose(), new_access);
         assert_eq!(back.dpop_key.unwrap().expose(), dpop_key);
         needles.push((format!("DPoP key {i}"), dpop_key.into_bytes()));
+        needles.push((format!("app data {i}"), app_data.into_bytes()));
         needles.push((format!("session id {i}"), session_id.into_bytes()));
         needles.push((format!("access token {i}"), access.into_bytes()));
         needles.push((format!("refresh token {i}"), refresh.into_bytes()));
@@ -1067,7 +1070,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(migrations, 6);
+    assert_eq!(migrations, 7);
     pool.close().await;
     // One key file, no temporaries.
     let names: Vec<String> = std::fs::read_dir(dir.path())

@@ -1,4 +1,4 @@
-//! CSRF tokens for visitors without a session (the sign-in and first-login forms): a signed
+//! CSRF tokens for visitors without a session (the sign-in and sign-up forms): a signed
 //! double-submit token, so that showing the sign-in page writes nothing to the database.
 //!
 //! A token is `base64url(nonce ‖ expiry ‖ HMAC-SHA256(key, nonce ‖ expiry))` with a random

@@ -1,5 +1,6 @@
-//! The application's own SQLite database (beside relier's store): local accounts, the external
-//! identities linked to them, and the application's sessions.
+//! The application's own SQLite database (beside relier's store): local accounts and the
+//! external identities linked to them. Sessions are relier's (the signed-in account is the
+//! session's application data, see [`crate::session`]).
 //!
 //! An external identity is keyed by `(issuer, subject)` only — the one stable key OpenID
 //! Connect gives (OIDC Core §5.7). E-mail addresses and names are never looked up.
@@ -28,13 +29,6 @@ CREATE TABLE IF NOT EXISTS identities (
     PRIMARY KEY (issuer, subject),
     UNIQUE (account_id, provider)
 );
-CREATE TABLE IF NOT EXISTS sessions (
-    id_hash         TEXT PRIMARY KEY,
-    csrf_token      TEXT NOT NULL,
-    account_id      INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
-    expires_at      INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
 ";
 
 /// A local account's id.
@@ -49,15 +43,6 @@ pub struct Linked {
     pub issuer: String,
     /// The user's `sub` at that issuer.
     pub subject: String,
-}
-
-/// A row of the sessions table.
-#[derive(Debug, Clone)]
-pub struct SessionRow {
-    /// The session's CSRF token.
-    pub csrf_token: String,
-    /// The signed-in account, if any (a pre-session has none).
-    pub account: Option<AccountId>,
 }
 
 /// What linking an identity did.
@@ -142,6 +127,7 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        drop_own_sessions(&pool).await?;
         Ok(Db { pool })
     }
 
@@ -365,68 +351,24 @@ impl Db {
         tx.commit().await?;
         Ok(UnlinkOutcome::Unlinked)
     }
+}
 
-    // ---- sessions ----------------------------------------------------------------------
-
-    /// Stores a new session (and purges expired ones).
-    ///
-    /// # Errors
-    /// [`AppError::Db`].
-    pub async fn create_session(
-        &self,
-        id_hash: &str,
-        csrf_token: &str,
-        account: Option<AccountId>,
-        ttl: Duration,
-    ) -> Result<(), AppError> {
-        let now = now();
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-            .bind(now)
-            .execute(&self.pool)
+/// Drops the sessions table of earlier versions, which kept their own sessions beside relier's
+/// (recognised by its `account_id` column: relier's sessions table has none, should `--db`
+/// name relier's store). Its sessions end: the users sign in again.
+async fn drop_own_sessions(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let own: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'account_id'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if own > 0 {
+        sqlx::raw_sql("DROP INDEX IF EXISTS sessions_expiry; DROP TABLE sessions;")
+            .execute(pool)
             .await?;
-        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, csrf_token, account_id, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id_hash)
-        .bind(csrf_token)
-        .bind(account)
-        .bind(now.saturating_add(ttl))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        tracing::info!("the application's own sessions table is gone: sessions are relier's");
     }
-
-    /// A session that has not expired.
-    ///
-    /// # Errors
-    /// [`AppError::Db`].
-    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>, AppError> {
-        let row = sqlx::query(
-            "SELECT csrf_token, account_id FROM sessions WHERE id_hash = ? AND expires_at > ?",
-        )
-        .bind(id_hash)
-        .bind(now())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        Ok(Some(SessionRow {
-            csrf_token: r.try_get("csrf_token")?,
-            account: r.try_get("account_id")?,
-        }))
-    }
-
-    /// Deletes a session.
-    ///
-    /// # Errors
-    /// [`AppError::Db`].
-    pub async fn delete_session(&self, id_hash: &str) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
+    Ok(())
 }
 
 async fn insert_identity(
@@ -446,4 +388,48 @@ async fn insert_identity(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    /// The sessions table of earlier versions is dropped; relier's (no `account_id`) is not.
+    #[tokio::test]
+    async fn the_old_sessions_table_is_dropped_and_only_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let tables = |pool: SqlitePool| async move {
+            let names: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            pool.close().await;
+            names
+        };
+        for (schema, kept) in [
+            (
+                "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, \
+                 account_id INTEGER, expires_at INTEGER NOT NULL); \
+                 CREATE INDEX sessions_expiry ON sessions (expires_at);",
+                false,
+            ),
+            (
+                "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, sub TEXT);",
+                true,
+            ),
+        ] {
+            let path = dir.path().join(format!("{kept}.db"));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let pool = SqlitePool::connect(&url).await.unwrap();
+            sqlx::raw_sql(schema).execute(&pool).await.unwrap();
+            pool.close().await;
+            Db::open(&path).await.unwrap().close().await;
+            let pool = SqlitePool::connect(&url).await.unwrap();
+            let names = tables(pool).await;
+            assert_eq!(names.iter().any(|n| n == "sessions"), kept, "{names:?}");
+            assert!(names.iter().any(|n| n == "accounts"), "{names:?}");
+        }
+    }
 }

@@ -33,6 +33,12 @@ pub enum AppError {
     /// A login's `app_state` was refused by relier.
     #[error(transparent)]
     AppState(#[from] relier_gateway::embed::LoginAppStateError),
+    /// The session's application data was refused by relier.
+    #[error(transparent)]
+    AppData(#[from] relier_gateway::embed::AppDataError),
+    /// relier could not start or change the session.
+    #[error(transparent)]
+    Session(#[from] relier_gateway::embed::SessionError),
 }
 
 /// How long a client turned away with 503 is asked to wait, in seconds.

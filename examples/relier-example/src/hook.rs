@@ -3,22 +3,23 @@
 //! 1. The login was started by `POST /link/{provider}` (signed in): it carries a *link intent*
 //!    naming the account, in relier's login state (`CompletedLogin::app_state`, see
 //!    [`link_intent`]) — so no other login can trigger it, and it arrives with a cross-site
-//!    `form_post` callback (Sign in with Apple) that the application's `SameSite=Lax` cookie
-//!    does not reach. Link `(issuer, sub)` to that account — or, when it is linked to another
-//!    account, answer 409 and change nothing.
-//! 2. `(issuer, sub)` is linked: sign in as that account (a new application session).
-//! 3. Otherwise: keep relier's session (it carries the verified identity) and send the user to
+//!    `form_post` callback (Sign in with Apple) that no `SameSite=Lax` cookie reaches. Link
+//!    `(issuer, sub)` to that account and keep it signed in (the account goes into the new
+//!    session's [`AppSlot`]) — or, when the identity is linked to another account, answer 409
+//!    and change nothing.
+//! 2. `(issuer, sub)` is linked: sign in as that account (in the session's [`AppSlot`]).
+//! 3. Otherwise: a session without an account (it carries the verified identity), and
 //!    `/first-login` to create an account or prove a password. Never an account found by
 //!    e-mail or name.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use relier_gateway::embed::{CompletedLogin, LoginAppState, LoginDecision, LoginHook};
+use relier_gateway::embed::{AppSlot, CompletedLogin, LoginAppState, LoginDecision, LoginHook};
 
 use crate::db::{AccountId, Db, LinkOutcome, Linked};
 use crate::error::AppError;
 use crate::pages;
-use crate::session::Sessions;
+use crate::session::SignedIn;
 
 /// How a link intent starts, in a login's `app_state`.
 const LINK_INTENT: &str = "link:";
@@ -40,13 +41,12 @@ fn intended_account(app_state: Option<&str>) -> Option<AccountId> {
 #[derive(Debug, Clone)]
 pub struct Linking {
     pub(crate) db: Db,
-    pub(crate) sessions: Sessions,
 }
 
-fn accept(to: &str, headers: HeaderMap) -> LoginDecision {
+fn accept(to: &str) -> LoginDecision {
     LoginDecision::Accept {
         redirect_to: Some(to.to_owned()),
-        headers,
+        headers: HeaderMap::new(),
     }
 }
 
@@ -70,7 +70,7 @@ impl Linking {
     async fn decide(
         &self,
         login: &CompletedLogin<'_>,
-        request: &HeaderMap,
+        slot: &mut AppSlot,
     ) -> Result<LoginDecision, AppError> {
         let identity = Linked {
             provider: login.provider.to_owned(),
@@ -83,29 +83,30 @@ impl Linking {
             tracing::info!(account, provider = login.provider, ?outcome, "link");
             return Ok(match link_refused(outcome) {
                 Some(page) => LoginDecision::Respond(page),
-                None => accept("/", HeaderMap::new()),
+                None => {
+                    // The new session replaces the one that asked: still this account.
+                    *slot = SignedIn::slot(account)?;
+                    accept("/")
+                }
             });
         }
-        let current = self.sessions.current(request).await?;
         if let Some(account) = self.db.account_for(login.issuer, login.subject).await? {
-            let (_, cookie) = self.sessions.start(Some(account), current.as_ref()).await?;
-            let mut headers = HeaderMap::new();
-            headers.insert(header::SET_COOKIE, cookie);
+            *slot = SignedIn::slot(account)?;
             tracing::info!(
                 account,
                 provider = login.provider,
                 "signed in with a linked identity"
             );
-            return Ok(accept("/", headers));
+            return Ok(accept("/"));
         }
-        Ok(accept("/first-login", HeaderMap::new()))
+        Ok(accept("/first-login"))
     }
 }
 
 #[async_trait::async_trait]
 impl LoginHook for Linking {
-    async fn on_login(&self, login: &CompletedLogin<'_>, request: &HeaderMap) -> LoginDecision {
-        match self.decide(login, request).await {
+    async fn on_login(&self, login: CompletedLogin<'_>, slot: &mut AppSlot) -> LoginDecision {
+        match self.decide(&login, slot).await {
             Ok(d) => d,
             Err(e) => LoginDecision::Respond(axum::response::IntoResponse::into_response(e)),
         }

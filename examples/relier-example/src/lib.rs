@@ -6,9 +6,13 @@
 //! accounts by `(issuer, sub)` only — see [`hook`].
 //!
 //! HTTP contract: `GET /` (sign-in page or account page), `POST /signup`, `POST /login`,
-//! `GET /me` (JSON), `POST /link/{provider}`, `POST /unlink/{provider}`, `POST /logout`,
-//! `GET /first-login` with `POST /first-login/create` and `POST /first-login/link`, plus
-//! relier's `/auth/*` routes.
+//! `GET /me` (JSON), `POST /link/{provider}`, `POST /unlink/{provider}`, `GET /first-login`
+//! with `POST /first-login/create` and `POST /first-login/link`, plus relier's `/auth/*`
+//! routes (signing out is relier's `POST /auth/logout`).
+//!
+//! One session: relier's, for provider logins and password sign-ins alike, with the
+//! signed-in account as its application data ([`session`]); no cookie, table or CSRF token of
+//! the application's own for a signed-in user.
 //!
 //! Password checks are capped at one per core with a bounded queue ([`password::Hasher`]) and
 //! limited per account name and per client address with backoff ([`attempts`]); an anonymous
@@ -36,15 +40,15 @@ use crate::csrf::CsrfKey;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::password::Hasher;
-use crate::session::Sessions;
+use crate::session::Visitors;
 
 /// The application's state.
 #[derive(Debug)]
 pub struct App {
     /// The application's database.
     pub db: Db,
-    /// The application's sessions.
-    pub sessions: Sessions,
+    /// The CSRF tokens of visitors without a session.
+    pub visitors: Visitors,
     /// relier, embedded.
     pub relier: Gateway,
     /// The public origin (`public_url` without a trailing slash): the only accepted `Origin`.
@@ -104,17 +108,14 @@ impl App {
         let db = Db::open(db_path).await?;
         let origin = config.public_url.trim_end_matches('/').to_owned();
         let secure = origin.starts_with("https://");
-        let sessions = Sessions::new(db.clone(), secure, CsrfKey::random()?);
-        let hook = hook::Linking {
-            db: db.clone(),
-            sessions: sessions.clone(),
-        };
+        let visitors = Visitors::new(secure, CsrfKey::random()?);
+        let hook = hook::Linking { db: db.clone() };
         let relier = Gateway::builder(config).on_login(hook).build().await?;
         let providers = relier.providers();
         let dummy_hash = hasher.dummy_hash().await?;
         Ok(Arc::new(App {
             db,
-            sessions,
+            visitors,
             relier,
             origin,
             providers,

@@ -128,7 +128,8 @@ pub fn sign_in(
     page(status, "Sign in", &body)
 }
 
-/// `GET /` signed in: the account, its linked identities, link/unlink buttons, sign out.
+/// `GET /` signed in: the account, its linked identities, link/unlink buttons, sign out
+/// (relier's `POST /auth/logout`).
 pub fn home(
     username: &str,
     linked: &[Linked],
@@ -165,7 +166,15 @@ pub fn home(
             "",
         ));
     }
-    body.push_str(&button_form("/logout", csrf, "Sign out", "primary"));
+    // relier's logout (with relier's session token), back here afterwards — also when it
+    // ends the session at the provider too.
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"/auth/logout\">\n{}\
+         <input type=\"hidden\" name=\"return_to\" value=\"/\">\n\
+         <button class=\"relier-button primary\" type=\"submit\">Sign out</button>\n</form>\n",
+        csrf_input(csrf)
+    );
     page(StatusCode::OK, "Your account", &body)
 }
 

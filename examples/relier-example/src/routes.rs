@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use relier_gateway::embed::Identity;
+use relier_gateway::embed::{Identity, LocalLogin, SessionError};
 use serde_json::json;
 
 use crate::attempts::ClientAddr;
@@ -15,7 +15,7 @@ use crate::db::{AccountId, Created, Linked, UnlinkOutcome};
 use crate::error::AppError;
 use crate::hook::link_refused;
 use crate::pages::{self, NewIdentity};
-use crate::session::{Current, Posted, SignInForm};
+use crate::session::{Posted, SignInForm, SignedIn, account_of, with_cookies};
 use crate::{App, password};
 
 const WRONG_PASSWORD: &str = "Wrong username or password.";
@@ -28,7 +28,6 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/me", get(me))
         .route("/link/{provider}", post(link))
         .route("/unlink/{provider}", post(unlink))
-        .route("/logout", post(logout))
         .route("/first-login", get(first_login))
         .route("/first-login/create", post(first_login_create))
         .route("/first-login/link", post(first_login_link))
@@ -38,17 +37,8 @@ pub fn router(app: Arc<App>) -> Router {
 
 type Page = Result<Response, AppError>;
 
-fn see_other(to: &str, cookies: &[HeaderValue]) -> Response {
-    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();
-    for c in cookies {
-        resp.headers_mut().append(header::SET_COOKIE, c.clone());
-    }
-    resp
-}
-
-fn with_cookie(mut resp: Response, cookie: HeaderValue) -> Response {
-    resp.headers_mut().append(header::SET_COOKIE, cookie);
-    resp
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }
 
 /// 1–64 of `A–Z a–z 0–9 . _ -`.
@@ -121,10 +111,51 @@ impl App {
         Ok(account.filter(|_| ok))
     }
 
-    /// Signs `account` in with a new session replacing `old`: 303 to `/`.
-    async fn signed_in(&self, account: AccountId, old: Option<&Current>) -> Page {
-        let (_, cookie) = self.sessions.start(Some(account), old).await?;
-        Ok(see_other("/", &[cookie]))
+    /// Signs `account` in after a password check: a new relier session (a local one, ending
+    /// the request's session), the account as its data; 303 to `/`.
+    async fn signed_in(&self, account: AccountId, request: &HeaderMap) -> Page {
+        let mut login = LocalLogin::new(account.to_string());
+        if let Some(name) = self.db.username(account).await? {
+            login = login.name(name);
+        }
+        let set = self
+            .relier
+            .start_local_session(request, login, SignedIn::slot(account)?)
+            .await?;
+        let mut resp = see_other("/");
+        resp.headers_mut().extend(set);
+        Ok(resp)
+    }
+
+    /// Signs `account` in on the request's provider session (the first-login page): the
+    /// account becomes the session's data; 303 to `/`.
+    async fn account_on_session(&self, account: AccountId, request: &HeaderMap) -> Page {
+        match self
+            .relier
+            .set_app_data(request, SignedIn::slot(account)?)
+            .await
+        {
+            Ok(()) => Ok(see_other("/")),
+            Err(SessionError::NoSession) => Ok(pages::message(
+                StatusCode::UNAUTHORIZED,
+                "Session expired",
+                "Your sign-in with the provider has expired. Sign in again.",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The CSRF token for the page's forms: the relier session's, else a visitor's (with the
+    /// cookie to set, when new).
+    fn csrf_for(
+        &self,
+        who: Option<&Identity>,
+        headers: &HeaderMap,
+    ) -> Result<(String, Option<HeaderValue>), AppError> {
+        match who {
+            Some(w) => Ok((w.csrf_token().to_owned(), None)),
+            None => self.visitors.csrf(headers),
+        }
     }
 
     fn sign_in_page(&self, status: StatusCode, csrf: &str, error: &str) -> Response {
@@ -132,27 +163,18 @@ impl App {
     }
 }
 
-async fn index(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
-    let current = app.sessions.current(&headers).await?;
-    if let Some(cur) = &current
-        && let Some(account) = cur.row.account
+async fn index(State(app): State<Arc<App>>, headers: HeaderMap, who: Option<Identity>) -> Page {
+    if let Some(w) = &who
+        && let Some(account) = account_of(w)
         && let Some(name) = app.db.username(account).await?
     {
         let ids = app.db.identities(account).await?;
-        return Ok(pages::home(
-            &name,
-            &ids,
-            &app.providers,
-            &cur.row.csrf_token,
-        ));
+        return Ok(pages::home(&name, &ids, &app.providers, w.csrf_token()));
     }
-    // No session (or none signed in): a visitor's token, nothing stored.
-    let (csrf, cookie) = app.sessions.visitor_csrf(&headers)?;
+    // No account signed in: the session's token, or a visitor's (nothing stored).
+    let (csrf, cookie) = app.csrf_for(who.as_ref(), &headers)?;
     let page = pages::sign_in(StatusCode::OK, &csrf, &app.providers, None);
-    Ok(match cookie {
-        Some(c) => with_cookie(page, c),
-        None => page,
-    })
+    Ok(with_cookies(page, cookie))
 }
 
 async fn css() -> Response {
@@ -180,7 +202,7 @@ async fn signup(State(app): State<Arc<App>>, form: SignInForm) -> Page {
     }
     let hash = app.hasher.hash(pw.to_owned()).await?;
     match app.db.create_account(username, Some(&hash)).await? {
-        Created::Account(id) => app.signed_in(id, form.session.as_ref()).await,
+        Created::Account(id) => app.signed_in(id, &form.headers).await,
         Created::UsernameTaken | Created::IdentityTaken => {
             Ok(app.sign_in_page(StatusCode::CONFLICT, csrf, "That username is taken."))
         }
@@ -191,7 +213,7 @@ async fn login(State(app): State<Arc<App>>, client: ClientAddr, form: SignInForm
     let username = form.field("username").unwrap_or_default().trim();
     let pw = form.field("password").unwrap_or_default();
     match app.check_password(username, pw, client).await? {
-        Checked::Account(id) => app.signed_in(id, form.session.as_ref()).await,
+        Checked::Account(id) => app.signed_in(id, &form.headers).await,
         Checked::Wrong => {
             Ok(app.sign_in_page(StatusCode::UNAUTHORIZED, &form.csrf, WRONG_PASSWORD))
         }
@@ -199,10 +221,9 @@ async fn login(State(app): State<Arc<App>>, client: ClientAddr, form: SignInForm
     }
 }
 
-async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
-    let current = app.sessions.current(&headers).await?;
-    if let Some(cur) = current
-        && let Some(account) = cur.row.account
+async fn me(State(app): State<Arc<App>>, who: Option<Identity>) -> Page {
+    if let Some(w) = &who
+        && let Some(account) = account_of(w)
         && let Some(username) = app.db.username(account).await?
     {
         let ids: Vec<_> = app
@@ -212,8 +233,7 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
             .into_iter()
             .map(|l| json!({"provider": l.provider, "issuer": l.issuer, "sub": l.subject}))
             .collect();
-        let body =
-            json!({"username": username, "identities": ids, "csrf_token": cur.row.csrf_token});
+        let body = json!({"username": username, "identities": ids, "csrf_token": w.csrf_token()});
         return Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response());
     }
     Ok((
@@ -223,16 +243,10 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
         .into_response())
 }
 
-fn not_signed_in() -> Response {
-    pages::message(StatusCode::UNAUTHORIZED, "Not signed in", "Sign in first.")
-}
-
 /// `POST /link/{provider}`: starts the provider's login carrying a link intent for the
 /// signed-in account in relier's login state (see [`crate::hook`]), straight to the OP.
 async fn link(State(app): State<Arc<App>>, Path(provider): Path<String>, form: Posted) -> Page {
-    let Some(account) = form.account() else {
-        return Ok(not_signed_in());
-    };
+    let account = form.account;
     if app.provider_display(&provider).is_none() {
         return Ok(pages::message(
             StatusCode::NOT_FOUND,
@@ -245,11 +259,8 @@ async fn link(State(app): State<Arc<App>>, Path(provider): Path<String>, form: P
 }
 
 async fn unlink(State(app): State<Arc<App>>, Path(provider): Path<String>, form: Posted) -> Page {
-    let Some(account) = form.account() else {
-        return Ok(not_signed_in());
-    };
-    match app.db.unlink(account, &provider).await? {
-        UnlinkOutcome::Unlinked | UnlinkOutcome::NotLinked => Ok(see_other("/", &[])),
+    match app.db.unlink(form.account, &provider).await? {
+        UnlinkOutcome::Unlinked | UnlinkOutcome::NotLinked => Ok(see_other("/")),
         UnlinkOutcome::LastSignInMethod => Ok(pages::message(
             StatusCode::CONFLICT,
             "Not unlinked",
@@ -258,20 +269,17 @@ async fn unlink(State(app): State<Arc<App>>, Path(provider): Path<String>, form:
     }
 }
 
-async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, form: Posted) -> Page {
-    let mut cookies = vec![app.sessions.end(&form.session).await?];
-    cookies.extend(app.relier.end_session(&headers).await?);
-    Ok(see_other("/", &cookies))
+/// The provider identity of a session that no account is signed in to: what the first-login
+/// page links. Never a local session's (the application's own sign-in, no external identity)
+/// nor a session already signed in to an account.
+fn unlinked_identity(who: Option<Identity>) -> Option<Identity> {
+    who.filter(|w| !w.is_local() && account_of(w).is_none())
 }
 
 /// The first-login page for the relier session's identity, when no account has it.
-async fn first_login(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    who: Option<Identity>,
-) -> Page {
-    let Some(who) = who else {
-        return Ok(see_other("/", &[]));
+async fn first_login(State(app): State<Arc<App>>, who: Option<Identity>) -> Page {
+    let Some(who) = unlinked_identity(who) else {
+        return Ok(see_other("/"));
     };
     if app
         .db
@@ -279,17 +287,15 @@ async fn first_login(
         .await?
         .is_some()
     {
-        return Ok(see_other("/", &[]));
+        return Ok(see_other("/"));
     }
-    let (csrf, cookie) = match app.sessions.current(&headers).await? {
-        Some(c) => (c.row.csrf_token, None),
-        None => app.sessions.visitor_csrf(&headers)?,
-    };
-    let page = first_login_page(&app, &who, StatusCode::OK, &csrf, None);
-    Ok(match cookie {
-        Some(c) => with_cookie(page, c),
-        None => page,
-    })
+    Ok(first_login_page(
+        &app,
+        &who,
+        StatusCode::OK,
+        who.csrf_token(),
+        None,
+    ))
 }
 
 fn first_login_page(
@@ -319,12 +325,8 @@ fn no_external_login() -> Response {
     )
 }
 
-async fn first_login_create(
-    State(app): State<Arc<App>>,
-    who: Option<Identity>,
-    form: SignInForm,
-) -> Page {
-    let Some(who) = who else {
+async fn first_login_create(State(app): State<Arc<App>>, form: SignInForm) -> Page {
+    let Some(who) = unlinked_identity(form.who.clone()) else {
         return Ok(no_external_login());
     };
     let username = form.field("username").unwrap_or_default().trim();
@@ -344,7 +346,7 @@ async fn first_login_create(
         .create_account_linked(username, &linked(&who))
         .await?
     {
-        Created::Account(id) => app.signed_in(id, form.session.as_ref()).await,
+        Created::Account(id) => app.account_on_session(id, &form.headers).await,
         Created::UsernameTaken => {
             let e = "That username is taken.";
             Ok(first_login_page(
@@ -355,18 +357,18 @@ async fn first_login_create(
                 Some(e),
             ))
         }
-        Created::IdentityTaken => Ok(link_refused(crate::db::LinkOutcome::OtherAccount)
-            .unwrap_or_else(|| see_other("/", &[]))),
+        Created::IdentityTaken => Ok(
+            link_refused(crate::db::LinkOutcome::OtherAccount).unwrap_or_else(|| see_other("/"))
+        ),
     }
 }
 
 async fn first_login_link(
     State(app): State<Arc<App>>,
-    who: Option<Identity>,
     client: ClientAddr,
     form: SignInForm,
 ) -> Page {
-    let Some(who) = who else {
+    let Some(who) = unlinked_identity(form.who.clone()) else {
         return Ok(no_external_login());
     };
     let username = form.field("username").unwrap_or_default().trim();
@@ -388,5 +390,5 @@ async fn first_login_link(
     if let Some(refused) = link_refused(outcome) {
         return Ok(refused);
     }
-    app.signed_in(account, form.session.as_ref()).await
+    app.account_on_session(account, &form.headers).await
 }

@@ -52,6 +52,19 @@ async fn sign_in_page_signup_password_login_and_me() {
     assert_eq!(me["username"], "carol");
     assert_eq!(me["identities"], serde_json::json!([]));
     assert!(me["csrf_token"].as_str().unwrap().len() >= 43);
+    // One session, relier's (a local one): no cookie of the application's own but the
+    // visitor's CSRF token; its CSRF token is relier's.
+    let cookies: Vec<&String> = e.b.jar.keys().collect();
+    assert_eq!(cookies, ["example_csrf", "relier_session"], "{cookies:?}");
+    let s: serde_json::Value =
+        serde_json::from_str(&text(e.b.get("/auth/session").await).await).unwrap();
+    assert_eq!(s["provider"], relier_gateway::embed::LOCAL_PROVIDER);
+    assert_eq!(s["csrf_token"], me["csrf_token"]);
+    // A password sign-in is no external identity to link.
+    assert_eq!(
+        e.b.get("/first-login").await.status(),
+        StatusCode::SEE_OTHER
+    );
     assert!(
         text(e.b.get("/").await)
             .await
@@ -109,7 +122,7 @@ async fn state_changing_posts_need_the_csrf_token_and_the_origin() {
     // Without a session cookie, a token is worth nothing.
     let mut req = form_request("/signup", &with_token, Some(PUBLIC));
     req.headers_mut()
-        .insert(header::COOKIE, "example_session=guess".parse().unwrap());
+        .insert(header::COOKIE, "relier_session=guess".parse().unwrap());
     assert_eq!(e.b.send(req).await.status(), StatusCode::FORBIDDEN);
 
     // No Origin (some clients) but the token: accepted.
@@ -120,7 +133,7 @@ async fn state_changing_posts_need_the_csrf_token_and_the_origin() {
     assert_ne!(me["csrf_token"], t.as_str());
     let r =
         e.b.send(
-            Request::post("/logout")
+            Request::post("/auth/logout")
                 .header("x-csrf-token", &t)
                 .body(Body::empty())
                 .unwrap(),
@@ -129,7 +142,7 @@ async fn state_changing_posts_need_the_csrf_token_and_the_origin() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r =
         e.b.send(
-            Request::post("/logout")
+            Request::post("/auth/logout")
                 .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
                 .body(Body::empty())
                 .unwrap(),
@@ -163,7 +176,10 @@ async fn link_then_login_with_the_provider_lands_in_the_same_account_then_unlink
     assert!(home.contains("action=\"/unlink/bad\""), "{home}");
 
     e.logout().await;
-    assert!(!e.b.jar.contains_key("relier_session"), "logout ends both");
+    assert!(
+        !e.b.jar.contains_key("relier_session"),
+        "logout ends the session"
+    );
     let r = e.provider_login().await;
     assert_eq!(r.status(), StatusCode::FOUND);
     assert_eq!(loc(&r), "/");

@@ -104,11 +104,11 @@ impl Served {
             .unwrap()
     }
 
-    /// Rows of the application's sessions table.
+    /// Rows of relier's sessions table: the application has no sessions of its own.
     async fn session_rows(&self) -> i64 {
         let url = format!(
             "sqlite://{}?mode=ro",
-            self.dir.path().join("relier-example.db").display()
+            self.dir.path().join("relier.db").display()
         );
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         let n = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")

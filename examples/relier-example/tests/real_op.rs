@@ -3,8 +3,8 @@
 //! key (published at the application's `/.well-known/jwks.json`): a provider login links to
 //! nobody, then the first-login page creates an account that the next login lands in.
 //!
-//! The application's `/logout` revokes the provider's refresh token (relier's
-//! `Gateway::end_session`).
+//! Signing out (relier's `POST /auth/logout`, the application's only session) revokes the
+//! provider's refresh token.
 //!
 //! Needs node and `npm ci --prefix tests/op`.
 
@@ -106,6 +106,7 @@ use_store_key = true
         "token_endpoint_auth_method": "private_key_jwt",
         "token_endpoint_auth_signing_alg": "ES256",
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "post_logout_redirect_uris": [format!("{base}/auth/logged-out")],
     }))
     .await
     .unwrap();
@@ -145,14 +146,20 @@ async fn first_login_then_the_same_account(base: &str, provider: &str, issuer: &
         json!([{"provider": provider, "issuer": issuer, "sub": "alice"}])
     );
 
-    // Signed out, the next login lands in the same account.
+    // Signed out (here and, as a browser follows relier's redirect, at the OP), the next
+    // login lands in the same account.
     let r = b
-        .post(format!("{base}/logout"))
+        .post(format!("{base}/auth/logout"))
         .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+    let back = format!("{base}/auth/logged-out");
+    let Callback::Query(url) = op_browser.browse(&location(&r), &back).await.unwrap() else {
+        panic!("a redirect back from the OP's end_session_endpoint expected")
+    };
+    assert_eq!(b.get(url).send().await.unwrap().status(), 200);
     assert_eq!(
         b.get(format!("{base}/me")).send().await.unwrap().status(),
         401
@@ -340,7 +347,7 @@ client_secret = "example-rt-secret-0123456789"
 
     let me = get_me(&base, &b).await;
     let r = b
-        .post(format!("{base}/logout"))
+        .post(format!("{base}/auth/logout"))
         .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
         .send()
         .await

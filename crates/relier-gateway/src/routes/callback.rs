@@ -11,15 +11,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use relier_core::{CallbackError, CallbackParams, Secret, TokenResponse};
-use relier_store::{LoginState, SessionRecord, UnixTime, session_id_hash};
+use relier_store::{LoginState, SessionRecord, UnixTime};
 use serde_json::{Map, Value};
 use tracing::Instrument as _;
 
 use super::login::{binding_cookie, binding_same_site};
 use super::{param, redirect};
-use crate::cache::{ID_BYTES, session_cookie};
+use crate::cache::ID_BYTES;
 use crate::clock;
 use crate::cookies;
+use crate::embed::AppSlot;
 use crate::error::{PageError, Problem};
 use crate::hook::{CompletedLogin, LoginDecision};
 use crate::identity;
@@ -110,7 +111,8 @@ async fn finish(
         return Err(failed(Problem::Internal, "random source failed"));
     };
     let id = Secret::new(id);
-    let (redirect_to, extra) = match admit(state, name, &done, &login, headers).await? {
+    let mut slot = AppSlot::new();
+    let (redirect_to, extra) = match admit(state, name, &done, &login, &mut slot).await? {
         LoginDecision::Accept {
             redirect_to,
             headers,
@@ -120,17 +122,10 @@ async fn finish(
             return Ok((resp, "success"));
         }
     };
-    let rec = session_record(s, name, done, &login, Secret::new(csrf), now);
+    let mut rec = session_record(s, name, done, &login, Secret::new(csrf), now);
+    rec.app_data = slot.into_stored();
     // A new login replaces the browser's previous session (no fixation, no orphan).
-    if let Some(old) = session_cookie(s, headers) {
-        state.sessions.remove(&session_id_hash(&old));
-        if let Err(e) = state.store.delete_session(&old).await {
-            tracing::warn!(error = %e, "could not delete the previous session");
-        }
-    }
-    state
-        .store
-        .create_session(&id, &rec)
+    crate::session::replace(state, headers, &id, &rec)
         .instrument(tracing::info_span!("store_write"))
         .await
         .map_err(|e| failed(Problem::Internal, e))?;
@@ -270,7 +265,7 @@ async fn admit(
     name: &str,
     done: &Completed,
     login: &LoginState,
-    headers: &HeaderMap,
+    slot: &mut AppSlot,
 ) -> Result<LoginDecision, Failed> {
     let claims = &done.claims;
     if let Some(policy) = state.settings.login_policies.get(name)
@@ -290,7 +285,7 @@ async fn admit(
     Ok(state
         .login_hook
         .on_login(
-            &CompletedLogin {
+            CompletedLogin {
                 provider: name,
                 issuer: &done.iss,
                 subject: &done.sub,
@@ -301,7 +296,7 @@ async fn admit(
                 return_to: &login.return_to,
                 app_state: login.app_state.as_ref().map(Secret::expose),
             },
-            headers,
+            slot,
         )
         .await)
 }
@@ -335,6 +330,7 @@ fn session_record(
         idle_expires_at: now.saturating_add(s.idle_timeout),
         absolute_expires_at: now.saturating_add(s.absolute_timeout),
         version: 0,
+        app_data: None,
         claims: Value::Object(claims),
     }
 }

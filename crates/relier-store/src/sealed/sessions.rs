@@ -14,7 +14,8 @@ use crate::backend::{
 use crate::crypto::{login_state_aad, session_aad};
 use crate::error::StoreError;
 use crate::session::{
-    LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch, session_id_hash, state_hash,
+    LoginAllowance, LoginRate, LoginState, SessionRecord, SessionTouch, check_app_data,
+    session_id_hash, state_hash,
 };
 use crate::store::SessionStore;
 
@@ -24,6 +25,7 @@ const REFRESH_TOKEN: &str = "refresh_token";
 const ID_TOKEN: &str = "id_token";
 const CSRF_TOKEN: &str = "csrf_token";
 const DPOP_KEY: &str = "dpop_key";
+const APP_DATA: &str = "app_data";
 
 /// The personal data of a session, stored as one encrypted JSON value.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -113,6 +115,7 @@ impl<B: Backend> Sealed<B> {
             refresh_token: open(REFRESH_TOKEN, row.refresh_token.as_deref())?,
             id_token: open(ID_TOKEN, row.id_token.as_deref())?,
             dpop_key: open(DPOP_KEY, row.dpop_key.as_deref())?,
+            app_data: open(APP_DATA, row.app_data.as_deref())?,
             provider: row.provider,
             iss: row.iss,
             sub: row.sub,
@@ -170,6 +173,7 @@ impl<B: Backend> Sealed<B> {
             version: to_db_version(rec.version)?,
             identity: Some(self.cipher.seal(&identity, &session_aad(hash, IDENTITY))?),
             dpop_key: seal(DPOP_KEY, rec.dpop_key.as_ref())?,
+            app_data: seal(APP_DATA, rec.app_data.as_ref())?,
         })
     }
 }
@@ -225,6 +229,7 @@ impl<B: Backend> SessionStore for Sealed<B> {
         session_id: &Secret,
         rec: &SessionRecord,
     ) -> Result<(), StoreError> {
+        check_app_data(rec.app_data.as_ref())?;
         let hash = session_id_hash(session_id);
         let row = self.session_row(&hash, rec)?;
         if self.backend.create_session(&hash, &row).await? {
@@ -296,6 +301,20 @@ impl<B: Backend> SessionStore for Sealed<B> {
             access_expires_at: opt_to_db_time(access_expires_at)?,
         };
         self.backend.update_session_tokens(&hash, &update).await
+    }
+
+    async fn set_session_app_data(
+        &self,
+        session_id: &Secret,
+        app_data: Option<&Secret>,
+        now: UnixTime,
+    ) -> Result<bool, StoreError> {
+        check_app_data(app_data)?;
+        let hash = session_id_hash(session_id);
+        let sealed = self.seal_session_secret(&hash, APP_DATA, app_data)?;
+        self.backend
+            .set_session_app_data(&hash, sealed.as_deref(), to_db_time(now.secs())?)
+            .await
     }
 
     async fn delete_session(&self, session_id: &Secret) -> Result<bool, StoreError> {

@@ -116,6 +116,14 @@ impl TestDb {
             .unwrap())
     }
 
+    /// The first column of every row of `sql`, as bytes (`NULL` as `None`).
+    pub async fn blobs(&self, sql: &str) -> Vec<Option<Vec<u8>>> {
+        on_connection!(self, |conn| sqlx::query_scalar(sql)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap())
+    }
+
     /// One 64-bit integer from `sql` (e.g. `SELECT COUNT(*) …`).
     pub async fn count(&self, sql: &str) -> i64 {
         on_connection!(self, |conn| sqlx::query_scalar(sql)

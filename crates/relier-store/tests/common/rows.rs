@@ -40,5 +40,6 @@ pub fn session(provider: &str, sub: &str, sid: Option<&str>) -> SessionRecord {
         idle_expires_at: NOW + IDLE,
         absolute_expires_at: NOW + ABSOLUTE,
         version: 0,
+        app_data: None,
     }
 }

@@ -162,13 +162,13 @@ client_secret = "s3cret-s3cret"
             .await
     }
 
-    /// `POST /logout` with the CSRF token in the header.
+    /// Signs out: relier's `POST /auth/logout` with the session's CSRF token in the header.
     pub async fn logout(&mut self) {
         let t = self.b.csrf().await;
         let r = self
             .b
             .send(
-                Request::post("/logout")
+                Request::post("/auth/logout")
                     .header("x-csrf-token", t)
                     .header(header::ORIGIN, self.b.origin.clone())
                     .body(Body::empty())
