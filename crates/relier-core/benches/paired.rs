@@ -26,8 +26,14 @@ use std::time::Instant;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair as _, ParsedPublicKey};
 use common::*;
+use relier_core::access_token::{AccessTokenExpectations, validate_access_token};
+use relier_core::dpop::verify::{ProofExpectations, verify_proof};
+use relier_core::dpop::{DpopKey, ProofTarget};
+use relier_core::http::Method;
 use relier_core::id_token::Expectations;
-use relier_core::{Algorithm, ClientAuth, ClientId, IdTokenValidator, IssuerUrl, Nonce, UnixTime};
+use relier_core::{
+    Algorithm, ClientAuth, ClientId, IdTokenValidator, IssuerUrl, Nonce, Secret, UnixTime,
+};
 
 /// Target wall time of one batch: well under a scheduler time slice.
 const BATCH_NANOS: f64 = 100_000.0;
@@ -98,7 +104,16 @@ fn run(pair: &mut Pair<'_>, rounds: usize) {
     );
 }
 
-fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+/// Each signing algorithm with relier's key, the raw verification algorithm and the raw public
+/// key (the same key pair).
+type AlgCase<'a> = (
+    Algorithm,
+    &'a relier_core::jose::SigningKey,
+    &'static dyn sig::VerificationAlgorithm,
+    &'a [u8],
+);
+
+fn alg_cases(k: &Keys) -> [AlgCase<'_>; 4] {
     let rsa_public = k.rsa_raw.public_key().as_ref();
     [
         (
@@ -126,6 +141,10 @@ fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>>
             k.ed_raw.public_key().as_ref(),
         ),
     ]
+}
+
+fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+    alg_cases(k)
     .into_iter()
     .map(|(alg, signer, raw_alg, public)| {
         let token = sign_id_token(signer);
@@ -163,6 +182,99 @@ fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>>
         }
     })
     .collect()
+}
+
+/// RFC 9068 access-token validation (`validate_access_token`, as the gateway calls it for an
+/// `[[api]]` path) against the raw verification of the same JWS.
+fn access_token_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+    alg_cases(k)
+        .into_iter()
+        .map(|(alg, signer, raw_alg, public)| {
+            let token = sign_access_token(signer, None);
+            let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
+            let (input, signature) = split(&token);
+            raw_key.verify_sig(&input, &signature).unwrap();
+            let expect = AccessTokenExpectations {
+                issuer: &fx.issuer,
+                audience: API_AUDIENCE,
+                alg,
+                skew: 60,
+            };
+            validate_access_token(&token, &fx.keys, &expect, fx.now).unwrap();
+            Pair {
+                name: format!("access token {}", alg.as_str()),
+                raw: Box::new(move || {
+                    raw_key
+                        .verify_sig(black_box(&input), black_box(&signature))
+                        .unwrap();
+                }),
+                relier: Box::new(move || {
+                    black_box(
+                        validate_access_token(black_box(&token), &fx.keys, &expect, fx.now)
+                            .unwrap(),
+                    );
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The request the DPoP fixtures are made for.
+const DPOP_HTU: &str = "https://api.example.com/orders/42";
+
+/// RFC 9449 §4.3 proof verification (`verify_proof`: the `jwk` parsed into a key, the
+/// signature, the claims, `ath`, the `cnf.jkt` binding) against the raw verification of the
+/// same proof with a key parsed beforehand. Proof algorithms relier signs with.
+fn dpop_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+    alg_cases(k)
+        .into_iter()
+        .filter(|(alg, ..)| relier_core::dpop::SUPPORTED_ALGS.contains(alg))
+        .map(|(alg, signer, raw_alg, public)| {
+            let key = DpopKey::from_signing_key(signer.clone()).unwrap();
+            let jkt = key.thumbprint().to_owned();
+            let access_token = sign_access_token(&k.ec, Some(&jkt));
+            let secret = Secret::new(access_token.as_str());
+            let proof = key
+                .proof(
+                    &ProofTarget {
+                        method: Method::Get,
+                        url: DPOP_HTU,
+                        now: UnixTime(NOW),
+                        nonce: None,
+                        access_token: Some(&secret),
+                    },
+                    &fx.rng,
+                )
+                .unwrap();
+            let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
+            let (input, signature) = split(&proof);
+            raw_key.verify_sig(&input, &signature).unwrap();
+            let relier = move || {
+                let expect = ProofExpectations {
+                    htm: "GET",
+                    htu: DPOP_HTU,
+                    access_token: &access_token,
+                    jkt: &jkt,
+                    nonce: None,
+                    window: 60,
+                    now: fx.now,
+                };
+                verify_proof(black_box(&proof), &expect).unwrap()
+            };
+            relier();
+            Pair {
+                name: format!("DPoP proof {}", alg.as_str()),
+                raw: Box::new(move || {
+                    raw_key
+                        .verify_sig(black_box(&input), black_box(&signature))
+                        .unwrap();
+                }),
+                relier: Box::new(move || {
+                    black_box(relier());
+                }),
+            }
+        })
+        .collect()
 }
 
 fn assertion_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
@@ -260,6 +372,8 @@ fn main() {
     println!("| path | raw (median) | relier (median) | ratio (median) | ratio p10–p90 |");
     println!("|---|---:|---:|---:|---:|");
     let mut pairs = validation_pairs(&k, &fx);
+    pairs.extend(access_token_pairs(&k, &fx));
+    pairs.extend(dpop_pairs(&k, &fx));
     pairs.extend(assertion_pairs(&k, &fx));
     for pair in &mut pairs {
         if filter.as_deref().is_none_or(|f| pair.name.contains(f)) {

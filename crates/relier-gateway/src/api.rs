@@ -7,6 +7,7 @@
 mod cache;
 mod challenge;
 mod dpop;
+mod replay;
 mod token;
 
 use std::sync::Arc;
