@@ -3,8 +3,9 @@
 
 use aws_lc_rs::digest;
 use relier_jose::jws::UnverifiedJws;
+use relier_jose::members::{RawValue, object_members};
 use relier_jose::{Algorithm, Jwk, VerifyingKey, b64};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::types::UnixTime;
 
@@ -118,7 +119,7 @@ pub fn verify_proof(
     let jws = UnverifiedJws::parse(proof).map_err(|_| ProofError::Malformed {
         reason: "not a compact JWS",
     })?;
-    let header = jws.header().clone();
+    let header = jws.header();
     if header.crit.is_some() {
         return Err(ProofError::Malformed {
             reason: "crit is not understood",
@@ -137,15 +138,21 @@ pub fn verify_proof(
         .ok_or_else(|| ProofError::Algorithm {
             alg: header.alg.clone(),
         })?;
-    let jwk_value = header.extra.get("jwk").ok_or(ProofError::Malformed {
-        reason: "no jwk header",
-    })?;
-    let bytes = serde_json::to_vec(jwk_value).map_err(|_| ProofError::Malformed {
-        reason: "jwk is not JSON",
-    })?;
-    let jwk = Jwk::from_slice(&bytes).map_err(|_| ProofError::Malformed {
-        reason: "jwk is not a JWK",
-    })?;
+    let jwk = match header.extra.get("jwk") {
+        Some(Value::Object(m)) => Jwk::from_object(m.clone()).map_err(|_| ProofError::Malformed {
+            reason: "jwk is not a JWK",
+        })?,
+        Some(_) => {
+            return Err(ProofError::Malformed {
+                reason: "jwk is not a JWK",
+            });
+        }
+        None => {
+            return Err(ProofError::Malformed {
+                reason: "no jwk header",
+            });
+        }
+    };
     // §4.3 (7): a public key only.
     let private = jwk.d.is_some()
         || jwk.p.is_some()
@@ -162,17 +169,14 @@ pub fn verify_proof(
         reason: "jwk is not a usable public key",
     })?;
     // §4.3 (6).
-    let payload = jws
-        .verify_into_payload(alg, &key)
-        .map_err(|_| ProofError::Signature)?;
-    let claims = match serde_json::from_slice::<Value>(&payload) {
-        Ok(Value::Object(m)) => m,
-        _ => {
-            return Err(ProofError::Malformed {
-                reason: "payload is not a JSON object",
-            });
-        }
+    let payload = jws.verify(alg, &key).map_err(|_| ProofError::Signature)?;
+    // The claims object, checked against the whole JSON grammar; only the claims below are
+    // decoded.
+    let not_object = ProofError::Malformed {
+        reason: "payload is not a JSON object",
     };
+    let text = std::str::from_utf8(payload).map_err(|_| not_object.clone())?;
+    let claims = object_members(text, &CLAIMS).map_err(|_| not_object)?.wanted;
     // §7.1 / §6.1: the key the token is bound to.
     let thumbprint = jwk
         .thumbprint_sha256()
@@ -183,38 +187,44 @@ pub fn verify_proof(
     check_claims(&claims, expect)
 }
 
+/// The claims a proof is checked on (RFC 9449 §4.2), in the order of [`check_claims`]'s
+/// reading.
+const CLAIMS: [&str; 6] = ["jti", "htm", "htu", "nonce", "iat", "ath"];
+
 fn check_claims(
-    claims: &Map<String, Value>,
+    claims: &[Option<RawValue<'_>>; 6],
     expect: &ProofExpectations<'_>,
 ) -> Result<VerifiedProof, ProofError> {
-    let string = |claim: &'static str| {
-        claims
-            .get(claim)
-            .and_then(Value::as_str)
+    let [jti, htm, htu, nonce, iat, ath] = claims;
+    fn string<'a>(
+        v: &Option<RawValue<'a>>,
+        claim: &'static str,
+    ) -> Result<std::borrow::Cow<'a, str>, ProofError> {
+        v.and_then(|v| v.string().ok().flatten())
             .ok_or(ProofError::Claim { claim })
-    };
-    let jti = string("jti")?;
+    }
+    let nonce = nonce.and_then(|v| v.string().ok().flatten());
+    let jti = string(jti, "jti")?;
     if jti.is_empty() || jti.len() > 256 {
         return Err(ProofError::Claim { claim: "jti" });
     }
     // §4.3 (8): the method, compared exactly (methods are case-sensitive, RFC 9110 §9.1).
-    if string("htm")? != expect.htm {
+    if string(htm, "htm")? != expect.htm {
         return Err(ProofError::Method);
     }
     // §4.3 (9): the URI without query and fragment; §4.3 allows normalisation (RFC 3986 §6),
     // done here by parsing both.
-    if !same_uri(string("htu")?, expect.htu) {
+    if !same_uri(&string(htu, "htu")?, expect.htu) {
         return Err(ProofError::Uri);
     }
     // §4.3 (10).
     if let Some(n) = expect.nonce
-        && claims.get("nonce").and_then(Value::as_str) != Some(n)
+        && nonce.as_deref() != Some(n)
     {
         return Err(ProofError::Nonce);
     }
-    let iat = claims
-        .get("iat")
-        .and_then(Value::as_u64)
+    let iat = iat
+        .and_then(|v| v.plain_u64())
         .ok_or(ProofError::Claim { claim: "iat" })?;
     let now = expect.now.0;
     // §4.3 (11): within an acceptable window, either side.
@@ -228,22 +238,25 @@ fn check_claims(
     // §4.3 (12): ath = base64url(SHA-256(access token)).
     let want =
         b64::encode(digest::digest(&digest::SHA256, expect.access_token.as_bytes()).as_ref());
-    if string("ath")? != want {
+    if string(ath, "ath")? != want {
         return Err(ProofError::AccessTokenHash);
     }
     Ok(VerifiedProof {
-        jti: jti.to_owned(),
+        jti: jti.into_owned(),
         iat,
-        nonce: claims
-            .get("nonce")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        nonce: nonce.map(std::borrow::Cow::into_owned),
     })
 }
 
 /// RFC 9449 §4.3 (9): `htu` and the request URI, compared after syntax-based normalisation
 /// (RFC 3986 §6.2.2), query and fragment ignored.
 fn same_uri(htu: &str, expected: &str) -> bool {
+    // The common case: the client wrote the URI as it is expected, without query and fragment
+    // (RFC 9449 §4.2), and it is an absolute http(s) URI.
+    let absolute = expected.starts_with("https://") || expected.starts_with("http://");
+    if htu == expected && absolute && !htu.contains(['?', '#']) {
+        return true;
+    }
     let norm = |s: &str| {
         url::Url::parse(s).ok().map(|mut u| {
             u.set_query(None);
