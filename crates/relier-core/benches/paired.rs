@@ -27,7 +27,9 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair as _, ParsedPublicKey};
 use common::*;
 use relier_core::access_token::{AccessTokenExpectations, validate_access_token};
-use relier_core::dpop::verify::{ProofExpectations, verify_proof};
+use relier_core::dpop::verify::{
+    ProofExpectations, ProofKeyCache, verify_proof, verify_proof_cached,
+};
 use relier_core::dpop::{DpopKey, ProofTarget};
 use relier_core::http::Method;
 use relier_core::id_token::Expectations;
@@ -224,12 +226,15 @@ const DPOP_HTU: &str = "https://api.example.com/orders/42";
 
 /// RFC 9449 §4.3 proof verification (`verify_proof`: the `jwk` parsed into a key, the
 /// signature, the claims, `ath`, the `cnf.jkt` binding) against the raw verification of the
-/// same proof with a key parsed beforehand. Proof algorithms relier signs with.
+/// same proof with a key parsed beforehand. Proof algorithms relier signs with; each twice:
+/// every proof a first one (the key parsed), and with the key kept from the token's earlier
+/// proofs (`verify_proof_cached`, as the gateway does).
 fn dpop_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
     alg_cases(k)
         .into_iter()
         .filter(|(alg, ..)| relier_core::dpop::SUPPORTED_ALGS.contains(alg))
-        .map(|(alg, signer, raw_alg, public)| {
+        .flat_map(|case| [(case, false), (case, true)])
+        .map(|((alg, signer, raw_alg, public), cached)| {
             let key = DpopKey::from_signing_key(signer.clone()).unwrap();
             let jkt = key.thumbprint().to_owned();
             let access_token = sign_access_token(&k.ec, Some(&jkt));
@@ -249,6 +254,7 @@ fn dpop_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
             let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
             let (input, signature) = split(&proof);
             raw_key.verify_sig(&input, &signature).unwrap();
+            let cache = ProofKeyCache::default();
             let relier = move || {
                 let expect = ProofExpectations {
                     htm: "GET",
@@ -259,11 +265,19 @@ fn dpop_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
                     window: 60,
                     now: fx.now,
                 };
-                verify_proof(black_box(&proof), &expect).unwrap()
+                if cached {
+                    verify_proof_cached(black_box(&proof), &expect, &cache).unwrap()
+                } else {
+                    verify_proof(black_box(&proof), &expect).unwrap()
+                }
             };
             relier();
             Pair {
-                name: format!("DPoP proof {}", alg.as_str()),
+                name: format!(
+                    "DPoP proof {}{}",
+                    alg.as_str(),
+                    if cached { ", key cached" } else { "" }
+                ),
                 raw: Box::new(move || {
                     raw_key
                         .verify_sig(black_box(&input), black_box(&signature))

@@ -1,11 +1,13 @@
 //! The resource server's side of DPoP (RFC 9449 §4.3, §7.1): checking a proof presented with a
 //! DPoP-bound access token.
 
+use std::sync::OnceLock;
+
 use aws_lc_rs::digest;
 use relier_jose::jws::UnverifiedJws;
 use relier_jose::members::{RawValue, object_members};
 use relier_jose::{Algorithm, Jwk, VerifyingKey, b64};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::types::UnixTime;
 
@@ -110,11 +112,45 @@ pub struct VerifiedProof {
     pub nonce: Option<String>,
 }
 
+/// The key of the proofs that come with one DPoP-bound token: parsed from the first proof that
+/// passes, then reused for every later proof whose `jwk` is exactly the same object, so that
+/// they skip parsing the key and computing its thumbprint (an RSA public key takes longer to
+/// set up than a PS256 signature takes to verify). Keep one per token; a proof with another
+/// key is checked in full, as without the cache.
+#[derive(Debug, Default)]
+pub struct ProofKeyCache(OnceLock<CachedKey>);
+
+#[derive(Debug)]
+struct CachedKey {
+    /// The thumbprint the key was checked against.
+    jkt: String,
+    /// The `jwk` header as the first proof sent it.
+    jwk: Map<String, Value>,
+    key: VerifyingKey,
+}
+
 /// Check a DPoP proof as RFC 9449 §4.3 and §7.1 say a resource server does. Replay of `jti`
 /// is the caller's to track (it holds the state).
 pub fn verify_proof(
     proof: &str,
     expect: &ProofExpectations<'_>,
+) -> Result<VerifiedProof, ProofError> {
+    verify(proof, expect, None)
+}
+
+/// [`verify_proof`] with the key kept in `cache` (one per token) from one proof to the next.
+pub fn verify_proof_cached(
+    proof: &str,
+    expect: &ProofExpectations<'_>,
+    cache: &ProofKeyCache,
+) -> Result<VerifiedProof, ProofError> {
+    verify(proof, expect, Some(cache))
+}
+
+fn verify(
+    proof: &str,
+    expect: &ProofExpectations<'_>,
+    cache: Option<&ProofKeyCache>,
 ) -> Result<VerifiedProof, ProofError> {
     let jws = UnverifiedJws::parse(proof).map_err(|_| ProofError::Malformed {
         reason: "not a compact JWS",
@@ -138,10 +174,8 @@ pub fn verify_proof(
         .ok_or_else(|| ProofError::Algorithm {
             alg: header.alg.clone(),
         })?;
-    let jwk = match header.extra.get("jwk") {
-        Some(Value::Object(m)) => Jwk::from_object(m.clone()).map_err(|_| ProofError::Malformed {
-            reason: "jwk is not a JWK",
-        })?,
+    let jwk_members = match header.extra.get("jwk") {
+        Some(Value::Object(m)) => m,
         Some(_) => {
             return Err(ProofError::Malformed {
                 reason: "jwk is not a JWK",
@@ -153,6 +187,55 @@ pub fn verify_proof(
             });
         }
     };
+    // The key of an earlier proof for this token: the same object, already checked below
+    // (public, usable, its thumbprint the token's `cnf.jkt`).
+    let cached = cache
+        .and_then(|c| c.0.get())
+        .filter(|c| c.jkt == expect.jkt && c.jwk == *jwk_members);
+    let (claims, fresh) = match cached {
+        Some(c) => (signed_claims(&jws, alg, &c.key)?, None),
+        None => {
+            let (claims, key) = check_key(&jws, alg, jwk_members, expect)?;
+            (claims, Some(key))
+        }
+    };
+    let verified = check_claims(&claims, expect)?;
+    if let (Some(cache), Some(key)) = (cache, fresh) {
+        let _ = cache.0.set(CachedKey {
+            jkt: expect.jkt.to_owned(),
+            jwk: jwk_members.clone(),
+            key,
+        });
+    }
+    Ok(verified)
+}
+
+/// §4.3 (6): the signature, then the claims object, checked against the whole JSON grammar;
+/// only the claims [`check_claims`] reads are decoded.
+fn signed_claims<'a>(
+    jws: &'a UnverifiedJws<'_>,
+    alg: Algorithm,
+    key: &VerifyingKey,
+) -> Result<[Option<RawValue<'a>>; 6], ProofError> {
+    let payload = jws.verify(alg, key).map_err(|_| ProofError::Signature)?;
+    let not_object = ProofError::Malformed {
+        reason: "payload is not a JSON object",
+    };
+    let text = std::str::from_utf8(payload).map_err(|_| not_object.clone())?;
+    Ok(object_members(text, &CLAIMS).map_err(|_| not_object)?.wanted)
+}
+
+/// The proof's own key: a public key (§4.3 (7)) that verifies the signature (§4.3 (6)) and is
+/// the one the token is bound to (§7.1, §6.1); the claims and the key.
+fn check_key<'a>(
+    jws: &'a UnverifiedJws<'_>,
+    alg: Algorithm,
+    jwk_members: &Map<String, Value>,
+    expect: &ProofExpectations<'_>,
+) -> Result<([Option<RawValue<'a>>; 6], VerifyingKey), ProofError> {
+    let jwk = Jwk::from_object(jwk_members.clone()).map_err(|_| ProofError::Malformed {
+        reason: "jwk is not a JWK",
+    })?;
     // §4.3 (7): a public key only.
     let private = jwk.d.is_some()
         || jwk.p.is_some()
@@ -168,15 +251,7 @@ pub fn verify_proof(
     let key = VerifyingKey::from_jwk(&jwk).map_err(|_| ProofError::Malformed {
         reason: "jwk is not a usable public key",
     })?;
-    // §4.3 (6).
-    let payload = jws.verify(alg, &key).map_err(|_| ProofError::Signature)?;
-    // The claims object, checked against the whole JSON grammar; only the claims below are
-    // decoded.
-    let not_object = ProofError::Malformed {
-        reason: "payload is not a JSON object",
-    };
-    let text = std::str::from_utf8(payload).map_err(|_| not_object.clone())?;
-    let claims = object_members(text, &CLAIMS).map_err(|_| not_object)?.wanted;
+    let claims = signed_claims(jws, alg, &key)?;
     // §7.1 / §6.1: the key the token is bound to.
     let thumbprint = jwk
         .thumbprint_sha256()
@@ -184,7 +259,7 @@ pub fn verify_proof(
     if thumbprint != expect.jkt {
         return Err(ProofError::KeyBinding);
     }
-    check_claims(&claims, expect)
+    Ok((claims, key))
 }
 
 /// The claims a proof is checked on (RFC 9449 §4.2), in the order of [`check_claims`]'s

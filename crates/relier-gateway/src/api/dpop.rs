@@ -9,7 +9,9 @@ use aws_lc_rs::hmac;
 use axum::http::{HeaderMap, Method};
 use parking_lot::Mutex;
 use relier_core::UnixTime;
-use relier_core::dpop::verify::{ProofError, ProofExpectations, verify_proof};
+use relier_core::dpop::verify::{
+    ProofError, ProofExpectations, ProofKeyCache, verify_proof_cached,
+};
 use relier_core::jose::b64;
 
 use super::replay::Seen;
@@ -74,15 +76,16 @@ impl DpopState {
     }
 }
 
-/// Checks the request's proof for `token`, bound to `jkt`: `htm` is `method`, `htu` is
-/// `origin` (the scheme and authority the client used) with `target`'s path.
+/// Checks the request's proof for `token`, bound to `jkt` (its proofs' key kept in
+/// `proof_key`): `htm` is `method`, `htu` is `origin` (the scheme and authority the client
+/// used) with `target`'s path.
 pub fn check(
     state: &AppState,
     rule: &ApiRule,
     headers: &HeaderMap,
     (method, origin, target): (&Method, &str, &str),
     token: &str,
-    jkt: Option<&str>,
+    (jkt, proof_key): (Option<&str>, &ProofKeyCache),
     now: u64,
 ) -> Result<(), Challenge> {
     // RFC 9449 §7.1: the DPoP scheme needs a DPoP-bound token.
@@ -113,7 +116,7 @@ pub fn check(
         window: WINDOW_SECS,
         now: UnixTime(now),
     };
-    let verified = verify_proof(proof, &expect).map_err(|e| {
+    let verified = verify_proof_cached(proof, &expect, proof_key).map_err(|e| {
         tracing::info!(error = %e, "api: DPoP proof refused");
         match e {
             ProofError::KeyBinding | ProofError::AccessTokenHash => Challenge::InvalidDpop,

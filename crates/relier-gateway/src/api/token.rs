@@ -77,7 +77,7 @@ pub async fn authenticate(
                 headers,
                 (method, origin, target),
                 token,
-                jkt.as_deref(),
+                (jkt.as_deref(), &principal.proof_key),
                 now,
             )?;
         }
@@ -207,5 +207,6 @@ fn principal(state: &AppState, provider: &str, t: VerifiedAccessToken) -> TokenP
         exp: t.exp,
         scopes: t.scopes,
         jkt: t.jkt,
+        proof_key: Default::default(),
     }
 }
