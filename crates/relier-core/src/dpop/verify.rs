@@ -87,7 +87,8 @@ pub enum ProofError {
 pub struct ProofExpectations<'a> {
     /// The request method as the client used it (§4.3 (8)).
     pub htm: &'a str,
-    /// The request URI as the client used it, without query and fragment (§4.3 (9)).
+    /// The request URI as the client used it, without query and fragment (§4.3 (9)): an
+    /// absolute http(s) URI. A `htu` equal to it byte for byte matches without parsing.
     pub htu: &'a str,
     /// The access token presented with the proof (`ath`, §4.3 (12)).
     pub access_token: &'a str,

@@ -210,3 +210,22 @@ fn principal(state: &AppState, provider: &str, t: VerifiedAccessToken) -> TokenP
         proof_key: Default::default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b64token_syntax_rfc_6750_2_1() {
+        for ok in ["abc", "a-b.c_d~e+f/g", "abc==", "eyJ.eyJ.sig", "Z"] {
+            assert!(is_b64token(ok), "{ok}");
+        }
+        for bad in ["", "==", "a b", "a=b", "a,b", "é", "a\"b", "a\\b", "a\u{7f}"] {
+            assert!(!is_b64token(bad), "{bad:?}");
+        }
+        assert_eq!(parse(b"bearer  abc"), Some((Scheme::Bearer, "abc")));
+        assert_eq!(parse(b"DPoP abc"), Some((Scheme::Dpop, "abc")));
+        assert_eq!(parse(b"Basic abc"), None);
+        assert_eq!(parse(b"Bearer "), None);
+    }
+}
