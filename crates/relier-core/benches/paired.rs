@@ -147,43 +147,43 @@ fn alg_cases(k: &Keys) -> [AlgCase<'_>; 4] {
 
 fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
     alg_cases(k)
-    .into_iter()
-    .map(|(alg, signer, raw_alg, public)| {
-        let token = sign_id_token(signer);
-        let validator =
-            IdTokenValidator::new(fx.issuer.clone(), fx.client_id.clone()).with_alg(alg);
-        let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
-        let (input, signature) = split(&token);
-        // Both sides must accept the very same token.
-        raw_key.verify_sig(&input, &signature).unwrap();
-        let expect = Expectations {
-            nonce: Some(&fx.nonce),
-            ..Default::default()
-        };
-        validator
-            .validate(&token, &fx.keys, &expect, fx.now)
-            .unwrap();
-        Pair {
-            name: format!("validate {}", alg.as_str()),
-            raw: Box::new(move || {
-                raw_key
-                    .verify_sig(black_box(&input), black_box(&signature))
-                    .unwrap();
-            }),
-            relier: Box::new(move || {
-                let expect = Expectations {
-                    nonce: Some(&fx.nonce),
-                    ..Default::default()
-                };
-                black_box(
-                    validator
-                        .validate(black_box(&token), &fx.keys, &expect, fx.now)
-                        .unwrap(),
-                );
-            }),
-        }
-    })
-    .collect()
+        .into_iter()
+        .map(|(alg, signer, raw_alg, public)| {
+            let token = sign_id_token(signer);
+            let validator =
+                IdTokenValidator::new(fx.issuer.clone(), fx.client_id.clone()).with_alg(alg);
+            let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
+            let (input, signature) = split(&token);
+            // Both sides must accept the very same token.
+            raw_key.verify_sig(&input, &signature).unwrap();
+            let expect = Expectations {
+                nonce: Some(&fx.nonce),
+                ..Default::default()
+            };
+            validator
+                .validate(&token, &fx.keys, &expect, fx.now)
+                .unwrap();
+            Pair {
+                name: format!("validate {}", alg.as_str()),
+                raw: Box::new(move || {
+                    raw_key
+                        .verify_sig(black_box(&input), black_box(&signature))
+                        .unwrap();
+                }),
+                relier: Box::new(move || {
+                    let expect = Expectations {
+                        nonce: Some(&fx.nonce),
+                        ..Default::default()
+                    };
+                    black_box(
+                        validator
+                            .validate(black_box(&token), &fx.keys, &expect, fx.now)
+                            .unwrap(),
+                    );
+                }),
+            }
+        })
+        .collect()
 }
 
 /// RFC 9068 access-token validation (`validate_access_token`, as the gateway calls it for an

@@ -223,7 +223,9 @@ fn signed_claims<'a>(
         reason: "payload is not a JSON object",
     };
     let text = std::str::from_utf8(payload).map_err(|_| not_object.clone())?;
-    Ok(object_members(text, &CLAIMS).map_err(|_| not_object)?.wanted)
+    Ok(object_members(text, &CLAIMS)
+        .map_err(|_| not_object)?
+        .wanted)
 }
 
 /// The proof's own key: a public key (§4.3 (7)) that verifies the signature (§4.3 (6)) and is

@@ -112,7 +112,10 @@ mod tests {
         let id = Seen::id("jkt", "jti-1");
         assert!(seen.first_use(id, 160, 100));
         assert!(!seen.first_use(id, 160, 130), "replayed");
-        assert!(!seen.first_use(id, 160, 160), "still the last second of the window");
+        assert!(
+            !seen.first_use(id, 160, 160),
+            "still the last second of the window"
+        );
         // The same jti under another key is another proof.
         assert!(seen.first_use(Seen::id("other", "jti-1"), 160, 130));
         assert_ne!(Seen::id("jk", "tjti"), Seen::id("jkt", "jti"));

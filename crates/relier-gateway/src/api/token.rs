@@ -220,7 +220,9 @@ mod tests {
         for ok in ["abc", "a-b.c_d~e+f/g", "abc==", "eyJ.eyJ.sig", "Z"] {
             assert!(is_b64token(ok), "{ok}");
         }
-        for bad in ["", "==", "a b", "a=b", "a,b", "é", "a\"b", "a\\b", "a\u{7f}"] {
+        for bad in [
+            "", "==", "a b", "a=b", "a,b", "é", "a\"b", "a\\b", "a\u{7f}",
+        ] {
             assert!(!is_b64token(bad), "{bad:?}");
         }
         assert_eq!(parse(b"bearer  abc"), Some((Scheme::Bearer, "abc")));

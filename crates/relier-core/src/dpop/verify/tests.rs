@@ -146,7 +146,10 @@ fn a_cached_key_serves_only_proofs_with_the_same_jwk() {
     assert!(matches!(run(&late, &jkt), Err(ProofError::Time { .. })));
     assert!(cache.0.get().is_none());
     run(&proof(&key, Method::Get, URL, "tok", NOW), &jkt).unwrap();
-    assert!(cache.0.get().is_some(), "kept after the first proof that passed");
+    assert!(
+        cache.0.get().is_some(),
+        "kept after the first proof that passed"
+    );
     // Later proofs of the same key pass through the cached key, and every claim is checked.
     run(&proof(&key, Method::Get, URL, "tok", NOW - 5), &jkt).unwrap();
     assert_eq!(
@@ -167,7 +170,10 @@ fn a_cached_key_serves_only_proofs_with_the_same_jwk() {
     );
     // The cache answers only for the thumbprint it was checked against.
     assert_eq!(
-        run(&proof(&key, Method::Get, URL, "tok", NOW), other.thumbprint()),
+        run(
+            &proof(&key, Method::Get, URL, "tok", NOW),
+            other.thumbprint()
+        ),
         Err(ProofError::KeyBinding)
     );
 }
