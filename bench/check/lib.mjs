@@ -384,7 +384,9 @@ const REDIRECT_PATHS = {
   apache: '/oidc/callback',
 };
 
-export async function startOp(tmp, ports, secrets) {
+// `extra`: more OP configuration (tests/op/server.mjs's header), `extra.clients` added to the
+// relying parties' clients.
+export async function startOp(tmp, ports, secrets, extra = {}) {
   const opDir = path.join(ROOT, 'tests', 'op');
   if (!fs.existsSync(path.join(opDir, 'node_modules', 'oidc-provider'))) {
     die('tests/op has no node_modules: run `npm ci --prefix tests/op` first');
@@ -399,12 +401,13 @@ export async function startOp(tmp, ports, secrets) {
     // side needs a userinfo call to fill its identity headers.
     conform_id_token_claims: false,
     // one client per server that has a port (`rp-express`, `rp-relier`, `rp-apache`)
-    clients: Object.entries(REDIRECT_PATHS).filter(([name]) => ports[name] !== undefined).map(([name, callback]) => ({
+    ...extra,
+    clients: [...Object.entries(REDIRECT_PATHS).filter(([name]) => ports[name] !== undefined).map(([name, callback]) => ({
       ...common,
       client_id: `rp-${name}`,
       client_secret: secrets[name],
       redirect_uris: [`http://127.0.0.1:${ports[name]}${callback}`],
-    })),
+    })), ...(extra.clients ?? [])],
   };
   const configPath = path.join(tmp, 'op.json');
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));

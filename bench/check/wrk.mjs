@@ -38,13 +38,17 @@ export function parseWrk(text) {
 }
 
 // `wrk -t{threads} -c{connections} -d{seconds}s --latency [-H 'Cookie: …'] URL`; resolves
-// with its output.
+// with its output. `opts.headers` adds more `-H` lines; `opts.script` (a Lua file) and
+// `opts.scriptArgs` go to `-s` and after `--`.
 export function runWrk(url, cookie, seconds, opts) {
   const args = [
     `-t${opts.threads}`, `-c${opts.connections}`, `-d${seconds}s`, '--latency',
     '--timeout', '5s',
     ...(cookie ? ['-H', `Cookie: ${cookie}`] : []),
+    ...(opts.headers ?? []).flatMap((h) => ['-H', h]),
+    ...(opts.script ? ['-s', opts.script] : []),
     url,
+    ...(opts.scriptArgs ? ['--', ...opts.scriptArgs] : []),
   ];
   return new Promise((resolve, reject) => {
     const child = startChild('wrk', 'wrk', args);

@@ -26,8 +26,16 @@ use std::time::Instant;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair as _, ParsedPublicKey};
 use common::*;
+use relier_core::access_token::{AccessTokenExpectations, validate_access_token};
+use relier_core::dpop::verify::{
+    ProofExpectations, ProofKeyCache, verify_proof, verify_proof_cached,
+};
+use relier_core::dpop::{DpopKey, ProofTarget};
+use relier_core::http::Method;
 use relier_core::id_token::Expectations;
-use relier_core::{Algorithm, ClientAuth, ClientId, IdTokenValidator, IssuerUrl, Nonce, UnixTime};
+use relier_core::{
+    Algorithm, ClientAuth, ClientId, IdTokenValidator, IssuerUrl, Nonce, Secret, UnixTime,
+};
 
 /// Target wall time of one batch: well under a scheduler time slice.
 const BATCH_NANOS: f64 = 100_000.0;
@@ -98,7 +106,16 @@ fn run(pair: &mut Pair<'_>, rounds: usize) {
     );
 }
 
-fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+/// Each signing algorithm with relier's key, the raw verification algorithm and the raw public
+/// key (the same key pair).
+type AlgCase<'a> = (
+    Algorithm,
+    &'a relier_core::jose::SigningKey,
+    &'static dyn sig::VerificationAlgorithm,
+    &'a [u8],
+);
+
+fn alg_cases(k: &Keys) -> [AlgCase<'_>; 4] {
     let rsa_public = k.rsa_raw.public_key().as_ref();
     [
         (
@@ -126,43 +143,152 @@ fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>>
             k.ed_raw.public_key().as_ref(),
         ),
     ]
-    .into_iter()
-    .map(|(alg, signer, raw_alg, public)| {
-        let token = sign_id_token(signer);
-        let validator =
-            IdTokenValidator::new(fx.issuer.clone(), fx.client_id.clone()).with_alg(alg);
-        let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
-        let (input, signature) = split(&token);
-        // Both sides must accept the very same token.
-        raw_key.verify_sig(&input, &signature).unwrap();
-        let expect = Expectations {
-            nonce: Some(&fx.nonce),
-            ..Default::default()
-        };
-        validator
-            .validate(&token, &fx.keys, &expect, fx.now)
-            .unwrap();
-        Pair {
-            name: format!("validate {}", alg.as_str()),
-            raw: Box::new(move || {
-                raw_key
-                    .verify_sig(black_box(&input), black_box(&signature))
-                    .unwrap();
-            }),
-            relier: Box::new(move || {
-                let expect = Expectations {
-                    nonce: Some(&fx.nonce),
-                    ..Default::default()
+}
+
+fn validation_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+    alg_cases(k)
+        .into_iter()
+        .map(|(alg, signer, raw_alg, public)| {
+            let token = sign_id_token(signer);
+            let validator =
+                IdTokenValidator::new(fx.issuer.clone(), fx.client_id.clone()).with_alg(alg);
+            let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
+            let (input, signature) = split(&token);
+            // Both sides must accept the very same token.
+            raw_key.verify_sig(&input, &signature).unwrap();
+            let expect = Expectations {
+                nonce: Some(&fx.nonce),
+                ..Default::default()
+            };
+            validator
+                .validate(&token, &fx.keys, &expect, fx.now)
+                .unwrap();
+            Pair {
+                name: format!("validate {}", alg.as_str()),
+                raw: Box::new(move || {
+                    raw_key
+                        .verify_sig(black_box(&input), black_box(&signature))
+                        .unwrap();
+                }),
+                relier: Box::new(move || {
+                    let expect = Expectations {
+                        nonce: Some(&fx.nonce),
+                        ..Default::default()
+                    };
+                    black_box(
+                        validator
+                            .validate(black_box(&token), &fx.keys, &expect, fx.now)
+                            .unwrap(),
+                    );
+                }),
+            }
+        })
+        .collect()
+}
+
+/// RFC 9068 access-token validation (`validate_access_token`, as the gateway calls it for an
+/// `[[api]]` path) against the raw verification of the same JWS.
+fn access_token_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+    alg_cases(k)
+        .into_iter()
+        .map(|(alg, signer, raw_alg, public)| {
+            let token = sign_access_token(signer, None);
+            let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
+            let (input, signature) = split(&token);
+            raw_key.verify_sig(&input, &signature).unwrap();
+            let expect = AccessTokenExpectations {
+                issuer: &fx.issuer,
+                audience: API_AUDIENCE,
+                alg,
+                skew: 60,
+            };
+            validate_access_token(&token, &fx.keys, &expect, fx.now).unwrap();
+            Pair {
+                name: format!("access token {}", alg.as_str()),
+                raw: Box::new(move || {
+                    raw_key
+                        .verify_sig(black_box(&input), black_box(&signature))
+                        .unwrap();
+                }),
+                relier: Box::new(move || {
+                    black_box(
+                        validate_access_token(black_box(&token), &fx.keys, &expect, fx.now)
+                            .unwrap(),
+                    );
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The request the DPoP fixtures are made for.
+const DPOP_HTU: &str = "https://api.example.com/orders/42";
+
+/// RFC 9449 §4.3 proof verification (`verify_proof`: the `jwk` parsed into a key, the
+/// signature, the claims, `ath`, the `cnf.jkt` binding) against the raw verification of the
+/// same proof with a key parsed beforehand. Proof algorithms relier signs with; each twice:
+/// every proof a first one (the key parsed), and with the key kept from the token's earlier
+/// proofs (`verify_proof_cached`, as the gateway does).
+fn dpop_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
+    alg_cases(k)
+        .into_iter()
+        .filter(|(alg, ..)| relier_core::dpop::SUPPORTED_ALGS.contains(alg))
+        .flat_map(|case| [(case, false), (case, true)])
+        .map(|((alg, signer, raw_alg, public), cached)| {
+            let key = DpopKey::from_signing_key(signer.clone()).unwrap();
+            let jkt = key.thumbprint().to_owned();
+            let access_token = sign_access_token(&k.ec, Some(&jkt));
+            let secret = Secret::new(access_token.as_str());
+            let proof = key
+                .proof(
+                    &ProofTarget {
+                        method: Method::Get,
+                        url: DPOP_HTU,
+                        now: UnixTime(NOW),
+                        nonce: None,
+                        access_token: Some(&secret),
+                    },
+                    &fx.rng,
+                )
+                .unwrap();
+            let raw_key = ParsedPublicKey::new(raw_alg, public).unwrap();
+            let (input, signature) = split(&proof);
+            raw_key.verify_sig(&input, &signature).unwrap();
+            let cache = ProofKeyCache::default();
+            let relier = move || {
+                let expect = ProofExpectations {
+                    htm: "GET",
+                    htu: DPOP_HTU,
+                    access_token: &access_token,
+                    jkt: &jkt,
+                    nonce: None,
+                    window: 60,
+                    now: fx.now,
                 };
-                black_box(
-                    validator
-                        .validate(black_box(&token), &fx.keys, &expect, fx.now)
-                        .unwrap(),
-                );
-            }),
-        }
-    })
-    .collect()
+                if cached {
+                    verify_proof_cached(black_box(&proof), &expect, &cache).unwrap()
+                } else {
+                    verify_proof(black_box(&proof), &expect).unwrap()
+                }
+            };
+            relier();
+            Pair {
+                name: format!(
+                    "DPoP proof {}{}",
+                    alg.as_str(),
+                    if cached { ", key cached" } else { "" }
+                ),
+                raw: Box::new(move || {
+                    raw_key
+                        .verify_sig(black_box(&input), black_box(&signature))
+                        .unwrap();
+                }),
+                relier: Box::new(move || {
+                    black_box(relier());
+                }),
+            }
+        })
+        .collect()
 }
 
 fn assertion_pairs<'a>(k: &'a Keys, fx: &'a ValidationFixture) -> Vec<Pair<'a>> {
@@ -260,6 +386,8 @@ fn main() {
     println!("| path | raw (median) | relier (median) | ratio (median) | ratio p10–p90 |");
     println!("|---|---:|---:|---:|---:|");
     let mut pairs = validation_pairs(&k, &fx);
+    pairs.extend(access_token_pairs(&k, &fx));
+    pairs.extend(dpop_pairs(&k, &fx));
     pairs.extend(assertion_pairs(&k, &fx));
     for pair in &mut pairs {
         if filter.as_deref().is_none_or(|f| pair.name.contains(f)) {

@@ -3,11 +3,14 @@
 //! resource server acts on (`sub`, `client_id`, `scope`, `cnf.jkt`). [`VerifiedAccessToken`]
 //! can only be built by passing all of them.
 
+use std::sync::OnceLock;
+
 use relier_jose::Algorithm;
+use relier_jose::members::{RawValue, object_members};
 use serde_json::{Map, Value};
 
 use crate::jwks::KeySet;
-use crate::jwt::{JwtError, JwtPolicy, verify_jwt};
+use crate::jwt::{JwtError, JwtPolicy, verify_jwt_header_payload};
 use crate::types::{IssuerUrl, UnixTime};
 
 /// What a resource server expects of an access token.
@@ -137,11 +140,44 @@ pub struct VerifiedAccessToken {
     pub scopes: Vec<String>,
     /// RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`).
     pub jkt: Option<String>,
-    /// Every claim, for `[headers]` mappings.
-    pub claims: Map<String, Value>,
+    /// Every claim: [`Self::claims`].
+    all: AllClaims,
+}
+
+/// Every claim of a token: an introspection response as parsed, or a JWT's payload, parsed
+/// when first asked for (validation reads only the claims it checks).
+#[derive(Debug, Clone)]
+enum AllClaims {
+    Parsed(Map<String, Value>),
+    Payload {
+        json: Vec<u8>,
+        parsed: OnceLock<Map<String, Value>>,
+    },
 }
 
 impl VerifiedAccessToken {
+    /// Every claim, for `[headers]` mappings.
+    ///
+    /// # Errors
+    /// [`AccessTokenError::InvalidClaim`] if the payload, checked against the JSON grammar
+    /// when the token was validated, still does not read as an object (serde_json refuses an
+    /// unpaired surrogate escape the grammar allows).
+    pub fn claims(&self) -> Result<&Map<String, Value>, AccessTokenError> {
+        let (json, parsed) = match &self.all {
+            AllClaims::Parsed(m) => return Ok(m),
+            AllClaims::Payload { json, parsed } => (json, parsed),
+        };
+        if let Some(m) = parsed.get() {
+            return Ok(m);
+        }
+        let invalid = AccessTokenError::InvalidClaim {
+            claim: "claims",
+            reason: "not a JSON object",
+        };
+        let map = serde_json::from_slice(json).map_err(|_| invalid)?;
+        Ok(parsed.get_or_init(|| map))
+    }
+
     /// Whether every scope in `required` was granted (RFC 6750 §3.1 `insufficient_scope`).
     pub fn has_scopes(&self, required: &[String]) -> bool {
         required.iter().all(|r| self.scopes.iter().any(|s| s == r))
@@ -165,18 +201,69 @@ pub fn validate_access_token(
         alg: expect.alg,
         hmac_key: None,
     };
-    let jwt = verify_jwt(token, keys, policy)?;
+    let (header, payload) = verify_jwt_header_payload(token, keys, policy)?;
     // RFC 9068 §4 (1): typ is at+jwt or application/at+jwt (media types compare
     // case-insensitively, RFC 7515 §4.1.9); an ID token ("JWT" or none) is refused here.
-    let typ_ok = jwt.header.typ.as_deref().is_some_and(|t| {
+    let typ_ok = header.typ.as_deref().is_some_and(|t| {
         t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
     });
     if !typ_ok {
-        return Err(AccessTokenError::Type {
-            got: jwt.header.typ.clone(),
-        });
+        return Err(AccessTokenError::Type { got: header.typ });
     }
-    check_claims(jwt.claims, expect, now, Source::Jwt)
+    // RFC 7519 §7.2 (10): the claims are a JSON object, checked against the whole grammar
+    // here; only the claims below are decoded.
+    let malformed =
+        |reason| AccessTokenError::Jwt(JwtError::Malformed(format!("claims: {reason}")));
+    let text = std::str::from_utf8(&payload).map_err(|_| malformed("not UTF-8".to_owned()))?;
+    let members = object_members(text, &CHECKED)
+        .map_err(|e| malformed(e.to_string()))?
+        .wanted;
+    let get = |claim: &'static str| {
+        let v = CHECKED
+            .iter()
+            .position(|c| *c == claim)
+            .and_then(|i| members.get(i).copied().flatten());
+        v.map(|v| raw_value(v, claim)).transpose()
+    };
+    let t = check_claims(&get, expect, now, Source::Jwt)?;
+    Ok(VerifiedAccessToken {
+        all: AllClaims::Payload {
+            json: payload,
+            parsed: OnceLock::new(),
+        },
+        ..t
+    })
+}
+
+/// The claims [`check_claims`] reads.
+const CHECKED: [&str; 9] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "client_id",
+    "scope",
+    "cnf",
+];
+
+/// A claim's value: strings and plain integers directly, anything else by serde_json.
+fn raw_value(v: RawValue<'_>, claim: &'static str) -> Result<Value, AccessTokenError> {
+    let invalid = AccessTokenError::InvalidClaim {
+        claim,
+        reason: "not valid JSON text",
+    };
+    if let Some(u) = v.plain_u64() {
+        return Ok(Value::from(u));
+    }
+    match v.string().map_err(|_| invalid)? {
+        Some(s) => Ok(Value::String(s.into_owned())),
+        None => v.value().map_err(|_| AccessTokenError::InvalidClaim {
+            claim,
+            reason: "not valid JSON text",
+        }),
+    }
 }
 
 /// RFC 7662 §2.2: an introspection response for an opaque token, checked as a resource server
@@ -191,8 +278,16 @@ pub fn from_introspection(
     if response.get("active") != Some(&Value::Bool(true)) {
         return Err(AccessTokenError::Inactive);
     }
-    check_claims(response, expect, now, Source::Introspection)
+    let get = |claim: &'static str| Ok(response.get(claim).cloned());
+    let t = check_claims(&get, expect, now, Source::Introspection)?;
+    Ok(VerifiedAccessToken {
+        all: AllClaims::Parsed(response),
+        ..t
+    })
 }
+
+/// A claim by name: `None` when absent.
+type ClaimGetter<'a> = dyn Fn(&'static str) -> Result<Option<Value>, AccessTokenError> + 'a;
 
 /// Where the claims come from: a JWT (RFC 9068 §2.2 requires `iss`, `sub`, `client_id`,
 /// `iat`) or an introspection response (RFC 7662 §2.2: all optional but `active`).
@@ -202,14 +297,16 @@ enum Source {
     Introspection,
 }
 
+/// The checks of RFC 9068 §4 on the claims `get` reads; every claim is left out of the result
+/// (the caller adds them).
 fn check_claims(
-    claims: Map<String, Value>,
+    get: &ClaimGetter<'_>,
     expect: &AccessTokenExpectations<'_>,
     now: UnixTime,
     source: Source,
 ) -> Result<VerifiedAccessToken, AccessTokenError> {
     let required = |claim: &'static str| -> Result<String, AccessTokenError> {
-        match (string(&claims, claim), source) {
+        match (string(get(claim)?, claim), source) {
             (Err(AccessTokenError::MissingClaim { .. }), Source::Introspection) => {
                 Ok(String::new())
             }
@@ -227,7 +324,7 @@ fn check_claims(
             got: iss,
         });
     }
-    let aud = audiences(&claims)?;
+    let aud = audiences(get("aud")?)?;
     // RFC 9068 §4 (4): the audience identifies this resource server.
     if !aud.iter().any(|a| a == expect.audience) {
         return Err(AccessTokenError::AudienceMismatch {
@@ -237,17 +334,17 @@ fn check_claims(
     }
     let skew = expect.skew;
     let now = now.0;
-    let exp = date(&claims, "exp")?.ok_or(AccessTokenError::MissingClaim { claim: "exp" })?;
+    let exp = date(get("exp")?, "exp")?.ok_or(AccessTokenError::MissingClaim { claim: "exp" })?;
     // RFC 9068 §4 (6): the current time is before exp.
     if now >= exp.saturating_add(skew) {
         return Err(AccessTokenError::Expired { exp, now, skew });
     }
-    if let Some(nbf) = date(&claims, "nbf")?
+    if let Some(nbf) = date(get("nbf")?, "nbf")?
         && nbf > now.saturating_add(skew)
     {
         return Err(AccessTokenError::NotYetValid { nbf, now, skew });
     }
-    let iat = match (date(&claims, "iat")?, source) {
+    let iat = match (date(get("iat")?, "iat")?, source) {
         (Some(iat), _) => iat,
         (None, Source::Introspection) => 0,
         (None, Source::Jwt) => return Err(AccessTokenError::MissingClaim { claim: "iat" }),
@@ -255,7 +352,7 @@ fn check_claims(
     if iat > now.saturating_add(skew) {
         return Err(AccessTokenError::IssuedInFuture { iat, now, skew });
     }
-    let scopes = match claims.get("scope") {
+    let scopes = match get("scope")? {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => s
             .split(' ')
@@ -269,7 +366,7 @@ fn check_claims(
             });
         }
     };
-    let jkt = match claims.get("cnf").and_then(|c| c.get("jkt")) {
+    let jkt = match get("cnf")?.as_ref().and_then(|c| c.get("jkt")) {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
@@ -287,14 +384,14 @@ fn check_claims(
         exp,
         scopes,
         jkt,
-        claims,
+        all: AllClaims::Parsed(Map::new()),
     })
 }
 
 /// A required string claim.
-fn string(claims: &Map<String, Value>, claim: &'static str) -> Result<String, AccessTokenError> {
-    match claims.get(claim) {
-        Some(Value::String(s)) => Ok(s.clone()),
+fn string(v: Option<Value>, claim: &'static str) -> Result<String, AccessTokenError> {
+    match v {
+        Some(Value::String(s)) => Ok(s),
         None | Some(Value::Null) => Err(AccessTokenError::MissingClaim { claim }),
         Some(_) => Err(AccessTokenError::InvalidClaim {
             claim,
@@ -304,16 +401,19 @@ fn string(claims: &Map<String, Value>, claim: &'static str) -> Result<String, Ac
 }
 
 /// RFC 7519 §4.1.3: one string or an array of strings.
-fn audiences(claims: &Map<String, Value>) -> Result<Vec<String>, AccessTokenError> {
+fn audiences(v: Option<Value>) -> Result<Vec<String>, AccessTokenError> {
     let bad = AccessTokenError::InvalidClaim {
         claim: "aud",
         reason: "not a string or an array of strings",
     };
-    match claims.get("aud") {
-        Some(Value::String(s)) => Ok(vec![s.clone()]),
+    match v {
+        Some(Value::String(s)) => Ok(vec![s]),
         Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_owned))
+            .into_iter()
+            .map(|i| match i {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
             .collect::<Option<Vec<_>>>()
             .ok_or(bad),
         None | Some(Value::Null) => Err(AccessTokenError::MissingClaim { claim: "aud" }),
@@ -322,12 +422,12 @@ fn audiences(claims: &Map<String, Value>) -> Result<Vec<String>, AccessTokenErro
 }
 
 /// RFC 7519 §2 NumericDate: a non-negative JSON number (a fraction is truncated).
-fn date(claims: &Map<String, Value>, claim: &'static str) -> Result<Option<u64>, AccessTokenError> {
+fn date(v: Option<Value>, claim: &'static str) -> Result<Option<u64>, AccessTokenError> {
     let bad = AccessTokenError::InvalidClaim {
         claim,
         reason: "not a non-negative number",
     };
-    match claims.get(claim) {
+    match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => {
             if let Some(u) = n.as_u64() {

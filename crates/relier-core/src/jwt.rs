@@ -113,6 +113,18 @@ pub fn verify_jwt(
     })
 }
 
+/// Like [`verify_jwt`], for callers that read the claims themselves: the header and the
+/// verified payload bytes.
+pub(crate) fn verify_jwt_header_payload(
+    token: &str,
+    keys: &KeySet,
+    policy: JwtPolicy<'_>,
+) -> Result<(Header, Vec<u8>), JwtError> {
+    let jws = parse(token)?;
+    let header = jws.header().clone();
+    Ok((header, verify(jws, keys, policy)?))
+}
+
 /// Like [`verify_jwt`], for callers that type the claims themselves: the verified payload bytes.
 pub(crate) fn verify_jwt_payload(
     token: &str,

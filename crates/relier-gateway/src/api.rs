@@ -7,6 +7,7 @@
 mod cache;
 mod challenge;
 mod dpop;
+mod replay;
 mod token;
 
 use std::sync::Arc;
@@ -169,6 +170,8 @@ pub struct TokenPrincipal {
     pub scopes: Vec<String>,
     /// `cnf.jkt`, for a DPoP-bound token.
     pub jkt: Option<String>,
+    /// The key of this token's DPoP proofs, parsed once.
+    pub proof_key: relier_core::dpop::verify::ProofKeyCache,
 }
 
 /// What admitted a request: a session, or an access token.

@@ -101,7 +101,16 @@ impl IdentityHeaders {
         push(H_CLIENT_ID, names::clean_identifier(&t.client_id));
         push(H_SCOPE, Some(&scope));
         push(H_AUTH, Some(kind.as_str()));
-        let claims = Value::Object(t.claims.clone());
+        if self.mapped.is_empty() {
+            return out;
+        }
+        let claims = match t.claims() {
+            Ok(all) => Value::Object(all.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "api: the token's claims do not read; no [headers] mappings");
+                return out;
+            }
+        };
         let verified = email_verified(&claims);
         for (name, claim) in &self.mapped {
             if is_email_claim(claim) && !verified {

@@ -106,6 +106,15 @@ impl Jwk {
         Self::from_slice(json.as_bytes())
     }
 
+    /// A JWK from an already parsed JSON object, e.g. a JWS header's `jwk` (RFC 7515 §4.1.3);
+    /// checked as [`Jwk::from_slice`] checks one.
+    ///
+    /// # Errors
+    /// [`JoseError::Malformed`], [`JoseError::MissingMember`] (`kty`).
+    pub fn from_object(m: Map<String, Value>) -> Result<Self, JoseError> {
+        Self::from_map(m)
+    }
+
     pub(crate) fn from_map(mut m: Map<String, Value>) -> Result<Self, JoseError> {
         let kty =
             take_string(&mut m, "kty", PART)?.ok_or(JoseError::MissingMember { member: "kty" })?;

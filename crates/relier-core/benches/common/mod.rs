@@ -127,3 +127,37 @@ pub fn assertion_of(body: &[u8]) -> String {
         .map(|(_, v)| v.into_owned())
         .unwrap()
 }
+
+/// The resource server of the access-token fixtures (RFC 9068 `aud`).
+pub const API_AUDIENCE: &str = "https://api.example.com/orders";
+
+/// A realistic RFC 9068 access token body, as oidc-provider issues one for a resource
+/// indicator: the §2.2 claims, `scope`, and `cnf.jkt` when DPoP-bound.
+pub fn access_token_claims(jkt: Option<&str>) -> Value {
+    let mut claims = json!({
+        "iss": ISSUER,
+        "sub": "248289761001-4f7a2c1e-9b3d-4e8f-a6c5-0d1b2e3f4a5b",
+        "aud": API_AUDIENCE,
+        "exp": NOW + 3600,
+        "iat": NOW,
+        "jti": "Qx3t5dFvL9mB0rK2wE7yA1cH4uJ6pN8sT0vX2zB4dF6",
+        "client_id": CLIENT_ID,
+        "scope": "openid orders:read orders:write",
+        "auth_time": NOW - 120,
+        "acr": "urn:mace:incommon:iap:silver",
+    });
+    if let (Some(jkt), Some(obj)) = (jkt, claims.as_object_mut()) {
+        obj.insert("cnf".to_owned(), json!({ "jkt": jkt }));
+    }
+    claims
+}
+
+/// A JWT access token (header `typ: at+jwt`, RFC 9068 §2.1).
+pub fn sign_access_token(key: &SigningKey, jkt: Option<&str>) -> String {
+    let header = jws::Header {
+        typ: Some("at+jwt".to_owned()),
+        ..Default::default()
+    };
+    let payload = access_token_claims(jkt).to_string();
+    jws::sign_compact(&header, payload.as_bytes(), key, &SystemRandom::new()).unwrap()
+}

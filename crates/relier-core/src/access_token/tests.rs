@@ -223,3 +223,59 @@ fn introspection_responses_are_checked_like_jwts() {
         Err(AccessTokenError::MissingClaim { claim: "exp" })
     ));
 }
+
+#[test]
+fn every_claim_is_there_for_the_headers() {
+    let mut claims = good();
+    claims["email"] = json!("svc@example.com");
+    claims["groups"] = json!(["a", "b"]);
+    let t = run(Some("at+jwt"), &claims).unwrap();
+    let all = t.claims().unwrap();
+    assert_eq!(Value::Object(all.clone()), claims);
+    // Parsed once: the same map on every call.
+    assert!(std::ptr::eq(all, t.claims().unwrap()));
+    let issuer = IssuerUrl::new(ISS).unwrap();
+    let expect = AccessTokenExpectations {
+        issuer: &issuer,
+        audience: AUD,
+        alg: Algorithm::ES256,
+        skew: 60,
+    };
+    let mut response = claims.as_object().unwrap().clone();
+    response.insert("active".into(), json!(true));
+    let t = from_introspection(response.clone(), &expect, UnixTime(NOW)).unwrap();
+    assert_eq!(t.claims().unwrap(), &response);
+}
+
+#[test]
+fn claims_are_read_from_the_whole_object() {
+    // A repeated registered claim, broken JSON after the claims: refused, not read in part.
+    let k = key();
+    let keys = KeySet::from_keys(vec![k.verifying_key().unwrap()]);
+    let issuer = IssuerUrl::new(ISS).unwrap();
+    let expect = AccessTokenExpectations {
+        issuer: &issuer,
+        audience: AUD,
+        alg: Algorithm::ES256,
+        skew: 60,
+    };
+    let text = good().to_string();
+    for payload in [
+        text.replacen('{', "{\"sub\":\"x\",", 1),
+        format!("{}, }}", &text[..text.len() - 1]),
+    ] {
+        let header = jws::Header {
+            typ: Some("at+jwt".into()),
+            ..Default::default()
+        };
+        let token =
+            jws::sign_compact(&header, payload.as_bytes(), &k, &SystemRandom::new()).unwrap();
+        assert!(
+            matches!(
+                validate_access_token(&token, &keys, &expect, UnixTime(NOW)),
+                Err(AccessTokenError::Jwt(JwtError::Malformed(_)))
+            ),
+            "{payload}"
+        );
+    }
+}

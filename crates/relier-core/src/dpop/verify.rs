@@ -1,8 +1,11 @@
 //! The resource server's side of DPoP (RFC 9449 §4.3, §7.1): checking a proof presented with a
 //! DPoP-bound access token.
 
+use std::sync::OnceLock;
+
 use aws_lc_rs::digest;
 use relier_jose::jws::UnverifiedJws;
+use relier_jose::members::{RawValue, object_members};
 use relier_jose::{Algorithm, Jwk, VerifyingKey, b64};
 use serde_json::{Map, Value};
 
@@ -84,7 +87,8 @@ pub enum ProofError {
 pub struct ProofExpectations<'a> {
     /// The request method as the client used it (§4.3 (8)).
     pub htm: &'a str,
-    /// The request URI as the client used it, without query and fragment (§4.3 (9)).
+    /// The request URI as the client used it, without query and fragment (§4.3 (9)): an
+    /// absolute http(s) URI. A `htu` equal to it byte for byte matches without parsing.
     pub htu: &'a str,
     /// The access token presented with the proof (`ath`, §4.3 (12)).
     pub access_token: &'a str,
@@ -109,16 +113,50 @@ pub struct VerifiedProof {
     pub nonce: Option<String>,
 }
 
+/// The key of the proofs that come with one DPoP-bound token: parsed from the first proof that
+/// passes, then reused for every later proof whose `jwk` is exactly the same object, so that
+/// they skip parsing the key and computing its thumbprint (an RSA public key takes longer to
+/// set up than a PS256 signature takes to verify). Keep one per token; a proof with another
+/// key is checked in full, as without the cache.
+#[derive(Debug, Default)]
+pub struct ProofKeyCache(OnceLock<CachedKey>);
+
+#[derive(Debug)]
+struct CachedKey {
+    /// The thumbprint the key was checked against.
+    jkt: String,
+    /// The `jwk` header as the first proof sent it.
+    jwk: Map<String, Value>,
+    key: VerifyingKey,
+}
+
 /// Check a DPoP proof as RFC 9449 §4.3 and §7.1 say a resource server does. Replay of `jti`
 /// is the caller's to track (it holds the state).
 pub fn verify_proof(
     proof: &str,
     expect: &ProofExpectations<'_>,
 ) -> Result<VerifiedProof, ProofError> {
+    verify(proof, expect, None)
+}
+
+/// [`verify_proof`] with the key kept in `cache` (one per token) from one proof to the next.
+pub fn verify_proof_cached(
+    proof: &str,
+    expect: &ProofExpectations<'_>,
+    cache: &ProofKeyCache,
+) -> Result<VerifiedProof, ProofError> {
+    verify(proof, expect, Some(cache))
+}
+
+fn verify(
+    proof: &str,
+    expect: &ProofExpectations<'_>,
+    cache: Option<&ProofKeyCache>,
+) -> Result<VerifiedProof, ProofError> {
     let jws = UnverifiedJws::parse(proof).map_err(|_| ProofError::Malformed {
         reason: "not a compact JWS",
     })?;
-    let header = jws.header().clone();
+    let header = jws.header();
     if header.crit.is_some() {
         return Err(ProofError::Malformed {
             reason: "crit is not understood",
@@ -137,13 +175,68 @@ pub fn verify_proof(
         .ok_or_else(|| ProofError::Algorithm {
             alg: header.alg.clone(),
         })?;
-    let jwk_value = header.extra.get("jwk").ok_or(ProofError::Malformed {
-        reason: "no jwk header",
-    })?;
-    let bytes = serde_json::to_vec(jwk_value).map_err(|_| ProofError::Malformed {
-        reason: "jwk is not JSON",
-    })?;
-    let jwk = Jwk::from_slice(&bytes).map_err(|_| ProofError::Malformed {
+    let jwk_members = match header.extra.get("jwk") {
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(ProofError::Malformed {
+                reason: "jwk is not a JWK",
+            });
+        }
+        None => {
+            return Err(ProofError::Malformed {
+                reason: "no jwk header",
+            });
+        }
+    };
+    // The key of an earlier proof for this token: the same object, already checked below
+    // (public, usable, its thumbprint the token's `cnf.jkt`).
+    let cached = cache
+        .and_then(|c| c.0.get())
+        .filter(|c| c.jkt == expect.jkt && c.jwk == *jwk_members);
+    let (claims, fresh) = match cached {
+        Some(c) => (signed_claims(&jws, alg, &c.key)?, None),
+        None => {
+            let (claims, key) = check_key(&jws, alg, jwk_members, expect)?;
+            (claims, Some(key))
+        }
+    };
+    let verified = check_claims(&claims, expect)?;
+    if let (Some(cache), Some(key)) = (cache, fresh) {
+        let _ = cache.0.set(CachedKey {
+            jkt: expect.jkt.to_owned(),
+            jwk: jwk_members.clone(),
+            key,
+        });
+    }
+    Ok(verified)
+}
+
+/// §4.3 (6): the signature, then the claims object, checked against the whole JSON grammar;
+/// only the claims [`check_claims`] reads are decoded.
+fn signed_claims<'a>(
+    jws: &'a UnverifiedJws<'_>,
+    alg: Algorithm,
+    key: &VerifyingKey,
+) -> Result<[Option<RawValue<'a>>; 6], ProofError> {
+    let payload = jws.verify(alg, key).map_err(|_| ProofError::Signature)?;
+    let not_object = ProofError::Malformed {
+        reason: "payload is not a JSON object",
+    };
+    let text = std::str::from_utf8(payload).map_err(|_| not_object.clone())?;
+    Ok(object_members(text, &CLAIMS)
+        .map_err(|_| not_object)?
+        .wanted)
+}
+
+/// The proof's own key: a public key (§4.3 (7)) that verifies the signature (§4.3 (6)) and is
+/// the one the token is bound to (§7.1, §6.1); the claims and the key.
+fn check_key<'a>(
+    jws: &'a UnverifiedJws<'_>,
+    alg: Algorithm,
+    jwk_members: &Map<String, Value>,
+    expect: &ProofExpectations<'_>,
+) -> Result<([Option<RawValue<'a>>; 6], VerifyingKey), ProofError> {
+    let jwk = Jwk::from_object(jwk_members.clone()).map_err(|_| ProofError::Malformed {
         reason: "jwk is not a JWK",
     })?;
     // §4.3 (7): a public key only.
@@ -161,18 +254,7 @@ pub fn verify_proof(
     let key = VerifyingKey::from_jwk(&jwk).map_err(|_| ProofError::Malformed {
         reason: "jwk is not a usable public key",
     })?;
-    // §4.3 (6).
-    let payload = jws
-        .verify_into_payload(alg, &key)
-        .map_err(|_| ProofError::Signature)?;
-    let claims = match serde_json::from_slice::<Value>(&payload) {
-        Ok(Value::Object(m)) => m,
-        _ => {
-            return Err(ProofError::Malformed {
-                reason: "payload is not a JSON object",
-            });
-        }
-    };
+    let claims = signed_claims(jws, alg, &key)?;
     // §7.1 / §6.1: the key the token is bound to.
     let thumbprint = jwk
         .thumbprint_sha256()
@@ -180,41 +262,47 @@ pub fn verify_proof(
     if thumbprint != expect.jkt {
         return Err(ProofError::KeyBinding);
     }
-    check_claims(&claims, expect)
+    Ok((claims, key))
 }
 
+/// The claims a proof is checked on (RFC 9449 §4.2), in the order of [`check_claims`]'s
+/// reading.
+const CLAIMS: [&str; 6] = ["jti", "htm", "htu", "nonce", "iat", "ath"];
+
 fn check_claims(
-    claims: &Map<String, Value>,
+    claims: &[Option<RawValue<'_>>; 6],
     expect: &ProofExpectations<'_>,
 ) -> Result<VerifiedProof, ProofError> {
-    let string = |claim: &'static str| {
-        claims
-            .get(claim)
-            .and_then(Value::as_str)
+    let [jti, htm, htu, nonce, iat, ath] = claims;
+    fn string<'a>(
+        v: &Option<RawValue<'a>>,
+        claim: &'static str,
+    ) -> Result<std::borrow::Cow<'a, str>, ProofError> {
+        v.and_then(|v| v.string().ok().flatten())
             .ok_or(ProofError::Claim { claim })
-    };
-    let jti = string("jti")?;
+    }
+    let nonce = nonce.and_then(|v| v.string().ok().flatten());
+    let jti = string(jti, "jti")?;
     if jti.is_empty() || jti.len() > 256 {
         return Err(ProofError::Claim { claim: "jti" });
     }
     // §4.3 (8): the method, compared exactly (methods are case-sensitive, RFC 9110 §9.1).
-    if string("htm")? != expect.htm {
+    if string(htm, "htm")? != expect.htm {
         return Err(ProofError::Method);
     }
     // §4.3 (9): the URI without query and fragment; §4.3 allows normalisation (RFC 3986 §6),
     // done here by parsing both.
-    if !same_uri(string("htu")?, expect.htu) {
+    if !same_uri(&string(htu, "htu")?, expect.htu) {
         return Err(ProofError::Uri);
     }
     // §4.3 (10).
     if let Some(n) = expect.nonce
-        && claims.get("nonce").and_then(Value::as_str) != Some(n)
+        && nonce.as_deref() != Some(n)
     {
         return Err(ProofError::Nonce);
     }
-    let iat = claims
-        .get("iat")
-        .and_then(Value::as_u64)
+    let iat = iat
+        .and_then(|v| v.plain_u64())
         .ok_or(ProofError::Claim { claim: "iat" })?;
     let now = expect.now.0;
     // §4.3 (11): within an acceptable window, either side.
@@ -228,22 +316,25 @@ fn check_claims(
     // §4.3 (12): ath = base64url(SHA-256(access token)).
     let want =
         b64::encode(digest::digest(&digest::SHA256, expect.access_token.as_bytes()).as_ref());
-    if string("ath")? != want {
+    if string(ath, "ath")? != want {
         return Err(ProofError::AccessTokenHash);
     }
     Ok(VerifiedProof {
-        jti: jti.to_owned(),
+        jti: jti.into_owned(),
         iat,
-        nonce: claims
-            .get("nonce")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        nonce: nonce.map(std::borrow::Cow::into_owned),
     })
 }
 
 /// RFC 9449 §4.3 (9): `htu` and the request URI, compared after syntax-based normalisation
 /// (RFC 3986 §6.2.2), query and fragment ignored.
 fn same_uri(htu: &str, expected: &str) -> bool {
+    // The common case: the client wrote the URI as it is expected, without query and fragment
+    // (RFC 9449 §4.2), and it is an absolute http(s) URI.
+    let absolute = expected.starts_with("https://") || expected.starts_with("http://");
+    if htu == expected && absolute && !htu.contains(['?', '#']) {
+        return true;
+    }
     let norm = |s: &str| {
         url::Url::parse(s).ok().map(|mut u| {
             u.set_query(None);

@@ -5,23 +5,22 @@
 //! for the `iat` window so it cannot be replayed; with `dpop_nonce = true` it must carry a
 //! nonce the gateway issued (§9).
 
-use std::collections::HashMap;
-
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use axum::http::{HeaderMap, Method};
 use parking_lot::Mutex;
 use relier_core::UnixTime;
-use relier_core::dpop::verify::{ProofError, ProofExpectations, verify_proof};
+use relier_core::dpop::verify::{
+    ProofError, ProofExpectations, ProofKeyCache, verify_proof_cached,
+};
 use relier_core::jose::b64;
 
+use super::replay::Seen;
 use super::{ApiRule, Challenge};
 use crate::paths;
 use crate::state::AppState;
 
 /// How far a proof's `iat` may be from now, either side (RFC 9449 §11.1).
 pub const WINDOW_SECS: u64 = 60;
-/// Most proof ids remembered at once; beyond, proofs are refused until some age out.
-const MAX_SEEN: usize = 100_000;
 /// A nonce is accepted for this long (two periods: the current and the previous).
 const NONCE_PERIOD_SECS: u64 = 300;
 /// Longest `DPoP` header accepted.
@@ -29,7 +28,7 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 
 /// Proof ids seen within the window, and the key nonces are derived from.
 pub struct DpopState {
-    seen: Mutex<HashMap<[u8; 32], u64>>,
+    seen: Mutex<Seen>,
     nonce_key: hmac::Key,
 }
 
@@ -45,7 +44,7 @@ impl DpopState {
         let mut key = [0u8; 32];
         aws_lc_rs::rand::fill(&mut key).ok()?;
         Some(DpopState {
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(Seen::default()),
             nonce_key: hmac::Key::new(hmac::HMAC_SHA256, &key),
         })
     }
@@ -68,39 +67,25 @@ impl DpopState {
     }
 
     /// Records a proof id; false if it was seen within the window (RFC 9449 §11.1) or the
-    /// cache is full of live ids.
-    fn first_use(&self, jkt: &str, jti: &str, now: u64) -> bool {
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        ctx.update(jkt.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(jti.as_bytes());
-        let mut key = [0u8; 32];
-        key.copy_from_slice(ctx.finish().as_ref());
-        let mut seen = self.seen.lock();
-        if seen.get(&key).is_some_and(|until| now <= *until) {
-            return false;
-        }
-        if seen.len() >= MAX_SEEN {
-            seen.retain(|_, until| now <= *until);
-            if seen.len() >= MAX_SEEN {
-                return false;
-            }
-        }
-        // Remembered as long as a proof with this iat could still be accepted.
-        seen.insert(key, now.saturating_add(2 * WINDOW_SECS));
-        true
+    /// cache is full of live ids. It is remembered for as long as a proof with this `iat`
+    /// could be accepted.
+    fn first_use(&self, jkt: &str, jti: &str, iat: u64, now: u64) -> bool {
+        let id = Seen::id(jkt, jti);
+        let until = iat.saturating_add(WINDOW_SECS);
+        self.seen.lock().first_use(id, until, now)
     }
 }
 
-/// Checks the request's proof for `token`, bound to `jkt`: `htm` is `method`, `htu` is
-/// `origin` (the scheme and authority the client used) with `target`'s path.
+/// Checks the request's proof for `token`, bound to `jkt` (its proofs' key kept in
+/// `proof_key`): `htm` is `method`, `htu` is `origin` (the scheme and authority the client
+/// used) with `target`'s path.
 pub fn check(
     state: &AppState,
     rule: &ApiRule,
     headers: &HeaderMap,
     (method, origin, target): (&Method, &str, &str),
     token: &str,
-    jkt: Option<&str>,
+    (jkt, proof_key): (Option<&str>, &ProofKeyCache),
     now: u64,
 ) -> Result<(), Challenge> {
     // RFC 9449 §7.1: the DPoP scheme needs a DPoP-bound token.
@@ -131,7 +116,7 @@ pub fn check(
         window: WINDOW_SECS,
         now: UnixTime(now),
     };
-    let verified = verify_proof(proof, &expect).map_err(|e| {
+    let verified = verify_proof_cached(proof, &expect, proof_key).map_err(|e| {
         tracing::info!(error = %e, "api: DPoP proof refused");
         match e {
             ProofError::KeyBinding | ProofError::AccessTokenHash => Challenge::InvalidDpop,
@@ -144,7 +129,7 @@ pub fn check(
     {
         return Err(Challenge::UseDpopNonce { nonce: fresh });
     }
-    if !state.dpop.first_use(jkt, &verified.jti, now) {
+    if !state.dpop.first_use(jkt, &verified.jti, verified.iat, now) {
         tracing::info!("api: DPoP proof replayed; refused");
         return Err(Challenge::InvalidDpopProof);
     }

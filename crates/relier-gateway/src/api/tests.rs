@@ -81,6 +81,7 @@ fn principal(exp: u64) -> Arc<TokenPrincipal> {
         exp,
         scopes: Vec::new(),
         jkt: None,
+        proof_key: Default::default(),
     })
 }
 

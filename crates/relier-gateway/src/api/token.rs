@@ -45,8 +45,12 @@ pub async fn authenticate(
     let now = clock::now();
     let key = TokenKey::new(index, token);
     let principal = match state.api_tokens.get(&key, now) {
+        // The same key is the same token, whose syntax passed when it was cached.
         Some(p) => p,
         None => {
+            if !is_b64token(token) {
+                return Err(Challenge::InvalidRequest);
+            }
             let p = validate(state, rule, token, now)
                 .await
                 .map_err(|c| match (c, scheme) {
@@ -73,7 +77,7 @@ pub async fn authenticate(
                 headers,
                 (method, origin, target),
                 token,
-                jkt.as_deref(),
+                (jkt.as_deref(), &principal.proof_key),
                 now,
             )?;
         }
@@ -91,8 +95,8 @@ pub async fn authenticate(
     Ok(Some(principal))
 }
 
-/// `Bearer <token>` or `DPoP <token>` (scheme case-insensitive, RFC 9110 §11.1; the token a
-/// b64token, RFC 6750 §2.1).
+/// `Bearer <token>` or `DPoP <token>` (scheme case-insensitive, RFC 9110 §11.1). The token's
+/// syntax is [`is_b64token`]'s to check, before it is validated.
 fn parse(value: &[u8]) -> Option<(Scheme, &str)> {
     let s = std::str::from_utf8(value).ok()?;
     let (scheme, token) = s.split_once(' ')?;
@@ -104,13 +108,26 @@ fn parse(value: &[u8]) -> Option<(Scheme, &str)> {
         return None;
     };
     let token = token.trim_start_matches(' ');
-    let b64token = !token.is_empty()
-        && token.len() <= MAX_TOKEN_LEN
-        && token
-            .trim_end_matches('=')
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-    b64token.then_some((scheme, token))
+    (!token.is_empty() && token.len() <= MAX_TOKEN_LEN).then_some((scheme, token))
+}
+
+/// RFC 6750 §2.1 b64token: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    /// The b64token characters but `=`, as a bit mask over ASCII: one shift and test per
+    /// byte of a ~1 KB JWT.
+    const B64TOKEN: u128 = {
+        let mut mask = 0u128;
+        let mut c = 0u8;
+        while c < 128 {
+            if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/') {
+                mask |= 1 << c;
+            }
+            c += 1;
+        }
+        mask
+    };
+    let body = token.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|b| b < 128 && (B64TOKEN >> b) & 1 == 1)
 }
 
 /// Validates a token at the rule's providers: a JWT as RFC 9068, else (with `introspect`) by
@@ -190,5 +207,27 @@ fn principal(state: &AppState, provider: &str, t: VerifiedAccessToken) -> TokenP
         exp: t.exp,
         scopes: t.scopes,
         jkt: t.jkt,
+        proof_key: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b64token_syntax_rfc_6750_2_1() {
+        for ok in ["abc", "a-b.c_d~e+f/g", "abc==", "eyJ.eyJ.sig", "Z"] {
+            assert!(is_b64token(ok), "{ok}");
+        }
+        for bad in [
+            "", "==", "a b", "a=b", "a,b", "é", "a\"b", "a\\b", "a\u{7f}",
+        ] {
+            assert!(!is_b64token(bad), "{bad:?}");
+        }
+        assert_eq!(parse(b"bearer  abc"), Some((Scheme::Bearer, "abc")));
+        assert_eq!(parse(b"DPoP abc"), Some((Scheme::Dpop, "abc")));
+        assert_eq!(parse(b"Basic abc"), None);
+        assert_eq!(parse(b"Bearer "), None);
     }
 }

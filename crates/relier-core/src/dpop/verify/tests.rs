@@ -134,3 +134,56 @@ fn typ_alg_and_private_keys_are_refused() {
         Err(ProofError::Algorithm { .. })
     ));
 }
+
+#[test]
+fn a_cached_key_serves_only_proofs_with_the_same_jwk() {
+    let key = DpopKey::generate(Algorithm::EdDSA).unwrap();
+    let jkt = key.thumbprint().to_owned();
+    let cache = ProofKeyCache::default();
+    let run = |p: &str, jkt: &str| verify_proof_cached(p, &expect(jkt), &cache);
+    // A refused proof leaves nothing behind.
+    let late = proof(&key, Method::Get, URL, "tok", NOW - 600);
+    assert!(matches!(run(&late, &jkt), Err(ProofError::Time { .. })));
+    assert!(cache.0.get().is_none());
+    run(&proof(&key, Method::Get, URL, "tok", NOW), &jkt).unwrap();
+    assert!(
+        cache.0.get().is_some(),
+        "kept after the first proof that passed"
+    );
+    // Later proofs of the same key pass through the cached key, and every claim is checked.
+    run(&proof(&key, Method::Get, URL, "tok", NOW - 5), &jkt).unwrap();
+    assert_eq!(
+        run(&proof(&key, Method::Get, URL, "other", NOW), &jkt),
+        Err(ProofError::AccessTokenHash)
+    );
+    // A bad signature under the same jwk is still a bad signature.
+    let good = proof(&key, Method::Get, URL, "tok", NOW);
+    let (input, sig) = good.rsplit_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let forged = format!("{input}.{flipped}{}", &sig[1..]);
+    assert_eq!(run(&forged, &jkt), Err(ProofError::Signature));
+    // Another key is checked in full: not the token's.
+    let other = DpopKey::generate(Algorithm::EdDSA).unwrap();
+    assert_eq!(
+        run(&proof(&other, Method::Get, URL, "tok", NOW), &jkt),
+        Err(ProofError::KeyBinding)
+    );
+    // The cache answers only for the thumbprint it was checked against.
+    assert_eq!(
+        run(
+            &proof(&key, Method::Get, URL, "tok", NOW),
+            other.thumbprint()
+        ),
+        Err(ProofError::KeyBinding)
+    );
+}
+
+#[test]
+fn htu_compares_exactly_or_after_normalisation() {
+    assert!(same_uri(URL, URL));
+    assert!(same_uri("HTTPS://APP.example.com:443/api/orders", URL));
+    assert!(same_uri(&format!("{URL}?a=1#f"), URL));
+    assert!(!same_uri("https://app.example.com/api/other", URL));
+    // Equal, but not an absolute URI: never a match.
+    assert!(!same_uri("/api/orders", "/api/orders"));
+}
