@@ -19,4 +19,5 @@ pub mod pg;
 pub mod responses;
 pub mod signed;
 pub mod standins;
+pub mod web;
 pub mod webfinger;

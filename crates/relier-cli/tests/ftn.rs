@@ -20,10 +20,10 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use common::{Served, free_port, relier, serve_until, store_ok, write};
 use relier_tests::standins::isb::{self, Isb, Knobs, PERSON};
+use relier_tests::web::{browser, location};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -93,20 +93,6 @@ ui_locales = "en"
     served.dir = Some(dir);
     isb.onboard(CLIENT_ID, statement.trim()).unwrap();
     (isb, served)
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// The gateway's login start, the broker's answer, and the callback's response.

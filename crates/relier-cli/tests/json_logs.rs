@@ -14,9 +14,10 @@
 
 mod common;
 
-use common::gateway::{CLIENT_SECRET, browser, log_in, serve};
+use common::gateway::{CLIENT_SECRET, log_in, serve};
 use common::relier;
 use relier_tests::bad_op::BadOp;
+use relier_tests::web::browser;
 use serde_json::{Map, Value};
 
 /// Every line of `log` as a JSON object (panics, naming the line, on any other line).

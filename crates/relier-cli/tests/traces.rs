@@ -25,11 +25,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use common::gateway::{browser, log_in, serve_with};
+use common::gateway::{log_in, serve_with};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use prost::Message as _;
 use relier_tests::bad_op::BadOp;
+use relier_tests::web::browser;
 use serde_json::Value;
 
 /// The incoming request's trace and the client's span in it.

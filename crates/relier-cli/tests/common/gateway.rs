@@ -2,7 +2,6 @@
 //! and one login through it: shared by the tests of what `serve` emits (log lines, traces).
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use relier_tests::bad_op::{BadOp, CLIENT_ID};
 use reqwest::StatusCode;
@@ -57,19 +56,7 @@ client_secret = "{CLIENT_SECRET}"
     served
 }
 
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-pub fn location(r: &reqwest::Response) -> String {
-    r.headers()["location"].to_str().unwrap().to_owned()
-}
+use relier_tests::web::location;
 
 /// What a login through the gateway puts on the wire that must never be logged.
 pub struct LoginSecrets {

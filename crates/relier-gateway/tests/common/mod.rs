@@ -78,16 +78,7 @@ impl Drop for Running {
     }
 }
 
-/// A browser for the gateway: cookie jar, redirects not followed.
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
+pub use relier_tests::web::browser;
 
 /// `Location` of a response.
 pub fn location(h: &reqwest::header::HeaderMap) -> String {
