@@ -177,6 +177,8 @@ pub struct Misbehavior {
     /// The token endpoint rotates the signing key just before it signs each ID token (like
     /// [`BadOp::rotate_key`]): the token's kid is in no JWKS the RP fetched before the request.
     pub rotate_key_before_signing: bool,
+    /// The JWKS endpoint answers 503 (the OP's keys cannot be had).
+    pub jwks_unavailable: bool,
 }
 
 /// Calls seen.
@@ -478,6 +480,9 @@ async fn discovery(State(s): State<Arc<Inner>>) -> Json<Value> {
 
 async fn jwks(State(s): State<Arc<Inner>>) -> Response {
     s.counters.jwks.fetch_add(1, Ordering::SeqCst);
+    if behavior(&s).jwks_unavailable {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     // Bounded: a test whose token calls never come fails on its own assertions, not by hanging.
     for _ in 0..2000 {
         if s.counters.token.load(Ordering::SeqCst) >= s.counters.jwks_hold.load(Ordering::SeqCst) {

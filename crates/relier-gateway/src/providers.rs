@@ -223,6 +223,23 @@ impl Provider {
         }
     }
 
+    /// Whether the OP's signing keys are loaded (always, for GitHub, which signs nothing).
+    pub fn op_keys_loaded(&self) -> bool {
+        match &self.protocol {
+            Protocol::Oidc(o) => o.rp.read().op_keys_loaded(),
+            Protocol::GitHub(_) => true,
+        }
+    }
+
+    /// Fetches the OP's signing keys unless they are loaded (the start's readiness; a login
+    /// fetches them as well when they are missing).
+    pub async fn load_op_keys(&self) -> Result<(), relier::Error> {
+        match self.rp() {
+            Some(rp) if !rp.op_keys_loaded() => rp.keys(false).await.map(drop),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether this is a `preset = "apple"` provider (its callback may carry the `user` field).
     pub fn is_apple(&self) -> bool {
         matches!(&self.protocol, Protocol::Oidc(o) if o.apple.is_some())

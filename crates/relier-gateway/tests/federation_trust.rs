@@ -242,6 +242,12 @@ async fn a_signed_jwks_by_an_unpinned_key_is_refused() {
     assert!(!app.jar.contains_key("relier_session"));
     assert!(e.broker.signed_calls.load(Ordering::SeqCst) >= 1);
     assert_eq!(e.broker.unsigned_calls.load(Ordering::SeqCst), 0);
+    // No verified key set: not ready.
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["providers"], json!(["bad"]), "{body}");
 }
 
 #[tokio::test]

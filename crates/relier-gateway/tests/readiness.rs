@@ -15,7 +15,7 @@ mod common;
 
 use std::time::Duration;
 
-use relier_tests::bad_op::{BadOp, CLIENT_ID};
+use relier_tests::bad_op::{BadOp, CLIENT_ID, Misbehavior};
 use serde_json::Value;
 
 fn free_addr() -> std::net::SocketAddr {
@@ -78,16 +78,7 @@ async fn readyz_waits_for_a_provider_whose_op_starts_later() {
         .await
         .unwrap();
     assert_eq!(op.issuer(), format!("http://{later}"));
-    let mut body = String::new();
-    for _ in 0..600 {
-        let (status, b) = get(&http, &format!("{}/readyz", gw.base)).await;
-        body = b;
-        if status == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(body, "{\"ready\":true}");
+    assert_eq!(readyz_until(&http, &gw.base, 200).await, "{\"ready\":true}");
     let (status, body) = get(&http, &format!("http://{ops_addr}/readyz")).await;
     assert_eq!((status, body.as_str()), (200, "{\"ready\":true}"));
     let (_, page) = get(&http, &format!("{}/auth/login", gw.base)).await;
@@ -100,6 +91,59 @@ async fn readyz_waits_for_a_provider_whose_op_starts_later() {
     assert_eq!(r.status(), 302);
     let to = r.headers()["location"].to_str().unwrap();
     assert!(to.starts_with(&format!("http://{later}/")), "{to}");
+    gw.stop().await;
+}
+
+/// `/readyz` until `status` (polling up to 60 s, past the 1 s → 2 s → 4 s … retries).
+async fn readyz_until(http: &reqwest::Client, base: &str, status: u16) -> String {
+    let mut body = String::new();
+    for _ in 0..600 {
+        let (s, b) = get(http, &format!("{base}/readyz")).await;
+        body = b;
+        if s == status {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/readyz never answered {status}: {body}");
+}
+
+/// A provider whose OP is discovered but whose JWKS cannot be had is not ready: its keys are
+/// fetched right after the start and retried; once the OP serves them, ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_waits_for_the_op_signing_keys() {
+    let op = BadOp::start().await.unwrap();
+    op.set(Misbehavior {
+        jwks_unavailable: true,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "public_url = \"http://127.0.0.1:8088\"\nstore = \"sqlite://{db}\"\n\
+         [[providers]]\nname = \"keys\"\nissuer = \"{iss}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"s3cret-s3cret\"\n",
+        db = dir.path().join("g.db").display(),
+        iss = op.issuer(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gw = common::Running::start(listener, &toml).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+
+    // Tried at once after the start, and again after the first backoff: never loaded.
+    while op.jwks_calls() < 2 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, body) = get(&http, &format!("{}/readyz", gw.base)).await;
+    assert_eq!(status, 503, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["providers"], serde_json::json!(["keys"]), "{body}");
+    assert_eq!(get(&http, &format!("{}/healthz", gw.base)).await.0, 200);
+
+    op.set(Misbehavior::default());
+    assert_eq!(readyz_until(&http, &gw.base, 200).await, "{\"ready\":true}");
+    // Loaded once: later probes do not fetch again.
+    let calls = op.jwks_calls();
+    assert_eq!(get(&http, &format!("{}/readyz", gw.base)).await.0, 200);
+    assert_eq!(op.jwks_calls(), calls);
     gw.stop().await;
 }
 

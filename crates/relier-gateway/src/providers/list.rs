@@ -2,8 +2,10 @@
 //! its OP. A provider whose OP cannot be discovered at start (unreachable, or answering with an
 //! error) does not stop the gateway: it waits, its chooser button says it is unavailable,
 //! `/readyz` names it (the log says why), and [`Providers::retry_waiting`] tries it again with
-//! backoff until it is ready. An OP that answers for another issuer is a mistake and stops the
-//! start.
+//! backoff until it is ready. A built provider is serving once its OP's signing keys are loaded
+//! too (fetched right after the start, retried the same way; a signed JWK set must verify):
+//! until then `/readyz` names it, though its button works (a login fetches the keys itself).
+//! An OP that answers for another issuer is a mistake and stops the start.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -33,6 +35,13 @@ struct Slot {
     brand: Option<Brand>,
     /// Set once, when the provider is built.
     ready: OnceLock<Arc<Provider>>,
+}
+
+impl Slot {
+    /// Built, with its OP's signing keys loaded: what `/readyz` waits for.
+    fn serving(&self) -> bool {
+        self.ready.get().is_some_and(|p| p.op_keys_loaded())
+    }
 }
 
 /// Every provider, in configuration order.
@@ -103,17 +112,34 @@ impl Providers {
     pub fn not_ready(&self) -> Vec<&str> {
         self.slots
             .iter()
-            .filter(|s| s.ready.get().is_none())
+            .filter(|s| !s.serving())
             .map(|s| s.name.as_str())
             .collect()
     }
 
-    /// Builds every waiting provider again, with backoff ([`FIRST_RETRY`] doubling up to
+    /// Fetches the OP keys of every built provider that lacks them (failures logged; retried
+    /// by [`Providers::retry_waiting`]).
+    async fn load_op_keys(&self) {
+        for provider in self.all().filter(|p| !p.op_keys_loaded()) {
+            match provider.load_op_keys().await {
+                Ok(()) => {
+                    tracing::info!(provider = %provider.name, "the OP's signing keys are loaded")
+                }
+                Err(e) => {
+                    tracing::warn!(provider = %provider.name, error = %e, "the OP's signing keys could not be loaded yet")
+                }
+            }
+        }
+    }
+
+    /// Loads the OP keys of the built providers (at once), then builds every waiting provider
+    /// again and loads its keys, with backoff ([`FIRST_RETRY`] doubling up to
     /// [`MAX_RETRY`]), until all are ready or `stop` turns true.
     pub async fn retry_waiting(&self, store: &dyn Store, mut stop: watch::Receiver<bool>) {
         let mut wait = FIRST_RETRY;
         loop {
-            if self.slots.iter().all(|s| s.ready.get().is_some()) {
+            self.load_op_keys().await;
+            if self.slots.iter().all(Slot::serving) {
                 return;
             }
             tokio::select! {

@@ -1,6 +1,6 @@
 //! `GET /healthz`: 200 "ok", or 503 when the store does not answer.
 //! `GET /readyz`: 200 when the store answers and every provider is ready (its OP's metadata
-//! discovered); else 503 with a JSON body naming what is not ready.
+//! discovered and its signing keys loaded); else 503 with a JSON body naming what is not ready.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -113,6 +113,13 @@ impl RelyingParty {
         }
     }
 
+    /// Whether the OP's keys have been fetched (and, for a signed set, verified) at least once:
+    /// the gateway's readiness. A later failed refetch keeps the last good set, so this stays
+    /// true.
+    pub fn op_keys_loaded(&self) -> bool {
+        self.jwks.current().from_fetch > 0
+    }
+
     /// Current OP keys, fetched on first use and when older than a day (`force`: now).
     pub async fn keys(&self, force: bool) -> Result<Arc<KeySet>, Error> {
         Ok(self.seen_keys(force).await?.keys)
