@@ -21,7 +21,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use common::bad_env::{Env, PUBLIC, Setup, build_with, logged_in, req};
+use common::bad_env::{Env, PUBLIC, Setup, another_instance_with, build_with, logged_in, req};
 use common::{OneShot, form, loc, text};
 use relier_gateway::embed::{
     AppSlot, Identity, LOCAL_PROVIDER, LocalLogin, RelierHandle, SessionError,
@@ -64,23 +64,25 @@ async fn rename(
 const RULES: &str = "[[access]]\npath = \"/admin\"\ngroups = [\"admins\"]\n\
 [[access]]\npath = \"/mail\"\ndomains = [\"example.com\"]\n";
 
+/// The toy application's routes in front of `gw`.
+fn application(gw: &relier_gateway::Gateway) -> Router {
+    Router::new()
+        .route("/me", get(me))
+        .route("/rename/{name}", post(rename))
+        .merge(gw.login_router())
+        .layer(gw.layer())
+}
+
 async fn embedded() -> Env {
+    embedded_with(RULES).await
+}
+
+async fn embedded_with(extra: &str) -> Env {
     let setup = Setup {
-        extra: RULES,
+        extra,
         ..Setup::default()
     };
-    build_with(
-        setup,
-        |b| b,
-        |gw| {
-            Router::new()
-                .route("/me", get(me))
-                .route("/rename/{name}", post(rename))
-                .merge(gw.login_router())
-                .layer(gw.layer())
-        },
-    )
-    .await
+    build_with(setup, |b| b, application).await
 }
 
 fn cookie_header(jar: &OneShot) -> HeaderMap {
@@ -175,6 +177,41 @@ async fn app_data_is_sealed_and_an_update_is_seen_by_the_next_request() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Another instance on the same store, which cached the session before the update, sees
+/// the new data once its cached copy is older than `[session] cache_ttl`.
+#[tokio::test]
+async fn another_instance_sees_an_update_within_the_cache_ttl() {
+    const SHORT_TTL: &str = "[session]\ncache_ttl = \"1s\"\n";
+    let mut a = embedded_with(SHORT_TTL).await;
+    logged_in(&mut a).await;
+    let setup = Setup {
+        extra: SHORT_TTL,
+        ..Setup::default()
+    };
+    let mut b = another_instance_with(&a, setup, application).await;
+    b.jar = a.app.jar.clone();
+    let body = text(b.get("/me").await).await;
+    assert!(
+        body.ends_with(" None"),
+        "cached on the other instance: {body}"
+    );
+
+    let r = a
+        .app
+        .send(req("POST", "/rename/acct-2nd").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = text(b.get("/me").await).await;
+        if seen.ends_with("Some(\"acct-2nd\")") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen.ends_with("Some(\"acct-2nd\")"), "{seen}");
 }
 
 #[tokio::test]

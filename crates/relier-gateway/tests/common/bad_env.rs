@@ -154,11 +154,20 @@ pub async fn build_with(
 /// Another gateway (as another instance) with `setup`, in front of `e`'s OP, sharing `e`'s
 /// directory.
 pub async fn another_instance(e: &Env, setup: Setup<'_>) -> OneShot {
+    another_instance_with(e, setup, Gateway::router).await
+}
+
+/// [`another_instance`] serving `app` (e.g. an embedding application's routes).
+pub async fn another_instance_with(
+    e: &Env,
+    setup: Setup<'_>,
+    app: impl FnOnce(&Gateway) -> axum::Router,
+) -> OneShot {
     let toml = setup.toml(&e.op, e._dir.path(), None);
     let gw = Gateway::build(Config::from_toml(&toml).unwrap())
         .await
         .unwrap();
-    OneShot::new(gw.router())
+    OneShot::new(app(&gw))
 }
 
 pub async fn env() -> Env {
