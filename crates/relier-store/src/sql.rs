@@ -122,6 +122,35 @@ pub(crate) const TOUCH_CHUNK: usize = 200;
 /// per session, joined as a `VALUES` list (its columns are `column1`… on both databases).
 /// Like [`crate::backend::Backend::touch_session`]: live sessions only, the idle expiry
 /// capped by the absolute one.
+/// Expired rows deleted by one purge statement.
+pub(crate) const PURGE_BATCH: u64 = 1000;
+/// Batches per table and purge at most (the rest waits for the next purge): a purge's work
+/// stays bounded however many sessions expired at once.
+pub(crate) const PURGE_MAX_BATCHES: usize = 100;
+
+/// The purge statements of expired sessions and login states, `$1` = now: up to
+/// [`PURGE_BATCH`] rows each, found through the expiry index. Ordered and limited, because a
+/// plain `DELETE … WHERE idle_expires_at <= $1` becomes a sequential scan of the whole table
+/// once PostgreSQL plans the prepared statement generically (it assumes a third of the rows
+/// match) — a million-session table read every `check_interval`.
+pub(crate) fn purge_batches() -> &'static [String; 2] {
+    static SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+        let batch = |table: &str, key: &str, expiry: &str| {
+            format!(
+                "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} \
+                 WHERE {expiry} <= $1 ORDER BY {expiry} LIMIT {PURGE_BATCH})"
+            )
+        };
+        [
+            // Every write keeps idle_expires_at <= absolute_expires_at, so the idle expiry
+            // alone finds every expired session.
+            batch("sessions", "id_hash", "idle_expires_at"),
+            batch("login_states", "state_hash", "expires_at"),
+        ]
+    });
+    &SQL
+}
+
 pub(crate) fn touch_many(n: usize) -> String {
     let values: Vec<String> = (0..n)
         .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
@@ -587,9 +616,13 @@ macro_rules! impl_sql_backend {
             }
 
             async fn count_sessions(&self, now: i64) -> Result<i64, StoreError> {
+                if let Some(many) = self.sessions_estimate_here().await? {
+                    return Ok(many);
+                }
+                // Every write keeps idle_expires_at <= absolute_expires_at: the idle expiry
+                // (indexed) alone decides.
                 Ok(sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM sessions \
-                     WHERE idle_expires_at > $1 AND absolute_expires_at > $1",
+                    "SELECT COUNT(*) FROM sessions WHERE idle_expires_at > $1",
                 )
                 .bind(now)
                 .fetch_one(&self.sessions)
@@ -597,18 +630,23 @@ macro_rules! impl_sql_backend {
             }
 
             async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-                let mut tx = self.session_tx().await?;
                 let mut purged = 0u64;
-                // Every write keeps idle_expires_at <= absolute_expires_at, so the idle expiry
-                // (indexed) alone finds every expired session.
-                for sql in [
-                    "DELETE FROM sessions WHERE idle_expires_at <= $1",
-                    "DELETE FROM login_states WHERE expires_at <= $1",
-                    "DELETE FROM logout_jtis WHERE expires_at <= $1",
-                ] {
-                    let done = sqlx::query(sql).bind(now).execute(&mut *tx).await?;
-                    purged = purged.saturating_add(done.rows_affected());
+                // Expired sessions and login states in batches, each its own short statement.
+                for sql in $crate::sql::purge_batches() {
+                    for _ in 0..$crate::sql::PURGE_MAX_BATCHES {
+                        let done = sqlx::query(sql).bind(now).execute(&self.sessions).await?;
+                        purged = purged.saturating_add(done.rows_affected());
+                        if done.rows_affected() < $crate::sql::PURGE_BATCH {
+                            break;
+                        }
+                    }
                 }
+                let mut tx = self.session_tx().await?;
+                let done = sqlx::query("DELETE FROM logout_jtis WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                purged = purged.saturating_add(done.rows_affected());
                 for sql in &cluster_sql().purge {
                     let done = sqlx::query(sql).execute(&mut *tx).await?;
                     purged = purged.saturating_add(done.rows_affected());

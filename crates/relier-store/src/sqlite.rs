@@ -153,6 +153,16 @@ impl SqliteBackend {
         })
     }
 
+    /// Always counted exactly: the count reads the expiry index only, in this process.
+    #[allow(
+        clippy::unused_self,
+        clippy::unused_async,
+        reason = "the signature the shared statements (crate::sql) call on either backend"
+    )]
+    async fn sessions_estimate_here(&self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+
     /// The session lookup without a hop to sqlx's worker thread; `None` (after a debug line)
     /// when the reader cannot answer, and sqlx is asked instead.
     fn get_session_here(
