@@ -22,14 +22,15 @@ use common::{OneShot, loc, text};
 use relier_gateway::{Config, ReloadError};
 use relier_tests::bad_op::{BadOp, CLIENT_ID};
 
-/// Every check refreshes the access token (the test OP's live 3600 s): a session meets its
-/// provider at once.
-const REFRESH_ALWAYS: &str = "[session]\nrefresh_before = \"3595s\"\n";
+/// The test OP's access tokens live 3600 s: a session is due for a refresh 5 s after its
+/// login.
+const REFRESH_SOON: &str = "[session]\nrefresh_before = \"3595s\"\n";
+const DUE: Duration = Duration::from_secs(6);
 
 /// The configuration of `e`'s store with `top` at the top and `providers` (name, issuer).
 fn config(dir: &std::path::Path, top: &str, providers: &[(&str, &str)]) -> Config {
     let mut toml = format!(
-        "{top}\npublic_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n{REFRESH_ALWAYS}",
+        "{top}\npublic_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n{REFRESH_SOON}",
         dir.join("g.db").display()
     );
     for (name, issuer) in providers {
@@ -46,9 +47,10 @@ async fn metrics(ops: &mut OneShot) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_swaps_providers_and_keeps_the_old_configuration_when_refused() {
-    let mut e = env_with(REFRESH_ALWAYS, false).await;
+    let mut e = env_with(REFRESH_SOON, false).await;
     let mut ops = OneShot::new(e.gw.operations_router());
     logged_in(&mut e).await;
+    let due = tokio::time::Instant::now() + DUE;
     assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
     let dir = e._dir.path().to_path_buf();
     let bad = e.op.issuer().to_owned();
@@ -100,7 +102,9 @@ async fn reload_swaps_providers_and_keeps_the_old_configuration_when_refused() {
         StatusCode::NOT_FOUND,
         "a removed provider takes no new login"
     );
-    // The removed provider's session ends at its next refresh (every check refreshes here).
+    // The removed provider's session lives on until its next refresh, and ends there.
+    assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
+    tokio::time::sleep_until(due).await;
     assert_eq!(
         e.app.get("/auth/check").await.status(),
         StatusCode::UNAUTHORIZED
