@@ -77,7 +77,11 @@ async fn metric(http: &reqwest::Client, s: &Served, result: &str) -> String {
 }
 
 /// Proxied requests on one keep-alive client until `stop`: (sent, failed).
-fn load(s: &Served, cookie: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<(usize, Vec<String>)> {
+fn load(
+    s: &Served,
+    cookie: String,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<(usize, Vec<String>)> {
     let url = s.url("/load");
     tokio::spawn(async move {
         let http = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -111,16 +115,27 @@ async fn sighup_reloads_under_load_with_a_live_session_and_an_open_websocket() {
         "[upstream]\nurl = \"http://{up}\"\n\n[[access]]\npath = \"/admin\"\nemails = [\"bob@example.com\"]\n"
     );
     // The file's log_level rules: RUST_LOG emptied.
-    let s = serve_with(&op, "metrics = true\nlog_level = \"info\"", &tables, &[("RUST_LOG", "")]).await;
+    let s = serve_with(
+        &op,
+        "metrics = true\nlog_level = \"info\"",
+        &tables,
+        &[("RUST_LOG", "")],
+    )
+    .await;
     let file = s.dir.as_ref().unwrap().path().join("relier.toml");
     let http = browser();
     let secrets = log_in(&http, &s).await;
     let cookie = format!("relier_session={}", secrets.session_cookie);
-    assert_eq!(http.get(s.url("/admin")).send().await.unwrap().status(), 403);
+    assert_eq!(
+        http.get(s.url("/admin")).send().await.unwrap().status(),
+        403
+    );
 
     // An open WebSocket through the proxy.
     let mut handshake = format!("ws://{}/ws", s.addr).into_client_request().unwrap();
-    handshake.headers_mut().insert("cookie", cookie.parse().unwrap());
+    handshake
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
     handshake
         .headers_mut()
         .insert("origin", s.url("").parse().unwrap());
@@ -137,7 +152,11 @@ async fn sighup_reloads_under_load_with_a_live_session_and_an_open_websocket() {
     let load = load(&s, cookie.clone(), stop.clone());
 
     // 1. A provider added, an [[access]] rule changed, the log level raised.
-    rewrite(&file, "emails = [\"bob@example.com\"]", "emails = [\"alice@example.com\"]");
+    rewrite(
+        &file,
+        "emails = [\"bob@example.com\"]",
+        "emails = [\"alice@example.com\"]",
+    );
     rewrite(&file, "log_level = \"info\"", "log_level = \"warn\"");
     let text = std::fs::read_to_string(&file).unwrap();
     let valid = format!(
@@ -151,14 +170,21 @@ async fn sighup_reloads_under_load_with_a_live_session_and_an_open_websocket() {
     assert!(chooser.text().await.unwrap().contains("/auth/login/second"));
     let r = http.get(s.url("/auth/login/second")).send().await.unwrap();
     assert_eq!(r.status(), 302);
-    assert!(location(&r).starts_with(second.issuer()), "{}", location(&r));
-    assert_eq!(http.get(s.url("/admin")).send().await.unwrap().status(), 200);
+    assert!(
+        location(&r).starts_with(second.issuer()),
+        "{}",
+        location(&r)
+    );
+    assert_eq!(
+        http.get(s.url("/admin")).send().await.unwrap().status(),
+        200
+    );
     echo("after the reload").await;
     assert_eq!(metric(&http, &s, "ok").await, "1");
 
     // 2. A broken file: the old configuration stays, the log names the line.
     let line = valid.lines().count() + 1;
-    std::fs::write(&file, format!("{valid}title = nope\n")).unwrap();
+    std::fs::write(&file, format!("{valid}title = \"unterminated\n")).unwrap();
     hang_up(&s);
     let log = logged(&s, "reload refused, the old configuration stays", 1).await;
     assert!(
@@ -166,29 +192,64 @@ async fn sighup_reloads_under_load_with_a_live_session_and_an_open_websocket() {
         "line {line} named: {log}"
     );
     assert_eq!(metric(&http, &s, "error").await, "1");
-    assert_eq!(http.get(s.url("/auth/login/second")).send().await.unwrap().status(), 302);
-    assert_eq!(http.get(s.url("/admin")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.get(s.url("/auth/login/second"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        302
+    );
+    assert_eq!(
+        http.get(s.url("/admin")).send().await.unwrap().status(),
+        200
+    );
     // log_level = "warn" is in force: the info line of a SIGHUP is no longer written.
-    assert_eq!(log.matches("SIGHUP: reloading the configuration").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("SIGHUP: reloading the configuration").count(),
+        1,
+        "{log}"
+    );
 
     // 3. `listen` changed: a restart is needed, nothing applies.
     let elsewhere = format!("127.0.0.1:{}", free_port());
     let moved = valid
-        .replace(&format!("listen = \"{}\"", s.addr), &format!("listen = \"{elsewhere}\""))
-        .replace("emails = [\"alice@example.com\"]", "emails = [\"bob@example.com\"]");
+        .replace(
+            &format!("listen = \"{}\"", s.addr),
+            &format!("listen = \"{elsewhere}\""),
+        )
+        .replace(
+            "emails = [\"alice@example.com\"]",
+            "emails = [\"bob@example.com\"]",
+        );
     assert_ne!(moved, valid);
     std::fs::write(&file, moved).unwrap();
     hang_up(&s);
     logged(&s, "needs a restart to change listen", 1).await;
     assert_eq!(metric(&http, &s, "restart_required").await, "1");
-    assert_eq!(http.get(s.url("/admin")).send().await.unwrap().status(), 200, "the rule change of that file did not apply");
+    assert_eq!(
+        http.get(s.url("/admin")).send().await.unwrap().status(),
+        200,
+        "the rule change of that file did not apply"
+    );
     echo("still open").await;
 
     stop.store(true, Ordering::SeqCst);
     let (sent, failed) = load.await.unwrap();
-    assert!(failed.is_empty(), "{} of {sent} failed: {failed:?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {sent} failed: {failed:?}",
+        failed.len()
+    );
     assert!(sent > 10, "{sent} requests across the reloads");
-    assert_eq!(http.get(s.url("/auth/check")).send().await.unwrap().status(), 200, "the session lives on");
+    let check = http
+        .get(s.url("/auth/check"))
+        .header("x-forwarded-uri", "/");
+    assert_eq!(
+        check.send().await.unwrap().status(),
+        200,
+        "the session lives on"
+    );
     ws.close(None).await.unwrap();
     s.stop().await;
 }

@@ -274,7 +274,10 @@ pub enum LoginAppStateError {
 }
 
 fn handle(parts: &Parts) -> Option<Arc<AppState>> {
-    parts.extensions.get::<RelierHandle>().map(|h| h.0.current())
+    parts
+        .extensions
+        .get::<RelierHandle>()
+        .map(|h| h.0.current())
 }
 
 fn layer_missing() -> Response {

@@ -161,6 +161,37 @@ mod tests {
     }
 
     #[test]
+    fn a_reload_keeps_the_limiter_only_for_the_same_limits() {
+        let l = limiter(60, 3);
+        let same = LimitsConfig {
+            login_per_minute: 60,
+            login_burst: 3,
+            ..LimitsConfig::default()
+        };
+        assert!(l.same_limits(&same));
+        for other in [
+            LimitsConfig {
+                login_per_minute: 30,
+                ..same.clone()
+            },
+            LimitsConfig {
+                login_burst: 4,
+                ..same.clone()
+            },
+            LimitsConfig {
+                shared_login_limit: true,
+                ..same.clone()
+            },
+            LimitsConfig {
+                login_per_minute: 0,
+                ..same.clone()
+            },
+        ] {
+            assert!(!l.same_limits(&other), "{other:?}");
+        }
+    }
+
+    #[test]
     fn burst_then_refill() {
         let l = limiter(60, 3);
         let ip: IpAddr = "192.0.2.1".parse().unwrap();

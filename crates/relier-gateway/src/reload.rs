@@ -122,8 +122,7 @@ impl Live {
             state.store.clone(),
             self.0.stop.clone(),
         );
-        let task =
-            tokio::spawn(async move { providers.retry_waiting(store.as_ref(), stop).await });
+        let task = tokio::spawn(async move { providers.retry_waiting(store.as_ref(), stop).await });
         if let Some(old) = self.0.retry.lock().replace(task) {
             old.abort();
         }

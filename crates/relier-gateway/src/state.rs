@@ -141,7 +141,10 @@ impl Fixed {
         differs(self.metrics_listen == new.metrics_listen, "metrics_listen");
         differs(self.metrics == new.metrics, "metrics");
         differs(self.store == new.store, "store");
-        differs(self.master_key_file == new.master_key_file, "master_key_file");
+        differs(
+            self.master_key_file == new.master_key_file,
+            "master_key_file",
+        );
         differs(
             self.limits == new.limits,
             "[limits] header_read_timeout/idle_timeout/max_connections/max_header_bytes/max_headers",
@@ -364,6 +367,35 @@ mod tests {
         fn make_writer(&'a self) -> Self::Writer {
             self.clone()
         }
+    }
+
+    fn fixed(toml: &str) -> Fixed {
+        let base = "public_url = \"http://127.0.0.1:8088\"\n";
+        Fixed::of(&Config::from_toml(&format!("{base}{toml}")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_reload_tells_what_only_a_restart_changes() {
+        let now = fixed("");
+        // Rules, providers, log level: reloadable.
+        let reloadable = "log_level = \"debug\"\nskip_auth = [\"/public\"]\n\
+                          [[access]]\npath = \"/admin\"\ngroups = [\"admins\"]\n\
+                          [limits]\nlogin_per_minute = 5\n";
+        assert_eq!(now.changed(&fixed(reloadable)), Vec::<&str>::new());
+        let restart = "listen = \"127.0.0.1:9999\"\nstore = \"sqlite://other.db\"\n\
+                       master_key_file = \"k\"\nmetrics = true\n\
+                       [limits]\nmax_connections = 7\n[session]\ncache_ttl = \"1s\"\n";
+        assert_eq!(
+            now.changed(&fixed(restart)),
+            [
+                "listen",
+                "metrics",
+                "store",
+                "master_key_file",
+                "[limits] header_read_timeout/idle_timeout/max_connections/max_header_bytes/max_headers",
+                "[session] cache_capacity/cache_ttl",
+            ]
+        );
     }
 
     #[test]
