@@ -65,9 +65,11 @@ pub async fn run(cli: Cli, serve_config: Option<relier_gateway::Config>) -> anyh
                 Some(c) => c,
                 None => relier_gateway::Config::from_file(&a.config)?,
             };
+            // SIGHUP is caught from here on (one during the start is taken after it).
+            let hangup = hangup();
             // Build first so that a configuration or provider error is reported before binding.
             let gateway = relier_gateway::Gateway::build(config).await?;
-            let reloads = reload_on_hangup(&gateway, &a.config);
+            let reloads = hangup.map(|h| reload_on_hangup(h, &gateway, &a.config));
             let result = gateway.run().await;
             if let Some(task) = reloads {
                 task.abort();
@@ -83,39 +85,49 @@ pub async fn run(cli: Cli, serve_config: Option<relier_gateway::Config>) -> anyh
 
 /// `relier config check --config FILE`: `FILE:LINE: error` per mistake and exit status 1, or the
 /// one-line summary.
-/// `SIGHUP` reloads `path` (issue 24 §4): the gateway checks and applies it or keeps the
-/// configuration in force, logging why; a new `log_level` applies with it. The handler is
-/// installed before the gateway listens, so a `SIGHUP` never ends the process.
+/// The `SIGHUP` stream of `relier serve`, installed before the gateway is built so that a
+/// `SIGHUP` never ends the process (`None` where there is none).
+#[cfg(unix)]
+fn hangup() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    signal(SignalKind::hangup())
+        .inspect_err(|e| {
+            tracing::warn!(error = %e, "SIGHUP handler not installed: reloading needs a restart");
+        })
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn hangup() -> Option<std::convert::Infallible> {
+    None
+}
+
+/// Each `SIGHUP` reloads `path` (issue 24 §4): the gateway checks and applies it or keeps the
+/// configuration in force, logging why; a new `log_level` applies with it.
 #[cfg(unix)]
 fn reload_on_hangup(
+    mut hangup: tokio::signal::unix::Signal,
     gateway: &relier_gateway::Gateway,
     path: &std::path::Path,
-) -> Option<tokio::task::JoinHandle<()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = match signal(SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "SIGHUP handler not installed: reloading needs a restart");
-            return None;
-        }
-    };
+) -> tokio::task::JoinHandle<()> {
     let (reloader, path) = (gateway.reloader(), path.to_path_buf());
-    Some(tokio::spawn(async move {
+    tokio::spawn(async move {
         while hangup.recv().await.is_some() {
             tracing::info!(path = %path.display(), "SIGHUP: reloading the configuration");
             if let Ok(config) = reloader.reload_file(&path).await {
                 crate::logging::set_level(config.log_level.as_deref());
             }
         }
-    }))
+    })
 }
 
 #[cfg(not(unix))]
 fn reload_on_hangup(
+    never: std::convert::Infallible,
     _: &relier_gateway::Gateway,
     _: &std::path::Path,
-) -> Option<tokio::task::JoinHandle<()>> {
-    None
+) -> tokio::task::JoinHandle<()> {
+    match never {}
 }
 
 fn config_check(path: &std::path::Path) -> anyhow::Result<()> {
