@@ -25,7 +25,9 @@
 //! ```
 //!
 //! In-process (tests, embedding): [`Gateway::build`] then [`Gateway::serve`] with a listener
-//! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`.
+//! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`;
+//! [`Gateway::reload`] (or a [`Reloader`] while it serves) applies a new configuration without
+//! a restart, as `SIGHUP` does in `relier serve`.
 
 mod access;
 mod api;

@@ -11,7 +11,7 @@
 //!   ([`crate::state::Fixed`]: listeners, store, master key…).
 //! - A provider whose OP cannot be reached during the reload is taken as at the start: it
 //!   waits (its button says it is unavailable, `/readyz` names it) and is retried in the
-//!   background.
+//!   background; its sessions stay, their refreshes postponed until it is ready.
 //! - A provider no longer in the file takes no new login; its sessions end at their next
 //!   refresh (the refresh finds no provider).
 //!

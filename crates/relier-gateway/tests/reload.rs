@@ -41,6 +41,14 @@ fn config(dir: &std::path::Path, top: &str, providers: &[(&str, &str)]) -> Confi
     Config::from_toml(&toml).unwrap()
 }
 
+/// A loopback address nothing listens on (yet).
+fn closed_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
 async fn metrics(ops: &mut OneShot) -> String {
     text(ops.get("/metrics").await).await
 }
@@ -84,9 +92,7 @@ async fn reload_swaps_providers_and_keeps_the_old_configuration_when_refused() {
     );
 
     // "bad" removed, "other" added, "later" added whose OP is not up yet.
-    let later = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let later_addr = later.local_addr().unwrap();
-    drop(later);
+    let later_addr = closed_port();
     let later_issuer = format!("http://{later_addr}");
     let next = config(
         &dir,
@@ -138,4 +144,24 @@ async fn reload_swaps_providers_and_keeps_the_old_configuration_when_refused() {
         e.app.get("/auth/login/later").await.status(),
         StatusCode::FOUND
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_whose_op_is_unreachable_at_a_reload_waits_and_keeps_its_sessions() {
+    let mut e = env_with(REFRESH_SOON, false).await;
+    logged_in(&mut e).await;
+    let due = tokio::time::Instant::now() + DUE;
+    let dir = e._dir.path().to_path_buf();
+    let unreachable = format!("http://{}", closed_port());
+    e.gw.reload(config(&dir, "", &[("bad", &unreachable)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        e.app.get("/auth/login/bad").await.status(),
+        StatusCode::BAD_GATEWAY,
+        "unavailable, not unknown"
+    );
+    // Its session is due for a refresh: postponed while the provider waits, not ended.
+    tokio::time::sleep_until(due).await;
+    assert_eq!(e.app.get("/auth/check").await.status(), StatusCode::OK);
 }
