@@ -35,7 +35,8 @@ use crate::state::{AppState, Prepared};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReloadError {
-    /// The new file does not parse or does not check: what `relier config check` says.
+    /// The new file does not parse or does not check (what `relier config check` says), or a
+    /// provider of it cannot be set up: each mistake with its line where one can be told.
     #[error("{}", findings_line(.0))]
     Invalid(Vec<Finding>),
     /// The new configuration could not be set up (a provider, the store, a key).
