@@ -38,6 +38,30 @@ pub async fn echo(req: Request) -> axum::Json<serde_json::Value> {
     }))
 }
 
+/// A WebSocket that answers each text message with `"{subject}: {message}"`, the subject
+/// being the `X-Relier-Subject` the gateway passed (`nobody` without one).
+pub async fn ws_echo(
+    headers: axum::http::HeaderMap,
+    ws: axum::extract::ws::WebSocketUpgrade,
+) -> axum::response::Response {
+    use axum::extract::ws::Message;
+    let who = headers
+        .get("x-relier-subject")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("nobody")
+        .to_owned();
+    ws.on_upgrade(move |mut socket| async move {
+        while let Some(Ok(msg)) = socket.recv().await {
+            if let Message::Text(t) = msg {
+                let reply = format!("{who}: {}", t.as_str());
+                if socket.send(Message::Text(reply.into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    })
+}
+
 /// [`echo`] on an ephemeral loopback port.
 pub async fn upstream() -> (SocketAddr, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -3,11 +3,13 @@
 //! under `[telemetry]`, the same spans exported as OpenTelemetry traces ([`crate::telemetry`]).
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use opentelemetry_sdk::trace::Tracer;
 use relier_gateway::config::{LOG_FORMAT_ENV, LogFormat};
 use serde_json::{Map, Value};
 use tracing::{Event, Subscriber};
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::Writer;
@@ -32,21 +34,41 @@ pub fn format(file: Option<LogFormat>) -> anyhow::Result<LogFormat> {
 /// `relier serve` logs at info without `-v`; other commands log nothing without it. With a
 /// `tracer` (`[telemetry]`), spans at info and above are also recorded as traces, whatever the
 /// log filter says.
-pub fn init(verbose: u8, serving: bool, format: LogFormat, tracer: Option<Tracer>) {
+///
+/// `relier serve` without `RUST_LOG` or `-v` logs what the file's `log_level` says (`level`;
+/// info without it), and [`set_level`] changes it when the file is reloaded.
+pub fn init(
+    verbose: u8,
+    serving: bool,
+    level: Option<&str>,
+    format: LogFormat,
+    tracer: Option<Tracer>,
+) {
     use std::io::IsTerminal as _;
     if verbose == 0 && !serving {
         return;
     }
-    // `relier serve` is a daemon: it logs at info by default (logins, errors with correlation ids).
-    let default = if verbose == 0 {
-        "info"
-    } else if verbose == 1 {
-        "warn,relier=debug,relier_core=debug,relier_cli=debug"
-    } else {
-        "trace"
+    let from_env = std::env::var(EnvFilter::DEFAULT_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| EnvFilter::try_new(v).ok());
+    let from_file = from_env.is_none() && verbose == 0;
+    let filter = match from_env {
+        Some(filter) => filter,
+        // `relier serve` is a daemon: it logs at info by default (logins, errors with
+        // correlation ids).
+        None if verbose == 0 => file_filter(level).unwrap_or_else(|_| EnvFilter::new("info")),
+        None if verbose == 1 => {
+            EnvFilter::new("warn,relier=debug,relier_core=debug,relier_cli=debug")
+        }
+        None => EnvFilter::new("trace"),
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    if from_file {
+        let _ = FILE_LEVEL.set(Box::new(move |f| {
+            handle.reload(f).map_err(|e| e.to_string())
+        }));
+    }
     let traces = tracer.map(|t| {
         tracing_opentelemetry::layer()
             .with_tracer(t)
@@ -78,6 +100,27 @@ pub fn init(verbose: u8, serving: bool, format: LogFormat, tracer: Option<Tracer
             )
             .try_init(),
     };
+}
+
+/// Swaps the log filter, when it comes from the file's `log_level`.
+type SetFilter = Box<dyn Fn(EnvFilter) -> Result<(), String> + Send + Sync>;
+
+static FILE_LEVEL: OnceLock<SetFilter> = OnceLock::new();
+
+/// The filter `log_level` sets (info without it).
+fn file_filter(level: Option<&str>) -> Result<EnvFilter, tracing_subscriber::filter::ParseError> {
+    EnvFilter::try_new(level.unwrap_or("info"))
+}
+
+/// A reloaded file's `log_level`: the new filter, unless `RUST_LOG` or `-v` chose it.
+pub fn set_level(level: Option<&str>) {
+    let Some(set) = FILE_LEVEL.get() else {
+        return;
+    };
+    match file_filter(level).map_err(|e| e.to_string()).and_then(set) {
+        Ok(()) => tracing::info!(log_level = level.unwrap_or("info"), "log level set"),
+        Err(e) => tracing::warn!(error = %e, "log_level not applied"),
+    }
 }
 
 /// A JSON line with the `trace_id` and `span_id` of the request it belongs to lifted to the

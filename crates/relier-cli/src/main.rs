@@ -57,7 +57,8 @@ fn main() -> ExitCode {
         None => None,
     };
     let (traces, tracer) = traces.unzip();
-    logging::init(cli.verbose, serve_config.is_some(), format, tracer);
+    let level = serve_config.as_ref().and_then(|c| c.log_level.as_deref());
+    logging::init(cli.verbose, serve_config.is_some(), level, format, tracer);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

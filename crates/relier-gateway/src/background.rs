@@ -1,6 +1,5 @@
 //! The gateway's background work, above everything it drives.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -10,30 +9,25 @@ use tokio::task::JoinHandle;
 
 use crate::cache::{ENDED_POLL_INTERVAL, ENDED_WINDOW};
 use crate::clock;
-use crate::state::AppState;
+use crate::reload::Live;
 use crate::touch::TOUCH_FLUSH_INTERVAL;
 
 /// The scheduler: every `check_interval` (with a little jitter so instances sharing a store
-/// spread out): key tick, purge of expired rows, session gauge.
-pub fn spawn_background(
-    state: Arc<AppState>,
-    mut stop: watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
-    let interval = state.settings.check_interval;
+/// spread out): key tick, purge of expired rows, session gauge. Each round works with the
+/// configuration in force then. (The retry of providers waiting for their OP belongs to the
+/// configuration: [`Live`].)
+pub fn spawn_background(live: &Live, mut stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let stop_ended = stop.clone();
-    let state_ended = state.clone();
-    let (providers, store, stop_retry) =
-        (state.providers.clone(), state.store.clone(), stop.clone());
-    // Providers whose OP could not be reached at start, tried again with backoff.
-    let retry =
-        tokio::spawn(async move { providers.retry_waiting(store.as_ref(), stop_retry).await });
+    let (live_ended, live_sched) = (live.clone(), live.clone());
     let task = tokio::spawn(async move {
         loop {
+            let interval = live_sched.current().settings.check_interval;
             let jitter = Duration::from_millis(u64::from(jitter_ms()) % 250);
             tokio::select! {
                 _ = stop.changed() => break,
                 () = tokio::time::sleep(interval + jitter) => {}
             }
+            let state = live_sched.current();
             let now = clock::now();
             if let Err(e) = state.keys.tick(now).await {
                 tracing::warn!(error = %e, "key maintenance failed");
@@ -51,24 +45,20 @@ pub fn spawn_background(
             }
         }
     });
-    let touches = spawn_touch_flusher(state_ended.clone(), stop_ended.clone());
-    vec![
-        task,
-        spawn_ended_feed(state_ended, stop_ended),
-        touches,
-        retry,
-    ]
+    let touches = spawn_touch_flusher(live_ended.clone(), stop_ended.clone());
+    vec![task, spawn_ended_feed(live_ended, stop_ended), touches]
 }
 
 /// Writes the gathered sliding-expiry touches every [`TOUCH_FLUSH_INTERVAL`], and once more
 /// when the gateway stops.
-fn spawn_touch_flusher(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+fn spawn_touch_flusher(live: Live, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let stopping = tokio::select! {
                 _ = stop.changed() => true,
                 () = tokio::time::sleep(TOUCH_FLUSH_INTERVAL) => false,
             };
+            let state = live.current();
             state
                 .touches
                 .flush(state.store.as_ref(), crate::clock::now(), stopping)
@@ -84,7 +74,7 @@ fn spawn_touch_flusher(state: Arc<AppState>, mut stop: watch::Receiver<bool>) ->
 /// the session cache: a logout on another instance sharing the store ends the session here
 /// within [`crate::cache::LOGOUT_PROPAGATION`]. While the feed cannot be read, cached
 /// sessions are re-read from the store instead ([`crate::cache::SessionCache::trusted`]).
-fn spawn_ended_feed(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+fn spawn_ended_feed(live: Live, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut failing = false;
         loop {
@@ -92,6 +82,7 @@ fn spawn_ended_feed(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> Jo
                 _ = stop.changed() => break,
                 () = tokio::time::sleep(ENDED_POLL_INTERVAL) => {}
             }
+            let state = live.current();
             let started = Instant::now();
             match state.store.recently_ended_sessions(ENDED_WINDOW).await {
                 Ok(hashes) => {

@@ -19,6 +19,20 @@ pub struct Finding {
     pub error: GatewayError,
 }
 
+impl Finding {
+    pub(crate) fn new(line: Option<usize>, error: GatewayError) -> Finding {
+        Finding { line, error }
+    }
+
+    /// `error` of a file whose text is `text`, at the line it is about when one can be told.
+    pub(crate) fn located(text: &str, error: GatewayError) -> Finding {
+        Finding {
+            line: locate(text, &error),
+            error,
+        }
+    }
+}
+
 /// What a valid file sets up.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -63,6 +63,11 @@ pub struct Config {
     /// (one JSON object per line). `RELIER_LOG_FORMAT` wins over it.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// What `relier serve` logs: a level (`"info"`, the default; `"debug"`, `"warn"`) or
+    /// `RUST_LOG`-style directives (`"warn,relier_gateway=debug"`). `RUST_LOG` and `-v` win
+    /// over it. A SIGHUP applies a new value.
+    #[serde(default)]
+    pub log_level: Option<String>,
     /// Reverse proxies in front of the gateway whose forwarding headers (`X-Forwarded-For`,
     /// `Forwarded`) are believed: addresses or CIDR blocks (default: 127.0.0.1 and ::1).
     #[serde(default)]

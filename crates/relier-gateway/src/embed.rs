@@ -103,7 +103,7 @@ pub use principal::{AccessToken, Principal};
 /// What [`Identity`] reads from the request's extensions: added by
 /// [`crate::Gateway::layer`].
 #[derive(Clone)]
-pub struct RelierHandle(pub(crate) Arc<AppState>);
+pub struct RelierHandle(pub(crate) crate::reload::Live);
 
 impl RelierHandle {
     /// As [`crate::Gateway::set_app_data`], for a handler that reaches relier through its
@@ -116,7 +116,7 @@ impl RelierHandle {
         request: &axum::http::HeaderMap,
         slot: AppSlot,
     ) -> Result<(), SessionError> {
-        set_app_data(&self.0, request, slot).await
+        set_app_data(&self.0.current(), request, slot).await
     }
 }
 
@@ -274,7 +274,10 @@ pub enum LoginAppStateError {
 }
 
 fn handle(parts: &Parts) -> Option<Arc<AppState>> {
-    parts.extensions.get::<RelierHandle>().map(|h| h.0.clone())
+    parts
+        .extensions
+        .get::<RelierHandle>()
+        .map(|h| h.0.current())
 }
 
 fn layer_missing() -> Response {

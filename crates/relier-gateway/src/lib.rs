@@ -25,7 +25,9 @@
 //! ```
 //!
 //! In-process (tests, embedding): [`Gateway::build`] then [`Gateway::serve`] with a listener
-//! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`.
+//! and a shutdown future, or [`Gateway::router`] for `tower::ServiceExt::oneshot`;
+//! [`Gateway::reload`] (or a [`Reloader`] while it serves) applies a new configuration without
+//! a restart, as `SIGHUP` does in `relier serve`.
 
 mod access;
 mod api;
@@ -51,6 +53,7 @@ pub mod presets;
 mod providers;
 mod proxy;
 mod random;
+mod reload;
 mod return_to;
 mod routes;
 mod server;
@@ -75,9 +78,11 @@ pub use access::ClaimMatch;
 pub use config::Config;
 pub use error::GatewayError;
 pub use forwarding::{Cidr, CidrError, TrustedProxies};
+pub use reload::ReloadError;
 pub use return_to::sanitize_return_to;
 pub use templates::{escape as html_escape, html_response};
 
+use reload::Live;
 use state::AppState;
 
 /// How long [`Gateway::end_session`] waits for the OP's answer to the refresh token's revocation.
@@ -86,7 +91,7 @@ pub const REVOCATION_WAIT: std::time::Duration = std::time::Duration::from_secs(
 /// A built gateway: the router, its state and its background tasks (key rotation, purge,
 /// session gauge). Dropping it without [`Gateway::shutdown`] aborts the tasks.
 pub struct Gateway {
-    state: Arc<AppState>,
+    live: Live,
     router: axum::Router,
     tasks: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
@@ -95,9 +100,10 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.live.current();
         f.debug_struct("Gateway")
-            .field("public_url", &self.state.settings.public_url.as_str())
-            .field("providers", &self.state.providers.names())
+            .field("public_url", &state.settings.public_url.as_str())
+            .field("providers", &state.providers.names())
             .finish_non_exhaustive()
     }
 }
@@ -128,11 +134,12 @@ impl Gateway {
     ) -> Result<Gateway, GatewayError> {
         let limits = server::ServerLimits::new(&config.limits)?;
         let state = Arc::new(AppState::build(config, login_hook).await?);
-        let router = routes::router(state.clone());
         let (stop, rx) = watch::channel(false);
-        let tasks = background::spawn_background(state.clone(), rx);
+        let live = Live::new(state, rx.clone());
+        let router = routes::router(live.clone());
+        let tasks = background::spawn_background(&live, rx);
         Ok(Gateway {
-            state,
+            live,
             router,
             tasks,
             stop,
@@ -151,14 +158,14 @@ impl Gateway {
     /// `/auth/frontchannel-logout/{provider}`, the chooser's assets and the RP's JWKS at
     /// `/.well-known/jwks.json`. No forward auth, no proxy.
     pub fn login_router(&self) -> axum::Router {
-        routes::embedded_router(self.state.clone())
+        routes::embedded_router(self.live.clone())
     }
 
     /// The layer that lets the [`embed::Identity`] and [`embed::Principal`] extractors find
     /// this gateway's sessions. It enforces nothing by itself: the extractors do, in the
     /// handlers that use them; [`Gateway::require_login`] enforces for every route it wraps.
     pub fn layer(&self) -> axum::Extension<embed::RelierHandle> {
-        axum::Extension(embed::RelierHandle(self.state.clone()))
+        axum::Extension(embed::RelierHandle(self.live.clone()))
     }
 
     /// A tower layer that admits every request before the application's handler runs, as
@@ -166,14 +173,15 @@ impl Gateway {
     /// paths), and hands the handler an [`embed::Principal`]. Add [`embed::RequireScope`]
     /// inside it for scopes.
     pub fn require_login(&self) -> embed::RequireLogin {
-        embed::RequireLogin::new(self.state.clone())
+        embed::RequireLogin::new(self.live.clone())
     }
 
     /// The providers, in configuration order: `(name, display name)`, e.g. to draw one
     /// "Login with …" button per provider on the application's own sign-in page (linking to
     /// `/auth/login/{name}`).
     pub fn providers(&self) -> Vec<(String, String)> {
-        self.state
+        self.live
+            .current()
             .providers
             .listed()
             .map(|p| (p.name.to_owned(), p.display_name.to_owned()))
@@ -194,9 +202,10 @@ impl Gateway {
         return_to: &str,
         app_state: Option<embed::LoginAppState>,
     ) -> axum::response::Response {
-        let return_to = return_to::sanitize_for(&self.state.settings, Some(return_to));
+        let state = self.live.current();
+        let return_to = return_to::sanitize_for(&state.settings, Some(return_to));
         let app_state = app_state.map(embed::LoginAppState::into_secret);
-        routes::login::begin(&self.state, provider, return_to, app_state)
+        routes::login::begin(&state, provider, return_to, app_state)
             .await
             .unwrap_or_else(axum::response::IntoResponse::into_response)
     }
@@ -218,9 +227,9 @@ impl Gateway {
         &self,
         headers: &axum::http::HeaderMap,
     ) -> Result<Option<axum::http::HeaderValue>, GatewayError> {
-        let s = &self.state.settings;
-        if let Some(a) = session::peek(&self.state, headers).await?
-            && let Some(revocation) = routes::logout::end(&self.state, &a).await?
+        let state = self.live.current();
+        if let Some(a) = session::peek(&state, headers).await?
+            && let Some(revocation) = routes::logout::end(&state, &a).await?
             && tokio::time::timeout(REVOCATION_WAIT, revocation)
                 .await
                 .is_err()
@@ -230,7 +239,7 @@ impl Gateway {
                 "refresh token revocation still running: it goes on in the background"
             );
         }
-        Ok(cookies::expire_session(s))
+        Ok(cookies::expire_session(&state.settings))
     }
 
     /// Signs in a user the application authenticated itself (a password, a passkey) with a
@@ -252,7 +261,7 @@ impl Gateway {
         login: embed::LocalLogin,
         slot: embed::AppSlot,
     ) -> Result<axum::http::HeaderMap, embed::SessionError> {
-        embed::start_local(&self.state, request, login, slot).await
+        embed::start_local(&self.live.current(), request, login, slot).await
     }
 
     /// Replaces the application data of the request's session with `slot` (e.g. the account
@@ -268,17 +277,38 @@ impl Gateway {
         request: &axum::http::HeaderMap,
         slot: embed::AppSlot,
     ) -> Result<(), embed::SessionError> {
-        embed::set_app_data(&self.state, request, slot).await
+        embed::set_app_data(&self.live.current(), request, slot).await
     }
 
     /// The operations router (`/metrics`, `/healthz`, `/readyz`) that `metrics_listen` serves.
     pub fn operations_router(&self) -> axum::Router {
-        routes::operations_router(self.state.clone())
+        routes::operations_router(self.live.clone())
     }
 
-    /// The public URL the gateway was configured with.
-    pub fn public_url(&self) -> &str {
-        self.state.settings.public_url.as_str()
+    /// The public URL of the configuration in force.
+    pub fn public_url(&self) -> String {
+        self.live.current().settings.public_url.as_str().to_owned()
+    }
+
+    /// Applies a new configuration without a restart, as `SIGHUP` does in `relier serve`:
+    /// built as at the start while the configuration in force keeps serving, then swapped in
+    /// whole; sessions, connections and WebSockets stay. Settings, rules, `[headers]`,
+    /// `[[api]]`, upstream routes and providers (added, removed, changed) are reloadable; a
+    /// provider that is removed takes no new login and its sessions end at their next
+    /// refresh. Logged and counted in `relier_config_reloads_total{result}`.
+    ///
+    /// # Errors
+    /// [`ReloadError`], the configuration in force staying: the new one is invalid, a provider
+    /// cannot be set up, or it changes what only a restart applies (listeners, store, master
+    /// key, …: [`ReloadError::RestartRequired`]).
+    pub async fn reload(&self, config: Config) -> Result<(), ReloadError> {
+        self.live.reload(config).await
+    }
+
+    /// A handle that reloads this gateway, for use while [`Gateway::serve`] runs (e.g. from
+    /// a signal handler).
+    pub fn reloader(&self) -> Reloader {
+        Reloader(self.live.clone())
     }
 
     /// Serves on `listener` (and `/metrics` on `metrics_listen`, when set) until `shutdown`
@@ -293,7 +323,8 @@ impl Gateway {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        if let Some(ops) = self.state.settings.metrics_listen {
+        let state = self.live.current();
+        if let Some(ops) = state.settings.metrics_listen {
             let ops_listener = TcpListener::bind(ops)
                 .await
                 .map_err(|source| GatewayError::Bind { addr: ops, source })?;
@@ -303,7 +334,7 @@ impl Gateway {
             let done = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            let metrics = self.state.metrics.clone();
+            let metrics = state.metrics.clone();
             self.tasks.push(tokio::spawn(server::serve(
                 ops_listener,
                 app,
@@ -315,12 +346,13 @@ impl Gateway {
         let addr = listener.local_addr().ok();
         tracing::info!(
             listen = ?addr,
-            public_url = %self.state.settings.public_url,
-            providers = ?self.state.providers.names(),
-            proxy = self.state.proxy.is_some(),
+            public_url = %state.settings.public_url,
+            providers = ?state.providers.names(),
+            proxy = state.proxy.is_some(),
             "relier gateway listening"
         );
-        let metrics = self.state.metrics.clone();
+        let metrics = state.metrics.clone();
+        drop(state);
         server::serve(
             listener,
             self.router.clone(),
@@ -336,7 +368,8 @@ impl Gateway {
     /// Stops the background tasks and closes the store (checkpointing SQLite's WAL).
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        for task in self.tasks.drain(..) {
+        let retry = self.live.take_retry();
+        for task in self.tasks.drain(..).chain(retry) {
             if tokio::time::timeout(std::time::Duration::from_secs(5), task)
                 .await
                 .is_err()
@@ -344,7 +377,7 @@ impl Gateway {
                 tracing::warn!("a background task did not stop in time");
             }
         }
-        self.state.store.close().await;
+        self.live.current().store.close().await;
         tracing::info!("relier gateway stopped");
     }
 }
@@ -385,6 +418,33 @@ impl Drop for Gateway {
         for task in &self.tasks {
             task.abort();
         }
+        if let Some(retry) = self.live.take_retry() {
+            retry.abort();
+        }
+    }
+}
+
+/// Reloads a [`Gateway`]'s configuration: made by [`Gateway::reloader`], cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Reloader(Live);
+
+impl Reloader {
+    /// As [`Gateway::reload`].
+    ///
+    /// # Errors
+    /// As [`Gateway::reload`].
+    pub async fn reload(&self, config: Config) -> Result<(), ReloadError> {
+        self.0.reload(config).await
+    }
+
+    /// Reads `path`, checks it as `relier config check` does (a mistake is logged as
+    /// `path:line: error`) and applies it as [`Gateway::reload`]; returns the configuration now
+    /// in force.
+    ///
+    /// # Errors
+    /// As [`Gateway::reload`]; [`ReloadError::Invalid`] for a file that does not check.
+    pub async fn reload_file(&self, path: &std::path::Path) -> Result<Config, ReloadError> {
+        self.0.reload_file(path).await
     }
 }
 
@@ -402,13 +462,22 @@ pub async fn serve_on(listener: TcpListener, config: Config) -> Result<(), Gatew
 /// # Errors
 /// [`GatewayError::Bind`] if the address cannot be bound; otherwise as [`serve_on`].
 pub async fn run(config: Config) -> Result<(), GatewayError> {
-    let addr = config.listen;
     // Build first so that a configuration or provider error is reported before binding.
-    let gateway = Gateway::build(config).await?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| GatewayError::Bind { addr, source })?;
-    gateway.serve(listener, shutdown_signal()).await
+    Gateway::build(config).await?.run().await
+}
+
+impl Gateway {
+    /// Binds `listen` and serves until Ctrl-C or SIGTERM (`relier serve`).
+    ///
+    /// # Errors
+    /// [`GatewayError::Bind`] if the address cannot be bound; otherwise as [`Gateway::serve`].
+    pub async fn run(self) -> Result<(), GatewayError> {
+        let addr = self.live.current().fixed.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        self.serve(listener, shutdown_signal()).await
+    }
 }
 
 /// Completes on Ctrl-C or (Unix) SIGTERM.

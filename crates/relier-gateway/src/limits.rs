@@ -33,6 +33,8 @@ pub struct LoginLimiter {
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
     /// Buckets in the store, shared by every instance.
     shared: Option<LoginRate>,
+    /// `login_per_minute`, `login_burst`, `shared_login_limit` it was made from.
+    made_from: (u32, u32, bool),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +57,22 @@ impl LoginLimiter {
                 per_minute: cfg.login_per_minute,
                 burst: cfg.login_burst.max(1),
             }),
+            made_from: Self::key(cfg),
         })
+    }
+
+    /// Whether `cfg` sets the limit this one was made from: a configuration reload keeps the
+    /// limiter (and its buckets) then.
+    pub fn same_limits(&self, cfg: &LimitsConfig) -> bool {
+        cfg.login_per_minute != 0 && Self::key(cfg) == self.made_from
+    }
+
+    fn key(cfg: &LimitsConfig) -> (u32, u32, bool) {
+        (
+            cfg.login_per_minute,
+            cfg.login_burst.max(1),
+            cfg.shared_login_limit,
+        )
     }
 
     /// Takes one token for `client` from the shared buckets in `store` when the limit is
@@ -141,6 +158,37 @@ mod tests {
             ..LimitsConfig::default()
         })
         .unwrap()
+    }
+
+    #[test]
+    fn a_reload_keeps_the_limiter_only_for_the_same_limits() {
+        let l = limiter(60, 3);
+        let same = LimitsConfig {
+            login_per_minute: 60,
+            login_burst: 3,
+            ..LimitsConfig::default()
+        };
+        assert!(l.same_limits(&same));
+        for other in [
+            LimitsConfig {
+                login_per_minute: 30,
+                ..same.clone()
+            },
+            LimitsConfig {
+                login_burst: 4,
+                ..same.clone()
+            },
+            LimitsConfig {
+                shared_login_limit: true,
+                ..same.clone()
+            },
+            LimitsConfig {
+                login_per_minute: 0,
+                ..same.clone()
+            },
+        ] {
+            assert!(!l.same_limits(&other), "{other:?}");
+        }
     }
 
     #[test]

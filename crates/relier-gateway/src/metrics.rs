@@ -57,6 +57,21 @@ pub struct Metrics {
     pub connections_open: AtomicU64,
     /// Client connections closed at accept because `[limits] max_connections` were open.
     pub connections_refused: AtomicU64,
+    reloads_ok: AtomicU64,
+    reloads_error: AtomicU64,
+    reloads_restart_required: AtomicU64,
+}
+
+/// Outcome of a configuration reload ([`crate::reload`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadResult {
+    /// The new configuration is in force.
+    Ok,
+    /// Refused (a file that does not parse or check, a provider that cannot start): the old
+    /// configuration stays.
+    Error,
+    /// Refused because it changes what only a restart applies: the old configuration stays.
+    RestartRequired,
 }
 
 impl Metrics {
@@ -115,6 +130,16 @@ impl Metrics {
             &self.refresh_success
         } else {
             &self.refresh_failure
+        }
+        .fetch_add(1, Relaxed);
+    }
+
+    /// A configuration reload ended with `r`.
+    pub fn reload(&self, r: ReloadResult) {
+        match r {
+            ReloadResult::Ok => &self.reloads_ok,
+            ReloadResult::Error => &self.reloads_error,
+            ReloadResult::RestartRequired => &self.reloads_restart_required,
         }
         .fetch_add(1, Relaxed);
     }
@@ -267,6 +292,19 @@ impl Metrics {
         ] {
             single(&mut o, metric, value.load(Relaxed));
         }
+        by_label(
+            &mut o,
+            (
+                "relier_config_reloads_total",
+                "Configuration reloads (SIGHUP) by result.",
+            ),
+            "result",
+            &[
+                ("ok", &self.reloads_ok),
+                ("error", &self.reloads_error),
+                ("restart_required", &self.reloads_restart_required),
+            ],
+        );
         o
     }
 
@@ -375,6 +413,7 @@ mod tests {
                 "relier_session_touches_pending gauge",
                 "relier_connections_open gauge",
                 "relier_connections_refused_total counter",
+                "relier_config_reloads_total counter",
             ]
         );
         assert_eq!(
@@ -387,6 +426,7 @@ mod tests {
             "relier_token_refreshes_total{outcome=\"failure\"} 0",
             "relier_key_rotations_total 0",
             "relier_session_touches_pending 0",
+            "relier_config_reloads_total{result=\"restart_required\"} 0",
         ] {
             assert!(t.lines().any(|l| l == line), "{line}");
         }

@@ -49,7 +49,7 @@ const MIN_HEADER_BYTES: usize = 8192;
 const HYPER_MAX_HEADERS: usize = 100;
 
 /// `[limits]` of the listeners, checked.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
     header_read_timeout: Duration,
     idle_timeout: Duration,

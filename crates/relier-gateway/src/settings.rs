@@ -130,6 +130,7 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     }
     let secure = public_url.scheme() == "https";
     check_periods(config)?;
+    check_log_level(config)?;
     if let Some(f) = &config.federation {
         f.check()?;
         f.entity_id(&config.public_url)?;
@@ -248,6 +249,16 @@ fn cookie_domain(
     crate::cookies::CookieDomain::parse(raw, host)
         .map(Some)
         .map_err(|e| GatewayError::Config(e.to_string()))
+}
+
+/// `log_level` is a filter `relier serve` can apply.
+fn check_log_level(config: &Config) -> Result<(), GatewayError> {
+    match &config.log_level {
+        Some(level) => tracing_subscriber::EnvFilter::try_new(level)
+            .map(drop)
+            .map_err(|e| GatewayError::Config(format!("log_level {level:?}: {e}"))),
+        None => Ok(()),
+    }
 }
 
 /// Every timeout and period of `[session]` and `[keys]` is positive.

@@ -1,13 +1,17 @@
-//! [`AppState`]: everything the handlers share, built once at start.
+//! [`AppState`]: everything the handlers share. One configuration's part (settings, providers,
+//! rules, routes, keys, federation) is replaced whole by a reload ([`crate::reload`]); the
+//! [`Shared`] part (store, sessions, caches, metrics) lives across reloads.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use relier_store::{MasterKeySource, Store, StoreUrl, UnixTime};
 
 use crate::cache::{RefreshLocks, SessionCache};
 use crate::clock;
-use crate::config::Config;
+use crate::config::{Config, LogFormat, TelemetryConfig};
 use crate::error::GatewayError;
 use crate::hook::LoginHook;
 use crate::keys::KeyManager;
@@ -16,31 +20,23 @@ use crate::metrics::Metrics;
 use crate::original_uri::PeerLog;
 use crate::providers::{self, Providers};
 use crate::proxy::Routes;
+use crate::server::ServerLimits;
 use crate::settings::{self, Settings};
 use crate::touch::Touches;
 
-/// Shared state of the handlers.
-pub struct AppState {
-    /// Settings.
-    pub settings: Settings,
+/// What lives across configuration reloads: the store and what holds sessions, caches and
+/// counts.
+pub struct Shared {
     /// The store.
     pub store: Arc<dyn Store>,
-    /// The providers.
-    pub providers: Arc<Providers>,
     /// In-memory session cache.
     pub sessions: SessionCache,
     /// Single-flight refresh locks.
     pub refresh_locks: RefreshLocks,
     /// Metrics.
     pub metrics: Arc<Metrics>,
-    /// Key rotation and the store key of private_key_jwt providers.
-    pub keys: KeyManager,
-    /// Reverse proxy: the `[upstream]` or the `[[upstream]]` routes.
-    pub proxy: Option<Routes>,
     /// Sliding-expiry writes waiting for the background task.
     pub touches: Touches,
-    /// Login-start rate limit (`None` when off).
-    pub login_limiter: Option<LoginLimiter>,
     /// The application's say on each completed login (embedding; `AcceptAll` otherwise).
     pub login_hook: Arc<dyn LoginHook>,
     /// Untrusted peers refused on `/auth/check`, logged once a minute each.
@@ -49,10 +45,42 @@ pub struct AppState {
     pub api_tokens: crate::api::TokenCache,
     /// `[[api]]`: DPoP proof ids seen and the nonce key.
     pub dpop: crate::api::DpopState,
-    /// `[federation]`: the entity statement and signed JWK set, signed and cached.
-    pub(crate) federation: Option<crate::federation::Publisher>,
     /// `exchange_audience`: the sessions' exchanged tokens for the upstream.
     pub exchanged: crate::upstream_token::ExchangeCache,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+/// Shared state of the handlers: one configuration's part, and (through `Deref`) the
+/// [`Shared`] part.
+pub struct AppState {
+    /// Settings.
+    pub settings: Settings,
+    /// The providers.
+    pub providers: Arc<Providers>,
+    /// Key rotation and the store key of private_key_jwt providers.
+    pub keys: KeyManager,
+    /// Reverse proxy: the `[upstream]` or the `[[upstream]]` routes.
+    pub proxy: Option<Routes>,
+    /// Login-start rate limit (`None` when off); kept by a reload that does not change it.
+    pub login_limiter: Option<Arc<LoginLimiter>>,
+    /// `[federation]`: the entity statement and signed JWK set, signed and cached.
+    pub(crate) federation: Option<crate::federation::Publisher>,
+    /// What a reload cannot change.
+    pub(crate) fixed: Fixed,
+    shared: Arc<Shared>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -64,56 +92,183 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// The settings a reload cannot apply without half-applying them: the listeners and their
+/// limits, the store and its master key, the session cache and touch writer, the routes that
+/// exist or not (`metrics`, `[federation]` on or off), the log format and `[telemetry]` (set
+/// up once by `relier serve`). A new file that
+/// changes one is refused as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Fixed {
+    pub(crate) listen: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
+    metrics: bool,
+    store: String,
+    master_key_file: Option<PathBuf>,
+    limits: ServerLimits,
+    session_cache: (usize, Duration),
+    touch_writes_per_second: u32,
+    log_format: LogFormat,
+    telemetry: Option<TelemetryConfig>,
+    federation: bool,
+}
+
+impl Fixed {
+    fn of(config: &Config) -> Result<Fixed, GatewayError> {
+        Ok(Fixed {
+            listen: config.listen,
+            metrics_listen: config.metrics_listen,
+            metrics: config.metrics,
+            store: config.store_url(),
+            master_key_file: config.master_key_file.as_deref().map(|p| config.resolve(p)),
+            limits: ServerLimits::new(&config.limits)?,
+            session_cache: (config.session.cache_capacity, config.session.cache_ttl),
+            touch_writes_per_second: config.session.touch_writes_per_second,
+            log_format: config.log_format,
+            telemetry: config.telemetry.clone(),
+            federation: config.federation.is_some(),
+        })
+    }
+
+    /// The keys whose values differ, as the file names them.
+    pub(crate) fn changed(&self, new: &Fixed) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        let mut differs = |same: bool, key| {
+            if !same {
+                keys.push(key);
+            }
+        };
+        differs(self.listen == new.listen, "listen");
+        differs(self.metrics_listen == new.metrics_listen, "metrics_listen");
+        differs(self.metrics == new.metrics, "metrics");
+        differs(self.store == new.store, "store");
+        differs(
+            self.master_key_file == new.master_key_file,
+            "master_key_file",
+        );
+        differs(
+            self.limits == new.limits,
+            "[limits] header_read_timeout/idle_timeout/max_connections/max_header_bytes/max_headers",
+        );
+        differs(
+            self.session_cache == new.session_cache,
+            "[session] cache_capacity/cache_ttl",
+        );
+        differs(
+            self.touch_writes_per_second == new.touch_writes_per_second,
+            "[session] touch_writes_per_second",
+        );
+        differs(self.log_format == new.log_format, "log_format");
+        differs(self.telemetry == new.telemetry, "[telemetry]");
+        differs(
+            self.federation == new.federation,
+            "[federation] (added or removed)",
+        );
+        keys
+    }
+}
+
+/// A configuration as far as it is checked before anything is built: presets expanded, the
+/// settings derived, the fixed part taken.
+pub(crate) struct Prepared {
+    config: Config,
+    settings: Settings,
+    pub(crate) fixed: Fixed,
+}
+
+impl Prepared {
+    /// The first steps of a start and of a reload.
+    pub(crate) fn new(config: Config) -> Result<Prepared, GatewayError> {
+        let config = crate::presets::expand(config)?;
+        let fixed = Fixed::of(&config)?;
+        let settings = settings::settings(&config)?;
+        Ok(Prepared {
+            config,
+            settings,
+            fixed,
+        })
+    }
+}
+
 impl AppState {
     /// Validates the configuration, opens the store, bootstraps keys, discovers providers.
     pub async fn build(
         config: Config,
         login_hook: Arc<dyn LoginHook>,
     ) -> Result<AppState, GatewayError> {
-        let config = crate::presets::expand(config)?;
-        let settings = settings::settings(&config)?;
-        warn_forward_auth_trust(&config, &settings);
-        let touches = Touches::new(settings.touch_writes_per_second);
-        let store = open_store(&config).await?;
+        let prepared = Prepared::new(config)?;
+        let (config, settings) = (&prepared.config, &prepared.settings);
+        let store = open_store(config).await?;
         let metrics = Arc::new(Metrics::default());
-        let now = clock::now();
-        let algs = providers::needed_store_algs(&config, store.as_ref()).await?;
-        let enc_algs = providers::needed_enc_algs(&config, store.as_ref()).await?;
-        KeyManager::bootstrap(store.as_ref(), &config.keys, &algs, &enc_algs, now).await?;
-        let providers = Arc::new(providers::build_all(&config, store.as_ref()).await?);
-        let keys = KeyManager::new(
-            store.clone(),
-            providers.clone(),
-            &config.keys,
-            config.key_propagation(),
-            metrics.clone(),
-        );
-        keys.tick(now).await?;
-        let federation = publisher(&config, store.as_ref(), now).await?;
-        let proxy = Routes::from_config(&config, &settings)?;
-        if let Ok(n) = store.count_sessions(UnixTime(now)).await {
+        if let Ok(n) = store.count_sessions(UnixTime(clock::now())).await {
             metrics
                 .sessions
                 .store(n, std::sync::atomic::Ordering::Relaxed);
         }
-        Ok(AppState {
+        let shared = Arc::new(Shared {
             sessions: SessionCache::new(config.session.cache_capacity, config.session.cache_ttl),
             refresh_locks: RefreshLocks::default(),
-            settings,
+            touches: Touches::new(settings.touch_writes_per_second),
             store,
-            providers,
             metrics,
-            keys,
-            proxy,
-            touches,
-            login_limiter: LoginLimiter::new(&config.limits),
             login_hook,
             untrusted_peers: PeerLog::default(),
             api_tokens: crate::api::TokenCache::default(),
             dpop: crate::api::DpopState::new()
                 .ok_or_else(|| GatewayError::Config("the system random source failed".into()))?,
-            federation,
             exchanged: crate::upstream_token::ExchangeCache::default(),
+        });
+        AppState::assemble(prepared, shared, None).await
+    }
+
+    /// The state of `prepared` on this state's [`Shared`] part (a reload): built as at the
+    /// start — keys bootstrapped for new providers, every provider discovered again — while
+    /// this state keeps serving. The login rate limiter is kept when `[limits]` leaves it as
+    /// it is.
+    pub(crate) async fn rebuild(&self, prepared: Prepared) -> Result<AppState, GatewayError> {
+        AppState::assemble(prepared, self.shared.clone(), Some(self)).await
+    }
+
+    /// What a start and a reload build from a prepared configuration.
+    async fn assemble(
+        prepared: Prepared,
+        shared: Arc<Shared>,
+        previous: Option<&AppState>,
+    ) -> Result<AppState, GatewayError> {
+        let Prepared {
+            config,
+            settings,
+            fixed,
+        } = prepared;
+        warn_forward_auth_trust(&config, &settings);
+        let store = shared.store.as_ref();
+        let now = clock::now();
+        let algs = providers::needed_store_algs(&config, store).await?;
+        let enc_algs = providers::needed_enc_algs(&config, store).await?;
+        KeyManager::bootstrap(store, &config.keys, &algs, &enc_algs, now).await?;
+        let providers = Arc::new(providers::build_all(&config, store).await?);
+        let keys = KeyManager::new(
+            shared.store.clone(),
+            providers.clone(),
+            &config.keys,
+            config.key_propagation(),
+            shared.metrics.clone(),
+        );
+        keys.tick(now).await?;
+        let federation = publisher(&config, store, now).await?;
+        let proxy = Routes::from_config(&config, &settings)?;
+        let login_limiter = match previous.and_then(|p| p.login_limiter.as_ref()) {
+            Some(kept) if kept.same_limits(&config.limits) => Some(kept.clone()),
+            _ => LoginLimiter::new(&config.limits).map(Arc::new),
+        };
+        Ok(AppState {
+            settings,
+            providers,
+            keys,
+            proxy,
+            login_limiter,
+            federation,
+            fixed,
+            shared,
         })
     }
 }
@@ -180,6 +335,40 @@ fn warn_lax_permissions(url: &StoreUrl, master_key_file: Option<&Path>) {
             fix = ?file.fix(),
             "{} is readable or writable by group or others",
             file.kind
+        );
+    }
+}
+
+#[cfg(test)]
+mod fixed_tests {
+    use super::*;
+
+    fn fixed(toml: &str) -> Fixed {
+        let base = "public_url = \"http://127.0.0.1:8088\"\n";
+        Fixed::of(&Config::from_toml(&format!("{base}{toml}")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_reload_tells_what_only_a_restart_changes() {
+        let now = fixed("");
+        // Rules, providers, log level: reloadable.
+        let reloadable = "log_level = \"debug\"\nskip_auth = [\"/public\"]\n\
+                          [[access]]\npath = \"/admin\"\ngroups = [\"admins\"]\n\
+                          [limits]\nlogin_per_minute = 5\n";
+        assert_eq!(now.changed(&fixed(reloadable)), Vec::<&str>::new());
+        let restart = "listen = \"127.0.0.1:9999\"\nstore = \"sqlite://other.db\"\n\
+                       master_key_file = \"k\"\nmetrics = true\n\
+                       [limits]\nmax_connections = 7\n[session]\ncache_ttl = \"1s\"\n";
+        assert_eq!(
+            now.changed(&fixed(restart)),
+            [
+                "listen",
+                "metrics",
+                "store",
+                "master_key_file",
+                "[limits] header_read_timeout/idle_timeout/max_connections/max_header_bytes/max_headers",
+                "[session] cache_capacity/cache_ttl",
+            ]
         );
     }
 }

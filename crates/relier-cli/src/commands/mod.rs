@@ -65,7 +65,16 @@ pub async fn run(cli: Cli, serve_config: Option<relier_gateway::Config>) -> anyh
                 Some(c) => c,
                 None => relier_gateway::Config::from_file(&a.config)?,
             };
-            Ok(relier_gateway::run(config).await?)
+            // SIGHUP is caught from here on (one during the start is taken after it).
+            let hangup = hangup();
+            // Build first so that a configuration or provider error is reported before binding.
+            let gateway = relier_gateway::Gateway::build(config).await?;
+            let reloads = hangup.map(|h| reload_on_hangup(h, &gateway, &a.config));
+            let result = gateway.run().await;
+            if let Some(task) = reloads {
+                task.abort();
+            }
+            Ok(result?)
         }
         Command::Config(ConfigCommand::Check(a)) => config_check(&a.config),
         Command::Federation(f) => federation::run(&f).await,
@@ -76,6 +85,51 @@ pub async fn run(cli: Cli, serve_config: Option<relier_gateway::Config>) -> anyh
 
 /// `relier config check --config FILE`: `FILE:LINE: error` per mistake and exit status 1, or the
 /// one-line summary.
+/// The `SIGHUP` stream of `relier serve`, installed before the gateway is built so that a
+/// `SIGHUP` never ends the process (`None` where there is none).
+#[cfg(unix)]
+fn hangup() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    signal(SignalKind::hangup())
+        .inspect_err(|e| {
+            tracing::warn!(error = %e, "SIGHUP handler not installed: reloading needs a restart");
+        })
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn hangup() -> Option<std::convert::Infallible> {
+    None
+}
+
+/// Each `SIGHUP` reloads `path` (issue 24 §4): the gateway checks and applies it or keeps the
+/// configuration in force, logging why; a new `log_level` applies with it.
+#[cfg(unix)]
+fn reload_on_hangup(
+    mut hangup: tokio::signal::unix::Signal,
+    gateway: &relier_gateway::Gateway,
+    path: &std::path::Path,
+) -> tokio::task::JoinHandle<()> {
+    let (reloader, path) = (gateway.reloader(), path.to_path_buf());
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!(path = %path.display(), "SIGHUP: reloading the configuration");
+            if let Ok(config) = reloader.reload_file(&path).await {
+                crate::logging::set_level(config.log_level.as_deref());
+            }
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn reload_on_hangup(
+    never: std::convert::Infallible,
+    _: &relier_gateway::Gateway,
+    _: &std::path::Path,
+) -> tokio::task::JoinHandle<()> {
+    match never {}
+}
+
 fn config_check(path: &std::path::Path) -> anyhow::Result<()> {
     match relier_gateway::check::check_file(path) {
         Ok(summary) => output::stdout(&format!("{}: {summary}\n", path.display())),

@@ -91,7 +91,13 @@ pub async fn log_in(client: &reqwest::Client, s: &Served) -> LoginSecrets {
         .unwrap()
         .to_owned();
     assert!(session_cookie.len() > 16, "{session_cookie}");
-    let r = client.get(s.url("/auth/check")).send().await.unwrap();
+    // The original URI: path rules (`[[access]]`, `skip_auth`) need it.
+    let r = client
+        .get(s.url("/auth/check"))
+        .header("x-forwarded-uri", "/")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-relier-email"], "alice@example.com");
     LoginSecrets {

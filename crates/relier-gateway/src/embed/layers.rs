@@ -17,7 +17,7 @@ use tower_service::Service;
 use super::principal::admit_request;
 use super::{Principal, RelierHandle};
 use crate::api::Challenge;
-use crate::state::AppState;
+use crate::reload::Live;
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
@@ -29,12 +29,12 @@ type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Sen
 /// passes without a principal. Made by [`crate::Gateway::require_login`].
 #[derive(Clone)]
 pub struct RequireLogin {
-    state: Arc<AppState>,
+    live: Live,
 }
 
 impl RequireLogin {
-    pub(crate) fn new(state: Arc<AppState>) -> Self {
-        RequireLogin { state }
+    pub(crate) fn new(live: Live) -> Self {
+        RequireLogin { live }
     }
 }
 
@@ -50,7 +50,7 @@ impl<S> Layer<S> for RequireLogin {
     fn layer(&self, inner: S) -> Self::Service {
         RequireLoginService {
             inner,
-            state: self.state.clone(),
+            live: self.live.clone(),
         }
     }
 }
@@ -59,7 +59,7 @@ impl<S> Layer<S> for RequireLogin {
 #[derive(Clone)]
 pub struct RequireLoginService<S> {
     inner: S,
-    state: Arc<AppState>,
+    live: Live,
 }
 
 impl<S> std::fmt::Debug for RequireLoginService<S> {
@@ -86,7 +86,9 @@ where
         // The service that was polled ready handles this request; a clone takes its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let state = self.state.clone();
+        // The configuration in force, once for the whole request.
+        let state = self.live.current();
+        let live = self.live.clone();
         Box::pin(async move {
             let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
             let admitted = admit_request(
@@ -99,7 +101,7 @@ where
             match admitted {
                 Ok(principal) => {
                     let ext = req.extensions_mut();
-                    ext.insert(RelierHandle(state));
+                    ext.insert(RelierHandle(live));
                     if let Some(p) = principal {
                         ext.insert(p);
                     }

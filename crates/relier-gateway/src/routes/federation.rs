@@ -22,7 +22,7 @@ use crate::federation::Document;
 use crate::state::AppState;
 
 /// The two routes, when `[federation]` is configured.
-pub(super) fn routes(state: &AppState) -> Router<Arc<AppState>> {
+pub(super) fn routes(state: &AppState) -> Router<crate::reload::Live> {
     if state.federation.is_none() {
         return Router::new();
     }

@@ -31,6 +31,7 @@ use tracing::Instrument as _;
 use crate::error::{PageError, Problem};
 use crate::metrics::CheckResult;
 use crate::proxy::Choice;
+use crate::reload::Live;
 use crate::state::AppState;
 use require::{WhenMissing, admit};
 
@@ -39,7 +40,11 @@ const SMALL_BODY: usize = 64 * 1024;
 
 /// The standalone gateway's router: the login routes, forward auth, health, (optionally)
 /// metrics, and the reverse proxy as the fallback.
-pub fn router(state: Arc<AppState>) -> Router {
+///
+/// The route table follows the configuration it is built with; what changes it (`metrics`,
+/// `[telemetry]`, `[federation]` on or off) needs a restart ([`crate::state::Fixed`]).
+pub fn router(live: Live) -> Router {
+    let state = live.current();
     let mut r = login_routes()
         .merge(federation::routes(&state))
         .route("/auth/check", any(check::check))
@@ -53,25 +58,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(SMALL_BODY));
     let r = if state.settings.traces {
         r.layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            live.clone(),
             crate::telemetry::request_span,
         ))
     } else {
         r
     };
-    r.with_state(state)
+    r.with_state(live)
 }
 
 /// The login routes an application mounts when it embeds relier: chooser, login start,
 /// callback, session JSON, logout, back- and front-channel logout, assets and the RP's JWKS.
-pub fn embedded_router(state: Arc<AppState>) -> Router {
+pub fn embedded_router(live: Live) -> Router {
     login_routes()
-        .merge(federation::routes(&state))
+        .merge(federation::routes(&live.current()))
         .layer(DefaultBodyLimit::max(SMALL_BODY))
-        .with_state(state)
+        .with_state(live)
 }
 
-fn login_routes() -> Router<Arc<AppState>> {
+fn login_routes() -> Router<Live> {
     Router::new()
         .route("/auth/login", get(login::chooser))
         .route(
@@ -101,12 +106,12 @@ fn login_routes() -> Router<Arc<AppState>> {
 
 /// The operations router for `metrics_listen`: `/metrics`, `/healthz` and `/readyz`, nothing
 /// else.
-pub fn operations_router(state: Arc<AppState>) -> Router {
+pub fn operations_router(live: Live) -> Router {
     Router::new()
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .with_state(state)
+        .with_state(live)
 }
 
 /// `{"error": code}` with `Cache-Control: no-store`.

@@ -62,6 +62,12 @@ async fn refresh_locked(
         return Ok(Some(entry));
     }
     let rec = &entry.rec;
+    // A provider waiting for its OP (unreachable at the start or at a reload): as a transient
+    // failure, the session stays and the refresh is tried again later.
+    if state.providers.is_waiting(&rec.provider) {
+        tracing::warn!(provider = %rec.provider, "refresh postponed: the provider waits for its OP");
+        return Ok(Some(retry_later(state, hash, entry, now)));
+    }
     let (Some(rt), Some(rp)) = (
         rec.refresh_token.clone(),
         state
@@ -89,11 +95,7 @@ async fn refresh_locked(
         Err(e) if is_transient(&e) => {
             state.metrics.refresh(false);
             tracing::warn!(provider = %rec.provider, error = ?e.to_string(), "refresh failed (transient); keeping the session and retrying later");
-            entry
-                .retry_refresh_after
-                .store(now.saturating_add(RETRY_AFTER_SECS), Ordering::Relaxed);
-            state.sessions.insert(hash.to_owned(), entry.clone());
-            Ok(Some(entry))
+            Ok(Some(retry_later(state, hash, entry.clone(), now)))
         }
         Err(e) => {
             state.metrics.refresh(false);
@@ -102,6 +104,20 @@ async fn refresh_locked(
             Ok(None)
         }
     }
+}
+
+/// The session as it is, its refresh tried again after [`RETRY_AFTER_SECS`].
+fn retry_later(
+    state: &AppState,
+    hash: &str,
+    entry: Arc<CachedSession>,
+    now: u64,
+) -> Arc<CachedSession> {
+    entry
+        .retry_refresh_after
+        .store(now.saturating_add(RETRY_AFTER_SECS), Ordering::Relaxed);
+    state.sessions.insert(hash.to_owned(), entry.clone());
+    entry
 }
 
 /// Stores the refreshed tokens if the session is still at the version they were refreshed

@@ -169,29 +169,7 @@ pub async fn serve(router: Router) -> SocketAddr {
 
 pub use relier_tests::responses::{loc, text};
 
-/// `GET /ws` of the echo upstream: a WebSocket that answers each text message with
-/// "<X-Relier-Subject of the handshake>: <message>".
-pub async fn ws_echo(
-    headers: HeaderMap,
-    ws: axum::extract::ws::WebSocketUpgrade,
-) -> axum::response::Response {
-    use axum::extract::ws::Message;
-    let who = headers
-        .get("x-relier-subject")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("nobody")
-        .to_owned();
-    ws.on_upgrade(move |mut socket| async move {
-        while let Some(Ok(msg)) = socket.recv().await {
-            if let Message::Text(t) = msg {
-                let reply = format!("{who}: {}", t.as_str());
-                if socket.send(Message::Text(reply.into())).await.is_err() {
-                    break;
-                }
-            }
-        }
-    })
-}
+pub use relier_tests::echo::ws_echo;
 
 /// An upstream that answers every request with JSON: method, path+query, headers, body
 /// ([`relier_tests::echo`]), and a WebSocket at `/ws`.
