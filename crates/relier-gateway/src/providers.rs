@@ -138,6 +138,8 @@ struct Template {
     /// Encrypted ID tokens and UserInfo, signed UserInfo, and the store's keys for them.
     decryption: Decryption,
     par: bool,
+    /// The client's registered `require_pushed_authorization_requests` (RFC 9126 §6).
+    registered_par: bool,
     /// An Entra ID multi-tenant provider's allowed tenants.
     tenants: Option<TenantPolicy>,
     /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
@@ -203,6 +205,7 @@ impl Template {
         if let Some(source) = &self.signed_jwks {
             b = b.signed_jwks(source.clone());
         }
+        b = b.registered_par(self.registered_par);
         Ok(b.try_build()?.with_pushed_authorization_requests(self.par))
     }
 }
@@ -504,6 +507,7 @@ async fn build_one(
         id_token_alg: spec.id_token_alg,
         decryption,
         par: p.par,
+        registered_par: spec.registered_par,
         tenants,
         certificate: presets::certificate_credentials(p),
         profile: p.profile.map(|profile| (profile, spec.binding)),

@@ -1,6 +1,7 @@
 //! What a stored registration says about the authorization request and response: signed
 //! request objects (RFC 9101: `request_object_signing_alg`, `require_signed_request_object`)
-//! and JARM (`authorization_signed_response_alg`, `authorization_encrypted_response_*`).
+//! JARM (`authorization_signed_response_alg`, `authorization_encrypted_response_*`) and
+//! pushed authorization requests (`require_pushed_authorization_requests`, RFC 9126 §6).
 
 use relier_core::jarm::JarmRule;
 use relier_core::request_object::RequestObjectRule;
@@ -33,6 +34,27 @@ impl ProviderRecord {
         JarmRule::from_registration(reg).map_err(|e| invalid(&e))
     }
 }
+
+impl ProviderRecord {
+    /// The client's registered `require_pushed_authorization_requests` (RFC 9126 §6): the OP
+    /// accepts this client's authorization requests only pushed. False without a registration.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when the member is not a boolean.
+    pub fn requires_par(&self) -> Result<bool, StoreError> {
+        let Some(Value::Object(reg)) = &self.registration else {
+            return Ok(false);
+        };
+        match reg.get(PAR_MEMBER) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(invalid(&format_args!("{PAR_MEMBER} is not a boolean"))),
+        }
+    }
+}
+
+/// RFC 9126 §6 client metadata.
+const PAR_MEMBER: &str = "require_pushed_authorization_requests";
 
 fn invalid(e: &dyn std::fmt::Display) -> StoreError {
     StoreError::Invalid {
@@ -72,5 +94,18 @@ mod tests {
             "authorization_signed_response_alg": "none"}));
         assert!(r.request_object_rule().is_err());
         assert!(r.jarm_rule().is_err());
+    }
+
+    #[test]
+    fn par_required_by_the_registration() {
+        let mut r = ProviderRecord::new("op", "https://op", "c", AuthMethod::PrivateKeyJwt);
+        assert!(!r.requires_par().unwrap());
+        r.registration = Some(json!({"require_pushed_authorization_requests": true}));
+        assert!(r.requires_par().unwrap());
+        r.registration = Some(json!({"require_pushed_authorization_requests": false}));
+        assert!(!r.requires_par().unwrap());
+        r.registration = Some(json!({"require_pushed_authorization_requests": "yes"}));
+        let e = r.requires_par().unwrap_err().to_string();
+        assert!(e.contains("require_pushed_authorization_requests"), "{e}");
     }
 }

@@ -131,6 +131,8 @@ struct ProviderDefaults {
     secured: secured::Secured,
     /// The registered sender constraint (DPoP, certificate-bound tokens).
     token_binding: TokenBinding,
+    /// The registered `require_pushed_authorization_requests` (RFC 9126 §6).
+    requires_par: bool,
 }
 
 /// An OP discovered and a client authentication chosen.
@@ -300,6 +302,9 @@ impl Session {
             secured: secured::Secured::registered(store, &record).await?,
             token_binding: record
                 .token_binding()
+                .with_context(|| format!("provider {name}"))?,
+            requires_par: record
+                .requires_par()
                 .with_context(|| format!("provider {name}"))?,
             // none only when the stored registration agrees (OIDC Core §2).
             id_token_alg: record
@@ -540,7 +545,8 @@ impl Session {
             .relying_party(self.http, self.metadata, self.auth)
             .registered_id_token_alg(IdTokenAlg::registered(id_token_alg))
             .certificate_bound_access_tokens(binding.certificate)
-            .userinfo_token_method(self.userinfo_token_method);
+            .userinfo_token_method(self.userinfo_token_method)
+            .registered_par(self.provider.as_ref().is_some_and(|p| p.requires_par));
         if let Some(k) = dpop_key {
             b = b.dpop(k);
         }

@@ -28,6 +28,8 @@ pub(super) struct Spec {
     pub(super) responses: Responses,
     /// Sender-constrained tokens: configured, or registered.
     pub(super) binding: TokenBinding,
+    /// The client's registered `require_pushed_authorization_requests` (RFC 9126 §6).
+    pub(super) registered_par: bool,
     pub(super) scopes: Vec<String>,
 }
 
@@ -179,6 +181,7 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
         )?,
         responses: Responses::configured(p)?,
         binding: binding::configured(p),
+        registered_par: false,
         scopes: p
             .scopes
             .clone()
@@ -282,6 +285,7 @@ pub(super) async fn registry_spec(
         )?,
         responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
         binding: r.token_binding().map_err(|e| err(e.to_string()))?,
+        registered_par: r.requires_par().map_err(|e| err(e.to_string()))?,
         scopes: p
             .scopes
             .clone()

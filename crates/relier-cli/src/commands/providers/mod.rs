@@ -279,9 +279,46 @@ async fn import(store: &dyn Store, a: &ProvidersImportArgs) -> anyhow::Result<()
     resp.check_client_uri(&md)
         .with_context(|| format!("--registration-response {}", path.display()))?;
     let mut record = record_from_response(&a.name, &a.issuer, resp, &a.common)?;
+    check_usable(&record).with_context(|| format!("--registration-response {}", path.display()))?;
     record.provider_metadata = Some(Value::Object(md.raw));
     check_keys_known(store, &record).await?;
     save_and_print(store, &record, a.common.replace, a.common.json, "imported").await
+}
+
+/// Refuses a registration relier could never use, naming the member: an algorithm it does not
+/// implement or refuses (RSA1_5, RFC 8725 §3.2; `none` where a signature is required), a
+/// member of the wrong type, a client assertion algorithm that does not fit the method, or
+/// symmetric encryption (OIDC Core §10.2) without the client secret it is derived from.
+pub fn check_usable(record: &ProviderRecord) -> anyhow::Result<()> {
+    use relier_core::encryption::EncryptedResponse;
+    for which in [EncryptedResponse::IdToken, EncryptedResponse::UserInfo] {
+        if let Some(e) = record.response_encryption(which)?
+            && e.alg.is_symmetric()
+            && record.client_secret.is_none()
+        {
+            bail!(
+                "{} {}: symmetric key management is derived from the client secret, and the registration has none",
+                which.alg_member(),
+                e.alg
+            );
+        }
+    }
+    record.userinfo_signed_alg()?;
+    record.pinned_id_token_alg()?;
+    record.token_binding()?;
+    record.request_object_rule()?;
+    record.jarm_rule()?;
+    record.requires_par()?;
+    let member = "token_endpoint_auth_signing_alg";
+    match (record.auth_method, record.signing_alg) {
+        (AuthMethod::PrivateKeyJwt, Some(alg)) if alg.is_hmac() || alg == Algorithm::None => {
+            bail!("{member} {alg}: private_key_jwt signs with an asymmetric key")
+        }
+        (AuthMethod::ClientSecretJwt, Some(alg)) if !alg.is_hmac() => {
+            bail!("{member} {alg}: client_secret_jwt signs with HS256, HS384 or HS512")
+        }
+        _ => Ok(()),
+    }
 }
 
 fn read_response(path: &Path) -> anyhow::Result<zeroize::Zeroizing<Vec<u8>>> {
