@@ -294,22 +294,18 @@ impl Session {
             signing_alg: record.signing_alg.filter(|a| a.is_hmac()),
             audience: credentials::audience(client.assertion_aud),
         };
-        let decryption = Decryption::registered(store, &record).await?;
+        // Read once, typed; id_token_alg none only when the stored registration agrees (OIDC
+        // Core §2).
+        let reg = record
+            .registered()
+            .with_context(|| format!("provider {name}"))?;
+        let decryption = Decryption::registered(store, name, &reg).await?;
         let defaults = ProviderDefaults {
-            userinfo_signed_alg: record
-                .userinfo_signed_alg()
-                .with_context(|| format!("provider {name}"))?,
-            secured: secured::Secured::registered(store, &record).await?,
-            token_binding: record
-                .token_binding()
-                .with_context(|| format!("provider {name}"))?,
-            requires_par: record
-                .requires_par()
-                .with_context(|| format!("provider {name}"))?,
-            // none only when the stored registration agrees (OIDC Core §2).
-            id_token_alg: record
-                .pinned_id_token_alg()
-                .with_context(|| format!("provider {name}"))?,
+            userinfo_signed_alg: reg.userinfo_signed_alg,
+            secured: secured::Secured::registered(store, name, &reg).await?,
+            token_binding: reg.binding,
+            requires_par: reg.requires_par,
+            id_token_alg: reg.id_token_signed_alg,
             name: record.name,
             scopes: record.scopes,
             redirect_uris: record.redirect_uris,

@@ -118,7 +118,7 @@ async fn credentials_that_cannot_authenticate_are_refused_at_start() {
     )
     .await;
     assert!(
-        e.contains("signing algorithm RS256 cannot be used with client_secret_jwt"),
+        e.contains("signing_alg: RS256: client_secret_jwt signs with HS256, HS384 or HS512"),
         "{e}"
     );
     let e = build_error(
