@@ -13,6 +13,9 @@ use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES, Method, TlsIdentity
 use crate::secret::Secret;
 use crate::types::ClientId;
 
+mod typed;
+pub use typed::{Registration, RegistrationMetadataError};
+
 /// Client metadata sent to the OP (RFC 7591 §2, OIDC DCR §2). Unset members are omitted.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ClientMetadata {

@@ -15,6 +15,26 @@ use crate::error::GatewayError;
 use crate::metrics::Metrics;
 use crate::providers::Providers;
 
+/// The encryption key generated at start when the store has none: RSA-OAEP-256, which OPs
+/// support most widely (OIDC Registration §2's default, RSA1_5, is refused — RFC 8725 §3.2;
+/// `relier keys generate --use enc` makes the same).
+pub(crate) const DEFAULT_ENC_ALG: KeyManagementAlg = KeyManagementAlg::RsaOaep256;
+
+/// The encryption key algorithms to generate at start: each one needed and not active, or
+/// [`DEFAULT_ENC_ALG`] when no encryption key is active and none is needed.
+fn wanted_enc(needed: &[KeyManagementAlg], active: &[KeyManagementAlg]) -> Vec<KeyManagementAlg> {
+    let mut wanted: Vec<KeyManagementAlg> = Vec::new();
+    for alg in needed {
+        if !alg.is_symmetric() && !active.contains(alg) && !wanted.contains(alg) {
+            wanted.push(*alg);
+        }
+    }
+    if active.is_empty() && wanted.is_empty() {
+        wanted.push(DEFAULT_ENC_ALG);
+    }
+    wanted
+}
+
 /// Rotation, key transitions and provider key refresh.
 pub struct KeyManager {
     store: Arc<dyn Store>,
@@ -41,7 +61,9 @@ impl KeyManager {
     /// First start: applies due transitions and generates a key (`keys.alg`, ES256 by default)
     /// when the store has no active key at all, plus one for each algorithm a private_key_jwt
     /// provider needs, and an encryption key for each key-management algorithm a provider's ID
-    /// tokens are encrypted with.
+    /// tokens are encrypted with — and one of [`DEFAULT_ENC_ALG`] when the store has no active
+    /// encryption key at all, so that the JWKS carries one before any client is registered
+    /// against it (OIDC Registration §2: the OP encrypts to a `use: enc` key of the RP's JWKS).
     pub async fn bootstrap(
         store: &dyn Store,
         cfg: &KeysConfig,
@@ -70,10 +92,8 @@ impl KeyManager {
             }
         }
         let active_enc = store.active_enc_algs().await?;
-        for alg in needed_enc.iter().filter(|a| !active_enc.contains(a)) {
-            let info = store
-                .generate_key((*alg).into(), None, UnixTime(now))
-                .await?;
+        for alg in wanted_enc(needed_enc, &active_enc) {
+            let info = store.generate_key(alg.into(), None, UnixTime(now)).await?;
             tracing::info!(kid = %info.kid, alg = %alg, "generated the RP encryption key");
         }
         Ok(())
@@ -197,5 +217,21 @@ impl KeyManager {
             p.install_decryption_keys(sets, stored);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encryption_key_is_wanted_when_none_is_active() {
+        use KeyManagementAlg::{EcdhEs, RsaOaep256};
+        assert_eq!(wanted_enc(&[], &[]), [DEFAULT_ENC_ALG]);
+        assert_eq!(wanted_enc(&[EcdhEs], &[]), [EcdhEs]);
+        assert_eq!(wanted_enc(&[EcdhEs, EcdhEs], &[RsaOaep256]), [EcdhEs]);
+        assert!(wanted_enc(&[], &[EcdhEs]).is_empty());
+        assert!(wanted_enc(&[EcdhEs], &[EcdhEs]).is_empty());
+        assert_eq!(wanted_enc(&[KeyManagementAlg::Dir], &[]), [DEFAULT_ENC_ALG]);
     }
 }

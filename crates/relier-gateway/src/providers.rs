@@ -12,6 +12,7 @@ mod ftn;
 mod github;
 mod list;
 mod metadata;
+mod registration;
 mod responses;
 mod spec;
 
@@ -138,6 +139,8 @@ struct Template {
     /// Encrypted ID tokens and UserInfo, signed UserInfo, and the store's keys for them.
     decryption: Decryption,
     par: bool,
+    /// The client's registered `require_pushed_authorization_requests` (RFC 9126 §6).
+    registered_par: bool,
     /// An Entra ID multi-tenant provider's allowed tenants.
     tenants: Option<TenantPolicy>,
     /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
@@ -203,6 +206,7 @@ impl Template {
         if let Some(source) = &self.signed_jwks {
             b = b.signed_jwks(source.clone());
         }
+        b = b.registered_par(self.registered_par);
         Ok(b.try_build()?.with_pushed_authorization_requests(self.par))
     }
 }
@@ -336,7 +340,7 @@ impl Provider {
     /// The responses encrypted to the store's keys, with their key-management algorithms.
     pub fn store_enc_algs(&self) -> Vec<(EncryptedResponse, KeyManagementAlg)> {
         match &self.protocol {
-            Protocol::Oidc(o) => o.tpl.decryption.rules().store_algs(),
+            Protocol::Oidc(o) => o.tpl.decryption.rules().rp_key_algs(),
             Protocol::GitHub(_) => Vec::new(),
         }
     }
@@ -440,8 +444,9 @@ async fn build_one(
 ) -> Result<Provider, Failure> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
     // RFC 9449 §7.1: a DPoP-bound token (configured or registered) goes in the header only.
+    let binding = spec.registration.binding;
     p.userinfo_token_method
-        .check_dpop(spec.binding.dpop)
+        .check_dpop(binding.dpop)
         .map_err(|e| err(&e))?;
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
     // Sign in with Apple: the first client secret, minted now.
@@ -503,7 +508,8 @@ async fn build_one(
     let kid = store_key_alg
         .and(credentials.key.as_ref())
         .and_then(|k| k.kid().map(str::to_owned));
-    let decryption = Decryption::load(spec.responses, store)
+    let registered_par = spec.registration.requires_par;
+    let decryption = Decryption::load(spec.registration, store)
         .await
         .map_err(|e| err(&e))?;
     let enc_kids = decryption.key_ids();
@@ -521,10 +527,11 @@ async fn build_one(
         id_token_alg: spec.id_token_alg,
         decryption,
         par: p.par,
+        registered_par,
         tenants,
         certificate: presets::certificate_credentials(p),
-        profile: p.profile.map(|profile| (profile, spec.binding)),
-        binding: spec.binding,
+        profile: p.profile.map(|profile| (profile, binding)),
+        binding,
         userinfo_token_method: p.userinfo_token_method,
         request_uri,
         signed_jwks,

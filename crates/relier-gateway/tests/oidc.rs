@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use common::op_login::{check, login, metric, metrics, session_json};
 use common::{Running, browser, echo_upstream, location};
-use relier_store::{KeyState, MasterKeySource, StoreUrl};
+use relier_store::{KeyState, KeyUse, MasterKeySource, StoreUrl};
 use relier_tests::oidc_provider::{Browser, Callback, OpConfig, TestOp};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -514,7 +514,7 @@ async fn rp_key_rotation_while_logging_in_has_no_failures() {
         .await
         .unwrap()
         .into_iter()
-        .find(|k| k.state == KeyState::Active)
+        .find(|k| k.state == KeyState::Active && k.key_use() == KeyUse::Sig)
         .unwrap()
         .kid;
     let started = Instant::now();
@@ -534,7 +534,7 @@ async fn rp_key_rotation_while_logging_in_has_no_failures() {
         let keys = store.list_keys().await.unwrap();
         let active = keys
             .iter()
-            .find(|k| k.state == KeyState::Active)
+            .find(|k| k.state == KeyState::Active && k.key_use() == KeyUse::Sig)
             .unwrap()
             .kid
             .clone();
@@ -548,7 +548,8 @@ async fn rp_key_rotation_while_logging_in_has_no_failures() {
             .await
             .map(|t| serde_json::from_str(&t).unwrap())
             .unwrap();
-        saw_two_published |= jwks["keys"].as_array().unwrap().len() >= 2;
+        let signing = jwks["keys"].as_array().unwrap().iter();
+        saw_two_published |= signing.filter(|k| k["use"] == "sig").count() >= 2;
         tokio::time::sleep(Duration::from_millis(1500)).await;
     }
     assert!(

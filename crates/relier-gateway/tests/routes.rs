@@ -461,9 +461,19 @@ async fn healthz_metrics_and_jwks() {
     );
     let v: Value = serde_json::from_str(&text(r).await).unwrap();
     let keys = v["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1, "ES256 key generated on first start");
+    // First start: the ES256 signing key, and an encryption key although no provider needs one
+    // yet, so that a client registered against this JWKS can ask for encrypted responses.
+    let mut published: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|k| (k["use"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    published.sort_unstable();
+    assert_eq!(
+        published,
+        [("enc", "RSA-OAEP-256"), ("sig", "ES256")],
+        "{v}"
+    );
     for k in keys {
-        assert_eq!(k["alg"], "ES256");
         assert!(k["kid"].is_string());
         for private in ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] {
             assert!(k.get(private).is_none(), "{private} in {k}");

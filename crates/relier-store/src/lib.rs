@@ -53,9 +53,7 @@
 //! # Ok(()) }
 //! ```
 
-mod authorization;
 mod backend;
-mod binding;
 mod crypto;
 mod encryption;
 mod error;
@@ -68,6 +66,7 @@ mod pg_tls;
 mod pool;
 mod postgres;
 mod private_files;
+mod registered;
 mod sealed;
 mod session;
 mod sql;

@@ -68,6 +68,8 @@ pub struct RelyingParty {
     rng: SystemRandom,
     clock: Arc<dyn Clock>,
     par: bool,
+    /// The client's registered `require_pushed_authorization_requests` (RFC 9126 §6).
+    registered_par: bool,
     secured: secured::Secured,
     profile: Option<ProfileState>,
     /// DPoP / certificate-bound tokens ([`sender`]).
@@ -156,6 +158,7 @@ impl RelyingParty {
             rng: SystemRandom::new(),
             clock: Arc::clone(&self.clock),
             par: self.par,
+            registered_par: self.registered_par,
             secured: self.secured.clone(),
             profile: self.profile.clone(),
             binding: self.binding.clone(),
@@ -237,9 +240,13 @@ impl RelyingParty {
         self
     }
 
-    /// Whether [`Self::login_url`] pushes the request.
+    /// Whether [`Self::login_url`] pushes the request: asked for, required by the OP or by the
+    /// client's registration (RFC 9126 §5, §6), or by a profile.
     pub fn uses_par(&self) -> bool {
-        self.par || self.metadata.require_pushed_authorization_requests || self.profile.is_some()
+        self.par
+            || self.registered_par
+            || self.metadata.require_pushed_authorization_requests
+            || self.profile.is_some()
     }
 
     /// Refuses a login when the profile could not be met, or (`pushed` false) when a profile

@@ -6,7 +6,8 @@ use anyhow::{Context as _, bail};
 use relier::RelyingPartyBuilder;
 use relier::credentials::ClientCredentials;
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse, ResponseEncryption};
-use relier_store::{KeyStore, ProviderRecord};
+use relier_core::registration::Registration;
+use relier_store::KeyStore;
 
 use crate::args::{ClientArgs, StoreArgs};
 use crate::store;
@@ -22,11 +23,12 @@ impl Decryption {
     /// What the stored provider registered (`*_encrypted_response_*`), with the store's keys.
     pub(super) async fn registered(
         store: &dyn KeyStore,
-        record: &ProviderRecord,
+        name: &str,
+        reg: &Registration,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            id_token: registered(store, record, EncryptedResponse::IdToken).await?,
-            userinfo: registered(store, record, EncryptedResponse::UserInfo).await?,
+            id_token: registered(store, name, reg, EncryptedResponse::IdToken).await?,
+            userinfo: registered(store, name, reg, EncryptedResponse::UserInfo).await?,
         })
     }
 
@@ -89,14 +91,11 @@ impl Decryption {
 /// The registered encryption of `which` and the store's keys for it (OIDC Registration §2).
 pub(super) async fn registered(
     store: &dyn KeyStore,
-    record: &ProviderRecord,
+    name: &str,
+    reg: &Registration,
     which: EncryptedResponse,
 ) -> anyhow::Result<Option<(ResponseEncryption, DecryptionKeys)>> {
-    let name = &record.name;
-    let Some(expect) = record
-        .response_encryption(which)
-        .with_context(|| format!("provider {name}"))?
-    else {
+    let Some(expect) = reg.encryption(which) else {
         return Ok(None);
     };
     let keys = relier_store::decryption_keys_for(store, expect)

@@ -185,6 +185,8 @@ struct ProviderDefaults {
     secured: secured::Secured,
     /// The registered sender constraint (DPoP, certificate-bound tokens).
     token_binding: TokenBinding,
+    /// The registered `require_pushed_authorization_requests` (RFC 9126 §6).
+    requires_par: bool,
 }
 
 /// An OP discovered and a client authentication chosen.
@@ -346,19 +348,18 @@ impl Session {
             signing_alg: record.signing_alg.filter(|a| a.is_hmac()),
             audience: credentials::audience(client.assertion_aud),
         };
-        let decryption = Decryption::registered(store, &record).await?;
+        // Read once, typed; id_token_alg none only when the stored registration agrees (OIDC
+        // Core §2).
+        let reg = record
+            .registered()
+            .with_context(|| format!("provider {name}"))?;
+        let decryption = Decryption::registered(store, name, &reg).await?;
         let defaults = ProviderDefaults {
-            userinfo_signed_alg: record
-                .userinfo_signed_alg()
-                .with_context(|| format!("provider {name}"))?,
-            secured: secured::Secured::registered(store, &record).await?,
-            token_binding: record
-                .token_binding()
-                .with_context(|| format!("provider {name}"))?,
-            // none only when the stored registration agrees (OIDC Core §2).
-            id_token_alg: record
-                .pinned_id_token_alg()
-                .with_context(|| format!("provider {name}"))?,
+            userinfo_signed_alg: reg.userinfo_signed_alg,
+            secured: secured::Secured::registered(store, name, &reg).await?,
+            token_binding: reg.binding,
+            requires_par: reg.requires_par,
+            id_token_alg: reg.id_token_signed_alg,
             name: record.name,
             scopes: record.scopes,
             redirect_uris: record.redirect_uris,
@@ -594,7 +595,8 @@ impl Session {
             .relying_party(self.http, self.metadata, self.auth)
             .registered_id_token_alg(IdTokenAlg::registered(id_token_alg))
             .certificate_bound_access_tokens(binding.certificate)
-            .userinfo_token_method(self.userinfo_token_method);
+            .userinfo_token_method(self.userinfo_token_method)
+            .registered_par(self.provider.as_ref().is_some_and(|p| p.requires_par));
         if let Some(k) = dpop_key {
             b = b.dpop(k);
         }

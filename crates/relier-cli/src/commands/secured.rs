@@ -6,9 +6,10 @@ use relier::RelyingPartyBuilder;
 use relier_core::ProviderMetadata;
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse};
 use relier_core::jarm::JarmRule;
+use relier_core::registration::Registration;
 use relier_core::request_object::RequestObjectRule;
 use relier_jose::SigningKey;
-use relier_store::{ProviderRecord, Store};
+use relier_store::Store;
 
 use super::decryption;
 
@@ -21,26 +22,23 @@ pub(super) struct Secured {
 
 impl Secured {
     /// From the stored registration, with the store's keys for encrypted JARM responses.
-    pub async fn registered(store: &dyn Store, record: &ProviderRecord) -> anyhow::Result<Self> {
-        let name = &record.name;
-        let request_objects = record
-            .request_object_rule()
-            .with_context(|| format!("provider {name}"))?;
-        let jarm = match record
-            .jarm_rule()
-            .with_context(|| format!("provider {name}"))?
-        {
+    pub async fn registered(
+        store: &dyn Store,
+        name: &str,
+        reg: &Registration,
+    ) -> anyhow::Result<Self> {
+        let jarm = match reg.jarm {
             Some(rule) => {
-                let keys =
-                    decryption::registered(store, record, EncryptedResponse::AuthorizationResponse)
-                        .await?
-                        .map(|(_, keys)| keys);
+                let which = EncryptedResponse::AuthorizationResponse;
+                let keys = decryption::registered(store, name, reg, which)
+                    .await?
+                    .map(|(_, keys)| keys);
                 Some((rule, keys))
             }
             None => None,
         };
         Ok(Self {
-            request_objects,
+            request_objects: reg.request_objects,
             jarm,
         })
     }

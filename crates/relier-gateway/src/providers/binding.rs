@@ -10,21 +10,10 @@ use std::sync::Arc;
 
 use relier::RelyingParty;
 use relier_core::dpop::DpopKey;
-use relier_core::token_binding::TokenBinding;
 use relier_core::{PendingLogin, Secret};
 use url::Url;
 
 use super::{Protocol, Provider};
-use crate::config::ProviderConfig;
-
-/// An inline provider's `dpop_bound_access_tokens` and
-/// `tls_client_certificate_bound_access_tokens`.
-pub(super) fn configured(p: &ProviderConfig) -> TokenBinding {
-    TokenBinding {
-        dpop: p.dpop_bound_access_tokens,
-        certificate: p.tls_client_certificate_bound_access_tokens,
-    }
-}
 
 /// A login about to start: where to send the browser, what to keep until the callback.
 #[derive(Debug)]

@@ -49,12 +49,12 @@ pub(crate) async fn relying_party_metadata(
         spec.method,
         AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
     );
-    let objects = spec.responses.request_objects;
+    let objects = spec.registration.request_objects;
     Ok(RelyingPartyMetadata {
         redirect_uris: vec![redirect_uri(config, p)],
         id_token_signed_response_alg: spec.id_token_alg.algorithm(),
-        id_token_encryption: spec.responses.id_token,
-        userinfo_encryption: spec.responses.userinfo,
+        id_token_encryption: spec.registration.id_token_encryption,
+        userinfo_encryption: spec.registration.userinfo_encryption,
         // RFC 9101 §10.5: a required signed request object without an algorithm is signed
         // with the key's own.
         request_object_signing_alg: objects.alg.or_else(|| key_alg.filter(|_| objects.required)),

@@ -3,12 +3,13 @@
 
 use relier::credentials::CredentialSources;
 use relier_core::encryption::KeyManagementAlg;
-use relier_core::token_binding::TokenBinding;
 use relier_core::{Algorithm, AuthMethod, IdTokenAlg};
 use relier_store::{JwksMode, Store};
 
-use super::responses::Responses;
-use super::{binding, credentials};
+use relier_core::registration::Registration;
+
+use super::list::redirect_uri;
+use super::{credentials, registration as table};
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
 
@@ -24,10 +25,10 @@ pub(super) struct Spec {
     pub(super) signing_alg: Option<Algorithm>,
     /// The registered `id_token_signed_response_alg`, pinned (default RS256).
     pub(super) id_token_alg: IdTokenAlg,
-    /// Encrypted and signed responses: configured, or registered.
-    pub(super) responses: Responses,
-    /// Sender-constrained tokens: configured, or registered.
-    pub(super) binding: TokenBinding,
+    /// What the registration decides — encrypted and signed responses, request objects, JARM,
+    /// PAR, sender-constrained tokens: the `[[providers]]` table's (or its preset's), or the
+    /// store's registration.
+    pub(super) registration: Registration,
     pub(super) scopes: Vec<String>,
 }
 
@@ -79,17 +80,16 @@ pub async fn needed_enc_algs(
 ) -> Result<Vec<KeyManagementAlg>, GatewayError> {
     let mut algs = Vec::new();
     for p in &config.providers {
+        let err = |e: &dyn std::fmt::Display| GatewayError::provider(&p.name, e);
         let rules = if p.is_registry() {
             match store.get_provider(&p.name).await? {
-                Some(r) => {
-                    Responses::registered(&r).map_err(|e| GatewayError::provider(&p.name, e))?
-                }
-                None => Responses::default(),
+                Some(r) => r.registered().map_err(|e| err(&e))?,
+                None => Registration::default(),
             }
         } else {
-            Responses::configured(p)?
+            table::from_table(p, &table::table_metadata(p))?
         };
-        for (_, alg) in rules.store_algs() {
+        for (_, alg) in rules.rp_key_algs() {
             if !algs.contains(&alg) {
                 algs.push(alg);
             }
@@ -164,6 +164,7 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
     let default_alg = parse_alg(&config.keys.alg, None, "keys.alg")?;
     let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
         .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
+    let registration = table::configured(p, method, &redirect_uri(config, p))?;
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
@@ -173,12 +174,8 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
         sources,
         store_key,
         signing_alg,
-        id_token_alg: pinned_id_token_alg(
-            p,
-            opt_alg(p.id_token_alg.as_deref(), &p.name, "id_token_alg")?,
-        )?,
-        responses: Responses::configured(p)?,
-        binding: binding::configured(p),
+        id_token_alg: pinned_id_token_alg(p, registration.id_token_signed_alg)?,
+        registration,
         scopes: p
             .scopes
             .clone()
@@ -256,6 +253,10 @@ pub(super) async fn registry_spec(
                 "the provider's client secret expires within 7 days");
         }
     }
+    let registration = r
+        .registered()
+        .map_err(|e| err(e.to_string()))?
+        .with_subject_claim(table::subject_claim(p));
     let store_key =
         (r.auth_method == AuthMethod::PrivateKeyJwt).then_some(StoreKey::Registered(r.signing_alg));
     if store_key.is_some()
@@ -276,12 +277,8 @@ pub(super) async fn registry_spec(
         // The store key's algorithm is the registered one if asymmetric; an HMAC one is
         // client_secret_jwt's.
         signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
-        id_token_alg: pinned_id_token_alg(
-            p,
-            r.pinned_id_token_alg().map_err(|e| err(e.to_string()))?,
-        )?,
-        responses: Responses::registered(&r).map_err(|e| err(e.to_string()))?,
-        binding: r.token_binding().map_err(|e| err(e.to_string()))?,
+        id_token_alg: pinned_id_token_alg(p, registration.id_token_signed_alg)?,
+        registration,
         scopes: p
             .scopes
             .clone()

@@ -118,7 +118,7 @@ async fn credentials_that_cannot_authenticate_are_refused_at_start() {
     )
     .await;
     assert!(
-        e.contains("signing algorithm RS256 cannot be used with client_secret_jwt"),
+        e.contains("signing_alg: RS256: client_secret_jwt signs with HS256, HS384 or HS512"),
         "{e}"
     );
     let e = build_error(
@@ -394,6 +394,38 @@ async fn request_objects_by_reference_on_registry_providers() {
     )
     .await;
     assert!(e.contains("registry provider"), "{e}");
+}
+
+/// RFC 9126 §6: a registry provider whose registration has its own
+/// `require_pushed_authorization_requests` pushes every request without `par = true`; one
+/// without it (at an OP that does not require PAR) does not.
+#[tokio::test]
+async fn a_registration_requiring_par_pushes_without_the_flag() {
+    let f = fixture().await;
+    for (name, registration) in [
+        (
+            "pushed",
+            serde_json::json!({"require_pushed_authorization_requests": true}),
+        ),
+        (
+            "plain",
+            serde_json::json!({"require_pushed_authorization_requests": false}),
+        ),
+    ] {
+        let mut record = ProviderRecord::new(name, f.op.issuer(), CLIENT_ID, AuthMethod::None);
+        record.registration = Some(registration);
+        f.store
+            .put_provider(&record, false, UnixTime(clock::now()))
+            .await
+            .unwrap();
+    }
+    let body = "[[providers]]\nname = \"pushed\"\n[[providers]]\nname = \"plain\"\n";
+    let providers = build_all(&config(&f, body), f.store.as_ref())
+        .await
+        .unwrap();
+    let uses_par = |name: &str| providers.get(name).unwrap().rp().unwrap().uses_par();
+    assert!(uses_par("pushed"));
+    assert!(!uses_par("plain"));
 }
 
 /// RFC 9449: a provider with `dpop_bound_access_tokens` (configured, or registered) starts each

@@ -40,6 +40,8 @@ pub struct RelyingPartyBuilder {
     secured: secured::SecuredConfig,
     profile: Option<(Profile, TokenBinding)>,
     signed_jwks: Option<SignedJwksSource>,
+    /// The client's registered `require_pushed_authorization_requests` (RFC 9126 §6).
+    registered_par: bool,
     pub(super) binding: sender::Binding,
 }
 
@@ -82,6 +84,14 @@ impl RelyingPartyBuilder {
     /// authorization response must be a JWT (`response_mode=jwt`).
     pub fn jarm(mut self, rule: relier_core::jarm::JarmRule, keys: Option<DecryptionKeys>) -> Self {
         self.secured.set_jarm(rule, keys);
+        self
+    }
+
+    /// The client's own registered `require_pushed_authorization_requests` (RFC 9126 §6):
+    /// when true the OP refuses this client's authorization requests unless pushed, so every
+    /// one is — whatever [`RelyingParty::with_pushed_authorization_requests`] says.
+    pub fn registered_par(mut self, required: bool) -> Self {
+        self.registered_par = required;
         self
     }
 
@@ -296,6 +306,7 @@ impl RelyingPartyBuilder {
             rng: SystemRandom::new(),
             clock: self.clock,
             par: false,
+            registered_par: self.registered_par,
             secured,
             profile,
             binding: self.binding,
@@ -328,6 +339,7 @@ impl RelyingParty {
             secured: Default::default(),
             profile: None,
             signed_jwks: None,
+            registered_par: false,
             binding: sender::Binding::default(),
         }
     }

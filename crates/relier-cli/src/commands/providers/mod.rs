@@ -5,15 +5,14 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::str::FromStr as _;
 
 use anyhow::{Context as _, bail};
 use relier::HttpClient;
-use relier_core::registration::RegistrationResponse;
+use relier_core::registration::{Registration, RegistrationResponse};
 use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, Secret};
 use relier_jose::Algorithm;
 use relier_store::{JwksMode, ProviderRecord, Store, UnixTime};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::args::{ProviderCommon, ProvidersCommand, ProvidersImportArgs, ProvidersUnregisterArgs};
 use crate::clock::now_secs;
@@ -163,16 +162,6 @@ pub fn tls_paths(record: &mut ProviderRecord, common: &ProviderCommon) -> anyhow
     Ok(())
 }
 
-fn opt_alg(m: &Map<String, Value>, member: &str) -> anyhow::Result<Option<Algorithm>> {
-    match m.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Algorithm::from_str(s)
-            .map(Some)
-            .map_err(|_| anyhow::anyhow!("{member}: unknown algorithm {s:?}")),
-        Some(_) => bail!("{member} is not a string"),
-    }
-}
-
 /// A provider record from a registration response: client_id, secrets, RFC 7592 endpoint,
 /// method (RFC 7591 default client_secret_basic), redirect URIs, algorithms, JWKS mode.
 pub fn record_from_response(
@@ -181,25 +170,20 @@ pub fn record_from_response(
     resp: RegistrationResponse,
     common: &ProviderCommon,
 ) -> anyhow::Result<ProviderRecord> {
+    // Every member that decides behaviour, read once and checked (naming the member relier
+    // cannot use).
+    let reg = Registration::from_response(&resp)?;
     let m = &resp.metadata;
-    let method = match m.get("token_endpoint_auth_method") {
-        None | Some(Value::Null) => AuthMethod::ClientSecretBasic,
-        Some(Value::String(s)) => AuthMethod::from_str(s)
-            .map_err(|_| anyhow::anyhow!("token_endpoint_auth_method: unknown method {s:?}"))?,
-        Some(_) => bail!("token_endpoint_auth_method is not a string"),
-    };
-    let mut record = ProviderRecord::new(name, issuer.as_str(), resp.client_id.as_str(), method);
-    record.redirect_uris = match m.get("redirect_uris") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|u| u.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .context("redirect_uris: not all strings")?,
-        _ => Vec::new(),
-    };
+    let mut record = ProviderRecord::new(
+        name,
+        issuer.as_str(),
+        resp.client_id.as_str(),
+        reg.auth_method,
+    );
+    record.redirect_uris = reg.redirect_uris;
     record.scopes = common.scope.clone();
-    record.id_token_alg = opt_alg(m, "id_token_signed_response_alg")?;
-    record.signing_alg = opt_alg(m, "token_endpoint_auth_signing_alg")?;
+    record.id_token_alg = reg.id_token_signed_alg;
+    record.signing_alg = reg.auth_signing_alg;
     if m.get("jwks").is_some_and(|v| !v.is_null()) {
         record.jwks_mode = Some(JwksMode::Inline);
     } else if let Some(Value::String(u)) = m.get("jwks_uri") {
@@ -211,8 +195,6 @@ pub fn record_from_response(
     record.client_secret = resp.client_secret;
     record.registration_access_token = resp.registration_access_token;
     record.registration = Some(Value::Object(resp.metadata));
-    // RFC 9449 §5.2, RFC 8705 §3.4: booleans, checked before they are stored.
-    record.token_binding()?;
     Ok(record)
 }
 
@@ -279,9 +261,27 @@ async fn import(store: &dyn Store, a: &ProvidersImportArgs) -> anyhow::Result<()
     resp.check_client_uri(&md)
         .with_context(|| format!("--registration-response {}", path.display()))?;
     let mut record = record_from_response(&a.name, &a.issuer, resp, &a.common)?;
+    check_usable(&record).with_context(|| format!("--registration-response {}", path.display()))?;
     record.provider_metadata = Some(Value::Object(md.raw));
     check_keys_known(store, &record).await?;
     save_and_print(store, &record, a.common.replace, a.common.json, "imported").await
+}
+
+/// Refuses a registration relier could never use, naming the member: what
+/// [`Registration::from_metadata`] refuses (an algorithm relier does not implement or refuses —
+/// RSA1_5, RFC 8725 §3.2; `none` where a signature is required —, a member of the wrong type, a
+/// client assertion algorithm that does not fit the method) and symmetric encryption (OIDC
+/// Core §10.2) without the client secret it is derived from.
+pub fn check_usable(record: &ProviderRecord) -> anyhow::Result<()> {
+    let reg = record.registered()?;
+    if let Some(member) = reg.needs_client_secret()
+        && record.client_secret.is_none()
+    {
+        bail!(
+            "{member}: symmetric key management is derived from the client secret, and the registration has none"
+        );
+    }
+    Ok(())
 }
 
 fn read_response(path: &Path) -> anyhow::Result<zeroize::Zeroizing<Vec<u8>>> {

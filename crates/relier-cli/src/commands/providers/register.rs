@@ -416,9 +416,10 @@ fn secured_metadata(
 /// RFC 7591 §3.2.1: the response carries what the OP registered. An encryption or signing the
 /// OP dropped is not expected at login: say so.
 fn warn_unregistered(record: &ProviderRecord, a: &ProvidersRegisterArgs) {
+    let reg = record.registered().unwrap_or_default();
     for (which, expect) in asked_encryption(a) {
         let Some(expect) = expect else { continue };
-        let got = record.response_encryption(which).ok().flatten();
+        let got = reg.encryption(which);
         if got != Some(expect) {
             output::note(&format!(
                 "warning: asked for {} {expect}, the OP registered {}",
@@ -427,31 +428,25 @@ fn warn_unregistered(record: &ProviderRecord, a: &ProvidersRegisterArgs) {
             ));
         }
     }
-    if a.signed_requests.is_some()
-        && record
-            .request_object_rule()
-            .ok()
-            .and_then(|r| r.alg)
-            .is_none()
-    {
+    if a.signed_requests.is_some() && reg.request_objects.alg.is_none() {
         output::note(
             "warning: asked for signed request objects, the OP did not register request_object_signing_alg",
         );
     }
-    if a.jarm.is_some() && record.jarm_rule().ok().flatten().is_none() {
+    if a.jarm.is_some() && reg.jarm.is_none() {
         output::note(
             "warning: asked for JARM, the OP did not register authorization_signed_response_alg",
         );
     }
     if let Some(alg) = a.signed_userinfo
-        && record.userinfo_signed_alg().ok().flatten() != Some(alg)
+        && reg.userinfo_signed_alg != Some(alg)
     {
         output::note(&format!(
             "warning: asked for userinfo_signed_response_alg {alg}, the OP did not register it"
         ));
     }
     // RFC 9449 §5.2: a DPoP binding the OP did not register is not used at login.
-    if a.dpop && !record.token_binding().is_ok_and(|b| b.dpop) {
+    if a.dpop && !reg.binding.dpop {
         output::note("warning: asked for dpop_bound_access_tokens, the OP did not register it");
     }
 }
