@@ -257,6 +257,9 @@ fn check_layer(image: &Image) {
     assert_eq!(entry("relier").owner, "0/0", "{:?}", entry("relier"));
     assert_eq!(entry("relier").mode, "-rwxr-xr-x");
     assert_eq!(entry("var/lib/relier").owner, "65532/65532");
+    for dir in ["etc", "etc/ssl", "etc/ssl/certs", "tmp", "var", "var/lib"] {
+        assert_eq!(entry(dir).owner, "0/0", "{dir}");
+    }
     assert_eq!(entry("var/lib/relier").mode, "drwxr-xr-x");
     assert_eq!(entry("tmp").mode, "drwxrwxrwt");
     for file in ["etc/passwd", "etc/group", "etc/nsswitch.conf"] {
