@@ -393,7 +393,7 @@ async fn serve_a_login(name: &str, extra: &[&str], op: &BadOp) {
 }
 
 /// `relier discover http://localhost:PORT` in the image: the name resolves inside it.
-fn resolve_localhost(name: &str, extra: &[&str], op: &BadOp) {
+async fn resolve_localhost(name: &str, extra: &[&str], op: &BadOp) {
     let port = op.issuer().rsplit(':').next().unwrap();
     let issuer = format!("http://localhost:{port}");
     op.set(Misbehavior {
@@ -406,7 +406,12 @@ fn resolve_localhost(name: &str, extra: &[&str], op: &BadOp) {
         .copied()
         .chain([name, "discover", &issuer, "--json"])
         .collect();
-    let out = output("podman", &args);
+    // Awaited, not blocking: the OP answers on this test's runtime.
+    let out = tokio::process::Command::new("podman")
+        .args(&args)
+        .output()
+        .await
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "discover {issuer}: {stderr}");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -444,7 +449,7 @@ async fn image_is_static_nonroot_without_a_shell_and_serves_a_login() {
     eprintln!("image: running containers with podman {extra:?}");
     let op = BadOp::start().await.unwrap();
     serve_a_login(&name, &extra, &op).await;
-    resolve_localhost(&name, &extra, &op);
+    resolve_localhost(&name, &extra, &op).await;
 }
 
 /// examples/compose: its services run this version's image, and its relier.toml passes
