@@ -7,16 +7,28 @@ use std::process::Command;
 
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    // A new commit or checkout moves HEAD, or the branch it points at: rebuild then.
-    let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
-    if let Some(branch) = git(&manifest, &["symbolic-ref", "-q", "HEAD"]) {
-        watched.push(branch);
-    }
-    for name in &watched {
+    // A new commit or checkout moves HEAD, or the branch it points at: rebuild then. Only
+    // paths that exist are watched: cargo reruns a build script that names a missing path on
+    // every build, and rebuilds the binary after it. A branch whose ref is only in packed-refs
+    // (a fresh clone, after `git gc`) gets a loose ref file at its next commit: its directory
+    // is watched until then.
+    let git_path = |name: &str| {
         let args = ["rev-parse", "--path-format=absolute", "--git-path", name];
-        if let Some(path) = git(&manifest, &args) {
-            println!("cargo:rerun-if-changed={path}");
+        git(&manifest, &args).map(std::path::PathBuf::from)
+    };
+    let mut watched: Vec<std::path::PathBuf> = ["HEAD", "packed-refs"]
+        .into_iter()
+        .filter_map(git_path)
+        .collect();
+    if let Some(branch) = git(&manifest, &["symbolic-ref", "-q", "HEAD"]).and_then(|b| git_path(&b))
+    {
+        match branch.parent() {
+            Some(dir) if !branch.exists() => watched.push(dir.to_owned()),
+            _ => watched.push(branch),
         }
+    }
+    for path in watched.iter().filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
     println!("cargo:rerun-if-env-changed=RELIER_GIT_REVISION");
     let revision = std::env::var("RELIER_GIT_REVISION")
