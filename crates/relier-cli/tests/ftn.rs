@@ -80,19 +80,34 @@ ui_locales = "en"
     let statement = store_ok(&dir, &format!("federation statement --config {config}"))
         .await
         .stdout;
+    let served = serve(dir, addr, "stderr.log").await;
+    isb.onboard(CLIENT_ID, statement.trim()).unwrap();
+    (isb, served)
+}
+
+/// `relier serve` of the configuration `onboarded` wrote in `dir`, its stderr to `log`.
+async fn serve(dir: tempfile::TempDir, addr: SocketAddr, log: &str) -> Served {
     let mut cmd = relier();
     cmd.args(["serve", "--config"])
-        .arg(&config)
+        .arg(dir.path().join("relier.toml"))
         .env("RELIER_MASTER_KEY", master_key())
         .env(
             "RUST_LOG",
             "info,relier=trace,relier_gateway=trace,relier_core=trace",
         );
-    let log = dir.path().join("stderr.log");
-    let mut served = serve_until(cmd, addr, log, "/readyz").await;
+    let mut served = serve_until(cmd, addr, dir.path().join(log), "/readyz").await;
     served.dir = Some(dir);
-    isb.onboard(CLIENT_ID, statement.trim()).unwrap();
-    (isb, served)
+    served
+}
+
+/// The keyed hash a log line carries as the subject of "login completed".
+fn logged_hash(log: &str) -> String {
+    let line = log
+        .lines()
+        .find(|l| l.contains("login completed"))
+        .unwrap_or_else(|| panic!("no login in {log}"));
+    let at = line.find("hmac:").unwrap_or_else(|| panic!("{line}"));
+    line[at..at + 5 + 32].to_owned()
 }
 
 /// The gateway's login start, the broker's answer, and the callback's response.
@@ -187,6 +202,27 @@ async fn ftn_login_keys_on_the_personal_identity_code() {
         log.contains("sub=hmac:") || log.contains("\"sub\":\"hmac:"),
         "{log}"
     );
+}
+
+/// The log hash key is derived from the store's master key: after a restart on the same store
+/// the same person's lines carry the same hash.
+#[tokio::test]
+async fn ftn_log_hash_survives_a_restart() {
+    let (_isb, mut served) = onboarded("").await;
+    assert_eq!(
+        login(&served, &browser(), "").await.status(),
+        StatusCode::FOUND
+    );
+    let (dir, addr) = (served.dir.take().unwrap(), served.addr);
+    let before = logged_hash(&served.stop().await);
+    let served = serve(dir, addr, "stderr-2.log").await;
+    assert_eq!(
+        login(&served, &browser(), "").await.status(),
+        StatusCode::FOUND
+    );
+    let log = served.stop().await;
+    assert!(!log.contains(PERSON.personal_identity_code), "{log}");
+    assert_eq!(logged_hash(&log), before);
 }
 
 #[tokio::test]
