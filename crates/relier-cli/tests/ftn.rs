@@ -225,6 +225,86 @@ async fn ftn_log_hash_survives_a_restart() {
     assert_eq!(logged_hash(&log), before);
 }
 
+/// `relier login --preset ftn`: the loopback listener is the relying party's public side (its
+/// origin the entity id, the redirect URI `{origin}/auth/callback/ftn`, the signed JWK set at
+/// `/.well-known/signed-jwks`); the broker knows it through the statement `relier federation
+/// statement` prints for a configuration with that `public_url`.
+#[tokio::test]
+async fn ftn_cli_login_prints_the_personal_identity_code_as_the_subject() {
+    let isb = Isb::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let origin = format!("http://127.0.0.1:{}", free_port());
+    let redirect = format!("{origin}/auth/callback/ftn");
+    let broker = write(&dir, "isb-entity-statement.jwt", &isb.entity_statement());
+    let store = format!("sqlite://{}", dir.path().join("relier.db").display());
+    let config = write(
+        &dir,
+        "login.toml",
+        &format!(
+            r#"public_url = "{origin}"
+store = "{store}"
+
+[federation]
+
+[[providers]]
+name = "ftn"
+preset = "ftn"
+client_id = "{CLIENT_ID}"
+entity_statement = "{broker}"
+ftn_spname = "{SPNAME}"
+"#
+        ),
+    );
+    store_ok(&dir, "keys generate --use entity").await;
+    let statement = store_ok(&dir, &format!("federation statement --config {config}"))
+        .await
+        .stdout;
+    isb.onboard(CLIENT_ID, statement.trim()).unwrap();
+    let args = [
+        "--store",
+        &store,
+        "--preset",
+        "ftn",
+        "--client-id",
+        CLIENT_ID,
+        "--entity-statement",
+        &broker,
+        "--ftn-spname",
+        SPNAME,
+        "--ui-locales",
+        "sv",
+    ];
+    let run = common::login(&args, &[("RELIER_MASTER_KEY", &master_key())], &redirect)
+        .await
+        .ok();
+    let out = run.json();
+    assert_eq!(out["subject"], PERSON.personal_identity_code, "{out}");
+    assert_eq!(out["auth_method"], "private_key_jwt");
+    // The broker's own sub is not the subject.
+    let sub = out["id_token_claims"]["sub"].as_str().unwrap();
+    assert!(!sub.is_empty() && sub != PERSON.personal_identity_code);
+    let seen = isb.seen();
+    assert_eq!(seen.len(), 1);
+    let req = &seen[0].request;
+    assert_eq!(req["ftn_spname"], SPNAME);
+    assert_eq!(req["ui_locales"], "sv");
+    assert_eq!(req["redirect_uri"], redirect);
+    assert!(isb.complaints().is_empty(), "{:?}", isb.complaints());
+    // Without a fixed redirect URI the broker could not know it: refused before anything.
+    let mut cmd = relier();
+    cmd.arg("login")
+        .args(args)
+        .args(["--no-browser", "--json"])
+        .env("RELIER_MASTER_KEY", master_key());
+    let refused = common::run_cmd(cmd, "").await;
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("--redirect-uri"),
+        "{}",
+        refused.stderr
+    );
+}
+
 #[tokio::test]
 async fn ftn_cancel_returns_to_the_chooser() {
     let (isb, served) = onboarded("").await;
