@@ -353,7 +353,8 @@ pub struct ClientArgs {
 pub struct PresetArgs {
     /// A provider relier knows: github (OAuth 2.0, identity from GitHub's API), apple (the
     /// client secret minted from --private-key AuthKey_<id>.p8, --key-id and --team-id),
-    /// entra (--tenant), google.
+    /// entra (--tenant), google, ftn (a Finnish Trust Network broker: --entity-statement,
+    /// --ftn-spname, a fixed --redirect-uri, the store's keys).
     #[arg(long, value_name = "NAME", value_enum)]
     pub preset: Option<PresetName>,
 
@@ -380,6 +381,27 @@ pub struct PresetArgs {
     /// --preset apple: the Apple developer team id (the client secret's iss).
     #[arg(long, value_name = "ID", requires = "preset")]
     pub team_id: Option<String>,
+
+    /// --preset ftn: the broker's entity statement (a JWS file, as received).
+    #[arg(long, value_name = "FILE", requires = "preset")]
+    pub entity_statement: Option<PathBuf>,
+
+    /// --preset ftn: the service name the bank shows (the ftn_spname request claim).
+    #[arg(long, value_name = "TEXT", requires = "preset")]
+    pub ftn_spname: Option<String>,
+
+    /// --preset ftn: the broker's language (fi, sv, en; the ui_locales request claim).
+    #[arg(long, value_name = "LOCALE", requires = "preset", value_parser = parse_ftn::<relier_core::ftn::UiLocale>)]
+    pub ui_locales: Option<relier_core::ftn::UiLocale>,
+
+    /// --preset ftn: weak or strong, when the login creates new credentials (a scope).
+    #[arg(long, value_name = "PURPOSE", requires = "preset", value_parser = parse_ftn::<relier_core::ftn::Purpose>)]
+    pub purpose: Option<relier_core::ftn::Purpose>,
+}
+
+/// An FTN keyword (`--ui-locales`, `--purpose`), by its configuration spelling.
+fn parse_ftn<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|e| e.to_string())
 }
 
 /// `--preset`.
@@ -393,6 +415,8 @@ pub enum PresetName {
     Entra,
     /// Google.
     Google,
+    /// A Finnish Trust Network broker.
+    Ftn,
 }
 
 /// How ID tokens are validated.

@@ -4,7 +4,7 @@
 //! login's request objects by reference (OIDC Core §6.2), each once, at `/request/{id}`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -28,6 +28,9 @@ use crate::output::html_escape;
 const MAX_BODY: usize = 64 * 1024;
 /// Where request objects are served by reference (the id follows).
 const REQUEST_PATH: &str = "/request/";
+/// Where the signed JWK set of a federation entity is published (OpenID Federation
+/// `signed_jwks_uri`, as `relier serve` publishes it).
+const SIGNED_JWKS_PATH: &str = "/.well-known/signed-jwks";
 /// How long the server may take to finish answering after the verdict.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -142,6 +145,7 @@ pub struct Callback {
 pub struct Listener {
     redirect_uri: RedirectUrl,
     request_objects: Arc<PendingRequestObjects>,
+    signed_jwks: Arc<OnceLock<String>>,
     callbacks: mpsc::Receiver<Callback>,
     shutdown: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
@@ -151,6 +155,7 @@ struct Shared {
     path: String,
     tx: mpsc::Sender<Callback>,
     request_objects: Arc<PendingRequestObjects>,
+    signed_jwks: Arc<OnceLock<String>>,
 }
 
 impl Listener {
@@ -168,10 +173,12 @@ impl Listener {
         base.set_path(REQUEST_PATH);
         base.set_query(None);
         let request_objects = Arc::new(PendingRequestObjects::new(base));
+        let signed_jwks = Arc::new(OnceLock::new());
         let shared = Arc::new(Shared {
             path: spec.path().to_owned(),
             tx,
             request_objects: request_objects.clone(),
+            signed_jwks: signed_jwks.clone(),
         });
         let app = Router::new()
             .fallback(handle)
@@ -196,6 +203,7 @@ impl Listener {
         Ok(Self {
             redirect_uri,
             request_objects,
+            signed_jwks,
             callbacks,
             shutdown: Some(shutdown),
             server,
@@ -211,6 +219,12 @@ impl Listener {
     /// `/request/{id}` (OIDC Core §6.2).
     pub fn request_objects(&self) -> Arc<PendingRequestObjects> {
         self.request_objects.clone()
+    }
+
+    /// Serves `jwks` (a signed JWK set) at `/.well-known/signed-jwks` from now on: the keys an
+    /// OP that knows this client as a federation entity fetches during the login.
+    pub fn publish_signed_jwks(&self, jwks: &str) {
+        let _ = self.signed_jwks.set(jwks.to_owned());
     }
 
     /// Wait for the first authorization response. Later ones are answered "already handled".
@@ -252,6 +266,17 @@ async fn handle(
         && let Some(id) = uri.path().strip_prefix(REQUEST_PATH)
     {
         return request_object(&shared, id);
+    }
+    if method == Method::GET
+        && uri.path() == SIGNED_JWKS_PATH
+        && let Some(jwks) = shared.signed_jwks.get()
+    {
+        let mut r = Response::new(axum::body::Body::from(jwks.clone()));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/jwk-set+jwt"),
+        );
+        return r;
     }
     if uri.path() != shared.path {
         return page(StatusCode::NOT_FOUND, "Not found", "Nothing here.", false);

@@ -86,6 +86,7 @@ pub fn expand(
         PresetName::Apple => Preset::Apple,
         PresetName::Entra => Preset::Entra,
         PresetName::Google => Preset::Google,
+        PresetName::Ftn => Preset::Ftn,
     };
     let apple = preset == Preset::Apple;
     let p = &a.preset;
@@ -98,6 +99,10 @@ pub fn expand(
         allowed_tenants: p.allowed_tenant.clone(),
         allow_any_tenant: p.allow_any_tenant,
         team_id: p.team_id.clone(),
+        entity_statement: p.entity_statement.clone(),
+        ftn_spname: p.ftn_spname.clone(),
+        ui_locales: p.ui_locales,
+        purpose: p.purpose,
         issuer: a.issuer.as_ref().map(|i| i.as_str().to_owned()),
         client_id: a.client_id.as_ref().map(|c| c.as_str().to_owned()),
         auth_method: a.auth_method.map(|m| m.as_str().to_owned()),

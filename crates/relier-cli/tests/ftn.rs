@@ -80,19 +80,34 @@ ui_locales = "en"
     let statement = store_ok(&dir, &format!("federation statement --config {config}"))
         .await
         .stdout;
+    let served = serve(dir, addr, "stderr.log").await;
+    isb.onboard(CLIENT_ID, statement.trim()).unwrap();
+    (isb, served)
+}
+
+/// `relier serve` of the configuration `onboarded` wrote in `dir`, its stderr to `log`.
+async fn serve(dir: tempfile::TempDir, addr: SocketAddr, log: &str) -> Served {
     let mut cmd = relier();
     cmd.args(["serve", "--config"])
-        .arg(&config)
+        .arg(dir.path().join("relier.toml"))
         .env("RELIER_MASTER_KEY", master_key())
         .env(
             "RUST_LOG",
             "info,relier=trace,relier_gateway=trace,relier_core=trace",
         );
-    let log = dir.path().join("stderr.log");
-    let mut served = serve_until(cmd, addr, log, "/readyz").await;
+    let mut served = serve_until(cmd, addr, dir.path().join(log), "/readyz").await;
     served.dir = Some(dir);
-    isb.onboard(CLIENT_ID, statement.trim()).unwrap();
-    (isb, served)
+    served
+}
+
+/// The keyed hash a log line carries as the subject of "login completed".
+fn logged_hash(log: &str) -> String {
+    let line = log
+        .lines()
+        .find(|l| l.contains("login completed"))
+        .unwrap_or_else(|| panic!("no login in {log}"));
+    let at = line.find("hmac:").unwrap_or_else(|| panic!("{line}"));
+    line[at..at + 5 + 32].to_owned()
 }
 
 /// The gateway's login start, the broker's answer, and the callback's response.
@@ -186,6 +201,107 @@ async fn ftn_login_keys_on_the_personal_identity_code() {
     assert!(
         log.contains("sub=hmac:") || log.contains("\"sub\":\"hmac:"),
         "{log}"
+    );
+}
+
+/// The log hash key is derived from the store's master key: after a restart on the same store
+/// the same person's lines carry the same hash.
+#[tokio::test]
+async fn ftn_log_hash_survives_a_restart() {
+    let (_isb, mut served) = onboarded("").await;
+    assert_eq!(
+        login(&served, &browser(), "").await.status(),
+        StatusCode::FOUND
+    );
+    let (dir, addr) = (served.dir.take().unwrap(), served.addr);
+    let before = logged_hash(&served.stop().await);
+    let served = serve(dir, addr, "stderr-2.log").await;
+    assert_eq!(
+        login(&served, &browser(), "").await.status(),
+        StatusCode::FOUND
+    );
+    let log = served.stop().await;
+    assert!(!log.contains(PERSON.personal_identity_code), "{log}");
+    assert_eq!(logged_hash(&log), before);
+}
+
+/// `relier login --preset ftn`: the loopback listener is the relying party's public side (its
+/// origin the entity id, the redirect URI `{origin}/auth/callback/ftn`, the signed JWK set at
+/// `/.well-known/signed-jwks`); the broker knows it through the statement `relier federation
+/// statement` prints for a configuration with that `public_url`.
+#[tokio::test]
+async fn ftn_cli_login_prints_the_personal_identity_code_as_the_subject() {
+    let isb = Isb::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let origin = format!("http://127.0.0.1:{}", free_port());
+    let redirect = format!("{origin}/auth/callback/ftn");
+    let broker = write(&dir, "isb-entity-statement.jwt", &isb.entity_statement());
+    let store = format!("sqlite://{}", dir.path().join("relier.db").display());
+    let config = write(
+        &dir,
+        "login.toml",
+        &format!(
+            r#"public_url = "{origin}"
+store = "{store}"
+
+[federation]
+
+[[providers]]
+name = "ftn"
+preset = "ftn"
+client_id = "{CLIENT_ID}"
+entity_statement = "{broker}"
+ftn_spname = "{SPNAME}"
+"#
+        ),
+    );
+    store_ok(&dir, "keys generate --use entity").await;
+    let statement = store_ok(&dir, &format!("federation statement --config {config}"))
+        .await
+        .stdout;
+    isb.onboard(CLIENT_ID, statement.trim()).unwrap();
+    let args = [
+        "--store",
+        &store,
+        "--preset",
+        "ftn",
+        "--client-id",
+        CLIENT_ID,
+        "--entity-statement",
+        &broker,
+        "--ftn-spname",
+        SPNAME,
+        "--ui-locales",
+        "sv",
+    ];
+    let run = common::login(&args, &[("RELIER_MASTER_KEY", &master_key())], &redirect)
+        .await
+        .ok();
+    let out = run.json();
+    assert_eq!(out["subject"], PERSON.personal_identity_code, "{out}");
+    assert_eq!(out["auth_method"], "private_key_jwt");
+    // The broker's own sub is not the subject.
+    let sub = out["id_token_claims"]["sub"].as_str().unwrap();
+    assert!(!sub.is_empty() && sub != PERSON.personal_identity_code);
+    let seen = isb.seen();
+    assert_eq!(seen.len(), 1);
+    let req = &seen[0].request;
+    assert_eq!(req["ftn_spname"], SPNAME);
+    assert_eq!(req["ui_locales"], "sv");
+    assert_eq!(req["redirect_uri"], redirect);
+    assert!(isb.complaints().is_empty(), "{:?}", isb.complaints());
+    // Without a fixed redirect URI the broker could not know it: refused before anything.
+    let mut cmd = relier();
+    cmd.arg("login")
+        .args(args)
+        .args(["--no-browser", "--json"])
+        .env("RELIER_MASTER_KEY", master_key());
+    let refused = common::run_cmd(cmd, "").await;
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("--redirect-uri"),
+        "{}",
+        refused.stderr
     );
 }
 

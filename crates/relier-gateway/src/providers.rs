@@ -37,6 +37,7 @@ use crate::error::GatewayError;
 use crate::presets::{self, Preset};
 use crate::templates::Brand;
 use crate::userinfo::UserinfoNeed;
+pub use binding::LoginStart;
 pub use list::{Providers, build_all, check_static};
 pub(crate) use metadata::relying_party_metadata;
 use relier_core::claims_sources::Resolve;
@@ -212,6 +213,28 @@ impl Template {
 }
 
 impl Provider {
+    /// The user's stable identifier: `sub`, or the provider's subject claim (ISB README §9:
+    /// the broker's `sub` is "not persistent"; the personal identity code is), which `claims`
+    /// (the ID token's, then UserInfo's) must carry as a non-empty string.
+    ///
+    /// # Errors
+    /// The subject claim's name when `claims` lacks it.
+    pub fn subject(
+        &self,
+        sub: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, &'static str> {
+        let Some(claim) = self.subject_claim else {
+            return Ok(sub.to_owned());
+        };
+        claims
+            .get(claim)
+            .and_then(serde_json::Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or(claim)
+    }
+
     /// The current relying party of an OpenID Connect provider (cheap: an `Arc` clone under a
     /// read lock); `None` for GitHub. Sign in with Apple: with a client secret that is not
     /// about to expire (re-minted first if it is).

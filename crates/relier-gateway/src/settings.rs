@@ -101,6 +101,9 @@ pub struct Settings {
     /// The providers whose subject is personal data (`preset = "ftn"`): logged only as a keyed
     /// hash ([`crate::subject_log`]).
     pub personal_subjects: Vec<String>,
+    /// The key of those hashes: the store-derived one once the gateway has opened its store
+    /// ([`crate::state`]), the per-process fallback until then.
+    pub subject_hash: crate::subject_log::SubjectHash,
     /// `[telemetry]` is on: requests get a span of their own, continuing an incoming
     /// `traceparent`, and the upstream gets the gateway's ([`crate::telemetry`]).
     pub traces: bool,
@@ -109,7 +112,8 @@ pub struct Settings {
 impl Settings {
     /// `sub` of a session or login at `provider`, as a log line may carry it.
     pub fn logged_subject<'a>(&self, provider: &str, sub: &'a str) -> std::borrow::Cow<'a, str> {
-        crate::subject_log::logged(self.personal_subjects.iter().any(|p| p == provider), sub)
+        self.subject_hash
+            .logged(self.personal_subjects.iter().any(|p| p == provider), sub)
     }
 }
 
@@ -194,6 +198,7 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
     Ok(Settings {
         upstream_token,
         personal_subjects,
+        subject_hash: crate::subject_log::SubjectHash::per_process(),
         traces: config.telemetry.is_some(),
         original_uri,
         path_rules,

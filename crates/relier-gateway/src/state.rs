@@ -236,11 +236,12 @@ impl AppState {
     ) -> Result<AppState, GatewayError> {
         let Prepared {
             config,
-            settings,
+            mut settings,
             fixed,
         } = prepared;
         warn_forward_auth_trust(&config, &settings);
         let store = shared.store.as_ref();
+        settings.subject_hash = crate::subject_log::SubjectHash::from_store(store)?;
         let now = clock::now();
         let algs = providers::needed_store_algs(&config, store).await?;
         let enc_algs = providers::needed_enc_algs(&config, store).await?;

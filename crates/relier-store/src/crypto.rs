@@ -7,6 +7,7 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
+use aws_lc_rs::hkdf;
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
@@ -69,9 +70,15 @@ pub(crate) fn sha256_hex(value: &[u8]) -> String {
         .collect()
 }
 
-/// AES-256-GCM keyed with the master key.
+/// The prefix of the HKDF `info` of a key derived from the master key
+/// ([`Cipher::derive_key`]); the caller's label follows it.
+pub(crate) const DERIVED_KEY_INFO: &[u8] = b"relier:derived-key:v1:";
+
+/// AES-256-GCM keyed with the master key, and the master key as an HKDF pseudorandom key for
+/// purpose-bound subkeys.
 pub(crate) struct Cipher {
     key: RandomizedNonceKey,
+    prk: hkdf::Prk,
 }
 
 impl fmt::Debug for Cipher {
@@ -84,7 +91,23 @@ impl Cipher {
     pub(crate) fn new(master: &MasterKey) -> Result<Self, StoreError> {
         let key = RandomizedNonceKey::new(&AES_256_GCM, master.bytes())
             .map_err(|_| StoreError::crypto("cannot key AES-256-GCM with the master key"))?;
-        Ok(Cipher { key })
+        // RFC 5869 §3.3: the master key is already uniformly random, so it is the
+        // pseudorandom key itself and HKDF-Extract is skipped.
+        let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, master.bytes());
+        Ok(Cipher { key, prk })
+    }
+
+    /// A 32-byte key for one purpose: HKDF-Expand-SHA256 (RFC 5869 §2.3) of the master key
+    /// with `info` = [`DERIVED_KEY_INFO`] followed by `label`. Different labels give
+    /// independent keys, and none reveals the master key or another label's key.
+    pub(crate) fn derive_key(&self, label: &str) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+        let info = [DERIVED_KEY_INFO, label.as_bytes()];
+        let mut out = Zeroizing::new([0u8; 32]);
+        self.prk
+            .expand(&info, hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(out.as_mut()))
+            .map_err(|_| StoreError::crypto("key derivation failed"))?;
+        Ok(out)
     }
 
     /// Encrypts `plaintext` bound to `aad`.
@@ -158,6 +181,19 @@ mod tests {
         // Empty plaintext works too.
         let empty = c.seal(b"", b"aad").unwrap();
         assert!(c.open(&empty, b"aad", "x").unwrap().is_empty());
+    }
+
+    #[test]
+    fn derived_keys_are_hkdf_expand_of_the_master_key_per_label() {
+        let k = cipher(7).derive_key("log-subject-hash").unwrap();
+        assert_eq!(k, cipher(7).derive_key("log-subject-hash").unwrap());
+        assert_ne!(k, cipher(7).derive_key("other").unwrap());
+        assert_ne!(k, cipher(8).derive_key("log-subject-hash").unwrap());
+        assert_ne!(k.as_slice(), [7u8; 32].as_slice());
+        // RFC 5869 §2.3 with L = HashLen: T(1) = HMAC-Hash(PRK, info || 0x01).
+        let prk = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &[7u8; 32]);
+        let t1 = aws_lc_rs::hmac::sign(&prk, b"relier:derived-key:v1:log-subject-hash\x01");
+        assert_eq!(k.as_slice(), t1.as_ref());
     }
 
     #[test]

@@ -566,6 +566,10 @@ impl<B: Backend> Store for Sealed<B> {
         &self.url
     }
 
+    fn derive_key(&self, label: &str) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+        self.cipher.derive_key(label)
+    }
+
     async fn close(&self) {
         self.backend.close().await;
     }

@@ -435,6 +435,17 @@ pub trait Store: KeyStore + ProviderRegistry + SessionStore {
     /// The store's URL (password redacted in `Display`).
     fn url(&self) -> &StoreUrl;
 
+    /// A 32-byte key bound to `label` and derived from the master key: HKDF-Expand-SHA256
+    /// (RFC 5869 §2.3, the master key as the pseudorandom key) with `info` =
+    /// `relier:derived-key:v1:` followed by `label`. The same for every handle on stores with
+    /// the same master key, so it survives restarts and is shared by instances; nothing is
+    /// stored, and the master key itself is never handed out. Callers fix their `label` (one
+    /// label per purpose).
+    ///
+    /// # Errors
+    /// [`StoreError::Crypto`] if the derivation fails.
+    fn derive_key(&self, label: &str) -> Result<zeroize::Zeroizing<[u8; 32]>, StoreError>;
+
     /// Flushes (SQLite: checkpoints the WAL into the database file) and closes the handle's
     /// connections. Later calls on this handle fail.
     async fn close(&self);

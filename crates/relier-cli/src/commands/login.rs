@@ -6,6 +6,7 @@
 //! ([`device`], RFC 8628) instead of a browser on this machine.
 
 mod device;
+mod ftn;
 mod github;
 
 use std::process::Stdio;
@@ -38,6 +39,7 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     )?;
     let session = match &preset {
         Some(e) if e.preset == Preset::GitHub => return github::run(a, e).await,
+        Some(e) if e.preset == Preset::Ftn => return ftn::run(a, e, store).await,
         Some(e) => Session::from_preset(&a.client, e).await?,
         None => Session::connect(&a.client, store).await?,
     };
@@ -84,7 +86,7 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     let result = complete(&rp, callback.params, &pending).await;
     finish(callback.reply, listener, result.as_ref().map(|_| ())).await;
     let (login, userinfo) = result?;
-    report(a, &rp, &login, userinfo, user).await
+    report(a, &rp, &login, userinfo, user, None).await
 }
 
 /// The end of a login (browser or device): its claim sources resolved with `--resolve-claims`,
@@ -95,6 +97,7 @@ async fn report(
     login: &Login,
     mut userinfo: Option<Map<String, Value>>,
     user: Option<Map<String, Value>>,
+    subject: Option<String>,
 ) -> anyhow::Result<()> {
     let resolved = if a.resolve_claims {
         Some(resolve_claims(rp, login, userinfo.as_mut()).await?)
@@ -108,10 +111,12 @@ async fn report(
         userinfo.as_ref(),
         user,
         resolved,
+        subject,
     )
 }
 
-/// The result of a login (browser or device), as JSON with `--json`, else for people.
+/// The result of a login (browser or device), as JSON with `--json`, else for people;
+/// `subject` is the user's stable identifier when it is not `sub` (`--preset ftn`).
 fn print(
     a: &LoginArgs,
     method: relier_core::AuthMethod,
@@ -119,6 +124,7 @@ fn print(
     userinfo: Option<&Map<String, Value>>,
     user: Option<Map<String, Value>>,
     resolved: Option<Map<String, Value>>,
+    subject: Option<String>,
 ) -> anyhow::Result<()> {
     let id_token = Some(&login.id_token);
     if a.json {
@@ -129,11 +135,17 @@ fn print(
         if let (Some(r), Some(obj)) = (resolved, out.as_object_mut()) {
             obj.insert("resolved_claims".into(), Value::Object(r));
         }
+        if let (Some(s), Some(obj)) = (subject, out.as_object_mut()) {
+            obj.insert("subject".into(), Value::String(s));
+        }
         output::json_stdout(&out)
     } else {
         let mut text = output::tokens_human(method, &login.tokens, id_token, userinfo, now_secs());
         if let Some(name) = user.as_ref().and_then(|u| u.get("name")?.as_str()) {
             text.push_str(&format!("{:<15} {name}\n", "name (Apple)"));
+        }
+        if let Some(s) = subject {
+            text.push_str(&format!("{:<15} {s}\n", "subject"));
         }
         for (claim, value) in resolved.iter().flatten() {
             text.push_str(&format!("{:<15} {value}\n", format!("{claim} (resolved)")));

@@ -415,30 +415,18 @@ async fn exchange(
     })
 }
 
-/// The user's stable identifier: the ID token's `sub`, or the provider's subject claim (ISB
-/// README §9: the broker's `sub` is "not persistent"; the personal identity code is), which
-/// the ID token or UserInfo must carry as a non-empty string.
+/// The user's stable identifier ([`Provider::subject`]).
 fn subject(
     provider: &Provider,
     idt: &relier_core::IdTokenClaims,
     claims: &Map<String, Value>,
 ) -> Result<String, Failed> {
-    let Some(claim) = provider.subject_claim else {
-        return Ok(idt.sub.clone());
-    };
-    claims
-        .get(claim)
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            failed(
-                Problem::LoginFailed,
-                format!(
-                    "neither the ID token nor UserInfo carries {claim}, this provider's subject"
-                ),
-            )
-        })
+    provider.subject(&idt.sub, claims).map_err(|claim| {
+        failed(
+            Problem::LoginFailed,
+            format!("neither the ID token nor UserInfo carries {claim}, this provider's subject"),
+        )
+    })
 }
 
 /// The identity claims of a login: the ID token's, then UserInfo's (when the OP has the

@@ -42,7 +42,7 @@ pub async fn run(a: &LoginArgs, store: &StoreArgs) -> anyhow::Result<()> {
     };
     output::note("device login approved");
     let userinfo = super::userinfo(&rp, &login).await?;
-    super::report(a, &rp, &login, userinfo, None).await
+    super::report(a, &rp, &login, userinfo, None, None).await
 }
 
 /// Tell the user where to go: the verification URI alone on its line, the user code, the URI
