@@ -14,7 +14,7 @@
 mod common;
 
 use common::{login_cmd, registration_op, run_cmd, store_cmd as cmd, store_ok as ok};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// A login whose tokens are DPoP-bound: token_type DPoP, UserInfo answered.
 async fn assert_dpop_login(dir: &tempfile::TempDir, provider: &str, redirect: &str) {
@@ -43,18 +43,6 @@ async fn registered_and_imported_dpop_providers_log_in_with_bound_tokens() {
     assert_dpop_login(&dir, "reg", &redirect).await;
 
     // A registration made elsewhere, imported: its dpop_bound_access_tokens drives the login.
-    let http = reqwest::Client::new();
-    let disc: Value = serde_json::from_str(
-        &http
-            .get(format!("{}/.well-known/openid-configuration", op.issuer))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
     let metadata = json!({
         "redirect_uris": [redirect],
         "grant_types": ["authorization_code", "refresh_token"],
@@ -63,15 +51,7 @@ async fn registered_and_imported_dpop_providers_log_in_with_bound_tokens() {
         "application_type": "native",
         "dpop_bound_access_tokens": true,
     });
-    let resp = http
-        .post(disc["registration_endpoint"].as_str().unwrap())
-        .header("content-type", "application/json")
-        .body(metadata.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    let response = resp.text().await.unwrap();
+    let response = common::register_at(&op.issuer, &metadata).await;
     let file = common::write(&dir, "registration.json", &response);
     ok(
         &dir,

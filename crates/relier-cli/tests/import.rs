@@ -15,30 +15,7 @@ mod common;
 use common::{login_cmd, registration_op, run_cmd, store_cmd as cmd, store_ok as ok};
 use serde_json::{Value, json};
 
-/// Registers `metadata` at the test OP's registration endpoint; the response's text.
-async fn register(issuer: &str, metadata: &Value) -> String {
-    let http = reqwest::Client::new();
-    let disc: Value = serde_json::from_str(
-        &http
-            .get(format!("{issuer}/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let resp = http
-        .post(disc["registration_endpoint"].as_str().unwrap())
-        .header("content-type", "application/json")
-        .body(metadata.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.text().await.unwrap()
-}
+use common::register_at as register;
 
 /// The OP does not require PAR of every client, this client registered that it must push:
 /// the OP refuses its unpushed requests, and the imported provider logs in, pushed, with no

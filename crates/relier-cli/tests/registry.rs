@@ -859,18 +859,6 @@ async fn signed_requests_and_jarm_registered_or_imported_then_login() {
     );
 
     // A registration response with JARM (client_secret_basic, no request objects), imported.
-    let http = reqwest::Client::new();
-    let discovery: Value = serde_json::from_str(
-        &http
-            .get(format!("{}/.well-known/openid-configuration", op.issuer))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
     let metadata = json!({
         "redirect_uris": [redirect],
         "grant_types": ["authorization_code", "refresh_token"],
@@ -879,15 +867,8 @@ async fn signed_requests_and_jarm_registered_or_imported_then_login() {
         "application_type": "native",
         "authorization_signed_response_alg": "ES256",
     });
-    let resp = http
-        .post(discovery["registration_endpoint"].as_str().unwrap())
-        .header("content-type", "application/json")
-        .body(metadata.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    let file = common::write(&ctx.dir, "jarm.json", &resp.text().await.unwrap());
+    let response = common::register_at(&op.issuer, &metadata).await;
+    let file = common::write(&ctx.dir, "jarm.json", &response);
     ctx.ok(&format!(
         "providers import jarm-op --issuer {} --registration-response {file}",
         op.issuer

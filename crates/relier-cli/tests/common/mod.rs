@@ -286,6 +286,32 @@ pub async fn store_ok(dir: &tempfile::TempDir, line: &str) -> Run {
     run_cmd(store_cmd(dir, line), "").await.ok()
 }
 
+/// Registers `metadata` at the test OP's registration endpoint (RFC 7591 §3.1) and returns
+/// the response's text, as a registration made outside relier for `providers import`.
+pub async fn register_at(issuer: &str, metadata: &Value) -> String {
+    let http = reqwest::Client::new();
+    let disc: Value = serde_json::from_str(
+        &http
+            .get(format!("{issuer}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let resp = http
+        .post(disc["registration_endpoint"].as_str().unwrap())
+        .header("content-type", "application/json")
+        .body(metadata.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    resp.text().await.unwrap()
+}
+
 /// A store directory, a loopback redirect URI and a test OP with dynamic registration open and
 /// `options` (tests/op/server.mjs): how every register-then-login test starts.
 pub async fn registration_op(options: Value) -> (tempfile::TempDir, String, TestOp) {
