@@ -62,6 +62,7 @@ mod key_state;
 pub mod lifecycle;
 mod master_key;
 mod model;
+mod pg_lanes;
 mod pg_tls;
 mod pool;
 mod postgres;

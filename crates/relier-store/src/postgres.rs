@@ -4,7 +4,9 @@
 //!   `sslmode` (`disable`, `prefer`, `require`, `verify-ca`, `verify-full`; default
 //!   `verify-full` for a host that is not loopback or a Unix socket, see [`crate::pg_tls`]) and
 //!   `sslrootcert`, and relier's pool settings [`MAX_CONNECTIONS_PARAM`] (default
-//!   [`DEFAULT_MAX_CONNECTIONS`], the session pool's size; keys and registry use up to 2 more) and [`CONNECT_TIMEOUT_PARAM`] (seconds to connect or to wait
+//!   [`DEFAULT_MAX_CONNECTIONS`], the session connections: half of them, at least one, read
+//!   sessions on connections of their own ([`crate::pg_lanes`]), the rest are the session pool; keys
+//!   and registry use up to 2 more) and [`CONNECT_TIMEOUT_PARAM`] (seconds to connect or to wait
 //!   for a pooled connection, default [`DEFAULT_CONNECT_TIMEOUT`]).
 //! - **Migrations** (`migrations/postgres/NNNN_*.sql`, embedded) run on open in one transaction
 //!   that first takes a transaction-scoped advisory lock ([`MIGRATION_LOCK`]): of instances
@@ -26,6 +28,7 @@ use sqlx::{Executor as _, PgConnection, Postgres, Transaction};
 use crate::backend::{Migration, check_schema_version};
 use crate::error::StoreError;
 use crate::model::KeyInfo;
+use crate::pg_lanes::Lanes;
 use crate::pg_tls::{PgTarget, pg_target};
 use crate::sql::impl_sql_backend;
 use crate::url::StoreUrl;
@@ -78,6 +81,8 @@ pub(crate) struct PostgresBackend {
     pool: PgPool,
     /// Login states, sessions and the other short-lived rows (`synchronous_commit=off`).
     sessions: PgPool,
+    /// The per-request session read, out of the pool ([`crate::pg_lanes`]).
+    reads: Lanes,
 }
 
 /// From this many rows on, the session gauge comes from PostgreSQL's statistics
@@ -99,18 +104,22 @@ impl PostgresBackend {
         Ok(live.filter(|n| *n >= EXACT_COUNT_LIMIT))
     }
 
-    /// sqlx's PostgreSQL driver is asynchronous I/O on the caller's runtime already: no
-    /// lookup of its own ([`crate::sqlite_reader`]).
-    #[allow(
-        clippy::unused_self,
-        reason = "the signature the shared statements (crate::sql) call on either backend"
-    )]
-    fn get_session_here(
+    /// The session read on a connection of its own ([`crate::pg_lanes`]): one round trip
+    /// instead of the pool's three.
+    async fn get_session_here(
         &self,
-        _hash: &str,
-        _now: i64,
+        hash: &str,
+        now: i64,
     ) -> Option<Result<Option<crate::backend::SessionRow>, StoreError>> {
-        None
+        // A closed store answers nothing (sqlx says it is closed).
+        if self.sessions.is_closed() {
+            return None;
+        }
+        let row = self
+            .reads
+            .fetch_optional(&crate::backend::SELECT_SESSION, hash, now)
+            .await;
+        Some(row.and_then(|r| r.as_ref().map(crate::backend::session_row).transpose()))
     }
 
     #[allow(
@@ -164,10 +173,18 @@ impl PostgresBackend {
         }
         // Short-lived rows: a commit returns before its WAL record is flushed (an instance
         // dying loses nothing; a database crash may lose the last moments' sessions).
+        // Of the session connections, half read sessions on their own ([`crate::pg_lanes`]).
+        let options = options.options([("synchronous_commit", "off")]);
+        let read_lanes = (settings.max_connections / 2).max(1);
+        let reads = Lanes::new(
+            options.clone(),
+            usize::try_from(read_lanes).unwrap_or(1),
+            settings.connect_timeout,
+        );
         let sessions = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
+            .max_connections(settings.max_connections.saturating_sub(read_lanes).max(1))
             .acquire_timeout(settings.connect_timeout)
-            .connect_with(options.options([("synchronous_commit", "off")]))
+            .connect_with(options)
             .await;
         let sessions = match sessions {
             Ok(s) => s,
@@ -176,7 +193,11 @@ impl PostgresBackend {
                 return Err(StoreError::db(format!("cannot connect to {url}: {e}")));
             }
         };
-        Ok(PostgresBackend { pool, sessions })
+        Ok(PostgresBackend {
+            pool,
+            sessions,
+            reads,
+        })
     }
 
     async fn session_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
@@ -195,6 +216,7 @@ impl PostgresBackend {
 
     async fn close_pool(&self) {
         self.sessions.close().await;
+        self.reads.close().await;
         self.pool.close().await;
     }
 }

@@ -473,7 +473,7 @@ macro_rules! impl_sql_backend {
                 hash: &str,
                 now: i64,
             ) -> Result<Option<$crate::backend::SessionRow>, StoreError> {
-                if let Some(found) = self.get_session_here(hash, now) {
+                if let Some(found) = self.get_session_here(hash, now).await {
                     return found;
                 }
                 let row = sqlx::query(&$crate::backend::SELECT_SESSION)

@@ -165,7 +165,11 @@ impl SqliteBackend {
 
     /// The session lookup without a hop to sqlx's worker thread; `None` (after a debug line)
     /// when the reader cannot answer, and sqlx is asked instead.
-    fn get_session_here(
+    #[allow(
+        clippy::unused_async,
+        reason = "the signature the shared statements (crate::sql) call on either backend"
+    )]
+    async fn get_session_here(
         &self,
         hash: &str,
         now: i64,
