@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use relier_core::ClientId;
 use relier_core::registration::ClientMetadata;
-use relier_store::{JwksMode, Store, UnixTime};
+use relier_store::{JwksMode, Store, StoredRegistration, UnixTime};
 use serde_json::{Map, Value, json};
 
 use super::{http_client, load, management};
@@ -122,6 +122,8 @@ pub async fn sync(
     .with_context(|| format!("provider {name}: RFC 7592 update of {uri}"))?;
 
     let changes = diff(&current.metadata, &updated.metadata);
+    let stored = StoredRegistration::from_response(&updated)
+        .with_context(|| format!("provider {name}: the OP's updated registration"))?;
     if let Some(Value::Array(a)) = updated.metadata.get("redirect_uris") {
         let uris: Option<Vec<String>> = a.iter().map(|u| u.as_str().map(str::to_owned)).collect();
         if let Some(uris) = uris {
@@ -138,7 +140,7 @@ pub async fn sync(
     if let Some(u) = updated.registration_client_uri {
         record.registration_client_uri = Some(u);
     }
-    record.registration = Some(Value::Object(updated.metadata));
+    record.registration = Some(stored);
     store
         .put_provider(&record, true, UnixTime(now_secs()))
         .await?;
