@@ -164,6 +164,29 @@ async fn registrations_are_stored_typed(db: TestDb) {
     store.close().await;
 }
 
+/// `plain` sealed as the store seals a column under the test master key (`0x01 || nonce ||
+/// AES-256-GCM ciphertext and tag`, `aad` the row's identity).
+fn seal(plain: &[u8], aad: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, RandomizedNonceKey};
+    // The bytes of common::rows::key().
+    let key = RandomizedNonceKey::new(&AES_256_GCM, &[0x5a; 32]).unwrap();
+    let mut sealed = plain.to_vec();
+    let nonce = key
+        .seal_in_place_append_tag(Aad::from(aad), &mut sealed)
+        .unwrap();
+    [&[1u8][..], nonce.as_ref(), &sealed].concat()
+}
+
+/// `bytes` as an SQL literal of `db`'s dialect.
+fn blob_literal(db: &TestDb, bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    if db.is_postgres() {
+        format!("decode('{hex}', 'hex')")
+    } else {
+        format!("X'{hex}'")
+    }
+}
+
 /// Turns the current schema back into the one before typed registrations and keyed subject
 /// indexes (dropping what those migrations added), and gives the rows their earlier form.
 async fn downgrade(db: &TestDb, session_ids: &[(&str, &str)]) {
@@ -177,23 +200,44 @@ async fn downgrade(db: &TestDb, session_ids: &[(&str, &str)]) {
          DELETE FROM relier_migrations WHERE version >= {first_new};"
     ))
     .await;
-    for (id, sub) in session_ids {
-        // A row from before the personal data was sealed: subject, e-mail, name and claims in
-        // the clear.
+    for (i, (id, sub)) in session_ids.iter().enumerate() {
         let hash = relier_store::session_id_hash(&Secret::new(*id));
-        let changed = db
-            .exec(
+        let claims = json!({"sub": sub, "groups": ["a", "b"]});
+        let changed = if i % 2 == 0 {
+            // From before the personal data was sealed: subject, e-mail, name and claims in the
+            // clear.
+            db.exec(
                 "UPDATE sessions SET sub = $1, identity = NULL, email = $2, name = $3, \
                  claims = $4 WHERE id_hash = $5",
                 &[
                     sub,
                     &format!("{sub}@example.com"),
                     &format!("User {sub}"),
-                    &json!({"sub": sub, "groups": ["a", "b"]}).to_string(),
+                    &claims.to_string(),
                     &hash,
                 ],
             )
-            .await;
+            .await
+        } else {
+            // Personal data sealed as before, without the subject; the subject in the clear.
+            let identity = json!({
+                "email": format!("{sub}@example.com"),
+                "name": format!("User {sub}"),
+                "claims": claims,
+            });
+            let sealed = seal(
+                identity.to_string().as_bytes(),
+                format!("relier:session:{hash}:identity").as_bytes(),
+            );
+            db.exec(
+                &format!(
+                    "UPDATE sessions SET sub = $1, identity = {} WHERE id_hash = $2",
+                    blob_literal(db, &sealed)
+                ),
+                &[sub, &hash],
+            )
+            .await
+        };
         assert_eq!(changed, 1);
     }
     let legacy = json!({
@@ -264,12 +308,21 @@ async fn an_earlier_database_is_converted_when_opened(db: TestDb) {
         gone,
         vec![relier_store::session_id_hash(&Secret::new("old-1"))]
     );
-    assert!(
-        store
-            .get_session(&Secret::new("old-2"), UnixTime(NOW))
-            .await
-            .unwrap()
-            .is_some()
+    let bob = store
+        .get_session(&Secret::new("old-2"), UnixTime(NOW))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.sub, "bob");
+    assert_eq!(bob.name.as_deref(), Some("User bob"));
+    assert_eq!(bob.csrf_token.expose(), "csrf-bob");
+    let gone = store
+        .delete_sessions_for("op", None, Some("bob"))
+        .await
+        .unwrap();
+    assert_eq!(
+        gone,
+        vec![relier_store::session_id_hash(&Secret::new("old-2"))]
     );
 
     check_converted_registrations(&db, &*store).await;
