@@ -90,10 +90,9 @@ impl<B: Backend> Sealed<B> {
             .transpose()
     }
 
-    /// The personal data: encrypted in `identity`, or — rows from before the identity was
-    /// encrypted (SQLite migration 3) — in the clear-text columns.
-    /// The subject: sealed in the identity, or — rows from before subjects were indexed by
-    /// keyed hash, not converted yet — the clear `sub` column.
+    /// The personal data with the subject: [`Self::stored_identity`], whose subject is sealed
+    /// in it, or — rows from before subjects were indexed by keyed hash, not converted yet —
+    /// in the clear `sub` column.
     pub(super) fn session_identity(
         &self,
         id_hash: &str,
@@ -106,6 +105,8 @@ impl<B: Backend> Sealed<B> {
         Ok(identity)
     }
 
+    /// The personal data: encrypted in `identity`, or — rows from before the identity was
+    /// encrypted (SQLite migration 3) — in the clear-text columns.
     fn stored_identity(&self, id_hash: &str, row: &SessionRow) -> Result<Identity, StoreError> {
         if let Some(sealed) = &row.identity {
             let what = "identity of a session";
