@@ -60,11 +60,25 @@ pub(crate) struct ProviderRow {
     pub tls_key_path: Option<String>,
     pub registration_client_uri: Option<String>,
     pub provider_metadata: Option<String>,
+    /// A registration response as JSON: written by earlier versions; now only one that could
+    /// not be converted.
     pub registration: Option<String>,
+    /// The typed registration's encoding.
+    pub registered: Option<String>,
+    pub client_secret_expires_at: Option<i64>,
     pub client_secret: Option<Vec<u8>>,
     pub registration_access_token: Option<Vec<u8>>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// What a registration stored as JSON by an earlier version becomes: the columns
+/// `registered`, `registration` and `client_secret_expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProviderConversion {
+    pub registered: Option<String>,
+    pub registration: Option<String>,
+    pub client_secret_expires_at: Option<i64>,
 }
 
 /// A `sessions` row (without its key): tokens, CSRF token and identity sealed. `email`, `name`
@@ -73,6 +87,8 @@ pub(crate) struct ProviderRow {
 pub(crate) struct SessionRow {
     pub provider: String,
     pub iss: String,
+    /// The clear subject of a row written before subjects were indexed by keyed hash (empty in
+    /// new rows).
     pub sub: String,
     pub sid: Option<String>,
     pub email: Option<String>,
@@ -91,6 +107,9 @@ pub(crate) struct SessionRow {
     pub identity: Option<Vec<u8>>,
     pub dpop_key: Option<Vec<u8>>,
     pub app_data: Option<Vec<u8>>,
+    /// The keyed hash of the provider and subject ([`crate::crypto::SubjectIndex`]); `None`
+    /// in a row not converted yet.
+    pub subject_hash: Option<String>,
 }
 
 /// New tokens for a session (sealed), for the compare-and-swap on `version`.
@@ -103,12 +122,22 @@ pub(crate) struct TokenUpdate {
     pub access_expires_at: Option<i64>,
 }
 
-/// Which sessions a back-channel logout deletes.
+/// Which sessions a back-channel logout deletes; a subject is given as its index value
+/// ([`crate::crypto::SubjectIndex`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum LogoutTarget<'a> {
     Sid(&'a str),
-    Sub(&'a str),
-    SidAndSub(&'a str, &'a str),
+    SubjectHash(&'a str),
+    SidAndSubjectHash(&'a str, &'a str),
+}
+
+/// A session row converted to the keyed subject index: its index value and its identity
+/// sealed again, now with the subject.
+#[derive(Debug)]
+pub(crate) struct SubjectConversion {
+    pub id_hash: String,
+    pub subject_hash: String,
+    pub identity: Vec<u8>,
 }
 
 /// The statements of a store, on bytes. Times are unix seconds as the database's 64-bit
@@ -157,6 +186,15 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     async fn get_provider(&self, name: &str) -> Result<Option<ProviderRow>, StoreError>;
     /// Every provider, ordered by name.
     async fn list_providers(&self) -> Result<Vec<ProviderRow>, StoreError>;
+    /// The providers whose registration is stored as JSON (by an earlier version), not typed.
+    async fn unconverted_providers(&self) -> Result<Vec<ProviderRow>, StoreError>;
+    /// Stores `conversion` for provider `name` if its row still holds `response`, untyped.
+    async fn convert_provider(
+        &self,
+        name: &str,
+        response: &str,
+        conversion: &ProviderConversion,
+    ) -> Result<(), StoreError>;
     /// `false` if there was none.
     async fn delete_provider(&self, name: &str) -> Result<bool, StoreError>;
 
@@ -200,6 +238,16 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
         provider: &str,
         target: LogoutTarget<'_>,
     ) -> Result<Vec<String>, StoreError>;
+    /// Up to `limit` sessions whose subject is not converted to its keyed hash yet, with id
+    /// hashes above `after`, in id hash order.
+    async fn unconverted_sessions(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, SessionRow)>, StoreError>;
+    /// Stores converted sessions (each only if still unconverted), in one transaction: the
+    /// index value, the identity with the subject, and no clear subject or personal data.
+    async fn convert_sessions(&self, rows: &[SubjectConversion]) -> Result<(), StoreError>;
     async fn count_sessions(&self, now: i64) -> Result<i64, StoreError>;
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
     /// `true` the first time (`provider`, `jti`) is recorded.
@@ -332,11 +380,68 @@ pub(crate) const KEY_COLUMNS: &str =
     "kid, key_use, alg, state, created_at, activates_at, retired_at, grace_until";
 pub(crate) const PROVIDER_COLUMNS: &str = "name, issuer, client_id, auth_method, redirect_uris, \
     scopes, id_token_alg, signing_alg, jwks_mode, jwks_uri, tls_cert_path, tls_key_path, \
-    registration_client_uri, provider_metadata, registration, client_secret, \
-    registration_access_token, created_at, updated_at";
+    registration_client_uri, provider_metadata, registration, registered, \
+    client_secret_expires_at, client_secret, registration_access_token, created_at, updated_at";
 pub(crate) const SESSION_COLUMNS: &str = "provider, iss, sub, sid, email, name, claims, \
     access_token, refresh_token, id_token, access_expires_at, csrf_token, created_at, \
-    last_seen_at, idle_expires_at, absolute_expires_at, version, identity, dpop_key, app_data";
+    last_seen_at, idle_expires_at, absolute_expires_at, version, identity, dpop_key, app_data, \
+    subject_hash";
+
+/// The columns of a provider row as written, in parameter order (`$1`…`$21`).
+macro_rules! provider_insert {
+    () => {
+        "INSERT INTO providers (name, issuer, client_id, auth_method, redirect_uris, scopes, \
+         id_token_alg, signing_alg, jwks_mode, jwks_uri, tls_cert_path, tls_key_path, \
+         registration_client_uri, provider_metadata, registration, registered, \
+         client_secret_expires_at, client_secret, registration_access_token, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21) ON CONFLICT (name) DO "
+    };
+}
+
+/// `UPDATE` of a provider on replace: every column but its name and `created_at`.
+pub(crate) const PROVIDER_UPSERT: &str = concat!(
+    provider_insert!(),
+    "UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
+    auth_method = excluded.auth_method, redirect_uris = excluded.redirect_uris, \
+    scopes = excluded.scopes, id_token_alg = excluded.id_token_alg, \
+    signing_alg = excluded.signing_alg, jwks_mode = excluded.jwks_mode, \
+    jwks_uri = excluded.jwks_uri, tls_cert_path = excluded.tls_cert_path, \
+    tls_key_path = excluded.tls_key_path, \
+    registration_client_uri = excluded.registration_client_uri, \
+    provider_metadata = excluded.provider_metadata, registration = excluded.registration, \
+    registered = excluded.registered, \
+    client_secret_expires_at = excluded.client_secret_expires_at, \
+    client_secret = excluded.client_secret, \
+    registration_access_token = excluded.registration_access_token, \
+    updated_at = excluded.updated_at RETURNING created_at"
+);
+
+/// The same without replacing: no row when the name exists.
+pub(crate) const PROVIDER_INSERT: &str =
+    concat!(provider_insert!(), "NOTHING RETURNING created_at");
+
+/// Converts a registration stored as JSON by an earlier version (`$4`, the row's as read) of
+/// provider `$5`: `$1` the typed encoding, `$2` what stays in `registration`, `$3`
+/// `client_secret_expires_at`. Only if the row is still as read.
+pub(crate) const PROVIDER_CONVERT: &str = "UPDATE providers SET registered = $1, \
+    registration = $2, client_secret_expires_at = $3 WHERE registration = $4 AND name = $5 \
+    AND registered IS NULL";
+
+/// Up to `$2` sessions not converted to the keyed subject index, id hashes above `$1`.
+pub(crate) static UNCONVERTED_SESSIONS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT id_hash, {SESSION_COLUMNS} FROM sessions WHERE subject_hash IS NULL \
+             AND id_hash > $1 ORDER BY id_hash LIMIT $2"
+        )
+    });
+
+/// Converts session `$3` (if still unconverted): index value `$1`, identity `$2` with the
+/// subject; no clear subject or personal data left.
+pub(crate) const CONVERT_SESSION: &str = "UPDATE sessions SET subject_hash = $1, identity = $2, \
+    sub = '', email = NULL, name = NULL, claims = '{}' WHERE id_hash = $3 \
+    AND subject_hash IS NULL";
 
 /// The live session with this id hash (`$1`) at `$2`, on either backend.
 pub(crate) static SELECT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -363,7 +468,7 @@ pub(crate) const TAKE_LOGIN_STATE: &str =
 pub(crate) static INSERT_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO sessions (id_hash, {SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
          ON CONFLICT (id_hash) DO NOTHING"
     )
 });
@@ -397,6 +502,8 @@ pub(crate) fn provider_row(row: &impl Columns) -> Result<ProviderRow, StoreError
         registration_client_uri: row.opt_text("registration_client_uri")?,
         provider_metadata: row.opt_text("provider_metadata")?,
         registration: row.opt_text("registration")?,
+        registered: row.opt_text("registered")?,
+        client_secret_expires_at: row.opt_int("client_secret_expires_at")?,
         client_secret: row.opt_bytes("client_secret")?,
         registration_access_token: row.opt_bytes("registration_access_token")?,
         created_at: row.int("created_at")?,
@@ -426,5 +533,6 @@ pub(crate) fn session_row(row: &impl Columns) -> Result<SessionRow, StoreError> 
         identity: row.opt_bytes("identity")?,
         dpop_key: row.opt_bytes("dpop_key")?,
         app_data: row.opt_bytes("app_data")?,
+        subject_hash: row.opt_text("subject_hash")?,
     })
 }

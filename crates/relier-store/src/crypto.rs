@@ -7,7 +7,7 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
-use aws_lc_rs::hkdf;
+use aws_lc_rs::{hkdf, hmac};
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
@@ -59,11 +59,53 @@ pub(crate) fn login_state_aad(state_hash: &str) -> Vec<u8> {
 /// Lowercase hex SHA-256 of `value`: the key of a session or login-state row (the raw value,
 /// a bearer credential, is never stored).
 pub(crate) fn sha256_hex(value: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value);
-    // Each nibble is < 16, so `from_digit` always has a digit; computed per request (the
-    // session cache's key), hence not through `fmt`.
-    digest
-        .as_ref()
+    // Computed per request (the session cache's key), hence not through `fmt`.
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value).as_ref())
+}
+
+/// The label of the key of the subject index ([`Cipher::derive_key`]): the key of
+/// [`SubjectIndex`]. Changing it orphans every stored index value.
+pub(crate) const SUBJECT_INDEX_LABEL: &str = "subject-index";
+
+/// The keyed hash under which a session's subject is indexed: HMAC-SHA256 (RFC 2104) keyed
+/// with the master key's [`SUBJECT_INDEX_LABEL`] subkey, of the provider name and the subject,
+/// as lowercase hex. Without the master key the stored value names no one and cannot be
+/// matched against a guessed subject (a personal identity code, an e-mail address); with the
+/// provider in the input, one person's sessions at two providers do not share a value.
+pub(crate) struct SubjectIndex(hmac::Key);
+
+impl fmt::Debug for SubjectIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SubjectIndex(HMAC-SHA256, [REDACTED])")
+    }
+}
+
+impl SubjectIndex {
+    pub(crate) fn new(cipher: &Cipher) -> Result<Self, StoreError> {
+        let key = cipher.derive_key(SUBJECT_INDEX_LABEL)?;
+        Ok(SubjectIndex(hmac::Key::new(
+            hmac::HMAC_SHA256,
+            key.as_slice(),
+        )))
+    }
+
+    /// The index value of `sub` at `provider`. The input is the provider name's length (8
+    /// bytes, big-endian), the name, then the subject, so no two (provider, subject) pairs
+    /// share an input.
+    pub(crate) fn hash(&self, provider: &str, sub: &str) -> String {
+        let len = u64::try_from(provider.len()).unwrap_or(u64::MAX);
+        let mut ctx = hmac::Context::with_key(&self.0);
+        ctx.update(&len.to_be_bytes());
+        ctx.update(provider.as_bytes());
+        ctx.update(sub.as_bytes());
+        hex(ctx.sign().as_ref())
+    }
+}
+
+/// Lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    // Each nibble is < 16, so `from_digit` always has a digit.
+    bytes
         .iter()
         .flat_map(|b| [b >> 4, b & 0xf])
         .filter_map(|n| char::from_digit(u32::from(n), 16))
@@ -224,6 +266,30 @@ mod tests {
             b"relier:session:ab12:csrf_token"
         );
         assert_eq!(login_state_aad("cd34"), b"relier:login_state:cd34");
+    }
+
+    #[test]
+    fn subject_index_is_hmac_of_provider_and_subject_under_its_own_key() {
+        let c = cipher(7);
+        let index = SubjectIndex::new(&c).unwrap();
+        let h = index.hash("op", "alice");
+        assert_eq!(h.len(), 64);
+        assert!(!h.contains("alice"));
+        assert_eq!(h, index.hash("op", "alice"));
+        // Length-prefixed: ("op", "xalice") and ("opx", "alice") differ.
+        assert_ne!(index.hash("opx", "alice"), index.hash("op", "xalice"));
+        assert_ne!(h, index.hash("op2", "alice"));
+        assert_ne!(
+            h,
+            SubjectIndex::new(&cipher(8)).unwrap().hash("op", "alice")
+        );
+        let key = c.derive_key(SUBJECT_INDEX_LABEL).unwrap();
+        let expected = aws_lc_rs::hmac::sign(
+            &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key.as_slice()),
+            b"\0\0\0\0\0\0\0\x02opalice",
+        );
+        assert_eq!(h, hex(expected.as_ref()));
+        assert_ne!(key, c.derive_key("log-subject-hash").unwrap());
     }
 
     #[test]

@@ -71,6 +71,21 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A provider's registration stored as JSON by an earlier version of relier that this
+    /// version cannot convert to its typed form: a member it cannot use. The provider stays in
+    /// the registry; its registration is unusable until replaced.
+    #[error(
+        "provider {provider}: the stored registration cannot be used: {member}: {reason} \
+         (register again, or import a registration response relier can use)"
+    )]
+    UnusableRegistration {
+        /// The provider.
+        provider: String,
+        /// The registration member at fault.
+        member: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A value beyond its size limit (refused whole, never truncated).
     #[error("{what} of {len} bytes: at most {max}")]
     TooLarge {

@@ -20,6 +20,13 @@
 //!   [`lax_permissions`] reports existing store files that group or others may access.
 //! - **No bearer value at rest**: sessions and login states are keyed by the SHA-256 of the
 //!   session id / `state` ([`session_id_hash`]), so a leaked database yields no usable cookie.
+//! - **No subject at rest**: a session's subject is sealed with its personal data; the
+//!   back-channel logout lookup by subject goes through a keyed hash of it (HMAC-SHA256 under
+//!   the master key's `subject-index` subkey), which names no one without the master key.
+//! - **Registrations typed**: what a provider's registration decides is stored as a
+//!   [`StoredRegistration`] (a versioned encoding of relier-core's `Registration`), not as the
+//!   registration response's JSON; responses stored as JSON by earlier versions are converted
+//!   when the store opens.
 //! - **Keys** follow `next` → `active` → `retired` → removed; the pure rules are in
 //!   [`lifecycle`]; every store method takes `now` ([`UnixTime`]) and none reads a clock.
 //! - **Concurrency**: every change is one transaction. SQLite: WAL, a 10 s busy timeout,
@@ -86,7 +93,7 @@ pub use master_key::{
     resolve_master_key,
 };
 pub use model::{
-    JwksMode, KeyAlg, KeyChange, KeyInfo, KeyUse, ProviderInfo, ProviderRecord, secret_expiry,
+    JwksMode, KeyAlg, KeyChange, KeyInfo, KeyUse, ProviderInfo, ProviderRecord,
     validate_provider_name,
 };
 pub use pg_tls::{TransportWarning, transport_warning};
@@ -96,6 +103,7 @@ pub use pool::{
 pub use private_files::{
     LaxFile, StoreFile, create_new as create_private_file, default_key_file, lax_permissions,
 };
+pub use registered::{StoredRegistration, secret_expiry};
 pub use relier_core::UnixTime;
 pub use session::{
     LoginAllowance, LoginRate, LoginState, MAX_APP_DATA_LEN, SessionRecord, SessionTouch,

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::error::StoreError;
 use crate::key_state::KeyState;
+use crate::registered::{StoredRegistration, secret_expiry};
 
 /// What an RP key is for (RFC 7517 §4.2 "use", plus relier's entity class).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -341,9 +342,10 @@ pub struct ProviderRecord {
     pub registration_client_uri: Option<String>,
     /// The OP's discovery document as fetched.
     pub provider_metadata: Option<serde_json::Value>,
-    /// The registration response without secrets (`client_secret` and
-    /// `registration_access_token` members are stripped when stored).
-    pub registration: Option<serde_json::Value>,
+    /// What the client's registration decides, typed, with its `client_secret_expires_at`
+    /// (`None`: no registration response, e.g. a provider added by hand). Read it through
+    /// [`ProviderRecord::registered`].
+    pub registration: Option<StoredRegistration>,
     /// The client secret (stored encrypted).
     pub client_secret: Option<Secret>,
     /// The RFC 7592 registration access token (stored encrypted).
@@ -434,15 +436,6 @@ pub struct ProviderInfo {
     pub created_at: u64,
     /// Unix seconds.
     pub updated_at: u64,
-}
-
-/// `client_secret_expires_at` of a stored registration response; RFC 7591 §3.2.1: 0 means the
-/// secret does not expire.
-pub fn secret_expiry(registration: Option<&serde_json::Value>) -> Option<u64> {
-    registration?
-        .get("client_secret_expires_at")?
-        .as_u64()
-        .filter(|&t| t != 0)
 }
 
 /// Checks a provider name: 1–64 characters of `A-Z a-z 0-9 . _ -`, starting with a letter or

@@ -68,6 +68,16 @@ const MIGRATIONS: &[Migration] = &[
         description: "sessions: the embedding application's data (sealed)",
         sql: include_str!("../migrations/postgres/0005_session_app_data.sql"),
     },
+    Migration {
+        version: 6,
+        description: "providers: the registration typed (registered), client_secret_expires_at",
+        sql: include_str!("../migrations/postgres/0006_provider_registered.sql"),
+    },
+    Migration {
+        version: 7,
+        description: "sessions: indexed by a keyed hash of the subject (subject_hash)",
+        sql: include_str!("../migrations/postgres/0007_session_subject_index.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL (`clock_timestamp()`: the time of the

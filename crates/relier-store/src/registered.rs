@@ -1,29 +1,189 @@
-//! What a stored provider's registration decides, typed: [`ProviderRecord::registered`] reads
-//! the stored registration response once into a [`Registration`] (client authentication, ID
+//! What a stored provider's registration decides, typed. A [`StoredRegistration`] is what the
+//! store keeps of a client's registration: the [`Registration`] (client authentication, ID
 //! token and UserInfo signing and encryption, request objects, JARM, PAR, sender-constrained
-//! tokens, redirect URIs), with the record's own columns for what a provider added by hand has
-//! no registration response for.
+//! tokens, redirect URIs, subject claim) in a versioned typed encoding, and the registration
+//! response's `client_secret_expires_at` as received (RFC 7591 §3.2.1).
+//! [`ProviderRecord::registered`] combines it with the record's own columns, which a provider
+//! added by hand has without any registration response.
 
-use relier_core::registration::Registration;
+mod encoding;
+
+use relier_core::registration::{Registration, RegistrationMetadataError, RegistrationResponse};
 use relier_jose::Algorithm;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::StoreError;
 use crate::model::ProviderRecord;
 
-impl ProviderRecord {
-    /// The registration, typed: the stored registration response's members (RFC 7591 §2
-    /// defaults for those it lacks), with the record's method, client assertion algorithm,
-    /// redirect URIs and pinned ID token algorithm.
+/// `client_secret_expires_at` (RFC 7591 §3.2.1).
+const SECRET_EXPIRES_AT: &str = "client_secret_expires_at";
+
+/// A client's registration as the store keeps it. Built from a registration response (or its
+/// metadata) read once with [`Registration::from_metadata`]'s rules, or from a
+/// [`Registration`] built elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRegistration {
+    content: Content,
+    client_secret_expires_at: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Content {
+    Typed(Registration),
+    /// A registration response stored as JSON by an earlier version that this one cannot
+    /// convert: kept as stored (and written back so), its fault reported when read.
+    Unconverted {
+        response: String,
+        member: String,
+        reason: String,
+    },
+}
+
+impl StoredRegistration {
+    /// `registration`, with the response's `client_secret_expires_at` (0: never expires).
+    #[must_use]
+    pub fn new(registration: Registration, client_secret_expires_at: Option<u64>) -> Self {
+        StoredRegistration {
+            content: Content::Typed(registration),
+            client_secret_expires_at,
+        }
+    }
+
+    /// From a registration response (RFC 7591 §3.2.1, RFC 7592 §3).
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] naming the member relier cannot use (an unknown or refused
-    /// algorithm, a member of the wrong type), or when `id_token_alg` `none` is not what the
-    /// registration says ([`Self::pinned_id_token_alg`]).
+    /// As [`Registration::from_metadata`]: the first member relier cannot use.
+    pub fn from_response(resp: &RegistrationResponse) -> Result<Self, RegistrationMetadataError> {
+        Ok(Self::new(
+            Registration::from_response(resp)?,
+            resp.client_secret_expires_at,
+        ))
+    }
+
+    /// From a registration response's members (`client_secret_expires_at` among them).
+    ///
+    /// # Errors
+    /// As [`Registration::from_metadata`]: the first member relier cannot use.
+    pub fn from_metadata(metadata: &Map<String, Value>) -> Result<Self, RegistrationMetadataError> {
+        Ok(Self::new(
+            Registration::from_metadata(metadata)?,
+            metadata.get(SECRET_EXPIRES_AT).and_then(Value::as_u64),
+        ))
+    }
+
+    /// The registration; `None` for one stored by an earlier version that cannot be converted
+    /// ([`ProviderRecord::registered`] names the member at fault).
+    #[must_use]
+    pub fn registration(&self) -> Option<&Registration> {
+        match &self.content {
+            Content::Typed(r) => Some(r),
+            Content::Unconverted { .. } => None,
+        }
+    }
+
+    /// `client_secret_expires_at` as received: 0 means the secret does not expire.
+    #[must_use]
+    pub fn client_secret_expires_at(&self) -> Option<u64> {
+        self.client_secret_expires_at
+    }
+
+    /// The stored form for output: the typed encoding, or for an unconverted registration the
+    /// member at fault.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        match &self.content {
+            Content::Typed(r) => encoding::to_value(r),
+            Content::Unconverted { member, reason, .. } => serde_json::json!({
+                "unconverted": {"member": member, "reason": reason},
+            }),
+        }
+    }
+
+    /// The typed registration of provider `provider`.
+    pub(crate) fn typed(&self, provider: &str) -> Result<&Registration, StoreError> {
+        match &self.content {
+            Content::Typed(r) => Ok(r),
+            Content::Unconverted { member, reason, .. } => Err(StoreError::UnusableRegistration {
+                provider: provider.to_owned(),
+                member: member.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// A registration response stored as JSON text by an earlier version, converted: `None`
+    /// when it is not a JSON object (such a response decided nothing), an unconverted
+    /// registration when a member cannot be used (or the text is not JSON).
+    pub(crate) fn from_stored_response(text: &str) -> Option<Self> {
+        let unconverted = |member: &str, reason: String, expiry: Option<u64>| StoredRegistration {
+            content: Content::Unconverted {
+                response: text.to_owned(),
+                member: member.to_owned(),
+                reason,
+            },
+            client_secret_expires_at: expiry,
+        };
+        let m = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => return None,
+            Err(e) => {
+                let reason = format!("not JSON ({:?} error)", e.classify());
+                return Some(unconverted("registration", reason, None));
+            }
+        };
+        Some(Self::from_metadata(&m).unwrap_or_else(|e| {
+            let expiry = m.get(SECRET_EXPIRES_AT).and_then(Value::as_u64);
+            unconverted(e.member(), e.reason().to_owned(), expiry)
+        }))
+    }
+
+    /// The stored columns (`registered`, `registration`): the typed encoding, or an
+    /// unconverted response as it was stored.
+    pub(crate) fn stored(&self) -> Result<(Option<String>, Option<String>), StoreError> {
+        match &self.content {
+            Content::Typed(r) => Ok((Some(encoding::encode(r)?), None)),
+            Content::Unconverted { response, .. } => Ok((None, Some(response.clone()))),
+        }
+    }
+
+    /// Reads the stored columns of provider `provider` (`registered` first).
+    pub(crate) fn load(
+        provider: &str,
+        registered: Option<&str>,
+        response: Option<&str>,
+        client_secret_expires_at: Option<u64>,
+    ) -> Result<Option<Self>, StoreError> {
+        if let Some(text) = registered {
+            return Ok(Some(Self::new(
+                encoding::decode(provider, text)?,
+                client_secret_expires_at,
+            )));
+        }
+        Ok(response.and_then(Self::from_stored_response))
+    }
+}
+
+/// `client_secret_expires_at` of a stored registration; RFC 7591 §3.2.1: 0 means the secret
+/// does not expire.
+#[must_use]
+pub fn secret_expiry(registration: Option<&StoredRegistration>) -> Option<u64> {
+    registration?.client_secret_expires_at.filter(|&t| t != 0)
+}
+
+impl ProviderRecord {
+    /// The registration, typed: the stored registration ([`Registration::default`], the
+    /// RFC 7591 §2 defaults, without one), with the record's method, client assertion
+    /// algorithm, redirect URIs and pinned ID token algorithm.
+    ///
+    /// # Errors
+    /// [`StoreError::UnusableRegistration`] naming the provider and the member for a
+    /// registration stored by an earlier version that cannot be converted;
+    /// [`StoreError::Invalid`] when `id_token_alg` `none` is not what the registration says
+    /// ([`Self::pinned_id_token_alg`]).
     pub fn registered(&self) -> Result<Registration, StoreError> {
         let mut r = match &self.registration {
-            Some(Value::Object(m)) => Registration::from_metadata(m).map_err(|e| invalid(&e))?,
-            _ => Registration::default(),
+            Some(stored) => stored.typed(&self.name)?.clone(),
+            None => Registration::default(),
         };
         r.auth_method = self.auth_method;
         r.auth_signing_alg = self.signing_alg;
@@ -37,24 +197,20 @@ impl ProviderRecord {
     /// `none` too — a hand-added provider has only `id_token_alg`.
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] when the two disagree about `none`.
+    /// [`StoreError::Invalid`] when the two disagree about `none`;
+    /// [`StoreError::UnusableRegistration`] as [`Self::registered`].
     pub fn pinned_id_token_alg(&self) -> Result<Option<Algorithm>, StoreError> {
-        let Some(Value::Object(reg)) = &self.registration else {
+        let Some(stored) = &self.registration else {
             return Ok(self.id_token_alg);
         };
-        let registered = reg.get("id_token_signed_response_alg");
-        let says_none = registered.and_then(Value::as_str) == Some("none");
-        if (self.id_token_alg == Some(Algorithm::None)) != says_none {
+        let registered = stored.typed(&self.name)?.id_token_signed_alg;
+        if (self.id_token_alg == Some(Algorithm::None)) != (registered == Some(Algorithm::None)) {
             return Err(StoreError::Invalid {
                 what: "registration",
                 reason: format!(
                     "id_token_alg {} disagrees with the registered id_token_signed_response_alg {}: `none` needs both",
                     self.id_token_alg.map_or("(unset)", |a| a.as_str()),
-                    registered
-                        .map_or_else(|| "(absent: RS256)".to_owned(), Value::to_string)
-                        .chars()
-                        .take(32)
-                        .collect::<String>()
+                    registered.map_or("(absent: RS256)", |a| a.as_str()),
                 ),
             });
         }
@@ -62,118 +218,5 @@ impl ProviderRecord {
     }
 }
 
-fn invalid(e: &dyn std::fmt::Display) -> StoreError {
-    StoreError::Invalid {
-        what: "registration",
-        reason: e.to_string(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use relier_core::AuthMethod;
-    use relier_core::encryption::ResponseEncryption;
-    use relier_jose::jwe::{ContentEncAlg, KeyManagementAlg};
-    use serde_json::json;
-
-    use super::*;
-
-    fn record(reg: Value) -> ProviderRecord {
-        let mut r = ProviderRecord::new("op", "https://op", "c", AuthMethod::PrivateKeyJwt);
-        r.registration = Some(reg);
-        r
-    }
-
-    #[test]
-    fn id_token_alg_none_needs_the_registration_to_agree() {
-        let mut r = ProviderRecord::new("op", "https://op.example.com", "rp", AuthMethod::None);
-        r.id_token_alg = Some(Algorithm::None);
-        assert_eq!(r.pinned_id_token_alg().unwrap(), Some(Algorithm::None));
-        r.registration = Some(json!({"id_token_signed_response_alg": "none"}));
-        assert_eq!(r.pinned_id_token_alg().unwrap(), Some(Algorithm::None));
-        assert_eq!(
-            r.registered().unwrap().id_token_signed_alg,
-            Some(Algorithm::None)
-        );
-        r.registration = Some(json!({"id_token_signed_response_alg": "RS256"}));
-        assert!(r.pinned_id_token_alg().is_err());
-        assert!(r.registered().is_err());
-        r.registration = Some(json!({}));
-        assert!(r.pinned_id_token_alg().is_err());
-        r.id_token_alg = Some(Algorithm::RS256);
-        r.registration = Some(json!({"id_token_signed_response_alg": "none"}));
-        assert!(r.pinned_id_token_alg().is_err());
-        r.registration = Some(json!({"id_token_signed_response_alg": "RS256"}));
-        assert_eq!(r.pinned_id_token_alg().unwrap(), Some(Algorithm::RS256));
-    }
-
-    #[test]
-    fn the_registration_decides_and_the_record_columns_fill_in() {
-        let r = record(json!({
-            "id_token_encrypted_response_alg": "RSA-OAEP-256",
-            "id_token_encrypted_response_enc": "A256GCM",
-            "userinfo_encrypted_response_alg": "ECDH-ES",
-            "userinfo_signed_response_alg": "ES256",
-            "request_object_signing_alg": "PS256",
-            "require_signed_request_object": true,
-            "authorization_signed_response_alg": "ES256",
-            "require_pushed_authorization_requests": true,
-            "dpop_bound_access_tokens": true,
-        }));
-        let reg = r.registered().unwrap();
-        assert_eq!(
-            reg.id_token_encryption,
-            Some(ResponseEncryption::new(
-                KeyManagementAlg::RsaOaep256,
-                ContentEncAlg::A256Gcm
-            ))
-        );
-        assert_eq!(
-            reg.userinfo_encryption.map(|e| e.enc),
-            Some(ContentEncAlg::A128CbcHs256)
-        );
-        assert_eq!(reg.userinfo_signed_alg, Some(Algorithm::ES256));
-        assert_eq!(
-            (reg.request_objects.alg, reg.request_objects.required),
-            (Some(Algorithm::PS256), true)
-        );
-        assert_eq!(reg.jarm.map(|j| j.alg), Some(Algorithm::ES256));
-        assert!(reg.requires_par && reg.binding.dpop);
-        // The method is the record's (a hand-added provider has no registration response).
-        assert_eq!(reg.auth_method, AuthMethod::PrivateKeyJwt);
-        let plain = ProviderRecord::new("op", "https://op", "c", AuthMethod::None).registered();
-        let plain = plain.unwrap();
-        assert_eq!(plain.auth_method, AuthMethod::None);
-        assert_eq!(plain.id_token_encryption, None);
-        assert!(!plain.requires_par);
-    }
-
-    #[test]
-    fn an_unusable_member_is_named() {
-        for (reg, member) in [
-            (
-                json!({"id_token_encrypted_response_alg": "RSA1_5"}),
-                "id_token_encrypted_response_alg",
-            ),
-            (
-                json!({"userinfo_signed_response_alg": "none"}),
-                "userinfo_signed_response_alg",
-            ),
-            (
-                json!({"tls_client_certificate_bound_access_tokens": 1}),
-                "tls_client_certificate_bound_access_tokens",
-            ),
-            (
-                json!({"require_pushed_authorization_requests": "yes"}),
-                "require_pushed_authorization_requests",
-            ),
-            (
-                json!({"request_object_signing_alg": "HS256"}),
-                "request_object_signing_alg",
-            ),
-        ] {
-            let e = record(reg).registered().unwrap_err().to_string();
-            assert!(e.contains(member), "{e}");
-        }
-    }
-}
+mod tests;

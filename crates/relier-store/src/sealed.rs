@@ -5,6 +5,7 @@
 
 mod providers;
 mod sessions;
+mod upgrade;
 
 use std::path::Path;
 
@@ -15,7 +16,7 @@ use relier_jose::{Algorithm, Jwk, JwkSet, SigningKey, b64};
 use zeroize::Zeroizing;
 
 use crate::backend::{Backend, KeyEdit, NewKey};
-use crate::crypto::{CHECK_AAD, CHECK_PLAINTEXT, Cipher, key_aad};
+use crate::crypto::{CHECK_AAD, CHECK_PLAINTEXT, Cipher, SubjectIndex, key_aad};
 use crate::error::StoreError;
 use crate::import;
 use crate::key_state::KeyState;
@@ -35,6 +36,8 @@ pub(crate) struct Sealed<B> {
     backend: B,
     url: StoreUrl,
     cipher: Cipher,
+    /// The keyed hash sessions are found by subject with.
+    subject_index: SubjectIndex,
     policy: KeyPolicy,
 }
 
@@ -50,16 +53,28 @@ impl<B: Backend> Sealed<B> {
         sqlite_path: Option<&Path>,
         policy: KeyPolicy,
     ) -> Result<(Self, Option<CreatedKeyFile>), StoreError> {
-        match verify_master_key(&backend, url, given, sqlite_path).await {
-            Ok((cipher, created)) => Ok((
-                Sealed {
+        let opened = async {
+            let (cipher, created) = verify_master_key(&backend, url, given, sqlite_path).await?;
+            let subject_index = SubjectIndex::new(&cipher)?;
+            Ok::<_, StoreError>((cipher, subject_index, created))
+        }
+        .await;
+        match opened {
+            Ok((cipher, subject_index, created)) => {
+                let store = Sealed {
                     backend,
                     url: url.clone(),
                     cipher,
+                    subject_index,
                     policy,
-                },
-                created,
-            )),
+                };
+                // Rows of an older schema that only the master key can convert.
+                if let Err(e) = store.convert_old_rows().await {
+                    store.backend.close().await;
+                    return Err(e);
+                }
+                Ok((store, created))
+            }
             Err(e) => {
                 backend.close().await;
                 Err(e)

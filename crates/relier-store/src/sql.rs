@@ -19,32 +19,6 @@
 //! `ON CONFLICT … DO NOTHING / DO UPDATE … excluded`, `RETURNING`); the schemas differ only in
 //! types (`migrations/sqlite`, `migrations/postgres`).
 
-/// `UPDATE` of a provider on replace: every column but its name and `created_at`.
-pub(crate) const PROVIDER_UPSERT: &str = "INSERT INTO providers (name, issuer, client_id, \
-    auth_method, redirect_uris, scopes, id_token_alg, signing_alg, jwks_mode, jwks_uri, \
-    tls_cert_path, tls_key_path, registration_client_uri, provider_metadata, registration, \
-    client_secret, registration_access_token, created_at, updated_at) VALUES ($1, $2, $3, $4, \
-    $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (name) DO \
-    UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
-    auth_method = excluded.auth_method, redirect_uris = excluded.redirect_uris, \
-    scopes = excluded.scopes, id_token_alg = excluded.id_token_alg, \
-    signing_alg = excluded.signing_alg, jwks_mode = excluded.jwks_mode, \
-    jwks_uri = excluded.jwks_uri, tls_cert_path = excluded.tls_cert_path, \
-    tls_key_path = excluded.tls_key_path, \
-    registration_client_uri = excluded.registration_client_uri, \
-    provider_metadata = excluded.provider_metadata, registration = excluded.registration, \
-    client_secret = excluded.client_secret, \
-    registration_access_token = excluded.registration_access_token, \
-    updated_at = excluded.updated_at RETURNING created_at";
-
-/// The same without replacing: no row when the name exists.
-pub(crate) const PROVIDER_INSERT: &str = "INSERT INTO providers (name, issuer, client_id, \
-    auth_method, redirect_uris, scopes, id_token_alg, signing_alg, jwks_mode, jwks_uri, \
-    tls_cert_path, tls_key_path, registration_client_uri, provider_metadata, registration, \
-    client_secret, registration_access_token, created_at, updated_at) VALUES ($1, $2, $3, $4, \
-    $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (name) DO \
-    NOTHING RETURNING created_at";
-
 /// Most ended sessions one [`crate::backend::Backend::recently_ended_sessions`] returns.
 pub(crate) const MAX_RECENT_ENDS: i64 = 100_000;
 
@@ -323,9 +297,9 @@ macro_rules! impl_sql_backend {
                 replace: bool,
             ) -> Result<i64, StoreError> {
                 let sql = if replace {
-                    $crate::sql::PROVIDER_UPSERT
+                    $crate::backend::PROVIDER_UPSERT
                 } else {
-                    $crate::sql::PROVIDER_INSERT
+                    $crate::backend::PROVIDER_INSERT
                 };
                 let mut tx = self.write_tx().await?;
                 let created_at: Option<i64> = sqlx::query_scalar(sql)
@@ -344,6 +318,8 @@ macro_rules! impl_sql_backend {
                     .bind(&row.registration_client_uri)
                     .bind(&row.provider_metadata)
                     .bind(&row.registration)
+                    .bind(&row.registered)
+                    .bind(row.client_secret_expires_at)
                     .bind(&row.client_secret)
                     .bind(&row.registration_access_token)
                     .bind(row.created_at)
@@ -369,6 +345,38 @@ macro_rules! impl_sql_backend {
                 .fetch_optional(&self.pool)
                 .await?;
                 row.as_ref().map($crate::backend::provider_row).transpose()
+            }
+
+            async fn unconverted_providers(
+                &self,
+            ) -> Result<Vec<$crate::backend::ProviderRow>, StoreError> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM providers WHERE registered IS NULL \
+                     AND registration IS NOT NULL ORDER BY name",
+                    $crate::backend::PROVIDER_COLUMNS
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map($crate::backend::provider_row).collect()
+            }
+
+            async fn convert_provider(
+                &self,
+                name: &str,
+                response: &str,
+                conversion: &$crate::backend::ProviderConversion,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.write_tx().await?;
+                sqlx::query($crate::backend::PROVIDER_CONVERT)
+                    .bind(&conversion.registered)
+                    .bind(&conversion.registration)
+                    .bind(conversion.client_secret_expires_at)
+                    .bind(response)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn list_providers(
@@ -463,6 +471,7 @@ macro_rules! impl_sql_backend {
                 .bind(&row.identity)
                 .bind(&row.dpop_key)
                 .bind(&row.app_data)
+                .bind(&row.subject_hash)
                 .execute(&self.sessions)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -585,25 +594,25 @@ macro_rules! impl_sql_backend {
             ) -> Result<Vec<String>, StoreError> {
                 use $crate::backend::LogoutTarget;
                 let query = match target {
-                    LogoutTarget::SidAndSub(sid, sub) => sqlx::query_scalar(
-                        "DELETE FROM sessions WHERE provider = $1 AND sid = $2 AND sub = $3 \
-                         RETURNING id_hash",
+                    LogoutTarget::SidAndSubjectHash(sid, subject) => sqlx::query_scalar(
+                        "DELETE FROM sessions WHERE provider = $1 AND sid = $2 \
+                         AND subject_hash = $3 RETURNING id_hash",
                     )
                     .bind(provider)
                     .bind(sid)
-                    .bind(sub),
+                    .bind(subject),
                     LogoutTarget::Sid(sid) => sqlx::query_scalar(
                         "DELETE FROM sessions WHERE provider = $1 AND sid = $2 \
                          RETURNING id_hash",
                     )
                     .bind(provider)
                     .bind(sid),
-                    LogoutTarget::Sub(sub) => sqlx::query_scalar(
-                        "DELETE FROM sessions WHERE provider = $1 AND sub = $2 \
+                    LogoutTarget::SubjectHash(subject) => sqlx::query_scalar(
+                        "DELETE FROM sessions WHERE provider = $1 AND subject_hash = $2 \
                          RETURNING id_hash",
                     )
                     .bind(provider)
-                    .bind(sub),
+                    .bind(subject),
                 };
                 let mut tx = self.session_tx().await?;
                 let hashes: Vec<String> = query.fetch_all(&mut *tx).await?;
@@ -613,6 +622,43 @@ macro_rules! impl_sql_backend {
                 }
                 tx.commit().await?;
                 Ok(hashes)
+            }
+
+            async fn unconverted_sessions(
+                &self,
+                after: &str,
+                limit: i64,
+            ) -> Result<Vec<(String, $crate::backend::SessionRow)>, StoreError> {
+                let rows = sqlx::query(&$crate::backend::UNCONVERTED_SESSIONS)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.sessions)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok((
+                            $crate::backend::Columns::text(row, "id_hash")?,
+                            $crate::backend::session_row(row)?,
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn convert_sessions(
+                &self,
+                rows: &[$crate::backend::SubjectConversion],
+            ) -> Result<(), StoreError> {
+                let mut tx = self.session_tx().await?;
+                for row in rows {
+                    sqlx::query($crate::backend::CONVERT_SESSION)
+                    .bind(&row.subject_hash)
+                    .bind(&row.identity)
+                    .bind(&row.id_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn count_sessions(&self, now: i64) -> Result<i64, StoreError> {

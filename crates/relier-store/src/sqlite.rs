@@ -86,6 +86,16 @@ const MIGRATIONS: &[Migration] = &[
         description: "sessions: the embedding application's data (sealed)",
         sql: include_str!("../migrations/sqlite/0007_session_app_data.sql"),
     },
+    Migration {
+        version: 8,
+        description: "providers: the registration typed (registered), client_secret_expires_at",
+        sql: include_str!("../migrations/sqlite/0008_provider_registered.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "sessions: indexed by a keyed hash of the subject (subject_hash)",
+        sql: include_str!("../migrations/sqlite/0009_session_subject_index.sql"),
+    },
 ];
 
 /// The database's clock in unix milliseconds, as SQL.

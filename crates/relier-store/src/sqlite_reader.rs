@@ -233,6 +233,7 @@ pub(crate) mod tests {
             identity: Some(vec![7; 8]),
             dpop_key: Some(vec![5; 8]),
             app_data: Some(vec![6; 8]),
+            subject_hash: Some("h".repeat(64)),
         }
     }
 

@@ -96,7 +96,7 @@ impl SessionWriter {
     pub(crate) fn create_session(&self, sql: &str, hash: &str, row: &SessionRow) -> Option<bool> {
         self.run("create_session", |conn| {
             let mut stmt = conn.prepare_cached(sql)?;
-            let params: [&dyn rusqlite::ToSql; 21] = [
+            let params: [&dyn rusqlite::ToSql; 22] = [
                 &hash,
                 &row.provider,
                 &row.iss,
@@ -118,6 +118,7 @@ impl SessionWriter {
                 &row.identity,
                 &row.dpop_key,
                 &row.app_data,
+                &row.subject_hash,
             ];
             stmt.execute(params.as_slice()).map(|n| n == 1)
         })

@@ -355,7 +355,9 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     /// Back-channel logout: deletes the sessions of `provider` whose `sid` matches (and whose
     /// `sub` matches too if given) or, with only `sub`, every session of that user at that
     /// provider. Expired sessions count too. Returns the deleted sessions' id hashes
-    /// ([`crate::session_id_hash`]), for the caller to drop from caches.
+    /// ([`crate::session_id_hash`]), for the caller to drop from caches. The store holds no
+    /// subject in the clear: sessions are found through a keyed hash (HMAC-SHA256 under a key
+    /// derived from the master key, label `subject-index`) of the provider and `sub`.
     ///
     /// # Errors
     /// [`StoreError::Invalid`] if both `sid` and `sub` are `None` (a logout token has at least

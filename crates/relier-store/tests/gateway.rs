@@ -840,9 +840,11 @@ async fn session_personal_data_is_encrypted_and_old_rows_still_read() {
     let err = store.get_session(&other, UnixTime(NOW)).await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto { .. }), "{err:?}");
 
-    // A row written before the identity column existed is read from its clear-text columns.
+    // A row written before the identity column existed (and before subjects were indexed by
+    // keyed hash) is read from its clear-text columns.
     sqlx::query(
-        "UPDATE sessions SET identity = NULL, email = 'dave@example.com', name = 'User dave', \
+        "UPDATE sessions SET identity = NULL, sub = 'dave', subject_hash = NULL, \
+         email = 'dave@example.com', name = 'User dave', \
          claims = '{\"sub\":\"dave\",\"groups\":[\"a\",\"b\"]}' WHERE id_hash = $1",
     )
     .bind(session_id_hash(&other))

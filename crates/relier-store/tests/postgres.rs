@@ -118,7 +118,7 @@ async fn concurrent_first_starts_on_an_empty_database() {
     for task in tasks {
         task.await.unwrap();
     }
-    assert_eq!(db.count("SELECT COUNT(*) FROM relier_migrations").await, 5);
+    assert_eq!(db.count("SELECT COUNT(*) FROM relier_migrations").await, 7);
     assert_eq!(db.count("SELECT COUNT(*) FROM meta").await, 1);
     let store = open(db.url()).await;
     let keys = store.list_keys().await.unwrap();

@@ -20,7 +20,7 @@ mod common;
 use common::TestDb;
 use relier_store::{
     JwksMode, KeyInfo, KeyPolicy, KeyState, MasterKey, MasterKeySource, ProviderRecord, Store,
-    StoreError, StoreUrl, UnixTime, default_key_file,
+    StoreError, StoreUrl, StoredRegistration, UnixTime, default_key_file,
 };
 use serde_json::json;
 
@@ -61,12 +61,14 @@ fn provider(name: &str, secret: &str, token: &str) -> ProviderRecord {
     r.tls_key_path = Some("/etc/rp/key.pem".into());
     r.registration_client_uri = Some(format!("https://op.example/register/{name}"));
     r.provider_metadata = Some(json!({"issuer": "https://op.example"}));
-    r.registration = Some(json!({
+    let response = json!({
         "client_id": format!("client-{name}"),
-        "client_secret": secret,
-        "registration_access_token": token,
         "token_endpoint_auth_method": "client_secret_basic",
-    }));
+        "userinfo_signed_response_alg": "ES256",
+        "require_pushed_authorization_requests": true,
+    });
+    r.registration =
+        Some(StoredRegistration::from_metadata(response.as_object().unwrap()).unwrap());
     r.client_secret = Some(Secret::new(secret));
     r.registration_access_token = Some(Secret::new(token));
     r
@@ -460,16 +462,11 @@ async fn provider_round_trip(db: TestDb) {
         got.registration_access_token.as_ref().unwrap().expose(),
         "rat-value"
     );
-    // The stored registration JSON has no secrets.
-    let registration = got.registration.clone().unwrap();
-    assert!(registration.get("client_secret").is_none());
-    assert!(registration.get("registration_access_token").is_none());
-    assert_eq!(
-        registration["token_endpoint_auth_method"],
-        "client_secret_basic"
-    );
+    // The registration comes back typed, as it was put.
+    let registered = got.registered().unwrap();
+    assert!(registered.requires_par);
+    assert_eq!(registered.userinfo_signed_alg, Some(Algorithm::ES256));
     let mut expected = record.clone();
-    expected.registration = Some(registration);
     expected.created_at = NOW;
     expected.updated_at = NOW;
     assert_eq!(got, expected);
@@ -495,9 +492,8 @@ async fn provider_round_trip(db: TestDb) {
     assert_eq!((got.created_at, got.updated_at), (NOW, NOW + 5));
 
     let mut another = provider("another", "s2", "t2");
-    if let Some(serde_json::Value::Object(m)) = &mut another.registration {
-        m.insert("client_secret_expires_at".into(), json!(NOW + 86_400));
-    }
+    let typed = another.registered().unwrap();
+    another.registration = Some(StoredRegistration::new(typed, Some(NOW + 86_400)));
     store
         .put_provider(&another, false, UnixTime(NOW))
         .await
@@ -861,14 +857,15 @@ async fn no_secret_is_stored_in_plaintext() {
         let csrf = format!("csrf-token-{i}-Pl0oK9iJ8u");
         let dpop_key = format!("ES256:dpop-key-{i}-Nb6vC5xZ4a");
         let app_data = format!(r#"{{"account":"app-data-{i}-Kj3hG4fD5s"}}"#);
+        let subject = format!("subject-{i}-Hy7uJ8iK9o");
         let rec = relier_store::SessionRecord {
             provider: "op0".into(),
             iss: "https://op.example".into(),
-            sub: format!("user-{i}"),
+            sub: subject.clone(),
             sid: Some(format!("sid-{i}")),
             email: None,
             name: None,
-            claims: json!({"sub": format!("user-{i}")}),
+            claims: json!({"sub": subject}),
             access_token: Some(Secret::new(access.clone())),
             refresh_token: Some(Secret::new(refresh.clone())),
             id_token: Some(Secret::new(id_token.clone())),
@@ -908,6 +905,10 @@ async fn no_secret_is_stored_in_plaintext() {
         assert_eq!(back.csrf_token.expose(), csrf);
         assert_eq!(back.access_token.unwrap().expose(), new_access);
         assert_eq!(back.dpop_key.unwrap().expose(), dpop_key);
+        assert_eq!(back.sub, subject);
+        // The subject is personal data (a personal identity code, for the FTN): sealed, and
+        // indexed by a keyed hash only.
+        needles.push((format!("subject {i}"), subject.into_bytes()));
         needles.push((format!("DPoP key {i}"), dpop_key.into_bytes()));
         needles.push((format!("app data {i}"), app_data.into_bytes()));
         needles.push((format!("session id {i}"), session_id.into_bytes()));
@@ -937,7 +938,7 @@ async fn no_secret_is_stored_in_plaintext() {
     let db = &files[0].1;
     assert!(contains(db, b"https://op.example"));
     assert!(contains(db, b"\"kty\""));
-    assert!(contains(db, b"user-1"));
+    assert!(contains(db, b"sid-1"));
     assert!(contains(
         db,
         relier_store::session_id_hash(&Secret::new("session-id-1-Tg5yH6uJ7iK8oL9pQ0wE1rT2"))
@@ -1070,7 +1071,7 @@ async fn concurrent_handles_serialize_and_stay_consistent() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(migrations, 7);
+    assert_eq!(migrations, 9);
     pool.close().await;
     // One key file, no temporaries.
     let names: Vec<String> = std::fs::read_dir(dir.path())

@@ -178,7 +178,9 @@ async fn encryption_keys_are_bootstrapped_and_followed() {
     let f = fixture().await;
     let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
     record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
-    record.registration = Some(serde_json::json!({"id_token_encrypted_response_alg": "ECDH-ES"}));
+    record.registration = Some(stored_registration(
+        serde_json::json!({"id_token_encrypted_response_alg": "ECDH-ES"}),
+    ));
     let now = || UnixTime(clock::now());
     f.store.put_provider(&record, false, now()).await.unwrap();
     let config = config(
@@ -265,10 +267,10 @@ async fn request_objects_and_jarm_from_keys_or_registration() {
     let f = fixture().await;
     let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
     record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
-    record.registration = Some(serde_json::json!({
+    record.registration = Some(stored_registration(serde_json::json!({
         "authorization_signed_response_alg": "ES256",
         "authorization_encrypted_response_alg": "ECDH-ES",
-    }));
+    })));
     let now = || UnixTime(clock::now());
     f.store.put_provider(&record, false, now()).await.unwrap();
     let inline = "[[providers]]\nname = \"inline\"\nissuer = \"ISSUER\"\nclient_id = \"c\"\n";
@@ -345,7 +347,9 @@ async fn request_objects_by_reference_on_registry_providers() {
         ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::PrivateKeyJwt);
     record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
     record.signing_alg = Some(Algorithm::ES256);
-    record.registration = Some(serde_json::json!({"request_object_signing_alg": "ES256"}));
+    record.registration = Some(stored_registration(
+        serde_json::json!({"request_object_signing_alg": "ES256"}),
+    ));
     let now = || UnixTime(clock::now());
     f.store.put_provider(&record, false, now()).await.unwrap();
     let config = config(
@@ -413,7 +417,7 @@ async fn a_registration_requiring_par_pushes_without_the_flag() {
         ),
     ] {
         let mut record = ProviderRecord::new(name, f.op.issuer(), CLIENT_ID, AuthMethod::None);
-        record.registration = Some(registration);
+        record.registration = Some(stored_registration(registration));
         f.store
             .put_provider(&record, false, UnixTime(clock::now()))
             .await
@@ -440,7 +444,9 @@ async fn dpop_providers_start_logins_with_their_own_key() {
     let plain =
         format!("[[providers]]\nname = \"q\"\nissuer = \"ISSUER\"\nclient_id = \"rq\"\n{secret}");
     let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
-    record.registration = Some(serde_json::json!({"dpop_bound_access_tokens": true}));
+    record.registration = Some(stored_registration(
+        serde_json::json!({"dpop_bound_access_tokens": true}),
+    ));
     f.store
         .put_provider(&record, false, UnixTime(clock::now()))
         .await
@@ -512,7 +518,9 @@ async fn userinfo_token_in_the_body_is_refused_with_dpop() {
     assert!(e.contains("provider p") && e.contains("RFC 9449"), "{e}");
 
     let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
-    record.registration = Some(serde_json::json!({"dpop_bound_access_tokens": true}));
+    record.registration = Some(stored_registration(
+        serde_json::json!({"dpop_bound_access_tokens": true}),
+    ));
     f.store
         .put_provider(&record, false, UnixTime(clock::now()))
         .await
@@ -544,7 +552,9 @@ async fn registry_id_token_alg_none_needs_the_registration_and_no_profile() {
     let mut record = ProviderRecord::new("reg", f.op.issuer(), CLIENT_ID, AuthMethod::None);
     record.redirect_uris = vec![format!("{PUBLIC}/auth/callback/reg")];
     record.id_token_alg = Some(Algorithm::None);
-    record.registration = Some(serde_json::json!({"id_token_signed_response_alg": "none"}));
+    record.registration = Some(stored_registration(
+        serde_json::json!({"id_token_signed_response_alg": "none"}),
+    ));
     f.store
         .put_provider(&record, false, UnixTime(clock::now()))
         .await
@@ -564,7 +574,9 @@ async fn registry_id_token_alg_none_needs_the_registration_and_no_profile() {
         "{e}"
     );
     // A registration that says RS256 under a record saying none: refused, not trusted.
-    record.registration = Some(serde_json::json!({"id_token_signed_response_alg": "RS256"}));
+    record.registration = Some(stored_registration(
+        serde_json::json!({"id_token_signed_response_alg": "RS256"}),
+    ));
     f.store
         .put_provider(&record, true, UnixTime(clock::now()))
         .await
@@ -574,4 +586,9 @@ async fn registry_id_token_alg_none_needs_the_registration_and_no_profile() {
         e.contains("disagrees with the registered id_token_signed_response_alg"),
         "{e}"
     );
+}
+
+/// A registration response's members as the store keeps them.
+fn stored_registration(metadata: serde_json::Value) -> relier_store::StoredRegistration {
+    relier_store::StoredRegistration::from_metadata(metadata.as_object().unwrap()).unwrap()
 }

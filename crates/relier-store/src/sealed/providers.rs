@@ -9,14 +9,27 @@ use relier_core::{AuthMethod, Secret, UnixTime};
 use serde_json::Value;
 
 use super::Sealed;
-use crate::backend::{Backend, ProviderRow, from_db_time, parse_alg, to_db_time};
+use crate::backend::{
+    Backend, ProviderRow, from_db_time, opt_from_db_time, opt_to_db_time, parse_alg, to_db_time,
+};
 use crate::crypto::provider_aad;
 use crate::error::StoreError;
-use crate::model::{JwksMode, ProviderInfo, ProviderRecord, secret_expiry, validate_provider_name};
+use crate::model::{JwksMode, ProviderInfo, ProviderRecord, validate_provider_name};
+use crate::registered::{StoredRegistration, secret_expiry};
 use crate::store::ProviderRegistry;
 
 const CLIENT_SECRET: &str = "client_secret";
 const REGISTRATION_ACCESS_TOKEN: &str = "registration_access_token";
+
+/// The stored registration of a row.
+fn registration(row: &ProviderRow) -> Result<Option<StoredRegistration>, StoreError> {
+    StoredRegistration::load(
+        &row.name,
+        row.registered.as_deref(),
+        row.registration.as_deref(),
+        opt_from_db_time(row.client_secret_expires_at)?,
+    )
+}
 
 fn path_text(path: Option<&PathBuf>, what: &'static str) -> Result<Option<String>, StoreError> {
     path.map(|p| {
@@ -50,25 +63,13 @@ fn opt_json<T: serde::de::DeserializeOwned>(
     text.map(|t| parse_json(t, what)).transpose()
 }
 
-/// The registration response without its secrets.
-fn strip_registration_secrets(registration: Option<&Value>) -> Option<Value> {
-    registration.map(|v| {
-        let mut v = v.clone();
-        if let Value::Object(map) = &mut v {
-            map.remove(CLIENT_SECRET);
-            map.remove(REGISTRATION_ACCESS_TOKEN);
-        }
-        v
-    })
-}
-
 fn auth_method(text: &str) -> Result<AuthMethod, StoreError> {
     AuthMethod::from_str(text)
         .map_err(|_| StoreError::db(format!("unknown auth method {text:?} in store")))
 }
 
 fn provider_info(row: &ProviderRow) -> Result<ProviderInfo, StoreError> {
-    let registration: Option<Value> = opt_json(row.registration.as_deref(), "registration")?;
+    let registration = registration(row)?;
     Ok(ProviderInfo {
         client_secret_expires_at: secret_expiry(registration.as_ref()),
         name: row.name.clone(),
@@ -131,7 +132,16 @@ impl<B: Backend> Sealed<B> {
                 what: "redirect_uris",
                 reason: e.to_string(),
             })?;
-        let registration = strip_registration_secrets(record.registration.as_ref());
+        let (registered, registration) = record
+            .registration
+            .as_ref()
+            .map(StoredRegistration::stored)
+            .transpose()?
+            .unwrap_or_default();
+        let client_secret_expires_at = record
+            .registration
+            .as_ref()
+            .and_then(StoredRegistration::client_secret_expires_at);
         Ok(ProviderRow {
             name: name.to_owned(),
             issuer: record.issuer.clone(),
@@ -147,7 +157,9 @@ impl<B: Backend> Sealed<B> {
             tls_key_path: path_text(record.tls_key_path.as_ref(), "TLS key path")?,
             registration_client_uri: record.registration_client_uri.clone(),
             provider_metadata: json_text(record.provider_metadata.as_ref(), "provider_metadata")?,
-            registration: json_text(registration.as_ref(), "registration")?,
+            registration,
+            registered,
+            client_secret_expires_at: opt_to_db_time(client_secret_expires_at)?,
             client_secret: self.seal_secret(record.client_secret.as_ref(), name, CLIENT_SECRET)?,
             registration_access_token: self.seal_secret(
                 record.registration_access_token.as_ref(),
@@ -181,7 +193,7 @@ impl<B: Backend> Sealed<B> {
             tls_key_path: row.tls_key_path.as_ref().map(PathBuf::from),
             registration_client_uri: row.registration_client_uri.clone(),
             provider_metadata: opt_json(row.provider_metadata.as_deref(), "provider_metadata")?,
-            registration: opt_json(row.registration.as_deref(), "registration")?,
+            registration: registration(row)?,
             client_secret: self.open_secret(row.client_secret.as_deref(), name, CLIENT_SECRET)?,
             registration_access_token: self.open_secret(
                 row.registration_access_token.as_deref(),

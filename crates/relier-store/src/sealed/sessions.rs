@@ -27,12 +27,16 @@ const CSRF_TOKEN: &str = "csrf_token";
 const DPOP_KEY: &str = "dpop_key";
 const APP_DATA: &str = "app_data";
 
-/// The personal data of a session, stored as one encrypted JSON value.
+/// The personal data of a session, stored as one encrypted JSON value. `sub` is absent from
+/// identities sealed before subjects were indexed by keyed hash (their row's `sub` column has
+/// it until the store converts the row).
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Identity {
-    email: Option<String>,
-    name: Option<String>,
-    claims: serde_json::Value,
+pub(super) struct Identity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sub: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) claims: serde_json::Value,
 }
 
 fn to_db_version(v: u64) -> Result<i64, StoreError> {
@@ -86,9 +90,24 @@ impl<B: Backend> Sealed<B> {
             .transpose()
     }
 
+    /// The personal data with the subject: [`Self::stored_identity`], whose subject is sealed
+    /// in it, or — rows from before subjects were indexed by keyed hash, not converted yet —
+    /// in the clear `sub` column.
+    pub(super) fn session_identity(
+        &self,
+        id_hash: &str,
+        row: &SessionRow,
+    ) -> Result<Identity, StoreError> {
+        let mut identity = self.stored_identity(id_hash, row)?;
+        if identity.sub.is_none() {
+            identity.sub = Some(row.sub.clone());
+        }
+        Ok(identity)
+    }
+
     /// The personal data: encrypted in `identity`, or — rows from before the identity was
     /// encrypted (SQLite migration 3) — in the clear-text columns.
-    fn session_identity(&self, id_hash: &str, row: &SessionRow) -> Result<Identity, StoreError> {
+    fn stored_identity(&self, id_hash: &str, row: &SessionRow) -> Result<Identity, StoreError> {
         if let Some(sealed) = &row.identity {
             let what = "identity of a session";
             let plain = self
@@ -97,6 +116,7 @@ impl<B: Backend> Sealed<B> {
             return serde_json::from_slice(&plain).map_err(|e| corrupt_json(what, &e));
         }
         Ok(Identity {
+            sub: None,
             email: row.email.clone(),
             name: row.name.clone(),
             claims: serde_json::from_str(&row.claims)
@@ -118,7 +138,7 @@ impl<B: Backend> Sealed<B> {
             app_data: open(APP_DATA, row.app_data.as_deref())?,
             provider: row.provider,
             iss: row.iss,
-            sub: row.sub,
+            sub: identity.sub.unwrap_or_default(),
             sid: row.sid,
             email: identity.email,
             name: identity.name,
@@ -134,18 +154,32 @@ impl<B: Backend> Sealed<B> {
         })
     }
 
+    /// `identity` sealed for the session `id_hash`.
+    pub(super) fn seal_identity(
+        &self,
+        id_hash: &str,
+        identity: &Identity,
+    ) -> Result<Vec<u8>, StoreError> {
+        let plain =
+            Zeroizing::new(
+                serde_json::to_vec(identity).map_err(|e| StoreError::Invalid {
+                    what: "session claims",
+                    reason: e.to_string(),
+                })?,
+            );
+        self.cipher.seal(&plain, &session_aad(id_hash, IDENTITY))
+    }
+
     fn session_row(&self, hash: &str, rec: &SessionRecord) -> Result<SessionRow, StoreError> {
-        let identity = Zeroizing::new(
-            serde_json::to_vec(&Identity {
+        let identity = self.seal_identity(
+            hash,
+            &Identity {
+                sub: Some(rec.sub.clone()),
                 email: rec.email.clone(),
                 name: rec.name.clone(),
                 claims: rec.claims.clone(),
-            })
-            .map_err(|e| StoreError::Invalid {
-                what: "session claims",
-                reason: e.to_string(),
-            })?,
-        );
+            },
+        )?;
         let seal =
             |column: &str, secret: Option<&Secret>| self.seal_session_secret(hash, column, secret);
         let csrf = self.cipher.seal(
@@ -155,7 +189,8 @@ impl<B: Backend> Sealed<B> {
         Ok(SessionRow {
             provider: rec.provider.clone(),
             iss: rec.iss.clone(),
-            sub: rec.sub.clone(),
+            // The subject is sealed in the identity and indexed by its keyed hash only.
+            sub: String::new(),
             sid: rec.sid.clone(),
             // The clear-text columns of rows from before the identity was encrypted stay empty.
             email: None,
@@ -171,9 +206,10 @@ impl<B: Backend> Sealed<B> {
             idle_expires_at: to_db_time(rec.idle_expires_at.min(rec.absolute_expires_at))?,
             absolute_expires_at: to_db_time(rec.absolute_expires_at)?,
             version: to_db_version(rec.version)?,
-            identity: Some(self.cipher.seal(&identity, &session_aad(hash, IDENTITY))?),
+            identity: Some(identity),
             dpop_key: seal(DPOP_KEY, rec.dpop_key.as_ref())?,
             app_data: seal(APP_DATA, rec.app_data.as_ref())?,
+            subject_hash: Some(self.subject_index.hash(&rec.provider, &rec.sub)),
         })
     }
 }
@@ -329,10 +365,11 @@ impl<B: Backend> SessionStore for Sealed<B> {
         sid: Option<&str>,
         sub: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
-        let target = match (sid, sub) {
-            (Some(sid), Some(sub)) => LogoutTarget::SidAndSub(sid, sub),
+        let subject = sub.map(|sub| self.subject_index.hash(provider, sub));
+        let target = match (sid, subject.as_deref()) {
+            (Some(sid), Some(subject)) => LogoutTarget::SidAndSubjectHash(sid, subject),
             (Some(sid), None) => LogoutTarget::Sid(sid),
-            (None, Some(sub)) => LogoutTarget::Sub(sub),
+            (None, Some(subject)) => LogoutTarget::SubjectHash(subject),
             (None, None) => {
                 return Err(StoreError::Invalid {
                     what: "logout",

@@ -11,7 +11,7 @@ use relier::HttpClient;
 use relier_core::registration::{Registration, RegistrationResponse};
 use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, Secret};
 use relier_jose::Algorithm;
-use relier_store::{JwksMode, ProviderRecord, Store, UnixTime};
+use relier_store::{JwksMode, ProviderRecord, Store, StoredRegistration, UnixTime};
 use serde_json::{Value, json};
 
 use crate::args::{ProviderCommon, ProvidersCommand, ProvidersImportArgs, ProvidersUnregisterArgs};
@@ -173,6 +173,7 @@ pub fn record_from_response(
     // Every member that decides behaviour, read once and checked (naming the member relier
     // cannot use).
     let reg = Registration::from_response(&resp)?;
+    let stored = StoredRegistration::new(reg.clone(), resp.client_secret_expires_at);
     let m = &resp.metadata;
     let mut record = ProviderRecord::new(
         name,
@@ -194,7 +195,7 @@ pub fn record_from_response(
     record.registration_client_uri = resp.registration_client_uri;
     record.client_secret = resp.client_secret;
     record.registration_access_token = resp.registration_access_token;
-    record.registration = Some(Value::Object(resp.metadata));
+    record.registration = Some(stored);
     Ok(record)
 }
 
@@ -223,14 +224,18 @@ pub async fn save_and_print(
     output::stdout(&output::one_line_each(&s))
 }
 
-/// A warning when a private_key_jwt registration names none of the store's published keys.
-pub async fn check_keys_known(store: &dyn Store, record: &ProviderRecord) -> anyhow::Result<()> {
+/// A warning when a private_key_jwt registration names none of the store's published keys
+/// (`registered`: the kids of its inline `jwks`).
+pub async fn check_keys_known(
+    store: &dyn Store,
+    record: &ProviderRecord,
+    registered: &[String],
+) -> anyhow::Result<()> {
     if record.auth_method != AuthMethod::PrivateKeyJwt || record.jwks_mode != Some(JwksMode::Inline)
     {
         return Ok(());
     }
     let published = store.jwks(UnixTime(now_secs())).await?;
-    let registered = sync::jwks_kids(record.registration.as_ref().and_then(|r| r.get("jwks")));
     if !registered
         .iter()
         .any(|kid| published.keys.iter().any(|k| k.kid.as_deref() == Some(kid)))
@@ -260,10 +265,11 @@ async fn import(store: &dyn Store, a: &ProvidersImportArgs) -> anyhow::Result<()
     // RFC 7592 §3: the stored registration access token would be sent to this URI.
     resp.check_client_uri(&md)
         .with_context(|| format!("--registration-response {}", path.display()))?;
+    let registered_kids = sync::jwks_kids(resp.metadata.get("jwks"));
     let mut record = record_from_response(&a.name, &a.issuer, resp, &a.common)?;
     check_usable(&record).with_context(|| format!("--registration-response {}", path.display()))?;
     record.provider_metadata = Some(Value::Object(md.raw));
-    check_keys_known(store, &record).await?;
+    check_keys_known(store, &record, &registered_kids).await?;
     save_and_print(store, &record, a.common.replace, a.common.json, "imported").await
 }
 
@@ -361,7 +367,9 @@ fn show_json(r: &ProviderRecord) -> Value {
         );
         m.insert(
             "registration".into(),
-            r.registration.clone().unwrap_or(Value::Null),
+            r.registration
+                .as_ref()
+                .map_or(Value::Null, StoredRegistration::to_json),
         );
     }
     v

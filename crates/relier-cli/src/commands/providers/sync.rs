@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use relier_core::ClientId;
 use relier_core::registration::ClientMetadata;
-use relier_store::{JwksMode, Store, UnixTime};
+use relier_store::{JwksMode, Store, StoredRegistration, UnixTime};
 use serde_json::{Map, Value, json};
 
 use super::{http_client, load, management};
@@ -122,6 +122,7 @@ pub async fn sync(
     .with_context(|| format!("provider {name}: RFC 7592 update of {uri}"))?;
 
     let changes = diff(&current.metadata, &updated.metadata);
+    let stored = StoredRegistration::from_response(&updated);
     if let Some(Value::Array(a)) = updated.metadata.get("redirect_uris") {
         let uris: Option<Vec<String>> = a.iter().map(|u| u.as_str().map(str::to_owned)).collect();
         if let Some(uris) = uris {
@@ -138,10 +139,23 @@ pub async fn sync(
     if let Some(u) = updated.registration_client_uri {
         record.registration_client_uri = Some(u);
     }
-    record.registration = Some(Value::Object(updated.metadata));
+    // A registration relier cannot use is not stored; what the OP rotated is, so that the
+    // registration stays manageable.
+    let refused = match stored {
+        Ok(stored) => {
+            record.registration = Some(stored);
+            None
+        }
+        Err(e) => Some(e),
+    };
     store
         .put_provider(&record, true, UnixTime(now_secs()))
         .await?;
+    if let Some(e) = refused {
+        anyhow::bail!(
+            "provider {name}: the OP's updated registration cannot be used ({e}); the previous one is kept, the OP's rotated credentials are stored"
+        );
+    }
     Ok(changes)
 }
 
