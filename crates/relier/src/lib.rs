@@ -14,6 +14,9 @@
 //! private key file, mTLS certificate and key, extra CAs) and assembles them into its
 //! `ClientAuth` and `RelyingParty`.
 //!
+//! [`provider`] is the one assembly of a provider's relying party from its spec (client,
+//! typed registration, sender constraint, profile …) — what the CLI and the gateway build with.
+//!
 //! [`GitHubClient`] logs in with GitHub, which is OAuth 2.0 and not OpenID Connect: the
 //! identity comes from GitHub's REST API instead of an ID token.
 //!
@@ -44,6 +47,7 @@ mod error;
 pub mod github;
 pub mod http;
 pub mod profile;
+pub mod provider;
 pub mod registration;
 pub mod request_uri;
 

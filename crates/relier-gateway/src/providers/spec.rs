@@ -1,9 +1,11 @@
 //! What a provider is built from, before discovery: its inline configuration or its entry
 //! in the store's registry, and the RP keys those need at start.
 
-use relier::credentials::CredentialSources;
+use relier::credentials::{ClientAuthSpec, CredentialSources};
+use relier::provider::ProviderSpec;
+use relier_core::client_auth::AssertionAudience;
 use relier_core::encryption::KeyManagementAlg;
-use relier_core::{Algorithm, AuthMethod, IdTokenAlg};
+use relier_core::{Algorithm, AuthMethod, ClientId, IdTokenAlg};
 use relier_store::{JwksMode, Store};
 
 use relier_core::registration::Registration;
@@ -12,24 +14,24 @@ use super::list::redirect_uri;
 use super::{credentials, registration as table};
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
+use crate::presets;
 
 /// Everything a provider is built from, before discovery.
 pub(super) struct Spec {
     pub(super) name: String,
     pub(super) display_name: String,
     pub(super) issuer: String,
-    pub(super) client_id: String,
     pub(super) method: AuthMethod,
     pub(super) sources: CredentialSources,
     pub(super) store_key: Option<StoreKey>,
-    pub(super) signing_alg: Option<Algorithm>,
     /// The registered `id_token_signed_response_alg`, pinned (default RS256).
     pub(super) id_token_alg: IdTokenAlg,
-    /// What the registration decides — encrypted and signed responses, request objects, JARM,
-    /// PAR, sender-constrained tokens: the `[[providers]]` table's (or its preset's), or the
-    /// store's registration.
-    pub(super) registration: Registration,
     pub(super) scopes: Vec<String>,
+    /// What the relying party is assembled from ([`relier::provider`]): the client, what the
+    /// registration decides — encrypted and signed responses, request objects, JARM, PAR,
+    /// sender-constrained tokens: the `[[providers]]` table's (or its preset's), or the
+    /// store's registration — and the table's profile, PAR, tenants.
+    pub(super) provider: ProviderSpec,
 }
 
 /// The store key a private_key_jwt provider signs with.
@@ -113,22 +115,44 @@ fn opt_alg(s: Option<&str>, provider: &str, key: &str) -> Result<Option<Algorith
     s.map(|s| parse_alg(s, Some(provider), key)).transpose()
 }
 
-/// The ID token algorithm the provider's registration (or its configuration of one) names.
-/// `none` — unsigned ID tokens, OIDC Core §2 — is refused under a profile: FAPI 2.0 Security
-/// Profile §5.4.1 requires PS256, ES256 or EdDSA.
-fn pinned_id_token_alg(
+/// The provider's spec for the assembly: the client, its registration, and what the table
+/// adds (profile, PAR, UserInfo token method, assertion audience, a preset's tenants and
+/// certificate credential); the ID token algorithm it pins.
+fn provider_spec(
     p: &ProviderConfig,
-    alg: Option<Algorithm>,
-) -> Result<IdTokenAlg, GatewayError> {
-    let alg = IdTokenAlg::registered(alg.unwrap_or(Algorithm::RS256));
-    if alg.is_unsigned() && p.profile.is_some() {
-        return Err(GatewayError::provider(
+    client_id: String,
+    method: AuthMethod,
+    signing_alg: Option<Algorithm>,
+    registration: Registration,
+) -> Result<(ProviderSpec, IdTokenAlg), GatewayError> {
+    let err = |e: &dyn std::fmt::Display| GatewayError::provider(&p.name, e);
+    let client = ClientAuthSpec {
+        client_id: ClientId::new(client_id).map_err(|e| err(&e))?,
+        method: Some(method),
+        signing_alg,
+        audience: assertion_audience(p)?,
+    };
+    let mut spec = ProviderSpec::with_client(client, registration);
+    spec.profile = p.profile;
+    spec.par = p.par;
+    spec.userinfo_token_method = p.userinfo_token_method;
+    spec.tenants = presets::tenant_policy(p);
+    spec.certificate_credential = presets::certificate_credentials(p);
+    let id_token_alg = spec
+        .id_token_alg()
+        .map_err(|e| err(&super::provider_error(&e)))?;
+    Ok((spec, id_token_alg))
+}
+
+fn assertion_audience(p: &ProviderConfig) -> Result<AssertionAudience, GatewayError> {
+    match p.assertion_audience.as_deref() {
+        None | Some("issuer") => Ok(AssertionAudience::Issuer),
+        Some("endpoint") => Ok(AssertionAudience::Endpoint),
+        Some(other) => Err(GatewayError::provider(
             &p.name,
-            "id_token_alg \"none\" (unsigned ID tokens) is never allowed with profile = \"fapi2\": \
-             FAPI 2.0 requires signed ID tokens (PS256, ES256 or EdDSA)",
-        ));
+            format!("assertion_audience {other:?}: use \"issuer\" or \"endpoint\""),
+        )),
     }
-    Ok(alg)
 }
 
 pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
@@ -165,17 +189,16 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
     let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
         .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
     let registration = table::configured(p, method, &redirect_uri(config, p))?;
+    let (provider, id_token_alg) = provider_spec(p, client_id, method, signing_alg, registration)?;
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
         issuer: p.issuer.clone().unwrap_or_default(),
-        client_id,
         method,
         sources,
         store_key,
-        signing_alg,
-        id_token_alg: pinned_id_token_alg(p, registration.id_token_signed_alg)?,
-        registration,
+        id_token_alg,
+        provider,
         scopes: p
             .scopes
             .clone()
@@ -266,19 +289,25 @@ pub(super) async fn registry_spec(
         tracing::warn!(provider = %p.name,
             "registered with an inline JWKS: after an automatic key rotation run `relier providers sync`, or register with a jwks_uri pointing at /.well-known/jwks.json");
     }
+    // The store key's algorithm is the registered one if asymmetric; an HMAC one is
+    // client_secret_jwt's.
+    let signing_alg = r.signing_alg.filter(Algorithm::is_hmac);
+    let (provider, id_token_alg) = provider_spec(
+        p,
+        r.client_id.clone(),
+        r.auth_method,
+        signing_alg,
+        registration,
+    )?;
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
         issuer: r.issuer.clone(),
-        client_id: r.client_id.clone(),
         method: r.auth_method,
         sources: credentials::registry_sources(config, p, &r)?,
         store_key,
-        // The store key's algorithm is the registered one if asymmetric; an HMAC one is
-        // client_secret_jwt's.
-        signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
-        id_token_alg: pinned_id_token_alg(p, registration.id_token_signed_alg)?,
-        registration,
+        id_token_alg,
+        provider,
         scopes: p
             .scopes
             .clone()
