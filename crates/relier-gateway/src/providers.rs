@@ -559,7 +559,8 @@ fn brand(p: &ProviderConfig) -> Option<Brand> {
         Preset::Apple => Brand::Apple,
         Preset::Entra => Brand::Microsoft,
         Preset::Google => Brand::Google,
-        Preset::Ftn => return None,
+        // FTN brokers have no button rules of their own; presets to come neither.
+        _ => return None,
     })
 }
 

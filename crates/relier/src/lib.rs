@@ -15,7 +15,8 @@
 //! `ClientAuth` and `RelyingParty`.
 //!
 //! [`provider`] is the one assembly of a provider's relying party from its spec (client,
-//! typed registration, sender constraint, profile …) — what the CLI and the gateway build with.
+//! typed registration, sender constraint, profile …) — what the CLI and the gateway build with;
+//! [`preset`] holds the provider presets (GitHub, Apple, Google, Entra ID, FTN) they share.
 //!
 //! [`GitHubClient`] logs in with GitHub, which is OAuth 2.0 and not OpenID Connect: the
 //! identity comes from GitHub's REST API instead of an ID token.
@@ -46,6 +47,7 @@ pub mod doctor;
 mod error;
 pub mod github;
 pub mod http;
+pub mod preset;
 pub mod profile;
 pub mod provider;
 pub mod registration;

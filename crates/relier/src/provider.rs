@@ -16,6 +16,8 @@
 //!   client's key and encrypted to the OP (RFC 9101, OIDC Core §6.1);
 //! - an Entra ID certificate credential names the key's certificate (`x5t#S256`).
 
+mod settings;
+
 use std::sync::Arc;
 
 use relier_core::client_auth::AssertionAudience;
@@ -32,6 +34,8 @@ use relier_core::{Algorithm, ClientAuth, ClientId, IdTokenAlg, ProviderMetadata,
 use crate::credentials::{self as creds, AssembledAuth, ClientAuthSpec, ClientCredentials};
 use crate::request_uri::RequestObjectHost;
 use crate::{Error, HttpClient, RelyingParty};
+
+pub use settings::{ProviderSettings, SettingsError};
 
 /// A provider setting that cannot be used. Names the rule; never holds a secret.
 #[derive(Debug, thiserror::Error)]

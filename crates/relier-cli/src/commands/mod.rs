@@ -18,8 +18,8 @@ use crate::credentials::{self, Origin};
 use crate::loopback::RedirectSpec;
 use crate::preset::{self, Expanded};
 use crate::{output, store};
+use relier::preset::Preset;
 use relier_core::token_binding::TokenBinding;
-use relier_gateway::presets::Preset;
 
 mod decryption;
 pub mod discover;
@@ -236,16 +236,7 @@ impl Session {
         } else {
             credentials::load_args(client)?
         };
-        let mut auth = credentials::spec_from_args(client, client_id.clone());
-        if let Some(m) = e.config.auth_method.as_deref() {
-            auth.method = Some(m.parse()?);
-        }
-        if e.config.assertion_audience.as_deref() == Some("endpoint") {
-            auth.audience = relier_core::client_auth::AssertionAudience::Endpoint;
-        }
-        let mut spec = ProviderSpec::with_client(auth, Registration::default());
-        spec.tenants = e.tenants();
-        spec.certificate_credential = relier_gateway::presets::certificate_credentials(&e.config);
+        let spec = e.spec(client_id.clone())?;
         let http = HttpClient::new(&loaded.http_config())?;
         let metadata = match spec.tenants {
             Some(_) => relier::discover_entra(&http, &issuer).await?,

@@ -1,9 +1,8 @@
 //! What a provider is built from, before discovery: its inline configuration or its entry
 //! in the store's registry, and the RP keys those need at start.
 
-use relier::credentials::{ClientAuthSpec, CredentialSources};
+use relier::credentials::CredentialSources;
 use relier::provider::ProviderSpec;
-use relier_core::client_auth::AssertionAudience;
 use relier_core::encryption::KeyManagementAlg;
 use relier_core::{Algorithm, AuthMethod, ClientId, IdTokenAlg};
 use relier_store::{JwksMode, Store};
@@ -14,7 +13,6 @@ use super::list::redirect_uri;
 use super::{credentials, registration as table};
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
-use crate::presets;
 
 /// Everything a provider is built from, before discovery.
 pub(super) struct Spec {
@@ -89,7 +87,7 @@ pub async fn needed_enc_algs(
                 None => Registration::default(),
             }
         } else {
-            table::from_table(p, &table::table_metadata(p))?
+            table::stated(p)?
         };
         for (_, alg) in rules.rp_key_algs() {
             if !algs.contains(&alg) {
@@ -115,44 +113,27 @@ fn opt_alg(s: Option<&str>, provider: &str, key: &str) -> Result<Option<Algorith
     s.map(|s| parse_alg(s, Some(provider), key)).transpose()
 }
 
-/// The provider's spec for the assembly: the client, its registration, and what the table
-/// adds (profile, PAR, UserInfo token method, assertion audience, a preset's tenants and
-/// certificate credential); the ID token algorithm it pins.
+/// The provider's spec for the assembly
+/// ([`ProviderSettings::spec`](relier::provider::ProviderSettings::spec)): the client
+/// authenticating with `method`, the table's registration (with the gateway's `redirect_uri`),
+/// profile, PAR, UserInfo token method, assertion audience, a preset's tenants and certificate
+/// credential; the ID token algorithm it pins.
 fn provider_spec(
     p: &ProviderConfig,
-    client_id: String,
+    client_id: &str,
     method: AuthMethod,
-    signing_alg: Option<Algorithm>,
-    registration: Registration,
+    redirect_uri: Option<&str>,
 ) -> Result<(ProviderSpec, IdTokenAlg), GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&p.name, e);
-    let client = ClientAuthSpec {
-        client_id: ClientId::new(client_id).map_err(|e| err(&e))?,
-        method: Some(method),
-        signing_alg,
-        audience: assertion_audience(p)?,
-    };
-    let mut spec = ProviderSpec::with_client(client, registration);
-    spec.profile = p.profile;
-    spec.par = p.par;
-    spec.userinfo_token_method = p.userinfo_token_method;
-    spec.tenants = presets::tenant_policy(p);
-    spec.certificate_credential = presets::certificate_credentials(p);
+    let client_id = ClientId::new(client_id).map_err(|e| err(&e))?;
+    let spec = p
+        .provider_settings()
+        .spec(client_id, Some(method), redirect_uri)
+        .map_err(|e| err(&e))?;
     let id_token_alg = spec
         .id_token_alg()
         .map_err(|e| err(&super::provider_error(&e)))?;
     Ok((spec, id_token_alg))
-}
-
-fn assertion_audience(p: &ProviderConfig) -> Result<AssertionAudience, GatewayError> {
-    match p.assertion_audience.as_deref() {
-        None | Some("issuer") => Ok(AssertionAudience::Issuer),
-        Some("endpoint") => Ok(AssertionAudience::Endpoint),
-        Some(other) => Err(GatewayError::provider(
-            &p.name,
-            format!("assertion_audience {other:?}: use \"issuer\" or \"endpoint\""),
-        )),
-    }
 }
 
 pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
@@ -188,8 +169,8 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
     let default_alg = parse_alg(&config.keys.alg, None, "keys.alg")?;
     let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
         .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
-    let registration = table::configured(p, method, &redirect_uri(config, p))?;
-    let (provider, id_token_alg) = provider_spec(p, client_id, method, signing_alg, registration)?;
+    let redirect = redirect_uri(config, p);
+    let (provider, id_token_alg) = provider_spec(p, &client_id, method, Some(&redirect))?;
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
@@ -276,7 +257,7 @@ pub(super) async fn registry_spec(
                 "the provider's client secret expires within 7 days");
         }
     }
-    let registration = r
+    let registered = r
         .registered()
         .map_err(|e| err(e.to_string()))?
         .with_subject_claim(table::subject_claim(p));
@@ -289,16 +270,16 @@ pub(super) async fn registry_spec(
         tracing::warn!(provider = %p.name,
             "registered with an inline JWKS: after an automatic key rotation run `relier providers sync`, or register with a jwks_uri pointing at /.well-known/jwks.json");
     }
+    // The registration is the store's, with the table's profile, PAR, UserInfo token method
+    // and assertion audience.
+    let (mut provider, _) = provider_spec(p, &r.client_id, r.auth_method, None)?;
+    provider.registration = registered;
+    let id_token_alg = provider
+        .id_token_alg()
+        .map_err(|e| err(super::provider_error(&e)))?;
     // The store key's algorithm is the registered one if asymmetric; an HMAC one is
     // client_secret_jwt's.
-    let signing_alg = r.signing_alg.filter(Algorithm::is_hmac);
-    let (provider, id_token_alg) = provider_spec(
-        p,
-        r.client_id.clone(),
-        r.auth_method,
-        signing_alg,
-        registration,
-    )?;
+    provider.client.signing_alg = r.signing_alg.filter(Algorithm::is_hmac);
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
