@@ -193,40 +193,14 @@ pub(super) async fn registry_spec(
     store: &dyn Store,
 ) -> Result<Spec, GatewayError> {
     let err = |e: String| GatewayError::provider(&p.name, e);
-    if p.client_id.is_some()
-        || p.auth_method.is_some()
-        || p.private_key.is_some()
-        || p.use_store_key
-        || p.client_secret.is_some()
-        || p.client_secret_env.is_some()
-        || p.client_secret_file.is_some()
-        || p.tls_cert.is_some()
-        || p.signing_alg.is_some()
-        || p.id_token_alg.is_some()
-        || p.id_token_encrypted_response_alg.is_some()
-        || p.id_token_encrypted_response_enc.is_some()
-        || p.userinfo_encrypted_response_alg.is_some()
-        || p.userinfo_encrypted_response_enc.is_some()
-        || p.userinfo_signed_response_alg.is_some()
-        || p.request_object_signing_alg.is_some()
-        || p.require_signed_request_object.is_some()
-        || p.request_object_encryption_alg.is_some()
-        || p.request_object_encryption_enc.is_some()
-        || p.authorization_signed_response_alg.is_some()
-        || p.authorization_encrypted_response_alg.is_some()
-        || p.authorization_encrypted_response_enc.is_some()
-        || p.dpop_bound_access_tokens
-        || p.tls_client_certificate_bound_access_tokens
-    {
-        return Err(err(
-            "without issuer this is a registry provider: only name, display_name, scopes, \
+    // The client — its id, credentials and registration — comes from the store.
+    if let Some(key) = p.provider_settings().client_keys().first() {
+        return Err(err(format!(
+            "{key}: without issuer this is a registry provider: only name, display_name, scopes, \
              response_mode, prompt, max_age, userinfo, userinfo_token_method, resolve_claims, par, \
-             profile, request_object, \
-             dpop_bound_access_tokens, \
-             tls_client_certificate_bound_access_tokens, ca_file, assertion_audience and extra_params \
-             may be set (everything else comes from the store)"
-                .into(),
-        ));
+             profile, request_object, ca_file, assertion_audience and extra_params may be set \
+             (everything else comes from the store)"
+        )));
     }
     let r = store.get_provider(&p.name).await?.ok_or_else(|| {
         err(format!(

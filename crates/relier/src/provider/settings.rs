@@ -151,12 +151,8 @@ pub struct SettingsError {
 
 impl From<RegistrationMetadataError> for SettingsError {
     fn from(e: RegistrationMetadataError) -> Self {
-        let key = RENAMED
-            .iter()
-            .find(|(member, _)| *member == e.member())
-            .map_or(e.member(), |(_, key)| key);
         SettingsError {
-            key,
+            key: key_of(e.member()),
             reason: e.reason().to_owned(),
         }
     }
@@ -191,6 +187,44 @@ impl ProviderSettings {
         spec.tenants = preset::tenant_policy(self);
         spec.certificate_credential = preset::certificate_credentials(self);
         Ok(spec)
+    }
+
+    /// The keys set that state the client itself — its id, its credentials, its registration
+    /// — in the order of the table's documentation: what a provider from a registry (whose
+    /// client is stored) must not set.
+    pub fn client_keys(&self) -> Vec<&'static str> {
+        let set = [
+            ("client_id", self.client_id.is_some()),
+            ("auth_method", self.auth_method.is_some()),
+            ("client_secret", self.client_secret.is_some()),
+            ("client_secret_env", self.client_secret_env.is_some()),
+            ("client_secret_file", self.client_secret_file.is_some()),
+            ("private_key", self.private_key.is_some()),
+            ("use_store_key", self.use_store_key),
+            ("signing_alg", self.signing_alg.is_some()),
+            ("tls_cert", self.tls_cert.is_some()),
+            ("dpop_bound_access_tokens", self.dpop_bound_access_tokens),
+            (
+                "tls_client_certificate_bound_access_tokens",
+                self.tls_client_certificate_bound_access_tokens,
+            ),
+        ];
+        set.into_iter()
+            .filter_map(|(key, on)| on.then_some(key))
+            .chain(
+                stated(self)
+                    .into_iter()
+                    .map(|(member, _)| member)
+                    // PAR is the table's to ask for, on any provider (RFC 9126 §6).
+                    .filter(|member| *member != "require_pushed_authorization_requests")
+                    .map(key_of),
+            )
+            .fold(Vec::new(), |mut keys, key| {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+                keys
+            })
     }
 
     /// `signing_alg`, the client assertion's algorithm.
@@ -258,7 +292,23 @@ impl ProviderSettings {
 
 /// The settings as registration members (only those set).
 fn metadata(p: &ProviderSettings) -> Map<String, Value> {
-    let mut m = Map::new();
+    stated(p)
+        .into_iter()
+        .map(|(member, v)| (member.to_owned(), v))
+        .collect()
+}
+
+/// The key that states registration `member`.
+fn key_of(member: &'static str) -> &'static str {
+    RENAMED
+        .iter()
+        .find(|(m, _)| *m == member)
+        .map_or(member, |(_, key)| key)
+}
+
+/// The registration members the settings state, with their values (only those set).
+fn stated(p: &ProviderSettings) -> Vec<(&'static str, Value)> {
+    let mut m = Vec::new();
     let strings = [
         ("token_endpoint_auth_method", &p.auth_method),
         ("token_endpoint_auth_signing_alg", &p.signing_alg),
@@ -307,11 +357,11 @@ fn metadata(p: &ProviderSettings) -> Map<String, Value> {
     ];
     for (member, value) in strings {
         if let Some(v) = value {
-            m.insert(member.to_owned(), v.clone().into());
+            m.push((member, v.clone().into()));
         }
     }
     if let Some(required) = p.require_signed_request_object {
-        m.insert("require_signed_request_object".to_owned(), required.into());
+        m.push(("require_signed_request_object", required.into()));
     }
     let flags = [
         ("require_pushed_authorization_requests", p.par),
@@ -323,7 +373,7 @@ fn metadata(p: &ProviderSettings) -> Map<String, Value> {
     ];
     for (member, on) in flags {
         if on {
-            m.insert(member.to_owned(), true.into());
+            m.push((member, true.into()));
         }
     }
     m

@@ -178,3 +178,56 @@ fn response_keys_name_their_kids_once() {
     assert!(keys.get(EncryptedResponse::UserInfo).is_none());
     assert!(keys.get(EncryptedResponse::RequestObject).is_none());
 }
+
+#[test]
+fn the_client_keys_are_named_as_the_table_names_them() {
+    let mut s = ProviderSettings {
+        par: true,
+        scopes: Some(vec!["openid".into()]),
+        ..Default::default()
+    };
+    assert!(
+        s.client_keys().is_empty(),
+        "PAR and scopes are no client keys"
+    );
+    s.id_token_alg = Some("RS256".into());
+    s.client_id = Some("c".into());
+    s.dpop_bound_access_tokens = true;
+    assert_eq!(
+        s.client_keys(),
+        ["client_id", "dpop_bound_access_tokens", "id_token_alg"]
+    );
+}
+
+#[test]
+fn settings_state_a_registration_naming_their_keys() {
+    let s = ProviderSettings {
+        signing_alg: Some("HS256".into()),
+        ..Default::default()
+    };
+    let e = s
+        .registration(Some(relier_core::AuthMethod::PrivateKeyJwt), None)
+        .unwrap_err();
+    assert_eq!(e.key, "signing_alg");
+    let s = ProviderSettings {
+        assertion_audience: Some("everyone".into()),
+        ..Default::default()
+    };
+    let e = s.spec(ClientId::new("c").unwrap(), None, None).unwrap_err();
+    assert_eq!(e.key, "assertion_audience");
+    let s = ProviderSettings {
+        par: true,
+        assertion_audience: Some("endpoint".into()),
+        ..Default::default()
+    };
+    let spec = s
+        .spec(
+            ClientId::new("c").unwrap(),
+            None,
+            Some("https://rp.example/cb"),
+        )
+        .unwrap();
+    assert!(spec.registration.requires_par && spec.par);
+    assert_eq!(spec.client.audience, AssertionAudience::Endpoint);
+    assert_eq!(spec.registration.redirect_uris, ["https://rp.example/cb"]);
+}
