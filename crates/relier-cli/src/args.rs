@@ -348,7 +348,7 @@ pub struct ClientArgs {
 }
 
 /// `--preset` and its flags: what the gateway's `preset = "…"` fills in, for the command line
-/// (relier_gateway::presets: one rule for both).
+/// (relier::preset: one rule for both).
 #[derive(Debug, Args)]
 pub struct PresetArgs {
     /// A provider relier knows: github (OAuth 2.0, identity from GitHub's API), apple (the

@@ -9,6 +9,7 @@ use relier::credentials::{
     self as creds, AssembledAuth, ClientAuthSpec, ClientCredentials, Credential, CredentialError,
     CredentialFile, CredentialSources, KeySource, SecretSource, TlsIdentityFiles,
 };
+use relier::provider::ProviderSpec;
 use relier_core::client_auth::AssertionAudience;
 use relier_core::{AuthMethod, ClientId, ProviderMetadata, Secret};
 use relier_jose::{Algorithm, SigningKey};
@@ -139,22 +140,27 @@ pub fn audience(a: AssertionAud) -> AssertionAudience {
     }
 }
 
-/// The client authentication: the method asked for (a warning when the OP does not list it),
-/// else the recommender's choice; a missing credential names what supplies it.
+/// The client authentication ([`ProviderSpec::client_auth`]): the method asked for (a
+/// warning when the OP does not list it), else the recommender's choice; a missing credential
+/// names what supplies it.
 pub fn choose(
-    spec: &ClientAuthSpec,
+    spec: &ProviderSpec,
     loaded: &ClientCredentials,
     md: &ProviderMetadata,
     origin: Origin<'_>,
 ) -> anyhow::Result<AssembledAuth> {
-    if let Some(m) = spec.method
+    if let Some(m) = spec.client.method
         && !md.token_auth_methods().iter().any(|s| s == m.as_str())
     {
         crate::output::note(&format!(
             "warning: the OP does not list {m} in token_endpoint_auth_methods_supported"
         ));
     }
-    creds::client_auth(spec, loaded, md).map_err(|e| explain(e, origin))
+    spec.client_auth(loaded, md).map_err(|e| match e {
+        relier::Error::Credentials(e) => explain(e, origin),
+        relier::Error::Certificate(_) => anyhow::Error::new(e).context("--private-key"),
+        e => e.into(),
+    })
 }
 
 fn explain(e: CredentialError, origin: Origin<'_>) -> anyhow::Error {

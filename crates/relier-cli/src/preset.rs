@@ -1,45 +1,55 @@
-//! `--preset`: the flags as a gateway provider configuration, filled in by
-//! [`relier_gateway::presets::expand_provider`] — the one home of every preset's rules, so
+//! `--preset`: the flags as a provider's settings (the `[[providers]]` keys of the same
+//! names), filled in by [`relier::preset::apply`] — the one home of every preset's rules, so
 //! `relier login --preset apple` and `preset = "apple"` in `relier serve` cannot drift apart.
 
 use anyhow::Context as _;
 use relier::credentials::ClientCredentials;
-use relier_core::entra::TenantPolicy;
-use relier_core::{ClientId, IssuerUrl};
-use relier_gateway::config::ProviderConfig;
-use relier_gateway::presets::{self, Preset};
+use relier::preset::{self, Preset};
+use relier::provider::{ProviderSettings, ProviderSpec};
+use relier_core::{AuthMethod, ClientId, IssuerUrl};
 
-use crate::args::{ClientArgs, PresetName};
+use crate::args::{AssertionAud, ClientArgs, PresetName};
 
 /// A preset's provider, expanded.
 #[derive(Debug)]
 pub struct Expanded {
-    /// The provider configuration after the preset.
-    pub config: ProviderConfig,
+    /// The provider's settings after the preset.
+    pub settings: ProviderSettings,
     /// The preset.
     pub preset: Preset,
 }
 
 impl Expanded {
+    /// What the relying party of `client_id` is assembled from
+    /// ([`ProviderSettings::spec`]): as the gateway's `preset = "…"` with the same keys.
+    pub fn spec(&self, client_id: ClientId) -> anyhow::Result<ProviderSpec> {
+        let context = || format!("--preset {}", self.preset);
+        let method = self
+            .settings
+            .auth_method
+            .as_deref()
+            .map(str::parse::<AuthMethod>)
+            .transpose()
+            .with_context(context)?;
+        self.settings
+            .spec(client_id, method, None)
+            .with_context(context)
+    }
+
     /// The issuer the preset chose (or `--issuer`).
     pub fn issuer(&self) -> anyhow::Result<IssuerUrl> {
-        let issuer = self.config.issuer.as_deref().unwrap_or_default();
+        let issuer = self.settings.issuer.as_deref().unwrap_or_default();
         IssuerUrl::new(issuer).with_context(|| format!("--preset {}: issuer", self.preset))
     }
 
     /// The scopes, space-separated.
     pub fn scopes(&self) -> Option<String> {
-        self.config.scopes.as_ref().map(|s| s.join(" "))
+        self.settings.scopes.as_ref().map(|s| s.join(" "))
     }
 
     /// The response mode the preset needs (Sign in with Apple: form_post).
     pub fn response_mode(&self) -> Option<&str> {
-        self.config.response_mode.as_deref()
-    }
-
-    /// A multi-tenant Entra ID provider's tenants.
-    pub fn tenants(&self) -> Option<TenantPolicy> {
-        presets::tenant_policy(&self.config)
+        self.settings.response_mode.as_deref()
     }
 
     /// Sign in with Apple: the credentials are a client secret minted now from the `.p8` key
@@ -49,7 +59,7 @@ impl Expanded {
         client_id: &ClientId,
         ca_file: Option<&std::path::Path>,
     ) -> anyhow::Result<ClientCredentials> {
-        let c = &self.config;
+        let c = &self.settings;
         let (Some(file), Some(team), Some(kid)) = (
             c.private_key_file.as_deref(),
             c.team_id.as_deref(),
@@ -90,8 +100,7 @@ pub fn expand(
     };
     let apple = preset == Preset::Apple;
     let p = &a.preset;
-    let mut config = ProviderConfig {
-        name: preset.to_string(),
+    let mut settings = ProviderSettings {
         preset: Some(preset),
         github_url: p.github_url.clone(),
         tenant: p.tenant.clone(),
@@ -113,16 +122,20 @@ pub fn expand(
         private_key_file: a.private_key.clone().filter(|_| apple),
         key_id: a.key_id.clone(),
         signing_alg: a.signing_alg.map(|s| s.as_str().to_owned()),
+        // The default (issuer) is what an unset key means.
+        assertion_audience: (a.assertion_aud == AssertionAud::Endpoint).then(|| "endpoint".into()),
         tls_cert: a.tls_cert.clone(),
         tls_key: a.tls_key.clone(),
         scopes: scope.map(|s| s.split_whitespace().map(str::to_owned).collect()),
         response_mode: response_mode.map(str::to_owned),
         ..Default::default()
     };
-    presets::expand_provider(&mut config).with_context(|| {
-        format!("--preset {preset} (configuration keys are the flags' names with _ for -)")
-    })?;
-    Ok(Some(Expanded { config, preset }))
+    preset::apply(&mut settings)
+        .map_err(|e| anyhow::anyhow!("provider {preset}: {e}"))
+        .with_context(|| {
+            format!("--preset {preset} (configuration keys are the flags' names with _ for -)")
+        })?;
+    Ok(Some(Expanded { settings, preset }))
 }
 
 #[cfg(test)]

@@ -465,6 +465,13 @@ impl Config {
         Ok(config)
     }
 
+    /// Adds the provider `name` with `settings` (a preset already applied: the command line's
+    /// `--preset`), as a `[[providers]]` table of those keys would.
+    pub fn push_provider(&mut self, name: &str, settings: relier::provider::ProviderSettings) {
+        self.providers
+            .push(ProviderConfig::from_provider_settings(name, settings));
+    }
+
     /// Parses TOML text (relative paths are relative to the working directory).
     ///
     /// # Errors

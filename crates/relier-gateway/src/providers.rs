@@ -20,14 +20,14 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use relier::credentials::{self as creds, ClientAuthSpec, ClientCredentials};
-use relier::request_uri::PendingRequestObjects;
+use relier::credentials::{self as creds, ClientCredentials};
+use relier::provider::{ProviderError, ProviderSpec, ResponseKeys};
+use relier::request_uri::{PendingRequestObjects, RequestObjectHost};
 use relier::{GitHubClient, HttpClient, RelyingParty};
-use relier_core::client_auth::AssertionAudience;
 use relier_core::encryption::{DecryptionKeys, EncryptedResponse, KeyManagementAlg};
 use relier_core::{
-    Algorithm, AuthorizationParams, ClientAuth, ClientId, IdTokenAlg, IssuerUrl, PendingLogin,
-    ProviderMetadata, RedirectUrl,
+    Algorithm, AuthorizationParams, ClientAuth, IssuerUrl, PendingLogin, ProviderMetadata,
+    RedirectUrl,
 };
 use relier_jose::SigningKey;
 use relier_store::Store;
@@ -41,11 +41,6 @@ pub use binding::LoginStart;
 pub use list::{Providers, build_all, check_static};
 pub(crate) use metadata::relying_party_metadata;
 use relier_core::claims_sources::Resolve;
-use relier_core::entra::TenantPolicy;
-use relier_core::profile::Profile;
-use relier_core::token_binding::TokenBinding;
-use relier_core::userinfo::TokenMethod;
-use responses::Decryption;
 use spec::{Spec, StoreKey};
 pub use spec::{needed_enc_algs, needed_store_algs};
 use url::Url;
@@ -97,7 +92,7 @@ impl std::fmt::Debug for Provider {
         match &self.protocol {
             Protocol::Oidc(o) => d
                 .field("issuer", &o.tpl.metadata.issuer)
-                .field("method", &o.tpl.auth.method)
+                .field("method", &o.tpl.spec.client.method)
                 .field("store_key_alg", &o.store_key_alg),
             Protocol::GitHub(g) => d.field("github", &g.endpoints().issuer),
         };
@@ -133,29 +128,11 @@ impl Oidc {
 struct Template {
     http: HttpClient,
     metadata: ProviderMetadata,
-    auth: ClientAuthSpec,
     credentials: ClientCredentials,
-    redirect: RedirectUrl,
-    id_token_alg: IdTokenAlg,
-    /// Encrypted ID tokens and UserInfo, signed UserInfo, and the store's keys for them.
-    decryption: Decryption,
-    par: bool,
-    /// The client's registered `require_pushed_authorization_requests` (RFC 9126 §6).
-    registered_par: bool,
-    /// An Entra ID multi-tenant provider's allowed tenants.
-    tenants: Option<TenantPolicy>,
-    /// Entra ID certificate credentials: assertions name the key's certificate (`x5t#S256`).
-    certificate: bool,
-    /// `profile` and the declared sender constraint.
-    profile: Option<(Profile, TokenBinding)>,
-    /// DPoP / certificate-bound access tokens ([`binding`]).
-    binding: TokenBinding,
-    /// `userinfo_token_method` (RFC 6750 §2.1 / §2.2).
-    userinfo_token_method: TokenMethod,
-    /// `request_object = "by_reference"`: where request objects are served (OIDC Core §6.2).
-    request_uri: Option<Arc<PendingRequestObjects>>,
-    /// A federation provider's signed JWK set: its only source of signing keys.
-    signed_jwks: Option<relier_core::federation::trust::SignedJwksSource>,
+    /// The one assembly's input ([`relier::provider`]).
+    spec: ProviderSpec,
+    /// The store's keys for the encrypted responses.
+    keys: ResponseKeys,
 }
 
 impl Template {
@@ -172,43 +149,18 @@ impl Template {
             }
             None => &self.credentials,
         };
-        let auth = creds::client_auth(&self.auth, credentials, &self.metadata)?.auth;
-        match (&credentials.key, self.certificate) {
-            (Some(key), true) => {
-                let cert = relier::certificate::key_certificate(key)?;
-                Ok(auth.with_x5t_s256(&cert.x5t_s256)?)
-            }
-            _ => Ok(auth),
-        }
+        Ok(self.spec.client_auth(credentials, &self.metadata)?.auth)
     }
 
     fn build(&self) -> Result<RelyingParty, relier::Error> {
         let auth = self.client_auth(None)?;
-        let mut b = self
-            .credentials
-            .relying_party(self.http.clone(), self.metadata.clone(), auth)
-            .redirect_uri(self.redirect.clone())
-            .registered_id_token_alg(self.id_token_alg);
-        if let Some(t) = &self.tenants {
-            b = b.tenants(t.clone());
-        }
-        b = self
-            .decryption
-            .apply(b, self.credentials.key.as_ref(), &self.metadata)?;
-        if let Some(host) = &self.request_uri {
-            b = b.request_objects_by_reference(host.clone());
-        }
-        b = b
-            .certificate_bound_access_tokens(self.binding.certificate)
-            .userinfo_token_method(self.userinfo_token_method);
-        if let Some((profile, tokens)) = self.profile {
-            b = b.profile(profile, tokens);
-        }
-        if let Some(source) = &self.signed_jwks {
-            b = b.signed_jwks(source.clone());
-        }
-        b = b.registered_par(self.registered_par);
-        Ok(b.try_build()?.with_pushed_authorization_requests(self.par))
+        self.spec.relying_party(
+            self.http.clone(),
+            self.metadata.clone(),
+            &self.credentials,
+            auth,
+            &self.keys,
+        )
     }
 }
 
@@ -363,7 +315,7 @@ impl Provider {
     /// The responses encrypted to the store's keys, with their key-management algorithms.
     pub fn store_enc_algs(&self) -> Vec<(EncryptedResponse, KeyManagementAlg)> {
         match &self.protocol {
-            Protocol::Oidc(o) => o.tpl.decryption.rules().rp_key_algs(),
+            Protocol::Oidc(o) => o.tpl.spec.registration.rp_key_algs(),
             Protocol::GitHub(_) => Vec::new(),
         }
     }
@@ -460,17 +412,13 @@ impl From<relier_store::StoreError> for Failure {
 async fn build_one(
     config: &Config,
     p: &ProviderConfig,
-    spec: Spec,
+    mut spec: Spec,
     redirect: &str,
     store: &dyn Store,
     request_uri: Option<Arc<PendingRequestObjects>>,
 ) -> Result<Provider, Failure> {
-    let err = |e: &dyn std::fmt::Display| GatewayError::provider(&spec.name, e);
-    // RFC 9449 §7.1: a DPoP-bound token (configured or registered) goes in the header only.
-    let binding = spec.registration.binding;
-    p.userinfo_token_method
-        .check_dpop(binding.dpop)
-        .map_err(|e| err(&e))?;
+    let name = spec.name.clone();
+    let err = |e: &dyn std::fmt::Display| GatewayError::provider(&name, e);
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
     // Sign in with Apple: the first client secret, minted now.
     let apple = match p.preset {
@@ -489,8 +437,7 @@ async fn build_one(
             .map_or_else(|| spec.issuer.clone(), str::to_owned),
     )
     .map_err(|e| err(&e))?;
-    let tenants = presets::tenant_policy(p);
-    let discovered = match (trust.issuer(), &tenants) {
+    let discovered = match (trust.issuer(), &spec.provider.tenants) {
         // OpenID Federation: the metadata is the statement's; no discovery request.
         (Some(_), _) => None,
         (None, Some(_)) => Some(relier::discover_entra(&http, &issuer).await),
@@ -531,42 +478,28 @@ async fn build_one(
     let kid = store_key_alg
         .and(credentials.key.as_ref())
         .and_then(|k| k.kid().map(str::to_owned));
-    let registered_par = spec.registration.requires_par;
-    let decryption = Decryption::load(spec.registration, store)
+    let keys = responses::load_keys(&spec.provider.registration, store)
         .await
         .map_err(|e| err(&e))?;
-    let enc_kids = decryption.key_ids();
+    let enc_kids = keys.key_ids();
+    spec.provider.redirect_uri = Some(RedirectUrl::new(redirect).map_err(|e| err(&e))?);
+    spec.provider.request_uri = request_uri.map(|h| h as Arc<dyn RequestObjectHost>);
+    spec.provider.signed_jwks = signed_jwks;
     let tpl = Template {
         http,
         metadata,
-        auth: ClientAuthSpec {
-            client_id: ClientId::new(spec.client_id.clone()).map_err(|e| err(&e))?,
-            method: Some(spec.method),
-            signing_alg: spec.signing_alg,
-            audience: assertion_audience(p)?,
-        },
         credentials,
-        redirect: RedirectUrl::new(redirect).map_err(|e| err(&e))?,
-        id_token_alg: spec.id_token_alg,
-        decryption,
-        par: p.par,
-        registered_par,
-        tenants,
-        certificate: presets::certificate_credentials(p),
-        profile: p.profile.map(|profile| (profile, binding)),
-        binding,
-        userinfo_token_method: p.userinfo_token_method,
-        request_uri,
-        signed_jwks,
+        spec: spec.provider,
+        keys,
     };
     let rp = tpl.build().map_err(|e| err(&missing_hint(e)))?;
-    if tpl.request_uri.is_some() && !rp.uses_request_objects() {
+    if tpl.spec.request_uri.is_some() && !rp.uses_request_objects() {
         return Err(Failure::Fatal(err(
             &"request_object = \"by_reference\" needs request objects: register request_object_signing_alg (or require_signed_request_object)",
         )));
     }
     if rp.uses_request_objects()
-        && tpl.decryption.rules().request_objects.alg == Some(Algorithm::None)
+        && tpl.spec.registration.request_objects.alg == Some(Algorithm::None)
     {
         tracing::warn!(provider = %spec.name, "request_object_signing_alg is \"none\": this provider's request objects are unsigned (OIDC Core §6.1)");
     }
@@ -576,15 +509,19 @@ async fn build_one(
             .await
             .map_err(|e| err(&e))?;
     }
-    if let (true, Some(key)) = (tpl.certificate, tpl.credentials.key.as_ref()) {
+    if let (true, Some(key)) = (
+        tpl.spec.certificate_credential,
+        tpl.credentials.key.as_ref(),
+    ) {
         let cert = relier::certificate::key_certificate(key).map_err(|e| err(&e))?;
         tracing::info!(provider = %spec.name, kid = ?key.kid(), x5t_s256 = %cert.x5t_s256,
             "Entra ID certificate credential: upload the certificate `relier keys cert` prints for this key");
     }
-    let ftn = ftn::Ftn::new(p, tpl.metadata.issuer.as_str(), &spec.client_id, &tpl.http)?;
+    let client_id = tpl.spec.client.client_id.as_str();
+    let ftn = ftn::Ftn::new(p, tpl.metadata.issuer.as_str(), client_id, &tpl.http)?;
     let userinfo = UserinfoNeed::new(config, p, &spec.scopes);
     let params = authorization_params(p, spec.scopes)?;
-    if tpl.id_token_alg.is_unsigned() {
+    if spec.id_token_alg.is_unsigned() {
         // OIDC Core §2, §3.1.3.7 (6): only TLS to the token endpoint vouches for its ID tokens.
         tracing::warn!(provider = %spec.name, token_endpoint = ?tpl.metadata.token_endpoint,
             "id_token_alg is \"none\": this provider's ID tokens are unsigned, accepted only from its token endpoint over TLS; back-channel logout tokens from it are refused");
@@ -622,7 +559,8 @@ fn brand(p: &ProviderConfig) -> Option<Brand> {
         Preset::Apple => Brand::Apple,
         Preset::Entra => Brand::Microsoft,
         Preset::Google => Brand::Google,
-        Preset::Ftn => return None,
+        // FTN brokers have no button rules of their own; presets to come neither.
+        _ => return None,
     })
 }
 
@@ -657,19 +595,26 @@ fn authorization_params(
     })
 }
 
-fn assertion_audience(p: &ProviderConfig) -> Result<AssertionAudience, GatewayError> {
-    match p.assertion_audience.as_deref() {
-        None | Some("issuer") => Ok(AssertionAudience::Issuer),
-        Some("endpoint") => Ok(AssertionAudience::Endpoint),
-        Some(other) => Err(GatewayError::provider(
-            &p.name,
-            format!("assertion_audience {other:?}: use \"issuer\" or \"endpoint\""),
-        )),
+/// A provider rule of the assembly ([`relier::provider`]) in the configuration's words.
+fn provider_error(e: &ProviderError) -> String {
+    match e {
+        ProviderError::UnsignedUnderProfile { profile } => format!(
+            "id_token_alg \"none\" (unsigned ID tokens) is never allowed with profile = \"{profile}\": \
+             FAPI 2.0 requires signed ID tokens (PS256, ES256 or EdDSA)"
+        ),
+        ProviderError::HmacNeedsSecret => format!(
+            "{e}: set client_secret_env, client_secret_file or client_secret (a registry provider: RELIER_CLIENT_SECRET_<NAME>)"
+        ),
+        _ => e.to_string(),
     }
 }
 
-/// A missing credential, with the configuration keys that supply it.
+/// A missing credential, with the configuration keys that supply it; a provider rule in the
+/// configuration's words.
 fn missing_hint(e: relier::Error) -> String {
+    if let relier::Error::Provider(p) = &e {
+        return provider_error(p);
+    }
     let relier::Error::Credentials(creds::CredentialError::Missing { credential, .. }) = &e else {
         return e.to_string();
     };

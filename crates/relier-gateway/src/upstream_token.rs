@@ -76,7 +76,7 @@ impl UpstreamTokenSettings {
                      [[upstream]] route (the exchanged token is what the upstream gets)",
                 ));
             }
-            if p.preset == Some(crate::presets::kind::Preset::GitHub) {
+            if p.preset == Some(crate::presets::Preset::GitHub) {
                 return Err(GatewayError::provider(
                     &p.name,
                     "exchange_audience: GitHub has no token exchange (RFC 8693)",

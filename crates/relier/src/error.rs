@@ -105,6 +105,9 @@ pub enum Error {
     /// Certificate-bound tokens (RFC 8705 §3): the `cnf` does not name the client certificate.
     #[error(transparent)]
     CertificateBinding(#[from] relier_core::certificate_binding::BindingError),
+    /// A provider's settings that cannot be used together ([`crate::provider`]).
+    #[error(transparent)]
+    Provider(#[from] crate::provider::ProviderError),
     /// JOSE (key loading).
     #[error("key: {0}")]
     Jose(#[from] relier_jose::JoseError),

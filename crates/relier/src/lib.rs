@@ -14,6 +14,10 @@
 //! private key file, mTLS certificate and key, extra CAs) and assembles them into its
 //! `ClientAuth` and `RelyingParty`.
 //!
+//! [`provider`] is the one assembly of a provider's relying party from its spec (client,
+//! typed registration, sender constraint, profile …) — what the CLI and the gateway build with;
+//! [`preset`] holds the provider presets (GitHub, Apple, Google, Entra ID, FTN) they share.
+//!
 //! [`GitHubClient`] logs in with GitHub, which is OAuth 2.0 and not OpenID Connect: the
 //! identity comes from GitHub's REST API instead of an ID token.
 //!
@@ -43,7 +47,9 @@ pub mod doctor;
 mod error;
 pub mod github;
 pub mod http;
+pub mod preset;
 pub mod profile;
+pub mod provider;
 pub mod registration;
 pub mod request_uri;
 

@@ -19,7 +19,7 @@ use relier_core::claims_sources::Resolve;
 use relier_core::discovery::Endpoint;
 use serde_json::{Map, Value};
 
-use relier_gateway::presets::Preset;
+use relier::preset::Preset;
 
 use super::Session;
 use crate::args::{LoginArgs, RequestObjectArg, StoreArgs};

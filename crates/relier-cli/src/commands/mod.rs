@@ -3,9 +3,11 @@
 
 use anyhow::{Context as _, bail};
 use relier::credentials::{ClientAuthSpec, ClientCredentials};
+use relier::provider::{ProviderError, ProviderSpec, ResponseKeys};
 use relier::{HttpClient, RelyingParty};
 use relier_core::dpop::{self, DpopKey};
-use relier_core::{AuthMethod, IdTokenAlg, IssuerUrl, ProviderMetadata, RedirectUrl};
+use relier_core::registration::Registration;
+use relier_core::{AuthMethod, IssuerUrl, ProviderMetadata, RedirectUrl};
 use relier_jose::Algorithm;
 use relier_store::Store;
 
@@ -16,12 +18,8 @@ use crate::credentials::{self, Origin};
 use crate::loopback::RedirectSpec;
 use crate::preset::{self, Expanded};
 use crate::{output, store};
-use decryption::Decryption;
-use relier_core::entra::TenantPolicy;
-use relier_core::profile::Profile;
+use relier::preset::Preset;
 use relier_core::token_binding::TokenBinding;
-use relier_core::userinfo::TokenMethod;
-use relier_gateway::presets::Preset;
 
 mod decryption;
 pub mod discover;
@@ -176,48 +174,25 @@ pub async fn discover_issuer(
 #[derive(Debug)]
 struct ProviderDefaults {
     name: String,
-    id_token_alg: Option<Algorithm>,
     scopes: String,
     redirect_uris: Vec<String>,
-    /// The registered `userinfo_signed_response_alg`.
-    userinfo_signed_alg: Option<Algorithm>,
-    /// The registered request objects and JARM.
-    secured: secured::Secured,
-    /// The registered sender constraint (DPoP, certificate-bound tokens).
-    token_binding: TokenBinding,
-    /// The registered `require_pushed_authorization_requests` (RFC 9126 §6).
-    requires_par: bool,
 }
 
-/// An OP discovered and a client authentication chosen.
+/// An OP discovered and a client authentication chosen; what the relying party is assembled
+/// from ([`relier::provider`]) filled in as the flags and the provider say.
 #[derive(Debug)]
 pub struct Session {
     http: HttpClient,
     metadata: ProviderMetadata,
     auth: relier_core::ClientAuth,
     credentials: ClientCredentials,
+    /// The client, its registration (stored, or the flags'), and what the flags ask on top.
+    spec: ProviderSpec,
+    /// The RP's keys for the encrypted responses (registered, or `--encrypt-*`).
+    keys: ResponseKeys,
     provider: Option<ProviderDefaults>,
-    preset: Option<PresetDefaults>,
-    profile: Option<Profile>,
-    /// Sender constraints asked on the command line, on top of the registered ones.
-    binding_flags: TokenBinding,
-    /// `--dpop-key-file`: the DPoP key to prove with (else a fresh one per run).
-    dpop_key: Option<DpopKey>,
-    /// `--userinfo-token-method`.
-    userinfo_token_method: TokenMethod,
-    /// The encrypted responses to expect (registered, or `--encrypt-*`) and their keys.
-    decryption: Decryption,
-    /// `--request-object by-reference`: where request objects are served (OIDC Core §6.2).
-    request_uri: Option<std::sync::Arc<dyn relier::request_uri::RequestObjectHost>>,
-    /// `--request-object-signing-alg`, `--encrypt-request-object` (no `--provider`).
-    secured_flags: secured::Secured,
-}
-
-/// What a `--preset` adds to a session.
-#[derive(Debug)]
-struct PresetDefaults {
-    scopes: Option<String>,
-    tenants: Option<TenantPolicy>,
+    /// A `--preset`'s scopes.
+    preset_scopes: Option<String>,
 }
 
 impl Session {
@@ -228,7 +203,7 @@ impl Session {
         mut self,
         host: std::sync::Arc<dyn relier::request_uri::RequestObjectHost>,
     ) -> Self {
-        self.request_uri = Some(host);
+        self.spec.request_uri = Some(host);
         self
     }
 
@@ -261,23 +236,16 @@ impl Session {
         } else {
             credentials::load_args(client)?
         };
-        let mut spec = credentials::spec_from_args(client, client_id.clone());
-        if let Some(m) = e.config.auth_method.as_deref() {
-            spec.method = Some(m.parse()?);
-        }
-        if e.config.assertion_audience.as_deref() == Some("endpoint") {
-            spec.audience = relier_core::client_auth::AssertionAudience::Endpoint;
-        }
+        let spec = e.spec(client_id.clone())?;
         let http = HttpClient::new(&loaded.http_config())?;
-        let tenants = e.tenants();
-        let metadata = match tenants {
+        let metadata = match spec.tenants {
             Some(_) => relier::discover_entra(&http, &issuer).await?,
             None => relier::discover(&http, &issuer).await?,
         };
-        let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
+        let mut session = Self::establish(http, metadata, spec, loaded, None)?;
         // Entra ID certificate credentials: the assertion names the key's certificate.
         if let (true, Some(key)) = (
-            relier_gateway::presets::certificate_credentials(&e.config),
+            session.spec.certificate_credential,
             session.credentials.key.as_ref(),
         ) {
             let cert = relier::certificate::key_certificate(key).context("--private-key")?;
@@ -285,12 +253,8 @@ impl Session {
                 "certificate credential: x5t#S256 {} (`relier keys cert --private-key FILE` prints the certificate to upload)",
                 cert.x5t_s256
             ));
-            session.auth = session.auth.with_x5t_s256(&cert.x5t_s256)?;
         }
-        session.preset = Some(PresetDefaults {
-            scopes: e.scopes(),
-            tenants,
-        });
+        session.preset_scopes = e.scopes();
         Ok(session)
     }
 
@@ -299,17 +263,26 @@ impl Session {
             bail!("give --provider NAME, or --issuer URL and --client-id ID");
         };
         let loaded = credentials::load_args(client)?;
-        let decryption = Decryption::from_flags(client, &loaded, store_args).await?;
-        let spec = credentials::spec_from_args(client, client_id.clone());
+        let keys = decryption::from_flags(client, &loaded, store_args).await?;
+        // The flags state the registration: encrypted responses, request objects.
+        let registration = Registration {
+            id_token_encryption: client.encrypt_id_token,
+            userinfo_encryption: client.encrypt_userinfo,
+            request_objects: secured::from_flags(
+                client.request_object_signing_alg,
+                client.encrypt_request_object,
+            )?,
+            ..Registration::default()
+        };
+        let spec = ProviderSpec::with_client(
+            credentials::spec_from_args(client, client_id.clone()),
+            registration,
+        );
         let http = HttpClient::new(&loaded.http_config())?;
         let metadata =
             discover_issuer(&http, client.issuer.as_ref(), client.webfinger.as_deref()).await?;
-        let mut session = Self::establish(http, metadata, &spec, loaded, None)?;
-        session.decryption = decryption;
-        session.secured_flags = secured::Secured::from_flags(
-            client.request_object_signing_alg,
-            client.encrypt_request_object,
-        )?;
+        let mut session = Self::establish(http, metadata, spec, loaded, None)?;
+        session.keys = keys;
         Ok(session)
     }
 
@@ -341,7 +314,7 @@ impl Session {
         if record.auth_method == AuthMethod::PrivateKeyJwt {
             loaded.key = Some(credentials::provider_signing_key(store, &record, &metadata).await?);
         }
-        let spec = ClientAuthSpec {
+        let auth = ClientAuthSpec {
             client_id: relier_core::ClientId::new(record.client_id.as_str())
                 .with_context(|| format!("provider {name}: stored client_id"))?,
             method: Some(record.auth_method),
@@ -353,26 +326,22 @@ impl Session {
         let reg = record
             .registered()
             .with_context(|| format!("provider {name}"))?;
-        let decryption = Decryption::registered(store, name, &reg).await?;
+        let keys = decryption::registered(store, name, &reg).await?;
         let defaults = ProviderDefaults {
-            userinfo_signed_alg: reg.userinfo_signed_alg,
-            secured: secured::Secured::registered(store, name, &reg).await?,
-            token_binding: reg.binding,
-            requires_par: reg.requires_par,
-            id_token_alg: reg.id_token_signed_alg,
             name: record.name,
             scopes: record.scopes,
             redirect_uris: record.redirect_uris,
         };
-        let mut session = Self::establish(http, metadata, &spec, loaded, Some(defaults))?;
-        session.decryption = decryption;
+        let spec = ProviderSpec::with_client(auth, reg);
+        let mut session = Self::establish(http, metadata, spec, loaded, Some(defaults))?;
+        session.keys = keys;
         Ok(session)
     }
 
     fn establish(
         http: HttpClient,
         metadata: ProviderMetadata,
-        spec: &ClientAuthSpec,
+        spec: ProviderSpec,
         loaded: ClientCredentials,
         provider: Option<ProviderDefaults>,
     ) -> anyhow::Result<Self> {
@@ -380,7 +349,7 @@ impl Session {
             Some(p) => Origin::Provider(&p.name),
             None => Origin::Args,
         };
-        let chosen = credentials::choose(spec, &loaded, &metadata, origin)?;
+        let chosen = credentials::choose(&spec, &loaded, &metadata, origin)?;
         if let Some(rec) = &chosen.recommendation {
             output::note(&format!("using {}: {}", rec.method, rec.reason));
         }
@@ -390,15 +359,10 @@ impl Session {
             metadata,
             auth: chosen.auth,
             credentials: loaded,
+            spec,
+            keys: ResponseKeys::default(),
             provider,
-            preset: None,
-            profile: None,
-            binding_flags: TokenBinding::default(),
-            userinfo_token_method: TokenMethod::default(),
-            dpop_key: None,
-            request_uri: None,
-            secured_flags: secured::Secured::default(),
-            decryption: Decryption::default(),
+            preset_scopes: None,
         })
     }
 
@@ -407,14 +371,15 @@ impl Session {
     /// registered), and holds it to `--profile` (FAPI 2.0): the OP's keys are checked now, the
     /// metadata and settings when the relying party is built.
     pub async fn with_profile(mut self, a: &ProfileArgs) -> anyhow::Result<Self> {
-        self.binding_flags = TokenBinding {
+        self.spec.binding = TokenBinding {
             dpop: a.dpop_bound_access_tokens || a.dpop_key_file.is_some(),
             certificate: a.tls_client_certificate_bound_access_tokens,
         };
-        self.userinfo_token_method = a.userinfo_token_method.unwrap_or_default();
+        self.spec.userinfo_token_method = a.userinfo_token_method.unwrap_or_default();
         if self
+            .spec
             .userinfo_token_method
-            .check_dpop(self.binding_flags.dpop)
+            .check_dpop(self.spec.binding.dpop)
             .is_err()
         {
             bail!(
@@ -424,7 +389,7 @@ impl Session {
         self = self.with_login_dpop_key_file(a.dpop_key_file.as_deref())?;
         if let Some(profile) = a.profile {
             relier::profile::check_op_keys(&self.http, &self.metadata, profile).await?;
-            self.profile = Some(profile);
+            self.spec.profile = Some(profile);
         }
         Ok(self)
     }
@@ -437,8 +402,8 @@ impl Session {
         path: Option<&std::path::Path>,
     ) -> anyhow::Result<Self> {
         if let Some(path) = path {
-            self.dpop_key = Some(dpop_file::for_login(path, &self.metadata)?);
-            self.binding_flags.dpop = true;
+            self.spec.dpop_key = Some(dpop_file::for_login(path, &self.metadata)?);
+            self.spec.binding.dpop = true;
         }
         Ok(self)
     }
@@ -454,10 +419,10 @@ impl Session {
     ) -> anyhow::Result<Self> {
         match (path, &self.provider) {
             (Some(path), _) => {
-                self.dpop_key = Some(dpop_file::read(path)?);
-                self.binding_flags.dpop = true;
+                self.spec.dpop_key = Some(dpop_file::read(path)?);
+                self.spec.binding.dpop = true;
             }
-            (None, Some(p)) if refresh && p.token_binding.dpop => bail!(
+            (None, Some(p)) if refresh && self.spec.registration.binding.dpop => bail!(
                 "provider {} registered dpop_bound_access_tokens: its tokens are bound to the login's DPoP key; pass --dpop-key-file with the file given to `relier login --dpop-key-file`",
                 p.name
             ),
@@ -469,11 +434,10 @@ impl Session {
     /// The scopes to request: `--scope`, else the provider's or the preset's, else
     /// [`DEFAULT_SCOPE`].
     pub fn scopes(&self, given: Option<&str>) -> String {
-        let preset = self.preset.as_ref().and_then(|p| p.scopes.clone());
-        match (given, &self.provider, preset) {
+        match (given, &self.provider, &self.preset_scopes) {
             (Some(s), _, _) => s.to_owned(),
             (None, Some(p), _) => p.scopes.clone(),
-            (None, None, Some(s)) => s,
+            (None, None, Some(s)) => s.clone(),
             (None, None, None) => DEFAULT_SCOPE.to_owned(),
         }
     }
@@ -515,118 +479,75 @@ impl Session {
         }
     }
 
-    /// Unsigned ID tokens (OIDC Core §2): never under a profile (FAPI 2.0 requires signed
-    /// ones); otherwise a warning naming the provider.
-    fn check_unsigned(&self, alg: IdTokenAlg) -> anyhow::Result<()> {
-        if !alg.is_unsigned() {
-            return Ok(());
-        }
-        let name = self.provider.as_ref().map_or_else(
+    /// The provider's name, else the issuer (for messages).
+    fn who(&self) -> String {
+        self.provider.as_ref().map_or_else(
             || self.metadata.issuer.as_str().to_owned(),
             |p| p.name.clone(),
-        );
-        if self.profile.is_some() {
-            bail!(
-                "provider {name}: id_token_alg \"none\" (unsigned ID tokens) is never allowed with --profile fapi2: FAPI 2.0 requires signed ID tokens (PS256, ES256 or EdDSA)"
-            );
-        }
-        output::note(&format!(
-            "warning: provider {name}: id_token_alg is \"none\": ID tokens are unsigned, accepted only from the token endpoint over TLS"
-        ));
-        Ok(())
+        )
     }
 
-    /// The relying party, with the ID token rules of `v`.
+    /// An assembly error in the command line's words: the flag or the command that fixes it.
+    fn explain(&self, e: relier::Error) -> anyhow::Error {
+        let name = self.who();
+        match (&e, &self.provider) {
+            (relier::Error::Provider(ProviderError::UnsignedUnderProfile { profile }), _) => {
+                anyhow::anyhow!(
+                    "provider {name}: id_token_alg \"none\" (unsigned ID tokens) is never allowed with --profile {profile}: FAPI 2.0 requires signed ID tokens (PS256, ES256 or EdDSA)"
+                )
+            }
+            (relier::Error::Provider(ProviderError::HmacNeedsSecret), Some(_)) => {
+                anyhow::anyhow!("{e}, and provider {name} has none")
+            }
+            (relier::Error::Provider(ProviderError::HmacNeedsSecret), None) => {
+                anyhow::anyhow!("{e}: use --client-secret-env VAR or --client-secret-file FILE")
+            }
+            (relier::Error::Provider(ProviderError::TokenMethod(t)), Some(_)) => {
+                anyhow::anyhow!("provider {name} registered dpop_bound_access_tokens: {t}")
+            }
+            (relier::Error::RequestObject(_), _) => anyhow::Error::new(e)
+                .context("signed request objects need the client's private key (private_key_jwt)"),
+            _ => e.into(),
+        }
+    }
+
+    /// The relying party, with the ID token rules of `v` ([`relier::provider`]).
     pub fn relying_party(
         mut self,
         v: &ValidationArgs,
         redirect_uri: Option<RedirectUrl>,
         userinfo_signed_alg: Option<Algorithm>,
     ) -> anyhow::Result<RelyingParty> {
-        let id_token_alg = IdTokenAlg::registered(
-            v.id_token_alg
-                .or(self.provider.as_ref().and_then(|p| p.id_token_alg))
-                .unwrap_or(Algorithm::RS256),
-        );
-        self.check_unsigned(id_token_alg)?;
-        let id_token_alg = id_token_alg.algorithm();
-        let userinfo_signed_alg =
-            userinfo_signed_alg.or(self.provider.as_ref().and_then(|p| p.userinfo_signed_alg));
-        let needs_secret =
-            id_token_alg.is_hmac() || userinfo_signed_alg.is_some_and(|a| a.is_hmac());
-        if needs_secret && self.credentials.secret.is_none() {
-            match &self.provider {
-                Some(p) => bail!(
-                    "HS256/HS384/HS512 ID tokens and UserInfo are verified with the client secret, and provider {} has none",
-                    p.name
-                ),
-                None => bail!(
-                    "HS256/HS384/HS512 ID tokens and UserInfo are verified with the client secret: use --client-secret-env VAR or --client-secret-file FILE"
-                ),
-            }
-        }
-        let key = self.credentials.key.clone();
-        let metadata = self.metadata.clone();
-        let request_uri = self.request_uri.take();
-        let registered = self.provider.as_ref().map(|p| p.token_binding);
-        let binding = TokenBinding {
-            dpop: self.binding_flags.dpop || registered.is_some_and(|b| b.dpop),
-            certificate: self.binding_flags.certificate
-                || registered.is_some_and(|b| b.certificate),
+        let reg = &mut self.spec.registration;
+        reg.id_token_signed_alg = v.id_token_alg.or(reg.id_token_signed_alg);
+        reg.userinfo_signed_alg = userinfo_signed_alg.or(reg.userinfo_signed_alg);
+        self.spec.redirect_uri = redirect_uri;
+        self.spec.clock_skew = v.clock_skew;
+        self.spec.jwks_refetch_interval = v.jwks_refetch_interval;
+        let id_token_alg = match self.spec.check(&self.credentials) {
+            Ok(alg) => alg,
+            Err(e) => return Err(self.explain(e.into())),
         };
-        if let (Some(p), Err(e)) = (
-            &self.provider,
-            self.userinfo_token_method.check_dpop(binding.dpop),
-        ) {
-            bail!(
-                "provider {} registered dpop_bound_access_tokens: {e}",
-                p.name
-            );
+        if id_token_alg.is_unsigned() {
+            // OIDC Core §2, §3.1.3.7 (6): only TLS to the token endpoint vouches for them.
+            output::note(&format!(
+                "warning: provider {}: id_token_alg is \"none\": ID tokens are unsigned, accepted only from the token endpoint over TLS",
+                self.who()
+            ));
         }
         // RFC 9449: the --dpop-key-file key (which turned DPoP on), else one fresh key per run
         // in an algorithm the OP accepts.
-        let dpop_key = match (self.dpop_key.take(), binding.dpop) {
-            (Some(key), _) => Some(key),
-            (None, true) => Some(DpopKey::generate(dpop::choose_alg(&self.metadata)?)?),
-            (None, false) => None,
-        };
-        let mut b = self
-            .credentials
-            .relying_party(self.http, self.metadata, self.auth)
-            .registered_id_token_alg(IdTokenAlg::registered(id_token_alg))
-            .certificate_bound_access_tokens(binding.certificate)
-            .userinfo_token_method(self.userinfo_token_method)
-            .registered_par(self.provider.as_ref().is_some_and(|p| p.requires_par));
-        if let Some(k) = dpop_key {
-            b = b.dpop(k);
+        if self.spec.dpop_key.is_none() && self.spec.binding().dpop {
+            self.spec.dpop_key = Some(DpopKey::generate(dpop::choose_alg(&self.metadata)?)?);
         }
-        if let Some(r) = redirect_uri {
-            b = b.redirect_uri(r);
-        }
-        if let Some(a) = userinfo_signed_alg {
-            b = b.userinfo_signed_alg(a);
-        }
-        let secured = match self.provider.as_mut() {
-            Some(p) => std::mem::take(&mut p.secured),
-            None => std::mem::take(&mut self.secured_flags),
-        };
-        b = secured.apply(b, key.as_ref(), &metadata)?;
-        if let Some(host) = request_uri {
-            b = b.request_objects_by_reference(host);
-        }
-        b = self.decryption.apply(b);
-        if let Some(s) = v.clock_skew {
-            b = b.clock_skew(s);
-        }
-        if let Some(i) = v.jwks_refetch_interval {
-            b = b.jwks_refetch_interval(i);
-        }
-        if let Some(t) = self.preset.and_then(|p| p.tenants) {
-            b = b.tenants(t);
-        }
-        if let Some(profile) = self.profile {
-            b = b.profile(profile, binding);
-        }
-        Ok(b.try_build()?)
+        self.spec
+            .relying_party(
+                self.http.clone(),
+                self.metadata.clone(),
+                &self.credentials,
+                self.auth.clone(),
+                &self.keys,
+            )
+            .map_err(|e| self.explain(e))
     }
 }

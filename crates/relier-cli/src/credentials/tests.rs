@@ -30,10 +30,10 @@ fn client_args(extra: &[&str]) -> ClientArgs {
     T::try_parse_from(v).unwrap().c
 }
 
-fn spec(extra: &[&str]) -> ClientAuthSpec {
+fn spec(extra: &[&str]) -> ProviderSpec {
     let c = client_args(extra);
     let id = c.client_id.clone().unwrap();
-    spec_from_args(&c, id)
+    ProviderSpec::with_client(spec_from_args(&c, id), Default::default())
 }
 
 #[test]

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use relier::provider::ProviderSettings;
 use relier_core::Secret;
 use serde::Deserialize;
 
@@ -17,10 +18,10 @@ use crate::access::ClaimMatch;
 pub struct ProviderConfig {
     /// Local name (`A-Z a-z 0-9 . _ -`), in the callback URL.
     pub name: String,
-    /// `github`, `apple`, `google`, `entra` or `ftn`: fills in what the provider needs ([`crate::presets`]);
+    /// `github`, `apple`, `google`, `entra` or `ftn`: fills in what the provider needs ([`relier::preset`]);
     /// every explicit key still wins.
     #[serde(default)]
-    pub preset: Option<crate::presets::kind::Preset>,
+    pub preset: Option<relier::preset::Preset>,
     /// `preset = "github"`: github.com (default `https://github.com`) or a GitHub Enterprise
     /// Server's URL.
     #[serde(default)]
@@ -260,5 +261,132 @@ impl ProviderConfig {
     /// A registry provider carries only its name (plus presentation overrides).
     pub fn is_registry(&self) -> bool {
         self.issuer.is_none() && self.preset.is_none() && self.entity_statement.is_none()
+    }
+}
+
+impl ProviderConfig {
+    /// The provider's settings as [`relier::preset`] and [`ProviderSettings::registration`]
+    /// read them: the keys of the same names.
+    pub fn provider_settings(&self) -> ProviderSettings {
+        ProviderSettings {
+            preset: self.preset,
+            github_url: self.github_url.clone(),
+            team_id: self.team_id.clone(),
+            private_key_file: self.private_key_file.clone(),
+            tenant: self.tenant.clone(),
+            authority: self.authority.clone(),
+            allowed_tenants: self.allowed_tenants.clone(),
+            allow_any_tenant: self.allow_any_tenant,
+            ftn_spname: self.ftn_spname.clone(),
+            ui_locales: self.ui_locales,
+            purpose: self.purpose,
+            embedded_ui: self.embedded_ui,
+            display_name: self.display_name.clone(),
+            issuer: self.issuer.clone(),
+            entity_statement: self.entity_statement.clone(),
+            entity_keys: self.entity_keys.clone(),
+            client_id: self.client_id.clone(),
+            auth_method: self.auth_method.clone(),
+            par: self.par,
+            profile: self.profile,
+            client_secret: self.client_secret.clone(),
+            client_secret_env: self.client_secret_env.clone(),
+            client_secret_file: self.client_secret_file.clone(),
+            private_key: self.private_key.clone(),
+            key_id: self.key_id.clone(),
+            use_store_key: self.use_store_key,
+            signing_alg: self.signing_alg.clone(),
+            id_token_alg: self.id_token_alg.clone(),
+            id_token_encrypted_response_alg: self.id_token_encrypted_response_alg.clone(),
+            id_token_encrypted_response_enc: self.id_token_encrypted_response_enc.clone(),
+            userinfo_encrypted_response_alg: self.userinfo_encrypted_response_alg.clone(),
+            userinfo_encrypted_response_enc: self.userinfo_encrypted_response_enc.clone(),
+            userinfo_signed_response_alg: self.userinfo_signed_response_alg.clone(),
+            request_object_signing_alg: self.request_object_signing_alg.clone(),
+            require_signed_request_object: self.require_signed_request_object,
+            request_object_encryption_alg: self.request_object_encryption_alg.clone(),
+            request_object_encryption_enc: self.request_object_encryption_enc.clone(),
+            request_object: self.request_object,
+            authorization_signed_response_alg: self.authorization_signed_response_alg.clone(),
+            authorization_encrypted_response_alg: self.authorization_encrypted_response_alg.clone(),
+            authorization_encrypted_response_enc: self.authorization_encrypted_response_enc.clone(),
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            tls_client_certificate_bound_access_tokens: self
+                .tls_client_certificate_bound_access_tokens,
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            scopes: self.scopes.clone(),
+            response_mode: self.response_mode.clone(),
+            max_age: self.max_age,
+            assertion_audience: self.assertion_audience.clone(),
+            extra_params: self.extra_params.clone(),
+            userinfo_token_method: self.userinfo_token_method,
+        }
+    }
+
+    /// Takes the settings back (after [`relier::preset::apply`] filled them in).
+    pub fn set_provider_settings(&mut self, s: ProviderSettings) {
+        self.preset = s.preset;
+        self.github_url = s.github_url;
+        self.team_id = s.team_id;
+        self.private_key_file = s.private_key_file;
+        self.tenant = s.tenant;
+        self.authority = s.authority;
+        self.allowed_tenants = s.allowed_tenants;
+        self.allow_any_tenant = s.allow_any_tenant;
+        self.ftn_spname = s.ftn_spname;
+        self.ui_locales = s.ui_locales;
+        self.purpose = s.purpose;
+        self.embedded_ui = s.embedded_ui;
+        self.display_name = s.display_name;
+        self.issuer = s.issuer;
+        self.entity_statement = s.entity_statement;
+        self.entity_keys = s.entity_keys;
+        self.client_id = s.client_id;
+        self.auth_method = s.auth_method;
+        self.par = s.par;
+        self.profile = s.profile;
+        self.client_secret = s.client_secret;
+        self.client_secret_env = s.client_secret_env;
+        self.client_secret_file = s.client_secret_file;
+        self.private_key = s.private_key;
+        self.key_id = s.key_id;
+        self.use_store_key = s.use_store_key;
+        self.signing_alg = s.signing_alg;
+        self.id_token_alg = s.id_token_alg;
+        self.id_token_encrypted_response_alg = s.id_token_encrypted_response_alg;
+        self.id_token_encrypted_response_enc = s.id_token_encrypted_response_enc;
+        self.userinfo_encrypted_response_alg = s.userinfo_encrypted_response_alg;
+        self.userinfo_encrypted_response_enc = s.userinfo_encrypted_response_enc;
+        self.userinfo_signed_response_alg = s.userinfo_signed_response_alg;
+        self.request_object_signing_alg = s.request_object_signing_alg;
+        self.require_signed_request_object = s.require_signed_request_object;
+        self.request_object_encryption_alg = s.request_object_encryption_alg;
+        self.request_object_encryption_enc = s.request_object_encryption_enc;
+        self.request_object = s.request_object;
+        self.authorization_signed_response_alg = s.authorization_signed_response_alg;
+        self.authorization_encrypted_response_alg = s.authorization_encrypted_response_alg;
+        self.authorization_encrypted_response_enc = s.authorization_encrypted_response_enc;
+        self.dpop_bound_access_tokens = s.dpop_bound_access_tokens;
+        self.tls_client_certificate_bound_access_tokens =
+            s.tls_client_certificate_bound_access_tokens;
+        self.tls_cert = s.tls_cert;
+        self.tls_key = s.tls_key;
+        self.scopes = s.scopes;
+        self.response_mode = s.response_mode;
+        self.max_age = s.max_age;
+        self.assertion_audience = s.assertion_audience;
+        self.extra_params = s.extra_params;
+        self.userinfo_token_method = s.userinfo_token_method;
+    }
+
+    /// A provider named `name` with these settings (the command line's `--preset`).
+    pub fn from_provider_settings(name: &str, s: ProviderSettings) -> ProviderConfig {
+        let mut p = ProviderConfig {
+            name: name.to_owned(),
+            ..ProviderConfig::default()
+        };
+        p.set_provider_settings(s);
+        p
     }
 }

@@ -29,7 +29,7 @@ pub struct LoginStart {
 impl Provider {
     /// Whether this provider's tokens are DPoP-bound.
     pub fn uses_dpop(&self) -> bool {
-        matches!(&self.protocol, Protocol::Oidc(o) if o.tpl.binding.dpop)
+        matches!(&self.protocol, Protocol::Oidc(o) if o.tpl.spec.binding().dpop)
     }
 
     /// Start a login: with DPoP, a new key whose thumbprint goes in the authorization request

@@ -270,7 +270,13 @@ pub fn check_static(config: &Config, p: &ProviderConfig) -> Result<(), GatewayEr
         return Ok(());
     }
     let spec = inline_spec(config, p)?;
-    super::credentials::load(&spec.name, &spec.sources)?;
+    let credentials = super::credentials::load(&spec.name, &spec.sources)?;
+    // The rules that need only the spec and the credentials (HMAC ID tokens need a secret, …).
+    if p.preset != Some(Preset::Apple) {
+        spec.provider
+            .check(&credentials)
+            .map_err(|e| GatewayError::provider(&spec.name, super::provider_error(&e)))?;
+    }
     let trust = super::federation::Trust::load(config, p, crate::clock::now())?;
     relier_core::IssuerUrl::new(trust.issuer().unwrap_or(&spec.issuer))
         .map_err(|e| GatewayError::provider(&spec.name, e))?;

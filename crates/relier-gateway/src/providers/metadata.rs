@@ -43,18 +43,18 @@ pub(crate) async fn relying_party_metadata(
     let key_alg = match spec.store_key {
         Some(StoreKey::Configured(alg)) => Some(alg),
         Some(StoreKey::Registered(alg)) => alg,
-        None => spec.signing_alg,
+        None => spec.provider.client.signing_alg,
     };
     let jwt_auth = matches!(
         spec.method,
         AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
     );
-    let objects = spec.registration.request_objects;
+    let objects = spec.provider.registration.request_objects;
     Ok(RelyingPartyMetadata {
         redirect_uris: vec![redirect_uri(config, p)],
         id_token_signed_response_alg: spec.id_token_alg.algorithm(),
-        id_token_encryption: spec.registration.id_token_encryption,
-        userinfo_encryption: spec.registration.userinfo_encryption,
+        id_token_encryption: spec.provider.registration.id_token_encryption,
+        userinfo_encryption: spec.provider.registration.userinfo_encryption,
         // RFC 9101 §10.5: a required signed request object without an algorithm is signed
         // with the key's own.
         request_object_signing_alg: objects.alg.or_else(|| key_alg.filter(|_| objects.required)),

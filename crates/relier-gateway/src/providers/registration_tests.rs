@@ -1,11 +1,25 @@
+use relier_core::AuthMethod;
 use relier_core::federation::EntityMetadata;
 use relier_core::http::HttpResponse;
 use relier_core::registration::parse_response;
+use serde_json::{Map, Value};
 
 use super::*;
 use crate::config::Config;
 
 const REDIRECT: &str = "https://rp.example/auth/callback/p";
+
+/// The table's registration with the client authentication `method` and [`REDIRECT`], as
+/// an inline provider's spec states it.
+fn configured(
+    p: &ProviderConfig,
+    method: AuthMethod,
+    redirect: &str,
+) -> Result<Registration, GatewayError> {
+    p.provider_settings()
+        .registration(Some(method), Some(redirect))
+        .map_err(|e| GatewayError::provider(&p.name, e))
+}
 
 /// The first provider of `[[providers]]` `table` (presets expanded).
 fn provider(table: &str) -> ProviderConfig {

@@ -2,8 +2,9 @@
 //! in the store's registry, and the RP keys those need at start.
 
 use relier::credentials::CredentialSources;
+use relier::provider::ProviderSpec;
 use relier_core::encryption::KeyManagementAlg;
-use relier_core::{Algorithm, AuthMethod, IdTokenAlg};
+use relier_core::{Algorithm, AuthMethod, ClientId, IdTokenAlg};
 use relier_store::{JwksMode, Store};
 
 use relier_core::registration::Registration;
@@ -18,18 +19,17 @@ pub(super) struct Spec {
     pub(super) name: String,
     pub(super) display_name: String,
     pub(super) issuer: String,
-    pub(super) client_id: String,
     pub(super) method: AuthMethod,
     pub(super) sources: CredentialSources,
     pub(super) store_key: Option<StoreKey>,
-    pub(super) signing_alg: Option<Algorithm>,
     /// The registered `id_token_signed_response_alg`, pinned (default RS256).
     pub(super) id_token_alg: IdTokenAlg,
-    /// What the registration decides — encrypted and signed responses, request objects, JARM,
-    /// PAR, sender-constrained tokens: the `[[providers]]` table's (or its preset's), or the
-    /// store's registration.
-    pub(super) registration: Registration,
     pub(super) scopes: Vec<String>,
+    /// What the relying party is assembled from ([`relier::provider`]): the client, what the
+    /// registration decides — encrypted and signed responses, request objects, JARM, PAR,
+    /// sender-constrained tokens: the `[[providers]]` table's (or its preset's), or the
+    /// store's registration — and the table's profile, PAR, tenants.
+    pub(super) provider: ProviderSpec,
 }
 
 /// The store key a private_key_jwt provider signs with.
@@ -87,7 +87,7 @@ pub async fn needed_enc_algs(
                 None => Registration::default(),
             }
         } else {
-            table::from_table(p, &table::table_metadata(p))?
+            table::stated(p)?
         };
         for (_, alg) in rules.rp_key_algs() {
             if !algs.contains(&alg) {
@@ -113,22 +113,27 @@ fn opt_alg(s: Option<&str>, provider: &str, key: &str) -> Result<Option<Algorith
     s.map(|s| parse_alg(s, Some(provider), key)).transpose()
 }
 
-/// The ID token algorithm the provider's registration (or its configuration of one) names.
-/// `none` — unsigned ID tokens, OIDC Core §2 — is refused under a profile: FAPI 2.0 Security
-/// Profile §5.4.1 requires PS256, ES256 or EdDSA.
-fn pinned_id_token_alg(
+/// The provider's spec for the assembly
+/// ([`ProviderSettings::spec`](relier::provider::ProviderSettings::spec)): the client
+/// authenticating with `method`, the table's registration (with the gateway's `redirect_uri`),
+/// profile, PAR, UserInfo token method, assertion audience, a preset's tenants and certificate
+/// credential; the ID token algorithm it pins.
+fn provider_spec(
     p: &ProviderConfig,
-    alg: Option<Algorithm>,
-) -> Result<IdTokenAlg, GatewayError> {
-    let alg = IdTokenAlg::registered(alg.unwrap_or(Algorithm::RS256));
-    if alg.is_unsigned() && p.profile.is_some() {
-        return Err(GatewayError::provider(
-            &p.name,
-            "id_token_alg \"none\" (unsigned ID tokens) is never allowed with profile = \"fapi2\": \
-             FAPI 2.0 requires signed ID tokens (PS256, ES256 or EdDSA)",
-        ));
-    }
-    Ok(alg)
+    client_id: &str,
+    method: AuthMethod,
+    redirect_uri: Option<&str>,
+) -> Result<(ProviderSpec, IdTokenAlg), GatewayError> {
+    let err = |e: &dyn std::fmt::Display| GatewayError::provider(&p.name, e);
+    let client_id = ClientId::new(client_id).map_err(|e| err(&e))?;
+    let spec = p
+        .provider_settings()
+        .spec(client_id, Some(method), redirect_uri)
+        .map_err(|e| err(&e))?;
+    let id_token_alg = spec
+        .id_token_alg()
+        .map_err(|e| err(&super::provider_error(&e)))?;
+    Ok((spec, id_token_alg))
 }
 
 pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
@@ -164,18 +169,17 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
     let default_alg = parse_alg(&config.keys.alg, None, "keys.alg")?;
     let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
         .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
-    let registration = table::configured(p, method, &redirect_uri(config, p))?;
+    let redirect = redirect_uri(config, p);
+    let (provider, id_token_alg) = provider_spec(p, &client_id, method, Some(&redirect))?;
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
         issuer: p.issuer.clone().unwrap_or_default(),
-        client_id,
         method,
         sources,
         store_key,
-        signing_alg,
-        id_token_alg: pinned_id_token_alg(p, registration.id_token_signed_alg)?,
-        registration,
+        id_token_alg,
+        provider,
         scopes: p
             .scopes
             .clone()
@@ -189,40 +193,14 @@ pub(super) async fn registry_spec(
     store: &dyn Store,
 ) -> Result<Spec, GatewayError> {
     let err = |e: String| GatewayError::provider(&p.name, e);
-    if p.client_id.is_some()
-        || p.auth_method.is_some()
-        || p.private_key.is_some()
-        || p.use_store_key
-        || p.client_secret.is_some()
-        || p.client_secret_env.is_some()
-        || p.client_secret_file.is_some()
-        || p.tls_cert.is_some()
-        || p.signing_alg.is_some()
-        || p.id_token_alg.is_some()
-        || p.id_token_encrypted_response_alg.is_some()
-        || p.id_token_encrypted_response_enc.is_some()
-        || p.userinfo_encrypted_response_alg.is_some()
-        || p.userinfo_encrypted_response_enc.is_some()
-        || p.userinfo_signed_response_alg.is_some()
-        || p.request_object_signing_alg.is_some()
-        || p.require_signed_request_object.is_some()
-        || p.request_object_encryption_alg.is_some()
-        || p.request_object_encryption_enc.is_some()
-        || p.authorization_signed_response_alg.is_some()
-        || p.authorization_encrypted_response_alg.is_some()
-        || p.authorization_encrypted_response_enc.is_some()
-        || p.dpop_bound_access_tokens
-        || p.tls_client_certificate_bound_access_tokens
-    {
-        return Err(err(
-            "without issuer this is a registry provider: only name, display_name, scopes, \
+    // The client — its id, credentials and registration — comes from the store.
+    if let Some(key) = p.provider_settings().client_keys().first() {
+        return Err(err(format!(
+            "{key}: without issuer this is a registry provider: only name, display_name, scopes, \
              response_mode, prompt, max_age, userinfo, userinfo_token_method, resolve_claims, par, \
-             profile, request_object, \
-             dpop_bound_access_tokens, \
-             tls_client_certificate_bound_access_tokens, ca_file, assertion_audience and extra_params \
-             may be set (everything else comes from the store)"
-                .into(),
-        ));
+             profile, request_object, ca_file, assertion_audience and extra_params may be set \
+             (everything else comes from the store)"
+        )));
     }
     let r = store.get_provider(&p.name).await?.ok_or_else(|| {
         err(format!(
@@ -253,7 +231,7 @@ pub(super) async fn registry_spec(
                 "the provider's client secret expires within 7 days");
         }
     }
-    let registration = r
+    let registered = r
         .registered()
         .map_err(|e| err(e.to_string()))?
         .with_subject_claim(table::subject_claim(p));
@@ -266,19 +244,25 @@ pub(super) async fn registry_spec(
         tracing::warn!(provider = %p.name,
             "registered with an inline JWKS: after an automatic key rotation run `relier providers sync`, or register with a jwks_uri pointing at /.well-known/jwks.json");
     }
+    // The registration is the store's, with the table's profile, PAR, UserInfo token method
+    // and assertion audience.
+    let (mut provider, _) = provider_spec(p, &r.client_id, r.auth_method, None)?;
+    provider.registration = registered;
+    let id_token_alg = provider
+        .id_token_alg()
+        .map_err(|e| err(super::provider_error(&e)))?;
+    // The store key's algorithm is the registered one if asymmetric; an HMAC one is
+    // client_secret_jwt's.
+    provider.client.signing_alg = r.signing_alg.filter(Algorithm::is_hmac);
     Ok(Spec {
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
         issuer: r.issuer.clone(),
-        client_id: r.client_id.clone(),
         method: r.auth_method,
         sources: credentials::registry_sources(config, p, &r)?,
         store_key,
-        // The store key's algorithm is the registered one if asymmetric; an HMAC one is
-        // client_secret_jwt's.
-        signing_alg: r.signing_alg.filter(Algorithm::is_hmac),
-        id_token_alg: pinned_id_token_alg(p, registration.id_token_signed_alg)?,
-        registration,
+        id_token_alg,
+        provider,
         scopes: p
             .scopes
             .clone()

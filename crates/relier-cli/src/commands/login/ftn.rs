@@ -19,7 +19,8 @@ use crate::preset::Expanded;
 
 /// Run the login.
 pub(super) async fn run(a: &LoginArgs, e: &Expanded, store: &StoreArgs) -> anyhow::Result<()> {
-    let name = e.config.name.as_str();
+    let name = e.preset.to_string();
+    let name = name.as_str();
     let Some(spec) = a.redirect_uri.as_ref() else {
         bail!(
             "--preset ftn needs --redirect-uri http://127.0.0.1:PORT/auth/callback/{name}: the \
@@ -35,7 +36,7 @@ pub(super) async fn run(a: &LoginArgs, e: &Expanded, store: &StoreArgs) -> anyho
     let origin = redirect.origin().ascii_serialization();
     let mut config =
         relier_gateway::Config::from_toml(&format!("public_url = \"{origin}\"\n[federation]\n"))?;
-    config.providers = vec![e.config.clone()];
+    config.push_provider(name, e.settings.clone());
     let opened = crate::store::open(store).await?;
     let result = login(a, &config, name, &*opened, listener).await;
     opened.close().await;

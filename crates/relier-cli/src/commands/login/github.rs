@@ -41,7 +41,7 @@ pub async fn run(a: &LoginArgs, e: &Expanded) -> anyhow::Result<()> {
         listener.redirect_uri().clone(),
     );
     let params = AuthorizationParams {
-        scopes: e.config.scopes.clone().unwrap_or_default(),
+        scopes: e.settings.scopes.clone().unwrap_or_default(),
         prompt: a.prompt.clone(),
         login_hint: a.login_hint.clone(),
         extra: a.auth_param.clone(),

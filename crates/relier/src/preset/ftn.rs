@@ -16,8 +16,7 @@
 use relier_core::ftn::{IDP_CLAIM, SPNAME_CLAIM, UI_LOCALES_CLAIM, scopes};
 use relier_core::request_object::RequestObjectDelivery;
 
-use super::{PresetError, refuse};
-use crate::config::ProviderConfig;
+use super::{PresetError, ProviderSettings, refuse};
 
 const WHAT: &str = "a Finnish Trust Network broker (private_key_jwt, signed request objects by value and encrypted ID tokens only)";
 
@@ -40,7 +39,7 @@ fn fixed(
     }
 }
 
-pub(super) fn apply(p: &mut ProviderConfig) -> Result<(), PresetError> {
+pub(super) fn apply(p: &mut ProviderSettings) -> Result<(), PresetError> {
     refuse(
         &[
             ("client_secret", p.client_secret.is_some()),
