@@ -458,10 +458,13 @@ export async function startOpenidClient(port, issuer, clientId, auth) {
   return { child, url };
 }
 
-// An ES256 key pair for a private_key_jwt client: { privateJwk, publicJwk } (with kid, alg).
-export function es256Jwks(kid) {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const common = { kid, alg: 'ES256' };
+// A key pair for a private_key_jwt client, ES256 (P-256) or RS256 (2048 bits):
+// { privateJwk, publicJwk } (with kid, alg).
+export function clientJwks(kid, alg) {
+  const { privateKey, publicKey } = alg === 'RS256'
+    ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const common = { kid, alg };
   return {
     privateJwk: { ...privateKey.export({ format: 'jwk' }), ...common },
     publicJwk: { ...publicKey.export({ format: 'jwk' }), ...common, use: 'sig' },
@@ -503,8 +506,8 @@ export function relierPreflight(bin) {
 // `publicUrl` (default: its own URL; instances sharing a store share it), `masterKey`
 // (base64; instances sharing a store share it), `name` (config file and log name), `extra`
 // (more top-level TOML lines), `privateKeyJwt` (the provider authenticates with private_key_jwt
-// and the store's key, client `rp-relier-pkjwt`, instead of client_secret_basic as
-// `rp-relier`).
+// and the store's key — `[keys] alg`, ES256 unless `extra` says otherwise — client
+// `rp-relier-pkjwt`, instead of client_secret_basic as `rp-relier`).
 export async function startRelier(bin, tmp, port, issuer, secret, options = {}) {
   const name = options.name ?? 'relier';
   const configPath = path.join(tmp, `${name}.toml`);

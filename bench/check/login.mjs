@@ -9,13 +9,14 @@
 //   cargo build --release -p relier-cli
 //   node bench/check/login.mjs [--logins 400] [--warmup 50] [--rounds 1]
 //                              [--only express,relier,apache] [--store postgres://…]
-//                              [--relier-bin PATH]
+//                              [--key-alg ES256|RS256] [--relier-bin PATH]
 //
 // --only: a comma-separated list of express, relier, relier-pkjwt, openid-client,
 // openid-client-pkjwt, apache (default express,relier). relier and openid-client authenticate
-// with client_secret_basic; relier-pkjwt with private_key_jwt and the store's ES256 key (the
-// OP fetches it from the gateway's jwks_uri), openid-client-pkjwt with private_key_jwt and an
-// ES256 key made here (the OP has its public JWK inline). apache needs `apt-get install -y
+// with client_secret_basic; relier-pkjwt with private_key_jwt and the store's key (the OP
+// fetches it from the gateway's jwks_uri), openid-client-pkjwt with private_key_jwt and a key
+// made here (the OP has its public JWK inline); --key-alg: both keys' algorithm, ES256
+// (default) or RS256 (2048-bit RSA). apache needs `apt-get install -y
 // apache2 libapache2-mod-auth-openidc` (bench/check/apache.mjs runs it as a child, no system
 // service); with apache in the list, relier runs in reverse-proxy mode too ([upstream], the
 // same trivial upstream as Apache's), as in proxy.mjs.
@@ -40,7 +41,7 @@ import * as path from 'node:path';
 
 import { apachePreflight, apacheVersions, startApache } from './apache.mjs';
 import {
-  ROOT, childPids, cpuSeconds, die, es256Jwks, fmtMs, headlessLogin, inTempDir, log,
+  ROOT, childPids, cpuSeconds, die, clientJwks, fmtMs, headlessLogin, inTempDir, log,
   machineInfo, machineLine, parseFlags, relierPreflight, rpPortsAndSecrets, spread,
   startExpress, startOp, startOpenidClient, startRelier, startUpstream, treeCpuSeconds,
 } from './lib.mjs';
@@ -61,11 +62,15 @@ function parseArgs(argv) {
     warmup: 50,
     rounds: 1,
     store: '',
+    keyAlg: 'ES256',
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
   }, import.meta.url);
   opts.servers = opts.only.split(',').map((s) => s.trim()).filter(Boolean);
   if (opts.servers.length === 0 || opts.servers.some((s) => !SERVERS.includes(s))) {
     die(`--only takes a comma-separated list of ${SERVERS.join(', ')}`);
+  }
+  if (!['ES256', 'RS256'].includes(opts.keyAlg)) {
+    die('--key-alg takes ES256 or RS256');
   }
   for (const [k, min] of [['logins', 1], ['warmup', 0], ['rounds', 1]]) {
     if (!Number.isInteger(opts[k]) || opts[k] < min || opts[k] > 100_000) {
@@ -124,7 +129,7 @@ async function measure(s, logins) {
 // private_key_jwt clients and the bare openid-client server's client_secret_basic one.
 function extraClients(opts, ports, secrets, keys) {
   const common = { response_types: ['code'], grant_types: ['authorization_code', 'refresh_token'] };
-  const pkjwt = { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256' };
+  const pkjwt = { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: opts.keyAlg };
   const clients = [];
   const on = (name) => opts.servers.includes(name);
   if (on('relier-pkjwt')) {
@@ -151,7 +156,7 @@ async function startServers(tmp, op, ports, secrets, keys, opts) {
   }
   for (const variant of ['relier', 'relier-pkjwt'].filter((v) => opts.servers.includes(v))) {
     // The login rate limit is per client address: the driver is one client.
-    const extra = ['', '[limits]', 'login_per_minute = 0', ...(upstream ? ['', '[upstream]', `url = "${upstream.url}"`] : [])];
+    const extra = ['', '[limits]', 'login_per_minute = 0', '', '[keys]', `alg = "${opts.keyAlg}"`, ...(upstream ? ['', '[upstream]', `url = "${upstream.url}"`] : [])];
     const store = opts.store || `sqlite://${tmp}/${variant}.db`;
     const privateKeyJwt = variant === 'relier-pkjwt';
     const relier = await startRelier(opts.relierBin, tmp, ports[variant], op.issuer, secrets[variant], { store, extra, name: variant, privateKeyJwt });
@@ -203,7 +208,7 @@ function report(machine, opts, rounds) {
   const lines = [
     machineLine(machine),
     ...(opts.servers.includes('apache') ? [apacheVersions()] : []),
-    `${opts.logins} logins per server and round after ${opts.warmup} warm-up logins, one after the other, same OP and driver; ${opts.rounds} round(s), the servers alternating (the order rotating each round).`,
+    `${opts.logins} logins per server and round after ${opts.warmup} warm-up logins, one after the other, same OP and driver; ${opts.rounds} round(s), the servers alternating (the order rotating each round); private_key_jwt keys ${opts.keyAlg}.`,
     '',
   ];
   const reference = rounds[0].find((r) => r.name.startsWith('express'));
@@ -261,7 +266,7 @@ async function main() {
   }
   const machine = machineInfo();
   const { ports, secrets } = await rpPortsAndSecrets([...opts.servers, 'upstream']);
-  const keys = es256Jwks('bench-openid-client');
+  const keys = clientJwks('bench-openid-client', opts.keyAlg);
   const rounds = await inTempDir('relier-bench-login-', async (tmp) => {
     const op = await startOp(tmp, ports, secrets, { clients: extraClients(opts, ports, secrets, keys) });
     const servers = await startServers(tmp, op, ports, secrets, keys, opts);

@@ -14,7 +14,8 @@
 //   ISSUER            the OP's issuer URL (discovery is fetched at start-up)
 //   CLIENT_ID         client registered at the OP
 //   CLIENT_SECRET     client_secret_basic (when PRIVATE_KEY_JWK is not set)
-//   PRIVATE_KEY_JWK   private_key_jwt: the client's private JWK (JSON, with "kid" and "alg")
+//   PRIVATE_KEY_JWK   private_key_jwt: the client's private JWK (JSON, with "kid" and "alg";
+//                     ES256 or RS256)
 //
 // stdout carries exactly one line of JSON once it listens: {"url":"http://127.0.0.1:PORT"}.
 // It exits when its stdin ends (so a crashed runner never leaves an orphan), on SIGTERM, or on
@@ -45,9 +46,10 @@ async function clientAuth() {
     return { method: 'client_secret_basic', auth: client.ClientSecretBasic(need('CLIENT_SECRET')) };
   }
   const parsed = JSON.parse(jwk);
-  const key = await crypto.webcrypto.subtle.importKey(
-    'jwk', parsed, { name: 'ECDSA', namedCurve: parsed.crv }, false, ['sign'],
-  );
+  const algorithm = parsed.kty === 'RSA'
+    ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+    : { name: 'ECDSA', namedCurve: parsed.crv };
+  const key = await crypto.webcrypto.subtle.importKey('jwk', parsed, algorithm, false, ['sign']);
   return { method: 'private_key_jwt', auth: client.PrivateKeyJwt({ key, kid: parsed.kid }) };
 }
 

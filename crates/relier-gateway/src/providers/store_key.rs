@@ -66,7 +66,7 @@ impl Oidc {
         let Some(last_due) = pending.iter().rposition(|p| p.activates_at <= now) else {
             return;
         };
-        let chosen = pending.drain(..=last_due).last();
+        let chosen = pending.drain(..=last_due).next_back();
         let next = pending.first().map_or(u64::MAX, |p| p.activates_at);
         self.keys.due_at.store(next, Ordering::Release);
         let Some(p) = chosen else {
