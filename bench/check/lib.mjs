@@ -1,6 +1,7 @@
 // Shared by the gateway benchmarks (run.mjs: /auth/check under load; login.mjs: CPU per
 // login): child-process bookkeeping, a cookie jar and a headless login, the test OP, the
-// express-openid-connect reference app and `relier serve`, machine facts.
+// express-openid-connect reference app, the bare openid-client server and `relier serve`,
+// machine facts.
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -438,6 +439,38 @@ export async function startExpress(port, issuer, secret) {
   return { child, url };
 }
 
+// bench/check/openid-client-app.mjs on 127.0.0.1:port: openid-client 6 on node's http, no
+// Express. `auth`: { secret } (client_secret_basic) or { privateJwk } (private_key_jwt).
+export async function startOpenidClient(port, issuer, clientId, auth) {
+  if (!fs.existsSync(path.join(HERE, 'node_modules', 'openid-client', 'package.json'))) {
+    die('bench/check has no node_modules: run `npm ci --prefix bench/check` first');
+  }
+  const credential = auth.privateJwk
+    ? { PRIVATE_KEY_JWK: JSON.stringify(auth.privateJwk) }
+    : { CLIENT_SECRET: auth.secret };
+  const name = auth.privateJwk ? 'openid-client-pkjwt' : 'openid-client';
+  const child = startChild(name, process.execPath, [path.join(HERE, 'openid-client-app.mjs')], {
+    cwd: HERE,
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), ISSUER: issuer, CLIENT_ID: clientId, ...credential },
+  });
+  const { url } = await firstJsonLine(child, 30_000);
+  log(`${name}: ${url} (pid ${child.pid})`);
+  return { child, url };
+}
+
+// A key pair for a private_key_jwt client, ES256 (P-256) or RS256 (2048 bits):
+// { privateJwk, publicJwk } (with kid, alg).
+export function clientJwks(kid, alg) {
+  const { privateKey, publicKey } = alg === 'RS256'
+    ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const common = { kid, alg };
+  return {
+    privateJwk: { ...privateKey.export({ format: 'jwk' }), ...common },
+    publicJwk: { ...publicKey.export({ format: 'jwk' }), ...common, use: 'sig' },
+  };
+}
+
 // bench/check/upstream.mjs on 127.0.0.1:port: the trivial upstream behind the proxies.
 export async function startUpstream(port) {
   const child = startChild('upstream', process.execPath, [path.join(HERE, 'upstream.mjs')], {
@@ -472,7 +505,9 @@ export function relierPreflight(bin) {
 // `relier serve` on 127.0.0.1:port. Options: `store` (default: an SQLite file in tmp),
 // `publicUrl` (default: its own URL; instances sharing a store share it), `masterKey`
 // (base64; instances sharing a store share it), `name` (config file and log name), `extra`
-// (more top-level TOML lines).
+// (more top-level TOML lines), `privateKeyJwt` (the provider authenticates with private_key_jwt
+// and the store's key — `[keys] alg`, ES256 unless `extra` says otherwise — client
+// `rp-relier-pkjwt`, instead of client_secret_basic as `rp-relier`).
 export async function startRelier(bin, tmp, port, issuer, secret, options = {}) {
   const name = options.name ?? 'relier';
   const configPath = path.join(tmp, `${name}.toml`);
@@ -485,9 +520,9 @@ export async function startRelier(bin, tmp, port, issuer, secret, options = {}) 
     '[[providers]]',
     'name = "local"',
     `issuer = "${issuer}"`,
-    'client_id = "rp-relier"',
-    'auth_method = "client_secret_basic"',
-    'client_secret_env = "LOCAL_CLIENT_SECRET"',
+    ...(options.privateKeyJwt
+      ? ['client_id = "rp-relier-pkjwt"', 'auth_method = "private_key_jwt"', 'use_store_key = true']
+      : ['client_id = "rp-relier"', 'auth_method = "client_secret_basic"', 'client_secret_env = "LOCAL_CLIENT_SECRET"']),
     'scopes = ["openid", "profile", "email"]',
     '',
   ].join('\n'));

@@ -1,10 +1,12 @@
 //! The RP's signing and encryption keys: bootstrap on first start, scheduled rotation (publish → activate →
-//! retire) with the store's `rotate_keys` / `advance_keys`, and keeping every private_key_jwt
-//! provider on the currently active key. The background task also purges expired rows and
-//! refreshes the session gauge.
+//! retire) with the store's `rotate_keys` / `advance_keys`, and handing every private_key_jwt
+//! provider the active key and the published keys that follow it — which the provider switches
+//! to by itself when their time comes (`providers/store_key.rs`), so nothing has to be called
+//! before a token endpoint call. The background task also purges expired rows and refreshes
+//! the session gauge.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use relier_jose::Algorithm;
 use relier_jose::jwe::KeyManagementAlg;
@@ -41,8 +43,6 @@ pub struct KeyManager {
     providers: Arc<Providers>,
     rotation: Option<u64>,
     propagation: u64,
-    /// Earliest `activates_at` of a pending key (`u64::MAX`: none).
-    next_transition: AtomicU64,
     lock: tokio::sync::Mutex<()>,
     metrics: Arc<Metrics>,
 }
@@ -52,7 +52,6 @@ impl std::fmt::Debug for KeyManager {
         f.debug_struct("KeyManager")
             .field("rotation", &self.rotation)
             .field("propagation", &self.propagation)
-            .field("next_transition", &self.next_transition)
             .finish_non_exhaustive()
     }
 }
@@ -113,39 +112,21 @@ impl KeyManager {
             providers,
             rotation: cfg.rotation_interval.map(|d| d.as_secs().max(1)),
             propagation: propagation.as_secs(),
-            next_transition: AtomicU64::new(u64::MAX),
             lock: tokio::sync::Mutex::new(()),
             metrics,
         }
     }
 
-    /// One scheduler step: due transitions, a rotation if one is due, provider keys.
+    /// One scheduler step: due transitions, a rotation if one is due, provider keys (the
+    /// active one and the pending ones, which providers switch to at their activation time
+    /// without waiting for a step).
     pub async fn tick(&self, now: u64) -> Result<(), StoreError> {
         let _g = self.lock.lock().await;
-        self.sync(now, true).await
-    }
-
-    /// Before a token endpoint call: if a pending key is due, activate it now (instead of at
-    /// the next tick) so the assertion is signed with the key that is active.
-    pub async fn ensure_current(&self, now: u64) {
-        if now < self.next_transition.load(Ordering::Acquire) {
-            return;
-        }
-        let _g = self.lock.lock().await;
-        if now < self.next_transition.load(Ordering::Acquire) {
-            return;
-        }
-        if let Err(e) = self.sync(now, false).await {
-            tracing::warn!(error = %e, "could not apply a due key transition");
-        }
-    }
-
-    async fn sync(&self, now: u64, may_rotate: bool) -> Result<(), StoreError> {
         for c in self.store.advance_keys(UnixTime(now)).await? {
             tracing::info!(kid = %c.kid, alg = %c.alg, from = %c.from, to = %c.to, "RP key transition");
         }
         let mut keys = self.store.list_keys().await?;
-        if may_rotate && let Some(interval) = self.rotation {
+        if let Some(interval) = self.rotation {
             // Decided and applied under the store's key lock: of instances sharing the store,
             // one rotates each due algorithm.
             let rotated = self
@@ -160,13 +141,6 @@ impl KeyManager {
                 keys = self.store.list_keys().await?;
             }
         }
-        let next = keys
-            .iter()
-            .filter(|k| k.state == KeyState::Next)
-            .filter_map(|k| k.activates_at)
-            .min()
-            .unwrap_or(u64::MAX);
-        self.next_transition.store(next, Ordering::Release);
         self.sync_providers(&keys).await
     }
 
@@ -180,13 +154,24 @@ impl KeyManager {
                 .iter()
                 .find(|k| k.alg == alg && k.state == KeyState::Active)
                 .map(|k| k.kid.clone());
-            if active.is_none() || active == p.current_kid() {
-                continue;
-            }
-            if let Some(key) = self.store.signing_key(alg).await?
+            if active.is_some()
+                && active != p.current_kid()
+                && let Some(key) = self.store.signing_key(alg).await?
                 && let Err(e) = p.install_key(&key)
             {
                 tracing::error!(provider = %p.name, error = %e, "cannot use the new active key");
+            }
+            let mut pending: Vec<(String, u64)> = keys
+                .iter()
+                .filter(|k| k.alg == alg && k.state == KeyState::Next)
+                .map(|k| (k.kid.clone(), k.activates_at.unwrap_or(0)))
+                .collect();
+            pending.sort_unstable();
+            if pending != p.pending_keys() {
+                let keys = self.store.pending_signing_keys(alg).await?;
+                if let Err(e) = p.hold_pending_keys(keys) {
+                    tracing::error!(provider = %p.name, error = %e, "cannot use a published key");
+                }
             }
         }
         Ok(())

@@ -1,8 +1,9 @@
 //! One [`RelyingParty`] per provider (its JWKS cache lives there), built at start from the
 //! inline configuration or the store's registry. A provider authenticating with the store's
-//! key (private_key_jwt) gets a new `RelyingParty` whenever the active key changes, so client
-//! assertions are always signed with the currently active key; one whose ID tokens are
-//! encrypted to the store's encryption keys gets one whenever those keys change.
+//! key (private_key_jwt) gets a new `RelyingParty` when a key becomes active — switched by its
+//! own relying-party access ([`store_key`]), so client assertions are always signed with the
+//! currently active key; one whose ID tokens are encrypted to the store's encryption keys gets
+//! one whenever those keys change.
 
 mod apple;
 mod binding;
@@ -15,6 +16,7 @@ mod metadata;
 mod registration;
 mod responses;
 mod spec;
+mod store_key;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -31,6 +33,7 @@ use relier_core::{
 };
 use relier_jose::SigningKey;
 use relier_store::Store;
+use store_key::KeySlot;
 
 use crate::config::{Config, ProviderConfig};
 use crate::error::GatewayError;
@@ -74,7 +77,8 @@ struct Oidc {
     rp: RwLock<Arc<RelyingParty>>,
     tpl: Template,
     store_key_alg: Option<Algorithm>,
-    kid: Mutex<Option<String>>,
+    /// The store key in use and the published keys that follow it.
+    keys: KeySlot,
     /// The kids of the store's encryption keys the relying party decrypts with (RP-key
     /// algorithms only), sorted.
     enc_kids: Mutex<Vec<String>>,
@@ -188,15 +192,16 @@ impl Provider {
     }
 
     /// The current relying party of an OpenID Connect provider (cheap: an `Arc` clone under a
-    /// read lock); `None` for GitHub. Sign in with Apple: with a client secret that is not
-    /// about to expire (re-minted first if it is).
+    /// read lock); `None` for GitHub. With the store key: signing with the key active now (a
+    /// published key switched to when its activation time has come, [`store_key`]). Sign in
+    /// with Apple: with a client secret that is not about to expire (re-minted first if it is).
     pub fn rp(&self) -> Option<Arc<RelyingParty>> {
         match &self.protocol {
             Protocol::Oidc(o) => {
                 if let Some(a) = &o.apple {
                     o.renew_apple_secret(a, &self.name);
                 }
-                Some(o.rp.read().clone())
+                Some(o.current(crate::clock::now(), &self.name))
             }
             Protocol::GitHub(_) => None,
         }
@@ -266,7 +271,7 @@ impl Provider {
     ) -> Result<(Url, PendingLogin), relier::Error> {
         match &self.protocol {
             Protocol::Oidc(o) => {
-                let rp = o.rp.read().clone();
+                let rp = o.current(crate::clock::now(), &self.name);
                 rp.login_url(params).await
             }
             Protocol::GitHub(g) => g.authorization_url(params),
@@ -338,7 +343,8 @@ impl Provider {
         let Protocol::Oidc(o) = &self.protocol else {
             return;
         };
-        let current = o.rp.read().clone();
+        // Under the write lock: a key switch at the same moment is not lost.
+        let mut current = o.rp.write();
         let mut rp: Option<RelyingParty> = None;
         for (which, set) in keys {
             rp = Some(
@@ -348,40 +354,11 @@ impl Provider {
             );
         }
         if let Some(rp) = rp {
-            *o.rp.write() = Arc::new(rp);
+            *current = Arc::new(rp);
         }
+        drop(current);
         tracing::info!(provider = %self.name, kids = ?kids, "now decrypting with the store's encryption keys");
         *o.enc_kids.lock() = kids;
-    }
-
-    /// The kid of the store key in use.
-    pub fn current_kid(&self) -> Option<String> {
-        match &self.protocol {
-            Protocol::Oidc(o) => o.kid.lock().clone(),
-            Protocol::GitHub(_) => None,
-        }
-    }
-
-    /// Switches to `key` (the store's active key) if its kid differs from the one in use.
-    /// Returns whether the relying party was rebuilt.
-    pub fn install_key(&self, key: &SigningKey) -> Result<bool, relier::Error> {
-        let Protocol::Oidc(o) = &self.protocol else {
-            return Ok(false);
-        };
-        let kid = key.kid().map(str::to_owned);
-        if kid.is_some() && *o.kid.lock() == kid {
-            return Ok(false);
-        }
-        // Same client, new assertion key: the OP's JWKS cache carries over.
-        let auth = o.tpl.client_auth(Some(key))?;
-        let rp =
-            o.rp.read()
-                .with_client_auth(auth)?
-                .with_request_object_key(key.clone())?;
-        *o.rp.write() = Arc::new(rp);
-        *o.kid.lock() = kid.clone();
-        tracing::info!(provider = %self.name, kid = ?kid, "client assertions now signed with the store's active key");
-        Ok(true)
     }
 }
 
@@ -534,7 +511,7 @@ async fn build_one(
             rp: RwLock::new(Arc::new(rp)),
             tpl,
             store_key_alg,
-            kid: Mutex::new(kid),
+            keys: KeySlot::new(kid),
             enc_kids: Mutex::new(enc_kids),
             apple,
             userinfo,

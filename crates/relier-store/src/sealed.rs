@@ -490,6 +490,29 @@ impl<B: Backend> KeyStore for Sealed<B> {
         self.active_signing_key(KeyAlg::Sig(alg)).await
     }
 
+    async fn pending_signing_keys(
+        &self,
+        alg: Algorithm,
+    ) -> Result<Vec<(u64, SigningKey)>, StoreError> {
+        let mut rows = self.backend.private_keys(KeyAlg::Sig(alg)).await?;
+        rows.retain(|(info, _)| info.state == KeyState::Next);
+        // The order `advance_keys` promotes them in (lifecycle::plan_advance).
+        rows.sort_by(|(a, _), (b, _)| {
+            (a.activates_at, a.created_at, &a.kid).cmp(&(b.activates_at, b.created_at, &b.kid))
+        });
+        let mut keys = Vec::with_capacity(rows.len());
+        for (info, sealed) in rows {
+            let key = self.open_key(
+                &info.kid,
+                &sealed,
+                |der| SigningKey::from_pkcs8_der(der, Some(alg)),
+                SigningKey::thumbprint_sha256,
+            )?;
+            keys.push((info.activates_at.unwrap_or(0), key.with_kid(info.kid)));
+        }
+        Ok(keys)
+    }
+
     async fn entity_signing_key(&self) -> Result<Option<SigningKey>, StoreError> {
         let mut active: Vec<Algorithm> = self
             .backend

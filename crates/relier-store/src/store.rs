@@ -172,6 +172,18 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// [`StoreError::Database`].
     async fn signing_key(&self, alg: Algorithm) -> Result<Option<SigningKey>, StoreError>;
 
+    /// The `next` signing keys of `alg` (published, not signing yet), decrypted, each with its
+    /// kid and its activation time (`activates_at`, 0 when it has none: due at once), earliest
+    /// first: what a relying party holds ready to sign with from the second a key becomes
+    /// active (see [`KeyStore::advance_keys`]), without a store read then.
+    ///
+    /// # Errors
+    /// As [`KeyStore::signing_key`].
+    async fn pending_signing_keys(
+        &self,
+        alg: Algorithm,
+    ) -> Result<Vec<(u64, SigningKey)>, StoreError>;
+
     /// The signing algorithms that have an active key.
     ///
     /// # Errors

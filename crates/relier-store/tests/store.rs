@@ -136,6 +136,19 @@ async fn key_lifecycle_round_trip(db: TestDb) {
     assert_eq!(second.state, KeyState::Next);
     assert_eq!(second.activates_at, Some(NOW + 10));
     assert_eq!(store.jwks(UnixTime(NOW + 10)).await.unwrap().keys.len(), 2);
+    // The pending key, decrypted, with its activation time; none for an algorithm without one.
+    let pending = store.pending_signing_keys(Algorithm::ES256).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].0, NOW + 10);
+    assert_eq!(pending[0].1.kid(), Some(second.kid.as_str()));
+    assert_eq!(pending[0].1.thumbprint_sha256().unwrap(), second.kid);
+    assert!(
+        store
+            .pending_signing_keys(Algorithm::RS256)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         store
             .advance_keys(UnixTime(NOW + 9))
@@ -146,6 +159,13 @@ async fn key_lifecycle_round_trip(db: TestDb) {
 
     let changes = store.advance_keys(UnixTime(NOW + 20)).await.unwrap();
     assert_eq!(changes.len(), 2);
+    assert!(
+        store
+            .pending_signing_keys(Algorithm::ES256)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let keys = store.list_keys().await.unwrap();
     assert_eq!(state_of(&keys, &first.kid), KeyState::Retired);
     assert_eq!(state_of(&keys, &second.kid), KeyState::Active);

@@ -592,3 +592,108 @@ async fn registry_id_token_alg_none_needs_the_registration_and_no_profile() {
 fn stored_registration(metadata: serde_json::Value) -> relier_store::StoredRegistration {
     relier_store::StoredRegistration::from_metadata(metadata.as_object().unwrap()).unwrap()
 }
+
+/// The `kid` in the header of the client assertion `rp` sends.
+fn assertion_kid(rp: &RelyingParty) -> String {
+    let assertion = rp
+        .auth()
+        .client_assertion(
+            &rp.metadata().issuer,
+            "https://op.example/token",
+            UnixTime(clock::now()),
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .unwrap()
+        .unwrap();
+    let header = assertion.split('.').next().unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&relier_jose::b64::decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+/// A key published with a propagation delay signs the first client assertion made once its
+/// activation time has come, with no key manager step in between: the provider's
+/// relying-party access switches by itself to the key it holds ready since the key was
+/// published (so no token endpoint caller has to ask for it), and the store's own transition
+/// at the next step changes nothing more.
+#[tokio::test]
+async fn a_published_key_signs_from_its_activation_time_without_a_step() {
+    use relier_store::{KeyAlg, KeyState};
+
+    let f = fixture().await;
+    let config = config(
+        &f,
+        "[[providers]]\nname = \"p\"\nissuer = \"ISSUER\"\nclient_id = \"c\"\n\
+         auth_method = \"private_key_jwt\"\nuse_store_key = true\n",
+    );
+    let now = || UnixTime(clock::now());
+    crate::keys::KeyManager::bootstrap(
+        f.store.as_ref(),
+        &config.keys,
+        &[Algorithm::ES256],
+        &[],
+        now().0,
+    )
+    .await
+    .unwrap();
+    let providers = Arc::new(build_all(&config, f.store.as_ref()).await.unwrap());
+    let p = providers.get("p").unwrap().clone();
+    let store: Arc<dyn Store> = Arc::from(f.store);
+    let manager = crate::keys::KeyManager::new(
+        store.clone(),
+        providers.clone(),
+        &config.keys,
+        config.key_propagation(),
+        Arc::new(crate::metrics::Metrics::default()),
+    );
+    manager.tick(now().0).await.unwrap();
+    let first = p.current_kid().unwrap();
+    assert!(p.pending_keys().is_empty());
+
+    // Published now, signing in an hour; the manager's step hands it over.
+    let next = store
+        .rotate_keys(Some(KeyAlg::Sig(Algorithm::ES256)), 3600, now())
+        .await
+        .unwrap()
+        .remove(0);
+    let at = next.activates_at.unwrap();
+    manager.tick(now().0).await.unwrap();
+    assert_eq!(p.pending_keys(), [(next.kid.clone(), at)]);
+    let Protocol::Oidc(o) = &p.protocol else {
+        panic!("an OpenID Connect provider")
+    };
+    // A login a second before: the active key. A login at the activation time: the new key.
+    assert_eq!(assertion_kid(&o.current(at - 1, "p")), first);
+    assert_eq!(assertion_kid(&p.rp().unwrap()), first);
+    assert_eq!(assertion_kid(&o.current(at, "p")), next.kid);
+    assert_eq!(assertion_kid(&p.rp().unwrap()), next.kid);
+    assert_eq!(p.current_kid().as_deref(), Some(next.kid.as_str()));
+    assert!(p.pending_keys().is_empty());
+    let state = |kid: &str, keys: &[relier_store::KeyInfo]| {
+        keys.iter().find(|k| k.kid == kid).map(|k| k.state)
+    };
+    let keys = store.list_keys().await.unwrap();
+    assert_eq!(state(&next.kid, &keys), Some(KeyState::Next), "no step ran");
+
+    // The store's transition at the step: the same key, nothing rebuilt.
+    manager.tick(at).await.unwrap();
+    let keys = store.list_keys().await.unwrap();
+    assert_eq!(state(&next.kid, &keys), Some(KeyState::Active));
+    assert_eq!(state(&first, &keys), Some(KeyState::Retired));
+    assert_eq!(assertion_kid(&p.rp().unwrap()), next.kid);
+    assert!(p.pending_keys().is_empty());
+
+    // A published key retired before its time is dropped at the step and never signs.
+    let later = store
+        .rotate_keys(Some(KeyAlg::Sig(Algorithm::ES256)), 3600, UnixTime(at))
+        .await
+        .unwrap()
+        .remove(0);
+    manager.tick(at).await.unwrap();
+    assert_eq!(p.pending_keys().len(), 1);
+    store.retire_key(&later.kid, UnixTime(at)).await.unwrap();
+    manager.tick(at).await.unwrap();
+    assert!(p.pending_keys().is_empty());
+    let after = later.activates_at.unwrap();
+    assert_eq!(assertion_kid(&o.current(after, "p")), next.kid);
+}

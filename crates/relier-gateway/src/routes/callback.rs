@@ -389,9 +389,6 @@ async fn exchange(
     let rp = provider
         .rp_for(login.dpop_key.as_ref())
         .ok_or_else(|| failed(Problem::Internal, "provider without a relying party"))?;
-    if provider.store_key_alg().is_some() {
-        state.keys.ensure_current(clock::now()).await;
-    }
     let result = rp.complete_login(params, pending).await;
     timed(matches!(result, Err(relier::Error::Callback(_))));
     let done = result.map_err(login_error)?;

@@ -192,13 +192,8 @@ pub(crate) async fn end(
     {
         return Ok(None);
     }
-    let keys_due = p.store_key_alg().is_some();
-    let st = state.clone();
     let dpop_key = rec.dpop_key.clone();
     Ok(Some(tokio::spawn(async move {
-        if keys_due {
-            st.keys.ensure_current(crate::clock::now()).await;
-        }
         let Some(rp) = p.rp_for(dpop_key.as_ref()) else {
             return;
         };

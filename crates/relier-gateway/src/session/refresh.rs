@@ -79,7 +79,6 @@ async fn refresh_locked(
         end(state, id, hash).await?;
         return Ok(None);
     };
-    state.keys.ensure_current(now).await;
     let original = rec
         .id_token
         .as_ref()
