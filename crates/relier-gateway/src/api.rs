@@ -53,7 +53,7 @@ pub struct ApiRules {
 impl ApiRules {
     /// From the configuration: prefixes canonical, providers configured, an audience set.
     pub fn from_config(config: &Config) -> Result<ApiRules, GatewayError> {
-        let bad = |m: String| GatewayError::Config(m);
+        let bad = |m: String| GatewayError::config(m);
         let mut rules = Vec::with_capacity(config.api.len());
         for api in &config.api {
             let prefix = Prefix::parse(&api.path).ok_or_else(|| {

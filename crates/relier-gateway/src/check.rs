@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::config::{Config, MAX_CONFIG_BYTES};
+use crate::config::{Config, ConfigError, MAX_CONFIG_BYTES};
 use crate::error::GatewayError;
 use crate::providers::check_static;
 
@@ -77,22 +77,17 @@ pub fn check_file(path: &Path) -> Result<Summary, Vec<Finding>> {
             source,
         };
         if std::fs::metadata(path).map_err(io)?.len() > MAX_CONFIG_BYTES {
-            return Err(GatewayError::Config(format!(
+            return Err(GatewayError::config(format!(
                 "larger than {MAX_CONFIG_BYTES} bytes"
             )));
         }
         std::fs::read_to_string(path).map_err(io)
     };
     let text = read().map_err(|error| vec![Finding { line: None, error }])?;
-    let mut config: Config = toml::from_str(&text).map_err(|e| {
-        let message = e.message().trim();
+    let mut config = Config::parse(&text).map_err(|e| {
         vec![Finding {
-            line: e.span().map(|s| line_of(&text, s.start)),
-            error: GatewayError::Config(if crate::config::upstream_both_forms(&text) {
-                format!("{}; {message}", crate::config::UPSTREAM_BOTH_FORMS)
-            } else {
-                message.to_owned()
-            }),
+            line: e.line(),
+            error: GatewayError::Config(e.brief()),
         }]
     })?;
     config.base_dir = path
@@ -154,19 +149,12 @@ pub fn check(config: Config) -> Result<Summary, Vec<GatewayError>> {
     }
 }
 
-/// The 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(0, |before| before.matches('\n').count())
-        + 1
-}
-
 /// The line an error is about: a provider's `name = "…"` line; else the first key or table
 /// the message names.
 fn locate(text: &str, error: &GatewayError) -> Option<usize> {
     let (name, message) = match error {
         GatewayError::Provider { provider, reason } => (Some(provider.as_str()), reason.as_str()),
-        GatewayError::Config(m) => (None, m.as_str()),
+        GatewayError::Config(ConfigError::Invalid(m)) => (None, m.as_str()),
         _ => return None,
     };
     let lines = || text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
@@ -219,21 +207,22 @@ fn names_word(message: &str, word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::line_of;
 
     #[test]
     fn lines_are_found_for_keys_and_providers() {
         let text = "public_url = \"x\"\n[limits]\nmax_headers = 0\n[[providers]]\nname = \"a\"  # A\n[[providers]]\nname = \"a\"\n";
         assert_eq!(line_of(text, 0), 1);
         assert_eq!(line_of(text, text.find("max_headers").unwrap()), 3);
-        let e = GatewayError::Config("[limits] max_headers must be at least 1".into());
+        let e = GatewayError::config("[limits] max_headers must be at least 1");
         assert_eq!(locate(text, &e), Some(2), "the table it names first");
-        let e = GatewayError::Config("max_headers must be at least 1".into());
+        let e = GatewayError::config("max_headers must be at least 1");
         assert_eq!(locate(text, &e), Some(3));
         let e = GatewayError::provider("a", "configured twice");
         assert_eq!(locate(text, &e), Some(7));
         let e = GatewayError::provider("a", "client_id is required with issuer");
         assert_eq!(locate(text, &e), Some(5));
-        let e = GatewayError::Config("nothing named here".into());
+        let e = GatewayError::config("nothing named here");
         assert_eq!(locate(text, &e), None);
     }
 

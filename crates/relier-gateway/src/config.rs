@@ -1,6 +1,7 @@
 //! `relier.toml`: the gateway's configuration (see `examples/relier.toml` for every key).
 
 pub mod duration;
+mod error;
 pub mod federation;
 mod provider;
 pub mod telemetry;
@@ -17,8 +18,14 @@ use serde::Deserialize;
 use crate::error::GatewayError;
 use crate::forwarding::{Cidr, TrustedProxies};
 
+pub use error::ConfigError;
+#[cfg(test)]
+pub(crate) use error::line_of;
 pub use federation::FederationConfig;
-pub use provider::ProviderConfig;
+pub use provider::{
+    Apple, Entra, EntraTenant, Ftn, GatewayKeys, GitHub, Oidc, Policy, ProviderConfig,
+    ProviderKind, Registry, UnknownKey,
+};
 pub use telemetry::{OtlpProtocol, TelemetryConfig};
 pub(crate) use upstream::{BOTH_FORMS as UPSTREAM_BOTH_FORMS, both_forms as upstream_both_forms};
 pub use upstream::{UpstreamConfig, UpstreamRoute, Upstreams};
@@ -154,7 +161,7 @@ impl std::str::FromStr for LogFormat {
         match s.trim() {
             "text" => Ok(LogFormat::Text),
             "json" => Ok(LogFormat::Json),
-            other => Err(GatewayError::Config(format!(
+            other => Err(GatewayError::config(format!(
                 "{LOG_FORMAT_ENV}: expected \"text\" or \"json\", got {other:?}"
             ))),
         }
@@ -450,14 +457,17 @@ impl Config {
         };
         let len = std::fs::metadata(path).map_err(io)?.len();
         if len > MAX_CONFIG_BYTES {
-            return Err(GatewayError::Config(format!(
-                "{}: larger than {MAX_CONFIG_BYTES} bytes",
-                path.display()
-            )));
+            return Err(ConfigError::TooLarge {
+                path: path.to_path_buf(),
+                limit: MAX_CONFIG_BYTES,
+            }
+            .into());
         }
         let text = std::fs::read_to_string(path).map_err(io)?;
-        let mut config = Self::from_toml(&text)
-            .map_err(|e| GatewayError::Config(format!("{}: {e}", path.display())))?;
+        let mut config = Self::parse(&text).map_err(|e| ConfigError::InFile {
+            path: path.to_path_buf(),
+            error: Box::new(e),
+        })?;
         config.base_dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -466,24 +476,30 @@ impl Config {
     }
 
     /// Adds the provider `name` with `settings` (a preset already applied: the command line's
-    /// `--preset`), as a `[[providers]]` table of those keys would.
+    /// `--preset`), as a `[[providers]]` table of those keys would
+    /// ([`ProviderConfig::assembled`]).
     pub fn push_provider(&mut self, name: &str, settings: relier::provider::ProviderSettings) {
         self.providers
-            .push(ProviderConfig::from_provider_settings(name, settings));
+            .push(ProviderConfig::assembled(name, settings));
     }
 
     /// Parses TOML text (relative paths are relative to the working directory).
     ///
     /// # Errors
-    /// [`GatewayError::Config`] with toml's message (line and column included).
+    /// [`GatewayError::Config`]: [`ConfigError::Toml`] with toml's message (line and column
+    /// included).
     pub fn from_toml(text: &str) -> Result<Config, GatewayError> {
+        Ok(Self::parse(text)?)
+    }
+
+    /// Parses TOML text.
+    ///
+    /// # Errors
+    /// [`ConfigError::Toml`].
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
         toml::from_str(text).map_err(|e| {
-            let message = e.to_string().trim().to_owned();
-            if upstream_both_forms(text) {
-                GatewayError::Config(format!("{UPSTREAM_BOTH_FORMS}; {message}"))
-            } else {
-                GatewayError::Config(message)
-            }
+            let both = upstream_both_forms(text).then_some(UPSTREAM_BOTH_FORMS);
+            ConfigError::toml(text, &e, both)
         })
     }
 
@@ -509,7 +525,7 @@ impl Config {
         let ftn = self
             .providers
             .iter()
-            .any(|p| p.preset == Some(crate::presets::Preset::Ftn));
+            .any(|p| p.preset() == Some(crate::presets::Preset::Ftn));
         match self.keys.propagation {
             Some(d) => d,
             None if self.uses_federation() || ftn => federation::FEDERATION_PROPAGATION,
@@ -524,9 +540,8 @@ impl Config {
     /// [`GatewayError::Config`] when both places are set.
     pub fn trusted_proxies(&self) -> Result<TrustedProxies, GatewayError> {
         match (&self.trusted_proxies, &self.limits.trusted_proxies) {
-            (Some(_), Some(_)) => Err(GatewayError::Config(
-                "trusted_proxies is set both at the top level and in [limits]; keep the top-level one"
-                    .into(),
+            (Some(_), Some(_)) => Err(GatewayError::config(
+                "trusted_proxies is set both at the top level and in [limits]; keep the top-level one",
             )),
             (Some(t), None) | (None, Some(t)) => Ok(TrustedProxies::new(t.clone())),
             (None, None) => Ok(TrustedProxies::new(default_trusted_proxies())),

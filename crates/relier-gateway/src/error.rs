@@ -15,7 +15,7 @@ use crate::templates;
 pub enum GatewayError {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
-    Config(String),
+    Config(#[from] crate::config::ConfigError),
     /// The configuration file cannot be read.
     #[error("configuration file {}: {source}", path.display())]
     ConfigFile {
@@ -55,6 +55,11 @@ pub enum GatewayError {
 }
 
 impl GatewayError {
+    /// A configuration value (or values together) the gateway cannot use.
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        GatewayError::Config(crate::config::ConfigError::Invalid(message.into()))
+    }
+
     pub(crate) fn provider(provider: &str, reason: impl std::fmt::Display) -> Self {
         GatewayError::Provider {
             provider: provider.to_owned(),

@@ -208,9 +208,7 @@ pub async fn sign_from_config(
         let federation = Federation::from_config(&config, store.as_ref())
             .await?
             .ok_or_else(|| {
-                GatewayError::Config(
-                    "no [federation] table: add one (see examples/relier.toml)".into(),
-                )
+                GatewayError::config("no [federation] table: add one (see examples/relier.toml)")
             })?;
         store.advance_keys(UnixTime(now)).await?;
         federation.sign(store.as_ref(), doc, now).await

@@ -71,10 +71,10 @@ impl KeyManager {
         now: u64,
     ) -> Result<(), GatewayError> {
         let default: Algorithm = cfg.alg.parse().map_err(|_| {
-            GatewayError::Config(format!("keys.alg: unknown algorithm {:?}", cfg.alg))
+            GatewayError::config(format!("keys.alg: unknown algorithm {:?}", cfg.alg))
         })?;
         if default.is_hmac() || default == Algorithm::None {
-            return Err(GatewayError::Config(format!(
+            return Err(GatewayError::config(format!(
                 "keys.alg {default} cannot sign client assertions: use ES256, EdDSA, PS256, RS256…"
             )));
         }

@@ -30,11 +30,9 @@ pub fn expand(mut config: Config) -> Result<Config, GatewayError> {
 /// # Errors
 /// As [`expand`].
 pub fn expand_provider(p: &mut ProviderConfig) -> Result<(), GatewayError> {
-    let mut settings = p.provider_settings();
-    relier::preset::apply(&mut settings)
+    relier::preset::apply(&mut p.settings)
         .map_err(|reason| GatewayError::provider(&p.name, reason))?;
-    p.set_provider_settings(settings);
-    if p.preset == Some(Preset::Google) {
+    if p.preset() == Some(Preset::Google) {
         require_workspace_domain(p);
     }
     Ok(())
@@ -46,21 +44,23 @@ pub fn expand_provider(p: &mut ProviderConfig) -> Result<(), GatewayError> {
 /// "use hd … to restrict access to members of a Google Workspace domain"; the address's
 /// domain alone does not say the domain's organisation manages the account).
 fn require_workspace_domain(p: &mut ProviderConfig) {
-    if !p.allowed_domains.is_empty() && !p.require.contains_key("hd") {
-        p.require
-            .insert("hd".into(), ClaimMatch::AnyOf(p.allowed_domains.clone()));
+    if !p.policy.allowed_domains.is_empty() && !p.policy.require.contains_key("hd") {
+        p.policy.require.insert(
+            "hd".into(),
+            ClaimMatch::AnyOf(p.policy.allowed_domains.clone()),
+        );
     }
 }
 
 /// Whether an Entra ID provider authenticates with a certificate credential
 /// ([`relier::preset::certificate_credentials`]).
 pub fn certificate_credentials(p: &ProviderConfig) -> bool {
-    relier::preset::certificate_credentials(&p.provider_settings())
+    relier::preset::certificate_credentials(&p.settings)
 }
 
 /// The tenants a multi-tenant Entra provider lets in (`None`: not multi-tenant).
 pub fn tenant_policy(p: &ProviderConfig) -> Option<TenantPolicy> {
-    relier::preset::tenant_policy(&p.provider_settings())
+    relier::preset::tenant_policy(&p.settings)
 }
 
 /// Which aggregated and distributed claims (OIDC Core §5.6.2) the logins of `p` resolve:
@@ -69,13 +69,13 @@ pub fn tenant_policy(p: &ProviderConfig) -> Option<TenantPolicy> {
 /// its groups overage (a user in more groups than a token holds) resolves through Microsoft
 /// Graph, so that the rule sees every group rather than refusing the user.
 pub fn claims_resolution(config: &Config, p: &ProviderConfig) -> Option<Resolve> {
-    match p.resolve_claims {
+    match p.policy.resolve_claims {
         Some(true) => Some(Resolve::All),
         Some(false) => None,
         None => {
-            let groups_rule =
-                !p.allowed_groups.is_empty() || config.access.iter().any(|a| !a.groups.is_empty());
-            (p.preset == Some(Preset::Entra) && groups_rule).then_some(Resolve::GroupsOverage)
+            let groups_rule = !p.policy.allowed_groups.is_empty()
+                || config.access.iter().any(|a| !a.groups.is_empty());
+            (p.preset() == Some(Preset::Entra) && groups_rule).then_some(Resolve::GroupsOverage)
         }
     }
 }

@@ -398,7 +398,7 @@ async fn build_one(
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&name, e);
     let mut credentials = credentials::load(&spec.name, &spec.sources)?;
     // Sign in with Apple: the first client secret, minted now.
-    let apple = match p.preset {
+    let apple = match p.preset() {
         Some(Preset::Apple) => {
             let (minter, first) = apple::AppleSecret::start(config, p, crate::clock::now())?;
             credentials.secret = Some(first);
@@ -480,7 +480,7 @@ async fn build_one(
     {
         tracing::warn!(provider = %spec.name, "request_object_signing_alg is \"none\": this provider's request objects are unsigned (OIDC Core §6.1)");
     }
-    if let Some(profile) = p.profile {
+    if let Some(profile) = p.settings.profile {
         // FAPI 2.0 Security Profile §5.4.1: the OP's keys are sized before the first login.
         relier::profile::check_op_keys(&tpl.http, &tpl.metadata, profile)
             .await
@@ -518,7 +518,7 @@ async fn build_one(
             resolve: presets::claims_resolution(config, p),
         })),
         params,
-        subject_claim: p.preset.and_then(Preset::subject_claim),
+        subject_claim: p.preset().and_then(Preset::subject_claim),
         ftn,
     })
 }
@@ -527,8 +527,8 @@ async fn build_one(
 /// of the operator's own (every explicit key wins; a provider's button rules allow only its
 /// own wording).
 fn brand(p: &ProviderConfig) -> Option<Brand> {
-    let preset = p.preset?;
-    if p.display_name.as_deref() != Some(preset.display_name()) {
+    let preset = p.preset()?;
+    if p.settings.display_name.as_deref() != Some(preset.display_name()) {
         return None;
     }
     Some(match preset {
@@ -546,7 +546,7 @@ fn authorization_params(
     p: &ProviderConfig,
     scopes: Vec<String>,
 ) -> Result<AuthorizationParams, GatewayError> {
-    let response_mode = match p.response_mode.as_deref() {
+    let response_mode = match p.settings.response_mode.as_deref() {
         None | Some("query") => None,
         Some("form_post") => Some("form_post".to_owned()),
         Some(other) => {
@@ -558,12 +558,13 @@ fn authorization_params(
     };
     Ok(AuthorizationParams {
         scopes,
-        prompt: p.prompt.clone(),
+        prompt: p.gateway_keys().prompt.map(str::to_owned),
         // OIDC Core §3.1.2.1: sent with every login; the callback then requires a recent
         // enough auth_time (§3.1.3.7 (13)), the pending login carrying the value sent.
-        max_age: p.max_age.map(|d| d.as_secs()),
+        max_age: p.settings.max_age.map(|d| d.as_secs()),
         response_mode,
         extra: p
+            .settings
             .extra_params
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

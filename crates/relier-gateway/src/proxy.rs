@@ -61,7 +61,7 @@ pub type UpstreamClient = Client<Connector, Body>;
 /// Builds the upstream client: TCP_NODELAY, a connect timeout, rustls with the platform's
 /// roots for `https://`, idle connections kept for reuse.
 pub fn client() -> Result<UpstreamClient, GatewayError> {
-    let bad = |m: String| GatewayError::Config(format!("upstream TLS: {m}"));
+    let bad = |m: String| GatewayError::config(format!("upstream TLS: {m}"));
     // Upstream connections are kept alive and reused (at most POOL_IDLE_PER_HOST idle ones);
     // TCP_NODELAY: a request head and its body chunks go out as they are written.
     let mut http = HttpConnector::new();
@@ -132,7 +132,7 @@ impl Proxy {
     /// `target`, sent with `client`.
     pub fn new(target: Target<'_>, client: &UpstreamClient) -> Result<Self, GatewayError> {
         let raw = target.url;
-        let bad = |m: &str| GatewayError::Config(format!("{} {raw}: {m}", target.key));
+        let bad = |m: &str| GatewayError::config(format!("{} {raw}: {m}", target.key));
         let url = Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(bad("must be an http:// or https:// URL"));

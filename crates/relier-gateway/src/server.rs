@@ -65,7 +65,7 @@ impl ServerLimits {
     /// [`GatewayError::Config`] for a zero timeout or count, or `max_header_bytes` out of
     /// 8192 ..= 4 GiB.
     pub fn new(cfg: &LimitsConfig) -> Result<Self, GatewayError> {
-        let bad = |m: &str| Err(GatewayError::Config(format!("[limits] {m}")));
+        let bad = |m: &str| Err(GatewayError::config(format!("[limits] {m}")));
         if cfg.header_read_timeout.is_zero() || cfg.idle_timeout.is_zero() {
             return bad("header_read_timeout and idle_timeout must be longer than zero");
         }

@@ -123,7 +123,7 @@ fn secs(d: std::time::Duration) -> u64 {
 
 /// Checks the configuration and derives the settings.
 pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
-    let bad = |m: String| GatewayError::Config(m);
+    let bad = |m: String| GatewayError::config(m);
     let public_url = relier_core::types::parse_secure_url("public_url", &config.public_url)
         .map_err(|e| bad(e.to_string()))?;
     if public_url.path() != "/" || public_url.query().is_some() || public_url.fragment().is_some() {
@@ -189,7 +189,7 @@ pub fn settings(config: &Config) -> Result<Settings, GatewayError> {
         .providers
         .iter()
         .filter(|p| {
-            p.preset
+            p.preset()
                 .and_then(crate::presets::Preset::subject_claim)
                 .is_some()
         })
@@ -246,14 +246,14 @@ fn cookie_domain(
         return Ok(None);
     };
     if public_url.scheme() != "https" {
-        return Err(GatewayError::Config(format!(
+        return Err(GatewayError::config(format!(
             "cookie_domain {raw:?} needs an https public_url (the session cookie becomes __Secure-relier with Domain={raw}), not {public_url}"
         )));
     }
     let host = public_url.host_str().unwrap_or_default();
     crate::cookies::CookieDomain::parse(raw, host)
         .map(Some)
-        .map_err(|e| GatewayError::Config(e.to_string()))
+        .map_err(|e| GatewayError::config(e.to_string()))
 }
 
 /// `log_level` is a filter `relier serve` can apply.
@@ -261,7 +261,7 @@ fn check_log_level(config: &Config) -> Result<(), GatewayError> {
     match &config.log_level {
         Some(level) => tracing_subscriber::EnvFilter::try_new(level)
             .map(drop)
-            .map_err(|e| GatewayError::Config(format!("log_level {level:?}: {e}"))),
+            .map_err(|e| GatewayError::config(format!("log_level {level:?}: {e}"))),
         None => Ok(()),
     }
 }
@@ -270,23 +270,21 @@ fn check_log_level(config: &Config) -> Result<(), GatewayError> {
 fn check_periods(config: &Config) -> Result<(), GatewayError> {
     let s = &config.session;
     if s.idle_timeout.is_zero() || s.absolute_timeout.is_zero() || s.login_timeout.is_zero() {
-        return Err(GatewayError::Config(
-            "session: idle_timeout, absolute_timeout and login_timeout must be positive".into(),
+        return Err(GatewayError::config(
+            "session: idle_timeout, absolute_timeout and login_timeout must be positive",
         ));
     }
     if s.touch_writes_per_second == 0 {
-        return Err(GatewayError::Config(
-            "session.touch_writes_per_second must be positive".into(),
+        return Err(GatewayError::config(
+            "session.touch_writes_per_second must be positive",
         ));
     }
     if config.keys.check_interval.is_zero() {
-        return Err(GatewayError::Config(
-            "keys.check_interval must be positive".into(),
-        ));
+        return Err(GatewayError::config("keys.check_interval must be positive"));
     }
     if matches!(config.keys.rotation_interval, Some(d) if d.is_zero()) {
-        return Err(GatewayError::Config(
-            "keys.rotation_interval must be positive".into(),
+        return Err(GatewayError::config(
+            "keys.rotation_interval must be positive",
         ));
     }
     Ok(())
@@ -298,7 +296,7 @@ fn claim_headers(config: &Config) -> Result<Vec<(HeaderName, String)>, GatewayEr
     let mut header_map = Vec::new();
     for (name, claim) in &config.headers {
         let h = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            GatewayError::Config(format!("headers: {name:?} is not a valid header name"))
+            GatewayError::config(format!("headers: {name:?} is not a valid header name"))
         })?;
         let lower = h.as_str();
         if RESERVED_HEADERS
@@ -310,12 +308,12 @@ fn claim_headers(config: &Config) -> Result<Vec<(HeaderName, String)>, GatewayEr
                 .iter()
                 .any(|(m, _): &(HeaderName, String)| identity::eq_normalized(m.as_str(), lower))
         {
-            return Err(GatewayError::Config(format!(
+            return Err(GatewayError::config(format!(
                 "headers: {name} is reserved and cannot carry a claim"
             )));
         }
         if claim.is_empty() {
-            return Err(GatewayError::Config(format!(
+            return Err(GatewayError::config(format!(
                 "headers: {name}: empty claim name"
             )));
         }
@@ -332,10 +330,10 @@ pub(crate) fn websocket_origins(
 ) -> Result<Vec<String>, GatewayError> {
     let mut websocket_origins = vec![origin.to_owned()];
     for o in list {
-        let url = Url::parse(o).map_err(|e| GatewayError::Config(format!("{key}: {o:?}: {e}")))?;
+        let url = Url::parse(o).map_err(|e| GatewayError::config(format!("{key}: {o:?}: {e}")))?;
         let serialized = url.origin().ascii_serialization();
         if serialized == "null" || url.path() != "/" {
-            return Err(GatewayError::Config(format!(
+            return Err(GatewayError::config(format!(
                 "{key}: {o:?} must be an origin such as https://app.example.com"
             )));
         }
@@ -347,7 +345,7 @@ pub(crate) fn websocket_origins(
 /// A path prefix from the file (`key` names it in the message).
 pub(crate) fn prefix(key: &str, p: &str) -> Result<Prefix, GatewayError> {
     Prefix::parse(p).ok_or_else(|| {
-        GatewayError::Config(format!(
+        GatewayError::config(format!(
             "{key}: {p:?} must be a path starting with / (without dot segments, backslashes, \
              double encoding or control characters)"
         ))
@@ -366,7 +364,7 @@ pub(crate) fn access_rule(
         require: Default::default(),
     };
     if policy.is_empty() {
-        return Err(GatewayError::Config(format!(
+        return Err(GatewayError::config(format!(
             "{key}: the rule for {:?} names no groups, emails or domains",
             rule.path
         )));
@@ -389,10 +387,10 @@ fn access_rules(config: &Config) -> Result<(PathRules, HashMap<String, Policy>),
     let mut policies = HashMap::new();
     for p in &config.providers {
         let policy = Policy {
-            emails: p.allowed_emails.clone(),
-            domains: p.allowed_domains.clone(),
-            groups: p.allowed_groups.clone(),
-            require: p.require.clone(),
+            emails: p.policy.allowed_emails.clone(),
+            domains: p.policy.allowed_domains.clone(),
+            groups: p.policy.allowed_groups.clone(),
+            require: p.policy.require.clone(),
         };
         if !policy.is_empty() {
             policies.insert(p.name.clone(), policy);
@@ -419,7 +417,7 @@ fn original_uri_policy(
         .as_deref()
         .unwrap_or("X-Forwarded-Uri");
     let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        GatewayError::Config(format!("original_uri_header {name:?} is not a header name"))
+        GatewayError::config(format!("original_uri_header {name:?} is not a header name"))
     })?;
     Ok(OriginalUriPolicy {
         header,
@@ -430,13 +428,13 @@ fn original_uri_policy(
 
 fn read_theme(path: &Path) -> Result<String, GatewayError> {
     let meta = std::fs::metadata(path)
-        .map_err(|e| GatewayError::Config(format!("theme_css {}: {e}", path.display())))?;
+        .map_err(|e| GatewayError::config(format!("theme_css {}: {e}", path.display())))?;
     if meta.len() > 1024 * 1024 {
-        return Err(GatewayError::Config(format!(
+        return Err(GatewayError::config(format!(
             "theme_css {}: larger than 1 MiB",
             path.display()
         )));
     }
     std::fs::read_to_string(path)
-        .map_err(|e| GatewayError::Config(format!("theme_css {}: {e}", path.display())))
+        .map_err(|e| GatewayError::config(format!("theme_css {}: {e}", path.display())))
 }

@@ -40,7 +40,7 @@ impl StandaloneLogin {
         store.advance_keys(UnixTime(now)).await?;
         let providers = crate::providers::build_all(config, store).await?;
         let provider = providers.get(name).cloned().ok_or_else(|| {
-            GatewayError::Config(format!(
+            GatewayError::config(format!(
                 "provider {name}: not ready (its OP did not answer)"
             ))
         })?;

@@ -214,7 +214,7 @@ impl AppState {
             untrusted_peers: PeerLog::default(),
             api_tokens: crate::api::TokenCache::default(),
             dpop: crate::api::DpopState::new()
-                .ok_or_else(|| GatewayError::Config("the system random source failed".into()))?,
+                .ok_or_else(|| GatewayError::config("the system random source failed"))?,
             exchanged: crate::upstream_token::ExchangeCache::default(),
         });
         AppState::assemble(prepared, shared, None).await

@@ -66,7 +66,7 @@ impl UpstreamTokenSettings {
             .is_some_and(crate::config::Upstreams::any_pass_access_token);
         let mut exchange = HashMap::new();
         for p in &config.providers {
-            let Some(aud) = &p.exchange_audience else {
+            let Some(aud) = &p.policy.exchange_audience else {
                 continue;
             };
             if !any {
@@ -76,7 +76,7 @@ impl UpstreamTokenSettings {
                      [[upstream]] route (the exchanged token is what the upstream gets)",
                 ));
             }
-            if p.preset == Some(crate::presets::Preset::GitHub) {
+            if p.preset() == Some(crate::presets::Preset::GitHub) {
                 return Err(GatewayError::provider(
                     &p.name,
                     "exchange_audience: GitHub has no token exchange (RFC 8693)",

@@ -37,7 +37,7 @@ impl UserinfoNeed {
                 claims.push(c.to_owned());
             }
         };
-        let emails = !p.allowed_emails.is_empty() || !p.allowed_domains.is_empty();
+        let emails = !p.policy.allowed_emails.is_empty() || !p.policy.allowed_domains.is_empty();
         let access_emails = config
             .access
             .iter()
@@ -46,19 +46,20 @@ impl UserinfoNeed {
             want("email");
             want("email_verified");
         }
-        if !p.allowed_groups.is_empty() || config.access.iter().any(|a| !a.groups.is_empty()) {
+        if !p.policy.allowed_groups.is_empty() || config.access.iter().any(|a| !a.groups.is_empty())
+        {
             want("groups");
         }
         // The claim that is the user's identifier (`preset = "ftn"`: personal_identity_code).
-        if let Some(c) = p.preset.and_then(crate::presets::Preset::subject_claim) {
+        if let Some(c) = p.preset().and_then(crate::presets::Preset::subject_claim) {
             want(c);
         }
-        for claim in config.headers.values().chain(p.require.keys()) {
+        for claim in config.headers.values().chain(p.policy.require.keys()) {
             // `a.b` walks into `a`: the top-level claim is what the token must carry.
             want(claim.split('.').next().unwrap_or(claim));
         }
         UserinfoNeed {
-            policy: p.userinfo,
+            policy: p.policy.userinfo,
             claims,
             name: has("profile"),
         }

@@ -97,7 +97,7 @@ fn from_table(table: &str) -> relier::provider::ProviderSettings {
     ))
     .unwrap();
     let c = relier_gateway::presets::expand(c).unwrap();
-    c.providers[0].provider_settings()
+    c.providers[0].settings.clone()
 }
 
 /// One assembly: the same provider given as a `[[providers]]` table and as `--preset` flags

@@ -59,7 +59,7 @@ impl FederationConfig {
     /// [`GatewayError::Config`] naming `federation.entity_id`.
     pub fn entity_id(&self, public_url: &str) -> Result<EntityId, GatewayError> {
         let value = self.entity_id.as_deref().unwrap_or(public_url);
-        EntityId::new(value).map_err(|e| GatewayError::Config(format!("federation.{e}")))
+        EntityId::new(value).map_err(|e| GatewayError::config(format!("federation.{e}")))
     }
 
     /// Both lifetimes are at least a second.
@@ -72,7 +72,7 @@ impl FederationConfig {
             ("jwks_lifetime", self.jwks_lifetime),
         ] {
             if d.as_secs() == 0 {
-                return Err(GatewayError::Config(format!(
+                return Err(GatewayError::config(format!(
                     "federation.{key} must be at least 1s"
                 )));
             }

@@ -42,8 +42,14 @@ fn parses_the_documented_example() {
     assert_eq!(c.providers.len(), 2);
     assert!(!c.providers[0].is_registry());
     assert!(c.providers[1].is_registry());
-    assert_eq!(c.providers[0].max_age, Some(Duration::from_secs(3600)));
-    assert_eq!(c.providers[1].max_age, Some(Duration::from_secs(90)));
+    assert_eq!(
+        c.providers[0].settings.max_age,
+        Some(Duration::from_secs(3600))
+    );
+    assert_eq!(
+        c.providers[1].settings.max_age,
+        Some(Duration::from_secs(90))
+    );
     assert_eq!(c.headers["X-Relier-Groups"], "groups");
     assert_eq!(c.store_url(), "sqlite://x.db");
     assert!(!c.metrics, "metrics are off the public listener by default");
@@ -74,7 +80,7 @@ fn unknown_keys_and_bad_durations_are_refused() {
     .unwrap_err();
     assert!(e.to_string().contains("max_age"), "{e}");
     let c = Config::from_toml("public_url = \"https://x\"\n[[providers]]\nname = \"a\"").unwrap();
-    assert_eq!(c.providers[0].max_age, None);
+    assert_eq!(c.providers[0].settings.max_age, None);
 }
 
 #[test]
@@ -92,7 +98,7 @@ fn the_example_file_parses() {
     assert_eq!(c.public_url, "http://127.0.0.1:8088");
     assert_eq!(c.providers.len(), 1);
     assert_eq!(
-        c.providers[0].client_secret_env.as_deref(),
+        c.providers[0].settings.client_secret_env.as_deref(),
         Some("LOCAL_CLIENT_SECRET")
     );
     assert_eq!(c.keys.alg, "ES256");

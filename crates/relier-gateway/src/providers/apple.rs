@@ -28,10 +28,10 @@ impl AppleSecret {
         let err = |e: &dyn std::fmt::Display| GatewayError::provider(&p.name, e);
         // The preset made sure every one of these is set.
         let (Some(team_id), Some(key_id), Some(file), Some(client_id)) = (
-            p.team_id.as_deref(),
-            p.key_id.as_deref(),
-            p.private_key_file.as_deref(),
-            p.client_id.clone(),
+            p.settings.team_id.as_deref(),
+            p.settings.key_id.as_deref(),
+            p.settings.private_key_file.as_deref(),
+            p.settings.client_id.clone(),
         ) else {
             return Err(err(
                 &"preset = \"apple\" needs team_id, key_id, private_key_file and client_id",
@@ -87,14 +87,16 @@ mod tests {
         let p8 = dir.path().join("AuthKey.p8");
         let key = SigningKey::generate(Algorithm::ES256, None).unwrap();
         std::fs::write(&p8, key.to_pkcs8_pem().unwrap().as_bytes()).unwrap();
-        let p = ProviderConfig {
-            name: "apple".into(),
-            client_id: Some("com.example.web".into()),
-            team_id: Some("TEAM123456".into()),
-            key_id: Some("KEY1234567".into()),
-            private_key_file: Some(p8),
-            ..Default::default()
-        };
+        let p = ProviderConfig::assembled(
+            "apple",
+            relier::provider::ProviderSettings {
+                client_id: Some("com.example.web".into()),
+                team_id: Some("TEAM123456".into()),
+                key_id: Some("KEY1234567".into()),
+                private_key_file: Some(p8),
+                ..Default::default()
+            },
+        );
         let config = Config::from_toml("public_url = \"https://x\"").unwrap();
         let t0 = 1_700_000_000;
         let (a, first) = AppleSecret::start(&config, &p, t0).unwrap();

@@ -29,21 +29,32 @@ pub fn inline_sources(
     signing_alg: Option<Algorithm>,
 ) -> Result<CredentialSources, GatewayError> {
     let secret = secret_override(p)
-        .or_else(|| p.client_secret_env.clone().map(SecretSource::Env))
+        .or_else(|| p.settings.client_secret_env.clone().map(SecretSource::Env))
         .or_else(|| {
-            p.client_secret_file
+            p.settings
+                .client_secret_file
                 .as_deref()
                 .map(|f| SecretSource::File(config.resolve(f)))
         })
-        .or_else(|| p.client_secret.clone().map(SecretSource::Value));
+        .or_else(|| p.settings.client_secret.clone().map(SecretSource::Value));
     Ok(CredentialSources {
         secret,
         private_key: p
+            .settings
             .private_key
             .as_deref()
-            .map(|f| KeySource::file(config.resolve(f), p.key_id.clone(), signing_alg)),
-        tls_identity: tls_identity(config, p, p.tls_cert.as_deref(), p.tls_key.as_deref())?,
-        ca_file: p.ca_file.as_deref().map(|f| config.resolve(f)),
+            .map(|f| KeySource::file(config.resolve(f), p.settings.key_id.clone(), signing_alg)),
+        tls_identity: tls_identity(
+            config,
+            p,
+            p.settings.tls_cert.as_deref(),
+            p.settings.tls_key.as_deref(),
+        )?,
+        ca_file: p
+            .gateway_keys()
+            .ca_file
+            .as_deref()
+            .map(|f| config.resolve(f)),
     })
 }
 
@@ -63,7 +74,11 @@ pub fn registry_sources(
             r.tls_cert_path.as_deref(),
             r.tls_key_path.as_deref(),
         )?,
-        ca_file: p.ca_file.as_deref().map(|f| config.resolve(f)),
+        ca_file: p
+            .gateway_keys()
+            .ca_file
+            .as_deref()
+            .map(|f| config.resolve(f)),
     })
 }
 

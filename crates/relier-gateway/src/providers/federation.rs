@@ -56,17 +56,17 @@ impl Trust {
                  entity keys sign; remove {b}"
             ))
         };
-        if let Some(uri) = &p.jwks_uri {
+        if let Some(uri) = &p.gateway_keys().jwks_uri {
             parse_secure_url("jwks_uri", uri).map_err(|e| err(&format!("jwks_uri: {e}")))?;
         }
-        if let Some(path) = &p.entity_statement {
-            if p.jwks_uri.is_some() {
+        if let Some(path) = &p.settings.entity_statement {
+            if p.gateway_keys().jwks_uri.is_some() {
                 return Err(both("entity_statement", "jwks_uri"));
             }
-            if p.entity_keys.is_some() {
+            if p.settings.entity_keys.is_some() {
                 return Err(both("entity_statement", "entity_keys"));
             }
-            if p.signed_jwks_uri.is_some() {
+            if p.gateway_keys().signed_jwks_uri.is_some() {
                 return Err(both("entity_statement", "signed_jwks_uri"));
             }
             let text = read(config, path).map_err(|e| err(&e))?;
@@ -79,7 +79,7 @@ impl Trust {
             let metadata = st
                 .provider_metadata()
                 .map_err(|e| err(&format!("entity_statement {}: {e}", path.display())))?;
-            if let Some(issuer) = &p.issuer
+            if let Some(issuer) = &p.settings.issuer
                 && issuer != metadata.issuer.as_str()
             {
                 return Err(err(&format!(
@@ -104,13 +104,17 @@ impl Trust {
                 },
             });
         }
-        if let Some(path) = &p.entity_keys {
-            if p.jwks_uri.is_some() {
+        if let Some(path) = &p.settings.entity_keys {
+            if p.gateway_keys().jwks_uri.is_some() {
                 return Err(both("entity_keys", "jwks_uri"));
             }
-            let uri = p.signed_jwks_uri.clone().ok_or_else(|| {
-                err(&"entity_keys needs signed_jwks_uri (the broker's signed JWK set)")
-            })?;
+            let uri = p
+                .gateway_keys()
+                .signed_jwks_uri
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    err(&"entity_keys needs signed_jwks_uri (the broker's signed JWK set)")
+                })?;
             parse_secure_url("signed_jwks_uri", &uri)
                 .map_err(|e| err(&format!("signed_jwks_uri: {e}")))?;
             let text = read(config, path).map_err(|e| err(&e))?;
@@ -118,13 +122,13 @@ impl Trust {
                 .map_err(|e| err(&format!("entity_keys {}: {e}", path.display())))?;
             return Ok(Trust::EntityKeys { keys, uri });
         }
-        if p.signed_jwks_uri.is_some() {
+        if p.gateway_keys().signed_jwks_uri.is_some() {
             return Err(err(
                 &"signed_jwks_uri needs entity_keys (the PEM keys that sign it)",
             ));
         }
         Ok(Trust::Plain {
-            jwks_uri: p.jwks_uri.clone(),
+            jwks_uri: p.gateway_keys().jwks_uri.map(str::to_owned),
         })
     }
 

@@ -41,11 +41,11 @@ impl Ftn {
         client_id: &str,
         http: &HttpClient,
     ) -> Result<Option<Ftn>, GatewayError> {
-        if p.preset != Some(crate::presets::Preset::Ftn) {
+        if p.preset() != Some(crate::presets::Preset::Ftn) {
             return Ok(None);
         }
-        let embedded = if p.embedded_ui {
-            let url = ftn::embedded_ui_url(issuer, client_id, p.ui_locales)
+        let embedded = if p.settings.embedded_ui {
+            let url = ftn::embedded_ui_url(issuer, client_id, p.settings.ui_locales)
                 .map_err(|e| GatewayError::provider(&p.name, e))?;
             Some(Embedded {
                 url,

@@ -19,6 +19,7 @@ pub(super) fn build(
 ) -> Result<Provider, GatewayError> {
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&p.name, e);
     let client_id = p
+        .settings
         .client_id
         .clone()
         .ok_or_else(|| err(&"client_id (the OAuth App's Client ID) is required"))?;
@@ -29,6 +30,7 @@ pub(super) fn build(
     })?;
     let http = HttpClient::new(&creds.http_config()).map_err(|e| err(&e))?;
     let github_url = p
+        .settings
         .issuer
         .as_deref()
         .unwrap_or(relier_core::github::GITHUB_COM);
@@ -40,11 +42,11 @@ pub(super) fn build(
         secret,
         RedirectUrl::new(redirect).map_err(|e| err(&e))?,
     );
-    let scopes = p.scopes.clone().unwrap_or_default();
+    let scopes = p.settings.scopes.clone().unwrap_or_default();
     tracing::info!(provider = %p.name, github_url = %github_url, "provider ready (GitHub: OAuth 2.0, not OpenID Connect)");
     Ok(Provider {
         name: p.name.clone(),
-        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
+        display_name: p.display_name(),
         protocol: Protocol::GitHub(Box::new(client)),
         params: authorization_params(p, scopes)?,
         subject_claim: None,

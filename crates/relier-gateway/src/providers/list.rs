@@ -179,7 +179,7 @@ pub async fn build_all(config: &Config, store: &dyn Store) -> Result<Providers, 
     let public = config.public_url.trim_end_matches('/');
     let request_objects = Arc::new(PendingRequestObjects::new(
         url::Url::parse(&format!("{public}{REQUEST_PATH}"))
-            .map_err(|e| GatewayError::Config(format!("public_url: {e}")))?,
+            .map_err(|e| GatewayError::config(format!("public_url: {e}")))?,
     ));
     let mut slots: Vec<Slot> = Vec::new();
     for p in &config.providers {
@@ -223,7 +223,7 @@ async fn build(
     request_objects: &Arc<PendingRequestObjects>,
 ) -> Result<Provider, Failure> {
     let redirect = redirect_uri(config, p);
-    if p.preset == Some(Preset::GitHub) {
+    if p.preset() == Some(Preset::GitHub) {
         return Ok(github_provider(config, p, &redirect)?);
     }
     let spec = if p.is_registry() {
@@ -231,7 +231,7 @@ async fn build(
     } else {
         inline_spec(config, p)?
     };
-    let host = (p.request_object == Some(RequestObjectDelivery::ByReference))
+    let host = (p.settings.request_object == Some(RequestObjectDelivery::ByReference))
         .then(|| request_objects.clone());
     build_one(config, p, spec, &redirect, store, host).await
 }
@@ -246,7 +246,7 @@ fn github_provider(
     p: &ProviderConfig,
     redirect: &str,
 ) -> Result<Provider, GatewayError> {
-    if let Some(profile) = p.profile {
+    if let Some(profile) = p.settings.profile {
         return Err(GatewayError::provider(
             &p.name,
             format!("profile {profile} is for OpenID Connect providers; GitHub is OAuth 2.0"),
@@ -263,7 +263,7 @@ fn github_provider(
 /// # Errors
 /// [`GatewayError::Provider`] naming what is wrong.
 pub fn check_static(config: &Config, p: &ProviderConfig) -> Result<(), GatewayError> {
-    if p.preset == Some(Preset::GitHub) {
+    if p.preset() == Some(Preset::GitHub) {
         return github_provider(config, p, &redirect_uri(config, p)).map(drop);
     }
     if p.is_registry() {
@@ -272,7 +272,7 @@ pub fn check_static(config: &Config, p: &ProviderConfig) -> Result<(), GatewayEr
     let spec = inline_spec(config, p)?;
     let credentials = super::credentials::load(&spec.name, &spec.sources)?;
     // The rules that need only the spec and the credentials (HMAC ID tokens need a secret, …).
-    if p.preset != Some(Preset::Apple) {
+    if p.preset() != Some(Preset::Apple) {
         spec.provider
             .check(&credentials)
             .map_err(|e| GatewayError::provider(&spec.name, super::provider_error(&e)))?;

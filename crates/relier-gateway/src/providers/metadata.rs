@@ -16,8 +16,8 @@ use crate::error::GatewayError;
 /// provider registered with the broker by that statement).
 fn federation_provider(config: &Config) -> Result<&ProviderConfig, GatewayError> {
     config.providers.first().ok_or_else(|| {
-        GatewayError::Config(
-            "[federation] describes the RP to a provider: configure one in [[providers]]".into(),
+        GatewayError::config(
+            "[federation] describes the RP to a provider: configure one in [[providers]]",
         )
     })
 }

@@ -15,14 +15,14 @@ use crate::error::GatewayError;
 /// # Errors
 /// [`GatewayError::Provider`] naming the key relier cannot use.
 pub(super) fn stated(p: &ProviderConfig) -> Result<Registration, GatewayError> {
-    p.provider_settings()
+    p.settings
         .registration(None, None)
         .map_err(|e| GatewayError::provider(&p.name, e))
 }
 
 /// A preset's subject claim (`preset = "ftn"`: `personal_identity_code`).
 pub(super) fn subject_claim(p: &ProviderConfig) -> Option<String> {
-    p.preset
+    p.preset()
         .and_then(relier::preset::Preset::subject_claim)
         .map(str::to_owned)
 }

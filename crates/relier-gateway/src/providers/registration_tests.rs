@@ -16,7 +16,7 @@ fn configured(
     method: AuthMethod,
     redirect: &str,
 ) -> Result<Registration, GatewayError> {
-    p.provider_settings()
+    p.settings
         .registration(Some(method), Some(redirect))
         .map_err(|e| GatewayError::provider(&p.name, e))
 }

@@ -19,7 +19,7 @@ pub(super) async fn load_keys(
         let Some(expect) = expect else { continue };
         let loaded = relier_store::decryption_keys_for(store, expect)
             .await
-            .map_err(|err| GatewayError::Config(format!("encryption {expect}: {err}")))?;
+            .map_err(|err| GatewayError::config(format!("encryption {expect}: {err}")))?;
         keys.set(which, loaded);
     }
     Ok(keys)

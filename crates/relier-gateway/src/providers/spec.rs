@@ -58,8 +58,11 @@ pub async fn needed_store_algs(
                 }
                 _ => None,
             }
-        } else if p.use_store_key {
-            Some(opt_alg(p.signing_alg.as_deref(), &p.name, "signing_alg")?.unwrap_or(default))
+        } else if p.settings.use_store_key {
+            Some(
+                opt_alg(p.settings.signing_alg.as_deref(), &p.name, "signing_alg")?
+                    .unwrap_or(default),
+            )
         } else {
             None
         };
@@ -104,7 +107,7 @@ fn parse_alg(s: &str, provider: Option<&str>, key: &str) -> Result<Algorithm, Ga
         let msg = format!("{key}: unknown algorithm {:?}", e.name());
         match provider {
             Some(name) => GatewayError::provider(name, msg),
-            None => GatewayError::Config(msg),
+            None => GatewayError::config(msg),
         }
     })
 }
@@ -127,7 +130,7 @@ fn provider_spec(
     let err = |e: &dyn std::fmt::Display| GatewayError::provider(&p.name, e);
     let client_id = ClientId::new(client_id).map_err(|e| err(&e))?;
     let spec = p
-        .provider_settings()
+        .settings
         .spec(client_id, Some(method), redirect_uri)
         .map_err(|e| err(&e))?;
     let id_token_alg = spec
@@ -139,23 +142,26 @@ fn provider_spec(
 pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, GatewayError> {
     let err = |e: String| GatewayError::provider(&p.name, e);
     let client_id = p
+        .settings
         .client_id
         .clone()
         .ok_or_else(|| err("client_id is required with issuer".into()))?;
-    let signing_alg = opt_alg(p.signing_alg.as_deref(), &p.name, "signing_alg")?;
+    let signing_alg = opt_alg(p.settings.signing_alg.as_deref(), &p.name, "signing_alg")?;
     let sources = credentials::inline_sources(config, p, signing_alg)?;
-    if p.private_key.is_some() && p.use_store_key {
+    if p.settings.private_key.is_some() && p.settings.use_store_key {
         return Err(err(
             "use either private_key or use_store_key, not both".into()
         ));
     }
     // RFC 8705 §3: with certificate-bound tokens `tls_cert` binds them; a client secret given
     // beside it is then what authenticates (unless auth_method says tls_client_auth).
-    let cert_authenticates = p.tls_cert.is_some()
-        && !(p.tls_client_certificate_bound_access_tokens && sources.secret.is_some());
-    let method = match p.auth_method.as_deref() {
+    let cert_authenticates = p.settings.tls_cert.is_some()
+        && !(p.settings.tls_client_certificate_bound_access_tokens && sources.secret.is_some());
+    let method = match p.settings.auth_method.as_deref() {
         Some(m) => m.parse::<AuthMethod>().map_err(|e| err(e.to_string()))?,
-        None if p.private_key.is_some() || p.use_store_key => AuthMethod::PrivateKeyJwt,
+        None if p.settings.private_key.is_some() || p.settings.use_store_key => {
+            AuthMethod::PrivateKeyJwt
+        }
         None if cert_authenticates => AuthMethod::TlsClientAuth,
         None if sources.secret.is_some() => AuthMethod::ClientSecretBasic,
         None => {
@@ -167,20 +173,21 @@ pub(super) fn inline_spec(config: &Config, p: &ProviderConfig) -> Result<Spec, G
         }
     };
     let default_alg = parse_alg(&config.keys.alg, None, "keys.alg")?;
-    let store_key = (p.use_store_key && method == AuthMethod::PrivateKeyJwt)
+    let store_key = (p.settings.use_store_key && method == AuthMethod::PrivateKeyJwt)
         .then(|| StoreKey::Configured(signing_alg.filter(|a| !a.is_hmac()).unwrap_or(default_alg)));
     let redirect = redirect_uri(config, p);
     let (provider, id_token_alg) = provider_spec(p, &client_id, method, Some(&redirect))?;
     Ok(Spec {
         name: p.name.clone(),
-        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
-        issuer: p.issuer.clone().unwrap_or_default(),
+        display_name: p.display_name(),
+        issuer: p.settings.issuer.clone().unwrap_or_default(),
         method,
         sources,
         store_key,
         id_token_alg,
         provider,
         scopes: p
+            .settings
             .scopes
             .clone()
             .unwrap_or_else(|| vec!["openid".into(), "profile".into(), "email".into()]),
@@ -193,15 +200,8 @@ pub(super) async fn registry_spec(
     store: &dyn Store,
 ) -> Result<Spec, GatewayError> {
     let err = |e: String| GatewayError::provider(&p.name, e);
-    // The client — its id, credentials and registration — comes from the store.
-    if let Some(key) = p.provider_settings().client_keys().first() {
-        return Err(err(format!(
-            "{key}: without issuer this is a registry provider: only name, display_name, scopes, \
-             response_mode, prompt, max_age, userinfo, userinfo_token_method, resolve_claims, par, \
-             profile, request_object, ca_file, assertion_audience and extra_params may be set \
-             (everything else comes from the store)"
-        )));
-    }
+    // The client — its id, credentials and registration — comes from the store (the table's
+    // kind, `Registry`, has none of those keys).
     let r = store.get_provider(&p.name).await?.ok_or_else(|| {
         err(format!(
             "not in the store {}: register it with `relier providers register/add/import`, or \
@@ -256,7 +256,7 @@ pub(super) async fn registry_spec(
     provider.client.signing_alg = r.signing_alg.filter(Algorithm::is_hmac);
     Ok(Spec {
         name: p.name.clone(),
-        display_name: p.display_name.clone().unwrap_or_else(|| p.name.clone()),
+        display_name: p.display_name(),
         issuer: r.issuer.clone(),
         method: r.auth_method,
         sources: credentials::registry_sources(config, p, &r)?,
@@ -264,6 +264,7 @@ pub(super) async fn registry_spec(
         id_token_alg,
         provider,
         scopes: p
+            .settings
             .scopes
             .clone()
             .unwrap_or_else(|| r.scopes.split_whitespace().map(str::to_owned).collect()),

@@ -35,6 +35,15 @@ fn config(f: &Fixture, body: &str) -> Config {
     Config::from_toml(&toml.replace("ISSUER", f.op.issuer())).unwrap()
 }
 
+/// The error of a configuration refused as it is read.
+fn parse_error(f: &Fixture, body: &str) -> String {
+    let toml = format!(
+        "public_url = \"{PUBLIC}\"\nstore = \"sqlite://{}\"\n{body}",
+        f.dir.path().join("g.db").display()
+    );
+    Config::from_toml(&toml).unwrap_err().to_string()
+}
+
 async fn build_error(f: &Fixture, body: &str) -> String {
     build_all(&config(f, body), f.store.as_ref())
         .await
@@ -328,11 +337,10 @@ async fn request_objects_and_jarm_from_keys_or_registration() {
     .await;
     assert!(e.contains("not allowed"), "{e}");
     // A registry provider takes them from its registration only.
-    let e = build_error(
+    let e = parse_error(
         &f,
         "[[providers]]\nname = \"reg\"\nauthorization_signed_response_alg = \"ES256\"\n",
-    )
-    .await;
+    );
     assert!(e.contains("registry provider"), "{e}");
 }
 
@@ -392,11 +400,10 @@ async fn request_objects_by_reference_on_registry_providers() {
     )
     .await;
     assert!(e.contains("needs request objects"), "{e}");
-    let e = build_error(
+    let e = parse_error(
         &f,
         "[[providers]]\nname = \"reg\"\nrequest_object_encryption_alg = \"RSA-OAEP-256\"\n",
-    )
-    .await;
+    );
     assert!(e.contains("registry provider"), "{e}");
 }
 
@@ -491,11 +498,10 @@ async fn dpop_providers_start_logins_with_their_own_key() {
             .is_none()
     );
 
-    let e = build_error(
+    let e = parse_error(
         &f,
         "[[providers]]\nname = \"reg\"\ndpop_bound_access_tokens = true\n",
-    )
-    .await;
+    );
     assert!(e.contains("registry provider"), "{e}");
 }
 

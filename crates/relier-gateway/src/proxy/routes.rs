@@ -89,7 +89,7 @@ impl Routes {
             }
             Some(Upstreams::Routes(list)) => {
                 if list.is_empty() {
-                    return Err(GatewayError::Config("upstream: no routes".into()));
+                    return Err(GatewayError::config("upstream: no routes"));
                 }
                 let client = super::client()?;
                 let mut routes: Vec<Route> = Vec::with_capacity(list.len());
@@ -99,7 +99,7 @@ impl Routes {
                         .iter()
                         .any(|r| r.host == route.host && r.prefix == route.prefix)
                     {
-                        return Err(GatewayError::Config(format!(
+                        return Err(GatewayError::config(format!(
                             "upstream[{i}]: another route has the same host ({}) and path ({})",
                             cfg.host.as_deref().unwrap_or("any"),
                             cfg.path.as_deref().unwrap_or("/")
@@ -179,7 +179,7 @@ fn route(
     client: &UpstreamClient,
 ) -> Result<Route, GatewayError> {
     let key = format!("upstream[{i}]");
-    let bad = |m: String| GatewayError::Config(format!("{key}: {m}"));
+    let bad = |m: String| GatewayError::config(format!("{key}: {m}"));
     let host = cfg
         .host
         .as_deref()
