@@ -50,11 +50,7 @@ pub fn inline_sources(
             p.settings.tls_cert.as_deref(),
             p.settings.tls_key.as_deref(),
         )?,
-        ca_file: p
-            .gateway_keys()
-            .ca_file
-            .as_deref()
-            .map(|f| config.resolve(f)),
+        ca_file: p.gateway_keys().ca_file.map(|f| config.resolve(f)),
     })
 }
 
@@ -74,11 +70,7 @@ pub fn registry_sources(
             r.tls_cert_path.as_deref(),
             r.tls_key_path.as_deref(),
         )?,
-        ca_file: p
-            .gateway_keys()
-            .ca_file
-            .as_deref()
-            .map(|f| config.resolve(f)),
+        ca_file: p.gateway_keys().ca_file.map(|f| config.resolve(f)),
     })
 }
 

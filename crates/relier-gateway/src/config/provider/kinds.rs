@@ -14,7 +14,6 @@ use relier_core::request_object::RequestObjectDelivery;
 use relier_core::userinfo::TokenMethod;
 use relier_core::{Algorithm, AuthMethod, Secret};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use super::keys::{UnknownKey, keys_of, read, read_value, take};
 use crate::config::duration;
