@@ -270,6 +270,29 @@ mod tests {
         assert!(summary.proxy, "routes make a reverse proxy");
     }
 
+    /// A `[[providers]]` key its kind does not take is found as the file is read, at the
+    /// table's line, naming the provider and the key.
+    #[test]
+    fn a_key_of_another_kind_is_found_at_its_tables_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("relier.toml");
+        std::fs::write(
+            &file,
+            "public_url = \"http://127.0.0.1:8088\"\n\n[[providers]]\nname = \"gh\"\n\
+             preset = \"github\"\nclient_id = \"c\"\nteam_id = \"T\"\n",
+        )
+        .unwrap();
+        let found = check_file(&file).unwrap_err();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].line, Some(3), "{found:?}");
+        let e = found[0].error.to_string();
+        assert!(
+            e.starts_with("configuration: provider gh: unknown field `team_id` (team_id goes with preset = \"apple\"")
+                && !e.contains("TOML parse error"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn words_are_whole() {
         assert!(names_word("public_url must be https", "public_url"));
