@@ -17,6 +17,17 @@ pub enum ConfigError {
         /// toml's report: the message with the line and its text.
         report: String,
     },
+    /// A `[[providers]]` table the gateway cannot read: a key its kind does not take
+    /// ([`super::UnknownKey`]), a value of the wrong type, a missing `name`.
+    #[error("provider {name}: {reason}")]
+    Provider {
+        /// The provider's name (empty when the table has none).
+        name: String,
+        /// The key, when one is to blame.
+        key: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
     /// The file is larger than the gateway reads.
     #[error("{}: larger than {limit} bytes", path.display())]
     TooLarge {

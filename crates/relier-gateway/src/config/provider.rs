@@ -12,7 +12,7 @@ use relier::preset::Preset;
 use relier::provider::ProviderSettings;
 use serde::{Deserialize, Deserializer};
 
-use super::UserinfoPolicy;
+use super::{ConfigError, UserinfoPolicy};
 use crate::access::ClaimMatch;
 
 pub use keys::UnknownKey;
@@ -87,16 +87,28 @@ impl<'de> Deserialize<'de> for ProviderConfig {
     /// of the wrong type) is the table's, so the file's reader gives its line.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let table = toml::Table::deserialize(deserializer)?;
+        // toml gives the error the table's line.
         Self::from_table(table).map_err(serde::de::Error::custom)
     }
 }
 
 impl ProviderConfig {
-    fn from_table(mut table: toml::Table) -> Result<Self, String> {
+    fn from_table(mut table: toml::Table) -> Result<Self, ConfigError> {
         let policy_keys = keys::keys_of::<Policy>();
-        let Named { name } = keys::read(keys::take(&mut table, &["name"]))?;
-        let named = |e: String| format!("provider {name}: {e}");
-        let policy: Policy = keys::read(keys::take(&mut table, policy_keys)).map_err(named)?;
+        let Named { name } = keys::read(keys::take(&mut table, &["name"])).map_err(|reason| {
+            ConfigError::Provider {
+                name: String::new(),
+                key: Some("name".into()),
+                reason,
+            }
+        })?;
+        let named = |(key, reason): (Option<String>, String)| ConfigError::Provider {
+            name: name.clone(),
+            key,
+            reason,
+        };
+        let policy: Policy = keys::read(keys::take(&mut table, policy_keys))
+            .map_err(|reason| named((None, reason)))?;
         let common = [&["name"][..], policy_keys].concat();
         let kind = ProviderKind::from_table(table, &common).map_err(named)?;
         let settings = ProviderSettings {

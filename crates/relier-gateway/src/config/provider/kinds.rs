@@ -115,8 +115,12 @@ impl ProviderKind {
     pub(super) fn from_table(
         mut table: toml::Table,
         common: &[&'static str],
-    ) -> Result<ProviderKind, String> {
-        let preset: Option<Preset> = table.remove("preset").map(read_value).transpose()?;
+    ) -> Result<ProviderKind, (Option<String>, String)> {
+        let preset: Option<Preset> = table
+            .remove("preset")
+            .map(read_value)
+            .transpose()
+            .map_err(|e| (Some("preset".to_owned()), e))?;
         let expected = |preset: bool| {
             let mut keys = common.to_vec();
             if preset {
@@ -130,7 +134,12 @@ impl ProviderKind {
             Some(Preset::Google) => Self::Google(parse(table, GOOGLE, expected(true))?),
             Some(Preset::Entra) => Self::Entra(parse(table, ENTRA, expected(true))?),
             Some(Preset::Ftn) => Self::Ftn(parse(table, FTN, expected(true))?),
-            Some(other) => return Err(format!("preset = \"{other}\" is not known here")),
+            Some(other) => {
+                return Err((
+                    Some("preset".to_owned()),
+                    format!("preset = \"{other}\" is not known here"),
+                ));
+            }
             None if table.contains_key("issuer") || table.contains_key("entity_statement") => {
                 Self::Inline(parse(table, INLINE, expected(false))?)
             }
@@ -198,19 +207,19 @@ fn parse<T: Kind>(
     table: toml::Table,
     what: &'static str,
     mut expected: Vec<&'static str>,
-) -> Result<Box<T>, String> {
+) -> Result<Box<T>, (Option<String>, String)> {
     let keys = T::keys();
     if let Some(key) = table.keys().find(|k| !keys.contains(&k.as_str())) {
         expected.extend(keys);
-        return Err(UnknownKey {
+        let unknown = UnknownKey {
             key: key.clone(),
             kind: what,
             belongs_to: preset_of(key),
             expected,
-        }
-        .to_string());
+        };
+        return Err((Some(key.clone()), unknown.to_string()));
     }
-    T::from_keys(table).map(Box::new)
+    T::from_keys(table).map(Box::new).map_err(|e| (None, e))
 }
 
 /// The preset a key belongs to when only that preset takes it (`team_id`: `apple`).

@@ -287,3 +287,23 @@ fn the_policy_keys_go_with_every_kind() {
     let e = parse("preset = \"gitlab\"").unwrap_err();
     assert!(e.contains("unknown variant `gitlab`"), "{e}");
 }
+
+/// The error of a table is typed: the provider and the key to blame.
+#[test]
+fn a_tables_error_names_the_provider_and_the_key() {
+    let table: toml::Table =
+        toml::from_str("name = \"p\"\npreset = \"github\"\nteam_id = \"T\"").unwrap();
+    let ConfigError::Provider { name, key, reason } =
+        ProviderConfig::from_table(table).unwrap_err()
+    else {
+        panic!("not a provider error");
+    };
+    assert_eq!((name.as_str(), key.as_deref()), ("p", Some("team_id")));
+    assert!(reason.starts_with("unknown field `team_id`"), "{reason}");
+    let table: toml::Table = toml::from_str("name = \"p\"\nmax_age = \"soon\"").unwrap();
+    let e = ProviderConfig::from_table(table).unwrap_err().to_string();
+    assert!(
+        e.starts_with("provider p: ") && e.contains("in `max_age`"),
+        "{e}"
+    );
+}
