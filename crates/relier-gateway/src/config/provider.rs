@@ -5,6 +5,7 @@
 
 mod keys;
 mod kinds;
+mod oidc;
 
 use std::collections::BTreeMap;
 
@@ -16,9 +17,8 @@ use super::{ConfigError, UserinfoPolicy};
 use crate::access::ClaimMatch;
 
 pub use keys::UnknownKey;
-pub use kinds::{
-    Apple, Entra, EntraTenant, Ftn, GatewayKeys, GitHub, Oidc, ProviderKind, Registry,
-};
+pub use kinds::{Apple, Entra, EntraTenant, Ftn, GatewayKeys, GitHub, ProviderKind, Registry};
+pub use oidc::Oidc;
 
 /// One `[[providers]]` entry.
 #[derive(Debug, Clone)]
