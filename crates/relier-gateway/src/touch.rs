@@ -2,6 +2,11 @@
 //! idle expiry (at most once per `touch_interval` per session) only records it here; the
 //! background task writes what has gathered every [`TOUCH_FLUSH_INTERVAL`], once more on
 //! shutdown, in one statement per 200 sessions ([`relier_store::SessionStore::touch_sessions`]).
+//! The flushes are frequent and therefore small: on PostgreSQL a touch is a non-HOT update
+//! (the idle expiry is indexed) of a random page, and a quarter second's worth written at once
+//! held one of a small machine's cores for tens of milliseconds, which the reads of sessions
+//! that miss the cache queued behind (docs/benchmarks.md, "PostgreSQL at one million
+//! sessions": p99 6.3–6.6 ms with 250 ms flushes).
 //!
 //! Each write is a random page of the sessions table (and of its expiry index), ≈ 65 µs of
 //! SQLite work per session on a store of a million sessions; a wave of first checks (a
@@ -23,7 +28,7 @@ use parking_lot::Mutex;
 use relier_store::{SessionStore, SessionTouch, UnixTime};
 
 /// How often gathered touches are written.
-pub const TOUCH_FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+pub const TOUCH_FLUSH_INTERVAL: Duration = Duration::from_millis(25);
 
 /// Most sessions waiting for their touch; beyond it a new touch is refused (the caller tries
 /// again at its next check) and the session keeps the idle expiry the store holds.
@@ -39,13 +44,18 @@ struct Queue {
     by_urgency: BTreeMap<(u64, String), (UnixTime, u64)>,
     /// id hash → its key's urgency in `by_urgency`.
     urgency: HashMap<String, u64>,
+    /// Relaxed touches the pace allows now, in thousandths: each flush adds
+    /// `per_second × interval in ms` and writes the whole ones (so a pace that is not a
+    /// multiple of the flush rate is kept exactly, not rounded per flush).
+    credit_milli: u128,
 }
 
 /// Touches waiting to be written, one per session (the latest).
 #[derive(Debug)]
 pub struct Touches {
     queue: Mutex<Queue>,
-    relaxed_per_flush: usize,
+    /// `per_second × TOUCH_FLUSH_INTERVAL` in milliseconds: the credit a flush adds.
+    credit_per_flush: u128,
 }
 
 impl Default for Queue {
@@ -53,6 +63,7 @@ impl Default for Queue {
         Queue {
             by_urgency: BTreeMap::new(),
             urgency: HashMap::with_capacity(MAX_PENDING),
+            credit_milli: 0,
         }
     }
 }
@@ -67,10 +78,9 @@ impl Touches {
     /// Writes at most `per_second` touches a second that are not urgent.
     #[must_use]
     pub fn new(per_second: u32) -> Self {
-        let per_flush = u128::from(per_second) * TOUCH_FLUSH_INTERVAL.as_millis() / 1000;
         Touches {
             queue: Mutex::default(),
-            relaxed_per_flush: usize::try_from(per_flush).unwrap_or(usize::MAX).max(1),
+            credit_per_flush: u128::from(per_second.max(1)) * TOUCH_FLUSH_INTERVAL.as_millis(),
         }
     }
 
@@ -91,6 +101,7 @@ impl Touches {
         let Queue {
             by_urgency,
             urgency,
+            ..
         } = &mut *q;
         if let Some(at) = urgency.get_mut(&touch.id_hash) {
             // The store still holds what the first pending touch saw.
@@ -123,11 +134,17 @@ impl Touches {
 
     fn take(&self, now: u64, everything: bool) -> Vec<SessionTouch> {
         let mut q = self.queue.lock();
+        // Unused pace is not saved up beyond one flush's (or one touch's) worth: an idle
+        // queue must not turn into a burst later.
+        let cap = self.credit_per_flush.max(1000);
+        q.credit_milli = (q.credit_milli + self.credit_per_flush).min(cap);
+        let whole = q.credit_milli / 1000;
         let mut relaxed = if everything {
             usize::MAX
         } else {
-            self.relaxed_per_flush
+            usize::try_from(whole).unwrap_or(usize::MAX)
         };
+        let allowed = relaxed;
         let mut batch = Vec::new();
         while let Some(entry) = q.by_urgency.first_entry() {
             if now < entry.key().0 {
@@ -143,6 +160,10 @@ impl Touches {
                 now: touched,
                 idle_expires_at,
             });
+        }
+        if !everything {
+            let used = u128::try_from(allowed.saturating_sub(relaxed)).unwrap_or(u128::MAX);
+            q.credit_milli = q.credit_milli.saturating_sub(used.saturating_mul(1000));
         }
         batch
     }
@@ -176,8 +197,8 @@ mod tests {
 
     #[test]
     fn urgent_touches_all_go_and_the_others_are_paced() {
-        let t = Touches::new(8); // 2 per 250 ms flush
-        assert_eq!(t.relaxed_per_flush, 2);
+        let t = Touches::new(80); // 2 per 25 ms flush
+        assert_eq!(t.credit_per_flush, 2000);
         let now = 100_000;
         // Stored expiry far away: relaxed. Close (under half the idle timeout): urgent.
         for i in 0..5 {
@@ -200,6 +221,26 @@ mod tests {
         assert_eq!(t.pending(), 1);
         assert_eq!(t.take(now + IDLE / 2, false).len(), 1);
         assert_eq!(t.pending(), 0);
+    }
+
+    #[test]
+    fn a_pace_below_the_flush_rate_is_kept_exactly_and_not_saved_up() {
+        // 10 a second at 40 flushes a second: one touch every fourth flush.
+        let t = Touches::new(10);
+        for i in 0..20 {
+            assert!(t.push(touch(&format!("s{i}"), 0), IDLE, IDLE));
+        }
+        let written: Vec<usize> = (0..8).map(|_| t.take(0, false).len()).collect();
+        assert_eq!(written, [0, 0, 0, 1, 0, 0, 0, 1]);
+        // An empty queue for a while does not let a burst through afterwards.
+        let idle = Touches::new(1000);
+        for _ in 0..100 {
+            assert!(idle.take(0, false).is_empty());
+        }
+        for i in 0..100 {
+            assert!(idle.push(touch(&format!("s{i}"), 0), IDLE, IDLE));
+        }
+        assert_eq!(idle.take(0, false).len(), 25);
     }
 
     #[test]
