@@ -20,6 +20,8 @@
 import express from 'express';
 import eoc from 'express-openid-connect';
 
+import { exitWithParent } from './child.mjs';
+
 const { auth } = eoc;
 
 function need(name) {
@@ -75,13 +77,4 @@ const server = app.listen(port, '127.0.0.1', () => {
 });
 server.keepAliveTimeout = 65_000;
 
-function shutdown(reason) {
-  console.error(`express-app: exiting (${reason})`);
-  process.exit(0);
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.stdin.on('end', () => shutdown('stdin closed'));
-process.stdin.on('close', () => shutdown('stdin closed'));
-process.stdin.on('error', () => shutdown('stdin error'));
-process.stdin.resume();
+exitWithParent('express-app');

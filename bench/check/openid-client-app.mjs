@@ -26,6 +26,8 @@ import * as http from 'node:http';
 
 import * as client from 'openid-client';
 
+import { exitWithParent } from './child.mjs';
+
 function need(name) {
   const value = process.env[name];
   if (!value) {
@@ -149,13 +151,4 @@ server.listen(port, '127.0.0.1', () => {
   console.error(`openid-client-app: listening on ${baseURL} (${method})`);
 });
 
-function shutdown(reason) {
-  console.error(`openid-client-app: exiting (${reason})`);
-  process.exit(0);
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.stdin.on('end', () => shutdown('stdin closed'));
-process.stdin.on('close', () => shutdown('stdin closed'));
-process.stdin.on('error', () => shutdown('stdin error'));
-process.stdin.resume();
+exitWithParent('openid-client-app');
