@@ -400,11 +400,6 @@ async fn import_a_registration_response_then_login() {
     let redirect = redirect_uri();
     let op = registering_op(None).await;
     let http = reqwest::Client::new();
-    let get = |url: String| async {
-        let body = http.get(url).send().await.unwrap().text().await.unwrap();
-        serde_json::from_str::<Value>(&body).unwrap()
-    };
-    let discovery = get(format!("{}/.well-known/openid-configuration", op.issuer)).await;
     let metadata = json!({
         "redirect_uris": [redirect],
         "grant_types": ["authorization_code", "refresh_token"],
@@ -412,15 +407,8 @@ async fn import_a_registration_response_then_login() {
         "token_endpoint_auth_method": "client_secret_post",
         "application_type": "native",
     });
-    let resp = http
-        .post(discovery["registration_endpoint"].as_str().unwrap())
-        .header("content-type", "application/json")
-        .body(metadata.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    let response: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    let response: Value =
+        serde_json::from_str(&common::register_at(&op.issuer, &metadata).await).unwrap();
     let secret = response["client_secret"].as_str().unwrap().to_owned();
     let rat = response["registration_access_token"].as_str().unwrap();
     let rcu = response["registration_client_uri"].as_str().unwrap();
