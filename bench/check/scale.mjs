@@ -141,8 +141,10 @@ function seed(opts, data, store) {
     log(`reusing the ${opts.sessions} sessions seeded in ${data}`);
     return { masterKey: fs.readFileSync(keyFile, 'utf8'), idsFile };
   }
+  // The new key is kept only once the seeding has succeeded: a failed attempt (a store already
+  // seeded under another key refuses it at open) leaves an earlier seeding's key and marker
+  // as they were, so the store stays usable.
   const masterKey = crypto.randomBytes(32).toString('base64');
-  fs.writeFileSync(keyFile, masterKey, { mode: 0o600 });
   log(`seeding ${opts.sessions} sessions into ${store.replace(/\/\/[^@]*@/, '//…@')}`);
   const seeded = spawnSync(opts.seedBin, [store, String(opts.sessions), idsFile, String(opts.workingSet)], {
     env: { ...process.env, RELIER_MASTER_KEY: masterKey },
@@ -150,9 +152,10 @@ function seed(opts, data, store) {
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   if (seeded.status !== 0) {
-    throw new Error(`seed_sessions failed: ${seeded.stderr}`);
+    throw new Error(`seed_sessions failed (a store that holds rows sealed under another master key refuses it: drop and create the database, or delete the SQLite file, first): ${seeded.stderr}`);
   }
   log(seeded.stderr.trim());
+  fs.writeFileSync(keyFile, masterKey, { mode: 0o600 });
   if (opts.data) {
     fs.writeFileSync(marker, shape);
   }
