@@ -56,6 +56,11 @@ impl IdentityHeaders {
                 .any(|(h, _)| eq_normalized(name, h.as_str()))
     }
 
+    /// Whether [`Self::strip_client_sent`] removes a request header with this name.
+    pub fn is_stripped(&self, name: &HeaderName, allow_underscores: bool) -> bool {
+        (!allow_underscores && name.as_str().contains('_')) || self.is_identity(name.as_str())
+    }
+
     /// The first client-sent header that could pass for an identity header, if any.
     pub fn first_spoofed<'a>(&self, headers: &'a HeaderMap) -> Option<&'a HeaderName> {
         headers.keys().find(|k| self.is_identity(k.as_str()))
@@ -65,9 +70,7 @@ impl IdentityHeaders {
     /// `allow_underscores` — every header with `_` in its name (what nginx does by default:
     /// such names are ambiguous to the application).
     pub fn strip_client_sent(&self, headers: &mut HeaderMap, allow_underscores: bool) {
-        let doomed_name = |k: &HeaderName| {
-            (!allow_underscores && k.as_str().contains('_')) || self.is_identity(k.as_str())
-        };
+        let doomed_name = |k: &HeaderName| self.is_stripped(k, allow_underscores);
         // The common case, nothing to remove, allocates nothing.
         if !headers.keys().any(doomed_name) {
             return;

@@ -35,16 +35,16 @@ pub use local::UpstreamSlot;
 pub use routes::{Choice, Routes};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `proxy-connection`.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "proxy-connection",
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    HeaderName::from_static("proxy-connection"),
 ];
 
 /// Idle keep-alive connections kept to the upstream.
@@ -351,7 +351,7 @@ impl Proxy {
         let mut answer = Response::new(Body::empty());
         *answer.status_mut() = resp.status();
         for (name, value) in resp.headers() {
-            if !HOP_BY_HOP.contains(&name.as_str()) {
+            if !HOP_BY_HOP.contains(name) {
                 answer.headers_mut().append(name.clone(), value.clone());
             }
         }
@@ -402,17 +402,28 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
 
 /// Removes hop-by-hop headers, including those the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+    strip_where(headers, |_| false);
+}
+
+/// Removes the hop-by-hop headers, those the `Connection` header names (RFC 9110 §7.6.1) and
+/// those `also` picks. Each name present is looked at once — a request or a response carries a
+/// handful — instead of a lookup in the map per listed name; nothing is allocated when nothing
+/// goes.
+fn strip_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -> bool) {
+    let connection_named = |name: &HeaderName| {
+        headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(name.as_str()))
+    };
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| HOP_BY_HOP.contains(k) || also(k) || connection_named(k))
+        .cloned()
         .collect();
-    for n in named {
-        headers.remove(n);
-    }
-    for n in HOP_BY_HOP {
+    for n in doomed {
         headers.remove(n);
     }
 }
@@ -421,15 +432,13 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 /// framework reads as the path, anything that could pass for an identity header, underscored
 /// names (unless allowed), the gateway's cookies.
 pub fn strip_request_headers(settings: &Settings, headers: &mut HeaderMap) {
-    strip_hop_by_hop(headers);
     // The upstream routes on the request line the gateway judged, never on a client-sent
     // path override.
-    for name in crate::original_uri::PATH_OVERRIDES {
-        headers.remove(name);
-    }
-    settings
-        .identity
-        .strip_client_sent(headers, settings.underscores_in_headers);
+    let underscores = settings.underscores_in_headers;
+    strip_where(headers, |k| {
+        crate::original_uri::PATH_OVERRIDES.contains(&k.as_str())
+            || settings.identity.is_stripped(k, underscores)
+    });
     cookies::strip(
         headers,
         &[settings.cookie_name],
@@ -470,5 +479,33 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key(header::ACCEPT));
+    }
+
+    #[test]
+    fn every_listed_hop_by_hop_header_goes_whatever_its_case_on_the_wire() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [
+            ("Connection", "Keep-Alive, X-Hop"),
+            ("Keep-Alive", "timeout=5"),
+            ("Proxy-Authorization", "Basic eA=="),
+            ("Proxy-Authenticate", "Basic"),
+            ("TE", "trailers"),
+            ("Trailer", "x-t"),
+            ("Transfer-Encoding", "chunked"),
+            ("Upgrade", "h2c"),
+            ("Proxy-Connection", "keep-alive"),
+            ("X-Hop", "1"),
+            ("X-Kept", "1"),
+        ] {
+            h.append(
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                HeaderValue::from_static(v),
+            );
+        }
+        strip_hop_by_hop(&mut h);
+        assert_eq!(
+            h.keys().map(HeaderName::as_str).collect::<Vec<_>>(),
+            ["x-kept"]
+        );
     }
 }
