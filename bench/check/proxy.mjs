@@ -7,8 +7,13 @@
 //   npm ci --prefix tests/op && npm ci --prefix bench/check
 //   cargo build --release -p relier-cli
 //   node bench/check/proxy.mjs [--rounds 3] [--duration 20] [--warmup 5] [--connections 50]
-//                              [--threads 2] [--only upstream,relier,apache] [--paths /,/stream]
-//                              [--relier-bin PATH]
+//                              [--threads 2] [--only upstream,hyper,relier,apache]
+//                              [--paths /,/stream] [--relier-bin PATH] [--hyper-bin PATH]
+//
+// --only hyper (the raw baseline) needs
+//   cargo build --release -p relier-gateway --example bare_proxy
+// (crates/relier-gateway/examples/bare_proxy.rs: hyper alone relaying to the same upstream,
+// nothing of relier in between — what any hyper-based proxy pays on this machine).
 //
 // --paths: the upstream paths requested, each measured on every target: `/` answers with a
 // Content-Length, head and body in one write; `/stream` streams (head first, then the body in
@@ -43,14 +48,15 @@ import * as path from 'node:path';
 import { apachePreflight, apacheVersions, startApache } from './apache.mjs';
 import {
   ROOT, cpuSeconds, die, fmtMs, headlessLogin, inTempDir, log, machineInfo, machineLine,
-  navigate, parseFlags, relierPreflight, rpPortsAndSecrets, spread, startOp, startRelier,
-  startUpstream, treeCpuSeconds,
+  firstJsonLine, navigate, parseFlags, relierPreflight, rpPortsAndSecrets, spread, startChild,
+  startOp, startRelier, startUpstream, treeCpuSeconds,
 } from './lib.mjs';
 import { parseWrk, runWrk } from './wrk.mjs';
 
-const TARGETS = ['upstream', 'relier', 'apache'];
+const TARGETS = ['upstream', 'hyper', 'relier', 'apache'];
 const LABELS = {
   upstream: 'bare upstream (node)',
+  hyper: 'bare hyper proxy (no auth)',
   relier: 'relier serve [upstream]',
   apache: 'Apache + mod_auth_openidc',
 };
@@ -65,6 +71,7 @@ function parseArgs(argv) {
     threads: 2,
     paths: '/,/stream',
     relierBin: path.join(ROOT, 'target', 'release', 'relier'),
+    hyperBin: path.join(ROOT, 'target', 'release', 'examples', 'bare_proxy'),
   }, import.meta.url);
   opts.targets = opts.only.split(',').map((s) => s.trim()).filter(Boolean);
   if (opts.targets.length === 0 || opts.targets.some((t) => !TARGETS.includes(t))) {
@@ -103,13 +110,21 @@ async function checkProxy(name, url, cookie, identity) {
 
 // Starts the servers; returns the targets: { key, name, url, cookie, cpu() }.
 async function startTargets(tmp, opts) {
-  const { ports, secrets } = await rpPortsAndSecrets(['relier', 'apache', 'upstream']);
+  const { ports, secrets } = await rpPortsAndSecrets(['relier', 'apache', 'upstream', 'hyper']);
   const op = await startOp(tmp, ports, secrets);
   const upstream = await startUpstream(ports.upstream);
   const targets = [];
   if (opts.targets.includes('upstream')) {
     const { pid } = upstream.child;
     targets.push({ key: 'upstream', url: upstream.url, cookie: null, cpu: () => cpuSeconds(pid) });
+  }
+  if (opts.targets.includes('hyper')) {
+    const upstreamAddr = new URL(upstream.url).host;
+    const child = startChild('hyper', opts.hyperBin, [`127.0.0.1:${ports.hyper}`, upstreamAddr]);
+    const { url } = await firstJsonLine(child, 10_000);
+    log(`bare hyper proxy: ${url} -> ${upstreamAddr} (pid ${child.pid})`);
+    const { pid } = child;
+    targets.push({ key: 'hyper', url, cookie: null, cpu: () => cpuSeconds(pid) });
   }
   if (opts.targets.includes('relier')) {
     const extra = ['', '[upstream]', `url = "${upstream.url}"`];
@@ -205,6 +220,14 @@ function targetChecks(urlPath, byKey, runs) {
   if (r && u) {
     check('req/s ≥ 50 % of the bare upstream', `${((r.rps.median / u.rps.median) * 100).toFixed(0)} %`, r.rps.median >= u.rps.median / 2);
   }
+  const h = byKey.hyper;
+  const pct = (x, y) => `${((x / y) * 100).toFixed(0)} %`;
+  if (h && u) {
+    out.push(`- \`${urlPath}\`: (baseline) the bare hyper proxy serves ${pct(h.rps.median, u.rps.median)} of the bare upstream's req/s`);
+  }
+  if (h && r) {
+    out.push(`- \`${urlPath}\`: (baseline) relier serves ${pct(r.rps.median, h.rps.median)} of the bare hyper proxy's req/s at ${pct(r.cpu.median, h.cpu.median)} of its CPU per request`);
+  }
   return out;
 }
 
@@ -214,6 +237,8 @@ async function main() {
     die('wrk is not on PATH (Debian/Ubuntu: `apt-get update && apt-get install -y wrk`)');
   }
   const problem = (opts.targets.includes('relier') && relierPreflight(opts.relierBin))
+    || (opts.targets.includes('hyper') && !fs.existsSync(opts.hyperBin)
+      && `${path.relative(ROOT, opts.hyperBin)} does not exist: build it with \`cargo build --release -p relier-gateway --example bare_proxy\``)
     || (opts.targets.includes('apache') && apachePreflight());
   if (problem) {
     die(problem);

@@ -125,3 +125,52 @@ async fn many_concurrent_reads_share_few_connections() {
     assert!(open_conns <= 4, "{open_conns} connections");
     store.close().await;
 }
+
+/// Bursts of reads queued behind one read connection: each gets its own row, judged at its own
+/// `now` (a read at or after the idle expiry sees nothing, the others the row), and a session
+/// read by several at once reaches each of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_reads_each_get_their_own_answer_at_their_own_time() {
+    let db = TestDb::postgres().await;
+    let base = db.pg_url().unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    // One read connection: every read but the first of a burst waits for it.
+    let url = StoreUrl::parse(&format!("{base}{sep}max_connections=2")).unwrap();
+    let store: Arc<dyn relier_store::Store> = open(&url).await.into();
+    for i in 0..10 {
+        store
+            .create_session(
+                &Secret::new(format!("s{i}")),
+                &session("op", &format!("u{i}"), None),
+            )
+            .await
+            .unwrap();
+    }
+    let expiry = NOW + common::rows::IDLE;
+    for round in 0..20u64 {
+        let reads = (0..60u64).map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                // Sessions s0…s9, s0 and s1 by many readers at once; a missing one; and
+                // reads at or after the idle expiry, which see nothing.
+                let i = n % 12;
+                let late = (n + round) % 5 == 0;
+                let now = if late { expiry + (n % 2) } else { NOW + n };
+                let found = store
+                    .get_session(&Secret::new(format!("s{i}")), UnixTime(now))
+                    .await
+                    .unwrap();
+                match (i, late) {
+                    (10 | 11, _) | (_, true) => {
+                        assert!(found.is_none(), "s{i} at {now}: {found:?}");
+                    }
+                    _ => assert_eq!(found.unwrap().sub, format!("u{i}"), "s{i} at {now}"),
+                }
+            })
+        });
+        for r in reads.collect::<Vec<_>>() {
+            r.await.unwrap();
+        }
+    }
+    store.close().await;
+}
