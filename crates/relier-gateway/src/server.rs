@@ -35,7 +35,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -194,14 +194,17 @@ async fn connection(
         upstream: crate::proxy::UpstreamSlot::default(),
     };
     let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(socket), service));
-    let mut timer = pin!(tokio::time::sleep(Duration::ZERO));
+    // The timer is never later than the connection's deadline, and a request starting or
+    // ending does not touch it (no wake-up, no timer reset per request): it fires at most one
+    // `step` after it was set, and then looks at the deadline again. A deadline set meanwhile
+    // is never earlier than that: a head started at `t` ends by `t + header_read_timeout`, an
+    // idle phase started at `t` by `t + idle_timeout`, both at least `t + step`.
+    let step = limits.header_read_timeout.min(limits.idle_timeout);
+    let mut timer = pin!(tokio::time::sleep_until(next_check(
+        &activity, &limits, step
+    )));
     let mut stopping = false;
     loop {
-        let deadline = activity.deadline(&limits);
-        if let Some((at, _)) = deadline {
-            timer.as_mut().reset(at);
-        }
-        let changed = activity.changed.notified();
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(e) = result {
@@ -209,15 +212,14 @@ async fn connection(
                 }
                 return;
             }
-            () = changed => {}
-            () = timer.as_mut(), if deadline.is_some() => {
-                // A request may have started or ended meanwhile: only a deadline still past counts.
+            () = timer.as_mut() => {
                 if let Some((at, why)) = activity.deadline(&limits)
                     && at <= Instant::now()
                 {
                     tracing::debug!(%peer, "{why}: connection closed");
                     return;
                 }
+                timer.as_mut().reset(next_check(&activity, &limits, step));
             }
             Ok(()) = stop.changed(), if !stopping => {
                 stopping = true;
@@ -225,6 +227,15 @@ async fn connection(
             }
         }
     }
+}
+
+/// When the connection loop looks at `activity` again: its deadline, or one `step` from now if
+/// that comes first (or if a request is in flight).
+fn next_check(activity: &Activity, limits: &ServerLimits, step: Duration) -> Instant {
+    let soon = Instant::now() + step;
+    activity
+        .deadline(limits)
+        .map_or(soon, |(at, _)| at.min(soon))
 }
 
 /// Why a connection is closed.
@@ -261,8 +272,6 @@ struct Activity {
     /// HTTP/2: bytes between requests are frames (PING, WINDOW_UPDATE), not the start of a
     /// request head, so only the idle timeout applies after the first request.
     multiplexed: AtomicBool,
-    /// The phase or the number of requests in flight changed.
-    changed: Notify,
 }
 
 impl Activity {
@@ -272,7 +281,6 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             phase: AtomicU64::new(HEAD),
             multiplexed: AtomicBool::new(false),
-            changed: Notify::new(),
         }
     }
 
@@ -286,17 +294,14 @@ impl Activity {
         if phase & 1 == IDLE
             && self.in_flight.load(Ordering::Acquire) == 0
             && !self.multiplexed.load(Ordering::Relaxed)
-            && self
-                .phase
-                .compare_exchange(
-                    phase,
-                    self.now() | HEAD,
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
         {
-            self.changed.notify_one();
+            // Lost to a concurrent change: that one's phase stands.
+            let _ = self.phase.compare_exchange(
+                phase,
+                self.now() | HEAD,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
         }
     }
 
@@ -333,9 +338,7 @@ impl Drop for InFlight {
         // Idle from now, set before the count drops so that a count of zero never meets the
         // head phase of the request that just ended.
         self.0.phase.store(self.0.now() | IDLE, Ordering::Release);
-        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.changed.notify_one();
-        }
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

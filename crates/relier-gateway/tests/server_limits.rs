@@ -268,6 +268,34 @@ async fn a_keep_alive_connection_may_idle_longer_than_header_read_timeout() {
     gw.run.stop().await;
 }
 
+/// A head that starts on a connection idle for longer than `header_read_timeout`, then
+/// stalls, is closed `header_read_timeout` after its first byte — not at `idle_timeout` (the
+/// connection's timer was armed while it idled, before the head began).
+#[tokio::test]
+async fn a_head_stalled_after_an_idle_spell_is_closed_at_header_read_timeout() {
+    let gw = Gw::start(
+        "",
+        "header_read_timeout = \"1s\"\nidle_timeout = \"120s\"",
+        None,
+    )
+    .await;
+    let mut s = connect(gw.addr()).await;
+    assert_eq!(roundtrip(&mut s, "/healthz", "").await, Some(200));
+    sleep(Duration::from_millis(1500)).await;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert!(closed_by_server(&mut s).await, "closed within {BOUND:?}");
+    // Far below idle_timeout (120 s) and BOUND (30 s): the header timeout closed it.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    gw.run.stop().await;
+}
+
 #[tokio::test]
 async fn request_heads_over_the_limits_get_431() {
     let gw = Gw::start("", "max_headers = 10\nmax_header_bytes = 8192", None).await;
