@@ -27,8 +27,8 @@ use relier_tests::oidc_provider::{Browser, Callback, OpConfig, TestOp};
 use serde_json::json;
 use tokio::net::TcpListener;
 
-/// How long after the gateway's start the new key becomes active: long enough for the start
-/// and a first login on a busy machine.
+/// How long after its publication (just before the gateway's start; the OP is already up)
+/// the new key becomes active: long enough for the start and a first login on a busy machine.
 const ACTIVATES_IN: u64 = 20;
 
 fn now() -> u64 {
@@ -64,7 +64,14 @@ async fn a_published_key_signs_the_first_login_after_its_activation_time() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gateway.db");
 
-    // The store before the start: an active ES256 key and a published one that follows it.
+    // The OP first: its start (retried on a busy machine) must not eat into the window
+    // between the new key's publication and its activation.
+    let op = TestOp::start_with(OpConfig::default(), serde_json::Value::Null)
+        .await
+        .unwrap();
+
+    // The store before the gateway's start: an active ES256 key and a published one that
+    // follows it.
     let (store, _) = relier_store::open(&StoreUrl::sqlite(&db), MasterKeySource::BesideDatabase)
         .await
         .unwrap();
@@ -87,21 +94,15 @@ async fn a_published_key_signs_the_first_login_after_its_activation_time() {
     store.close().await;
 
     // The OP's client has only the new key.
-    let op = TestOp::start_with(
-        OpConfig {
-            clients: vec![json!({
-                "client_id": "rp-next",
-                "redirect_uris": [format!("{base}/auth/callback/pkjwt")],
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": "private_key_jwt",
-                "token_endpoint_auth_signing_alg": "ES256",
-                "jwks": {"keys": [new_key]},
-            })],
-            ..Default::default()
-        },
-        serde_json::Value::Null,
-    )
+    op.add_client(json!({
+        "client_id": "rp-next",
+        "redirect_uris": [format!("{base}/auth/callback/pkjwt")],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "ES256",
+        "jwks": {"keys": [new_key]},
+    }))
     .await
     .unwrap();
     // No maintenance step after the start's (`check_interval`).
