@@ -84,14 +84,14 @@ async fn reads_cancelled_half_way_do_not_disturb_the_next_read() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_concurrent_reads_share_few_connections() {
-    let db = TestDb::postgres().await;
+/// A store on `db` with `max_connections=2` (one read connection, one pooled session
+/// connection) holding sessions `s0`…`s{n-1}` of users `u0`…`u{n-1}`.
+async fn store_with_sessions(db: &TestDb, n: usize) -> Arc<dyn relier_store::Store> {
     let base = db.pg_url().unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = StoreUrl::parse(&format!("{base}{sep}max_connections=2")).unwrap();
     let store: Arc<dyn relier_store::Store> = open(&url).await.into();
-    for i in 0..20 {
+    for i in 0..n {
         store
             .create_session(
                 &Secret::new(format!("s{i}")),
@@ -100,6 +100,13 @@ async fn many_concurrent_reads_share_few_connections() {
             .await
             .unwrap();
     }
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_reads_share_few_connections() {
+    let db = TestDb::postgres().await;
+    let store = store_with_sessions(&db, 20).await;
     let reads = (0..200).map(|n| {
         let store = Arc::clone(&store);
         tokio::spawn(async move {
@@ -132,20 +139,8 @@ async fn many_concurrent_reads_share_few_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_reads_each_get_their_own_answer_at_their_own_time() {
     let db = TestDb::postgres().await;
-    let base = db.pg_url().unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
     // One read connection: every read but the first of a burst waits for it.
-    let url = StoreUrl::parse(&format!("{base}{sep}max_connections=2")).unwrap();
-    let store: Arc<dyn relier_store::Store> = open(&url).await.into();
-    for i in 0..10 {
-        store
-            .create_session(
-                &Secret::new(format!("s{i}")),
-                &session("op", &format!("u{i}"), None),
-            )
-            .await
-            .unwrap();
-    }
+    let store = store_with_sessions(&db, 10).await;
     let expiry = NOW + common::rows::IDLE;
     for round in 0..20u64 {
         let reads = (0..60u64).map(|n| {
