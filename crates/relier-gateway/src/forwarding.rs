@@ -16,21 +16,28 @@ use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use serde::{Deserialize, Deserializer};
 
 /// Request headers about the route of a request: never taken from the client, always written by
 /// the gateway in proxy mode.
-pub const FORWARDING_HEADERS: [&str; 8] = [
-    "forwarded",
-    "x-forwarded-for",
-    "x-forwarded-host",
-    "x-forwarded-proto",
-    "x-forwarded-port",
-    "x-forwarded-prefix",
-    "x-forwarded-server",
-    "x-real-ip",
+pub const FORWARDING_HEADERS: [HeaderName; 8] = [
+    header::FORWARDED,
+    X_FORWARDED_FOR,
+    X_FORWARDED_HOST,
+    X_FORWARDED_PROTO,
+    X_FORWARDED_PORT,
+    HeaderName::from_static("x-forwarded-prefix"),
+    HeaderName::from_static("x-forwarded-server"),
+    X_REAL_IP,
 ];
+
+// Named once: a name given as `&str` would be parsed again on every proxied request.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 /// Most `X-Forwarded-For` entries read; a longer chain is cut from the left (those entries
 /// would be client-written anyway unless every hop is trusted).
@@ -207,7 +214,7 @@ pub fn route(trusted: &TrustedProxies, peer: Option<SocketAddr>, headers: &Heade
 /// obfuscated identifier, garbage).
 fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
     let mut out: Vec<Option<IpAddr>> = Vec::new();
-    let xff = headers.get_all("x-forwarded-for");
+    let xff = headers.get_all(X_FORWARDED_FOR);
     if xff.iter().next().is_some() {
         for line in xff {
             let Ok(line) = line.to_str() else {
@@ -297,7 +304,7 @@ impl PublicOrigin {
 
     /// Removes every forwarding header the client sent and writes the gateway's own.
     pub fn rewrite(&self, headers: &mut HeaderMap, route: &Route) {
-        for name in FORWARDING_HEADERS {
+        for name in &FORWARDING_HEADERS {
             headers.remove(name);
         }
         // Per proxied request: each value is written once, without `format!`.
@@ -323,14 +330,14 @@ impl PublicOrigin {
             headers.insert(header::FORWARDED, v);
         }
         if let Ok(v) = HeaderValue::try_from(route.x_forwarded_for()) {
-            headers.insert("x-forwarded-for", v);
+            headers.insert(X_FORWARDED_FOR, v);
         }
         if let Ok(v) = HeaderValue::try_from(ip) {
-            headers.insert("x-real-ip", v);
+            headers.insert(X_REAL_IP, v);
         }
-        headers.insert("x-forwarded-host", self.host.clone());
-        headers.insert("x-forwarded-proto", HeaderValue::from_static(self.proto));
-        headers.insert("x-forwarded-port", self.port.clone());
+        headers.insert(X_FORWARDED_HOST, self.host.clone());
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(self.proto));
+        headers.insert(X_FORWARDED_PORT, self.port.clone());
     }
 }
 

@@ -339,7 +339,7 @@ impl Gateway {
             let metrics = state.metrics.clone();
             self.tasks.push(tokio::spawn(server::serve(
                 ops_listener,
-                app,
+                app.into(),
                 self.limits,
                 metrics,
                 done,
@@ -357,7 +357,7 @@ impl Gateway {
         drop(state);
         server::serve(
             listener,
-            self.router.clone(),
+            server::App::new(self.router.clone(), routes::Direct::new(&self.live)),
             self.limits,
             metrics,
             shutdown,

@@ -415,14 +415,24 @@ fn strip_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -> bool) {
         .filter(|k| HOP_BY_HOP.contains(k) || also(k))
         .cloned()
         .collect();
-    doomed.extend(
-        headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok()),
-    );
+    // A token naming a hop-by-hop header (already doomed if present) or `close` (no header)
+    // is not looked up; only the others are, each once.
+    let listed = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| {
+            !t.eq_ignore_ascii_case("close")
+                && !HOP_BY_HOP
+                    .iter()
+                    .any(|h| t.eq_ignore_ascii_case(h.as_str()))
+        })
+        .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+        .filter(|n| headers.contains_key(n))
+        .collect::<Vec<_>>();
+    doomed.extend(listed);
     for n in doomed {
         headers.remove(n);
     }

@@ -42,6 +42,7 @@ use tokio::time::Instant;
 use crate::config::LimitsConfig;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
+use crate::routes;
 
 /// hyper's HTTP/1 read buffer cannot be smaller (`MINIMUM_MAX_BUFFER_SIZE`).
 const MIN_HEADER_BYTES: usize = 8192;
@@ -105,7 +106,7 @@ impl ServerLimits {
 /// connection finish its requests and waits for them to close.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: App,
     limits: ServerLimits,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
@@ -138,7 +139,7 @@ pub async fn serve(
             builder.clone(),
             socket,
             peer,
-            router.clone(),
+            app.clone(),
             limits,
             stopping.clone(),
         ));
@@ -182,13 +183,13 @@ async fn connection(
     builder: Arc<auto::Builder<TokioExecutor>>,
     socket: Socket,
     peer: SocketAddr,
-    router: Router,
+    app: App,
     limits: ServerLimits,
     mut stop: watch::Receiver<bool>,
 ) {
     let activity = socket.activity.clone();
     let service = Handler {
-        router,
+        app,
         peer,
         activity: activity.clone(),
         upstream: crate::proxy::UpstreamSlot::default(),
@@ -411,11 +412,36 @@ impl AsyncWrite for Socket {
     }
 }
 
-/// The router as a hyper service: the peer address as `ConnectInfo`, each request counted in
+/// What a server answers requests with: a router and, for the standalone gateway's router,
+/// the reverse proxy taken directly for the requests no route of it can take
+/// ([`routes::Direct`]).
+#[derive(Debug, Clone)]
+pub struct App {
+    router: Router,
+    direct: Option<routes::Direct>,
+}
+
+impl App {
+    /// `router`, and `direct` for the requests it would give its fallback.
+    pub(crate) fn new(router: Router, direct: Option<routes::Direct>) -> App {
+        App { router, direct }
+    }
+}
+
+impl From<Router> for App {
+    fn from(router: Router) -> App {
+        App {
+            router,
+            direct: None,
+        }
+    }
+}
+
+/// The app as a hyper service: the peer address as `ConnectInfo`, each request counted in
 /// flight until its response body is done.
 #[derive(Debug, Clone)]
 struct Handler {
-    router: Router,
+    app: App,
     peer: SocketAddr,
     activity: Arc<Activity>,
     /// This connection's own upstream connection (proxy mode, HTTP/1 only).
@@ -435,17 +461,39 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
         if req.version() <= axum::http::Version::HTTP_11 {
             req.extensions_mut().insert(self.upstream.clone());
         }
-        let mut router = self.router.clone();
+        let response = match &self.app.direct {
+            Some(direct) if routes::Direct::takes(req.uri().path()) => {
+                Answer::Direct(direct.call(req))
+            }
+            _ => Answer::Routed(self.route(req)),
+        };
         Handled {
-            response: tower_service::Service::call(&mut router, req),
+            response,
             guard: Some(guard),
         }
     }
 }
 
-/// The router's answer, its body carrying the request's [`InFlight`].
+impl Handler {
+    fn route(&self, req: Request<Incoming>) -> axum::routing::future::RouteFuture<Infallible> {
+        let mut router = self.app.router.clone();
+        tower_service::Service::call(&mut router, req)
+    }
+}
+
+/// A request's answer in the making.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the router's future was held inline before; boxing it would allocate per request"
+)]
+enum Answer {
+    Routed(axum::routing::future::RouteFuture<Infallible>),
+    Direct(routes::DirectFuture),
+}
+
+/// The app's answer, its body carrying the request's [`InFlight`].
 struct Handled {
-    response: axum::routing::future::RouteFuture<Infallible>,
+    response: Answer,
     guard: Option<InFlight>,
 }
 
@@ -454,8 +502,15 @@ impl Future for Handled {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let Poll::Ready(Ok(response)) = Pin::new(&mut this.response).poll(cx) else {
-            return Poll::Pending;
+        let response = match &mut this.response {
+            Answer::Routed(routed) => match Pin::new(routed).poll(cx) {
+                Poll::Ready(Ok(response)) => response,
+                Poll::Pending => return Poll::Pending,
+            },
+            Answer::Direct(direct) => match direct.as_mut().poll(cx) {
+                Poll::Ready(response) => response,
+                Poll::Pending => return Poll::Pending,
+            },
         };
         let guard = this.guard.take();
         Poll::Ready(Ok(response.map(|body| Tracked {

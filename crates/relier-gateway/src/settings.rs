@@ -301,8 +301,9 @@ fn claim_headers(config: &Config) -> Result<Vec<(HeaderName, String)>, GatewayEr
         let lower = h.as_str();
         if RESERVED_HEADERS
             .iter()
-            .chain(FORWARDING_HEADERS.iter())
-            .chain(identity::BUILT_IN.iter())
+            .copied()
+            .chain(FORWARDING_HEADERS.iter().map(HeaderName::as_str))
+            .chain(identity::BUILT_IN.iter().copied())
             .any(|r| identity::eq_normalized(lower, r))
             || header_map
                 .iter()

@@ -104,12 +104,14 @@ impl SubjectIndex {
 
 /// Lowercase hex.
 fn hex(bytes: &[u8]) -> String {
-    // Each nibble is < 16, so `from_digit` always has a digit.
-    bytes
-        .iter()
-        .flat_map(|b| [b >> 4, b & 0xf])
-        .filter_map(|n| char::from_digit(u32::from(n), 16))
-        .collect()
+    // Per request (the session cache's key): pushed digit by digit, no iterator of chars.
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for n in [b >> 4, b & 0xf] {
+            out.push(char::from(if n < 10 { b'0' + n } else { b'a' - 10 + n }));
+        }
+    }
+    out
 }
 
 /// The prefix of the HKDF `info` of a key derived from the master key

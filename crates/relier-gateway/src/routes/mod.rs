@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -178,6 +179,56 @@ pub(crate) fn login_redirect(return_to: &str) -> Response {
 
 /// Reverse proxy (with `[upstream]` or `[[upstream]]` routes) or 404.
 async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    proxy(state, req).await
+}
+
+/// Whether the standalone router may have a route for `path`: every route it has lives under
+/// `/auth/`, under `/.well-known/`, or is `/healthz`, `/readyz` or `/metrics`. Any other path
+/// goes to its fallback, the reverse proxy.
+fn routed(path: &str) -> bool {
+    path == "/auth"
+        || path.starts_with("/auth/")
+        || path.starts_with("/.well-known/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// The standalone router's fallback taken without the router: for a request no route can
+/// take, the server ([`crate::server`]) calls the reverse proxy directly — the same function
+/// the router's fallback calls — instead of a route lookup and the router's boxed layers on
+/// every proxied request. Not with `[telemetry]` (its request span is a layer of the router).
+#[derive(Debug, Clone)]
+pub(crate) struct Direct {
+    live: Live,
+}
+
+/// The reverse proxy's answer to one request taken by [`Direct`].
+pub(crate) type DirectFuture = std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
+
+impl Direct {
+    /// For the standalone router built on `live` ([`router`]); `None` where every request must
+    /// pass the router's layers.
+    pub(crate) fn new(live: &Live) -> Option<Direct> {
+        (!live.current().settings.traces).then(|| Direct { live: live.clone() })
+    }
+
+    /// Whether the router would give a request for `path` to its fallback.
+    pub(crate) fn takes(path: &str) -> bool {
+        !routed(path)
+    }
+
+    /// The reverse proxy's answer to `req`, one that [`Direct::takes`].
+    pub(crate) fn call<B>(&self, req: axum::http::Request<B>) -> DirectFuture
+    where
+        B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        Box::pin(proxy(self.live.current(), req.map(Body::new)))
+    }
+}
+
+/// Reverse proxy (with `[upstream]` or `[[upstream]]` routes) or 404: the router's fallback
+/// and [`Direct`].
+async fn proxy(state: Arc<AppState>, req: Request) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, "not found\n").into_response();
     let Some(routes) = &state.proxy else {
         return not_found();
@@ -257,6 +308,66 @@ async fn fallback(State(state): State<Arc<AppState>>, req: Request) -> Response 
                 .forward(&state, req, authed.as_ref(), token.as_ref(), client)
                 .instrument(span)
                 .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first argument of every `.route(` call in `source`: a path literal, or the name of
+    /// the constant that holds it.
+    fn route_paths(source: &str) -> Vec<String> {
+        source
+            .split(".route(")
+            .skip(1)
+            .map(|rest| {
+                let rest = rest.trim_start();
+                match rest.strip_prefix('"') {
+                    Some(lit) => lit.split('"').next().unwrap().to_owned(),
+                    None => rest.split([',', ')']).next().unwrap().trim().to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// [`Direct`] takes only what the router cannot route: every route of the standalone
+    /// router (its login routes, federation's, forward auth, health, metrics) is under
+    /// [`routed`]. A route added elsewhere fails here before it can be shadowed.
+    #[test]
+    fn every_route_of_the_router_is_routed() {
+        let mut paths = route_paths(include_str!("mod.rs"));
+        paths.retain(|p| !p.is_empty() && !p.contains(' '));
+        assert!(paths.len() >= 18, "{paths:?}");
+        for p in route_paths(include_str!("federation.rs")) {
+            paths.push(match p.as_str() {
+                "WELL_KNOWN_FEDERATION" => relier_core::federation::WELL_KNOWN_FEDERATION.into(),
+                "WELL_KNOWN_SIGNED_JWKS" => relier_core::federation::WELL_KNOWN_SIGNED_JWKS.into(),
+                other => panic!("a federation route at {other}: add it here"),
+            });
+        }
+        for p in &paths {
+            let concrete = p.replace("{provider}", "local").replace("{id}", "x");
+            assert!(routed(&concrete), "{p} would be taken by the proxy");
+        }
+    }
+
+    #[test]
+    fn everything_else_goes_to_the_proxy() {
+        for p in [
+            "/",
+            "/app",
+            "/authx",
+            "/Auth/check",
+            "/healthz/",
+            "/metrics2",
+            "/well-known/x",
+        ] {
+            assert!(!routed(p), "{p}");
+        }
+        for p in ["/auth", "/auth/", "/auth/check", "/.well-known/other"] {
+            assert!(routed(p), "{p}");
         }
     }
 }
