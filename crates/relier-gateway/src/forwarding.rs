@@ -21,7 +21,7 @@ use serde::{Deserialize, Deserializer};
 
 /// Request headers about the route of a request: never taken from the client, always written by
 /// the gateway in proxy mode.
-pub const FORWARDING_HEADERS: [HeaderName; 8] = [
+pub static FORWARDING_HEADERS: [HeaderName; 8] = [
     header::FORWARDED,
     X_FORWARDED_FOR,
     X_FORWARDED_HOST,

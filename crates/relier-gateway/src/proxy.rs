@@ -35,7 +35,8 @@ pub use local::UpstreamSlot;
 pub use routes::{Choice, Routes};
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus `proxy-connection`.
-const HOP_BY_HOP: [HeaderName; 9] = [
+/// A `static`: a `const` array of header names would be built and dropped at every use.
+static HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,
