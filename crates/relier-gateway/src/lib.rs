@@ -94,7 +94,8 @@ pub const REVOCATION_WAIT: std::time::Duration = std::time::Duration::from_secs(
 /// session gauge). Dropping it without [`Gateway::shutdown`] aborts the tasks.
 pub struct Gateway {
     live: Live,
-    router: axum::Router,
+    /// The router, and the reverse proxy without it where it can be ([`routes::router`]).
+    app: server::App,
     tasks: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
     limits: server::ServerLimits,
@@ -138,11 +139,11 @@ impl Gateway {
         let state = Arc::new(AppState::build(config, login_hook).await?);
         let (stop, rx) = watch::channel(false);
         let live = Live::new(state, rx.clone());
-        let router = routes::router(live.clone());
+        let app = server::App::from(routes::router(live.clone()));
         let tasks = background::spawn_background(&live, rx);
         Ok(Gateway {
             live,
-            router,
+            app,
             tasks,
             stop,
             limits,
@@ -151,7 +152,7 @@ impl Gateway {
 
     /// The axum router (cheap to clone), e.g. for `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> axum::Router {
-        self.router.clone()
+        self.app.router().clone()
     }
 
     /// The login routes for an application that embeds relier (merge them into its router):
@@ -355,14 +356,7 @@ impl Gateway {
         );
         let metrics = state.metrics.clone();
         drop(state);
-        server::serve(
-            listener,
-            server::App::new(self.router.clone(), routes::Direct::new(&self.live)),
-            self.limits,
-            metrics,
-            shutdown,
-        )
-        .await;
+        server::serve(listener, self.app.clone(), self.limits, metrics, shutdown).await;
         self.shutdown().await;
         Ok(())
     }

@@ -416,8 +416,9 @@ fn strip_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -> bool) {
         .filter(|k| HOP_BY_HOP.contains(k) || also(k))
         .cloned()
         .collect();
-    // A token naming a hop-by-hop header (already doomed if present) or `close` (no header)
-    // is not looked up; only the others are, each once.
+    // RFC 9110 §7.6.1: every field named by a connection option goes (`close` too, should a
+    // field of that name be present). A token naming a hop-by-hop header (already doomed if
+    // present) is not looked up; the others are, each once.
     let listed = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -425,10 +426,9 @@ fn strip_where(headers: &mut HeaderMap, also: impl Fn(&HeaderName) -> bool) {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .filter(|t| {
-            !t.eq_ignore_ascii_case("close")
-                && !HOP_BY_HOP
-                    .iter()
-                    .any(|h| t.eq_ignore_ascii_case(h.as_str()))
+            !HOP_BY_HOP
+                .iter()
+                .any(|h| t.eq_ignore_ascii_case(h.as_str()))
         })
         .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
         .filter(|n| headers.contains_key(n))
@@ -490,6 +490,25 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key(header::ACCEPT));
+    }
+
+    #[test]
+    fn a_field_named_by_any_connection_option_goes_close_and_keep_alive_included() {
+        let mut h = HeaderMap::new();
+        h.append(header::CONNECTION, HeaderValue::from_static("Close"));
+        h.append(
+            header::CONNECTION,
+            HeaderValue::from_static("KEEP-ALIVE, x-b"),
+        );
+        h.insert("close", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-b", HeaderValue::from_static("1"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(
+            h.keys().map(HeaderName::as_str).collect::<Vec<_>>(),
+            ["accept"]
+        );
     }
 
     #[test]

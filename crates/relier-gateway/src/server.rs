@@ -422,8 +422,16 @@ pub struct App {
 }
 
 impl App {
-    /// `router`, and `direct` for the requests it would give its fallback.
-    pub(crate) fn new(router: Router, direct: Option<routes::Direct>) -> App {
+    /// The router.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+}
+
+impl From<(Router, Option<routes::Direct>)> for App {
+    /// A router and, for the requests it would give its fallback, `direct`
+    /// ([`routes::router`]).
+    fn from((router, direct): (Router, Option<routes::Direct>)) -> App {
         App { router, direct }
     }
 }
@@ -462,9 +470,7 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
             req.extensions_mut().insert(self.upstream.clone());
         }
         let response = match &self.app.direct {
-            Some(direct) if routes::Direct::takes(req.uri().path()) => {
-                Answer::Direct(direct.call(req))
-            }
+            Some(direct) if direct.takes(req.uri().path()) => Answer::Direct(direct.call(req)),
             _ => Answer::Routed(self.route(req)),
         };
         Handled {

@@ -40,11 +40,13 @@ use require::{WhenMissing, admit};
 const SMALL_BODY: usize = 64 * 1024;
 
 /// The standalone gateway's router: the login routes, forward auth, health, (optionally)
-/// metrics, and the reverse proxy as the fallback.
+/// metrics, and the reverse proxy as the fallback — and, unless `[telemetry]` puts a layer
+/// around every request, [`Direct`] for the server to take that fallback without the router.
 ///
 /// The route table follows the configuration it is built with; what changes it (`metrics`,
-/// `[telemetry]`, `[federation]` on or off) needs a restart ([`crate::state::Fixed`]).
-pub fn router(live: Live) -> Router {
+/// `[telemetry]`, `[federation]` on or off) needs a restart ([`crate::state::Fixed`]). Every
+/// route lives where [`routed`] says.
+pub fn router(live: Live) -> (Router, Option<Direct>) {
     let state = live.current();
     let mut r = login_routes()
         .merge(federation::routes(&state))
@@ -57,15 +59,16 @@ pub fn router(live: Live) -> Router {
     let r = r
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(SMALL_BODY));
-    let r = if state.settings.traces {
-        r.layer(axum::middleware::from_fn_with_state(
+    if state.settings.traces {
+        let traced = r.layer(axum::middleware::from_fn_with_state(
             live.clone(),
             crate::telemetry::request_span,
-        ))
+        ));
+        (traced.with_state(live), None)
     } else {
-        r
-    };
-    r.with_state(live)
+        let direct = Direct { live: live.clone() };
+        (r.with_state(live), Some(direct))
+    }
 }
 
 /// The login routes an application mounts when it embeds relier: chooser, login start,
@@ -197,7 +200,7 @@ fn routed(path: &str) -> bool {
 /// the router's fallback calls — instead of a route lookup and the router's boxed layers on
 /// every proxied request. Not with `[telemetry]` (its request span is a layer of the router).
 #[derive(Debug, Clone)]
-pub(crate) struct Direct {
+pub struct Direct {
     live: Live,
 }
 
@@ -205,14 +208,8 @@ pub(crate) struct Direct {
 pub(crate) type DirectFuture = std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
 
 impl Direct {
-    /// For the standalone router built on `live` ([`router`]); `None` where every request must
-    /// pass the router's layers.
-    pub(crate) fn new(live: &Live) -> Option<Direct> {
-        (!live.current().settings.traces).then(|| Direct { live: live.clone() })
-    }
-
     /// Whether the router would give a request for `path` to its fallback.
-    pub(crate) fn takes(path: &str) -> bool {
+    pub(crate) fn takes(&self, path: &str) -> bool {
         !routed(path)
     }
 
